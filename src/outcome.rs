@@ -1,0 +1,167 @@
+//! What one simulated run produced: the verdict, the counters that explain it, and per-task
+//! progress. Built by the engine at the end of a run; rendered by `report/`.
+
+use serde::Serialize;
+
+/// Why the OOM killer's victim was chosen from the set it was (`constrained_alloc()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Constraint {
+    /// `CONSTRAINT_NONE`: the allocation could use every node.
+    None,
+    /// `CONSTRAINT_CPUSET`: the allocator's cpuset excluded some node.
+    Cpuset,
+}
+
+impl Constraint {
+    /// The kernel's spelling in later OOM reports (`constraint=CONSTRAINT_…`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Constraint::None => "CONSTRAINT_NONE",
+            Constraint::Cpuset => "CONSTRAINT_CPUSET",
+        }
+    }
+}
+
+/// The state of one zone at the moment of an OOM kill (the per-zone line of the OOM report).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZoneSnapshot {
+    /// Node id.
+    pub node: u32,
+    /// `DMA`, `DMA32` or `Normal`.
+    pub zone: &'static str,
+    /// NR_FREE_PAGES.
+    pub free: u64,
+    /// Watermarks, pages.
+    pub min: u64,
+    /// Low watermark.
+    pub low: u64,
+    /// High watermark.
+    pub high: u64,
+    /// LRU sizes, pages.
+    pub active_anon: u64,
+    /// Inactive anon.
+    pub inactive_anon: u64,
+    /// Active file.
+    pub active_file: u64,
+    /// Inactive file.
+    pub inactive_file: u64,
+    /// Unevictable.
+    pub unevictable: u64,
+    /// NR_FILE_DIRTY.
+    pub dirty: u64,
+    /// NR_WRITEBACK.
+    pub writeback: u64,
+    /// `zone->pages_scanned`.
+    pub pages_scanned: u64,
+    /// The all-unreclaimable state.
+    pub all_unreclaimable: bool,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The OOM killer killed a task (the run stops at the first kill), or found nothing to kill
+    /// and panicked (`victim` is then empty).
+    Oom {
+        /// When, ns.
+        at_ns: u64,
+        /// The victim's name (the child actually killed, when a child was killed first).
+        victim: String,
+        /// Its pid.
+        victim_pid: u32,
+        /// The task whose allocation invoked the killer.
+        invoker: String,
+        /// The constraint.
+        constraint: Constraint,
+        /// The invoking allocation's gfp mask, as the kernel prints it.
+        gfp_mask: u32,
+        /// The victim's badness score as the selected release computes it.
+        points: u64,
+        /// Every zone at the moment of the kill.
+        zones: Vec<ZoneSnapshot>,
+    },
+    /// Every task with finite work finished (or, with none, the time limit passed) without an
+    /// OOM kill.
+    Survived {
+        /// When the last finite task finished, ns (the time limit when there was none).
+        at_ns: u64,
+    },
+    /// The time or event limit passed while some task's work was unfinished.
+    Stalled {
+        /// When, ns.
+        at_ns: u64,
+        /// Why, in one sentence computed from the run.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// `oom`, `survived` or `stalled`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Oom { .. } => "oom",
+            Outcome::Survived { .. } => "survived",
+            Outcome::Stalled { .. } => "stalled",
+        }
+    }
+
+    /// When the run ended, ns.
+    pub fn at_ns(&self) -> u64 {
+        match self {
+            Outcome::Oom { at_ns, .. }
+            | Outcome::Survived { at_ns }
+            | Outcome::Stalled { at_ns, .. } => *at_ns,
+        }
+    }
+}
+
+/// One task's progress at the end of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskReport {
+    /// Name.
+    pub name: String,
+    /// Pid.
+    pub pid: u32,
+    /// Bytes of its work done (written, read, faulted, pinned).
+    pub done_bytes: u64,
+    /// Bytes of work it had in all (`None`: open-ended, e.g. a cycling anon task).
+    pub total_bytes: Option<u64>,
+    /// When it finished its work, ns.
+    pub finished_at_ns: Option<u64>,
+    /// Killed by the OOM killer.
+    pub killed: bool,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunResult {
+    /// The verdict.
+    pub outcome: Outcome,
+    /// Simulated time at the end, ns.
+    pub sim_ns: u64,
+    /// Events handled.
+    pub events: u64,
+    /// Final `/proc/vmstat`, in the selected release's order and names (per-zone event counters
+    /// carry their zone suffix, summed over nodes).
+    pub vmstat: Vec<(String, u64)>,
+    /// Per task, in declaration order.
+    pub tasks: Vec<TaskReport>,
+    /// Writepage calls from reclaim that the filesystem declined (redirtied or activated).
+    pub writepage_refused: u64,
+    /// Pages submitted for IO by the flusher threads and throttled writers (`->writepages`).
+    pub pages_written_by_writeback: u64,
+    /// Pages submitted for IO from reclaim's `pageout()`.
+    pub pages_written_by_reclaim: u64,
+    /// Pages whose data buffers a journal commit wrote (ext3/ext4 data=ordered).
+    pub pages_written_by_journal: u64,
+    /// Direct-reclaim passes (`do_try_to_free_pages`) that returned no progress.
+    pub reclaim_no_progress: u64,
+}
+
+impl RunResult {
+    /// A counter by its `/proc/vmstat` name (0 when the release does not have it).
+    pub fn vmstat(&self, name: &str) -> u64 {
+        self.vmstat.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+    }
+}

@@ -1,0 +1,402 @@
+//! The validated input of one simulated run: everything the engine needs, with units resolved.
+//!
+//! `scenario/` turns a TOML file (plus `--set` overrides and one cell of its `[matrix]`) into a
+//! [`RunSpec`]; the engine (`engine::simulate`) sees nothing else. No user error can arise after
+//! this point: every field here has already been checked, so the engine asserts instead of
+//! returning errors. Sizes are bytes (`u64`), times are nanoseconds (`u64`), rates are bytes per
+//! second.
+
+use serde::Serialize;
+
+/// The kernel release whose rules the model follows (`scenario.release`).
+///
+/// `V2_6_32_0` is mainline 2.6.32 before the 2.6.32-stable fix to `shrink_list()` (reclaim-oom §4.4):
+/// an active list's budget is spent scanning the inactive list when the inactive list is not low.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Release {
+    /// 2.6.32 as released (mainline .0).
+    V2_6_32_0,
+    /// 2.6.32 with the -stable `shrink_list()` fix (the default meaning of "2.6.32").
+    V2_6_32,
+    /// 2.6.33.
+    V2_6_33,
+    /// 2.6.34.
+    V2_6_34,
+    /// 2.6.35.
+    V2_6_35,
+    /// 2.6.36.
+    V2_6_36,
+}
+
+impl Release {
+    /// Every release, oldest first.
+    pub const ALL: [Release; 6] = [
+        Release::V2_6_32_0,
+        Release::V2_6_32,
+        Release::V2_6_33,
+        Release::V2_6_34,
+        Release::V2_6_35,
+        Release::V2_6_36,
+    ];
+
+    /// The name used in scenario files and output: `2.6.32.0`, `2.6.32`, … `2.6.36`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Release::V2_6_32_0 => "2.6.32.0",
+            Release::V2_6_32 => "2.6.32",
+            Release::V2_6_33 => "2.6.33",
+            Release::V2_6_34 => "2.6.34",
+            Release::V2_6_35 => "2.6.35",
+            Release::V2_6_36 => "2.6.36",
+        }
+    }
+
+    /// Parses a release name as written in scenario files.
+    pub fn from_name(name: &str) -> Option<Release> {
+        Release::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The minor number (32..=36); `2.6.32.0` counts as 32.
+    pub fn minor(self) -> u32 {
+        match self {
+            Release::V2_6_32_0 | Release::V2_6_32 => 32,
+            Release::V2_6_33 => 33,
+            Release::V2_6_34 => 34,
+            Release::V2_6_35 => 35,
+            Release::V2_6_36 => 36,
+        }
+    }
+}
+
+/// What a filesystem that declines to write a page from reclaim does (the seed's question).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Policy {
+    /// `redirty_page_for_writepage()`, unlock, return 0: the kernel as it was.
+    Redirty,
+    /// Keep the page locked, redirty it, return `AOP_WRITEPAGE_ACTIVATE`: what Ts'o proposed.
+    Activate,
+}
+
+impl Policy {
+    /// Both policies, in the order runs are reported.
+    pub const ALL: [Policy; 2] = [Policy::Redirty, Policy::Activate];
+
+    /// `redirty` or `activate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Redirty => "redirty",
+            Policy::Activate => "activate",
+        }
+    }
+
+    /// Parses `redirty` / `activate`.
+    pub fn from_name(name: &str) -> Option<Policy> {
+        Policy::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A filesystem type a mount can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum FsType {
+    /// ext3, data=ordered by default.
+    Ext3,
+    /// ext4, delalloc by default.
+    Ext4,
+    /// btrfs.
+    Btrfs,
+    /// XFS.
+    Xfs,
+    /// tmpfs (shmem): swap-backed, no block device.
+    Tmpfs,
+}
+
+impl FsType {
+    /// Every filesystem, for `wbsim list`.
+    pub const ALL: [FsType; 5] = [FsType::Ext3, FsType::Ext4, FsType::Btrfs, FsType::Xfs, FsType::Tmpfs];
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FsType::Ext3 => "ext3",
+            FsType::Ext4 => "ext4",
+            FsType::Btrfs => "btrfs",
+            FsType::Xfs => "xfs",
+            FsType::Tmpfs => "tmpfs",
+        }
+    }
+
+    /// Parses a filesystem name.
+    pub fn from_name(name: &str) -> Option<FsType> {
+        FsType::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// The journalling mode of an ext3/ext4 mount (`data=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum DataMode {
+    /// `data=ordered` (the default): data is written before the metadata that refers to it.
+    Ordered,
+    /// `data=writeback`: no data ordering, no commit-time data flush.
+    Writeback,
+}
+
+/// How the physical memory is laid out in nodes and zones (`machine.*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum NodeLayout {
+    /// One node, x86_64 zones by physical address: DMA below 16 MiB, DMA32 below 4 GiB, Normal
+    /// above. A zone with no pages is not created.
+    X86_64,
+    /// `numa=fake=<node_bytes>`: memory cut into nodes of this size, each node's zones placed by
+    /// physical address as above (node 0 holds DMA; the last node may be smaller).
+    FakeNuma {
+        /// Bytes per node.
+        node_bytes: u64,
+    },
+    /// Explicit nodes, each with one Normal zone of the given size (`machine.nodes = [..]`).
+    Explicit {
+        /// Bytes per node, node 0 first.
+        node_bytes: Vec<u64>,
+    },
+}
+
+/// The simulated machine (`[machine]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MachineSpec {
+    /// Physical memory, bytes (a multiple of 4096).
+    pub memory_bytes: u64,
+    /// Memory the kernel holds at boot (text, mem_map, slab, page tables): never free and never on
+    /// an LRU. Taken from each zone in proportion to its size.
+    pub kernel_reserved_bytes: u64,
+    /// Node and zone layout.
+    pub layout: NodeLayout,
+    /// Swap space, bytes (0: no swap).
+    pub swap_bytes: u64,
+    /// The disk that holds the swap area (index into `RunSpec::disks`); `None` when no swap.
+    pub swap_disk: Option<usize>,
+    /// CONFIG_HZ: the length of a jiffy is `1e9 / hz` ns.
+    pub hz: u32,
+    /// Online CPUs (used by `ratelimit_pages` and the per-CPU page lists).
+    pub cpus: u32,
+}
+
+/// The `vm.*` sysctls, in the kernel's own names and units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VmSpec {
+    /// `vm.dirty_ratio`, percent (the kernel clamps to ≥ 5).
+    pub dirty_ratio: u32,
+    /// `vm.dirty_background_ratio`, percent.
+    pub dirty_background_ratio: u32,
+    /// `vm.dirty_bytes` (0: use the ratio).
+    pub dirty_bytes: u64,
+    /// `vm.dirty_background_bytes` (0: use the ratio).
+    pub dirty_background_bytes: u64,
+    /// `vm.dirty_expire_centisecs`.
+    pub dirty_expire_centisecs: u32,
+    /// `vm.dirty_writeback_centisecs` (0 disables kupdate).
+    pub dirty_writeback_centisecs: u32,
+    /// `vm.min_free_kbytes`; `None`: derived at boot as `init_per_zone_wmark_min()` does.
+    pub min_free_kbytes: Option<u64>,
+    /// `vm.swappiness`.
+    pub swappiness: u32,
+    /// `vm.panic_on_oom` (0, 1 or 2).
+    pub panic_on_oom: u32,
+    /// `vm.oom_kill_allocating_task`.
+    pub oom_kill_allocating_task: bool,
+}
+
+impl Default for VmSpec {
+    /// The kernel's defaults.
+    fn default() -> Self {
+        VmSpec {
+            dirty_ratio: 20,
+            dirty_background_ratio: 10,
+            dirty_bytes: 0,
+            dirty_background_bytes: 0,
+            dirty_expire_centisecs: 3000,
+            dirty_writeback_centisecs: 500,
+            min_free_kbytes: None,
+            swappiness: 60,
+            panic_on_oom: 0,
+            oom_kill_allocating_task: false,
+        }
+    }
+}
+
+/// A block device (`[disk.NAME]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DiskSpec {
+    /// The table name, e.g. `sdb`.
+    pub name: String,
+    /// Sequential bandwidth, bytes per second.
+    pub bandwidth_bytes_per_sec: u64,
+    /// Cost of a request that does not start where the previous one ended, ns.
+    pub seek_ns: u64,
+    /// `/sys/block/*/queue/nr_requests` (128 by default).
+    pub nr_requests: u32,
+}
+
+/// A mounted filesystem (`[mount.NAME]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MountSpec {
+    /// The table name, e.g. `backup`.
+    pub name: String,
+    /// The filesystem.
+    pub fs: FsType,
+    /// The disk it lives on (index into `RunSpec::disks`); `None` only for tmpfs.
+    pub disk: Option<usize>,
+    /// ext4 delayed allocation (`delalloc`, the default, or `nodelalloc`); ignored elsewhere.
+    pub delalloc: bool,
+    /// ext3/ext4 `data=` mode.
+    pub data_mode: DataMode,
+    /// Journal commit interval (`commit=`), ns; 5 s by default.
+    pub commit_interval_ns: u64,
+}
+
+/// How a `pin` task holds its memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PinMethod {
+    /// Private anonymous memory locked with `mlock()`: on the unevictable LRU.
+    Mlock,
+    /// A SysV shm segment locked with `shmctl(SHM_LOCK)`: swap-backed pages, unevictable.
+    ShmLock,
+    /// A SysV shm segment without SHM_LOCK: swap-backed pages on the anon LRU.
+    Shm,
+    /// hugetlbfs pages reserved at boot: on no LRU, never free, never reclaimable.
+    Hugetlb,
+}
+
+impl PinMethod {
+    /// Every method, for `wbsim list`.
+    pub const ALL: [PinMethod; 4] =
+        [PinMethod::Mlock, PinMethod::ShmLock, PinMethod::Shm, PinMethod::Hugetlb];
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            PinMethod::Mlock => "mlock",
+            PinMethod::ShmLock => "shm_lock",
+            PinMethod::Shm => "shm",
+            PinMethod::Hugetlb => "hugetlb",
+        }
+    }
+}
+
+/// The allocation class of an `anon` task's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AnonGfp {
+    /// Page faults on private memory: GFP_HIGHUSER_MOVABLE (hardwall, may invoke the OOM killer).
+    HighuserMovable,
+    /// Kernel allocations on the task's behalf (socket buffers, …): GFP_KERNEL (softwall).
+    Kernel,
+}
+
+/// What a task does (`task.NAME.kind` and its kind-specific keys).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum TaskKind {
+    /// Pins `bytes` at its start time and holds them.
+    Pin {
+        /// Bytes pinned.
+        bytes: u64,
+        /// How.
+        method: PinMethod,
+    },
+    /// A buffered streaming writer (no fallocate, no O_DIRECT): `write()` calls of `write_bytes`
+    /// into one new file on `mount`, producing at most `rate` bytes per second, `bytes` in all.
+    StreamWrite {
+        /// Index into `RunSpec::mounts`.
+        mount: usize,
+        /// Total bytes to write.
+        bytes: u64,
+        /// The producer's rate, bytes per second.
+        rate_bytes_per_sec: u64,
+        /// Bytes per `write()` call.
+        write_bytes: u64,
+    },
+    /// A buffered sequential reader of an existing (clean, uncached) file of `bytes` on `mount`.
+    StreamRead {
+        /// Index into `RunSpec::mounts`.
+        mount: usize,
+        /// Total bytes to read.
+        bytes: u64,
+        /// The consumer's rate, bytes per second.
+        rate_bytes_per_sec: u64,
+        /// Bytes per `read()` call.
+        read_bytes: u64,
+    },
+    /// Private memory faulted in at `rate` up to `bytes`; when `cycle` is set, freed all at once
+    /// after `hold_ns` and allocated again, forever.
+    Anon {
+        /// Target resident size, bytes.
+        bytes: u64,
+        /// Fault-in rate, bytes per second.
+        rate_bytes_per_sec: u64,
+        /// Time to hold the memory once the target is reached before freeing it (cycle only).
+        hold_ns: u64,
+        /// Free and allocate again, forever.
+        cycle: bool,
+        /// The allocation class.
+        gfp: AnonGfp,
+    },
+    /// Truncates (unlinks) the file written by another task at this task's start time.
+    Truncate {
+        /// Index into `RunSpec::tasks` of the `stream-write` task whose file is truncated.
+        target: usize,
+    },
+}
+
+/// One task (`[task.NAME]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskSpec {
+    /// The table name, used as the process name (`comm`) in reports.
+    pub name: String,
+    /// What it does.
+    pub kind: TaskKind,
+    /// `cpuset.mems`: the nodes it may allocate from; `None`: every node.
+    pub cpuset_nodes: Option<Vec<u32>>,
+    /// `cpuset.mem_hardwall` (or `mem_exclusive`): GFP_KERNEL allocations are confined too.
+    pub cpuset_hardwall: bool,
+    /// `/proc/PID/oom_score_adj` (−1000..=1000); 2.6.32–35 use `oom_adj` = adj·17/1000.
+    pub oom_score_adj: i32,
+    /// When it starts, ns.
+    pub start_ns: u64,
+    /// Its parent task (index into `RunSpec::tasks`), for badness and kill-a-child-first.
+    pub parent: Option<usize>,
+    /// Shared segments it maps (indices of `pin` tasks with method shm/shm_lock): they count in
+    /// its `total_vm` (2.6.32–35 badness) and, when faulted, its rss (2.6.36 `oom_badness`).
+    pub attach: Vec<usize>,
+    /// Virtual size beyond what it touches (untouched reservations, libraries), bytes: counts in
+    /// `total_vm` only.
+    pub extra_vm_bytes: u64,
+}
+
+/// Bounds that make every run end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Simulated-time limit, ns (`scenario.duration`).
+    pub sim_time_ns: u64,
+    /// Event limit; reaching it ends the run as `stalled`.
+    pub max_events: u64,
+}
+
+/// Everything one run needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunSpec {
+    /// Kernel release.
+    pub release: Release,
+    /// The writepage-refusal policy.
+    pub policy: Policy,
+    /// The seed of every random stream.
+    pub seed: u64,
+    /// Bounds.
+    pub limits: Limits,
+    /// The machine.
+    pub machine: MachineSpec,
+    /// Sysctls.
+    pub vm: VmSpec,
+    /// Disks, in declaration order.
+    pub disks: Vec<DiskSpec>,
+    /// Mounts, in declaration order.
+    pub mounts: Vec<MountSpec>,
+    /// Tasks, in declaration order (pids are assigned in this order, from 1000).
+    pub tasks: Vec<TaskSpec>,
+}
