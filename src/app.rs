@@ -1,1 +1,185 @@
-//! (being written)
+//! What each subcommand does: load and validate scenarios, run them, render the results.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{Cli, Command, Format, RunArgs};
+use crate::outcome::RunResult;
+use crate::report::{self, check::CheckLine, ScenarioResults};
+use crate::scenario::{self, schema, Overrides, Scenario};
+use crate::spec::{FsType, PinMethod, Policy, Release};
+
+/// Runs a parsed command line; `Err` is bad input (exit 2), printed by `main`.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run_cmd(&args, false),
+        Command::Check(args) => run_cmd(&args, true),
+        Command::Validate { files } => {
+            let mut out = std::io::stdout().lock();
+            for f in &files {
+                let sc = scenario::load(f, &Overrides::default())?;
+                writeln!(
+                    out,
+                    "{}: ok ({} run{})",
+                    f.display(),
+                    sc.runs.len(),
+                    if sc.runs.len() == 1 { "" } else { "s" }
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List => {
+            std::io::stdout().lock().write_all(list().as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_cmd(args: &RunArgs, check: bool) -> anyhow::Result<ExitCode> {
+    let ov = Overrides {
+        sets: args.set.clone(),
+        policies: args.policy.clone(),
+        seed: args.seed,
+    };
+    // Validate every file before running any.
+    let scenarios: Vec<Scenario> = args
+        .files
+        .iter()
+        .map(|f| scenario::load(f, &ov))
+        .collect::<anyhow::Result<_>>()?;
+    let results = execute(&scenarios);
+    let all: Vec<ScenarioResults<'_>> = scenarios
+        .iter()
+        .zip(results)
+        .map(|(scenario, results)| ScenarioResults { scenario, results })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if !check {
+        match args.format {
+            Format::Table => {
+                for (i, sr) in all.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    write!(out, "{}", report::table::render(sr))?;
+                }
+            }
+            Format::Json => print_json(&mut out, &report::json::document(&all, None))?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let checks: Vec<Vec<CheckLine>> = all.iter().map(report::check::check).collect();
+    for sc in &scenarios {
+        if sc.expectations.is_none() {
+            eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
+        }
+    }
+    match args.format {
+        Format::Json => print_json(&mut out, &report::json::document(&all, Some(&checks)))?,
+        Format::Table => {
+            for line in checks.iter().flatten() {
+                writeln!(out, "{}", line.line())?;
+                if !line.pass {
+                    writeln!(out, "  reproduce: {}", line.reproduce)?;
+                }
+            }
+        }
+    }
+    let failed = checks.iter().flatten().filter(|l| !l.pass).count();
+    let total = checks.iter().flatten().count();
+    eprintln!("check: {} passed, {failed} failed", total - failed);
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_json(out: &mut impl Write, doc: &serde_json::Value) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc).context("writing JSON")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Runs every planned run, with a progress bar on stderr when there is more than one and stderr
+/// is a terminal.
+fn execute(scenarios: &[Scenario]) -> Vec<Vec<RunResult>> {
+    let total: usize = scenarios.iter().map(|s| s.runs.len()).sum();
+    let bar = if total > 1 && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let results = scenarios
+        .iter()
+        .map(|sc| {
+            sc.runs
+                .iter()
+                .map(|run| {
+                    bar.set_message(format!("{} {}", sc.name, run.label));
+                    let r = crate::engine::simulate(&run.spec);
+                    bar.inc(1);
+                    r
+                })
+                .collect()
+        })
+        .collect();
+    bar.finish_and_clear();
+    results
+}
+
+/// The text of `wbsim list`.
+pub fn list() -> String {
+    let names = |v: Vec<&str>| v.join(" ");
+    let mut s = String::new();
+    s += &format!(
+        "releases:     {} (default 2.6.32; 2.6.32.0 is mainline before the -stable shrink_list() fix)\n",
+        names(Release::ALL.iter().map(|r| r.name()).collect())
+    );
+    s += &format!(
+        "filesystems:  {}\n",
+        names(FsType::ALL.iter().map(|f| f.name()).collect())
+    );
+    s += &format!(
+        "policies:     {} (both, in this order, unless restricted)\n",
+        names(Policy::ALL.iter().map(|p| p.name()).collect())
+    );
+    s += &format!(
+        "pin methods:  {}\n",
+        names(PinMethod::ALL.iter().map(|m| m.name()).collect())
+    );
+    s += &format!("mount options: {}\n", names(schema::MOUNT_OPTIONS.to_vec()));
+    s += "task kinds (required keys, [optional keys]):\n";
+    for k in schema::TASK_KINDS {
+        let opt: Vec<String> = k.optional.iter().map(|o| format!("[{o}]")).collect();
+        s += &format!(
+            "  {:<13} {}\n",
+            k.kind,
+            k.required
+                .iter()
+                .map(|x| x.to_string())
+                .chain(opt)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    let common: Vec<String> = schema::TASK_COMMON
+        .iter()
+        .map(|k| {
+            if *k == "kind" {
+                (*k).to_string()
+            } else {
+                format!("[{k}]")
+            }
+        })
+        .collect();
+    s += &format!("  (every task)  {}\n", common.join(" "));
+    s
+}

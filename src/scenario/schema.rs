@@ -1,0 +1,150 @@
+//! Which keys each table of a scenario file takes: one list used by validation, by `[matrix]` and
+//! `--set` path resolution, by "did you mean" and by `wbsim list`.
+
+/// Top-level tables.
+pub const TOP_LEVEL: &[&str] = &[
+    "scenario", "machine", "vm", "disk", "mount", "task", "matrix", "expect",
+];
+
+/// `[scenario]`.
+pub const SCENARIO: &[&str] = &[
+    "name",
+    "description",
+    "release",
+    "duration",
+    "seed",
+    "max_events",
+];
+
+/// `[machine]`.
+pub const MACHINE: &[&str] = &[
+    "memory",
+    "kernel_reserved",
+    "fake_numa_node_size",
+    "nodes",
+    "swap",
+    "swap_disk",
+    "hz",
+    "cpus",
+];
+
+/// `[vm]`.
+pub const VM: &[&str] = &[
+    "dirty_ratio",
+    "dirty_background_ratio",
+    "dirty_bytes",
+    "dirty_background_bytes",
+    "dirty_expire_centisecs",
+    "dirty_writeback_centisecs",
+    "min_free_kbytes",
+    "swappiness",
+    "panic_on_oom",
+    "oom_kill_allocating_task",
+];
+
+/// `[disk.NAME]`.
+pub const DISK: &[&str] = &["bandwidth", "seek", "nr_requests"];
+
+/// `[mount.NAME]`.
+pub const MOUNT: &[&str] = &["fs", "disk", "options"];
+
+/// Keys every `[task.NAME]` takes.
+pub const TASK_COMMON: &[&str] = &[
+    "kind",
+    "start",
+    "cpuset",
+    "cpuset_hardwall",
+    "oom_score_adj",
+    "parent",
+    "attach",
+    "extra_vm",
+];
+
+/// One task kind and its own keys.
+pub struct TaskKindKeys {
+    /// The `kind` value.
+    pub kind: &'static str,
+    /// Keys it requires.
+    pub required: &'static [&'static str],
+    /// Keys it may have (with their defaults described in docs/SCENARIO_FORMAT.md).
+    pub optional: &'static [&'static str],
+}
+
+impl TaskKindKeys {
+    /// Every key of this kind (not the common ones).
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> {
+        self.required.iter().chain(self.optional).copied()
+    }
+}
+
+/// The task kinds.
+pub const TASK_KINDS: &[TaskKindKeys] = &[
+    TaskKindKeys {
+        kind: "pin",
+        required: &["size", "method"],
+        optional: &[],
+    },
+    TaskKindKeys {
+        kind: "stream-write",
+        required: &["mount", "size", "rate"],
+        optional: &["write_size"],
+    },
+    TaskKindKeys {
+        kind: "stream-read",
+        required: &["mount", "size", "rate"],
+        optional: &["read_size"],
+    },
+    TaskKindKeys {
+        kind: "anon",
+        required: &["size", "rate"],
+        optional: &["hold", "cycle", "gfp"],
+    },
+    TaskKindKeys {
+        kind: "truncate",
+        required: &["target"],
+        optional: &[],
+    },
+];
+
+/// The kind's key list, by `kind` value.
+pub fn task_kind(kind: &str) -> Option<&'static TaskKindKeys> {
+    TASK_KINDS.iter().find(|k| k.kind == kind)
+}
+
+/// All keys a task of `kind` takes (every kind's keys when the kind is unknown).
+pub fn task_keys(kind: Option<&str>) -> Vec<&'static str> {
+    let mut keys: Vec<&str> = TASK_COMMON.to_vec();
+    let known = kind.and_then(task_kind);
+    for k in TASK_KINDS
+        .iter()
+        .filter(|k| known.map_or(true, |known| known.kind == k.kind))
+    {
+        for key in k.keys() {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
+}
+
+/// Pin methods.
+pub const PIN_METHODS: &[&str] = &["mlock", "shm_lock", "shm", "hugetlb"];
+
+/// Anon gfp classes.
+pub const ANON_GFP: &[&str] = &["highuser_movable", "kernel"];
+
+/// Mount options.
+pub const MOUNT_OPTIONS: &[&str] = &[
+    "delalloc",
+    "nodelalloc",
+    "data=ordered",
+    "data=writeback",
+    "commit=SECONDS",
+];
+
+/// Expect outcomes.
+pub const OUTCOMES: &[&str] = &["oom", "survived", "stalled"];
+
+/// Keys of an `[expect]` table value.
+pub const EXPECT_KEYS: &[&str] = &["outcome", "victim", "invoker"];

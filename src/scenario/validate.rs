@@ -1,0 +1,1107 @@
+//! One matrix cell's tree → a [`RunSpec`]. Every user-facing check of the format lives here.
+
+use std::sync::Arc;
+
+use super::error::{did_you_mean, one_of, Diag, Loc, Source};
+use super::schema;
+use super::tree::{Entry, Node, Value};
+use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
+use crate::spec::{
+    AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
+    Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+};
+
+/// The page size.
+pub const PAGE: u64 = 4096;
+/// The hugetlb page size on x86_64.
+pub const HUGE_PAGE: u64 = 2 << 20;
+/// The largest `machine.memory`: x86_64 2.6.32–36 `MAX_PHYSMEM_BITS` = 46 (64 TiB).
+pub const MAX_MEMORY: u64 = 1 << 46;
+/// `MAX_NUMNODES` with the largest `CONFIG_NODES_SHIFT` (10).
+pub const MAX_NODES: u64 = 1024;
+/// Default `scenario.max_events`.
+pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
+
+/// A table being read, with its dotted path and the best place to point at when a key is missing.
+#[derive(Clone, Copy)]
+struct Tbl<'n> {
+    node: &'n Node,
+    loc: &'n Loc,
+}
+
+/// The validator of one cell.
+pub struct Validator<'a> {
+    src: &'a Arc<Source>,
+}
+
+/// A value read with where it was found.
+type Found<'n, T> = Option<(T, &'n Node)>;
+
+impl<'a> Validator<'a> {
+    /// A validator for a file.
+    pub fn new(src: &'a Arc<Source>) -> Self {
+        Validator { src }
+    }
+
+    fn err(&self, loc: &Loc, key: &str, msg: impl Into<String>) -> Diag {
+        Diag::new(self.src, loc.clone(), key, msg)
+    }
+
+    fn type_err(&self, node: &Node, key: &str, expected: &str) -> Diag {
+        self.err(
+            &node.loc,
+            key,
+            format!(
+                "found {} `{}`; expected {expected}",
+                node.value.type_name(),
+                node.value.toml()
+            ),
+        )
+    }
+
+    /// Rejects keys of `t` not in `allowed`.
+    fn check_keys(&self, t: Tbl<'_>, path: &str, allowed: &[&str], what: &str) -> Result<(), Diag> {
+        for e in t.node.entries().unwrap_or_default() {
+            if !allowed.contains(&e.key.as_str()) {
+                return Err(self.unknown_key(e, path, allowed, what));
+            }
+        }
+        Ok(())
+    }
+
+    fn unknown_key(&self, e: &Entry, path: &str, allowed: &[&str], what: &str) -> Diag {
+        let key = join(path, &e.key);
+        self.err(
+            &e.key_loc,
+            &key,
+            format!(
+                "unknown key `{}` in {what}; accepted keys: {}",
+                e.key,
+                allowed.join(", ")
+            ),
+        )
+        .help(did_you_mean(&e.key, allowed.iter().copied()))
+    }
+
+    /// A sub-table (absent: `None`).
+    fn table<'n>(&self, parent: &'n Node, path: &str, key: &str) -> Result<Option<Tbl<'n>>, Diag> {
+        let Some(e) = parent.entry(key) else {
+            return Ok(None);
+        };
+        if e.node.entries().is_none() {
+            return Err(self.type_err(&e.node, &join(path, key), "a table"));
+        }
+        let loc = if matches!(e.node.loc, Loc::None) {
+            &e.key_loc
+        } else {
+            &e.node.loc
+        };
+        Ok(Some(Tbl { node: &e.node, loc }))
+    }
+
+    fn missing(&self, t: Tbl<'_>, path: &str, key: &str, expected: &str) -> Diag {
+        let header = if path.is_empty() {
+            "the file".to_string()
+        } else {
+            format!("`[{path}]`")
+        };
+        self.err(
+            t.loc,
+            &join(path, key),
+            format!("missing required key `{key}` in {header}; expected {expected}"),
+        )
+    }
+
+    fn str<'n>(
+        &self,
+        t: Tbl<'n>,
+        path: &str,
+        key: &str,
+        expected: &str,
+    ) -> Result<Found<'n, &'n str>, Diag> {
+        match t.node.get(key) {
+            None => Ok(None),
+            Some(n) => match &n.value {
+                Value::Str(s) => Ok(Some((s.as_str(), n))),
+                _ => Err(self.type_err(n, &join(path, key), expected)),
+            },
+        }
+    }
+
+    fn choice<'n>(
+        &self,
+        t: Tbl<'n>,
+        path: &str,
+        key: &str,
+        choices: &[&str],
+    ) -> Result<Found<'n, &'n str>, Diag> {
+        let expected = format!("one of {}", one_of(choices));
+        let Some((s, n)) = self.str(t, path, key, &expected)? else {
+            return Ok(None);
+        };
+        if !choices.contains(&s) {
+            return Err(self
+                .err(
+                    &n.loc,
+                    &join(path, key),
+                    format!("found `{s}`; expected {expected}"),
+                )
+                .help(did_you_mean(s, choices.iter().copied())));
+        }
+        Ok(Some((s, n)))
+    }
+
+    fn int(
+        &self,
+        t: Tbl<'_>,
+        path: &str,
+        key: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Option<i64>, Diag> {
+        let Some(n) = t.node.get(key) else {
+            return Ok(None);
+        };
+        let range = if hi == i64::MAX {
+            format!("an integer ≥ {lo}")
+        } else {
+            format!("an integer in {lo}..={hi}")
+        };
+        match n.value {
+            Value::Int(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
+            Value::Int(i) => Err(self.err(
+                &n.loc,
+                &join(path, key),
+                format!("found {i}; expected {range}"),
+            )),
+            _ => Err(self.type_err(n, &join(path, key), &range)),
+        }
+    }
+
+    fn uint<T: TryFrom<i64>>(
+        &self,
+        t: Tbl<'_>,
+        path: &str,
+        key: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Option<T>, Diag> {
+        Ok(self
+            .int(t, path, key, lo, hi)?
+            .and_then(|i| T::try_from(i).ok()))
+    }
+
+    fn bool(&self, t: Tbl<'_>, path: &str, key: &str) -> Result<Option<bool>, Diag> {
+        let Some(n) = t.node.get(key) else {
+            return Ok(None);
+        };
+        match n.value {
+            Value::Bool(b) => Ok(Some(b)),
+            _ => Err(self.type_err(n, &join(path, key), "`true` or `false`")),
+        }
+    }
+
+    fn parsed<'n>(
+        &self,
+        n: &'n Node,
+        key: &str,
+        expected: &str,
+        allow_int: bool,
+        parse: fn(&str) -> Result<u64, String>,
+    ) -> Result<u64, Diag> {
+        match &n.value {
+            Value::Str(s) => parse(s).map_err(|m| self.err(&n.loc, key, m)),
+            Value::Int(i) if allow_int && *i >= 0 => Ok(i.unsigned_abs()),
+            Value::Int(i) if allow_int => Err(self.err(
+                &n.loc,
+                key,
+                format!("found {i}; sizes cannot be negative; expected {expected}"),
+            )),
+            Value::Int(i) => Err(self.err(
+                &n.loc,
+                key,
+                format!(
+                    "found the bare integer {i}, which has no unit; expected {expected} (a string)"
+                ),
+            )),
+            _ => Err(self.type_err(n, key, expected)),
+        }
+    }
+
+    fn size<'n>(&self, t: Tbl<'n>, path: &str, key: &str) -> Result<Found<'n, u64>, Diag> {
+        let Some(n) = t.node.get(key) else {
+            return Ok(None);
+        };
+        Ok(Some((
+            self.parsed(n, &join(path, key), SIZE_HELP, true, units::parse_size)?,
+            n,
+        )))
+    }
+
+    fn rate<'n>(&self, t: Tbl<'n>, path: &str, key: &str) -> Result<Found<'n, u64>, Diag> {
+        let Some(n) = t.node.get(key) else {
+            return Ok(None);
+        };
+        Ok(Some((
+            self.parsed(n, &join(path, key), RATE_HELP, false, units::parse_rate)?,
+            n,
+        )))
+    }
+
+    fn duration<'n>(&self, t: Tbl<'n>, path: &str, key: &str) -> Result<Found<'n, u64>, Diag> {
+        let Some(n) = t.node.get(key) else {
+            return Ok(None);
+        };
+        Ok(Some((
+            self.parsed(
+                n,
+                &join(path, key),
+                DURATION_HELP,
+                false,
+                units::parse_duration,
+            )?,
+            n,
+        )))
+    }
+
+    fn positive(
+        &self,
+        v: Found<'_, u64>,
+        path: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<u64>, Diag> {
+        match v {
+            Some((0, n)) => Err(self.err(
+                &n.loc,
+                &join(path, key),
+                format!("found {}; {what} must be greater than zero", n.value.toml()),
+            )),
+            other => Ok(other.map(|(v, _)| v)),
+        }
+    }
+
+    fn page_multiple(&self, v: Found<'_, u64>, path: &str, key: &str) -> Result<(), Diag> {
+        match v {
+            Some((b, n)) if b % PAGE != 0 => Err(self.err(
+                &n.loc,
+                &join(path, key),
+                format!(
+                    "found {} ({b} bytes), which is not a multiple of the 4096-byte page; expected a memory size in whole pages (e.g. {} or {})",
+                    n.value.toml(),
+                    b / PAGE * PAGE,
+                    (b / PAGE + 1) * PAGE
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Named sub-tables (`[disk.*]`, `[mount.*]`, `[task.*]`), checking names and that each is a
+    /// table.
+    fn named<'n>(&self, root: &'n Node, section: &str) -> Result<Vec<(&'n str, Tbl<'n>)>, Diag> {
+        let Some(t) = self.table(root, "", section)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in t.node.entries().unwrap_or_default() {
+            let path = join(section, &e.key);
+            if !valid_name(&e.key) {
+                return Err(self.err(
+                    &e.key_loc,
+                    &path,
+                    format!(
+                        "`{}` is not a valid name; names use letters, digits, `-` and `_`",
+                        e.key
+                    ),
+                ));
+            }
+            if e.node.entries().is_none() {
+                return Err(self.type_err(&e.node, &path, &format!("a table `[{path}]`")));
+            }
+            let loc = if matches!(e.node.loc, Loc::None) {
+                &e.key_loc
+            } else {
+                &e.node.loc
+            };
+            out.push((e.key.as_str(), Tbl { node: &e.node, loc }));
+        }
+        Ok(out)
+    }
+
+    fn reference<'n>(
+        &self,
+        t: Tbl<'n>,
+        path: &str,
+        key: &str,
+        names: &[&str],
+        what: &str,
+    ) -> Result<Found<'n, usize>, Diag> {
+        let Some((s, n)) = self.str(t, path, key, &format!("the name of a {what}"))? else {
+            return Ok(None);
+        };
+        match names.iter().position(|x| *x == s) {
+            Some(i) => Ok(Some((i, n))),
+            None => Err(self
+                .err(
+                    &n.loc,
+                    &join(path, key),
+                    format!(
+                        "there is no {what} `{s}`; declared: {}",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            one_of(names)
+                        }
+                    ),
+                )
+                .help(did_you_mean(s, names.iter().copied()))),
+        }
+    }
+
+    /// Validates one cell's tree into a run.
+    pub fn run_spec(&self, root: &Node, policy: Policy) -> Result<RunSpec, Diag> {
+        let root_t = Tbl {
+            node: root,
+            loc: &root.loc,
+        };
+        self.check_keys(root_t, "", schema::TOP_LEVEL, "the file")?;
+
+        // [scenario]
+        let sc = self.table(root, "", "scenario")?.ok_or_else(|| {
+            self.err(
+                &Loc::None,
+                "scenario",
+                "missing required table `[scenario]` (with at least `name` and `duration`)",
+            )
+        })?;
+        let p = "scenario";
+        self.check_keys(sc, p, schema::SCENARIO, "`[scenario]`")?;
+        let (name, name_node) = self
+            .str(sc, p, "name", "a string")?
+            .ok_or_else(|| self.missing(sc, p, "name", "a string"))?;
+        if name.trim().is_empty() {
+            return Err(self.err(
+                &name_node.loc,
+                "scenario.name",
+                "the name is empty; expected a non-empty string",
+            ));
+        }
+        self.str(sc, p, "description", "a string")?;
+        let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
+        let release = self
+            .choice(sc, p, "release", &names)?
+            .and_then(|(s, _)| Release::from_name(s))
+            .unwrap_or(Release::V2_6_32);
+        let duration = self
+            .duration(sc, p, "duration")?
+            .ok_or_else(|| self.missing(sc, p, "duration", DURATION_HELP))?;
+        let sim_time_ns = self
+            .positive(Some(duration), p, "duration", "the duration")?
+            .unwrap_or(0);
+        let seed = self.uint::<u64>(sc, p, "seed", 0, i64::MAX)?.unwrap_or(1);
+        let max_events = self
+            .uint::<u64>(sc, p, "max_events", 1, i64::MAX)?
+            .unwrap_or(DEFAULT_MAX_EVENTS);
+
+        // [disk.*]
+        let disk_tables = self.named(root, "disk")?;
+        let disk_names: Vec<&str> = disk_tables.iter().map(|(n, _)| *n).collect();
+        let mut disks = Vec::new();
+        for (dname, t) in &disk_tables {
+            let p = &join("disk", dname);
+            self.check_keys(*t, p, schema::DISK, &format!("`[{p}]`"))?;
+            let bw = self
+                .rate(*t, p, "bandwidth")?
+                .ok_or_else(|| self.missing(*t, p, "bandwidth", RATE_HELP))?;
+            let bandwidth = self
+                .positive(Some(bw), p, "bandwidth", "the bandwidth")?
+                .unwrap_or(0);
+            let seek_ns = self.duration(*t, p, "seek")?.map_or(8_000_000, |(v, _)| v);
+            let nr_requests = self
+                .uint::<u32>(*t, p, "nr_requests", 4, 100_000)?
+                .unwrap_or(128);
+            disks.push(DiskSpec {
+                name: (*dname).to_string(),
+                bandwidth_bytes_per_sec: bandwidth,
+                seek_ns,
+                nr_requests,
+            });
+        }
+
+        // [machine]
+        let mt = self.table(root, "", "machine")?.ok_or_else(|| {
+            self.err(
+                &Loc::None,
+                "machine",
+                "missing required table `[machine]` (with at least `memory`)",
+            )
+        })?;
+        let (machine, node_count) = self.machine(mt, &disk_names)?;
+
+        // [vm]
+        let vm = match self.table(root, "", "vm")? {
+            Some(t) => self.vm(t)?,
+            None => VmSpec::default(),
+        };
+
+        // [mount.*]
+        let mount_tables = self.named(root, "mount")?;
+        let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
+        let mut mounts = Vec::new();
+        for (mname, t) in &mount_tables {
+            mounts.push(self.mount(mname, *t, &disk_names)?);
+        }
+
+        // [task.*]
+        let task_tables = self.named(root, "task")?;
+        let tasks = self.tasks(&task_tables, &mount_names, node_count)?;
+
+        // Sanity: what is pinned must leave memory for everything else.
+        let pinned: u64 = tasks
+            .iter()
+            .map(|t| match t.kind {
+                TaskKind::Pin { bytes, .. } => bytes,
+                _ => 0,
+            })
+            .fold(0u64, u64::saturating_add);
+        if pinned.saturating_add(machine.kernel_reserved_bytes) >= machine.memory_bytes {
+            let loc = &mt.node.get("memory").map_or(Loc::None, |n| n.loc.clone());
+            return Err(self.err(
+                loc,
+                "machine.memory",
+                format!(
+                    "pinned memory ({} bytes, hugetlb rounded to 2MiB pages) plus machine.kernel_reserved ({} bytes) must be less than machine.memory ({} bytes)",
+                    pinned, machine.kernel_reserved_bytes, machine.memory_bytes
+                ),
+            ));
+        }
+
+        Ok(RunSpec {
+            release,
+            policy,
+            seed,
+            limits: Limits {
+                sim_time_ns,
+                max_events,
+            },
+            machine,
+            vm,
+            disks,
+            mounts,
+            tasks,
+        })
+    }
+
+    fn machine(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(MachineSpec, u64), Diag> {
+        let p = "machine";
+        self.check_keys(t, p, schema::MACHINE, "`[machine]`")?;
+        let mem = self
+            .size(t, p, "memory")?
+            .ok_or_else(|| self.missing(t, p, "memory", SIZE_HELP))?;
+        self.positive(Some(mem), p, "memory", "the memory size")?;
+        self.page_multiple(Some(mem), p, "memory")?;
+        let memory = mem.0;
+        if memory > MAX_MEMORY {
+            return Err(self.err(
+                &mem.1.loc,
+                "machine.memory",
+                format!("found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46)", mem.1.value.toml()),
+            ));
+        }
+        let reserved = self.size(t, p, "kernel_reserved")?;
+        self.page_multiple(reserved, p, "kernel_reserved")?;
+        let kernel_reserved = reserved.map_or(memory / 64 / PAGE * PAGE, |(v, _)| v);
+        if let Some((r, n)) = reserved {
+            if r >= memory {
+                return Err(self.err(&n.loc, "machine.kernel_reserved", format!("found {} ({r} bytes); it must be less than machine.memory ({memory} bytes)", n.value.toml())));
+            }
+        }
+        let fake = self.size(t, p, "fake_numa_node_size")?;
+        self.positive(fake, p, "fake_numa_node_size", "the node size")?;
+        self.page_multiple(fake, p, "fake_numa_node_size")?;
+        let nodes = t.node.get("nodes");
+        let layout = match (fake, nodes) {
+            (Some(_), Some(n)) => {
+                return Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them"));
+            }
+            (Some((size, n)), None) => {
+                if size > memory {
+                    return Err(self.err(&n.loc, "machine.fake_numa_node_size", format!("found {size} bytes; a node cannot be larger than machine.memory ({memory} bytes)")));
+                }
+                if memory.div_ceil(size) > MAX_NODES {
+                    return Err(self.err(
+                        &n.loc,
+                        "machine.fake_numa_node_size",
+                        format!(
+                            "{} nodes of {size} bytes; at most {MAX_NODES} nodes (MAX_NUMNODES)",
+                            memory.div_ceil(size)
+                        ),
+                    ));
+                }
+                NodeLayout::FakeNuma { node_bytes: size }
+            }
+            (None, Some(n)) => {
+                let Value::Array(items) = &n.value else {
+                    return Err(self.type_err(
+                        n,
+                        "machine.nodes",
+                        "an array of node sizes such as [\"2GiB\", \"2GiB\"]",
+                    ));
+                };
+                if items.is_empty() || items.len() as u64 > MAX_NODES {
+                    return Err(self.err(
+                        &n.loc,
+                        "machine.nodes",
+                        format!(
+                            "found {} nodes; expected 1..={MAX_NODES} node sizes",
+                            items.len()
+                        ),
+                    ));
+                }
+                let mut sizes = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let key = format!("machine.nodes[{i}]");
+                    let b = self.parsed(item, &key, SIZE_HELP, true, units::parse_size)?;
+                    if b == 0 {
+                        return Err(self.err(&item.loc, &key, "a node must have memory (found 0)"));
+                    }
+                    if b % PAGE != 0 {
+                        return Err(self.err(
+                            &item.loc,
+                            &key,
+                            format!("found {b} bytes, not a multiple of the 4096-byte page"),
+                        ));
+                    }
+                    sizes.push(b);
+                }
+                let sum = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b));
+                if sum != memory {
+                    return Err(self.err(&n.loc, "machine.nodes", format!("the node sizes add up to {sum} bytes but machine.memory is {memory} bytes; they must be equal")));
+                }
+                NodeLayout::Explicit { node_bytes: sizes }
+            }
+            (None, None) => NodeLayout::X86_64,
+        };
+        let node_count = match &layout {
+            NodeLayout::X86_64 => 1,
+            NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
+            NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
+        };
+        let swap = self.size(t, p, "swap")?;
+        self.page_multiple(swap, p, "swap")?;
+        let swap_bytes = swap.map_or(0, |(v, _)| v);
+        let swap_disk = self.reference(t, p, "swap_disk", disks, "disk (`[disk.NAME]`)")?;
+        let swap_disk = match (swap_bytes, swap_disk) {
+            (0, Some((_, n))) => {
+                return Err(self.err(&n.loc, "machine.swap_disk", "a swap disk is given but machine.swap is 0; set machine.swap or remove swap_disk"));
+            }
+            (0, None) => None,
+            (_, Some((i, _))) => Some(i),
+            (_, None) => {
+                let loc = swap.map_or(Loc::None, |(_, n)| n.loc.clone());
+                return Err(self.err(&loc, "machine.swap_disk", format!("machine.swap is {swap_bytes} bytes, so machine.swap_disk is required: the name of a [disk.*] table; declared disks: {}", if disks.is_empty() { "none".into() } else { one_of(disks) })));
+            }
+        };
+        let hz = match self.int(t, p, "hz", i64::MIN, i64::MAX)? {
+            None => 1000,
+            Some(v @ (100 | 250 | 300 | 1000)) => v as u32,
+            Some(v) => {
+                let n = t.node.get("hz").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &n,
+                    "machine.hz",
+                    format!("found {v}; expected one of 100, 250, 300 or 1000 (CONFIG_HZ)"),
+                ));
+            }
+        };
+        let cpus = self.uint::<u32>(t, p, "cpus", 1, 4096)?.unwrap_or(2);
+        Ok((
+            MachineSpec {
+                memory_bytes: memory,
+                kernel_reserved_bytes: kernel_reserved,
+                layout,
+                swap_bytes,
+                swap_disk,
+                hz,
+                cpus,
+            },
+            node_count,
+        ))
+    }
+
+    fn vm(&self, t: Tbl<'_>) -> Result<VmSpec, Diag> {
+        let p = "vm";
+        self.check_keys(t, p, schema::VM, "`[vm]`")?;
+        let d = VmSpec::default();
+        let u32max = i64::from(u32::MAX);
+        let oom_kill_allocating_task = match t.node.get("oom_kill_allocating_task") {
+            None => d.oom_kill_allocating_task,
+            Some(n) => match n.value {
+                Value::Bool(b) => b,
+                Value::Int(0) => false,
+                Value::Int(1) => true,
+                _ => {
+                    return Err(self.err(
+                        &n.loc,
+                        "vm.oom_kill_allocating_task",
+                        format!("found {}; expected 0, 1, `true` or `false`", n.value.toml()),
+                    ))
+                }
+            },
+        };
+        Ok(VmSpec {
+            dirty_ratio: self
+                .uint(t, p, "dirty_ratio", 0, 100)?
+                .unwrap_or(d.dirty_ratio),
+            dirty_background_ratio: self
+                .uint(t, p, "dirty_background_ratio", 0, 100)?
+                .unwrap_or(d.dirty_background_ratio),
+            dirty_bytes: self
+                .size(t, p, "dirty_bytes")?
+                .map_or(d.dirty_bytes, |(v, _)| v),
+            dirty_background_bytes: self
+                .size(t, p, "dirty_background_bytes")?
+                .map_or(d.dirty_background_bytes, |(v, _)| v),
+            dirty_expire_centisecs: self
+                .uint(t, p, "dirty_expire_centisecs", 0, u32max)?
+                .unwrap_or(d.dirty_expire_centisecs),
+            dirty_writeback_centisecs: self
+                .uint(t, p, "dirty_writeback_centisecs", 0, u32max)?
+                .unwrap_or(d.dirty_writeback_centisecs),
+            min_free_kbytes: self
+                .uint(t, p, "min_free_kbytes", 0, i64::MAX)?
+                .or(d.min_free_kbytes),
+            swappiness: self
+                .uint(t, p, "swappiness", 0, 100)?
+                .unwrap_or(d.swappiness),
+            panic_on_oom: self
+                .uint(t, p, "panic_on_oom", 0, 2)?
+                .unwrap_or(d.panic_on_oom),
+            oom_kill_allocating_task,
+        })
+    }
+
+    fn mount(&self, name: &str, t: Tbl<'_>, disks: &[&str]) -> Result<MountSpec, Diag> {
+        let p = &join("mount", name);
+        self.check_keys(t, p, schema::MOUNT, &format!("`[{p}]`"))?;
+        let fs_names: Vec<&str> = FsType::ALL.iter().map(|f| f.name()).collect();
+        let fs = self
+            .choice(t, p, "fs", &fs_names)?
+            .and_then(|(s, _)| FsType::from_name(s))
+            .ok_or_else(|| self.missing(t, p, "fs", &format!("one of {}", one_of(&fs_names))))?;
+        let disk = self.reference(t, p, "disk", disks, "disk (`[disk.NAME]`)")?;
+        let disk = match (fs, disk) {
+            (FsType::Tmpfs, Some((_, n))) => {
+                return Err(self.err(
+                    &n.loc,
+                    &join(p, "disk"),
+                    "a tmpfs mount has no disk (it is swap-backed); remove `disk`",
+                ));
+            }
+            (FsType::Tmpfs, None) => None,
+            (_, Some((i, _))) => Some(i),
+            (_, None) => {
+                return Err(self.missing(
+                    t,
+                    p,
+                    "disk",
+                    &format!(
+                        "the name of a [disk.*] table; declared disks: {}",
+                        if disks.is_empty() {
+                            "none".into()
+                        } else {
+                            one_of(disks)
+                        }
+                    ),
+                ));
+            }
+        };
+        let mut spec = MountSpec {
+            name: name.to_string(),
+            fs,
+            disk,
+            delalloc: true,
+            data_mode: DataMode::Ordered,
+            commit_interval_ns: 5_000_000_000,
+        };
+        let Some(opts) = t.node.get("options") else {
+            return Ok(spec);
+        };
+        let key = join(p, "options");
+        let Value::Array(items) = &opts.value else {
+            return Err(self.type_err(opts, &key, "an array of mount options such as [\"nodelalloc\", \"data=writeback\", \"commit=30\"]"));
+        };
+        let journalled = matches!(fs, FsType::Ext3 | FsType::Ext4);
+        for item in items {
+            let Value::Str(o) = &item.value else {
+                return Err(self.type_err(
+                    item,
+                    &key,
+                    &format!("a mount option: {}", one_of(schema::MOUNT_OPTIONS)),
+                ));
+            };
+            let only = |what: &str| {
+                self.err(
+                    &item.loc,
+                    &key,
+                    format!("`{o}` is an option of {what}, not of {}", fs.name()),
+                )
+            };
+            match o.as_str() {
+                "delalloc" | "nodelalloc" if fs != FsType::Ext4 => return Err(only("ext4")),
+                "delalloc" => spec.delalloc = true,
+                "nodelalloc" => spec.delalloc = false,
+                "data=ordered" | "data=writeback" if !journalled => {
+                    return Err(only("ext3 and ext4"))
+                }
+                "data=ordered" => spec.data_mode = DataMode::Ordered,
+                "data=writeback" => spec.data_mode = DataMode::Writeback,
+                _ if o.starts_with("commit=") => {
+                    if !journalled {
+                        return Err(only("ext3 and ext4"));
+                    }
+                    match o["commit=".len()..].parse::<u64>() {
+                        Ok(s @ 1..=300) => spec.commit_interval_ns = s * 1_000_000_000,
+                        _ => {
+                            return Err(self.err(
+                                &item.loc,
+                                &key,
+                                format!(
+                                "found `{o}`; expected `commit=SECONDS` with SECONDS in 1..=300"
+                            ),
+                            ))
+                        }
+                    }
+                }
+                _ => {
+                    let cands = [
+                        "delalloc",
+                        "nodelalloc",
+                        "data=ordered",
+                        "data=writeback",
+                        "commit=",
+                    ];
+                    return Err(self
+                        .err(
+                            &item.loc,
+                            &key,
+                            format!(
+                                "unknown mount option `{o}`; accepted: {}",
+                                one_of(schema::MOUNT_OPTIONS)
+                            ),
+                        )
+                        .help(did_you_mean(o, cands)));
+                }
+            }
+        }
+        Ok(spec)
+    }
+
+    fn tasks(
+        &self,
+        tables: &[(&str, Tbl<'_>)],
+        mounts: &[&str],
+        node_count: u64,
+    ) -> Result<Vec<TaskSpec>, Diag> {
+        let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
+        let kinds: Vec<&str> = schema::TASK_KINDS.iter().map(|k| k.kind).collect();
+        // First pass: every task's kind (references need the kinds of other tasks).
+        let mut task_kinds = Vec::new();
+        for (name, t) in tables {
+            let p = &join("task", name);
+            let kind = self
+                .choice(*t, p, "kind", &kinds)?
+                .ok_or_else(|| self.missing(*t, p, "kind", &format!("one of {}", one_of(&kinds))))?
+                .0;
+            task_kinds.push(kind);
+        }
+        let mut specs = Vec::new();
+        let mut pin_methods: Vec<Option<PinMethod>> = Vec::new();
+        for ((name, t), kind) in tables.iter().zip(&task_kinds) {
+            let kind_keys = schema::task_kind(kind).expect("kind was checked");
+            let p = &join("task", name);
+            for e in t.node.entries().unwrap_or_default() {
+                let k = e.key.as_str();
+                if schema::TASK_COMMON.contains(&k) || kind_keys.keys().any(|x| x == k) {
+                    continue;
+                }
+                let allowed = schema::task_keys(Some(kind));
+                let owners: Vec<&str> = schema::TASK_KINDS
+                    .iter()
+                    .filter(|x| x.keys().any(|y| y == k))
+                    .map(|x| x.kind)
+                    .collect();
+                if owners.is_empty() {
+                    return Err(self.unknown_key(
+                        e,
+                        p,
+                        &allowed,
+                        &format!("`[{p}]` (a `{kind}` task)"),
+                    ));
+                }
+                return Err(self
+                    .err(&e.key_loc, &join(p, k), format!("`{k}` is not a key of a `{kind}` task (it belongs to {} tasks); `{kind}` tasks take: {}", one_of(&owners), allowed.join(", ")))
+                    .help(did_you_mean(k, allowed.iter().copied()).filter(|h| !h.contains(&format!("`{k}`")))));
+            }
+            let req = |key: &str, what: &str| self.missing(*t, p, key, what);
+            let positive = |v: Found<'_, u64>, key: &str| -> Result<u64, Diag> {
+                self.positive(v, p, key, "it")?
+                    .ok_or_else(|| req(key, "a value"))
+            };
+            let kind_spec = match *kind {
+                "pin" => {
+                    let size = self
+                        .size(*t, p, "size")?
+                        .ok_or_else(|| req("size", SIZE_HELP))?;
+                    let bytes = positive(Some(size), "size")?;
+                    let method_name = self
+                        .choice(*t, p, "method", schema::PIN_METHODS)?
+                        .ok_or_else(|| {
+                            req("method", &format!("one of {}", one_of(schema::PIN_METHODS)))
+                        })?
+                        .0;
+                    let method = PinMethod::ALL
+                        .into_iter()
+                        .find(|m| m.name() == method_name)
+                        .expect("checked");
+                    let bytes = if method == PinMethod::Hugetlb {
+                        bytes.div_ceil(HUGE_PAGE).saturating_mul(HUGE_PAGE)
+                    } else {
+                        bytes
+                    };
+                    TaskKind::Pin { bytes, method }
+                }
+                "stream-write" | "stream-read" => {
+                    let mount = self
+                        .reference(*t, p, "mount", mounts, "mount (`[mount.NAME]`)")?
+                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?
+                        .0;
+                    let bytes = positive(
+                        Some(
+                            self.size(*t, p, "size")?
+                                .ok_or_else(|| req("size", SIZE_HELP))?,
+                        ),
+                        "size",
+                    )?;
+                    let rate = positive(
+                        Some(
+                            self.rate(*t, p, "rate")?
+                                .ok_or_else(|| req("rate", RATE_HELP))?,
+                        ),
+                        "rate",
+                    )?;
+                    if *kind == "stream-write" {
+                        let write_bytes = self.size(*t, p, "write_size")?;
+                        let write_bytes = self
+                            .positive(write_bytes, p, "write_size", "the write size")?
+                            .unwrap_or(1 << 20);
+                        TaskKind::StreamWrite {
+                            mount,
+                            bytes,
+                            rate_bytes_per_sec: rate,
+                            write_bytes,
+                        }
+                    } else {
+                        let read_bytes = self.size(*t, p, "read_size")?;
+                        let read_bytes = self
+                            .positive(read_bytes, p, "read_size", "the read size")?
+                            .unwrap_or(128 << 10);
+                        TaskKind::StreamRead {
+                            mount,
+                            bytes,
+                            rate_bytes_per_sec: rate,
+                            read_bytes,
+                        }
+                    }
+                }
+                "anon" => {
+                    let bytes = positive(
+                        Some(
+                            self.size(*t, p, "size")?
+                                .ok_or_else(|| req("size", SIZE_HELP))?,
+                        ),
+                        "size",
+                    )?;
+                    let rate = positive(
+                        Some(
+                            self.rate(*t, p, "rate")?
+                                .ok_or_else(|| req("rate", RATE_HELP))?,
+                        ),
+                        "rate",
+                    )?;
+                    let hold_ns = self.duration(*t, p, "hold")?.map_or(0, |(v, _)| v);
+                    let cycle = self.bool(*t, p, "cycle")?.unwrap_or(false);
+                    let gfp = match self.choice(*t, p, "gfp", schema::ANON_GFP)? {
+                        Some(("kernel", _)) => AnonGfp::Kernel,
+                        _ => AnonGfp::HighuserMovable,
+                    };
+                    TaskKind::Anon {
+                        bytes,
+                        rate_bytes_per_sec: rate,
+                        hold_ns,
+                        cycle,
+                        gfp,
+                    }
+                }
+                _ => {
+                    let writers: Vec<&str> = names
+                        .iter()
+                        .zip(&task_kinds)
+                        .filter(|(_, k)| **k == "stream-write")
+                        .map(|(n, _)| *n)
+                        .collect();
+                    let (target, n) = self
+                        .reference(*t, p, "target", &names, "task (`[task.NAME]`)")?
+                        .ok_or_else(|| req("target", "the name of a stream-write task"))?;
+                    if task_kinds[target] != "stream-write" {
+                        return Err(self.err(&n.loc, &join(p, "target"), format!("`{}` is a `{}` task; a truncate target must be a stream-write task ({})", names[target], task_kinds[target], if writers.is_empty() { "there is none".into() } else { one_of(&writers) })));
+                    }
+                    TaskKind::Truncate { target }
+                }
+            };
+            pin_methods.push(match &kind_spec {
+                TaskKind::Pin { method, .. } => Some(*method),
+                _ => None,
+            });
+            let start_ns = self.duration(*t, p, "start")?.map_or(0, |(v, _)| v);
+            let cpuset_nodes = match t.node.get("cpuset") {
+                None => None,
+                Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
+            };
+            let cpuset_hardwall = self.bool(*t, p, "cpuset_hardwall")?.unwrap_or(false);
+            let oom_score_adj = self
+                .uint::<i32>(*t, p, "oom_score_adj", -1000, 1000)?
+                .unwrap_or(0);
+            let parent = match self.reference(*t, p, "parent", &names, "task (`[task.NAME]`)")? {
+                Some((i, n)) if names[i] == *name => {
+                    return Err(self.err(
+                        &n.loc,
+                        &join(p, "parent"),
+                        "a task cannot be its own parent",
+                    ));
+                }
+                other => other.map(|(i, _)| i),
+            };
+            let mut attach = Vec::new();
+            if let Some(n) = t.node.get("attach") {
+                let key = join(p, "attach");
+                let Value::Array(items) = &n.value else {
+                    return Err(self.type_err(
+                        n,
+                        &key,
+                        "an array of pin task names, e.g. [\"sga\"]",
+                    ));
+                };
+                for item in items {
+                    let Value::Str(s) = &item.value else {
+                        return Err(self.type_err(item, &key, "the name of a pin task"));
+                    };
+                    let Some(i) = names.iter().position(|x| x == s) else {
+                        return Err(self
+                            .err(
+                                &item.loc,
+                                &key,
+                                format!("there is no task `{s}`; declared: {}", one_of(&names)),
+                            )
+                            .help(did_you_mean(s, names.iter().copied())));
+                    };
+                    let shm = tables[i].1.node.get("method").and_then(|m| match &m.value {
+                        Value::Str(m) => Some(m.as_str()),
+                        _ => None,
+                    });
+                    if task_kinds[i] != "pin" || !matches!(shm, Some("shm" | "shm_lock")) {
+                        return Err(self.err(&item.loc, &key, format!("`{s}` is not a shared segment; attach names pin tasks whose method is `shm` or `shm_lock`")));
+                    }
+                    attach.push(i);
+                }
+            }
+            let extra_vm_bytes = self.size(*t, p, "extra_vm")?.map_or(0, |(v, _)| v);
+            specs.push(TaskSpec {
+                name: (*name).to_string(),
+                kind: kind_spec,
+                cpuset_nodes,
+                cpuset_hardwall,
+                oom_score_adj,
+                start_ns,
+                parent,
+                attach,
+                extra_vm_bytes,
+            });
+        }
+        // Parent cycles.
+        for (i, (name, t)) in tables.iter().enumerate() {
+            let mut seen = vec![i];
+            let mut cur = specs[i].parent;
+            while let Some(c) = cur {
+                if seen.contains(&c) {
+                    let n = t.node.get("parent").map_or(Loc::None, |n| n.loc.clone());
+                    let chain: Vec<&str> =
+                        seen.iter().map(|&j| names[j]).chain([names[c]]).collect();
+                    return Err(self.err(
+                        &n,
+                        &format!("task.{name}.parent"),
+                        format!("parent links form a cycle: {}", chain.join(" → ")),
+                    ));
+                }
+                seen.push(c);
+                cur = specs[c].parent;
+            }
+        }
+        Ok(specs)
+    }
+
+    fn cpuset(&self, n: &Node, key: &str, node_count: u64) -> Result<Vec<u32>, Diag> {
+        let expected = format!(
+            "an array of node ids in 0..{node_count} (the machine has {node_count} node{})",
+            if node_count == 1 { "" } else { "s" }
+        );
+        let Value::Array(items) = &n.value else {
+            return Err(self.type_err(n, key, &expected));
+        };
+        if items.is_empty() {
+            return Err(self.err(
+                &n.loc,
+                key,
+                format!("the cpuset is empty; expected {expected}"),
+            ));
+        }
+        let mut ids = Vec::new();
+        for item in items {
+            match item.value {
+                Value::Int(i) if i >= 0 && (i as u64) < node_count => {
+                    let id = i as u32;
+                    if ids.contains(&id) {
+                        return Err(self.err(&item.loc, key, format!("node {id} is listed twice")));
+                    }
+                    ids.push(id);
+                }
+                Value::Int(i) => {
+                    return Err(self.err(
+                        &item.loc,
+                        key,
+                        format!("there is no node {i}; expected {expected}"),
+                    ))
+                }
+                _ => return Err(self.type_err(item, key, &expected)),
+            }
+        }
+        Ok(ids)
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Disk, mount and task names: letters, digits, `-`, `_`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
