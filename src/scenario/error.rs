@@ -217,3 +217,9 @@ pub fn utf8_error(name: &str, bytes: &[u8], err: &std::str::Utf8Error) -> String
         err.valid_up_to()
     )
 }
+
+/// `a, b, c` with each item in backticks.
+pub fn list_of<S: AsRef<str>>(items: &[S]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("`{}`", s.as_ref())).collect();
+    quoted.join(", ")
+}

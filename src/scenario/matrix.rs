@@ -1,6 +1,6 @@
 //! `[matrix]` axes, `--set`/`--policy` restrictions, cell labels and `[expect]` patterns.
 
-use super::error::{did_you_mean, one_of, Diag, Loc, Source};
+use super::error::{did_you_mean, list_of, one_of, Diag, Loc, Source};
 use super::schema;
 use super::tree::{Node, Value};
 use crate::spec::Policy;
@@ -131,7 +131,7 @@ pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<Strin
                         if names.is_empty() {
                             "none".into()
                         } else {
-                            one_of(&names)
+                            list_of(&names)
                         }
                     ),
                     did_you_mean(name, names.iter().copied()),

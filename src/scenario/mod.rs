@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use error::Diag;
-use error::{did_you_mean, one_of, Loc, Source};
+use error::{did_you_mean, list_of, one_of, Loc, Source};
 use matrix::Axis;
 use tree::{Node, Value};
 
@@ -162,7 +162,7 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
                     path,
                     format!(
                         "the matrix axis `{path}` has no value `{label}`; its values are {}",
-                        one_of(&labels)
+                        list_of(&labels)
                     ),
                 )
                 .help(did_you_mean(&label, labels.iter().map(String::as_str))));
@@ -207,7 +207,7 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
                     format!(
                         "`--policy {}` is not on the policy axis of this file; its values are {}",
                         p.name(),
-                        one_of(&labels)
+                        list_of(&labels)
                     ),
                 ));
             }
@@ -375,7 +375,7 @@ fn expectations(
                                     src,
                                     f.node.loc.clone(),
                                     &fkey,
-                                    format!("there is no task `{s}`; declared: {}", one_of(tasks)),
+                                    format!("there is no task `{s}`; declared: {}", list_of(tasks)),
                                 )
                                 .help(did_you_mean(s, tasks.iter().map(String::as_str))));
                             }

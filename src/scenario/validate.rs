@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::error::{did_you_mean, one_of, Diag, Loc, Source};
+use super::error::{did_you_mean, list_of, one_of, Diag, Loc, Source};
 use super::schema;
 use super::tree::{Entry, Node, Value};
 use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
@@ -351,7 +351,7 @@ impl<'a> Validator<'a> {
                         if names.is_empty() {
                             "none".into()
                         } else {
-                            one_of(names)
+                            list_of(names)
                         }
                     ),
                 )
@@ -600,7 +600,7 @@ impl<'a> Validator<'a> {
             (_, Some((i, _))) => Some(i),
             (_, None) => {
                 let loc = swap.map_or(Loc::None, |(_, n)| n.loc.clone());
-                return Err(self.err(&loc, "machine.swap_disk", format!("machine.swap is {swap_bytes} bytes, so machine.swap_disk is required: the name of a [disk.*] table; declared disks: {}", if disks.is_empty() { "none".into() } else { one_of(disks) })));
+                return Err(self.err(&loc, "machine.swap_disk", format!("machine.swap is {swap_bytes} bytes, so machine.swap_disk is required: the name of a [disk.*] table; declared disks: {}", if disks.is_empty() { "none".into() } else { list_of(disks) })));
             }
         };
         let hz = match self.int(t, p, "hz", i64::MIN, i64::MAX)? {
@@ -711,7 +711,7 @@ impl<'a> Validator<'a> {
                         if disks.is_empty() {
                             "none".into()
                         } else {
-                            one_of(disks)
+                            list_of(disks)
                         }
                     ),
                 ));
@@ -1002,7 +1002,7 @@ impl<'a> Validator<'a> {
                             .err(
                                 &item.loc,
                                 &key,
-                                format!("there is no task `{s}`; declared: {}", one_of(&names)),
+                                format!("there is no task `{s}`; declared: {}", list_of(&names)),
                             )
                             .help(did_you_mean(s, names.iter().copied())));
                     };

@@ -1,0 +1,454 @@
+//! The command line end to end: exit codes, error messages, output formats.
+//!
+//! Every assertion on outcomes is written so that it holds for any engine (the stand-in returns
+//! `stalled`; the real model may return anything), except where a fixture makes the outcome
+//! certain (`stalls.toml`: 10GiB cannot be written in 1ms of simulated time).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::{contains, is_match};
+
+fn wbsim() -> Command {
+    let mut cmd = Command::cargo_bin("wbsim").expect("the wbsim binary");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = wbsim()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("stdout is one JSON document")
+}
+
+#[test]
+fn list_names_everything() {
+    wbsim()
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(contains("2.6.32.0").and(contains("2.6.36")))
+        .stdout(contains("ext4").and(contains("tmpfs")))
+        .stdout(contains("redirty activate"))
+        .stdout(contains("stream-write  mount size rate [write_size]"))
+        .stdout(contains("hugetlb"));
+}
+
+#[test]
+fn validate_counts_runs() {
+    wbsim()
+        .args([
+            "validate",
+            "tests/fixtures/minimal.toml",
+            "tests/fixtures/oracle.toml",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            "tests/fixtures/minimal.toml: ok (2 runs)\ntests/fixtures/oracle.toml: ok (4 runs)\n",
+        );
+}
+
+#[test]
+fn validate_stops_at_the_first_bad_file() {
+    wbsim()
+        .args([
+            "validate",
+            "tests/fixtures/minimal.toml",
+            "tests/fixtures/bad/unknown-key.toml",
+            "tests/fixtures/oracle.toml",
+        ])
+        .assert()
+        .code(2)
+        .stdout("tests/fixtures/minimal.toml: ok (2 runs)\n")
+        .stderr(contains("unknown-key.toml:6:1"));
+}
+
+#[test]
+fn run_prints_a_table_and_comparisons() {
+    let outcome = "(OOM|survived|stalled)";
+    wbsim()
+        .args(["run", "tests/fixtures/oracle.toml"])
+        .assert()
+        .code(0)
+        .stdout(contains("oracle-backup — release 2.6.32, seed 7"))
+        .stdout(
+            contains("fs")
+                .and(contains("policy"))
+                .and(contains("backup done"))
+                .and(contains("flusher MiB")),
+        )
+        .stdout(
+            is_match(format!(
+                "(?m)^ext3: redirty → activate: {outcome} → {outcome}$"
+            ))
+            .unwrap(),
+        )
+        .stdout(
+            is_match(format!(
+                "(?m)^ext4: redirty → activate: {outcome} → {outcome}$"
+            ))
+            .unwrap(),
+        );
+}
+
+#[test]
+fn without_a_matrix_the_comparison_is_named_after_the_scenario() {
+    wbsim()
+        .args(["run", "tests/fixtures/minimal.toml"])
+        .assert()
+        .code(0)
+        .stdout(is_match("(?m)^minimal: redirty → activate: (OOM|survived|stalled) → (OOM|survived|stalled)$").unwrap());
+}
+
+#[test]
+fn json_has_one_run_per_cell_and_policy() {
+    let doc = json_of(&["run", "tests/fixtures/oracle.toml", "--format", "json"]);
+    assert_eq!(doc["schema"], "wbsim/run/1");
+    assert_eq!(doc["wbsim_version"], env!("CARGO_PKG_VERSION"));
+    let sc = &doc["scenarios"][0];
+    assert_eq!(sc["name"], "oracle-backup");
+    assert_eq!(sc["release"], "2.6.32");
+    assert_eq!(sc["seed"], 7);
+    let runs = sc["runs"].as_array().unwrap();
+    let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "ext3/redirty",
+            "ext3/activate",
+            "ext4/redirty",
+            "ext4/activate"
+        ]
+    );
+    assert_eq!(runs[0]["cell"]["mount.backup.fs"], "ext3");
+    assert_eq!(runs[1]["policy"], "activate");
+    let kind = runs[0]["outcome"]["kind"].as_str().unwrap();
+    assert!(["oom", "survived", "stalled"].contains(&kind));
+    let keys: Vec<&String> = runs[0].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "cell",
+            "label",
+            "policy",
+            "release",
+            "seed",
+            "outcome",
+            "sim_seconds",
+            "events",
+            "tasks",
+            "counters",
+            "vmstat"
+        ]
+    );
+    assert_eq!(sc["comparisons"].as_array().unwrap().len(), 2);
+    assert_eq!(sc["comparisons"][0]["label"], "ext3");
+    assert_eq!(sc["comparisons"][0]["from"], "redirty");
+}
+
+#[test]
+fn set_and_policy_narrow_the_runs() {
+    let doc = json_of(&[
+        "run",
+        "tests/fixtures/oracle.toml",
+        "--set",
+        "mount.backup.fs=ext4",
+        "--policy",
+        "activate",
+        "--seed",
+        "42",
+        "--format",
+        "json",
+    ]);
+    let runs = doc["scenarios"][0]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["label"], "ext4/activate");
+    assert_eq!(runs[0]["seed"], 42);
+    assert_eq!(
+        doc["scenarios"][0]["comparisons"].as_array().unwrap().len(),
+        0
+    );
+
+    // Repeating --set on an axis keeps several values; --set elsewhere overrides.
+    let doc = json_of(&[
+        "run",
+        "tests/fixtures/oracle.toml",
+        "--set",
+        "mount.backup.fs=ext4",
+        "--set",
+        "mount.backup.fs=ext3",
+        "--set",
+        "vm.swappiness=0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(doc["scenarios"][0]["runs"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn set_accepts_optional_keys_and_rejects_unknown_paths() {
+    wbsim()
+        .args(["validate", "tests/fixtures/minimal.toml"])
+        .assert()
+        .code(0);
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/minimal.toml",
+            "--set",
+            "vm.min_free_kbytes=4096",
+        ])
+        .assert()
+        .code(0);
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/minimal.toml",
+            "--set",
+            "vm.swapiness=0",
+        ])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            contains("minimal.toml")
+                .and(contains("--set vm.swapiness=0"))
+                .and(contains("did you mean `swappiness`?")),
+        );
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/oracle.toml",
+            "--set",
+            "mount.backup.fs=xfs",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            contains("matrix axis `mount.backup.fs` has no value `xfs`")
+                .and(contains("`ext3`, `ext4`")),
+        );
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/oracle.toml",
+            "--set",
+            "task.backup.size=-1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("task.backup.size").and(contains("negative")));
+    wbsim()
+        .args(["run", "tests/fixtures/minimal.toml", "--set", "novalue"])
+        .assert()
+        .code(2);
+    wbsim()
+        .args(["run", "tests/fixtures/minimal.toml", "--policy", "activ"])
+        .assert()
+        .code(2)
+        .stderr(contains("activate"));
+}
+
+#[test]
+fn check_fails_with_a_reproduce_line() {
+    wbsim()
+        .args(["check", "tests/fixtures/stalls.toml"])
+        .assert()
+        .code(1)
+        .stdout(contains("PASS tests/fixtures/stalls.toml 40/activate: expected stalled, got stalled"))
+        .stdout(contains("FAIL tests/fixtures/stalls.toml 10/redirty: expected survived, got stalled"))
+        .stdout(contains("reproduce: wbsim run tests/fixtures/stalls.toml --set vm.dirty_ratio=10 --policy redirty --seed 1\n"))
+        .stdout(contains("--set vm.dirty_ratio=10 --policy activate --seed 1"));
+}
+
+#[test]
+fn check_passes_when_only_holding_cells_run() {
+    wbsim()
+        .args([
+            "check",
+            "tests/fixtures/stalls.toml",
+            "--set",
+            "vm.dirty_ratio=40",
+            "--seed",
+            "3",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("PASS").and(contains("FAIL").not()));
+}
+
+#[test]
+fn check_json_carries_the_verdicts() {
+    let out = wbsim()
+        .args(["check", "tests/fixtures/stalls.toml", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let checks = doc["scenarios"][0]["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 3);
+    assert_eq!(checks[1]["pass"], false);
+    assert!(checks[1]["reproduce"]
+        .as_str()
+        .unwrap()
+        .ends_with("--policy redirty --seed 1"));
+}
+
+/// (fixture, line:col, dotted key, a piece of what is accepted).
+const BAD: &[(&str, &str, &str, &str)] = &[
+    ("syntax", ":3:13", "TOML syntax error", "duration = 1s"),
+    (
+        "unknown-key",
+        ":6:1",
+        "machine.memroy",
+        "did you mean `memory`?",
+    ),
+    (
+        "wrong-kind-key",
+        ":12:1",
+        "task.sga.rate",
+        "`pin` tasks take: kind, start",
+    ),
+    (
+        "wrong-type",
+        ":9:15",
+        "vm.dirty_ratio",
+        "expected an integer in 0..=100",
+    ),
+    ("bad-size", ":6:10", "machine.memory", "did you mean `GiB`?"),
+    (
+        "bad-duration",
+        ":3:12",
+        "scenario.duration",
+        "expected a duration such as",
+    ),
+    ("overflow", ":6:10", "machine.memory", "too large"),
+    ("huge-memory", ":6:10", "machine.memory", "at most 64TiB"),
+    (
+        "missing-disk",
+        ":13:8",
+        "mount.backup.disk",
+        "did you mean `sdb`?",
+    ),
+    (
+        "missing-mount",
+        ":17:9",
+        "task.dd.mount",
+        "did you mean `backup`?",
+    ),
+    (
+        "missing-task",
+        ":12:10",
+        "task.oracle.parent",
+        "did you mean `oracle`?",
+    ),
+    (
+        "missing-node",
+        ":13:14",
+        "task.hog.cpuset",
+        "node ids in 0..4",
+    ),
+    (
+        "bad-enum",
+        ":12:6",
+        "mount.backup.fs",
+        "`ext3`, `ext4`, `btrfs`, `xfs` or `tmpfs`",
+    ),
+    (
+        "empty-matrix",
+        ":9:20",
+        "matrix.\"vm.dirty_ratio\"",
+        "give at least one value",
+    ),
+    (
+        "unknown-matrix-path",
+        ":9:1",
+        "matrix.\"vm.dirty_ration\"",
+        "did you mean `dirty_ratio`?",
+    ),
+    (
+        "matrix-value",
+        ":9:25",
+        "vm.dirty_ratio",
+        "in cell `200/redirty`",
+    ),
+    (
+        "expect-no-cell",
+        ":12:1",
+        "expect.\"30/redirty\"",
+        "cells are: 10/redirty, 10/activate",
+    ),
+    (
+        "pinned-too-much",
+        ":6:10",
+        "machine.memory",
+        "must be less than machine.memory",
+    ),
+];
+
+#[test]
+fn every_error_class_names_file_line_key_and_what_is_accepted() {
+    for (name, line, key, accepted) in BAD {
+        let file = format!("tests/fixtures/bad/{name}.toml");
+        for cmd in ["validate", "run", "check"] {
+            wbsim()
+                .args([cmd, &file])
+                .assert()
+                .code(2)
+                .stdout("")
+                .stderr(contains(format!("error: {file}{line}")))
+                .stderr(contains(*key))
+                .stderr(contains(*accepted))
+                .stderr(contains("^"))
+                .stderr(contains("panicked").not());
+        }
+    }
+}
+
+#[test]
+fn matrix_errors_point_at_the_matrix_line() {
+    wbsim()
+        .args(["validate", "tests/fixtures/bad/matrix-value.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "9 | \"vm.dirty_ratio\" = [20, 200]\n  |                         ^^^",
+        ));
+}
+
+#[test]
+fn unreadable_inputs_are_errors() {
+    wbsim()
+        .args(["validate", "tests/fixtures/nonexistent.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("tests/fixtures/nonexistent.toml").and(contains("cannot read")));
+    wbsim()
+        .args(["run", "tests/fixtures"])
+        .assert()
+        .code(2)
+        .stderr(contains("tests/fixtures: is a directory"));
+    wbsim()
+        .args(["validate", "tests/fixtures/non-utf8.bin"])
+        .assert()
+        .code(2)
+        .stderr(contains("non-utf8.bin:2:12").and(contains("not valid UTF-8")));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    wbsim().assert().code(2);
+    wbsim().args(["run"]).assert().code(2);
+    wbsim()
+        .args(["run", "tests/fixtures/minimal.toml", "--format", "yaml"])
+        .assert()
+        .code(2);
+}
