@@ -425,3 +425,226 @@ fn expectations(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{DataMode, NodeLayout, PinMethod, Release, TaskKind, VmSpec};
+
+    fn load_str(text: &str, ov: &Overrides) -> Result<Scenario, Diag> {
+        let src = Arc::new(Source {
+            name: "t.toml".into(),
+            text: text.into(),
+        });
+        load_source(&src, ov)
+    }
+
+    fn err(text: &str) -> String {
+        load_str(text, &Overrides::default())
+            .expect_err("should fail")
+            .to_string()
+    }
+
+    const MIN: &str = "[scenario]\nname = \"m\"\nduration = \"1s\"\n[machine]\nmemory = \"1GiB\"\n";
+
+    #[test]
+    fn defaults() {
+        let sc = load_str(MIN, &Overrides::default()).unwrap();
+        let labels: Vec<&str> = sc.runs.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["redirty", "activate"]);
+        assert_eq!(sc.runs[0].label_without_policy, "");
+        let s = &sc.runs[1].spec;
+        assert_eq!(s.policy, Policy::Activate);
+        assert_eq!(s.release, Release::V2_6_32);
+        assert_eq!(
+            (s.seed, s.limits.sim_time_ns, s.limits.max_events),
+            (1, 1_000_000_000, 500_000_000)
+        );
+        assert_eq!(s.machine.kernel_reserved_bytes, 16 << 20);
+        assert_eq!(s.machine.layout, NodeLayout::X86_64);
+        assert_eq!(
+            (
+                s.machine.hz,
+                s.machine.cpus,
+                s.machine.swap_bytes,
+                s.machine.swap_disk
+            ),
+            (1000, 2, 0, None)
+        );
+        assert_eq!(s.vm, VmSpec::default());
+        assert!(sc.expectations.is_none());
+    }
+
+    #[test]
+    fn a_full_file() {
+        let text = r#"
+[scenario]
+name = "full"
+duration = "10min"
+release = "2.6.36"
+seed = 9
+[machine]
+memory = "4GiB"
+fake_numa_node_size = "1GiB"
+swap = "1GiB"
+swap_disk = "sda"
+[vm]
+min_free_kbytes = 4096
+oom_kill_allocating_task = 1
+dirty_bytes = "64MiB"
+[disk.sda]
+bandwidth = "80MiB/s"
+nr_requests = 4
+[mount.data]
+fs = "ext3"
+disk = "sda"
+options = ["data=writeback", "commit=30"]
+[mount.shm]
+fs = "tmpfs"
+[task.db]
+kind = "pin"
+method = "shm"
+size = "3MiB"
+[task.huge]
+kind = "pin"
+method = "hugetlb"
+size = "3MiB"
+[task.app]
+kind = "anon"
+size = "1GiB"
+rate = "1GiB/s"
+attach = ["db"]
+parent = "dd"
+cpuset = [3, 1]
+gfp = "kernel"
+cycle = true
+hold = "2s"
+[task.dd]
+kind = "stream-write"
+mount = "data"
+size = "8GiB"
+rate = "100MB/s"
+[task.rm]
+kind = "truncate"
+target = "dd"
+start = "1min"
+"#;
+        let sc = load_str(
+            text,
+            &Overrides {
+                seed: Some(5),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        let s = &sc.runs[0].spec;
+        assert_eq!((s.release, s.seed), (Release::V2_6_36, 5));
+        assert_eq!(
+            s.machine.layout,
+            NodeLayout::FakeNuma {
+                node_bytes: 1 << 30
+            }
+        );
+        assert_eq!(s.machine.swap_disk, Some(0));
+        assert_eq!(s.vm.min_free_kbytes, Some(4096));
+        assert!(s.vm.oom_kill_allocating_task);
+        assert_eq!(s.vm.dirty_bytes, 64 << 20);
+        assert_eq!(s.disks[0].bandwidth_bytes_per_sec, 80 << 20);
+        assert_eq!(s.mounts[0].data_mode, DataMode::Writeback);
+        assert_eq!(s.mounts[0].commit_interval_ns, 30_000_000_000);
+        assert_eq!(s.mounts[1].disk, None);
+        assert_eq!(
+            s.tasks[0].kind,
+            TaskKind::Pin {
+                bytes: 3 << 20,
+                method: PinMethod::Shm
+            }
+        );
+        assert_eq!(
+            s.tasks[1].kind,
+            TaskKind::Pin {
+                bytes: 4 << 20,
+                method: PinMethod::Hugetlb
+            }
+        );
+        assert_eq!(s.tasks[2].attach, vec![0]);
+        assert_eq!(s.tasks[2].parent, Some(3));
+        assert_eq!(s.tasks[2].cpuset_nodes, Some(vec![3, 1]));
+        assert_eq!(s.tasks[4].kind, TaskKind::Truncate { target: 3 });
+        assert_eq!(s.tasks[4].start_ns, 60_000_000_000);
+    }
+
+    #[test]
+    fn a_declared_policy_axis_keeps_its_place() {
+        let text = format!("{MIN}[matrix]\npolicy = [\"activate\"]\n\"vm.dirty_ratio\" = [10, 20]\n[expect]\n\"activate/*\" = \"oom\"\n");
+        let sc = load_str(&text, &Overrides::default()).unwrap();
+        let labels: Vec<&str> = sc.runs.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["activate/10", "activate/20"]);
+        assert_eq!(sc.runs[1].spec.vm.dirty_ratio, 20);
+        assert_eq!(sc.runs[1].label_without_policy, "20");
+        assert_eq!(sc.expectations.unwrap()[0].outcome, "oom");
+    }
+
+    #[test]
+    fn set_adds_optional_keys_and_restricts_axes() {
+        let text = format!("{MIN}[matrix]\n\"vm.dirty_ratio\" = [10, 20]\n");
+        let ov = Overrides {
+            sets: vec![
+                ("vm.min_free_kbytes".into(), "4096".into()),
+                ("vm.dirty_ratio".into(), "20".into()),
+            ],
+            policies: vec![Policy::Redirty],
+            seed: None,
+        };
+        let sc = load_str(&text, &ov).unwrap();
+        assert_eq!(sc.runs.len(), 1);
+        assert_eq!(sc.runs[0].label, "20/redirty");
+        assert_eq!(sc.runs[0].spec.vm.min_free_kbytes, Some(4096));
+        assert_eq!(sc.plain_sets, ["vm.min_free_kbytes=4096"]);
+    }
+
+    #[test]
+    fn cross_checks() {
+        let e = err(&format!("{MIN}[task.a]\nkind = \"anon\"\nsize = \"1MiB\"\nrate = \"1MiB/s\"\nparent = \"b\"\n[task.b]\nkind = \"anon\"\nsize = \"1MiB\"\nrate = \"1MiB/s\"\nparent = \"a\"\n"));
+        assert!(e.contains("cycle: a → b → a"), "{e}");
+        let e = err(&format!("{MIN}[task.a]\nkind = \"pin\"\nmethod = \"mlock\"\nsize = \"1MiB\"\n[task.b]\nkind = \"anon\"\nsize = \"1MiB\"\nrate = \"1MiB/s\"\nattach = [\"a\"]\n"));
+        assert!(
+            e.contains("t.toml:14:11") && e.contains("`shm` or `shm_lock`"),
+            "{e}"
+        );
+        let e = err("[scenario]\nname = \"m\"\nduration = \"1s\"\n[machine]\nmemory = \"1GiB\"\nnodes = [\"512MiB\", \"256MiB\"]\n");
+        assert!(e.contains("add up to 805306368 bytes"), "{e}");
+        let e = err("[scenario]\nname = \"m\"\nduration = \"1s\"\n[machine]\nmemory = \"1GiB\"\nswap = \"1GiB\"\n");
+        assert!(
+            e.contains("machine.swap_disk") && e.contains("t.toml:6:"),
+            "{e}"
+        );
+        let e =
+            err("[scenario]\nname = \"m\"\nduration = \"1s\"\n[machine]\nmemory = \"1000000KB\"\n");
+        assert!(e.contains("not a multiple of the 4096-byte page"), "{e}");
+        let e = err("[scenario]\nname = \"m\"\nduration = \"1s\"\n");
+        assert!(e.contains("missing required table `[machine]`"), "{e}");
+        let e = err("[scenario]\nname = \"m\"\n[machine]\nmemory = \"1GiB\"\n");
+        assert!(
+            e.contains("t.toml:1:1: `scenario.duration`: missing required key"),
+            "{e}"
+        );
+        let e = err(&format!("{MIN}[disk.d]\nbandwidth = \"0MB/s\"\n"));
+        assert!(
+            e.contains("disk.d.bandwidth") && e.contains("greater than zero"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{MIN}[mount.t]\nfs = \"tmpfs\"\noptions = [\"nodelalloc\"]\n"
+        ));
+        assert!(e.contains("option of ext4, not of tmpfs"), "{e}");
+        let e = err(&format!(
+            "{MIN}[task.t]\nkind = \"truncate\"\ntarget = \"t\"\n"
+        ));
+        assert!(e.contains("must be a stream-write task"), "{e}");
+        let e = err(&format!(
+            "{MIN}[expect]\nredirty = {{ outcome = \"survived\", victim = \"x\" }}\n"
+        ));
+        assert!(e.contains("there is no task `x`"), "{e}");
+    }
+}
