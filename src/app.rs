@@ -99,8 +99,8 @@ fn run_cmd(args: &RunArgs, check: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn print_json(out: &mut impl Write, doc: &serde_json::Value) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc).context("writing JSON")?;
-    writeln!(out)?;
+    let text = serde_json::to_string_pretty(doc).context("rendering JSON")?;
+    writeln!(out, "{text}")?;
     Ok(())
 }
 

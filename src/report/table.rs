@@ -124,3 +124,100 @@ pub fn render(sr: &ScenarioResults<'_>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Constraint, RunResult, TaskReport};
+    use crate::scenario::{error::Source, load_source, Overrides};
+    use std::sync::Arc;
+
+    fn result(outcome: Outcome, done: u64, finished: Option<u64>) -> RunResult {
+        RunResult {
+            outcome,
+            sim_ns: 0,
+            events: 0,
+            vmstat: vec![
+                ("pgscan_direct_normal".into(), 12),
+                ("allocstall".into(), 3),
+            ],
+            tasks: vec![TaskReport {
+                name: "dd".into(),
+                pid: 1000,
+                done_bytes: done,
+                total_bytes: Some(1 << 30),
+                finished_at_ns: finished,
+                killed: false,
+            }],
+            writepage_refused: 4,
+            pages_written_by_writeback: 256,
+            pages_written_by_reclaim: 0,
+            pages_written_by_journal: 0,
+            reclaim_no_progress: 0,
+        }
+    }
+
+    #[test]
+    fn rows_and_comparisons() {
+        let text = "[scenario]\nname = \"t\"\nduration = \"1min\"\n[machine]\nmemory = \"1GiB\"\n\
+                    [disk.d]\nbandwidth = \"10MB/s\"\n[mount.m]\nfs = \"xfs\"\ndisk = \"d\"\n\
+                    [task.dd]\nkind = \"stream-write\"\nmount = \"m\"\nsize = \"1GiB\"\nrate = \"1GiB/s\"\n\
+                    [matrix]\n\"mount.m.fs\" = [\"xfs\", \"btrfs\"]\n";
+        let src = Arc::new(Source {
+            name: "t.toml".into(),
+            text: text.into(),
+        });
+        let sc = load_source(&src, &Overrides::default()).unwrap();
+        let oom = Outcome::Oom {
+            at_ns: 12_340_000_000,
+            victim: "dd".into(),
+            victim_pid: 1000,
+            invoker: "dd".into(),
+            constraint: Constraint::Cpuset,
+            gfp_mask: 0x201da,
+            points: 1,
+            zones: Vec::new(),
+        };
+        let results = vec![
+            result(oom, 370 << 20, None),
+            result(
+                Outcome::Survived {
+                    at_ns: 42_000_000_000,
+                },
+                1 << 30,
+                Some(42_000_000_000),
+            ),
+            result(Outcome::Survived { at_ns: 1 }, 1 << 30, Some(1)),
+            result(
+                Outcome::Stalled {
+                    at_ns: 60_000_000_000,
+                    reason: "x".into(),
+                },
+                0,
+                None,
+            ),
+        ];
+        let out = render(&ScenarioResults {
+            scenario: &sc,
+            results,
+        });
+        assert!(
+            out.starts_with("t — release 2.6.32, seed 1 (t.toml)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "│ fs    ┆ policy   ┆ outcome  ┆ at   ┆ victim ┆ invoker ┆ constraint ┆ dd done ┆"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "│ xfs   ┆ redirty  ┆ OOM      ┆ 12.3 ┆ dd     ┆ dd      ┆ cpuset     ┆     36% ┆"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("┆  42.0 s ┆     12 ┆       0 ┆               0 ┆       4 ┆         0 ┆          3 ┆         1.0 │"), "{out}");
+        assert!(out.ends_with("xfs: redirty → activate: OOM → survived\nbtrfs: redirty → activate: survived → stalled\n"), "{out}");
+    }
+}
