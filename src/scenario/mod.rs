@@ -21,6 +21,9 @@ use tree::{Node, Value};
 
 use crate::spec::{Policy, RunSpec};
 
+/// The most runs one file may expand to.
+pub const MAX_RUNS: usize = 100_000;
+
 /// What the command line changes in a scenario.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -221,6 +224,18 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
     }
 
     // One run per cell.
+    let count = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+    if count.map_or(true, |n| n > MAX_RUNS) {
+        let loc = matrix.as_ref().map_or(Loc::None, |m| m.loc.clone());
+        return Err(Diag::new(
+            src,
+            loc,
+            "matrix",
+            format!("the matrix has more than {MAX_RUNS} cells × policies; split it or narrow it with --set/--policy"),
+        ));
+    }
     let validator = validate::Validator::new(src);
     let mut runs = Vec::new();
     for cell in matrix::cells(&axes) {

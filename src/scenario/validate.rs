@@ -846,7 +846,7 @@ impl<'a> Validator<'a> {
             }
             let req = |key: &str, what: &str| self.missing(*t, p, key, what);
             let positive = |v: Found<'_, u64>, key: &str| -> Result<u64, Diag> {
-                self.positive(v, p, key, "it")?
+                self.positive(v, p, key, &format!("`{key}`"))?
                     .ok_or_else(|| req(key, "a value"))
             };
             let kind_spec = match *kind {
