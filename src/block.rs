@@ -1,1 +1,231 @@
-//! (being written)
+//! One disk and its request queue (writeback-fs §A.10, M.2; `block/blk-core.c` 2.6.32).
+//!
+//! Async writes take a request from a pool of `nr_requests`; the queue is write-congested from
+//! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128) until a free
+//! brings it below `nr_requests - nr/8 - nr/16 - 1` (103). A page whose disk block follows the
+//! last queued request of the same kind is merged into it, up to 512 KiB per request. The disk
+//! serves requests in FIFO order, one at a time: a seek (when the request does not start where
+//! the previous one ended) plus the transfer at the disk's bandwidth. Completion is one event per
+//! request, not per page.
+
+use std::collections::VecDeque;
+
+use crate::mm::page::PageId;
+use crate::mm::Actor;
+use crate::sim::SimTime;
+use crate::spec::DiskSpec;
+
+/// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 pages per request.
+pub const MAX_REQUEST_PAGES: usize = 128;
+
+/// What a request carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReqKind {
+    /// Page writeback (`PG_writeback` pages): `end_page_writeback` on completion.
+    Write,
+    /// Data buffers written by a journal commit (pages stay `PG_dirty`).
+    JournalData {
+        /// The mount whose journal submitted it.
+        mount: usize,
+    },
+    /// A synchronous read by a task.
+    Read {
+        /// The reading task.
+        task: usize,
+    },
+}
+
+/// One request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Kind.
+    pub kind: ReqKind,
+    /// First disk block (in pages).
+    pub lba: u64,
+    /// Its pages, in block order.
+    pub pages: Vec<PageId>,
+}
+
+/// A disk with its queue.
+#[derive(Debug)]
+pub struct Disk {
+    /// Its parameters.
+    pub spec: DiskSpec,
+    /// Requests not yet dispatched, FIFO.
+    pub queue: VecDeque<Request>,
+    /// The request being served.
+    pub in_flight: Option<Request>,
+    /// Async (write) requests allocated: queued plus in flight.
+    pub allocated: u32,
+    /// Async write congestion (`BDI_async_congested`).
+    pub congested: bool,
+    /// The block after the last request served.
+    pub last_end: u64,
+    /// Actors sleeping in `get_request_wait()` for a free request.
+    pub full_waiters: VecDeque<Actor>,
+    /// Pages completed (for statistics).
+    pub pages_done: u64,
+}
+
+impl Disk {
+    /// An idle disk.
+    pub fn new(spec: DiskSpec) -> Disk {
+        Disk {
+            spec,
+            queue: VecDeque::new(),
+            in_flight: None,
+            allocated: 0,
+            congested: false,
+            last_end: 0,
+            full_waiters: VecDeque::new(),
+            pages_done: 0,
+        }
+    }
+
+    /// `queue_congestion_on_threshold()`.
+    pub fn congestion_on(&self) -> u32 {
+        let nr = self.spec.nr_requests;
+        (nr - nr / 8 + 1).max(1)
+    }
+
+    /// `queue_congestion_off_threshold()`.
+    pub fn congestion_off(&self) -> u32 {
+        let nr = self.spec.nr_requests;
+        (nr - nr / 8 - nr / 16 - 1).max(1)
+    }
+
+    /// Whether a write of block `lba` would merge into the last queued request.
+    pub fn would_merge(&self, kind: ReqKind, lba: u64) -> bool {
+        self.queue.back().is_some_and(|r| {
+            r.kind == kind
+                && r.lba + r.pages.len() as u64 == lba
+                && r.pages.len() < MAX_REQUEST_PAGES
+        })
+    }
+
+    /// All async requests are allocated: a new one would sleep in `get_request_wait()`.
+    pub fn full(&self) -> bool {
+        self.allocated >= self.spec.nr_requests
+    }
+
+    /// Queues page `id` at block `lba`; returns whether the queue just became congested.
+    /// Async writes never wait here: callers that may sleep check [`Disk::full`] first.
+    pub fn submit(&mut self, kind: ReqKind, lba: u64, id: PageId) -> bool {
+        if self.would_merge(kind, lba) {
+            self.queue.back_mut().expect("merge target").pages.push(id);
+            return false;
+        }
+        self.queue.push_back(Request {
+            kind,
+            lba,
+            pages: vec![id],
+        });
+        if matches!(kind, ReqKind::Read { .. }) {
+            return false;
+        }
+        self.allocated += 1;
+        if !self.congested && self.allocated >= self.congestion_on() {
+            self.congested = true;
+            return true;
+        }
+        false
+    }
+
+    /// Starts serving the next request if idle; returns its service time.
+    pub fn dispatch(&mut self, seek_jitter_ns: u64) -> Option<SimTime> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let r = self.queue.pop_front()?;
+        let bytes = r.pages.len() as u64 * 4096;
+        let mut t = bytes * 1_000_000_000 / self.spec.bandwidth_bytes_per_sec.max(1);
+        if r.lba != self.last_end {
+            t += self.spec.seek_ns / 2 + seek_jitter_ns;
+        }
+        self.last_end = r.lba + r.pages.len() as u64;
+        self.in_flight = Some(r);
+        Some(t.max(1))
+    }
+
+    /// Finishes the request in flight; returns it and whether the queue uncongested.
+    pub fn complete(&mut self) -> (Request, bool) {
+        let r = self.in_flight.take().expect("completion without a request");
+        self.pages_done += r.pages.len() as u64;
+        let mut uncongested = false;
+        if !matches!(r.kind, ReqKind::Read { .. }) {
+            self.allocated -= 1;
+            if self.congested && self.allocated < self.congestion_off() {
+                self.congested = false;
+                uncongested = true;
+            }
+        }
+        (r, uncongested)
+    }
+
+    /// Pages under `PG_writeback` that this disk holds (queued or in flight).
+    pub fn writeback_pages(&self) -> u64 {
+        self.queue
+            .iter()
+            .chain(self.in_flight.iter())
+            .filter(|r| r.kind == ReqKind::Write)
+            .map(|r| r.pages.len() as u64)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disk(nr: u32) -> Disk {
+        Disk::new(DiskSpec {
+            name: "d".into(),
+            bandwidth_bytes_per_sec: 100_000_000,
+            seek_ns: 8_000_000,
+            nr_requests: nr,
+        })
+    }
+
+    #[test]
+    fn a_128_request_queue_congests_at_113_and_uncongests_below_103() {
+        let mut d = disk(128);
+        assert_eq!((d.congestion_on(), d.congestion_off()), (113, 103));
+        for i in 0..112 {
+            assert!(!d.submit(ReqKind::Write, i * 10, i as u32));
+        }
+        assert!(d.submit(ReqKind::Write, 5000, 999));
+        assert!(d.congested);
+        let mut freed = 0;
+        loop {
+            d.dispatch(0);
+            let (_, unc) = d.complete();
+            freed += 1;
+            if unc {
+                break;
+            }
+        }
+        assert_eq!(113 - freed, 102);
+    }
+
+    #[test]
+    fn contiguous_pages_merge_up_to_512_kib() {
+        let mut d = disk(128);
+        for i in 0..200u32 {
+            d.submit(ReqKind::Write, u64::from(i), i);
+        }
+        assert_eq!(d.queue.len(), 2);
+        assert_eq!(d.queue[0].pages.len(), 128);
+        assert_eq!(d.allocated, 2);
+    }
+
+    #[test]
+    fn a_sequential_request_costs_its_transfer_and_a_random_one_adds_a_seek() {
+        let mut d = disk(128);
+        d.submit(ReqKind::Write, 0, 1);
+        // The first request starts at block 0, where the head is: no seek.
+        assert_eq!(d.dispatch(0), Some(40_960));
+        d.complete();
+        d.submit(ReqKind::Write, 100, 2);
+        assert_eq!(d.dispatch(0), Some(40_960 + 4_000_000));
+    }
+}

@@ -162,6 +162,9 @@ pub struct RunResult {
 impl RunResult {
     /// A counter by its `/proc/vmstat` name (0 when the release does not have it).
     pub fn vmstat(&self, name: &str) -> u64 {
-        self.vmstat.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+        self.vmstat
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, v)| *v)
     }
 }

@@ -112,7 +112,13 @@ pub enum FsType {
 
 impl FsType {
     /// Every filesystem, for `wbsim list`.
-    pub const ALL: [FsType; 5] = [FsType::Ext3, FsType::Ext4, FsType::Btrfs, FsType::Xfs, FsType::Tmpfs];
+    pub const ALL: [FsType; 5] = [
+        FsType::Ext3,
+        FsType::Ext4,
+        FsType::Btrfs,
+        FsType::Xfs,
+        FsType::Tmpfs,
+    ];
 
     /// The name used in scenario files.
     pub fn name(self) -> &'static str {
@@ -267,8 +273,12 @@ pub enum PinMethod {
 
 impl PinMethod {
     /// Every method, for `wbsim list`.
-    pub const ALL: [PinMethod; 4] =
-        [PinMethod::Mlock, PinMethod::ShmLock, PinMethod::Shm, PinMethod::Hugetlb];
+    pub const ALL: [PinMethod; 4] = [
+        PinMethod::Mlock,
+        PinMethod::ShmLock,
+        PinMethod::Shm,
+        PinMethod::Hugetlb,
+    ];
 
     /// The name used in scenario files.
     pub fn name(self) -> &'static str {

@@ -1,1 +1,825 @@
-//! (being written)
+//! The Linux VM model: one [`Machine`] owns every page, zone, task, inode, disk and actor of a
+//! run; handlers are `impl Machine` blocks named after the kernel functions they mirror, spread
+//! over the files of this module the way `mm/` spreads them:
+//!
+//! | file | mirrors |
+//! |------|---------|
+//! | `page.rs` | `struct page`, page flags, LRU list heads |
+//! | `zone.rs` | zones, watermarks, `zone_watermark_ok` (`mm/page_alloc.c`) |
+//! | `page_alloc.rs` | `__alloc_pages_nodemask` and its slow path, page freeing |
+//! | `vmscan.rs` | `shrink_*`, `pageout`, `do_try_to_free_pages`, `balance_pgdat`, `kswapd` |
+//! | `swap.rs` | `mark_page_accessed`, `rotate_reclaimable_page`, LRU adds |
+//! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
+//! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`) and journal commits |
+//! | `oom_kill.rs` | `out_of_memory`, `select_bad_process`, badness, the kill and exit |
+//! | `task.rs` | the workloads: what each task does, step by step |
+//! | `vmstat.rs` | `/proc/vmstat` names and order per release |
+//!
+//! Every piece of state lives here, so `check_invariants` can recount all counters from page
+//! flags. Time only moves between events; work inside one event happens at one instant and its
+//! CPU cost is charged to the actor's next event.
+
+pub mod fs_writeback;
+pub mod oom_kill;
+pub mod page;
+pub mod page_alloc;
+pub mod page_writeback;
+pub mod swap;
+pub mod task;
+pub mod vmscan;
+pub mod vmstat;
+pub mod zone;
+
+use crate::block::Disk;
+use crate::outcome::Outcome;
+use crate::sim::{EventQueue, SimRng, SimTime, SEC};
+use crate::spec::{FsType, PinMethod, Policy, Release, RunSpec, TaskKind};
+use fs_writeback::{Bdi, Mount};
+use page::{pg, LruList, Page, PageId, Place, NIL};
+use task::Task;
+use vmscan::Kswapd;
+use zone::{Zone, ZoneStat, ZoneType};
+
+/// `gfp_t` bits (`include/linux/gfp.h`, 2.6.32).
+pub mod gfp {
+    /// `__GFP_WAIT`.
+    pub const WAIT: u32 = 0x10;
+    /// `__GFP_HIGH`.
+    pub const HIGH: u32 = 0x20;
+    /// `__GFP_IO`.
+    pub const IO: u32 = 0x40;
+    /// `__GFP_FS`.
+    pub const FS: u32 = 0x80;
+    /// `__GFP_NORETRY`.
+    pub const NORETRY: u32 = 0x1000;
+    /// `__GFP_HARDWALL`.
+    pub const HARDWALL: u32 = 0x20000;
+    /// `__GFP_HIGHMEM`.
+    pub const HIGHMEM: u32 = 0x02;
+    /// `__GFP_MOVABLE`.
+    pub const MOVABLE: u32 = 0x08;
+    /// `GFP_NOFS`.
+    pub const GFP_NOFS: u32 = WAIT | IO;
+    /// `GFP_KERNEL`.
+    pub const GFP_KERNEL: u32 = WAIT | IO | FS;
+    /// `GFP_USER`.
+    pub const GFP_USER: u32 = GFP_KERNEL | HARDWALL;
+    /// `GFP_HIGHUSER_MOVABLE`: page cache and user anonymous memory.
+    pub const GFP_HIGHUSER_MOVABLE: u32 = GFP_USER | HIGHMEM | MOVABLE;
+}
+
+/// Task flags the model uses (`PF_*`).
+pub mod pf {
+    /// `PF_MEMALLOC`: in reclaim (direct or kswapd); may use the reserves.
+    pub const MEMALLOC: u32 = 0x800;
+    /// `PF_KSWAPD`.
+    pub const KSWAPD: u32 = 0x40000;
+    /// `PF_SWAPWRITE`: may write to congested queues.
+    pub const SWAPWRITE: u32 = 0x80_0000;
+}
+
+/// Who is running kernel code: the context `pageout()` and `->writepage` see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A user task (by index), possibly in direct reclaim.
+    Task(usize),
+    /// The kswapd of a node.
+    Kswapd(usize),
+    /// The flusher thread of a bdi.
+    Flusher(usize),
+    /// The journal thread (kjournald) of a mount.
+    Journal(usize),
+}
+
+/// The events of a run: every actor has at most one live `Run` event; a newer generation makes
+/// older ones stale (a sleeper woken early).
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// Resume an actor.
+    Run {
+        /// Which one.
+        actor: Actor,
+        /// Its generation when scheduled.
+        gen: u32,
+    },
+    /// A disk finished the request it was serving.
+    DiskDone {
+        /// Disk index.
+        disk: usize,
+    },
+}
+
+/// One node (`pg_data_t`).
+#[derive(Debug)]
+pub struct Node {
+    /// Zone ids of this node, lowest type first.
+    pub zones: Vec<u16>,
+    /// Its kswapd.
+    pub kswapd: Kswapd,
+    /// kswapd CPU time not yet charged.
+    pub kswapd_cpu_ns: u64,
+    /// Pages spanned (for the 2.6.36 cpuset `totalpages`).
+    pub spanned: u64,
+}
+
+/// A regular file's page cache and writeback state (`struct inode` + `address_space`).
+#[derive(Debug)]
+pub struct Inode {
+    /// The mount it lives on.
+    pub mount: usize,
+    /// Cached pages by index (NIL: not cached).
+    pub pages: Vec<PageId>,
+    /// PAGECACHE_TAG_DIRTY, one bit per index.
+    pub dirty_tag: Vec<u64>,
+    /// Pages tagged dirty.
+    pub nr_dirty: u64,
+    /// `inode->dirtied_when`, while the inode is dirty (I_DIRTY_PAGES).
+    pub dirtied_when: Option<SimTime>,
+    /// `mapping->writeback_index`.
+    pub writeback_index: u32,
+    /// i_size in pages.
+    pub size_pages: u32,
+    /// First disk block (in pages) of the file's data.
+    pub disk_base: u64,
+    /// Truncated/unlinked: its pages are gone.
+    pub truncated: bool,
+    /// I_SYNC: someone is inside `writeback_single_inode()`.
+    pub i_sync: bool,
+    /// Attached to the running transaction (ext3/ext4 ordered data).
+    pub in_transaction: bool,
+    /// I_DIRTY_PAGES.
+    pub i_dirty: bool,
+    /// Which of its bdi's inode lists it is on.
+    pub list: fs_writeback::InodeList,
+}
+
+impl Inode {
+    /// Sets or clears the dirty tag of `index`.
+    pub fn tag_dirty(&mut self, index: u32, on: bool) {
+        let (w, b) = ((index / 64) as usize, index % 64);
+        if self.dirty_tag.len() <= w {
+            self.dirty_tag.resize(w + 1, 0);
+        }
+        let was = self.dirty_tag[w] & (1 << b) != 0;
+        if on && !was {
+            self.dirty_tag[w] |= 1 << b;
+            self.nr_dirty += 1;
+        } else if !on && was {
+            self.dirty_tag[w] &= !(1 << b);
+            self.nr_dirty -= 1;
+        }
+    }
+
+    /// The first index ≥ `from` tagged dirty (`find_get_pages_tag`), below `end`.
+    pub fn next_dirty(&self, from: u32, end: u32) -> Option<u32> {
+        let mut i = from;
+        while i < end {
+            let (w, b) = ((i / 64) as usize, i % 64);
+            let word = *self.dirty_tag.get(w)? >> b;
+            if word != 0 {
+                let found = i + word.trailing_zeros();
+                return (found < end).then_some(found);
+            }
+            i = (i / 64 + 1) * 64;
+        }
+        None
+    }
+}
+
+/// A SysV shm segment (shmem inode).
+#[derive(Debug)]
+pub struct Segment {
+    /// The pin task that created it.
+    pub owner: usize,
+    /// SHM_LOCK'd: `mapping_unevictable`, `info->flags & VM_LOCKED`.
+    pub locked: bool,
+    /// Pages by index (NIL: not resident: swapped out or not yet faulted).
+    pub pages: Vec<PageId>,
+    /// Resident pages.
+    pub resident: u64,
+    /// Pages out on swap.
+    pub swapped: u64,
+    /// Resident pages mapped by its attachers.
+    pub mapped: u64,
+}
+
+/// Swap space.
+#[derive(Debug, Default)]
+pub struct Swap {
+    /// `total_swap_pages`.
+    pub total: u64,
+    /// `nr_swap_pages`: free slots.
+    pub free: u64,
+    /// The bdi (disk) of the swap area.
+    pub bdi: Option<usize>,
+}
+
+/// Machine-wide event counters (`enum vm_event_item` that is not per zone).
+#[derive(Debug, Default, Clone)]
+pub struct VmEvents {
+    /// pgpgin (KiB).
+    pub pgpgin: u64,
+    /// pgpgout (KiB).
+    pub pgpgout: u64,
+    /// pswpout.
+    pub pswpout: u64,
+    /// pgfree.
+    pub pgfree: u64,
+    /// pgactivate.
+    pub pgactivate: u64,
+    /// pgdeactivate.
+    pub pgdeactivate: u64,
+    /// pgfault.
+    pub pgfault: u64,
+    /// kswapd_steal.
+    pub kswapd_steal: u64,
+    /// pageoutrun.
+    pub pageoutrun: u64,
+    /// allocstall.
+    pub allocstall: u64,
+    /// pgrotated.
+    pub pgrotated: u64,
+    /// kswapd_low_wmark_hit_quickly.
+    pub kswapd_low_wmark_hit_quickly: u64,
+    /// kswapd_high_wmark_hit_quickly.
+    pub kswapd_high_wmark_hit_quickly: u64,
+    /// kswapd_skip_congestion_wait.
+    pub kswapd_skip_congestion_wait: u64,
+    /// unevictable_pgs_culled.
+    pub unevictable_pgs_culled: u64,
+    /// unevictable_pgs_mlocked.
+    pub unevictable_pgs_mlocked: u64,
+    /// unevictable_pgs_munlocked.
+    pub unevictable_pgs_munlocked: u64,
+    /// unevictable_pgs_mlockfreed.
+    pub unevictable_pgs_mlockfreed: u64,
+    /// oom_kill (not a 2.6.3x counter; kept for the report).
+    pub oom_kill: u64,
+}
+
+/// Counters of the run that are not kernel counters: what the report explains outcomes with.
+#[derive(Debug, Default, Clone)]
+pub struct RunCounters {
+    /// Writepage calls from reclaim the filesystem declined.
+    pub writepage_refused: u64,
+    /// Pages submitted by `->writepages` (flusher, throttled writer).
+    pub pages_written_by_writeback: u64,
+    /// Pages submitted by `pageout()`.
+    pub pages_written_by_reclaim: u64,
+    /// Pages whose buffers a journal commit wrote.
+    pub pages_written_by_journal: u64,
+    /// Direct-reclaim passes that returned 0.
+    pub reclaim_no_progress: u64,
+}
+
+/// CPU cost constants (reclaim-oom §15.3), ns: charged to the actor that does the work.
+pub mod cost {
+    /// Examining one page in `shrink_page_list` (unmapped).
+    pub const SCAN_PAGE: u64 = 200;
+    /// Extra for a mapped page (rmap walk).
+    pub const SCAN_MAPPED: u64 = 1_000;
+    /// Isolating or putting back one page.
+    pub const ISOLATE_PAGE: u64 = 50;
+    /// Allocating one page on the fast path.
+    pub const ALLOC_PAGE: u64 = 100;
+    /// Copying one page in `write()`/`read()`.
+    pub const COPY_PAGE: u64 = 1_000;
+    /// Submitting one page for IO in `->writepage(s)`.
+    pub const SUBMIT_PAGE: u64 = 300;
+    /// One delalloc extent allocation (journal handle + mballoc) in ext4/btrfs/xfs writepages.
+    pub const ALLOC_EXTENT: u64 = 20_000;
+    /// Freeing one page of an exiting task or a truncated file.
+    pub const FREE_PAGE: u64 = 100;
+    /// The floor of any loop iteration of kswapd or the flusher, so time always advances.
+    pub const LOOP_MIN: u64 = 1_000;
+}
+
+/// How an engine run ends early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Stop at the first OOM kill (the verdict); otherwise keep running after kills.
+    pub stop_at_first_oom: bool,
+    /// Recount every counter from page state after every event (slow; debug builds and tests).
+    pub check_invariants: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            stop_at_first_oom: true,
+            check_invariants: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// The whole simulated machine.
+pub struct Machine {
+    /// The run's input.
+    pub spec: RunSpec,
+    /// Release rules in force.
+    pub release: Release,
+    /// The refusal policy.
+    pub policy: Policy,
+    /// Engine options.
+    pub options: Options,
+    /// The clock: the time of the event being handled.
+    pub now: SimTime,
+    /// Pending events.
+    pub queue: EventQueue<Event>,
+    /// Every page, by pfn.
+    pub pages: Vec<Page>,
+    /// Every zone.
+    pub zones: Vec<Zone>,
+    /// Every node.
+    pub nodes: Vec<Node>,
+    /// Every task.
+    pub tasks: Vec<Task>,
+    /// Every regular file.
+    pub inodes: Vec<Inode>,
+    /// Every shm segment.
+    pub segments: Vec<Segment>,
+    /// Every mount.
+    pub mounts: Vec<Mount>,
+    /// One backing device (and flusher) per disk.
+    pub bdis: Vec<Bdi>,
+    /// Every disk.
+    pub disks: Vec<Disk>,
+    /// Swap.
+    pub swap: Swap,
+    /// `min_free_kbytes` in force.
+    pub min_free_kbytes: u64,
+    /// `ratelimit_pages`.
+    pub ratelimit_pages: u64,
+    /// Machine-wide events.
+    pub ev: VmEvents,
+    /// Run counters.
+    pub rc: RunCounters,
+    /// Actors sleeping in `congestion_wait(BLK_RW_ASYNC, …)`, woken when a queue uncongests.
+    pub congestion_waiters: Vec<Actor>,
+    /// The run's verdict, once reached.
+    pub outcome: Option<Outcome>,
+    /// Events handled.
+    pub events: u64,
+    /// Length of a jiffy, ns.
+    pub jiffy: SimTime,
+    /// A reusable buffer for isolated pages (no allocation in the scan loop).
+    pub scratch: Vec<PageId>,
+    /// Random stream of the disks.
+    pub disk_rng: SimRng,
+    /// Share of recent writeback completions per bdi.
+    pub bdi_prop: page_writeback::Prop,
+    /// Share of recent page dirtyings per task.
+    pub task_prop: page_writeback::Prop,
+    /// Per-CPU `bdp_ratelimits`.
+    pub bdp_ratelimits: Vec<u64>,
+    /// Disks that got IO during the current event (unplugged at its end).
+    pub plugged: Vec<usize>,
+    /// Next free block of each disk, for new files.
+    pub disk_next_lba: Vec<u64>,
+    /// Finite tasks (writers, readers, truncates) not finished yet.
+    pub unfinished: usize,
+    /// A finite task was killed.
+    pub killed_finite: bool,
+}
+
+impl Machine {
+    /// Boots the machine described by `spec`: lays out zones, computes watermarks, carves kernel
+    /// memory and hugetlb pages, creates tasks, files, flushers and journals, and queues their
+    /// first events.
+    pub fn boot(spec: &RunSpec, options: Options) -> Machine {
+        let memory_pages = spec.machine.memory_bytes / 4096;
+        let cpus = spec.machine.cpus.max(1) as usize;
+        let node_extents = zone::layout_zones(&spec.machine.layout, memory_pages);
+        let mut pages = Vec::with_capacity(memory_pages as usize);
+        let mut zones = vec![];
+        let mut nodes = vec![];
+        for (n, extents) in node_extents.iter().enumerate() {
+            let mut ids = vec![];
+            let reserves =
+                zone::lowmem_reserves(&extents.iter().map(|&(t, _, p)| (t, p)).collect::<Vec<_>>());
+            for (k, &(ztype, start, present)) in extents.iter().enumerate() {
+                let id = zones.len() as u16;
+                let (pcp_batch, pcp_high) = zone::zone_pcp(present);
+                zones.push(Zone {
+                    node: n as u32,
+                    ztype,
+                    start_pfn: start,
+                    present,
+                    watermark: [0; 3],
+                    lowmem_reserve: reserves[k],
+                    free: Vec::with_capacity(present as usize),
+                    pcp: vec![vec![]; cpus],
+                    pcp_high,
+                    pcp_batch,
+                    lru: Default::default(),
+                    recent_scanned: [0; 2],
+                    recent_rotated: [0; 2],
+                    nr_saved_scan: [0; 5],
+                    pages_scanned: 0,
+                    all_unreclaimable: false,
+                    oom_locked: false,
+                    inactive_ratio: zone::inactive_ratio(present),
+                    stat: ZoneStat::default(),
+                });
+                // Highest pfn on top of the free stack last, so allocation order is by address.
+                for pfn in start..start + present {
+                    pages.push(Page::new(id));
+                    debug_assert_eq!(pages.len() as u64 - 1, pfn);
+                }
+                ids.push(id);
+            }
+            let spanned = extents.iter().map(|e| e.2).sum();
+            nodes.push(Node {
+                zones: ids,
+                kswapd: Kswapd::new(),
+                kswapd_cpu_ns: 0,
+                spanned,
+            });
+        }
+        let total_present: u64 = zones.iter().map(|z| z.present).sum();
+        let min_free_kbytes = spec
+            .vm
+            .min_free_kbytes
+            .unwrap_or_else(|| zone::default_min_free_kbytes(total_present));
+        for z in &mut zones {
+            z.watermark = zone::zone_wmarks(min_free_kbytes, z.present, total_present);
+        }
+        // ratelimit_pages = vm_total_pages / (ncpus * 32), clamped to [16, 4 MiB].
+        let ratelimit_pages = (total_present / (cpus as u64 * 32)).clamp(16, 1024);
+        let mut m = Machine {
+            spec: spec.clone(),
+            release: spec.release,
+            policy: spec.policy,
+            options,
+            now: 0,
+            queue: EventQueue::default(),
+            pages,
+            zones,
+            nodes,
+            tasks: vec![],
+            inodes: vec![],
+            segments: vec![],
+            mounts: vec![],
+            bdis: vec![],
+            disks: vec![],
+            swap: Swap::default(),
+            min_free_kbytes,
+            ratelimit_pages,
+            ev: VmEvents::default(),
+            rc: RunCounters::default(),
+            congestion_waiters: vec![],
+            outcome: None,
+            events: 0,
+            jiffy: SEC / u64::from(spec.machine.hz.max(1)),
+            scratch: Vec::with_capacity(64),
+            disk_rng: SimRng::split(spec.seed, 1),
+            bdi_prop: page_writeback::Prop::default(),
+            task_prop: page_writeback::Prop::default(),
+            bdp_ratelimits: vec![0; cpus],
+            plugged: vec![],
+            disk_next_lba: vec![0; spec.disks.len()],
+            unfinished: 0,
+            killed_finite: false,
+        };
+        m.fill_free_lists();
+        m.carve_kernel_and_hugetlb();
+        m.boot_devices();
+        m.boot_tasks();
+        // calc_period_shift(): the proportions' period is about twice the dirty limit.
+        let (_, dirty) = m.global_dirty_limits();
+        let period = 1u64 << (2 + (63 - dirty.saturating_sub(1).max(1).leading_zeros()));
+        m.bdi_prop = page_writeback::Prop::new(m.bdis.len(), period);
+        m.task_prop = page_writeback::Prop::new(m.tasks.len(), period);
+        m
+    }
+
+    /// Puts every page on its zone's buddy list, lowest pfn allocated first.
+    fn fill_free_lists(&mut self) {
+        for (id, z) in self.zones.iter_mut().enumerate() {
+            for pfn in (z.start_pfn..z.start_pfn + z.present).rev() {
+                let p = &mut self.pages[pfn as usize];
+                debug_assert_eq!(p.zone as usize, id);
+                p.place = Place::Buddy;
+                z.free.push(pfn as PageId);
+            }
+        }
+    }
+
+    /// Takes the kernel's boot memory (in proportion to each zone's size) and the hugetlb pools
+    /// (`hugepages=` at boot, interleaved over nodes) out of the free lists.
+    fn carve_kernel_and_hugetlb(&mut self) {
+        let total: u64 = self.zones.iter().map(|z| z.present).sum();
+        let reserved = self.spec.machine.kernel_reserved_bytes / 4096;
+        for zid in 0..self.zones.len() {
+            let share = reserved * self.zones[zid].present / total.max(1);
+            for _ in 0..share {
+                let Some(id) = self.zones[zid].free.pop() else {
+                    break;
+                };
+                let p = &mut self.pages[id as usize];
+                p.place = Place::Held;
+                p.flags = pg::KERNEL;
+                p.owner = u32::MAX;
+                self.zones[zid].stat.nr_kernel += 1;
+            }
+        }
+        let huge: u64 = self
+            .spec
+            .tasks
+            .iter()
+            .filter_map(|t| match t.kind {
+                TaskKind::Pin {
+                    bytes,
+                    method: PinMethod::Hugetlb,
+                } => Some(bytes.div_ceil(4096)),
+                _ => None,
+            })
+            .sum();
+        // Interleave over the highest zone of every node, as hugetlb_hstate_alloc_pages() does.
+        let mut carved = 0;
+        let highest: Vec<u16> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.zones.last().copied())
+            .collect();
+        while carved < huge {
+            let before = carved;
+            for &zid in &highest {
+                if carved == huge {
+                    break;
+                }
+                if let Some(id) = self.zones[zid as usize].free.pop() {
+                    let p = &mut self.pages[id as usize];
+                    p.place = Place::Held;
+                    p.flags = pg::HUGETLB;
+                    carved += 1;
+                }
+            }
+            assert!(
+                carved > before,
+                "hugetlb pool larger than memory passed validation"
+            );
+        }
+    }
+
+    /// Disks, bdis (one flusher each), swap, mounts.
+    fn boot_devices(&mut self) {
+        for (i, d) in self.spec.disks.iter().enumerate() {
+            self.disks.push(Disk::new(d.clone()));
+            self.bdis.push(Bdi::new(i));
+        }
+        self.swap.total = self.spec.machine.swap_bytes / 4096;
+        self.swap.free = self.swap.total;
+        self.swap.bdi = self.spec.machine.swap_disk;
+        for (i, ms) in self.spec.mounts.clone().iter().enumerate() {
+            self.mounts.push(Mount::new(ms.clone()));
+            if matches!(ms.fs, FsType::Ext3 | FsType::Ext4) && ms.disk.is_some() {
+                let at = ms.commit_interval_ns;
+                self.schedule(at, Actor::Journal(i));
+            }
+        }
+        let interval = u64::from(self.spec.vm.dirty_writeback_centisecs) * 10 * crate::sim::MSEC;
+        for b in 0..self.bdis.len() {
+            if interval > 0 {
+                self.bdis[b].next_kupdate = interval;
+                self.schedule(interval, Actor::Flusher(b));
+            }
+        }
+    }
+
+    /// Creates the tasks and queues their starts.
+    fn boot_tasks(&mut self) {
+        let cpus = self.spec.machine.cpus.max(1) as usize;
+        for (i, ts) in self.spec.tasks.clone().iter().enumerate() {
+            let t = Task::new(self, i, ts, i % cpus);
+            self.tasks.push(t);
+        }
+        for i in 0..self.tasks.len() {
+            if let Some(p) = self.tasks[i].parent {
+                self.tasks[p].children.push(i);
+            }
+        }
+        for i in 0..self.tasks.len() {
+            let start = self.tasks[i].start_ns;
+            self.schedule(start, Actor::Task(i));
+        }
+    }
+
+    /// Schedules `actor` to run at `at`, superseding any earlier wake-up of it.
+    pub fn schedule(&mut self, at: SimTime, actor: Actor) {
+        let gen = self.bump_gen(actor);
+        self.queue
+            .schedule(at.max(self.now), Event::Run { actor, gen });
+    }
+
+    /// Makes every pending `Run` of `actor` stale (it now waits for an explicit wake-up).
+    pub fn bump_gen_pub(&mut self, actor: Actor) -> u32 {
+        self.bump_gen(actor)
+    }
+
+    /// Advances an actor's generation: its older pending `Run` events become stale.
+    fn bump_gen(&mut self, actor: Actor) -> u32 {
+        let g = match actor {
+            Actor::Task(t) => &mut self.tasks[t].gen,
+            Actor::Kswapd(n) => &mut self.nodes[n].kswapd.gen,
+            Actor::Flusher(b) => &mut self.bdis[b].gen,
+            Actor::Journal(m) => &mut self.mounts[m].gen,
+        };
+        *g = g.wrapping_add(1);
+        *g
+    }
+
+    /// The current generation of an actor.
+    fn gen_of(&self, actor: Actor) -> u32 {
+        match actor {
+            Actor::Task(t) => self.tasks[t].gen,
+            Actor::Kswapd(n) => self.nodes[n].kswapd.gen,
+            Actor::Flusher(b) => self.bdis[b].gen,
+            Actor::Journal(m) => self.mounts[m].gen,
+        }
+    }
+
+    /// Handles one event: the single dispatch of the model.
+    pub fn handle(&mut self, event: Event) {
+        match event {
+            Event::Run { actor, gen } => {
+                if gen != self.gen_of(actor) {
+                    return; // superseded: the actor was woken earlier or rescheduled
+                }
+                match actor {
+                    Actor::Task(t) => self.run_task(t),
+                    Actor::Kswapd(n) => self.run_kswapd(n),
+                    Actor::Flusher(b) => self.run_flusher(b),
+                    Actor::Journal(m) => self.run_journal(m),
+                }
+            }
+            Event::DiskDone { disk } => self.disk_done(disk),
+        }
+    }
+
+    /// `congestion_wait(BLK_RW_ASYNC, timeout)`: sleep until `timeout` passes or any queue
+    /// leaves async congestion (`clear_bdi_congested` wakes every sleeper).
+    pub fn congestion_wait(&mut self, actor: Actor, timeout: SimTime, cpu_ns: SimTime) {
+        if !self.congestion_waiters.contains(&actor) {
+            self.congestion_waiters.push(actor);
+        }
+        self.schedule(self.now + cpu_ns + timeout, actor);
+    }
+
+    /// Wakes every `congestion_wait` sleeper now (a queue uncongested).
+    pub fn wake_congestion_waiters(&mut self) {
+        let waiters = std::mem::take(&mut self.congestion_waiters);
+        for a in waiters {
+            self.schedule(self.now, a);
+        }
+    }
+
+    /// Removes an actor from the congestion waiters (it woke by timeout).
+    pub fn leave_congestion_wait(&mut self, actor: Actor) {
+        self.congestion_waiters.retain(|&a| a != actor);
+    }
+
+    /// Global page state sum over zones.
+    pub fn global(&self, f: impl Fn(&Zone) -> u64) -> u64 {
+        self.zones.iter().map(f).sum()
+    }
+
+    /// Global NR_FREE_PAGES.
+    pub fn global_free(&self) -> u64 {
+        self.global(Zone::nr_free)
+    }
+
+    /// `zone_reclaimable_pages()`: file LRUs, plus anon LRUs while free swap slots remain.
+    pub fn zone_reclaimable_pages(&self, zid: usize) -> u64 {
+        let z = &self.zones[zid];
+        let mut n = z.nr_lru(LruList::ActiveFile) + z.nr_lru(LruList::InactiveFile);
+        if self.swap.free > 0 {
+            n += z.nr_lru(LruList::ActiveAnon) + z.nr_lru(LruList::InactiveAnon);
+        }
+        n
+    }
+
+    /// `zone_reclaimable()` [36]: pages_scanned < 6 × reclaimable pages.
+    pub fn zone_reclaimable(&self, zid: usize) -> bool {
+        self.zones[zid].pages_scanned < 6 * self.zone_reclaimable_pages(zid)
+    }
+
+    /// Adds page `id` to the head of LRU list `l` of its zone.
+    pub fn lru_add_head(&mut self, id: PageId, l: LruList) {
+        let zid = self.pages[id as usize].zone as usize;
+        let p = &mut self.pages[id as usize];
+        debug_assert!(p.place != Place::Lru);
+        p.place = Place::Lru;
+        p.lru = l;
+        p.flags |= pg::LRU;
+        if l == LruList::Unevictable {
+            p.flags |= pg::UNEVICTABLE;
+        }
+        page::list_add_head(&mut self.pages, &mut self.zones[zid].lru[l.idx()], id);
+    }
+
+    /// Adds page `id` to the tail of LRU list `l` of its zone.
+    pub fn lru_add_tail(&mut self, id: PageId, l: LruList) {
+        let zid = self.pages[id as usize].zone as usize;
+        let p = &mut self.pages[id as usize];
+        p.place = Place::Lru;
+        p.lru = l;
+        p.flags |= pg::LRU;
+        page::list_add_tail(&mut self.pages, &mut self.zones[zid].lru[l.idx()], id);
+    }
+
+    /// Removes page `id` from its LRU list; it becomes `place`.
+    pub fn lru_del(&mut self, id: PageId, place: Place) {
+        let (zid, l) = {
+            let p = &self.pages[id as usize];
+            debug_assert_eq!(p.place, Place::Lru);
+            (p.zone as usize, p.lru)
+        };
+        page::list_del(&mut self.pages, &mut self.zones[zid].lru[l.idx()], id);
+        let p = &mut self.pages[id as usize];
+        p.place = place;
+        p.flags &= !(pg::LRU | pg::UNEVICTABLE);
+    }
+
+    /// The task that owns anon page `id`, if it is a private anon page.
+    pub fn anon_owner(&self, id: PageId) -> Option<usize> {
+        let p = &self.pages[id as usize];
+        (p.has(pg::ANON) || p.has(pg::KERNEL) && p.owner != u32::MAX).then_some(p.owner as usize)
+    }
+
+    /// Sanity check of every counter against page state (the kernel's DEBUG_VM, stronger): every
+    /// page is in exactly one place, list lengths and zone counters equal a recount from flags,
+    /// NR_WRITEBACK equals the pages the disks hold, no free page is dirty.
+    pub fn check_invariants(&self) {
+        let nz = self.zones.len();
+        let mut lru = vec![[0u64; 5]; nz];
+        let mut free = vec![0u64; nz];
+        let mut pcp = vec![0u64; nz];
+        let mut dirty = vec![0u64; nz];
+        let mut wb = vec![0u64; nz];
+        for (pfn, p) in self.pages.iter().enumerate() {
+            let z = p.zone as usize;
+            match p.place {
+                Place::Lru => {
+                    assert!(p.has(pg::LRU), "page {pfn} on a list without PG_lru");
+                    lru[z][p.lru.idx()] += 1;
+                }
+                Place::Buddy => free[z] += 1,
+                Place::Pcp => pcp[z] += 1,
+                Place::Isolated => panic!("page {pfn} left isolated after an event"),
+                Place::Held => {}
+            }
+            if matches!(p.place, Place::Buddy | Place::Pcp) {
+                assert!(
+                    p.flags & (pg::DIRTY | pg::WRITEBACK | pg::LRU) == 0,
+                    "free page {pfn} has flags {:#x}",
+                    p.flags
+                );
+            }
+            if p.has(pg::DIRTY) && p.has(pg::FILE) {
+                dirty[z] += 1;
+            }
+            if p.has(pg::WRITEBACK) {
+                wb[z] += 1;
+            }
+        }
+        for (i, z) in self.zones.iter().enumerate() {
+            for l in 0..5 {
+                assert_eq!(z.lru[l].len, lru[i][l], "zone {i} list {l} length");
+            }
+            assert_eq!(z.nr_free(), free[i], "zone {i} NR_FREE_PAGES");
+            assert_eq!(
+                z.pcp.iter().map(|c| c.len() as u64).sum::<u64>(),
+                pcp[i],
+                "zone {i} pcp"
+            );
+            assert_eq!(z.stat.nr_dirty, dirty[i], "zone {i} NR_FILE_DIRTY");
+            assert_eq!(z.stat.nr_writeback, wb[i], "zone {i} NR_WRITEBACK");
+            assert_eq!(
+                z.stat.nr_isolated_file + z.stat.nr_isolated_anon,
+                0,
+                "zone {i} isolated"
+            );
+        }
+        let in_flight: u64 = self.disks.iter().map(Disk::writeback_pages).sum();
+        assert_eq!(
+            self.global(|z| z.stat.nr_writeback),
+            in_flight,
+            "NR_WRITEBACK vs the disks"
+        );
+        for (b, bdi) in self.bdis.iter().enumerate() {
+            let mut rec = 0;
+            for ino in &self.inodes {
+                if self.mounts[ino.mount].spec.disk == Some(b) {
+                    rec += ino.nr_dirty;
+                }
+            }
+            assert_eq!(
+                bdi.reclaimable, rec,
+                "bdi {b} BDI_RECLAIMABLE vs dirty tags"
+            );
+        }
+        let _ = NIL;
+        let _ = ZoneType::Dma;
+    }
+}

@@ -1,0 +1,834 @@
+//! The per-bdi flusher threads, the inode walk they share with throttled writers, and journal
+//! commits: `fs/fs-writeback.c` 2.6.32–2.6.36 (writeback-fs §B), `write_cache_pages()` and
+//! `ext4_da_writepages()` (§A.8, §C.1.4), ext3/ext4 ordered-data commits (§B.8).
+//!
+//! Disk submission lives here too: pages are plugged during an event and the queue is unplugged
+//! at its end, so pages submitted together merge into requests as the kernel's plugging allows.
+
+use std::collections::VecDeque;
+
+use super::page::{pg, PageId, NIL};
+use super::{cost, Actor, Machine};
+use crate::block::ReqKind;
+use crate::fs::WritepageCaller;
+use crate::sim::{SimTime, MSEC};
+use crate::spec::{DataMode, FsType, MountSpec};
+
+/// `MAX_WRITEBACK_PAGES`: 1024 pages per `wb_writeback` round.
+pub const MAX_WRITEBACK_PAGES: i64 = 1024;
+/// ext4's `s_max_writeback_mb_bump`: 128 MiB.
+pub const EXT4_MAX_WRITEBACK_PAGES: i64 = 32_768;
+/// Pages one ext4 extent allocation covers at most (8 MiB worth of blocks).
+pub const EXT4_EXTENT_PAGES: u32 = 2_048;
+/// Queued works are merged past this many (memory bound; merged works write the same pages).
+const MAX_QUEUED_WORKS: usize = 4_096;
+
+/// Which inode list an inode is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InodeList {
+    /// None (clean).
+    None,
+    /// `b_dirty`.
+    Dirty,
+    /// `b_io`.
+    Io,
+    /// `b_more_io`.
+    MoreIo,
+}
+
+/// A queued writeback request (`struct bdi_work` / `wb_writeback_work`).
+#[derive(Clone, Copy, Debug)]
+pub struct Work {
+    /// Pages to write (LONG_MAX for background).
+    pub nr_pages: i64,
+    /// kupdate (expired inodes only).
+    pub for_kupdate: bool,
+    /// Background: stop below the background threshold.
+    pub for_background: bool,
+    /// Continue at each file's `writeback_index`.
+    pub range_cyclic: bool,
+}
+
+/// A `wb_writeback()` in progress.
+#[derive(Clone, Debug)]
+struct ActiveWork {
+    work: Work,
+    cursor: Option<WbCursor>,
+}
+
+/// One file being written by `writeback_single_inode()` → `do_writepages()`.
+#[derive(Clone, Debug)]
+struct InodeWb {
+    ino: usize,
+    next: u32,
+    end: u32,
+    start: u32,
+    wrapped: bool,
+    budget: i64,
+    processed: i64,
+    skipped: u64,
+    extent_left: u32,
+}
+
+/// `writeback_inodes_wb()` with its `writeback_control`, resumable when the queue is full.
+#[derive(Clone, Debug)]
+pub struct WbCursor {
+    /// The bdi.
+    pub bdi: usize,
+    /// `wbc.nr_to_write`.
+    pub nr_to_write: i64,
+    /// Pages processed (`write_chunk - wbc.nr_to_write` for the caller).
+    pub written: u64,
+    /// `wbc.for_kupdate`.
+    pub for_kupdate: bool,
+    /// `wbc.range_cyclic`.
+    pub range_cyclic: bool,
+    /// `wbc.older_than_this`.
+    pub older_than: Option<SimTime>,
+    /// When the walk started (livelock avoidance).
+    pub started: SimTime,
+    /// `wbc.more_io`.
+    pub more_io: bool,
+    queued: bool,
+    cur: Option<InodeWb>,
+}
+
+impl WbCursor {
+    fn new(
+        bdi: usize,
+        nr_to_write: i64,
+        work: &Work,
+        older_than: Option<SimTime>,
+        now: SimTime,
+    ) -> WbCursor {
+        WbCursor {
+            bdi,
+            nr_to_write,
+            written: 0,
+            for_kupdate: work.for_kupdate,
+            range_cyclic: work.range_cyclic,
+            older_than,
+            started: now,
+            more_io: false,
+            queued: false,
+            cur: None,
+        }
+    }
+
+    /// The walk a throttled writer makes in `balance_dirty_pages` (`writeback_inodes_wbc`).
+    pub fn for_writer(bdi: usize, write_chunk: u64, now: SimTime) -> WbCursor {
+        let w = Work {
+            nr_pages: 0,
+            for_kupdate: false,
+            for_background: false,
+            range_cyclic: true,
+        };
+        WbCursor::new(bdi, write_chunk as i64, &w, None, now)
+    }
+}
+
+/// A backing device: its dirty inode lists, counters and flusher thread.
+#[derive(Clone, Debug)]
+pub struct Bdi {
+    /// Its disk.
+    pub disk: usize,
+    /// Flusher event generation.
+    pub gen: u32,
+    /// Flusher CPU time not yet charged.
+    pub cpu_ns: u64,
+    /// BDI_RECLAIMABLE.
+    pub reclaimable: u64,
+    /// BDI_WRITEBACK.
+    pub writeback: u64,
+    /// `bdi->dirty_exceeded`.
+    pub dirty_exceeded: bool,
+    /// `b_dirty`: newest at the front.
+    pub b_dirty: VecDeque<usize>,
+    /// `b_io`: next at the front.
+    pub b_io: VecDeque<usize>,
+    /// `b_more_io`.
+    pub b_more_io: VecDeque<usize>,
+    /// Queued works.
+    pub works: VecDeque<Work>,
+    active: Option<ActiveWork>,
+    /// When kupdate last ran.
+    pub last_old_flush: SimTime,
+    /// When the next kupdate is due.
+    pub next_kupdate: SimTime,
+    /// Blocked in `get_request_wait`.
+    pub blocked: bool,
+    /// Sleeping with nothing to do.
+    pub idle: bool,
+}
+
+impl Bdi {
+    /// The bdi of disk `disk`.
+    pub fn new(disk: usize) -> Bdi {
+        Bdi {
+            disk,
+            gen: 0,
+            cpu_ns: 0,
+            reclaimable: 0,
+            writeback: 0,
+            dirty_exceeded: false,
+            b_dirty: VecDeque::new(),
+            b_io: VecDeque::new(),
+            b_more_io: VecDeque::new(),
+            works: VecDeque::new(),
+            active: None,
+            last_old_flush: 0,
+            next_kupdate: SimTime::MAX,
+            blocked: false,
+            idle: true,
+        }
+    }
+
+    /// `writeback_in_progress()`: work queued or running.
+    pub fn writeback_in_progress(&self) -> bool {
+        !self.works.is_empty() || self.active.is_some()
+    }
+
+    fn has_dirty_io(&self) -> bool {
+        !self.b_dirty.is_empty() || !self.b_io.is_empty() || !self.b_more_io.is_empty()
+    }
+}
+
+/// A mount: its journal (kjournald) state.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// Its parameters.
+    pub spec: MountSpec,
+    /// Journal event generation.
+    pub gen: u32,
+    /// Journal CPU time not yet charged.
+    pub cpu_ns: u64,
+    /// ext3 ordered: pages whose buffers the running transaction must write, `(inode, index)`.
+    pub data_list: Vec<(usize, u32)>,
+    /// Journal data pages in flight.
+    pub outstanding: u64,
+    /// A commit is due but waits for the previous one's IO.
+    pub commit_waiting: bool,
+    /// Pages of the committing transaction still to submit (when the queue filled).
+    committing: Vec<(usize, u32)>,
+}
+
+impl Mount {
+    /// A mount with an empty journal.
+    pub fn new(spec: MountSpec) -> Mount {
+        Mount {
+            spec,
+            gen: 0,
+            cpu_ns: 0,
+            data_list: vec![],
+            outstanding: 0,
+            commit_waiting: false,
+            committing: vec![],
+        }
+    }
+
+    /// ext3 ordered mode or ext4 nodelalloc ordered mode: commits write file data.
+    pub fn ordered_data(&self) -> bool {
+        self.spec.data_mode == DataMode::Ordered
+            && (self.spec.fs == FsType::Ext3 || self.spec.fs == FsType::Ext4 && !self.spec.delalloc)
+    }
+}
+
+impl Machine {
+    /// `__mark_inode_dirty(I_DIRTY_PAGES)`.
+    pub fn mark_inode_dirty(&mut self, ino: usize) {
+        let inode = &mut self.inodes[ino];
+        if inode.i_dirty {
+            return;
+        }
+        inode.i_dirty = true;
+        if inode.i_sync {
+            return; // the writeback in progress requeues it
+        }
+        inode.dirtied_when = Some(self.now);
+        let Some(b) = self.mounts[inode.mount].spec.disk else {
+            return;
+        };
+        if inode.list == InodeList::None {
+            inode.list = InodeList::Dirty;
+            self.bdis[b].b_dirty.push_front(ino);
+        }
+    }
+
+    /// `redirty_tail()`: back to the head of `b_dirty`, refreshing `dirtied_when` only when it
+    /// is older than the newest dirty inode's.
+    fn redirty_tail(&mut self, b: usize, ino: usize) {
+        self.unlist_inode(b, ino);
+        if let Some(&newest) = self.bdis[b].b_dirty.front() {
+            if self.inodes[ino].dirtied_when < self.inodes[newest].dirtied_when {
+                self.inodes[ino].dirtied_when = Some(self.now);
+            }
+        }
+        self.inodes[ino].list = InodeList::Dirty;
+        self.bdis[b].b_dirty.push_front(ino);
+    }
+
+    /// `requeue_io()`: to `b_more_io`.
+    fn requeue_io(&mut self, b: usize, ino: usize) {
+        self.unlist_inode(b, ino);
+        self.inodes[ino].list = InodeList::MoreIo;
+        self.bdis[b].b_more_io.push_back(ino);
+    }
+
+    fn unlist_inode(&mut self, b: usize, ino: usize) {
+        let bdi = &mut self.bdis[b];
+        match self.inodes[ino].list {
+            InodeList::None => {}
+            InodeList::Dirty => bdi.b_dirty.retain(|&i| i != ino),
+            InodeList::Io => bdi.b_io.retain(|&i| i != ino),
+            InodeList::MoreIo => bdi.b_more_io.retain(|&i| i != ino),
+        }
+        self.inodes[ino].list = InodeList::None;
+    }
+
+    /// `queue_io()`: `b_more_io` first, then the expired inodes of `b_dirty`, oldest first.
+    fn queue_io(&mut self, b: usize, older_than: Option<SimTime>) {
+        while let Some(ino) = self.bdis[b].b_more_io.pop_front() {
+            self.inodes[ino].list = InodeList::Io;
+            self.bdis[b].b_io.push_back(ino);
+        }
+        while let Some(&ino) = self.bdis[b].b_dirty.back() {
+            let expired = match (older_than, self.inodes[ino].dirtied_when) {
+                (Some(limit), Some(when)) => when <= limit,
+                _ => true,
+            };
+            if !expired {
+                break;
+            }
+            self.bdis[b].b_dirty.pop_back();
+            self.inodes[ino].list = InodeList::Io;
+            self.bdis[b].b_io.push_back(ino);
+        }
+    }
+
+    /// `writeback_inodes_wb()`: writes inodes from `b_io` until `nr_to_write` is used up.
+    /// Returns `false` when `actor` blocked on a full request queue (it is woken later).
+    pub fn writeback_inodes_wb(&mut self, actor: Actor, c: &mut WbCursor) -> bool {
+        let b = c.bdi;
+        if !c.queued {
+            if !(c.for_kupdate && !self.bdis[b].b_io.is_empty()) {
+                self.queue_io(b, c.older_than);
+            }
+            c.queued = true;
+        }
+        loop {
+            if let Some(mut iw) = c.cur.take() {
+                if !self.write_inode_pages(actor, c, &mut iw) {
+                    c.cur = Some(iw);
+                    return false;
+                }
+                self.finish_inode(c, &iw);
+                if c.nr_to_write <= 0 {
+                    c.more_io = true;
+                    return true;
+                }
+                continue;
+            }
+            if c.nr_to_write <= 0 {
+                return true;
+            }
+            let Some(&ino) = self.bdis[b].b_io.front() else {
+                return true;
+            };
+            if self.inodes[ino].dirtied_when.is_some_and(|w| w > c.started) {
+                return true; // dirtied after this walk began
+            }
+            self.bdis[b].b_io.pop_front();
+            self.inodes[ino].list = InodeList::None;
+            if self.inodes[ino].i_sync {
+                self.requeue_io(b, ino);
+                c.more_io = true;
+                continue;
+            }
+            c.cur = Some(self.start_inode_writeback(c, ino));
+        }
+    }
+
+    /// `writeback_single_inode()` up to `do_writepages()`: I_SYNC, clear I_DIRTY, the range, and
+    /// ext4's budget bump.
+    fn start_inode_writeback(&mut self, c: &WbCursor, ino: usize) -> InodeWb {
+        let inode = &mut self.inodes[ino];
+        inode.i_sync = true;
+        inode.i_dirty = false;
+        let size = inode.pages.len() as u32;
+        let start = if c.range_cyclic {
+            inode.writeback_index.min(size)
+        } else {
+            0
+        };
+        let mount = &self.mounts[inode.mount].spec;
+        let mut budget = c.nr_to_write;
+        if mount.fs == FsType::Ext4 && mount.delalloc {
+            // ext4_da_writepages(): raise nr_to_write to the dirty pages ahead (or 8× for a
+            // whole-file, non-cyclic request), at most 128 MiB.
+            let desired = if c.range_cyclic {
+                let mut n = 0;
+                let mut i = start;
+                while n < EXT4_MAX_WRITEBACK_PAGES {
+                    match inode.next_dirty(i, size) {
+                        Some(j) => {
+                            n += 1;
+                            i = j + 1;
+                        }
+                        None => break,
+                    }
+                }
+                n
+            } else {
+                budget.saturating_mul(8)
+            }
+            .min(EXT4_MAX_WRITEBACK_PAGES);
+            budget = budget.max(desired);
+        }
+        InodeWb {
+            ino,
+            next: start,
+            end: size,
+            start,
+            wrapped: false,
+            budget,
+            processed: 0,
+            skipped: 0,
+            extent_left: 0,
+        }
+    }
+
+    /// `write_cache_pages()` / `ext4_da_writepages()` over one file. `false`: blocked.
+    fn write_inode_pages(&mut self, actor: Actor, c: &mut WbCursor, iw: &mut InodeWb) -> bool {
+        let b = c.bdi;
+        let caller = match actor {
+            Actor::Flusher(_) => WritepageCaller::Flusher,
+            Actor::Journal(_) => WritepageCaller::Journal,
+            _ => WritepageCaller::Writer,
+        };
+        let fs = self.mounts[self.inodes[iw.ino].mount].spec.fs;
+        let allocates = matches!(fs, FsType::Ext4 | FsType::Btrfs | FsType::Xfs);
+        while iw.budget > iw.processed {
+            let Some(idx) = self.inodes[iw.ino].next_dirty(iw.next, iw.end) else {
+                if c.range_cyclic && !iw.wrapped && iw.start > 0 {
+                    iw.wrapped = true;
+                    iw.next = 0;
+                    iw.end = iw.start;
+                    continue;
+                }
+                break;
+            };
+            let id = self.inodes[iw.ino].pages[idx as usize];
+            debug_assert_ne!(id, NIL, "a dirty tag on an uncached index");
+            if self.pages[id as usize].has(pg::WRITEBACK) {
+                iw.next = idx + 1;
+                continue; // WB_SYNC_NONE skips pages under writeback
+            }
+            let lba = self.page_lba(id);
+            let disk = &self.disks[b];
+            if disk.full() && !disk.would_merge(ReqKind::Write, lba) && !self.plugged_merge(b, lba)
+            {
+                self.block_on_queue(b, actor);
+                return false;
+            }
+            iw.next = idx + 1;
+            self.inodes[iw.ino].writeback_index = idx + 1;
+            if !self.clear_page_dirty_for_io(id) {
+                continue;
+            }
+            if allocates && self.pages[id as usize].has(pg::DELALLOC) {
+                // The filesystem's ->writepages allocates blocks for the run (one extent per
+                // EXT4_EXTENT_PAGES) before calling ->writepage on mapped buffers.
+                if iw.extent_left == 0 {
+                    self.charge_actor(actor, cost::ALLOC_EXTENT);
+                    iw.extent_left = EXT4_EXTENT_PAGES;
+                }
+                iw.extent_left -= 1;
+                self.pages[id as usize].flags &= !pg::DELALLOC;
+            }
+            let r = self.writepage(id, caller, actor, false);
+            if r != crate::fs::WritepageResult::Written {
+                iw.skipped += 1;
+            }
+            iw.processed += 1;
+        }
+        true
+    }
+
+    /// The requeue decision at the end of `writeback_single_inode()` (and the pages_skipped
+    /// redirty of `writeback_inodes_wb`).
+    fn finish_inode(&mut self, c: &mut WbCursor, iw: &InodeWb) {
+        let b = c.bdi;
+        c.nr_to_write -= iw.processed;
+        c.written += iw.processed as u64;
+        let ino = iw.ino;
+        self.inodes[ino].i_sync = false;
+        if self.inodes[ino].truncated {
+            return;
+        }
+        let dirty_pages = self.inodes[ino].nr_dirty > 0;
+        if self.inodes[ino].i_dirty && c.for_kupdate {
+            if c.nr_to_write <= 0 {
+                self.requeue_io(b, ino);
+            } else {
+                self.redirty_tail(b, ino);
+            }
+        } else if self.inodes[ino].i_dirty {
+            self.redirty_tail(b, ino);
+        } else if dirty_pages {
+            self.inodes[ino].i_dirty = true;
+            if c.nr_to_write <= 0 {
+                self.requeue_io(b, ino);
+            } else {
+                self.redirty_tail(b, ino);
+            }
+        }
+        if iw.skipped > 0 && self.inodes[ino].list != InodeList::None {
+            self.redirty_tail(b, ino);
+        }
+    }
+
+    /// Puts `actor` in the queue's `get_request_wait()` line.
+    fn block_on_queue(&mut self, b: usize, actor: Actor) {
+        if !self.disks[b].full_waiters.contains(&actor) {
+            self.disks[b].full_waiters.push_back(actor);
+        }
+        if let Actor::Flusher(f) = actor {
+            self.bdis[f].blocked = true;
+        }
+        // No Run event: the actor sleeps until a request completes.
+        let _ = self.bump_gen_pub(actor);
+    }
+
+    fn plugged_merge(&self, _b: usize, _lba: u64) -> bool {
+        false
+    }
+
+    /// `wakeup_flusher_threads(nr)` from direct reclaim: every bdi with dirty inodes gets a
+    /// non-cyclic `nr`-page work item.
+    pub fn wakeup_flusher_threads(&mut self, nr: u64) {
+        for b in 0..self.bdis.len() {
+            if self.bdis[b].has_dirty_io() {
+                let w = Work {
+                    nr_pages: nr as i64,
+                    for_kupdate: false,
+                    for_background: false,
+                    range_cyclic: false,
+                };
+                self.bdi_queue_work(b, w);
+            }
+        }
+    }
+
+    /// `bdi_start_writeback(bdi, NULL, 0)` / `bdi_start_background_writeback()`.
+    pub fn bdi_start_background_writeback(&mut self, b: usize) {
+        let w = Work {
+            nr_pages: i64::MAX,
+            for_kupdate: false,
+            for_background: true,
+            range_cyclic: true,
+        };
+        self.bdi_queue_work(b, w);
+    }
+
+    fn bdi_queue_work(&mut self, b: usize, w: Work) {
+        let bdi = &mut self.bdis[b];
+        if bdi.works.len() >= MAX_QUEUED_WORKS {
+            if let Some(last) = bdi.works.back_mut() {
+                last.nr_pages = last.nr_pages.saturating_add(w.nr_pages);
+                return;
+            }
+        }
+        bdi.works.push_back(w);
+        if bdi.idle {
+            bdi.idle = false;
+            self.schedule(self.now, Actor::Flusher(b));
+        }
+    }
+
+    /// `over_bground_thresh()`: dirty (not writeback) pages above the background threshold.
+    fn over_bground_thresh(&self) -> bool {
+        let (bg, _) = self.global_dirty_limits();
+        self.global(|z| z.stat.nr_dirty) >= bg
+    }
+
+    /// The flusher thread (`bdi_writeback_task`): run works, then kupdate, then sleep.
+    pub fn run_flusher(&mut self, b: usize) {
+        self.bdis[b].blocked = false;
+        self.bdis[b].idle = false;
+        let interval = u64::from(self.spec.vm.dirty_writeback_centisecs) * 10 * MSEC;
+        for _ in 0..64 {
+            if let Some(mut aw) = self.bdis[b].active.take() {
+                match self.wb_writeback_step(b, &mut aw) {
+                    None => {
+                        self.bdis[b].active = Some(aw);
+                        return; // blocked on the queue
+                    }
+                    Some(()) => continue,
+                }
+            }
+            if let Some(w) = self.bdis[b].works.pop_front() {
+                self.bdis[b].active = Some(ActiveWork {
+                    work: w,
+                    cursor: None,
+                });
+                continue;
+            }
+            if interval > 0 && self.now >= self.bdis[b].last_old_flush + interval {
+                // wb_check_old_data_flush()
+                self.bdis[b].last_old_flush = self.now;
+                self.bdis[b].next_kupdate = self.now + interval;
+                let nr = self.global(|z| z.stat.nr_dirty) as i64
+                    + self.inodes.iter().filter(|i| i.i_dirty).count() as i64;
+                let w = Work {
+                    nr_pages: nr,
+                    for_kupdate: true,
+                    for_background: false,
+                    range_cyclic: true,
+                };
+                self.bdis[b].active = Some(ActiveWork {
+                    work: w,
+                    cursor: None,
+                });
+                continue;
+            }
+            break;
+        }
+        let cpu = std::mem::take(&mut self.bdis[b].cpu_ns).max(cost::LOOP_MIN);
+        if self.bdis[b].active.is_some() || !self.bdis[b].works.is_empty() {
+            self.schedule(self.now + cpu, Actor::Flusher(b));
+        } else if interval > 0 {
+            self.bdis[b].idle = true;
+            let at = (self.bdis[b].last_old_flush + interval).max(self.now + cpu);
+            self.schedule(at, Actor::Flusher(b));
+        } else {
+            self.bdis[b].idle = true;
+            self.bump_gen_pub(Actor::Flusher(b));
+        }
+    }
+
+    /// One round of `wb_writeback()`; `None` when blocked, `Some(())` when this work is done or
+    /// yielded a round (the caller loops).
+    fn wb_writeback_step(&mut self, b: usize, aw: &mut ActiveWork) -> Option<()> {
+        loop {
+            if let Some(mut c) = aw.cursor.take() {
+                if !self.writeback_inodes_wb(Actor::Flusher(b), &mut c) {
+                    aw.cursor = Some(c);
+                    return None;
+                }
+                aw.work.nr_pages -= c.written as i64;
+                let finished = if c.nr_to_write <= 0 {
+                    false
+                } else {
+                    !c.more_io || c.written == 0
+                };
+                if finished {
+                    return Some(()); // the work is dropped: aw not put back
+                }
+            }
+            if aw.work.nr_pages <= 0 {
+                return Some(());
+            }
+            if aw.work.for_background && !self.over_bground_thresh() {
+                return Some(());
+            }
+            let older = aw.work.for_kupdate.then(|| {
+                let expire = u64::from(self.spec.vm.dirty_expire_centisecs) * 10 * MSEC;
+                self.now.saturating_sub(expire)
+            });
+            aw.cursor = Some(WbCursor::new(
+                b,
+                MAX_WRITEBACK_PAGES,
+                &aw.work,
+                older,
+                self.now,
+            ));
+            // Each 1024-page round is one slice of flusher time.
+            let again = aw.clone();
+            self.bdis[b].active = Some(again);
+            let mut aw2 = self.bdis[b].active.take().expect("active");
+            let r = self.wb_writeback_round(b, &mut aw2);
+            match r {
+                None => {
+                    *aw = aw2;
+                    return None;
+                }
+                Some(true) => {
+                    *aw = aw2;
+                    continue;
+                }
+                Some(false) => return Some(()),
+            }
+        }
+    }
+
+    /// Runs the cursor of `aw` once; `Some(true)`: another round is due; `Some(false)`: done.
+    fn wb_writeback_round(&mut self, b: usize, aw: &mut ActiveWork) -> Option<bool> {
+        let mut c = aw.cursor.take().expect("cursor");
+        if !self.writeback_inodes_wb(Actor::Flusher(b), &mut c) {
+            aw.cursor = Some(c);
+            return None;
+        }
+        aw.work.nr_pages -= c.written as i64;
+        if c.nr_to_write <= 0 {
+            return Some(aw.work.nr_pages > 0);
+        }
+        if !c.more_io || c.written == 0 {
+            return Some(false);
+        }
+        Some(true)
+    }
+
+    /// A journal commit (kjournald): ordered data of the running transaction is written, and the
+    /// next commit waits for it.
+    pub fn run_journal(&mut self, m: usize) {
+        let interval = self.mounts[m].spec.commit_interval_ns;
+        if self.mounts[m].committing.is_empty() {
+            if self.mounts[m].outstanding > 0 {
+                self.mounts[m].commit_waiting = true;
+                self.bump_gen_pub(Actor::Journal(m));
+                return;
+            }
+            let list = self.journal_commit_list(m);
+            self.mounts[m].committing = list;
+            self.mounts[m].committing.reverse();
+        }
+        let Some(b) = self.mounts[m].spec.disk else {
+            return;
+        };
+        let ext3 = self.mounts[m].spec.fs == FsType::Ext3;
+        while let Some(&(ino, idx)) = self.mounts[m].committing.last() {
+            let id = self.inodes[ino]
+                .pages
+                .get(idx as usize)
+                .copied()
+                .unwrap_or(NIL);
+            if id == NIL || self.inodes[ino].truncated {
+                self.mounts[m].committing.pop();
+                continue;
+            }
+            let f = self.pages[id as usize].flags;
+            if f & pg::DIRTY == 0 || f & (pg::WRITEBACK | pg::JOURNAL_IO | pg::BUFFERS_CLEAN) != 0 {
+                self.mounts[m].committing.pop();
+                continue;
+            }
+            let lba = self.page_lba(id);
+            let kind = if ext3 {
+                ReqKind::JournalData { mount: m }
+            } else {
+                ReqKind::Write
+            };
+            if self.disks[b].full() && !self.disks[b].would_merge(kind, lba) {
+                self.block_on_queue(b, Actor::Journal(m));
+                return;
+            }
+            self.mounts[m].committing.pop();
+            if ext3 {
+                // journal_submit_data_buffers(): buffer IO, the page stays PG_dirty.
+                self.pages[id as usize].flags |= pg::JOURNAL_IO;
+                self.mounts[m].outstanding += 1;
+                self.rc.pages_written_by_journal += 1;
+                self.disk_submit(b, kind, lba, id);
+            } else {
+                // ext4 nodelalloc: generic_writepages() → ext4_writepage() of mapped pages.
+                self.clear_page_dirty_for_io(id);
+                self.writepage(id, WritepageCaller::Journal, Actor::Journal(m), false);
+            }
+        }
+        let cpu = std::mem::take(&mut self.mounts[m].cpu_ns);
+        self.schedule(self.now + cpu + interval, Actor::Journal(m));
+    }
+
+    /// The pages a commit must write: ext3's data list, or every dirty page of the inodes an
+    /// ext4 nodelalloc transaction holds.
+    fn journal_commit_list(&mut self, m: usize) -> Vec<(usize, u32)> {
+        if !self.mounts[m].ordered_data() {
+            return vec![];
+        }
+        if self.mounts[m].spec.fs == FsType::Ext3 {
+            return std::mem::take(&mut self.mounts[m].data_list);
+        }
+        let mut out = vec![];
+        for ino in 0..self.inodes.len() {
+            if self.inodes[ino].mount == m && self.inodes[ino].in_transaction {
+                self.inodes[ino].in_transaction = false;
+                let size = self.inodes[ino].pages.len() as u32;
+                let mut i = 0;
+                while let Some(j) = self.inodes[ino].next_dirty(i, size) {
+                    out.push((ino, j));
+                    i = j + 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Submits page `id` to disk `b` (plugged until the end of the event).
+    pub fn disk_submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
+        self.disks[b].submit(kind, lba, id);
+        if !self.plugged.contains(&b) {
+            self.plugged.push(b);
+        }
+    }
+
+    /// Unplugs every disk that got IO during this event: an idle disk starts serving.
+    pub fn unplug_all(&mut self) {
+        let plugged = std::mem::take(&mut self.plugged);
+        for b in plugged {
+            self.disk_dispatch(b);
+        }
+    }
+
+    fn disk_dispatch(&mut self, b: usize) {
+        let jitter = self.disk_rng.below(self.disks[b].spec.seek_ns.max(1));
+        if let Some(t) = self.disks[b].dispatch(jitter) {
+            self.queue
+                .schedule(self.now + t, super::Event::DiskDone { disk: b });
+        }
+    }
+
+    /// A request completed: `end_page_writeback` (or the journal/read completion) for each of its
+    /// pages, congestion and request-wait wake-ups, and the next request.
+    pub fn disk_done(&mut self, b: usize) {
+        let (r, uncongested) = self.disks[b].complete();
+        match r.kind {
+            ReqKind::Write => {
+                for &id in &r.pages {
+                    self.end_page_writeback(id);
+                }
+                self.ev.pgpgout += r.pages.len() as u64 * 4;
+            }
+            ReqKind::JournalData { mount } => {
+                for &id in &r.pages {
+                    let p = &mut self.pages[id as usize];
+                    p.flags &= !pg::JOURNAL_IO;
+                    if p.has(pg::DIRTY) {
+                        p.flags |= pg::BUFFERS_CLEAN;
+                    }
+                }
+                self.ev.pgpgout += r.pages.len() as u64 * 4;
+                let mt = &mut self.mounts[mount];
+                mt.outstanding -= r.pages.len() as u64;
+                if mt.outstanding == 0 && mt.commit_waiting {
+                    mt.commit_waiting = false;
+                    self.schedule(self.now, Actor::Journal(mount));
+                }
+            }
+            ReqKind::Read { task } => {
+                for &id in &r.pages {
+                    self.pages[id as usize].flags &= !pg::LOCKED;
+                }
+                self.ev.pgpgin += r.pages.len() as u64 * 4;
+                self.schedule(self.now, Actor::Task(task));
+            }
+        }
+        if uncongested {
+            self.wake_congestion_waiters();
+        }
+        if !self.disks[b].full() {
+            if let Some(a) = self.disks[b].full_waiters.pop_front() {
+                self.schedule(self.now, a);
+            }
+        }
+        self.disk_dispatch(b);
+    }
+}

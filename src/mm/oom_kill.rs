@@ -1,0 +1,359 @@
+//! The OOM killer: `mm/oom_kill.c` of 2.6.32–2.6.35 (`badness()` on total_vm) and 2.6.36
+//! (Rientjes' rss-based `oom_badness()`), with `constrained_alloc`, `select_bad_process`,
+//! kill-a-child-first and TIF_MEMDIE serialisation (reclaim-oom §9).
+//!
+//! Not modelled: capabilities, nice values and PF_OOM_ORIGIN (no scenario task has them), the
+//! notifier chain (empty), MPOL_BIND (no mempolicies).
+
+use super::zone::int_sqrt;
+use super::{Actor, Machine};
+use crate::outcome::{Constraint, Outcome, ZoneSnapshot};
+use crate::sim::SEC;
+
+/// What `select_bad_process` found.
+enum Selected {
+    /// A victim and its points.
+    Victim(usize, u64),
+    /// ERR_PTR(-1): a previous victim is still exiting; kill nothing.
+    Abort,
+    /// Nothing killable: panic.
+    None,
+}
+
+/// `oom_adj` (−17..15) as 2.6.32–35 read it, from `oom_score_adj` (−1000..1000).
+pub fn oom_adj_of(oom_score_adj: i32) -> i32 {
+    if oom_score_adj <= -1000 {
+        -17
+    } else {
+        (oom_score_adj * 17 / 1000).clamp(-16, 15)
+    }
+}
+
+/// `SHIFT_HZ` of `include/linux/timex.h`.
+fn shift_hz(hz: u32) -> u32 {
+    match hz {
+        0..=191 => 7,
+        192..=383 => 8,
+        384..=767 => 9,
+        _ => 10,
+    }
+}
+
+impl Machine {
+    /// A task's `mm->total_vm`, pages: its anon memory (resident and swapped), its pinned or
+    /// written buffers, attached segments, and its other mappings.
+    pub fn total_vm(&self, t: usize) -> u64 {
+        let task = &self.tasks[t];
+        let mut vm = task.extra_vm_pages + task.anon.len() as u64 + task.swap_ents;
+        match task.kind {
+            crate::spec::TaskKind::Pin { bytes, .. } => vm += bytes.div_ceil(4096),
+            crate::spec::TaskKind::StreamWrite { write_bytes, .. } => {
+                vm += write_bytes.div_ceil(4096)
+            }
+            crate::spec::TaskKind::StreamRead { read_bytes, .. } => vm += read_bytes.div_ceil(4096),
+            _ => {}
+        }
+        if let crate::spec::TaskKind::Pin { method, .. } = task.kind {
+            if method == crate::spec::PinMethod::Mlock {
+                vm -= task.anon.len() as u64; // the pinned region is already counted once
+            }
+        }
+        for &p in &task.attach {
+            if let crate::spec::TaskKind::Pin { bytes, .. } = self.tasks[p].kind {
+                vm += bytes.div_ceil(4096);
+            }
+        }
+        vm
+    }
+
+    /// A task's rss (anon + file/shmem mapped) plus swap entries, for [36] `oom_badness`.
+    fn rss_and_swap(&self, t: usize) -> u64 {
+        let task = &self.tasks[t];
+        let mut rss = task.anon.len() as u64 + task.swap_ents;
+        let own_seg = self.segments.iter().position(|s| s.owner == t);
+        let segs = task
+            .attach
+            .iter()
+            .filter_map(|&p| self.segments.iter().position(|s| s.owner == p))
+            .chain(own_seg);
+        for s in segs {
+            rss += self.segments[s].mapped;
+        }
+        rss
+    }
+
+    fn mems_intersect(&self, a: usize, b: usize) -> bool {
+        self.tasks[a]
+            .mems
+            .iter()
+            .zip(&self.tasks[b].mems)
+            .any(|(x, y)| *x && *y)
+    }
+
+    /// `badness()` [32–35].
+    fn badness(&self, p: usize, current: usize) -> u64 {
+        let task = &self.tasks[p];
+        let adj = oom_adj_of(task.oom_score_adj);
+        if adj == -17 {
+            return 0;
+        }
+        let mut points = self.total_vm(p);
+        for &c in &task.children {
+            if !self.tasks[c].dead {
+                points += self.total_vm(c) / 2 + 1;
+            }
+        }
+        let cpu_jiffies = task.cpu_ns / self.jiffy.max(1);
+        let cpu_time = cpu_jiffies >> (shift_hz(self.spec.machine.hz) + 3);
+        let run_time = (self.now.saturating_sub(task.start_ns) / SEC) >> 10;
+        if cpu_time > 0 {
+            points /= int_sqrt(cpu_time).max(1);
+        }
+        if run_time > 0 {
+            points /= int_sqrt(int_sqrt(run_time)).max(1);
+        }
+        if !self.mems_intersect(p, current) {
+            points /= 8;
+        }
+        if adj > 0 {
+            points = points.max(1) << adj;
+        } else if adj < 0 {
+            points >>= -adj;
+        }
+        points
+    }
+
+    /// `oom_badness()` [36]: rss+swap per mille of `totalpages`, plus `oom_score_adj`.
+    fn oom_badness(&self, p: usize, totalpages: u64) -> u64 {
+        let task = &self.tasks[p];
+        if task.oom_score_adj <= -1000 || task.dead {
+            return 0;
+        }
+        let points = (self.rss_and_swap(p) * 1000 / totalpages.max(1)) as i64
+            + i64::from(task.oom_score_adj);
+        points.clamp(1, 1000) as u64
+    }
+
+    /// `constrained_alloc()`: CPUSET when some zone of the zonelist is not allowed.
+    fn constrained_alloc(&self, t: usize, gfp_mask: u32) -> Constraint {
+        let zl = &self.tasks[t].zonelist;
+        if zl
+            .iter()
+            .any(|&z| !self.cpuset_softwall(t, z as usize, gfp_mask))
+        {
+            Constraint::Cpuset
+        } else {
+            Constraint::None
+        }
+    }
+
+    /// `select_bad_process()` per release.
+    fn select_bad_process(&self, current: usize, totalpages: u64) -> Selected {
+        let mut best: Option<(usize, u64)> = None;
+        for p in 0..self.tasks.len() {
+            let task = &self.tasks[p];
+            if task.dead {
+                continue;
+            }
+            if self.release.minor() >= 36 && !self.mems_intersect(p, current) {
+                continue;
+            }
+            if task.memdie {
+                return Selected::Abort;
+            }
+            if task.exiting {
+                if p != current {
+                    return Selected::Abort;
+                }
+                return Selected::Victim(
+                    p,
+                    if self.release.minor() >= 36 {
+                        1000
+                    } else {
+                        u64::MAX
+                    },
+                );
+            }
+            let points = if self.release.minor() >= 36 {
+                let pts = self.oom_badness(p, totalpages);
+                if pts == 0 {
+                    continue;
+                }
+                pts
+            } else {
+                if oom_adj_of(task.oom_score_adj) == -17 {
+                    continue;
+                }
+                self.badness(p, current)
+            };
+            let better = match best {
+                None => self.release.minor() <= 35 || points > 0,
+                Some((_, b)) => points > b,
+            };
+            if better {
+                best = Some((p, points));
+            }
+        }
+        match best {
+            Some((p, pts)) => Selected::Victim(p, pts),
+            None => Selected::None,
+        }
+    }
+
+    /// `out_of_memory()` invoked by task `t`'s allocation; returns whether a task was killed.
+    pub fn out_of_memory(&mut self, t: usize, gfp_mask: u32) -> bool {
+        let constraint = self.constrained_alloc(t, gfp_mask);
+        if self.release.minor() >= 36 && self.tasks[t].killed {
+            self.tasks[t].memdie = true; // fatal_signal_pending(current)
+            return false;
+        }
+        let panic = match self.spec.vm.panic_on_oom {
+            2 => true,
+            1 => constraint == Constraint::None,
+            _ => false,
+        };
+        let swap = self.swap.total;
+        let totalpages = match constraint {
+            Constraint::None if self.release.minor() >= 36 => {
+                self.zones.iter().map(|z| z.present).sum::<u64>() + swap
+            }
+            _ => {
+                let mems = &self.tasks[t].mems;
+                self.nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(n, _)| mems[*n])
+                    .map(|(_, nd)| nd.spanned)
+                    .sum::<u64>()
+                    + swap
+            }
+        };
+        if panic {
+            self.record_oom(t, None, 0, constraint, gfp_mask);
+            return false;
+        }
+        if self.spec.vm.oom_kill_allocating_task && oom_adj_of(self.tasks[t].oom_score_adj) != -17 {
+            self.oom_kill_task(t, t, 0, constraint, gfp_mask);
+            return true;
+        }
+        match self.select_bad_process(t, totalpages) {
+            Selected::Abort => false,
+            Selected::None => {
+                self.record_oom(t, None, 0, constraint, gfp_mask);
+                false
+            }
+            Selected::Victim(p, points) => {
+                let victim = self.pick_child_first(p, totalpages);
+                self.oom_kill_task(t, victim, points, constraint, gfp_mask);
+                true
+            }
+        }
+    }
+
+    /// `oom_kill_process()`: an exiting victim just gets TIF_MEMDIE; otherwise a child with its
+    /// own mm is killed first (the first one [32–35], the highest-scoring one [36]).
+    fn pick_child_first(&self, p: usize, totalpages: u64) -> usize {
+        if self.tasks[p].exiting {
+            return p;
+        }
+        let children = self.tasks[p]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !self.tasks[c].dead);
+        if self.release.minor() <= 35 {
+            children
+                .into_iter()
+                .find(|&c| oom_adj_of(self.tasks[c].oom_score_adj) != -17)
+                .unwrap_or(p)
+        } else {
+            let mut best: Option<(usize, u64)> = None;
+            for c in children {
+                let pts = self.oom_badness(c, totalpages);
+                if pts > 0 && best.is_none_or(|(_, b)| pts > b) {
+                    best = Some((c, pts));
+                }
+            }
+            best.map_or(p, |(c, _)| c)
+        }
+    }
+
+    /// `oom_kill_task()`: TIF_MEMDIE and SIGKILL; an interruptible sleeper wakes at once.
+    fn oom_kill_task(
+        &mut self,
+        invoker: usize,
+        v: usize,
+        points: u64,
+        c: Constraint,
+        gfp_mask: u32,
+    ) {
+        self.ev.oom_kill += 1;
+        let task = &mut self.tasks[v];
+        task.memdie = true;
+        task.killed = true;
+        if task.interruptible {
+            self.schedule(self.now, Actor::Task(v));
+        }
+        self.record_oom(invoker, Some(v), points, c, gfp_mask);
+    }
+
+    /// Records the first OOM kill (or panic) as the run's verdict.
+    fn record_oom(
+        &mut self,
+        invoker: usize,
+        victim: Option<usize>,
+        points: u64,
+        c: Constraint,
+        gfp_mask: u32,
+    ) {
+        if self.outcome.is_some() {
+            return;
+        }
+        let zones = self
+            .zones
+            .iter()
+            .map(|z| ZoneSnapshot {
+                node: z.node,
+                zone: z.ztype.name(),
+                free: z.nr_free(),
+                min: z.watermark[0],
+                low: z.watermark[1],
+                high: z.watermark[2],
+                active_anon: z.nr_lru(super::page::LruList::ActiveAnon),
+                inactive_anon: z.nr_lru(super::page::LruList::InactiveAnon),
+                active_file: z.nr_lru(super::page::LruList::ActiveFile),
+                inactive_file: z.nr_lru(super::page::LruList::InactiveFile),
+                unevictable: z.nr_lru(super::page::LruList::Unevictable),
+                dirty: z.stat.nr_dirty,
+                writeback: z.stat.nr_writeback,
+                pages_scanned: z.pages_scanned,
+                all_unreclaimable: z.all_unreclaimable,
+            })
+            .collect();
+        self.outcome = Some(Outcome::Oom {
+            at_ns: self.now,
+            victim: victim
+                .map(|v| self.tasks[v].name.clone())
+                .unwrap_or_default(),
+            victim_pid: victim.map_or(0, |v| self.tasks[v].pid),
+            invoker: self.tasks[invoker].name.clone(),
+            constraint: c,
+            gfp_mask,
+            points,
+            zones,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oom_adj_maps_from_oom_score_adj_as_2_6_36_does_in_reverse() {
+        assert_eq!(oom_adj_of(-1000), -17);
+        assert_eq!(oom_adj_of(0), 0);
+        assert_eq!(oom_adj_of(1000), 15);
+        assert_eq!(oom_adj_of(-500), -8);
+    }
+}

@@ -1,0 +1,429 @@
+//! The page allocator: `__alloc_pages_nodemask()`, `get_page_from_freelist()`,
+//! `__alloc_pages_slowpath()`, `__alloc_pages_direct_reclaim()`, `__alloc_pages_may_oom()` and the
+//! order-0 free path with per-CPU lists (`free_hot_cold_page`, `free_pcppages_bulk`,
+//! `rmqueue_bulk`), as in `mm/page_alloc.c` 2.6.32–2.6.36 (reclaim-oom §1.4, §2).
+//!
+//! The slow path sleeps (congestion waits, the 1-jiffy OOM naps), so it is written as a state
+//! machine kept on the task ([`AllocCtx`]): each call resumes where the last sleep left it.
+//! Every allocation is order 0; the order > 0 branches (lumpy reclaim, compaction, the pcp drain
+//! that only order > 0 triggers before 2.6.36) are therefore never taken.
+
+use super::page::{pg, PageId, Place};
+use super::vmscan::DirectReclaim;
+use super::zone::{zone_watermark_ok, Wmark};
+use super::{gfp, Actor, Machine};
+use crate::sim::MSEC;
+
+/// `ALLOC_*` flags of `get_page_from_freelist`.
+pub mod alloc_flags {
+    /// Use the min watermark.
+    pub const WMARK_MIN: u32 = 0;
+    /// Use the low watermark.
+    pub const WMARK_LOW: u32 = 1;
+    /// Use the high watermark.
+    pub const WMARK_HIGH: u32 = 2;
+    /// Ignore watermarks.
+    pub const NO_WATERMARKS: u32 = 4;
+    /// `__GFP_HIGH`: halve the mark.
+    pub const HIGH: u32 = 0x10;
+    /// Atomic / rt: a quarter off.
+    pub const HARDER: u32 = 0x20;
+    /// Check cpuset.
+    pub const CPUSET: u32 = 0x40;
+}
+
+/// Where the slow path resumes after a sleep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocPhase {
+    /// Step 1: wake kswapd, try at MIN.
+    Restart,
+    /// Step 4: the reserves (if allowed), then direct reclaim.
+    Rebalance,
+    /// Inside `try_to_free_pages` (which sleeps at its own points).
+    Reclaiming,
+    /// After the 1-jiffy sleep in `out_of_memory`, holding the zonelist OOM lock.
+    OomSleepHoldingLock,
+    /// After the 1-jiffy sleep because another task holds the OOM lock.
+    OomLockBusySleep,
+    /// After `congestion_wait(BLK_RW_ASYNC, HZ/50)` in the retry loop.
+    RetrySleep,
+}
+
+/// An allocation in progress in the slow path.
+#[derive(Clone, Debug)]
+pub struct AllocCtx {
+    /// The caller's gfp mask.
+    pub gfp: u32,
+    /// Where to resume.
+    pub phase: AllocPhase,
+    /// `pages_reclaimed` of `should_alloc_retry`.
+    pub pages_reclaimed: u64,
+    /// `did_some_progress` of the last direct reclaim.
+    pub progress: u64,
+    /// The direct reclaim pass, while one runs.
+    pub reclaim: Option<DirectReclaim>,
+}
+
+/// What an allocation attempt returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alloc {
+    /// A page (its zone counters already charged).
+    Page(PageId),
+    /// The task went to sleep; its wake-up is scheduled. Call again when it runs.
+    Sleep,
+    /// The allocation failed (an OOM victim that even the reserves could not serve).
+    Fail,
+}
+
+impl Machine {
+    /// `cpuset_zone_allowed_softwall()` for task `t`.
+    pub fn cpuset_softwall(&self, t: usize, zid: usize, gfp_mask: u32) -> bool {
+        let task = &self.tasks[t];
+        let node = self.zones[zid].node as usize;
+        if task.mems[node] || task.memdie {
+            return true;
+        }
+        if gfp_mask & gfp::HARDWALL != 0 {
+            return false;
+        }
+        if task.exiting {
+            return true;
+        }
+        // The nearest mem_exclusive/mem_hardwall ancestor: the task's own cpuset when marked
+        // hardwall, otherwise the top cpuset, which holds every node.
+        !task.cpuset_hardwall
+    }
+
+    /// `cpuset_zone_allowed_hardwall()` for task `t`.
+    pub fn cpuset_hardwall(&self, t: usize, zid: usize) -> bool {
+        let task = &self.tasks[t];
+        task.mems[self.zones[zid].node as usize] || task.memdie
+    }
+
+    /// `get_page_from_freelist()` for order 0.
+    pub fn get_page_from_freelist(
+        &mut self,
+        t: usize,
+        gfp_mask: u32,
+        flags: u32,
+    ) -> Option<PageId> {
+        let classzone = self.tasks[t].classzone;
+        for k in 0..self.tasks[t].zonelist.len() {
+            let zid = self.tasks[t].zonelist[k] as usize;
+            if flags & alloc_flags::CPUSET != 0 && !self.cpuset_softwall(t, zid, gfp_mask) {
+                continue;
+            }
+            if flags & alloc_flags::NO_WATERMARKS == 0 {
+                let z = &self.zones[zid];
+                let mark = z.watermark[(flags & 3) as usize];
+                if !zone_watermark_ok(
+                    z.nr_free(),
+                    mark,
+                    z.lowmem_reserve[classzone],
+                    flags & alloc_flags::HIGH != 0,
+                    flags & alloc_flags::HARDER != 0,
+                ) {
+                    continue;
+                }
+            }
+            let cpu = self.tasks[t].cpu;
+            if let Some(id) = self.buffered_rmqueue(zid, cpu) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
+    fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
+        let z = &mut self.zones[zid];
+        if z.pcp[cpu].is_empty() {
+            for _ in 0..z.pcp_batch {
+                let Some(id) = z.free.pop() else { break };
+                self.pages[id as usize].place = Place::Pcp;
+                z.pcp[cpu].push(id);
+            }
+        }
+        let id = z.pcp[cpu].pop()?;
+        z.stat.pgalloc += 1;
+        let p = &mut self.pages[id as usize];
+        p.place = Place::Held;
+        p.flags = 0;
+        Some(id)
+    }
+
+    /// `free_hot_cold_page()`: to `cpu`'s list; past `pcp.high`, `free_pcppages_bulk` moves a
+    /// batch to the buddy lists, which resets `pages_scanned` and the all-unreclaimable state.
+    pub fn free_page(&mut self, id: PageId, cpu: usize) {
+        let p = &mut self.pages[id as usize];
+        debug_assert!(
+            p.place == Place::Held || p.place == Place::Isolated,
+            "freeing a page in {:?}",
+            p.place
+        );
+        debug_assert_eq!(
+            p.flags & (pg::DIRTY | pg::WRITEBACK | pg::LRU),
+            0,
+            "freeing a busy page"
+        );
+        if p.has(pg::MLOCKED) {
+            // free_page_mlock()
+            self.ev.unevictable_pgs_mlockfreed += 1;
+            let zid = p.zone as usize;
+            self.zones[zid].stat.nr_mlock -= 1;
+        }
+        let p = &mut self.pages[id as usize];
+        p.flags = 0;
+        p.owner = u32::MAX;
+        p.place = Place::Pcp;
+        let zid = p.zone as usize;
+        self.ev.pgfree += 1;
+        let z = &mut self.zones[zid];
+        z.pcp[cpu].push(id);
+        if z.pcp[cpu].len() >= z.pcp_high {
+            let batch = z_batch(z.pcp_batch);
+            self.free_pcppages_bulk(zid, cpu, batch);
+        }
+    }
+
+    /// `free_pcppages_bulk()`: `count` pages from the cold end of a per-CPU list to the buddy.
+    pub fn free_pcppages_bulk(&mut self, zid: usize, cpu: usize, count: usize) {
+        let z = &mut self.zones[zid];
+        z.all_unreclaimable = false;
+        z.pages_scanned = 0;
+        let n = count.min(z.pcp[cpu].len());
+        for id in z.pcp[cpu].drain(..n) {
+            self.pages[id as usize].place = Place::Buddy;
+            z.free.push(id);
+        }
+    }
+
+    /// `drain_all_pages()`: every CPU's lists of every zone to the buddy.
+    pub fn drain_all_pages(&mut self) {
+        for zid in 0..self.zones.len() {
+            for cpu in 0..self.zones[zid].pcp.len() {
+                let n = self.zones[zid].pcp[cpu].len();
+                if n > 0 {
+                    self.free_pcppages_bulk(zid, cpu, n);
+                }
+            }
+        }
+    }
+
+    /// `gfp_to_alloc_flags()`.
+    fn gfp_to_alloc_flags(&self, t: usize, gfp_mask: u32) -> u32 {
+        let mut f = alloc_flags::WMARK_MIN | alloc_flags::CPUSET;
+        if gfp_mask & gfp::HIGH != 0 {
+            f |= alloc_flags::HIGH;
+        }
+        if gfp_mask & gfp::WAIT == 0 {
+            f |= alloc_flags::HARDER;
+            f &= !alloc_flags::CPUSET;
+        }
+        if self.tasks[t].memdie {
+            f |= alloc_flags::NO_WATERMARKS;
+        }
+        f
+    }
+
+    /// `wake_all_kswapd()`: `wakeup_kswapd()` for every zone of the zonelist.
+    fn wake_all_kswapd(&mut self, t: usize) {
+        for k in 0..self.tasks[t].zonelist.len() {
+            let zid = self.tasks[t].zonelist[k] as usize;
+            self.wakeup_kswapd(zid, Some(t));
+        }
+    }
+
+    /// Allocates one order-0 page for task `t` with `gfp_mask`, resuming a slow path in progress.
+    pub fn alloc_page(&mut self, t: usize, gfp_mask: u32) -> Alloc {
+        self.tasks[t].pending_cpu_ns += super::cost::ALLOC_PAGE;
+        if self.tasks[t].alloc.is_none() {
+            // Fast path: the low watermark, strictly within the cpuset.
+            let f = alloc_flags::WMARK_LOW | alloc_flags::CPUSET;
+            if let Some(id) = self.get_page_from_freelist(t, gfp_mask | gfp::HARDWALL, f) {
+                return Alloc::Page(id);
+            }
+            self.tasks[t].alloc = Some(AllocCtx {
+                gfp: gfp_mask,
+                phase: AllocPhase::Restart,
+                pages_reclaimed: 0,
+                progress: 0,
+                reclaim: None,
+            });
+        }
+        let r = self.alloc_pages_slowpath(t);
+        if r != Alloc::Sleep {
+            self.tasks[t].alloc = None;
+        }
+        r
+    }
+
+    /// `__alloc_pages_slowpath()` (reclaim-oom §2.5), resumable.
+    fn alloc_pages_slowpath(&mut self, t: usize) -> Alloc {
+        // Every iteration that does not sleep either returns or changes phase; the bound is a
+        // guard against a bug turning into a hang.
+        for _ in 0..1_000 {
+            let ctx = self.tasks[t]
+                .alloc
+                .clone()
+                .expect("slow path without context");
+            let gfp_mask = ctx.gfp;
+            match ctx.phase {
+                AllocPhase::Restart => {
+                    self.wake_all_kswapd(t);
+                    let f = self.gfp_to_alloc_flags(t, gfp_mask);
+                    if let Some(id) =
+                        self.get_page_from_freelist(t, gfp_mask, f & !alloc_flags::NO_WATERMARKS)
+                    {
+                        return Alloc::Page(id);
+                    }
+                    self.set_phase(t, AllocPhase::Rebalance);
+                }
+                AllocPhase::Rebalance => {
+                    let f = self.gfp_to_alloc_flags(t, gfp_mask);
+                    if f & alloc_flags::NO_WATERMARKS != 0 {
+                        // __alloc_pages_high_priority(): every allowed zone, no watermark.
+                        if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
+                            return Alloc::Page(id);
+                        }
+                    }
+                    if self.tasks[t].memdie {
+                        return Alloc::Fail; // an OOM victim fails rather than loops
+                    }
+                    self.tasks[t].pf |= super::pf::MEMALLOC;
+                    let dr = self.try_to_free_pages_start(t, gfp_mask);
+                    let c = self.tasks[t].alloc.as_mut().expect("ctx");
+                    c.reclaim = Some(dr);
+                    c.phase = AllocPhase::Reclaiming;
+                }
+                AllocPhase::Reclaiming => {
+                    let Some(progress) = self.try_to_free_pages_step(t) else {
+                        return Alloc::Sleep;
+                    };
+                    self.tasks[t].pf &= !super::pf::MEMALLOC;
+                    if let Some(r) = self.after_direct_reclaim(t, gfp_mask, progress) {
+                        return r;
+                    }
+                }
+                AllocPhase::OomSleepHoldingLock => {
+                    self.clear_zonelist_oom(t);
+                    self.set_phase(t, AllocPhase::Restart);
+                }
+                AllocPhase::OomLockBusySleep => self.set_phase(t, AllocPhase::Restart),
+                AllocPhase::RetrySleep => {
+                    self.leave_congestion_wait(Actor::Task(t));
+                    self.set_phase(t, AllocPhase::Rebalance);
+                }
+            }
+        }
+        unreachable!("allocator slow path made no progress in 1000 steps");
+    }
+
+    fn set_phase(&mut self, t: usize, phase: AllocPhase) {
+        self.tasks[t].alloc.as_mut().expect("ctx").phase = phase;
+    }
+
+    /// The rest of `__alloc_pages_direct_reclaim()` and slow-path steps 8–10 once a
+    /// `try_to_free_pages` pass returned `progress`. `None`: carry on in the new phase.
+    fn after_direct_reclaim(&mut self, t: usize, gfp_mask: u32, progress: u64) -> Option<Alloc> {
+        if progress == 0 {
+            self.rc.reclaim_no_progress += 1;
+        }
+        let f = self.gfp_to_alloc_flags(t, gfp_mask) & !alloc_flags::NO_WATERMARKS;
+        if self.release.minor() <= 35 {
+            if progress > 0 {
+                if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
+                    return Some(Alloc::Page(id));
+                }
+            }
+        } else if progress > 0 {
+            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
+                return Some(Alloc::Page(id));
+            }
+            // [36] drain every CPU's lists and try once more.
+            self.drain_all_pages();
+            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
+                return Some(Alloc::Page(id));
+            }
+        }
+        {
+            let c = self.tasks[t].alloc.as_mut().expect("ctx");
+            c.progress = progress;
+            c.reclaim = None;
+        }
+        if progress == 0 && gfp_mask & gfp::FS != 0 && gfp_mask & gfp::NORETRY == 0 {
+            return self.alloc_pages_may_oom(t, gfp_mask);
+        }
+        // should_alloc_retry(): order 0 always retries, after congestion_wait(HZ/50).
+        let c = self.tasks[t].alloc.as_mut().expect("ctx");
+        c.pages_reclaimed += progress;
+        c.phase = AllocPhase::RetrySleep;
+        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+        self.congestion_wait(Actor::Task(t), 20 * MSEC, cpu);
+        Some(Alloc::Sleep)
+    }
+
+    /// `__alloc_pages_may_oom()` (reclaim-oom §2.7).
+    fn alloc_pages_may_oom(&mut self, t: usize, gfp_mask: u32) -> Option<Alloc> {
+        if !self.try_set_zonelist_oom(t) {
+            self.set_phase(t, AllocPhase::OomLockBusySleep);
+            self.task_sleep(t, self.jiffy);
+            return Some(Alloc::Sleep);
+        }
+        // "Catch a parallel OOM kill": any allowed zone above its high watermark.
+        let f = alloc_flags::WMARK_HIGH | alloc_flags::CPUSET;
+        if let Some(id) = self.get_page_from_freelist(t, gfp_mask | gfp::HARDWALL, f) {
+            self.clear_zonelist_oom(t);
+            return Some(Alloc::Page(id));
+        }
+        self.out_of_memory(t, gfp_mask);
+        if self.outcome.is_some() && self.options.stop_at_first_oom {
+            self.clear_zonelist_oom(t);
+            self.set_phase(t, AllocPhase::Restart);
+            return Some(Alloc::Sleep);
+        }
+        if self.tasks[t].memdie {
+            self.clear_zonelist_oom(t);
+            self.set_phase(t, AllocPhase::Restart);
+            return None;
+        }
+        // out_of_memory() ends with schedule_timeout_uninterruptible(1) while the lock is held.
+        self.set_phase(t, AllocPhase::OomSleepHoldingLock);
+        self.task_sleep(t, self.jiffy);
+        Some(Alloc::Sleep)
+    }
+
+    /// `try_set_zone_oom()`: fails if any zone of the zonelist is already OOM-locked.
+    fn try_set_zonelist_oom(&mut self, t: usize) -> bool {
+        let zl = &self.tasks[t].zonelist;
+        if zl.iter().any(|&z| self.zones[z as usize].oom_locked) {
+            return false;
+        }
+        for &z in zl {
+            self.zones[z as usize].oom_locked = true;
+        }
+        true
+    }
+
+    /// `clear_zonelist_oom()`.
+    fn clear_zonelist_oom(&mut self, t: usize) {
+        for k in 0..self.tasks[t].zonelist.len() {
+            let z = self.tasks[t].zonelist[k] as usize;
+            self.zones[z].oom_locked = false;
+        }
+    }
+
+    /// Puts task `t` to sleep for `timeout` (uninterruptible), after its pending CPU time.
+    pub fn task_sleep(&mut self, t: usize, timeout: u64) {
+        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+        self.schedule(self.now + cpu + timeout, Actor::Task(t));
+    }
+}
+
+/// `pcp->batch` as a count.
+fn z_batch(b: usize) -> usize {
+    b.max(1)
+}
+
+#[allow(dead_code)]
+const _: Wmark = Wmark::Min;

@@ -1,0 +1,164 @@
+//! LRU entry and reference promotion (`mm/swap.c`), IO completion (`end_page_writeback` in
+//! `mm/filemap.c`), and the swap/page-cache removal steps reclaim uses (`add_to_swap`,
+//! `try_to_unmap`, `__remove_mapping`), 2.6.32–2.6.36 (reclaim-oom §5, §7, §11).
+//!
+//! The per-CPU add and rotate pagevecs (14 pages) are not modelled: a page joins its LRU list at
+//! once and a completed reclaim write rotates at once. The writer's own `mark_page_accessed`
+//! still only sets PG_referenced on a new page, which is what the 14-page delay produces
+//! (reclaim-oom §15.2 item 12 allows exactly this simplification).
+
+use super::page::{pg, LruList, PageId, Place};
+use super::Machine;
+
+impl Machine {
+    /// `mark_page_accessed()`: inactive,unreferenced → inactive,referenced → active.
+    pub fn mark_page_accessed(&mut self, id: PageId) {
+        let p = self.pages[id as usize];
+        if !p.has(pg::ACTIVE)
+            && !p.has(pg::UNEVICTABLE)
+            && p.has(pg::REFERENCED)
+            && p.place == Place::Lru
+        {
+            // activate_page()
+            let file = p.is_file_cache();
+            self.lru_del(id, Place::Held);
+            self.pages[id as usize].flags |= pg::ACTIVE;
+            self.lru_add_head(id, LruList::of(file, true));
+            self.ev.pgactivate += 1;
+            let z = &mut self.zones[p.zone as usize];
+            z.recent_scanned[usize::from(file)] += 1;
+            z.recent_rotated[usize::from(file)] += 1;
+            self.pages[id as usize].flags &= !pg::REFERENCED;
+        } else if !p.has(pg::REFERENCED) {
+            self.pages[id as usize].flags |= pg::REFERENCED;
+        }
+    }
+
+    /// `lru_cache_add_*()` + `____pagevec_lru_add()`: a new page at the head of its list;
+    /// `update_page_reclaim_stat()` counts it as scanned (and rotated if active).
+    pub fn lru_cache_add(&mut self, id: PageId, l: LruList) {
+        let zid = self.pages[id as usize].zone as usize;
+        if l.is_active() {
+            self.pages[id as usize].flags |= pg::ACTIVE;
+        }
+        self.lru_add_head(id, l);
+        if l != LruList::Unevictable {
+            let z = &mut self.zones[zid];
+            z.recent_scanned[usize::from(l.is_file())] += 1;
+            if l.is_active() {
+                z.recent_rotated[usize::from(l.is_file())] += 1;
+            }
+        }
+    }
+
+    /// `end_page_writeback()`: rotate a reclaim-written page to the inactive tail, then
+    /// `test_clear_page_writeback()`.
+    pub fn end_page_writeback(&mut self, id: PageId) {
+        let p = self.pages[id as usize];
+        debug_assert!(
+            p.has(pg::WRITEBACK),
+            "end_page_writeback on a page not under writeback"
+        );
+        if p.has(pg::RECLAIM) {
+            self.pages[id as usize].flags &= !pg::RECLAIM;
+            self.rotate_reclaimable_page(id);
+        }
+        self.pages[id as usize].flags &= !pg::WRITEBACK;
+        let zid = p.zone as usize;
+        self.zones[zid].stat.nr_writeback -= 1;
+        if let Some(b) = self.page_bdi(id) {
+            self.bdis[b].writeback -= 1;
+            self.bdi_writeout_inc(b);
+        }
+    }
+
+    /// `rotate_reclaimable_page()` + `pagevec_move_tail()`.
+    fn rotate_reclaimable_page(&mut self, id: PageId) {
+        let p = self.pages[id as usize];
+        if p.flags & (pg::LOCKED | pg::DIRTY | pg::ACTIVE | pg::UNEVICTABLE) == 0
+            && p.place == Place::Lru
+        {
+            let l = p.lru;
+            self.lru_del(id, Place::Held);
+            self.lru_add_tail(id, l);
+            self.ev.pgrotated += 1;
+        }
+    }
+
+    /// The bdi (disk index) a page is written to: its file's disk, or the swap disk for swap
+    /// cache pages; `None` for shmem pages (their writepage needs no queue until they are swap
+    /// cache) and pages of diskless mounts.
+    pub fn page_bdi(&self, id: PageId) -> Option<usize> {
+        let p = &self.pages[id as usize];
+        if p.has(pg::SWAPCACHE) {
+            return self.swap.bdi;
+        }
+        if p.has(pg::FILE) {
+            let ino = &self.inodes[p.owner as usize];
+            return self.mounts[ino.mount].spec.disk;
+        }
+        None
+    }
+
+    /// `add_to_swap()` for a private anon page: a swap slot and the swap cache; the page is dirty.
+    pub fn add_to_swap(&mut self, id: PageId) -> bool {
+        if self.swap.free == 0 {
+            return false;
+        }
+        self.swap.free -= 1;
+        let zid = self.pages[id as usize].zone as usize;
+        self.pages[id as usize].flags |= pg::SWAPCACHE | pg::DIRTY;
+        self.zones[zid].stat.nr_file_pages += 1;
+        true
+    }
+
+    /// `try_to_unmap()`: drop every pte; anon rss becomes a swap entry, shm rss drops.
+    pub fn try_to_unmap(&mut self, id: PageId) {
+        let p = self.pages[id as usize];
+        if p.has(pg::ANON) {
+            let t = p.owner as usize;
+            self.task_forget_anon_page(t, id);
+            self.tasks[t].swap_ents += 1;
+            self.zones[p.zone as usize].stat.nr_anon_pages -= 1;
+        } else if p.has(pg::SHMEM) {
+            self.segments[p.owner as usize].mapped -= 1;
+            self.zones[p.zone as usize].stat.nr_mapped -= 1;
+        }
+        let p = &mut self.pages[id as usize];
+        p.flags &= !(pg::MAPPED | pg::YOUNG);
+        if p.has(pg::SHMEM) {
+            p.flags |= pg::DIRTY; // the pte dirty bit moves to the page
+        }
+    }
+
+    /// `__remove_mapping()` for a clean, unmapped page: out of the page cache or swap cache.
+    pub fn remove_mapping(&mut self, id: PageId) {
+        let p = self.pages[id as usize];
+        let z = &mut self.zones[p.zone as usize].stat;
+        if p.has(pg::SWAPCACHE) {
+            z.nr_file_pages -= 1;
+            // The slot keeps the data; the owner's swap entry or the segment's swapped count
+            // already records it.
+        } else if p.has(pg::FILE) {
+            z.nr_file_pages -= 1;
+            let ino = &mut self.inodes[p.owner as usize];
+            ino.pages[p.index as usize] = super::page::NIL;
+        } else if p.has(pg::SHMEM) {
+            unreachable!("a resident shmem page is always dirty; it leaves through the swap cache");
+        }
+        self.pages[id as usize].flags &= !(pg::PRIVATE | pg::BUFFERS_CLEAN);
+    }
+
+    /// `shmem_writepage()` with a swap slot: the page leaves the segment for the swap cache.
+    pub fn shmem_to_swap_cache(&mut self, id: PageId) {
+        debug_assert!(self.swap.free > 0);
+        self.swap.free -= 1;
+        let p = self.pages[id as usize];
+        let s = &mut self.segments[p.owner as usize];
+        s.pages[p.index as usize] = super::page::NIL;
+        s.resident -= 1;
+        s.swapped += 1;
+        self.pages[id as usize].flags |= pg::SWAPCACHE;
+        self.zones[p.zone as usize].stat.nr_shmem -= 1;
+    }
+}

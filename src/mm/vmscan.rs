@@ -1,0 +1,1067 @@
+//! Page reclaim: `mm/vmscan.c` of 2.6.32–2.6.36 (reclaim-oom §3–§8).
+//!
+//! `shrink_zone`, `shrink_list`, `shrink_active_list`, `shrink_inactive_list`,
+//! `shrink_page_list` and `pageout` run atomically inside one event, exactly in the kernel's
+//! order. `do_try_to_free_pages` (direct reclaim) and `balance_pgdat`/`kswapd` sleep between
+//! priorities (`congestion_wait`) and in `throttle_vm_writeout`, so they are state machines that
+//! resume after each sleep. Release differences are switches on `Machine::release`.
+//!
+//! Slab shrinkers have nothing to shrink (`shrink_slab` frees 0), all allocations are order 0 so
+//! lumpy reclaim never runs, and there is no memcg.
+
+use super::page::{pg, LruList, PageId, Place};
+use super::zone::{zone_watermark_ok, Wmark};
+use super::{cost, gfp, pf, Actor, Machine};
+use crate::fs::{self, WritepageCaller};
+use crate::sim::{SimTime, MSEC};
+use crate::spec::Release;
+
+/// `DEF_PRIORITY`.
+pub const DEF_PRIORITY: i32 = 12;
+/// `SWAP_CLUSTER_MAX`.
+pub const SWAP_CLUSTER_MAX: u64 = 32;
+
+/// `struct scan_control`.
+#[derive(Clone, Debug)]
+pub struct ScanControl {
+    /// The reclaimer's gfp mask.
+    pub gfp: u32,
+    /// `may_writepage`.
+    pub may_writepage: bool,
+    /// `nr_to_reclaim` (ULONG_MAX for kswapd).
+    pub nr_to_reclaim: u64,
+    /// Pages examined by `shrink_page_list` at this priority.
+    pub nr_scanned: u64,
+    /// Pages freed in this pass.
+    pub nr_reclaimed: u64,
+    /// Who reclaims.
+    pub actor: Actor,
+    /// The CPU it runs on (where freed pages go).
+    pub cpu: usize,
+    /// `sc->all_unreclaimable` [32–34]: every zone was skipped.
+    pub all_unreclaimable: bool,
+}
+
+impl ScanControl {
+    fn is_kswapd(&self) -> bool {
+        matches!(self.actor, Actor::Kswapd(_))
+    }
+}
+
+/// What `pageout()` returned (`pageout_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageoutOutcome {
+    /// `PAGE_KEEP`.
+    Keep,
+    /// `PAGE_ACTIVATE`.
+    Activate,
+    /// `PAGE_SUCCESS`.
+    Success,
+    /// `PAGE_CLEAN`.
+    Clean,
+}
+
+/// A page's fate in `shrink_page_list`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Free,
+    Keep,
+    Activate,
+    Cull,
+}
+
+/// `page_check_references()` [≥34].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PageRef {
+    Activate,
+    Keep,
+    Reclaim,
+    ReclaimClean,
+}
+
+/// Where `do_try_to_free_pages` resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DrPhase {
+    PrioStart,
+    Zones,
+    Throttled,
+    PrioEnd,
+    NextPrio,
+}
+
+/// A direct-reclaim pass in progress (`do_try_to_free_pages`).
+#[derive(Clone, Debug)]
+pub struct DirectReclaim {
+    sc: ScanControl,
+    prio: i32,
+    total_scanned: u64,
+    zone_pos: usize,
+    shrunk_any: bool,
+    phase: DrPhase,
+}
+
+/// Where `balance_pgdat` resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BalPhase {
+    LoopAgain,
+    PrioStart,
+    Zones,
+    Throttled,
+    PrioEnd,
+    NextPrio,
+}
+
+/// A `balance_pgdat` run in progress.
+#[derive(Clone, Debug)]
+struct Balance {
+    sc: ScanControl,
+    prio: i32,
+    total_scanned: u64,
+    all_zones_ok: bool,
+    under_min: bool,
+    end_zone: usize,
+    i: usize,
+    phase: BalPhase,
+}
+
+/// What kswapd is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KswapdState {
+    /// In `schedule()` on `kswapd_wait`: woken by `wakeup_kswapd`.
+    Sleeping,
+    /// In the [≥33] `schedule_timeout(HZ/10)` nap, on `kswapd_wait`, until the given time.
+    Napping(SimTime),
+    /// Inside `balance_pgdat`.
+    Running,
+}
+
+/// One node's kswapd.
+#[derive(Clone, Debug)]
+pub struct Kswapd {
+    /// Event generation.
+    pub gen: u32,
+    /// State.
+    pub state: KswapdState,
+    bal: Option<Balance>,
+}
+
+impl Kswapd {
+    /// A sleeping kswapd.
+    pub fn new() -> Kswapd {
+        Kswapd {
+            gen: 0,
+            state: KswapdState::Sleeping,
+            bal: None,
+        }
+    }
+}
+
+impl Default for Kswapd {
+    fn default() -> Self {
+        Kswapd::new()
+    }
+}
+
+impl Machine {
+    /// `page_evictable()`: not SHM_LOCK'd, not mlocked.
+    fn page_evictable(&self, id: PageId) -> bool {
+        let p = &self.pages[id as usize];
+        if p.has(pg::MLOCKED) {
+            return false;
+        }
+        if p.has(pg::SHMEM) && !p.has(pg::SWAPCACHE) {
+            return !self.segments[p.owner as usize].locked;
+        }
+        true
+    }
+
+    /// `inactive_anon_is_low()`.
+    fn inactive_anon_is_low(&self, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        z.nr_lru(LruList::InactiveAnon) * z.inactive_ratio < z.nr_lru(LruList::ActiveAnon)
+    }
+
+    /// `inactive_file_is_low()`.
+    fn inactive_file_is_low(&self, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        z.nr_lru(LruList::ActiveFile) > z.nr_lru(LruList::InactiveFile)
+    }
+
+    fn inactive_list_is_low(&self, zid: usize, file: bool) -> bool {
+        if file {
+            self.inactive_file_is_low(zid)
+        } else {
+            self.inactive_anon_is_low(zid)
+        }
+    }
+
+    /// Charges CPU time to the reclaiming actor.
+    fn charge(&mut self, actor: Actor, ns: u64) {
+        match actor {
+            Actor::Task(t) => self.tasks[t].pending_cpu_ns += ns,
+            Actor::Kswapd(n) => self.nodes[n].kswapd_cpu_ns += ns,
+            Actor::Flusher(b) => self.bdis[b].cpu_ns += ns,
+            Actor::Journal(m) => self.mounts[m].cpu_ns += ns,
+        }
+    }
+
+    /// `get_scan_ratio()` [32–34] / `get_scan_count()` [≥35] and `nr_scan_try_batch()`.
+    fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
+        let noswap = self.swap.free == 0;
+        let swappiness = u64::from(self.spec.vm.swappiness);
+        let z = &mut self.zones[zid];
+        let (frac, denom) = if noswap {
+            ([0u64, 1], 1u64)
+        } else {
+            let anon = z.nr_lru(LruList::ActiveAnon) + z.nr_lru(LruList::InactiveAnon);
+            let file = z.nr_lru(LruList::ActiveFile) + z.nr_lru(LruList::InactiveFile);
+            if file + z.nr_free() <= z.wmark(Wmark::High) {
+                ([1, 0], 1)
+            } else {
+                if z.recent_scanned[0] > anon / 4 {
+                    z.recent_scanned[0] /= 2;
+                    z.recent_rotated[0] /= 2;
+                }
+                if z.recent_scanned[1] > file / 4 {
+                    z.recent_scanned[1] /= 2;
+                    z.recent_rotated[1] /= 2;
+                }
+                let ap = (swappiness + 1) * (z.recent_scanned[0] + 1) / (z.recent_rotated[0] + 1);
+                let fp =
+                    (200 - swappiness + 1) * (z.recent_scanned[1] + 1) / (z.recent_rotated[1] + 1);
+                ([ap, fp], ap + fp + 1)
+            }
+        };
+        // [32–34] rounds to a percentage first; [≥35] uses the exact fraction.
+        let percent = if self.release.minor() <= 34 {
+            let p0 = if denom == 1 {
+                frac[0] * 100
+            } else {
+                100 * frac[0] / denom
+            };
+            Some([p0, 100 - p0])
+        } else {
+            None
+        };
+        let mut nr = [0u64; 4];
+        for l in LruList::EVICTABLE {
+            let file = usize::from(l.is_file());
+            let mut scan = z.nr_lru(l);
+            if prio != 0 || noswap {
+                scan >>= prio;
+                scan = match percent {
+                    Some(p) => scan * p[file] / 100,
+                    None => scan * frac[file] / denom,
+                };
+            }
+            // nr_scan_try_batch()
+            let saved = &mut z.nr_saved_scan[l.idx()];
+            *saved += scan;
+            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX {
+                std::mem::take(saved)
+            } else {
+                0
+            };
+        }
+        nr
+    }
+
+    /// `shrink_zone()` without its closing `throttle_vm_writeout` (the caller sleeps for it).
+    pub fn shrink_zone(&mut self, prio: i32, zid: usize, sc: &mut ScanControl) {
+        let mut nr = self.get_scan_count(zid, prio);
+        let mut nr_reclaimed = sc.nr_reclaimed;
+        while nr[0] > 0 || nr[2] > 0 || nr[3] > 0 {
+            for l in LruList::EVICTABLE {
+                if nr[l.idx()] > 0 {
+                    let n = nr[l.idx()].min(SWAP_CLUSTER_MAX);
+                    nr[l.idx()] -= n;
+                    nr_reclaimed += self.shrink_list(l, n, zid, sc, prio);
+                }
+            }
+            let bail = if self.release.minor() == 32 {
+                nr_reclaimed > sc.nr_to_reclaim && prio < DEF_PRIORITY && !sc.is_kswapd()
+            } else {
+                nr_reclaimed >= sc.nr_to_reclaim && prio < DEF_PRIORITY
+            };
+            if bail {
+                break;
+            }
+        }
+        sc.nr_reclaimed = nr_reclaimed;
+        if self.inactive_anon_is_low(zid) && self.swap.free > 0 {
+            self.shrink_active_list(SWAP_CLUSTER_MAX, zid, sc, false);
+        }
+    }
+
+    /// `shrink_list()`: the 2.6.32-stable/2.6.33 dispatch, or mainline 2.6.32.0's.
+    fn shrink_list(
+        &mut self,
+        l: LruList,
+        n: u64,
+        zid: usize,
+        sc: &mut ScanControl,
+        prio: i32,
+    ) -> u64 {
+        let file = l.is_file();
+        if self.release == Release::V2_6_32_0 {
+            if l.is_active() && self.inactive_list_is_low(zid, file) {
+                self.shrink_active_list(n, zid, sc, file);
+                return 0;
+            }
+            return self.shrink_inactive_list(n, zid, sc, file, prio);
+        }
+        if l.is_active() {
+            if self.inactive_list_is_low(zid, file) {
+                self.shrink_active_list(n, zid, sc, file);
+            }
+            return 0;
+        }
+        self.shrink_inactive_list(n, zid, sc, file, prio)
+    }
+
+    /// Isolates up to `n` pages from the tail of list `l` into `self.scratch`; returns how many
+    /// were examined (all of them: no page on a list is being freed concurrently in the model).
+    fn isolate_lru_pages(&mut self, n: u64, zid: usize, l: LruList) -> u64 {
+        self.scratch.clear();
+        let mut examined = 0;
+        while examined < n {
+            let id = self.zones[zid].lru[l.idx()].tail;
+            if id == super::page::NIL {
+                break;
+            }
+            examined += 1;
+            self.lru_del(id, Place::Isolated);
+            self.scratch.push(id);
+        }
+        let z = &mut self.zones[zid];
+        if l.is_file() {
+            z.stat.nr_isolated_file += examined;
+        } else {
+            z.stat.nr_isolated_anon += examined;
+        }
+        examined
+    }
+
+    fn unisolate(&mut self, zid: usize, file: bool, n: u64) {
+        let z = &mut self.zones[zid];
+        if file {
+            z.stat.nr_isolated_file -= n;
+        } else {
+            z.stat.nr_isolated_anon -= n;
+        }
+    }
+
+    /// `putback_lru_page()` for a page that is not evictable: to the unevictable list.
+    fn cull(&mut self, id: PageId) {
+        self.pages[id as usize].flags &= !pg::ACTIVE;
+        self.lru_add_head(id, LruList::Unevictable);
+        self.ev.unevictable_pgs_culled += 1;
+    }
+
+    /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
+    /// PG_referenced as well).
+    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
+        let p = &mut self.pages[id as usize];
+        let mut r = false;
+        if clear_pg_referenced && p.has(pg::REFERENCED) {
+            p.flags &= !pg::REFERENCED;
+            r = true;
+        }
+        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
+            p.flags &= !pg::YOUNG;
+            r = true;
+        }
+        r
+    }
+
+    /// `page_mapping_inuse()`: mapped, in the swap cache, or its file is mmapped (never here).
+    fn page_mapping_inuse(&self, id: PageId) -> bool {
+        let p = &self.pages[id as usize];
+        p.has(pg::MAPPED) || p.has(pg::SWAPCACHE)
+    }
+
+    /// `shrink_active_list()` (reclaim-oom §4.6).
+    pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
+        let l = LruList::of(file, true);
+        let examined = self.isolate_lru_pages(n, zid, l);
+        self.charge(sc.actor, examined * cost::ISOLATE_PAGE);
+        {
+            let z = &mut self.zones[zid];
+            z.pages_scanned += examined;
+            z.stat.pgrefill += examined;
+            z.recent_scanned[usize::from(file)] += examined;
+        }
+        let taken = std::mem::take(&mut self.scratch);
+        let mut rotated = 0;
+        let mut deactivated = 0;
+        for &id in &taken {
+            if !self.page_evictable(id) {
+                self.cull(id);
+                continue;
+            }
+            let referenced = if self.release.minor() <= 33 {
+                self.page_mapping_inuse(id) && self.page_referenced(id, true)
+            } else {
+                self.page_referenced(id, false)
+            };
+            if referenced {
+                rotated += 1;
+            }
+            self.pages[id as usize].flags &= !pg::ACTIVE;
+            self.lru_add_head(id, LruList::of(file, false));
+            deactivated += 1;
+        }
+        self.zones[zid].recent_rotated[usize::from(file)] += rotated;
+        self.ev.pgdeactivate += deactivated;
+        self.unisolate(zid, file, examined);
+        self.scratch = taken;
+    }
+
+    /// `shrink_inactive_list()` (reclaim-oom §4.7): one batch of at most 32 pages.
+    fn shrink_inactive_list(
+        &mut self,
+        n: u64,
+        zid: usize,
+        sc: &mut ScanControl,
+        file: bool,
+        prio: i32,
+    ) -> u64 {
+        // too_many_isolated() compares NR_ISOLATED with the inactive list; isolation and putback
+        // happen inside one event here, so NR_ISOLATED is 0 at every check and it never sleeps.
+        debug_assert!(!self.too_many_isolated(zid, file) || sc.is_kswapd());
+        let l = LruList::of(file, false);
+        let examined = self.isolate_lru_pages(n.min(SWAP_CLUSTER_MAX), zid, l);
+        self.charge(sc.actor, examined * cost::ISOLATE_PAGE);
+        {
+            let z = &mut self.zones[zid];
+            z.pages_scanned += examined;
+            if sc.is_kswapd() {
+                z.stat.pgscan_kswapd += examined;
+            } else {
+                z.stat.pgscan_direct += examined;
+            }
+            z.recent_scanned[usize::from(file)] += examined;
+        }
+        if examined == 0 {
+            return 0;
+        }
+        let list = std::mem::take(&mut self.scratch);
+        let mut freed = 0;
+        let mut keep = Vec::with_capacity(list.len());
+        for &id in &list {
+            match self.shrink_page(id, sc, prio) {
+                Verdict::Free => freed += 1,
+                Verdict::Cull => self.cull(id),
+                Verdict::Keep => keep.push(id),
+                Verdict::Activate => {
+                    self.pages[id as usize].flags |= pg::ACTIVE;
+                    self.ev.pgactivate += 1;
+                    keep.push(id);
+                }
+            }
+        }
+        if sc.is_kswapd() {
+            self.ev.kswapd_steal += freed;
+        }
+        self.zones[zid].stat.pgsteal += freed;
+        for &id in &keep {
+            if !self.page_evictable(id) {
+                self.cull(id);
+                continue;
+            }
+            let p = &self.pages[id as usize];
+            let target = LruList::of(p.is_file_cache(), p.has(pg::ACTIVE));
+            self.lru_add_head(id, target);
+            if target.is_active() {
+                self.zones[zid].recent_rotated[usize::from(target.is_file())] += 1;
+            }
+        }
+        self.unisolate(zid, file, examined);
+        self.scratch = list;
+        sc.nr_reclaimed += 0;
+        freed
+    }
+
+    /// `too_many_isolated()`.
+    fn too_many_isolated(&self, zid: usize, file: bool) -> bool {
+        let z = &self.zones[zid];
+        if file {
+            z.stat.nr_isolated_file > z.nr_lru(LruList::InactiveFile)
+        } else {
+            z.stat.nr_isolated_anon > z.nr_lru(LruList::InactiveAnon)
+        }
+    }
+
+    /// `page_check_references()` [≥34].
+    fn page_check_references(&mut self, id: PageId) -> PageRef {
+        let refs_pte = self.page_referenced(id, false);
+        let p = &mut self.pages[id as usize];
+        let refs_page = p.has(pg::REFERENCED);
+        p.flags &= !pg::REFERENCED;
+        if refs_pte {
+            if p.has(pg::ANON) {
+                return PageRef::Activate;
+            }
+            p.flags |= pg::REFERENCED;
+            return if refs_page {
+                PageRef::Activate
+            } else {
+                PageRef::Keep
+            };
+        }
+        if refs_page {
+            PageRef::ReclaimClean
+        } else {
+            PageRef::Reclaim
+        }
+    }
+
+    /// `shrink_page_list()` for one isolated page (reclaim-oom §5).
+    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, _prio: i32) -> Verdict {
+        let flags = self.pages[id as usize].flags;
+        if flags & pg::LOCKED != 0 {
+            return Verdict::Keep; // trylock_page failed: not counted in nr_scanned
+        }
+        sc.nr_scanned += 1;
+        let mut cpu = cost::SCAN_PAGE;
+        if !self.page_evictable(id) {
+            return Verdict::Cull;
+        }
+        if flags & (pg::MAPPED | pg::SWAPCACHE) != 0 {
+            sc.nr_scanned += 1;
+            cpu += cost::SCAN_MAPPED;
+        }
+        self.charge(sc.actor, cpu);
+        let mut may_enter_fs =
+            sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
+        if flags & pg::WRITEBACK != 0 {
+            return Verdict::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
+        }
+        // Step 8: references.
+        let mut keep_dirty = false;
+        if self.release.minor() <= 33 {
+            let referenced = self.page_referenced(id, true);
+            if referenced && self.page_mapping_inuse(id) {
+                return Verdict::Activate;
+            }
+            keep_dirty = referenced;
+        } else {
+            match self.page_check_references(id) {
+                PageRef::Activate => return Verdict::Activate,
+                PageRef::Keep => return Verdict::Keep,
+                PageRef::ReclaimClean => keep_dirty = true,
+                PageRef::Reclaim => {}
+            }
+        }
+        // Step 9: anon pages need a swap slot.
+        if self.pages[id as usize].has(pg::ANON) && !self.pages[id as usize].has(pg::SWAPCACHE) {
+            if sc.gfp & gfp::IO == 0 {
+                return Verdict::Keep;
+            }
+            if !self.add_to_swap(id) {
+                return Verdict::Activate;
+            }
+            may_enter_fs = true;
+        }
+        // Step 11: unmap.
+        if self.pages[id as usize].has(pg::MAPPED) {
+            self.try_to_unmap(id);
+        }
+        // Step 12: dirty pages.
+        if self.pages[id as usize].has(pg::DIRTY) {
+            if keep_dirty || !may_enter_fs || !sc.may_writepage {
+                return Verdict::Keep;
+            }
+            match self.pageout(id, sc) {
+                PageoutOutcome::Keep => return Verdict::Keep,
+                PageoutOutcome::Activate => return Verdict::Activate,
+                PageoutOutcome::Success => {
+                    let p = &self.pages[id as usize];
+                    if p.has(pg::WRITEBACK) || p.has(pg::DIRTY) {
+                        return Verdict::Keep;
+                    }
+                }
+                PageoutOutcome::Clean => {}
+            }
+        }
+        // Steps 13-15: release buffers, remove from the page or swap cache, free.
+        if self.pages[id as usize].has(pg::JOURNAL_IO) {
+            return Verdict::Activate; // try_to_release_page() fails on buffers under IO
+        }
+        self.remove_mapping(id);
+        self.free_page(id, sc.cpu);
+        sc.nr_reclaimed += 0;
+        Verdict::Free
+    }
+
+    /// `pageout()` (reclaim-oom §6).
+    pub fn pageout(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
+        let Some(bdi) = self.page_bdi(id) else {
+            // shmem without a swap device still has a writepage (shmem_writepage).
+            return self.pageout_write(id, sc);
+        };
+        if !self.may_write_to_queue(sc.actor, bdi) {
+            return PageoutOutcome::Keep;
+        }
+        self.pageout_write(id, sc)
+    }
+
+    fn pageout_write(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
+        if !self.clear_page_dirty_for_io(id) {
+            return PageoutOutcome::Clean;
+        }
+        self.pages[id as usize].flags |= pg::RECLAIM;
+        let caller = if sc.is_kswapd() {
+            WritepageCaller::Kswapd
+        } else {
+            WritepageCaller::DirectReclaim
+        };
+        let res = self.writepage(id, caller, sc.actor, true);
+        if res == fs::WritepageResult::Activate {
+            self.pages[id as usize].flags &= !pg::RECLAIM;
+            return PageoutOutcome::Activate;
+        }
+        if !self.pages[id as usize].has(pg::WRITEBACK) {
+            self.pages[id as usize].flags &= !pg::RECLAIM;
+        }
+        let zid = self.pages[id as usize].zone as usize;
+        self.zones[zid].stat.nr_vmscan_write += 1;
+        PageoutOutcome::Success
+    }
+
+    /// `may_write_to_queue()`.
+    fn may_write_to_queue(&self, actor: Actor, bdi: usize) -> bool {
+        match actor {
+            Actor::Kswapd(_) => true, // PF_SWAPWRITE
+            Actor::Task(t) => !self.disks[bdi].congested || self.tasks[t].backing_dev == Some(bdi),
+            _ => !self.disks[bdi].congested,
+        }
+    }
+
+    /// `throttle_vm_writeout()`'s test: writeback above 110 % of the global dirty threshold.
+    fn throttle_vm_writeout_over(&self) -> bool {
+        let (_, dirty) = self.global_dirty_limits();
+        let dirty = dirty + dirty / 10;
+        self.global(|z| z.stat.nr_writeback) > dirty
+    }
+
+    /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
+    pub fn try_to_free_pages_start(&mut self, t: usize, gfp_mask: u32) -> DirectReclaim {
+        self.ev.allocstall += 1;
+        DirectReclaim {
+            sc: ScanControl {
+                gfp: gfp_mask,
+                may_writepage: true,
+                nr_to_reclaim: SWAP_CLUSTER_MAX,
+                nr_scanned: 0,
+                nr_reclaimed: 0,
+                actor: Actor::Task(t),
+                cpu: self.tasks[t].cpu,
+                all_unreclaimable: true,
+            },
+            prio: DEF_PRIORITY,
+            total_scanned: 0,
+            zone_pos: 0,
+            shrunk_any: false,
+            phase: DrPhase::PrioStart,
+        }
+    }
+
+    /// Runs `do_try_to_free_pages()` (reclaim-oom §3.2) until it sleeps (`None`) or returns
+    /// its progress value under the release's rule (§3.5).
+    pub fn try_to_free_pages_step(&mut self, t: usize) -> Option<u64> {
+        let mut dr = self.tasks[t]
+            .alloc
+            .as_mut()?
+            .reclaim
+            .take()
+            .expect("reclaim state");
+        let r = self.dttfp(t, &mut dr);
+        self.tasks[t].alloc.as_mut().expect("ctx").reclaim = Some(dr);
+        r
+    }
+
+    fn dttfp(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
+        loop {
+            match dr.phase {
+                DrPhase::PrioStart => {
+                    dr.sc.nr_scanned = 0;
+                    dr.sc.all_unreclaimable = true;
+                    dr.shrunk_any = false;
+                    dr.zone_pos = 0;
+                    dr.phase = DrPhase::Zones;
+                }
+                DrPhase::Zones => {
+                    // shrink_zones()
+                    while dr.zone_pos < self.tasks[t].zonelist.len() {
+                        let zid = self.tasks[t].zonelist[dr.zone_pos] as usize;
+                        dr.zone_pos += 1;
+                        if !self.cpuset_hardwall(t, zid) {
+                            continue;
+                        }
+                        if self.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
+                            continue;
+                        }
+                        dr.sc.all_unreclaimable = false;
+                        dr.shrunk_any = true;
+                        self.shrink_zone(dr.prio, zid, &mut dr.sc);
+                        if self.throttle_vm_writeout_over() {
+                            dr.phase = DrPhase::Throttled;
+                            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                            self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                            return None;
+                        }
+                    }
+                    dr.phase = DrPhase::PrioEnd;
+                }
+                DrPhase::Throttled => {
+                    self.leave_congestion_wait(Actor::Task(t));
+                    let fs_io = gfp::FS | gfp::IO;
+                    if dr.sc.gfp & fs_io == fs_io && self.throttle_vm_writeout_over() {
+                        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                        self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                        return None;
+                    }
+                    dr.phase = DrPhase::Zones;
+                }
+                DrPhase::PrioEnd => {
+                    self.tasks[t].pending_cpu_ns += cost::LOOP_MIN;
+                    dr.total_scanned += dr.sc.nr_scanned;
+                    if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
+                        return Some(dr.sc.nr_reclaimed);
+                    }
+                    if dr.total_scanned > SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2 {
+                        self.wakeup_flusher_threads(dr.total_scanned);
+                        dr.sc.may_writepage = true;
+                    }
+                    dr.phase = DrPhase::NextPrio;
+                    if dr.sc.nr_scanned > 0 && dr.prio < DEF_PRIORITY - 2 {
+                        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                        self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                        return None;
+                    }
+                    // Let other CPUs run between priorities: the pass takes the time it costs.
+                    self.task_sleep(t, 0);
+                    return None;
+                }
+                DrPhase::NextPrio => {
+                    self.leave_congestion_wait(Actor::Task(t));
+                    dr.prio -= 1;
+                    if dr.prio < 0 {
+                        return Some(self.dttfp_result(t, dr));
+                    }
+                    dr.phase = DrPhase::PrioStart;
+                }
+            }
+        }
+    }
+
+    /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
+    fn dttfp_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
+        match self.release.minor() {
+            32..=34 => {
+                if dr.sc.all_unreclaimable {
+                    0
+                } else {
+                    dr.sc.nr_reclaimed
+                }
+            }
+            35 => {
+                if dr.sc.nr_reclaimed > 0 {
+                    dr.sc.nr_reclaimed
+                } else {
+                    u64::from(dr.shrunk_any)
+                }
+            }
+            _ => {
+                if dr.sc.nr_reclaimed > 0 {
+                    dr.sc.nr_reclaimed
+                } else {
+                    u64::from(!self.all_unreclaimable(t))
+                }
+            }
+        }
+    }
+
+    /// [36] `all_unreclaimable()`: no allowed zone is `zone_reclaimable()`.
+    fn all_unreclaimable(&self, t: usize) -> bool {
+        self.tasks[t]
+            .zonelist
+            .iter()
+            .map(|&z| z as usize)
+            .filter(|&z| self.cpuset_hardwall(t, z))
+            .all(|z| !self.zone_reclaimable(z))
+    }
+
+    /// `wakeup_kswapd()` (reclaim-oom §8.1). `t` is the allocating task (for the cpuset test).
+    pub fn wakeup_kswapd(&mut self, zid: usize, t: Option<usize>) {
+        let z = &self.zones[zid];
+        if zone_watermark_ok(
+            z.nr_free(),
+            z.wmark(Wmark::Low),
+            z.lowmem_reserve[0],
+            false,
+            false,
+        ) {
+            return;
+        }
+        if let Some(t) = t {
+            if !self.cpuset_hardwall(t, zid) {
+                return;
+            }
+        }
+        let n = self.zones[zid].node as usize;
+        match self.nodes[n].kswapd.state {
+            KswapdState::Sleeping | KswapdState::Napping(_) => {
+                self.schedule(self.now, Actor::Kswapd(n));
+            }
+            KswapdState::Running => {}
+        }
+    }
+
+    /// `sleeping_prematurely()` [≥33].
+    fn sleeping_prematurely(&self, n: usize, remaining: bool) -> bool {
+        if remaining {
+            return true;
+        }
+        self.nodes[n].zones.iter().any(|&z| {
+            let z = &self.zones[z as usize];
+            !z.all_unreclaimable
+                && !zone_watermark_ok(
+                    z.nr_free(),
+                    z.wmark(Wmark::High),
+                    z.lowmem_reserve[0],
+                    false,
+                    false,
+                )
+        })
+    }
+
+    /// The kswapd thread (reclaim-oom §8.2): sleep, nap, balance.
+    pub fn run_kswapd(&mut self, n: usize) {
+        match self.nodes[n].kswapd.state {
+            KswapdState::Sleeping => self.start_balance(n),
+            KswapdState::Napping(until) => {
+                let woken_early = self.now < until;
+                if self.sleeping_prematurely(n, woken_early) {
+                    if woken_early {
+                        self.ev.kswapd_low_wmark_hit_quickly += 1;
+                    } else {
+                        self.ev.kswapd_high_wmark_hit_quickly += 1;
+                    }
+                    self.start_balance(n);
+                } else {
+                    self.nodes[n].kswapd.state = KswapdState::Sleeping;
+                }
+            }
+            KswapdState::Running => self.balance_pgdat_step(n),
+        }
+    }
+
+    fn start_balance(&mut self, n: usize) {
+        let k = &mut self.nodes[n].kswapd;
+        k.state = KswapdState::Running;
+        k.bal = Some(Balance {
+            sc: ScanControl {
+                gfp: gfp::GFP_KERNEL,
+                may_writepage: true,
+                nr_to_reclaim: if self.release.minor() == 32 {
+                    SWAP_CLUSTER_MAX
+                } else {
+                    u64::MAX
+                },
+                nr_scanned: 0,
+                nr_reclaimed: 0,
+                actor: Actor::Kswapd(n),
+                cpu: n % self.spec.machine.cpus.max(1) as usize,
+                all_unreclaimable: false,
+            },
+            prio: DEF_PRIORITY,
+            total_scanned: 0,
+            all_zones_ok: true,
+            under_min: false,
+            end_zone: 0,
+            i: 0,
+            phase: BalPhase::LoopAgain,
+        });
+        self.balance_pgdat_step(n);
+    }
+
+    /// kswapd after `balance_pgdat` returned: sleep [32], or nap first [≥33].
+    fn kswapd_after_balance(&mut self, n: usize) {
+        self.nodes[n].kswapd.bal = None;
+        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+        if self.release.minor() == 32 {
+            self.nodes[n].kswapd.state = KswapdState::Sleeping;
+            self.bump_gen(Actor::Kswapd(n));
+            return;
+        }
+        if !self.sleeping_prematurely(n, false) {
+            let until = self.now + cpu + 100 * MSEC;
+            self.nodes[n].kswapd.state = KswapdState::Napping(until);
+            self.schedule(until, Actor::Kswapd(n));
+        } else {
+            self.ev.kswapd_high_wmark_hit_quickly += 1;
+            self.nodes[n].kswapd.state = KswapdState::Sleeping;
+            self.schedule(self.now + cpu + cost::LOOP_MIN, Actor::Kswapd(n));
+        }
+    }
+
+    fn zone_ok(&self, zid: usize, w: Wmark, mult: u64, classzone: usize) -> bool {
+        let z = &self.zones[zid];
+        zone_watermark_ok(
+            z.nr_free(),
+            z.wmark(w) * mult,
+            z.lowmem_reserve[classzone],
+            false,
+            false,
+        )
+    }
+
+    /// `balance_pgdat()` (reclaim-oom §8.3), resumable at its sleeps.
+    fn balance_pgdat_step(&mut self, n: usize) {
+        let mut b = self.nodes[n].kswapd.bal.take().expect("balance state");
+        let zones = self.nodes[n].zones.clone();
+        let minor = self.release.minor();
+        loop {
+            match b.phase {
+                BalPhase::LoopAgain => {
+                    b.total_scanned = 0;
+                    b.sc.nr_reclaimed = 0;
+                    b.sc.may_writepage = true;
+                    self.ev.pageoutrun += 1;
+                    b.prio = DEF_PRIORITY;
+                    b.phase = BalPhase::PrioStart;
+                }
+                BalPhase::PrioStart => {
+                    b.all_zones_ok = true;
+                    b.under_min = false;
+                    let mut end = None;
+                    for i in (0..zones.len()).rev() {
+                        let zid = zones[i] as usize;
+                        if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                            continue;
+                        }
+                        // Background anon aging: no nr_swap_pages check here.
+                        if self.inactive_anon_is_low(zid) {
+                            self.shrink_active_list(SWAP_CLUSTER_MAX, zid, &mut b.sc, false);
+                        }
+                        if !self.zone_ok(zid, Wmark::High, 1, 0) {
+                            end = Some(i);
+                            break;
+                        }
+                    }
+                    match end {
+                        None => return self.balance_out(n, b),
+                        Some(e) => {
+                            b.end_zone = e;
+                            b.i = 0;
+                            b.phase = BalPhase::Zones;
+                        }
+                    }
+                }
+                BalPhase::Zones => {
+                    while b.i <= b.end_zone {
+                        let zid = zones[b.i] as usize;
+                        let end_class = self.zones[zones[b.end_zone] as usize].ztype as usize;
+                        b.i += 1;
+                        if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                            continue;
+                        }
+                        if minor <= 33 && !self.zone_ok(zid, Wmark::High, 1, end_class) {
+                            b.all_zones_ok = false;
+                        }
+                        b.sc.nr_scanned = 0;
+                        if !self.zone_ok(zid, Wmark::High, 8, end_class) {
+                            self.shrink_zone(b.prio, zid, &mut b.sc);
+                        }
+                        b.total_scanned += b.sc.nr_scanned;
+                        if !self.zones[zid].all_unreclaimable {
+                            if self.zones[zid].pages_scanned >= 6 * self.zone_reclaimable_pages(zid)
+                            {
+                                self.zones[zid].all_unreclaimable = true;
+                            }
+                            if minor == 33 && !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+                                b.under_min = true;
+                            }
+                            if minor >= 34 && !self.zone_ok(zid, Wmark::High, 1, end_class) {
+                                b.all_zones_ok = false;
+                                if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+                                    b.under_min = true;
+                                }
+                            }
+                        }
+                        if self.throttle_vm_writeout_over() {
+                            b.phase = BalPhase::Throttled;
+                            let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                            self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                            self.nodes[n].kswapd.bal = Some(b);
+                            return;
+                        }
+                    }
+                    b.phase = BalPhase::PrioEnd;
+                }
+                BalPhase::Throttled => {
+                    self.leave_congestion_wait(Actor::Kswapd(n));
+                    if self.throttle_vm_writeout_over() {
+                        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                        self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                        self.nodes[n].kswapd.bal = Some(b);
+                        return;
+                    }
+                    b.phase = BalPhase::Zones;
+                }
+                BalPhase::PrioEnd => {
+                    if b.all_zones_ok {
+                        return self.balance_out(n, b);
+                    }
+                    b.phase = BalPhase::NextPrio;
+                    self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+                    let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                    if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
+                        if minor >= 33 && b.under_min {
+                            self.ev.kswapd_skip_congestion_wait += 1;
+                        } else {
+                            self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                            self.nodes[n].kswapd.bal = Some(b);
+                            return;
+                        }
+                    }
+                    self.schedule(self.now + cpu, Actor::Kswapd(n));
+                    self.nodes[n].kswapd.bal = Some(b);
+                    return;
+                }
+                BalPhase::NextPrio => {
+                    self.leave_congestion_wait(Actor::Kswapd(n));
+                    if b.sc.nr_reclaimed >= SWAP_CLUSTER_MAX || b.prio == 0 {
+                        return self.balance_out(n, b);
+                    }
+                    b.prio -= 1;
+                    b.phase = BalPhase::PrioStart;
+                }
+            }
+        }
+    }
+
+    /// The `out:` label of `balance_pgdat`: start over while some zone is below high.
+    fn balance_out(&mut self, n: usize, mut b: Balance) {
+        if b.all_zones_ok {
+            return self.kswapd_after_balance(n);
+        }
+        b.phase = BalPhase::LoopAgain;
+        self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+        self.nodes[n].kswapd.bal = Some(b);
+        self.schedule(self.now + cpu, Actor::Kswapd(n));
+    }
+
+    /// PF flags of an actor, as `->writepage` sees `current->flags`.
+    pub fn actor_pf(&self, actor: Actor) -> u32 {
+        match actor {
+            Actor::Task(t) => self.tasks[t].pf,
+            Actor::Kswapd(_) => pf::MEMALLOC | pf::SWAPWRITE | pf::KSWAPD,
+            Actor::Flusher(_) => pf::SWAPWRITE,
+            Actor::Journal(_) => 0,
+        }
+    }
+}

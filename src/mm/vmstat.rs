@@ -1,0 +1,130 @@
+//! `/proc/vmstat` as each release prints it (`mm/vmstat.c` `vmstat_text[]`, reclaim-oom §13):
+//! zone items in `enum zone_stat_item` order, then events with per-zone suffixes. Counters the
+//! model does not produce (slab, page tables, NUMA hits, compaction…) are printed as 0 so the
+//! file reads like the kernel's; docs/MODEL.md lists them.
+
+use super::zone::ZoneType;
+use super::Machine;
+
+const ZONES: [(ZoneType, &str); 4] = [
+    (ZoneType::Dma, "dma"),
+    (ZoneType::Dma32, "dma32"),
+    (ZoneType::Normal, "normal"),
+    (ZoneType::Normal, "movable"),
+];
+
+impl Machine {
+    fn per_zone(
+        &self,
+        out: &mut Vec<(String, u64)>,
+        name: &str,
+        f: impl Fn(&super::zone::Zone) -> u64,
+    ) {
+        for (k, (t, sfx)) in ZONES.iter().enumerate() {
+            let v = if k == 3 {
+                0 // no ZONE_MOVABLE is configured
+            } else {
+                self.zones.iter().filter(|z| z.ztype == *t).map(&f).sum()
+            };
+            out.push((format!("{name}_{sfx}"), v));
+        }
+    }
+
+    /// The final `/proc/vmstat`.
+    pub fn vmstat(&self) -> Vec<(String, u64)> {
+        use super::page::LruList as L;
+        let g = |f: &dyn Fn(&super::zone::Zone) -> u64| self.zones.iter().map(f).sum::<u64>();
+        let mut v: Vec<(String, u64)> = vec![];
+        let mut push = |n: &str, x: u64| v.push((n.to_string(), x));
+        push("nr_free_pages", g(&|z| z.nr_free()));
+        push("nr_inactive_anon", g(&|z| z.nr_lru(L::InactiveAnon)));
+        push("nr_active_anon", g(&|z| z.nr_lru(L::ActiveAnon)));
+        push("nr_inactive_file", g(&|z| z.nr_lru(L::InactiveFile)));
+        push("nr_active_file", g(&|z| z.nr_lru(L::ActiveFile)));
+        push("nr_unevictable", g(&|z| z.nr_lru(L::Unevictable)));
+        push("nr_mlock", g(&|z| z.stat.nr_mlock));
+        push("nr_anon_pages", g(&|z| z.stat.nr_anon_pages));
+        push("nr_mapped", g(&|z| z.stat.nr_mapped));
+        push("nr_file_pages", g(&|z| z.stat.nr_file_pages));
+        push("nr_dirty", g(&|z| z.stat.nr_dirty));
+        push("nr_writeback", g(&|z| z.stat.nr_writeback));
+        push("nr_slab_reclaimable", 0);
+        push("nr_slab_unreclaimable", g(&|z| z.stat.nr_kernel));
+        push("nr_page_table_pages", 0);
+        push("nr_kernel_stack", 0);
+        push("nr_unstable", 0);
+        push("nr_bounce", 0);
+        push("nr_vmscan_write", g(&|z| z.stat.nr_vmscan_write));
+        push("nr_writeback_temp", 0);
+        push("nr_isolated_anon", g(&|z| z.stat.nr_isolated_anon));
+        push("nr_isolated_file", g(&|z| z.stat.nr_isolated_file));
+        push("nr_shmem", g(&|z| z.stat.nr_shmem));
+        let e = &self.ev;
+        push("pgpgin", e.pgpgin);
+        push("pgpgout", e.pgpgout);
+        push("pswpin", 0);
+        push("pswpout", e.pswpout);
+        self.per_zone(&mut v, "pgalloc", |z| z.stat.pgalloc);
+        let e = &self.ev;
+        let mut tail = vec![
+            ("pgfree", e.pgfree),
+            ("pgactivate", e.pgactivate),
+            ("pgdeactivate", e.pgdeactivate),
+            ("pgfault", e.pgfault),
+            ("pgmajfault", 0),
+        ];
+        v.extend(tail.drain(..).map(|(n, x)| (n.to_string(), x)));
+        self.per_zone(&mut v, "pgrefill", |z| z.stat.pgrefill);
+        self.per_zone(&mut v, "pgsteal", |z| z.stat.pgsteal);
+        self.per_zone(&mut v, "pgscan_kswapd", |z| z.stat.pgscan_kswapd);
+        self.per_zone(&mut v, "pgscan_direct", |z| z.stat.pgscan_direct);
+        let e = &self.ev;
+        let mut rest: Vec<(&str, u64)> = vec![
+            ("zone_reclaim_failed", 0),
+            ("pginodesteal", 0),
+            ("slabs_scanned", 0),
+            ("kswapd_steal", e.kswapd_steal),
+            ("kswapd_inodesteal", 0),
+        ];
+        if self.release.minor() >= 33 {
+            rest.push((
+                "kswapd_low_wmark_hit_quickly",
+                e.kswapd_low_wmark_hit_quickly,
+            ));
+            rest.push((
+                "kswapd_high_wmark_hit_quickly",
+                e.kswapd_high_wmark_hit_quickly,
+            ));
+            rest.push(("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait));
+        }
+        rest.extend([
+            ("pageoutrun", e.pageoutrun),
+            ("allocstall", e.allocstall),
+            ("pgrotated", e.pgrotated),
+        ]);
+        if self.release.minor() >= 35 {
+            for n in [
+                "compact_blocks_moved",
+                "compact_pages_moved",
+                "compact_pagemigrate_failed",
+                "compact_stall",
+                "compact_fail",
+                "compact_success",
+            ] {
+                rest.push((n, 0));
+            }
+        }
+        rest.extend([
+            ("unevictable_pgs_culled", e.unevictable_pgs_culled),
+            ("unevictable_pgs_scanned", 0),
+            ("unevictable_pgs_rescued", 0),
+            ("unevictable_pgs_mlocked", e.unevictable_pgs_mlocked),
+            ("unevictable_pgs_munlocked", e.unevictable_pgs_munlocked),
+            ("unevictable_pgs_cleared", 0),
+            ("unevictable_pgs_stranded", 0),
+            ("unevictable_pgs_mlockfreed", e.unevictable_pgs_mlockfreed),
+        ]);
+        v.extend(rest.into_iter().map(|(n, x)| (n.to_string(), x)));
+        v
+    }
+}
