@@ -1,0 +1,333 @@
+//! Kernel facts of 2.6.32–2.6.36 reclaim, writeback and the OOM killer, each checked on a tiny
+//! machine built inline and driven through the engine's public API. Every test is named after the
+//! fact it checks; the section of `/work/shared/model/*.md` it follows is cited above it.
+
+use wbsim::engine;
+use wbsim::mm::page::{pg, LruList, PageId, Place, NIL};
+use wbsim::mm::page_alloc::{Alloc, AllocCtx, AllocPhase};
+use wbsim::mm::vmscan::ScanControl;
+use wbsim::mm::{gfp, pf, Actor, Machine, Options};
+use wbsim::outcome::Outcome;
+use wbsim::sim::{MSEC, SEC};
+use wbsim::spec::{
+    AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
+    Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+};
+
+const MIB: u64 = 1 << 20;
+const PAGE: u64 = 4096;
+
+// ---------------------------------------------------------------------------------------------
+// Building tiny machines.
+// ---------------------------------------------------------------------------------------------
+
+/// A machine of `nodes` (bytes each, one Normal zone per node), no swap, HZ=1000, one CPU.
+fn machine(nodes: &[u64]) -> MachineSpec {
+    MachineSpec {
+        memory_bytes: nodes.iter().sum(),
+        kernel_reserved_bytes: 0,
+        layout: NodeLayout::Explicit {
+            node_bytes: nodes.to_vec(),
+        },
+        swap_bytes: 0,
+        swap_disk: None,
+        hz: 1000,
+        cpus: 1,
+    }
+}
+
+/// A disk of `bandwidth` bytes/s with a 5 ms seek and the default 128 requests.
+fn disk(bandwidth: u64) -> DiskSpec {
+    DiskSpec {
+        name: "sdb".into(),
+        bandwidth_bytes_per_sec: bandwidth,
+        seek_ns: 5 * MSEC,
+        nr_requests: 128,
+    }
+}
+
+/// A mount of `fs` on disk 0 with the default options (ext4 delalloc, data=ordered, commit=5).
+fn mount(fs: FsType) -> MountSpec {
+    MountSpec {
+        name: "data".into(),
+        fs,
+        disk: Some(0),
+        delalloc: true,
+        data_mode: DataMode::Ordered,
+        commit_interval_ns: 5 * SEC,
+    }
+}
+
+/// A task with no cpuset, no parent, nothing attached, starting at 0.
+fn task(name: &str, kind: TaskKind) -> TaskSpec {
+    TaskSpec {
+        name: name.into(),
+        kind,
+        cpuset_nodes: None,
+        cpuset_hardwall: false,
+        oom_score_adj: 0,
+        start_ns: 0,
+        parent: None,
+        attach: vec![],
+        extra_vm_bytes: 0,
+    }
+}
+
+/// A buffered writer of `bytes` to mount 0 in a single `write()` call, as fast as it can.
+fn writer(bytes: u64) -> TaskSpec {
+    task(
+        "writer",
+        TaskKind::StreamWrite {
+            mount: 0,
+            bytes,
+            rate_bytes_per_sec: 1 << 40,
+            write_bytes: bytes,
+        },
+    )
+}
+
+/// An anonymous-memory task that faults in `bytes` (GFP_HIGHUSER_MOVABLE) and holds them.
+fn anon(name: &str, bytes: u64) -> TaskSpec {
+    task(
+        name,
+        TaskKind::Anon {
+            bytes,
+            rate_bytes_per_sec: 1 << 40,
+            hold_ns: 0,
+            cycle: false,
+            gfp: AnonGfp::HighuserMovable,
+        },
+    )
+}
+
+/// A run spec with default sysctls and a 60 s limit.
+fn run_spec(
+    release: Release,
+    policy: Policy,
+    m: MachineSpec,
+    disks: Vec<DiskSpec>,
+    mounts: Vec<MountSpec>,
+    tasks: Vec<TaskSpec>,
+) -> RunSpec {
+    RunSpec {
+        release,
+        policy,
+        seed: 1,
+        limits: Limits {
+            sim_time_ns: 60 * SEC,
+            max_events: 10_000_000,
+        },
+        machine: m,
+        vm: VmSpec::default(),
+        disks,
+        mounts,
+        tasks,
+    }
+}
+
+/// 64 MiB, one node, one 100 MB/s disk with one `fs` mount, one writer of `bytes`.
+fn one_writer(release: Release, policy: Policy, fs: FsType, bytes: u64) -> RunSpec {
+    run_spec(
+        release,
+        policy,
+        machine(&[64 * MIB]),
+        vec![disk(100_000_000)],
+        vec![mount(fs)],
+        vec![writer(bytes)],
+    )
+}
+
+fn boot(spec: &RunSpec) -> Machine {
+    Machine::boot(
+        spec,
+        Options {
+            stop_at_first_oom: true,
+            check_invariants: true,
+        },
+    )
+}
+
+/// Handles events as the engine does (invariants recounted after each) until `done` holds;
+/// panics if it does not within `limit` of simulated time.
+fn run_until(m: &mut Machine, limit: u64, done: impl Fn(&Machine) -> bool) {
+    while !done(m) {
+        let (at, ev) = m.queue.pop().expect("the queue ran dry before the condition held");
+        assert!(at <= limit, "condition not reached by {limit} ns");
+        m.now = at;
+        m.events += 1;
+        m.handle(ev);
+        m.unplug_all();
+        m.check_invariants();
+    }
+}
+
+/// Runs every task's events until task `t` has finished its work.
+fn finish_task(m: &mut Machine, t: usize) {
+    run_until(m, SEC, |m| m.tasks[t].finished_at.is_some());
+}
+
+/// The `ScanControl` kswapd of node 0 uses in `balance_pgdat` ([≥33]: nr_to_reclaim ULONG_MAX).
+fn kswapd_sc() -> ScanControl {
+    ScanControl {
+        gfp: gfp::GFP_KERNEL,
+        may_writepage: true,
+        nr_to_reclaim: u64::MAX,
+        nr_scanned: 0,
+        nr_reclaimed: 0,
+        actor: Actor::Kswapd(0),
+        cpu: 0,
+        all_unreclaimable: false,
+    }
+}
+
+/// The `ScanControl` of a direct reclaimer `t` with `gfp` (`try_to_free_pages`).
+fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
+    ScanControl {
+        gfp: gfp_mask,
+        may_writepage: true,
+        nr_to_reclaim: 32,
+        nr_scanned: 0,
+        nr_reclaimed: 0,
+        actor: Actor::Task(t),
+        cpu: 0,
+        all_unreclaimable: false,
+    }
+}
+
+/// The pages of list `l` of zone `z`, head first.
+fn list_pages(m: &Machine, z: usize, l: LruList) -> Vec<PageId> {
+    let mut out = vec![];
+    let mut id = m.zones[z].lru[l.idx()].head;
+    while id != NIL {
+        out.push(id);
+        id = m.pages[id as usize].next;
+    }
+    out
+}
+
+/// The page cache page of file `ino` at `index`.
+fn file_page(m: &Machine, ino: usize, index: usize) -> PageId {
+    let id = m.inodes[ino].pages[index];
+    assert_ne!(id, NIL, "page {index} of inode {ino} is not cached");
+    id
+}
+
+/// Every page of file `ino`, by index.
+fn file_pages(m: &Machine, ino: usize) -> Vec<PageId> {
+    (0..m.inodes[ino].pages.len())
+        .map(|i| file_page(m, ino, i))
+        .collect()
+}
+
+/// Free pages of every zone: buddy plus per-CPU lists.
+fn free_pages(m: &Machine) -> u64 {
+    m.zones
+        .iter()
+        .map(|z| z.nr_free() + z.pcp.iter().map(|c| c.len() as u64).sum::<u64>())
+        .sum()
+}
+
+fn nr_vmscan_write(m: &Machine) -> u64 {
+    m.global(|z| z.stat.nr_vmscan_write)
+}
+
+fn disk_idle(m: &Machine) -> bool {
+    m.disks.iter().all(|d| d.queue.is_empty() && d.in_flight.is_none())
+}
+
+fn oom_victim(m: &Machine) -> (String, String, u64) {
+    match m.outcome.clone() {
+        Some(Outcome::Oom {
+            victim,
+            invoker,
+            points,
+            ..
+        }) => (victim, invoker, points),
+        other => panic!("expected an OOM kill, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Watermarks (reclaim-oom §1.1, §1.2).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_128mib_fake_numa_node_on_a_32gib_box_has_watermarks_min_22_low_27_high_33() {
+    let spec = run_spec(
+        Release::V2_6_36,
+        Policy::Redirty,
+        MachineSpec {
+            memory_bytes: 32 << 30,
+            kernel_reserved_bytes: 0,
+            layout: NodeLayout::FakeNuma {
+                node_bytes: 128 * MIB,
+            },
+            swap_bytes: 0,
+            swap_disk: None,
+            hz: 1000,
+            cpus: 1,
+        },
+        vec![],
+        vec![],
+        vec![],
+    );
+    let m = boot(&spec);
+    assert_eq!(m.min_free_kbytes, 23170, "int_sqrt(32 GiB in KiB × 16)");
+    assert_eq!(m.nodes.len(), 256);
+    // Node 0 holds ZONE_DMA (16 MiB) and a 112 MiB DMA32 zone; every other node is one 128 MiB
+    // zone (DMA32 below 4 GiB, Normal above).
+    let mut full = 0;
+    for z in &m.zones {
+        if z.present == 128 * MIB / PAGE {
+            assert_eq!(z.watermark, [22, 27, 33], "node {} {:?}", z.node, z.ztype);
+            full += 1;
+        }
+    }
+    assert_eq!(full, 255);
+    m.check_invariants();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. btrfs refuses writepage under PF_MEMALLOC (writeback-fs §C.3, reclaim-oom §5 step 12, §6).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn btrfs_refuses_writepage_from_kswapd_so_dirty_pages_met_twice_stay_dirty_and_nothing_is_submitted()
+{
+    for release in Release::ALL {
+        let spec = one_writer(release, Policy::Redirty, FsType::Btrfs, MIB);
+        let mut m = boot(&spec);
+        finish_task(&mut m, 0);
+        let pages = file_pages(&m, 0);
+        assert_eq!(pages.len(), 256);
+        assert!(pages.iter().all(|&p| m.pages[p as usize].has(pg::DIRTY)));
+
+        // First trip: the writer's mark_page_accessed left PG_referenced, so every dirty page is
+        // kept without a writepage call and loses the reference.
+        let mut sc = kswapd_sc();
+        m.shrink_zone(0, 0, &mut sc);
+        assert_eq!(m.rc.writepage_refused, 0, "{release:?}: first trip writes nothing");
+        assert_eq!(nr_vmscan_write(&m), 0);
+        assert!(pages
+            .iter()
+            .all(|&p| !m.pages[p as usize].has(pg::REFERENCED)));
+
+        // Second trip: pageout → btrfs_writepage under PF_MEMALLOC → redirty.
+        m.shrink_zone(0, 0, &mut sc);
+        assert_eq!(m.rc.writepage_refused, 256, "{release:?}");
+        assert_eq!(nr_vmscan_write(&m), 256, "{release:?}: counted though unwritten");
+        assert_eq!(sc.nr_reclaimed, 0);
+        for &p in &pages {
+            let f = m.pages[p as usize].flags;
+            assert!(f & pg::DIRTY != 0, "{release:?}: page {p} was cleaned");
+            assert!(f & (pg::WRITEBACK | pg::RECLAIM) == 0);
+            assert_eq!(m.pages[p as usize].place, Place::Lru);
+        }
+        assert_eq!(m.global(|z| z.stat.nr_dirty), 256);
+        assert_eq!(m.global(|z| z.stat.nr_writeback), 0);
+        assert_eq!(m.rc.pages_written_by_reclaim, 0);
+        m.unplug_all();
+        assert!(disk_idle(&m), "{release:?}: something reached the disk");
+        m.check_invariants();
+    }
+}
