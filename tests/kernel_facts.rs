@@ -331,3 +331,213 @@ fn btrfs_refuses_writepage_from_kswapd_so_dirty_pages_met_twice_stay_dirty_and_n
         m.check_invariants();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. XFS per release (writeback-fs §C.4).
+// ---------------------------------------------------------------------------------------------
+
+/// Who reclaims in the XFS tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reclaimer {
+    Kswapd,
+    /// Task 0 in direct reclaim (PF_MEMALLOC), GFP_KERNEL.
+    Direct,
+}
+
+/// An XFS file of 256 dirty delalloc pages met twice by `who` in full-list `shrink_zone` passes.
+fn xfs_reclaim_twice(release: Release, who: Reclaimer) -> Machine {
+    let spec = one_writer(release, Policy::Redirty, FsType::Xfs, MIB);
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    let mut sc = match who {
+        Reclaimer::Kswapd => kswapd_sc(),
+        Reclaimer::Direct => {
+            m.tasks[0].pf |= pf::MEMALLOC;
+            direct_sc(0, gfp::GFP_KERNEL)
+        }
+    };
+    m.shrink_zone(0, 0, &mut sc);
+    assert_eq!(m.rc.writepage_refused + nr_vmscan_write(&m), 0);
+    m.shrink_zone(0, 0, &mut sc);
+    m.tasks[0].pf &= !pf::MEMALLOC;
+    m.unplug_all();
+    m
+}
+
+fn dirty_pages_of_file0(m: &Machine) -> usize {
+    file_pages(m, 0)
+        .iter()
+        .filter(|&&p| m.pages[p as usize].has(pg::DIRTY))
+        .count()
+}
+
+#[test]
+fn xfs_2_6_36_writes_from_kswapd_clustering_32_pages_per_writepage() {
+    let m = xfs_reclaim_twice(Release::V2_6_36, Reclaimer::Kswapd);
+    assert_eq!(m.rc.writepage_refused, 0);
+    assert_eq!(dirty_pages_of_file0(&m), 0);
+    assert_eq!(m.rc.pages_written_by_reclaim, 256);
+    // Each ->writepage writes its page and clusters the 31 that follow (nr_to_write = 32).
+    assert_eq!(nr_vmscan_write(&m), 256 / 32);
+    assert_eq!(m.global(|z| z.stat.nr_writeback), 256);
+    m.check_invariants();
+}
+
+#[test]
+fn xfs_2_6_36_refuses_writepage_from_direct_reclaim() {
+    let m = xfs_reclaim_twice(Release::V2_6_36, Reclaimer::Direct);
+    assert_eq!(m.rc.writepage_refused, 256);
+    assert_eq!(dirty_pages_of_file0(&m), 256);
+    assert_eq!(m.rc.pages_written_by_reclaim, 0);
+    assert!(disk_idle(&m));
+    m.check_invariants();
+}
+
+#[test]
+fn xfs_2_6_35_refuses_writepage_from_kswapd_and_from_direct_reclaim() {
+    for who in [Reclaimer::Kswapd, Reclaimer::Direct] {
+        let m = xfs_reclaim_twice(Release::V2_6_35, who);
+        assert_eq!(m.rc.writepage_refused, 256, "{who:?}");
+        assert_eq!(dirty_pages_of_file0(&m), 256, "{who:?}");
+        assert_eq!(m.rc.pages_written_by_reclaim, 0, "{who:?}");
+        assert!(disk_idle(&m), "{who:?}");
+        m.check_invariants();
+    }
+}
+
+#[test]
+fn xfs_2_6_32_writes_from_direct_reclaim_clustering_up_to_128_pages_per_writepage() {
+    let m = xfs_reclaim_twice(Release::V2_6_32, Reclaimer::Direct);
+    assert_eq!(m.rc.writepage_refused, 0);
+    assert_eq!(dirty_pages_of_file0(&m), 0);
+    assert_eq!(m.rc.pages_written_by_reclaim, 256);
+    // wbc->nr_to_write *= 4 from reclaim: 4 × 32 pages per call, the victim included.
+    assert_eq!(nr_vmscan_write(&m), 256 / 128);
+    m.check_invariants();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Where a refused page goes, per policy (reclaim-oom §5, §6 table).
+// ---------------------------------------------------------------------------------------------
+
+/// An ext4 (delalloc) file of 64 dirty pages, scanned 32 pages at a time by kswapd at priority 1
+/// three times: the first two calls meet every page once (PG_referenced cleared, kept), the
+/// third meets pages 0..31 again and calls ->writepage on them, which ext4 refuses.
+fn ext4_refusal(release: Release, policy: Policy) -> (Machine, Vec<PageId>) {
+    let spec = one_writer(release, policy, FsType::Ext4, 64 * PAGE);
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    let pages = file_pages(&m, 0);
+    assert_eq!(m.zones[0].lru[LruList::InactiveFile.idx()].tail, pages[0]);
+    let mut sc = kswapd_sc();
+    for _ in 0..2 {
+        m.shrink_zone(1, 0, &mut sc);
+    }
+    assert_eq!(m.rc.writepage_refused, 0);
+    assert_eq!(m.zones[0].lru[LruList::InactiveFile.idx()].tail, pages[0]);
+    m.shrink_zone(1, 0, &mut sc);
+    assert_eq!(m.rc.writepage_refused, 32, "{release:?} {policy:?}");
+    (m, pages)
+}
+
+#[test]
+fn under_redirty_a_refused_page_returns_to_the_inactive_head_and_counts_nr_vmscan_write() {
+    for release in Release::ALL {
+        let (m, pages) = ext4_refusal(release, Policy::Redirty);
+        let inactive = list_pages(&m, 0, LruList::InactiveFile);
+        let refused: Vec<PageId> = pages[..32].iter().rev().copied().collect();
+        let unscanned: Vec<PageId> = pages[32..].iter().rev().copied().collect();
+        assert_eq!(inactive[..32], refused[..], "{release:?}: refused pages at the head");
+        assert_eq!(inactive[32..], unscanned[..], "{release:?}");
+        assert_eq!(m.zones[0].lru[LruList::ActiveFile.idx()].len, 0);
+        for &p in &pages[..32] {
+            let f = m.pages[p as usize].flags;
+            assert!(f & pg::DIRTY != 0 && f & pg::DELALLOC != 0);
+            assert!(f & (pg::ACTIVE | pg::RECLAIM | pg::WRITEBACK) == 0);
+        }
+        assert_eq!(nr_vmscan_write(&m), 32, "{release:?}");
+        assert_eq!(m.ev.pgactivate, 0, "{release:?}");
+        m.check_invariants();
+    }
+}
+
+#[test]
+fn under_activate_a_refused_page_goes_to_the_active_head_counting_pgactivate_not_nr_vmscan_write()
+{
+    for release in Release::ALL {
+        let (m, pages) = ext4_refusal(release, Policy::Activate);
+        let active = list_pages(&m, 0, LruList::ActiveFile);
+        let refused: Vec<PageId> = pages[..32].iter().rev().copied().collect();
+        assert_eq!(active, refused, "{release:?}: refused pages on the active list");
+        let inactive = list_pages(&m, 0, LruList::InactiveFile);
+        let unscanned: Vec<PageId> = pages[32..].iter().rev().copied().collect();
+        assert_eq!(inactive, unscanned, "{release:?}");
+        for &p in &pages[..32] {
+            let f = m.pages[p as usize].flags;
+            assert!(f & pg::DIRTY != 0 && f & pg::ACTIVE != 0);
+            assert!(f & (pg::RECLAIM | pg::WRITEBACK) == 0);
+        }
+        assert_eq!(m.ev.pgactivate, 32, "{release:?}");
+        assert_eq!(nr_vmscan_write(&m), 0, "{release:?}");
+        m.check_invariants();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. PG_reclaim rotation on IO completion (reclaim-oom §7).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_reclaim_written_ext3_page_rotates_to_the_inactive_tail_when_its_io_completes() {
+    let spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 64 * PAGE);
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    let pages = file_pages(&m, 0);
+    let mut sc = kswapd_sc();
+    for _ in 0..3 {
+        m.shrink_zone(1, 0, &mut sc);
+    }
+    // The third call wrote pages 0..31 and kept them at the inactive head with PG_reclaim.
+    assert_eq!(m.rc.pages_written_by_reclaim, 32);
+    assert_eq!(nr_vmscan_write(&m), 32);
+    let inactive = list_pages(&m, 0, LruList::InactiveFile);
+    let written_rev: Vec<PageId> = pages[..32].iter().rev().copied().collect();
+    assert_eq!(inactive[..32], written_rev[..]);
+    for &p in &pages[..32] {
+        let f = m.pages[p as usize].flags;
+        assert!(f & pg::WRITEBACK != 0 && f & pg::RECLAIM != 0 && f & pg::DIRTY == 0);
+    }
+    assert_eq!(m.ev.pgrotated, 0);
+    m.unplug_all();
+    m.check_invariants();
+
+    // Drive the disk: the request's completion ends writeback on each page in block order.
+    run_until(&mut m, SEC, |m| m.global(|z| z.stat.nr_writeback) == 0);
+    assert!(m.now < 5 * SEC, "no journal commit or kupdate ran");
+    assert_eq!(m.ev.pgrotated, 32);
+    let inactive = list_pages(&m, 0, LruList::InactiveFile);
+    let unscanned: Vec<PageId> = pages[32..].iter().rev().copied().collect();
+    assert_eq!(inactive[..32], unscanned[..]);
+    assert_eq!(inactive[32..], pages[..32], "rotated to the tail, completion order");
+    for &p in &pages[..32] {
+        assert!(m.pages[p as usize].flags & (pg::WRITEBACK | pg::RECLAIM | pg::DIRTY) == 0);
+    }
+    m.check_invariants();
+}
+
+#[test]
+fn a_flusher_written_ext3_page_does_not_rotate_when_its_io_completes() {
+    let spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 64 * PAGE);
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    let before = list_pages(&m, 0, LruList::InactiveFile);
+    m.wakeup_flusher_threads(64);
+    run_until(&mut m, SEC, |m| {
+        m.rc.pages_written_by_writeback == 64 && m.global(|z| z.stat.nr_writeback) == 0
+    });
+    assert!(m.now < 5 * SEC);
+    assert_eq!(m.global(|z| z.stat.nr_dirty), 0);
+    assert_eq!(m.ev.pgrotated, 0);
+    assert_eq!(list_pages(&m, 0, LruList::InactiveFile), before);
+    m.check_invariants();
+}
