@@ -541,3 +541,234 @@ fn a_flusher_written_ext3_page_does_not_rotate_when_its_io_completes() {
     assert_eq!(list_pages(&m, 0, LruList::InactiveFile), before);
     m.check_invariants();
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. The ext4 writer allocates GFP_NOFS and never invokes the OOM killer (writeback-fs §A.12,
+//    reclaim-oom §2.5 step 8).
+// ---------------------------------------------------------------------------------------------
+
+/// A writer confined (cpuset) to an 8 MiB node of a 64 MiB box, on a 1 MB/s disk: the global
+/// dirty limit (20 % of 64 MiB) is larger than its node, so the node fills with dirty pages.
+fn starved_writer(release: Release, fs: FsType) -> RunSpec {
+    let mut w = writer(64 * MIB);
+    w.cpuset_nodes = Some(vec![0]);
+    let mut spec = run_spec(
+        release,
+        Policy::Redirty,
+        machine(&[8 * MIB, 56 * MIB]),
+        vec![disk(1_000_000)],
+        vec![mount(fs)],
+        vec![w],
+    );
+    spec.limits.sim_time_ns = 30 * SEC;
+    spec
+}
+
+#[test]
+fn the_ext4_writer_allocates_nofs_and_never_invokes_the_oom_killer_while_an_ext3_writer_can() {
+    for release in Release::ALL {
+        let mut outcomes = vec![];
+        for fs in [FsType::Ext3, FsType::Ext4] {
+            let spec = starved_writer(release, fs);
+            let mut m = Machine::boot(
+                &spec,
+                Options {
+                    stop_at_first_oom: true,
+                    check_invariants: false,
+                },
+            );
+            engine::run(&mut m);
+            m.check_invariants();
+            outcomes.push(engine::result(&m));
+        }
+        let (ext3, ext4) = (&outcomes[0], &outcomes[1]);
+        // The ext4 writer's own direct reclaim came back empty (the node is all dirty delalloc
+        // or under writeback), yet without __GFP_FS the slow path never calls
+        // __alloc_pages_may_oom: it loops in congestion_wait(HZ/50) instead.
+        assert!(ext4.reclaim_no_progress > 0, "{release:?}: ext4 never starved");
+        assert!(
+            !matches!(&ext4.outcome, Outcome::Oom { invoker, .. } if invoker == "writer"),
+            "{release:?}: the GFP_NOFS ext4 writer invoked the OOM killer: {:?}",
+            ext4.outcome
+        );
+        assert!(ext3.reclaim_no_progress > 0, "{release:?}: ext3 never starved");
+        if release.minor() >= 33 {
+            // kswapd skips its congestion wait under the min watermark [≥33], marks the node
+            // all-unreclaimable within ~100 ms, and the writer's next GFP_HIGHUSER_MOVABLE
+            // pass returns 0: the ext3 writer kills (itself, the only task).
+            match &ext3.outcome {
+                Outcome::Oom {
+                    invoker,
+                    constraint,
+                    ..
+                } => {
+                    assert_eq!(invoker, "writer", "{release:?}");
+                    assert_eq!(*constraint, wbsim::outcome::Constraint::Cpuset);
+                }
+                other => panic!("{release:?}: ext3 writer did not OOM: {other:?}"),
+            }
+        } else {
+            // 2.6.32: the ext3 writer's passes do return 0 (reclaim_no_progress > 0 above) and it
+            // does enter __alloc_pages_may_oom, but each time kswapd (which still naps in
+            // congestion_wait at every priority in 2.6.32) has freed pages rotated by completed
+            // IO in the meantime, so the "catch a parallel OOM kill" high-watermark attempt
+            // succeeds (probed: free 96 > high 48 at each of the 8 no-progress returns). No kill;
+            // the 1 MB/s disk makes the writer run out of time instead.
+            assert!(
+                !matches!(ext3.outcome, Outcome::Oom { .. }),
+                "{release:?}: {:?}",
+                ext3.outcome
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. A free resets pages_scanned and all-unreclaimable only through free_pcppages_bulk
+//    (reclaim-oom §1.4, §8.5).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_free_resets_pages_scanned_and_all_unreclaimable_only_when_the_per_cpu_list_overflows() {
+    let mut spec = one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext4, MIB);
+    spec.tasks = vec![anon("a", 0)];
+    let mut m = boot(&spec);
+    let (batch, high) = (m.zones[0].pcp_batch, m.zones[0].pcp_high);
+    assert!(batch >= 1 && high > batch, "batch {batch} high {high}");
+    let mut held = vec![];
+    for _ in 0..high {
+        match m.alloc_page(0, gfp::GFP_KERNEL) {
+            Alloc::Page(id) => held.push(id),
+            other => panic!("allocation failed: {other:?}"),
+        }
+    }
+    m.drain_all_pages();
+    assert!(m.zones[0].pcp[0].is_empty());
+    m.zones[0].pages_scanned = 1000;
+    m.zones[0].all_unreclaimable = true;
+    let buddy = m.zones[0].nr_free();
+
+    for (k, &id) in held.iter().enumerate() {
+        m.free_page(id, 0);
+        let z = &m.zones[0];
+        if k + 1 < high {
+            assert_eq!(z.pages_scanned, 1000, "free #{} reset pages_scanned", k + 1);
+            assert!(z.all_unreclaimable, "free #{} cleared all_unreclaimable", k + 1);
+            assert_eq!(z.nr_free(), buddy, "free #{} reached the buddy lists", k + 1);
+            assert_eq!(z.pcp[0].len(), k + 1);
+        } else {
+            // The free that brings the list to pcp->high moves a batch to the buddy lists.
+            assert_eq!(z.pages_scanned, 0);
+            assert!(!z.all_unreclaimable);
+            assert_eq!(z.nr_free(), buddy + batch as u64);
+            assert_eq!(z.pcp[0].len(), high - batch);
+        }
+    }
+    m.check_invariants();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. The direct-reclaim progress rule of each release (reclaim-oom §3.2, §3.5).
+// ---------------------------------------------------------------------------------------------
+
+/// Runs one whole `do_try_to_free_pages` pass of task `t` with `gfp_mask`, stepping through its
+/// sleeps, and returns its progress value.
+fn direct_reclaim_pass(m: &mut Machine, t: usize, gfp_mask: u32) -> u64 {
+    let dr = m.try_to_free_pages_start(t, gfp_mask);
+    m.tasks[t].pf |= pf::MEMALLOC;
+    m.tasks[t].alloc = Some(AllocCtx {
+        gfp: gfp_mask,
+        phase: AllocPhase::Reclaiming,
+        pages_reclaimed: 0,
+        progress: 0,
+        reclaim: Some(dr),
+    });
+    let mut steps = 0;
+    let r = loop {
+        if let Some(r) = m.try_to_free_pages_step(t) {
+            break r;
+        }
+        steps += 1;
+        assert!(steps < 1000, "do_try_to_free_pages did not finish");
+    };
+    m.tasks[t].alloc = None;
+    m.tasks[t].pf &= !pf::MEMALLOC;
+    r
+}
+
+/// 512 dirty ext4 delalloc pages, every one already met once by kswapd (so the reclaimer calls
+/// ->writepage on each and ext4 refuses), and a GFP_KERNEL reclaimer (task 1) that never runs.
+fn refused_inactive_list(release: Release) -> Machine {
+    let mut spec = one_writer(release, Policy::Redirty, FsType::Ext4, 2 * MIB);
+    let mut r = anon("reclaimer", 0);
+    r.start_ns = 1000 * SEC;
+    spec.tasks.push(r);
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    m.shrink_zone(0, 0, &mut kswapd_sc());
+    m.zones[0].pages_scanned = 0;
+    assert_eq!(m.zones[0].nr_lru(LruList::InactiveFile), 512);
+    assert_eq!(m.global(|z| z.stat.nr_dirty), 512);
+    m
+}
+
+#[test]
+fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_0_in_2_6_32_to_2_6_34() {
+    for release in [
+        Release::V2_6_32_0,
+        Release::V2_6_32,
+        Release::V2_6_33,
+        Release::V2_6_34,
+    ] {
+        let mut m = refused_inactive_list(release);
+        let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
+        assert!(m.rc.writepage_refused >= 512, "{release:?}: pages were not refused");
+        assert!(!m.zones[0].all_unreclaimable, "only kswapd marks a zone");
+        assert!(m.zone_reclaimable(0));
+        assert_eq!(progress, 0, "{release:?}");
+        m.check_invariants();
+    }
+}
+
+#[test]
+fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_1_in_2_6_35_because_a_zone_was_shrunk()
+{
+    let mut m = refused_inactive_list(Release::V2_6_35);
+    for pass in 0..4 {
+        let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
+        assert_eq!(progress, 1, "pass {pass}");
+    }
+    assert!(m.rc.writepage_refused >= 512);
+    // Even far past the 6× mark: only kswapd's all-unreclaimable flag makes 2.6.35 return 0.
+    assert!(!m.zone_reclaimable(0));
+    assert!(!m.zones[0].all_unreclaimable);
+    m.check_invariants();
+}
+
+#[test]
+fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_1_in_2_6_36_until_pages_scanned_reaches_6x_reclaimable()
+{
+    let mut m = refused_inactive_list(Release::V2_6_36);
+    let mut results = vec![];
+    for _ in 0..10 {
+        let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
+        let scanned = m.zones[0].pages_scanned;
+        let reclaimable = m.zone_reclaimable_pages(0);
+        assert_eq!(reclaimable, 512);
+        let expected = u64::from(scanned < 6 * reclaimable);
+        assert_eq!(progress, expected, "pages_scanned {scanned}, reclaimable {reclaimable}");
+        results.push(progress);
+        if progress == 0 {
+            break;
+        }
+    }
+    assert!(results.len() >= 2 && results[0] == 1, "{results:?}");
+    assert_eq!(results.last(), Some(&0), "{results:?}");
+    assert!(m.rc.writepage_refused >= 512);
+
+    // A free that flushes a per-CPU batch resets pages_scanned and revives "progress".
+    m.drain_all_pages();
+    assert_eq!(m.zones[0].pages_scanned, 0);
+    assert_eq!(direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL), 1);
+    m.check_invariants();
+}
