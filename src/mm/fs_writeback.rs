@@ -310,7 +310,7 @@ impl Machine {
     pub fn writeback_inodes_wb(&mut self, actor: Actor, c: &mut WbCursor) -> bool {
         let b = c.bdi;
         if !c.queued {
-            if !(c.for_kupdate && !self.bdis[b].b_io.is_empty()) {
+            if !c.for_kupdate || self.bdis[b].b_io.is_empty() {
                 self.queue_io(b, c.older_than);
             }
             c.queued = true;

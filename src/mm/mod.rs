@@ -380,6 +380,8 @@ pub struct Machine {
     pub unfinished: usize,
     /// A finite task was killed.
     pub killed_finite: bool,
+    /// The next swap slot `scan_swap_map()` hands out.
+    pub next_swap_slot: u32,
 }
 
 impl Machine {
@@ -480,6 +482,7 @@ impl Machine {
             disk_next_lba: vec![0; spec.disks.len()],
             unfinished: 0,
             killed_finite: false,
+            next_swap_slot: 0,
         };
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();
@@ -784,8 +787,8 @@ impl Machine {
             }
         }
         for (i, z) in self.zones.iter().enumerate() {
-            for l in 0..5 {
-                assert_eq!(z.lru[l].len, lru[i][l], "zone {i} list {l} length");
+            for (l, list) in z.lru.iter().enumerate() {
+                assert_eq!(list.len, lru[i][l], "zone {i} list {l} length");
             }
             assert_eq!(z.nr_free(), free[i], "zone {i} NR_FREE_PAGES");
             assert_eq!(

@@ -270,7 +270,7 @@ impl Machine {
             let mut best: Option<(usize, u64)> = None;
             for c in children {
                 let pts = self.oom_badness(c, totalpages);
-                if pts > 0 && best.is_none_or(|(_, b)| pts > b) {
+                if pts > 0 && best.map_or(true, |(_, b)| pts > b) {
                     best = Some((c, pts));
                 }
             }

@@ -234,11 +234,19 @@ impl Machine {
     pub fn page_lba(&self, id: PageId) -> u64 {
         let p = &self.pages[id as usize];
         if p.has(pg::SWAPCACHE) {
-            // Swap slots are handed out in order; pages written together land together.
-            (1 << 40) + u64::from(id)
+            // The page's index is its swap slot once it is written (assign_swap_slot).
+            (1 << 40) + u64::from(p.index)
         } else {
             self.inodes[p.owner as usize].disk_base + u64::from(p.index)
         }
+    }
+
+    /// `scan_swap_map()` hands out slots in order, so pages swapped out together are contiguous on
+    /// the swap device and merge into requests. The page is unmapped by now, so its `index` (the
+    /// owner's slot or the segment index) is free to hold the swap slot.
+    fn assign_swap_slot(&mut self, id: PageId) {
+        self.pages[id as usize].index = self.next_swap_slot;
+        self.next_swap_slot = self.next_swap_slot.wrapping_add(1);
     }
 
     /// Calls `->writepage` on a page whose dirty bit `clear_page_dirty_for_io` just cleared, and
@@ -255,6 +263,7 @@ impl Machine {
             (FsType::Tmpfs, self.segments[p.owner as usize].locked)
         } else if p.has(pg::SWAPCACHE) {
             // swap_writepage(): always writes.
+            self.assign_swap_slot(id);
             self.ev.pswpout += 1;
             self.set_page_writeback_and_submit(id);
             return WritepageResult::Written;
@@ -311,6 +320,7 @@ impl Machine {
             }
             Decision::SwapOut => {
                 self.shmem_to_swap_cache(id);
+                self.assign_swap_slot(id);
                 self.ev.pswpout += 1;
                 self.set_page_writeback_and_submit(id);
                 WritepageResult::Written
@@ -349,8 +359,7 @@ impl Machine {
         let p = self.pages[id as usize];
         let ino = p.owner as usize;
         let bdi = self.page_bdi(id).expect("xfs page without disk");
-        let mut idx = p.index + 1;
-        for _ in 0..max {
+        for idx in (p.index + 1..).take(max as usize) {
             if self.disks[bdi].congested {
                 break;
             }
@@ -366,7 +375,6 @@ impl Machine {
             }
             self.clear_page_dirty_for_io(next);
             self.write_one(next, actor);
-            idx += 1;
         }
     }
 
@@ -522,7 +530,7 @@ mod tests {
         assert_eq!(p.fraction(0), (3, 3));
         p.inc(1);
         // The fourth event ends a period: every count halves.
-        assert_eq!(p.fraction(0), (1, 1 + 0));
+        assert_eq!(p.fraction(0), (1, 1));
         assert_eq!(Prop::new(1, 8).fraction(0), (0, 1));
     }
 }
