@@ -16,14 +16,19 @@ fn peak_rss_bytes() -> u64 {
         .ok()
         .and_then(|s| {
             s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok())
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<u64>().ok())
             })
         })
         .map_or(0, |kb| kb * 1024)
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let files: Vec<String> = if args.is_empty() {
         let mut v: Vec<String> = std::fs::read_dir("scenarios")
             .expect("run from the repository root")
@@ -46,8 +51,19 @@ fn main() {
         let (mut pages, mut written, mut events, mut sim_pages) = (0u64, 0u64, 0u64, 0u64);
         for r in &sc.runs {
             let res = simulate(&r.spec);
-            pages += res.vmstat.iter().filter(|(n, _)| n.starts_with("pgalloc_")).map(|(_, v)| v).sum::<u64>();
-            written += res.tasks.iter().zip(&r.spec.tasks).filter(|(_, s)| matches!(s.kind, wbsim::spec::TaskKind::StreamWrite { .. })).map(|(t, _)| t.done_bytes).sum::<u64>();
+            pages += res
+                .vmstat
+                .iter()
+                .filter(|(n, _)| n.starts_with("pgalloc_"))
+                .map(|(_, v)| v)
+                .sum::<u64>();
+            written += res
+                .tasks
+                .iter()
+                .zip(&r.spec.tasks)
+                .filter(|(_, s)| matches!(s.kind, wbsim::spec::TaskKind::StreamWrite { .. }))
+                .map(|(t, _)| t.done_bytes)
+                .sum::<u64>();
             events += res.events;
             sim_pages = sim_pages.max(r.spec.machine.memory_bytes / 4096);
         }

@@ -52,7 +52,8 @@ pub fn run(m: &mut Machine) {
         m.unplug_all();
         // The recount walks every page: after every event on small machines, every 4096th event
         // on large ones (a debug build of a 4 GiB scenario would otherwise take hours).
-        if m.options.check_invariants && (m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0) {
+        if m.options.check_invariants && (m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0)
+        {
             m.check_invariants();
         }
         if m.outcome.is_none() && m.unfinished == 0 && m.tasks.iter().any(|t| t.is_finite()) {

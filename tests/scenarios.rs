@@ -18,7 +18,11 @@ fn shipped() -> Vec<String> {
 #[test]
 fn every_shipped_scenario_meets_its_expectations() {
     for f in shipped() {
-        let out = Command::cargo_bin("wbsim").unwrap().args(["check", &f]).output().unwrap();
+        let out = Command::cargo_bin("wbsim")
+            .unwrap()
+            .args(["check", &f])
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{f}: wbsim check failed:\n{}{}",
@@ -33,7 +37,14 @@ fn the_same_seed_gives_identical_json() {
     let run = || {
         Command::cargo_bin("wbsim")
             .unwrap()
-            .args(["run", "scenarios/fake-numa-128m.toml", "--set", "disk.sda.bandwidth=20MB/s", "--format", "json"])
+            .args([
+                "run",
+                "scenarios/fake-numa-128m.toml",
+                "--set",
+                "disk.sda.bandwidth=20MB/s",
+                "--format",
+                "json",
+            ])
             .output()
             .unwrap()
             .stdout
