@@ -195,16 +195,6 @@ impl Machine {
         }
     }
 
-    /// Charges CPU time to the reclaiming actor.
-    fn charge(&mut self, actor: Actor, ns: u64) {
-        match actor {
-            Actor::Task(t) => self.tasks[t].pending_cpu_ns += ns,
-            Actor::Kswapd(n) => self.nodes[n].kswapd_cpu_ns += ns,
-            Actor::Flusher(b) => self.bdis[b].cpu_ns += ns,
-            Actor::Journal(m) => self.mounts[m].cpu_ns += ns,
-        }
-    }
-
     /// `get_scan_ratio()` [32–34] / `get_scan_count()` [≥35] and `nr_scan_try_batch()`.
     fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
         let noswap = self.swap.free == 0;
@@ -384,7 +374,7 @@ impl Machine {
     pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
         let l = LruList::of(file, true);
         let examined = self.isolate_lru_pages(n, zid, l);
-        self.charge(sc.actor, examined * cost::ISOLATE_PAGE);
+        self.charge_actor(sc.actor, examined * cost::ISOLATE_PAGE);
         {
             let z = &mut self.zones[zid];
             z.pages_scanned += examined;
@@ -431,7 +421,7 @@ impl Machine {
         debug_assert!(!self.too_many_isolated(zid, file) || sc.is_kswapd());
         let l = LruList::of(file, false);
         let examined = self.isolate_lru_pages(n.min(SWAP_CLUSTER_MAX), zid, l);
-        self.charge(sc.actor, examined * cost::ISOLATE_PAGE);
+        self.charge_actor(sc.actor, examined * cost::ISOLATE_PAGE);
         {
             let z = &mut self.zones[zid];
             z.pages_scanned += examined;
@@ -478,7 +468,6 @@ impl Machine {
         }
         self.unisolate(zid, file, examined);
         self.scratch = list;
-        sc.nr_reclaimed += 0;
         freed
     }
 
@@ -531,7 +520,7 @@ impl Machine {
             sc.nr_scanned += 1;
             cpu += cost::SCAN_MAPPED;
         }
-        self.charge(sc.actor, cpu);
+        self.charge_actor(sc.actor, cpu);
         let mut may_enter_fs =
             sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
         if flags & pg::WRITEBACK != 0 {
@@ -590,7 +579,6 @@ impl Machine {
         }
         self.remove_mapping(id);
         self.free_page(id, sc.cpu);
-        sc.nr_reclaimed += 0;
         Verdict::Free
     }
 
