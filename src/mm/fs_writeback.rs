@@ -425,8 +425,7 @@ impl Machine {
             }
             let lba = self.page_lba(id);
             let disk = &self.disks[b];
-            if disk.full() && !disk.would_merge(ReqKind::Write, lba) && !self.plugged_merge(b, lba)
-            {
+            if disk.full() && !disk.would_merge(ReqKind::Write, lba) {
                 self.block_on_queue(b, actor);
                 return false;
             }
@@ -496,11 +495,7 @@ impl Machine {
             self.bdis[f].blocked = true;
         }
         // No Run event: the actor sleeps until a request completes.
-        let _ = self.bump_gen_pub(actor);
-    }
-
-    fn plugged_merge(&self, _b: usize, _lba: u64) -> bool {
-        false
+        let _ = self.bump_gen(actor);
     }
 
     /// `wakeup_flusher_threads(nr)` from direct reclaim: every bdi with dirty inodes gets a
@@ -602,80 +597,42 @@ impl Machine {
             self.schedule(at, Actor::Flusher(b));
         } else {
             self.bdis[b].idle = true;
-            self.bump_gen_pub(Actor::Flusher(b));
+            self.bump_gen(Actor::Flusher(b));
         }
     }
 
-    /// One round of `wb_writeback()`; `None` when blocked, `Some(())` when this work is done or
-    /// yielded a round (the caller loops).
+    /// `wb_writeback()`: 1024-page rounds of `writeback_inodes_wb` until the work is done.
+    /// `None` when blocked on the queue (the cursor is kept), `Some(())` when the work is over.
     fn wb_writeback_step(&mut self, b: usize, aw: &mut ActiveWork) -> Option<()> {
         loop {
-            if let Some(mut c) = aw.cursor.take() {
-                if !self.writeback_inodes_wb(Actor::Flusher(b), &mut c) {
-                    aw.cursor = Some(c);
-                    return None;
+            if aw.cursor.is_none() {
+                if aw.work.nr_pages <= 0 || aw.work.for_background && !self.over_bground_thresh() {
+                    return Some(());
                 }
-                aw.work.nr_pages -= c.written as i64;
-                let finished = if c.nr_to_write <= 0 {
-                    false
-                } else {
-                    !c.more_io || c.written == 0
-                };
-                if finished {
-                    return Some(()); // the work is dropped: aw not put back
-                }
+                let older = aw.work.for_kupdate.then(|| {
+                    let expire = u64::from(self.spec.vm.dirty_expire_centisecs) * 10 * MSEC;
+                    self.now.saturating_sub(expire)
+                });
+                aw.cursor = Some(WbCursor::new(
+                    b,
+                    MAX_WRITEBACK_PAGES,
+                    &aw.work,
+                    older,
+                    self.now,
+                ));
             }
-            if aw.work.nr_pages <= 0 {
+            let mut c = aw.cursor.take().expect("cursor");
+            if !self.writeback_inodes_wb(Actor::Flusher(b), &mut c) {
+                aw.cursor = Some(c);
+                return None;
+            }
+            aw.work.nr_pages -= c.written as i64;
+            // A used-up budget means another round; otherwise stop unless more IO is pending and
+            // this round made progress.
+            if c.nr_to_write > 0 && (!c.more_io || c.written == 0) {
                 return Some(());
             }
-            if aw.work.for_background && !self.over_bground_thresh() {
-                return Some(());
-            }
-            let older = aw.work.for_kupdate.then(|| {
-                let expire = u64::from(self.spec.vm.dirty_expire_centisecs) * 10 * MSEC;
-                self.now.saturating_sub(expire)
-            });
-            aw.cursor = Some(WbCursor::new(
-                b,
-                MAX_WRITEBACK_PAGES,
-                &aw.work,
-                older,
-                self.now,
-            ));
-            // Each 1024-page round is one slice of flusher time.
-            let again = aw.clone();
-            self.bdis[b].active = Some(again);
-            let mut aw2 = self.bdis[b].active.take().expect("active");
-            let r = self.wb_writeback_round(b, &mut aw2);
-            match r {
-                None => {
-                    *aw = aw2;
-                    return None;
-                }
-                Some(true) => {
-                    *aw = aw2;
-                    continue;
-                }
-                Some(false) => return Some(()),
-            }
         }
-    }
-
-    /// Runs the cursor of `aw` once; `Some(true)`: another round is due; `Some(false)`: done.
-    fn wb_writeback_round(&mut self, b: usize, aw: &mut ActiveWork) -> Option<bool> {
-        let mut c = aw.cursor.take().expect("cursor");
-        if !self.writeback_inodes_wb(Actor::Flusher(b), &mut c) {
-            aw.cursor = Some(c);
-            return None;
-        }
-        aw.work.nr_pages -= c.written as i64;
-        if c.nr_to_write <= 0 {
-            return Some(aw.work.nr_pages > 0);
-        }
-        if !c.more_io || c.written == 0 {
-            return Some(false);
-        }
-        Some(true)
     }
 
     /// A journal commit (kjournald): ordered data of the running transaction is written, and the
@@ -685,7 +642,7 @@ impl Machine {
         if self.mounts[m].committing.is_empty() {
             if self.mounts[m].outstanding > 0 {
                 self.mounts[m].commit_waiting = true;
-                self.bump_gen_pub(Actor::Journal(m));
+                self.bump_gen(Actor::Journal(m));
                 return;
             }
             let list = self.journal_commit_list(m);

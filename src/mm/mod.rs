@@ -35,10 +35,10 @@ use crate::outcome::Outcome;
 use crate::sim::{EventQueue, SimRng, SimTime, SEC};
 use crate::spec::{FsType, PinMethod, Policy, Release, RunSpec, TaskKind};
 use fs_writeback::{Bdi, Mount};
-use page::{pg, LruList, Page, PageId, Place, NIL};
+use page::{pg, LruList, Page, PageId, Place};
 use task::Task;
 use vmscan::Kswapd;
-use zone::{Zone, ZoneStat, ZoneType};
+use zone::{Zone, ZoneStat};
 
 /// `gfp_t` bits (`include/linux/gfp.h`, 2.6.32).
 pub mod gfp {
@@ -615,13 +615,9 @@ impl Machine {
             .schedule(at.max(self.now), Event::Run { actor, gen });
     }
 
-    /// Makes every pending `Run` of `actor` stale (it now waits for an explicit wake-up).
-    pub fn bump_gen_pub(&mut self, actor: Actor) -> u32 {
-        self.bump_gen(actor)
-    }
-
-    /// Advances an actor's generation: its older pending `Run` events become stale.
-    fn bump_gen(&mut self, actor: Actor) -> u32 {
+    /// Advances an actor's generation: its older pending `Run` events become stale (it now waits
+    /// for an explicit wake-up).
+    pub fn bump_gen(&mut self, actor: Actor) -> u32 {
         let g = match actor {
             Actor::Task(t) => &mut self.tasks[t].gen,
             Actor::Kswapd(n) => &mut self.nodes[n].kswapd.gen,
@@ -822,7 +818,5 @@ impl Machine {
                 "bdi {b} BDI_RECLAIMABLE vs dirty tags"
             );
         }
-        let _ = NIL;
-        let _ = ZoneType::Dma;
     }
 }

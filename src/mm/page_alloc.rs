@@ -10,7 +10,7 @@
 
 use super::page::{pg, PageId, Place};
 use super::vmscan::DirectReclaim;
-use super::zone::{zone_watermark_ok, Wmark};
+use super::zone::zone_watermark_ok;
 use super::{gfp, Actor, Machine};
 use crate::sim::MSEC;
 
@@ -424,6 +424,3 @@ impl Machine {
 fn z_batch(b: usize) -> usize {
     b.max(1)
 }
-
-#[allow(dead_code)]
-const _: Wmark = Wmark::Min;

@@ -13,7 +13,7 @@ use super::{cost, gfp, Actor, Inode, Machine, Segment};
 use crate::block::ReqKind;
 use crate::fs::writer_gfp;
 use crate::sim::{SimTime, SEC};
-use crate::spec::{AnonGfp, DataMode, FsType, PinMethod, TaskKind, TaskSpec};
+use crate::spec::{AnonGfp, FsType, PinMethod, TaskKind, TaskSpec};
 
 /// Pages of work one task event does at most.
 pub const SLICE_PAGES: u64 = 64;
@@ -242,7 +242,7 @@ impl Machine {
             self.start_work(t);
         }
         let r = match self.tasks[t].kind.clone() {
-            TaskKind::Pin { method, .. } => self.pin_slice(t, method),
+            TaskKind::Pin { .. } => self.pin_slice(t),
             TaskKind::StreamWrite {
                 mount,
                 rate_bytes_per_sec,
@@ -278,7 +278,7 @@ impl Machine {
                 }
                 self.tasks[t].work = Work::Done;
                 self.tasks[t].backing_dev = None;
-                self.bump_gen_pub(Actor::Task(t));
+                self.bump_gen(Actor::Task(t));
             }
         }
     }
@@ -405,7 +405,7 @@ impl Machine {
         Slice::Sleeping
     }
 
-    fn pin_slice(&mut self, t: usize, method: PinMethod) -> Slice {
+    fn pin_slice(&mut self, t: usize) -> Slice {
         let Work::Pin { total, done, seg } = self.tasks[t].work.clone() else {
             unreachable!()
         };
@@ -434,7 +434,6 @@ impl Machine {
             done += 1;
             self.tasks[t].done_bytes = done * 4096;
         }
-        let _ = method;
         self.tasks[t].work = Work::Pin { total, done, seg };
         if done >= total {
             Slice::Finished
@@ -662,7 +661,7 @@ impl Machine {
             self.disk_submit(b, ReqKind::Read { task: t }, lba, id);
         }
         save(self, done, call_left, true);
-        self.bump_gen_pub(Actor::Task(t));
+        self.bump_gen(Actor::Task(t));
         Slice::Sleeping
     }
 
@@ -854,7 +853,6 @@ impl Machine {
             self.killed_finite = true;
         }
         self.tasks[t].work = Work::Dead;
-        self.bump_gen_pub(Actor::Task(t));
-        let _ = DataMode::Ordered;
+        self.bump_gen(Actor::Task(t));
     }
 }
