@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{Cli, Command, Format, RunArgs};
+use crate::cli::{Cli, Command, Format, HistoryArgs, RunArgs};
 use crate::outcome::RunResult;
 use crate::report::{self, check::CheckLine, ScenarioResults};
 use crate::scenario::{self, schema, Overrides, Scenario};
@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_cmd(&args, false),
         Command::Check(args) => run_cmd(&args, true),
+        Command::History(args) => history_cmd(&args),
         Command::Validate { files } => {
             let mut out = std::io::stdout().lock();
             for f in &files {
@@ -98,6 +99,38 @@ fn run_cmd(args: &RunArgs, check: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let ov = Overrides {
+        sets: args.set.clone(),
+        policies: args.policy.clone(),
+        seed: args.seed,
+    };
+    let sc = scenario::load(&args.file, &ov)?;
+    let releases = if args.releases.is_empty() {
+        crate::history::default_releases()
+    } else {
+        args.releases.iter().map(|r| r.trim().to_string()).collect()
+    };
+    if let Some(bad) = releases.iter().find(|r| !crate::history::is_release(r)) {
+        anyhow::bail!(
+            "--releases: `{bad}` is not a kernel release; expected one of {}",
+            crate::kernel::Kernel::profile_names().join(", ")
+        );
+    }
+    eprintln!(
+        "history: {} cells × {} kernels",
+        sc.runs.len(),
+        releases.len()
+    );
+    let h = crate::history::history(&sc, &releases)?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Table => write!(out, "{}", h.render_table())?,
+        Format::Json => print_json(&mut out, &h.to_json())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_json(out: &mut impl Write, doc: &serde_json::Value) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(doc).context("rendering JSON")?;
     writeln!(out, "{text}")?;
@@ -143,6 +176,30 @@ pub fn list() -> String {
         "releases:     {} (default 2.6.32; 2.6.32.0 is mainline before the -stable shrink_list() fix)\n",
         names(Release::ALL.iter().map(|r| r.name()).collect())
     );
+    s += &format!(
+        "later kernels: {} (2.6.36's rules plus the switches below, cumulatively)\n",
+        names(crate::kernel::LATER.iter().map(|l| l.name).collect())
+    );
+    for l in crate::kernel::LATER {
+        let ch: Vec<String> = l.changes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        s += &format!("  {:<9} {}\n", l.name, ch.join(" "));
+    }
+    s += "kernel switches ([kernel] keys; the 2.6.3x value first):\n";
+    for sw in crate::kernel::SWITCHES {
+        s += &format!(
+            "  {:<34} {}\n  {:<34} {} — {}\n",
+            sw.key,
+            sw.values
+                .iter()
+                .zip(sw.since)
+                .map(|(v, r)| format!("{v} ({r})"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            "",
+            sw.what,
+            sw.cite
+        );
+    }
     s += &format!(
         "filesystems:  {}\n",
         names(FsType::ALL.iter().map(|f| f.name()).collect())

@@ -28,6 +28,9 @@ pub enum Command {
     Run(RunArgs),
     /// Run scenarios and compare the outcomes with their [expect] tables (exit 1 on a mismatch).
     Check(RunArgs),
+    /// Run each scenario cell under a series of kernels (2.6.32 … mainline) and name the
+    /// switch behind every outcome change between consecutive kernels.
+    History(HistoryArgs),
     /// Load and validate scenarios without running them.
     Validate {
         /// Scenario files.
@@ -63,6 +66,32 @@ pub struct RunArgs {
 }
 
 /// Output formats.
+/// Arguments of `wbsim history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Override a scenario value (as for `run`).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Only this policy (repeatable; default: the scenario's policy axis).
+    #[arg(long, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(["redirty", "activate"])
+              .map(|s| Policy::from_name(&s).expect("a possible value")))]
+    pub policy: Vec<Policy>,
+    /// Override `scenario.seed`.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// The kernels, oldest first, comma-separated (default: 2.6.32, 2.6.36 and every later
+    /// release; `wbsim list` names them).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub releases: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// One table per scenario file.

@@ -19,6 +19,8 @@ pub mod block;
 pub mod cli;
 pub mod engine;
 pub mod fs;
+pub mod history;
+pub mod kernel;
 pub mod mm;
 pub mod outcome;
 pub mod report;

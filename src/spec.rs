@@ -391,8 +391,10 @@ pub struct Limits {
 /// Everything one run needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunSpec {
-    /// Kernel release.
+    /// The base release whose 2.6.3x rules apply (`kernel.base`).
     pub release: Release,
+    /// The kernel profile and its later-change switches.
+    pub kernel: crate::kernel::Kernel,
     /// The writepage-refusal policy.
     pub policy: Policy,
     /// The seed of every random stream.

@@ -111,6 +111,7 @@ fn run_spec(
 ) -> RunSpec {
     RunSpec {
         release,
+        kernel: wbsim::kernel::Kernel::profile(release.name()).expect("a 2.6.3x release"),
         policy,
         seed: 1,
         limits: Limits {

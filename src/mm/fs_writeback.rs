@@ -159,6 +159,8 @@ pub struct Bdi {
     pub blocked: bool,
     /// Sleeping with nothing to do.
     pub idle: bool,
+    /// The IO-less throttle's bandwidth estimate [3.2+] (`bdi_update_bandwidth`).
+    pub bw: super::page_writeback::Bandwidth,
 }
 
 impl Bdi {
@@ -180,6 +182,7 @@ impl Bdi {
             next_kupdate: SimTime::MAX,
             blocked: false,
             idle: true,
+            bw: Default::default(),
         }
     }
 
@@ -500,8 +503,20 @@ impl Machine {
 
     /// `wakeup_flusher_threads(nr)` from direct reclaim: every bdi with dirty inodes gets a
     /// non-cyclic `nr`-page work item.
+    /// `nr == 0` means every dirty page (NR_FILE_DIRTY); that form, from reclaim [4.11+], is not
+    /// queued again while the bdi still has work pending (4.14 "only allow one inflight and
+    /// pending full flush").
     pub fn wakeup_flusher_threads(&mut self, nr: u64) {
+        let all = nr == 0;
+        let nr = if all {
+            self.global(|z| z.stat.nr_dirty)
+        } else {
+            nr
+        };
         for b in 0..self.bdis.len() {
+            if all && !self.bdis[b].works.is_empty() {
+                continue;
+            }
             if self.bdis[b].has_dirty_io() {
                 let w = Work {
                     nr_pages: nr as i64,

@@ -52,6 +52,8 @@ pub mod gfp {
     pub const FS: u32 = 0x80;
     /// `__GFP_NORETRY`.
     pub const NORETRY: u32 = 0x1000;
+    /// `__GFP_WRITE` [3.3+]: a page-cache allocation that will be dirtied.
+    pub const WRITE: u32 = 0x100_0000;
     /// `__GFP_HARDWALL`.
     pub const HARDWALL: u32 = 0x20000;
     /// `__GFP_HIGHMEM`.
@@ -120,6 +122,10 @@ pub struct Node {
     pub kswapd_cpu_ns: u64,
     /// Pages spanned (for the 2.6.36 cpuset `totalpages`).
     pub spanned: u64,
+    /// Reclaimers in `reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK)` on this node [5.16].
+    pub throttled: Vec<Actor>,
+    /// Pages of this node that finished writeback since the first of them slept [5.16].
+    pub throttled_written: u64,
 }
 
 /// A regular file's page cache and writeback state (`struct inode` + `address_space`).
@@ -270,7 +276,21 @@ pub struct RunCounters {
     pub pages_written_by_journal: u64,
     /// Direct-reclaim passes that returned 0.
     pub reclaim_no_progress: u64,
+    /// Dirty file pages reclaim marked PG_reclaim instead of writing [3.2+]
+    /// (`nr_vmscan_immediate_reclaim`).
+    pub vmscan_immediate: u64,
+    /// Reclaim sleeps because isolated pages were under writeback or congested [3.2+].
+    pub reclaim_throttled: u64,
+    /// Write allocations that skipped a zone over its dirty limit [3.3+].
+    pub zone_dirty_skips: u64,
+    /// `balance_dirty_pages` pauses of the IO-less throttle [3.2+].
+    pub dirty_pauses: u64,
 }
+
+/// A millisecond of simulated time, ns.
+pub const MSEC_NS: u64 = crate::sim::MSEC;
+/// A second of simulated time, ns.
+pub const SEC_NS: u64 = crate::sim::SEC;
 
 /// CPU cost constants (reclaim-oom §15.3), ns: charged to the actor that does the work.
 pub mod cost {
@@ -318,6 +338,8 @@ pub struct Machine {
     pub spec: RunSpec,
     /// Release rules in force.
     pub release: Release,
+    /// The later-kernel switches (`crate::kernel`); all off for 2.6.32–2.6.36.
+    pub sw: crate::kernel::Switches,
     /// The refusal policy.
     pub policy: Policy,
     /// Engine options.
@@ -382,6 +404,8 @@ pub struct Machine {
     pub killed_finite: bool,
     /// The next swap slot `scan_swap_map()` hands out.
     pub next_swap_slot: u32,
+    /// `global_dirty_limit` [3.2+]: the hard limit, which descends slowly.
+    pub global_dirty_limit: u64,
 }
 
 impl Machine {
@@ -421,6 +445,7 @@ impl Machine {
                     all_unreclaimable: false,
                     oom_locked: false,
                     inactive_ratio: zone::inactive_ratio(present),
+                    flags: zone::ReclaimFlags::default(),
                     stat: ZoneStat::default(),
                 });
                 // Highest pfn on top of the free stack last, so allocation order is by address.
@@ -436,6 +461,8 @@ impl Machine {
                 kswapd: Kswapd::new(),
                 kswapd_cpu_ns: 0,
                 spanned,
+                throttled: Vec::new(),
+                throttled_written: 0,
             });
         }
         let total_present: u64 = zones.iter().map(|z| z.present).sum();
@@ -451,6 +478,7 @@ impl Machine {
         let mut m = Machine {
             spec: spec.clone(),
             release: spec.release,
+            sw: spec.kernel.switches,
             policy: spec.policy,
             options,
             now: 0,
@@ -483,6 +511,7 @@ impl Machine {
             unfinished: 0,
             killed_finite: false,
             next_swap_slot: 0,
+            global_dirty_limit: 0,
         };
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();

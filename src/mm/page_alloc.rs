@@ -113,6 +113,14 @@ impl Machine {
             if flags & alloc_flags::CPUSET != 0 && !self.cpuset_softwall(t, zid, gfp_mask) {
                 continue;
             }
+            // [3.3+] spread dirty pages: the fast path skips zones (nodes) over their limit.
+            if flags & 3 == alloc_flags::WMARK_LOW
+                && gfp_mask & gfp::WRITE != 0
+                && !self.zone_dirty_ok(zid)
+            {
+                self.rc.zone_dirty_skips += 1;
+                continue;
+            }
             if flags & alloc_flags::NO_WATERMARKS == 0 {
                 let z = &self.zones[zid];
                 let mark = z.watermark[(flags & 3) as usize];

@@ -11,7 +11,9 @@
 //! one disk and one dirtier both shares are 1, as in the kernel.
 
 use super::fs_writeback::WbCursor;
-use super::page::{pg, PageId};
+use super::page::{pg, LruList, PageId};
+use super::zone::Wmark;
+use crate::kernel::{DirtyThrottle, ZoneDirtyLimits};
 use super::{Actor, Machine};
 use crate::block::ReqKind;
 use crate::fs::{self, Decision, WritepageCaller, WritepageResult};
@@ -73,6 +75,49 @@ pub enum BdpPhase {
     Slept,
 }
 
+/// `INIT_BW`: 100 MB/s in pages per second, the estimate a bdi starts with [3.2].
+const INIT_BW: u64 = (100 << 20) / 4096;
+/// `BANDWIDTH_INTERVAL`: the estimates are refreshed at most every 200 ms.
+const BANDWIDTH_INTERVAL_MS: u64 = 200;
+/// `RATELIMIT_CALC_SHIFT`: fixed-point shift of `pos_ratio`.
+const RATELIMIT_CALC_SHIFT: u32 = 10;
+
+/// A bdi's write bandwidth and dirty rate limit (3.2 `bdi_update_bandwidth()`), pages/s.
+#[derive(Clone, Debug)]
+pub struct Bandwidth {
+    /// `bdi->avg_write_bandwidth`.
+    pub avg_write_bw: u64,
+    /// `bdi->write_bandwidth`.
+    pub write_bw: u64,
+    /// `bdi->dirty_ratelimit`.
+    pub dirty_ratelimit: u64,
+    /// `bdi->bw_time_stamp`, ns.
+    pub stamp: u64,
+    /// `bdi->written_stamp`.
+    pub written_stamp: u64,
+    /// `bdi->dirtied_stamp`.
+    pub dirtied_stamp: u64,
+    /// BDI_WRITTEN: pages that finished writeback.
+    pub written: u64,
+    /// BDI_DIRTIED: pages dirtied.
+    pub dirtied: u64,
+}
+
+impl Default for Bandwidth {
+    fn default() -> Self {
+        Bandwidth {
+            avg_write_bw: INIT_BW,
+            write_bw: INIT_BW,
+            dirty_ratelimit: INIT_BW,
+            stamp: 0,
+            written_stamp: 0,
+            dirtied_stamp: 0,
+            written: 0,
+            dirtied: 0,
+        }
+    }
+}
+
 /// A `balance_dirty_pages` call in progress.
 #[derive(Clone, Debug)]
 pub struct Bdp {
@@ -84,6 +129,8 @@ pub struct Bdp {
     pub pages_written: u64,
     /// The next pause, jiffies.
     pub pause: u64,
+    /// [3.2+] `pages_dirtied`: what this call pays for.
+    pub pages_dirtied: u64,
     /// Where to resume.
     pub phase: BdpPhase,
 }
@@ -108,9 +155,67 @@ impl Machine {
             .sum()
     }
 
-    /// `determine_dirtyable_memory()`: free + reclaimable + 1 (no highmem on x86_64).
+    /// `determine_dirtyable_memory()`: free + reclaimable + 1 (no highmem on x86_64);
+    /// [3.3+] minus `dirty_balance_reserve`; [3.14+] `global_dirtyable_memory()`: free minus
+    /// the reserve, plus the file LRUs only.
     pub fn dirtyable_memory(&self) -> u64 {
-        self.global_free() + self.global_reclaimable_pages() + 1
+        let zones = 0..self.zones.len();
+        self.dirtyable_of(zones) + 1
+    }
+
+    /// Dirtyable memory of a set of zones under the run's rules (global, a node, or a zone).
+    fn dirtyable_of(&self, zones: impl Iterator<Item = usize> + Clone) -> u64 {
+        let free: u64 = zones.clone().map(|z| self.zones[z].nr_free()).sum();
+        let reserve: u64 = if self.sw.dirtyable_minus_reserves {
+            zones.clone().map(|z| self.dirty_balance_reserve(z)).sum()
+        } else {
+            0
+        };
+        if self.sw.dirtyable_excludes_anon {
+            let file: u64 = zones
+                .map(|z| {
+                    let zn = &self.zones[z];
+                    zn.nr_lru(LruList::ActiveFile) + zn.nr_lru(LruList::InactiveFile)
+                })
+                .sum();
+            return free - free.min(reserve) + file;
+        }
+        let x = free + zones.map(|z| self.zone_reclaimable_pages(z)).sum::<u64>();
+        x - x.min(reserve)
+    }
+
+    /// `zone->dirty_balance_reserve` (3.3 `calculate_totalreserve_pages()`): the largest
+    /// lowmem_reserve plus the high watermark, at most the zone's present pages.
+    pub fn dirty_balance_reserve(&self, zid: usize) -> u64 {
+        let z = &self.zones[zid];
+        let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
+        max.min(z.present)
+    }
+
+    /// `zone_dirty_ok()` [3.3] / `node_dirty_ok()` [4.8]: the zone's (node's) dirty and
+    /// writeback pages within `vm_dirty_ratio` of its own dirtyable memory (`dirty_bytes`
+    /// scaled by its share of the global dirtyable memory).
+    pub fn zone_dirty_ok(&self, zid: usize) -> bool {
+        let zones: Vec<usize> = match self.sw.per_zone_dirty_limits {
+            ZoneDirtyLimits::Off => return true,
+            ZoneDirtyLimits::Zone => vec![zid],
+            ZoneDirtyLimits::Node => {
+                let n = self.zones[zid].node as usize;
+                self.nodes[n].zones.iter().map(|&z| z as usize).collect()
+            }
+        };
+        let memory = self.dirtyable_of(zones.iter().copied());
+        let vm = &self.spec.vm;
+        let limit = if vm.dirty_bytes > 0 {
+            vm.dirty_bytes.div_ceil(4096) * memory / self.dirtyable_memory()
+        } else {
+            u64::from(vm.dirty_ratio) * memory / 100
+        };
+        let used: u64 = zones
+            .iter()
+            .map(|&z| self.zones[z].stat.nr_dirty + self.zones[z].stat.nr_writeback)
+            .sum();
+        used <= limit
     }
 
     /// `get_dirty_limits()` / `global_dirty_limits()`: `(background, dirty)` pages.
@@ -170,12 +275,17 @@ impl Machine {
     /// `__bdi_writeout_inc()`: a completed writeback counts toward the bdi's share.
     pub fn bdi_writeout_inc(&mut self, bdi: usize) {
         self.bdi_prop.inc(bdi);
+        self.bdis[bdi].bw.written += 1;
     }
 
     /// `__set_page_dirty_nobuffers()` + `account_page_dirtied()` for a file page: PG_dirty,
     /// NR_FILE_DIRTY, BDI_RECLAIMABLE, the dirty tag, the task's dirtier share, and
     /// `__mark_inode_dirty(I_DIRTY_PAGES)`. Returns whether the page was clean before.
     pub fn set_page_dirty(&mut self, id: PageId, dirtier: Option<usize>) -> bool {
+        if self.sw.pg_reclaim_survives_flusher_write {
+            // [2.6.39+] "if the page is redirty, the flag will be reset".
+            self.pages[id as usize].flags &= !pg::RECLAIM;
+        }
         let p = self.pages[id as usize];
         if p.has(pg::DIRTY) {
             return false;
@@ -197,11 +307,14 @@ impl Machine {
         true
     }
 
-    /// `clear_page_dirty_for_io()`: ClearPageReclaim, then clear PG_dirty with its accounting.
-    /// Returns whether the page was dirty.
+    /// `clear_page_dirty_for_io()`: ClearPageReclaim [≤2.6.38], then clear PG_dirty with its
+    /// accounting. Returns whether the page was dirty.
     pub fn clear_page_dirty_for_io(&mut self, id: PageId) -> bool {
+        let survives = self.sw.pg_reclaim_survives_flusher_write;
         let p = &mut self.pages[id as usize];
-        p.flags &= !pg::RECLAIM;
+        if !survives {
+            p.flags &= !pg::RECLAIM;
+        }
         if !p.has(pg::DIRTY) {
             return false;
         }
@@ -392,6 +505,10 @@ impl Machine {
     /// `ratelimit_pages` (8 once the bdi's limit was exceeded) start `balance_dirty_pages`.
     /// Returns whether the task must now run the throttling loop.
     pub fn balance_dirty_pages_ratelimited(&mut self, t: usize, bdi: usize) -> bool {
+        self.bdis[bdi].bw.dirtied += 1;
+        if self.sw.dirty_throttle == DirtyThrottle::IoLess {
+            return self.io_less_ratelimited(t, bdi);
+        }
         let ratelimit = if self.bdis[bdi].dirty_exceeded {
             8
         } else {
@@ -410,9 +527,160 @@ impl Machine {
             write_chunk: d + d / 2,
             pages_written: 0,
             pause: 1,
+            pages_dirtied: 0,
             phase: BdpPhase::Check,
         });
         true
+    }
+
+    /// [3.2+] `balance_dirty_pages_ratelimited_nr()`: every `nr_dirtied_pause` pages a task
+    /// dirtied (32 KiB while the bdi's limit is exceeded) start `balance_dirty_pages`.
+    fn io_less_ratelimited(&mut self, t: usize, bdi: usize) -> bool {
+        let task = &mut self.tasks[t];
+        task.nr_dirtied += 1;
+        let mut ratelimit = task.nr_dirtied_pause;
+        if self.bdis[bdi].dirty_exceeded {
+            ratelimit = ratelimit.min(8);
+        }
+        if task.nr_dirtied < ratelimit {
+            return false;
+        }
+        task.bdp = Some(Bdp {
+            bdi,
+            write_chunk: 0,
+            pages_written: 0,
+            pause: 0,
+            pages_dirtied: task.nr_dirtied,
+            phase: BdpPhase::Check,
+        });
+        true
+    }
+
+    /// `bdi_update_bandwidth()` [3.2]: every 200 ms, the write bandwidth (a 3 s moving average of
+    /// completed writeback), the global limit's slow descent, and `dirty_ratelimit` stepped 1/8
+    /// of the way toward `write_bw × task_ratelimit / dirty_rate` (≈ write_bw / N dirtiers).
+    fn bdi_update_bandwidth(&mut self, b: usize, thresh: u64, pos_ratio: u64) {
+        let elapsed = self.now.saturating_sub(self.bdis[b].bw.stamp);
+        let interval = BANDWIDTH_INTERVAL_MS * super::MSEC_NS;
+        if elapsed < interval {
+            return;
+        }
+        // update_dirty_limit(): follow the threshold up at once, down by 1/32 per interval.
+        if thresh >= self.global_dirty_limit {
+            self.global_dirty_limit = thresh;
+        } else {
+            self.global_dirty_limit -= (self.global_dirty_limit - thresh) / 32;
+        }
+        let bw = &mut self.bdis[b].bw;
+        let period = 4 * super::SEC_NS; // roundup_pow_of_two(3 * HZ) jiffies ≈ 4 s
+        let elapsed_c = elapsed.min(period);
+        let written = bw.written - bw.written_stamp;
+        let rate = written * super::SEC_NS / elapsed;
+        let avg = (u128::from(bw.write_bw) * u128::from(period - elapsed_c)
+            + u128::from(rate) * u128::from(elapsed_c))
+            / u128::from(period);
+        bw.write_bw = avg as u64;
+        bw.avg_write_bw = (bw.avg_write_bw * 7 + bw.write_bw) / 8;
+        let dirtied = bw.dirtied - bw.dirtied_stamp;
+        let dirty_rate = dirtied * super::SEC_NS / elapsed;
+        let task_ratelimit = (bw.dirty_ratelimit * pos_ratio >> RATELIMIT_CALC_SHIFT) + 1;
+        let balanced = (u128::from(task_ratelimit) * u128::from(bw.write_bw)
+            / u128::from(dirty_rate.max(1))) as u64;
+        let cur = bw.dirty_ratelimit as i64;
+        let step = (balanced as i64 - cur) / 8;
+        bw.dirty_ratelimit = (cur + step).max(1) as u64;
+        bw.stamp = self.now;
+        bw.written_stamp = bw.written;
+        bw.dirtied_stamp = bw.dirtied;
+    }
+
+    /// `bdi_position_ratio()` [3.2], fixed point (1.0 = 1 << 10): the global cubic around the
+    /// setpoint between the freerun ceiling and the limit, times the bdi's linear term.
+    fn bdi_position_ratio(&self, b: usize, s: &DirtyState, nr_dirty: u64) -> u64 {
+        let thresh = s.dirty;
+        let limit = self.global_dirty_limit.max(thresh);
+        let freerun = (thresh + s.bg) / 2;
+        if nr_dirty >= limit {
+            return 0;
+        }
+        let setpoint = (freerun + limit) / 2;
+        let one = 1i128 << RATELIMIT_CALC_SHIFT;
+        let x = ((setpoint as i128 - nr_dirty as i128) << RATELIMIT_CALC_SHIFT)
+            / (limit as i128 - setpoint as i128 + 1);
+        let mut pos = (x * x * x >> (2 * RATELIMIT_CALC_SHIFT)) + one;
+        pos = pos.max(0);
+        // The bdi's own control line.
+        let bdi_dirty = (s.bdi_reclaimable + s.bdi_writeback) as i128;
+        let bdi_thresh = s.bdi_thresh.min(thresh).max(limit.saturating_sub(nr_dirty) / 8);
+        let xb = (i128::from(bdi_thresh) << 16) / (thresh as i128 + 1);
+        let bdi_setpoint = setpoint as i128 * xb >> 16;
+        let write_bw = i128::from(self.bdis[b].bw.avg_write_bw);
+        let span = (thresh as i128 - i128::from(bdi_thresh) + 8 * write_bw) * xb >> 16;
+        let x_intercept = bdi_setpoint + span;
+        if bdi_dirty < x_intercept - span / 4 {
+            pos = pos * (x_intercept - bdi_dirty) / (x_intercept - bdi_setpoint + 1);
+        } else {
+            pos /= 4;
+        }
+        let x_intercept = i128::from(bdi_thresh) / 2;
+        if bdi_dirty < x_intercept {
+            if bdi_dirty > x_intercept / 8 {
+                pos = pos * x_intercept / bdi_dirty;
+            } else {
+                pos *= 8;
+            }
+        }
+        pos.max(0) as u64
+    }
+
+    /// [3.2+] IO-less `balance_dirty_pages()`: never writes; pauses `HZ × pages_dirtied /
+    /// task_ratelimit` (≤ `bdi_max_pause`, ≤ HZ/5), looping while over the hard limit.
+    fn bdp_io_less(&mut self, t: usize, b: &mut Bdp) -> bool {
+        let slept = matches!(b.phase, BdpPhase::Slept);
+        b.phase = BdpPhase::Check;
+        let s = self.dirty_state(b.bdi, t);
+        let nr_dirty = s.nr_reclaimable + s.nr_writeback;
+        if slept && nr_dirty < self.global_dirty_limit.max(s.dirty) {
+            return true;
+        }
+        let freerun = (s.dirty + s.bg) / 2;
+        if nr_dirty <= freerun {
+            // dirty_poll_interval()
+            let gap = s.dirty.saturating_sub(nr_dirty);
+            self.tasks[t].nr_dirtied_pause = if gap > 0 { 1 << (gap.ilog2() / 2) } else { 1 };
+            return true;
+        }
+        if !self.bdis[b.bdi].writeback_in_progress() {
+            self.bdi_start_background_writeback(b.bdi);
+        }
+        let bdi_dirty = s.bdi_reclaimable + s.bdi_writeback;
+        if bdi_dirty > s.bdi_thresh || nr_dirty > s.dirty {
+            self.bdis[b.bdi].dirty_exceeded = true;
+        }
+        let pos_ratio = self.bdi_position_ratio(b.bdi, &s, nr_dirty);
+        self.bdi_update_bandwidth(b.bdi, s.dirty, pos_ratio);
+        let bw = &self.bdis[b.bdi].bw;
+        let task_ratelimit = bw.dirty_ratelimit * pos_ratio >> RATELIMIT_CALC_SHIFT;
+        // bdi_max_pause(): bdi_dirty / (1 + bw / roundup_pow_of_two(1 + HZ/8)) + 1, ≤ HZ/5.
+        let hz = self.spec.machine.hz.max(1) as u64;
+        let max_pause =
+            (bdi_dirty / (1 + bw.avg_write_bw / (1 + hz / 8).next_power_of_two()) + 1).min(hz / 5);
+        let pause = if task_ratelimit == 0 {
+            max_pause
+        } else {
+            let p = hz * b.pages_dirtied / task_ratelimit;
+            if p == 0 {
+                return true;
+            }
+            // Aim the next check at about a 10 ms pause (at least 32 pages).
+            self.tasks[t].nr_dirtied_pause = (task_ratelimit / 100).max(32);
+            p.min(max_pause)
+        };
+        self.rc.dirty_pauses += 1;
+        b.phase = BdpPhase::Slept;
+        self.tasks[t].interruptible = true; // TASK_KILLABLE: a kill wakes it
+        self.task_sleep(t, pause.max(1) * self.jiffy);
+        false
     }
 
     /// Runs `balance_dirty_pages()` for task `t`; `true` when it returned, `false` when the task
@@ -429,6 +697,9 @@ impl Machine {
     }
 
     fn bdp_loop(&mut self, t: usize, b: &mut Bdp) -> bool {
+        if self.sw.dirty_throttle == DirtyThrottle::IoLess {
+            return self.bdp_io_less(t, b);
+        }
         let v36 = self.release.minor() >= 36;
         for _ in 0..10_000 {
             match std::mem::replace(&mut b.phase, BdpPhase::Check) {
@@ -496,6 +767,7 @@ impl Machine {
 
     /// The end of `balance_dirty_pages`: clear `dirty_exceeded`, kick background writeback.
     fn bdp_finish(&mut self, t: usize, b: &Bdp) {
+        self.tasks[t].nr_dirtied = 0;
         let s = self.dirty_state(b.bdi, t);
         if s.bdi_reclaimable + s.bdi_writeback < s.bdi_thresh {
             self.bdis[b.bdi].dirty_exceeded = false;

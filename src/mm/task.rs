@@ -131,6 +131,10 @@ pub struct Task {
     pub alloc: Option<AllocCtx>,
     /// `balance_dirty_pages` in progress.
     pub bdp: Option<Bdp>,
+    /// `current->nr_dirtied` [3.2+]: pages dirtied since the last `balance_dirty_pages`.
+    pub nr_dirtied: u64,
+    /// `current->nr_dirtied_pause` [3.2+]: pages to dirty before the next check.
+    pub nr_dirtied_pause: u64,
     /// `current->backing_dev_info` during a `write()`.
     pub backing_dev: Option<usize>,
     /// The current sleep is interruptible (a kill wakes it).
@@ -191,6 +195,8 @@ impl Task {
             start_ns: s.start_ns,
             alloc: None,
             bdp: None,
+            nr_dirtied: 0,
+            nr_dirtied_pause: 32,
             backing_dev: None,
             interruptible: false,
             work: Work::NotStarted,
@@ -488,6 +494,20 @@ impl Machine {
         }
     }
 
+    /// The gfp mask of a buffered write's page-cache allocation: the filesystem's
+    /// (`fs::writer_gfp`), with `__GFP_FS` back for ext4 from 3.9, and `__GFP_WRITE` from 3.3
+    /// (`grab_cache_page_write_begin()`).
+    fn write_gfp(&self, fs: FsType) -> u32 {
+        let mut g = writer_gfp(fs);
+        if fs == FsType::Ext4 && !self.sw.ext4_write_begin_nofs {
+            g |= crate::mm::gfp::FS;
+        }
+        if self.sw.per_zone_dirty_limits != crate::kernel::ZoneDirtyLimits::Off {
+            g |= crate::mm::gfp::WRITE;
+        }
+        g
+    }
+
     fn write_slice(&mut self, t: usize, mount: usize, rate: u64, write_bytes: u64) -> Slice {
         let Work::Write {
             ino,
@@ -500,7 +520,7 @@ impl Machine {
         };
         let fs = self.mounts[mount].spec.fs;
         let bdi = self.mounts[mount].spec.disk;
-        let gfp_mask = writer_gfp(fs);
+        let gfp_mask = self.write_gfp(fs);
         let mut r = Slice::Yield;
         for _ in 0..SLICE_PAGES {
             if self.tasks[t].bdp.is_some() && !self.balance_dirty_pages_step(t) {

@@ -13,6 +13,9 @@ use super::page::{pg, LruList, PageId, Place};
 use super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, gfp, pf, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
+use crate::kernel::{
+    CongestionSleep, DirtyDisposition, FlusherWakeup, ReclaimFsWrite, WritebackThrottle,
+};
 use crate::sim::{SimTime, MSEC};
 use crate::spec::Release;
 
@@ -40,6 +43,47 @@ pub struct ScanControl {
     pub cpu: usize,
     /// `sc->all_unreclaimable` [32–34]: every zone was skipped.
     pub all_unreclaimable: bool,
+    /// What the current `shrink_page_list` batch met (reset per batch).
+    pub stat: BatchStat,
+    /// A sleep `shrink_inactive_list` asked for [later kernels]: `shrink_zone` stops and the
+    /// caller sleeps, then resumes the zone where it stopped.
+    pub throttle: Option<Throttle>,
+    /// The scan targets left in the zone `shrink_zone` stopped in, `(zone, nr[])`.
+    pub resume: Option<(usize, [u64; 4])>,
+}
+
+/// Counts of one `shrink_page_list` batch (`nr_dirty`, `nr_unqueued_dirty`, `nr_congested`,
+/// `nr_writeback`, `nr_immediate` of 2.6.37–3.11).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BatchStat {
+    /// 3.11 `nr_dirty`: dirty or under writeback.
+    pub dirty: u64,
+    /// 3.11 `nr_unqueued_dirty`: dirty and not under writeback.
+    pub unqueued_dirty: u64,
+    /// 3.11 `nr_congested`: dirty/writeback on a congested queue, or PG_reclaim under writeback.
+    pub congested: u64,
+    /// `nr_writeback`: met under writeback.
+    pub writeback: u64,
+    /// `nr_immediate`: kswapd met a PG_reclaim page under writeback in a ZONE_WRITEBACK zone.
+    pub immediate: u64,
+    /// 2.6.37–3.10 `nr_dirty`: dirty pages that reached the PageDirty branch.
+    pub dirty_branch: u64,
+    /// 2.6.37–3.10 `nr_congested`: of those, `pageout()` returned PAGE_KEEP (queue congested).
+    pub dirty_kept: u64,
+}
+
+/// Why reclaim sleeps inside a zone (writeback-fs §D.5, §D.9, §D.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throttle {
+    /// [3.2–3.10] too many isolated pages under writeback for the priority:
+    /// `wait_iff_congested(zone, BLK_RW_ASYNC, HZ/10)`.
+    Writeback,
+    /// [3.11+] kswapd met PG_reclaim pages still under writeback: `congestion_wait(HZ/10)`,
+    /// [5.16+] `reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK)`.
+    Immediate,
+    /// [3.11+] direct reclaim in a congested zone: `wait_iff_congested(zone, HZ/10)`,
+    /// [5.16+] `reclaim_throttle(VMSCAN_THROTTLE_CONGESTED)`.
+    Congested,
 }
 
 impl ScanControl {
@@ -84,6 +128,7 @@ enum PageRef {
 enum DrPhase {
     PrioStart,
     Zones,
+    ZoneThrottled,
     Throttled,
     PrioEnd,
     NextPrio,
@@ -106,6 +151,7 @@ enum BalPhase {
     LoopAgain,
     PrioStart,
     Zones,
+    ZoneThrottled,
     Throttled,
     PrioEnd,
     NextPrio,
@@ -257,8 +303,13 @@ impl Machine {
     }
 
     /// `shrink_zone()` without its closing `throttle_vm_writeout` (the caller sleeps for it).
+    /// When `shrink_inactive_list` asks for a sleep (`sc.throttle`), it returns early with the
+    /// remaining targets in `sc.resume`; the next call for the same zone continues from there.
     pub fn shrink_zone(&mut self, prio: i32, zid: usize, sc: &mut ScanControl) {
-        let mut nr = self.get_scan_count(zid, prio);
+        let mut nr = match sc.resume.take() {
+            Some((z, nr)) if z == zid => nr,
+            _ => self.get_scan_count(zid, prio),
+        };
         let mut nr_reclaimed = sc.nr_reclaimed;
         while nr[0] > 0 || nr[2] > 0 || nr[3] > 0 {
             for l in LruList::EVICTABLE {
@@ -266,6 +317,11 @@ impl Machine {
                     let n = nr[l.idx()].min(SWAP_CLUSTER_MAX);
                     nr[l.idx()] -= n;
                     nr_reclaimed += self.shrink_list(l, n, zid, sc, prio);
+                    if sc.throttle.is_some() {
+                        sc.resume = Some((zid, nr));
+                        sc.nr_reclaimed = nr_reclaimed;
+                        return;
+                    }
                 }
             }
             let bail = if self.release.minor() == 32 {
@@ -438,6 +494,7 @@ impl Machine {
         let list = std::mem::take(&mut self.scratch);
         let mut freed = 0;
         let mut keep = Vec::with_capacity(list.len());
+        sc.stat = BatchStat::default();
         for &id in &list {
             match self.shrink_page(id, sc, prio) {
                 Verdict::Free => freed += 1,
@@ -468,7 +525,125 @@ impl Machine {
         }
         self.unisolate(zid, file, examined);
         self.scratch = list;
+        self.after_batch(zid, sc, prio, examined);
         freed
+    }
+
+    /// What the later kernels do after `shrink_page_list()` returns, from the batch's counts:
+    /// set the zone flags, ask for a writeback throttle, kick the flushers (writeback-fs §D.2,
+    /// §D.5, §D.9, §D.10).
+    fn after_batch(&mut self, zid: usize, sc: &mut ScanControl, prio: i32, nr_taken: u64) {
+        let st = sc.stat;
+        let kswapd = sc.is_kswapd();
+        match self.sw.reclaim_writeback_throttle {
+            WritebackThrottle::None => {}
+            WritebackThrottle::PriorityScaled => {
+                // 3.2 shrink_inactive_list(): the backoff scales with priority.
+                let shift = (DEF_PRIORITY - prio).clamp(0, 63) as u32;
+                if st.writeback > 0
+                    && st.writeback >= nr_taken >> shift
+                    && self.throttle_sleeps(zid, Throttle::Writeback)
+                {
+                    sc.throttle = Some(Throttle::Writeback);
+                }
+            }
+            WritebackThrottle::ZoneFlags => {
+                // 3.11 shrink_inactive_list(), global reclaim.
+                let f = &mut self.zones[zid].flags;
+                if st.writeback > 0 && st.writeback == nr_taken {
+                    f.writeback = true;
+                }
+                if st.dirty > 0 && st.dirty == st.congested {
+                    f.congested = true;
+                }
+                if st.unqueued_dirty == nr_taken {
+                    f.tail_lru_dirty = true;
+                }
+                if st.immediate > 0 {
+                    sc.throttle = Some(Throttle::Immediate);
+                } else if !kswapd && self.throttle_sleeps(zid, Throttle::Congested) {
+                    sc.throttle = Some(Throttle::Congested);
+                }
+            }
+        }
+        if self.sw.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags
+            && st.dirty_branch > 0
+            && st.dirty_branch == st.dirty_kept
+        {
+            // 2.6.37 shrink_page_list(): every dirty page met was on a congested queue.
+            self.zones[zid].flags.congested = true;
+        }
+        if self.sw.flusher_wakeup == FlusherWakeup::LruTailDirty
+            && nr_taken > 0
+            && st.unqueued_dirty == nr_taken
+        {
+            // 4.11: wakeup_flusher_threads(0, WB_REASON_VMSCAN): all dirty pages.
+            self.wakeup_flusher_threads(0);
+        }
+    }
+
+    /// Whether a throttle of `reason` in zone `zid` actually sleeps under the run's sleep
+    /// primitive: `congestion_wait` always does; `wait_iff_congested` only when some queue is
+    /// congested and the zone is flagged; `reclaim_throttle(CONGESTED)` when the zone is flagged.
+    fn throttle_sleeps(&self, zid: usize, reason: Throttle) -> bool {
+        let flagged = self.zones[zid].flags.congested;
+        match (self.sw.congestion_sleep, reason) {
+            (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
+            (CongestionSleep::IffCongested, _) => {
+                flagged && self.disks.iter().any(|d| d.congested)
+            }
+            (CongestionSleep::ReclaimThrottle, _) => flagged,
+        }
+    }
+
+    /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
+    pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
+        self.rc.reclaim_throttled += 1;
+        match (self.sw.congestion_sleep, reason) {
+            (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
+                // VMSCAN_THROTTLE_CONGESTED: one jiffy.
+                self.schedule(self.now + cpu + self.jiffy, actor);
+            }
+            (CongestionSleep::ReclaimThrottle, _) => {
+                // VMSCAN_THROTTLE_WRITEBACK: HZ/10, or until SWAP_CLUSTER_MAX pages per
+                // throttled task of this node finish writeback (__acct_reclaim_writeback).
+                let n = self.zones[zid].node as usize;
+                if self.nodes[n].throttled.is_empty() {
+                    self.nodes[n].throttled_written = 0;
+                }
+                if !self.nodes[n].throttled.contains(&actor) {
+                    self.nodes[n].throttled.push(actor);
+                }
+                self.schedule(self.now + cpu + 100 * MSEC, actor);
+            }
+            _ => self.congestion_wait(actor, 100 * MSEC, cpu),
+        }
+    }
+
+    /// Leaves every reclaim wait queue (the actor woke).
+    pub fn leave_reclaim_waits(&mut self, actor: Actor) {
+        self.leave_congestion_wait(actor);
+        if self.sw.congestion_sleep == CongestionSleep::ReclaimThrottle {
+            for n in &mut self.nodes {
+                n.throttled.retain(|&a| a != actor);
+            }
+        }
+    }
+
+    /// `__acct_reclaim_writeback()` [5.16]: a page of node `n` finished writeback; wake the
+    /// throttled reclaimers once `SWAP_CLUSTER_MAX` pages per sleeper have.
+    pub fn acct_reclaim_writeback(&mut self, n: usize) {
+        let node = &mut self.nodes[n];
+        if node.throttled.is_empty() {
+            return;
+        }
+        node.throttled_written += 1;
+        if node.throttled_written >= SWAP_CLUSTER_MAX * node.throttled.len() as u64 {
+            let sleepers = std::mem::take(&mut self.nodes[n].throttled);
+            for a in sleepers {
+                self.schedule(self.now, a);
+            }
+        }
     }
 
     /// `too_many_isolated()`.
@@ -506,7 +681,7 @@ impl Machine {
     }
 
     /// `shrink_page_list()` for one isolated page (reclaim-oom §5).
-    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, _prio: i32) -> Verdict {
+    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, prio: i32) -> Verdict {
         let flags = self.pages[id as usize].flags;
         if flags & pg::LOCKED != 0 {
             return Verdict::Keep; // trylock_page failed: not counted in nr_scanned
@@ -523,8 +698,11 @@ impl Machine {
         self.charge_actor(sc.actor, cpu);
         let mut may_enter_fs =
             sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
+        if self.sw.reclaim_writeback_throttle == WritebackThrottle::ZoneFlags {
+            self.count_dirty_writeback(id, sc);
+        }
         if flags & pg::WRITEBACK != 0 {
-            return Verdict::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
+            return self.keep_writeback(id, sc);
         }
         // Step 8: references.
         let mut keep_dirty = false;
@@ -558,11 +736,24 @@ impl Machine {
         }
         // Step 12: dirty pages.
         if self.pages[id as usize].has(pg::DIRTY) {
+            sc.stat.dirty_branch += 1;
+            if self.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
+                // [3.2+] not written: marked for immediate reclaim once the flusher has.
+                self.rc.vmscan_immediate += 1;
+                self.pages[id as usize].flags |= pg::RECLAIM;
+                return match self.sw.dirty_page_disposition {
+                    DirtyDisposition::InactiveHead => Verdict::Keep,
+                    DirtyDisposition::Activate => Verdict::Activate,
+                };
+            }
             if keep_dirty || !may_enter_fs || !sc.may_writepage {
                 return Verdict::Keep;
             }
             match self.pageout(id, sc) {
-                PageoutOutcome::Keep => return Verdict::Keep,
+                PageoutOutcome::Keep => {
+                    sc.stat.dirty_kept += 1;
+                    return Verdict::Keep;
+                }
                 PageoutOutcome::Activate => return Verdict::Activate,
                 PageoutOutcome::Success => {
                     let p = &self.pages[id as usize];
@@ -582,8 +773,68 @@ impl Machine {
         Verdict::Free
     }
 
+    /// `page_check_dirty_writeback()` and the counts after it [3.11+].
+    fn count_dirty_writeback(&mut self, id: PageId, sc: &mut ScanControl) {
+        let f = self.pages[id as usize].flags;
+        let (dirty, writeback) = (f & pg::DIRTY != 0, f & pg::WRITEBACK != 0);
+        if dirty || writeback {
+            sc.stat.dirty += 1;
+        }
+        if dirty && !writeback {
+            sc.stat.unqueued_dirty += 1;
+        }
+        let congested = self.page_bdi(id).is_some_and(|b| self.disks[b].congested);
+        if ((dirty || writeback) && congested) || (writeback && f & pg::RECLAIM != 0) {
+            sc.stat.congested += 1;
+        }
+    }
+
+    /// A page met under writeback: kept [≤3.10]; [3.11+] kswapd counts a PG_reclaim page of a
+    /// ZONE_WRITEBACK zone as `nr_immediate`, other pages are marked PG_reclaim (and [4.11+]
+    /// activated out of the way).
+    fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> Verdict {
+        sc.stat.writeback += 1;
+        if self.sw.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
+            return Verdict::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
+        }
+        let p = &self.pages[id as usize];
+        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.zones[p.zone as usize].flags.writeback {
+            sc.stat.immediate += 1;
+            return Verdict::Keep;
+        }
+        self.pages[id as usize].flags |= pg::RECLAIM;
+        match self.sw.dirty_page_disposition {
+            DirtyDisposition::InactiveHead => Verdict::Keep,
+            DirtyDisposition::Activate => Verdict::Activate,
+        }
+    }
+
+    /// Whether reclaim leaves a dirty file page to the flushers instead of calling `pageout()`
+    /// (writeback-fs §D.4, §D.9): never in 2.6.3x.
+    fn no_fs_writeback(&self, id: PageId, sc: &ScanControl, prio: i32) -> bool {
+        let kswapd = sc.is_kswapd();
+        let p = &self.pages[id as usize];
+        let zone_dirty = self.zones[p.zone as usize].flags.tail_lru_dirty;
+        match self.sw.reclaim_fs_writepage {
+            ReclaimFsWrite::All => false,
+            ReclaimFsWrite::KswapdPriority => !kswapd || prio >= DEF_PRIORITY - 2,
+            ReclaimFsWrite::KswapdDirtyZone => !kswapd || !zone_dirty,
+            ReclaimFsWrite::KswapdSeenTwice | ReclaimFsWrite::Never => {
+                !kswapd || !p.has(pg::RECLAIM) || !zone_dirty
+            }
+        }
+    }
+
     /// `pageout()` (reclaim-oom §6).
     pub fn pageout(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
+        let p = &self.pages[id as usize];
+        if self.sw.reclaim_fs_writepage == ReclaimFsWrite::Never
+            && p.has(pg::FILE)
+            && !p.has(pg::SHMEM)
+        {
+            // v6.18: "We no longer attempt to writeback filesystem folios here".
+            return PageoutOutcome::Activate;
+        }
         let Some(bdi) = self.page_bdi(id) else {
             // shmem without a swap device still has a writepage (shmem_writepage).
             return self.pageout_write(id, sc);
@@ -646,6 +897,9 @@ impl Machine {
                 actor: Actor::Task(t),
                 cpu: self.tasks[t].cpu,
                 all_unreclaimable: true,
+                stat: BatchStat::default(),
+                throttle: None,
+                resume: None,
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -673,6 +927,7 @@ impl Machine {
         loop {
             match dr.phase {
                 DrPhase::PrioStart => {
+                    dr.sc.resume = None;
                     dr.sc.nr_scanned = 0;
                     dr.sc.all_unreclaimable = true;
                     dr.shrunk_any = false;
@@ -693,6 +948,13 @@ impl Machine {
                         dr.sc.all_unreclaimable = false;
                         dr.shrunk_any = true;
                         self.shrink_zone(dr.prio, zid, &mut dr.sc);
+                        if let Some(reason) = dr.sc.throttle.take() {
+                            dr.zone_pos -= 1; // resume this zone after the sleep
+                            dr.phase = DrPhase::ZoneThrottled;
+                            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                            self.throttle_sleep(Actor::Task(t), zid, reason, cpu);
+                            return None;
+                        }
                         if self.throttle_vm_writeout_over() {
                             dr.phase = DrPhase::Throttled;
                             let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
@@ -701,6 +963,10 @@ impl Machine {
                         }
                     }
                     dr.phase = DrPhase::PrioEnd;
+                }
+                DrPhase::ZoneThrottled => {
+                    self.leave_reclaim_waits(Actor::Task(t));
+                    dr.phase = DrPhase::Zones;
                 }
                 DrPhase::Throttled => {
                     self.leave_congestion_wait(Actor::Task(t));
@@ -719,13 +985,13 @@ impl Machine {
                         return Some(dr.sc.nr_reclaimed);
                     }
                     if dr.total_scanned > SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2 {
-                        self.wakeup_flusher_threads(dr.total_scanned);
+                        if self.sw.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
+                            self.wakeup_flusher_threads(dr.total_scanned);
+                        }
                         dr.sc.may_writepage = true;
                     }
                     dr.phase = DrPhase::NextPrio;
-                    if dr.sc.nr_scanned > 0 && dr.prio < DEF_PRIORITY - 2 {
-                        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-                        self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                    if self.direct_reclaim_nap(t, dr) {
                         return None;
                     }
                     // Let other CPUs run between priorities: the pass takes the time it costs.
@@ -733,7 +999,7 @@ impl Machine {
                     return None;
                 }
                 DrPhase::NextPrio => {
-                    self.leave_congestion_wait(Actor::Task(t));
+                    self.leave_reclaim_waits(Actor::Task(t));
                     dr.prio -= 1;
                     if dr.prio < 0 {
                         return Some(self.dttfp_result(t, dr));
@@ -742,6 +1008,55 @@ impl Machine {
                 }
             }
         }
+    }
+
+    /// The sleep between priorities of `do_try_to_free_pages()`: `congestion_wait(HZ/10)`
+    /// [≤2.6.36], `wait_iff_congested(preferred_zone, HZ/10)` [2.6.37+], or none but
+    /// `consider_reclaim_throttle()`'s one-jiffy NOPROGRESS throttle [5.16+]. Whether it slept.
+    fn direct_reclaim_nap(&mut self, t: usize, dr: &DirectReclaim) -> bool {
+        let nap_prio = dr.sc.nr_scanned > 0 && dr.prio < DEF_PRIORITY - 2;
+        let preferred = self.tasks[t]
+            .zonelist
+            .iter()
+            .map(|&z| z as usize)
+            .find(|&z| self.cpuset_hardwall(t, z));
+        let sleep = match self.sw.congestion_sleep {
+            CongestionSleep::Always => nap_prio.then_some(100 * MSEC),
+            CongestionSleep::IffCongested => (nap_prio
+                && preferred.is_some_and(|z| self.throttle_sleeps(z, Throttle::Writeback)))
+            .then_some(100 * MSEC),
+            CongestionSleep::ReclaimThrottle => {
+                let scanned = dr.total_scanned;
+                let efficient = dr.sc.nr_reclaimed > scanned >> 3;
+                let stuck = dr.prio == 1 && dr.sc.nr_reclaimed == 0;
+                let skip = preferred.map_or(true, |z| self.skip_throttle_noprogress(z));
+                (!efficient && stuck && !skip).then_some(self.jiffy)
+            }
+        };
+        let Some(timeout) = sleep else {
+            return false;
+        };
+        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+        if timeout == self.jiffy && self.sw.congestion_sleep == CongestionSleep::ReclaimThrottle {
+            self.rc.reclaim_throttled += 1;
+            self.schedule(self.now + cpu + timeout, Actor::Task(t));
+        } else {
+            self.congestion_wait(Actor::Task(t), timeout, cpu);
+        }
+        true
+    }
+
+    /// `skip_throttle_noprogress()` [5.16]: do not throttle when at most half the node's
+    /// reclaimable pages are waiting for writeback (there is nothing to wait for).
+    fn skip_throttle_noprogress(&self, zid: usize) -> bool {
+        let n = self.zones[zid].node as usize;
+        let (mut reclaimable, mut pending) = (0, 0);
+        for &z in &self.nodes[n].zones {
+            reclaimable += self.zone_reclaimable_pages(z as usize);
+            let st = &self.zones[z as usize].stat;
+            pending += st.nr_dirty + st.nr_writeback;
+        }
+        2 * pending <= reclaimable
     }
 
     /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
@@ -863,6 +1178,9 @@ impl Machine {
                 actor: Actor::Kswapd(n),
                 cpu: n % self.spec.machine.cpus.max(1) as usize,
                 all_unreclaimable: false,
+                stat: BatchStat::default(),
+                throttle: None,
+                resume: None,
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -922,6 +1240,7 @@ impl Machine {
                     b.phase = BalPhase::PrioStart;
                 }
                 BalPhase::PrioStart => {
+                    b.sc.resume = None;
                     b.all_zones_ok = true;
                     b.under_min = false;
                     let mut end = None;
@@ -964,6 +1283,19 @@ impl Machine {
                             self.shrink_zone(b.prio, zid, &mut b.sc);
                         }
                         b.total_scanned += b.sc.nr_scanned;
+                        if let Some(reason) = b.sc.throttle.take() {
+                            b.i -= 1; // resume this zone after the sleep
+                            b.phase = BalPhase::ZoneThrottled;
+                            let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                            self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
+                            self.nodes[n].kswapd.bal = Some(b);
+                            return;
+                        }
+                        if self.zone_ok(zid, Wmark::High, 1, end_class) {
+                            // [2.6.37+] a balanced zone is no longer congested, dirty or
+                            // under writeback (ZONE_* flags; never set in 2.6.3x).
+                            self.zones[zid].flags = Default::default();
+                        }
                         if !self.zones[zid].all_unreclaimable {
                             if self.zones[zid].pages_scanned >= 6 * self.zone_reclaimable_pages(zid)
                             {
@@ -988,6 +1320,10 @@ impl Machine {
                         }
                     }
                     b.phase = BalPhase::PrioEnd;
+                }
+                BalPhase::ZoneThrottled => {
+                    self.leave_reclaim_waits(Actor::Kswapd(n));
+                    b.phase = BalPhase::Zones;
                 }
                 BalPhase::Throttled => {
                     self.leave_congestion_wait(Actor::Kswapd(n));

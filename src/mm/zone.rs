@@ -137,8 +137,23 @@ pub struct Zone {
     pub oom_locked: bool,
     /// `zone->inactive_ratio`.
     pub inactive_ratio: u64,
+    /// The later kernels' reclaim flags (`ZONE_CONGESTED`, `ZONE_TAIL_LRU_DIRTY`,
+    /// `ZONE_WRITEBACK`; per node from 4.8 as `PGDAT_*`).
+    pub flags: ReclaimFlags,
     /// Counters.
     pub stat: ZoneStat,
+}
+
+/// `ZONE_CONGESTED` (2.6.37), `ZONE_TAIL_LRU_DIRTY` and `ZONE_WRITEBACK` (3.11): set by
+/// `shrink_inactive_list()` from what one batch met, cleared when kswapd finds the zone balanced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReclaimFlags {
+    /// Every dirty page met was backed by a congested queue.
+    pub congested: bool,
+    /// Every isolated page was dirty and not queued for IO.
+    pub tail_lru_dirty: bool,
+    /// Every isolated page was under writeback.
+    pub writeback: bool,
 }
 
 impl Zone {

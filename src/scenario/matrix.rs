@@ -110,6 +110,7 @@ pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<Strin
         "scenario" => (schema::SCENARIO.to_vec(), 2),
         "machine" => (schema::MACHINE.to_vec(), 2),
         "vm" => (schema::VM.to_vec(), 2),
+        "kernel" => (schema::kernel_keys(), 2),
         "disk" | "mount" | "task" => {
             let names: Vec<&str> = root
                 .get(top)

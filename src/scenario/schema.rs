@@ -3,8 +3,13 @@
 
 /// Top-level tables.
 pub const TOP_LEVEL: &[&str] = &[
-    "scenario", "machine", "vm", "disk", "mount", "task", "matrix", "expect",
+    "scenario", "machine", "vm", "kernel", "disk", "mount", "task", "matrix", "expect",
 ];
+
+/// `[kernel]`: the later-kernel switches (`crate::kernel::SWITCHES`).
+pub fn kernel_keys() -> Vec<&'static str> {
+    crate::kernel::SWITCHES.iter().map(|s| s.key).collect()
+}
 
 /// `[scenario]`.
 pub const SCENARIO: &[&str] = &[

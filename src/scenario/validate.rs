@@ -6,6 +6,7 @@ use super::error::{did_you_mean, list_of, one_of, Diag, Loc, Source};
 use super::schema;
 use super::tree::{Entry, Node, Value};
 use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
+use crate::kernel::Kernel;
 use crate::spec::{
     AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
     Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
@@ -388,11 +389,23 @@ impl<'a> Validator<'a> {
             ));
         }
         self.str(sc, p, "description", "a string")?;
-        let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
-        let release = self
-            .choice(sc, p, "release", &names)?
-            .and_then(|(s, _)| Release::from_name(s))
-            .unwrap_or(Release::V2_6_32);
+        let names = Kernel::profile_names();
+        // `release = 3.2` (or `--set scenario.release=3.2`) arrives as a float: read it as written.
+        let as_float = match sc.node.get("release").map(|n| &n.value) {
+            Some(Value::Float(f)) => Some(format!("{f}")),
+            _ => None,
+        };
+        let mut kernel = match as_float.as_deref().and_then(Kernel::profile) {
+            Some(k) => k,
+            None => self
+                .choice(sc, p, "release", &names)?
+                .and_then(|(s, _)| Kernel::profile(s))
+                .unwrap_or_else(|| Kernel::profile(Release::V2_6_32.name()).expect("2.6.32")),
+        };
+        if let Some(t) = self.table(root, "", "kernel")? {
+            self.kernel(t, &mut kernel)?;
+        }
+        let release = kernel.base;
         let duration = self
             .duration(sc, p, "duration")?
             .ok_or_else(|| self.missing(sc, p, "duration", DURATION_HELP))?;
@@ -479,6 +492,7 @@ impl<'a> Validator<'a> {
 
         Ok(RunSpec {
             release,
+            kernel,
             policy,
             seed,
             limits: Limits {
@@ -491,6 +505,40 @@ impl<'a> Validator<'a> {
             mounts,
             tasks,
         })
+    }
+
+    /// `[kernel]`: each key a switch of `crate::kernel`, valued by its TOML name (`true`/`false`
+    /// for the boolean ones).
+    fn kernel(&self, t: Tbl<'_>, kernel: &mut Kernel) -> Result<(), Diag> {
+        let p = "kernel";
+        let keys = schema::kernel_keys();
+        self.check_keys(t, p, &keys, "`[kernel]`")?;
+        for info in crate::kernel::SWITCHES {
+            let Some(n) = t.node.get(info.key) else {
+                continue;
+            };
+            let value = match &n.value {
+                Value::Bool(b) if info.values[0] == "true" || info.values[0] == "false" => {
+                    if *b { "true" } else { "false" }
+                }
+                Value::Str(_) => {
+                    self.choice(t, p, info.key, info.values)?
+                        .expect("present")
+                        .0
+                }
+                _ => {
+                    return Err(self.type_err(
+                        n,
+                        &join(p, info.key),
+                        &format!("one of {}", one_of(info.values)),
+                    ))
+                }
+            };
+            kernel
+                .set(info.key, value)
+                .map_err(|m| self.err(&n.loc, &join(p, info.key), m))?;
+        }
+        Ok(())
     }
 
     fn machine(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(MachineSpec, u64), Diag> {

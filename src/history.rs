@@ -1,0 +1,425 @@
+//! `wbsim history`: every cell of a scenario under a series of kernels, and for each step between
+//! consecutive kernels that changes an outcome, the switch responsible (writeback-fs §D).
+//!
+//! Attribution is by experiment, not by table lookup: when a step turns on several switches, the
+//! cell is run again under the earlier kernel with each of those switches alone; a switch that
+//! flips the outcome by itself is named. When none does alone, the step's switches are reported as
+//! a combination. A step between two 2.6.3x releases has no switches: its cause is the release's
+//! own rules.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+use serde_json::{json, Value};
+
+use crate::engine;
+use crate::kernel::{self, Kernel, SWITCHES};
+use crate::outcome::{Outcome, RunResult};
+use crate::scenario::Scenario;
+use crate::spec::{Release, RunSpec};
+
+/// The kernels `history` runs when none are named: the first and last modelled 2.6.3x releases,
+/// then every later release.
+pub fn default_releases() -> Vec<String> {
+    let mut v = vec!["2.6.32".to_string(), "2.6.36".to_string()];
+    v.extend(kernel::LATER.iter().map(|l| l.name.to_string()));
+    v
+}
+
+/// What a run ended in, as the history table shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// `oom`, `survived` or `stalled`.
+    pub kind: &'static str,
+    /// When the run ended, ns.
+    pub at_ns: u64,
+    /// The OOM victim, if any.
+    pub victim: Option<String>,
+}
+
+impl Verdict {
+    fn of(r: &RunResult) -> Verdict {
+        Verdict {
+            kind: r.outcome.kind(),
+            at_ns: r.outcome.at_ns(),
+            victim: match &r.outcome {
+                Outcome::Oom { victim, .. } => Some(victim.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    fn short(&self) -> String {
+        let secs = format!("{:.1}s", self.at_ns as f64 / 1e9);
+        match self.kind {
+            "oom" => format!("OOM {secs}"),
+            "stalled" => format!("stalled {secs}"),
+            _ => "survived".to_string(),
+        }
+    }
+}
+
+/// Why an outcome changed between two consecutive kernels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// Both are 2.6.3x releases: their own rules differ (no switch).
+    BaseRules,
+    /// These switches each flip the outcome alone, `(key, value)`.
+    Alone(Vec<(&'static str, &'static str)>),
+    /// No single switch flips it; together these do.
+    Combination(Vec<(&'static str, &'static str)>),
+}
+
+/// One outcome change.
+#[derive(Clone, Debug)]
+pub struct Flip {
+    /// Index of the cell.
+    pub cell: usize,
+    /// Index of the earlier kernel in `releases`.
+    pub step: usize,
+    /// The cause.
+    pub cause: Cause,
+}
+
+/// The history of one scenario.
+#[derive(Clone, Debug)]
+pub struct History {
+    /// `scenario.name`.
+    pub name: String,
+    /// The file.
+    pub file: String,
+    /// The kernels, in order.
+    pub releases: Vec<String>,
+    /// Cell labels (policy included).
+    pub cells: Vec<String>,
+    /// `verdicts[cell][release]`.
+    pub verdicts: Vec<Vec<Verdict>>,
+    /// Every outcome change, by cell then step.
+    pub flips: Vec<Flip>,
+    /// How many runs it took (table runs plus attribution runs).
+    pub runs: usize,
+}
+
+/// The run spec of `base` under kernel profile `name`, keeping the scenario's `[kernel]` settings.
+fn under(base: &RunSpec, name: &str) -> anyhow::Result<RunSpec> {
+    let mut k = Kernel::profile(name).ok_or_else(|| {
+        anyhow::anyhow!(
+            "`{name}` is not a kernel release; expected one of {}",
+            Kernel::profile_names().join(", ")
+        )
+    })?;
+    for o in &base.kernel.overrides {
+        let (key, value) = o.split_once('=').expect("overrides are key=value");
+        k.set(key, value).map_err(anyhow::Error::msg)?;
+    }
+    let mut spec = base.clone();
+    spec.release = k.base;
+    spec.kernel = k;
+    Ok(spec)
+}
+
+/// Runs `specs`, spread over the machine's cores; results in input order.
+pub fn run_all(specs: &[RunSpec]) -> Vec<RunResult> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(specs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<RunResult>>> = specs.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(spec) = specs.get(i) else { break };
+                let r = engine::simulate(spec);
+                *slots[i].lock().expect("no worker panics while holding a slot") = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .expect("slot lock")
+                .expect("every spec ran")
+        })
+        .collect()
+}
+
+/// Runs the history of `sc` over `releases`.
+pub fn history(sc: &Scenario, releases: &[String]) -> anyhow::Result<History> {
+    if let Some(a) = sc
+        .axes
+        .iter()
+        .find(|a| a.path == "scenario.release" || a.path.starts_with("kernel."))
+    {
+        anyhow::bail!(
+            "{}: `history` varies the kernel itself; remove the `{}` axis from [matrix] (or restrict it with --set {}=VALUE)",
+            sc.file,
+            a.path,
+            a.path
+        );
+    }
+    if releases.len() < 2 {
+        anyhow::bail!("`history` needs at least two releases to compare");
+    }
+    let mut specs = Vec::new();
+    for run in &sc.runs {
+        for r in releases {
+            specs.push(under(&run.spec, r)?);
+        }
+    }
+    let results = run_all(&specs);
+    let n = releases.len();
+    let verdicts: Vec<Vec<Verdict>> = results
+        .chunks(n)
+        .map(|row| row.iter().map(Verdict::of).collect())
+        .collect();
+    let mut runs = results.len();
+
+    // Each step that flips an outcome: which switches, and which of them flip it alone.
+    let mut probes: Vec<(usize, usize, &'static str, &'static str)> = Vec::new();
+    let mut pending: Vec<(usize, usize, Vec<(&'static str, &'static str)>)> = Vec::new();
+    let mut flips = Vec::new();
+    for (c, row) in verdicts.iter().enumerate() {
+        for step in 0..n - 1 {
+            if row[step].kind == row[step + 1].kind {
+                continue;
+            }
+            let a = &specs[c * n + step];
+            let b = &specs[c * n + step + 1];
+            let changed: Vec<_> = kernel::diff(&a.kernel.switches, &b.kernel.switches)
+                .into_iter()
+                .map(|(k, _, to)| (k, to))
+                .collect();
+            if changed.is_empty() || a.release != b.release {
+                flips.push(Flip {
+                    cell: c,
+                    step,
+                    cause: if changed.is_empty() {
+                        Cause::BaseRules
+                    } else {
+                        Cause::Combination(changed)
+                    },
+                });
+            } else if changed.len() == 1 {
+                flips.push(Flip {
+                    cell: c,
+                    step,
+                    cause: Cause::Alone(changed),
+                });
+            } else {
+                for &(k, v) in &changed {
+                    probes.push((c, step, k, v));
+                }
+                pending.push((c, step, changed));
+            }
+        }
+    }
+    let probe_specs: Vec<RunSpec> = probes
+        .iter()
+        .map(|&(c, step, k, v)| {
+            let mut s = specs[c * n + step].clone();
+            s.kernel.set(k, v).expect("a switch value from the table");
+            s
+        })
+        .collect();
+    let probe_results = run_all(&probe_specs);
+    runs += probe_results.len();
+    for (c, step, changed) in pending {
+        let before = verdicts[c][step].kind;
+        let alone: Vec<_> = probes
+            .iter()
+            .zip(&probe_results)
+            .filter(|((pc, ps, _, _), r)| *pc == c && *ps == step && r.outcome.kind() != before)
+            .map(|((_, _, k, v), _)| (*k, *v))
+            .collect();
+        flips.push(Flip {
+            cell: c,
+            step,
+            cause: if alone.is_empty() {
+                Cause::Combination(changed)
+            } else {
+                Cause::Alone(alone)
+            },
+        });
+    }
+    flips.sort_by_key(|f| (f.cell, f.step));
+    Ok(History {
+        name: sc.name.clone(),
+        file: sc.file.clone(),
+        releases: releases.to_vec(),
+        cells: sc.runs.iter().map(|r| r.label.clone()).collect(),
+        verdicts,
+        flips,
+        runs,
+    })
+}
+
+/// `key=value (since, cite)` for a switch setting.
+fn describe(key: &str, value: &str) -> String {
+    let info = SWITCHES
+        .iter()
+        .find(|s| s.key == key)
+        .expect("a switch of the table");
+    let since = info
+        .values
+        .iter()
+        .position(|v| *v == value)
+        .map_or("?", |i| info.since[i]);
+    format!("{key}={value} ({since}; {})", info.cite)
+}
+
+impl History {
+    /// One line per flip: `cell: A → B: OOM → survived — cause`.
+    pub fn flip_lines(&self) -> Vec<String> {
+        self.flips
+            .iter()
+            .map(|f| {
+                let (a, b) = (&self.releases[f.step], &self.releases[f.step + 1]);
+                let (va, vb) = (
+                    &self.verdicts[f.cell][f.step],
+                    &self.verdicts[f.cell][f.step + 1],
+                );
+                let cause = match &f.cause {
+                    Cause::BaseRules => format!("the {a} → {b} release rules (no later switch)"),
+                    Cause::Alone(v) => v
+                        .iter()
+                        .map(|(k, x)| describe(k, x))
+                        .collect::<Vec<_>>()
+                        .join("; or alone: "),
+                    Cause::Combination(v) => format!(
+                        "only together: {}",
+                        v.iter()
+                            .map(|(k, x)| describe(k, x))
+                            .collect::<Vec<_>>()
+                            .join(" + ")
+                    ),
+                };
+                format!(
+                    "{}: {a} → {b}: {} → {} — {cause}",
+                    self.cells[f.cell],
+                    word(va.kind),
+                    word(vb.kind)
+                )
+            })
+            .collect()
+    }
+
+    /// The table and the flip lines.
+    pub fn render_table(&self) -> String {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled);
+        let mut header = vec![Cell::new("cell")];
+        header.extend(self.releases.iter().map(Cell::new));
+        t.set_header(header);
+        for (c, label) in self.cells.iter().enumerate() {
+            let mut row = vec![Cell::new(label)];
+            row.extend(self.verdicts[c].iter().map(|v| Cell::new(v.short())));
+            t.add_row(row);
+        }
+        let mut out = format!(
+            "{} — history over {} kernels ({})\n{t}\n",
+            self.name,
+            self.releases.len(),
+            self.file
+        );
+        let lines = self.flip_lines();
+        if lines.is_empty() {
+            out += "no outcome changes between consecutive kernels\n";
+        }
+        for l in lines {
+            out += &l;
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `wbsim/history/1`.
+    pub fn to_json(&self) -> Value {
+        let cells: Vec<Value> = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(c, label)| {
+                let outcomes: Vec<Value> = self
+                    .releases
+                    .iter()
+                    .zip(&self.verdicts[c])
+                    .map(|(r, v)| {
+                        json!({"release": r, "outcome": v.kind, "at_s": v.at_ns as f64 / 1e9,
+                               "victim": v.victim})
+                    })
+                    .collect();
+                json!({"cell": label, "outcomes": outcomes})
+            })
+            .collect();
+        let flips: Vec<Value> = self
+            .flips
+            .iter()
+            .map(|f| {
+                let (kind, sw) = match &f.cause {
+                    Cause::BaseRules => ("base-rules", vec![]),
+                    Cause::Alone(v) => ("alone", v.clone()),
+                    Cause::Combination(v) => ("combination", v.clone()),
+                };
+                let switches: Vec<Value> = sw
+                    .iter()
+                    .map(|(k, v)| json!({"switch": k, "value": v, "describe": describe(k, v)}))
+                    .collect();
+                json!({
+                    "cell": self.cells[f.cell],
+                    "from": self.releases[f.step],
+                    "to": self.releases[f.step + 1],
+                    "before": self.verdicts[f.cell][f.step].kind,
+                    "after": self.verdicts[f.cell][f.step + 1].kind,
+                    "cause": kind,
+                    "switches": switches,
+                })
+            })
+            .collect();
+        json!({
+            "schema": "wbsim/history/1",
+            "scenario": self.name,
+            "file": self.file,
+            "releases": self.releases,
+            "cells": cells,
+            "flips": flips,
+            "runs": self.runs,
+        })
+    }
+}
+
+fn word(kind: &str) -> &'static str {
+    match kind {
+        "oom" => "OOM",
+        "stalled" => "stalled",
+        _ => "survived",
+    }
+}
+
+/// Whether `name` is a kernel `history` accepts.
+pub fn is_release(name: &str) -> bool {
+    Kernel::profile(name).is_some() || Release::from_name(name).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_series_starts_at_2_6_32_and_ends_at_mainline() {
+        let r = default_releases();
+        assert_eq!(r.first().map(String::as_str), Some("2.6.32"));
+        assert_eq!(r.last().map(String::as_str), Some("mainline"));
+        assert!(r.iter().all(|n| is_release(n)));
+    }
+
+    #[test]
+    fn a_switch_is_described_with_its_release_and_commit() {
+        let d = describe("reclaim_fs_writepage", "kswapd-priority");
+        assert!(d.starts_with("reclaim_fs_writepage=kswapd-priority (3.2;"), "{d}");
+        assert!(d.contains("ee72886d8ed5"), "{d}");
+    }
+}
