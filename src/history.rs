@@ -27,6 +27,9 @@ pub fn default_releases() -> Vec<String> {
     v
 }
 
+/// Switch settings, `(key, value)`.
+type Settings = Vec<(&'static str, &'static str)>;
+
 /// What a run ended in, as the history table shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
@@ -132,17 +135,15 @@ pub fn run_all(specs: &[RunSpec]) -> Vec<RunResult> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(spec) = specs.get(i) else { break };
                 let r = engine::simulate(spec);
-                *slots[i].lock().expect("no worker panics while holding a slot") = Some(r);
+                *slots[i]
+                    .lock()
+                    .expect("no worker panics while holding a slot") = Some(r);
             });
         }
     });
     slots
         .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .expect("slot lock")
-                .expect("every spec ran")
-        })
+        .map(|m| m.into_inner().expect("slot lock").expect("every spec ran"))
         .collect()
 }
 
@@ -179,7 +180,7 @@ pub fn history(sc: &Scenario, releases: &[String]) -> anyhow::Result<History> {
 
     // Each step that flips an outcome: which switches, and which of them flip it alone.
     let mut probes: Vec<(usize, usize, &'static str, &'static str)> = Vec::new();
-    let mut pending: Vec<(usize, usize, Vec<(&'static str, &'static str)>)> = Vec::new();
+    let mut pending: Vec<(usize, usize, Settings)> = Vec::new();
     let mut flips = Vec::new();
     for (c, row) in verdicts.iter().enumerate() {
         for step in 0..n - 1 {
@@ -419,7 +420,10 @@ mod tests {
     #[test]
     fn a_switch_is_described_with_its_release_and_commit() {
         let d = describe("reclaim_fs_writepage", "kswapd-priority");
-        assert!(d.starts_with("reclaim_fs_writepage=kswapd-priority (3.2;"), "{d}");
+        assert!(
+            d.starts_with("reclaim_fs_writepage=kswapd-priority (3.2;"),
+            "{d}"
+        );
         assert!(d.contains("ee72886d8ed5"), "{d}");
     }
 }

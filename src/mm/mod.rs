@@ -285,6 +285,9 @@ pub struct RunCounters {
     pub zone_dirty_skips: u64,
     /// `balance_dirty_pages` pauses of the IO-less throttle [3.2+].
     pub dirty_pauses: u64,
+    /// Pages a throttled dirtier submitted itself in `balance_dirty_pages` [≤3.1] (also
+    /// counted in `pages_written_by_writeback`).
+    pub pages_written_by_dirtier: u64,
 }
 
 /// A millisecond of simulated time, ns.

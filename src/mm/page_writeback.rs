@@ -13,10 +13,10 @@
 use super::fs_writeback::WbCursor;
 use super::page::{pg, LruList, PageId};
 use super::zone::Wmark;
-use crate::kernel::{DirtyThrottle, ZoneDirtyLimits};
 use super::{Actor, Machine};
 use crate::block::ReqKind;
 use crate::fs::{self, Decision, WritepageCaller, WritepageResult};
+use crate::kernel::{DirtyThrottle, ZoneDirtyLimits};
 use crate::spec::{FsType, Policy};
 
 /// A floating proportion: per-item event counts halved every period.
@@ -454,7 +454,11 @@ impl Machine {
                 self.rc.pages_written_by_reclaim += 1;
             }
             Actor::Journal(_) => self.rc.pages_written_by_journal += 1,
-            _ => self.rc.pages_written_by_writeback += 1,
+            Actor::Task(_) => {
+                self.rc.pages_written_by_writeback += 1;
+                self.rc.pages_written_by_dirtier += 1;
+            }
+            Actor::Flusher(_) | Actor::Kswapd(_) => self.rc.pages_written_by_writeback += 1,
         }
     }
 
@@ -583,7 +587,7 @@ impl Machine {
         bw.avg_write_bw = (bw.avg_write_bw * 7 + bw.write_bw) / 8;
         let dirtied = bw.dirtied - bw.dirtied_stamp;
         let dirty_rate = dirtied * super::SEC_NS / elapsed;
-        let task_ratelimit = (bw.dirty_ratelimit * pos_ratio >> RATELIMIT_CALC_SHIFT) + 1;
+        let task_ratelimit = ((bw.dirty_ratelimit * pos_ratio) >> RATELIMIT_CALC_SHIFT) + 1;
         let balanced = (u128::from(task_ratelimit) * u128::from(bw.write_bw)
             / u128::from(dirty_rate.max(1))) as u64;
         let cur = bw.dirty_ratelimit as i64;
@@ -607,15 +611,18 @@ impl Machine {
         let one = 1i128 << RATELIMIT_CALC_SHIFT;
         let x = ((setpoint as i128 - nr_dirty as i128) << RATELIMIT_CALC_SHIFT)
             / (limit as i128 - setpoint as i128 + 1);
-        let mut pos = (x * x * x >> (2 * RATELIMIT_CALC_SHIFT)) + one;
+        let mut pos = ((x * x * x) >> (2 * RATELIMIT_CALC_SHIFT)) + one;
         pos = pos.max(0);
         // The bdi's own control line.
         let bdi_dirty = (s.bdi_reclaimable + s.bdi_writeback) as i128;
-        let bdi_thresh = s.bdi_thresh.min(thresh).max(limit.saturating_sub(nr_dirty) / 8);
+        let bdi_thresh = s
+            .bdi_thresh
+            .min(thresh)
+            .max(limit.saturating_sub(nr_dirty) / 8);
         let xb = (i128::from(bdi_thresh) << 16) / (thresh as i128 + 1);
-        let bdi_setpoint = setpoint as i128 * xb >> 16;
+        let bdi_setpoint = (setpoint as i128 * xb) >> 16;
         let write_bw = i128::from(self.bdis[b].bw.avg_write_bw);
-        let span = (thresh as i128 - i128::from(bdi_thresh) + 8 * write_bw) * xb >> 16;
+        let span = ((thresh as i128 - i128::from(bdi_thresh) + 8 * write_bw) * xb) >> 16;
         let x_intercept = bdi_setpoint + span;
         if bdi_dirty < x_intercept - span / 4 {
             pos = pos * (x_intercept - bdi_dirty) / (x_intercept - bdi_setpoint + 1);
@@ -660,21 +667,19 @@ impl Machine {
         let pos_ratio = self.bdi_position_ratio(b.bdi, &s, nr_dirty);
         self.bdi_update_bandwidth(b.bdi, s.dirty, pos_ratio);
         let bw = &self.bdis[b.bdi].bw;
-        let task_ratelimit = bw.dirty_ratelimit * pos_ratio >> RATELIMIT_CALC_SHIFT;
+        let task_ratelimit = (bw.dirty_ratelimit * pos_ratio) >> RATELIMIT_CALC_SHIFT;
         // bdi_max_pause(): bdi_dirty / (1 + bw / roundup_pow_of_two(1 + HZ/8)) + 1, ≤ HZ/5.
         let hz = self.spec.machine.hz.max(1) as u64;
         let max_pause =
             (bdi_dirty / (1 + bw.avg_write_bw / (1 + hz / 8).next_power_of_two()) + 1).min(hz / 5);
-        let pause = if task_ratelimit == 0 {
-            max_pause
-        } else {
-            let p = hz * b.pages_dirtied / task_ratelimit;
-            if p == 0 {
-                return true;
+        let pause = match (hz * b.pages_dirtied).checked_div(task_ratelimit) {
+            None => max_pause, // at or over the hard limit
+            Some(0) => return true,
+            Some(p) => {
+                // Aim the next check at about a 10 ms pause (at least 32 pages).
+                self.tasks[t].nr_dirtied_pause = (task_ratelimit / 100).max(32);
+                p.min(max_pause)
             }
-            // Aim the next check at about a 10 ms pause (at least 32 pages).
-            self.tasks[t].nr_dirtied_pause = (task_ratelimit / 100).max(32);
-            p.min(max_pause)
         };
         self.rc.dirty_pauses += 1;
         b.phase = BdpPhase::Slept;

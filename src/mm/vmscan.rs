@@ -589,9 +589,7 @@ impl Machine {
         let flagged = self.zones[zid].flags.congested;
         match (self.sw.congestion_sleep, reason) {
             (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
-            (CongestionSleep::IffCongested, _) => {
-                flagged && self.disks.iter().any(|d| d.congested)
-            }
+            (CongestionSleep::IffCongested, _) => flagged && self.disks.iter().any(|d| d.congested),
             (CongestionSleep::ReclaimThrottle, _) => flagged,
         }
     }

@@ -519,7 +519,11 @@ impl<'a> Validator<'a> {
             };
             let value = match &n.value {
                 Value::Bool(b) if info.values[0] == "true" || info.values[0] == "false" => {
-                    if *b { "true" } else { "false" }
+                    if *b {
+                        "true"
+                    } else {
+                        "false"
+                    }
                 }
                 Value::Str(_) => {
                     self.choice(t, p, info.key, info.values)?
