@@ -186,19 +186,11 @@ pub fn list() -> String {
     }
     s += "kernel switches ([kernel] keys; the 2.6.3x value first):\n";
     for sw in crate::kernel::SWITCHES {
-        s += &format!(
-            "  {:<34} {}\n  {:<34} {} — {}\n",
-            sw.key,
-            sw.values
-                .iter()
-                .zip(sw.since)
-                .map(|(v, r)| format!("{v} ({r})"))
-                .collect::<Vec<_>>()
-                .join(" | "),
-            "",
-            sw.what,
-            sw.cite
-        );
+        s += &format!("  {:<34} {}\n", sw.key, sw.what);
+        for ((v, r), c) in sw.values.iter().zip(sw.since).zip(sw.cites) {
+            let c = if c.is_empty() { "2.6.32–2.6.36" } else { c };
+            s += &format!("      {v:<24} {r:<9} {c}\n");
+        }
     }
     s += &format!(
         "filesystems:  {}\n",

@@ -146,5 +146,12 @@ pub fn result(m: &Machine) -> RunResult {
         pages_written_by_reclaim: m.rc.pages_written_by_reclaim,
         pages_written_by_journal: m.rc.pages_written_by_journal,
         reclaim_no_progress: m.rc.reclaim_no_progress,
+        later: crate::outcome::LaterCounters {
+            vmscan_immediate: m.rc.vmscan_immediate,
+            reclaim_throttled: m.rc.reclaim_throttled,
+            zone_dirty_skips: m.rc.zone_dirty_skips,
+            dirty_pauses: m.rc.dirty_pauses,
+            pages_written_by_dirtier: m.rc.pages_written_by_dirtier,
+        },
     }
 }

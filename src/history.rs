@@ -263,12 +263,10 @@ fn describe(key: &str, value: &str) -> String {
         .iter()
         .find(|s| s.key == key)
         .expect("a switch of the table");
-    let since = info
-        .values
-        .iter()
-        .position(|v| *v == value)
-        .map_or("?", |i| info.since[i]);
-    format!("{key}={value} ({since}; {})", info.cite)
+    let i = info.values.iter().position(|v| *v == value);
+    let since = i.map_or("?", |i| info.since[i]);
+    let cite = i.map_or("", |i| info.cites[i]);
+    format!("{key}={value} ({since}: {cite})")
 }
 
 impl History {

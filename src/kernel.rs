@@ -166,8 +166,8 @@ pub struct SwitchInfo {
     pub values: &'static [&'static str],
     /// Release of each later value (same order as `values`, first is "2.6.32").
     pub since: &'static [&'static str],
-    /// The commit or patch it mirrors.
-    pub cite: &'static str,
+    /// The commit or patch each value mirrors (same order as `values`; empty for 2.6.3x).
+    pub cites: &'static [&'static str],
     /// One line: what it changes.
     pub what: &'static str,
 }
@@ -178,14 +178,14 @@ pub const SWITCHES: &[SwitchInfo] = &[
         key: "congestion_sleep",
         values: &["always", "iff-congested", "reclaim-throttle"],
         since: &["2.6.32", "2.6.37", "5.16"],
-        cite: "0e093d99763e wait_iff_congested; 8cd7c588decf reclaim_throttle",
+        cites: &["", "0e093d99763e writeback: do not sleep on the congestion queue if there are no congested BDIs", "8cd7c588decf mm/vmscan: throttle reclaim until some writeback completes if congested"],
         what: "how reclaim sleeps between priorities and on writeback",
     },
     SwitchInfo {
         key: "pg_reclaim_survives_flusher_write",
         values: &["false", "true"],
         since: &["2.6.32", "2.6.39"],
-        cite: "278df9f451dc mm: reclaim invalidated page ASAP",
+        cites: &["", "278df9f451dc mm: reclaim invalidated page ASAP"],
         what: "PG_reclaim set by reclaim survives a flusher write (rotation at completion)",
     },
     SwitchInfo {
@@ -198,63 +198,63 @@ pub const SWITCHES: &[SwitchInfo] = &[
             "never",
         ],
         since: &["2.6.32", "3.2", "3.11", "4.11", "mainline"],
-        cite: "ee72886d8ed5, f84f6e2b0868, 49ea7eb65e7c (3.2); e2be15f6c3ee (3.11); 4eda48235011 (4.11); Remove aops->writepage (6.18)",
+        cites: &["", "ee72886d8ed5 mm: vmscan: do not writeback filesystem pages in direct reclaim; f84f6e2b0868 (kswapd below priority 10); 49ea7eb65e7c (immediate reclaim)", "mm: vmscan: have kswapd writeback pages based on dirty pages encountered, not priority (3.11)", "4eda48235011 mm: vmscan: only write dirty pages that the scanner has seen twice", "mm: Remove swap_writepage() and shmem_writepage() / Remove aops->writepage (v6.18)"],
         what: "which reclaimer may call ->writepage on a dirty file page",
     },
     SwitchInfo {
         key: "reclaim_writeback_throttle",
         values: &["none", "priority-scaled", "zone-flags"],
         since: &["2.6.32", "3.2", "3.11"],
-        cite: "mgorman 1312973240-32576-7 (3.2); e2be15f6c3ee (3.11)",
+        cites: &["", "mm: vmscan: throttle reclaim if encountering too many dirty pages under writeback (3.2)", "e2be15f6c3ee mm: vmscan: stall page reclaim and writeback pages based on dirty/writepage pages encountered"],
         what: "when reclaim sleeps because isolated pages are under writeback",
     },
     SwitchInfo {
         key: "dirty_throttle",
         values: &["writer-writes-back", "io-less"],
         since: &["2.6.32", "3.2"],
-        cite: "143dfe8611a6 writeback: IO-less balance_dirty_pages()",
+        cites: &["", "143dfe8611a6 writeback: IO-less balance_dirty_pages()"],
         what: "balance_dirty_pages writes back itself, or only sleeps at the bdi's bandwidth",
     },
     SwitchInfo {
         key: "per_zone_dirty_limits",
         values: &["off", "zone", "node"],
         since: &["2.6.32", "3.3", "4.8"],
-        cite: "a756cf590853 distribute dirty pages fairly across zones; 599d0c954f91 (node)",
+        cites: &["", "a756cf590853 mm: try to distribute dirty pages fairly across zones", "599d0c954f91 mm, vmscan: move LRU lists to node (node_dirty_ok)"],
         what: "write allocations skip zones (nodes) over their dirty limit, fast path only",
     },
     SwitchInfo {
         key: "dirtyable_minus_reserves",
         values: &["false", "true"],
         since: &["2.6.32", "3.3"],
-        cite: "ab8fabd46f81 exclude reserved pages from dirtyable memory",
+        cites: &["", "ab8fabd46f81 mm: exclude reserved pages from dirtyable memory"],
         what: "dirtyable memory excludes lowmem_reserve + high watermark",
     },
     SwitchInfo {
         key: "dirtyable_excludes_anon",
         values: &["false", "true"],
         since: &["2.6.32", "3.14"],
-        cite: "a1c3bfb2f67e mm: page-writeback.c: do not count anon pages as dirtyable memory",
+        cites: &["", "a1c3bfb2f67e mm: page-writeback.c: do not count anon pages as dirtyable memory"],
         what: "anon pages never count as dirtyable memory",
     },
     SwitchInfo {
         key: "dirty_page_disposition",
         values: &["inactive-head", "activate"],
         since: &["2.6.32", "4.11"],
-        cite: "c55e8d035b28 mm: vmscan: move dirty pages out of the way until they're flushed",
+        cites: &["", "c55e8d035b28 mm: vmscan: move dirty pages out of the way until they're flushed"],
         what: "where a dirty file page reclaim did not write goes",
     },
     SwitchInfo {
         key: "flusher_wakeup",
         values: &["direct-reclaim-scanned", "lru-tail-dirty"],
         since: &["2.6.32", "4.11"],
-        cite: "kick flushers when we encounter dirty pages on the LRU (4.11)",
+        cites: &["", "mm: vmscan: kick flushers when we encounter dirty pages on the LRU (4.11)"],
         what: "what makes reclaim wake the flushers",
     },
     SwitchInfo {
         key: "ext4_write_begin_nofs",
         values: &["true", "false"],
         since: &["2.6.32", "3.9"],
-        cite: "ext4: grab page before starting transaction handle in write_begin() (3.9)",
+        cites: &["", "ext4: grab page before starting transaction handle in write_begin() (3.9)"],
         what: "ext4's buffered writer allocates page cache without __GFP_FS",
     },
 ];
@@ -511,6 +511,7 @@ mod tests {
     fn every_switch_value_round_trips_through_its_toml_name() {
         for s in SWITCHES {
             assert_eq!(s.values.len(), s.since.len(), "{}", s.key);
+            assert_eq!(s.values.len(), s.cites.len(), "{}", s.key);
             for v in s.values {
                 let mut sw = Switches::BASE;
                 set_switch(&mut sw, s.key, v).unwrap();

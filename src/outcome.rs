@@ -157,6 +157,24 @@ pub struct RunResult {
     pub pages_written_by_journal: u64,
     /// Direct-reclaim passes (`do_try_to_free_pages`) that returned no progress.
     pub reclaim_no_progress: u64,
+    /// Counters of the later-kernel mechanisms (all 0 under 2.6.32–2.6.36 rules).
+    pub later: LaterCounters,
+}
+
+/// What the later-kernel switches did in a run (`crate::kernel`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LaterCounters {
+    /// Dirty file pages reclaim marked PG_reclaim instead of writing
+    /// (`nr_vmscan_immediate_reclaim`, 3.2+).
+    pub vmscan_immediate: u64,
+    /// Reclaim sleeps on writeback or congestion (`wait_iff_congested`, `reclaim_throttle`).
+    pub reclaim_throttled: u64,
+    /// Write allocations that skipped a zone (node) over its dirty limit (3.3+).
+    pub zone_dirty_skips: u64,
+    /// Pauses of the IO-less `balance_dirty_pages` (3.2+).
+    pub dirty_pauses: u64,
+    /// Pages a throttled writer submitted itself (2.6.3x `balance_dirty_pages`; 0 from 3.2).
+    pub pages_written_by_dirtier: u64,
 }
 
 impl RunResult {

@@ -43,7 +43,7 @@ fn scenario(sr: &ScenarioResults<'_>) -> Value {
                 "cell": cell,
                 "label": run.label,
                 "policy": run.spec.policy.name(),
-                "release": run.spec.release.name(),
+                "release": run.spec.kernel.display_name(),
                 "seed": run.spec.seed,
                 "outcome": outcome(&res.outcome),
                 "sim_seconds": res.sim_ns as f64 / 1e9,
@@ -124,6 +124,7 @@ fn counters(r: &RunResult) -> Value {
         "pages_written_by_reclaim": r.pages_written_by_reclaim,
         "pages_written_by_journal": r.pages_written_by_journal,
         "reclaim_no_progress": r.reclaim_no_progress,
+        "later": r.later,
     })
 }
 

@@ -22,9 +22,14 @@ impl ScenarioResults<'_> {
         self.scenario.runs.iter().zip(&self.results)
     }
 
-    /// The release when every run has the same one.
-    pub fn release(&self) -> Option<&'static str> {
-        uniform(self.scenario.runs.iter().map(|r| r.spec.release.name()))
+    /// The kernel (profile, plus any `[kernel]` settings) when every run has the same one.
+    pub fn release(&self) -> Option<String> {
+        uniform(
+            self.scenario
+                .runs
+                .iter()
+                .map(|r| r.spec.kernel.display_name()),
+        )
     }
 
     /// The seed when every run has the same one.
@@ -195,6 +200,7 @@ mod tests {
             pages_written_by_reclaim: 0,
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
+            later: Default::default(),
         };
         let c = counters(&r);
         assert_eq!(

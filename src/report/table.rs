@@ -10,7 +10,7 @@ use crate::outcome::Outcome;
 /// Renders one scenario's results (title, table, comparison lines), ending with a newline.
 pub fn render(sr: &ScenarioResults<'_>) -> String {
     let sc = sr.scenario;
-    let release = sr.release().unwrap_or("(varies)");
+    let release = sr.release().unwrap_or_else(|| "(varies)".to_string());
     let seed = sr
         .seed()
         .map_or_else(|| "(varies)".to_string(), |s| s.to_string());

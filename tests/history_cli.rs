@@ -1,0 +1,171 @@
+//! `wbsim history` and the `[kernel]` table, as a user runs them.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn wbsim() -> Command {
+    Command::cargo_bin("wbsim").unwrap()
+}
+
+#[test]
+fn history_names_the_switch_that_turns_the_fake_numa_oom_into_survival() {
+    let out = wbsim()
+        .args([
+            "history",
+            "scenarios/fake-numa-128m.toml",
+            "--set",
+            "disk.sda.bandwidth=100MB/s",
+            "--set",
+            "mount.data.fs=ext4",
+            "--policy",
+            "redirty",
+            "--releases",
+            "3.9,3.11",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "wbsim/history/1");
+    assert_eq!(doc["cells"][0]["outcomes"][0]["outcome"], "oom");
+    assert_eq!(doc["cells"][0]["outcomes"][1]["outcome"], "survived");
+    let flip = &doc["flips"][0];
+    assert_eq!(flip["from"], "3.9");
+    assert_eq!(flip["to"], "3.11");
+    assert_eq!(flip["cause"], "alone", "{flip}");
+    assert_eq!(flip["switches"][0]["switch"], "reclaim_writeback_throttle");
+    assert_eq!(flip["switches"][0]["value"], "zone-flags");
+    // 2 table runs + one probe per switch of the 3.11 step.
+    assert_eq!(doc["runs"], 4);
+}
+
+#[test]
+fn history_refuses_a_scenario_whose_matrix_varies_the_kernel() {
+    wbsim()
+        .args(["history", "scenarios/later-kernels.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "remove the `scenario.release` axis",
+        ));
+}
+
+#[test]
+fn history_refuses_an_unknown_release() {
+    wbsim()
+        .args([
+            "history",
+            "scenarios/shmem-no-swap.toml",
+            "--releases",
+            "2.6.36,9.9",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`9.9` is not a kernel release"))
+        .stderr(predicate::str::contains("mainline"));
+}
+
+fn scenario_with(extra: &str) -> tempfile_path::TempToml {
+    tempfile_path::TempToml::new(&format!(
+        r#"[scenario]
+name = "k"
+duration = "1s"
+
+[machine]
+memory = "64MiB"
+
+{extra}
+"#
+    ))
+}
+
+#[test]
+fn a_kernel_switch_with_a_bad_value_names_the_line_and_the_accepted_values() {
+    let f = scenario_with("[kernel]\ndirty_throttle = \"fast\"\n");
+    wbsim()
+        .args(["validate", f.path()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(":9:"))
+        .stderr(predicate::str::contains("kernel.dirty_throttle"))
+        .stderr(predicate::str::contains("`writer-writes-back`"))
+        .stderr(predicate::str::contains("`io-less`"));
+}
+
+#[test]
+fn a_misspelt_kernel_switch_gets_a_did_you_mean() {
+    let f = scenario_with("[kernel]\ndirty_throtle = \"io-less\"\n");
+    wbsim()
+        .args(["validate", f.path()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dirty_throttle"));
+}
+
+#[test]
+fn a_later_release_and_a_boolean_switch_load_and_show_in_the_json() {
+    let f = scenario_with("[kernel]\npg_reclaim_survives_flusher_write = false\n");
+    let text = std::fs::read_to_string(f.path())
+        .unwrap()
+        .replace("duration = \"1s\"", "duration = \"1s\"\nrelease = \"3.2\"");
+    std::fs::write(f.path(), text).unwrap();
+    let out = wbsim()
+        .args(["run", f.path(), "--policy", "redirty", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let release = &doc["scenarios"][0]["runs"][0]["release"];
+    assert_eq!(release, "3.2+pg_reclaim_survives_flusher_write=false");
+}
+
+#[test]
+fn wbsim_list_shows_the_later_kernels_and_their_switches() {
+    wbsim()
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("later kernels:"))
+        .stdout(predicate::str::contains("4.11"))
+        .stdout(predicate::str::contains("reclaim_writeback_throttle"))
+        .stdout(predicate::str::contains("143dfe8611a6"));
+}
+
+/// A scenario file in the system temp directory, removed on drop.
+mod tempfile_path {
+    pub struct TempToml(std::path::PathBuf);
+
+    impl TempToml {
+        pub fn new(text: &str) -> TempToml {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "wbsim-history-cli-{}-{}.toml",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::write(&p, text).unwrap();
+            TempToml(p)
+        }
+
+        pub fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempToml {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
