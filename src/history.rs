@@ -419,7 +419,7 @@ mod tests {
     fn a_switch_is_described_with_its_release_and_commit() {
         let d = describe("reclaim_fs_writepage", "kswapd-priority");
         assert!(
-            d.starts_with("reclaim_fs_writepage=kswapd-priority (3.2;"),
+            d.starts_with("reclaim_fs_writepage=kswapd-priority (3.2:"),
             "{d}"
         );
         assert!(d.contains("ee72886d8ed5"), "{d}");
