@@ -402,3 +402,30 @@ fn from_3_9_a_starved_ext4_writer_allocates_with_gfp_fs_and_may_invoke_the_oom_k
         );
     }
 }
+
+#[test]
+fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tail_dirty() {
+    let (mut m, _) = ext3_file("3.11");
+    assert!(!m.zones[0].flags.tail_lru_dirty);
+    let mut sc = kswapd_sc();
+    let mut nr = [0u64; 4];
+    nr[LruList::InactiveFile.idx()] = 32;
+    sc.resume = Some((0, nr));
+    m.shrink_zone(1, 0, &mut sc);
+    // The first batch met 32 dirty, unqueued pages: none written, the zone flagged.
+    assert_eq!(nr_vmscan_write(&m), 0);
+    assert_eq!(m.rc.vmscan_immediate, 32);
+    assert!(m.zones[0].flags.tail_lru_dirty);
+    // The next batch meets fresh pages (PG_referenced: kept); the one after meets the first 32
+    // again, unreferenced now, in a flagged zone: written.
+    for _ in 0..2 {
+        sc.resume = Some((0, nr));
+        m.shrink_zone(1, 0, &mut sc);
+    }
+    assert_eq!(
+        nr_vmscan_write(&m),
+        32,
+        "the flagged zone's pages are written"
+    );
+    m.check_invariants();
+}
