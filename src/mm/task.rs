@@ -69,6 +69,10 @@ pub enum Work {
     Truncate {
         /// The writer task whose file it truncates.
         target: usize,
+        /// Indices the last pass left (under writeback), to look at again.
+        left: Vec<u32>,
+        /// Indices below this were all examined by an earlier pass.
+        scanned_to: usize,
     },
     /// Finished (holding whatever it holds).
     Done,
@@ -340,7 +344,11 @@ impl Machine {
                 phase_start: self.now,
                 hold_until: None,
             },
-            TaskKind::Truncate { target } => Work::Truncate { target },
+            TaskKind::Truncate { target } => Work::Truncate {
+                target,
+                left: Vec::new(),
+                scanned_to: 0,
+            },
         };
     }
 
@@ -802,7 +810,7 @@ impl Machine {
     }
 
     fn truncate_slice(&mut self, t: usize) -> Slice {
-        let Work::Truncate { target } = self.tasks[t].work else {
+        let Work::Truncate { target, .. } = self.tasks[t].work else {
             unreachable!()
         };
         let Work::Write { ino, .. } = self.tasks[target].work else {
@@ -823,18 +831,35 @@ impl Machine {
 
     /// `truncate_inode_pages()`: drops every cached page not under writeback (dirty ones with
     /// `cancel_dirty_page`, releasing delayed allocations), and reports whether none is left.
+    ///
+    /// A retry re-examines only the pages the last pass left and the indices written since
+    /// (the writer only appends), which is what rescanning the whole range would find.
     fn truncate_inode_pages(&mut self, t: usize, ino: usize) -> bool {
         let cpu = self.tasks[t].cpu;
-        let mut left = false;
+        let Work::Truncate {
+            left: ref mut prev,
+            ref mut scanned_to,
+            ..
+        } = self.tasks[t].work
+        else {
+            unreachable!()
+        };
         let n = self.inodes[ino].pages.len();
-        for idx in 0..n {
+        let candidates: Vec<usize> = std::mem::take(prev)
+            .into_iter()
+            .map(|i| i as usize)
+            .chain(*scanned_to..n)
+            .collect();
+        *scanned_to = n;
+        let mut still = Vec::new();
+        for idx in candidates {
             let id = self.inodes[ino].pages[idx];
             if id == NIL {
                 continue;
             }
             let f = self.pages[id as usize].flags;
             if f & (pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO) != 0 {
-                left = true;
+                still.push(idx as u32);
                 continue;
             }
             if f & pg::DIRTY != 0 {
@@ -849,6 +874,10 @@ impl Machine {
             self.pages[id as usize].flags &= pg::MLOCKED;
             self.free_page(id, cpu);
             self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+        }
+        let left = !still.is_empty();
+        if let Work::Truncate { left: ref mut l, .. } = self.tasks[t].work {
+            *l = still;
         }
         if !left {
             self.inodes[ino].writeback_index = 0;
