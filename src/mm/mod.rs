@@ -382,6 +382,10 @@ pub struct Machine {
     pub killed_finite: bool,
     /// The next swap slot `scan_swap_map()` hands out.
     pub next_swap_slot: u32,
+    /// The report of every OOM-killer decision so far.
+    pub oom_reports: Vec<crate::outcome::OomReport>,
+    /// The observer (`--timeline`, `--trace`, `explain`…): `None` costs nothing.
+    pub recorder: Option<Box<crate::observe::Recorder>>,
 }
 
 impl Machine {
@@ -483,6 +487,8 @@ impl Machine {
             unfinished: 0,
             killed_finite: false,
             next_swap_slot: 0,
+            oom_reports: vec![],
+            recorder: None,
         };
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();

@@ -195,6 +195,8 @@ mod tests {
             pages_written_by_reclaim: 0,
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
+            oom_reports: Vec::new(),
+            meminfo: Vec::new(),
         };
         let c = counters(&r);
         assert_eq!(
