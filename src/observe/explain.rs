@@ -150,11 +150,13 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         .iter()
         .map(|z| {
             format!(
-                "Node {} {} had {} MiB free against a min watermark of {} MiB{}",
+                "Node {} {} had {} MiB free (watermarks min {}, low {}, high {} MiB){}",
                 z.base.node,
                 z.base.zone,
                 mib(z.base.free),
                 mib(z.base.min),
+                mib(z.base.low),
+                mib(z.base.high),
                 if z.base.all_unreclaimable {
                     " and was marked all_unreclaimable"
                 } else {
@@ -163,10 +165,16 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
             )
         })
         .collect();
+    let under_high = allowed.iter().all(|z| z.base.free <= z.base.high);
     v.push(format!(
-        "Memory that ran out: the allocation could use {} zone(s); {}.",
+        "Memory that ran out: the allocation could use {} zone(s); {}.{}",
         allowed.len(),
-        short.join("; ")
+        short.join("; "),
+        if under_high {
+            " Every one was at or below its high watermark, where __alloc_pages_may_oom() makes              its last attempt before calling the killer."
+        } else {
+            ""
+        }
     ));
     // What the inactive lists held.
     for z in &allowed {
@@ -281,12 +289,13 @@ fn rates_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
         .collect();
     vec![format!(
         "Cleaning against allocation: in {} s the flusher threads and throttled writers \
-         submitted {} MiB ({}), reclaim's pageout() {} MiB, journal commits {} MiB; tasks \
-         allocated {} MiB ({}){}.",
+         submitted {} MiB ({}), reclaim's pageout() {} MiB of file pages and {} MiB to swap, \
+         journal commits {} MiB; tasks allocated {} MiB ({}){}.",
         secs3(t),
         mib(r.pages_written_by_writeback),
         rate(r.pages_written_by_writeback, t),
         mib(r.pages_written_by_reclaim),
+        mib(r.vmstat("pswpout")),
         mib(r.pages_written_by_journal),
         mib(allocated),
         rate(allocated, t),
@@ -335,8 +344,8 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
     let dsteal = steal.saturating_sub(ksteal);
     v.push(format!(
         "Reclaim: kswapd freed {} MiB of {} MiB scanned; direct reclaim freed {} MiB of {} MiB \
-         scanned in {} stalls (allocstall); {} pages rotated to the inactive tail after their \
-         writeback completed (pgrotated).",
+         scanned in {} stalls (allocstall); {} pages written for reclaim rotated to the \
+         inactive tail when their IO completed (pgrotated).",
         mib(ksteal),
         mib(kscan),
         mib(dsteal),
@@ -384,4 +393,30 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
         }
     }
     v
+}
+
+/// `wbsim explain FILE [--policy P] [--set …] [--seed N]`: runs every selected run of the file
+/// with a recorder and prints one account per run.
+pub fn command(args: &super::args::ExplainArgs) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Write;
+    let ov = crate::scenario::Overrides {
+        sets: args.set.clone(),
+        policies: args.policy.clone(),
+        seed: args.seed,
+    };
+    let sc = crate::scenario::load(&args.file, &ov)?;
+    let mut out = std::io::stdout().lock();
+    for (i, run) in sc.runs.iter().enumerate() {
+        let (r, rec) = super::simulate_observed(
+            &run.spec,
+            crate::mm::Options::default(),
+            super::ObserveConfig::default(),
+        );
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let title = format!("{} {}", sc.name, run.label);
+        write!(out, "{}", explain(&title, &run.spec, &r, &rec))?;
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -18,12 +18,14 @@
 //! boundary: no event is ever added to the queue, so the run's events, counters and outcome are
 //! the same with and without a recorder (`tests/reports.rs` checks it).
 
+pub mod args;
 pub mod chrome_trace;
 pub mod explain;
 pub mod ftrace;
 pub mod mmtests;
 pub mod oom_report;
 pub mod plot;
+pub mod session;
 pub mod timeline;
 pub mod vmstat_print;
 

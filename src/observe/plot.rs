@@ -21,7 +21,7 @@ const LRU_H: f64 = 190.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
 const COL_W: f64 = LEFT + PANEL_W + RIGHT;
-const LEGEND_H: f64 = 22.0;
+const LEGEND_H: f64 = 34.0;
 const TITLE_H: f64 = 20.0;
 const AXIS_H: f64 = 38.0;
 
@@ -169,9 +169,16 @@ fn frame_box(svg: &mut String, f: &Frame) {
     );
 }
 
+/// One legend entry per series, wrapping onto a second line past the panel's width.
 fn legend(svg: &mut String, x: f64, y: f64, items: &[(&str, &str, bool)]) {
     let mut cx = x;
+    let mut y = y;
     for (name, color, dashed) in items {
+        let w = 30.0 + name.len() as f64 * 6.6;
+        if cx + w > x + PANEL_W && cx > x {
+            cx = x;
+            y += 14.0;
+        }
         let dash = if *dashed {
             r#" stroke-dasharray="4 3""#
         } else {
@@ -185,7 +192,7 @@ fn legend(svg: &mut String, x: f64, y: f64, items: &[(&str, &str, bool)]) {
             y + 4.0,
             esc(name)
         );
-        cx += 30.0 + name.len() as f64 * 6.6;
+        cx += w;
     }
 }
 
