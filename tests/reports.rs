@@ -568,3 +568,152 @@ fn the_same_seed_writes_byte_identical_files() {
     };
     assert!(render() == render());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command line.
+// ---------------------------------------------------------------------------------------------
+
+fn wbsim() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("wbsim").expect("the wbsim binary");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
+    let dir = std::env::temp_dir().join(format!("wbsim-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = |n: &str| dir.join(n).display().to_string();
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--timeline",
+            &f("t.csv"),
+            "--plot",
+            &f("p.svg"),
+            "--trace",
+            &f("t.json"),
+            "--ftrace",
+            &f("f.txt"),
+            "--sample-interval",
+            "250ms",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("reports — release 2.6.32")
+                .and(predicate::str::contains("Kswapd efficiency")),
+        );
+    let csv = std::fs::read_to_string(dir.join("t.csv")).unwrap();
+    assert!(
+        csv.contains("reports/redirty,0.250,"),
+        "the sample interval is honoured"
+    );
+    assert!(csv.contains("reports/activate,"));
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("t.json")).unwrap()).unwrap();
+    let procs = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .count();
+    assert_eq!(procs, 2, "one process per run");
+    let ft = std::fs::read_to_string(dir.join("f.txt")).unwrap();
+    assert!(ft.contains("# run: reports/redirty") && ft.contains("mm_vmscan_kswapd_wake: nid="));
+    assert!(std::fs::read_to_string(dir.join("p.svg"))
+        .unwrap()
+        .contains("policy activate"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn oom_report_and_vmstat_follow_the_table_and_enter_the_json() {
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--policy",
+            "redirty",
+            "--oom-report",
+            "--vmstat",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("== reports/redirty: OOM report 1 of 1 at ")
+                .and(predicate::str::contains(
+                    "worker invoked oom-killer: gfp_mask=0x200da, order=0, oom_adj=0",
+                ))
+                .and(predicate::str::contains(
+                    "Out of memory: kill process 1001 (worker) score",
+                ))
+                .and(predicate::str::contains("Killed process 1002 (logger)"))
+                .and(predicate::str::contains(
+                    "== reports/redirty: /proc/vmstat ==\nnr_free_pages ",
+                ))
+                .and(predicate::str::contains("MemTotal:        1048576 kB")),
+        );
+    let out = wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--format",
+            "json",
+            "--oom-report",
+            "--vmstat",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let run = &doc["scenarios"][0]["runs"][0];
+    assert!(run["oom_reports"][0][0]
+        .as_str()
+        .unwrap()
+        .contains("invoked oom-killer"));
+    assert_eq!(run["meminfo_kb"]["MemTotal"], 1048576);
+    assert!(run["mmtests"]["Kswapd efficiency"].is_number());
+}
+
+#[test]
+fn explain_prints_an_account_per_run_and_bad_input_exits_2() {
+    wbsim()
+        .args([
+            "explain",
+            "tests/fixtures/reports.toml",
+            "--policy",
+            "activate",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains(
+                "== reports activate (release 2.6.32, policy activate, seed 3) ==",
+            )
+            .and(predicate::str::contains("Outcome: OOM at "))
+            .and(predicate::str::contains("AOP_WRITEPAGE_ACTIVATE"))
+            .and(predicate::str::contains("redirty").not()),
+        );
+    wbsim()
+        .args(["explain", "tests/fixtures/bad/unknown-key.toml"])
+        .assert()
+        .code(2);
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--trace",
+            "/nonexistent-dir/x.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/x.json",
+        ))
+        .stdout("");
+}

@@ -4,9 +4,9 @@
 //! zone under pressure gets two panels: free memory against the min/low/high watermarks (MiB, log
 //! scale, shaded where the node's kswapd was running), and the LRU lists with dirty and writeback
 //! pages (MiB, linear, with a strip where the flusher had work). The OOM kill is a red line
-//! across both panels. Zones shown are those whose free memory fell below their high watermark
-//! in some run of the row (at most [`MAX_ZONES`], lowest first); with none, the zone that came
-//! closest. Axes are simulated seconds and MiB.
+//! across both panels. Zones shown are those whose free memory fell below their low watermark
+//! in some run of the row (at most [`MAX_ZONES`], longest below first); with none, the zone that
+//! came closest to its high watermark. Axes are simulated seconds and MiB.
 
 use std::fmt::Write;
 
@@ -65,35 +65,37 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Zones to draw for a row: `(zone index, lowest free/high ratio)`, and whether any went under.
+/// Zones to draw for a row: those whose free memory fell below the low watermark (where kswapd
+/// is woken) in some run, longest first; with none, the zone that came closest to its high one.
+/// The flag says which rule applied.
 fn pick_zones(runs: &[&PlotRun<'_>]) -> (Vec<usize>, bool) {
     let nz = runs.first().map_or(0, |r| r.rec.zones.len());
-    let mut scored: Vec<(f64, usize)> = (0..nz)
+    let samples = || runs.iter().flat_map(|r| r.rec.samples.iter());
+    let mut under: Vec<(usize, usize)> = (0..nz)
         .map(|z| {
-            let worst = runs
-                .iter()
-                .flat_map(|r| r.rec.samples.iter())
-                .filter(|s| s.zones[z][3] > 0)
-                .map(|s| s.zones[z][0] as f64 / s.zones[z][3] as f64)
-                .fold(f64::INFINITY, f64::min);
-            (worst, z)
+            (
+                samples().filter(|s| s.zones[z][0] < s.zones[z][2]).count(),
+                z,
+            )
         })
+        .filter(|&(n, _)| n > 0)
         .collect();
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let under: Vec<usize> = scored
-        .iter()
-        .filter(|(w, _)| *w < 1.0)
-        .map(|&(_, z)| z)
-        .take(MAX_ZONES)
-        .collect();
-    if under.is_empty() {
-        (
-            scored.first().map(|&(_, z)| vec![z]).unwrap_or_default(),
-            false,
-        )
-    } else {
-        (under, true)
+    under.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    if !under.is_empty() {
+        return (
+            under.iter().take(MAX_ZONES).map(|&(_, z)| z).collect(),
+            true,
+        );
     }
+    let closest = (0..nz).min_by(|&a, &b| {
+        let worst = |z: usize| {
+            samples()
+                .map(|s| s.zones[z][0] as f64 / s.zones[z][3].max(1) as f64)
+                .fold(f64::INFINITY, f64::min)
+        };
+        worst(a).total_cmp(&worst(b)).then(a.cmp(&b))
+    });
+    (closest.into_iter().collect(), false)
 }
 
 /// "Nice" linear ticks from 0 to at least `max`.
@@ -391,11 +393,11 @@ pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
         };
         let which = if under {
             format!(
-                "{} of {nz} zone(s) shown: those whose free memory fell below the high watermark",
+                "{} of {nz} zone(s) shown: those whose free memory fell below the low watermark",
                 zones.len()
             )
         } else {
-            format!("no zone fell below its high watermark; the closest of {nz} shown")
+            format!("no zone fell below its low watermark; the closest of {nz} shown")
         };
         let _ = write!(
             body,

@@ -50,8 +50,8 @@ fn scenario(sr: &ScenarioResults<'_>) -> Value {
                 "events": res.events,
                 "tasks": serde_json::to_value(&res.tasks).unwrap_or(Value::Null),
                 "counters": counters(res),
-                "mmtests": crate::observe::mmtests::json(res),
                 "vmstat": res.vmstat.iter().map(|(n, v)| (n.clone(), Value::from(*v))).collect::<Map<String, Value>>(),
+                "mmtests": crate::observe::mmtests::json(res),
             })
         })
         .collect();
