@@ -197,7 +197,7 @@ impl TaskState {
 }
 
 /// Zone values a sample holds, in [`ZONE_FIELDS`] order.
-pub const ZONE_FIELDS: [&str; 13] = [
+pub const ZONE_FIELDS: [&str; 14] = [
     "free",
     "min",
     "low",
@@ -211,6 +211,7 @@ pub const ZONE_FIELDS: [&str; 13] = [
     "writeback",
     "pages_scanned",
     "all_unreclaimable",
+    "pgscan",
 ];
 
 /// The machine at one sample boundary.
@@ -218,8 +219,8 @@ pub const ZONE_FIELDS: [&str; 13] = [
 pub struct Sample {
     /// The boundary, ns.
     pub t: SimTime,
-    /// Per zone, [`ZONE_FIELDS`] (pages; the last is 0/1).
-    pub zones: Vec<[u64; 13]>,
+    /// Per zone, [`ZONE_FIELDS`] (pages; all_unreclaimable is 0/1; pgscan is cumulative).
+    pub zones: Vec<[u64; 14]>,
     /// Per task.
     pub tasks: Vec<TaskState>,
     /// The global dirty limits `(background, dirty)`, pages.
@@ -719,6 +720,7 @@ fn sample(m: &Machine, t: SimTime) -> Sample {
                 z.stat.nr_writeback,
                 z.pages_scanned,
                 u64::from(z.all_unreclaimable),
+                z.stat.pgscan_kswapd + z.stat.pgscan_direct,
             ]
         })
         .collect();

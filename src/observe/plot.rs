@@ -4,9 +4,9 @@
 //! zone under pressure gets two panels: free memory against the min/low/high watermarks (MiB, log
 //! scale, shaded where the node's kswapd was running), and the LRU lists with dirty and writeback
 //! pages (MiB, linear, with a strip where the flusher had work). The OOM kill is a red line
-//! across both panels. Zones shown are those whose free memory fell below their low watermark
-//! in some run of the row (at most [`MAX_ZONES`], longest below first); with none, the zone that
-//! came closest to its high watermark. Axes are simulated seconds and MiB.
+//! across both panels. Zones shown are those reclaim scanned in some run of the row (at most
+//! [`MAX_ZONES`], most scanned first); with none, the zone that came closest to its high
+//! watermark. Axes are simulated seconds and MiB.
 
 use std::fmt::Write;
 
@@ -65,25 +65,26 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Zones to draw for a row: those whose free memory fell below the low watermark (where kswapd
-/// is woken) in some run, longest first; with none, the zone that came closest to its high one.
-/// The flag says which rule applied.
+/// Zones to draw for a row: those reclaim scanned (pgscan), most scanned first; with none, the
+/// zone whose free memory came closest to its high watermark. The flag says which rule applied.
 fn pick_zones(runs: &[&PlotRun<'_>]) -> (Vec<usize>, bool) {
     let nz = runs.first().map_or(0, |r| r.rec.zones.len());
     let samples = || runs.iter().flat_map(|r| r.rec.samples.iter());
-    let mut under: Vec<(usize, usize)> = (0..nz)
+    let mut scanned: Vec<(u64, usize)> = (0..nz)
         .map(|z| {
-            (
-                samples().filter(|s| s.zones[z][0] < s.zones[z][2]).count(),
-                z,
-            )
+            let total = runs
+                .iter()
+                .filter_map(|r| r.rec.samples.last())
+                .map(|s| s.zones[z][13])
+                .sum::<u64>();
+            (total, z)
         })
         .filter(|&(n, _)| n > 0)
         .collect();
-    under.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    if !under.is_empty() {
+    scanned.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    if !scanned.is_empty() {
         return (
-            under.iter().take(MAX_ZONES).map(|&(_, z)| z).collect(),
+            scanned.iter().take(MAX_ZONES).map(|&(_, z)| z).collect(),
             true,
         );
     }
@@ -393,11 +394,11 @@ pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
         };
         let which = if under {
             format!(
-                "{} of {nz} zone(s) shown: those whose free memory fell below the low watermark",
+                "{} of {nz} zone(s) shown: those reclaim scanned, most scanned first",
                 zones.len()
             )
         } else {
-            format!("no zone fell below its low watermark; the closest of {nz} shown")
+            format!("reclaim scanned no zone; the one closest to its high watermark of {nz} shown")
         };
         let _ = write!(
             body,

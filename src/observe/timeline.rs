@@ -2,7 +2,7 @@
 //!
 //! One row per run, sample and zone: `run,time_s,node,zone`, the zone's values in pages
 //! ([`super::ZONE_FIELDS`]: free, the three watermarks, each LRU list, dirty, writeback,
-//! pages_scanned, all_unreclaimable 0/1), the global dirty limits, then one column per task with its
+//! pages_scanned, all_unreclaimable 0/1, cumulative pgscan), the global dirty limits, then one column per task with its
 //! state (`running`, `throttled`, `direct_reclaim`, `congestion_wait`, …; empty when the run has no
 //! such task), then `events`: what happened since the previous sample (kswapd wake/sleep, flusher
 //! work, OOM kill), on the first zone row of the sample only.
