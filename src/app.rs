@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout().lock().write_all(list().as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain(args) => crate::observe::explain::command(&args),
     }
 }
 
@@ -51,12 +52,14 @@ fn run_cmd(args: &RunArgs, check: bool) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| scenario::load(f, &ov))
         .collect::<anyhow::Result<_>>()?;
-    let results = execute(&scenarios);
+    let mut session = crate::observe::session::Session::new(&args.observe);
+    let results = execute(&scenarios, &mut session);
     let all: Vec<ScenarioResults<'_>> = scenarios
         .iter()
         .zip(results)
         .map(|(scenario, results)| ScenarioResults { scenario, results })
         .collect();
+    session.write_files(&all)?;
     let mut out = std::io::stdout().lock();
     if !check {
         match args.format {
@@ -67,8 +70,13 @@ fn run_cmd(args: &RunArgs, check: bool) -> anyhow::Result<ExitCode> {
                     }
                     write!(out, "{}", report::table::render(sr))?;
                 }
+                session.print_sections(&all, &mut out)?;
             }
-            Format::Json => print_json(&mut out, &report::json::document(&all, None))?,
+            Format::Json => {
+                let mut doc = report::json::document(&all, None);
+                session.augment_json(&all, &mut doc);
+                print_json(&mut out, &doc)?
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -139,7 +147,10 @@ fn print_json(out: &mut impl Write, doc: &serde_json::Value) -> anyhow::Result<(
 
 /// Runs every planned run, with a progress bar on stderr when there is more than one and stderr
 /// is a terminal.
-fn execute(scenarios: &[Scenario]) -> Vec<Vec<RunResult>> {
+fn execute(
+    scenarios: &[Scenario],
+    session: &mut crate::observe::session::Session,
+) -> Vec<Vec<RunResult>> {
     let total: usize = scenarios.iter().map(|s| s.runs.len()).sum();
     let bar = if total > 1 && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
@@ -157,7 +168,7 @@ fn execute(scenarios: &[Scenario]) -> Vec<Vec<RunResult>> {
                 .iter()
                 .map(|run| {
                     bar.set_message(format!("{} {}", sc.name, run.label));
-                    let r = crate::engine::simulate(&run.spec);
+                    let r = session.simulate(&run.spec);
                     bar.inc(1);
                     r
                 })

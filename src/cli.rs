@@ -39,6 +39,8 @@ pub enum Command {
     },
     /// List releases, filesystems, policies, task kinds (with their keys) and pin methods.
     List,
+    /// Run a scenario and explain each outcome from the run's own counters and events.
+    Explain(crate::observe::args::ExplainArgs),
 }
 
 /// Options of `run` and `check`.
@@ -63,6 +65,9 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Reports, timelines and traces (docs/REPORTS.md).
+    #[command(flatten)]
+    pub observe: crate::observe::args::ObserveArgs,
 }
 
 /// Output formats.
@@ -100,7 +105,7 @@ pub enum Format {
     Json,
 }
 
-fn parse_set(s: &str) -> Result<(String, String), String> {
+pub fn parse_set(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((path, value)) if !path.trim().is_empty() => {
             Ok((path.trim().to_string(), value.to_string()))

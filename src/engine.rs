@@ -46,10 +46,12 @@ pub fn run(m: &mut Machine) {
             m.outcome = Some(m.end_verdict(limit));
             break;
         }
+        crate::observe::before_event(m, at);
         m.now = at;
         m.events += 1;
         m.handle(ev);
         m.unplug_all();
+        crate::observe::after_event(m);
         // The recount walks every page: after every event on small machines, every 4096th event
         // on large ones (a debug build of a 4 GiB scenario would otherwise take hours).
         if m.options.check_invariants && (m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0)
@@ -73,6 +75,7 @@ pub fn run(m: &mut Machine) {
     if m.options.check_invariants {
         m.check_invariants();
     }
+    crate::observe::finish(m);
 }
 
 impl Machine {
@@ -153,5 +156,7 @@ pub fn result(m: &Machine) -> RunResult {
             dirty_pauses: m.rc.dirty_pauses,
             pages_written_by_dirtier: m.rc.pages_written_by_dirtier,
         },
+        oom_reports: m.oom_reports.clone(),
+        meminfo: crate::observe::vmstat_print::meminfo(m),
     }
 }

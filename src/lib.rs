@@ -12,6 +12,7 @@
 //! - [`block`]: the request queue and the disk;
 //! - [`scenario`]: TOML scenarios, validation, matrix expansion;
 //! - [`report`]: tables and JSON;
+//! - [`observe`]: the recorder and the kernel-format reports, timeline, traces and `explain`;
 //! - [`cli`] and [`app`]: the command line.
 
 pub mod app;
@@ -22,6 +23,7 @@ pub mod fs;
 pub mod history;
 pub mod kernel;
 pub mod mm;
+pub mod observe;
 pub mod outcome;
 pub mod report;
 pub mod scenario;

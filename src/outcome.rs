@@ -159,6 +159,10 @@ pub struct RunResult {
     pub reclaim_no_progress: u64,
     /// Counters of the later-kernel mechanisms (all 0 under 2.6.32–2.6.36 rules).
     pub later: LaterCounters,
+    /// One report per OOM-killer decision (kill or panic), in order.
+    pub oom_reports: Vec<OomReport>,
+    /// Final `/proc/meminfo` (name, kB), in the kernel's order.
+    pub meminfo: Vec<(String, u64)>,
 }
 
 /// What the later-kernel switches did in a run (`crate::kernel`).
@@ -185,4 +189,108 @@ impl RunResult {
             .find(|(n, _)| n == name)
             .map_or(0, |(_, v)| *v)
     }
+}
+
+/// One zone as the OOM report's `show_free_areas()` prints it, plus what the inactive file list
+/// held (for `wbsim explain`). Pages unless named otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZoneReport {
+    /// The fields of the per-zone line common with [`ZoneSnapshot`].
+    pub base: ZoneSnapshot,
+    /// NR_ISOLATED_ANON.
+    pub isolated_anon: u64,
+    /// NR_ISOLATED_FILE.
+    pub isolated_file: u64,
+    /// `present_pages`.
+    pub present: u64,
+    /// NR_MLOCK.
+    pub mlocked: u64,
+    /// NR_FILE_MAPPED.
+    pub mapped: u64,
+    /// NR_SHMEM.
+    pub shmem: u64,
+    /// Kernel memory (printed as slab_unreclaimable).
+    pub slab_unreclaimable: u64,
+    /// NR_FILE_PAGES.
+    pub file_pages: u64,
+    /// `lowmem_reserve[]`, one per zone type (DMA, DMA32, Normal).
+    pub lowmem_reserve: [u64; 3],
+    /// Per CPU `(count, high, batch)` of the per-CPU free list.
+    pub pcp: Vec<(u64, u64, u64)>,
+    /// Inactive file pages that were dirty (not under writeback).
+    pub inactive_file_dirty: u64,
+    /// Inactive file pages under writeback.
+    pub inactive_file_writeback: u64,
+    /// Whether the invoking task's cpuset allows this zone.
+    pub allowed: bool,
+}
+
+/// One row of the OOM report's task table (`dump_tasks()`), with the badness score the
+/// selected release's `select_bad_process()` gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OomTaskRow {
+    /// Pid.
+    pub pid: u32,
+    /// Name (comm).
+    pub name: String,
+    /// `mm->total_vm`, pages.
+    pub total_vm: u64,
+    /// Anon rss, pages.
+    pub anon_rss: u64,
+    /// File (and shm) rss, pages.
+    pub file_rss: u64,
+    /// CPU it last ran on.
+    pub cpu: u32,
+    /// `oom_adj`.
+    pub oom_adj: i32,
+    /// `oom_score_adj`.
+    pub oom_score_adj: i32,
+    /// Badness as the release computes it (0: not eligible).
+    pub points: u64,
+    /// Its cpuset intersects the invoker's (2.6.36 only considers those).
+    pub eligible: bool,
+}
+
+/// Everything the kernel printed for one OOM kill (or panic), captured in `oom_kill.rs` at the
+/// moment of the decision; rendered by `observe::oom_report`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OomReport {
+    /// When, ns.
+    pub at_ns: u64,
+    /// The invoking task's name and pid.
+    pub invoker: String,
+    /// Its pid.
+    pub invoker_pid: u32,
+    /// Its `oom_score_adj`.
+    pub invoker_oom_score_adj: i32,
+    /// The nodes of its cpuset (`mems_allowed`).
+    pub invoker_mems: Vec<u32>,
+    /// Whether the invoker's cpuset is the root one (no `cpuset` key).
+    pub invoker_root_cpuset: bool,
+    /// The allocation's gfp mask.
+    pub gfp_mask: u32,
+    /// The allocation's order (always 0 in the model).
+    pub order: u32,
+    /// `constrained_alloc()`.
+    pub constraint: Constraint,
+    /// The task `select_bad_process()` chose (before kill-a-child-first), if any.
+    pub selected: Option<(String, u32)>,
+    /// The task killed (`None`: nothing killable, the kernel panics).
+    pub victim: Option<(String, u32)>,
+    /// The selected task's points.
+    pub points: u64,
+    /// Every zone.
+    pub zones: Vec<ZoneReport>,
+    /// Every task that still has an mm.
+    pub tasks: Vec<OomTaskRow>,
+    /// Swap pages in all, and free.
+    pub swap_total: u64,
+    /// Free swap pages.
+    pub swap_free: u64,
+    /// Pages in the swap cache.
+    pub swap_cache: u64,
+    /// Pages of RAM (every zone's present pages).
+    pub ram_pages: u64,
+    /// Hugetlb pages reserved at boot.
+    pub hugetlb_pages: u64,
 }

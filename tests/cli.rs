@@ -144,7 +144,8 @@ fn json_has_one_run_per_cell_and_policy() {
             "events",
             "tasks",
             "counters",
-            "vmstat"
+            "vmstat",
+            "mmtests"
         ]
     );
     assert_eq!(sc["comparisons"].as_array().unwrap().len(), 2);

@@ -577,6 +577,7 @@ impl Machine {
                 }
             }
             if let Some(w) = self.bdis[b].works.pop_front() {
+                self.observe_writeback_exec(b, &w);
                 self.bdis[b].active = Some(ActiveWork {
                     work: w,
                     cursor: None,
@@ -595,6 +596,7 @@ impl Machine {
                     for_background: false,
                     range_cyclic: true,
                 };
+                self.observe_writeback_exec(b, &w);
                 self.bdis[b].active = Some(ActiveWork {
                     work: w,
                     cursor: None,

@@ -409,6 +409,10 @@ pub struct Machine {
     pub next_swap_slot: u32,
     /// `global_dirty_limit` [3.2+]: the hard limit, which descends slowly.
     pub global_dirty_limit: u64,
+    /// The report of every OOM-killer decision so far.
+    pub oom_reports: Vec<crate::outcome::OomReport>,
+    /// The observer (`--timeline`, `--trace`, `explain`…): `None` costs nothing.
+    pub recorder: Option<Box<crate::observe::Recorder>>,
 }
 
 impl Machine {
@@ -515,6 +519,8 @@ impl Machine {
             killed_finite: false,
             next_swap_slot: 0,
             global_dirty_limit: 0,
+            oom_reports: vec![],
+            recorder: None,
         };
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();

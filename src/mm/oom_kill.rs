@@ -7,7 +7,7 @@
 
 use super::zone::int_sqrt;
 use super::{Actor, Machine};
-use crate::outcome::{Constraint, Outcome, ZoneSnapshot};
+use crate::outcome::{Constraint, OomReport, OomTaskRow, Outcome, ZoneReport, ZoneSnapshot};
 use crate::sim::SEC;
 
 /// What `select_bad_process` found.
@@ -18,6 +18,17 @@ enum Selected {
     Abort,
     /// Nothing killable: panic.
     None,
+}
+
+/// What `out_of_memory()` decided, for the report.
+#[derive(Clone, Copy, Debug)]
+struct OomDecision {
+    invoker: usize,
+    selected: Option<usize>,
+    points: u64,
+    constraint: Constraint,
+    gfp_mask: u32,
+    totalpages: u64,
 }
 
 /// `oom_adj` (−17..15) as 2.6.32–35 read it, from `oom_score_adj` (−1000..1000).
@@ -228,23 +239,40 @@ impl Machine {
                     + swap
             }
         };
+        let decision = OomDecision {
+            invoker: t,
+            selected: None,
+            points: 0,
+            constraint,
+            gfp_mask,
+            totalpages,
+        };
         if panic {
-            self.record_oom(t, None, 0, constraint, gfp_mask);
+            self.record_oom(None, &decision);
             return false;
         }
         if self.spec.vm.oom_kill_allocating_task && oom_adj_of(self.tasks[t].oom_score_adj) != -17 {
-            self.oom_kill_task(t, t, 0, constraint, gfp_mask);
+            let d = OomDecision {
+                selected: Some(t),
+                ..decision
+            };
+            self.oom_kill_task(t, &d);
             return true;
         }
         match self.select_bad_process(t, totalpages) {
             Selected::Abort => false,
             Selected::None => {
-                self.record_oom(t, None, 0, constraint, gfp_mask);
+                self.record_oom(None, &decision);
                 false
             }
             Selected::Victim(p, points) => {
                 let victim = self.pick_child_first(p, totalpages);
-                self.oom_kill_task(t, victim, points, constraint, gfp_mask);
+                let d = OomDecision {
+                    selected: Some(p),
+                    points,
+                    ..decision
+                };
+                self.oom_kill_task(victim, &d);
                 true
             }
         }
@@ -279,56 +307,28 @@ impl Machine {
     }
 
     /// `oom_kill_task()`: TIF_MEMDIE and SIGKILL; an interruptible sleeper wakes at once.
-    fn oom_kill_task(
-        &mut self,
-        invoker: usize,
-        v: usize,
-        points: u64,
-        c: Constraint,
-        gfp_mask: u32,
-    ) {
+    fn oom_kill_task(&mut self, v: usize, d: &OomDecision) {
         self.ev.oom_kill += 1;
+        // The report is printed before the kill (dump_header, then the kill lines).
+        self.record_oom(Some(v), d);
         let task = &mut self.tasks[v];
         task.memdie = true;
         task.killed = true;
         if task.interruptible {
             self.schedule(self.now, Actor::Task(v));
         }
-        self.record_oom(invoker, Some(v), points, c, gfp_mask);
     }
 
-    /// Records the first OOM kill (or panic) as the run's verdict.
-    fn record_oom(
-        &mut self,
-        invoker: usize,
-        victim: Option<usize>,
-        points: u64,
-        c: Constraint,
-        gfp_mask: u32,
-    ) {
+    /// Keeps the OOM report of every decision, and the first one as the run's verdict.
+    fn record_oom(&mut self, victim: Option<usize>, d: &OomDecision) {
+        let report = self.oom_report(victim, d);
+        self.oom_reports.push(report);
         if self.outcome.is_some() {
             return;
         }
-        let zones = self
-            .zones
-            .iter()
-            .map(|z| ZoneSnapshot {
-                node: z.node,
-                zone: z.ztype.name(),
-                free: z.nr_free(),
-                min: z.watermark[0],
-                low: z.watermark[1],
-                high: z.watermark[2],
-                active_anon: z.nr_lru(super::page::LruList::ActiveAnon),
-                inactive_anon: z.nr_lru(super::page::LruList::InactiveAnon),
-                active_file: z.nr_lru(super::page::LruList::ActiveFile),
-                inactive_file: z.nr_lru(super::page::LruList::InactiveFile),
-                unevictable: z.nr_lru(super::page::LruList::Unevictable),
-                dirty: z.stat.nr_dirty,
-                writeback: z.stat.nr_writeback,
-                pages_scanned: z.pages_scanned,
-                all_unreclaimable: z.all_unreclaimable,
-            })
+        let (invoker, points, c, gfp_mask) = (d.invoker, d.points, d.constraint, d.gfp_mask);
+        let zones = (0..self.zones.len())
+            .map(|z| self.zone_snapshot(z))
             .collect();
         self.outcome = Some(Outcome::Oom {
             at_ns: self.now,
@@ -342,6 +342,139 @@ impl Machine {
             points,
             zones,
         });
+    }
+}
+
+impl Machine {
+    /// What `dump_header()` (`show_mem()` → `show_free_areas()`, `dump_tasks()`) and the kill
+    /// lines print, captured at the moment of the decision.
+    fn oom_report(&self, victim: Option<usize>, d: &OomDecision) -> OomReport {
+        use super::page::{pg, LruList as L, NIL};
+        let inv = &self.tasks[d.invoker];
+        let zones = self
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(zid, z)| {
+                // What the inactive file list held: walk it once (the report is rare).
+                let (mut dirty, mut wb) = (0, 0);
+                let mut id = z.lru[L::InactiveFile.idx()].head;
+                while id != NIL {
+                    let p = &self.pages[id as usize];
+                    if p.has(pg::WRITEBACK) {
+                        wb += 1;
+                    } else if p.has(pg::DIRTY) {
+                        dirty += 1;
+                    }
+                    id = p.next;
+                }
+                ZoneReport {
+                    base: self.zone_snapshot(zid),
+                    isolated_anon: z.stat.nr_isolated_anon,
+                    isolated_file: z.stat.nr_isolated_file,
+                    present: z.present,
+                    mlocked: z.stat.nr_mlock,
+                    mapped: z.stat.nr_mapped,
+                    shmem: z.stat.nr_shmem,
+                    slab_unreclaimable: z.stat.nr_kernel,
+                    file_pages: z.stat.nr_file_pages,
+                    lowmem_reserve: z.lowmem_reserve,
+                    pcp: z
+                        .pcp
+                        .iter()
+                        .map(|c| (c.len() as u64, z.pcp_high as u64, z.pcp_batch as u64))
+                        .collect(),
+                    inactive_file_dirty: dirty,
+                    inactive_file_writeback: wb,
+                    allowed: self.cpuset_hardwall(d.invoker, zid),
+                }
+            })
+            .collect();
+        let tasks = (0..self.tasks.len())
+            .filter(|&p| !self.tasks[p].dead)
+            .map(|p| {
+                let task = &self.tasks[p];
+                let eligible = self.release.minor() < 36 || self.mems_intersect(p, d.invoker);
+                let points = if !eligible {
+                    0
+                } else if self.release.minor() >= 36 {
+                    self.oom_badness(p, d.totalpages)
+                } else {
+                    self.badness(p, d.invoker)
+                };
+                let rss = self.rss_and_swap(p) - task.swap_ents;
+                let anon_rss = task.anon.len() as u64;
+                OomTaskRow {
+                    pid: task.pid,
+                    name: task.name.clone(),
+                    total_vm: self.total_vm(p),
+                    anon_rss,
+                    file_rss: rss - anon_rss,
+                    cpu: task.cpu as u32,
+                    oom_adj: oom_adj_of(task.oom_score_adj),
+                    oom_score_adj: task.oom_score_adj,
+                    points,
+                    eligible,
+                }
+            })
+            .collect();
+        let swap_cache = self
+            .pages
+            .iter()
+            .filter(|p| p.has(super::page::pg::SWAPCACHE))
+            .count() as u64;
+        let hugetlb_pages = self
+            .pages
+            .iter()
+            .filter(|p| p.has(super::page::pg::HUGETLB))
+            .count() as u64;
+        let named = |t: usize| (self.tasks[t].name.clone(), self.tasks[t].pid);
+        OomReport {
+            at_ns: self.now,
+            invoker: inv.name.clone(),
+            invoker_pid: inv.pid,
+            invoker_oom_score_adj: inv.oom_score_adj,
+            invoker_mems: (0..inv.mems.len() as u32)
+                .filter(|&n| inv.mems[n as usize])
+                .collect(),
+            invoker_root_cpuset: inv.mems.iter().all(|&m| m),
+            gfp_mask: d.gfp_mask,
+            order: 0,
+            constraint: d.constraint,
+            selected: d.selected.map(named),
+            victim: victim.map(named),
+            points: d.points,
+            zones,
+            tasks,
+            swap_total: self.swap.total,
+            swap_free: self.swap.free,
+            swap_cache,
+            ram_pages: self.zones.iter().map(|z| z.present).sum(),
+            hugetlb_pages,
+        }
+    }
+
+    /// The per-zone line of the verdict.
+    fn zone_snapshot(&self, zid: usize) -> ZoneSnapshot {
+        use super::page::LruList as L;
+        let z = &self.zones[zid];
+        ZoneSnapshot {
+            node: z.node,
+            zone: z.ztype.name(),
+            free: z.nr_free(),
+            min: z.watermark[0],
+            low: z.watermark[1],
+            high: z.watermark[2],
+            active_anon: z.nr_lru(L::ActiveAnon),
+            inactive_anon: z.nr_lru(L::InactiveAnon),
+            active_file: z.nr_lru(L::ActiveFile),
+            inactive_file: z.nr_lru(L::InactiveFile),
+            unevictable: z.nr_lru(L::Unevictable),
+            dirty: z.stat.nr_dirty,
+            writeback: z.stat.nr_writeback,
+            pages_scanned: z.pages_scanned,
+            all_unreclaimable: z.all_unreclaimable,
+        }
     }
 }
 

@@ -336,6 +336,7 @@ impl Machine {
     fn after_direct_reclaim(&mut self, t: usize, gfp_mask: u32, progress: u64) -> Option<Alloc> {
         if progress == 0 {
             self.rc.reclaim_no_progress += 1;
+            self.observe_no_progress(t);
         }
         let f = self.gfp_to_alloc_flags(t, gfp_mask) & !alloc_flags::NO_WATERMARKS;
         if self.release.minor() <= 35 {

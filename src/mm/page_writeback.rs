@@ -416,6 +416,7 @@ impl Machine {
             }
             Decision::Refuse => {
                 self.rc.writepage_refused += 1;
+                self.observe_refused(fs_type, caller);
                 self.set_page_dirty(id, actor_task(actor));
                 if for_reclaim && self.policy == Policy::Activate {
                     WritepageResult::Activate

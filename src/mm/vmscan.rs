@@ -511,6 +511,7 @@ impl Machine {
             self.ev.kswapd_steal += freed;
         }
         self.zones[zid].stat.pgsteal += freed;
+        self.observe_shrink_inactive(sc.actor, n.min(SWAP_CLUSTER_MAX), examined, freed);
         for &id in &keep {
             if !self.page_evictable(id) {
                 self.cull(id);
@@ -862,6 +863,7 @@ impl Machine {
             self.pages[id as usize].flags &= !pg::RECLAIM;
         }
         let zid = self.pages[id as usize].zone as usize;
+        self.observe_writepage(sc.actor, id);
         self.zones[zid].stat.nr_vmscan_write += 1;
         PageoutOutcome::Success
     }

@@ -51,6 +51,7 @@ fn scenario(sr: &ScenarioResults<'_>) -> Value {
                 "tasks": serde_json::to_value(&res.tasks).unwrap_or(Value::Null),
                 "counters": counters(res),
                 "vmstat": res.vmstat.iter().map(|(n, v)| (n.clone(), Value::from(*v))).collect::<Map<String, Value>>(),
+                "mmtests": crate::observe::mmtests::json(res),
             })
         })
         .collect();

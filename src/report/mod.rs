@@ -201,6 +201,8 @@ mod tests {
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
             later: Default::default(),
+            oom_reports: Vec::new(),
+            meminfo: Vec::new(),
         };
         let c = counters(&r);
         assert_eq!(

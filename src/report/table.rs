@@ -114,6 +114,11 @@ pub fn render(sr: &ScenarioResults<'_>) -> String {
     }
     out.push_str(&table.to_string());
     out.push('\n');
+    let labels: Vec<String> = sr.pairs().map(|(run, _)| run.label.clone()).collect();
+    out.push_str(&crate::observe::mmtests::render_table(
+        &labels,
+        &sr.results.iter().collect::<Vec<_>>(),
+    ));
     for c in comparisons(sr) {
         out.push_str(&format!(
             "{}: redirty → activate: {} → {}\n",
@@ -155,6 +160,8 @@ mod tests {
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
             later: Default::default(),
+            oom_reports: Vec::new(),
+            meminfo: Vec::new(),
         }
     }
 

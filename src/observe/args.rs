@@ -1,0 +1,65 @@
+//! The command-line options of the observers (flattened into `run`/`check`) and of `explain`:
+//! flags only, no logic.
+
+use std::path::PathBuf;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Args;
+
+use crate::spec::Policy;
+
+/// What to observe and where to write it.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ObserveArgs {
+    /// After the table, print the kernel's OOM report of each OOM kill, in the release's format.
+    #[arg(long)]
+    pub oom_report: bool,
+    /// After the table, print each run's final /proc/vmstat and /proc/meminfo.
+    #[arg(long)]
+    pub vmstat: bool,
+    /// Write every run's sampled state (zones, LRU lists, task states, events) as CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub timeline: Option<PathBuf>,
+    /// Draw the timeline as SVG (policies side by side, one panel pair per zone under pressure).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Write a Chrome trace-event JSON (open in Perfetto or chrome://tracing).
+    #[arg(long, value_name = "FILE.json")]
+    pub trace: Option<PathBuf>,
+    /// Write mm_vmscan_*/writeback_* tracepoint lines in the kernel's ftrace text format.
+    #[arg(long, value_name = "FILE.txt")]
+    pub ftrace: Option<PathBuf>,
+    /// Timeline sample interval (simulated time) for --timeline and --plot.
+    #[arg(long, value_name = "DURATION", default_value = "100ms",
+          value_parser = crate::scenario::units::parse_duration)]
+    pub sample_interval: u64,
+}
+
+impl ObserveArgs {
+    /// Whether any output needs a recorder attached to the runs.
+    pub fn records(&self) -> bool {
+        self.timeline.is_some()
+            || self.plot.is_some()
+            || self.trace.is_some()
+            || self.ftrace.is_some()
+    }
+}
+
+/// Options of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Explain only this policy's runs (repeatable).
+    #[arg(long, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(["redirty", "activate"])
+              .map(|s| Policy::from_name(&s).expect("a possible value")))]
+    pub policy: Vec<Policy>,
+    /// Override a value or restrict a [matrix] axis, as for `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = crate::cli::parse_set)]
+    pub set: Vec<(String, String)>,
+    /// The seed of every run (overrides scenario.seed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}

@@ -1,0 +1,422 @@
+//! `wbsim explain`: a short causal account of each run's outcome, every sentence computed from
+//! the run's own counters, OOM report and recorded events (no text is chosen per scenario).
+//!
+//! For an OOM: the invoking allocation and the zones it could use, what their inactive lists held
+//! (dirty, under writeback, clean), the writepage refusals by filesystem rule and caller, how fast
+//! pages were cleaned against how fast they were allocated, which release rule declared "no
+//! progress" and when, and why the victim was chosen. For a survival: what kept reclaim making
+//! progress and how close the tightest zone came. For a stall: why, and what the unfinished tasks
+//! were doing.
+
+use super::{mib, secs3, Recorder};
+use crate::outcome::{OomReport, Outcome, RunResult};
+use crate::spec::{FsType, Policy, Release, RunSpec};
+
+/// Why `fs`'s `->writepage` declines a page under `release` (the rule, from `fs::writepage_decision`).
+pub fn refusal_rule(fs: &str, release: Release) -> &'static str {
+    match (FsType::from_name(fs), release.minor()) {
+        (Some(FsType::Ext4), _) => {
+            "ext4_writepage() will not allocate blocks for delayed-allocation pages"
+        }
+        (Some(FsType::Btrfs), _) => "btrfs_writepage() declines any PF_MEMALLOC caller",
+        (Some(FsType::Xfs), 35) => {
+            "xfs_vm_writepage() skips writeback from reclaim context (PF_MEMALLOC)"
+        }
+        (Some(FsType::Xfs), _) => {
+            "xfs_vm_writepage() skips writeback from direct reclaim (PF_MEMALLOC without PF_KSWAPD)"
+        }
+        _ => "the filesystem declined the page",
+    }
+}
+
+/// What the policy does with a declined page.
+fn policy_effect(p: Policy) -> &'static str {
+    match p {
+        Policy::Redirty => {
+            "redirty_page_for_writepage() sent each back, still dirty, to the head of the inactive list"
+        }
+        Policy::Activate => {
+            "AOP_WRITEPAGE_ACTIVATE moved each to the active list, out of reclaim's next passes"
+        }
+    }
+}
+
+/// The release's rule for a direct-reclaim pass that reports no progress (`do_try_to_free_pages`).
+pub fn no_progress_rule(release: Release) -> &'static str {
+    match release.minor() {
+        32..=34 => {
+            "do_try_to_free_pages() returns 0 when it freed nothing or every zone it could scan was \
+             all_unreclaimable (sc->all_unreclaimable)"
+        }
+        35 => {
+            "do_try_to_free_pages() returns 0 only when it freed nothing and shrank no zone (every \
+             zone was skipped as all_unreclaimable)"
+        }
+        _ => {
+            "do_try_to_free_pages() returns 0 only when it freed nothing and all_unreclaimable() \
+             holds: every allowed zone has scanned 6 times its reclaimable pages"
+        }
+    }
+}
+
+fn badness_rule(release: Release) -> &'static str {
+    if release.minor() >= 36 {
+        "2.6.36 oom_badness(): rss plus swap in thousandths of the allowed memory, plus \
+         oom_score_adj; tasks whose cpuset misses the invoker's nodes are not eligible"
+    } else {
+        "badness(): total_vm plus half of each child's, divided by the square root of CPU time \
+         and the fourth root of run time, divided by 8 outside the invoker's cpuset, shifted by \
+         oom_adj"
+    }
+}
+
+fn rate(pages: u64, ns: u64) -> String {
+    let s = (ns as f64 / 1e9).max(1e-9);
+    format!("{:.1} MiB/s", pages as f64 * 4096.0 / 1048576.0 / s)
+}
+
+fn family(r: &RunResult, name: &str) -> u64 {
+    ["", "_dma", "_dma32", "_normal", "_movable"]
+        .iter()
+        .map(|s| r.vmstat(&format!("{name}{s}")))
+        .sum()
+}
+
+/// The explanation of one run.
+pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> String {
+    let mut out = format!(
+        "== {title} (release {}, policy {}, seed {}) ==\n",
+        spec.release.name(),
+        spec.policy.name(),
+        spec.seed
+    );
+    let mut say = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    match &r.outcome {
+        Outcome::Oom { .. } => {
+            if let Some(rep) = r.oom_reports.first() {
+                for s in oom_account(spec, r, rec, rep) {
+                    say(s);
+                }
+            }
+        }
+        Outcome::Survived { at_ns } => {
+            say(format!(
+                "Outcome: survived; every task with finite work finished by {} s.",
+                secs3(*at_ns)
+            ));
+            for s in progress_account(spec, r, rec) {
+                say(s);
+            }
+        }
+        Outcome::Stalled { at_ns, reason } => {
+            say(format!(
+                "Outcome: stalled at {} s: {reason}.",
+                secs3(*at_ns)
+            ));
+            for s in progress_account(spec, r, rec) {
+                say(s);
+            }
+        }
+    }
+    out
+}
+
+fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -> Vec<String> {
+    let mut v = vec![];
+    let nodes = super::oom_report::nodelist(&rep.invoker_mems);
+    v.push(format!(
+        "Outcome: OOM at {} s. {} (pid {}) invoked the OOM killer for an order-{} allocation \
+         with gfp_mask=0x{:x} ({}), constraint {}{}.",
+        secs3(rep.at_ns),
+        rep.invoker,
+        rep.invoker_pid,
+        rep.order,
+        rep.gfp_mask,
+        super::ftrace::gfp_names(rep.gfp_mask),
+        rep.constraint.name(),
+        if rep.invoker_root_cpuset {
+            String::new()
+        } else {
+            format!(" (its cpuset holds node(s) {nodes})")
+        }
+    ));
+    // Which zones ran out.
+    let allowed: Vec<&crate::outcome::ZoneReport> =
+        rep.zones.iter().filter(|z| z.allowed).collect();
+    let short: Vec<String> = allowed
+        .iter()
+        .map(|z| {
+            format!(
+                "Node {} {} had {} MiB free (watermarks min {}, low {}, high {} MiB){}",
+                z.base.node,
+                z.base.zone,
+                mib(z.base.free),
+                mib(z.base.min),
+                mib(z.base.low),
+                mib(z.base.high),
+                if z.base.all_unreclaimable {
+                    " and was marked all_unreclaimable"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    let under_high = allowed.iter().all(|z| z.base.free <= z.base.high);
+    v.push(format!(
+        "Memory that ran out: the allocation could use {} zone(s); {}.{}",
+        allowed.len(),
+        short.join("; "),
+        if under_high {
+            " Every one was at or below its high watermark, where __alloc_pages_may_oom() makes              its last attempt before calling the killer."
+        } else {
+            ""
+        }
+    ));
+    // What the inactive lists held.
+    for z in &allowed {
+        let b = &z.base;
+        let clean = b
+            .inactive_file
+            .saturating_sub(z.inactive_file_dirty + z.inactive_file_writeback);
+        v.push(format!(
+            "Node {} {}: the inactive file list held {} MiB: {} MiB dirty (not yet under IO), \
+             {} MiB under writeback, {} MiB clean; inactive anon {} MiB, active file {} MiB, \
+             active anon {} MiB, unevictable {} MiB; pages_scanned {}.",
+            b.node,
+            b.zone,
+            mib(b.inactive_file),
+            mib(z.inactive_file_dirty),
+            mib(z.inactive_file_writeback),
+            mib(clean),
+            mib(b.inactive_anon),
+            mib(b.active_file),
+            mib(b.active_anon),
+            mib(b.unevictable),
+            b.pages_scanned
+        ));
+    }
+    v.extend(refusal_account(spec, r, rec));
+    v.extend(rates_account(spec, r));
+    v.extend(no_progress_account(spec, r, rec));
+    // The victim.
+    let mut scored: Vec<&crate::outcome::OomTaskRow> =
+        rep.tasks.iter().filter(|t| t.eligible).collect();
+    scored.sort_by(|a, b| b.points.cmp(&a.points).then(a.pid.cmp(&b.pid)));
+    let list: Vec<String> = scored
+        .iter()
+        .take(4)
+        .map(|t| format!("{} {}", t.name, t.points))
+        .collect();
+    match (&rep.selected, &rep.victim) {
+        (Some((sel, _)), Some((victim, _))) => {
+            let mut s = format!(
+                "Victim: select_bad_process() chose {sel} with the highest score ({}) under {}; \
+                 scores: {}.",
+                rep.points,
+                badness_rule(spec.release),
+                list.join(", ")
+            );
+            if sel != victim {
+                s.push_str(&format!(
+                    " oom_kill_process() killed {victim}, a child of {sel} with its own memory, \
+                     first ({}).",
+                    if spec.release.minor() >= 36 {
+                        "the highest-scoring child"
+                    } else {
+                        "the first killable child"
+                    }
+                ));
+            }
+            v.push(s);
+        }
+        _ => v.push(format!(
+            "Victim: none; nothing was killable (scores: {}), so the kernel panics.",
+            list.join(", ")
+        )),
+    }
+    v
+}
+
+fn refusal_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
+    if r.writepage_refused == 0 {
+        return vec!["Writepage: no ->writepage call was declined by a filesystem rule.".into()];
+    }
+    let mut by_fs: Vec<(&str, Vec<String>, u64)> = vec![];
+    for (&(fs, caller), &n) in &rec.refusals {
+        match by_fs.iter_mut().find(|e| e.0 == fs) {
+            Some(e) => {
+                e.1.push(format!("{n} from {caller}"));
+                e.2 += n;
+            }
+            None => by_fs.push((fs, vec![format!("{n} from {caller}")], n)),
+        }
+    }
+    let parts: Vec<String> = by_fs
+        .iter()
+        .map(|(fs, callers, _)| {
+            format!(
+                "{fs} ({}): {}",
+                refusal_rule(fs, spec.release),
+                callers.join(", ")
+            )
+        })
+        .collect();
+    vec![format!(
+        "Writepage: {} ->writepage calls were declined: {}; {}.",
+        r.writepage_refused,
+        parts.join("; "),
+        policy_effect(spec.policy)
+    )]
+}
+
+fn rates_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
+    let t = r.sim_ns;
+    let allocated = family(r, "pgalloc");
+    let disks: Vec<String> = spec
+        .disks
+        .iter()
+        .map(|d| {
+            format!(
+                "{} at {:.1} MiB/s",
+                d.name,
+                d.bandwidth_bytes_per_sec as f64 / 1048576.0
+            )
+        })
+        .collect();
+    vec![format!(
+        "Cleaning against allocation: in {} s the flusher threads and throttled writers \
+         submitted {} MiB ({}), reclaim's pageout() {} MiB of file pages and {} MiB to swap, \
+         journal commits {} MiB; tasks allocated {} MiB ({}){}.",
+        secs3(t),
+        mib(r.pages_written_by_writeback),
+        rate(r.pages_written_by_writeback, t),
+        mib(r.pages_written_by_reclaim),
+        mib(r.vmstat("pswpout")),
+        mib(r.pages_written_by_journal),
+        mib(allocated),
+        rate(allocated, t),
+        if disks.is_empty() {
+            String::new()
+        } else {
+            format!("; the disk(s) write {}", disks.join(", "))
+        }
+    )]
+}
+
+fn no_progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
+    if r.reclaim_no_progress == 0 {
+        return vec!["No progress: every direct-reclaim pass reported progress.".into()];
+    }
+    let first = rec.no_progress.first();
+    let last = rec.no_progress.last();
+    let who = |e: Option<&(u64, usize)>| {
+        e.map(|&(t, task)| {
+            format!(
+                "{} s ({})",
+                secs3(t),
+                rec.tracks.get(task).map_or("?", |k| k.name.as_str())
+            )
+        })
+        .unwrap_or_else(|| "?".into())
+    };
+    vec![format!(
+        "No progress: {} direct-reclaim passes reported no progress, the first at {}, the last at \
+         {}. Rule of release {}: {}; with __GFP_FS set the allocator then calls out_of_memory().",
+        r.reclaim_no_progress,
+        who(first),
+        who(last),
+        spec.release.name(),
+        no_progress_rule(spec.release)
+    )]
+}
+
+/// What kept reclaim going (survival) or what the run was doing (stall).
+fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
+    let mut v = vec![];
+    let kscan = family(r, "pgscan_kswapd");
+    let dscan = family(r, "pgscan_direct");
+    let ksteal = r.vmstat("kswapd_steal");
+    let steal = family(r, "pgsteal");
+    let dsteal = steal.saturating_sub(ksteal);
+    v.push(format!(
+        "Reclaim: kswapd freed {} MiB of {} MiB scanned; direct reclaim freed {} MiB of {} MiB \
+         scanned in {} stalls (allocstall); {} pages written for reclaim rotated to the \
+         inactive tail when their IO completed (pgrotated).",
+        mib(ksteal),
+        mib(kscan),
+        mib(dsteal),
+        mib(dscan),
+        family(r, "allocstall"),
+        r.vmstat("pgrotated")
+    ));
+    v.extend(rates_account(spec, r));
+    v.extend(refusal_account(spec, r, rec));
+    v.extend(no_progress_account(spec, r, rec));
+    // The closest call: the zone and moment with the least free memory relative to min.
+    let mut best: Option<(f64, u64, usize, u64, u64)> = None;
+    for s in &rec.samples {
+        for (z, vals) in s.zones.iter().enumerate() {
+            let (free, min) = (vals[0], vals[1]);
+            let ratio = free as f64 / min.max(1) as f64;
+            if best.map_or(true, |b| ratio < b.0) {
+                best = Some((ratio, s.t, z, free, min));
+            }
+        }
+    }
+    if let Some((_, t, z, free, min)) = best {
+        let (node, name) = rec.zones[z];
+        v.push(format!(
+            "Closest call: Node {node} {name} fell to {} MiB free at {} s (min watermark {} MiB){}.",
+            mib(free),
+            secs3(t),
+            mib(min),
+            if free > min {
+                "; no zone went below its min watermark at a sample"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(last) = rec.samples.last() {
+        let states: Vec<String> = rec
+            .tracks
+            .iter()
+            .zip(&last.tasks)
+            .map(|(t, s)| format!("{} {}", t.name, s.name()))
+            .collect();
+        if !states.is_empty() {
+            v.push(format!("At the end: {}.", states.join(", ")));
+        }
+    }
+    v
+}
+
+/// `wbsim explain FILE [--policy P] [--set …] [--seed N]`: runs every selected run of the file
+/// with a recorder and prints one account per run.
+pub fn command(args: &super::args::ExplainArgs) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Write;
+    let ov = crate::scenario::Overrides {
+        sets: args.set.clone(),
+        policies: args.policy.clone(),
+        seed: args.seed,
+    };
+    let sc = crate::scenario::load(&args.file, &ov)?;
+    let mut out = std::io::stdout().lock();
+    for (i, run) in sc.runs.iter().enumerate() {
+        let (r, rec) = super::simulate_observed(
+            &run.spec,
+            crate::mm::Options::default(),
+            super::ObserveConfig::default(),
+        );
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let title = format!("{} {}", sc.name, run.label);
+        write!(out, "{}", explain(&title, &run.spec, &r, &rec))?;
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,248 @@
+//! The OOM report ("splat") in the selected release's format, from an [`OomReport`] captured
+//! when the killer decided.
+//!
+//! Sources (2.6.32–2.6.36): `mm/oom_kill.c` `dump_header()` (the `invoked oom-killer` line,
+//! `cpuset_print_task_mems_allowed()`, `show_mem()`, `dump_tasks()` when `oom_dump_tasks`, which
+//! defaults to 0 before 2.6.36 and 1 in 2.6.36), `oom_kill_process()` / `oom_kill_task()` (the kill
+//! lines), `lib/show_mem.c` (`Mem-Info:`), `mm/page_alloc.c` `show_free_areas()` (per-CPU lists,
+//! the global line, one line per zone, `lowmem_reserve[]`, the buddy lists, the page cache total)
+//! and `mm/swap_state.c` `show_swap_cache_info()`.
+//!
+//! Not printed: `dump_stack()` (the model has no stack to show) and the swap-cache hit statistics
+//! (not modelled). The model's allocations are all order 0, so every free page is on the order-0
+//! buddy list.
+
+use crate::mm::oom_kill::oom_adj_of;
+use crate::outcome::{OomReport, OomTaskRow};
+use crate::spec::{Release, VmSpec};
+
+/// `MAX_ORDER` on x86_64.
+const MAX_ORDER: u32 = 11;
+
+fn k(pages: u64) -> u64 {
+    pages * 4
+}
+
+/// `nodelist_scnprintf()`: `2-3,8`.
+pub fn nodelist(nodes: &[u32]) -> String {
+    let mut parts = vec![];
+    let mut i = 0;
+    while i < nodes.len() {
+        let mut j = i;
+        while j + 1 < nodes.len() && nodes[j + 1] == nodes[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}-{}", nodes[i], nodes[j])
+        } else {
+            nodes[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// The whole report, one kernel line per text line.
+pub fn render(r: &OomReport, release: Release, vm: &VmSpec) -> String {
+    let mut o = String::new();
+    let mut line = |s: String| {
+        o.push_str(&s);
+        o.push('\n');
+    };
+    let minor = release.minor();
+    let adj = oom_adj_of(r.invoker_oom_score_adj);
+    if minor >= 36 {
+        line(format!(
+            "{} invoked oom-killer: gfp_mask=0x{:x}, order={}, oom_adj={adj}, oom_score_adj={}",
+            r.invoker, r.gfp_mask, r.order, r.invoker_oom_score_adj
+        ));
+    } else {
+        line(format!(
+            "{} invoked oom-killer: gfp_mask=0x{:x}, order={}, oom_adj={adj}",
+            r.invoker, r.gfp_mask, r.order
+        ));
+    }
+    // The scenarios do not name cpusets: a confined task's cpuset is named after the task.
+    let cpuset = if r.invoker_root_cpuset {
+        "/".to_string()
+    } else {
+        format!("/{}", r.invoker)
+    };
+    line(format!(
+        "{} cpuset={cpuset} mems_allowed={}",
+        r.invoker,
+        nodelist(&r.invoker_mems)
+    ));
+    line("Mem-Info:".into());
+    for z in &r.zones {
+        line(format!("Node {} {} per-cpu:", z.base.node, z.base.zone));
+        for (cpu, (count, high, batch)) in z.pcp.iter().enumerate() {
+            line(format!(
+                "CPU {cpu:4}: hi:{high:5}, btch:{batch:4} usd:{count:4}"
+            ));
+        }
+    }
+    let sum = |f: &dyn Fn(&crate::outcome::ZoneReport) -> u64| r.zones.iter().map(f).sum::<u64>();
+    line(format!(
+        "active_anon:{} inactive_anon:{} isolated_anon:{}",
+        sum(&|z| z.base.active_anon),
+        sum(&|z| z.base.inactive_anon),
+        sum(&|z| z.isolated_anon)
+    ));
+    line(format!(
+        " active_file:{} inactive_file:{} isolated_file:{}",
+        sum(&|z| z.base.active_file),
+        sum(&|z| z.base.inactive_file),
+        sum(&|z| z.isolated_file)
+    ));
+    line(format!(
+        " unevictable:{} dirty:{} writeback:{} unstable:0",
+        sum(&|z| z.base.unevictable),
+        sum(&|z| z.base.dirty),
+        sum(&|z| z.base.writeback)
+    ));
+    line(format!(
+        " free:{} slab_reclaimable:0 slab_unreclaimable:{}",
+        sum(&|z| z.base.free),
+        sum(&|z| z.slab_unreclaimable)
+    ));
+    line(format!(
+        " mapped:{} shmem:{} pagetables:0 bounce:0",
+        sum(&|z| z.mapped),
+        sum(&|z| z.shmem)
+    ));
+    for z in &r.zones {
+        let b = &z.base;
+        line(format!(
+            "Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB active_anon:{}kB inactive_anon:{}kB \
+             active_file:{}kB inactive_file:{}kB unevictable:{}kB isolated(anon):{}kB \
+             isolated(file):{}kB present:{}kB mlocked:{}kB dirty:{}kB writeback:{}kB mapped:{}kB \
+             shmem:{}kB slab_reclaimable:0kB slab_unreclaimable:{}kB kernel_stack:0kB \
+             pagetables:0kB unstable:0kB bounce:0kB writeback_tmp:0kB pages_scanned:{} \
+             all_unreclaimable? {}",
+            b.node,
+            b.zone,
+            k(b.free),
+            k(b.min),
+            k(b.low),
+            k(b.high),
+            k(b.active_anon),
+            k(b.inactive_anon),
+            k(b.active_file),
+            k(b.inactive_file),
+            k(b.unevictable),
+            k(z.isolated_anon),
+            k(z.isolated_file),
+            k(z.present),
+            k(z.mlocked),
+            k(b.dirty),
+            k(b.writeback),
+            k(z.mapped),
+            k(z.shmem),
+            k(z.slab_unreclaimable),
+            b.pages_scanned,
+            if b.all_unreclaimable { "yes" } else { "no" }
+        ));
+        // MAX_NR_ZONES is 4 on x86_64 (DMA, DMA32, Normal, Movable); Movable is never populated.
+        line(format!(
+            "lowmem_reserve[]: {} {} {} 0",
+            z.lowmem_reserve[0], z.lowmem_reserve[1], z.lowmem_reserve[2]
+        ));
+    }
+    for z in &r.zones {
+        let mut s = format!("Node {} {}: {}*4kB ", z.base.node, z.base.zone, z.base.free);
+        for order in 1..MAX_ORDER {
+            s.push_str(&format!("0*{}kB ", 4u64 << order));
+        }
+        s.push_str(&format!("= {}kB", k(z.base.free)));
+        line(s);
+    }
+    line(format!("{} total pagecache pages", sum(&|z| z.file_pages)));
+    line(format!("{} pages in swap cache", r.swap_cache));
+    line(format!("Free swap  = {}kB", k(r.swap_free)));
+    line(format!("Total swap = {}kB", k(r.swap_total)));
+    line(format!("{} pages RAM", r.ram_pages));
+    if minor >= 36 {
+        line("[ pid ]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name".into());
+        for t in &r.tasks {
+            line(format!(
+                "[{:5}] {:5} {:5} {:8} {:8} {:3}     {:3}         {:5} {}",
+                t.pid,
+                0,
+                t.pid,
+                t.total_vm,
+                t.anon_rss + t.file_rss,
+                t.cpu,
+                t.oom_adj,
+                t.oom_score_adj,
+                t.name
+            ));
+        }
+    }
+    match (&r.selected, &r.victim) {
+        (Some((sel, sel_pid)), Some((victim, vpid))) => {
+            if minor >= 36 {
+                line(format!(
+                    "Out of memory: Kill process {sel_pid} ({sel}) score {} or sacrifice child",
+                    r.points
+                ));
+            } else {
+                line(format!(
+                    "Out of memory: kill process {sel_pid} ({sel}) score {} or a child",
+                    r.points
+                ));
+            }
+            let row = r.tasks.iter().find(|t| t.pid == *vpid);
+            line(killed_line(minor, *vpid, victim, row));
+        }
+        _ => {
+            let compulsory = vm.panic_on_oom == 2;
+            let on_oom = vm.panic_on_oom == 2
+                || vm.panic_on_oom == 1 && r.constraint == crate::outcome::Constraint::None;
+            line(match (on_oom, minor >= 36) {
+                (true, true) => format!(
+                    "Kernel panic - not syncing: Out of memory: {} panic_on_oom is enabled",
+                    if compulsory {
+                        "compulsory"
+                    } else {
+                        "system-wide"
+                    }
+                ),
+                (true, false) => {
+                    "Kernel panic - not syncing: out of memory. panic_on_oom is selected".into()
+                }
+                (false, _) => {
+                    "Kernel panic - not syncing: Out of memory and no killable processes...".into()
+                }
+            });
+        }
+    }
+    o
+}
+
+/// `Killed process …` as `oom_kill_task()` prints it.
+fn killed_line(minor: u32, pid: u32, name: &str, row: Option<&OomTaskRow>) -> String {
+    let (vm, anon, file) = row.map_or((0, 0, 0), |t| (k(t.total_vm), k(t.anon_rss), k(t.file_rss)));
+    match minor {
+        32 => format!("Killed process {pid} ({name})"),
+        33..=35 => format!(
+            "Killed process {pid} ({name}) vsz:{vm}kB, anon-rss:{anon}kB, file-rss:{file}kB"
+        ),
+        _ => format!(
+            "Killed process {pid} ({name}) total-vm:{vm}kB, anon-rss:{anon}kB, file-rss:{file}kB"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodelists_collapse_ranges_as_the_kernel_does() {
+        assert_eq!(nodelist(&[2, 3]), "2-3");
+        assert_eq!(nodelist(&[0]), "0");
+        assert_eq!(nodelist(&[0, 2, 3, 4, 7]), "0,2-4,7");
+        assert_eq!(nodelist(&[]), "");
+    }
+}

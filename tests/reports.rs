@@ -1,0 +1,719 @@
+//! Reports people read: the OOM report read back by a parser written from the kernel's format
+//! strings, /proc/vmstat and /proc/meminfo shapes, ftrace lines against trace-vmscan-postprocess's
+//! regular expression, the Chrome trace's structure, the timeline CSV, the SVG, `explain`, and the
+//! two promises of the observer: it does not change the run, and its files are deterministic.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use predicates::prelude::*;
+use wbsim::mm::Options;
+use wbsim::observe::{self, ObserveConfig};
+use wbsim::outcome::{OomReport, Outcome, RunResult};
+use wbsim::scenario::{self, Overrides, Scenario};
+use wbsim::spec::{Policy, Release, RunSpec};
+
+fn fixture() -> Scenario {
+    scenario::load(
+        Path::new("tests/fixtures/reports.toml"),
+        &Overrides::default(),
+    )
+    .expect("the fixture loads")
+}
+
+fn spec(policy: Policy, release: Release) -> RunSpec {
+    let mut s = fixture()
+        .runs
+        .into_iter()
+        .find(|r| r.spec.policy == policy)
+        .expect("a run of the policy")
+        .spec;
+    s.release = release;
+    s
+}
+
+fn observed(s: &RunSpec) -> (RunResult, Box<observe::Recorder>) {
+    observe::simulate_observed(s, Options::default(), ObserveConfig::default())
+}
+
+#[test]
+fn observing_a_run_changes_neither_its_outcome_nor_its_counters_nor_its_event_count() {
+    for policy in [Policy::Redirty, Policy::Activate] {
+        let s = spec(policy, Release::V2_6_32);
+        let plain = wbsim::engine::simulate(&s);
+        let (seen, rec) = observed(&s);
+        assert!(
+            matches!(plain.outcome, Outcome::Oom { .. }),
+            "{:?}",
+            plain.outcome
+        );
+        assert_eq!(plain, seen);
+        assert!(!rec.samples.is_empty() && !rec.spans.is_empty() && !rec.trace.is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The OOM report, read back by a parser written from the format strings.
+// ---------------------------------------------------------------------------------------------
+
+/// `key:value` pairs of a line (`free:4096kB` → ("free", "4096kB")).
+fn pairs(line: &str) -> HashMap<String, String> {
+    line.split_whitespace()
+        .filter_map(|w| w.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim_end_matches(',').to_string()))
+        .collect()
+}
+
+fn kb(v: &str) -> u64 {
+    v.strip_suffix("kB")
+        .expect("a kB value")
+        .parse()
+        .expect("a number")
+}
+
+/// What a reader of dmesg would take out of a report.
+#[derive(Debug, Default)]
+struct Parsed {
+    comm: String,
+    gfp_mask: u32,
+    order: u32,
+    oom_adj: i32,
+    oom_score_adj: Option<i32>,
+    mems_allowed: String,
+    global: HashMap<String, u64>,
+    zones: Vec<HashMap<String, String>>,
+    reserves: Vec<Vec<u64>>,
+    buddy_kb: Vec<u64>,
+    pagecache: u64,
+    swap_free_kb: u64,
+    swap_total_kb: u64,
+    tasks: Vec<Vec<String>>,
+    kill: Option<(u32, String, u64)>,
+    killed: Option<(u32, String)>,
+    killed_sizes: HashMap<String, String>,
+}
+
+fn parse(text: &str) -> Parsed {
+    let mut p = Parsed::default();
+    let mut in_tasks = false;
+    for line in text.lines() {
+        if let Some((comm, rest)) = line.split_once(" invoked oom-killer: ") {
+            p.comm = comm.to_string();
+            let kv = pairs(&rest.replace(", ", " ").replace('=', ":"));
+            p.gfp_mask = u32::from_str_radix(kv["gfp_mask"].trim_start_matches("0x"), 16).unwrap();
+            p.order = kv["order"].parse().unwrap();
+            p.oom_adj = kv["oom_adj"].parse().unwrap();
+            p.oom_score_adj = kv.get("oom_score_adj").map(|v| v.parse().unwrap());
+        } else if line.contains(" cpuset=") && line.contains(" mems_allowed=") {
+            p.mems_allowed = line.rsplit("mems_allowed=").next().unwrap().to_string();
+        } else if line.starts_with("active_anon:") || line.starts_with(' ') {
+            for (k, v) in pairs(line) {
+                p.global.insert(k, v.parse().unwrap());
+            }
+        } else if line.starts_with("Node ") && line.contains(" free:") {
+            p.zones.push(pairs(line));
+        } else if let Some(r) = line.strip_prefix("lowmem_reserve[]:") {
+            p.reserves
+                .push(r.split_whitespace().map(|v| v.parse().unwrap()).collect());
+        } else if line.starts_with("Node ") && line.contains("*4kB") {
+            p.buddy_kb.push(kb(line.rsplit("= ").next().unwrap()));
+        } else if let Some(n) = line.strip_suffix(" total pagecache pages") {
+            p.pagecache = n.parse().unwrap();
+        } else if let Some(v) = line.strip_prefix("Free swap  = ") {
+            p.swap_free_kb = kb(v);
+        } else if let Some(v) = line.strip_prefix("Total swap = ") {
+            p.swap_total_kb = kb(v);
+        } else if line.starts_with("[ pid ]") {
+            in_tasks = true;
+        } else if in_tasks && line.starts_with('[') {
+            let row = line.replace(['[', ']'], " ");
+            p.tasks
+                .push(row.split_whitespace().map(str::to_string).collect());
+        } else if line.starts_with("Out of memory: ") {
+            // "kill process %d (%s) score %li or a child" / "Kill process %d (%s) score %d or sacrifice child"
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let pid = w[5].parse().unwrap();
+            let name = w[6].trim_matches(|c| c == '(' || c == ')').to_string();
+            p.kill = Some((pid, name, w[8].parse().unwrap()));
+        } else if let Some(rest) = line.strip_prefix("Killed process ") {
+            let w: Vec<&str> = rest.split_whitespace().collect();
+            p.killed = Some((
+                w[0].parse().unwrap(),
+                w[1].trim_matches(|c| c == '(' || c == ')').to_string(),
+            ));
+            p.killed_sizes = pairs(&rest.replace(", ", " "));
+        }
+    }
+    p
+}
+
+fn check_report(rep: &OomReport, release: Release, text: &str) {
+    let p = parse(text);
+    assert_eq!(p.comm, rep.invoker);
+    assert_eq!(p.gfp_mask, rep.gfp_mask);
+    assert_eq!(p.order, 0);
+    assert_eq!(
+        p.oom_adj,
+        wbsim::mm::oom_kill::oom_adj_of(rep.invoker_oom_score_adj)
+    );
+    assert_eq!(
+        p.oom_score_adj,
+        (release.minor() >= 36).then_some(rep.invoker_oom_score_adj)
+    );
+    assert_eq!(p.mems_allowed, "2-3");
+    let sum = |f: fn(&wbsim::outcome::ZoneReport) -> u64| rep.zones.iter().map(f).sum::<u64>();
+    assert_eq!(p.global["active_anon"], sum(|z| z.base.active_anon));
+    assert_eq!(p.global["inactive_anon"], sum(|z| z.base.inactive_anon));
+    assert_eq!(p.global["active_file"], sum(|z| z.base.active_file));
+    assert_eq!(p.global["inactive_file"], sum(|z| z.base.inactive_file));
+    assert_eq!(p.global["dirty"], sum(|z| z.base.dirty));
+    assert_eq!(p.global["writeback"], sum(|z| z.base.writeback));
+    assert_eq!(p.global["free"], sum(|z| z.base.free));
+    assert_eq!(p.global["shmem"], sum(|z| z.shmem));
+    assert_eq!(p.zones.len(), rep.zones.len());
+    for ((z, pz), (res, buddy)) in rep
+        .zones
+        .iter()
+        .zip(&p.zones)
+        .zip(p.reserves.iter().zip(&p.buddy_kb))
+    {
+        let b = &z.base;
+        for (key, pages) in [
+            ("free", b.free),
+            ("min", b.min),
+            ("low", b.low),
+            ("high", b.high),
+            ("active_anon", b.active_anon),
+            ("inactive_anon", b.inactive_anon),
+            ("active_file", b.active_file),
+            ("inactive_file", b.inactive_file),
+            ("unevictable", b.unevictable),
+            ("present", z.present),
+            ("dirty", b.dirty),
+            ("writeback", b.writeback),
+            ("mlocked", z.mlocked),
+            ("mapped", z.mapped),
+            ("slab_unreclaimable", z.slab_unreclaimable),
+        ] {
+            assert_eq!(kb(&pz[key]), pages * 4, "{key}");
+        }
+        assert_eq!(pz["pages_scanned"].parse::<u64>().unwrap(), b.pages_scanned);
+        let flag = format!(
+            "pages_scanned:{} all_unreclaimable? {}",
+            b.pages_scanned,
+            if b.all_unreclaimable { "yes" } else { "no" }
+        );
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.contains(&flag)
+                    && l.starts_with(&format!("Node {} {} free:", b.node, b.zone)))
+                .count(),
+            1,
+            "{flag}"
+        );
+        assert_eq!(&res[..3], &z.lowmem_reserve[..]);
+        assert_eq!(*buddy, b.free * 4);
+    }
+    assert_eq!(p.pagecache, sum(|z| z.file_pages));
+    assert_eq!(p.swap_free_kb, rep.swap_free * 4);
+    assert_eq!(p.swap_total_kb, rep.swap_total * 4);
+    if release.minor() >= 36 {
+        assert_eq!(p.tasks.len(), rep.tasks.len());
+        for (row, t) in p.tasks.iter().zip(&rep.tasks) {
+            assert_eq!(row[0], t.pid.to_string());
+            assert_eq!(row[3], t.total_vm.to_string());
+            assert_eq!(row[4], (t.anon_rss + t.file_rss).to_string());
+            assert_eq!(row[7], t.oom_score_adj.to_string());
+            assert_eq!(row[8], t.name);
+        }
+    } else {
+        assert!(
+            p.tasks.is_empty(),
+            "oom_dump_tasks defaults to 0 before 2.6.36"
+        );
+    }
+    let (sel, sel_pid) = rep.selected.clone().unwrap();
+    assert_eq!(p.kill, Some((sel_pid, sel, rep.points)));
+    let (victim, vpid) = rep.victim.clone().unwrap();
+    assert_eq!(p.killed, Some((vpid, victim)));
+    let row = rep.tasks.iter().find(|t| t.pid == vpid).unwrap();
+    match release.minor() {
+        32 => assert!(p.killed_sizes.is_empty()),
+        33..=35 => {
+            assert_eq!(kb(&p.killed_sizes["vsz"]), row.total_vm * 4);
+            assert_eq!(kb(&p.killed_sizes["anon-rss"]), row.anon_rss * 4);
+        }
+        _ => {
+            assert_eq!(kb(&p.killed_sizes["total-vm"]), row.total_vm * 4);
+            assert_eq!(kb(&p.killed_sizes["file-rss"]), row.file_rss * 4);
+        }
+    }
+}
+
+#[test]
+fn a_parser_written_from_the_kernel_format_reads_every_field_of_the_oom_report_back() {
+    for release in [Release::V2_6_32, Release::V2_6_34, Release::V2_6_36] {
+        let s = spec(Policy::Redirty, release);
+        let r = wbsim::engine::simulate(&s);
+        assert_eq!(r.oom_reports.len(), 1, "{release:?}: {:?}", r.outcome);
+        let rep = &r.oom_reports[0];
+        let text = observe::oom_report::render(rep, release, &s.vm);
+        check_report(rep, release, &text);
+    }
+}
+
+#[test]
+fn the_kill_line_names_the_selected_task_and_the_killed_line_the_child_killed_first() {
+    let r = wbsim::engine::simulate(&spec(Policy::Redirty, Release::V2_6_32));
+    let rep = &r.oom_reports[0];
+    let Outcome::Oom { victim, .. } = &r.outcome else {
+        panic!("an OOM")
+    };
+    assert_eq!(&rep.victim.as_ref().unwrap().0, victim);
+    assert_eq!(victim, "logger");
+    assert_eq!(rep.selected.as_ref().unwrap().0, "worker");
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc/vmstat, /proc/meminfo, mmtests rows.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn meminfo_adds_up_and_vmstat_has_one_name_value_pair_per_line() {
+    let r = wbsim::engine::simulate(&spec(Policy::Activate, Release::V2_6_32));
+    let mi: HashMap<&str, u64> = r.meminfo.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    assert_eq!(mi["MemTotal"], 1 << 20);
+    assert_eq!(mi["MemFree"], r.vmstat("nr_free_pages") * 4);
+    assert_eq!(
+        mi["Active"],
+        mi["Active(anon)"] + mi["Active(file)"],
+        "Active = Active(anon) + Active(file)"
+    );
+    assert_eq!(mi["Dirty"], r.vmstat("nr_dirty") * 4);
+    for line in observe::vmstat_print::render_meminfo(&r).lines() {
+        assert_eq!(line.len(), 27, "{line:?}: %-16s%8lu kB");
+        assert!(line.ends_with(" kB"));
+    }
+    let text = observe::vmstat_print::render_vmstat(&r);
+    assert_eq!(text.lines().count(), r.vmstat.len());
+    assert!(text
+        .lines()
+        .all(|l| l.split(' ').count() == 2 && l.split(' ').nth(1).unwrap().parse::<u64>().is_ok()));
+    let rows = observe::mmtests::derived_rows(&r);
+    let get = |l: &str| rows.iter().find(|x| x.label == l).unwrap().value;
+    assert_eq!(
+        get("Direct pages scanned") + get("Kswapd pages scanned"),
+        wbsim::report::counters(&r).pgscan as f64
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces.
+// ---------------------------------------------------------------------------------------------
+
+/// `$regex_traceevent` of trace-vmscan-postprocess.pl (2.6.36; perl matches it unanchored, so a
+/// flusher's `flush-8:0` comm matches from its `0-50` tail, as on a real kernel) and the script's
+/// default event regexes.
+const TRACEEVENT: &str = r"\s*([a-zA-Z0-9-]*)\s*(\[[0-9]*\])\s*([0-9.]*):\s*([a-zA-Z_]*):\s*(.*)$";
+const EVENTS: [(&str, &str); 6] = [
+    (
+        "mm_vmscan_direct_reclaim_begin",
+        r"^order=([0-9]*) may_writepage=([0-9]*) gfp_flags=([A-Z_|x0-9]*)$",
+    ),
+    ("mm_vmscan_direct_reclaim_end", r"^nr_reclaimed=([0-9]*)$"),
+    ("mm_vmscan_kswapd_wake", r"^nid=([0-9]*) order=([0-9]*)$"),
+    ("mm_vmscan_kswapd_sleep", r"^nid=([0-9]*)$"),
+    (
+        "mm_vmscan_lru_isolate",
+        r"^isolate_mode=([0-9]*) order=([0-9]*) nr_requested=([0-9]*) nr_scanned=([0-9]*) nr_taken=([0-9]*) contig_taken=([0-9]*) contig_dirty=([0-9]*) contig_failed=([0-9]*)$",
+    ),
+    (
+        "mm_vmscan_writepage",
+        r"^page=([0-9a-f]*) pfn=([0-9]*) flags=([A-Z_|]*)$",
+    ),
+];
+
+#[test]
+fn ftrace_lines_match_trace_vmscan_postprocess_regexes_and_balance() {
+    let (r, rec) = observed(&spec(Policy::Redirty, Release::V2_6_36));
+    let text = observe::ftrace::render(&rec);
+    let line_re = predicate::str::is_match(TRACEEVENT).unwrap();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut last_ts = 0.0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(line_re.eval(line), "{line:?}");
+        let (head, rest) = line.split_once("]").unwrap();
+        assert!(head.contains('-'), "{line:?}");
+        let (ts, rest) = rest.trim_start().split_once(": ").unwrap();
+        let ts: f64 = ts.parse().unwrap();
+        assert!(ts >= last_ts, "time order");
+        last_ts = ts;
+        let (event, details) = rest.split_once(": ").unwrap();
+        *seen.entry(event.to_string()).or_default() += 1;
+        if let Some((_, re)) = EVENTS.iter().find(|(e, _)| *e == event) {
+            assert!(
+                predicate::str::is_match(*re).unwrap().eval(details),
+                "{line:?}"
+            );
+        } else {
+            assert!(
+                event.starts_with("writeback_") || event.starts_with("wbc_"),
+                "{event}"
+            );
+        }
+    }
+    for e in [
+        "mm_vmscan_kswapd_wake",
+        "mm_vmscan_lru_isolate",
+        "mm_vmscan_direct_reclaim_begin",
+        "writeback_exec",
+    ] {
+        assert!(seen.get(e).copied().unwrap_or(0) > 0, "no {e}: {seen:?}");
+    }
+    // Every pass that began ended (the run stops inside the last one at most).
+    let (b, e) = (
+        seen["mm_vmscan_direct_reclaim_begin"],
+        seen["mm_vmscan_direct_reclaim_end"],
+    );
+    assert!(b == e || b == e + 1, "{b} begins, {e} ends");
+    // The scanned pages the trace reports are the kernel's counters.
+    let scanned: u64 = rec
+        .trace
+        .iter()
+        .filter_map(|t| match t.kind {
+            observe::TraceKind::LruIsolate { scanned, .. } => Some(scanned),
+            _ => None,
+        })
+        .sum();
+    let c = wbsim::report::counters(&r);
+    assert_eq!(scanned, c.pgscan);
+    // nr_vmscan_write counts exactly the writepage tracepoints.
+    assert_eq!(
+        seen.get("mm_vmscan_writepage").copied().unwrap_or(0),
+        r.vmstat("nr_vmscan_write")
+    );
+}
+
+#[test]
+fn the_chrome_trace_is_one_json_document_whose_spans_nest_per_thread() {
+    let (_, rec) = observed(&spec(Policy::Redirty, Release::V2_6_32));
+    let text = observe::chrome_trace::render(&[("reports/redirty".to_string(), &rec)]);
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let events = doc["traceEvents"].as_array().unwrap();
+    let mut by_tid: HashMap<u64, Vec<(f64, f64)>> = HashMap::new();
+    let mut names = std::collections::BTreeSet::new();
+    let mut instants = 0;
+    for e in events {
+        let ph = e["ph"].as_str().unwrap();
+        assert!(e["pid"].is_u64());
+        match ph {
+            "X" => {
+                let (ts, dur) = (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap());
+                assert!(dur >= 0.0);
+                names.insert(e["name"].as_str().unwrap().to_string());
+                by_tid
+                    .entry(e["tid"].as_u64().unwrap())
+                    .or_default()
+                    .push((ts, ts + dur));
+            }
+            "i" => {
+                instants += 1;
+                assert!(e["name"].as_str().unwrap().starts_with("OOM kill"));
+            }
+            "M" | "C" => {}
+            other => panic!("unexpected phase {other}"),
+        }
+    }
+    assert_eq!(instants, 1);
+    for n in [
+        "try_to_free_pages",
+        "congestion_wait",
+        "balance_pgdat",
+        "wb_writeback",
+        "write",
+        "balance_dirty_pages",
+    ] {
+        assert!(names.contains(n), "no {n} span: {names:?}");
+    }
+    // Spans on one thread either nest or do not overlap (what Perfetto needs to stack them).
+    for spans in by_tid.values() {
+        for (i, a) in spans.iter().enumerate() {
+            for b in &spans[i + 1..] {
+                // Microsecond floats: allow a nanosecond of rounding.
+                let e = 1e-3;
+                let disjoint = a.1 <= b.0 + e || b.1 <= a.0 + e;
+                let nested =
+                    (a.0 <= b.0 + e && b.1 <= a.1 + e) || (b.0 <= a.0 + e && a.1 <= b.1 + e);
+                assert!(disjoint || nested, "{a:?} and {b:?} overlap");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline, plot, explain, determinism.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_timeline_has_a_row_per_sample_and_zone_and_marks_the_oom() {
+    let (r, rec) = observed(&spec(Policy::Redirty, Release::V2_6_32));
+    let csv = observe::timeline::render_csv(&[("reports/redirty".to_string(), &rec)]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..5], &["run", "time_s", "node", "zone", "free"]);
+    assert!(header.contains(&"worker_state") && header.contains(&"all_unreclaimable"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    assert_eq!(rows.len(), rec.samples.len() * rec.zones.len());
+    let last = rows.last().unwrap();
+    assert_eq!(last[1], observe::secs3(r.sim_ns));
+    assert!(rows
+        .iter()
+        .any(|r| r[header.len() - 1].contains("OOM kill logger")));
+    let states: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r[header.iter().position(|h| *h == "worker_state").unwrap()])
+        .collect();
+    assert!(
+        states.contains("running") && states.contains("direct_reclaim")
+            || states.contains("congestion_wait"),
+        "{states:?}"
+    );
+}
+
+#[test]
+fn the_plot_is_an_svg_with_both_policies_axes_in_mib_and_seconds_and_the_oom_marked() {
+    let runs: Vec<_> = [Policy::Redirty, Policy::Activate]
+        .iter()
+        .map(|&p| observed(&spec(p, Release::V2_6_32)))
+        .collect();
+    let plot_runs: Vec<observe::plot::PlotRun<'_>> = runs
+        .iter()
+        .zip(["redirty", "activate"])
+        .map(|((r, rec), p)| observe::plot::PlotRun {
+            cell: "reports".into(),
+            column: format!("policy {p}"),
+            outcome: observe::session::outcome_line(&r.outcome),
+            rec,
+        })
+        .collect();
+    let svg = observe::plot::render("reports", &plot_runs);
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    for needle in [
+        "policy redirty",
+        "policy activate",
+        "simulated time (s)",
+        "MiB (log)",
+        "OOM kill logger",
+        "inactive_file",
+        "kswapd running",
+    ] {
+        assert!(svg.contains(needle), "no {needle:?}");
+    }
+    assert_eq!(svg.matches("<svg").count(), 1);
+}
+
+#[test]
+fn explain_accounts_for_the_oom_from_the_runs_own_numbers() {
+    let s = spec(Policy::Redirty, Release::V2_6_32);
+    let (r, rec) = observed(&s);
+    let text = observe::explain::explain("reports redirty", &s, &r, &rec);
+    let rep = &r.oom_reports[0];
+    assert!(
+        text.contains(&format!(
+            "Outcome: OOM at {} s. worker",
+            observe::secs3(rep.at_ns)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{} ->writepage calls were declined",
+            r.writepage_refused
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("ext4 (ext4_writepage() will not allocate blocks"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{} direct-reclaim passes reported no progress",
+            r.reclaim_no_progress
+        )),
+        "{text}"
+    );
+    assert!(text.contains("killed logger, a child of worker"), "{text}");
+    // Change a number of the run and the sentence changes with it: nothing is canned.
+    let mut other = r.clone();
+    other.writepage_refused += 1;
+    let text2 = observe::explain::explain("reports redirty", &s, &other, &rec);
+    assert!(text2.contains(&format!(
+        "{} ->writepage calls were declined",
+        r.writepage_refused + 1
+    )));
+}
+
+#[test]
+fn the_same_seed_writes_byte_identical_files() {
+    let render = || {
+        let (_, rec) = observed(&spec(Policy::Activate, Release::V2_6_36));
+        let runs = [("r".to_string(), &*rec)];
+        (
+            observe::timeline::render_csv(&runs),
+            observe::chrome_trace::render(&runs),
+            observe::ftrace::render(&rec),
+        )
+    };
+    assert!(render() == render());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line.
+// ---------------------------------------------------------------------------------------------
+
+fn wbsim() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("wbsim").expect("the wbsim binary");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
+    let dir = std::env::temp_dir().join(format!("wbsim-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = |n: &str| dir.join(n).display().to_string();
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--timeline",
+            &f("t.csv"),
+            "--plot",
+            &f("p.svg"),
+            "--trace",
+            &f("t.json"),
+            "--ftrace",
+            &f("f.txt"),
+            "--sample-interval",
+            "250ms",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("reports — release 2.6.32")
+                .and(predicate::str::contains("Kswapd efficiency")),
+        );
+    let csv = std::fs::read_to_string(dir.join("t.csv")).unwrap();
+    assert!(
+        csv.contains("reports/redirty,0.250,"),
+        "the sample interval is honoured"
+    );
+    assert!(csv.contains("reports/activate,"));
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("t.json")).unwrap()).unwrap();
+    let procs = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .count();
+    assert_eq!(procs, 2, "one process per run");
+    let ft = std::fs::read_to_string(dir.join("f.txt")).unwrap();
+    assert!(ft.contains("# run: reports/redirty") && ft.contains("mm_vmscan_kswapd_wake: nid="));
+    assert!(std::fs::read_to_string(dir.join("p.svg"))
+        .unwrap()
+        .contains("policy activate"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn oom_report_and_vmstat_follow_the_table_and_enter_the_json() {
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--policy",
+            "redirty",
+            "--oom-report",
+            "--vmstat",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("== reports/redirty: OOM report 1 of 1 at ")
+                .and(predicate::str::contains(
+                    "worker invoked oom-killer: gfp_mask=0x200da, order=0, oom_adj=0",
+                ))
+                .and(predicate::str::contains(
+                    "Out of memory: kill process 1001 (worker) score",
+                ))
+                .and(predicate::str::contains("Killed process 1002 (logger)"))
+                .and(predicate::str::contains(
+                    "== reports/redirty: /proc/vmstat ==\nnr_free_pages ",
+                ))
+                .and(predicate::str::contains("MemTotal:        1048576 kB")),
+        );
+    let out = wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--format",
+            "json",
+            "--oom-report",
+            "--vmstat",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let run = &doc["scenarios"][0]["runs"][0];
+    assert!(run["oom_reports"][0][0]
+        .as_str()
+        .unwrap()
+        .contains("invoked oom-killer"));
+    assert_eq!(run["meminfo_kb"]["MemTotal"], 1048576);
+    assert!(run["mmtests"]["Kswapd efficiency"].is_number());
+}
+
+#[test]
+fn explain_prints_an_account_per_run_and_bad_input_exits_2() {
+    wbsim()
+        .args([
+            "explain",
+            "tests/fixtures/reports.toml",
+            "--policy",
+            "activate",
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains(
+                "== reports activate (release 2.6.32, policy activate, seed 3) ==",
+            )
+            .and(predicate::str::contains("Outcome: OOM at "))
+            .and(predicate::str::contains("AOP_WRITEPAGE_ACTIVATE"))
+            .and(predicate::str::contains("redirty").not()),
+        );
+    wbsim()
+        .args(["explain", "tests/fixtures/bad/unknown-key.toml"])
+        .assert()
+        .code(2);
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--trace",
+            "/nonexistent-dir/x.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/x.json",
+        ))
+        .stdout("");
+}
