@@ -876,7 +876,10 @@ impl Machine {
             self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
         }
         let left = !still.is_empty();
-        if let Work::Truncate { left: ref mut l, .. } = self.tasks[t].work {
+        if let Work::Truncate {
+            left: ref mut l, ..
+        } = self.tasks[t].work
+        {
             *l = still;
         }
         if !left {

@@ -85,8 +85,8 @@ fn family(r: &RunResult, name: &str) -> u64 {
 /// The explanation of one run.
 pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> String {
     let mut out = format!(
-        "== {title} (release {}, policy {}, seed {}) ==\n",
-        spec.release.name(),
+        "== {title} (kernel {}, policy {}, seed {}) ==\n",
+        spec.kernel.display_name(),
         spec.policy.name(),
         spec.seed
     );
@@ -171,7 +171,7 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         allowed.len(),
         short.join("; "),
         if under_high {
-            " Every one was at or below its high watermark, where __alloc_pages_may_oom() makes              its last attempt before calling the killer."
+            " Every one was at or below its high watermark, where __alloc_pages_may_oom() makes its last attempt before calling the killer."
         } else {
             ""
         }
@@ -200,6 +200,7 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         ));
     }
     v.extend(refusal_account(spec, r, rec));
+    v.extend(later_account(spec, r));
     v.extend(rates_account(spec, r));
     v.extend(no_progress_account(spec, r, rec));
     // The victim.
@@ -271,6 +272,47 @@ fn refusal_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String>
         parts.join("; "),
         policy_effect(spec.policy)
     )]
+}
+
+/// What the later-kernel mechanisms did (`docs/HISTORY.md`); nothing under 2.6.3x rules.
+fn later_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
+    let l = &r.later;
+    let mut parts = vec![];
+    if l.vmscan_immediate > 0 {
+        parts.push(format!(
+            "reclaim left {} dirty file pages to the flushers instead of calling ->writepage, \
+             marking them PG_reclaim (nr_vmscan_immediate_reclaim; rule reclaim_fs_writepage={})",
+            l.vmscan_immediate,
+            crate::kernel::switch_value(&spec.kernel.switches, "reclaim_fs_writepage")
+                .unwrap_or("?")
+        ));
+    }
+    if l.reclaim_throttled > 0 {
+        parts.push(format!(
+            "reclaimers slept {} times waiting for writeback or congestion \
+             (reclaim_writeback_throttle={}, congestion_sleep={})",
+            l.reclaim_throttled,
+            crate::kernel::switch_value(&spec.kernel.switches, "reclaim_writeback_throttle")
+                .unwrap_or("?"),
+            crate::kernel::switch_value(&spec.kernel.switches, "congestion_sleep").unwrap_or("?")
+        ));
+    }
+    if l.dirty_pauses > 0 {
+        parts.push(format!(
+            "the IO-less balance_dirty_pages() paused writers {} times",
+            l.dirty_pauses
+        ));
+    }
+    if l.zone_dirty_skips > 0 {
+        parts.push(format!(
+            "write allocations skipped a zone over its dirty limit {} times in the fast path",
+            l.zone_dirty_skips
+        ));
+    }
+    if parts.is_empty() {
+        return vec![];
+    }
+    vec![format!("Later-kernel rules: {}.", parts.join("; "))]
 }
 
 fn rates_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
@@ -355,6 +397,7 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
     ));
     v.extend(rates_account(spec, r));
     v.extend(refusal_account(spec, r, rec));
+    v.extend(later_account(spec, r));
     v.extend(no_progress_account(spec, r, rec));
     // The closest call: the zone and moment with the least free memory relative to min.
     let mut best: Option<(f64, u64, usize, u64, u64)> = None;

@@ -20,7 +20,7 @@ use crate::mm::gfp;
 /// `show_gfp_flags()` (`include/trace/events/gfpflags.h`): composite masks first, each printed
 /// when all its bits are set and then removed; leftover bits in hex.
 pub fn gfp_names(mask: u32) -> String {
-    const NAMES: [(u32, &str); 12] = [
+    const NAMES: [(u32, &str); 13] = [
         (gfp::GFP_HIGHUSER_MOVABLE, "GFP_HIGHUSER_MOVABLE"),
         (gfp::GFP_USER | gfp::HIGHMEM, "GFP_HIGHUSER"),
         (gfp::GFP_USER, "GFP_USER"),
@@ -33,6 +33,7 @@ pub fn gfp_names(mask: u32) -> String {
         (gfp::NORETRY, "GFP_NORETRY"),
         (gfp::HARDWALL, "GFP_HARDWALL"),
         (gfp::MOVABLE, "GFP_MOVABLE"),
+        (gfp::WRITE, "GFP_WRITE"),
     ];
     let mut left = mask;
     let mut parts = vec![];
