@@ -693,7 +693,7 @@ fn explain_prints_an_account_per_run_and_bad_input_exits_2() {
         .code(0)
         .stdout(
             predicate::str::contains(
-                "== reports activate (release 2.6.32, policy activate, seed 3) ==",
+                "== reports activate (kernel 2.6.32, policy activate, seed 3) ==",
             )
             .and(predicate::str::contains("Outcome: OOM at "))
             .and(predicate::str::contains("AOP_WRITEPAGE_ACTIVATE"))
