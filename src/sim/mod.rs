@@ -17,8 +17,13 @@ pub const SEC: SimTime = 1_000_000_000;
 
 /// A priority queue of events ordered by `(time, sequence)`: events at equal times pop in the
 /// order they were scheduled, so a run never depends on heap internals.
+///
+/// The earliest event is kept out of the heap when it arrives earlier than everything in it: an
+/// actor scheduling its own next step, which is then popped at once, costs no heap operation.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<(SimTime, u64, Slot<E>)>>,
+    /// When set, earlier (by time, then sequence) than every event in `heap`.
+    front: Option<(SimTime, u64, E)>,
     seq_next: u64,
     now: SimTime,
 }
@@ -47,6 +52,7 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            front: None,
             seq_next: 0,
             now: 0,
         }
@@ -61,13 +67,33 @@ impl<E> EventQueue<E> {
             "event scheduled in the past: {at} < {}",
             self.now
         );
-        self.heap.push(Reverse((at, self.seq_next, Slot(event))));
+        let key = (at, self.seq_next);
         self.seq_next += 1;
+        let earliest = match &self.front {
+            Some((t, s, _)) => key < (*t, *s),
+            None => self
+                .heap
+                .peek()
+                .map_or(true, |Reverse((t, s, _))| key < (*t, *s)),
+        };
+        if earliest {
+            if let Some((t, s, e)) = self.front.replace((at, key.1, event)) {
+                self.heap.push(Reverse((t, s, Slot(e))));
+            }
+        } else {
+            self.heap.push(Reverse((at, key.1, Slot(event))));
+        }
     }
 
     /// Removes the earliest event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let Reverse((at, _, Slot(event))) = self.heap.pop()?;
+        let (at, event) = match self.front.take() {
+            Some((at, _, event)) => (at, event),
+            None => {
+                let Reverse((at, _, Slot(event))) = self.heap.pop()?;
+                (at, event)
+            }
+        };
         debug_assert!(at >= self.now, "time went back");
         self.now = at;
         Some((at, event))
@@ -80,12 +106,12 @@ impl<E> EventQueue<E> {
 
     /// Pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + usize::from(self.front.is_some())
     }
 
     /// No pending events.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.front.is_none() && self.heap.is_empty()
     }
 }
 
@@ -138,6 +164,28 @@ mod tests {
         q.schedule(3, 'd');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
+    }
+
+    #[test]
+    fn the_front_slot_never_changes_the_pop_order() {
+        // Against a reference that sorts by (time, sequence), over random interleavings.
+        let mut rng = SimRng::split(3, 9);
+        let mut q = EventQueue::default();
+        let mut reference: Vec<(SimTime, u64)> = vec![];
+        let mut seq = 0;
+        for _ in 0..20_000 {
+            if rng.below(3) > 0 || reference.is_empty() {
+                let at = q.now() + rng.below(50);
+                q.schedule(at, seq);
+                reference.push((at, seq));
+                seq += 1;
+            } else {
+                reference.sort_unstable();
+                let (at, id) = reference.remove(0);
+                assert_eq!(q.pop(), Some((at, id)));
+            }
+            assert_eq!(q.len(), reference.len());
+        }
     }
 
     #[test]
