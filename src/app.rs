@@ -1,22 +1,27 @@
-//! What each subcommand does: load and validate scenarios, run them, render the results.
+//! What each subcommand does: load and validate scenarios, run them (in parallel), build the
+//! results document, render it in the requested format, and decide the exit status.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use anyhow::{bail, Context};
+use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, Format, RunArgs};
-use crate::outcome::RunResult;
-use crate::report::{self, check::CheckLine, ScenarioResults};
+use crate::cli::{CheckArgs, Cli, Command, FailOn, Format, MergeArgs, RunOpts, SweepArgs};
+use crate::exec::{self, Job};
+use crate::report::doc::{self, Document, Plan};
+use crate::report::{check, grid, junit, table};
 use crate::scenario::{self, schema, Overrides, Scenario};
 use crate::spec::{FsType, PinMethod, Policy, Release};
 
 /// Runs a parsed command line; `Err` is bad input (exit 2), printed by `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run_cmd(&args, false),
-        Command::Check(args) => run_cmd(&args, true),
+        Command::Run(args) => run_cmd(&args.files, &args.opts),
+        Command::Check(args) => check_cmd(&args),
+        Command::Sweep(args) => sweep_cmd(&args),
+        Command::Merge(args) => merge_cmd(&args),
         Command::Validate { files } => {
             let mut out = std::io::stdout().lock();
             for f in &files {
@@ -31,108 +36,252 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::List => {
-            std::io::stdout().lock().write_all(list().as_bytes())?;
+        Command::List => emit(&list()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wbsim", &mut buf);
+            std::io::stdout().lock().write_all(&buf)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .context("rendering the man page")?;
+            std::io::stdout().lock().write_all(&buf)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn run_cmd(args: &RunArgs, check: bool) -> anyhow::Result<ExitCode> {
-    let ov = Overrides {
-        sets: args.set.clone(),
-        policies: args.policy.clone(),
-        seed: args.seed,
-    };
+/// What a document holds, which decides how tables, CSV and Markdown show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Runs (`run`, grid `sweep`).
+    Runs,
+    /// Runs with check verdicts (`check`): tables show the verdict lines.
+    Checks,
+    /// Threshold searches (`sweep --find-threshold`).
+    Thresholds,
+}
+
+fn overrides(opts: &RunOpts) -> Overrides {
+    Overrides {
+        sets: opts.set.clone(),
+        policies: opts.policy.clone(),
+        seed: opts.seed,
+    }
+}
+
+/// Runs every planned run of the scenarios (those of `--shard` only) and builds the document.
+fn execute(scenarios: &[Scenario], plans: Vec<Plan>, opts: &RunOpts) -> Document {
+    let mut jobs = Vec::new();
+    let mut held: Vec<Vec<usize>> = vec![Vec::new(); scenarios.len()];
+    let mut position = 0usize;
+    for (s, sc) in scenarios.iter().enumerate() {
+        for (i, run) in sc.runs.iter().enumerate() {
+            if opts.shard.map_or(true, |sh| sh.holds(position)) {
+                held[s].push(i);
+                jobs.push(Job {
+                    spec: &run.spec,
+                    name: format!("{} {}", sc.name, run.label),
+                });
+            }
+            position += 1;
+        }
+    }
+    let mut results = exec::run_with_progress(&jobs, exec::jobs(opts.jobs)).into_iter();
+    let docs = scenarios
+        .iter()
+        .zip(plans)
+        .zip(&held)
+        .map(|((sc, plan), held)| {
+            let res: Vec<_> = results.by_ref().take(held.len()).collect();
+            doc::scenario_doc(sc, plan, held, &res, opts.shard)
+        })
+        .collect();
+    doc::document(docs)
+}
+
+fn run_cmd(files: &[std::path::PathBuf], opts: &RunOpts) -> anyhow::Result<ExitCode> {
+    let ov = overrides(opts);
     // Validate every file before running any.
+    let scenarios: Vec<Scenario> = files
+        .iter()
+        .map(|f| scenario::load(f, &ov))
+        .collect::<anyhow::Result<_>>()?;
+    let plans = scenarios.iter().map(|s| Plan::of(s, "run", &[])).collect();
+    let doc = execute(&scenarios, plans, opts);
+    emit(&render(&doc, Kind::Runs, opts.format)?)?;
+    Ok(fail_on(&doc, &opts.fail_on, false))
+}
+
+fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let ov = overrides(&args.opts);
     let scenarios: Vec<Scenario> = args
         .files
         .iter()
         .map(|f| scenario::load(f, &ov))
         .collect::<anyhow::Result<_>>()?;
-    let results = execute(&scenarios);
-    let all: Vec<ScenarioResults<'_>> = scenarios
-        .iter()
-        .zip(results)
-        .map(|(scenario, results)| ScenarioResults { scenario, results })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    if !check {
-        match args.format {
-            Format::Table => {
-                for (i, sr) in all.iter().enumerate() {
-                    if i > 0 {
-                        writeln!(out)?;
-                    }
-                    write!(out, "{}", report::table::render(sr))?;
-                }
-            }
-            Format::Json => print_json(&mut out, &report::json::document(&all, None))?,
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let checks: Vec<Vec<CheckLine>> = all.iter().map(report::check::check).collect();
     for sc in &scenarios {
         if sc.expectations.is_none() {
             eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
         }
     }
-    match args.format {
-        Format::Json => print_json(&mut out, &report::json::document(&all, Some(&checks)))?,
-        Format::Table => {
-            for line in checks.iter().flatten() {
-                writeln!(out, "{}", line.line())?;
-                if !line.pass {
-                    writeln!(out, "  reproduce: {}", line.reproduce)?;
-                }
-            }
+    let plans = scenarios.iter().map(|s| Plan::of(s, "run", &[])).collect();
+    let mut doc = execute(&scenarios, plans, &args.opts);
+    for sc in &mut doc.scenarios {
+        sc.checks = Some(doc::checks(sc));
+    }
+    if let Some(path) = &args.junit {
+        write_file(path, &junit::render(&doc))?;
+    }
+    emit(&render(&doc, Kind::Checks, args.opts.format)?)?;
+    Ok(fail_on(&doc, &args.opts.fail_on, true))
+}
+
+fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
+    let opts = &args.opts;
+    let ov = overrides(opts);
+    let vary: Vec<_> = args
+        .vary
+        .iter()
+        .map(|v| crate::sweep::parse_vary(v))
+        .collect::<anyhow::Result<_>>()?;
+    for (i, v) in vary.iter().enumerate() {
+        if vary[..i].iter().any(|w| w.path == v.path) {
+            bail!(
+                "`--vary {}` is given twice; list every value in one --vary",
+                v.path
+            );
         }
     }
-    let failed = checks.iter().flatten().filter(|l| !l.pass).count();
-    let total = checks.iter().flatten().count();
-    eprintln!("check: {} passed, {failed} failed", total - failed);
-    Ok(if failed > 0 {
-        ExitCode::from(1)
+    let threshold = args
+        .find_threshold
+        .as_deref()
+        .map(crate::sweep::parse_threshold)
+        .transpose()?;
+    if vary.is_empty() && threshold.is_none() {
+        bail!(
+            "nothing to sweep: give --vary PATH=LIST_OR_RANGE and/or --find-threshold PATH=LO..HI"
+        );
+    }
+    let src = scenario::read_source(&args.file)?;
+    let doc = if let Some(t) = &threshold {
+        if vary.iter().any(|v| v.path == t.path) {
+            bail!("`{}` is both varied and searched; drop its --vary", t.path);
+        }
+        let search = crate::sweep::Search {
+            src,
+            ov: &ov,
+            vary: &vary,
+            threshold: t,
+        };
+        doc::document(vec![search.run(exec::jobs(opts.jobs), opts.shard)?])
     } else {
-        ExitCode::SUCCESS
+        let sc = scenario::load_source_varied(&src, &ov, &vary)?;
+        let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
+        let plan = Plan::of(&sc, "sweep", &varied);
+        execute(std::slice::from_ref(&sc), vec![plan], opts)
+    };
+    if let Some(path) = &args.plot {
+        let sc = &doc.scenarios[0];
+        let svg = match &threshold {
+            Some(t) => crate::sweep::threshold_map(sc, &t.range),
+            None => crate::sweep::grid_map(sc)?,
+        };
+        write_file(path, &svg)?;
+    }
+    let kind = if threshold.is_some() {
+        Kind::Thresholds
+    } else {
+        Kind::Runs
+    };
+    emit(&render(&doc, kind, opts.format)?)?;
+    Ok(fail_on(&doc, &opts.fail_on, false))
+}
+
+fn merge_cmd(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut docs = Vec::new();
+    for f in &args.files {
+        let name = f.display().to_string();
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("{name}: cannot read the JSON document"))?;
+        let d: Document = serde_json::from_str(&text).with_context(|| {
+            format!("{name}: not a wbsim results document (write shards with --format json)")
+        })?;
+        docs.push((name, d));
+    }
+    let doc = crate::shard::merge(docs)?;
+    let kind = if doc.scenarios.iter().any(|s| s.thresholds.is_some()) {
+        Kind::Thresholds
+    } else if doc.scenarios.iter().any(|s| s.checks.is_some()) {
+        Kind::Checks
+    } else {
+        Kind::Runs
+    };
+    emit(&render(&doc, kind, args.format)?)?;
+    Ok(fail_on(&doc, &args.fail_on, kind == Kind::Checks))
+}
+
+/// The requested artefact.
+fn render(doc: &Document, kind: Kind, format: Format) -> anyhow::Result<String> {
+    if format == Format::Json {
+        let mut text = serde_json::to_string_pretty(doc).context("rendering JSON")?;
+        text.push('\n');
+        return Ok(text);
+    }
+    let grids = match (kind, format) {
+        (Kind::Checks, Format::Table) => return Ok(check::lines(doc)),
+        (Kind::Checks, _) => check::grids(doc),
+        (Kind::Thresholds, f) => table::threshold_grids(doc, f == Format::Csv),
+        (Kind::Runs, Format::Csv) => table::flat_grids(doc),
+        (Kind::Runs, _) => table::run_grids(doc),
+    };
+    Ok(match format {
+        Format::Csv => grid::to_csv(&grids),
+        Format::Markdown => grid::to_markdown(&grids),
+        _ => grid::to_table(&grids),
     })
 }
 
-fn print_json(out: &mut impl Write, doc: &serde_json::Value) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(doc).context("rendering JSON")?;
-    writeln!(out, "{text}")?;
-    Ok(())
+/// The exit status: 1 when a check failed (for `check`) or a `--fail-on` condition occurred;
+/// each failure is reported on stderr with its reproduce command.
+fn fail_on(doc: &Document, conditions: &[FailOn], checks: bool) -> ExitCode {
+    let mut fail = false;
+    if checks {
+        let all: Vec<_> = doc
+            .scenarios
+            .iter()
+            .flat_map(|s| s.checks.iter().flatten())
+            .cloned()
+            .collect();
+        eprintln!("check: {}", check::summary(&all));
+        fail |= all.iter().any(|c| !c.pass);
+    }
+    let hits = crate::verdict::hits(doc, conditions);
+    for h in &hits {
+        for l in h.lines() {
+            eprintln!("{l}");
+        }
+    }
+    fail |= !hits.is_empty();
+    if fail {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
-/// Runs every planned run, with a progress bar on stderr when there is more than one and stderr
-/// is a terminal.
-fn execute(scenarios: &[Scenario]) -> Vec<Vec<RunResult>> {
-    let total: usize = scenarios.iter().map(|s| s.runs.len()).sum();
-    let bar = if total > 1 && std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let results = scenarios
-        .iter()
-        .map(|sc| {
-            sc.runs
-                .iter()
-                .map(|run| {
-                    bar.set_message(format!("{} {}", sc.name, run.label));
-                    let r = crate::engine::simulate(&run.spec);
-                    bar.inc(1);
-                    r
-                })
-                .collect()
-        })
-        .collect();
-    bar.finish_and_clear();
-    results
+fn emit(text: &str) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// The text of `wbsim list`.

@@ -11,17 +11,23 @@
 //! - [`fs`]: each filesystem's `->writepage` / `->writepages` behaviour;
 //! - [`block`]: the request queue and the disk;
 //! - [`scenario`]: TOML scenarios, validation, matrix expansion;
-//! - [`report`]: tables and JSON;
+//! - [`report`]: the results document and its renderers (table, JSON, CSV, Markdown, JUnit);
+//! - [`exec`]: running many simulations in parallel; [`shard`]: `--shard` and `merge`;
+//! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`verdict`]: comparisons and `--fail-on`;
 //! - [`cli`] and [`app`]: the command line.
 
 pub mod app;
 pub mod block;
 pub mod cli;
 pub mod engine;
+pub mod exec;
 pub mod fs;
 pub mod mm;
 pub mod outcome;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod spec;
+pub mod sweep;
+pub mod verdict;
