@@ -47,14 +47,21 @@ impl Range {
         }
     }
 
-    /// `lo, lo+step, …` up to and including `hi` (which is included even off-step).
+    /// How many points `lo, lo+step, …, hi` has (`hi` is included even off-step).
+    pub fn count(&self) -> u64 {
+        (self.hi - self.lo).div_ceil(self.step) + 1
+    }
+
+    /// Point `k` of `0..count()`.
+    pub fn value(&self, k: u64) -> u64 {
+        self.lo
+            .saturating_add(k.saturating_mul(self.step))
+            .min(self.hi)
+    }
+
+    /// Every point.
     pub fn points(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = (0..)
-            .map(|k: u64| self.lo.saturating_add(k.saturating_mul(self.step)))
-            .take_while(|&x| x < self.hi)
-            .collect();
-        v.push(self.hi);
-        v
+        (0..self.count()).map(|k| self.value(k)).collect()
     }
 }
 
@@ -75,10 +82,12 @@ pub fn format_size(bytes: u64) -> String {
 }
 
 /// Parses `LO..HI` with an optional `:STEP`: integers (`10..40:5`) or sizes
-/// (`1GiB..3.75GiB:256MiB`). `default_step` applies when STEP is omitted (`None`: required).
+/// (`1GiB..3.75GiB:256MiB`). `default_step` applies when STEP is omitted (`None`: required);
+/// `max_points` bounds the number of points (a grid runs each; a bisection does not).
 pub fn parse_range(
     text: &str,
     default_step: impl Fn(bool) -> Option<u64>,
+    max_points: Option<u64>,
 ) -> Result<Range, String> {
     let (lo, rest) = text
         .split_once("..")
@@ -115,10 +124,12 @@ pub fn parse_range(
     if hi < lo {
         return Err(format!("`{text}`: the high end is below the low end"));
     }
-    if (hi - lo) / step >= MAX_RANGE_VALUES {
-        return Err(format!(
-            "`{text}` has more than {MAX_RANGE_VALUES} values; use a larger step"
-        ));
+    if let Some(max) = max_points {
+        if (hi - lo) / step >= max {
+            return Err(format!(
+                "`{text}` has more than {max} values; use a larger step"
+            ));
+        }
     }
     Ok(Range {
         lo,
@@ -132,7 +143,7 @@ pub fn parse_range(
 pub fn parse_vary(arg: &str) -> anyhow::Result<Vary> {
     let (path, list) = split_arg(arg, "--vary", "PATH=V1,V2 or PATH=LO..HI:STEP")?;
     let values = if list.contains("..") {
-        let r = parse_range(list, |sizes| (!sizes).then_some(1))
+        let r = parse_range(list, |sizes| (!sizes).then_some(1), Some(MAX_RANGE_VALUES))
             .map_err(|e| anyhow::anyhow!("in `--vary {arg}`: {e}"))?;
         r.points().into_iter().map(|v| r.show(v)).collect()
     } else {
@@ -177,7 +188,7 @@ pub fn parse_threshold(arg: &str) -> anyhow::Result<Threshold> {
             "`--find-threshold {arg}`: the policy is not a number; every search is done per policy"
         );
     }
-    let range = parse_range(range, |sizes| Some(if sizes { 1 << 20 } else { 1 }))
+    let range = parse_range(range, |sizes| Some(if sizes { 1 << 20 } else { 1 }), None)
         .map_err(|e| anyhow::anyhow!("in `--find-threshold {arg}`: {e}"))?;
     Ok(Threshold { path, range })
 }
@@ -276,14 +287,14 @@ impl Search<'_> {
 
     /// Bisects the searched value for cell-and-policy `g`.
     fn bisect(&self, plan: &Plan, file: &str, g: usize) -> anyhow::Result<ThresholdDoc> {
-        let points = self.threshold.range.points();
-        let probe = |k: usize| -> anyhow::Result<(String, crate::report::doc::RunDoc)> {
-            let sc = self.at(points[k])?;
+        let range = self.threshold.range;
+        let probe = |k: u64| -> anyhow::Result<(String, crate::report::doc::RunDoc)> {
+            let sc = self.at(range.value(k))?;
             let run = &sc.runs[g];
             let res = crate::engine::simulate(&run.spec);
-            Ok((self.threshold.range.show(points[k]), run_doc(run, &res)))
+            Ok((range.show(range.value(k)), run_doc(run, &res)))
         };
-        let (mut lo, mut hi) = (0, points.len() - 1);
+        let (mut lo, mut hi) = (0, range.count() - 1);
         let mut below = probe(lo)?;
         let mut above = probe(hi)?;
         let mut probes = 2;
@@ -551,27 +562,27 @@ mod tests {
 
     #[test]
     fn ranges() {
-        let r = parse_range("1GiB..3.75GiB:256MiB", |_| None).unwrap();
+        let r = parse_range("1GiB..3.75GiB:256MiB", |_| None, Some(MAX_RANGE_VALUES)).unwrap();
         let shown: Vec<String> = r.points().iter().map(|&v| r.show(v)).collect();
         assert_eq!(shown.len(), 12);
         assert_eq!(shown[..3], ["1GiB", "1.25GiB", "1.5GiB"]);
         assert_eq!(shown[11], "3.75GiB");
-        let r = parse_range("10..25:10", |_| None).unwrap();
+        let r = parse_range("10..25:10", |_| None, Some(MAX_RANGE_VALUES)).unwrap();
         assert_eq!(r.points(), [10, 20, 25]);
         assert!(!r.sizes);
-        assert!(parse_range("1GiB..2GiB", |_| None)
+        assert!(parse_range("1GiB..2GiB", |_| None, Some(MAX_RANGE_VALUES))
             .unwrap_err()
             .contains("give a step"));
-        assert!(parse_range("5..1:1", |_| None)
+        assert!(parse_range("5..1:1", |_| None, Some(MAX_RANGE_VALUES))
             .unwrap_err()
             .contains("below"));
-        assert!(parse_range("1..5:0", |_| None)
+        assert!(parse_range("1..5:0", |_| None, Some(MAX_RANGE_VALUES))
             .unwrap_err()
             .contains("greater than zero"));
-        assert!(parse_range("0..100000:1", |_| None)
+        assert!(parse_range("0..100000:1", |_| None, Some(MAX_RANGE_VALUES))
             .unwrap_err()
             .contains("more than"));
-        assert!(parse_range("1..x:1", |_| None).is_err());
+        assert!(parse_range("1..x:1", |_| None, Some(MAX_RANGE_VALUES)).is_err());
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub fn to_markdown(grids: &[Grid]) -> String {
                 .collect();
             out.push_str(&format!("|{}|\n", rule.join("|")));
             for row in &g.rows {
-                let cells: Vec<String> = row.iter().map(|f| md_escape(&f.display())).collect();
+                let cells: Vec<String> = row.iter().map(|f| md_cell(&f.display())).collect();
                 out.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
         }
@@ -202,6 +202,15 @@ fn md_note(n: &str) -> String {
     match n.find("wbsim ") {
         Some(i) if !n[i..].contains('`') => format!("{}`{}`", md_escape(&n[..i]), &n[i..]),
         _ => md_escape(n),
+    }
+}
+
+/// A cell: a command goes in a code span so it copies cleanly.
+fn md_cell(s: &str) -> String {
+    if s.starts_with("wbsim ") && !s.contains('`') {
+        format!("`{}`", md_escape(s))
+    } else {
+        md_escape(s)
     }
 }
 
