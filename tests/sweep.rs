@@ -184,7 +184,14 @@ fn bisection_finds_the_threshold_the_grid_shows() {
         // This cell's grid runs, in increasing size.
         let cell: Vec<(&str, &str)> = runs
             .iter()
-            .filter(|r| r["cell"]["vm.dirty_ratio"].to_string() == ratio && r["policy"] == policy)
+            .filter(|r| {
+                r["cell"]["vm.dirty_ratio"]
+                    .as_u64()
+                    .map(|v| v.to_string())
+                    .as_deref()
+                    == Some(ratio)
+                    && r["policy"] == policy
+            })
             .map(|r| {
                 (
                     r["cell"]["task.writer.size"].as_str().unwrap(),
