@@ -42,49 +42,29 @@ fn stdout_of(args: &[&str], code: i32) -> Vec<u8> {
         .clone()
 }
 
-#[test]
-fn every_format_of_a_run_document() {
-    for (format, ext) in [
-        ("table", "txt"),
-        ("csv", "csv"),
-        ("markdown", "md"),
-        ("json", "json"),
-    ] {
-        let out = stdout_of(
-            &["merge", "tests/fixtures/docs/run.json", "--format", format],
-            0,
-        );
-        snapshot(&format!("run.{ext}"), &out);
-    }
-}
+/// (stored document, the exit status of `merge`: two expectations fail in `check.json`).
+const DOCS: [(&str, i32); 4] = [("run", 0), ("check", 1), ("sweep", 0), ("threshold", 0)];
 
 #[test]
-fn every_format_of_a_check_document() {
-    for (format, ext) in [
-        ("table", "txt"),
-        ("csv", "csv"),
-        ("markdown", "md"),
-        ("json", "json"),
-    ] {
-        // Two expectations fail in the fixture: merge exits 1 like check.
-        let out = stdout_of(
-            &[
-                "merge",
-                "tests/fixtures/docs/check.json",
-                "--format",
-                format,
-            ],
-            1,
-        );
-        snapshot(&format!("check.{ext}"), &out);
+fn every_format_of_every_kind_of_document() {
+    for (doc, code) in DOCS {
+        for (format, ext) in [
+            ("table", "txt"),
+            ("csv", "csv"),
+            ("markdown", "md"),
+            ("json", "json"),
+        ] {
+            let path = format!("tests/fixtures/docs/{doc}.json");
+            let out = stdout_of(&["merge", &path, "--format", format], code);
+            snapshot(&format!("{doc}.{ext}"), &out);
+        }
     }
 }
 
 #[test]
 fn a_document_merges_to_itself() {
-    for doc in ["run", "check"] {
+    for (doc, code) in DOCS {
         let path = format!("tests/fixtures/docs/{doc}.json");
-        let code = if doc == "check" { 1 } else { 0 };
         let out = stdout_of(&["merge", &path, "--format", "json"], code);
         let stored = std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         assert_eq!(
