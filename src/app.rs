@@ -43,15 +43,53 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout().lock().write_all(&buf)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .context("rendering the man page")?;
-            std::io::stdout().lock().write_all(&buf)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Man { command, out_dir } => man(command.as_deref(), out_dir.as_deref()),
     }
+}
+
+/// `wbsim man`: one page to stdout, or every page into a directory. Every page ends with the
+/// exit status paragraph.
+fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let with_exit = |c: clap::Command| c.after_help(crate::cli::EXIT_STATUS);
+    if let Some(dir) = out_dir {
+        let mut pages = vec![with_exit(cmd.clone())];
+        pages.extend(cmd.get_subcommands().cloned().map(with_exit));
+        for page in pages {
+            let path = page_of(page)
+                .generate_to(dir)
+                .with_context(|| format!("{}: cannot write the man pages", dir.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let page = match command {
+        None => cmd,
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => with_exit(sub.clone()),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                bail!(
+                    "`{name}` is not a wbsim command; commands: {}",
+                    names.join(", ")
+                );
+            }
+        },
+    };
+    let mut buf = Vec::new();
+    page_of(page)
+        .render(&mut buf)
+        .context("rendering the man page")?;
+    std::io::stdout().lock().write_all(&buf)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A page whose footer names wbsim and its version (subcommands have no version of their own).
+fn page_of(cmd: clap::Command) -> clap_mangen::Man {
+    clap_mangen::Man::new(cmd)
+        .source(format!("wbsim {}", env!("CARGO_PKG_VERSION")))
+        .manual("wbsim manual")
 }
 
 /// What a document holds, which decides how tables, CSV and Markdown show it.

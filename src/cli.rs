@@ -53,8 +53,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to stdout.
-    Man,
+    /// Print the man page (roff) to stdout: wbsim(1), or wbsim-COMMAND(1).
+    Man {
+        /// The command whose page to print (`run`, `sweep`, …).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+        /// Write every page (wbsim.1 and wbsim-COMMAND.1) into this directory instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// Options of `run`.
