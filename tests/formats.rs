@@ -212,11 +212,19 @@ fn completions_and_man_page() {
         assert!(text.contains("find-threshold"), "{shell}");
     }
     let man = String::from_utf8(stdout_of(&["man"], 0)).unwrap();
-    assert!(
-        man.starts_with(".ie \\n(.g .ds Aq \\(aq") || man.contains(".TH wbsim"),
-        "{man}"
-    );
+    assert!(man.contains(".TH wbsim 1  \"wbsim "), "{man}");
     assert!(man.contains("Exit status"), "{man}");
+    let sweep = String::from_utf8(stdout_of(&["man", "sweep"], 0)).unwrap();
+    assert!(sweep.contains(".TH wbsim-sweep 1"), "{sweep}");
+    assert!(
+        sweep.contains("find\\-threshold") && sweep.contains("Exit status"),
+        "{sweep}"
+    );
+    wbsim()
+        .args(["man", "swep"])
+        .assert()
+        .code(2)
+        .stderr(contains("commands: run, check, sweep"));
     wbsim()
         .args(["completions", "tcsh"])
         .assert()
