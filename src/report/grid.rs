@@ -75,10 +75,6 @@ impl Field {
             Field::Bool(b) => json!(b),
         }
     }
-
-    fn numeric(&self) -> bool {
-        matches!(self, Field::Int(_) | Field::UInt(_) | Field::Float { .. })
-    }
 }
 
 /// One column.
@@ -288,10 +284,26 @@ pub fn to_json(schema: &str, meta: Map<String, Value>, grids: &[Grid]) -> Value 
     })
 }
 
-/// Whether every value of a column is numeric (used to right-align computed columns).
-pub fn numeric_column(rows: &[Vec<Field>], i: usize) -> bool {
-    rows.iter()
-        .all(|r| r.get(i).map_or(true, |f| f.numeric() || *f == Field::Null))
+/// Renders grids in any `--format`: the entry point for a command whose results are grids
+/// (e.g. `history`); `schema` and `meta` go into the JSON document only.
+pub fn render(
+    format: crate::cli::Format,
+    schema: &str,
+    meta: Map<String, Value>,
+    grids: &[Grid],
+) -> String {
+    use crate::cli::Format;
+    match format {
+        Format::Table => to_table(grids),
+        Format::Markdown => to_markdown(grids),
+        Format::Csv => to_csv(grids),
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&to_json(schema, meta, grids))
+                .unwrap_or_else(|_| "null".into());
+            text.push('\n');
+            text
+        }
+    }
 }
 
 #[cfg(test)]
@@ -347,6 +359,17 @@ mod tests {
             .keys()
             .collect();
         assert_eq!(keys, ["name", "n", "at"]);
+    }
+
+    #[test]
+    fn render_dispatches_on_the_format() {
+        use crate::cli::Format;
+        let g = [grid()];
+        assert_eq!(render(Format::Csv, "x", Map::new(), &g), to_csv(&g));
+        let json: Value =
+            serde_json::from_str(&render(Format::Json, "wbsim/x/1", Map::new(), &g)).unwrap();
+        assert_eq!(json["schema"], "wbsim/x/1");
+        assert_eq!(json["tables"][0]["title"], "t — x");
     }
 
     #[test]
