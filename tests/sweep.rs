@@ -422,3 +422,51 @@ fn sweep_errors_are_usage_errors() {
             .stderr(contains(*msg));
     }
 }
+
+#[test]
+fn merge_rejects_what_is_not_a_shard_document() {
+    let dir = scratch("merge-bad");
+    let not_json = dir.join("a.json");
+    std::fs::write(&not_json, "PASS x\n").unwrap();
+    wbsim()
+        .arg("merge")
+        .arg(&not_json)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("not a wbsim results document"));
+    let doc = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/docs/run.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let other = dir.join("b.json");
+    std::fs::write(&other, doc.replace("wbsim/run/1", "wbsim/run/9")).unwrap();
+    wbsim()
+        .arg("merge")
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(contains("schema `wbsim/run/9`"));
+    let newer = dir.join("c.json");
+    std::fs::write(
+        &newer,
+        doc.replace(
+            &format!("\"wbsim_version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+            "\"wbsim_version\": \"9.9.9\"",
+        ),
+    )
+    .unwrap();
+    wbsim()
+        .args(["merge", "tests/fixtures/docs/run.json"])
+        .arg(&newer)
+        .assert()
+        .code(2)
+        .stderr(contains("same version"));
+    wbsim()
+        .args(["merge", "/nonexistent/x.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot read"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
