@@ -271,7 +271,7 @@ fn render(doc: &Document, kind: Kind, format: Format) -> anyhow::Result<String> 
     }
     let grids = match (kind, format) {
         (Kind::Checks, Format::Table) => return Ok(check::lines(doc)),
-        (Kind::Checks, _) => check::grids(doc),
+        (Kind::Checks, f) => check::grids(doc, f == Format::Csv),
         (Kind::Thresholds, f) => table::threshold_grids(doc, f == Format::Csv),
         (Kind::Runs, Format::Csv) => table::flat_grids(doc),
         (Kind::Runs, _) => table::run_grids(doc),

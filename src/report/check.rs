@@ -32,8 +32,9 @@ pub fn lines(doc: &Document) -> String {
     out
 }
 
-/// One grid per scenario (CSV and Markdown): a row per check.
-pub fn grids(doc: &Document) -> Vec<Grid> {
+/// One grid per scenario: a row per check. `flat` (CSV) repeats the file and scenario on every
+/// row; Markdown has them in the heading.
+pub fn grids(doc: &Document, flat: bool) -> Vec<Grid> {
     doc.scenarios
         .iter()
         .map(|sc| {
@@ -70,6 +71,15 @@ pub fn grids(doc: &Document) -> Vec<Grid> {
                     .collect(),
                 notes: vec![summary(checks)],
             }
+        })
+        .map(|mut g: Grid| {
+            if !flat {
+                g.columns.drain(..2);
+                for r in &mut g.rows {
+                    r.drain(..2);
+                }
+            }
+            g
         })
         .collect()
 }
