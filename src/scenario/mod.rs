@@ -124,12 +124,6 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
     load_source_varied(src, ov, &[])
 }
 
-/// Loads and validates a scenario file with `--vary` axes (`wbsim sweep`).
-pub fn load_varied(path: &Path, ov: &Overrides, vary: &[matrix::Vary]) -> anyhow::Result<Scenario> {
-    let src = read_source(path)?;
-    Ok(load_source_varied(&src, ov, vary)?)
-}
-
 /// Validates a scenario's text with `--vary` axes. A sweep's grid is not the file's, so its
 /// `[expect]` is not read when there are any.
 pub fn load_source_varied(
