@@ -1,20 +1,26 @@
 //! The command line (clap derive): flags only, no logic.
+//!
+//! Options shared by every command that runs simulations live in [`RunOpts`], flattened into each
+//! command, so a new shared flag is one field in one place.
 
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::shard::Shard;
 use crate::spec::Policy;
+
+/// The exit-status paragraph of `--help` and of the man page.
+pub const EXIT_STATUS: &str = "Exit status: 0 success (an OOM is a result, not a failure); \
+1 `check` found a result that differs from [expect], or a --fail-on condition occurred; \
+2 bad input (command line or scenario).";
 
 /// Reproduce Linux 2.6.32–2.6.36 OOM scenarios in a deterministic model of reclaim and writeback,
 /// once per writepage-refusal policy.
 #[derive(Debug, Parser)]
 #[command(name = "wbsim", version, about, long_about = None)]
-#[command(
-    after_help = "Exit status: 0 success (an OOM is a result, not a failure), \
-1 `check` found a result that differs from [expect], 2 bad input (command line or scenario)."
-)]
+#[command(after_help = EXIT_STATUS)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -27,10 +33,17 @@ pub enum Command {
     /// Run scenarios and print OOM-versus-survive tables.
     Run(RunArgs),
     /// Run scenarios and compare the outcomes with their [expect] tables (exit 1 on a mismatch).
-    Check(RunArgs),
+    Check(CheckArgs),
+    /// Run a scenario over a grid of values (--vary), or bisect for the value at which the
+    /// outcome flips (--find-threshold).
+    Sweep(SweepArgs),
+    /// Merge the JSON documents of `--shard` runs into one report.
+    Merge(MergeArgs),
     /// Run each scenario cell under a series of kernels (2.6.32 … mainline) and name the
     /// switch behind every outcome change between consecutive kernels.
     History(HistoryArgs),
+    /// Run a scenario and explain each outcome from the run's own counters and events.
+    Explain(crate::observe::args::ExplainArgs),
     /// Load and validate scenarios without running them.
     Validate {
         /// Scenario files.
@@ -39,16 +52,125 @@ pub enum Command {
     },
     /// List releases, filesystems, policies, task kinds (with their keys) and pin methods.
     List,
-    /// Run a scenario and explain each outcome from the run's own counters and events.
-    Explain(crate::observe::args::ExplainArgs),
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: wbsim(1), or wbsim-COMMAND(1).
+    Man {
+        /// The command whose page to print (`run`, `sweep`, …).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+        /// Write every page (wbsim.1 and wbsim-COMMAND.1) into this directory instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
-/// Options of `run` and `check`.
+/// Options of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Options shared by every command that runs simulations.
+    #[command(flatten)]
+    pub opts: RunOpts,
+    /// Reports, timelines and traces (docs/REPORTS.md).
+    #[command(flatten)]
+    pub observe: crate::observe::args::ObserveArgs,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also write a JUnit XML report (one test case per expectation and cell) to this file.
+    #[arg(long, value_name = "FILE.xml")]
+    pub junit: Option<PathBuf>,
+    /// Options shared by every command that runs simulations.
+    #[command(flatten)]
+    pub opts: RunOpts,
+    /// Reports, timelines and traces (docs/REPORTS.md).
+    #[command(flatten)]
+    pub observe: crate::observe::args::ObserveArgs,
+}
+
+/// Options of `wbsim history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The kernels, oldest first, comma-separated (default: 2.6.32, 2.6.36 and every later
+    /// release; `wbsim list` names them).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub releases: Vec<String>,
+    /// Override a scenario value (as for `run`).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Only this policy (repeatable; default: the scenario's policy axis).
+    #[arg(long, value_name = "NAME",
+          value_parser = PossibleValuesParser::new(["redirty", "activate"])
+              .map(|s| Policy::from_name(&s).expect("a possible value")))]
+    pub policy: Vec<Policy>,
+    /// Override `scenario.seed`.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Simulations to run at once (default: every core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+}
+
+/// Options of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Add a matrix axis, or replace the values of one: `PATH=V1,V2,…` or `PATH=LO..HI:STEP`
+    /// (sizes such as `1GiB..3.75GiB:256MiB`, or integers such as `10..40:5`). Repeatable.
+    #[arg(long, value_name = "PATH=LIST_OR_RANGE")]
+    pub vary: Vec<String>,
+    /// Bisect PATH between LO and HI, per policy and per matrix cell, for the value at which the
+    /// outcome flips: `PATH=LO..HI` or `PATH=LO..HI:RESOLUTION` (default resolution: 1MiB for
+    /// sizes, 1 for integers).
+    #[arg(long, value_name = "PATH=LO..HI[:RES]")]
+    pub find_threshold: Option<String>,
+    /// Write an SVG outcome map (outcome over the first --vary axis, one band per policy and
+    /// cell).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Options shared by every command that runs simulations.
+    #[command(flatten)]
+    pub opts: RunOpts,
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON documents written by `run`, `check` or `sweep` with `--shard I/N --format json`.
+    #[arg(required = true, value_name = "FILE.json")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit 1 when any merged run or comparison matches (oom, stall, regression; repeatable or
+    /// comma-separated).
+    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// Options shared by `run`, `check` and `sweep`.
+#[derive(Debug, Args, Clone)]
+pub struct RunOpts {
     /// Override a value (`vm.dirty_ratio=40`), or restrict a [matrix] axis to one of its values
     /// (`mount.backup.fs=ext4`; repeat to keep several). VALUE is TOML (`40`, `true`, `"x"`) or a
     /// bare string (`ext4`, `4GiB`).
@@ -62,47 +184,45 @@ pub struct RunArgs {
     /// The seed of every run (overrides scenario.seed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Output format.
+    /// Output format (stdout carries only this; progress and messages go to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Reports, timelines and traces (docs/REPORTS.md).
-    #[command(flatten)]
-    pub observe: crate::observe::args::ObserveArgs,
+    /// Simulations to run at once (default: the number of available cores; 1 runs serially).
+    /// The output does not depend on it.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Run only the I-th of N slices of the runs (1-based); merge the JSON outputs with
+    /// `wbsim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Exit 1 when a run ends in an OOM kill (`oom`), a stall (`stall`), or when a policy
+    /// comparison turns survival into an OOM (`regression`). Repeatable or comma-separated.
+    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
 }
 
 /// Output formats.
-/// Arguments of `wbsim history`.
-#[derive(Debug, Args)]
-pub struct HistoryArgs {
-    /// The scenario file.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// Override a scenario value (as for `run`).
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
-    pub set: Vec<(String, String)>,
-    /// Only this policy (repeatable; default: the scenario's policy axis).
-    #[arg(long, value_name = "NAME",
-          value_parser = PossibleValuesParser::new(["redirty", "activate"])
-              .map(|s| Policy::from_name(&s).expect("a possible value")))]
-    pub policy: Vec<Policy>,
-    /// Override `scenario.seed`.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-    /// The kernels, oldest first, comma-separated (default: 2.6.32, 2.6.36 and every later
-    /// release; `wbsim list` names them).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub releases: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// One table per scenario file.
+    /// Human-readable tables (one per scenario file).
     Table,
     /// One JSON document (schema `wbsim/run/1`).
     Json,
+    /// Comma-separated values: a header, then one flat row per run (or check, or threshold).
+    Csv,
+    /// GitHub-flavoured Markdown tables, for pull-request comments.
+    Markdown,
+}
+
+/// Conditions that make `--fail-on` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A run ended in an OOM kill (or an OOM panic).
+    Oom,
+    /// A run stalled (time or event limit with work unfinished).
+    Stall,
+    /// A cell survived (or stalled) under `redirty` and went OOM under `activate`.
+    Regression,
 }
 
 pub fn parse_set(s: &str) -> Result<(String, String), String> {

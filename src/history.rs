@@ -7,15 +7,12 @@
 //! a combination. A step between two 2.6.3x releases has no switches: its cause is the release's
 //! own rules.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
-use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde_json::{json, Value};
 
-use crate::engine;
+use crate::exec::{self, Job};
 use crate::kernel::{self, Kernel, SWITCHES};
 use crate::outcome::{Outcome, RunResult};
+use crate::report::grid::{Column, Field, Grid};
 use crate::scenario::Scenario;
 use crate::spec::{Release, RunSpec};
 
@@ -122,33 +119,20 @@ fn under(base: &RunSpec, name: &str) -> anyhow::Result<RunSpec> {
     Ok(spec)
 }
 
-/// Runs `specs`, spread over the machine's cores; results in input order.
-pub fn run_all(specs: &[RunSpec]) -> Vec<RunResult> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(specs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<RunResult>>> = specs.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(spec) = specs.get(i) else { break };
-                let r = engine::simulate(spec);
-                *slots[i]
-                    .lock()
-                    .expect("no worker panics while holding a slot") = Some(r);
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|m| m.into_inner().expect("slot lock").expect("every spec ran"))
-        .collect()
+/// Runs `specs` on `threads` threads (rayon); results in input order.
+fn run_all(specs: &[RunSpec], label: &str, threads: usize) -> Vec<RunResult> {
+    let jobs: Vec<Job<'_>> = specs
+        .iter()
+        .map(|spec| Job {
+            spec,
+            name: format!("{label} {}", spec.kernel.display_name()),
+        })
+        .collect();
+    exec::run_with_progress(&jobs, threads)
 }
 
 /// Runs the history of `sc` over `releases`.
-pub fn history(sc: &Scenario, releases: &[String]) -> anyhow::Result<History> {
+pub fn history(sc: &Scenario, releases: &[String], threads: usize) -> anyhow::Result<History> {
     if let Some(a) = sc
         .axes
         .iter()
@@ -170,7 +154,7 @@ pub fn history(sc: &Scenario, releases: &[String]) -> anyhow::Result<History> {
             specs.push(under(&run.spec, r)?);
         }
     }
-    let results = run_all(&specs);
+    let results = run_all(&specs, &sc.name, threads);
     let n = releases.len();
     let verdicts: Vec<Vec<Verdict>> = results
         .chunks(n)
@@ -225,7 +209,7 @@ pub fn history(sc: &Scenario, releases: &[String]) -> anyhow::Result<History> {
             s
         })
         .collect();
-    let probe_results = run_all(&probe_specs);
+    let probe_results = run_all(&probe_specs, &sc.name, threads);
     runs += probe_results.len();
     for (c, step, changed) in pending {
         let before = verdicts[c][step].kind;
@@ -305,34 +289,66 @@ impl History {
             .collect()
     }
 
-    /// The table and the flip lines.
-    pub fn render_table(&self) -> String {
-        let mut t = Table::new();
-        t.load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        let mut header = vec![Cell::new("cell")];
-        header.extend(self.releases.iter().map(Cell::new));
-        t.set_header(header);
+    /// The table (cells × kernels) with the flip lines under it, for text and Markdown.
+    pub fn grid(&self) -> Grid {
+        let mut columns = vec![Column::left("cell")];
+        columns.extend(self.releases.iter().map(Column::left));
+        let rows = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(c, label)| {
+                let mut row = vec![Field::text(label)];
+                row.extend(self.verdicts[c].iter().map(|v| Field::Text(v.short())));
+                row
+            })
+            .collect();
+        let mut notes = self.flip_lines();
+        if notes.is_empty() {
+            notes.push("no outcome changes between consecutive kernels".into());
+        }
+        Grid {
+            title: format!(
+                "{} — history over {} kernels ({})",
+                self.name,
+                self.releases.len(),
+                self.file
+            ),
+            columns,
+            rows,
+            notes,
+        }
+    }
+
+    /// One row per cell and kernel, for CSV.
+    pub fn flat_grid(&self) -> Grid {
+        let columns = vec![
+            Column::left("scenario"),
+            Column::left("cell"),
+            Column::left("release"),
+            Column::left("outcome"),
+            Column::right("at_s"),
+            Column::left("victim"),
+        ];
+        let mut rows = vec![];
         for (c, label) in self.cells.iter().enumerate() {
-            let mut row = vec![Cell::new(label)];
-            row.extend(self.verdicts[c].iter().map(|v| Cell::new(v.short())));
-            t.add_row(row);
+            for (r, v) in self.releases.iter().zip(&self.verdicts[c]) {
+                rows.push(vec![
+                    Field::text(&self.name),
+                    Field::text(label),
+                    Field::text(r),
+                    Field::text(v.kind),
+                    Field::float(v.at_ns as f64 / 1e9, 1),
+                    Field::opt_text(v.victim.as_deref()),
+                ]);
+            }
         }
-        let mut out = format!(
-            "{} — history over {} kernels ({})\n{t}\n",
-            self.name,
-            self.releases.len(),
-            self.file
-        );
-        let lines = self.flip_lines();
-        if lines.is_empty() {
-            out += "no outcome changes between consecutive kernels\n";
+        Grid {
+            title: String::new(),
+            columns,
+            rows,
+            notes: vec![],
         }
-        for l in lines {
-            out += &l;
-            out.push('\n');
-        }
-        out
     }
 
     /// `wbsim/history/1`.

@@ -11,14 +11,16 @@
 //! - [`fs`]: each filesystem's `->writepage` / `->writepages` behaviour;
 //! - [`block`]: the request queue and the disk;
 //! - [`scenario`]: TOML scenarios, validation, matrix expansion;
-//! - [`report`]: tables and JSON;
-//! - [`observe`]: the recorder and the kernel-format reports, timeline, traces and `explain`;
+//! - [`report`]: the results document and its renderers (table, JSON, CSV, Markdown, JUnit);
+//! - [`exec`]: running many simulations in parallel; [`shard`]: `--shard` and `merge`;
+//! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`verdict`]: comparisons and `--fail-on`;
 //! - [`cli`] and [`app`]: the command line.
 
 pub mod app;
 pub mod block;
 pub mod cli;
 pub mod engine;
+pub mod exec;
 pub mod fs;
 pub mod history;
 pub mod kernel;
@@ -27,5 +29,8 @@ pub mod observe;
 pub mod outcome;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod spec;
+pub mod sweep;
+pub mod verdict;

@@ -166,7 +166,7 @@ pub struct RunResult {
 }
 
 /// What the later-kernel switches did in a run (`crate::kernel`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LaterCounters {
     /// Dirty file pages reclaim marked PG_reclaim instead of writing
     /// (`nr_vmscan_immediate_reclaim`, 3.2+).
@@ -179,6 +179,13 @@ pub struct LaterCounters {
     pub dirty_pauses: u64,
     /// Pages a throttled writer submitted itself (2.6.3x `balance_dirty_pages`; 0 from 3.2).
     pub pages_written_by_dirtier: u64,
+}
+
+impl LaterCounters {
+    /// All zero (nothing later-kernel happened, or a document from before these counters).
+    pub fn is_zero(&self) -> bool {
+        *self == LaterCounters::default()
+    }
 }
 
 impl RunResult {

@@ -72,6 +72,7 @@ fn validate_stops_at_the_first_bad_file() {
 #[test]
 fn run_prints_a_table_and_comparisons() {
     let outcome = "(OOM|survived|stalled)";
+    let verdict = "( \\((fix|regression)\\))?";
     wbsim()
         .args(["run", "tests/fixtures/oracle.toml"])
         .assert()
@@ -85,13 +86,13 @@ fn run_prints_a_table_and_comparisons() {
         )
         .stdout(
             is_match(format!(
-                "(?m)^ext3: redirty → activate: {outcome} → {outcome}$"
+                "(?m)^ext3: redirty → activate: {outcome} → {outcome}{verdict}$"
             ))
             .unwrap(),
         )
         .stdout(
             is_match(format!(
-                "(?m)^ext4: redirty → activate: {outcome} → {outcome}$"
+                "(?m)^ext4: redirty → activate: {outcome} → {outcome}{verdict}$"
             ))
             .unwrap(),
         );
@@ -103,7 +104,7 @@ fn without_a_matrix_the_comparison_is_named_after_the_scenario() {
         .args(["run", "tests/fixtures/minimal.toml"])
         .assert()
         .code(0)
-        .stdout(is_match("(?m)^minimal: redirty → activate: (OOM|survived|stalled) → (OOM|survived|stalled)$").unwrap());
+        .stdout(is_match("(?m)^minimal: redirty → activate: (OOM|survived|stalled) → (OOM|survived|stalled)( \\((fix|regression)\\))?$").unwrap());
 }
 
 #[test]

@@ -13,8 +13,28 @@ use super::{
     chrome_trace, ftrace, oom_report, plot, timeline, vmstat_print, ObserveConfig, Recorder,
 };
 use crate::outcome::{Outcome, RunResult};
-use crate::report::ScenarioResults;
+use crate::scenario::PlannedRun;
 use crate::spec::RunSpec;
+
+/// One scenario's runs as they were executed (the held ones when sharded), with their results.
+pub struct ScenarioResults<'a> {
+    /// `scenario.name`.
+    pub name: &'a str,
+    /// Each run with its result, in execution order.
+    pub runs: Vec<(&'a PlannedRun, &'a RunResult)>,
+}
+
+impl ScenarioResults<'_> {
+    fn pairs(&self) -> impl Iterator<Item = (&PlannedRun, &RunResult)> {
+        self.runs.iter().copied()
+    }
+
+    fn release(&self) -> Option<String> {
+        let mut it = self.runs.iter().map(|(r, _)| r.spec.kernel.display_name());
+        let first = it.next()?;
+        it.all(|x| x == first).then_some(first)
+    }
+}
 
 /// The observation state of one invocation.
 pub struct Session {
@@ -56,7 +76,7 @@ impl Session {
         let mut i = 0;
         for sr in all {
             for (run, res) in sr.pairs() {
-                let label = format!("{}/{}", sr.scenario.name, run.label);
+                let label = format!("{}/{}", sr.name, run.label);
                 let rec = self.recorders.get(i).and_then(|r| r.as_deref());
                 out.push((label, &run.spec, res, rec));
                 i += 1;
@@ -104,9 +124,9 @@ impl Session {
                     if let Some(Some(rec)) = self.recorders.get(i) {
                         plot_runs.push(plot::PlotRun {
                             cell: if run.label_without_policy.is_empty() {
-                                sr.scenario.name.clone()
+                                sr.name.to_string()
                             } else {
-                                format!("{} {}", sr.scenario.name, run.label_without_policy)
+                                format!("{} {}", sr.name, run.label_without_policy)
                             },
                             column: format!("policy {}", run.spec.policy.name()),
                             outcome: outcome_line(&res.outcome),
@@ -116,7 +136,7 @@ impl Session {
                     i += 1;
                 }
             }
-            let names: Vec<&str> = all.iter().map(|s| s.scenario.name.as_str()).collect();
+            let names: Vec<&str> = all.iter().map(|s| s.name).collect();
             let title = format!("wbsim: {} (release {})", names.join(", "), release_of(all));
             write(p, &plot::render(&title, &plot_runs))?;
         }
@@ -152,41 +172,35 @@ impl Session {
         Ok(())
     }
 
-    /// Adds `oom_reports` (each a list of report lines) and `meminfo` (`{name: kB}`) to each
-    /// run of a `wbsim/run/1` document, when asked for.
-    pub fn augment_json(&self, all: &[ScenarioResults<'_>], doc: &mut Value) {
-        if !self.args.oom_report && !self.args.vmstat {
-            return;
+    /// Whether any run needs a recorder (then runs go through [`Session::simulate`]).
+    pub fn records(&self) -> bool {
+        self.args.records()
+    }
+
+    /// The fields `--oom-report` (`oom_reports`: each report as a list of lines) and `--vmstat`
+    /// (`meminfo_kb`: `{name: kB}`) add to a run's JSON record.
+    pub fn run_extras(&self, spec: &RunSpec, res: &RunResult) -> serde_json::Map<String, Value> {
+        let mut m = serde_json::Map::new();
+        if self.args.oom_report {
+            let reps: Vec<Value> = res
+                .oom_reports
+                .iter()
+                .map(|r| {
+                    let text = oom_report::render(r, spec.release, &spec.vm);
+                    json!(text.lines().collect::<Vec<_>>())
+                })
+                .collect();
+            m.insert("oom_reports".into(), Value::Array(reps));
         }
-        let Some(scenarios) = doc.get_mut("scenarios").and_then(Value::as_array_mut) else {
-            return;
-        };
-        for (sj, sr) in scenarios.iter_mut().zip(all) {
-            let Some(runs) = sj.get_mut("runs").and_then(Value::as_array_mut) else {
-                continue;
-            };
-            for (rj, (run, res)) in runs.iter_mut().zip(sr.pairs()) {
-                if self.args.oom_report {
-                    let reps: Vec<Value> = res
-                        .oom_reports
-                        .iter()
-                        .map(|r| {
-                            let text = oom_report::render(r, run.spec.release, &run.spec.vm);
-                            json!(text.lines().collect::<Vec<_>>())
-                        })
-                        .collect();
-                    rj["oom_reports"] = Value::Array(reps);
-                }
-                if self.args.vmstat {
-                    let mi: serde_json::Map<String, Value> = res
-                        .meminfo
-                        .iter()
-                        .map(|(n, v)| (n.clone(), json!(v)))
-                        .collect();
-                    rj["meminfo_kb"] = Value::Object(mi);
-                }
-            }
+        if self.args.vmstat {
+            let mi: serde_json::Map<String, Value> = res
+                .meminfo
+                .iter()
+                .map(|(n, v)| (n.clone(), json!(v)))
+                .collect();
+            m.insert("meminfo_kb".into(), Value::Object(mi));
         }
+        m
     }
 }
 

@@ -1,122 +1,114 @@
-//! `wbsim check`: compares results with `[expect]` and builds the command that reproduces a cell.
+//! `wbsim check`: how outcomes read in check lines, the check table in each format, and shell
+//! quoting for reproduce commands.
 
-use super::{secs, ScenarioResults};
-use crate::outcome::Outcome;
-use crate::scenario::{Expectation, PlannedRun, Scenario};
+use super::doc::{CheckDoc, Document, OutcomeDoc};
+use super::grid::{Column, Field, Grid};
 
-/// One expectation applied to one cell.
-#[derive(Debug, Clone)]
-pub struct CheckLine {
-    /// Whether the result matched.
-    pub pass: bool,
-    /// The file.
-    pub file: String,
-    /// The `[expect]` key.
-    pub pattern: String,
-    /// The cell label.
-    pub cell: String,
-    /// What was expected.
-    pub expected: String,
-    /// What happened.
-    pub got: String,
-    /// The command that reproduces this cell.
-    pub reproduce: String,
+/// `PASS file cell: expected …, got …`.
+pub fn line(file: &str, c: &CheckDoc) -> String {
+    format!(
+        "{} {} {}: expected {}, got {}",
+        if c.pass { "PASS" } else { "FAIL" },
+        file,
+        c.cell,
+        c.expected,
+        c.got
+    )
 }
 
-impl CheckLine {
-    /// `PASS file cell: expected …, got …`.
-    pub fn line(&self) -> String {
-        format!(
-            "{} {} {}: expected {}, got {}",
-            if self.pass { "PASS" } else { "FAIL" },
-            self.file,
-            self.cell,
-            self.expected,
-            self.got
-        )
-    }
-}
-
-/// Checks every expectation against every run it matches (runs removed by `--set`/`--policy`
-/// are not checked).
-pub fn check(sr: &ScenarioResults<'_>) -> Vec<CheckLine> {
-    let mut out = Vec::new();
-    for exp in sr.scenario.expectations.iter().flatten() {
-        for (run, res) in sr.pairs() {
-            if !crate::scenario::matrix::pattern_matches(&exp.pattern, &run.components) {
-                continue;
+/// The text of `check --format table`: one line per check, each failure followed by the
+/// command that reproduces it.
+pub fn lines(doc: &Document) -> String {
+    let mut out = String::new();
+    for sc in &doc.scenarios {
+        for c in sc.checks.iter().flatten() {
+            out.push_str(&line(&sc.file, c));
+            out.push('\n');
+            if !c.pass {
+                out.push_str(&format!("  reproduce: {}\n", c.reproduce));
             }
-            out.push(CheckLine {
-                pass: holds(exp, &res.outcome),
-                file: sr.scenario.file.clone(),
-                pattern: exp.pattern.clone(),
-                cell: run.label.clone(),
-                expected: exp.describe(),
-                got: describe(&res.outcome),
-                reproduce: reproduce(sr.scenario, run),
-            });
         }
     }
     out
 }
 
-fn holds(exp: &Expectation, o: &Outcome) -> bool {
-    if exp.outcome != o.kind() {
-        return false;
-    }
-    match o {
-        Outcome::Oom {
-            victim, invoker, ..
-        } => {
-            exp.victim.as_ref().map_or(true, |v| v == victim)
-                && exp.invoker.as_ref().map_or(true, |i| i == invoker)
-        }
-        _ => true,
-    }
+/// One grid per scenario: a row per check. `flat` (CSV) repeats the file and scenario on every
+/// row; Markdown has them in the heading.
+pub fn grids(doc: &Document, flat: bool) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .map(|sc| {
+            let checks = sc.checks.as_deref().unwrap_or_default();
+            Grid {
+                title: format!("{} ({})", sc.name, sc.file),
+                columns: [
+                    "file",
+                    "scenario",
+                    "result",
+                    "expect",
+                    "cell",
+                    "expected",
+                    "got",
+                    "reproduce",
+                ]
+                .into_iter()
+                .map(Column::left)
+                .collect(),
+                rows: checks
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            Field::text(&sc.file),
+                            Field::text(&sc.name),
+                            Field::text(if c.pass { "PASS" } else { "FAIL" }),
+                            Field::text(&c.expect),
+                            Field::text(&c.cell),
+                            Field::text(&c.expected),
+                            Field::text(&c.got),
+                            Field::text(&c.reproduce),
+                        ]
+                    })
+                    .collect(),
+                notes: vec![summary(checks)],
+            }
+        })
+        .map(|mut g: Grid| {
+            if !flat {
+                g.columns.drain(..2);
+                for r in &mut g.rows {
+                    r.drain(..2);
+                }
+            }
+            g
+        })
+        .collect()
+}
+
+/// `3 passed, 1 failed`.
+pub fn summary(checks: &[CheckDoc]) -> String {
+    let failed = checks.iter().filter(|c| !c.pass).count();
+    format!("{} passed, {failed} failed", checks.len() - failed)
 }
 
 /// How an outcome reads in a check line.
-pub fn describe(o: &Outcome) -> String {
-    match o {
-        Outcome::Oom {
-            at_ns,
-            victim,
-            invoker,
-            ..
-        } => {
-            format!(
-                "oom (victim {}, invoker {invoker}) at {} s",
-                if victim.is_empty() {
-                    "none: panic"
-                } else {
-                    victim
-                },
-                secs(*at_ns)
-            )
-        }
-        Outcome::Survived { at_ns } => format!("survived at {} s", secs(*at_ns)),
-        Outcome::Stalled { at_ns, reason } => format!("stalled at {} s ({reason})", secs(*at_ns)),
+pub fn describe(o: &OutcomeDoc) -> String {
+    match o.kind.as_str() {
+        "oom" => format!(
+            "oom (victim {}, invoker {}) at {:.1} s",
+            match o.victim.as_deref() {
+                None | Some("") => "none: panic",
+                Some(v) => v,
+            },
+            o.invoker.as_deref().unwrap_or("?"),
+            o.at_s
+        ),
+        "survived" => format!("survived at {:.1} s", o.at_s),
+        _ => format!(
+            "stalled at {:.1} s ({})",
+            o.at_s,
+            o.reason.as_deref().unwrap_or("")
+        ),
     }
-}
-
-/// `wbsim run FILE --set AXIS=VALUE … --policy P --seed N`.
-pub fn reproduce(sc: &Scenario, run: &PlannedRun) -> String {
-    let mut words = vec!["wbsim".to_string(), "run".into(), quote(&sc.file)];
-    for s in &sc.plain_sets {
-        words.push("--set".into());
-        words.push(quote(s));
-    }
-    for (axis, comp) in sc.axes.iter().zip(&run.components) {
-        if !axis.is_policy() && axis.declared {
-            words.push("--set".into());
-            words.push(quote(&format!("{}={comp}", axis.path)));
-        }
-    }
-    words.push("--policy".into());
-    words.push(run.spec.policy.name().into());
-    words.push("--seed".into());
-    words.push(run.spec.seed.to_string());
-    words.join(" ")
 }
 
 /// Quotes a word for a POSIX shell when it needs it.

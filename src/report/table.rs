@@ -1,41 +1,104 @@
-//! The comfy-table rendering: one table per scenario file, then one line per policy pair.
+//! The grids of `run` and `sweep`: per scenario, the OOM-versus-survive table with one line per
+//! policy pair (text and Markdown), the flat one-row-per-run table (CSV), and the threshold table.
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use super::doc::{Document, RunDoc, ScenarioDoc};
+use super::grid::{Column, Field, Grid};
+use super::{counters, outcome_word, writer_progress};
+use crate::scenario::matrix::POLICY_AXIS;
 
-use super::{
-    comparisons, counters, outcome_word, secs, stream_writers, writer_progress, ScenarioResults,
-};
-use crate::outcome::Outcome;
-
-/// Renders one scenario's results (title, table, comparison lines), ending with a newline.
-pub fn render(sr: &ScenarioResults<'_>) -> String {
-    let sc = sr.scenario;
-    let release = sr.release().unwrap_or_else(|| "(varies)".to_string());
-    let seed = sr
-        .seed()
+/// The title line of a scenario: `name — release R, seed S (file)`.
+pub fn title(sc: &ScenarioDoc) -> String {
+    let release = sc.release.as_deref().unwrap_or("(varies)");
+    let seed = sc
+        .seed
         .map_or_else(|| "(varies)".to_string(), |s| s.to_string());
-    let mut out = format!(
-        "{} — release {release}, seed {seed} ({})\n",
-        sc.name, sc.file
-    );
+    let mut t = format!("{} — release {release}, seed {seed} ({})", sc.name, sc.file);
+    if let Some(s) = &sc.shard {
+        t.push_str(&format!(
+            " [shard {}/{}: {} of {}]",
+            s.index,
+            s.count,
+            s.items.len(),
+            s.total
+        ));
+    }
+    t
+}
 
-    let axes: Vec<_> = sc.axes.iter().filter(|a| !a.is_policy()).collect();
-    let headings: Vec<String> = axes
+/// The non-policy axes' column headings: the last path component, or the whole path when two
+/// axes share it.
+fn axis_headings(sc: &ScenarioDoc) -> Vec<String> {
+    let heading = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+    let axes: Vec<&str> = sc
+        .plan
+        .axes
         .iter()
-        .map(|a| {
-            let h = a.heading();
-            if axes.iter().filter(|b| b.heading() == h).count() > 1 {
-                a.path.clone()
+        .filter(|a| a.path != POLICY_AXIS)
+        .map(|a| a.path.as_str())
+        .collect();
+    axes.iter()
+        .map(|p| {
+            let h = heading(p);
+            if axes.iter().filter(|q| heading(q) == h).count() > 1 {
+                (*p).to_string()
             } else {
-                h.to_string()
+                h
             }
         })
+        .collect()
+}
+
+/// Per scenario: the table `wbsim run` prints, then mmtests' derived rows when the runs carry
+/// them (`extra.mmtests`).
+pub fn run_grids(doc: &Document) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .flat_map(|sc| std::iter::once(run_grid(sc)).chain(mmtests_grid(sc)))
+        .collect()
+}
+
+/// mmtests' compare layout: one row per derived label, one column per run.
+fn mmtests_grid(sc: &ScenarioDoc) -> Option<Grid> {
+    let per_run: Vec<&serde_json::Map<String, serde_json::Value>> = sc
+        .runs
+        .iter()
+        .map(|r| r.extra.get("mmtests").and_then(|v| v.as_object()))
+        .collect::<Option<_>>()?;
+    let first = per_run.first()?;
+    let mut columns = vec![Column::left("mmtests vmstat")];
+    columns.extend(sc.runs.iter().map(|r| Column::right(&r.label)));
+    let rows = first
+        .keys()
+        .map(|label| {
+            let mut row = vec![Field::text(label)];
+            row.extend(per_run.iter().map(|m| match m.get(label) {
+                Some(v) if v.is_u64() => Field::UInt(v.as_u64().unwrap_or(0)),
+                Some(v) => Field::float(v.as_f64().unwrap_or(0.0), 2),
+                None => Field::Null,
+            }));
+            row
+        })
         .collect();
-    let writers = stream_writers(sr);
-    let mut header: Vec<String> = headings;
-    header.extend(["policy", "outcome", "at", "victim", "invoker", "constraint"].map(String::from));
-    header.extend(writers.iter().map(|w| format!("{w} done")));
-    header.extend(
+    Some(Grid {
+        title: String::new(),
+        columns,
+        rows,
+        notes: vec![],
+    })
+}
+
+fn run_grid(sc: &ScenarioDoc) -> Grid {
+    let mut columns: Vec<Column> = axis_headings(sc).into_iter().map(Column::left).collect();
+    columns.extend(["policy", "outcome"].map(Column::left));
+    columns.push(Column::right("at"));
+    columns.extend(["victim", "invoker", "constraint"].map(Column::left));
+    columns.extend(
+        sc.plan
+            .stream_writers
+            .iter()
+            .map(|w| Column::right(format!("{w} done"))),
+    );
+    columns.extend(
         [
             "pgscan",
             "pgsteal",
@@ -45,97 +108,337 @@ pub fn render(sr: &ScenarioResults<'_>) -> String {
             "allocstall",
             "flusher MiB",
         ]
-        .map(String::from),
+        .map(Column::right),
     );
-    // Right-aligned: `at`, the writers' progress and the counters.
-    let right = |i: usize| i == axes.len() + 2 || i >= axes.len() + 6;
+    let rows = sc
+        .runs_with_components()
+        .iter()
+        .map(|(components, run)| {
+            let mut row: Vec<Field> = sc
+                .plan
+                .without_policy(components)
+                .into_iter()
+                .map(Field::Text)
+                .collect();
+            row.push(Field::text(&run.policy));
+            row.extend(outcome_fields(run));
+            row.extend(
+                sc.plan
+                    .stream_writers
+                    .iter()
+                    .map(|w| Field::Text(writer_progress(run, w))),
+            );
+            let c = counters(run);
+            row.extend(
+                [
+                    c.pgscan,
+                    c.pgsteal,
+                    c.nr_vmscan_write,
+                    c.refused,
+                    c.pgrotated,
+                    c.allocstall,
+                ]
+                .map(Field::UInt),
+            );
+            row.push(Field::float(c.flusher_mib, 1));
+            row
+        })
+        .collect();
+    let notes = sc
+        .comparisons
+        .iter()
+        .map(|c| {
+            let mut line = format!(
+                "{}: redirty → activate: {} → {}",
+                c.label,
+                outcome_word(&c.before),
+                outcome_word(&c.after)
+            );
+            if c.verdict == "fix" || c.verdict == "regression" {
+                line.push_str(&format!(" ({})", c.verdict));
+            }
+            line
+        })
+        .collect();
+    Grid {
+        title: title(sc),
+        columns,
+        rows,
+        notes,
+    }
+}
 
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty();
-    table.set_header(header.iter().map(Cell::new));
-    for (run, res) in sr.pairs() {
-        let mut row: Vec<String> = run
-            .components
-            .iter()
-            .zip(&sc.axes)
-            .filter(|(_, a)| !a.is_policy())
-            .map(|(c, _)| c.clone())
-            .collect();
-        row.push(run.spec.policy.name().to_string());
-        row.push(outcome_word(&res.outcome).to_string());
-        row.push(secs(res.outcome.at_ns()));
-        match &res.outcome {
-            Outcome::Oom {
-                victim,
-                invoker,
-                constraint,
-                ..
-            } => {
-                row.push(if victim.is_empty() {
-                    "(panic)".into()
-                } else {
-                    victim.clone()
-                });
-                row.push(invoker.clone());
-                row.push(
-                    constraint
-                        .name()
-                        .trim_start_matches("CONSTRAINT_")
-                        .to_ascii_lowercase(),
+/// outcome, at, victim, invoker, constraint.
+fn outcome_fields(run: &RunDoc) -> Vec<Field> {
+    let o = &run.outcome;
+    let mut v = vec![Field::text(outcome_word(&o.kind)), Field::float(o.at_s, 1)];
+    if o.kind == "oom" {
+        v.push(Field::text(match o.victim.as_deref() {
+            None | Some("") => "(panic)",
+            Some(x) => x,
+        }));
+        v.push(Field::opt_text(o.invoker.as_deref()));
+        v.push(Field::Text(
+            o.constraint
+                .as_deref()
+                .unwrap_or("")
+                .trim_start_matches("CONSTRAINT_")
+                .to_ascii_lowercase(),
+        ));
+    } else {
+        v.extend([Field::Null, Field::Null, Field::Null]);
+    }
+    v
+}
+
+/// One grid per scenario with one flat row per run (CSV): every field of the run with the
+/// axes under their full paths, and the command that reproduces the run.
+pub fn flat_grids(doc: &Document) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .map(|sc| {
+            let axes: Vec<String> = sc
+                .plan
+                .axes
+                .iter()
+                .filter(|a| a.path != POLICY_AXIS)
+                .map(|a| a.path.clone())
+                .collect();
+            let mut columns: Vec<Column> = ["file", "scenario", "label"]
+                .into_iter()
+                .map(Column::left)
+                .collect();
+            columns.extend(axes.iter().map(Column::left));
+            columns.extend(flat_columns());
+            columns.push(Column::left("reproduce"));
+            let rows = sc
+                .runs_with_components()
+                .iter()
+                .map(|(components, run)| {
+                    let mut row = vec![
+                        Field::text(&sc.file),
+                        Field::text(&sc.name),
+                        Field::text(&run.label),
+                    ];
+                    row.extend(
+                        sc.plan
+                            .without_policy(components)
+                            .into_iter()
+                            .map(Field::Text),
+                    );
+                    row.extend(flat_fields(run));
+                    row.push(Field::Text(
+                        sc.plan.reproduce(&sc.file, components, run.seed, None),
+                    ));
+                    row
+                })
+                .collect();
+            Grid {
+                title: title(sc),
+                columns,
+                rows,
+                notes: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn flat_columns() -> Vec<Column> {
+    [
+        "policy",
+        "release",
+        "seed",
+        "outcome",
+        "at_s",
+        "victim",
+        "victim_pid",
+        "invoker",
+        "constraint",
+        "reason",
+        "sim_seconds",
+        "events",
+        "pgscan",
+        "pgsteal",
+        "nr_vmscan_write",
+        "writepage_refused",
+        "pgrotated",
+        "allocstall",
+        "pages_written_by_writeback",
+        "pages_written_by_reclaim",
+        "pages_written_by_journal",
+        "reclaim_no_progress",
+    ]
+    .into_iter()
+    .map(Column::left)
+    .collect()
+}
+
+fn flat_fields(run: &RunDoc) -> Vec<Field> {
+    let o = &run.outcome;
+    let c = counters(run);
+    vec![
+        Field::text(&run.policy),
+        Field::text(&run.release),
+        Field::UInt(run.seed),
+        Field::text(&o.kind),
+        Field::float(o.at_s, 1),
+        Field::opt_text(o.victim.as_deref()),
+        o.victim_pid
+            .map_or(Field::Null, |p| Field::UInt(u64::from(p))),
+        Field::opt_text(o.invoker.as_deref()),
+        Field::opt_text(o.constraint.as_deref()),
+        Field::opt_text(o.reason.as_deref()),
+        Field::float(run.sim_seconds, 1),
+        Field::UInt(run.events),
+        Field::UInt(c.pgscan),
+        Field::UInt(c.pgsteal),
+        Field::UInt(c.nr_vmscan_write),
+        Field::UInt(run.counters.writepage_refused),
+        Field::UInt(c.pgrotated),
+        Field::UInt(c.allocstall),
+        Field::UInt(run.counters.pages_written_by_writeback),
+        Field::UInt(run.counters.pages_written_by_reclaim),
+        Field::UInt(run.counters.pages_written_by_journal),
+        Field::UInt(run.counters.reclaim_no_progress),
+    ]
+}
+
+/// One grid per scenario of a threshold search: a row per cell and policy. `flat` adds the
+/// file, the bracketing runs' details and their reproduce commands (CSV); otherwise the
+/// commands that reproduce each flip are notes.
+pub fn threshold_grids(doc: &Document, flat: bool) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .map(|sc| {
+            let Some(plan) = &sc.plan.threshold else {
+                return Grid::default();
+            };
+            let mut columns: Vec<Column> = Vec::new();
+            if flat {
+                columns.extend(["file", "scenario", "label"].map(Column::left));
+            }
+            let headings = if flat {
+                sc.plan
+                    .axes
+                    .iter()
+                    .filter(|a| a.path != POLICY_AXIS)
+                    .map(|a| a.path.clone())
+                    .collect()
+            } else {
+                axis_headings(sc)
+            };
+            columns.extend(headings.into_iter().map(Column::left));
+            columns.extend(["policy", "path", "from", "to"].map(Column::left));
+            columns.extend(["threshold", "below", "above"].map(Column::right));
+            columns.push(Column::right("probes"));
+            if flat {
+                columns.extend(
+                    [
+                        "below_at_s",
+                        "above_at_s",
+                        "above_victim",
+                        "below_reproduce",
+                        "above_reproduce",
+                    ]
+                    .map(Column::left),
                 );
             }
-            _ => row.extend(["-", "-", "-"].map(String::from)),
-        }
-        row.extend(writers.iter().map(|w| writer_progress(run, res, w)));
-        let c = counters(res);
-        row.extend(
-            [
-                c.pgscan,
-                c.pgsteal,
-                c.nr_vmscan_write,
-                c.refused,
-                c.pgrotated,
-                c.allocstall,
-            ]
-            .map(|v| v.to_string()),
-        );
-        row.push(format!("{:.1}", c.flusher_mib));
-        table.add_row(row.into_iter().enumerate().map(|(i, v)| {
-            let cell = Cell::new(v);
-            if right(i) {
-                cell.set_alignment(CellAlignment::Right)
-            } else {
-                cell
+            let mut notes = Vec::new();
+            let items = sc.item_indices();
+            let rows = items
+                .iter()
+                .zip(sc.thresholds.iter().flatten())
+                .map(|(&i, t)| {
+                    let components = sc.plan.components(i);
+                    let mut row = Vec::new();
+                    if flat {
+                        row.extend([
+                            Field::text(&sc.file),
+                            Field::text(&sc.name),
+                            Field::text(&t.label),
+                        ]);
+                    }
+                    row.extend(
+                        sc.plan
+                            .without_policy(&components)
+                            .into_iter()
+                            .map(Field::Text),
+                    );
+                    row.extend([
+                        Field::text(&t.policy),
+                        Field::text(&t.path),
+                        Field::text(&t.from),
+                        Field::text(&t.to),
+                        Field::opt_text(t.threshold.as_deref()),
+                        Field::text(&t.below.value),
+                        Field::text(&t.above.value),
+                        Field::UInt(t.probes as u64),
+                    ]);
+                    if flat {
+                        row.extend([
+                            Field::float(t.below.run.outcome.at_s, 1),
+                            Field::float(t.above.run.outcome.at_s, 1),
+                            Field::opt_text(t.above.run.outcome.victim.as_deref()),
+                            Field::text(&t.below.reproduce),
+                            Field::text(&t.above.reproduce),
+                        ]);
+                    }
+                    match &t.threshold {
+                        Some(v) => notes.push(format!(
+                            "{}: {} → {} at {} = {v} ({} at {}); reproduce: {}",
+                            t.label, t.from, t.to, t.path, t.from, t.below.value, t.above.reproduce
+                        )),
+                        None => notes.push(format!(
+                            "{}: {} over the whole range {}..{} (no flip)",
+                            t.label, t.from, plan.lo, plan.hi
+                        )),
+                    }
+                    row
+                })
+                .collect();
+            Grid {
+                title: format!(
+                    "{} — threshold of {} in {}..{} (resolution {})",
+                    title(sc),
+                    plan.path,
+                    plan.lo,
+                    plan.hi,
+                    plan.resolution
+                ),
+                columns,
+                rows,
+                notes: if flat { Vec::new() } else { notes },
             }
-        }));
-    }
-    out.push_str(&table.to_string());
-    out.push('\n');
-    let labels: Vec<String> = sr.pairs().map(|(run, _)| run.label.clone()).collect();
-    out.push_str(&crate::observe::mmtests::render_table(
-        &labels,
-        &sr.results.iter().collect::<Vec<_>>(),
-    ));
-    for c in comparisons(sr) {
-        out.push_str(&format!(
-            "{}: redirty → activate: {} → {}\n",
-            c.label,
-            outcome_word(c.before),
-            outcome_word(c.after)
-        ));
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::outcome::{Constraint, RunResult, TaskReport};
+    use crate::outcome::{Constraint, Outcome, RunResult, TaskReport};
+    use crate::report::doc::{document, scenario_doc, Plan};
+    use crate::report::grid::to_table;
     use crate::scenario::{error::Source, load_source, Overrides};
     use std::sync::Arc;
+
+    /// A run record of a result, for counter tests.
+    pub(crate) fn run_doc_of(r: RunResult) -> RunDoc {
+        let sc = scenario();
+        crate::report::doc::run_doc(&sc.runs[0], &r)
+    }
+
+    fn scenario() -> crate::scenario::Scenario {
+        let text = "[scenario]\nname = \"t\"\nduration = \"1min\"\n[machine]\nmemory = \"1GiB\"\n\
+                    [disk.d]\nbandwidth = \"10MB/s\"\n[mount.m]\nfs = \"xfs\"\ndisk = \"d\"\n\
+                    [task.dd]\nkind = \"stream-write\"\nmount = \"m\"\nsize = \"1GiB\"\nrate = \"1GiB/s\"\n\
+                    [matrix]\n\"mount.m.fs\" = [\"xfs\", \"btrfs\"]\n";
+        let src = Arc::new(Source {
+            name: "t.toml".into(),
+            text: text.into(),
+        });
+        load_source(&src, &Overrides::default()).unwrap()
+    }
 
     fn result(outcome: Outcome, done: u64, finished: Option<u64>) -> RunResult {
         RunResult {
@@ -165,17 +468,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn rows_and_comparisons() {
-        let text = "[scenario]\nname = \"t\"\nduration = \"1min\"\n[machine]\nmemory = \"1GiB\"\n\
-                    [disk.d]\nbandwidth = \"10MB/s\"\n[mount.m]\nfs = \"xfs\"\ndisk = \"d\"\n\
-                    [task.dd]\nkind = \"stream-write\"\nmount = \"m\"\nsize = \"1GiB\"\nrate = \"1GiB/s\"\n\
-                    [matrix]\n\"mount.m.fs\" = [\"xfs\", \"btrfs\"]\n";
-        let src = Arc::new(Source {
-            name: "t.toml".into(),
-            text: text.into(),
-        });
-        let sc = load_source(&src, &Overrides::default()).unwrap();
+    /// The fixture document: xfs OOM → survived, btrfs survived → stalled.
+    pub(crate) fn fixture() -> Document {
+        let sc = scenario();
         let oom = Outcome::Oom {
             at_ns: 12_340_000_000,
             victim: "dd".into(),
@@ -205,10 +500,13 @@ mod tests {
                 None,
             ),
         ];
-        let out = render(&ScenarioResults {
-            scenario: &sc,
-            results,
-        });
+        let plan = Plan::of(&sc, "run", &[]);
+        document(vec![scenario_doc(&sc, plan, &[0, 1, 2, 3], &results, None)])
+    }
+
+    #[test]
+    fn rows_and_comparisons() {
+        let out = to_table(&run_grids(&fixture()));
         assert!(
             out.starts_with("t — release 2.6.32, seed 1 (t.toml)\n"),
             "{out}"
@@ -226,6 +524,10 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("┆  42.0 s ┆     12 ┆       0 ┆               0 ┆       4 ┆         0 ┆          3 ┆         1.0 │"), "{out}");
-        assert!(out.ends_with("xfs: redirty → activate: OOM → survived\nbtrfs: redirty → activate: survived → stalled\n"), "{out}");
+        assert!(out.contains("xfs: redirty → activate: OOM → survived (fix)\nbtrfs: redirty → activate: survived → stalled\n"), "{out}");
+        assert!(
+            out.contains("│ mmtests vmstat "),
+            "mmtests rows follow: {out}"
+        );
     }
 }

@@ -49,6 +49,8 @@ pub enum Loc {
     },
     /// A `--set PATH=VALUE` argument.
     Set(String),
+    /// Another command-line argument, as written (`--vary task.db.size=1GiB`).
+    Arg(String),
     /// Nowhere in particular (a default, or a table the file does not write).
     None,
 }
@@ -126,10 +128,11 @@ impl fmt::Display for Diag {
         let src = &self.source;
         let span = match &self.loc {
             Loc::File(s) | Loc::Matrix { span: s, .. } => Some(s.clone()),
-            Loc::Set(_) | Loc::None => None,
+            Loc::Set(_) | Loc::Arg(_) | Loc::None => None,
         };
         match (&self.loc, &span) {
             (Loc::Set(arg), _) => write!(f, "{}: in `--set {arg}`", src.name)?,
+            (Loc::Arg(arg), _) => write!(f, "{}: in `{arg}`", src.name)?,
             (_, Some(s)) => {
                 let (line, col) = src.line_col(s.start);
                 write!(f, "{}:{line}:{col}", src.name)?;

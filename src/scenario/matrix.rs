@@ -288,6 +288,77 @@ pub fn axes(src: &Arc<Source>, root: &Node, matrix: Option<&Node>) -> Result<Vec
     Ok(axes)
 }
 
+/// `wbsim sweep --vary PATH=V1,V2,…`: an axis whose values come from the command line.
+#[derive(Clone, Debug)]
+pub struct Vary {
+    /// The dotted path (or `policy`).
+    pub path: String,
+    /// The values as typed (TOML, or bare strings such as `1GiB`).
+    pub values: Vec<String>,
+    /// The argument as written, for error messages.
+    pub arg: String,
+}
+
+/// Applies `--vary` axes: replaces the values of an existing axis, or adds a new axis before an
+/// implicit policy axis (after the file's own axes).
+pub fn vary(
+    src: &Arc<Source>,
+    root: &Node,
+    axes: &mut Vec<Axis>,
+    vary: &[Vary],
+) -> Result<(), Diag> {
+    for v in vary {
+        let loc = Loc::Arg(v.arg.clone());
+        if v.path != POLICY_AXIS {
+            resolve_path(root, &v.path)
+                .map_err(|(m, h)| Diag::new(src, loc.clone(), &v.path, m).help(h))?;
+        }
+        let mut values: Vec<Node> = Vec::new();
+        for text in &v.values {
+            let node = super::tree::parse_cli_value(text, &loc);
+            if v.path == POLICY_AXIS && Policy::from_name(&node.value.label()).is_none() {
+                let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+                return Err(Diag::new(
+                    src,
+                    loc,
+                    &v.path,
+                    format!("found `{text}`; expected one of {}", one_of(&names)),
+                ));
+            }
+            if values.iter().any(|x| x.value.label() == node.value.label()) {
+                return Err(Diag::new(
+                    src,
+                    loc,
+                    &v.path,
+                    format!("the value `{}` is listed twice", node.value.label()),
+                ));
+            }
+            values.push(node);
+        }
+        if values.is_empty() {
+            return Err(Diag::new(src, loc, &v.path, "no values; give at least one"));
+        }
+        if let Some(axis) = axes.iter_mut().find(|a| a.path == v.path) {
+            axis.values = values;
+            axis.declared = true;
+            continue;
+        }
+        let at = axes
+            .iter()
+            .position(|a| a.is_policy() && !a.declared)
+            .unwrap_or(axes.len());
+        axes.insert(
+            at,
+            Axis {
+                path: v.path.clone(),
+                values,
+                declared: true,
+            },
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,16 @@ pub fn load(path: &Path, ov: &Overrides) -> anyhow::Result<Scenario> {
 
 /// Validates a scenario's text.
 pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> {
+    load_source_varied(src, ov, &[])
+}
+
+/// Validates a scenario's text with `--vary` axes. A sweep's grid is not the file's, so its
+/// `[expect]` is not read when there are any.
+pub fn load_source_varied(
+    src: &Arc<Source>,
+    ov: &Overrides,
+    vary: &[matrix::Vary],
+) -> Result<Scenario, Diag> {
     let doc = toml_edit::ImDocument::parse(src.text.as_str()).map_err(|e| {
         Diag::new(
             src,
@@ -134,8 +144,9 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
     })?;
     let mut root = tree::from_document(doc.as_table());
     let matrix = root.remove("matrix");
-    let expect = root.remove("expect");
+    let expect = root.remove("expect").filter(|_| vary.is_empty());
     let mut axes = matrix::axes(src, &root, matrix.as_ref())?;
+    matrix::vary(src, &root, &mut axes, vary)?;
 
     // The full cell set, before restrictions: `[expect]` keys are checked against it.
     let full_labels: Vec<Vec<String>> = matrix::cells(&axes)

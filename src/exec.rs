@@ -1,0 +1,75 @@
+//! Running many simulations at once: a rayon pool of `--jobs` threads, results in input order.
+//!
+//! Each run is independent and deterministic (its own machine, its own seeded RNG), so the
+//! results do not depend on the number of threads or on which thread ran what; collecting an
+//! indexed parallel iterator keeps the input order. `--jobs 1` does not start a pool at all.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::outcome::RunResult;
+use crate::spec::RunSpec;
+
+/// One simulation to run, with the name the progress bar shows.
+pub struct Job<'a> {
+    /// The input.
+    pub spec: &'a RunSpec,
+    /// `scenario cell/policy`.
+    pub name: String,
+}
+
+/// The number of threads: `--jobs N`, else the number of available cores.
+pub fn jobs(requested: Option<u32>) -> usize {
+    requested.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n.max(1) as usize,
+    )
+}
+
+/// A progress bar on stderr when there is more than one run and stderr is a terminal (hidden
+/// otherwise, so logs and CI output stay clean).
+pub fn progress(total: usize) -> ProgressBar {
+    if total > 1 && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Runs every job on `threads` threads; the results are in the order of `jobs`.
+pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunResult> {
+    let one = |job: &Job<'_>| {
+        let r = crate::engine::simulate(job.spec);
+        bar.set_message(job.name.clone());
+        bar.inc(1);
+        r
+    };
+    if threads <= 1 || jobs.len() <= 1 {
+        return jobs.iter().map(one).collect();
+    }
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.min(jobs.len()))
+        .build()
+    {
+        // One job per task so that an idle thread can take any job still waiting.
+        Ok(pool) => pool.install(|| jobs.par_iter().with_max_len(1).map(one).collect()),
+        Err(e) => {
+            eprintln!("warning: cannot start {threads} threads ({e}); running serially");
+            jobs.iter().map(one).collect()
+        }
+    }
+}
+
+/// Runs jobs and hides the progress bar afterwards.
+pub fn run_with_progress(jobs: &[Job<'_>], threads: usize) -> Vec<RunResult> {
+    let bar = progress(jobs.len());
+    let out = run_all(jobs, threads, &bar);
+    bar.finish_and_clear();
+    out
+}

@@ -1,0 +1,100 @@
+//! `wbsim check --junit FILE.xml`: a JUnit XML report (the dialect Jenkins, GitLab and GitHub
+//! test reporters read): one `<testsuite>` per scenario file, one `<testcase>` per expectation
+//! and cell, a `<failure>` carrying what was expected, what happened and the reproduce command.
+
+use super::doc::Document;
+
+/// The XML text.
+pub fn render(doc: &Document) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let all: Vec<_> = doc
+        .scenarios
+        .iter()
+        .flat_map(|s| s.checks.iter().flatten())
+        .collect();
+    let failures = all.iter().filter(|c| !c.pass).count();
+    out.push_str(&format!(
+        "<testsuites name=\"wbsim check\" tests=\"{}\" failures=\"{failures}\">\n",
+        all.len()
+    ));
+    for sc in &doc.scenarios {
+        let checks = sc.checks.as_deref().unwrap_or_default();
+        let failed = checks.iter().filter(|c| !c.pass).count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">\n",
+            esc(&sc.file),
+            checks.len()
+        ));
+        for c in checks {
+            let name = format!("{} [expect {}]", c.cell, c.expect);
+            out.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                esc(&sc.name),
+                esc(&name)
+            ));
+            if c.pass {
+                out.push_str("/>\n");
+            } else {
+                out.push_str(">\n");
+                out.push_str(&format!(
+                    "      <failure message=\"expected {}, got {}\" type=\"mismatch\">reproduce: {}</failure>\n",
+                    esc(&c.expected),
+                    esc(&c.got),
+                    esc(&c.reproduce)
+                ));
+                out.push_str("    </testcase>\n");
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Escapes text for an XML attribute or element.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::doc::checks;
+    use crate::report::doc::ExpectDoc;
+
+    #[test]
+    fn failures_carry_the_reproduce_command() {
+        let mut doc = crate::report::table::tests::fixture();
+        let sc = &mut doc.scenarios[0];
+        sc.plan.expect = Some(vec![ExpectDoc {
+            pattern: "xfs/*".into(),
+            outcome: "survived".into(),
+            victim: None,
+            invoker: None,
+        }]);
+        sc.checks = Some(checks(sc));
+        let xml = render(&doc);
+        assert!(
+            xml.contains("<testsuites name=\"wbsim check\" tests=\"2\" failures=\"1\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testcase classname=\"t\" name=\"xfs/activate [expect xfs/*]\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<failure message=\"expected survived, got oom (victim dd, invoker dd) at 12.3 s\" type=\"mismatch\">reproduce: wbsim run t.toml --set mount.m.fs=xfs --policy redirty --seed 1</failure>"), "{xml}");
+        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}
