@@ -169,3 +169,40 @@ mod tempfile_path {
         }
     }
 }
+
+#[test]
+fn history_renders_as_csv_with_one_row_per_cell_and_kernel_and_as_markdown() {
+    let args = |fmt: &str| {
+        wbsim()
+            .args([
+                "history",
+                "scenarios/shmem-no-swap.toml",
+                "--releases",
+                "2.6.36,3.2",
+                "--policy",
+                "redirty",
+                "--format",
+                fmt,
+            ])
+            .output()
+            .unwrap()
+    };
+    let csv = args("csv");
+    assert!(csv.status.success());
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scenario,cell,release,outcome,at_s,victim")
+    );
+    // Two cells (swap sizes) × two kernels.
+    assert_eq!(lines.count(), 4, "{text}");
+    let md = args("markdown");
+    assert!(md.status.success());
+    let text = String::from_utf8(md.stdout).unwrap();
+    assert!(
+        text.starts_with("### shmem-no-swap — history over 2 kernels"),
+        "{text}"
+    );
+    assert!(text.contains("| cell | 2.6.36 | 3.2 |"), "{text}");
+}
