@@ -11,6 +11,7 @@ pub mod tree;
 pub mod units;
 pub mod validate;
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,6 +24,10 @@ use crate::spec::{Policy, RunSpec};
 
 /// The most runs one file may expand to.
 pub const MAX_RUNS: usize = 100_000;
+/// The most runs × tasks one file may expand to (each run carries its own task list).
+pub const MAX_TASK_RUNS: usize = 1_000_000;
+/// The largest scenario file read (a scenario is a few KiB; this stops `/dev/zero`).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// What the command line changes in a scenario.
 #[derive(Clone, Debug, Default)]
@@ -104,8 +109,17 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
     if path.is_dir() {
         anyhow::bail!("{name}: is a directory, not a scenario file (expected a .toml file)");
     }
-    let bytes = std::fs::read(path)
+    let file = std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        anyhow::bail!(
+            "{name}: larger than 16MiB; a scenario file is a few KiB of TOML (is this the right file?)"
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => anyhow::bail!(error::utf8_error(&name, e.as_bytes(), &e.utf8_error())),
@@ -234,6 +248,21 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
             loc,
             "matrix",
             format!("the matrix has more than {MAX_RUNS} cells × policies; split it or narrow it with --set/--policy"),
+        ));
+    }
+    // Every run holds its own copy of the task list: bound the product, not just the cells.
+    let tasks = root
+        .get("task")
+        .and_then(Node::entries)
+        .map_or(0, |e| e.len());
+    let runs = count.unwrap_or(MAX_RUNS);
+    if runs.saturating_mul(tasks.max(1)) > MAX_TASK_RUNS {
+        let loc = matrix.as_ref().map_or(Loc::None, |m| m.loc.clone());
+        return Err(Diag::new(
+            src,
+            loc,
+            "matrix",
+            format!("the matrix expands to {runs} runs of {tasks} tasks each; at most {MAX_TASK_RUNS} task-runs per file; split it or narrow it with --set/--policy"),
         ));
     }
     let validator = validate::Validator::new(src);
