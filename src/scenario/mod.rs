@@ -135,17 +135,7 @@ pub fn load(path: &Path, ov: &Overrides) -> anyhow::Result<Scenario> {
 
 /// Validates a scenario's text.
 pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> {
-    let doc = toml_edit::ImDocument::parse(src.text.as_str()).map_err(|e| {
-        Diag::new(
-            src,
-            Loc::file(e.span()),
-            "",
-            format!(
-                "TOML syntax error: {}",
-                e.message().trim_end().replace('\n', "; ")
-            ),
-        )
-    })?;
+    let doc = toml_edit::ImDocument::parse(src.text.as_str()).map_err(|e| syntax_error(src, &e))?;
     let mut root = tree::from_document(doc.as_table());
     let matrix = root.remove("matrix");
     let expect = root.remove("expect");
@@ -331,6 +321,57 @@ pub fn load_source(src: &Arc<Source>, ov: &Overrides) -> Result<Scenario, Diag> 
         expectations,
         plain_sets,
     })
+}
+
+/// A TOML syntax error, located, with the dotted key of the line when it has one and, for a
+/// bare value that needed quotes (`duration = 1s`), the quoted form.
+fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
+    let message = format!(
+        "TOML syntax error: {}",
+        e.message().trim_end().replace('\n', "; ")
+    );
+    let Some(span) = e.span() else {
+        return Diag::new(src, Loc::None, "", message);
+    };
+    let at = span.start.min(src.text.len());
+    let line_start = src.text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src.text[at..].find('\n').map_or(src.text.len(), |i| at + i);
+    let line = src.text[line_start..line_end].trim_end_matches('\r');
+    let Some((key, value)) = line.split_once('=') else {
+        return Diag::new(src, Loc::File(span), "", message);
+    };
+    let key = key.trim().trim_matches('"');
+    let plain_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !plain_key || at < line_start + line.find('=').unwrap_or(0) {
+        return Diag::new(src, Loc::File(span), "", message);
+    }
+    // The table the line is in: the nearest `[header]` above it.
+    let header = src.text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && !l.starts_with("[["))
+        .and_then(|l| l.strip_prefix('['))
+        .and_then(|l| l.split(']').next())
+        .map(|h| h.trim().to_string());
+    let dotted = match header {
+        Some(h) if !h.is_empty() => format!("{h}.{key}"),
+        _ => key.to_string(),
+    };
+    let value = value.split('#').next().unwrap_or("").trim();
+    let bare = !value.is_empty()
+        && !value.starts_with(['"', '\'', '[', '{'])
+        && value.parse::<i64>().is_err()
+        && !matches!(value, "true" | "false");
+    let help = bare.then(|| {
+        format!(
+            "did you mean `{key} = \"{value}\"`? sizes, rates, durations and names are strings in quotes"
+        )
+    });
+    Diag::new(src, Loc::File(span), dotted, message).help(help)
 }
 
 fn expectations(

@@ -610,22 +610,22 @@ impl<'a> Validator<'a> {
             return Err(self.err(
                 &mem.1.loc,
                 "machine.memory",
-                format!("found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46)", mem.1.value.toml()),
+                format!(
+                    "found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46), and {}",
+                    mem.1.value.toml(),
+                    scale_advice(memory)
+                ),
             ));
         }
         if memory / PAGE > MAX_PAGES {
-            let factor = (memory / PAGE).div_ceil(MAX_PAGES).next_power_of_two();
             return Err(self.err(
                 &mem.1.loc,
                 "machine.memory",
                 format!(
-                    "found {} ({} pages); wbsim simulates every 4KiB page and takes at most {MAX_PAGES} pages (64GiB) per run. \
-                     Scale the machine and its workload down together: divide memory, node sizes, pinned and task sizes, \
-                     dirty_bytes and min_free_kbytes by one factor and keep rates and ratios \
-                     (a factor of {factor} gives memory = \"{}\")",
+                    "found {} ({} pages); {}",
                     mem.1.value.toml(),
                     memory / PAGE,
-                    human_size(memory / factor),
+                    scale_advice(memory)
                 ),
             ));
         }
@@ -1226,6 +1226,18 @@ fn join(path: &str, key: &str) -> String {
     } else {
         format!("{path}.{key}")
     }
+}
+
+/// What to do with a machine too large to simulate page by page.
+fn scale_advice(memory: u64) -> String {
+    let factor = (memory / PAGE).div_ceil(MAX_PAGES).next_power_of_two();
+    format!(
+        "wbsim simulates every 4KiB page and takes at most {MAX_PAGES} pages (64GiB) per run. \
+         Scale the machine and its workload down together: divide memory, node sizes, pinned and \
+         task sizes, dirty_bytes and min_free_kbytes by one factor and keep rates and ratios \
+         (a factor of {factor} gives memory = \"{}\")",
+        human_size(memory / factor)
+    )
 }
 
 /// A size as a scenario would write it: the largest binary unit that divides it.
