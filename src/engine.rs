@@ -99,7 +99,7 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
             m.outcome = Some(Outcome::Stalled {
                 at_ns: m.now,
                 reason: format!(
-                    "event limit ({}) reached; {}",
+                    "event limit ({}) reached with {}",
                     m.spec.limits.max_events,
                     m.progress_summary()
                 ),
@@ -107,7 +107,7 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
             break;
         }
         let Some((at, ev)) = m.queue.pop() else {
-            m.outcome = Some(m.end_verdict(m.now));
+            m.outcome = Some(m.end_verdict(m.now, "nothing left to happen"));
             break;
         };
         if at < m.now {
@@ -115,7 +115,7 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
         }
         if at > limit {
             m.now = limit;
-            m.outcome = Some(m.end_verdict(limit));
+            m.outcome = Some(m.end_verdict(limit, "time limit reached"));
             break;
         }
         m.now = at;
@@ -136,7 +136,7 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
                 .max()
                 .unwrap_or(m.now);
             m.outcome = Some(if m.killed_finite {
-                m.end_verdict(at)
+                m.end_verdict(at, "a finite task was killed")
             } else {
                 Outcome::Survived { at_ns: at }
             });
@@ -155,7 +155,7 @@ fn check(m: &Machine, deep: bool) -> Result<(), InvariantViolation> {
 
 impl Machine {
     /// The verdict when time runs out or nothing is left to happen.
-    fn end_verdict(&self, at: u64) -> Outcome {
+    fn end_verdict(&self, at: u64, why: &str) -> Outcome {
         if self
             .tasks
             .iter()
@@ -163,14 +163,14 @@ impl Machine {
         {
             Outcome::Stalled {
                 at_ns: at,
-                reason: self.progress_summary(),
+                reason: format!("{why} with {}", self.progress_summary()),
             }
         } else {
             Outcome::Survived { at_ns: at }
         }
     }
 
-    /// One sentence on the unfinished finite tasks: how far each got and what it is doing.
+    /// The unfinished finite tasks: how far each got and what it is doing.
     pub fn progress_summary(&self) -> String {
         let mut parts = vec![];
         for t in self
@@ -194,7 +194,7 @@ impl Machine {
         if parts.is_empty() {
             "every task finished".into()
         } else {
-            format!("time limit reached with {}", parts.join(", "))
+            parts.join(", ")
         }
     }
 }

@@ -534,3 +534,20 @@ fn an_endless_file_is_refused_after_16_mib() {
         .stdout("")
         .stderr(contains("error: /dev/zero: larger than 16MiB"));
 }
+
+#[test]
+fn a_reader_on_a_diskless_mount_is_refused() {
+    // Found by tests/properties.rs: the engine used to reach `unreachable!` here.
+    rejects(
+        "read-from-tmpfs",
+        Expect {
+            at: ":13:9",
+            key: "task.reader.mount",
+            says: &[
+                "`shm` is a tmpfs mount",
+                "needs a mount with a disk (there is none)",
+            ],
+            hint: None,
+        },
+    );
+}

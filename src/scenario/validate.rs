@@ -559,7 +559,7 @@ impl<'a> Validator<'a> {
 
         // [task.*]
         let task_tables = self.named(root, "task")?;
-        let tasks = self.tasks(&task_tables, &mount_names, node_count)?;
+        let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
 
         // Sanity: what is pinned must leave memory for everything else.
         let pinned: u64 = tasks
@@ -922,6 +922,7 @@ impl<'a> Validator<'a> {
         &self,
         tables: &[(&str, Tbl<'_>)],
         mounts: &[&str],
+        mount_specs: &[MountSpec],
         node_count: u64,
     ) -> Result<Vec<TaskSpec>, Diag> {
         let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
@@ -993,10 +994,25 @@ impl<'a> Validator<'a> {
                     TaskKind::Pin { bytes, method }
                 }
                 "stream-write" | "stream-read" => {
-                    let mount = self
+                    let (mount, mount_node) = self
                         .reference(*t, p, "mount", mounts, "mount (`[mount.NAME]`)")?
-                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?
-                        .0;
+                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?;
+                    if *kind == "stream-read" && mount_specs[mount].disk.is_none() {
+                        let on_disk: Vec<&str> = mount_specs
+                            .iter()
+                            .filter(|m| m.disk.is_some())
+                            .map(|m| m.name.as_str())
+                            .collect();
+                        return Err(self.err(
+                            &mount_node.loc,
+                            &join(p, "mount"),
+                            format!(
+                                "`{}` is a tmpfs mount; a stream-read task reads an existing file from a disk, so it needs a mount with a disk ({})",
+                                mounts[mount],
+                                if on_disk.is_empty() { "there is none".into() } else { one_of(&on_disk) }
+                            ),
+                        ));
+                    }
                     let size = self
                         .size(*t, p, "size")?
                         .ok_or_else(|| req("size", SIZE_HELP))?;
