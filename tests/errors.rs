@@ -551,3 +551,22 @@ fn a_reader_on_a_diskless_mount_is_refused() {
         },
     );
 }
+
+#[test]
+fn a_hugetlb_pool_larger_than_the_zones_it_comes_from_is_refused() {
+    // 60 MiB is less than memory, but the pool comes from DMA32 only (DMA holds 16 MiB): the
+    // engine used to panic carving it at boot.
+    rejects(
+        "hugetlb-beyond-zones",
+        Expect {
+            at: ":11:8",
+            key: "task.pool.size",
+            says: &[
+                "the hugetlb pools need 15360 pages",
+                "highest zone of each node",
+                "at most 46MiB",
+            ],
+            hint: None,
+        },
+    );
+}

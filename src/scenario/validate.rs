@@ -581,6 +581,46 @@ impl<'a> Validator<'a> {
             ));
         }
 
+        // hugetlb pools are carved from the highest zone of each node (after its share of kernel
+        // memory), not from anywhere in memory.
+        let huge: Vec<(usize, u64)> = tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| match t.kind {
+                TaskKind::Pin {
+                    bytes,
+                    method: PinMethod::Hugetlb,
+                } => Some((i, bytes / PAGE)),
+                _ => None,
+            })
+            .collect();
+        if let Some(&(first, _)) = huge.first() {
+            let need: u64 = huge.iter().map(|h| h.1).sum();
+            let extents =
+                crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / PAGE);
+            let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
+            let reserved = machine.kernel_reserved_bytes / PAGE;
+            let room: u64 = extents
+                .iter()
+                .filter_map(|n| n.last())
+                .map(|e| e.2 - reserved * e.2 / total)
+                .sum();
+            if need > room {
+                let (name, t) = &task_tables[first];
+                let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &loc,
+                    &format!("task.{name}.size"),
+                    format!(
+                        "the hugetlb pools need {need} pages ({} bytes) but they come from the highest zone of each node, which hold {room} pages ({} bytes) after kernel memory; expected hugetlb sizes adding up to at most {}",
+                        need * PAGE,
+                        room * PAGE,
+                        human_size(room / 512 * HUGE_PAGE)
+                    ),
+                ));
+            }
+        }
+
         Ok(RunSpec {
             release,
             policy,
