@@ -1,6 +1,11 @@
 //! The event loop of one run: boot the machine, pop events in (time, sequence) order until a
 //! verdict, the time limit or the event limit, and collect the result.
+//!
+//! [`simulate_checked`] is the entry point that reports a broken invariant (see
+//! `mm/invariants.rs`) as a value; [`simulate`] and [`simulate_with`] panic with the same
+//! message. [`check_determinism`] runs a spec twice and compares the results.
 
+use crate::mm::invariants::{InvariantViolation, DEEP_EVERY};
 use crate::mm::{Machine, Options};
 use crate::outcome::{Outcome, RunResult, TaskReport};
 use crate::spec::RunSpec;
@@ -14,15 +19,79 @@ pub fn simulate(spec: &RunSpec) -> RunResult {
     simulate_with(spec, Options::default())
 }
 
-/// Runs one simulated machine with explicit options.
+/// Runs one simulated machine with explicit options; panics if an invariant breaks.
 pub fn simulate_with(spec: &RunSpec, options: Options) -> RunResult {
-    let mut m = Machine::boot(spec, options);
-    run(&mut m);
-    result(&m)
+    simulate_checked(spec, options).unwrap_or_else(|v| panic!("{v}"))
 }
 
-/// Drives `m` until it has an outcome.
+/// Runs one simulated machine with explicit options and returns the first broken invariant,
+/// with the event number, time and seed, instead of panicking. Time going back is always
+/// checked; the page recount only with `options.check_invariants`.
+pub fn simulate_checked(spec: &RunSpec, options: Options) -> Result<RunResult, InvariantViolation> {
+    let mut m = Machine::boot(spec, options);
+    run_checked(&mut m)?;
+    Ok(result(&m))
+}
+
+/// Two runs of one spec that should have been identical and were not.
+#[derive(Clone, Debug)]
+pub struct DeterminismMismatch {
+    /// The seed of the run.
+    pub seed: u64,
+    /// The first line where the two runs' JSON serialisations differ: `(line, first, second)`.
+    pub first_difference: (usize, String, String),
+}
+
+impl std::fmt::Display for DeterminismMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (line, a, b) = &self.first_difference;
+        write!(
+            f,
+            "two runs with seed {} differ (line {line} of the run result): `{}` then `{}`",
+            self.seed,
+            a.trim(),
+            b.trim()
+        )
+    }
+}
+
+impl std::error::Error for DeterminismMismatch {}
+
+/// Runs `spec` twice and compares the full results (outcome, every counter, every task, the
+/// event count). `Ok` carries the first run's result.
+pub fn check_determinism(
+    spec: &RunSpec,
+    options: Options,
+) -> Result<Result<RunResult, DeterminismMismatch>, InvariantViolation> {
+    let first = simulate_checked(spec, options)?;
+    let second = simulate_checked(spec, options)?;
+    if first == second {
+        return Ok(Ok(first));
+    }
+    let render = |r: &RunResult| serde_json::to_string_pretty(r).unwrap_or_default();
+    let (a, b) = (render(&first), render(&second));
+    let first_difference = a
+        .lines()
+        .zip(b.lines())
+        .enumerate()
+        .find(|(_, (x, y))| x != y)
+        .map(|(i, (x, y))| (i + 1, x.to_string(), y.to_string()))
+        .unwrap_or_else(|| (0, "(equal JSON)".into(), "(but unequal values)".into()));
+    Ok(Err(DeterminismMismatch {
+        seed: spec.seed,
+        first_difference,
+    }))
+}
+
+/// Drives `m` until it has an outcome; panics if an invariant breaks.
 pub fn run(m: &mut Machine) {
+    run_checked(m).unwrap_or_else(|v| panic!("{v}"));
+}
+
+/// Drives `m` until it has an outcome, returning the first broken invariant.
+pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
+    check(m, true)?;
+    let mut checks = 0u64;
     m.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
     let limit = m.spec.limits.sim_time_ns;
     while m.outcome.is_none() {
@@ -30,7 +99,7 @@ pub fn run(m: &mut Machine) {
             m.outcome = Some(Outcome::Stalled {
                 at_ns: m.now,
                 reason: format!(
-                    "event limit ({}) reached; {}",
+                    "event limit ({}) reached with {}",
                     m.spec.limits.max_events,
                     m.progress_summary()
                 ),
@@ -38,12 +107,15 @@ pub fn run(m: &mut Machine) {
             break;
         }
         let Some((at, ev)) = m.queue.pop() else {
-            m.outcome = Some(m.end_verdict(m.now));
+            m.outcome = Some(m.end_verdict(m.now, "nothing left to happen"));
             break;
         };
+        if at < m.now {
+            return Err(m.violation(format!("time went back from {} ns to {at} ns", m.now)));
+        }
         if at > limit {
             m.now = limit;
-            m.outcome = Some(m.end_verdict(limit));
+            m.outcome = Some(m.end_verdict(limit, "time limit reached"));
             break;
         }
         crate::observe::before_event(m, at);
@@ -54,9 +126,9 @@ pub fn run(m: &mut Machine) {
         crate::observe::after_event(m);
         // The recount walks every page: after every event on small machines, every 4096th event
         // on large ones (a debug build of a 4 GiB scenario would otherwise take hours).
-        if m.options.check_invariants && (m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0)
-        {
-            m.check_invariants();
+        if m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0 {
+            checks += 1;
+            check(m, checks % DEEP_EVERY == 0)?;
         }
         if m.outcome.is_none() && m.unfinished == 0 && m.tasks.iter().any(|t| t.is_finite()) {
             let at = m
@@ -66,21 +138,27 @@ pub fn run(m: &mut Machine) {
                 .max()
                 .unwrap_or(m.now);
             m.outcome = Some(if m.killed_finite {
-                m.end_verdict(at)
+                m.end_verdict(at, "a finite task was killed")
             } else {
                 Outcome::Survived { at_ns: at }
             });
         }
     }
-    if m.options.check_invariants {
-        m.check_invariants();
-    }
     crate::observe::finish(m);
+    check(m, true)
+}
+
+/// The invariant recount, when the options ask for it (`deep`: with the link walks).
+fn check(m: &Machine, deep: bool) -> Result<(), InvariantViolation> {
+    if m.options.check_invariants {
+        m.verify_depth(deep).map_err(|what| m.violation(what))?;
+    }
+    Ok(())
 }
 
 impl Machine {
     /// The verdict when time runs out or nothing is left to happen.
-    fn end_verdict(&self, at: u64) -> Outcome {
+    fn end_verdict(&self, at: u64, why: &str) -> Outcome {
         if self
             .tasks
             .iter()
@@ -88,14 +166,14 @@ impl Machine {
         {
             Outcome::Stalled {
                 at_ns: at,
-                reason: self.progress_summary(),
+                reason: format!("{why} with {}", self.progress_summary()),
             }
         } else {
             Outcome::Survived { at_ns: at }
         }
     }
 
-    /// One sentence on the unfinished finite tasks: how far each got and what it is doing.
+    /// The unfinished finite tasks: how far each got and what it is doing.
     pub fn progress_summary(&self) -> String {
         let mut parts = vec![];
         for t in self
@@ -119,7 +197,7 @@ impl Machine {
         if parts.is_empty() {
             "every task finished".into()
         } else {
-            format!("time limit reached with {}", parts.join(", "))
+            parts.join(", ")
         }
     }
 }

@@ -15,11 +15,12 @@
 //! | `task.rs` | the workloads: what each task does, step by step |
 //! | `vmstat.rs` | `/proc/vmstat` names and order per release |
 //!
-//! Every piece of state lives here, so `check_invariants` can recount all counters from page
+//! Every piece of state lives here, so `invariants.rs` can recount all counters from page
 //! flags. Time only moves between events; work inside one event happens at one instant and its
 //! CPU cost is charged to the actor's next event.
 
 pub mod fs_writeback;
+pub mod invariants;
 pub mod oom_kill;
 pub mod page;
 pub mod page_alloc;
@@ -413,6 +414,8 @@ pub struct Machine {
     pub oom_reports: Vec<crate::outcome::OomReport>,
     /// The observer (`--timeline`, `--trace`, `explain`…): `None` costs nothing.
     pub recorder: Option<Box<crate::observe::Recorder>>,
+    /// What the page-free path and the event loop record for the invariant checker.
+    pub tracker: invariants::Tracker,
 }
 
 impl Machine {
@@ -521,6 +524,7 @@ impl Machine {
             global_dirty_limit: 0,
             oom_reports: vec![],
             recorder: None,
+            tracker: invariants::Tracker::default(),
         };
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();
@@ -782,79 +786,5 @@ impl Machine {
     pub fn anon_owner(&self, id: PageId) -> Option<usize> {
         let p = &self.pages[id as usize];
         (p.has(pg::ANON) || p.has(pg::KERNEL) && p.owner != u32::MAX).then_some(p.owner as usize)
-    }
-
-    /// Sanity check of every counter against page state (the kernel's DEBUG_VM, stronger): every
-    /// page is in exactly one place, list lengths and zone counters equal a recount from flags,
-    /// NR_WRITEBACK equals the pages the disks hold, no free page is dirty.
-    pub fn check_invariants(&self) {
-        let nz = self.zones.len();
-        let mut lru = vec![[0u64; 5]; nz];
-        let mut free = vec![0u64; nz];
-        let mut pcp = vec![0u64; nz];
-        let mut dirty = vec![0u64; nz];
-        let mut wb = vec![0u64; nz];
-        for (pfn, p) in self.pages.iter().enumerate() {
-            let z = p.zone as usize;
-            match p.place {
-                Place::Lru => {
-                    assert!(p.has(pg::LRU), "page {pfn} on a list without PG_lru");
-                    lru[z][p.lru.idx()] += 1;
-                }
-                Place::Buddy => free[z] += 1,
-                Place::Pcp => pcp[z] += 1,
-                Place::Isolated => panic!("page {pfn} left isolated after an event"),
-                Place::Held => {}
-            }
-            if matches!(p.place, Place::Buddy | Place::Pcp) {
-                assert!(
-                    p.flags & (pg::DIRTY | pg::WRITEBACK | pg::LRU) == 0,
-                    "free page {pfn} has flags {:#x}",
-                    p.flags
-                );
-            }
-            if p.has(pg::DIRTY) && p.has(pg::FILE) {
-                dirty[z] += 1;
-            }
-            if p.has(pg::WRITEBACK) {
-                wb[z] += 1;
-            }
-        }
-        for (i, z) in self.zones.iter().enumerate() {
-            for (l, list) in z.lru.iter().enumerate() {
-                assert_eq!(list.len, lru[i][l], "zone {i} list {l} length");
-            }
-            assert_eq!(z.nr_free(), free[i], "zone {i} NR_FREE_PAGES");
-            assert_eq!(
-                z.pcp.iter().map(|c| c.len() as u64).sum::<u64>(),
-                pcp[i],
-                "zone {i} pcp"
-            );
-            assert_eq!(z.stat.nr_dirty, dirty[i], "zone {i} NR_FILE_DIRTY");
-            assert_eq!(z.stat.nr_writeback, wb[i], "zone {i} NR_WRITEBACK");
-            assert_eq!(
-                z.stat.nr_isolated_file + z.stat.nr_isolated_anon,
-                0,
-                "zone {i} isolated"
-            );
-        }
-        let in_flight: u64 = self.disks.iter().map(Disk::writeback_pages).sum();
-        assert_eq!(
-            self.global(|z| z.stat.nr_writeback),
-            in_flight,
-            "NR_WRITEBACK vs the disks"
-        );
-        for (b, bdi) in self.bdis.iter().enumerate() {
-            let mut rec = 0;
-            for ino in &self.inodes {
-                if self.mounts[ino.mount].spec.disk == Some(b) {
-                    rec += ino.nr_dirty;
-                }
-            }
-            assert_eq!(
-                bdi.reclaimable, rec,
-                "bdi {b} BDI_RECLAIMABLE vs dirty tags"
-            );
-        }
     }
 }

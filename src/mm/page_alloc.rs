@@ -163,6 +163,8 @@ impl Machine {
     /// `free_hot_cold_page()`: to `cpu`'s list; past `pcp.high`, `free_pcppages_bulk` moves a
     /// batch to the buddy lists, which resets `pages_scanned` and the all-unreclaimable state.
     pub fn free_page(&mut self, id: PageId, cpu: usize) {
+        self.tracker
+            .note_free(id, self.pages[id as usize].flags, self.now);
         let p = &mut self.pages[id as usize];
         debug_assert!(
             p.place == Place::Held || p.place == Place::Isolated,

@@ -11,6 +11,7 @@ pub mod tree;
 pub mod units;
 pub mod validate;
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,6 +24,10 @@ use crate::spec::{Policy, RunSpec};
 
 /// The most runs one file may expand to.
 pub const MAX_RUNS: usize = 100_000;
+/// The most runs × tasks one file may expand to (each run carries its own task list).
+pub const MAX_TASK_RUNS: usize = 1_000_000;
+/// The largest scenario file read (a scenario is a few KiB; this stops `/dev/zero`).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// What the command line changes in a scenario.
 #[derive(Clone, Debug, Default)]
@@ -104,8 +109,17 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
     if path.is_dir() {
         anyhow::bail!("{name}: is a directory, not a scenario file (expected a .toml file)");
     }
-    let bytes = std::fs::read(path)
+    let file = std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        anyhow::bail!(
+            "{name}: larger than 16MiB; a scenario file is a few KiB of TOML (is this the right file?)"
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => anyhow::bail!(error::utf8_error(&name, e.as_bytes(), &e.utf8_error())),
@@ -131,17 +145,7 @@ pub fn load_source_varied(
     ov: &Overrides,
     vary: &[matrix::Vary],
 ) -> Result<Scenario, Diag> {
-    let doc = toml_edit::ImDocument::parse(src.text.as_str()).map_err(|e| {
-        Diag::new(
-            src,
-            Loc::file(e.span()),
-            "",
-            format!(
-                "TOML syntax error: {}",
-                e.message().trim_end().replace('\n', "; ")
-            ),
-        )
-    })?;
+    let doc = toml_edit::ImDocument::parse(src.text.as_str()).map_err(|e| syntax_error(src, &e))?;
     let mut root = tree::from_document(doc.as_table());
     let matrix = root.remove("matrix");
     let expect = root.remove("expect").filter(|_| vary.is_empty());
@@ -247,6 +251,21 @@ pub fn load_source_varied(
             format!("the matrix has more than {MAX_RUNS} cells × policies; split it or narrow it with --set/--policy"),
         ));
     }
+    // Every run holds its own copy of the task list: bound the product, not just the cells.
+    let tasks = root
+        .get("task")
+        .and_then(Node::entries)
+        .map_or(0, |e| e.len());
+    let runs = count.unwrap_or(MAX_RUNS);
+    if runs.saturating_mul(tasks.max(1)) > MAX_TASK_RUNS {
+        let loc = matrix.as_ref().map_or(Loc::None, |m| m.loc.clone());
+        return Err(Diag::new(
+            src,
+            loc,
+            "matrix",
+            format!("the matrix expands to {runs} runs of {tasks} tasks each; at most {MAX_TASK_RUNS} task-runs per file; split it or narrow it with --set/--policy"),
+        ));
+    }
     let validator = validate::Validator::new(src);
     let mut runs = Vec::new();
     for cell in matrix::cells(&axes) {
@@ -313,6 +332,57 @@ pub fn load_source_varied(
         expectations,
         plain_sets,
     })
+}
+
+/// A TOML syntax error, located, with the dotted key of the line when it has one and, for a
+/// bare value that needed quotes (`duration = 1s`), the quoted form.
+fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
+    let message = format!(
+        "TOML syntax error: {}",
+        e.message().trim_end().replace('\n', "; ")
+    );
+    let Some(span) = e.span() else {
+        return Diag::new(src, Loc::None, "", message);
+    };
+    let at = span.start.min(src.text.len());
+    let line_start = src.text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src.text[at..].find('\n').map_or(src.text.len(), |i| at + i);
+    let line = src.text[line_start..line_end].trim_end_matches('\r');
+    let Some((key, value)) = line.split_once('=') else {
+        return Diag::new(src, Loc::File(span), "", message);
+    };
+    let key = key.trim().trim_matches('"');
+    let plain_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !plain_key || at < line_start + line.find('=').unwrap_or(0) {
+        return Diag::new(src, Loc::File(span), "", message);
+    }
+    // The table the line is in: the nearest `[header]` above it.
+    let header = src.text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && !l.starts_with("[["))
+        .and_then(|l| l.strip_prefix('['))
+        .and_then(|l| l.split(']').next())
+        .map(|h| h.trim().to_string());
+    let dotted = match header {
+        Some(h) if !h.is_empty() => format!("{h}.{key}"),
+        _ => key.to_string(),
+    };
+    let value = value.split('#').next().unwrap_or("").trim();
+    let bare = !value.is_empty()
+        && !value.starts_with(['"', '\'', '[', '{'])
+        && value.parse::<i64>().is_err()
+        && !matches!(value, "true" | "false");
+    let help = bare.then(|| {
+        format!(
+            "did you mean `{key} = \"{value}\"`? sizes, rates, durations and names are strings in quotes"
+        )
+    });
+    Diag::new(src, Loc::File(span), dotted, message).help(help)
 }
 
 fn expectations(

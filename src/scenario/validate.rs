@@ -22,6 +22,25 @@ pub const MAX_MEMORY: u64 = 1 << 46;
 pub const MAX_NODES: u64 = 1024;
 /// Default `scenario.max_events`.
 pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
+/// The largest `scenario.max_events`: at a few million events per second, about an hour of wall
+/// time, so no scenario can make a run that does not end.
+pub const MAX_EVENTS: u64 = 10_000_000_000;
+/// The most pages one run simulates (64 GiB): every 4 KiB page is a 24-byte record plus its share
+/// of lists and caches, so this is about 1–4 GiB of wbsim's own memory.
+pub const MAX_PAGES: u64 = 1 << 24;
+/// The longest duration anywhere in a scenario (365 days): sums of a few of them never overflow
+/// the 584-year nanosecond clock.
+pub const MAX_DURATION_NS: u64 = 365 * 24 * 3600 * 1_000_000_000;
+/// The largest file a task reads or writes: page indices are 32-bit (16 TiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 44;
+/// The largest `extra_vm`: the x86_64 user address space (`TASK_SIZE`, 128 TiB).
+pub const MAX_VM_BYTES: u64 = 1 << 47;
+/// The most tasks, disks and mounts in one scenario.
+pub const MAX_TASKS: usize = 4096;
+/// See [`MAX_TASKS`].
+pub const MAX_DISKS: usize = 256;
+/// See [`MAX_TASKS`].
+pub const MAX_MOUNTS: usize = 256;
 
 /// A table being read, with its dotted path and the best place to point at when a key is missing.
 #[derive(Clone, Copy)]
@@ -253,16 +272,65 @@ impl<'a> Validator<'a> {
         let Some(n) = t.node.get(key) else {
             return Ok(None);
         };
-        Ok(Some((
-            self.parsed(
-                n,
-                &join(path, key),
-                DURATION_HELP,
-                false,
-                units::parse_duration,
-            )?,
+        let ns = self.parsed(
             n,
-        )))
+            &join(path, key),
+            DURATION_HELP,
+            false,
+            units::parse_duration,
+        )?;
+        if ns > MAX_DURATION_NS {
+            return Err(self.err(
+                &n.loc,
+                &join(path, key),
+                format!(
+                    "found {}, which is longer than 365 days; expected {DURATION_HELP}, at most `365days`",
+                    n.value.toml()
+                ),
+            ));
+        }
+        Ok(Some((ns, n)))
+    }
+
+    /// A task's rate: greater than zero, and fast enough that `size` takes at most 365 days (a
+    /// task that could not finish in the longest run is a typo, and the pacing arithmetic stays
+    /// far from overflow).
+    fn pace(&self, size: (u64, &Node), rate: (u64, &Node), path: &str) -> Result<u64, Diag> {
+        let r = self
+            .positive(Some(rate), path, "rate", "the rate")?
+            .unwrap_or(1);
+        let secs = u128::from(size.0) / u128::from(r);
+        if secs > u128::from(MAX_DURATION_NS / 1_000_000_000) {
+            return Err(self.err(
+                &rate.1.loc,
+                &join(path, "rate"),
+                format!(
+                    "found {}; at that rate the task's {} bytes take {secs} seconds, more than the longest run (365 days); expected a faster rate",
+                    rate.1.value.toml(),
+                    size.0
+                ),
+            ));
+        }
+        Ok(r)
+    }
+
+    /// A size that must not exceed `max` (`what` says why, for the message).
+    fn at_most(
+        &self,
+        v: Found<'_, u64>,
+        path: &str,
+        key: &str,
+        max: u64,
+        what: &str,
+    ) -> Result<(), Diag> {
+        match v {
+            Some((b, n)) if b > max => Err(self.err(
+                &n.loc,
+                &join(path, key),
+                format!("found {} ({b} bytes); {what}", n.value.toml()),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn positive(
@@ -304,8 +372,24 @@ impl<'a> Validator<'a> {
         let Some(t) = self.table(root, "", section)? else {
             return Ok(Vec::new());
         };
+        let entries = t.node.entries().unwrap_or_default();
+        let max = match section {
+            "task" => MAX_TASKS,
+            "disk" => MAX_DISKS,
+            _ => MAX_MOUNTS,
+        };
+        if entries.len() > max {
+            return Err(self.err(
+                &entries[max].key_loc,
+                &join(section, &entries[max].key),
+                format!(
+                    "{} `[{section}.*]` tables; a scenario has at most {max}",
+                    entries.len()
+                ),
+            ));
+        }
         let mut out = Vec::new();
-        for e in t.node.entries().unwrap_or_default() {
+        for e in entries {
             let path = join(section, &e.key);
             if !valid_name(&e.key) {
                 return Err(self.err(
@@ -414,7 +498,7 @@ impl<'a> Validator<'a> {
             .unwrap_or(0);
         let seed = self.uint::<u64>(sc, p, "seed", 0, i64::MAX)?.unwrap_or(1);
         let max_events = self
-            .uint::<u64>(sc, p, "max_events", 1, i64::MAX)?
+            .uint::<u64>(sc, p, "max_events", 1, MAX_EVENTS as i64)?
             .unwrap_or(DEFAULT_MAX_EVENTS);
 
         // [disk.*]
@@ -458,6 +542,26 @@ impl<'a> Validator<'a> {
             None => VmSpec::default(),
         };
 
+        if let Some(kib) = vm.min_free_kbytes {
+            if kib.saturating_mul(1024) >= machine.memory_bytes {
+                let v = self
+                    .table(root, "", "vm")?
+                    .expect("min_free_kbytes came from [vm]");
+                let loc = v
+                    .node
+                    .get("min_free_kbytes")
+                    .map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &loc,
+                    "vm.min_free_kbytes",
+                    format!(
+                        "found {kib}; the reserve must be smaller than machine.memory ({} KiB)",
+                        machine.memory_bytes / 1024
+                    ),
+                ));
+            }
+        }
+
         // [mount.*]
         let mount_tables = self.named(root, "mount")?;
         let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
@@ -468,7 +572,7 @@ impl<'a> Validator<'a> {
 
         // [task.*]
         let task_tables = self.named(root, "task")?;
-        let tasks = self.tasks(&task_tables, &mount_names, node_count)?;
+        let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
 
         // Sanity: what is pinned must leave memory for everything else.
         let pinned: u64 = tasks
@@ -488,6 +592,46 @@ impl<'a> Validator<'a> {
                     pinned, machine.kernel_reserved_bytes, machine.memory_bytes
                 ),
             ));
+        }
+
+        // hugetlb pools are carved from the highest zone of each node (after its share of kernel
+        // memory), not from anywhere in memory.
+        let huge: Vec<(usize, u64)> = tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| match t.kind {
+                TaskKind::Pin {
+                    bytes,
+                    method: PinMethod::Hugetlb,
+                } => Some((i, bytes / PAGE)),
+                _ => None,
+            })
+            .collect();
+        if let Some(&(first, _)) = huge.first() {
+            let need: u64 = huge.iter().map(|h| h.1).sum();
+            let extents =
+                crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / PAGE);
+            let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
+            let reserved = machine.kernel_reserved_bytes / PAGE;
+            let room: u64 = extents
+                .iter()
+                .filter_map(|n| n.last())
+                .map(|e| e.2 - reserved * e.2 / total)
+                .sum();
+            if need > room {
+                let (name, t) = &task_tables[first];
+                let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &loc,
+                    &format!("task.{name}.size"),
+                    format!(
+                        "the hugetlb pools need {need} pages ({} bytes) but they come from the highest zone of each node, which hold {room} pages ({} bytes) after kernel memory; expected hugetlb sizes adding up to at most {}",
+                        need * PAGE,
+                        room * PAGE,
+                        human_size(room / 512 * HUGE_PAGE)
+                    ),
+                ));
+            }
         }
 
         Ok(RunSpec {
@@ -558,7 +702,23 @@ impl<'a> Validator<'a> {
             return Err(self.err(
                 &mem.1.loc,
                 "machine.memory",
-                format!("found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46)", mem.1.value.toml()),
+                format!(
+                    "found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46), and {}",
+                    mem.1.value.toml(),
+                    scale_advice(memory)
+                ),
+            ));
+        }
+        if memory / PAGE > MAX_PAGES {
+            return Err(self.err(
+                &mem.1.loc,
+                "machine.memory",
+                format!(
+                    "found {} ({} pages); {}",
+                    mem.1.value.toml(),
+                    memory / PAGE,
+                    scale_advice(memory)
+                ),
             ));
         }
         let reserved = self.size(t, p, "kernel_reserved")?;
@@ -854,6 +1014,7 @@ impl<'a> Validator<'a> {
         &self,
         tables: &[(&str, Tbl<'_>)],
         mounts: &[&str],
+        mount_specs: &[MountSpec],
         node_count: u64,
     ) -> Result<Vec<TaskSpec>, Diag> {
         let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
@@ -925,24 +1086,40 @@ impl<'a> Validator<'a> {
                     TaskKind::Pin { bytes, method }
                 }
                 "stream-write" | "stream-read" => {
-                    let mount = self
+                    let (mount, mount_node) = self
                         .reference(*t, p, "mount", mounts, "mount (`[mount.NAME]`)")?
-                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?
-                        .0;
-                    let bytes = positive(
-                        Some(
-                            self.size(*t, p, "size")?
-                                .ok_or_else(|| req("size", SIZE_HELP))?,
-                        ),
+                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?;
+                    if *kind == "stream-read" && mount_specs[mount].disk.is_none() {
+                        let on_disk: Vec<&str> = mount_specs
+                            .iter()
+                            .filter(|m| m.disk.is_some())
+                            .map(|m| m.name.as_str())
+                            .collect();
+                        return Err(self.err(
+                            &mount_node.loc,
+                            &join(p, "mount"),
+                            format!(
+                                "`{}` is a tmpfs mount; a stream-read task reads an existing file from a disk, so it needs a mount with a disk ({})",
+                                mounts[mount],
+                                if on_disk.is_empty() { "there is none".into() } else { one_of(&on_disk) }
+                            ),
+                        ));
+                    }
+                    let size = self
+                        .size(*t, p, "size")?
+                        .ok_or_else(|| req("size", SIZE_HELP))?;
+                    let bytes = positive(Some(size), "size")?;
+                    self.at_most(
+                        Some(size),
+                        p,
                         "size",
+                        MAX_FILE_BYTES,
+                        "a file is at most 16TiB (page indices are 32-bit); expected a size up to `16TiB`",
                     )?;
-                    let rate = positive(
-                        Some(
-                            self.rate(*t, p, "rate")?
-                                .ok_or_else(|| req("rate", RATE_HELP))?,
-                        ),
-                        "rate",
-                    )?;
+                    let rate = self
+                        .rate(*t, p, "rate")?
+                        .ok_or_else(|| req("rate", RATE_HELP))?;
+                    let rate = self.pace(size, rate, p)?;
                     if *kind == "stream-write" {
                         let write_bytes = self.size(*t, p, "write_size")?;
                         let write_bytes = self
@@ -968,20 +1145,21 @@ impl<'a> Validator<'a> {
                     }
                 }
                 "anon" => {
-                    let bytes = positive(
-                        Some(
-                            self.size(*t, p, "size")?
-                                .ok_or_else(|| req("size", SIZE_HELP))?,
-                        ),
+                    let size = self
+                        .size(*t, p, "size")?
+                        .ok_or_else(|| req("size", SIZE_HELP))?;
+                    let bytes = positive(Some(size), "size")?;
+                    self.at_most(
+                        Some(size),
+                        p,
                         "size",
+                        MAX_VM_BYTES,
+                        "a task's memory is at most 128TiB (the x86_64 user address space)",
                     )?;
-                    let rate = positive(
-                        Some(
-                            self.rate(*t, p, "rate")?
-                                .ok_or_else(|| req("rate", RATE_HELP))?,
-                        ),
-                        "rate",
-                    )?;
+                    let rate = self
+                        .rate(*t, p, "rate")?
+                        .ok_or_else(|| req("rate", RATE_HELP))?;
+                    let rate = self.pace(size, rate, p)?;
                     let hold_ns = self.duration(*t, p, "hold")?.map_or(0, |(v, _)| v);
                     let cycle = self.bool(*t, p, "cycle")?.unwrap_or(false);
                     let gfp = match self.choice(*t, p, "gfp", schema::ANON_GFP)? {
@@ -1068,7 +1246,15 @@ impl<'a> Validator<'a> {
                     attach.push(i);
                 }
             }
-            let extra_vm_bytes = self.size(*t, p, "extra_vm")?.map_or(0, |(v, _)| v);
+            let extra_vm = self.size(*t, p, "extra_vm")?;
+            self.at_most(
+                extra_vm,
+                p,
+                "extra_vm",
+                MAX_VM_BYTES,
+                "a task's address space is at most 128TiB (x86_64 TASK_SIZE)",
+            )?;
+            let extra_vm_bytes = extra_vm.map_or(0, |(v, _)| v);
             specs.push(TaskSpec {
                 name: (*name).to_string(),
                 kind: kind_spec,
@@ -1148,6 +1334,28 @@ fn join(path: &str, key: &str) -> String {
     } else {
         format!("{path}.{key}")
     }
+}
+
+/// What to do with a machine too large to simulate page by page.
+fn scale_advice(memory: u64) -> String {
+    let factor = (memory / PAGE).div_ceil(MAX_PAGES).next_power_of_two();
+    format!(
+        "wbsim simulates every 4KiB page and takes at most {MAX_PAGES} pages (64GiB) per run. \
+         Scale the machine and its workload down together: divide memory, node sizes, pinned and \
+         task sizes, dirty_bytes and min_free_kbytes by one factor and keep rates and ratios \
+         (a factor of {factor} gives memory = \"{}\")",
+        human_size(memory / factor)
+    )
+}
+
+/// A size as a scenario would write it: the largest binary unit that divides it.
+fn human_size(bytes: u64) -> String {
+    for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
 }
 
 /// Disk, mount and task names: letters, digits, `-`, `_`.
