@@ -118,14 +118,9 @@ fn overrides(opts: &RunOpts) -> Overrides {
 }
 
 /// Runs every planned run of the scenarios (those of `--shard` only) and builds the document.
-fn execute(scenarios: &[Scenario], plans: Vec<Plan>, opts: &RunOpts) -> Document {
-    execute_observed(
-        scenarios,
-        plans,
-        opts,
-        &mut Session::new(&ObserveArgs::default()),
-    )
-    .0
+fn execute(scenarios: &[Scenario], plans: Vec<Plan>, opts: &RunOpts) -> anyhow::Result<Document> {
+    let mut session = Session::new(&ObserveArgs::default());
+    Ok(execute_observed(scenarios, plans, opts, &mut session)?.0)
 }
 
 /// [`execute`], observed: runs that need a recorder go through the session (one at a time);
@@ -135,14 +130,16 @@ fn execute_observed(
     plans: Vec<Plan>,
     opts: &RunOpts,
     session: &mut Session,
-) -> (Document, Vec<Vec<(usize, crate::outcome::RunResult)>>) {
+) -> anyhow::Result<(Document, Vec<Vec<(usize, crate::outcome::RunResult)>>)> {
     let mut jobs = Vec::new();
+    let mut origin: Vec<(usize, usize)> = Vec::new();
     let mut held: Vec<Vec<usize>> = vec![Vec::new(); scenarios.len()];
     let mut position = 0usize;
     for (s, sc) in scenarios.iter().enumerate() {
         for (i, run) in sc.runs.iter().enumerate() {
             if opts.shard.map_or(true, |sh| sh.holds(position)) {
                 held[s].push(i);
+                origin.push((s, i));
                 jobs.push(Job {
                     spec: &run.spec,
                     name: format!("{} {}", sc.name, run.label),
@@ -165,7 +162,26 @@ fn execute_observed(
         bar.finish_and_clear();
         r
     } else {
-        exec::run_with_progress(&jobs, exec::jobs(opts.jobs))
+        let checks = exec::Checks {
+            invariants: opts.check_invariants,
+            determinism: opts.check_determinism,
+        };
+        exec::run_checked(&jobs, exec::jobs(opts.jobs), checks).map_err(|f| {
+            let (s, i) = origin[f.job];
+            let sc = &scenarios[s];
+            let plan = &plans[s];
+            let mut cmd = plan.reproduce(&sc.file, &plan.components(i), sc.runs[i].spec.seed, None);
+            if opts.check_invariants {
+                cmd.push_str(" --check-invariants");
+            }
+            if opts.check_determinism {
+                cmd.push_str(" --check-determinism");
+            }
+            anyhow::Error::new(BugFound(format!(
+                "{}\n  reproduce: {cmd}\n  please report this with the scenario file",
+                f.message
+            )))
+        })?
     };
     let mut results = all.into_iter();
     let mut kept = Vec::new();
@@ -183,8 +199,21 @@ fn execute_observed(
             d
         })
         .collect();
-    (doc::document(docs), kept)
+    Ok((doc::document(docs), kept))
 }
+
+/// A run broke an invariant or was not deterministic (`--check-invariants`,
+/// `--check-determinism`): a bug in wbsim, not in the input. `main` exits 3 for it.
+#[derive(Debug)]
+pub struct BugFound(pub String);
+
+impl std::fmt::Display for BugFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BugFound {}
 
 /// The runs of each scenario with their results, as the observation session reads them.
 fn observed<'a>(
@@ -234,7 +263,7 @@ fn run_cmd(
         .collect::<anyhow::Result<_>>()?;
     let plans = scenarios.iter().map(|s| Plan::of(s, "run", &[])).collect();
     let mut session = Session::new(observe);
-    let (doc, kept) = execute_observed(&scenarios, plans, opts, &mut session);
+    let (doc, kept) = execute_observed(&scenarios, plans, opts, &mut session)?;
     let text = render(&doc, Kind::Runs, opts.format)?;
     emit_observed(&scenarios, &kept, &session, text, opts.format)?;
     Ok(fail_on(&doc, &opts.fail_on, false))
@@ -254,7 +283,7 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let plans = scenarios.iter().map(|s| Plan::of(s, "run", &[])).collect();
     let mut session = Session::new(&args.observe);
-    let (mut doc, kept) = execute_observed(&scenarios, plans, &args.opts, &mut session);
+    let (mut doc, kept) = execute_observed(&scenarios, plans, &args.opts, &mut session)?;
     for sc in &mut doc.scenarios {
         sc.checks = Some(doc::checks(sc));
     }
@@ -308,7 +337,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         let sc = scenario::load_source_varied(&src, &ov, &vary)?;
         let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
         let plan = Plan::of(&sc, "sweep", &varied);
-        execute(std::slice::from_ref(&sc), vec![plan], opts)
+        execute(std::slice::from_ref(&sc), vec![plan], opts)?
     };
     if let Some(path) = &args.plot {
         let sc = &doc.scenarios[0];

@@ -199,6 +199,15 @@ pub struct RunOpts {
     /// comparison turns survival into an OOM (`regression`). Repeatable or comma-separated.
     #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
+    /// Recount every counter and list from page state during each run (after every event, or
+    /// every 4096th on large machines), also in release builds; a violation prints the seed and
+    /// the command that reproduces it and exits 3.
+    #[arg(long)]
+    pub check_invariants: bool,
+    /// Run each simulation twice and compare the full results; a difference prints the first
+    /// differing line and the reproduce command and exits 3.
+    #[arg(long)]
+    pub check_determinism: bool,
 }
 
 /// Output formats.

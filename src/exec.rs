@@ -66,6 +66,78 @@ pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunRe
     }
 }
 
+/// What to verify while running: `--check-invariants` (recount after every event, or every
+/// 4096th on large machines, also in release builds) and `--check-determinism` (run twice and
+/// compare the full results).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checks {
+    /// `--check-invariants`.
+    pub invariants: bool,
+    /// `--check-determinism`.
+    pub determinism: bool,
+}
+
+/// A run that broke an invariant or came out differently the second time: a bug in wbsim.
+#[derive(Clone, Debug)]
+pub struct CheckFailure {
+    /// Index of the job.
+    pub job: usize,
+    /// What went wrong (seed, release and event included).
+    pub message: String,
+}
+
+/// One job under `checks`.
+fn run_one_checked(spec: &RunSpec, checks: Checks) -> Result<RunResult, String> {
+    let options = crate::mm::Options {
+        check_invariants: checks.invariants || cfg!(debug_assertions),
+        ..Default::default()
+    };
+    if checks.determinism {
+        match crate::engine::check_determinism(spec, options) {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(m)) => Err(m.to_string()),
+            Err(v) => Err(v.to_string()),
+        }
+    } else {
+        crate::engine::simulate_checked(spec, options).map_err(|v| v.to_string())
+    }
+}
+
+/// [`run_with_progress`] under `checks`; the first failure (in job order) when any run fails.
+pub fn run_checked(
+    jobs: &[Job<'_>],
+    threads: usize,
+    checks: Checks,
+) -> Result<Vec<RunResult>, CheckFailure> {
+    if checks == Checks::default() {
+        return Ok(run_with_progress(jobs, threads));
+    }
+    let bar = progress(jobs.len());
+    let one = |job: &Job<'_>| {
+        let r = run_one_checked(job.spec, checks);
+        bar.set_message(job.name.clone());
+        bar.inc(1);
+        r
+    };
+    let results: Vec<Result<RunResult, String>> = if threads <= 1 || jobs.len() <= 1 {
+        jobs.iter().map(one).collect()
+    } else {
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.min(jobs.len()))
+            .build()
+        {
+            Ok(pool) => pool.install(|| jobs.par_iter().with_max_len(1).map(one).collect()),
+            Err(_) => jobs.iter().map(one).collect(),
+        }
+    };
+    bar.finish_and_clear();
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(job, r)| r.map_err(|message| CheckFailure { job, message }))
+        .collect()
+}
+
 /// Runs jobs and hides the progress bar afterwards.
 pub fn run_with_progress(jobs: &[Job<'_>], threads: usize) -> Vec<RunResult> {
     let bar = progress(jobs.len());

@@ -1,5 +1,6 @@
 //! The `wbsim` binary: parse the command line, run, print errors, map to an exit code
-//! (0 success, 1 `check` mismatch, 2 bad input).
+//! (0 success, 1 `check` mismatch or `--fail-on` hit, 2 bad input, 3 a bug found by
+//! `--check-invariants` / `--check-determinism`).
 
 use std::process::ExitCode;
 
@@ -10,6 +11,10 @@ fn main() -> ExitCode {
     match wbsim::app::run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<wbsim::app::BugFound>().is_some() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -1,0 +1,46 @@
+//! `--check-invariants` and `--check-determinism` as a user runs them.
+
+use assert_cmd::Command;
+
+fn run(extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        "scenarios/shmem-no-swap.toml",
+        "--format",
+        "json",
+        "--jobs",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    Command::cargo_bin("wbsim")
+        .unwrap()
+        .args(&args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_checks_pass_on_a_shipped_scenario_and_do_not_change_its_output() {
+    let plain = run(&[]);
+    assert!(plain.status.success());
+    let checked = run(&["--check-invariants", "--check-determinism"]);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert_eq!(plain.stdout, checked.stdout);
+}
+
+#[test]
+fn the_check_flags_are_documented_in_the_help_with_their_exit_status() {
+    let out = Command::cargo_bin("wbsim")
+        .unwrap()
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--check-invariants"), "{help}");
+    assert!(help.contains("--check-determinism"), "{help}");
+    assert!(help.contains("exits 3"), "{help}");
+}
