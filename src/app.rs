@@ -117,6 +117,9 @@ fn overrides(opts: &RunOpts) -> Overrides {
     }
 }
 
+/// Each scenario's executed runs, `(run index, result)`.
+type Kept = Vec<Vec<(usize, crate::outcome::RunResult)>>;
+
 /// Runs every planned run of the scenarios (those of `--shard` only) and builds the document.
 fn execute(scenarios: &[Scenario], plans: Vec<Plan>, opts: &RunOpts) -> anyhow::Result<Document> {
     let mut session = Session::new(&ObserveArgs::default());
@@ -130,7 +133,7 @@ fn execute_observed(
     plans: Vec<Plan>,
     opts: &RunOpts,
     session: &mut Session,
-) -> anyhow::Result<(Document, Vec<Vec<(usize, crate::outcome::RunResult)>>)> {
+) -> anyhow::Result<(Document, Kept)> {
     let mut jobs = Vec::new();
     let mut origin: Vec<(usize, usize)> = Vec::new();
     let mut held: Vec<Vec<usize>> = vec![Vec::new(); scenarios.len()];
@@ -216,10 +219,7 @@ impl std::fmt::Display for BugFound {
 impl std::error::Error for BugFound {}
 
 /// The runs of each scenario with their results, as the observation session reads them.
-fn observed<'a>(
-    scenarios: &'a [Scenario],
-    kept: &'a [Vec<(usize, crate::outcome::RunResult)>],
-) -> Vec<ScenarioResults<'a>> {
+fn observed<'a>(scenarios: &'a [Scenario], kept: &'a Kept) -> Vec<ScenarioResults<'a>> {
     scenarios
         .iter()
         .zip(kept)
@@ -234,7 +234,7 @@ fn observed<'a>(
 /// sections after a table.
 fn emit_observed(
     scenarios: &[Scenario],
-    kept: &[Vec<(usize, crate::outcome::RunResult)>],
+    kept: &Kept,
     session: &Session,
     text: String,
     format: Format,
