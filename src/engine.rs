@@ -19,6 +19,15 @@ pub fn simulate(spec: &RunSpec) -> RunResult {
     simulate_with(spec, Options::default())
 }
 
+/// Runs one simulated machine, telling `tick` the simulated time every 65 536 events (a
+/// progress bar for a long run). The result is the same as [`simulate`]'s.
+pub fn simulate_with_progress(spec: &RunSpec, tick: Box<dyn FnMut(u64)>) -> RunResult {
+    let mut m = Machine::boot(spec, Options::default());
+    m.progress = Some(tick);
+    run(&mut m);
+    result(&m)
+}
+
 /// Runs one simulated machine with explicit options; panics if an invariant breaks.
 pub fn simulate_with(spec: &RunSpec, options: Options) -> RunResult {
     simulate_checked(spec, options).unwrap_or_else(|v| panic!("{v}"))
@@ -129,6 +138,12 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
         if m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0 {
             checks += 1;
             check(m, checks % DEEP_EVERY == 0)?;
+        }
+        if m.events % 65_536 == 0 {
+            let now = m.now;
+            if let Some(tick) = m.progress.as_mut() {
+                tick(now);
+            }
         }
         if m.outcome.is_none() && m.unfinished == 0 && m.tasks.iter().any(|t| t.is_finite()) {
             let at = m

@@ -44,6 +44,11 @@ pub fn progress(total: usize) -> ProgressBar {
 
 /// Runs every job on `threads` threads; the results are in the order of `jobs`.
 pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunResult> {
+    if let [job] = jobs {
+        if std::io::stderr().is_terminal() {
+            return vec![run_one_with_bar(job)];
+        }
+    }
     let one = |job: &Job<'_>| {
         let r = crate::engine::simulate(job.spec);
         bar.set_message(job.name.clone());
@@ -136,6 +141,25 @@ pub fn run_checked(
         .enumerate()
         .map(|(job, r)| r.map_err(|message| CheckFailure { job, message }))
         .collect()
+}
+
+/// A single run on a terminal: a bar of simulated seconds, so a long run shows it is moving.
+fn run_one_with_bar(job: &Job<'_>) -> RunResult {
+    let limit_s = (job.spec.limits.sim_time_ns / crate::sim::SEC).max(1);
+    let bar = ProgressBar::with_draw_target(Some(limit_s), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} simulated s  {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(job.name.clone());
+    let b = bar.clone();
+    let r = crate::engine::simulate_with_progress(
+        job.spec,
+        Box::new(move |now| b.set_position(now / crate::sim::SEC)),
+    );
+    bar.finish_and_clear();
+    r
 }
 
 /// Runs jobs and hides the progress bar afterwards.

@@ -44,3 +44,28 @@ fn the_check_flags_are_documented_in_the_help_with_their_exit_status() {
     assert!(help.contains("--check-determinism"), "{help}");
     assert!(help.contains("exits 3"), "{help}");
 }
+
+#[test]
+fn a_progress_callback_sees_simulated_time_advance_and_changes_nothing() {
+    use std::sync::{Arc, Mutex};
+    let sc = wbsim::scenario::load(
+        std::path::Path::new("scenarios/shmem-no-swap.toml"),
+        &wbsim::scenario::Overrides::default(),
+    )
+    .unwrap();
+    let spec = &sc.runs[0].spec;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = Arc::clone(&seen);
+    let with = wbsim::engine::simulate_with_progress(
+        spec,
+        Box::new(move |now| s2.lock().unwrap().push(now)),
+    );
+    assert_eq!(with, wbsim::engine::simulate(spec));
+    let seen = seen.lock().unwrap();
+    assert!(
+        !seen.is_empty(),
+        "ticked at least once ({} events)",
+        with.events
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+}
