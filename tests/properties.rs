@@ -164,11 +164,17 @@ proptest! {
     }
 }
 
+/// Every release the engine follows: the 2.6.3x rules and the later-kernel profiles.
+const RELEASES: [&str; 17] = [
+    "2.6.32.0", "2.6.32", "2.6.33", "2.6.34", "2.6.35", "2.6.36", "2.6.37", "2.6.39", "3.2", "3.3",
+    "3.9", "3.11", "3.14", "4.8", "4.11", "5.16", "mainline",
+];
+
 prop_compose! {
     /// A small valid machine and workload: 4–19 MiB, a disk, one or two mounts, up to four
     /// tasks, at most 3000 events (every event is followed by a full recount).
     fn small_scenario()(
-        release in 0..6usize,
+        release in 0..RELEASES.len(),
         seed in 0..1000u64,
         memory in 4..20u32,
         fake_numa in any::<bool>(),
@@ -178,7 +184,6 @@ prop_compose! {
         dirty_ratio in 1..60u32,
         tasks in prop::collection::vec((0..4usize, 1..6000u32, 1..400u32, 0..300u32), 1..5),
     ) -> String {
-        const RELEASES: [&str; 6] = ["2.6.32.0", "2.6.32", "2.6.33", "2.6.34", "2.6.35", "2.6.36"];
         const FS: [&str; 5] = ["ext3", "ext4", "btrfs", "xfs", "tmpfs"];
         let mut s = format!(
             "[scenario]\nname = \"p\"\nrelease = \"{}\"\nseed = {seed}\nduration = \"5s\"\nmax_events = 3000\n\
