@@ -177,7 +177,11 @@ fn render(i: &Input) -> String {
                 );
             }
             "stream-write" | "stream-read" if mounts > 0 => {
-                let io = if kind == "stream-write" { "write_size" } else { "read_size" };
+                let io = if kind == "stream-write" {
+                    "write_size"
+                } else {
+                    "read_size"
+                };
                 let _ = writeln!(
                     s,
                     "mount = \"m{}\"\nsize = \"{}KiB\"\nrate = \"{rate}KiB/s\"\n{io} = \"{}KiB\"",
@@ -206,7 +210,12 @@ fn render(i: &Input) -> String {
                 .map(|b| b.to_string())
                 .collect();
             if !ids.is_empty() {
-                let _ = writeln!(s, "cpuset = [{}]\ncpuset_hardwall = {}", ids.join(", "), t.hardwall);
+                let _ = writeln!(
+                    s,
+                    "cpuset = [{}]\ncpuset_hardwall = {}",
+                    ids.join(", "),
+                    t.hardwall
+                );
             }
         }
         if let Some(p) = t.parent {

@@ -743,4 +743,19 @@ start = "1min"
         ));
         assert!(e.contains("there is no task `x`"), "{e}");
     }
+
+    #[test]
+    fn hugetlb_pools_must_fit_the_highest_zone_of_each_node() {
+        // Found by the engine fuzzer (fuzz/regressions/engine/): two fake-NUMA nodes, so only
+        // node 0's DMA32 and node 1's zone can hold the pool; the engine panicked at boot.
+        let text = "[scenario]\nname = \"m\"\nduration = \"1s\"\n[machine]\nmemory = \"35MiB\"\nfake_numa_node_size = \"18MiB\"\n[task.t0]\nkind = \"pin\"\nsize = \"24950KiB\"\nmethod = \"hugetlb\"\n";
+        let e = err(text);
+        assert!(
+            e.contains("t.toml:9:8: `task.t0.size`: the hugetlb pools need 6656 pages")
+                && e.contains("at most 18MiB"),
+            "{e}"
+        );
+        let fits = text.replace("24950KiB", "18MiB");
+        assert!(load_str(&fits, &Overrides::default()).is_ok());
+    }
 }
