@@ -110,11 +110,7 @@ enum Kind {
 }
 
 fn overrides(opts: &RunOpts) -> Overrides {
-    Overrides {
-        sets: opts.set.clone(),
-        policies: opts.policy.clone(),
-        seed: opts.seed,
-    }
+    opts.scenario.overrides()
 }
 
 /// Each scenario's executed runs, `(run index, result)`.
@@ -357,11 +353,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
-    let ov = Overrides {
-        sets: args.set.clone(),
-        policies: args.policy.clone(),
-        seed: args.seed,
-    };
+    let ov = args.scenario.overrides();
     let sc = scenario::load(&args.file, &ov)?;
     let releases = if args.releases.is_empty() {
         crate::history::default_releases()

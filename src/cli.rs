@@ -110,17 +110,9 @@ pub struct HistoryArgs {
     /// release; `wbsim list` names them).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub releases: Vec<String>,
-    /// Override a scenario value (as for `run`).
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
-    pub set: Vec<(String, String)>,
-    /// Only this policy (repeatable; default: the scenario's policy axis).
-    #[arg(long, value_name = "NAME",
-          value_parser = PossibleValuesParser::new(["redirty", "activate"])
-              .map(|s| Policy::from_name(&s).expect("a possible value")))]
-    pub policy: Vec<Policy>,
-    /// Override `scenario.seed`.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// `--set`, `--policy`, `--seed`, as for `run`.
+    #[command(flatten)]
+    pub scenario: ScenarioOpts,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -168,9 +160,9 @@ pub struct MergeArgs {
     pub fail_on: Vec<FailOn>,
 }
 
-/// Options shared by `run`, `check` and `sweep`.
-#[derive(Debug, Args, Clone)]
-pub struct RunOpts {
+/// How the command line changes a scenario: shared by every command that loads one to run it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScenarioOpts {
     /// Override a value (`vm.dirty_ratio=40`), or restrict a [matrix] axis to one of its values
     /// (`mount.backup.fs=ext4`; repeat to keep several). VALUE is TOML (`40`, `true`, `"x"`) or a
     /// bare string (`ext4`, `4GiB`).
@@ -184,6 +176,25 @@ pub struct RunOpts {
     /// The seed of every run (overrides scenario.seed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+impl ScenarioOpts {
+    /// The loader's overrides.
+    pub fn overrides(&self) -> crate::scenario::Overrides {
+        crate::scenario::Overrides {
+            sets: self.set.clone(),
+            policies: self.policy.clone(),
+            seed: self.seed,
+        }
+    }
+}
+
+/// Options shared by `run`, `check` and `sweep`.
+#[derive(Debug, Args, Clone)]
+pub struct RunOpts {
+    /// `--set`, `--policy`, `--seed`.
+    #[command(flatten)]
+    pub scenario: ScenarioOpts,
     /// Output format (stdout carries only this; progress and messages go to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

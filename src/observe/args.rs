@@ -3,10 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
-
-use crate::spec::Policy;
 
 /// What to observe and where to write it.
 #[derive(Debug, Args, Default, Clone)]
@@ -51,15 +48,7 @@ pub struct ExplainArgs {
     /// Scenario file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Explain only this policy's runs (repeatable).
-    #[arg(long, value_name = "NAME",
-          value_parser = PossibleValuesParser::new(["redirty", "activate"])
-              .map(|s| Policy::from_name(&s).expect("a possible value")))]
-    pub policy: Vec<Policy>,
-    /// Override a value or restrict a [matrix] axis, as for `run`.
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = crate::cli::parse_set)]
-    pub set: Vec<(String, String)>,
-    /// The seed of every run (overrides scenario.seed).
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// `--set`, `--policy` (explain only that policy's runs), `--seed`, as for `run`.
+    #[command(flatten)]
+    pub scenario: crate::cli::ScenarioOpts,
 }

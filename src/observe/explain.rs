@@ -442,11 +442,7 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
 /// with a recorder and prints one account per run.
 pub fn command(args: &super::args::ExplainArgs) -> anyhow::Result<std::process::ExitCode> {
     use std::io::Write;
-    let ov = crate::scenario::Overrides {
-        sets: args.set.clone(),
-        policies: args.policy.clone(),
-        seed: args.seed,
-    };
+    let ov = args.scenario.overrides();
     let sc = crate::scenario::load(&args.file, &ov)?;
     let mut out = std::io::stdout().lock();
     for (i, run) in sc.runs.iter().enumerate() {
