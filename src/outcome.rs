@@ -117,7 +117,7 @@ impl Outcome {
 }
 
 /// One task's progress at the end of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TaskReport {
     /// Name.
     pub name: String,

@@ -285,15 +285,7 @@ fn free_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, lo: f64,
             let v = 10f64.powi(d) * m;
             if v >= lo && v <= hi {
                 let y = py(v);
-                let _ = write!(
-                    svg,
-                    r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
-                    f.x,
-                    f.x + f.w,
-                    f.x - 5.0,
-                    y + 4.0,
-                    fmt_tick(v)
-                );
+                grid_line(svg, f, y, v);
             }
         }
         d += 1;
@@ -318,21 +310,26 @@ fn free_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, lo: f64,
     );
 }
 
+/// A horizontal grid line at `y` across frame `f`, labelled `v` on the left.
+fn grid_line(svg: &mut String, f: &Frame, y: f64, v: f64) {
+    let _ = write!(
+        svg,
+        r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+        f.x,
+        f.x + f.w,
+        f.x - 5.0,
+        y + 4.0,
+        fmt_tick(v)
+    );
+}
+
 /// Panel B: LRU lists, dirty, writeback, linear MiB, flusher strip.
 fn lru_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, top: f64, ticks: &[f64]) {
     let rec = run.rec;
     let py = |v: f64| f.y + f.h - v / top * f.h;
     for &v in ticks {
         let y = py(v);
-        let _ = write!(
-            svg,
-            r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
-            f.x,
-            f.x + f.w,
-            f.x - 5.0,
-            y + 4.0,
-            fmt_tick(v)
-        );
+        grid_line(svg, f, y, v);
     }
     for (i, t) in rec.tracks.iter().enumerate() {
         if let TrackKind::Flusher(_) = t.kind {

@@ -107,22 +107,8 @@ pub struct OutcomeDoc {
     pub reason: Option<String>,
 }
 
-/// One task's progress.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TaskDoc {
-    /// Name.
-    pub name: String,
-    /// Pid.
-    pub pid: u32,
-    /// Bytes of work done.
-    pub done_bytes: u64,
-    /// Bytes of work in all (`None`: open-ended).
-    pub total_bytes: Option<u64>,
-    /// When it finished, ns.
-    pub finished_at_ns: Option<u64>,
-    /// Killed by the OOM killer.
-    pub killed: bool,
-}
+/// One task's progress: the engine's own report, serialised as is.
+pub use crate::outcome::TaskReport as TaskDoc;
 
 /// The run's own counters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -451,18 +437,7 @@ pub fn run_doc(run: &PlannedRun, res: &RunResult) -> RunDoc {
         outcome: outcome_doc(&res.outcome),
         sim_seconds: res.sim_ns as f64 / 1e9,
         events: res.events,
-        tasks: res
-            .tasks
-            .iter()
-            .map(|t| TaskDoc {
-                name: t.name.clone(),
-                pid: t.pid,
-                done_bytes: t.done_bytes,
-                total_bytes: t.total_bytes,
-                finished_at_ns: t.finished_at_ns,
-                killed: t.killed,
-            })
-            .collect(),
+        tasks: res.tasks.clone(),
         counters: CountersDoc {
             writepage_refused: res.writepage_refused,
             pages_written_by_writeback: res.pages_written_by_writeback,
