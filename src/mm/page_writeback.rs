@@ -196,15 +196,14 @@ impl Machine {
     /// writeback pages within `vm_dirty_ratio` of its own dirtyable memory (`dirty_bytes`
     /// scaled by its share of the global dirtyable memory).
     pub fn zone_dirty_ok(&self, zid: usize) -> bool {
-        let zones: Vec<usize> = match self.sw.per_zone_dirty_limits {
+        let one = [zid as u16];
+        let ids: &[u16] = match self.sw.per_zone_dirty_limits {
             ZoneDirtyLimits::Off => return true,
-            ZoneDirtyLimits::Zone => vec![zid],
-            ZoneDirtyLimits::Node => {
-                let n = self.zones[zid].node as usize;
-                self.nodes[n].zones.iter().map(|&z| z as usize).collect()
-            }
+            ZoneDirtyLimits::Zone => &one,
+            ZoneDirtyLimits::Node => &self.nodes[self.zones[zid].node as usize].zones,
         };
-        let memory = self.dirtyable_of(zones.iter().copied());
+        let zones = ids.iter().map(|&z| z as usize);
+        let memory = self.dirtyable_of(zones.clone());
         let vm = &self.spec.vm;
         let limit = if vm.dirty_bytes > 0 {
             vm.dirty_bytes.div_ceil(4096) * memory / self.dirtyable_memory()
@@ -212,8 +211,7 @@ impl Machine {
             u64::from(vm.dirty_ratio) * memory / 100
         };
         let used: u64 = zones
-            .iter()
-            .map(|&z| self.zones[z].stat.nr_dirty + self.zones[z].stat.nr_writeback)
+            .map(|z| self.zones[z].stat.nr_dirty + self.zones[z].stat.nr_writeback)
             .sum();
         used <= limit
     }
