@@ -300,13 +300,15 @@ fn free_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, lo: f64,
     }
     oom_line(svg, rec, f, true);
     frame_box(svg, f);
+    y_axis_label(svg, f, "MiB (log)");
+}
+
+/// The vertical axis title of frame `f`.
+fn y_axis_label(svg: &mut String, f: &Frame, text: &str) {
+    let (x, y) = (f.x - 52.0, f.y + f.h / 2.0);
     let _ = write!(
         svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="axis" transform="rotate(-90 {:.1} {:.1})">MiB (log)</text>"#,
-        f.x - 52.0,
-        f.y + f.h / 2.0,
-        f.x - 52.0,
-        f.y + f.h / 2.0
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" class="axis" transform="rotate(-90 {x:.1} {y:.1})">{text}</text>"#
     );
 }
 
@@ -356,14 +358,7 @@ fn lru_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, top: f64,
     }
     oom_line(svg, rec, f, false);
     frame_box(svg, f);
-    let _ = write!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="axis" transform="rotate(-90 {:.1} {:.1})">MiB</text>"#,
-        f.x - 52.0,
-        f.y + f.h / 2.0,
-        f.x - 52.0,
-        f.y + f.h / 2.0
-    );
+    y_axis_label(svg, f, "MiB");
 }
 
 /// The whole picture.

@@ -314,6 +314,28 @@ impl<'a> Validator<'a> {
         Ok(r)
     }
 
+    /// A streaming or anon task's required `size` (positive, at most `max`) and `rate` (one that
+    /// finishes the size within the longest run): `(bytes, bytes per second)`.
+    fn sized_and_paced(
+        &self,
+        t: Tbl<'_>,
+        p: &str,
+        max: u64,
+        max_why: &str,
+    ) -> Result<(u64, u64), Diag> {
+        let size = self
+            .size(t, p, "size")?
+            .ok_or_else(|| self.missing(t, p, "size", SIZE_HELP))?;
+        let bytes = self
+            .positive(Some(size), p, "size", "`size`")?
+            .ok_or_else(|| self.missing(t, p, "size", "a value"))?;
+        self.at_most(Some(size), p, "size", max, max_why)?;
+        let rate = self
+            .rate(t, p, "rate")?
+            .ok_or_else(|| self.missing(t, p, "rate", RATE_HELP))?;
+        Ok((bytes, self.pace(size, rate, p)?))
+    }
+
     /// A size that must not exceed `max` (`what` says why, for the message).
     fn at_most(
         &self,
@@ -1105,21 +1127,12 @@ impl<'a> Validator<'a> {
                             ),
                         ));
                     }
-                    let size = self
-                        .size(*t, p, "size")?
-                        .ok_or_else(|| req("size", SIZE_HELP))?;
-                    let bytes = positive(Some(size), "size")?;
-                    self.at_most(
-                        Some(size),
+                    let (bytes, rate) = self.sized_and_paced(
+                        *t,
                         p,
-                        "size",
                         MAX_FILE_BYTES,
                         "a file is at most 16TiB (page indices are 32-bit); expected a size up to `16TiB`",
                     )?;
-                    let rate = self
-                        .rate(*t, p, "rate")?
-                        .ok_or_else(|| req("rate", RATE_HELP))?;
-                    let rate = self.pace(size, rate, p)?;
                     if *kind == "stream-write" {
                         let write_bytes = self.size(*t, p, "write_size")?;
                         let write_bytes = self
@@ -1145,21 +1158,12 @@ impl<'a> Validator<'a> {
                     }
                 }
                 "anon" => {
-                    let size = self
-                        .size(*t, p, "size")?
-                        .ok_or_else(|| req("size", SIZE_HELP))?;
-                    let bytes = positive(Some(size), "size")?;
-                    self.at_most(
-                        Some(size),
+                    let (bytes, rate) = self.sized_and_paced(
+                        *t,
                         p,
-                        "size",
                         MAX_VM_BYTES,
                         "a task's memory is at most 128TiB (the x86_64 user address space)",
                     )?;
-                    let rate = self
-                        .rate(*t, p, "rate")?
-                        .ok_or_else(|| req("rate", RATE_HELP))?;
-                    let rate = self.pace(size, rate, p)?;
                     let hold_ns = self.duration(*t, p, "hold")?.map_or(0, |(v, _)| v);
                     let cycle = self.bool(*t, p, "cycle")?.unwrap_or(false);
                     let gfp = match self.choice(*t, p, "gfp", schema::ANON_GFP)? {
