@@ -457,6 +457,61 @@ fn a_free_resets_pages_scanned_and_all_unreclaimable_only_when_the_per_cpu_list_
     m.check_invariants();
 }
 
+/// The node of the zone a page of task 0 came from.
+fn alloc_node(m: &mut Machine, gfp_mask: u32) -> (PageId, u32) {
+    match m.alloc_page(0, gfp_mask) {
+        Alloc::Page(id) => (id, m.zones[m.pages[id as usize].zone as usize].node),
+        other => panic!("allocation failed: {other:?}"),
+    }
+}
+
+#[test]
+fn the_fast_path_takes_the_first_cpuset_node_above_its_low_watermark_and_returns_to_a_node_freed_into(
+) {
+    // Four 64 MiB nodes; the task's cpuset is nodes 1 and 2, so its zonelist starts at node 1.
+    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext4, MIB);
+    spec.machine = machine(&[64 * MIB; 4]);
+    let mut a = anon("a", 0);
+    a.cpuset_nodes = Some(vec![1, 2]);
+    spec.tasks = vec![a];
+    let mut m = boot(&spec);
+    let low = m.zones[1].watermark[1];
+    let mut node1 = vec![];
+    loop {
+        let (id, node) = alloc_node(&mut m, gfp::GFP_HIGHUSER_MOVABLE);
+        if node != 1 {
+            // Node 1 is exhausted down to its low watermark; the next cpuset node serves,
+            // never node 0 or 3, which are outside the cpuset.
+            assert_eq!(node, 2, "page {id} came from outside the cpuset");
+            assert_eq!(
+                m.zones[1].nr_free(),
+                low,
+                "left node 1 above its low watermark"
+            );
+            break;
+        }
+        node1.push(id);
+    }
+    for _ in 0..10 {
+        assert_eq!(alloc_node(&mut m, gfp::GFP_HIGHUSER_MOVABLE).1, 2);
+    }
+    // Freeing node 1's pages puts a batch back on its buddy list once the per-CPU list
+    // overflows: the next allocation is node 1's again.
+    let high = m.zones[1].pcp_high;
+    for &id in &node1[..high] {
+        m.free_page(id, 0);
+    }
+    assert!(m.zones[1].nr_free() > low);
+    let pcp_left = m.zones[1].pcp[0].len();
+    assert_eq!(alloc_node(&mut m, gfp::GFP_HIGHUSER_MOVABLE).1, 1);
+    assert_eq!(
+        m.zones[1].pcp[0].len(),
+        pcp_left - 1,
+        "not from node 1's per-CPU list"
+    );
+    m.check_invariants();
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. The direct-reclaim progress rule of each release (reclaim-oom §3.2, §3.5).
 // ---------------------------------------------------------------------------------------------

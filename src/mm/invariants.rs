@@ -128,11 +128,32 @@ impl Machine {
                 "page {id} was freed while dirty (flags {flags:#x}) at {at} ns: dirty data dropped without writeback or truncate"
             ));
         }
+        self.check_fast_skips()?;
         let mut at = self.walk_lists(deep)?;
         self.walk_requests(&mut at)?;
         self.recount_pages(&at, deep)?;
         if deep {
             self.walk_page_cache_slots()?;
+        }
+        Ok(())
+    }
+
+    /// Every zone the allocator's fast path skips for a task (`Task::fast_skip`) is at or below
+    /// its low watermark.
+    fn check_fast_skips(&self) -> Result<(), String> {
+        for (t, task) in self.tasks.iter().enumerate() {
+            ensure!(
+                task.fast_skip <= task.mems_zonelist.len(),
+                "task {t} skips {} zones of a zonelist of {}",
+                task.fast_skip,
+                task.mems_zonelist.len()
+            );
+            for &z in &task.mems_zonelist[..task.fast_skip] {
+                ensure!(
+                    !self.fast_watermark_ok(t, z as usize),
+                    "the fast path of task {t} skips zone {z}, which is above its low watermark"
+                );
+            }
         }
         Ok(())
     }

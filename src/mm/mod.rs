@@ -356,6 +356,9 @@ pub struct Machine {
     pub pages: Vec<Page>,
     /// Every zone.
     pub zones: Vec<Zone>,
+    /// For each zone, the tasks whose `mems_zonelist` holds it and at which position: whom
+    /// `free_pcppages_bulk` must tell that the zone's free pages grew (see `Task::fast_skip`).
+    pub zone_users: Vec<Vec<(u32, u32)>>,
     /// Every node.
     pub nodes: Vec<Node>,
     /// Every task.
@@ -496,6 +499,7 @@ impl Machine {
             now: 0,
             queue: EventQueue::default(),
             pages,
+            zone_users: vec![Vec::new(); zones.len()],
             zones,
             nodes,
             tasks: vec![],
@@ -645,6 +649,9 @@ impl Machine {
         for i in 0..self.tasks.len() {
             if let Some(p) = self.tasks[i].parent {
                 self.tasks[p].children.push(i);
+            }
+            for (pos, &z) in self.tasks[i].mems_zonelist.iter().enumerate() {
+                self.zone_users[z as usize].push((i as u32, pos as u32));
             }
         }
         for i in 0..self.tasks.len() {

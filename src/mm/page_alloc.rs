@@ -100,46 +100,121 @@ impl Machine {
         task.mems[self.zones[zid].node as usize] || task.memdie
     }
 
-    /// `get_page_from_freelist()` for order 0.
+    /// The zones `cpuset_zone_allowed_softwall()` can admit for task `t` under `gfp_mask` and
+    /// `flags`, in zonelist order: the whole zonelist when every zone passes (no ALLOC_CPUSET,
+    /// an OOM victim, or a spill without `__GFP_HARDWALL` out of a cpuset that is not
+    /// mem_hardwall or from an exiting task), otherwise exactly the zones of its cpuset's nodes.
+    fn softwall_zonelist(&self, t: usize, gfp_mask: u32, flags: u32) -> &[u16] {
+        let task = &self.tasks[t];
+        let everywhere = flags & alloc_flags::CPUSET == 0
+            || task.memdie
+            || gfp_mask & gfp::HARDWALL == 0 && (task.exiting || !task.cpuset_hardwall);
+        if everywhere {
+            &task.zonelist
+        } else {
+            &task.mems_zonelist
+        }
+    }
+
+    /// `get_page_from_freelist()` for order 0: the first zone of the zonelist that the cpuset
+    /// allows (zones it does not allow are never in the list walked, see
+    /// [`Machine::softwall_zonelist`]), that is [3.3+] within its dirty limit for a write, and
+    /// whose free pages are above the watermark.
     pub fn get_page_from_freelist(
         &mut self,
         t: usize,
         gfp_mask: u32,
         flags: u32,
     ) -> Option<PageId> {
-        let classzone = self.tasks[t].classzone;
-        for k in 0..self.tasks[t].zonelist.len() {
-            let zid = self.tasks[t].zonelist[k] as usize;
-            if flags & alloc_flags::CPUSET != 0 && !self.cpuset_softwall(t, zid, gfp_mask) {
-                continue;
-            }
-            // [3.3+] spread dirty pages: the fast path skips zones (nodes) over their limit.
-            if flags & 3 == alloc_flags::WMARK_LOW
-                && gfp_mask & gfp::WRITE != 0
-                && !self.zone_dirty_ok(zid)
-            {
-                self.rc.zone_dirty_skips += 1;
-                continue;
-            }
-            if flags & alloc_flags::NO_WATERMARKS == 0 {
-                let z = &self.zones[zid];
-                let mark = z.watermark[(flags & 3) as usize];
-                if !zone_watermark_ok(
-                    z.nr_free(),
-                    mark,
-                    z.lowmem_reserve[classzone],
-                    flags & alloc_flags::HIGH != 0,
-                    flags & alloc_flags::HARDER != 0,
-                ) {
-                    continue;
+        let fast = self.fast_walk(t, gfp_mask, flags);
+        let mut from = if fast { self.tasks[t].fast_skip } else { 0 };
+        loop {
+            let (found, dirty_skips) = self.first_admissible_zone(t, gfp_mask, flags, from);
+            self.rc.zone_dirty_skips += dirty_skips;
+            let Some((k, zid)) = found else {
+                if fast {
+                    self.tasks[t].fast_skip = self.tasks[t].mems_zonelist.len();
                 }
+                return None;
+            };
+            if fast {
+                self.tasks[t].fast_skip = k; // every zone before k failed its watermark
             }
             let cpu = self.tasks[t].cpu;
             if let Some(id) = self.buffered_rmqueue(zid, cpu) {
                 return Some(id);
             }
+            from = k + 1; // only possible without watermarks: the zone has no free page
         }
-        None
+    }
+
+    /// Whether this walk is the fast path's (low watermark, strictly within the cpuset, no
+    /// dirty-limit test that would count skips), which may start after `Task::fast_skip`.
+    fn fast_walk(&self, t: usize, gfp_mask: u32, flags: u32) -> bool {
+        flags == alloc_flags::WMARK_LOW | alloc_flags::CPUSET
+            && gfp_mask & gfp::HARDWALL != 0
+            && gfp_mask & gfp::WRITE == 0
+            && !self.tasks[t].memdie
+    }
+
+    /// The low-watermark test of the fast path for task `t` on zone `zid`.
+    pub fn fast_watermark_ok(&self, t: usize, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        zone_watermark_ok(
+            z.nr_free(),
+            z.watermark[alloc_flags::WMARK_LOW as usize],
+            z.lowmem_reserve[self.tasks[t].classzone],
+            false,
+            false,
+        )
+    }
+
+    /// The zone walk of `get_page_from_freelist()` from position `from` of the zonelist: the
+    /// first zone that passes, as `(position, zone)`, and the zones skipped over their dirty
+    /// limit on the way. It changes nothing, so the walk borrows the zones instead of indexing
+    /// the machine once per test.
+    fn first_admissible_zone(
+        &self,
+        t: usize,
+        gfp_mask: u32,
+        flags: u32,
+        from: usize,
+    ) -> (Option<(usize, usize)>, u64) {
+        let classzone = self.tasks[t].classzone;
+        let dirty_check = flags & 3 == alloc_flags::WMARK_LOW && gfp_mask & gfp::WRITE != 0;
+        let watermarks = flags & alloc_flags::NO_WATERMARKS == 0;
+        let (high, harder) = (
+            flags & alloc_flags::HIGH != 0,
+            flags & alloc_flags::HARDER != 0,
+        );
+        let mark = (flags & 3) as usize;
+        let list = self.softwall_zonelist(t, gfp_mask, flags);
+        let mut dirty_skips = 0;
+        for (k, &zid) in list.iter().enumerate().skip(from) {
+            let zid = zid as usize;
+            debug_assert!(
+                flags & alloc_flags::CPUSET == 0 || self.cpuset_softwall(t, zid, gfp_mask)
+            );
+            // [3.3+] spread dirty pages: the fast path skips zones (nodes) over their limit.
+            if dirty_check && !self.zone_dirty_ok(zid) {
+                dirty_skips += 1;
+                continue;
+            }
+            let z = &self.zones[zid];
+            if watermarks
+                && !zone_watermark_ok(
+                    z.nr_free(),
+                    z.watermark[mark],
+                    z.lowmem_reserve[classzone],
+                    high,
+                    harder,
+                )
+            {
+                continue;
+            }
+            return (Some((k, zid)), dirty_skips);
+        }
+        (None, dirty_skips)
     }
 
     /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
@@ -206,6 +281,13 @@ impl Machine {
             self.pages[id as usize].place = Place::Buddy;
             z.free.push(id);
         }
+        if n > 0 {
+            // The zone may be above its watermark again: walks must look at it.
+            for &(t, pos) in &self.zone_users[zid] {
+                let skip = &mut self.tasks[t as usize].fast_skip;
+                *skip = (*skip).min(pos as usize);
+            }
+        }
     }
 
     /// `drain_all_pages()`: every CPU's lists of every zone to the buddy.
@@ -236,10 +318,22 @@ impl Machine {
         f
     }
 
-    /// `wake_all_kswapd()`: `wakeup_kswapd()` for every zone of the zonelist.
+    /// `wake_all_kswapd()`: `wakeup_kswapd()` for every zone of the zonelist. `wakeup_kswapd`
+    /// does nothing for a zone outside the task's cpuset (hardwall), so only the cpuset's zones
+    /// are visited unless the task is an OOM victim (which every zone admits).
     fn wake_all_kswapd(&mut self, t: usize) {
-        for k in 0..self.tasks[t].zonelist.len() {
-            let zid = self.tasks[t].zonelist[k] as usize;
+        let everywhere = self.tasks[t].memdie;
+        let n = if everywhere {
+            self.tasks[t].zonelist.len()
+        } else {
+            self.tasks[t].mems_zonelist.len()
+        };
+        for k in 0..n {
+            let zid = if everywhere {
+                self.tasks[t].zonelist[k]
+            } else {
+                self.tasks[t].mems_zonelist[k]
+            } as usize;
             self.wakeup_kswapd(zid, Some(t));
         }
     }

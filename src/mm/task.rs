@@ -101,6 +101,15 @@ pub struct Task {
     pub cpuset_hardwall: bool,
     /// Its zonelist: local node's zones highest first, then the other nodes.
     pub zonelist: Vec<u16>,
+    /// The zones of `zonelist` on nodes of its cpuset, in zonelist order: the zones
+    /// `cpuset_zone_allowed_hardwall()` admits (and softwall with `__GFP_HARDWALL`) while it is
+    /// not an OOM victim, so the allocator need not test the others one by one.
+    pub mems_zonelist: Vec<u16>,
+    /// How many leading zones of `mems_zonelist` are known to be at or below their low
+    /// watermark (for `classzone`): the fast path starts its walk after them. Free pages only
+    /// ever come back to a zone through `free_pcppages_bulk`, which lowers this for every task
+    /// whose prefix holds that zone, so skipping the prefix finds the zone the full walk would.
+    pub fast_skip: usize,
     /// `classzone_idx` of its allocations (the preferred zone's type).
     pub classzone: usize,
     /// `oom_score_adj`.
@@ -172,6 +181,11 @@ impl Task {
             }
         }
         let classzone = m.zones[zonelist[0] as usize].ztype as usize;
+        let mems_zonelist = zonelist
+            .iter()
+            .copied()
+            .filter(|&z| mems[m.zones[z as usize].node as usize])
+            .collect();
         Task {
             name: s.name.clone(),
             pid: 1000 + i as u32,
@@ -182,6 +196,8 @@ impl Task {
             mems,
             cpuset_hardwall: s.cpuset_hardwall,
             zonelist,
+            mems_zonelist,
+            fast_skip: 0,
             classzone,
             oom_score_adj: s.oom_score_adj,
             parent: s.parent,

@@ -177,6 +177,7 @@ impl Zone {
 }
 
 /// `zone_watermark_ok()` for order 0: `free > mark (lowered by ALLOC_HIGH/HARDER) + reserve`.
+#[inline]
 pub fn zone_watermark_ok(
     free: u64,
     mark: u64,
