@@ -301,7 +301,7 @@ pub enum AnonGfp {
 }
 
 /// What a task does (`task.NAME.kind` and its kind-specific keys).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TaskKind {
     /// Pins `bytes` at its start time and holds them.
     Pin {

@@ -126,20 +126,11 @@ impl Machine {
         gfp_mask: u32,
         flags: u32,
     ) -> Option<PageId> {
-        let fast = self.fast_walk(t, gfp_mask, flags);
-        let mut from = if fast { self.tasks[t].fast_skip } else { 0 };
+        let mut from = 0;
         loop {
             let (found, dirty_skips) = self.first_admissible_zone(t, gfp_mask, flags, from);
             self.rc.zone_dirty_skips += dirty_skips;
-            let Some((k, zid)) = found else {
-                if fast {
-                    self.tasks[t].fast_skip = self.tasks[t].mems_zonelist.len();
-                }
-                return None;
-            };
-            if fast {
-                self.tasks[t].fast_skip = k; // every zone before k failed its watermark
-            }
+            let (k, zid) = found?;
             let cpu = self.tasks[t].cpu;
             if let Some(id) = self.buffered_rmqueue(zid, cpu) {
                 return Some(id);
@@ -148,13 +139,26 @@ impl Machine {
         }
     }
 
-    /// Whether this walk is the fast path's (low watermark, strictly within the cpuset, no
-    /// dirty-limit test that would count skips), which may start after `Task::fast_skip`.
-    fn fast_walk(&self, t: usize, gfp_mask: u32, flags: u32) -> bool {
-        flags == alloc_flags::WMARK_LOW | alloc_flags::CPUSET
-            && gfp_mask & gfp::HARDWALL != 0
-            && gfp_mask & gfp::WRITE == 0
-            && !self.tasks[t].memdie
+    /// The fast path's `get_page_from_freelist(gfp | __GFP_HARDWALL, ALLOC_WMARK_LOW |
+    /// ALLOC_CPUSET)` for a task that is not an OOM victim and an allocation without
+    /// `__GFP_WRITE` (no dirty-limit test): the cpuset's zones only, starting after the
+    /// `Task::fast_skip` zones known to be at or below their low watermark.
+    fn get_page_fast(&mut self, t: usize) -> Option<PageId> {
+        let task = &self.tasks[t];
+        let (classzone, start) = (task.classzone, task.fast_skip);
+        let list = &task.mems_zonelist;
+        let low = alloc_flags::WMARK_LOW as usize;
+        let found = list[start..].iter().position(|&zid| {
+            let z = &self.zones[zid as usize];
+            z.nr_free() > z.watermark[low] + z.lowmem_reserve[classzone]
+        });
+        let Some(k) = found.map(|k| start + k) else {
+            self.tasks[t].fast_skip = list.len();
+            return None;
+        };
+        let (zid, cpu) = (list[k] as usize, task.cpu);
+        self.tasks[t].fast_skip = k; // every zone before k is at or below its low watermark
+        self.buffered_rmqueue(zid, cpu)
     }
 
     /// The low-watermark test of the fast path for task `t` on zone `zid`.
@@ -220,14 +224,16 @@ impl Machine {
     /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
     fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
         let z = &mut self.zones[zid];
-        if z.pcp[cpu].is_empty() {
-            for _ in 0..z.pcp_batch {
-                let Some(id) = z.free.pop() else { break };
+        let pcp = &mut z.pcp[cpu];
+        if pcp.is_empty() {
+            // rmqueue_bulk(): `batch` pages off the top of the buddy list, the topmost first.
+            let from = z.free.len() - z.pcp_batch.min(z.free.len());
+            for &id in &z.free[from..] {
                 self.pages[id as usize].place = Place::Pcp;
-                z.pcp[cpu].push(id);
             }
+            pcp.extend(z.free.drain(from..).rev());
         }
-        let id = z.pcp[cpu].pop()?;
+        let id = pcp.pop()?;
         z.stat.pgalloc += 1;
         let p = &mut self.pages[id as usize];
         p.place = Place::Held;
@@ -277,10 +283,10 @@ impl Machine {
         z.all_unreclaimable = false;
         z.pages_scanned = 0;
         let n = count.min(z.pcp[cpu].len());
-        for id in z.pcp[cpu].drain(..n) {
+        for &id in &z.pcp[cpu][..n] {
             self.pages[id as usize].place = Place::Buddy;
-            z.free.push(id);
         }
+        z.free.extend(z.pcp[cpu].drain(..n));
         if n > 0 {
             // The zone may be above its watermark again: walks must look at it.
             for &(t, pos) in &self.zone_users[zid] {
@@ -343,8 +349,13 @@ impl Machine {
         self.tasks[t].pending_cpu_ns += super::cost::ALLOC_PAGE;
         if self.tasks[t].alloc.is_none() {
             // Fast path: the low watermark, strictly within the cpuset.
-            let f = alloc_flags::WMARK_LOW | alloc_flags::CPUSET;
-            if let Some(id) = self.get_page_from_freelist(t, gfp_mask | gfp::HARDWALL, f) {
+            let page = if gfp_mask & gfp::WRITE == 0 && !self.tasks[t].memdie {
+                self.get_page_fast(t)
+            } else {
+                let f = alloc_flags::WMARK_LOW | alloc_flags::CPUSET;
+                self.get_page_from_freelist(t, gfp_mask | gfp::HARDWALL, f)
+            };
+            if let Some(id) = page {
                 return Alloc::Page(id);
             }
             self.tasks[t].alloc = Some(AllocCtx {
@@ -367,12 +378,14 @@ impl Machine {
         // Every iteration that does not sleep either returns or changes phase; the bound is a
         // guard against a bug turning into a hang.
         for _ in 0..1_000 {
-            let ctx = self.tasks[t]
-                .alloc
-                .clone()
-                .expect("slow path without context");
-            let gfp_mask = ctx.gfp;
-            match ctx.phase {
+            let (gfp_mask, phase) = {
+                let ctx = self.tasks[t]
+                    .alloc
+                    .as_ref()
+                    .expect("slow path without context");
+                (ctx.gfp, ctx.phase)
+            };
+            match phase {
                 AllocPhase::Restart => {
                     self.wake_all_kswapd(t);
                     let f = self.gfp_to_alloc_flags(t, gfp_mask);

@@ -160,6 +160,53 @@ pub struct Task {
     pub finished_at: Option<SimTime>,
     /// Pages of the read in flight.
     pub read_pages: Vec<PageId>,
+    /// Its producer's clock (writers, readers, anon faults).
+    pub pace: Pace,
+}
+
+/// A paced producer's clock: the time its `done`-th page is due, `since + done·4096·SEC/rate`
+/// rounded down, kept as a quotient and a remainder so that the next page's time costs an
+/// addition rather than a division (the producers ask for consecutive pages).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pace {
+    since: SimTime,
+    rate: u64,
+    done: u64,
+    /// `done·4096·SEC / rate` and its remainder.
+    ns: u64,
+    rem: u64,
+    /// `4096·SEC / rate` and its remainder: one page more.
+    step_ns: u64,
+    step_rem: u64,
+}
+
+impl Pace {
+    /// When page `done` is due for a producer of `rate` bytes/s that started at `since`.
+    pub fn due(&mut self, since: SimTime, done: u64, rate: u64) -> SimTime {
+        let rate = rate.max(1);
+        if since != self.since || rate != self.rate || done < self.done || done > self.done + 1 {
+            let product = u128::from(done) * 4096 * u128::from(SEC);
+            let page = 4096 * SEC;
+            *self = Pace {
+                since,
+                rate,
+                done,
+                ns: u64::try_from(product / u128::from(rate)).unwrap_or(u64::MAX),
+                rem: (product % u128::from(rate)) as u64,
+                step_ns: page / rate,
+                step_rem: page % rate,
+            };
+        } else if done == self.done + 1 {
+            self.done = done;
+            self.ns = self.ns.saturating_add(self.step_ns);
+            self.rem += self.step_rem;
+            if self.rem >= rate {
+                self.rem -= rate;
+                self.ns = self.ns.saturating_add(1);
+            }
+        }
+        since.saturating_add(self.ns)
+    }
 }
 
 impl Task {
@@ -189,7 +236,7 @@ impl Task {
         Task {
             name: s.name.clone(),
             pid: 1000 + i as u32,
-            kind: s.kind.clone(),
+            kind: s.kind,
             cpu,
             gen: 0,
             pf: 0,
@@ -223,6 +270,7 @@ impl Task {
             done_bytes: 0,
             finished_at: None,
             read_pages: vec![],
+            pace: Pace::default(),
         }
     }
 
@@ -267,7 +315,7 @@ impl Machine {
         if matches!(self.tasks[t].work, Work::NotStarted) {
             self.start_work(t);
         }
-        let r = match self.tasks[t].kind.clone() {
+        let r = match self.tasks[t].kind {
             TaskKind::Pin { .. } => self.pin_slice(t),
             TaskKind::StreamWrite {
                 mount,
@@ -311,7 +359,7 @@ impl Machine {
 
     /// Creates what the task's work needs: its file, its segment.
     fn start_work(&mut self, t: usize) {
-        let kind = self.tasks[t].kind.clone();
+        let kind = self.tasks[t].kind;
         self.tasks[t].work = match kind {
             TaskKind::Pin { bytes, method } => {
                 let seg = matches!(method, PinMethod::Shm | PinMethod::ShmLock)
@@ -421,9 +469,9 @@ impl Machine {
     }
 
     /// The time task `t` may next produce, at `rate` bytes/s, having done `done` pages since
-    /// `since`.
-    fn paced(&self, since: SimTime, done: u64, rate: u64) -> SimTime {
-        since + (u128::from(done) * 4096 * u128::from(SEC) / u128::from(rate.max(1))) as SimTime
+    /// `since` (see [`Pace`]).
+    fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
+        self.tasks[t].pace.due(since, done, rate)
     }
 
     /// Sleeps interruptibly until `at` (pacing, holding).
@@ -436,7 +484,7 @@ impl Machine {
     }
 
     fn pin_slice(&mut self, t: usize) -> Slice {
-        let Work::Pin { total, done, seg } = self.tasks[t].work.clone() else {
+        let Work::Pin { total, done, seg } = self.tasks[t].work else {
             unreachable!()
         };
         let mut done = done;
@@ -538,7 +586,7 @@ impl Machine {
             total,
             mut done,
             mut call_left,
-        } = self.tasks[t].work.clone()
+        } = self.tasks[t].work
         else {
             unreachable!()
         };
@@ -557,7 +605,7 @@ impl Machine {
                     r = Slice::Finished;
                     break;
                 }
-                let at = self.paced(self.tasks[t].start_ns, done, rate);
+                let at = self.paced(t, self.tasks[t].start_ns, done, rate);
                 if self.now < at {
                     self.tasks[t].work = Work::Write {
                         ino,
@@ -638,7 +686,7 @@ impl Machine {
             mut done,
             mut call_left,
             mut inflight,
-        } = self.tasks[t].work.clone()
+        } = self.tasks[t].work
         else {
             unreachable!()
         };
@@ -667,7 +715,7 @@ impl Machine {
                 save(self, done, call_left, inflight);
                 return Slice::Finished;
             }
-            let at = self.paced(self.tasks[t].start_ns, done, rate);
+            let at = self.paced(t, self.tasks[t].start_ns, done, rate);
             if self.now < at {
                 save(self, done, call_left, inflight);
                 return self.sleep_until(t, at);
@@ -714,7 +762,7 @@ impl Machine {
             target,
             mut phase_start,
             mut hold_until,
-        } = self.tasks[t].work.clone()
+        } = self.tasks[t].work
         else {
             unreachable!()
         };
@@ -746,7 +794,7 @@ impl Machine {
                 r = Slice::Finished;
                 break;
             }
-            let at = self.paced(phase_start, have, rate);
+            let at = self.paced(t, phase_start, have, rate);
             if self.now < at {
                 self.tasks[t].work = Work::Anon {
                     target,
@@ -922,5 +970,36 @@ impl Machine {
         }
         self.tasks[t].work = Work::Dead;
         self.bump_gen(Actor::Task(t));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::SimRng;
+
+    fn closed_form(since: SimTime, done: u64, rate: u64) -> SimTime {
+        since + (u128::from(done) * 4096 * u128::from(SEC) / u128::from(rate.max(1))) as u64
+    }
+
+    #[test]
+    fn the_pace_clock_gives_the_closed_form_time_for_consecutive_repeated_and_jumping_pages() {
+        let mut rng = SimRng::split(11, 3);
+        let mut pace = Pace::default();
+        let (mut since, mut done, mut rate) = (0u64, 0u64, 300_000_000u64);
+        for _ in 0..200_000 {
+            match rng.below(100) {
+                0 => since += rng.below(SEC),
+                1 => rate = 1 + rng.below(1 << 34),
+                2 => done = rng.below(1 << 26),
+                3..=10 => {} // asked again for the same page
+                _ => done += 1,
+            }
+            assert_eq!(
+                pace.due(since, done, rate),
+                closed_form(since, done, rate),
+                "since {since} done {done} rate {rate}"
+            );
+        }
     }
 }

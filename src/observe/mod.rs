@@ -734,6 +734,7 @@ fn sample(m: &Machine, t: SimTime) -> Sample {
 
 /// The engine calls this before handling the event at `at` (the clock still reads the last
 /// event's time): samples the boundaries crossed.
+#[inline]
 pub fn before_event(m: &mut Machine, at: SimTime) {
     let Some(mut rec) = m.recorder.take() else {
         return;
@@ -743,6 +744,7 @@ pub fn before_event(m: &mut Machine, at: SimTime) {
 }
 
 /// The engine calls this after each event: state transitions become spans, marks, tracepoints.
+#[inline]
 pub fn after_event(m: &mut Machine) {
     let Some(mut rec) = m.recorder.take() else {
         return;
