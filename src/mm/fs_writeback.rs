@@ -508,11 +508,7 @@ impl Machine {
     /// pending full flush").
     pub fn wakeup_flusher_threads(&mut self, nr: u64) {
         let all = nr == 0;
-        let nr = if all {
-            self.global(|z| z.stat.nr_dirty)
-        } else {
-            nr
-        };
+        let nr = if all { self.vm_stat.nr_dirty } else { nr };
         for b in 0..self.bdis.len() {
             if all && !self.bdis[b].works.is_empty() {
                 continue;
@@ -558,7 +554,7 @@ impl Machine {
     /// `over_bground_thresh()`: dirty (not writeback) pages above the background threshold.
     fn over_bground_thresh(&self) -> bool {
         let (bg, _) = self.global_dirty_limits();
-        self.global(|z| z.stat.nr_dirty) >= bg
+        self.vm_stat.nr_dirty >= bg
     }
 
     /// The flusher thread (`bdi_writeback_task`): run works, then kupdate, then sleep.
@@ -588,7 +584,7 @@ impl Machine {
                 // wb_check_old_data_flush()
                 self.bdis[b].last_old_flush = self.now;
                 self.bdis[b].next_kupdate = self.now + interval;
-                let nr = self.global(|z| z.stat.nr_dirty) as i64
+                let nr = self.vm_stat.nr_dirty as i64
                     + self.inodes.iter().filter(|i| i.i_dirty).count() as i64;
                 let w = Work {
                     nr_pages: nr,

@@ -132,6 +132,7 @@ impl Machine {
         let mut at = self.walk_lists(deep)?;
         self.walk_requests(&mut at)?;
         self.recount_pages(&at, deep)?;
+        self.check_global_counts()?;
         if deep {
             self.walk_page_cache_slots()?;
         }
@@ -155,6 +156,27 @@ impl Machine {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// The machine-wide counts (`vm_stat`) are the sums of the zones' (which the recount below
+    /// checks against page state).
+    fn check_global_counts(&self) -> Result<(), String> {
+        let mut sum = super::VmStat::default();
+        for z in &self.zones {
+            sum.nr_free += z.nr_free();
+            sum.nr_dirty += z.stat.nr_dirty;
+            sum.nr_writeback += z.stat.nr_writeback;
+            for (n, l) in sum.nr_lru.iter_mut().zip(&z.lru) {
+                *n += l.len;
+            }
+        }
+        ensure!(
+            sum == self.vm_stat,
+            "the global counts {:?} are not the sums of the zones' {:?}",
+            self.vm_stat,
+            sum
+        );
         Ok(())
     }
 
@@ -637,6 +659,14 @@ rate = "100MiB/s"
             e.contains(&format!("zone {z}'s counters disagree")) && e.contains("dirty"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_drifting_global_counter_is_caught() {
+        let mut m = machine_after(2000);
+        m.vm_stat.nr_writeback += 1;
+        let e = m.verify().unwrap_err();
+        assert!(e.contains("not the sums of the zones'"), "{e}");
     }
 
     #[test]

@@ -231,6 +231,7 @@ impl Machine {
             for &id in &z.free[from..] {
                 self.pages[id as usize].place = Place::Pcp;
             }
+            self.vm_stat.nr_free -= (z.free.len() - from) as u64;
             pcp.extend(z.free.drain(from..).rev());
         }
         let id = pcp.pop()?;
@@ -287,6 +288,7 @@ impl Machine {
             self.pages[id as usize].place = Place::Buddy;
         }
         z.free.extend(z.pcp[cpu].drain(..n));
+        self.vm_stat.nr_free += n as u64;
         if n > 0 {
             // The zone may be above its watermark again: walks must look at it.
             for &(t, pos) in &self.zone_users[zid] {

@@ -150,43 +150,61 @@ struct DirtyState {
 impl Machine {
     /// `global_reclaimable_pages()`: file LRUs, plus anon LRUs while free swap slots remain.
     pub fn global_reclaimable_pages(&self) -> u64 {
-        (0..self.zones.len())
-            .map(|z| self.zone_reclaimable_pages(z))
-            .sum()
+        let lru = &self.vm_stat.nr_lru;
+        let mut n = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
+        if self.swap.free > 0 {
+            n += lru[LruList::ActiveAnon.idx()] + lru[LruList::InactiveAnon.idx()];
+        }
+        n
     }
 
     /// `determine_dirtyable_memory()`: free + reclaimable + 1 (no highmem on x86_64);
     /// [3.3+] minus `dirty_balance_reserve`; [3.14+] `global_dirtyable_memory()`: free minus
-    /// the reserve, plus the file LRUs only.
+    /// the reserve, plus the file LRUs only. From the global counters.
     pub fn dirtyable_memory(&self) -> u64 {
-        let zones = 0..self.zones.len();
-        self.dirtyable_of(zones) + 1
+        let lru = &self.vm_stat.nr_lru;
+        let file = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
+        self.dirtyable(
+            self.vm_stat.nr_free,
+            file,
+            self.global_reclaimable_pages(),
+            self.dirty_balance_reserve,
+        ) + 1
     }
 
-    /// Dirtyable memory of a set of zones under the run's rules (global, a node, or a zone).
+    /// Dirtyable memory of some zones (a zone or a node) under the run's rules.
     fn dirtyable_of(&self, zones: impl Iterator<Item = usize> + Clone) -> u64 {
-        let free: u64 = zones.clone().map(|z| self.zones[z].nr_free()).sum();
-        let reserve: u64 = if self.sw.dirtyable_minus_reserves {
-            zones.clone().map(|z| self.dirty_balance_reserve(z)).sum()
+        let sum = |f: &dyn Fn(usize) -> u64| zones.clone().map(f).sum::<u64>();
+        let file = sum(&|z| {
+            let zn = &self.zones[z];
+            zn.nr_lru(LruList::ActiveFile) + zn.nr_lru(LruList::InactiveFile)
+        });
+        self.dirtyable(
+            sum(&|z| self.zones[z].nr_free()),
+            file,
+            sum(&|z| self.zone_reclaimable_pages(z)),
+            sum(&|z| self.zone_dirty_balance_reserve(z)),
+        )
+    }
+
+    /// The dirtyable-memory rule over counts of free pages, file LRU pages, reclaimable pages
+    /// and `dirty_balance_reserve` (used from 3.3).
+    fn dirtyable(&self, free: u64, file: u64, reclaimable: u64, reserve: u64) -> u64 {
+        let reserve = if self.sw.dirtyable_minus_reserves {
+            reserve
         } else {
             0
         };
         if self.sw.dirtyable_excludes_anon {
-            let file: u64 = zones
-                .map(|z| {
-                    let zn = &self.zones[z];
-                    zn.nr_lru(LruList::ActiveFile) + zn.nr_lru(LruList::InactiveFile)
-                })
-                .sum();
             return free - free.min(reserve) + file;
         }
-        let x = free + zones.map(|z| self.zone_reclaimable_pages(z)).sum::<u64>();
+        let x = free + reclaimable;
         x - x.min(reserve)
     }
 
     /// `zone->dirty_balance_reserve` (3.3 `calculate_totalreserve_pages()`): the largest
     /// lowmem_reserve plus the high watermark, at most the zone's present pages.
-    pub fn dirty_balance_reserve(&self, zid: usize) -> u64 {
+    pub fn zone_dirty_balance_reserve(&self, zid: usize) -> u64 {
         let z = &self.zones[zid];
         let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
         max.min(z.present)
@@ -247,7 +265,7 @@ impl Machine {
         };
         if self.release.minor() <= 35 {
             // clip_bdi_dirty_limit()
-            let global = self.global(|z| z.stat.nr_dirty + z.stat.nr_writeback);
+            let global = self.vm_stat.nr_dirty + self.vm_stat.nr_writeback;
             let avail = dirty.saturating_sub(global);
             let b = &self.bdis[bdi];
             bdi_dirty = bdi_dirty.min(avail + b.reclaimable + b.writeback);
@@ -263,8 +281,8 @@ impl Machine {
             bg,
             dirty,
             bdi_thresh: self.bdi_task_dirty_limit(bdi, t, dirty),
-            nr_reclaimable: self.global(|z| z.stat.nr_dirty),
-            nr_writeback: self.global(|z| z.stat.nr_writeback),
+            nr_reclaimable: self.vm_stat.nr_dirty,
+            nr_writeback: self.vm_stat.nr_writeback,
             bdi_reclaimable: self.bdis[bdi].reclaimable,
             bdi_writeback: self.bdis[bdi].writeback,
         }
@@ -293,6 +311,7 @@ impl Machine {
             return true; // shmem/swap cache: no dirty accounting
         }
         self.zones[p.zone as usize].stat.nr_dirty += 1;
+        self.vm_stat.nr_dirty += 1;
         let ino = p.owner as usize;
         self.inodes[ino].tag_dirty(p.index, true);
         if let Some(b) = self.mounts[self.inodes[ino].mount].spec.disk {
@@ -320,6 +339,7 @@ impl Machine {
         let p = *p;
         if p.has(pg::FILE) {
             self.zones[p.zone as usize].stat.nr_dirty -= 1;
+            self.vm_stat.nr_dirty -= 1;
             let ino = p.owner as usize;
             self.inodes[ino].tag_dirty(p.index, false);
             if let Some(b) = self.mounts[self.inodes[ino].mount].spec.disk {
@@ -335,6 +355,7 @@ impl Machine {
         debug_assert!(!p.has(pg::WRITEBACK));
         self.pages[id as usize].flags |= pg::WRITEBACK;
         self.zones[p.zone as usize].stat.nr_writeback += 1;
+        self.vm_stat.nr_writeback += 1;
         let b = self.page_bdi(id).expect("writeback of a page with no disk");
         self.bdis[b].writeback += 1;
         let lba = self.page_lba(id);

@@ -66,6 +66,7 @@ impl Machine {
         self.pages[id as usize].flags &= !pg::WRITEBACK;
         let zid = p.zone as usize;
         self.zones[zid].stat.nr_writeback -= 1;
+        self.vm_stat.nr_writeback -= 1;
         self.acct_reclaim_writeback(self.zones[zid].node as usize);
         if let Some(b) = self.page_bdi(id) {
             self.bdis[b].writeback -= 1;

@@ -881,7 +881,7 @@ impl Machine {
     fn throttle_vm_writeout_over(&self) -> bool {
         let (_, dirty) = self.global_dirty_limits();
         let dirty = dirty + dirty / 10;
-        self.global(|z| z.stat.nr_writeback) > dirty
+        self.vm_stat.nr_writeback > dirty
     }
 
     /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
