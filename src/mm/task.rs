@@ -700,14 +700,26 @@ impl Machine {
             };
         };
         if inflight {
-            // The read completed: copy out, mark_page_accessed once per page.
-            let pages = std::mem::take(&mut self.tasks[t].read_pages);
-            for &id in &pages {
+            // do_generic_file_read(): copy out, in order, each page whose read has completed
+            // (PG_locked clear; mark_page_accessed once per page), and wait on the first page
+            // still locked: a call larger than one request completes request by request.
+            let pages = &self.tasks[t].read_pages;
+            let ready = pages
+                .iter()
+                .take_while(|&&id| !self.pages[id as usize].has(pg::LOCKED))
+                .count();
+            let copied: Vec<PageId> = self.tasks[t].read_pages.drain(..ready).collect();
+            for &id in &copied {
                 self.mark_page_accessed(id);
                 self.tasks[t].pending_cpu_ns += cost::COPY_PAGE;
             }
-            done += pages.len() as u64;
+            done += copied.len() as u64;
             self.tasks[t].done_bytes = done * 4096;
+            if !self.tasks[t].read_pages.is_empty() {
+                save(self, done, call_left, true);
+                self.bump_gen(Actor::Task(t)); // woken by the next completion
+                return Slice::Sleeping;
+            }
             inflight = false;
         }
         if call_left == 0 && self.tasks[t].read_pages.is_empty() {
