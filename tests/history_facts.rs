@@ -306,6 +306,50 @@ fn from_3_2_a_throttled_writer_only_sleeps_and_never_submits_io_itself() {
     }
 }
 
+#[test]
+fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
+    // A writer that dirties in bursts and then pauses: with little dirtied between two
+    // updates, task_ratelimit × write_bw / dirty_rate is huge, and 3.2 caps it at write_bw.
+    let mut w = writer(24 * MIB);
+    if let TaskKind::StreamWrite {
+        rate_bytes_per_sec,
+        write_bytes,
+        ..
+    } = &mut w.kind
+    {
+        *rate_bytes_per_sec = 2_000_000;
+        *write_bytes = MIB;
+    }
+    let spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            machine(&[16 * MIB]),
+            vec![disk(1_000_000)],
+            vec![mount(FsType::Ext3)],
+            vec![w],
+        ),
+        "3.2",
+    );
+    let mut m = boot(&spec);
+    run_until(&mut m, 60 * SEC, |m| {
+        let bw = &m.bdis[0].bw;
+        assert!(
+            bw.balanced_dirty_ratelimit <= bw.avg_write_bw.max(1 << 15),
+            "balanced {} over the write bandwidth {}",
+            bw.balanced_dirty_ratelimit,
+            bw.avg_write_bw
+        );
+        assert!(
+            bw.dirty_ratelimit <= 1 << 15,
+            "dirty_ratelimit {}",
+            bw.dirty_ratelimit
+        );
+        m.tasks[0].finished_at.is_some()
+    });
+    assert!(m.rc.dirty_pauses > 0, "the writer was never throttled");
+}
+
 // §D.7 / §D.8 --------------------------------------------------------------------------------
 
 #[test]

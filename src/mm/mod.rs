@@ -433,6 +433,8 @@ pub struct Machine {
     pub next_swap_slot: u32,
     /// `global_dirty_limit` [3.2+]: the hard limit, which descends slowly.
     pub global_dirty_limit: u64,
+    /// When `global_update_bandwidth()` last moved it (its static `update_time`).
+    pub dirty_limit_stamp: SimTime,
     /// The report of every OOM-killer decision so far.
     pub oom_reports: Vec<crate::outcome::OomReport>,
     /// The observer (`--timeline`, `--trace`, `explain`…): `None` costs nothing.
@@ -550,6 +552,7 @@ impl Machine {
             killed_finite: false,
             next_swap_slot: 0,
             global_dirty_limit: 0,
+            dirty_limit_stamp: 0,
             oom_reports: vec![],
             recorder: None,
             tracker: invariants::Tracker::default(),

@@ -91,6 +91,8 @@ pub struct Bandwidth {
     pub write_bw: u64,
     /// `bdi->dirty_ratelimit`.
     pub dirty_ratelimit: u64,
+    /// `bdi->balanced_dirty_ratelimit`.
+    pub balanced_dirty_ratelimit: u64,
     /// `bdi->bw_time_stamp`, ns.
     pub stamp: u64,
     /// `bdi->written_stamp`.
@@ -109,6 +111,7 @@ impl Default for Bandwidth {
             avg_write_bw: INIT_BW,
             write_bw: INIT_BW,
             dirty_ratelimit: INIT_BW,
+            balanced_dirty_ratelimit: INIT_BW,
             stamp: 0,
             written_stamp: 0,
             dirtied_stamp: 0,
@@ -580,42 +583,114 @@ impl Machine {
         true
     }
 
-    /// `bdi_update_bandwidth()` [3.2]: every 200 ms, the write bandwidth (a 3 s moving average of
-    /// completed writeback), the global limit's slow descent, and `dirty_ratelimit` stepped 1/8
-    /// of the way toward `write_bw × task_ratelimit / dirty_rate` (≈ write_bw / N dirtiers).
-    fn bdi_update_bandwidth(&mut self, b: usize, thresh: u64, pos_ratio: u64) {
-        let elapsed = self.now.saturating_sub(self.bdis[b].bw.stamp);
-        let interval = BANDWIDTH_INTERVAL_MS * super::MSEC_NS;
-        if elapsed < interval {
+    /// `__bdi_update_bandwidth()` [3.2], from `balance_dirty_pages`: at most every 200 ms,
+    /// `global_update_bandwidth()` (the hard limit), `bdi_update_dirty_ratelimit()`, then
+    /// `bdi_update_write_bandwidth()`, then new stamps.
+    fn bdi_update_bandwidth(&mut self, b: usize, s: &DirtyState, nr_dirty: u64) {
+        let elapsed_ns = self.now.saturating_sub(self.bdis[b].bw.stamp);
+        if elapsed_ns < BANDWIDTH_INTERVAL_MS * super::MSEC_NS {
             return;
         }
-        // update_dirty_limit(): follow the threshold up at once, down by 1/32 per interval.
-        if thresh >= self.global_dirty_limit {
-            self.global_dirty_limit = thresh;
-        } else {
-            self.global_dirty_limit -= (self.global_dirty_limit - thresh) / 32;
+        let elapsed = (elapsed_ns / self.jiffy).max(1); // jiffies
+        if s.dirty > 0 {
+            self.global_update_bandwidth(s.dirty, nr_dirty);
+            self.bdi_update_dirty_ratelimit(b, s, nr_dirty, elapsed);
         }
+        self.bdi_update_write_bandwidth(b, elapsed);
         let bw = &mut self.bdis[b].bw;
-        let period = 4 * super::SEC_NS; // roundup_pow_of_two(3 * HZ) jiffies ≈ 4 s
-        let elapsed_c = elapsed.min(period);
-        let written = bw.written - bw.written_stamp;
-        let rate = written * super::SEC_NS / elapsed;
-        let avg = (u128::from(bw.write_bw) * u128::from(period - elapsed_c)
-            + u128::from(rate) * u128::from(elapsed_c))
-            / u128::from(period);
-        bw.write_bw = avg as u64;
-        bw.avg_write_bw = (bw.avg_write_bw * 7 + bw.write_bw) / 8;
-        let dirtied = bw.dirtied - bw.dirtied_stamp;
-        let dirty_rate = dirtied * super::SEC_NS / elapsed;
-        let task_ratelimit = ((bw.dirty_ratelimit * pos_ratio) >> RATELIMIT_CALC_SHIFT) + 1;
-        let balanced = (u128::from(task_ratelimit) * u128::from(bw.write_bw)
-            / u128::from(dirty_rate.max(1))) as u64;
-        let cur = bw.dirty_ratelimit as i64;
-        let step = (balanced as i64 - cur) / 8;
-        bw.dirty_ratelimit = (cur + step).max(1) as u64;
-        bw.stamp = self.now;
-        bw.written_stamp = bw.written;
         bw.dirtied_stamp = bw.dirtied;
+        bw.written_stamp = bw.written;
+        bw.stamp = self.now;
+    }
+
+    /// `global_update_bandwidth()` + `update_dirty_limit()` [3.2]: at most every 200 ms, the hard
+    /// limit follows the threshold up at once and down by 1/32 toward `max(thresh, dirty)`, so it
+    /// stays above the dirty pages.
+    fn global_update_bandwidth(&mut self, thresh: u64, dirty: u64) {
+        if self.now < self.dirty_limit_stamp + BANDWIDTH_INTERVAL_MS * super::MSEC_NS {
+            return;
+        }
+        let limit = self.global_dirty_limit;
+        let target = thresh.max(dirty);
+        if limit < thresh {
+            self.global_dirty_limit = thresh;
+        } else if limit > target {
+            self.global_dirty_limit = limit - ((limit - target) >> 5);
+        }
+        self.dirty_limit_stamp = self.now;
+    }
+
+    /// `bdi_update_dirty_ratelimit()` [3.2]: `balanced_dirty_ratelimit = task_ratelimit ×
+    /// write_bw / dirty_rate` (≈ write_bw / N dirtiers, at most write_bw), and `dirty_ratelimit`
+    /// moved toward it only while both the balanced and the task rate lie beyond it, by an
+    /// eighth of the gap, less when the gap is small relative to the rate.
+    fn bdi_update_dirty_ratelimit(&mut self, b: usize, s: &DirtyState, dirty: u64, elapsed: u64) {
+        let limit = self.global_dirty_limit.max(s.dirty);
+        let setpoint = ((s.dirty + s.bg) / 2 + limit) / 2;
+        let pos_ratio = self.bdi_position_ratio(b, s, dirty);
+        let hz = u64::from(self.spec.machine.hz.max(1));
+        let bw = &mut self.bdis[b].bw;
+        let write_bw = bw.avg_write_bw;
+        let dirty_ratelimit = bw.dirty_ratelimit;
+        let dirty_rate = (bw.dirtied - bw.dirtied_stamp) * hz / elapsed;
+        let task_ratelimit = ((u128::from(dirty_ratelimit) * u128::from(pos_ratio))
+            >> RATELIMIT_CALC_SHIFT) as u64
+            + 1;
+        let balanced = (u128::from(task_ratelimit) * u128::from(write_bw)
+            / u128::from(dirty_rate | 1))
+        .min(u128::from(write_bw)) as u64;
+        let x = if dirty < setpoint {
+            bw.balanced_dirty_ratelimit
+                .min(balanced)
+                .min(task_ratelimit)
+        } else {
+            bw.balanced_dirty_ratelimit
+                .max(balanced)
+                .max(task_ratelimit)
+        };
+        let mut step = if dirty < setpoint {
+            x.saturating_sub(dirty_ratelimit)
+        } else {
+            dirty_ratelimit.saturating_sub(x)
+        };
+        // `step >>= dirty_ratelimit / (2 * step + 1)`; a shift past the word is 0, as later
+        // kernels spell it out.
+        let shift = dirty_ratelimit / (2 * step + 1);
+        step = if shift < 64 { step >> shift } else { 0 };
+        step = step.div_ceil(8);
+        let rate = if dirty_ratelimit < balanced {
+            dirty_ratelimit + step
+        } else {
+            dirty_ratelimit.saturating_sub(step)
+        };
+        bw.dirty_ratelimit = rate.max(1);
+        bw.balanced_dirty_ratelimit = balanced;
+    }
+
+    /// `bdi_update_write_bandwidth()` [3.2]: `write_bandwidth` is completed writeback averaged
+    /// over `roundup_pow_of_two(3 * HZ)` jiffies; `avg_write_bandwidth` follows it by an eighth
+    /// of the gap, and only when the old value lies between them (filtering spikes).
+    fn bdi_update_write_bandwidth(&mut self, b: usize, elapsed: u64) {
+        let hz = u64::from(self.spec.machine.hz.max(1));
+        let period = (3 * hz).next_power_of_two();
+        let bw = &mut self.bdis[b].bw;
+        let (mut avg, old) = (bw.avg_write_bw, bw.write_bw);
+        let mut rate = (bw.written - bw.written_stamp) * hz;
+        if elapsed > period {
+            rate /= elapsed;
+            avg = rate;
+        } else {
+            rate += old * (period - elapsed);
+            rate >>= period.ilog2();
+            if avg > old && old >= rate {
+                avg -= (avg - old) >> 3;
+            }
+            if avg < old && old <= rate {
+                avg += (old - avg) >> 3;
+            }
+        }
+        bw.write_bw = rate;
+        bw.avg_write_bw = avg;
     }
 
     /// `bdi_position_ratio()` [3.2], fixed point (1.0 = 1 << 10): the global cubic around the
@@ -684,10 +759,11 @@ impl Machine {
         if bdi_dirty > s.bdi_thresh || nr_dirty > s.dirty {
             self.bdis[b.bdi].dirty_exceeded = true;
         }
+        self.bdi_update_bandwidth(b.bdi, &s, nr_dirty);
         let pos_ratio = self.bdi_position_ratio(b.bdi, &s, nr_dirty);
-        self.bdi_update_bandwidth(b.bdi, s.dirty, pos_ratio);
         let bw = &self.bdis[b.bdi].bw;
-        let task_ratelimit = (bw.dirty_ratelimit * pos_ratio) >> RATELIMIT_CALC_SHIFT;
+        let task_ratelimit = ((u128::from(bw.dirty_ratelimit) * u128::from(pos_ratio))
+            >> RATELIMIT_CALC_SHIFT) as u64;
         // bdi_max_pause(): bdi_dirty / (1 + bw / roundup_pow_of_two(1 + HZ/8)) + 1, ≤ HZ/5.
         let hz = self.spec.machine.hz.max(1) as u64;
         let max_pause =
