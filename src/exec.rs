@@ -6,8 +6,10 @@
 
 use std::io::IsTerminal;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 
 use crate::outcome::RunResult;
 use crate::spec::RunSpec;
@@ -42,6 +44,46 @@ pub fn progress(total: usize) -> ProgressBar {
     }
 }
 
+/// `f` over `items` on `threads` threads of a rayon pool, the results in the order of `items`.
+///
+/// Each thread takes the next item not yet started, in input order, so the longest wait at the
+/// end is one item (rayon's splitting would hand one thread the second half of the list while
+/// the other works through the first, however unequal the halves). Which thread ran what never
+/// shows in the output: every result goes to its item's slot.
+pub fn map_in_order<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("warning: cannot start {threads} threads ({e}); running serially");
+            return items.iter().map(f).collect();
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::with_capacity(items.len()));
+    pool.scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|_| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_unstable_by_key(|&(i, _)| i);
+    debug_assert_eq!(done.len(), items.len());
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Runs every job on `threads` threads; the results are in the order of `jobs`.
 pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunResult> {
     if let [job] = jobs {
@@ -55,20 +97,7 @@ pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunRe
         bar.inc(1);
         r
     };
-    if threads <= 1 || jobs.len() <= 1 {
-        return jobs.iter().map(one).collect();
-    }
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.min(jobs.len()))
-        .build()
-    {
-        // One job per task so that an idle thread can take any job still waiting.
-        Ok(pool) => pool.install(|| jobs.par_iter().with_max_len(1).map(one).collect()),
-        Err(e) => {
-            eprintln!("warning: cannot start {threads} threads ({e}); running serially");
-            jobs.iter().map(one).collect()
-        }
-    }
+    map_in_order(jobs, threads, one)
 }
 
 /// What to verify while running: `--check-invariants` (recount after every event, or every
@@ -124,17 +153,7 @@ pub fn run_checked(
         bar.inc(1);
         r
     };
-    let results: Vec<Result<RunResult, String>> = if threads <= 1 || jobs.len() <= 1 {
-        jobs.iter().map(one).collect()
-    } else {
-        match rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.min(jobs.len()))
-            .build()
-        {
-            Ok(pool) => pool.install(|| jobs.par_iter().with_max_len(1).map(one).collect()),
-            Err(_) => jobs.iter().map(one).collect(),
-        }
-    };
+    let results = map_in_order(jobs, threads, one);
     bar.finish_and_clear();
     results
         .into_iter()
@@ -168,4 +187,34 @@ pub fn run_with_progress(jobs: &[Job<'_>], threads: usize) -> Vec<RunResult> {
     let out = run_all(jobs, threads, &bar);
     bar.finish_and_clear();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_start_in_input_order_and_results_come_back_in_input_order() {
+        let items: Vec<u64> = (0..40).collect();
+        for threads in [1, 2, 3, 8] {
+            let started = Mutex::new(Vec::new());
+            let out = map_in_order(&items, threads, |&i| {
+                started.lock().unwrap().push(i);
+                // Unequal items: the early ones are the slow ones.
+                std::thread::sleep(std::time::Duration::from_micros(200 * (40 - i)));
+                i * i
+            });
+            assert_eq!(out, items.iter().map(|i| i * i).collect::<Vec<_>>());
+            let started = started.into_inner().unwrap();
+            assert_eq!(started.len(), items.len());
+            // Each thread takes the next item when it starts one, so items start in order (the
+            // threads may record their starts a little out of turn, never by a thread count).
+            for (k, &i) in started.iter().enumerate() {
+                assert!(
+                    (i as usize).abs_diff(k) < threads,
+                    "{threads} threads: item {i} started {k}th"
+                );
+            }
+        }
+    }
 }

@@ -9,8 +9,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
-use rayon::prelude::*;
+use anyhow::bail;
 
 use crate::report::doc::{
     run_doc, BracketDoc, Plan, ScenarioDoc, ShardDoc, ThresholdDoc, ThresholdPlan,
@@ -248,20 +247,7 @@ impl Search<'_> {
             bar.inc(1);
             t
         };
-        let results: Vec<anyhow::Result<ThresholdDoc>> = if threads <= 1 {
-            held.iter().map(|&g| search(g)).collect()
-        } else {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .context("starting the worker threads")?
-                .install(|| {
-                    held.par_iter()
-                        .with_max_len(1)
-                        .map(|&g| search(g))
-                        .collect()
-                })
-        };
+        let results = crate::exec::map_in_order(&held, threads, |&g| search(g));
         bar.finish_and_clear();
         let thresholds = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
         let mut doc = ScenarioDoc {
