@@ -251,5 +251,6 @@ pub fn result(m: &Machine) -> RunResult {
         },
         oom_reports: m.oom_reports.clone(),
         meminfo: crate::observe::vmstat_print::meminfo(m),
+        policy_decisions: m.policy_decisions,
     }
 }

@@ -163,6 +163,10 @@ pub struct RunResult {
     pub oom_reports: Vec<OomReport>,
     /// Final `/proc/meminfo` (name, kB), in the kernel's order.
     pub meminfo: Vec<(String, u64)>,
+    /// How many times the refusal policy decided where a page went (a refused `->writepage`
+    /// called for reclaim). 0 means the run took the same path under every policy.
+    #[serde(skip)]
+    pub policy_decisions: u64,
 }
 
 /// What the later-kernel switches did in a run (`crate::kernel`).

@@ -194,7 +194,7 @@ impl Machine {
             at_ns: self.now,
             seed: self.spec.seed,
             release: self.release.name(),
-            policy: self.policy.name(),
+            policy: self.policy_name(),
             what,
         }
     }

@@ -360,8 +360,10 @@ pub struct Machine {
     pub release: Release,
     /// The later-kernel switches (`crate::kernel`); all off for 2.6.32–2.6.36.
     pub sw: crate::kernel::Switches,
-    /// The refusal policy.
-    pub policy: Policy,
+    /// The refusal policy: read only through `refusal_policy()`, which counts the reads.
+    policy: Policy,
+    /// How many times the policy decided something (see `RunResult::policy_decisions`).
+    pub policy_decisions: u64,
     /// Engine options.
     pub options: Options,
     /// The clock: the time of the event being handled.
@@ -517,6 +519,7 @@ impl Machine {
             release: spec.release,
             sw: spec.kernel.switches,
             policy: spec.policy,
+            policy_decisions: 0,
             options,
             now: 0,
             queue: EventQueue::default(),
@@ -689,6 +692,18 @@ impl Machine {
             let start = self.tasks[i].start_ns;
             self.schedule(start, Actor::Task(i));
         }
+    }
+
+    /// The refusal policy, for a decision that depends on it: counted, so a run that never
+    /// asks is known to be the same under every policy.
+    pub fn refusal_policy(&mut self) -> Policy {
+        self.policy_decisions += 1;
+        self.policy
+    }
+
+    /// The run's policy, for reports (not for decisions: see `refusal_policy`).
+    pub fn policy_name(&self) -> &'static str {
+        self.policy.name()
     }
 
     /// Schedules `actor` to run at `at`, superseding any earlier wake-up of it.

@@ -440,7 +440,7 @@ impl Machine {
                 self.rc.writepage_refused += 1;
                 self.observe_refused(fs_type, caller);
                 self.set_page_dirty(id, actor_task(actor));
-                if for_reclaim && self.policy == Policy::Activate {
+                if for_reclaim && self.refusal_policy() == Policy::Activate {
                     WritepageResult::Activate
                 } else {
                     WritepageResult::Redirtied

@@ -195,6 +195,7 @@ mod tests {
             later: Default::default(),
             oom_reports: vec![],
             meminfo: vec![],
+            policy_decisions: 0,
         }
     }
 

@@ -107,6 +107,7 @@ mod tests {
             later: Default::default(),
             oom_reports: vec![],
             meminfo: vec![("MemTotal".into(), 1048576), ("Inactive(anon)".into(), 4)],
+            policy_decisions: 0,
         };
         assert_eq!(
             render_meminfo(&r),

@@ -118,6 +118,7 @@ mod tests {
             later: Default::default(),
             oom_reports: Vec::new(),
             meminfo: Vec::new(),
+            policy_decisions: 0,
         };
         let doc = table::tests::run_doc_of(r);
         let c = counters(&doc);

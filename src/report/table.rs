@@ -465,6 +465,7 @@ pub(crate) mod tests {
             later: Default::default(),
             oom_reports: Vec::new(),
             meminfo: Vec::new(),
+            policy_decisions: 0,
         }
     }
 

@@ -1,0 +1,61 @@
+//! A run that differs from an earlier one only in its policy reuses that run's result when the
+//! earlier run never let the policy decide anything, and is simulated when it did: either way the
+//! results equal simulating every run on its own.
+
+use std::path::Path;
+
+use wbsim::engine::simulate;
+use wbsim::exec::{policy_twins, run_all, Job};
+use wbsim::scenario::{load, Overrides};
+
+/// fake-numa-128m on a 2 GiB box (16 nodes): ext4 refuses reclaim's writepage, ext3 never does.
+fn small_fake_numa() -> wbsim::scenario::Scenario {
+    let sets = [
+        ("machine.memory", "2GiB"),
+        ("task.batch.size", "512MiB"),
+        ("task.batch.cpuset", "[8, 9, 10, 11, 12, 13, 14, 15]"),
+        ("task.logger.size", "512MiB"),
+        ("disk.sda.bandwidth", "100MB/s"),
+    ];
+    let o = Overrides {
+        sets: sets
+            .iter()
+            .map(|(p, v)| ((*p).to_string(), (*v).to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    load(Path::new("scenarios/fake-numa-128m.toml"), &o).expect("scenario loads")
+}
+
+#[test]
+fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
+    let sc = small_fake_numa();
+    let jobs: Vec<Job<'_>> = sc
+        .runs
+        .iter()
+        .map(|r| Job {
+            spec: &r.spec,
+            name: r.label.clone(),
+        })
+        .collect();
+    let labels: Vec<&str> = sc.runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "100MB/s/ext4/redirty",
+            "100MB/s/ext4/activate",
+            "100MB/s/ext3/redirty",
+            "100MB/s/ext3/activate"
+        ]
+    );
+    // Each activate run is paired with its redirty run.
+    assert_eq!(policy_twins(&jobs), [None, Some(0), None, Some(2)]);
+    let together = run_all(&jobs, 2, &indicatif::ProgressBar::hidden());
+    let alone: Vec<_> = sc.runs.iter().map(|r| simulate(&r.spec)).collect();
+    assert!(together == alone, "results differ from simulating each run");
+    // ext4 let the policy decide (the activate run differs, so it was simulated); ext3 never did.
+    assert!(alone[0].policy_decisions > 0 && alone[0].writepage_refused > 0);
+    assert!(alone[0] != alone[1]);
+    assert_eq!(alone[2].policy_decisions, 0);
+    assert!(alone[2] == alone[3]);
+}
