@@ -15,7 +15,8 @@ use crate::fs::writer_gfp;
 use crate::sim::{SimTime, SEC};
 use crate::spec::{AnonGfp, FsType, PinMethod, TaskKind, TaskSpec};
 
-/// Pages of work one task event does at most.
+/// Pages (4 KiB) of work one task event does at most: 256 KiB, `Machine::slice_pages` in
+/// simulated pages.
 pub const SLICE_PAGES: u64 = 64;
 
 /// Where a task's work stands.
@@ -111,7 +112,7 @@ pub struct Task {
     pub children: Vec<usize>,
     /// Attached shm segments (pin task indices).
     pub attach: Vec<usize>,
-    /// Extra virtual size, pages.
+    /// Extra virtual size, base (4 KiB) pages: it only counts in `total_vm`.
     pub extra_vm_pages: u64,
     /// TIF_MEMDIE.
     pub memdie: bool,
@@ -187,7 +188,7 @@ impl Task {
             parent: s.parent,
             children: vec![],
             attach: s.attach.clone(),
-            extra_vm_pages: s.extra_vm_bytes.div_ceil(4096),
+            extra_vm_pages: s.extra_vm_bytes.div_ceil(super::granularity::BASE_PAGE),
             memdie: false,
             exiting: false,
             killed: false,
@@ -200,7 +201,7 @@ impl Task {
             alloc: None,
             bdp: None,
             nr_dirtied: 0,
-            nr_dirtied_pause: 32,
+            nr_dirtied_pause: m.gran.batch(32), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
             work: Work::NotStarted,
@@ -239,6 +240,12 @@ enum Slice {
 }
 
 impl Machine {
+    /// [`SLICE_PAGES`] in simulated pages: the same bytes of work per event, so tasks interleave
+    /// with kswapd and the flushers as finely in time at every granularity (a batch).
+    fn slice_pages(&self) -> u64 {
+        self.gran.batch(SLICE_PAGES)
+    }
+
     /// Runs task `t` for one slice.
     pub fn run_task(&mut self, t: usize) {
         self.tasks[t].interruptible = false;
@@ -303,7 +310,7 @@ impl Machine {
                 let total = if method == PinMethod::Hugetlb {
                     0
                 } else {
-                    bytes.div_ceil(4096)
+                    self.gran.pages_ceil(bytes) // what a task touches: rounded up
                 };
                 if method == PinMethod::Hugetlb {
                     self.tasks[t].done_bytes = bytes;
@@ -315,7 +322,7 @@ impl Machine {
                 }
             }
             TaskKind::StreamWrite { mount, bytes, .. } => {
-                let total = bytes.div_ceil(4096);
+                let total = self.gran.pages_ceil(bytes);
                 let ino = if self.mounts[mount].spec.fs == FsType::Tmpfs {
                     self.new_segment(t, false)
                 } else {
@@ -329,7 +336,7 @@ impl Machine {
                 }
             }
             TaskKind::StreamRead { mount, bytes, .. } => {
-                let total = bytes.div_ceil(4096);
+                let total = self.gran.pages_ceil(bytes);
                 let ino = self.new_inode(mount, total);
                 Work::Read {
                     ino,
@@ -340,7 +347,7 @@ impl Machine {
                 }
             }
             TaskKind::Anon { bytes, .. } => Work::Anon {
-                target: bytes.div_ceil(4096),
+                target: self.gran.pages_ceil(bytes),
                 phase_start: self.now,
                 hold_until: None,
             },
@@ -368,7 +375,8 @@ impl Machine {
         let base = match self.mounts[mount].spec.disk {
             Some(d) => {
                 let b = self.disk_next_lba[d];
-                self.disk_next_lba[d] += pages + 1024;
+                // Files are 1024 base pages (4 MiB) apart on disk.
+                self.disk_next_lba[d] += pages + self.gran.batch(1024);
                 b
             }
             None => 0,
@@ -407,7 +415,8 @@ impl Machine {
     /// The time task `t` may next produce, at `rate` bytes/s, having done `done` pages since
     /// `since`.
     fn paced(&self, since: SimTime, done: u64, rate: u64) -> SimTime {
-        since + (u128::from(done) * 4096 * u128::from(SEC) / u128::from(rate.max(1))) as SimTime
+        let bytes = u128::from(done) * u128::from(self.gran.page_bytes());
+        since + (bytes * u128::from(SEC) / u128::from(rate.max(1))) as SimTime
     }
 
     /// Sleeps interruptibly until `at` (pacing, holding).
@@ -424,7 +433,7 @@ impl Machine {
             unreachable!()
         };
         let mut done = done;
-        for _ in 0..SLICE_PAGES * 16 {
+        for _ in 0..self.gran.batch(SLICE_PAGES * 16) {
             if done >= total {
                 break;
             }
@@ -446,7 +455,7 @@ impl Machine {
                 }
             }
             done += 1;
-            self.tasks[t].done_bytes = done * 4096;
+            self.tasks[t].done_bytes = done * self.gran.page_bytes();
         }
         self.tasks[t].work = Work::Pin { total, done, seg };
         if done >= total {
@@ -530,7 +539,7 @@ impl Machine {
         let bdi = self.mounts[mount].spec.disk;
         let gfp_mask = self.write_gfp(fs);
         let mut r = Slice::Yield;
-        for _ in 0..SLICE_PAGES {
+        for _ in 0..self.slice_pages() {
             if self.tasks[t].bdp.is_some() && !self.balance_dirty_pages_step(t) {
                 r = Slice::Sleeping;
                 break;
@@ -551,14 +560,14 @@ impl Machine {
                     };
                     return self.sleep_until(t, at);
                 }
-                call_left = write_bytes.div_ceil(4096).max(1).min(total - done);
+                call_left = self.gran.pages_ceil(write_bytes).max(1).min(total - done);
                 self.tasks[t].backing_dev = bdi;
             }
             let Some(id) = self.task_alloc(t, gfp_mask) else {
                 r = Slice::Sleeping;
                 break;
             };
-            self.tasks[t].pending_cpu_ns += cost::COPY_PAGE;
+            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
             if fs == FsType::Tmpfs {
                 self.add_shm_page(ino, id, false);
             } else {
@@ -566,7 +575,8 @@ impl Machine {
             }
             done += 1;
             call_left -= 1;
-            self.tasks[t].done_bytes = (done * 4096).min(total * 4096);
+            let pb = self.gran.page_bytes();
+            self.tasks[t].done_bytes = (done * pb).min(total * pb);
             if let Some(b) = bdi {
                 self.balance_dirty_pages_ratelimited(t, b);
             }
@@ -640,10 +650,10 @@ impl Machine {
             let pages = std::mem::take(&mut self.tasks[t].read_pages);
             for &id in &pages {
                 self.mark_page_accessed(id);
-                self.tasks[t].pending_cpu_ns += cost::COPY_PAGE;
+                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
             }
             done += pages.len() as u64;
-            self.tasks[t].done_bytes = done * 4096;
+            self.tasks[t].done_bytes = done * self.gran.page_bytes();
             inflight = false;
         }
         if call_left == 0 && self.tasks[t].read_pages.is_empty() {
@@ -656,7 +666,7 @@ impl Machine {
                 save(self, done, call_left, inflight);
                 return self.sleep_until(t, at);
             }
-            call_left = read_bytes.div_ceil(4096).max(1).min(total - done);
+            call_left = self.gran.pages_ceil(read_bytes).max(1).min(total - done);
         }
         while call_left > 0 {
             let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
@@ -715,7 +725,7 @@ impl Machine {
             AnonGfp::Kernel => gfp::GFP_KERNEL,
         };
         let mut r = Slice::Yield;
-        for _ in 0..SLICE_PAGES {
+        for _ in 0..self.slice_pages() {
             let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
             if have >= target {
                 if cycle {
@@ -760,7 +770,7 @@ impl Machine {
                     self.zones[zid].stat.nr_kernel += 1;
                 }
             }
-            self.tasks[t].done_bytes += 4096;
+            self.tasks[t].done_bytes += self.gran.page_bytes();
         }
         self.tasks[t].work = Work::Anon {
             target,
@@ -782,7 +792,7 @@ impl Machine {
                 self.pages[id as usize].flags = 0;
                 self.pages[id as usize].place = Place::Held;
                 self.free_page(id, cpu);
-                self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
                 continue;
             }
             if p.has(pg::MLOCKED) {
@@ -804,7 +814,7 @@ impl Machine {
             }
             *f &= !(pg::DIRTY | pg::LRU | pg::ACTIVE);
             self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
         }
         self.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
     }
@@ -873,7 +883,7 @@ impl Machine {
             self.zones[zid].stat.nr_file_pages -= 1;
             self.pages[id as usize].flags &= pg::MLOCKED;
             self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
         }
         let left = !still.is_empty();
         if let Work::Truncate {
