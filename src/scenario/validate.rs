@@ -843,9 +843,9 @@ impl<'a> Validator<'a> {
                 &mem.1.loc,
                 "machine.memory",
                 format!(
-                    "found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46). {}",
+                    "found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46). S{}",
                     mem.1.value.toml(),
-                    scale_advice(memory, page)
+                    &scale_advice(memory, page)[1..]
                 ),
             ));
         }
@@ -1459,11 +1459,12 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// How to shrink a machine to fit [`MAX_PAGES`] pages of `page` bytes by scaling it down.
+/// How to shrink a machine to fit [`MAX_PAGES`] pages of `page` bytes by scaling it down (a
+/// clause starting in lower case).
 fn scale_advice(memory: u64, page: u64) -> String {
     let factor = (memory / page).div_ceil(MAX_PAGES).next_power_of_two();
     format!(
-        "Scale the machine and its workload down together: divide memory, node sizes, pinned and \
+        "scale the machine and its workload down together: divide memory, node sizes, pinned and \
          task sizes, dirty_bytes and min_free_kbytes by one factor and keep rates and ratios \
          (a factor of {factor} gives memory = \"{}\")",
         human_size(memory / factor)
@@ -1493,13 +1494,13 @@ fn too_many_pages(found: String, memory: u64, page: u64) -> String {
     );
     if let Some(g) = fitting_granularity(memory) {
         m.push_str(&format!(
-            " Set machine.page_granularity = \"{}\" (or coarser) to simulate it in {} coarser pages of {} kernel pages each (docs/MODEL.md, simplification 21; memory and node sizes must be multiples of it). Or: ",
+            " Set machine.page_granularity = \"{}\" (or coarser) to simulate it in {} pages of {} kernel pages each (docs/MODEL.md, simplification 21; memory and node sizes must be multiples of it), or ",
             human_size(g),
             memory / g,
             g / PAGE
         ));
     } else {
-        m.push(' ');
+        m.push_str(" No accepted machine.page_granularity fits it; ");
     }
     m.push_str(&scale_advice(memory, page));
     m
