@@ -301,7 +301,9 @@ impl Machine {
                 scan >>= prio;
                 scan = match percent {
                     Some(p) => scan * p[file] / 100,
-                    None => scan * frac[file] / denom,
+                    // In u128: kernel pages of a 2 TiB machine times a rotation ratio of
+                    // kernel-page counts can pass 2^64 (the quotient is exact either way).
+                    None => (u128::from(scan) * u128::from(frac[file]) / u128::from(denom)) as u64,
                 };
             }
             // nr_scan_try_batch(): at SWAP_CLUSTER_MAX base pages (and at least one simulated
