@@ -505,6 +505,16 @@ pub fn list() -> String {
         names(PinMethod::ALL.iter().map(|m| m.name()).collect())
     );
     s += &format!("mount options: {}\n", names(schema::MOUNT_OPTIONS.to_vec()));
+    let mut pages = vec![];
+    let mut g = crate::mm::granularity::BASE_PAGE;
+    while g <= crate::mm::granularity::MAX_PAGE_GRANULARITY {
+        pages.push(crate::mm::granularity::Granularity::of_bytes(g).name());
+        g *= 2;
+    }
+    s += &format!(
+        "page granularities: {} (machine.page_granularity; default 4KiB, coarser for machines past 64GiB)\n",
+        pages.join(" ")
+    );
     s += "task kinds (required keys, [optional keys]):\n";
     for k in schema::TASK_KINDS {
         let opt: Vec<String> = k.optional.iter().map(|o| format!("[{o}]")).collect();

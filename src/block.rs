@@ -10,12 +10,13 @@
 
 use std::collections::VecDeque;
 
+use crate::mm::granularity::Granularity;
 use crate::mm::page::PageId;
 use crate::mm::Actor;
 use crate::sim::SimTime;
 use crate::spec::DiskSpec;
 
-/// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 pages per request.
+/// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 (4 KiB) pages per request.
 pub const MAX_REQUEST_PAGES: usize = 128;
 
 /// What a request carries.
@@ -65,11 +66,15 @@ pub struct Disk {
     pub full_waiters: VecDeque<Actor>,
     /// Pages completed (for statistics).
     pub pages_done: u64,
+    /// Bytes of one (simulated) page: what a page of a request transfers.
+    pub page_bytes: u64,
+    /// [`MAX_REQUEST_PAGES`] in simulated pages: the same 512 KiB (a batch, at least one page).
+    pub max_request_pages: usize,
 }
 
 impl Disk {
-    /// An idle disk.
-    pub fn new(spec: DiskSpec) -> Disk {
+    /// An idle disk whose requests carry pages of granularity `gran`.
+    pub fn new(spec: DiskSpec, gran: Granularity) -> Disk {
         Disk {
             spec,
             queue: VecDeque::new(),
@@ -79,6 +84,8 @@ impl Disk {
             last_end: 0,
             full_waiters: VecDeque::new(),
             pages_done: 0,
+            page_bytes: gran.page_bytes(),
+            max_request_pages: gran.batch(MAX_REQUEST_PAGES as u64) as usize,
         }
     }
 
@@ -99,7 +106,7 @@ impl Disk {
         self.queue.back().is_some_and(|r| {
             r.kind == kind
                 && r.lba + r.pages.len() as u64 == lba
-                && r.pages.len() < MAX_REQUEST_PAGES
+                && r.pages.len() < self.max_request_pages
         })
     }
 
@@ -137,7 +144,7 @@ impl Disk {
             return None;
         }
         let r = self.queue.pop_front()?;
-        let bytes = r.pages.len() as u64 * 4096;
+        let bytes = r.pages.len() as u64 * self.page_bytes;
         let mut t = bytes * 1_000_000_000 / self.spec.bandwidth_bytes_per_sec.max(1);
         if r.lba != self.last_end {
             t += self.spec.seek_ns / 2 + seek_jitter_ns;
@@ -178,12 +185,15 @@ mod tests {
     use super::*;
 
     fn disk(nr: u32) -> Disk {
-        Disk::new(DiskSpec {
-            name: "d".into(),
-            bandwidth_bytes_per_sec: 100_000_000,
-            seek_ns: 8_000_000,
-            nr_requests: nr,
-        })
+        Disk::new(
+            DiskSpec {
+                name: "d".into(),
+                bandwidth_bytes_per_sec: 100_000_000,
+                seek_ns: 8_000_000,
+                nr_requests: nr,
+            },
+            Granularity::BASE,
+        )
     }
 
     #[test]

@@ -220,6 +220,8 @@ impl Machine {
 /// Collects the result of a finished run.
 pub fn result(m: &Machine) -> RunResult {
     let outcome = m.outcome.clone().expect("run ended without an outcome");
+    // Page counters in base (4 KiB) pages; counts of passes and sleeps as they are.
+    let b = |x: u64| m.gran.base(x);
     RunResult {
         sim_ns: outcome.at_ns(),
         outcome,
@@ -237,17 +239,17 @@ pub fn result(m: &Machine) -> RunResult {
                 killed: t.killed,
             })
             .collect(),
-        writepage_refused: m.rc.writepage_refused,
-        pages_written_by_writeback: m.rc.pages_written_by_writeback,
-        pages_written_by_reclaim: m.rc.pages_written_by_reclaim,
-        pages_written_by_journal: m.rc.pages_written_by_journal,
+        writepage_refused: b(m.rc.writepage_refused),
+        pages_written_by_writeback: b(m.rc.pages_written_by_writeback),
+        pages_written_by_reclaim: b(m.rc.pages_written_by_reclaim),
+        pages_written_by_journal: b(m.rc.pages_written_by_journal),
         reclaim_no_progress: m.rc.reclaim_no_progress,
         later: crate::outcome::LaterCounters {
-            vmscan_immediate: m.rc.vmscan_immediate,
+            vmscan_immediate: b(m.rc.vmscan_immediate),
             reclaim_throttled: m.rc.reclaim_throttled,
-            zone_dirty_skips: m.rc.zone_dirty_skips,
+            zone_dirty_skips: b(m.rc.zone_dirty_skips),
             dirty_pauses: m.rc.dirty_pauses,
-            pages_written_by_dirtier: m.rc.pages_written_by_dirtier,
+            pages_written_by_dirtier: b(m.rc.pages_written_by_dirtier),
         },
         oom_reports: m.oom_reports.clone(),
         meminfo: crate::observe::vmstat_print::meminfo(m),

@@ -99,6 +99,8 @@ pub struct History {
     pub flips: Vec<Flip>,
     /// How many runs it took (table runs plus attribution runs).
     pub runs: usize,
+    /// `machine.page_granularity` when coarser than 4 KiB (`spec::coarse_page_summary`).
+    pub page_granularity: Option<String>,
 }
 
 /// The run spec of `base` under kernel profile `name`, keeping the scenario's `[kernel]` settings.
@@ -238,6 +240,14 @@ pub fn history(sc: &Scenario, releases: &[String], threads: usize) -> anyhow::Re
         verdicts,
         flips,
         runs,
+        page_granularity: crate::spec::coarse_page_summary(
+            sc.runs
+                .iter()
+                .map(|r| r.spec.machine.coarse_page())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(Option::as_deref),
+        ),
     })
 }
 
@@ -309,9 +319,12 @@ impl History {
         }
         Grid {
             title: format!(
-                "{} — history over {} kernels ({})",
+                "{} — history over {} kernels{} ({})",
                 self.name,
                 self.releases.len(),
+                self.page_granularity
+                    .as_ref()
+                    .map_or_else(String::new, |p| format!(", page granularity {p}")),
                 self.file
             ),
             columns,
@@ -394,15 +407,18 @@ impl History {
                 })
             })
             .collect();
-        json!({
-            "schema": "wbsim/history/1",
-            "scenario": self.name,
-            "file": self.file,
-            "releases": self.releases,
-            "cells": cells,
-            "flips": flips,
-            "runs": self.runs,
-        })
+        let mut doc = serde_json::Map::new();
+        doc.insert("schema".into(), json!("wbsim/history/1"));
+        doc.insert("scenario".into(), json!(self.name));
+        doc.insert("file".into(), json!(self.file));
+        if let Some(p) = &self.page_granularity {
+            doc.insert("page_granularity".into(), json!(p));
+        }
+        doc.insert("releases".into(), json!(self.releases));
+        doc.insert("cells".into(), Value::Array(cells));
+        doc.insert("flips".into(), Value::Array(flips));
+        doc.insert("runs".into(), json!(self.runs));
+        Value::Object(doc)
     }
 }
 

@@ -168,7 +168,7 @@ pub enum NodeLayout {
 /// The simulated machine (`[machine]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MachineSpec {
-    /// Physical memory, bytes (a multiple of 4096).
+    /// Physical memory, bytes (a multiple of `page_bytes`).
     pub memory_bytes: u64,
     /// Memory the kernel holds at boot (text, mem_map, slab, page tables): never free and never on
     /// an LRU. Taken from each zone in proportion to its size.
@@ -183,6 +183,39 @@ pub struct MachineSpec {
     pub hz: u32,
     /// Online CPUs (used by `ratelimit_pages` and the per-CPU page lists).
     pub cpus: u32,
+    /// The simulated page (`machine.page_granularity`), bytes: 4096 (every kernel page simulated,
+    /// the default) or a power of two up to 2 MiB, each simulated page standing for
+    /// `page_bytes / 4096` kernel pages (`mm::granularity`, docs/MODEL.md simplification 21).
+    pub page_bytes: u64,
+}
+
+impl MachineSpec {
+    /// The simulated page's [`crate::mm::granularity::Granularity`].
+    pub fn granularity(&self) -> crate::mm::granularity::Granularity {
+        crate::mm::granularity::Granularity::of_bytes(self.page_bytes)
+    }
+
+    /// `machine.page_granularity` as a scenario writes it, when coarser than 4 KiB (`None` at the
+    /// default: outputs name the granularity only when it is not the kernel's).
+    pub fn coarse_page(&self) -> Option<String> {
+        let g = self.granularity();
+        (!g.is_base()).then(|| g.name())
+    }
+}
+
+/// What a heading says of the simulated pages of several runs: `None` when every run simulates
+/// 4 KiB pages, the granularity when they share a coarser one, `(varies)` otherwise.
+pub fn coarse_page_summary<'a>(pages: impl IntoIterator<Item = Option<&'a str>>) -> Option<String> {
+    let all: Vec<Option<&str>> = pages.into_iter().collect();
+    if all.iter().all(Option::is_none) {
+        return None;
+    }
+    let first = all[0];
+    Some(if all.iter().all(|p| *p == first) {
+        first.unwrap_or("4KiB").to_string()
+    } else {
+        "(varies)".to_string()
+    })
 }
 
 /// The `vm.*` sysctls, in the kernel's own names and units.

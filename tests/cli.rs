@@ -36,7 +36,10 @@ fn list_names_everything() {
         .stdout(contains("ext4").and(contains("tmpfs")))
         .stdout(contains("redirty activate"))
         .stdout(contains("stream-write  mount size rate [write_size]"))
-        .stdout(contains("hugetlb"));
+        .stdout(contains("hugetlb"))
+        .stdout(contains(
+            "page granularities: 4KiB 8KiB 16KiB 32KiB 64KiB 128KiB",
+        ));
 }
 
 #[test]

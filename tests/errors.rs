@@ -220,11 +220,94 @@ fn a_machine_too_large_to_simulate_page_by_page_is_refused_before_allocating() {
             says: &[
                 "(67108864 pages)",
                 "at most 16777216 pages (64GiB) per run",
+                "Set machine.page_granularity = \"16KiB\"",
                 "a factor of 4 gives memory = \"64GiB\"",
             ],
             hint: None,
         },
     );
+}
+
+#[test]
+fn a_page_granularity_that_is_not_a_power_of_two_lists_the_accepted_sizes() {
+    rejects(
+        "bad-granularity",
+        Expect {
+            at: ":7:20",
+            key: "machine.page_granularity",
+            says: &[
+                "found \"48KiB\" (49152 bytes)",
+                "a power of two from 4KiB",
+                "4KiB, 8KiB, 16KiB, 32KiB, 64KiB, 128KiB",
+            ],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn a_page_granularity_past_128_kib_says_why_that_is_the_limit() {
+    rejects(
+        "granularity-too-coarse",
+        Expect {
+            at: ":7:20",
+            key: "machine.page_granularity",
+            says: &["found \"2MiB\"", "to 128KiB (SWAP_CLUSTER_MAX kernel pages"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn memory_in_part_of_a_simulated_page_gives_the_nearest_whole_sizes() {
+    rejects(
+        "memory-not-whole-pages",
+        Expect {
+            at: ":6:10",
+            key: "machine.memory",
+            says: &[
+                "not a multiple of the 65536-byte simulated page (machine.page_granularity = \"64KiB\")",
+                "\"1000064KiB\" or \"1000128KiB\"",
+            ],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn a_page_granularity_that_would_merge_watermarks_names_the_zone_and_the_finest_that_fits() {
+    rejects(
+        "granularity-merges-watermarks",
+        Expect {
+            at: ":11:20",
+            key: "machine.page_granularity",
+            says: &[
+                "node 0's DMA32 zone (112MiB) has min/low/high watermarks of 28/35/42 kernel pages",
+                "round down to 1/2/2",
+                "Expected at most \"32KiB\" for this machine",
+            ],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn set_page_granularity_with_a_bad_size_names_the_argument() {
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/minimal.toml",
+            "--set",
+            "machine.page_granularity=3KiB",
+        ])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            contains("in `--set machine.page_granularity=3KiB`")
+                .and(contains("`machine.page_granularity`: found \"3KiB\""))
+                .and(contains("panicked").not()),
+        );
 }
 
 #[test]

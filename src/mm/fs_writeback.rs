@@ -14,11 +14,11 @@ use crate::fs::WritepageCaller;
 use crate::sim::{SimTime, MSEC};
 use crate::spec::{DataMode, FsType, MountSpec};
 
-/// `MAX_WRITEBACK_PAGES`: 1024 pages per `wb_writeback` round.
+/// `MAX_WRITEBACK_PAGES`: 1024 (4 KiB) pages per `wb_writeback` round.
 pub const MAX_WRITEBACK_PAGES: i64 = 1024;
-/// ext4's `s_max_writeback_mb_bump`: 128 MiB.
+/// ext4's `s_max_writeback_mb_bump`: 128 MiB, in 4 KiB pages.
 pub const EXT4_MAX_WRITEBACK_PAGES: i64 = 32_768;
-/// Pages one ext4 extent allocation covers at most (8 MiB worth of blocks).
+/// Pages (4 KiB) one ext4 extent allocation covers at most (8 MiB worth of blocks).
 pub const EXT4_EXTENT_PAGES: u32 = 2_048;
 /// Queued works are merged past this many (memory bound; merged works write the same pages).
 const MAX_QUEUED_WORKS: usize = 4_096;
@@ -161,11 +161,18 @@ pub struct Bdi {
     pub idle: bool,
     /// The IO-less throttle's bandwidth estimate [3.2+] (`bdi_update_bandwidth`).
     pub bw: super::page_writeback::Bandwidth,
+    /// `MAX_WRITEBACK_PAGES` in simulated pages: the same 4 MiB per round (a batch).
+    pub max_writeback_pages: i64,
+    /// ext4's 128 MiB `nr_to_write` bump in simulated pages (a batch).
+    pub ext4_max_writeback_pages: i64,
+    /// [`EXT4_EXTENT_PAGES`] in simulated pages: 8 MiB of blocks per extent (a batch).
+    pub ext4_extent_pages: u32,
 }
 
 impl Bdi {
-    /// The bdi of disk `disk`.
-    pub fn new(disk: usize) -> Bdi {
+    /// The bdi of disk `disk`, writing pages of granularity `gran`.
+    pub fn new(disk: usize, gran: super::granularity::Granularity) -> Bdi {
+        let batch = |base: i64| gran.batch(base as u64) as i64;
         Bdi {
             disk,
             gen: 0,
@@ -182,7 +189,10 @@ impl Bdi {
             next_kupdate: SimTime::MAX,
             blocked: false,
             idle: true,
-            bw: Default::default(),
+            bw: super::page_writeback::Bandwidth::new(gran),
+            max_writeback_pages: batch(MAX_WRITEBACK_PAGES),
+            ext4_max_writeback_pages: batch(EXT4_MAX_WRITEBACK_PAGES),
+            ext4_extent_pages: batch(i64::from(EXT4_EXTENT_PAGES)) as u32,
         }
     }
 
@@ -364,6 +374,7 @@ impl Machine {
             0
         };
         let mount = &self.mounts[inode.mount].spec;
+        let ext4_max = self.bdis[c.bdi].ext4_max_writeback_pages;
         let mut budget = c.nr_to_write;
         if mount.fs == FsType::Ext4 && mount.delalloc {
             // ext4_da_writepages(): raise nr_to_write to the dirty pages ahead (or 8× for a
@@ -371,7 +382,7 @@ impl Machine {
             let desired = if c.range_cyclic {
                 let mut n = 0;
                 let mut i = start;
-                while n < EXT4_MAX_WRITEBACK_PAGES {
+                while n < ext4_max {
                     match inode.next_dirty(i, size) {
                         Some(j) => {
                             n += 1;
@@ -384,7 +395,7 @@ impl Machine {
             } else {
                 budget.saturating_mul(8)
             }
-            .min(EXT4_MAX_WRITEBACK_PAGES);
+            .min(ext4_max);
             budget = budget.max(desired);
         }
         InodeWb {
@@ -442,7 +453,7 @@ impl Machine {
                 // EXT4_EXTENT_PAGES) before calling ->writepage on mapped buffers.
                 if iw.extent_left == 0 {
                     self.charge_actor(actor, cost::ALLOC_EXTENT);
-                    iw.extent_left = EXT4_EXTENT_PAGES;
+                    iw.extent_left = self.bdis[b].ext4_extent_pages;
                 }
                 iw.extent_left -= 1;
                 self.pages[id as usize].flags &= !pg::DELALLOC;
@@ -584,8 +595,11 @@ impl Machine {
                 // wb_check_old_data_flush()
                 self.bdis[b].last_old_flush = self.now;
                 self.bdis[b].next_kupdate = self.now + interval;
-                let nr = self.vm_stat.nr_dirty as i64
-                    + self.inodes.iter().filter(|i| i.i_dirty).count() as i64;
+                // NR_FILE_DIRTY plus the dirty inodes, a count the kernel adds as pages: in
+                // simulated pages, rounded up.
+                let dirty_inodes = self.inodes.iter().filter(|i| i.i_dirty).count() as u64;
+                let nr =
+                    self.vm_stat.nr_dirty as i64 + dirty_inodes.div_ceil(self.gran.factor()) as i64;
                 let w = Work {
                     nr_pages: nr,
                     for_kupdate: true,
@@ -628,7 +642,7 @@ impl Machine {
                 });
                 aw.cursor = Some(WbCursor::new(
                     b,
-                    MAX_WRITEBACK_PAGES,
+                    self.bdis[b].max_writeback_pages,
                     &aw.work,
                     older,
                     self.now,
@@ -765,7 +779,8 @@ impl Machine {
                 for &id in &r.pages {
                     self.end_page_writeback(id);
                 }
-                self.ev.pgpgout += r.pages.len() as u64 * 4;
+                // pgpgout/pgpgin count KiB.
+                self.ev.pgpgout += self.gran.base(r.pages.len() as u64) * 4;
             }
             ReqKind::JournalData { mount } => {
                 for &id in &r.pages {
@@ -775,7 +790,7 @@ impl Machine {
                         p.flags |= pg::BUFFERS_CLEAN;
                     }
                 }
-                self.ev.pgpgout += r.pages.len() as u64 * 4;
+                self.ev.pgpgout += self.gran.base(r.pages.len() as u64) * 4;
                 let mt = &mut self.mounts[mount];
                 mt.outstanding -= r.pages.len() as u64;
                 if mt.outstanding == 0 && mt.commit_waiting {
@@ -787,7 +802,7 @@ impl Machine {
                 for &id in &r.pages {
                     self.pages[id as usize].flags &= !pg::LOCKED;
                 }
-                self.ev.pgpgin += r.pages.len() as u64 * 4;
+                self.ev.pgpgin += self.gran.base(r.pages.len() as u64) * 4;
                 self.schedule(self.now, Actor::Task(task));
             }
         }

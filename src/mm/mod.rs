@@ -20,6 +20,7 @@
 //! CPU cost is charged to the actor's next event.
 
 pub mod fs_writeback;
+pub mod granularity;
 pub mod invariants;
 pub mod oom_kill;
 pub mod page;
@@ -312,7 +313,8 @@ pub const MSEC_NS: u64 = crate::sim::MSEC;
 /// A second of simulated time, ns.
 pub const SEC_NS: u64 = crate::sim::SEC;
 
-/// CPU cost constants (reclaim-oom §15.3), ns: charged to the actor that does the work.
+/// CPU cost constants (reclaim-oom §15.3), ns: charged to the actor that does the work. The
+/// per-page costs are per 4 KiB page; a simulated page costs `Granularity::cost` of them.
 pub mod cost {
     /// Examining one page in `shrink_page_list` (unmapped).
     pub const SCAN_PAGE: u64 = 200;
@@ -370,6 +372,9 @@ pub struct Machine {
     pub now: SimTime,
     /// Pending events.
     pub queue: EventQueue<Event>,
+    /// The simulated page: every count of pages below is of simulated pages; kernel constants
+    /// (in 4 KiB pages or bytes) are converted where they are used (`granularity.rs`).
+    pub gran: granularity::Granularity,
     /// Every page, by pfn.
     pub pages: Vec<Page>,
     /// Every zone.
@@ -393,9 +398,9 @@ pub struct Machine {
     pub disks: Vec<Disk>,
     /// Swap.
     pub swap: Swap,
-    /// `min_free_kbytes` in force.
+    /// `min_free_kbytes` in force (KiB, the kernel's unit).
     pub min_free_kbytes: u64,
-    /// `ratelimit_pages`.
+    /// `ratelimit_pages`, simulated pages.
     pub ratelimit_pages: u64,
     /// Machine-wide events.
     pub ev: VmEvents,
@@ -452,19 +457,32 @@ impl Machine {
     /// memory and hugetlb pages, creates tasks, files, flushers and journals, and queues their
     /// first events.
     pub fn boot(spec: &RunSpec, options: Options) -> Machine {
-        let memory_pages = spec.machine.memory_bytes / 4096;
+        let gran = spec.machine.granularity();
+        // memory and node sizes are whole simulated pages (validated).
+        let memory_pages = gran.pages_floor(spec.machine.memory_bytes);
         let cpus = spec.machine.cpus.max(1) as usize;
-        let node_extents = zone::layout_zones(&spec.machine.layout, memory_pages);
+        let node_extents =
+            zone::layout_zones(&spec.machine.layout, memory_pages, gran.page_bytes());
         let mut pages = Vec::with_capacity(memory_pages as usize);
         let mut zones = vec![];
         let mut nodes = vec![];
         for (n, extents) in node_extents.iter().enumerate() {
             let mut ids = vec![];
-            let reserves =
-                zone::lowmem_reserves(&extents.iter().map(|&(t, _, p)| (t, p)).collect::<Vec<_>>());
+            // lowmem_reserve is a threshold free pages must exceed: the kernel's value from base
+            // pages, rounded down (exact for `>`).
+            let base: Vec<_> = extents.iter().map(|&(t, _, p)| (t, gran.base(p))).collect();
+            let reserves: Vec<[u64; 3]> = zone::lowmem_reserves(&base)
+                .into_iter()
+                .map(|r| r.map(|x| gran.floor(x)))
+                .collect();
             for (k, &(ztype, start, present)) in extents.iter().enumerate() {
                 let id = zones.len() as u16;
-                let (pcp_batch, pcp_high) = zone::zone_pcp(present);
+                // zone_batchsize() reads base pages; batch and high are batches of pages.
+                let (batch, high) = zone::zone_pcp(gran.base(present));
+                let (pcp_batch, pcp_high) = (
+                    gran.batch(batch as u64) as usize,
+                    gran.batch(high as u64) as usize,
+                );
                 zones.push(Zone {
                     node: n as u32,
                     ztype,
@@ -483,7 +501,8 @@ impl Machine {
                     pages_scanned: 0,
                     all_unreclaimable: false,
                     oom_locked: false,
-                    inactive_ratio: zone::inactive_ratio(present),
+                    // A ratio by GiB of memory: from base pages, unconverted.
+                    inactive_ratio: zone::inactive_ratio(gran.base(present)),
                     flags: zone::ReclaimFlags::default(),
                     stat: ZoneStat::default(),
                 });
@@ -505,15 +524,20 @@ impl Machine {
             });
         }
         let total_present: u64 = zones.iter().map(|z| z.present).sum();
+        let total_base = gran.base(total_present);
         let min_free_kbytes = spec
             .vm
             .min_free_kbytes
-            .unwrap_or_else(|| zone::default_min_free_kbytes(total_present));
+            .unwrap_or_else(|| zone::default_min_free_kbytes(total_base));
         for z in &mut zones {
-            z.watermark = zone::zone_wmarks(min_free_kbytes, z.present, total_present);
+            // Watermarks are thresholds free pages must exceed: the kernel's values from base
+            // pages, rounded down (exact for `free > mark`).
+            z.watermark = zone::zone_wmarks(min_free_kbytes, gran.base(z.present), total_base)
+                .map(|w| gran.floor(w));
         }
-        // ratelimit_pages = vm_total_pages / (ncpus * 32), clamped to [16, 4 MiB].
-        let ratelimit_pages = (total_present / (cpus as u64 * 32)).clamp(16, 1024);
+        // ratelimit_pages = vm_total_pages / (ncpus * 32), clamped to [16, 4 MiB]: a batch of
+        // dirtied pages.
+        let ratelimit_pages = gran.batch((total_base / (cpus as u64 * 32)).clamp(16, 1024));
         let mut m = Machine {
             spec: spec.clone(),
             release: spec.release,
@@ -523,6 +547,7 @@ impl Machine {
             options,
             now: 0,
             queue: EventQueue::default(),
+            gran,
             pages,
             zone_users: vec![Vec::new(); zones.len()],
             zones,
@@ -593,7 +618,10 @@ impl Machine {
     /// (`hugepages=` at boot, interleaved over nodes) out of the free lists.
     fn carve_kernel_and_hugetlb(&mut self) {
         let total: u64 = self.zones.iter().map(|z| z.present).sum();
-        let reserved = self.spec.machine.kernel_reserved_bytes / 4096;
+        // A capacity: rounded down to whole simulated pages.
+        let reserved = self
+            .gran
+            .pages_floor(self.spec.machine.kernel_reserved_bytes);
         for zid in 0..self.zones.len() {
             let share = reserved * self.zones[zid].present / total.max(1);
             for _ in 0..share {
@@ -616,7 +644,7 @@ impl Machine {
                 TaskKind::Pin {
                     bytes,
                     method: PinMethod::Hugetlb,
-                } => Some(bytes.div_ceil(4096)),
+                } => Some(self.gran.pages_ceil(bytes)), // 2 MiB multiples: exact
                 _ => None,
             })
             .sum();
@@ -651,10 +679,11 @@ impl Machine {
     /// Disks, bdis (one flusher each), swap, mounts.
     fn boot_devices(&mut self) {
         for (i, d) in self.spec.disks.iter().enumerate() {
-            self.disks.push(Disk::new(d.clone()));
-            self.bdis.push(Bdi::new(i));
+            self.disks.push(Disk::new(d.clone(), self.gran));
+            self.bdis.push(Bdi::new(i, self.gran));
         }
-        self.swap.total = self.spec.machine.swap_bytes / 4096;
+        // A capacity: rounded down to whole simulated pages.
+        self.swap.total = self.gran.pages_floor(self.spec.machine.swap_bytes);
         self.swap.free = self.swap.total;
         self.swap.bdi = self.spec.machine.swap_disk;
         for (i, ms) in self.spec.mounts.clone().iter().enumerate() {

@@ -51,34 +51,41 @@ fn shift_hz(hz: u32) -> u32 {
 }
 
 impl Machine {
-    /// A task's `mm->total_vm`, pages: its anon memory (resident and swapped), its pinned or
-    /// written buffers, attached segments, and its other mappings.
+    /// A task's `mm->total_vm`, base (4 KiB) pages as the kernel counts them (badness is in
+    /// pages, and its `+ 1` per child is one page): its anon memory (resident and swapped), its
+    /// pinned or written buffers, attached segments, and its other mappings.
     pub fn total_vm(&self, t: usize) -> u64 {
         let task = &self.tasks[t];
-        let mut vm = task.extra_vm_pages + task.anon.len() as u64 + task.swap_ents;
+        let pages = |bytes: u64| bytes.div_ceil(super::granularity::BASE_PAGE);
+        let anon = self.gran.base(task.anon.len() as u64);
+        let mut vm = task.extra_vm_pages + anon + self.gran.base(task.swap_ents);
         match task.kind {
-            crate::spec::TaskKind::Pin { bytes, .. } => vm += bytes.div_ceil(4096),
-            crate::spec::TaskKind::StreamWrite { write_bytes, .. } => {
-                vm += write_bytes.div_ceil(4096)
-            }
-            crate::spec::TaskKind::StreamRead { read_bytes, .. } => vm += read_bytes.div_ceil(4096),
+            crate::spec::TaskKind::Pin { bytes, .. } => vm += pages(bytes),
+            crate::spec::TaskKind::StreamWrite { write_bytes, .. } => vm += pages(write_bytes),
+            crate::spec::TaskKind::StreamRead { read_bytes, .. } => vm += pages(read_bytes),
             _ => {}
         }
         if let crate::spec::TaskKind::Pin { method, .. } = task.kind {
             if method == crate::spec::PinMethod::Mlock {
-                vm -= task.anon.len() as u64; // the pinned region is already counted once
+                vm -= anon; // the pinned region is already counted once, by its size
             }
         }
         for &p in &task.attach {
             if let crate::spec::TaskKind::Pin { bytes, .. } = self.tasks[p].kind {
-                vm += bytes.div_ceil(4096);
+                vm += pages(bytes);
             }
         }
         vm
     }
 
-    /// A task's rss (anon + file/shmem mapped) plus swap entries, for [36] `oom_badness`.
+    /// A task's rss (anon + file/shmem mapped) plus swap entries, for [36] `oom_badness`: base
+    /// (4 KiB) pages, like `totalpages`.
     fn rss_and_swap(&self, t: usize) -> u64 {
+        self.gran.base(self.rss_and_swap_sim(t))
+    }
+
+    /// [`Machine::rss_and_swap`] in simulated pages.
+    fn rss_and_swap_sim(&self, t: usize) -> u64 {
         let task = &self.tasks[t];
         let mut rss = task.anon.len() as u64 + task.swap_ents;
         let own_seg = self.segments.iter().position(|s| s.owner == t);
@@ -224,7 +231,8 @@ impl Machine {
             _ => false,
         };
         let swap = self.swap.total;
-        let totalpages = match constraint {
+        // Base pages, as the kernel's `totalpages`: rss per mille of it is a ratio either way.
+        let totalpages = self.gran.base(match constraint {
             Constraint::None if self.release.minor() >= 36 => {
                 self.zones.iter().map(|z| z.present).sum::<u64>() + swap
             }
@@ -238,7 +246,7 @@ impl Machine {
                     .sum::<u64>()
                     + swap
             }
-        };
+        });
         let decision = OomDecision {
             invoker: t,
             selected: None,
@@ -368,24 +376,29 @@ impl Machine {
                     }
                     id = p.next;
                 }
+                // The report is in base (4 KiB) pages, as the kernel prints it.
+                let b = |x: u64| self.gran.base(x);
                 ZoneReport {
                     base: self.zone_snapshot(zid),
-                    isolated_anon: z.stat.nr_isolated_anon,
-                    isolated_file: z.stat.nr_isolated_file,
-                    present: z.present,
-                    mlocked: z.stat.nr_mlock,
-                    mapped: z.stat.nr_mapped,
-                    shmem: z.stat.nr_shmem,
-                    slab_unreclaimable: z.stat.nr_kernel,
-                    file_pages: z.stat.nr_file_pages,
-                    lowmem_reserve: z.lowmem_reserve,
+                    isolated_anon: b(z.stat.nr_isolated_anon),
+                    isolated_file: b(z.stat.nr_isolated_file),
+                    present: b(z.present),
+                    mlocked: b(z.stat.nr_mlock),
+                    mapped: b(z.stat.nr_mapped),
+                    shmem: b(z.stat.nr_shmem),
+                    slab_unreclaimable: b(z.stat.nr_kernel),
+                    file_pages: b(z.stat.nr_file_pages),
+                    lowmem_reserve: z.lowmem_reserve.map(b),
                     pcp: z
                         .pcp
                         .iter()
-                        .map(|c| (c.len() as u64, z.pcp_high as u64, z.pcp_batch as u64))
+                        .map(|c| {
+                            let (n, high, batch) = (c.len(), z.pcp_high, z.pcp_batch);
+                            (b(n as u64), b(high as u64), b(batch as u64))
+                        })
                         .collect(),
-                    inactive_file_dirty: dirty,
-                    inactive_file_writeback: wb,
+                    inactive_file_dirty: b(dirty),
+                    inactive_file_writeback: b(wb),
                     allowed: self.cpuset_hardwall(d.invoker, zid),
                 }
             })
@@ -402,8 +415,8 @@ impl Machine {
                 } else {
                     self.badness(p, d.invoker)
                 };
-                let rss = self.rss_and_swap(p) - task.swap_ents;
-                let anon_rss = task.anon.len() as u64;
+                let rss = self.gran.base(self.rss_and_swap_sim(p) - task.swap_ents);
+                let anon_rss = self.gran.base(task.anon.len() as u64);
                 OomTaskRow {
                     pid: task.pid,
                     name: task.name.clone(),
@@ -446,33 +459,35 @@ impl Machine {
             points: d.points,
             zones,
             tasks,
-            swap_total: self.swap.total,
-            swap_free: self.swap.free,
-            swap_cache,
-            ram_pages: self.zones.iter().map(|z| z.present).sum(),
-            hugetlb_pages,
+            swap_total: self.gran.base(self.swap.total),
+            swap_free: self.gran.base(self.swap.free),
+            swap_cache: self.gran.base(swap_cache),
+            ram_pages: self.gran.base(self.zones.iter().map(|z| z.present).sum()),
+            hugetlb_pages: self.gran.base(hugetlb_pages),
         }
     }
 
-    /// The per-zone line of the verdict.
+    /// The per-zone line of the verdict, in base (4 KiB) pages (the watermarks in force, which a
+    /// coarse page rounds down).
     fn zone_snapshot(&self, zid: usize) -> ZoneSnapshot {
         use super::page::LruList as L;
         let z = &self.zones[zid];
+        let b = |x: u64| self.gran.base(x);
         ZoneSnapshot {
             node: z.node,
             zone: z.ztype.name(),
-            free: z.nr_free(),
-            min: z.watermark[0],
-            low: z.watermark[1],
-            high: z.watermark[2],
-            active_anon: z.nr_lru(L::ActiveAnon),
-            inactive_anon: z.nr_lru(L::InactiveAnon),
-            active_file: z.nr_lru(L::ActiveFile),
-            inactive_file: z.nr_lru(L::InactiveFile),
-            unevictable: z.nr_lru(L::Unevictable),
-            dirty: z.stat.nr_dirty,
-            writeback: z.stat.nr_writeback,
-            pages_scanned: z.pages_scanned,
+            free: b(z.nr_free()),
+            min: b(z.watermark[0]),
+            low: b(z.watermark[1]),
+            high: b(z.watermark[2]),
+            active_anon: b(z.nr_lru(L::ActiveAnon)),
+            inactive_anon: b(z.nr_lru(L::InactiveAnon)),
+            active_file: b(z.nr_lru(L::ActiveFile)),
+            inactive_file: b(z.nr_lru(L::InactiveFile)),
+            unevictable: b(z.nr_lru(L::Unevictable)),
+            dirty: b(z.stat.nr_dirty),
+            writeback: b(z.stat.nr_writeback),
+            pages_scanned: b(z.pages_scanned),
             all_unreclaimable: z.all_unreclaimable,
         }
     }

@@ -348,7 +348,7 @@ impl Machine {
 
     /// Allocates one order-0 page for task `t` with `gfp_mask`, resuming a slow path in progress.
     pub fn alloc_page(&mut self, t: usize, gfp_mask: u32) -> Alloc {
-        self.tasks[t].pending_cpu_ns += super::cost::ALLOC_PAGE;
+        self.tasks[t].pending_cpu_ns += self.gran.cost(super::cost::ALLOC_PAGE);
         if self.tasks[t].alloc.is_none() {
             // Fast path: the low watermark, strictly within the cpuset.
             let page = if gfp_mask & gfp::WRITE == 0 && !self.tasks[t].memdie {

@@ -75,7 +75,7 @@ pub enum BdpPhase {
     Slept,
 }
 
-/// `INIT_BW`: 100 MB/s in pages per second, the estimate a bdi starts with [3.2].
+/// `INIT_BW`: 100 MB/s in (4 KiB) pages per second, the estimate a bdi starts with [3.2].
 const INIT_BW: u64 = (100 << 20) / 4096;
 /// `BANDWIDTH_INTERVAL`: the estimates are refreshed at most every 200 ms.
 const BANDWIDTH_INTERVAL_MS: u64 = 200;
@@ -105,13 +105,16 @@ pub struct Bandwidth {
     pub dirtied: u64,
 }
 
-impl Default for Bandwidth {
-    fn default() -> Self {
+impl Bandwidth {
+    /// A bdi's first estimate, in simulated pages per second (a rate of bytes: `INIT_BW`'s
+    /// 100 MB/s).
+    pub fn new(gran: super::granularity::Granularity) -> Self {
+        let init = gran.batch(INIT_BW);
         Bandwidth {
-            avg_write_bw: INIT_BW,
-            write_bw: INIT_BW,
-            dirty_ratelimit: INIT_BW,
-            balanced_dirty_ratelimit: INIT_BW,
+            avg_write_bw: init,
+            write_bw: init,
+            dirty_ratelimit: init,
+            balanced_dirty_ratelimit: init,
             stamp: 0,
             written_stamp: 0,
             dirtied_stamp: 0,
@@ -227,7 +230,7 @@ impl Machine {
         let memory = self.dirtyable_of(zones.clone());
         let vm = &self.spec.vm;
         let limit = if vm.dirty_bytes > 0 {
-            vm.dirty_bytes.div_ceil(4096) * memory / self.dirtyable_memory()
+            self.gran.pages_ceil(vm.dirty_bytes) * memory / self.dirtyable_memory()
         } else {
             u64::from(vm.dirty_ratio) * memory / 100
         };
@@ -241,13 +244,15 @@ impl Machine {
     pub fn global_dirty_limits(&self) -> (u64, u64) {
         let vm = &self.spec.vm;
         let available = self.dirtyable_memory();
+        // Bytes to pages as the kernel does (DIV_ROUND_UP by the page size); the ratios apply to
+        // simulated-page counts unconverted.
         let dirty = if vm.dirty_bytes > 0 {
-            vm.dirty_bytes.div_ceil(4096)
+            self.gran.pages_ceil(vm.dirty_bytes)
         } else {
             u64::from(vm.dirty_ratio.max(5)) * available / 100
         };
         let mut bg = if vm.dirty_background_bytes > 0 {
-            vm.dirty_background_bytes.div_ceil(4096)
+            self.gran.pages_ceil(vm.dirty_background_bytes)
         } else {
             u64::from(vm.dirty_background_ratio) * available / 100
         };
@@ -420,6 +425,12 @@ impl Machine {
         );
         match d {
             Decision::Write { cluster } => {
+                // XFS clusters up to `cluster + 1` base pages with the victim: the same bytes.
+                let cluster = if cluster > 0 {
+                    (self.gran.batch(u64::from(cluster) + 1) - 1) as u32
+                } else {
+                    0
+                };
                 self.write_one(id, actor);
                 if cluster > 0 {
                     self.xfs_cluster_write(id, cluster, actor);
@@ -470,7 +481,7 @@ impl Machine {
             self.pages[id as usize].flags &= !pg::DELALLOC;
         }
         self.pages[id as usize].flags &= !(pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
-        self.charge_actor(actor, super::cost::SUBMIT_PAGE);
+        self.charge_actor(actor, self.gran.cost(super::cost::SUBMIT_PAGE));
         self.set_page_writeback_and_submit(id);
         match actor {
             Actor::Kswapd(_) | Actor::Task(_) if self.in_reclaim(actor) => {
@@ -537,7 +548,7 @@ impl Machine {
             return self.io_less_ratelimited(t, bdi);
         }
         let ratelimit = if self.bdis[bdi].dirty_exceeded {
-            8
+            self.gran.batch(8) // 8 pages: a batch
         } else {
             self.ratelimit_pages
         };
@@ -567,7 +578,7 @@ impl Machine {
         task.nr_dirtied += 1;
         let mut ratelimit = task.nr_dirtied_pause;
         if self.bdis[bdi].dirty_exceeded {
-            ratelimit = ratelimit.min(8);
+            ratelimit = ratelimit.min(self.gran.batch(8)); // 32 KiB: a batch
         }
         if task.nr_dirtied < ratelimit {
             return false;
@@ -747,9 +758,10 @@ impl Machine {
         }
         let freerun = (s.dirty + s.bg) / 2;
         if nr_dirty <= freerun {
-            // dirty_poll_interval()
-            let gap = s.dirty.saturating_sub(nr_dirty);
-            self.tasks[t].nr_dirtied_pause = if gap > 0 { 1 << (gap.ilog2() / 2) } else { 1 };
+            // dirty_poll_interval(): √gap of base pages, then a batch of simulated pages.
+            let gap = self.gran.base(s.dirty.saturating_sub(nr_dirty));
+            let pause = if gap > 0 { 1 << (gap.ilog2() / 2) } else { 1 };
+            self.tasks[t].nr_dirtied_pause = self.gran.batch(pause);
             return true;
         }
         if !self.bdis[b.bdi].writeback_in_progress() {
@@ -773,7 +785,7 @@ impl Machine {
             Some(0) => return true,
             Some(p) => {
                 // Aim the next check at about a 10 ms pause (at least 32 pages).
-                self.tasks[t].nr_dirtied_pause = (task_ratelimit / 100).max(32);
+                self.tasks[t].nr_dirtied_pause = (task_ratelimit / 100).max(self.gran.batch(32));
                 p.min(max_pause)
             }
         };

@@ -15,7 +15,8 @@ use crate::fs::writer_gfp;
 use crate::sim::{SimTime, SEC};
 use crate::spec::{AnonGfp, FsType, PinMethod, TaskKind, TaskSpec};
 
-/// Pages of work one task event does at most.
+/// Pages (4 KiB) of work one task event does at most: 256 KiB, `Machine::slice_pages` in
+/// simulated pages.
 pub const SLICE_PAGES: u64 = 64;
 
 /// Where a task's work stands.
@@ -120,7 +121,7 @@ pub struct Task {
     pub children: Vec<usize>,
     /// Attached shm segments (pin task indices).
     pub attach: Vec<usize>,
-    /// Extra virtual size, pages.
+    /// Extra virtual size, base (4 KiB) pages: it only counts in `total_vm`.
     pub extra_vm_pages: u64,
     /// TIF_MEMDIE.
     pub memdie: bool,
@@ -164,37 +165,46 @@ pub struct Task {
     pub pace: Pace,
 }
 
-/// A paced producer's clock: the time its `done`-th page is due, `since + done·4096·SEC/rate`
+/// A paced producer's clock: the time its `done`-th page is due, `since + done·page·SEC/rate`
 /// rounded down, kept as a quotient and a remainder so that the next page's time costs an
 /// addition rather than a division (the producers ask for consecutive pages).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Pace {
     since: SimTime,
     rate: u64,
+    page_bytes: u64,
     done: u64,
-    /// `done·4096·SEC / rate` and its remainder.
+    /// `done·page·SEC / rate` and its remainder.
     ns: u64,
     rem: u64,
-    /// `4096·SEC / rate` and its remainder: one page more.
+    /// `page·SEC / rate` and its remainder: one page more.
     step_ns: u64,
     step_rem: u64,
 }
 
 impl Pace {
-    /// When page `done` is due for a producer of `rate` bytes/s that started at `since`.
-    pub fn due(&mut self, since: SimTime, done: u64, rate: u64) -> SimTime {
+    /// When page `done` (of `page_bytes` each) is due for a producer of `rate` bytes/s that
+    /// started at `since`.
+    pub fn due(&mut self, since: SimTime, done: u64, rate: u64, page_bytes: u64) -> SimTime {
         let rate = rate.max(1);
-        if since != self.since || rate != self.rate || done < self.done || done > self.done + 1 {
-            let product = u128::from(done) * 4096 * u128::from(SEC);
-            let page = 4096 * SEC;
+        if since != self.since
+            || rate != self.rate
+            || page_bytes != self.page_bytes
+            || done < self.done
+            || done > self.done + 1
+        {
+            let product = u128::from(done) * u128::from(page_bytes) * u128::from(SEC);
+            let page = u128::from(page_bytes) * u128::from(SEC);
+            let rate128 = u128::from(rate);
             *self = Pace {
                 since,
                 rate,
+                page_bytes,
                 done,
-                ns: u64::try_from(product / u128::from(rate)).unwrap_or(u64::MAX),
-                rem: (product % u128::from(rate)) as u64,
-                step_ns: page / rate,
-                step_rem: page % rate,
+                ns: u64::try_from(product / rate128).unwrap_or(u64::MAX),
+                rem: (product % rate128) as u64,
+                step_ns: u64::try_from(page / rate128).unwrap_or(u64::MAX),
+                step_rem: (page % rate128) as u64,
             };
         } else if done == self.done + 1 {
             self.done = done;
@@ -250,7 +260,7 @@ impl Task {
             parent: s.parent,
             children: vec![],
             attach: s.attach.clone(),
-            extra_vm_pages: s.extra_vm_bytes.div_ceil(4096),
+            extra_vm_pages: s.extra_vm_bytes.div_ceil(super::granularity::BASE_PAGE),
             memdie: false,
             exiting: false,
             killed: false,
@@ -263,7 +273,7 @@ impl Task {
             alloc: None,
             bdp: None,
             nr_dirtied: 0,
-            nr_dirtied_pause: 32,
+            nr_dirtied_pause: m.gran.batch(32), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
             work: Work::NotStarted,
@@ -303,6 +313,12 @@ enum Slice {
 }
 
 impl Machine {
+    /// [`SLICE_PAGES`] in simulated pages: the same bytes of work per event, so tasks interleave
+    /// with kswapd and the flushers as finely in time at every granularity (a batch).
+    fn slice_pages(&self) -> u64 {
+        self.gran.batch(SLICE_PAGES)
+    }
+
     /// Runs task `t` for one slice.
     pub fn run_task(&mut self, t: usize) {
         self.tasks[t].interruptible = false;
@@ -367,7 +383,7 @@ impl Machine {
                 let total = if method == PinMethod::Hugetlb {
                     0
                 } else {
-                    bytes.div_ceil(4096)
+                    self.gran.pages_ceil(bytes) // what a task touches: rounded up
                 };
                 if method == PinMethod::Hugetlb {
                     self.tasks[t].done_bytes = bytes;
@@ -379,7 +395,7 @@ impl Machine {
                 }
             }
             TaskKind::StreamWrite { mount, bytes, .. } => {
-                let total = bytes.div_ceil(4096);
+                let total = self.gran.pages_ceil(bytes);
                 let ino = if self.mounts[mount].spec.fs == FsType::Tmpfs {
                     self.new_segment(t, false)
                 } else {
@@ -393,7 +409,7 @@ impl Machine {
                 }
             }
             TaskKind::StreamRead { mount, bytes, .. } => {
-                let total = bytes.div_ceil(4096);
+                let total = self.gran.pages_ceil(bytes);
                 let ino = self.new_inode(mount, total);
                 Work::Read {
                     ino,
@@ -404,7 +420,7 @@ impl Machine {
                 }
             }
             TaskKind::Anon { bytes, .. } => Work::Anon {
-                target: bytes.div_ceil(4096),
+                target: self.gran.pages_ceil(bytes),
                 phase_start: self.now,
                 hold_until: None,
             },
@@ -432,7 +448,8 @@ impl Machine {
         let base = match self.mounts[mount].spec.disk {
             Some(d) => {
                 let b = self.disk_next_lba[d];
-                self.disk_next_lba[d] += pages + 1024;
+                // Files are 1024 base pages (4 MiB) apart on disk.
+                self.disk_next_lba[d] += pages + self.gran.batch(1024);
                 b
             }
             None => 0,
@@ -471,7 +488,8 @@ impl Machine {
     /// The time task `t` may next produce, at `rate` bytes/s, having done `done` pages since
     /// `since` (see [`Pace`]).
     fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
-        self.tasks[t].pace.due(since, done, rate)
+        let page_bytes = self.gran.page_bytes();
+        self.tasks[t].pace.due(since, done, rate, page_bytes)
     }
 
     /// Sleeps interruptibly until `at` (pacing, holding).
@@ -488,7 +506,7 @@ impl Machine {
             unreachable!()
         };
         let mut done = done;
-        for _ in 0..SLICE_PAGES * 16 {
+        for _ in 0..self.gran.batch(SLICE_PAGES * 16) {
             if done >= total {
                 break;
             }
@@ -510,7 +528,7 @@ impl Machine {
                 }
             }
             done += 1;
-            self.tasks[t].done_bytes = done * 4096;
+            self.tasks[t].done_bytes = done * self.gran.page_bytes();
         }
         self.tasks[t].work = Work::Pin { total, done, seg };
         if done >= total {
@@ -594,7 +612,7 @@ impl Machine {
         let bdi = self.mounts[mount].spec.disk;
         let gfp_mask = self.write_gfp(fs);
         let mut r = Slice::Yield;
-        for _ in 0..SLICE_PAGES {
+        for _ in 0..self.slice_pages() {
             if self.tasks[t].bdp.is_some() && !self.balance_dirty_pages_step(t) {
                 r = Slice::Sleeping;
                 break;
@@ -615,14 +633,14 @@ impl Machine {
                     };
                     return self.sleep_until(t, at);
                 }
-                call_left = write_bytes.div_ceil(4096).max(1).min(total - done);
+                call_left = self.gran.pages_ceil(write_bytes).max(1).min(total - done);
                 self.tasks[t].backing_dev = bdi;
             }
             let Some(id) = self.task_alloc(t, gfp_mask) else {
                 r = Slice::Sleeping;
                 break;
             };
-            self.tasks[t].pending_cpu_ns += cost::COPY_PAGE;
+            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
             if fs == FsType::Tmpfs {
                 self.add_shm_page(ino, id, false);
             } else {
@@ -630,7 +648,8 @@ impl Machine {
             }
             done += 1;
             call_left -= 1;
-            self.tasks[t].done_bytes = (done * 4096).min(total * 4096);
+            let pb = self.gran.page_bytes();
+            self.tasks[t].done_bytes = (done * pb).min(total * pb);
             if let Some(b) = bdi {
                 self.balance_dirty_pages_ratelimited(t, b);
             }
@@ -711,10 +730,10 @@ impl Machine {
             let copied: Vec<PageId> = self.tasks[t].read_pages.drain(..ready).collect();
             for &id in &copied {
                 self.mark_page_accessed(id);
-                self.tasks[t].pending_cpu_ns += cost::COPY_PAGE;
+                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
             }
             done += copied.len() as u64;
-            self.tasks[t].done_bytes = done * 4096;
+            self.tasks[t].done_bytes = done * self.gran.page_bytes();
             if !self.tasks[t].read_pages.is_empty() {
                 save(self, done, call_left, true);
                 self.bump_gen(Actor::Task(t)); // woken by the next completion
@@ -732,7 +751,7 @@ impl Machine {
                 save(self, done, call_left, inflight);
                 return self.sleep_until(t, at);
             }
-            call_left = read_bytes.div_ceil(4096).max(1).min(total - done);
+            call_left = self.gran.pages_ceil(read_bytes).max(1).min(total - done);
         }
         while call_left > 0 {
             let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
@@ -791,7 +810,7 @@ impl Machine {
             AnonGfp::Kernel => gfp::GFP_KERNEL,
         };
         let mut r = Slice::Yield;
-        for _ in 0..SLICE_PAGES {
+        for _ in 0..self.slice_pages() {
             let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
             if have >= target {
                 if cycle {
@@ -836,7 +855,7 @@ impl Machine {
                     self.zones[zid].stat.nr_kernel += 1;
                 }
             }
-            self.tasks[t].done_bytes += 4096;
+            self.tasks[t].done_bytes += self.gran.page_bytes();
         }
         self.tasks[t].work = Work::Anon {
             target,
@@ -858,7 +877,7 @@ impl Machine {
                 self.pages[id as usize].flags = 0;
                 self.pages[id as usize].place = Place::Held;
                 self.free_page(id, cpu);
-                self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
                 continue;
             }
             if p.has(pg::MLOCKED) {
@@ -880,7 +899,7 @@ impl Machine {
             }
             *f &= !(pg::DIRTY | pg::LRU | pg::ACTIVE);
             self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
         }
         self.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
     }
@@ -949,7 +968,7 @@ impl Machine {
             self.zones[zid].stat.nr_file_pages -= 1;
             self.pages[id as usize].flags &= pg::MLOCKED;
             self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += cost::FREE_PAGE;
+            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
         }
         let left = !still.is_empty();
         if let Work::Truncate {
@@ -990,17 +1009,20 @@ mod tests {
     use super::*;
     use crate::sim::SimRng;
 
-    fn closed_form(since: SimTime, done: u64, rate: u64) -> SimTime {
-        since + (u128::from(done) * 4096 * u128::from(SEC) / u128::from(rate.max(1))) as u64
+    fn closed_form(since: SimTime, done: u64, rate: u64, page: u64) -> SimTime {
+        since
+            + (u128::from(done) * u128::from(page) * u128::from(SEC) / u128::from(rate.max(1)))
+                as u64
     }
 
     #[test]
     fn the_pace_clock_gives_the_closed_form_time_for_consecutive_repeated_and_jumping_pages() {
         let mut rng = SimRng::split(11, 3);
         let mut pace = Pace::default();
-        let (mut since, mut done, mut rate) = (0u64, 0u64, 300_000_000u64);
+        let (mut since, mut done, mut rate, mut page) = (0u64, 0u64, 300_000_000u64, 4096u64);
         for _ in 0..200_000 {
             match rng.below(100) {
+                99 => page = 4096 << rng.below(6),
                 0 => since += rng.below(SEC),
                 1 => rate = 1 + rng.below(1 << 34),
                 2 => done = rng.below(1 << 26),
@@ -1008,9 +1030,9 @@ mod tests {
                 _ => done += 1,
             }
             assert_eq!(
-                pace.due(since, done, rate),
-                closed_form(since, done, rate),
-                "since {since} done {done} rate {rate}"
+                pace.due(since, done, rate, page),
+                closed_form(since, done, rate, page),
+                "since {since} done {done} rate {rate} page {page}"
             );
         }
     }

@@ -21,7 +21,7 @@ use crate::spec::Release;
 
 /// `DEF_PRIORITY`.
 pub const DEF_PRIORITY: i32 = 12;
-/// `SWAP_CLUSTER_MAX`.
+/// `SWAP_CLUSTER_MAX`, in 4 KiB pages (`Machine::swap_cluster_max` converts it).
 pub const SWAP_CLUSTER_MAX: u64 = 32;
 
 /// `struct scan_control`.
@@ -209,6 +209,13 @@ impl Default for Kswapd {
 }
 
 impl Machine {
+    /// `SWAP_CLUSTER_MAX` in simulated pages: reclaim's batch and goal of 128 KiB (a batch, at
+    /// least one page).
+    #[inline]
+    pub fn swap_cluster_max(&self) -> u64 {
+        self.gran.batch(SWAP_CLUSTER_MAX)
+    }
+
     /// `page_evictable()`: not SHM_LOCK'd, not mlocked.
     fn page_evictable(&self, id: PageId) -> bool {
         let p = &self.pages[id as usize];
@@ -245,6 +252,7 @@ impl Machine {
     fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
         let noswap = self.swap.free == 0;
         let swappiness = u64::from(self.spec.vm.swappiness);
+        let g = self.gran;
         let z = &mut self.zones[zid];
         let (frac, denom) = if noswap {
             ([0u64, 1], 1u64)
@@ -262,9 +270,13 @@ impl Machine {
                     z.recent_scanned[1] /= 2;
                     z.recent_rotated[1] /= 2;
                 }
-                let ap = (swappiness + 1) * (z.recent_scanned[0] + 1) / (z.recent_rotated[0] + 1);
-                let fp =
-                    (200 - swappiness + 1) * (z.recent_scanned[1] + 1) / (z.recent_rotated[1] + 1);
+                // The +1s are base pages: the ratio is taken of base-page counts.
+                let (rs, rr) = (
+                    z.recent_scanned.map(|x| g.base(x)),
+                    z.recent_rotated.map(|x| g.base(x)),
+                );
+                let ap = (swappiness + 1) * (rs[0] + 1) / (rr[0] + 1);
+                let fp = (200 - swappiness + 1) * (rs[1] + 1) / (rr[1] + 1);
                 ([ap, fp], ap + fp + 1)
             }
         };
@@ -282,19 +294,26 @@ impl Machine {
         let mut nr = [0u64; 4];
         for l in LruList::EVICTABLE {
             let file = usize::from(l.is_file());
-            let mut scan = z.nr_lru(l);
+            // The priority shift and the fractions apply to base pages (a small list still
+            // accrues scan credit at priority 12); nr_saved_scan holds base pages.
+            let mut scan = g.base(z.nr_lru(l));
             if prio != 0 || noswap {
                 scan >>= prio;
                 scan = match percent {
                     Some(p) => scan * p[file] / 100,
-                    None => scan * frac[file] / denom,
+                    // In u128: kernel pages of a 2 TiB machine times a rotation ratio of
+                    // kernel-page counts can pass 2^64 (the quotient is exact either way).
+                    None => (u128::from(scan) * u128::from(frac[file]) / u128::from(denom)) as u64,
                 };
             }
-            // nr_scan_try_batch()
+            // nr_scan_try_batch(): at SWAP_CLUSTER_MAX base pages (and at least one simulated
+            // page) the saved credit becomes whole simulated pages; the remainder is kept.
             let saved = &mut z.nr_saved_scan[l.idx()];
             *saved += scan;
-            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX {
-                std::mem::take(saved)
+            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX.max(g.factor()) {
+                let n = g.floor(*saved);
+                *saved -= g.base(n);
+                n
             } else {
                 0
             };
@@ -311,10 +330,11 @@ impl Machine {
             _ => self.get_scan_count(zid, prio),
         };
         let mut nr_reclaimed = sc.nr_reclaimed;
+        let scm = self.swap_cluster_max();
         while nr[0] > 0 || nr[2] > 0 || nr[3] > 0 {
             for l in LruList::EVICTABLE {
                 if nr[l.idx()] > 0 {
-                    let n = nr[l.idx()].min(SWAP_CLUSTER_MAX);
+                    let n = nr[l.idx()].min(scm);
                     nr[l.idx()] -= n;
                     nr_reclaimed += self.shrink_list(l, n, zid, sc, prio);
                     if sc.throttle.is_some() {
@@ -335,7 +355,7 @@ impl Machine {
         }
         sc.nr_reclaimed = nr_reclaimed;
         if self.inactive_anon_is_low(zid) && self.swap.free > 0 {
-            self.shrink_active_list(SWAP_CLUSTER_MAX, zid, sc, false);
+            self.shrink_active_list(scm, zid, sc, false);
         }
     }
 
@@ -430,7 +450,7 @@ impl Machine {
     pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
         let l = LruList::of(file, true);
         let examined = self.isolate_lru_pages(n, zid, l);
-        self.charge_actor(sc.actor, examined * cost::ISOLATE_PAGE);
+        self.charge_actor(sc.actor, examined * self.gran.cost(cost::ISOLATE_PAGE));
         {
             let z = &mut self.zones[zid];
             z.pages_scanned += examined;
@@ -476,8 +496,9 @@ impl Machine {
         // happen inside one event here, so NR_ISOLATED is 0 at every check and it never sleeps.
         debug_assert!(!self.too_many_isolated(zid, file) || sc.is_kswapd());
         let l = LruList::of(file, false);
-        let examined = self.isolate_lru_pages(n.min(SWAP_CLUSTER_MAX), zid, l);
-        self.charge_actor(sc.actor, examined * cost::ISOLATE_PAGE);
+        let batch = n.min(self.swap_cluster_max());
+        let examined = self.isolate_lru_pages(batch, zid, l);
+        self.charge_actor(sc.actor, examined * self.gran.cost(cost::ISOLATE_PAGE));
         {
             let z = &mut self.zones[zid];
             z.pages_scanned += examined;
@@ -511,7 +532,7 @@ impl Machine {
             self.ev.kswapd_steal += freed;
         }
         self.zones[zid].stat.pgsteal += freed;
-        self.observe_shrink_inactive(sc.actor, n.min(SWAP_CLUSTER_MAX), examined, freed);
+        self.observe_shrink_inactive(sc.actor, batch, examined, freed);
         for &id in &keep {
             if !self.page_evictable(id) {
                 self.cull(id);
@@ -637,7 +658,8 @@ impl Machine {
             return;
         }
         node.throttled_written += 1;
-        if node.throttled_written >= SWAP_CLUSTER_MAX * node.throttled.len() as u64 {
+        let scm = self.gran.batch(SWAP_CLUSTER_MAX);
+        if node.throttled_written >= scm * node.throttled.len() as u64 {
             let sleepers = std::mem::take(&mut self.nodes[n].throttled);
             for a in sleepers {
                 self.schedule(self.now, a);
@@ -686,13 +708,13 @@ impl Machine {
             return Verdict::Keep; // trylock_page failed: not counted in nr_scanned
         }
         sc.nr_scanned += 1;
-        let mut cpu = cost::SCAN_PAGE;
+        let mut cpu = self.gran.cost(cost::SCAN_PAGE);
         if !self.page_evictable(id) {
             return Verdict::Cull;
         }
         if flags & (pg::MAPPED | pg::SWAPCACHE) != 0 {
             sc.nr_scanned += 1;
-            cpu += cost::SCAN_MAPPED;
+            cpu += self.gran.cost(cost::SCAN_MAPPED);
         }
         self.charge_actor(sc.actor, cpu);
         let mut may_enter_fs =
@@ -891,7 +913,7 @@ impl Machine {
             sc: ScanControl {
                 gfp: gfp_mask,
                 may_writepage: true,
-                nr_to_reclaim: SWAP_CLUSTER_MAX,
+                nr_to_reclaim: self.swap_cluster_max(),
                 nr_scanned: 0,
                 nr_reclaimed: 0,
                 actor: Actor::Task(t),
@@ -984,7 +1006,8 @@ impl Machine {
                     if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
                         return Some(dr.sc.nr_reclaimed);
                     }
-                    if dr.total_scanned > SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2 {
+                    // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
+                    if dr.total_scanned > self.gran.floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2) {
                         if self.sw.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
                             self.wakeup_flusher_threads(dr.total_scanned);
                         }
@@ -1162,6 +1185,7 @@ impl Machine {
     }
 
     fn start_balance(&mut self, n: usize) {
+        let scm = self.swap_cluster_max();
         let k = &mut self.nodes[n].kswapd;
         k.state = KswapdState::Running;
         k.bal = Some(Balance {
@@ -1169,7 +1193,7 @@ impl Machine {
                 gfp: gfp::GFP_KERNEL,
                 may_writepage: true,
                 nr_to_reclaim: if self.release.minor() == 32 {
-                    SWAP_CLUSTER_MAX
+                    scm
                 } else {
                     u64::MAX
                 },
@@ -1251,7 +1275,8 @@ impl Machine {
                         }
                         // Background anon aging: no nr_swap_pages check here.
                         if self.inactive_anon_is_low(zid) {
-                            self.shrink_active_list(SWAP_CLUSTER_MAX, zid, &mut b.sc, false);
+                            let scm = self.swap_cluster_max();
+                            self.shrink_active_list(scm, zid, &mut b.sc, false);
                         }
                         if !self.zone_ok(zid, Wmark::High, 1, 0) {
                             end = Some(i);
@@ -1357,7 +1382,7 @@ impl Machine {
                 }
                 BalPhase::NextPrio => {
                     self.leave_congestion_wait(Actor::Kswapd(n));
-                    if b.sc.nr_reclaimed >= SWAP_CLUSTER_MAX || b.prio == 0 {
+                    if b.sc.nr_reclaimed >= self.swap_cluster_max() || b.prio == 0 {
                         return self.balance_out(n, b);
                     }
                     b.prio -= 1;

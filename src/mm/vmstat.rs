@@ -2,6 +2,12 @@
 //! zone items in `enum zone_stat_item` order, then events with per-zone suffixes. Counters the
 //! model does not produce (slab, page tables, NUMA hits, compaction…) are printed as 0 so the
 //! file reads like the kernel's; docs/MODEL.md lists them.
+//!
+//! Every page counter is in base (4 KiB) pages whatever the simulated page: a simulated page
+//! counts as the `G` kernel pages it stands for (`pgscan` at 64 KiB counts 16 per page examined).
+//! `pgpgin`/`pgpgout` are KiB already; the counters of events that are not pages
+//! (`pageoutrun`, `allocstall`, `kswapd_*_hit_quickly`, `kswapd_skip_congestion_wait`) are not
+//! scaled.
 
 use super::zone::ZoneType;
 use super::Machine;
@@ -24,7 +30,8 @@ impl Machine {
             let v = if k == 3 {
                 0 // no ZONE_MOVABLE is configured
             } else {
-                self.zones.iter().filter(|z| z.ztype == *t).map(&f).sum()
+                let sim: u64 = self.zones.iter().filter(|z| z.ztype == *t).map(&f).sum();
+                self.gran.base(sim)
             };
             out.push((format!("{name}_{sfx}"), v));
         }
@@ -33,7 +40,11 @@ impl Machine {
     /// The final `/proc/vmstat`.
     pub fn vmstat(&self) -> Vec<(String, u64)> {
         use super::page::LruList as L;
-        let g = |f: &dyn Fn(&super::zone::Zone) -> u64| self.zones.iter().map(f).sum::<u64>();
+        let gran = self.gran;
+        let g = |f: &dyn Fn(&super::zone::Zone) -> u64| {
+            gran.base(self.zones.iter().map(f).sum::<u64>())
+        };
+        let b = |x: u64| gran.base(x);
         let mut v: Vec<(String, u64)> = vec![];
         let mut push = |n: &str, x: u64| v.push((n.to_string(), x));
         push("nr_free_pages", g(&|z| z.nr_free()));
@@ -63,14 +74,14 @@ impl Machine {
         push("pgpgin", e.pgpgin);
         push("pgpgout", e.pgpgout);
         push("pswpin", 0);
-        push("pswpout", e.pswpout);
+        push("pswpout", b(e.pswpout));
         self.per_zone(&mut v, "pgalloc", |z| z.stat.pgalloc);
         let e = &self.ev;
         let mut tail = vec![
-            ("pgfree", e.pgfree),
-            ("pgactivate", e.pgactivate),
-            ("pgdeactivate", e.pgdeactivate),
-            ("pgfault", e.pgfault),
+            ("pgfree", b(e.pgfree)),
+            ("pgactivate", b(e.pgactivate)),
+            ("pgdeactivate", b(e.pgdeactivate)),
+            ("pgfault", b(e.pgfault)),
             ("pgmajfault", 0),
         ];
         v.extend(tail.drain(..).map(|(n, x)| (n.to_string(), x)));
@@ -83,7 +94,7 @@ impl Machine {
             ("zone_reclaim_failed", 0),
             ("pginodesteal", 0),
             ("slabs_scanned", 0),
-            ("kswapd_steal", e.kswapd_steal),
+            ("kswapd_steal", b(e.kswapd_steal)),
             ("kswapd_inodesteal", 0),
         ];
         if self.release.minor() >= 33 {
@@ -100,7 +111,7 @@ impl Machine {
         rest.extend([
             ("pageoutrun", e.pageoutrun),
             ("allocstall", e.allocstall),
-            ("pgrotated", e.pgrotated),
+            ("pgrotated", b(e.pgrotated)),
         ]);
         if self.release.minor() >= 35 {
             for n in [
@@ -115,14 +126,17 @@ impl Machine {
             }
         }
         rest.extend([
-            ("unevictable_pgs_culled", e.unevictable_pgs_culled),
+            ("unevictable_pgs_culled", b(e.unevictable_pgs_culled)),
             ("unevictable_pgs_scanned", 0),
             ("unevictable_pgs_rescued", 0),
-            ("unevictable_pgs_mlocked", e.unevictable_pgs_mlocked),
-            ("unevictable_pgs_munlocked", e.unevictable_pgs_munlocked),
+            ("unevictable_pgs_mlocked", b(e.unevictable_pgs_mlocked)),
+            ("unevictable_pgs_munlocked", b(e.unevictable_pgs_munlocked)),
             ("unevictable_pgs_cleared", 0),
             ("unevictable_pgs_stranded", 0),
-            ("unevictable_pgs_mlockfreed", e.unevictable_pgs_mlockfreed),
+            (
+                "unevictable_pgs_mlockfreed",
+                b(e.unevictable_pgs_mlockfreed),
+            ),
         ]);
         v.extend(rest.into_iter().map(|(n, x)| (n.to_string(), x)));
         v

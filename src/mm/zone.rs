@@ -127,7 +127,7 @@ pub struct Zone {
     pub recent_scanned: [u64; 2],
     /// `reclaim_stat.recent_rotated[anon, file]`.
     pub recent_rotated: [u64; 2],
-    /// `reclaim_stat.nr_saved_scan[lru]`.
+    /// `reclaim_stat.nr_saved_scan[lru]`, in base (4 KiB) pages: scan credit below one batch.
     pub nr_saved_scan: [u64; 5],
     /// `zone->pages_scanned`.
     pub pages_scanned: u64,
@@ -219,14 +219,15 @@ pub fn default_min_free_kbytes(total_present_pages: u64) -> u64 {
     int_sqrt(lowmem_kbytes * 16).clamp(128, 65536)
 }
 
-/// `setup_per_zone_wmarks()` for one zone: `[min, low, high]`.
+/// `setup_per_zone_wmarks()` for one zone: `[min, low, high]`, 4 KiB pages from 4 KiB pages.
 pub fn zone_wmarks(min_free_kbytes: u64, present: u64, lowmem_pages: u64) -> [u64; 3] {
     let pages_min = min_free_kbytes >> 2;
     let tmp = pages_min * present / lowmem_pages.max(1);
     [tmp, tmp + (tmp >> 2), tmp + (tmp >> 1)]
 }
 
-/// `zone_batchsize()` and `setup_pageset()`: `(batch, high)` of the per-CPU lists.
+/// `zone_batchsize()` and `setup_pageset()`: `(batch, high)` of the per-CPU lists, 4 KiB pages
+/// from a zone's 4 KiB pages.
 pub fn zone_pcp(present: u64) -> (usize, usize) {
     let mut batch = present / 1024;
     if batch * 4096 > 512 * 1024 {
@@ -247,7 +248,8 @@ pub fn zone_pcp(present: u64) -> (usize, usize) {
     (batch.max(1) as usize, high as usize)
 }
 
-/// `calculate_zone_inactive_ratio()`: int_sqrt(10 * GiB), 1 under 1 GiB.
+/// `calculate_zone_inactive_ratio()`: int_sqrt(10 * GiB), 1 under 1 GiB (`present` in 4 KiB
+/// pages).
 pub fn inactive_ratio(present: u64) -> u64 {
     let gb = present >> (30 - 12);
     if gb == 0 {
@@ -260,15 +262,17 @@ pub fn inactive_ratio(present: u64) -> u64 {
 /// The zones of one node before they are populated: `(type, start_pfn, pages)`.
 pub type ZoneExtent = (ZoneType, u64, u64);
 
-/// Splits `[start, end)` (pfns) into x86_64 zones by physical address.
-fn split_by_address(start: u64, end: u64) -> Vec<ZoneExtent> {
-    const DMA_END: u64 = 16 * PAGES_PER_MIB;
-    const DMA32_END: u64 = 4 * 1024 * PAGES_PER_MIB;
+/// Splits `[start, end)` (pfns of `page_bytes` pages) into x86_64 zones by physical address.
+fn split_by_address(start: u64, end: u64, page_bytes: u64) -> Vec<ZoneExtent> {
+    // The boundaries are physical addresses (16 MiB, 4 GiB): whole simulated pages at every
+    // accepted granularity (at most 2 MiB), so a coarse page moves no boundary.
+    let dma_end = 16 * PAGES_PER_MIB * 4096 / page_bytes;
+    let dma32_end = 4 * 1024 * PAGES_PER_MIB * 4096 / page_bytes;
     let mut out = vec![];
     for (t, lo, hi) in [
-        (ZoneType::Dma, 0, DMA_END),
-        (ZoneType::Dma32, DMA_END, DMA32_END),
-        (ZoneType::Normal, DMA32_END, u64::MAX),
+        (ZoneType::Dma, 0, dma_end),
+        (ZoneType::Dma32, dma_end, dma32_end),
+        (ZoneType::Normal, dma32_end, u64::MAX),
     ] {
         let s = start.max(lo);
         let e = end.min(hi);
@@ -279,17 +283,22 @@ fn split_by_address(start: u64, end: u64) -> Vec<ZoneExtent> {
     out
 }
 
-/// Every node's zones for a layout: `nodes[node] = [(type, start_pfn, pages)]`.
-pub fn layout_zones(layout: &NodeLayout, memory_pages: u64) -> Vec<Vec<ZoneExtent>> {
+/// Every node's zones for a layout of `memory_pages` simulated pages of `page_bytes` each (node
+/// sizes are whole simulated pages, validated): `nodes[node] = [(type, start_pfn, pages)]`.
+pub fn layout_zones(
+    layout: &NodeLayout,
+    memory_pages: u64,
+    page_bytes: u64,
+) -> Vec<Vec<ZoneExtent>> {
     match layout {
-        NodeLayout::X86_64 => vec![split_by_address(0, memory_pages)],
+        NodeLayout::X86_64 => vec![split_by_address(0, memory_pages, page_bytes)],
         NodeLayout::FakeNuma { node_bytes } => {
-            let per = (node_bytes / 4096).max(1);
+            let per = (node_bytes / page_bytes).max(1);
             let mut nodes = vec![];
             let mut start = 0;
             while start < memory_pages {
                 let end = (start + per).min(memory_pages);
-                nodes.push(split_by_address(start, end));
+                nodes.push(split_by_address(start, end, page_bytes));
                 start = end;
             }
             nodes
@@ -299,7 +308,7 @@ pub fn layout_zones(layout: &NodeLayout, memory_pages: u64) -> Vec<Vec<ZoneExten
             node_bytes
                 .iter()
                 .map(|b| {
-                    let pages = b / 4096;
+                    let pages = b / page_bytes;
                     let z = vec![(ZoneType::Normal, start, pages)];
                     start += pages;
                     z
@@ -365,6 +374,7 @@ mod tests {
                 node_bytes: 2 << 30,
             },
             6 << 18,
+            4096,
         );
         assert_eq!(nodes.len(), 3);
         assert_eq!(nodes[0][0].0, ZoneType::Dma);

@@ -84,8 +84,12 @@ fn family(r: &RunResult, name: &str) -> u64 {
 
 /// The explanation of one run.
 pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> String {
+    let page = spec
+        .machine
+        .coarse_page()
+        .map_or_else(String::new, |p| format!(", page granularity {p}"));
     let mut out = format!(
-        "== {title} (kernel {}, policy {}, seed {}) ==\n",
+        "== {title} (kernel {}, policy {}, seed {}{page}) ==\n",
         spec.kernel.display_name(),
         spec.policy.name(),
         spec.seed

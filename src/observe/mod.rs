@@ -17,6 +17,9 @@
 //! branch per hook. Sampling happens in the event loop when simulated time crosses the next sample
 //! boundary: no event is ever added to the queue, so the run's events, counters and outcome are
 //! the same with and without a recorder (`tests/reports.rs` checks it).
+//!
+//! Everything recorded is in base (4 KiB) pages, as the kernel counts them: at a coarse
+//! `machine.page_granularity` a simulated page counts as the `G` pages it stands for.
 
 pub mod args;
 pub mod chrome_trace;
@@ -547,7 +550,7 @@ impl Recorder {
                     crate::block::ReqKind::JournalData { .. } => "journal data",
                     crate::block::ReqKind::Read { .. } => "read",
                 };
-                buf.push((name, now, r.pages.len() as u64));
+                buf.push((name, now, m.gran.base(r.pages.len() as u64)));
             }
             self.apply(base + d, &buf, now);
         }
@@ -574,7 +577,7 @@ impl Recorder {
         if started {
             let k = TraceKind::BalanceDirtyStart {
                 bdi: b.bdi,
-                towrt: b.write_chunk,
+                towrt: m.gran.base(b.write_chunk),
             };
             self.tp(m, t, k);
         }
@@ -582,7 +585,7 @@ impl Recorder {
         if waiting && !self.bdp_waiting[t] {
             let k = TraceKind::BalanceDirtyWait {
                 bdi: b.bdi,
-                towrt: b.write_chunk.saturating_sub(b.pages_written),
+                towrt: m.gran.base(b.write_chunk.saturating_sub(b.pages_written)),
             };
             self.tp(m, t, k);
         }
@@ -702,11 +705,12 @@ pub fn task_state(m: &Machine, t: usize) -> TaskState {
 
 /// The machine's state, read at time `t`.
 fn sample(m: &Machine, t: SimTime) -> Sample {
+    let b = |x: u64| m.gran.base(x);
     let zones = m
         .zones
         .iter()
         .map(|z| {
-            [
+            let mut v = [
                 z.nr_free(),
                 z.watermark[0],
                 z.watermark[1],
@@ -721,14 +725,21 @@ fn sample(m: &Machine, t: SimTime) -> Sample {
                 z.pages_scanned,
                 u64::from(z.all_unreclaimable),
                 z.stat.pgscan_kswapd + z.stat.pgscan_direct,
-            ]
+            ];
+            for (i, x) in v.iter_mut().enumerate() {
+                if ZONE_FIELDS[i] != "all_unreclaimable" {
+                    *x = b(*x);
+                }
+            }
+            v
         })
         .collect();
+    let (bg, dirty) = m.global_dirty_limits();
     Sample {
         t,
         zones,
         tasks: (0..m.tasks.len()).map(|i| task_state(m, i)).collect(),
-        dirty_limits: m.global_dirty_limits(),
+        dirty_limits: (b(bg), b(dirty)),
     }
 }
 
@@ -779,6 +790,11 @@ impl Machine {
             return;
         }
         let mut rec = self.recorder.take().expect("checked");
+        let (requested, scanned, freed) = (
+            self.gran.base(requested),
+            self.gran.base(scanned),
+            self.gran.base(freed),
+        );
         if let Some(track) = rec.actor_track(self, actor) {
             rec.scanned[track] += scanned;
             rec.reclaimed[track] += freed;
@@ -800,7 +816,7 @@ impl Machine {
                 self,
                 track,
                 TraceKind::Writepage {
-                    pfn: u64::from(id),
+                    pfn: self.gran.base(u64::from(id)),
                     file,
                 },
             );
@@ -811,10 +827,11 @@ impl Machine {
     /// A filesystem's `->writepage` declined a page by design (the policy's subject).
     #[inline]
     pub fn observe_refused(&mut self, fs: FsType, caller: WritepageCaller) {
+        let pages = self.gran.base(1);
         if let Some(rec) = self.recorder.as_deref_mut() {
             *rec.refusals
                 .entry((fs.name(), caller_name(caller)))
-                .or_insert(0) += 1;
+                .or_insert(0) += pages;
         }
     }
 
@@ -838,7 +855,7 @@ impl Machine {
         if let Some(track) = rec.actor_track(self, Actor::Flusher(b)) {
             let k = TraceKind::WritebackExec {
                 bdi: b,
-                nr_pages: w.nr_pages,
+                nr_pages: w.nr_pages.saturating_mul(self.gran.factor() as i64),
                 kupdate: w.for_kupdate,
                 cyclic: w.range_cyclic,
                 background: w.for_background,

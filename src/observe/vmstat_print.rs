@@ -11,15 +11,18 @@ use crate::outcome::RunResult;
 /// `vm_overcommit_ratio` default.
 const OVERCOMMIT_RATIO: u64 = 50;
 
-/// The `/proc/meminfo` lines of machine `m`, `(name, kB)`, in the kernel's order.
+/// The `/proc/meminfo` lines of machine `m`, `(name, kB)`, in the kernel's order (from base
+/// pages: a simulated page is its `G` kernel pages).
 pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
-    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| m.zones.iter().map(f).sum::<u64>();
+    let b = |x: u64| m.gran.base(x);
+    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.zones.iter().map(f).sum::<u64>());
     let lru = |l: LruList| g(&|z| z.nr_lru(l));
-    let swap_cache = m.pages.iter().filter(|p| p.has(pg::SWAPCACHE)).count() as u64;
+    let swap_cache = b(m.pages.iter().filter(|p| p.has(pg::SWAPCACHE)).count() as u64);
     let ram = g(&|z| z.present);
     let file_pages = g(&|z| z.stat.nr_file_pages);
     let slab = g(&|z| z.stat.nr_kernel);
-    // vm_committed_as counts private writable mappings: every live task's virtual size.
+    // vm_committed_as counts private writable mappings: every live task's virtual size (base
+    // pages already).
     let committed: u64 = (0..m.tasks.len())
         .filter(|&t| !m.tasks[t].dead)
         .map(|t| m.total_vm(t))
@@ -44,8 +47,8 @@ pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
         ("Inactive(file)", lru(LruList::InactiveFile)),
         ("Unevictable", lru(LruList::Unevictable)),
         ("Mlocked", g(&|z| z.stat.nr_mlock)),
-        ("SwapTotal", m.swap.total),
-        ("SwapFree", m.swap.free),
+        ("SwapTotal", b(m.swap.total)),
+        ("SwapFree", b(m.swap.free)),
         ("Dirty", g(&|z| z.stat.nr_dirty)),
         ("Writeback", g(&|z| z.stat.nr_writeback)),
         ("AnonPages", g(&|z| z.stat.nr_anon_pages)),
@@ -59,7 +62,10 @@ pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
         ("NFS_Unstable", 0),
         ("Bounce", 0),
         ("WritebackTmp", 0),
-        ("CommitLimit", m.swap.total + ram * OVERCOMMIT_RATIO / 100),
+        (
+            "CommitLimit",
+            b(m.swap.total) + ram * OVERCOMMIT_RATIO / 100,
+        ),
         ("Committed_AS", committed),
     ];
     pages

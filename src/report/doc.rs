@@ -71,6 +71,10 @@ pub struct RunDoc {
     pub release: String,
     /// The seed.
     pub seed: u64,
+    /// `machine.page_granularity` when coarser than 4 KiB (omitted at 4 KiB): the run simulated
+    /// pages of this size, each standing for several kernel pages (counters stay in 4 KiB pages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_granularity: Option<String>,
     /// How it ended.
     pub outcome: OutcomeDoc,
     /// Simulated time at the end, s.
@@ -434,6 +438,7 @@ pub fn run_doc(run: &PlannedRun, res: &RunResult) -> RunDoc {
         policy: run.spec.policy.name().into(),
         release: run.spec.kernel.display_name(),
         seed: run.spec.seed,
+        page_granularity: run.spec.machine.coarse_page(),
         outcome: outcome_doc(&res.outcome),
         sim_seconds: res.sim_ns as f64 / 1e9,
         events: res.events,

@@ -6,13 +6,20 @@ use super::grid::{Column, Field, Grid};
 use super::{counters, outcome_word, writer_progress};
 use crate::scenario::matrix::POLICY_AXIS;
 
-/// The title line of a scenario: `name — release R, seed S (file)`.
+/// The title line of a scenario: `name — release R, seed S (file)`, with `, page granularity G`
+/// before the file when its runs simulate pages coarser than 4 KiB (never silently).
 pub fn title(sc: &ScenarioDoc) -> String {
     let release = sc.release.as_deref().unwrap_or("(varies)");
     let seed = sc
         .seed
         .map_or_else(|| "(varies)".to_string(), |s| s.to_string());
-    let mut t = format!("{} — release {release}, seed {seed} ({})", sc.name, sc.file);
+    let page =
+        crate::spec::coarse_page_summary(sc.runs.iter().map(|r| r.page_granularity.as_deref()))
+            .map_or_else(String::new, |p| format!(", page granularity {p}"));
+    let mut t = format!(
+        "{} — release {release}, seed {seed}{page} ({})",
+        sc.name, sc.file
+    );
     if let Some(s) = &sc.shard {
         t.push_str(&format!(
             " [shard {}/{}: {} of {}]",

@@ -31,6 +31,7 @@ pub const MACHINE: &[&str] = &[
     "swap_disk",
     "hz",
     "cpus",
+    "page_granularity",
 ];
 
 /// `[vm]`.

@@ -14,6 +14,8 @@ use crate::spec::{
 
 /// The page size.
 pub const PAGE: u64 = 4096;
+/// The largest `machine.page_granularity` (128 KiB, `SWAP_CLUSTER_MAX` pages).
+pub use crate::mm::granularity::MAX_PAGE_GRANULARITY;
 /// The hugetlb page size on x86_64.
 pub const HUGE_PAGE: u64 = 2 << 20;
 /// The largest `machine.memory`: x86_64 2.6.32–36 `MAX_PHYSMEM_BITS` = 46 (64 TiB).
@@ -25,8 +27,9 @@ pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
 /// The largest `scenario.max_events`: at a few million events per second, about an hour of wall
 /// time, so no scenario can make a run that does not end.
 pub const MAX_EVENTS: u64 = 10_000_000_000;
-/// The most pages one run simulates (64 GiB): every 4 KiB page is a 24-byte record plus its share
-/// of lists and caches, so this is about 1–4 GiB of wbsim's own memory.
+/// The most pages one run simulates (64 GiB of 4 KiB pages; more memory with a coarser
+/// `machine.page_granularity`): every simulated page is a 24-byte record plus its share of lists
+/// and caches, so this is about 1–4 GiB of wbsim's own memory.
 pub const MAX_PAGES: u64 = 1 << 24;
 /// The longest duration anywhere in a scenario (365 days): sums of a few of them never overflow
 /// the 584-year nanosecond clock.
@@ -388,6 +391,30 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A size that lays out memory (memory, a node) must be whole simulated pages of `page`
+    /// bytes: a coarse page never rounds the machine itself.
+    fn granule_multiple(&self, b: u64, n: &Node, key: &str, page: u64) -> Result<(), Diag> {
+        if b % page == 0 {
+            return Ok(());
+        }
+        let below = b / page * page;
+        let mut e = vec![];
+        if below > 0 {
+            e.push(format!("\"{}\"", human_size(below)));
+        }
+        e.push(format!("\"{}\"", human_size(below + page)));
+        Err(self.err(
+            &n.loc,
+            key,
+            format!(
+                "found {} ({b} bytes), which is not a multiple of the {page}-byte simulated page (machine.page_granularity = \"{}\"); expected a size in whole simulated pages (e.g. {}), or a finer machine.page_granularity",
+                n.value.toml(),
+                human_size(page),
+                e.join(" or ")
+            ),
+        ))
+    }
+
     /// Named sub-tables (`[disk.*]`, `[mount.*]`, `[task.*]`), checking names and that each is a
     /// table.
     fn named<'n>(&self, root: &'n Node, section: &str) -> Result<Vec<(&'n str, Tbl<'n>)>, Diag> {
@@ -584,6 +611,8 @@ impl<'a> Validator<'a> {
             }
         }
 
+        self.watermarks_apart(&machine, &vm, mt)?;
+
         // [mount.*]
         let mount_tables = self.named(root, "mount")?;
         let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
@@ -625,22 +654,25 @@ impl<'a> Validator<'a> {
                 TaskKind::Pin {
                     bytes,
                     method: PinMethod::Hugetlb,
-                } => Some((i, bytes / PAGE)),
+                } => Some((i, bytes / machine.page_bytes)),
                 _ => None,
             })
             .collect();
         if let Some(&(first, _)) = huge.first() {
+            // In simulated pages, as the engine carves them; the message in 4 KiB pages.
+            let page = machine.page_bytes;
             let need: u64 = huge.iter().map(|h| h.1).sum();
             let extents =
-                crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / PAGE);
+                crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / page, page);
             let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
-            let reserved = machine.kernel_reserved_bytes / PAGE;
+            let reserved = machine.kernel_reserved_bytes / page;
             let room: u64 = extents
                 .iter()
                 .filter_map(|n| n.last())
                 .map(|e| e.2 - reserved * e.2 / total)
                 .sum();
             if need > room {
+                let (need, room) = (need * (page / PAGE), room * (page / PAGE));
                 let (name, t) = &task_tables[first];
                 let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
                 return Err(self.err(
@@ -711,9 +743,95 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
+    /// A coarse page rounds each zone's watermarks down to whole simulated pages; it must not
+    /// merge two of min/low/high that the kernel keeps apart in the zone each node's allocations
+    /// are served from (its highest; the lower ones are fallbacks behind `lowmem_reserve`).
+    /// Otherwise kswapd would wake (low) where direct reclaim starts (min), or balance (high)
+    /// where it wakes.
+    fn watermarks_apart(&self, m: &MachineSpec, vm: &VmSpec, mt: Tbl<'_>) -> Result<(), Diag> {
+        if m.page_bytes == PAGE {
+            return Ok(());
+        }
+        // Zones are whole simulated pages, so their 4 KiB extents are the engine's exactly.
+        let extents = crate::mm::zone::layout_zones(&m.layout, m.memory_bytes / PAGE, PAGE);
+        let total: u64 = extents.iter().flatten().map(|e| e.2).sum();
+        let mfk = vm
+            .min_free_kbytes
+            .unwrap_or_else(|| crate::mm::zone::default_min_free_kbytes(total));
+        let merged = |g: u64| {
+            extents.iter().enumerate().find_map(|(node, zones)| {
+                let &(ztype, _, present) = zones.last()?;
+                let w = crate::mm::zone::zone_wmarks(mfk, present, total);
+                let s = w.map(|x| x / g);
+                ((w[1] > w[0] && s[1] == s[0]) || (w[2] > w[1] && s[2] == s[1]))
+                    .then_some((node, ztype, present, w, s))
+            })
+        };
+        let g = m.page_bytes / PAGE;
+        let Some((node, ztype, present, w, s)) = merged(g) else {
+            return Ok(());
+        };
+        let mut fits = g / 2;
+        while fits > 1 && merged(fits).is_some() {
+            fits /= 2;
+        }
+        let n = mt.node.get("page_granularity");
+        let (loc, found) = n.map_or((Loc::None, human_size(m.page_bytes)), |n| {
+            (n.loc.clone(), n.value.toml())
+        });
+        let which = if w[1] > w[0] && s[1] == s[0] {
+            "kswapd would wake (low) only where direct reclaim starts (min)"
+        } else {
+            "kswapd would stop (high) where it wakes (low)"
+        };
+        Err(self.err(
+            &loc,
+            "machine.page_granularity",
+            format!(
+                "found {found}; node {node}'s {} zone ({}) has min/low/high watermarks of {}/{}/{} kernel pages, which simulated pages of {} ({g} kernel pages) round down to {}/{}/{}: {which}, which the kernel keeps apart. Expected at most \"{}\" for this machine (docs/MODEL.md, simplification 21), or larger nodes or a larger vm.min_free_kbytes",
+                ztype.name(),
+                human_size(present * PAGE),
+                w[0],
+                w[1],
+                w[2],
+                human_size(m.page_bytes),
+                s[0],
+                s[1],
+                s[2],
+                human_size(fits * PAGE)
+            ),
+        ))
+    }
+
+    /// `machine.page_granularity`: a power of two from 4 KiB to 128 KiB (default 4 KiB).
+    fn page_granularity(&self, t: Tbl<'_>) -> Result<u64, Diag> {
+        let Some((b, n)) = self.size(t, "machine", "page_granularity")? else {
+            return Ok(PAGE);
+        };
+        if !b.is_power_of_two() || !(PAGE..=MAX_PAGE_GRANULARITY).contains(&b) {
+            let mut accepted = vec![];
+            let mut g = PAGE;
+            while g <= MAX_PAGE_GRANULARITY {
+                accepted.push(human_size(g));
+                g *= 2;
+            }
+            return Err(self.err(
+                &n.loc,
+                "machine.page_granularity",
+                format!(
+                    "found {} ({b} bytes); expected the size of one simulated page: a power of two from 4KiB (every kernel page simulated, the default) to 128KiB (SWAP_CLUSTER_MAX kernel pages, reclaim's batch): {}",
+                    n.value.toml(),
+                    accepted.join(", ")
+                ),
+            ));
+        }
+        Ok(b)
+    }
+
     fn machine(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(MachineSpec, u64), Diag> {
         let p = "machine";
         self.check_keys(t, p, schema::MACHINE, "`[machine]`")?;
+        let page = self.page_granularity(t)?;
         let mem = self
             .size(t, p, "memory")?
             .ok_or_else(|| self.missing(t, p, "memory", SIZE_HELP))?;
@@ -725,24 +843,20 @@ impl<'a> Validator<'a> {
                 &mem.1.loc,
                 "machine.memory",
                 format!(
-                    "found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46), and {}",
+                    "found {} ({memory} bytes); the x86_64 kernels modelled address at most 64TiB (MAX_PHYSMEM_BITS = 46). S{}",
                     mem.1.value.toml(),
-                    scale_advice(memory)
+                    &scale_advice(memory, page)[1..]
                 ),
             ));
         }
-        if memory / PAGE > MAX_PAGES {
+        if memory / page > MAX_PAGES {
             return Err(self.err(
                 &mem.1.loc,
                 "machine.memory",
-                format!(
-                    "found {} ({} pages); {}",
-                    mem.1.value.toml(),
-                    memory / PAGE,
-                    scale_advice(memory)
-                ),
+                too_many_pages(mem.1.value.toml(), memory, page),
             ));
         }
+        self.granule_multiple(memory, mem.1, "machine.memory", page)?;
         let reserved = self.size(t, p, "kernel_reserved")?;
         self.page_multiple(reserved, p, "kernel_reserved")?;
         let kernel_reserved = reserved.map_or(memory / 64 / PAGE * PAGE, |(v, _)| v);
@@ -754,6 +868,9 @@ impl<'a> Validator<'a> {
         let fake = self.size(t, p, "fake_numa_node_size")?;
         self.positive(fake, p, "fake_numa_node_size", "the node size")?;
         self.page_multiple(fake, p, "fake_numa_node_size")?;
+        if let Some((b, n)) = fake {
+            self.granule_multiple(b, n, "machine.fake_numa_node_size", page)?;
+        }
         let nodes = t.node.get("nodes");
         let layout = match (fake, nodes) {
             (Some(_), Some(n)) => {
@@ -807,6 +924,7 @@ impl<'a> Validator<'a> {
                             format!("found {b} bytes, not a multiple of the 4096-byte page"),
                         ));
                     }
+                    self.granule_multiple(b, item, &key, page)?;
                     sizes.push(b);
                 }
                 let sum = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b));
@@ -859,6 +977,7 @@ impl<'a> Validator<'a> {
                 swap_disk,
                 hz,
                 cpus,
+                page_bytes: page,
             },
             node_count,
         ))
@@ -1340,16 +1459,51 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// What to do with a machine too large to simulate page by page.
-fn scale_advice(memory: u64) -> String {
-    let factor = (memory / PAGE).div_ceil(MAX_PAGES).next_power_of_two();
+/// How to shrink a machine to fit [`MAX_PAGES`] pages of `page` bytes by scaling it down (a
+/// clause starting in lower case).
+fn scale_advice(memory: u64, page: u64) -> String {
+    let factor = (memory / page).div_ceil(MAX_PAGES).next_power_of_two();
     format!(
-        "wbsim simulates every 4KiB page and takes at most {MAX_PAGES} pages (64GiB) per run. \
-         Scale the machine and its workload down together: divide memory, node sizes, pinned and \
+        "scale the machine and its workload down together: divide memory, node sizes, pinned and \
          task sizes, dirty_bytes and min_free_kbytes by one factor and keep rates and ratios \
          (a factor of {factor} gives memory = \"{}\")",
         human_size(memory / factor)
     )
+}
+
+/// The finest `machine.page_granularity` at which `memory` fits in [`MAX_PAGES`] simulated
+/// pages, if one is accepted.
+pub fn fitting_granularity(memory: u64) -> Option<u64> {
+    let g = memory.div_ceil(MAX_PAGES).next_power_of_two().max(PAGE);
+    (g <= MAX_PAGE_GRANULARITY).then_some(g)
+}
+
+/// The message for a machine of more than [`MAX_PAGES`] simulated pages: the granularity that
+/// would fit, and how to scale it down instead.
+fn too_many_pages(found: String, memory: u64, page: u64) -> String {
+    let of = if page == PAGE {
+        String::new()
+    } else {
+        format!(" of {}", human_size(page))
+    };
+    let mut m = format!(
+        "found {found} ({} pages{of}); wbsim simulates at most {MAX_PAGES} pages ({}) per run at machine.page_granularity = \"{}\".",
+        memory / page,
+        human_size(MAX_PAGES * page),
+        human_size(page)
+    );
+    if let Some(g) = fitting_granularity(memory) {
+        m.push_str(&format!(
+            " Set machine.page_granularity = \"{}\" (or coarser) to simulate it in {} pages of {} kernel pages each (docs/MODEL.md, simplification 21; memory and node sizes must be multiples of it), or ",
+            human_size(g),
+            memory / g,
+            g / PAGE
+        ));
+    } else {
+        m.push_str(" No accepted machine.page_granularity fits it; ");
+    }
+    m.push_str(&scale_advice(memory, page));
+    m
 }
 
 /// A size as a scenario would write it: the largest binary unit that divides it.

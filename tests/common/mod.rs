@@ -33,6 +33,7 @@ pub fn machine(nodes: &[u64]) -> MachineSpec {
         swap_disk: None,
         hz: 1000,
         cpus: 1,
+        page_bytes: PAGE,
     }
 }
 
