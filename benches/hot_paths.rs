@@ -67,12 +67,9 @@ fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// An event like the engine's own (`Event::Run` of task `i`).
+/// An event like the engine's own (`Event::run` of task `i`).
 fn ev(i: u64) -> Event {
-    Event::Run {
-        actor: Actor::Task((i % 8) as usize),
-        gen: i as u32,
-    }
+    Event::run(Actor::Task((i % 8) as usize), i as u32)
 }
 
 /// The event queue: `EventQueue<Event>`, the whole scheduler of the model.

@@ -766,7 +766,7 @@ impl Machine {
         let jitter = self.disk_rng.below(self.disks[b].spec.seek_ns.max(1));
         if let Some(t) = self.disks[b].dispatch(jitter) {
             self.queue
-                .schedule(self.now + t, super::Event::DiskDone { disk: b });
+                .schedule(self.now + t, super::Event::disk_done(b));
         }
     }
 
