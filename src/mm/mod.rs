@@ -26,6 +26,7 @@ pub mod oom_kill;
 pub mod page;
 pub mod page_alloc;
 pub mod page_writeback;
+mod pool;
 pub mod swap;
 pub mod task;
 pub mod vmscan;
@@ -169,6 +170,16 @@ impl Event {
 impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.kind().fmt(f)
+    }
+}
+
+impl Drop for Machine {
+    /// The page array and the free stacks go back to this thread's pool for the next machine.
+    fn drop(&mut self) {
+        pool::give_pages(std::mem::take(&mut self.pages));
+        for z in &mut self.zones {
+            pool::give_ids(std::mem::take(&mut z.free));
+        }
     }
 }
 
@@ -522,7 +533,7 @@ impl Machine {
         let cpus = spec.machine.cpus.max(1) as usize;
         let node_extents =
             zone::layout_zones(&spec.machine.layout, memory_pages, gran.page_bytes());
-        let mut pages = Vec::with_capacity(memory_pages as usize);
+        let mut pages = pool::take_pages(memory_pages as usize);
         let mut zones = vec![];
         let mut nodes = vec![];
         for (n, extents) in node_extents.iter().enumerate() {
@@ -549,7 +560,7 @@ impl Machine {
                     present,
                     watermark: [0; 3],
                     lowmem_reserve: reserves[k],
-                    free: Vec::with_capacity(present as usize),
+                    free: pool::take_ids(present as usize),
                     pcp: vec![vec![]; cpus],
                     pcp_high,
                     pcp_batch,
@@ -565,11 +576,8 @@ impl Machine {
                     flags: zone::ReclaimFlags::default(),
                     stat: ZoneStat::default(),
                 });
-                // Highest pfn on top of the free stack last, so allocation order is by address.
-                for pfn in start..start + present {
-                    pages.push(Page::new(id));
-                    debug_assert_eq!(pages.len() as u64 - 1, pfn);
-                }
+                debug_assert_eq!(pages.len() as u64, start);
+                pages.resize(pages.len() + present as usize, Page::new(id));
                 ids.push(id);
             }
             let spanned = extents.iter().map(|e| e.2).sum();
@@ -660,15 +668,15 @@ impl Machine {
         m
     }
 
-    /// Puts every page on its zone's buddy list, lowest pfn allocated first.
+    /// Puts every page on its zone's buddy list, highest pfn at the bottom of the stack, so
+    /// allocation order is by address, lowest pfn first.
     fn fill_free_lists(&mut self) {
-        for (id, z) in self.zones.iter_mut().enumerate() {
-            for pfn in (z.start_pfn..z.start_pfn + z.present).rev() {
-                let p = &mut self.pages[pfn as usize];
-                debug_assert_eq!(p.zone as usize, id);
+        for z in &mut self.zones {
+            let (start, end) = (z.start_pfn as usize, (z.start_pfn + z.present) as usize);
+            for p in &mut self.pages[start..end] {
                 p.place = Place::Buddy;
-                z.free.push(pfn as PageId);
             }
+            z.free.extend((start as PageId..end as PageId).rev());
             self.vm_stat.nr_free += z.present;
         }
     }

@@ -17,7 +17,12 @@ pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
     let b = |x: u64| m.gran.base(x);
     let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.zones.iter().map(f).sum::<u64>());
     let lru = |l: LruList| g(&|z| z.nr_lru(l));
-    let swap_cache = b(m.pages.iter().filter(|p| p.has(pg::SWAPCACHE)).count() as u64);
+    // Without a swap area no page can be in the swap cache: no walk over every page.
+    let swap_cache = if m.swap.total == 0 {
+        0
+    } else {
+        b(m.pages.iter().filter(|p| p.has(pg::SWAPCACHE)).count() as u64)
+    };
     let ram = g(&|z| z.present);
     let file_pages = g(&|z| z.stat.nr_file_pages);
     let slab = g(&|z| z.stat.nr_kernel);
