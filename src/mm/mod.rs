@@ -474,6 +474,8 @@ pub struct Machine {
     pub ratelimit_pages: u64,
     /// Machine-wide events.
     pub ev: VmEvents,
+    /// Pages carved for the hugetlb pools at boot (never freed).
+    pub hugetlb_pages: u64,
     /// Machine-wide page counts (`vm_stat[]`), kept with the zones' own.
     pub vm_stat: VmStat,
     /// The sum of every zone's `dirty_balance_reserve` [3.3+] (fixed at boot).
@@ -577,7 +579,11 @@ impl Machine {
                     stat: ZoneStat::default(),
                 });
                 debug_assert_eq!(pages.len() as u64, start);
-                pages.resize(pages.len() + present as usize, Page::new(id));
+                let free = Page {
+                    place: Place::Buddy,
+                    ..Page::new(id)
+                };
+                pages.resize(pages.len() + present as usize, free);
                 ids.push(id);
             }
             let spanned = extents.iter().map(|e| e.2).sum();
@@ -629,6 +635,7 @@ impl Machine {
             min_free_kbytes,
             ratelimit_pages,
             ev: VmEvents::default(),
+            hugetlb_pages: 0,
             vm_stat: VmStat::default(),
             dirty_balance_reserve: 0,
             rc: RunCounters::default(),
@@ -668,15 +675,15 @@ impl Machine {
         m
     }
 
-    /// Puts every page on its zone's buddy list, highest pfn at the bottom of the stack, so
-    /// allocation order is by address, lowest pfn first.
+    /// Puts every page (each already marked `Place::Buddy`) on its zone's buddy list, highest
+    /// pfn at the bottom of the stack, so allocation order is by address, lowest pfn first.
     fn fill_free_lists(&mut self) {
         for z in &mut self.zones {
-            let (start, end) = (z.start_pfn as usize, (z.start_pfn + z.present) as usize);
-            for p in &mut self.pages[start..end] {
-                p.place = Place::Buddy;
-            }
-            z.free.extend((start as PageId..end as PageId).rev());
+            let (start, end) = (z.start_pfn as PageId, (z.start_pfn + z.present) as PageId);
+            debug_assert!(self.pages[start as usize..end as usize]
+                .iter()
+                .all(|p| p.place == Place::Buddy));
+            z.free.extend((start..end).rev());
             self.vm_stat.nr_free += z.present;
         }
     }
@@ -741,6 +748,7 @@ impl Machine {
                 "hugetlb pool larger than memory passed validation"
             );
         }
+        self.hugetlb_pages = carved;
     }
 
     /// Disks, bdis (one flusher each), swap, mounts.
@@ -870,6 +878,15 @@ impl Machine {
     /// Removes an actor from the congestion waiters (it woke by timeout).
     pub fn leave_congestion_wait(&mut self, actor: Actor) {
         self.congestion_waiters.retain(|&a| a != actor);
+    }
+
+    /// Pages in the swap cache, counted from the page flags (for the reports; without a swap
+    /// area there are none, and no walk over every page).
+    pub fn swap_cache_pages(&self) -> u64 {
+        if self.swap.total == 0 {
+            return 0;
+        }
+        self.pages.iter().filter(|p| p.has(pg::SWAPCACHE)).count() as u64
     }
 
     /// A page state summed over the zones (tests and reports; the engine reads `vm_stat`).

@@ -431,16 +431,8 @@ impl Machine {
                 }
             })
             .collect();
-        let swap_cache = self
-            .pages
-            .iter()
-            .filter(|p| p.has(super::page::pg::SWAPCACHE))
-            .count() as u64;
-        let hugetlb_pages = self
-            .pages
-            .iter()
-            .filter(|p| p.has(super::page::pg::HUGETLB))
-            .count() as u64;
+        let swap_cache = self.swap_cache_pages();
+        let hugetlb_pages = self.hugetlb_pages;
         let named = |t: usize| (self.tasks[t].name.clone(), self.tasks[t].pid);
         OomReport {
             at_ns: self.now,

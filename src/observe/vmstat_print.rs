@@ -4,7 +4,7 @@
 //! per-zone suffixes come from `mm/vmstat.rs`). `/proc/meminfo` follows `meminfo_proc_show()`
 //! (`fs/proc/meminfo.c` 2.6.32–2.6.36): `"%-16s%8lu kB"`, in its order, up to `Committed_AS`.
 
-use crate::mm::page::{pg, LruList};
+use crate::mm::page::LruList;
 use crate::mm::Machine;
 use crate::outcome::RunResult;
 
@@ -17,12 +17,7 @@ pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
     let b = |x: u64| m.gran.base(x);
     let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.zones.iter().map(f).sum::<u64>());
     let lru = |l: LruList| g(&|z| z.nr_lru(l));
-    // Without a swap area no page can be in the swap cache: no walk over every page.
-    let swap_cache = if m.swap.total == 0 {
-        0
-    } else {
-        b(m.pages.iter().filter(|p| p.has(pg::SWAPCACHE)).count() as u64)
-    };
+    let swap_cache = b(m.swap_cache_pages());
     let ram = g(&|z| z.present);
     let file_pages = g(&|z| z.stat.nr_file_pages);
     let slab = g(&|z| z.stat.nr_kernel);
