@@ -104,36 +104,112 @@ pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunRe
         r
     };
     let twin = policy_twins(jobs);
-    let first: Vec<usize> = (0..jobs.len()).filter(|&i| twin[i].is_none()).collect();
-    let mut results: Vec<Option<RunResult>> = vec![None; jobs.len()];
-    for (i, r) in first
-        .iter()
-        .zip(map_in_order(&first, threads, |&i| one(&jobs[i])))
-    {
-        results[*i] = Some(r);
-    }
-    let mut again = Vec::new();
-    for i in 0..jobs.len() {
-        if let Some(t) = twin[i] {
-            let r = results[t].as_ref().expect("a twin runs first");
-            if r.policy_decisions == 0 {
-                results[i] = Some(r.clone());
-                bar.inc(1);
-            } else {
-                again.push(i);
+    share_out(jobs.len(), &twin, threads, &|i| one(&jobs[i]), bar)
+}
+
+/// What `share_out`'s threads share: the results so far, the next first run to start, and the
+/// twins not taken yet.
+struct Board {
+    results: Vec<Option<RunResult>>,
+    next_first: usize,
+    twins_left: Vec<usize>,
+    /// A run panicked: the others stop instead of waiting for its result.
+    aborted: bool,
+}
+
+/// Runs `n` jobs on `threads` threads: every first run (no twin) in order, then each twin once
+/// its first run is done, reusing that result when the policy decided nothing. A thread waits
+/// only when every first run has started and no twin's first run has finished.
+fn share_out(
+    n: usize,
+    twin: &[Option<usize>],
+    threads: usize,
+    run: &(dyn Fn(usize) -> RunResult + Sync),
+    bar: &ProgressBar,
+) -> Vec<RunResult> {
+    let firsts: Vec<usize> = (0..n).filter(|&i| twin[i].is_none()).collect();
+    let board = Mutex::new(Board {
+        results: vec![None; n],
+        next_first: 0,
+        twins_left: (0..n).filter(|&i| twin[i].is_some()).collect(),
+        aborted: false,
+    });
+    let changed = std::sync::Condvar::new();
+    let lock = || board.lock().unwrap_or_else(|e| e.into_inner());
+    let work = || loop {
+        let mut b = lock();
+        let job = loop {
+            if b.aborted {
+                break None;
+            }
+            if let Some(&i) = firsts.get(b.next_first) {
+                b.next_first += 1;
+                break Some(i);
+            }
+            let ready = b
+                .twins_left
+                .iter()
+                .position(|&i| b.results[twin[i].expect("a twin")].is_some());
+            if let Some(pos) = ready {
+                let i = b.twins_left.remove(pos);
+                let first = b.results[twin[i].expect("a twin")].as_ref().expect("done");
+                if first.policy_decisions == 0 {
+                    b.results[i] = Some(first.clone());
+                    bar.inc(1);
+                    continue;
+                }
+                break Some(i);
+            }
+            if b.twins_left.is_empty() {
+                break None;
+            }
+            b = changed.wait(b).unwrap_or_else(|e| e.into_inner());
+        };
+        drop(b);
+        let Some(i) = job else {
+            changed.notify_all();
+            return;
+        };
+        // If the run panics, tell the others not to wait for it.
+        let abort = AbortOnUnwind(&board, &changed);
+        let r = run(i);
+        std::mem::forget(abort);
+        lock().results[i] = Some(r);
+        changed.notify_all();
+    };
+    let threads = threads.min(n);
+    if threads <= 1 {
+        work();
+    } else {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(|_| work());
+                }
+            }),
+            Err(e) => {
+                eprintln!("warning: cannot start {threads} threads ({e}); running serially");
+                work();
             }
         }
     }
-    for (i, r) in again
-        .iter()
-        .zip(map_in_order(&again, threads, |&i| one(&jobs[i])))
-    {
-        results[*i] = Some(r);
-    }
-    results
+    board
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .results
         .into_iter()
         .map(|r| r.expect("every job has a result"))
         .collect()
+}
+
+/// Marks the board aborted and wakes the waiting threads if dropped while unwinding.
+struct AbortOnUnwind<'a>(&'a Mutex<Board>, &'a std::sync::Condvar);
+
+impl Drop for AbortOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).aborted = true;
+        self.1.notify_all();
+    }
 }
 
 /// For each job, the first earlier job with the same spec but for the policy (found by the
@@ -245,6 +321,53 @@ pub fn run_with_progress(jobs: &[Job<'_>], threads: usize) -> Vec<RunResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Outcome;
+
+    /// A stand-in result: `events` says which job produced it.
+    fn result(job: usize, decisions: u64) -> RunResult {
+        RunResult {
+            outcome: Outcome::Survived { at_ns: 0 },
+            sim_ns: 0,
+            events: job as u64,
+            vmstat: vec![],
+            tasks: vec![],
+            writepage_refused: 0,
+            pages_written_by_writeback: 0,
+            pages_written_by_reclaim: 0,
+            pages_written_by_journal: 0,
+            reclaim_no_progress: 0,
+            later: Default::default(),
+            oom_reports: vec![],
+            meminfo: vec![],
+            policy_decisions: decisions,
+        }
+    }
+
+    #[test]
+    fn a_twin_reuses_its_first_run_only_when_the_policy_decided_nothing() {
+        // Jobs 0, 2, 4, … are first runs; job 2k+1 is the twin of job 2k. First runs 0 and 4
+        // let the policy decide, so their twins are simulated; the others are reused.
+        let n = 12;
+        let twin: Vec<Option<usize>> = (0..n).map(|i| (i % 2 == 1).then(|| i - 1)).collect();
+        for threads in [1, 2, 3] {
+            let ran = Mutex::new(Vec::new());
+            let run = |i: usize| {
+                ran.lock().unwrap().push(i);
+                std::thread::sleep(std::time::Duration::from_micros(300 * (n - i) as u64));
+                result(i, u64::from(i % 4 == 0))
+            };
+            let out = share_out(n, &twin, threads, &run, &ProgressBar::hidden());
+            let from: Vec<u64> = out.iter().map(|r| r.events).collect();
+            assert_eq!(
+                from,
+                [0, 1, 2, 2, 4, 5, 6, 6, 8, 9, 10, 10],
+                "{threads} threads"
+            );
+            let mut ran = ran.into_inner().unwrap();
+            ran.sort_unstable();
+            assert_eq!(ran, [0, 1, 2, 4, 5, 6, 8, 9, 10], "{threads} threads");
+        }
+    }
 
     #[test]
     fn items_start_in_input_order_and_results_come_back_in_input_order() {
