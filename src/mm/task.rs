@@ -550,6 +550,28 @@ impl Machine {
         self.zones[zid].stat.nr_anon_pages += 1;
     }
 
+    /// A page fault's new private anon page (`page_add_new_anon_rmap` +
+    /// `lru_cache_add_active_anon`): what `add_anon_page` and `lru_cache_add(ActiveAnon)` do, with
+    /// the page and its zone looked up once.
+    fn fault_anon_page(&mut self, t: usize, id: PageId) {
+        let slot = self.tasks[t].anon.len() as u32;
+        self.tasks[t].anon.push(id);
+        let p = &mut self.pages[id as usize];
+        debug_assert!(p.place != Place::Lru);
+        p.flags = pg::ANON | pg::SWAPBACKED | pg::MAPPED | pg::YOUNG | pg::ACTIVE | pg::LRU;
+        p.owner = t as u32;
+        p.index = slot;
+        p.place = Place::Lru;
+        p.lru = LruList::ActiveAnon;
+        let zid = p.zone as usize;
+        let z = &mut self.zones[zid];
+        super::page::list_add_head(&mut self.pages, &mut z.lru[LruList::ActiveAnon.idx()], id);
+        z.stat.nr_anon_pages += 1;
+        z.recent_scanned[0] += 1;
+        z.recent_rotated[0] += 1;
+        self.vm_stat.nr_lru[LruList::ActiveAnon.idx()] += 1;
+    }
+
     /// A shmem page of segment `s` (resident, dirty by nature, on the active anon list).
     fn add_shm_page(&mut self, s: usize, id: PageId, mapped: bool) {
         let idx = self.segments[s].pages.len() as u32;
@@ -840,10 +862,7 @@ impl Machine {
             };
             self.ev.pgfault += 1;
             match g {
-                AnonGfp::HighuserMovable => {
-                    self.add_anon_page(t, id, 0);
-                    self.lru_cache_add(id, LruList::ActiveAnon);
-                }
+                AnonGfp::HighuserMovable => self.fault_anon_page(t, id),
                 AnonGfp::Kernel => {
                     let slot = self.tasks[t].anon.len() as u32;
                     self.tasks[t].anon.push(id);
@@ -867,8 +886,9 @@ impl Machine {
 
     /// munmap/exit of a task's private memory: anon pages (munlocked first), kernel pages, swap.
     fn free_task_memory(&mut self, t: usize) {
-        let pages = std::mem::take(&mut self.tasks[t].anon);
+        let mut pages = std::mem::take(&mut self.tasks[t].anon);
         let cpu = self.tasks[t].cpu;
+        let mut freed = 0;
         for &id in &pages {
             let p = self.pages[id as usize];
             let zid = p.zone as usize;
@@ -877,7 +897,7 @@ impl Machine {
                 self.pages[id as usize].flags = 0;
                 self.pages[id as usize].place = Place::Held;
                 self.free_page(id, cpu);
-                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
+                freed += 1;
                 continue;
             }
             if p.has(pg::MLOCKED) {
@@ -899,9 +919,13 @@ impl Machine {
             }
             *f &= !(pg::DIRTY | pg::LRU | pg::ACTIVE);
             self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
+            freed += 1;
         }
+        self.tasks[t].pending_cpu_ns += freed * self.gran.cost(cost::FREE_PAGE);
         self.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
+        // The list is empty now; keeping its room spares the next fill its reallocations.
+        pages.clear();
+        self.tasks[t].anon = pages;
     }
 
     fn truncate_slice(&mut self, t: usize) -> Slice {
