@@ -121,12 +121,15 @@ fn child(file: &str) -> Measured {
     let t0 = Instant::now();
     for r in &sc.runs {
         let res = simulate(&r.spec);
+        // /proc/vmstat counts 4 KiB pages; a coarse simulated page is `page_bytes / 4096` of them.
+        let per_sim_page = (r.spec.machine.page_bytes / 4096).max(1);
         m.pages += res
             .vmstat
             .iter()
             .filter(|(n, _)| n.starts_with("pgalloc_"))
             .map(|(_, v)| v)
-            .sum::<u64>();
+            .sum::<u64>()
+            / per_sim_page;
         m.written += res
             .tasks
             .iter()
@@ -135,7 +138,9 @@ fn child(file: &str) -> Measured {
             .map(|(t, _)| t.done_bytes)
             .sum::<u64>();
         m.events += res.events;
-        m.sim_pages = m.sim_pages.max(r.spec.machine.memory_bytes / 4096);
+        m.sim_pages = m
+            .sim_pages
+            .max(r.spec.machine.memory_bytes / r.spec.machine.page_bytes.max(1));
     }
     m.wall_ns = t0.elapsed().as_nanos() as u64;
     m.peak_rss = peak_rss_bytes();
