@@ -70,6 +70,8 @@ pub struct Disk {
     pub page_bytes: u64,
     /// [`MAX_REQUEST_PAGES`] in simulated pages: the same 512 KiB (a batch, at least one page).
     pub max_request_pages: usize,
+    /// Page lists of completed requests, for the next requests (no allocation per request).
+    spare: Vec<Vec<PageId>>,
 }
 
 impl Disk {
@@ -86,6 +88,7 @@ impl Disk {
             pages_done: 0,
             page_bytes: gran.page_bytes(),
             max_request_pages: gran.batch(MAX_REQUEST_PAGES as u64) as usize,
+            spare: Vec::new(),
         }
     }
 
@@ -122,11 +125,12 @@ impl Disk {
             self.queue.back_mut().expect("merge target").pages.push(id);
             return false;
         }
-        self.queue.push_back(Request {
-            kind,
-            lba,
-            pages: vec![id],
-        });
+        let mut pages = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.max_request_pages));
+        pages.push(id);
+        self.queue.push_back(Request { kind, lba, pages });
         if matches!(kind, ReqKind::Read { .. }) {
             return false;
         }
@@ -167,6 +171,12 @@ impl Disk {
             }
         }
         (r, uncongested)
+    }
+
+    /// Takes back the page list of a completed request for a later one.
+    pub fn recycle(&mut self, mut pages: Vec<PageId>) {
+        pages.clear();
+        self.spare.push(pages);
     }
 
     /// Pages under `PG_writeback` that this disk holds (queued or in flight).

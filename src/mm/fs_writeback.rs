@@ -806,6 +806,7 @@ impl Machine {
                 self.schedule(self.now, Actor::Task(task));
             }
         }
+        self.disks[b].recycle(r.pages);
         if uncongested {
             self.wake_congestion_waiters();
         }

@@ -492,6 +492,8 @@ pub struct Machine {
     pub jiffy: SimTime,
     /// A reusable buffer for isolated pages (no allocation in the scan loop).
     pub scratch: Vec<PageId>,
+    /// A reusable buffer for the pages a `shrink_page_list` batch keeps.
+    pub scratch_keep: Vec<PageId>,
     /// Random stream of the disks.
     pub disk_rng: SimRng,
     /// Share of recent writeback completions per bdi.
@@ -644,6 +646,7 @@ impl Machine {
             events: 0,
             jiffy: SEC / u64::from(spec.machine.hz.max(1)),
             scratch: Vec::with_capacity(64),
+            scratch_keep: Vec::with_capacity(64),
             disk_rng: SimRng::split(spec.seed, 1),
             bdi_prop: page_writeback::Prop::default(),
             task_prop: page_writeback::Prop::default(),

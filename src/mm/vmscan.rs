@@ -514,7 +514,8 @@ impl Machine {
         }
         let list = std::mem::take(&mut self.scratch);
         let mut freed = 0;
-        let mut keep = Vec::with_capacity(list.len());
+        let mut keep = std::mem::take(&mut self.scratch_keep);
+        keep.clear();
         sc.stat = BatchStat::default();
         for &id in &list {
             match self.shrink_page(id, sc, prio) {
@@ -547,6 +548,7 @@ impl Machine {
         }
         self.unisolate(zid, file, examined);
         self.scratch = list;
+        self.scratch_keep = keep;
         self.after_batch(zid, sc, prio, examined);
         freed
     }
@@ -1251,7 +1253,11 @@ impl Machine {
     /// `balance_pgdat()` (reclaim-oom §8.3), resumable at its sleeps.
     fn balance_pgdat_step(&mut self, n: usize) {
         let mut b = self.nodes[n].kswapd.bal.take().expect("balance state");
-        let zones = self.nodes[n].zones.clone();
+        // A node has at most one zone of each type (DMA, DMA32, Normal): a copy on the stack.
+        let mut ids = [0u16; 3];
+        let nz = self.nodes[n].zones.len();
+        ids[..nz].copy_from_slice(&self.nodes[n].zones);
+        let zones = &ids[..nz];
         let minor = self.release.minor();
         loop {
             match b.phase {
