@@ -321,25 +321,13 @@ pub fn run_with_progress(jobs: &[Job<'_>], threads: usize) -> Vec<RunResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Outcome;
 
     /// A stand-in result: `events` says which job produced it.
     fn result(job: usize, decisions: u64) -> RunResult {
         RunResult {
-            outcome: Outcome::Survived { at_ns: 0 },
-            sim_ns: 0,
             events: job as u64,
-            vmstat: vec![],
-            tasks: vec![],
-            writepage_refused: 0,
-            pages_written_by_writeback: 0,
-            pages_written_by_reclaim: 0,
-            pages_written_by_journal: 0,
-            reclaim_no_progress: 0,
-            later: Default::default(),
-            oom_reports: vec![],
-            meminfo: vec![],
             policy_decisions: decisions,
+            ..RunResult::empty()
         }
     }
 

@@ -193,6 +193,28 @@ impl LaterCounters {
 }
 
 impl RunResult {
+    /// A run that survived at 0 ns with every counter 0 and nothing recorded: the base the unit
+    /// tests fill in the fields they look at.
+    #[cfg(test)]
+    pub(crate) fn empty() -> RunResult {
+        RunResult {
+            outcome: Outcome::Survived { at_ns: 0 },
+            sim_ns: 0,
+            events: 0,
+            vmstat: vec![],
+            tasks: vec![],
+            writepage_refused: 0,
+            pages_written_by_writeback: 0,
+            pages_written_by_reclaim: 0,
+            pages_written_by_journal: 0,
+            reclaim_no_progress: 0,
+            later: Default::default(),
+            oom_reports: vec![],
+            meminfo: vec![],
+            policy_decisions: 0,
+        }
+    }
+
     /// A counter by its `/proc/vmstat` name (0 when the release does not have it).
     pub fn vmstat(&self, name: &str) -> u64 {
         self.vmstat

@@ -184,18 +184,8 @@ mod tests {
         RunResult {
             outcome: Outcome::Survived { at_ns: sim_ns },
             sim_ns,
-            events: 0,
             vmstat: vmstat.iter().map(|(n, v)| ((*n).to_string(), *v)).collect(),
-            tasks: vec![],
-            writepage_refused: 0,
-            pages_written_by_writeback: 0,
-            pages_written_by_reclaim: 0,
-            pages_written_by_journal: 0,
-            reclaim_no_progress: 0,
-            later: Default::default(),
-            oom_reports: vec![],
-            meminfo: vec![],
-            policy_decisions: 0,
+            ..RunResult::empty()
         }
     }
 

@@ -95,25 +95,13 @@ pub fn render_meminfo(r: &RunResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Outcome;
 
     #[test]
     fn meminfo_pads_names_to_16_and_values_to_8() {
         let r = RunResult {
-            outcome: Outcome::Survived { at_ns: 0 },
-            sim_ns: 0,
-            events: 0,
             vmstat: vec![("nr_free_pages".into(), 12)],
-            tasks: vec![],
-            writepage_refused: 0,
-            pages_written_by_writeback: 0,
-            pages_written_by_reclaim: 0,
-            pages_written_by_journal: 0,
-            reclaim_no_progress: 0,
-            later: Default::default(),
-            oom_reports: vec![],
             meminfo: vec![("MemTotal".into(), 1048576), ("Inactive(anon)".into(), 4)],
-            policy_decisions: 0,
+            ..RunResult::empty()
         };
         assert_eq!(
             render_meminfo(&r),

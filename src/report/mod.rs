@@ -87,14 +87,11 @@ pub fn writer_progress(res: &RunDoc, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Outcome, RunResult};
+    use crate::outcome::RunResult;
 
     #[test]
     fn counter_families() {
         let r = RunResult {
-            outcome: Outcome::Survived { at_ns: 0 },
-            sim_ns: 0,
-            events: 0,
             vmstat: [
                 ("pgscan_kswapd_dma", 1),
                 ("pgscan_kswapd_normal", 2),
@@ -109,16 +106,9 @@ mod tests {
             .iter()
             .map(|(n, v)| ((*n).to_string(), *v))
             .collect(),
-            tasks: Vec::new(),
             writepage_refused: 7,
             pages_written_by_writeback: 512,
-            pages_written_by_reclaim: 0,
-            pages_written_by_journal: 0,
-            reclaim_no_progress: 0,
-            later: Default::default(),
-            oom_reports: Vec::new(),
-            meminfo: Vec::new(),
-            policy_decisions: 0,
+            ..RunResult::empty()
         };
         let doc = table::tests::run_doc_of(r);
         let c = counters(&doc);

@@ -450,8 +450,6 @@ pub(crate) mod tests {
     fn result(outcome: Outcome, done: u64, finished: Option<u64>) -> RunResult {
         RunResult {
             outcome,
-            sim_ns: 0,
-            events: 0,
             vmstat: vec![
                 ("pgscan_direct_normal".into(), 12),
                 ("allocstall".into(), 3),
@@ -466,13 +464,7 @@ pub(crate) mod tests {
             }],
             writepage_refused: 4,
             pages_written_by_writeback: 256,
-            pages_written_by_reclaim: 0,
-            pages_written_by_journal: 0,
-            reclaim_no_progress: 0,
-            later: Default::default(),
-            oom_reports: Vec::new(),
-            meminfo: Vec::new(),
-            policy_decisions: 0,
+            ..RunResult::empty()
         }
     }
 
