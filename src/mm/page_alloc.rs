@@ -145,13 +145,11 @@ impl Machine {
     /// `Task::fast_skip` zones known to be at or below their low watermark.
     fn get_page_fast(&mut self, t: usize) -> Option<PageId> {
         let task = &self.tasks[t];
-        let (classzone, start) = (task.classzone, task.fast_skip);
+        let start = task.fast_skip;
         let list = &task.mems_zonelist;
-        let low = alloc_flags::WMARK_LOW as usize;
-        let found = list[start..].iter().position(|&zid| {
-            let z = &self.zones[zid as usize];
-            z.nr_free() > z.watermark[low] + z.lowmem_reserve[classzone]
-        });
+        let found = list[start..]
+            .iter()
+            .position(|&zid| self.fast_watermark_ok(t, zid as usize));
         let Some(k) = found.map(|k| start + k) else {
             self.tasks[t].fast_skip = list.len();
             return None;
@@ -330,19 +328,20 @@ impl Machine {
     /// does nothing for a zone outside the task's cpuset (hardwall), so only the cpuset's zones
     /// are visited unless the task is an OOM victim (which every zone admits).
     fn wake_all_kswapd(&mut self, t: usize) {
-        let everywhere = self.tasks[t].memdie;
-        let n = if everywhere {
-            self.tasks[t].zonelist.len()
-        } else {
-            self.tasks[t].mems_zonelist.len()
-        };
-        for k in 0..n {
-            let zid = if everywhere {
-                self.tasks[t].zonelist[k]
-            } else {
-                self.tasks[t].mems_zonelist[k]
-            } as usize;
+        for k in 0..self.hardwall_zonelist(t).len() {
+            let zid = self.hardwall_zonelist(t)[k] as usize;
             self.wakeup_kswapd(zid, Some(t));
+        }
+    }
+
+    /// The zones `cpuset_zone_allowed_hardwall()` admits for task `t`, in zonelist order: its
+    /// cpuset's, or every zone for an OOM victim.
+    fn hardwall_zonelist(&self, t: usize) -> &[u16] {
+        let task = &self.tasks[t];
+        if task.memdie {
+            &task.zonelist
+        } else {
+            &task.mems_zonelist
         }
     }
 
