@@ -123,7 +123,7 @@ mod alloc {
     use super::*;
 
     /// One 64 MiB node and one allocating task (index 0) that never runs.
-    fn single_node() -> Machine {
+    pub fn single_node() -> Machine {
         let spec = run_spec(
             Release::V2_6_32,
             Policy::Redirty,
@@ -246,15 +246,7 @@ mod lru {
     /// Add 4096 held pages at the head of the inactive file list, then delete them (per page).
     #[divan::bench]
     fn add_head_then_del_4096(bencher: Bencher) {
-        let spec = run_spec(
-            Release::V2_6_32,
-            Policy::Redirty,
-            machine(&[64 * MIB]),
-            vec![],
-            vec![],
-            vec![idle_task("alloc", None)],
-        );
-        let mut m = boot_fast(&spec);
+        let mut m = super::alloc::single_node();
         let ids: Vec<PageId> = (0..N)
             .map(|_| match m.alloc_page(0, gfp::GFP_HIGHUSER_MOVABLE) {
                 Alloc::Page(id) => id,
