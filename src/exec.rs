@@ -59,24 +59,13 @@ pub fn map_in_order<T: Sync, R: Send>(
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("warning: cannot start {threads} threads ({e}); running serially");
-            return items.iter().map(f).collect();
-        }
-    };
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Vec::with_capacity(items.len()));
-    pool.scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|_| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
-            });
-        }
+    on_threads(threads, &|| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let r = f(item);
+        done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
     });
     let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     done.sort_unstable_by_key(|&(i, _)| i);
@@ -84,13 +73,31 @@ pub fn map_in_order<T: Sync, R: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Calls `work` once on each of `threads` threads of a new rayon pool and returns when all have
+/// returned; once on this thread when `threads` is 1 or the pool cannot start.
+fn on_threads(threads: usize, work: &(dyn Fn() + Sync)) {
+    if threads > 1 {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => {
+                return pool.scope(|scope| {
+                    for _ in 0..threads {
+                        scope.spawn(|_| work());
+                    }
+                })
+            }
+            Err(e) => eprintln!("warning: cannot start {threads} threads ({e}); running serially"),
+        }
+    }
+    work();
+}
+
 /// Runs every job on `threads` threads; the results are in the order of `jobs`.
 ///
 /// A job that differs from an earlier one only in its policy is not simulated when the earlier
 /// run never let the policy decide anything (`RunResult::policy_decisions == 0`: no refused
 /// `->writepage` for reclaim): the policy is read nowhere else, so the run would take the same
-/// path event for event, and its result is the earlier one's. Runs whose twin did consult the
-/// policy are simulated after the first ones.
+/// path event for event, and its result is the earlier one's. A run whose twin did consult the
+/// policy is simulated once that twin is done.
 pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunResult> {
     if let [job] = jobs {
         if std::io::stderr().is_terminal() {
@@ -177,22 +184,7 @@ fn share_out(
         lock().results[i] = Some(r);
         changed.notify_all();
     };
-    let threads = threads.min(n);
-    if threads <= 1 {
-        work();
-    } else {
-        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.scope(|scope| {
-                for _ in 0..threads {
-                    scope.spawn(|_| work());
-                }
-            }),
-            Err(e) => {
-                eprintln!("warning: cannot start {threads} threads ({e}); running serially");
-                work();
-            }
-        }
-    }
+    on_threads(threads.min(n), &work);
     board
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
