@@ -2,8 +2,8 @@
 //! `wbsim::kernel`, each on a tiny machine, each named after the rule it checks. Every test also
 //! checks the 2.6.36 behaviour it departs from, so it fails if the switch does nothing.
 
-mod common;
-use common::*;
+
+use crate::common::*;
 use wbsim::kernel::{CongestionSleep, ReclaimFsWrite};
 use wbsim::mm::vmscan::Throttle;
 

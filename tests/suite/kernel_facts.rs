@@ -2,8 +2,8 @@
 //! machine built inline and driven through the engine's public API. Every test is named after the
 //! fact it checks; the section of `/work/shared/model/*.md` it follows is cited above it.
 
-mod common;
-use common::*;
+
+use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Watermarks (reclaim-oom §1.1, §1.2).

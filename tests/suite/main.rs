@@ -1,0 +1,26 @@
+//! The integration tests, in one binary (each test binary links the whole crate once: thirteen
+//! of them took most of a cold `cargo test`). One module per theme:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `kernel_facts`, `history_facts` | kernel facts named like sentences, on tiny machines driven event by event (`common`) |
+//! | `golden` | every shipped scenario's committed outputs |
+//! | `scenarios` | every shipped scenario's `[expect]` |
+//! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it |
+//! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
+
+mod checks_cli;
+mod cli;
+mod common;
+mod errors;
+mod formats;
+mod golden;
+mod granularity;
+mod history_cli;
+mod history_facts;
+mod kernel_facts;
+mod properties;
+mod reports;
+mod reuse;
+mod scenarios;
+mod sweep;
