@@ -5,9 +5,9 @@
 //! kernel path it stands for in a `//` line above it. Figures go to docs/PERFORMANCE.md ("How to
 //! measure"). Nothing here is a test: speed is never asserted.
 //!
-//! Machines are built with the tiny-machine helpers of the tests (`tests/common/mod.rs`).
+//! Machines are built with the tiny-machine helpers of the tests (`tests/suite/common.rs`).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

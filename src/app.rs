@@ -1,8 +1,9 @@
-//! What each subcommand does: load and validate scenarios, run them (in parallel), build the
-//! results document, render it in the requested format, and decide the exit status.
+//! What each subcommand does: load and validate scenarios, run them through the one
+//! [`Runner`], build the results document, render it in the requested format, and decide the
+//! exit status.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -11,15 +12,16 @@ use clap::CommandFactory;
 use crate::cli::{
     CheckArgs, Cli, Command, FailOn, Format, HistoryArgs, MergeArgs, RunOpts, SweepArgs,
 };
-use crate::exec::{self, Job};
 use crate::observe::args::ObserveArgs;
-use crate::observe::session::{ScenarioResults, Session};
-use crate::report::doc::{self, Document, Plan};
-use crate::report::{check, grid, junit, table};
-use crate::scenario::{self, schema, Overrides, Scenario};
-use crate::spec::{FsType, PinMethod, Policy, Release};
+use crate::observe::session::{self, ObservedRun, ObservedScenario};
+use crate::report::build::{self, Extras};
+use crate::report::document::{self, Document, Plan, PlanCommand};
+use crate::report::{grids, junit, Content};
+use crate::run::{Job, Output, Runner};
+use crate::scenario::{self, Overrides, Scenario};
 
-/// Runs a parsed command line; `Err` is bad input (exit 2), printed by `main`.
+/// Runs a parsed command line; `Err` is bad input (exit 2) or a bug found by a check (exit 3),
+/// printed by `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe),
@@ -28,21 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(args) => crate::observe::explain::command(&args),
         Command::Sweep(args) => sweep_cmd(&args),
         Command::Merge(args) => merge_cmd(&args),
-        Command::Validate { files } => {
-            let mut out = std::io::stdout().lock();
-            for f in &files {
-                let sc = scenario::load(f, &Overrides::default())?;
-                writeln!(
-                    out,
-                    "{}: ok ({} run{})",
-                    f.display(),
-                    sc.runs.len(),
-                    if sc.runs.len() == 1 { "" } else { "s" }
-                )?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::List => emit(&list()),
+        Command::Validate { files } => validate(&files),
+        Command::List => emit(&crate::list::text()),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "wbsim", &mut buf);
@@ -51,6 +40,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Man { command, out_dir } => man(command.as_deref(), out_dir.as_deref()),
     }
+}
+
+/// `wbsim validate`: loads each file, stopping at the first bad one.
+fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for f in files {
+        let sc = scenario::load(f, &Overrides::default())?;
+        let n = sc.runs.len();
+        let s = if n == 1 { "" } else { "s" };
+        writeln!(out, "{}: ok ({n} run{s})", f.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `wbsim man`: one page to stdout, or every page into a directory. Every page ends with the
@@ -98,215 +99,163 @@ fn page_of(cmd: clap::Command) -> clap_mangen::Man {
         .manual("wbsim manual")
 }
 
-/// What a document holds, which decides how tables, CSV and Markdown show it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// Runs (`run`, grid `sweep`).
-    Runs,
-    /// Runs with check verdicts (`check`): tables show the verdict lines.
-    Checks,
-    /// Threshold searches (`sweep --find-threshold`).
-    Thresholds,
+/// Scenarios whose runs were executed: for each scenario, the plan index of each held run
+/// (those of `--shard`) with its output, and the document of them all.
+struct Executed {
+    held: Vec<Vec<(usize, Output)>>,
+    document: Document,
 }
 
-fn overrides(opts: &RunOpts) -> Overrides {
-    opts.scenario.overrides()
-}
-
-/// Each scenario's executed runs, `(run index, result)`.
-type Kept = Vec<Vec<(usize, crate::outcome::RunResult)>>;
-
-/// Runs every planned run of the scenarios (those of `--shard` only) and builds the document.
-fn execute(scenarios: &[Scenario], plans: Vec<Plan>, opts: &RunOpts) -> anyhow::Result<Document> {
-    let mut session = Session::new(&ObserveArgs::default());
-    Ok(execute_observed(scenarios, plans, opts, &mut session)?.0)
-}
-
-/// [`execute`], observed: runs that need a recorder go through the session (one at a time);
-/// the document's runs carry the session's extra fields. Also returns each scenario's results.
-fn execute_observed(
+/// Runs every planned run of the scenarios (those of `--shard` only) through one runner and
+/// builds the document; runs are recorded when `observe` asks for a file that needs it.
+fn execute(
     scenarios: &[Scenario],
     plans: Vec<Plan>,
     opts: &RunOpts,
-    session: &mut Session,
-) -> anyhow::Result<(Document, Kept)> {
+    observe: &ObserveArgs,
+) -> anyhow::Result<Executed> {
     let mut jobs = Vec::new();
     let mut origin: Vec<(usize, usize)> = Vec::new();
-    let mut held: Vec<Vec<usize>> = vec![Vec::new(); scenarios.len()];
     let mut position = 0usize;
     for (s, sc) in scenarios.iter().enumerate() {
         for (i, run) in sc.runs.iter().enumerate() {
-            if opts.shard.map_or(true, |sh| sh.holds(position)) {
-                held[s].push(i);
+            if opts.shard.map_or(true, |shard| shard.holds(position)) {
                 origin.push((s, i));
+                let name = format!("{} {}", sc.name, run.label);
                 jobs.push(Job {
                     spec: &run.spec,
-                    name: format!("{} {}", sc.name, run.label),
+                    name,
                 });
             }
             position += 1;
         }
     }
-    let all = if session.records() {
-        let bar = exec::progress(jobs.len());
-        let r = jobs
-            .iter()
-            .map(|j| {
-                bar.set_message(j.name.clone());
-                let r = session.simulate(j.spec);
-                bar.inc(1);
-                r
-            })
-            .collect::<Vec<_>>();
-        bar.finish_and_clear();
-        r
-    } else {
-        let checks = exec::Checks {
-            invariants: opts.check_invariants,
-            determinism: opts.check_determinism,
-        };
-        exec::run_checked(&jobs, exec::jobs(opts.jobs), checks).map_err(|f| {
-            let (s, i) = origin[f.job];
-            let sc = &scenarios[s];
-            let plan = &plans[s];
-            let mut cmd = plan.reproduce(&sc.file, &plan.components(i), sc.runs[i].spec.seed, None);
-            if opts.check_invariants {
-                cmd.push_str(" --check-invariants");
-            }
-            if opts.check_determinism {
-                cmd.push_str(" --check-determinism");
-            }
-            anyhow::Error::new(BugFound(format!(
-                "{}\n  reproduce: {cmd}\n  please report this with the scenario file",
-                f.message
-            )))
-        })?
-    };
-    let mut results = all.into_iter();
-    let mut kept = Vec::new();
-    let docs = scenarios
+    let runner = Runner::new(opts.jobs, opts.checks.checks()).observing(observe.recording());
+    let outputs = runner.run(&jobs).map_err(|failed| {
+        let (s, i) = origin[failed.job];
+        let (sc, plan) = (&scenarios[s], &plans[s]);
+        let seed = sc.runs[i].spec.seed;
+        let command = plan.reproduce(&sc.file, &plan.components(i), seed, None);
+        failed.with_reproduce(&(command + &runner.checks.flags()))
+    })?;
+    let mut held: Vec<Vec<(usize, Output)>> = scenarios.iter().map(|_| Vec::new()).collect();
+    for ((s, i), out) in origin.into_iter().zip(outputs) {
+        held[s].push((i, out));
+    }
+    let records = scenarios
         .iter()
         .zip(plans)
         .zip(&held)
-        .map(|((sc, plan), held)| {
-            let res: Vec<_> = results.by_ref().take(held.len()).collect();
-            let mut d = doc::scenario_doc(sc, plan, held, &res, opts.shard);
-            for ((run, &i), r) in d.runs.iter_mut().zip(held).zip(&res) {
-                run.extra.extend(session.run_extras(&sc.runs[i].spec, r));
-            }
-            kept.push(held.iter().copied().zip(res).collect());
-            d
-        })
+        .map(|((sc, plan), runs)| record(sc, plan, runs, opts, observe.extras()))
         .collect();
-    Ok((doc::document(docs), kept))
+    Ok(Executed {
+        held,
+        document: document::document(records),
+    })
 }
 
-/// A run broke an invariant or was not deterministic (`--check-invariants`,
-/// `--check-determinism`): a bug in wbsim, not in the input. `main` exits 3 for it.
-#[derive(Debug)]
-pub struct BugFound(pub String);
+/// The record of one scenario's held runs.
+fn record(
+    sc: &Scenario,
+    plan: Plan,
+    runs: &[(usize, Output)],
+    opts: &RunOpts,
+    extras: Extras,
+) -> document::ScenarioRecord {
+    let indices: Vec<usize> = runs.iter().map(|(i, _)| *i).collect();
+    let results: Vec<_> = runs.iter().map(|(_, out)| &out.result).collect();
+    build::scenario_record(sc, plan, &indices, &results, opts.shard, extras)
+}
 
-impl std::fmt::Display for BugFound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl Executed {
+    /// The runs of each scenario with their results and recordings, as the observers read them.
+    fn observed<'a>(&'a self, scenarios: &'a [Scenario]) -> Vec<ObservedScenario<'a>> {
+        scenarios
+            .iter()
+            .zip(&self.held)
+            .map(|(sc, runs)| ObservedScenario {
+                name: &sc.name,
+                runs: runs
+                    .iter()
+                    .map(|(i, out)| ObservedRun {
+                        scenario: &sc.name,
+                        run: &sc.runs[*i],
+                        result: &out.result,
+                        recorder: out.recorder.as_deref(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Writes the observation files, prints the rendered document, then the
+    /// `--oom-report`/`--vmstat` sections after a table.
+    fn emit(
+        &self,
+        scenarios: &[Scenario],
+        observe: &ObserveArgs,
+        content: Content,
+        format: Format,
+    ) -> anyhow::Result<()> {
+        let observed = self.observed(scenarios);
+        session::write_files(observe, &observed)?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(crate::report::render(&self.document, content, format).as_bytes())?;
+        if format == Format::Table {
+            session::print_sections(observe, &observed, &mut out)?;
+        }
+        out.flush()?;
+        Ok(())
     }
 }
 
-impl std::error::Error for BugFound {}
-
-/// The runs of each scenario with their results, as the observation session reads them.
-fn observed<'a>(scenarios: &'a [Scenario], kept: &'a Kept) -> Vec<ScenarioResults<'a>> {
-    scenarios
+/// Loads every file before running any, so a bad file fails before the first run.
+fn load_all(files: &[PathBuf], opts: &RunOpts) -> anyhow::Result<Vec<Scenario>> {
+    let overrides = opts.scenario.overrides();
+    files
         .iter()
-        .zip(kept)
-        .map(|(sc, runs)| ScenarioResults {
-            name: &sc.name,
-            runs: runs.iter().map(|(i, r)| (&sc.runs[*i], r)).collect(),
-        })
+        .map(|f| scenario::load(f, &overrides))
         .collect()
 }
 
-/// Writes the observation files, renders the document, then the `--oom-report`/`--vmstat`
-/// sections after a table.
-fn emit_observed(
-    scenarios: &[Scenario],
-    kept: &Kept,
-    session: &Session,
-    text: String,
-    format: Format,
-) -> anyhow::Result<()> {
-    let all = observed(scenarios, kept);
-    session.write_files(&all)?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    if format == Format::Table {
-        session.print_sections(&all, &mut out)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn run_cmd(
-    files: &[std::path::PathBuf],
-    opts: &RunOpts,
-    observe: &ObserveArgs,
-) -> anyhow::Result<ExitCode> {
-    let ov = overrides(opts);
-    // Validate every file before running any.
-    let scenarios: Vec<Scenario> = files
+fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = load_all(files, opts)?;
+    let plans = scenarios
         .iter()
-        .map(|f| scenario::load(f, &ov))
-        .collect::<anyhow::Result<_>>()?;
-    let plans = scenarios.iter().map(|s| Plan::of(s, "run", &[])).collect();
-    let mut session = Session::new(observe);
-    let (doc, kept) = execute_observed(&scenarios, plans, opts, &mut session)?;
-    let text = render(&doc, Kind::Runs, opts.format)?;
-    emit_observed(&scenarios, &kept, &session, text, opts.format)?;
-    Ok(fail_on(&doc, &opts.fail_on, false))
+        .map(|s| build::plan(s, PlanCommand::Run, &[]))
+        .collect();
+    let executed = execute(&scenarios, plans, opts, observe)?;
+    executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
+    Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
 
 fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let ov = overrides(&args.opts);
-    let scenarios: Vec<Scenario> = args
-        .files
-        .iter()
-        .map(|f| scenario::load(f, &ov))
-        .collect::<anyhow::Result<_>>()?;
+    let scenarios = load_all(&args.files, &args.opts)?;
     for sc in &scenarios {
         if sc.expectations.is_none() {
             eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
         }
     }
-    let plans = scenarios.iter().map(|s| Plan::of(s, "run", &[])).collect();
-    let mut session = Session::new(&args.observe);
-    let (mut doc, kept) = execute_observed(&scenarios, plans, &args.opts, &mut session)?;
-    for sc in &mut doc.scenarios {
-        sc.checks = Some(doc::checks(sc));
+    let plans = scenarios
+        .iter()
+        .map(|s| build::plan(s, PlanCommand::Run, &[]))
+        .collect();
+    let mut executed = execute(&scenarios, plans, &args.opts, &args.observe)?;
+    for sc in &mut executed.document.scenarios {
+        sc.checks = Some(build::checks(sc));
     }
     if let Some(path) = &args.junit {
-        write_file(path, &junit::render(&doc))?;
+        write_file(path, &junit::render(&executed.document))?;
     }
-    let text = render(&doc, Kind::Checks, args.opts.format)?;
-    emit_observed(&scenarios, &kept, &session, text, args.opts.format)?;
-    Ok(fail_on(&doc, &args.opts.fail_on, true))
+    let format = args.opts.format;
+    executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
+    Ok(fail_on(&executed.document, &args.opts.fail_on, true))
 }
 
 fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let opts = &args.opts;
-    let ov = overrides(opts);
-    let vary: Vec<_> = args
-        .vary
-        .iter()
-        .map(|v| crate::sweep::parse_vary(v))
-        .collect::<anyhow::Result<_>>()?;
-    for (i, v) in vary.iter().enumerate() {
-        if vary[..i].iter().any(|w| w.path == v.path) {
-            bail!(
-                "`--vary {}` is given twice; list every value in one --vary",
-                v.path
-            );
-        }
-    }
+    let overrides = opts.scenario.overrides();
+    let vary = parse_vary_args(&args.vary)?;
     let threshold = args
         .find_threshold
         .as_deref()
@@ -318,22 +267,30 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let src = scenario::read_source(&args.file)?;
-    let doc = if let Some(t) = &threshold {
+    let (doc, content) = if let Some(t) = &threshold {
         if vary.iter().any(|v| v.path == t.path) {
             bail!("`{}` is both varied and searched; drop its --vary", t.path);
         }
         let search = crate::sweep::Search {
             src,
-            ov: &ov,
+            ov: &overrides,
             vary: &vary,
             threshold: t,
         };
-        doc::document(vec![search.run(exec::jobs(opts.jobs), opts.shard)?])
+        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let record = search.run(&runner, opts.shard)?;
+        (document::document(vec![record]), Content::Thresholds)
     } else {
-        let sc = scenario::load_source_varied(&src, &ov, &vary)?;
+        let sc = scenario::load_source_varied(&src, &overrides, &vary)?;
         let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
-        let plan = Plan::of(&sc, "sweep", &varied);
-        execute(std::slice::from_ref(&sc), vec![plan], opts)?
+        let plan = build::plan(&sc, PlanCommand::Sweep, &varied);
+        let executed = execute(
+            std::slice::from_ref(&sc),
+            vec![plan],
+            opts,
+            &ObserveArgs::default(),
+        )?;
+        (executed.document, Content::Runs)
     };
     if let Some(path) = &args.plot {
         let sc = &doc.scenarios[0];
@@ -343,18 +300,29 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         };
         write_file(path, &svg)?;
     }
-    let kind = if threshold.is_some() {
-        Kind::Thresholds
-    } else {
-        Kind::Runs
-    };
-    emit(&render(&doc, kind, opts.format)?)?;
+    emit(&crate::report::render(&doc, content, opts.format))?;
     Ok(fail_on(&doc, &opts.fail_on, false))
 }
 
+/// The `--vary` arguments, each path at most once.
+fn parse_vary_args(args: &[String]) -> anyhow::Result<Vec<crate::scenario::matrix::Vary>> {
+    let vary: Vec<_> = args
+        .iter()
+        .map(|v| crate::sweep::parse_vary(v))
+        .collect::<anyhow::Result<_>>()?;
+    for (i, v) in vary.iter().enumerate() {
+        if vary[..i].iter().any(|w| w.path == v.path) {
+            bail!(
+                "`--vary {}` is given twice; list every value in one --vary",
+                v.path
+            );
+        }
+    }
+    Ok(vary)
+}
+
 fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
-    let ov = args.scenario.overrides();
-    let sc = scenario::load(&args.file, &ov)?;
+    let sc = scenario::load(&args.file, &args.scenario.overrides())?;
     let releases = if args.releases.is_empty() {
         crate::history::default_releases()
     } else {
@@ -371,16 +339,12 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         sc.runs.len(),
         releases.len()
     );
-    let h = crate::history::history(&sc, &releases, exec::jobs(args.jobs))?;
+    let runner = Runner::new(args.jobs, args.checks.checks());
+    let h = crate::history::history(&sc, &releases, &runner)?;
     let text = match args.format {
-        Format::Json => {
-            let mut t = serde_json::to_string_pretty(&h.to_json()).context("rendering JSON")?;
-            t.push('\n');
-            t
-        }
-        Format::Csv => grid::to_csv(&[h.flat_grid()]),
-        Format::Markdown => grid::to_markdown(&[h.grid()]),
-        Format::Table => grid::to_table(&[h.grid()]),
+        Format::Json => crate::report::json::pretty(&h.to_json()),
+        Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
+        format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
     };
     emit(&text)
 }
@@ -397,36 +361,9 @@ fn merge_cmd(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         docs.push((name, d));
     }
     let doc = crate::shard::merge(docs)?;
-    let kind = if doc.scenarios.iter().any(|s| s.thresholds.is_some()) {
-        Kind::Thresholds
-    } else if doc.scenarios.iter().any(|s| s.checks.is_some()) {
-        Kind::Checks
-    } else {
-        Kind::Runs
-    };
-    emit(&render(&doc, kind, args.format)?)?;
-    Ok(fail_on(&doc, &args.fail_on, kind == Kind::Checks))
-}
-
-/// The requested artefact.
-fn render(doc: &Document, kind: Kind, format: Format) -> anyhow::Result<String> {
-    if format == Format::Json {
-        let mut text = serde_json::to_string_pretty(doc).context("rendering JSON")?;
-        text.push('\n');
-        return Ok(text);
-    }
-    let grids = match (kind, format) {
-        (Kind::Checks, Format::Table) => return Ok(check::lines(doc)),
-        (Kind::Checks, f) => check::grids(doc, f == Format::Csv),
-        (Kind::Thresholds, f) => table::threshold_grids(doc, f == Format::Csv),
-        (Kind::Runs, Format::Csv) => table::flat_grids(doc),
-        (Kind::Runs, _) => table::run_grids(doc),
-    };
-    Ok(match format {
-        Format::Csv => grid::to_csv(&grids),
-        Format::Markdown => grid::to_markdown(&grids),
-        _ => grid::to_table(&grids),
-    })
+    let content = Content::of(&doc);
+    emit(&crate::report::render(&doc, content, args.format))?;
+    Ok(fail_on(&doc, &args.fail_on, content == Content::Checks))
 }
 
 /// The exit status: 1 when a check failed (for `check`) or a `--fail-on` condition occurred;
@@ -440,10 +377,10 @@ fn fail_on(doc: &Document, conditions: &[FailOn], checks: bool) -> ExitCode {
             .flat_map(|s| s.checks.iter().flatten())
             .cloned()
             .collect();
-        eprintln!("check: {}", check::summary(&all));
+        eprintln!("check: {}", grids::check_summary(&all));
         fail |= all.iter().any(|c| !c.pass);
     }
-    let hits = crate::verdict::hits(doc, conditions);
+    let hits = crate::compare::hits(doc, conditions);
     for h in &hits {
         for l in h.lines() {
             eprintln!("{l}");
@@ -466,79 +403,4 @@ fn emit(text: &str) -> anyhow::Result<ExitCode> {
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
-}
-
-/// The text of `wbsim list`.
-pub fn list() -> String {
-    let names = |v: Vec<&str>| v.join(" ");
-    let mut s = String::new();
-    s += &format!(
-        "releases:     {} (default 2.6.32; 2.6.32.0 is mainline before the -stable shrink_list() fix)\n",
-        names(Release::ALL.iter().map(|r| r.name()).collect())
-    );
-    s += &format!(
-        "later kernels: {} (2.6.36's rules plus the switches below, cumulatively)\n",
-        names(crate::kernel::LATER.iter().map(|l| l.name).collect())
-    );
-    for l in crate::kernel::LATER {
-        let ch: Vec<String> = l.changes.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        s += &format!("  {:<9} {}\n", l.name, ch.join(" "));
-    }
-    s += "kernel switches ([kernel] keys; the 2.6.3x value first):\n";
-    for sw in crate::kernel::SWITCHES {
-        s += &format!("  {:<34} {}\n", sw.key, sw.what);
-        for ((v, r), c) in sw.values.iter().zip(sw.since).zip(sw.cites) {
-            let c = if c.is_empty() { "2.6.32–2.6.36" } else { c };
-            s += &format!("      {v:<24} {r:<9} {c}\n");
-        }
-    }
-    s += &format!(
-        "filesystems:  {}\n",
-        names(FsType::ALL.iter().map(|f| f.name()).collect())
-    );
-    s += &format!(
-        "policies:     {} (both, in this order, unless restricted)\n",
-        names(Policy::ALL.iter().map(|p| p.name()).collect())
-    );
-    s += &format!(
-        "pin methods:  {}\n",
-        names(PinMethod::ALL.iter().map(|m| m.name()).collect())
-    );
-    s += &format!("mount options: {}\n", names(schema::MOUNT_OPTIONS.to_vec()));
-    let mut pages = vec![];
-    let mut g = crate::mm::granularity::BASE_PAGE;
-    while g <= crate::mm::granularity::MAX_PAGE_GRANULARITY {
-        pages.push(crate::mm::granularity::Granularity::of_bytes(g).name());
-        g *= 2;
-    }
-    s += &format!(
-        "page granularities: {} (machine.page_granularity; default 4KiB, coarser for machines past 64GiB)\n",
-        pages.join(" ")
-    );
-    s += "task kinds (required keys, [optional keys]):\n";
-    for k in schema::TASK_KINDS {
-        let opt: Vec<String> = k.optional.iter().map(|o| format!("[{o}]")).collect();
-        s += &format!(
-            "  {:<13} {}\n",
-            k.kind,
-            k.required
-                .iter()
-                .map(|x| x.to_string())
-                .chain(opt)
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    }
-    let common: Vec<String> = schema::TASK_COMMON
-        .iter()
-        .map(|k| {
-            if *k == "kind" {
-                (*k).to_string()
-            } else {
-                format!("[{k}]")
-            }
-        })
-        .collect();
-    s += &format!("  (every task)  {}\n", common.join(" "));
-    s
 }

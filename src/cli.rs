@@ -6,15 +6,19 @@
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+pub use crate::compare::FailOn;
+pub use crate::report::Format;
+use crate::run::Checks;
 use crate::shard::Shard;
 use crate::spec::Policy;
 
 /// The exit-status paragraph of `--help` and of the man page.
 pub const EXIT_STATUS: &str = "Exit status: 0 success (an OOM is a result, not a failure); \
 1 `check` found a result that differs from [expect], or a --fail-on condition occurred; \
-2 bad input (command line or scenario).";
+2 bad input (command line or scenario); \
+3 a bug in wbsim found by --check-invariants or --check-determinism.";
 
 /// Reproduce Linux 2.6.32–2.6.36 OOM scenarios in a deterministic model of reclaim and writeback,
 /// once per writepage-refusal policy.
@@ -119,6 +123,9 @@ pub struct HistoryArgs {
     /// Simulations to run at once (default: every core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
+    /// `--check-invariants`, `--check-determinism`.
+    #[command(flatten)]
+    pub checks: CheckFlags,
 }
 
 /// Options of `sweep`.
@@ -210,6 +217,14 @@ pub struct RunOpts {
     /// comparison turns survival into an OOM (`regression`). Repeatable or comma-separated.
     #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
+    /// `--check-invariants`, `--check-determinism`.
+    #[command(flatten)]
+    pub checks: CheckFlags,
+}
+
+/// The checks every command that simulates accepts.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckFlags {
     /// Recount every counter and list from page state during each run (after every event, or
     /// every 4096th on large machines), also in release builds; a violation prints the seed and
     /// the command that reproduces it and exits 3.
@@ -219,32 +234,24 @@ pub struct RunOpts {
     /// differing line and the reproduce command and exits 3.
     #[arg(long)]
     pub check_determinism: bool,
+    /// Test hook (docs/CLI.md): after event N of every run, add one page to a zone's dirty
+    /// count that no page carries, so the invariant recount has something to catch.
+    #[arg(long, value_name = "N", hide = true)]
+    pub inject_drift_at: Option<u64>,
 }
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable tables (one per scenario file).
-    Table,
-    /// One JSON document (schema `wbsim/run/1`).
-    Json,
-    /// Comma-separated values: a header, then one flat row per run (or check, or threshold).
-    Csv,
-    /// GitHub-flavoured Markdown tables, for pull-request comments.
-    Markdown,
+impl CheckFlags {
+    /// What the runner verifies.
+    pub fn checks(&self) -> Checks {
+        Checks {
+            invariants: self.check_invariants,
+            determinism: self.check_determinism,
+            inject_drift_at: self.inject_drift_at,
+        }
+    }
 }
 
-/// Conditions that make `--fail-on` exit 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    /// A run ended in an OOM kill (or an OOM panic).
-    Oom,
-    /// A run stalled (time or event limit with work unfinished).
-    Stall,
-    /// A cell survived (or stalled) under `redirty` and went OOM under `activate`.
-    Regression,
-}
-
+/// Parses `--set PATH=VALUE`.
 pub fn parse_set(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((path, value)) if !path.trim().is_empty() => {

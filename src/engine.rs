@@ -1,95 +1,114 @@
 //! The event loop of one run: boot the machine, pop events in (time, sequence) order until a
 //! verdict, the time limit or the event limit, and collect the result.
 //!
-//! [`simulate_checked`] is the entry point that reports a broken invariant (see
-//! `mm/invariants.rs`) as a value; [`simulate`] and [`simulate_with`] panic with the same
-//! message. [`check_determinism`] runs a spec twice and compares the results.
+//! [`execute`] is the way in: a spec and a [`Setup`] (the options, how often to recount the
+//! invariants, a probe, a progress tick) give the result and the probe back, or the first broken
+//! invariant (see `mm/invariants.rs`) as a value. Every command runs through `crate::run::Runner`,
+//! which calls it. [`simulate`] and [`simulate_checked`] are its shorthands for tests and benches;
+//! [`run_checked`] (or [`run`], which panics) and [`result`] drive a machine a test booted and
+//! prepared itself.
 
 use crate::mm::invariants::{InvariantViolation, DEEP_EVERY};
+use crate::mm::page::LruList;
 use crate::mm::{Machine, Options};
-use crate::outcome::{Outcome, RunResult, TaskReport};
+use crate::outcome::{Meminfo, Outcome, RunResult, TaskReport, Vmstat};
+use crate::probe::Probe;
+use crate::sim::SimTime;
 use crate::spec::RunSpec;
 
-/// Machines up to this many pages are recounted after every event when checking invariants.
+/// Machines up to this many pages are recounted after every event by [`Recount::Full`].
 pub const FULL_CHECK_PAGES: usize = 1 << 16;
 
-/// Runs one simulated machine to its verdict with the default options (stop at the first OOM
-/// kill; recount invariants after every event in debug builds).
+/// [`Recount::Full`] on a machine larger than [`FULL_CHECK_PAGES`]: every this many events.
+pub const LARGE_MACHINE_STRIDE: u64 = 4096;
+
+/// [`Recount::Sampled`]: the recount may cost this many page visits per event, on average.
+pub const SAMPLED_PAGES_PER_EVENT: u64 = 16;
+
+/// How often the invariant recount runs when `Options::check_invariants` is set (it also runs at
+/// boot and at the end of every run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recount {
+    /// After every event on machines of up to [`FULL_CHECK_PAGES`] pages, every
+    /// [`LARGE_MACHINE_STRIDE`]th event on larger ones (a debug build of a 4 GiB scenario would
+    /// otherwise take hours): what `--check-invariants` and the tests ask for.
+    Full,
+    /// Every `pages / SAMPLED_PAGES_PER_EVENT`th event, so the recount costs about as much as the
+    /// run itself: what a debug build does without `--check-invariants`.
+    Sampled,
+}
+
+impl Recount {
+    /// The number of events between two recounts on a machine of `pages` simulated pages.
+    pub fn interval(self, pages: usize) -> u64 {
+        match self {
+            Recount::Full if pages <= FULL_CHECK_PAGES => 1,
+            Recount::Full => LARGE_MACHINE_STRIDE,
+            Recount::Sampled => (pages as u64 / SAMPLED_PAGES_PER_EVENT).max(1),
+        }
+    }
+}
+
+/// How to run one spec: everything but the spec itself.
+pub struct Setup {
+    /// Stop at the first OOM kill; recount the invariants.
+    pub options: Options,
+    /// How often to recount them.
+    pub recount: Recount,
+    /// The observer, handed back in [`Finished::probe`].
+    pub probe: Option<Box<dyn Probe>>,
+    /// Told the simulated time every 65 536 events (a progress bar).
+    pub progress: Option<Box<dyn FnMut(SimTime)>>,
+    /// Test hook: after this event, add one page to zone 0's NR_FILE_DIRTY, a counter drift the
+    /// recount must catch (`--inject-drift-at`, docs/CLI.md). `None` in every real run.
+    pub drift_at: Option<u64>,
+}
+
+impl Setup {
+    /// `options`, a full recount when they ask for one, nothing attached.
+    pub fn new(options: Options) -> Setup {
+        Setup {
+            options,
+            recount: Recount::Full,
+            probe: None,
+            progress: None,
+            drift_at: None,
+        }
+    }
+}
+
+/// A run that reached its outcome.
+pub struct Finished {
+    /// What it produced.
+    pub result: RunResult,
+    /// The probe it was given.
+    pub probe: Option<Box<dyn Probe>>,
+}
+
+/// Boots the machine `spec` describes and runs it to its outcome as `setup` says.
+pub fn execute(spec: &RunSpec, setup: Setup) -> Result<Finished, InvariantViolation> {
+    let mut m = Machine::boot(spec, setup.options);
+    m.probe = setup.probe;
+    m.progress = setup.progress;
+    m.probe_boot();
+    drive(&mut m, setup.recount, setup.drift_at.unwrap_or(u64::MAX))?;
+    Ok(Finished {
+        result: result(&m),
+        probe: m.probe.take(),
+    })
+}
+
+/// Runs one simulated machine with the default options (stop at the first OOM kill; recount the
+/// invariants after every event in debug builds); panics if an invariant breaks.
 pub fn simulate(spec: &RunSpec) -> RunResult {
-    simulate_with(spec, Options::default())
-}
-
-/// Runs one simulated machine, telling `tick` the simulated time every 65 536 events (a
-/// progress bar for a long run). The result is the same as [`simulate`]'s.
-pub fn simulate_with_progress(spec: &RunSpec, tick: Box<dyn FnMut(u64)>) -> RunResult {
-    let mut m = Machine::boot(spec, Options::default());
-    m.progress = Some(tick);
-    run(&mut m);
-    result(&m)
-}
-
-/// Runs one simulated machine with explicit options; panics if an invariant breaks.
-pub fn simulate_with(spec: &RunSpec, options: Options) -> RunResult {
-    simulate_checked(spec, options).unwrap_or_else(|v| panic!("{v}"))
+    simulate_checked(spec, Options::default()).unwrap_or_else(|v| panic!("{v}"))
 }
 
 /// Runs one simulated machine with explicit options and returns the first broken invariant,
 /// with the event number, time and seed, instead of panicking. Time going back is always
 /// checked; the page recount only with `options.check_invariants`.
 pub fn simulate_checked(spec: &RunSpec, options: Options) -> Result<RunResult, InvariantViolation> {
-    let mut m = Machine::boot(spec, options);
-    run_checked(&mut m)?;
-    Ok(result(&m))
-}
-
-/// Two runs of one spec that should have been identical and were not.
-#[derive(Clone, Debug)]
-pub struct DeterminismMismatch {
-    /// The seed of the run.
-    pub seed: u64,
-    /// The first line where the two runs' JSON serialisations differ: `(line, first, second)`.
-    pub first_difference: (usize, String, String),
-}
-
-impl std::fmt::Display for DeterminismMismatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (line, a, b) = &self.first_difference;
-        write!(
-            f,
-            "two runs with seed {} differ (line {line} of the run result): `{}` then `{}`",
-            self.seed,
-            a.trim(),
-            b.trim()
-        )
-    }
-}
-
-impl std::error::Error for DeterminismMismatch {}
-
-/// Runs `spec` twice and compares the full results (outcome, every counter, every task, the
-/// event count). `Ok` carries the first run's result.
-pub fn check_determinism(
-    spec: &RunSpec,
-    options: Options,
-) -> Result<Result<RunResult, DeterminismMismatch>, InvariantViolation> {
-    let first = simulate_checked(spec, options)?;
-    let second = simulate_checked(spec, options)?;
-    if first == second {
-        return Ok(Ok(first));
-    }
-    let render = |r: &RunResult| serde_json::to_string_pretty(r).unwrap_or_default();
-    let (a, b) = (render(&first), render(&second));
-    let first_difference = a
-        .lines()
-        .zip(b.lines())
-        .enumerate()
-        .find(|(_, (x, y))| x != y)
-        .map(|(i, (x, y))| (i + 1, x.to_string(), y.to_string()))
-        .unwrap_or_else(|| (0, "(equal JSON)".into(), "(but unequal values)".into()));
-    Ok(Err(DeterminismMismatch {
-        seed: spec.seed,
-        first_difference,
-    }))
+    execute(spec, Setup::new(options)).map(|f| f.result)
 }
 
 /// Drives `m` until it has an outcome; panics if an invariant breaks.
@@ -97,45 +116,27 @@ pub fn run(m: &mut Machine) {
     run_checked(m).unwrap_or_else(|v| panic!("{v}"));
 }
 
-/// Drives `m` until it has an outcome, returning the first broken invariant.
+/// Drives `m` until it has an outcome, returning the first broken invariant ([`Recount::Full`]
+/// when `m.options` asks for the recount).
 pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
+    drive(m, Recount::Full, u64::MAX)
+}
+
+/// The event loop: one event at a time until an outcome, recounting every `recount.interval()`
+/// events.
+fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), InvariantViolation> {
     check(m, true)?;
+    let every = recount.interval(m.pages.len());
     let mut checks = 0u64;
     m.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
-    let limit = m.spec.limits.sim_time_ns;
     while m.outcome.is_none() {
-        if m.events >= m.spec.limits.max_events {
-            m.outcome = Some(Outcome::Stalled {
-                at_ns: m.now,
-                reason: format!(
-                    "event limit ({}) reached with {}",
-                    m.spec.limits.max_events,
-                    m.progress_summary()
-                ),
-            });
+        if !step(m)? {
             break;
         }
-        let Some((at, ev)) = m.queue.pop() else {
-            m.outcome = Some(m.end_verdict(m.now, "nothing left to happen"));
-            break;
-        };
-        if at < m.now {
-            return Err(m.violation(format!("time went back from {} ns to {at} ns", m.now)));
+        if m.events == drift_at {
+            inject_drift(m);
         }
-        if at > limit {
-            m.now = limit;
-            m.outcome = Some(m.end_verdict(limit, "time limit reached"));
-            break;
-        }
-        crate::observe::before_event(m, at);
-        m.now = at;
-        m.events += 1;
-        m.handle(ev);
-        m.unplug_all();
-        crate::observe::after_event(m);
-        // The recount walks every page: after every event on small machines, every 4096th event
-        // on large ones (a debug build of a 4 GiB scenario would otherwise take hours).
-        if m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0 {
+        if m.events % every == 0 {
             checks += 1;
             check(m, checks % DEEP_EVERY == 0)?;
         }
@@ -145,22 +146,69 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
                 tick(now);
             }
         }
-        if m.outcome.is_none() && m.unfinished == 0 && m.tasks.iter().any(|t| t.is_finite()) {
-            let at = m
-                .tasks
-                .iter()
-                .filter_map(|t| t.finished_at)
-                .max()
-                .unwrap_or(m.now);
-            m.outcome = Some(if m.killed_finite {
-                m.end_verdict(at, "a finite task was killed")
-            } else {
-                Outcome::Survived { at_ns: at }
-            });
-        }
+        finish_when_done(m);
     }
-    crate::observe::finish(m);
+    m.probe_finish();
     check(m, true)
+}
+
+/// Handles the next event; `false` when the run ended before it (event limit, empty queue, time
+/// limit), with the outcome set.
+fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
+    if m.events >= m.spec.limits.max_events {
+        m.outcome = Some(Outcome::Stalled {
+            at_ns: m.now,
+            reason: format!(
+                "event limit ({}) reached with {}",
+                m.spec.limits.max_events,
+                m.progress_summary()
+            ),
+        });
+        return Ok(false);
+    }
+    let Some((at, event)) = m.queue.pop() else {
+        m.outcome = Some(m.end_verdict(m.now, "nothing left to happen"));
+        return Ok(false);
+    };
+    if at < m.now {
+        return Err(m.violation(format!("time went back from {} ns to {at} ns", m.now)));
+    }
+    let limit = m.spec.limits.sim_time_ns;
+    if at > limit {
+        m.now = limit;
+        m.outcome = Some(m.end_verdict(limit, "time limit reached"));
+        return Ok(false);
+    }
+    m.probe_before_event(at);
+    m.now = at;
+    m.events += 1;
+    m.handle(event);
+    m.unplug_all();
+    m.probe_after_event();
+    Ok(true)
+}
+
+/// The outcome once every finite task has finished (or one was killed).
+fn finish_when_done(m: &mut Machine) {
+    if m.outcome.is_some() || m.unfinished != 0 || !m.tasks.iter().any(|t| t.is_finite()) {
+        return;
+    }
+    let at = m
+        .tasks
+        .iter()
+        .filter_map(|t| t.finished_at)
+        .max()
+        .unwrap_or(m.now);
+    m.outcome = Some(if m.killed_finite {
+        m.end_verdict(at, "a finite task was killed")
+    } else {
+        Outcome::Survived { at_ns: at }
+    });
+}
+
+/// The test hook of [`Setup::drift_at`]: one page of NR_FILE_DIRTY that no page carries.
+fn inject_drift(m: &mut Machine) {
+    m.zones[0].stat.nr_dirty += 1;
 }
 
 /// The invariant recount, when the options ask for it (`deep`: with the link walks).
@@ -197,17 +245,17 @@ impl Machine {
             .filter(|t| t.is_finite() && t.finished_at.is_none())
         {
             let total = t.total_bytes().unwrap_or(0).max(1);
-            let pct = t.done_bytes.saturating_mul(100) / total;
+            let percent = t.done_bytes.saturating_mul(100) / total;
             let doing = if t.dead {
-                "killed".to_string()
+                "killed"
             } else if t.alloc.is_some() {
-                "looping in the allocator's slow path".to_string()
+                "looping in the allocator's slow path"
             } else if t.bdp.is_some() {
-                "throttled in balance_dirty_pages".to_string()
+                "throttled in balance_dirty_pages"
             } else {
-                "running".to_string()
+                "running"
             };
-            parts.push(format!("{} at {pct}% ({doing})", t.name));
+            parts.push(format!("{} at {percent}% ({doing})", t.name));
         }
         if parts.is_empty() {
             "every task finished".into()
@@ -221,38 +269,107 @@ impl Machine {
 pub fn result(m: &Machine) -> RunResult {
     let outcome = m.outcome.clone().expect("run ended without an outcome");
     // Page counters in base (4 KiB) pages; counts of passes and sleeps as they are.
-    let b = |x: u64| m.gran.base(x);
+    let base = |x: u64| m.gran.base(x);
     RunResult {
         sim_ns: outcome.at_ns(),
         outcome,
         events: m.events,
-        vmstat: m.vmstat(),
-        tasks: m
-            .tasks
-            .iter()
-            .map(|t| TaskReport {
-                name: t.name.clone(),
-                pid: t.pid,
-                done_bytes: t.done_bytes,
-                total_bytes: t.total_bytes(),
-                finished_at_ns: t.finished_at,
-                killed: t.killed,
-            })
-            .collect(),
-        writepage_refused: b(m.rc.writepage_refused),
-        pages_written_by_writeback: b(m.rc.pages_written_by_writeback),
-        pages_written_by_reclaim: b(m.rc.pages_written_by_reclaim),
-        pages_written_by_journal: b(m.rc.pages_written_by_journal),
+        vmstat: Vmstat::new(m.vmstat()),
+        tasks: m.tasks.iter().map(task_report).collect(),
+        writepage_refused: base(m.rc.writepage_refused),
+        pages_written_by_writeback: base(m.rc.pages_written_by_writeback),
+        pages_written_by_reclaim: base(m.rc.pages_written_by_reclaim),
+        pages_written_by_journal: base(m.rc.pages_written_by_journal),
         reclaim_no_progress: m.rc.reclaim_no_progress,
         later: crate::outcome::LaterCounters {
-            vmscan_immediate: b(m.rc.vmscan_immediate),
+            vmscan_immediate: base(m.rc.vmscan_immediate),
             reclaim_throttled: m.rc.reclaim_throttled,
-            zone_dirty_skips: b(m.rc.zone_dirty_skips),
+            zone_dirty_skips: base(m.rc.zone_dirty_skips),
             dirty_pauses: m.rc.dirty_pauses,
-            pages_written_by_dirtier: b(m.rc.pages_written_by_dirtier),
+            pages_written_by_dirtier: base(m.rc.pages_written_by_dirtier),
         },
         oom_reports: m.oom_reports.clone(),
-        meminfo: crate::observe::vmstat_print::meminfo(m),
+        meminfo: meminfo(m),
         policy_decisions: m.policy_decisions,
     }
+}
+
+fn task_report(t: &crate::mm::task::Task) -> TaskReport {
+    TaskReport {
+        name: t.name.clone(),
+        pid: t.pid,
+        done_bytes: t.done_bytes,
+        total_bytes: t.total_bytes(),
+        finished_at_ns: t.finished_at,
+        killed: t.killed,
+    }
+}
+
+/// `vm_overcommit_ratio` default.
+const OVERCOMMIT_RATIO: u64 = 50;
+
+/// The final `/proc/meminfo` of machine `m` (`fs/proc/meminfo.c` `meminfo_proc_show()`,
+/// 2.6.32–2.6.36, up to `Committed_AS`), in the kernel's order and kB, from base pages: a
+/// simulated page is its `G` kernel pages.
+fn meminfo(m: &Machine) -> Meminfo {
+    let b = |x: u64| m.gran.base(x);
+    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.zones.iter().map(f).sum::<u64>());
+    let lru = |l: LruList| g(&|z| z.nr_lru(l));
+    let swap_cache = b(m.swap_cache_pages());
+    let ram = g(&|z| z.present);
+    let file_pages = g(&|z| z.stat.nr_file_pages);
+    let slab = g(&|z| z.stat.nr_kernel);
+    // vm_committed_as counts private writable mappings: every live task's virtual size (base
+    // pages already).
+    let committed: u64 = (0..m.tasks.len())
+        .filter(|&t| !m.tasks[t].dead)
+        .map(|t| m.total_vm(t))
+        .sum();
+    let pages = [
+        ("MemTotal", ram),
+        ("MemFree", g(&|z| z.nr_free())),
+        ("Buffers", 0),
+        ("Cached", file_pages.saturating_sub(swap_cache)),
+        ("SwapCached", swap_cache),
+        (
+            "Active",
+            lru(LruList::ActiveAnon) + lru(LruList::ActiveFile),
+        ),
+        (
+            "Inactive",
+            lru(LruList::InactiveAnon) + lru(LruList::InactiveFile),
+        ),
+        ("Active(anon)", lru(LruList::ActiveAnon)),
+        ("Inactive(anon)", lru(LruList::InactiveAnon)),
+        ("Active(file)", lru(LruList::ActiveFile)),
+        ("Inactive(file)", lru(LruList::InactiveFile)),
+        ("Unevictable", lru(LruList::Unevictable)),
+        ("Mlocked", g(&|z| z.stat.nr_mlock)),
+        ("SwapTotal", b(m.swap.total)),
+        ("SwapFree", b(m.swap.free)),
+        ("Dirty", g(&|z| z.stat.nr_dirty)),
+        ("Writeback", g(&|z| z.stat.nr_writeback)),
+        ("AnonPages", g(&|z| z.stat.nr_anon_pages)),
+        ("Mapped", g(&|z| z.stat.nr_mapped)),
+        ("Shmem", g(&|z| z.stat.nr_shmem)),
+        ("Slab", slab),
+        ("SReclaimable", 0),
+        ("SUnreclaim", slab),
+        ("KernelStack", 0),
+        ("PageTables", 0),
+        ("NFS_Unstable", 0),
+        ("Bounce", 0),
+        ("WritebackTmp", 0),
+        (
+            "CommitLimit",
+            b(m.swap.total) + ram * OVERCOMMIT_RATIO / 100,
+        ),
+        ("Committed_AS", committed),
+    ];
+    Meminfo::new(
+        pages
+            .iter()
+            .map(|(n, p)| ((*n).to_string(), p * 4))
+            .collect(),
+    )
 }

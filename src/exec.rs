@@ -1,47 +1,21 @@
-//! Running many simulations at once: a rayon pool of `--jobs` threads, results in input order.
+//! Threads for many runs: `--jobs` threads of a rayon pool, each taking the next item not yet
+//! started, every result in its item's slot. [`crate::run::Runner`] is the only user.
 //!
 //! Each run is independent and deterministic (its own machine, its own seeded RNG), so the
-//! results do not depend on the number of threads or on which thread ran what; collecting an
-//! indexed parallel iterator keeps the input order. `--jobs 1` does not start a pool at all.
-
-use std::io::IsTerminal;
+//! results do not depend on the number of threads or on which thread ran what. One thread does
+//! not start a pool at all.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use crate::outcome::RunResult;
 use crate::spec::RunSpec;
 
-/// One simulation to run, with the name the progress bar shows.
-pub struct Job<'a> {
-    /// The input.
-    pub spec: &'a RunSpec,
-    /// `scenario cell/policy`.
-    pub name: String,
-}
-
 /// The number of threads: `--jobs N`, else the number of available cores.
-pub fn jobs(requested: Option<u32>) -> usize {
+pub fn threads(requested: Option<u32>) -> usize {
     requested.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |n| n.max(1) as usize,
     )
-}
-
-/// A progress bar on stderr when there is more than one run and stderr is a terminal (hidden
-/// otherwise, so logs and CI output stay clean).
-pub fn progress(total: usize) -> ProgressBar {
-    if total > 1 && std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    }
 }
 
 /// `f` over `items` on `threads` threads of a rayon pool, the results in the order of `items`.
@@ -91,89 +65,39 @@ fn on_threads(threads: usize, work: &(dyn Fn() + Sync)) {
     work();
 }
 
-/// Runs every job on `threads` threads; the results are in the order of `jobs`.
-///
-/// A job that differs from an earlier one only in its policy is not simulated when the earlier
-/// run never let the policy decide anything (`RunResult::policy_decisions == 0`: no refused
-/// `->writepage` for reclaim): the policy is read nowhere else, so the run would take the same
-/// path event for event, and its result is the earlier one's. A run whose twin did consult the
-/// policy is simulated once that twin is done.
-pub fn run_all(jobs: &[Job<'_>], threads: usize, bar: &ProgressBar) -> Vec<RunResult> {
-    if let [job] = jobs {
-        if std::io::stderr().is_terminal() {
-            return vec![run_one_with_bar(job)];
-        }
-    }
-    let one = |job: &Job<'_>| {
-        let r = crate::engine::simulate(job.spec);
-        bar.set_message(job.name.clone());
-        bar.inc(1);
-        r
-    };
-    let twin = policy_twins(jobs);
-    share_out(jobs.len(), &twin, threads, &|i| one(&jobs[i]), bar)
-}
-
 /// What `share_out`'s threads share: the results so far, the next first run to start, and the
 /// twins not taken yet.
-struct Board {
-    results: Vec<Option<RunResult>>,
+struct Board<R> {
+    results: Vec<Option<R>>,
     next_first: usize,
     twins_left: Vec<usize>,
     /// A run panicked: the others stop instead of waiting for its result.
     aborted: bool,
 }
 
-/// Runs `n` jobs on `threads` threads: every first run (no twin) in order, then each twin once
-/// its first run is done, reusing that result when the policy decided nothing. A thread waits
-/// only when every first run has started and no twin's first run has finished.
-fn share_out(
-    n: usize,
+/// Runs items `0..twin.len()` on `threads` threads: every first run (`twin[i]` is `None`) in
+/// order, then each twin once its first run is done, taking a clone of that result when
+/// `reusable` says so (and calling `reused` with its index) instead of running it. A thread
+/// waits only when every first run has started and no twin's first run has finished.
+pub fn share_out<R: Clone + Send>(
     twin: &[Option<usize>],
     threads: usize,
-    run: &(dyn Fn(usize) -> RunResult + Sync),
-    bar: &ProgressBar,
-) -> Vec<RunResult> {
+    run: &(dyn Fn(usize) -> R + Sync),
+    reusable: &(dyn Fn(&R) -> bool + Sync),
+    reused: &(dyn Fn(usize) + Sync),
+) -> Vec<R> {
+    let n = twin.len();
     let firsts: Vec<usize> = (0..n).filter(|&i| twin[i].is_none()).collect();
     let board = Mutex::new(Board {
-        results: vec![None; n],
+        results: (0..n).map(|_| None).collect(),
         next_first: 0,
         twins_left: (0..n).filter(|&i| twin[i].is_some()).collect(),
         aborted: false,
     });
-    let changed = std::sync::Condvar::new();
+    let changed = Condvar::new();
     let lock = || board.lock().unwrap_or_else(|e| e.into_inner());
     let work = || loop {
-        let mut b = lock();
-        let job = loop {
-            if b.aborted {
-                break None;
-            }
-            if let Some(&i) = firsts.get(b.next_first) {
-                b.next_first += 1;
-                break Some(i);
-            }
-            let ready = b
-                .twins_left
-                .iter()
-                .position(|&i| b.results[twin[i].expect("a twin")].is_some());
-            if let Some(pos) = ready {
-                let i = b.twins_left.remove(pos);
-                let first = b.results[twin[i].expect("a twin")].as_ref().expect("done");
-                if first.policy_decisions == 0 {
-                    b.results[i] = Some(first.clone());
-                    bar.inc(1);
-                    continue;
-                }
-                break Some(i);
-            }
-            if b.twins_left.is_empty() {
-                break None;
-            }
-            b = changed.wait(b).unwrap_or_else(|e| e.into_inner());
-        };
-        drop(b);
-        let Some(i) = job else {
+        let Some(i) = next_job(lock(), &firsts, twin, &changed, reusable, reused) else {
             changed.notify_all();
             return;
         };
@@ -194,158 +118,106 @@ fn share_out(
         .collect()
 }
 
-/// Marks the board aborted and wakes the waiting threads if dropped while unwinding.
-struct AbortOnUnwind<'a>(&'a Mutex<Board>, &'a std::sync::Condvar);
+/// The next item a thread of `share_out` runs (`None`: nothing is left for it), reusing the
+/// results of the twins it can on the way. Takes the board's lock and releases it on return.
+fn next_job<R: Clone>(
+    mut board: MutexGuard<'_, Board<R>>,
+    firsts: &[usize],
+    twin: &[Option<usize>],
+    changed: &Condvar,
+    reusable: &(dyn Fn(&R) -> bool + Sync),
+    reused: &(dyn Fn(usize) + Sync),
+) -> Option<usize> {
+    let first_of = |i: usize| twin[i].expect("a twin");
+    loop {
+        if board.aborted {
+            return None;
+        }
+        if let Some(&i) = firsts.get(board.next_first) {
+            board.next_first += 1;
+            return Some(i);
+        }
+        let ready = board
+            .twins_left
+            .iter()
+            .position(|&i| board.results[first_of(i)].is_some());
+        if let Some(pos) = ready {
+            let i = board.twins_left.remove(pos);
+            let first = board.results[first_of(i)].as_ref().expect("done");
+            if !reusable(first) {
+                return Some(i);
+            }
+            board.results[i] = Some(first.clone());
+            reused(i);
+            continue;
+        }
+        if board.twins_left.is_empty() {
+            return None;
+        }
+        board = changed.wait(board).unwrap_or_else(|e| e.into_inner());
+    }
+}
 
-impl Drop for AbortOnUnwind<'_> {
+/// Marks the board aborted and wakes the waiting threads if dropped while unwinding.
+struct AbortOnUnwind<'a, R>(&'a Mutex<Board<R>>, &'a Condvar);
+
+impl<R> Drop for AbortOnUnwind<'_, R> {
     fn drop(&mut self) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).aborted = true;
         self.1.notify_all();
     }
 }
 
-/// For each job, the first earlier job with the same spec but for the policy (found by the
+/// For each spec, the first earlier spec equal to it but for the policy (found by the
 /// serialised spec, confirmed field by field).
-pub fn policy_twins(jobs: &[Job<'_>]) -> Vec<Option<usize>> {
+pub fn policy_twins(specs: &[&RunSpec]) -> Vec<Option<usize>> {
     let mut first: std::collections::HashMap<String, usize> = Default::default();
-    jobs.iter()
+    specs
+        .iter()
         .enumerate()
-        .map(|(i, job)| {
-            let mut spec = job.spec.clone();
-            spec.policy = crate::spec::Policy::Redirty;
-            let key = serde_json::to_string(&spec).unwrap_or_else(|_| format!("job {i}"));
+        .map(|(i, &spec)| {
+            let mut key_spec = spec.clone();
+            key_spec.policy = crate::spec::Policy::Redirty;
+            let key = serde_json::to_string(&key_spec).unwrap_or_else(|_| format!("job {i}"));
             let &mut t = first.entry(key).or_insert(i);
-            spec.policy = jobs[t].spec.policy;
-            (t != i && spec == *jobs[t].spec).then_some(t)
+            key_spec.policy = specs[t].policy;
+            (t != i && key_spec == *specs[t]).then_some(t)
         })
         .collect()
-}
-
-/// What to verify while running: `--check-invariants` (recount after every event, or every
-/// 4096th on large machines, also in release builds) and `--check-determinism` (run twice and
-/// compare the full results).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Checks {
-    /// `--check-invariants`.
-    pub invariants: bool,
-    /// `--check-determinism`.
-    pub determinism: bool,
-}
-
-/// A run that broke an invariant or came out differently the second time: a bug in wbsim.
-#[derive(Clone, Debug)]
-pub struct CheckFailure {
-    /// Index of the job.
-    pub job: usize,
-    /// What went wrong (seed, release and event included).
-    pub message: String,
-}
-
-/// One job under `checks`.
-fn run_one_checked(spec: &RunSpec, checks: Checks) -> Result<RunResult, String> {
-    let options = crate::mm::Options {
-        check_invariants: checks.invariants || cfg!(debug_assertions),
-        ..Default::default()
-    };
-    if checks.determinism {
-        match crate::engine::check_determinism(spec, options) {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(m)) => Err(m.to_string()),
-            Err(v) => Err(v.to_string()),
-        }
-    } else {
-        crate::engine::simulate_checked(spec, options).map_err(|v| v.to_string())
-    }
-}
-
-/// [`run_with_progress`] under `checks`; the first failure (in job order) when any run fails.
-pub fn run_checked(
-    jobs: &[Job<'_>],
-    threads: usize,
-    checks: Checks,
-) -> Result<Vec<RunResult>, CheckFailure> {
-    if checks == Checks::default() {
-        return Ok(run_with_progress(jobs, threads));
-    }
-    let bar = progress(jobs.len());
-    let one = |job: &Job<'_>| {
-        let r = run_one_checked(job.spec, checks);
-        bar.set_message(job.name.clone());
-        bar.inc(1);
-        r
-    };
-    let results = map_in_order(jobs, threads, one);
-    bar.finish_and_clear();
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(job, r)| r.map_err(|message| CheckFailure { job, message }))
-        .collect()
-}
-
-/// A single run on a terminal: a bar of simulated seconds, so a long run shows it is moving.
-fn run_one_with_bar(job: &Job<'_>) -> RunResult {
-    let limit_s = (job.spec.limits.sim_time_ns / crate::sim::SEC).max(1);
-    let bar = ProgressBar::with_draw_target(Some(limit_s), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} simulated s  {elapsed} {wide_msg}")
-    {
-        bar.set_style(style);
-    }
-    bar.set_message(job.name.clone());
-    let b = bar.clone();
-    let r = crate::engine::simulate_with_progress(
-        job.spec,
-        Box::new(move |now| b.set_position(now / crate::sim::SEC)),
-    );
-    bar.finish_and_clear();
-    r
-}
-
-/// Runs jobs and hides the progress bar afterwards.
-pub fn run_with_progress(jobs: &[Job<'_>], threads: usize) -> Vec<RunResult> {
-    let bar = progress(jobs.len());
-    let out = run_all(jobs, threads, &bar);
-    bar.finish_and_clear();
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A stand-in result: `events` says which job produced it.
-    fn result(job: usize, decisions: u64) -> RunResult {
-        RunResult {
-            events: job as u64,
-            policy_decisions: decisions,
-            ..RunResult::empty()
-        }
-    }
-
     #[test]
-    fn a_twin_reuses_its_first_run_only_when_the_policy_decided_nothing() {
+    fn a_twin_reuses_its_first_run_only_when_the_first_allows_it() {
         // Jobs 0, 2, 4, … are first runs; job 2k+1 is the twin of job 2k. First runs 0 and 4
-        // let the policy decide, so their twins are simulated; the others are reused.
+        // (multiples of 4) are not reusable, so their twins run; the others are reused.
         let n = 12;
         let twin: Vec<Option<usize>> = (0..n).map(|i| (i % 2 == 1).then(|| i - 1)).collect();
         for threads in [1, 2, 3] {
             let ran = Mutex::new(Vec::new());
+            let reused = Mutex::new(Vec::new());
             let run = |i: usize| {
                 ran.lock().unwrap().push(i);
                 std::thread::sleep(std::time::Duration::from_micros(300 * (n - i) as u64));
-                result(i, u64::from(i % 4 == 0))
+                i
             };
-            let out = share_out(n, &twin, threads, &run, &ProgressBar::hidden());
-            let from: Vec<u64> = out.iter().map(|r| r.events).collect();
+            let out = share_out(&twin, threads, &run, &|&first| first % 4 != 0, &|i| {
+                reused.lock().unwrap().push(i)
+            });
             assert_eq!(
-                from,
+                out,
                 [0, 1, 2, 2, 4, 5, 6, 6, 8, 9, 10, 10],
                 "{threads} threads"
             );
             let mut ran = ran.into_inner().unwrap();
             ran.sort_unstable();
             assert_eq!(ran, [0, 1, 2, 4, 5, 6, 8, 9, 10], "{threads} threads");
+            let mut reused = reused.into_inner().unwrap();
+            reused.sort_unstable();
+            assert_eq!(reused, [3, 7, 11], "{threads} threads");
         }
     }
 

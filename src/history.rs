@@ -9,10 +9,10 @@
 
 use serde_json::{json, Value};
 
-use crate::exec::{self, Job};
 use crate::kernel::{self, Kernel, SWITCHES};
-use crate::outcome::{Outcome, RunResult};
+use crate::outcome::{Outcome, OutcomeKind, RunResult};
 use crate::report::grid::{Column, Field, Grid};
+use crate::run::{Job, Runner};
 use crate::scenario::Scenario;
 use crate::spec::{Release, RunSpec};
 
@@ -27,20 +27,20 @@ pub fn default_releases() -> Vec<String> {
 /// Switch settings, `(key, value)`.
 type Settings = Vec<(&'static str, &'static str)>;
 
-/// What a run ended in, as the history table shows it.
+/// How a cell ended under one kernel, as the history table shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
-    /// `oom`, `survived` or `stalled`.
-    pub kind: &'static str,
+pub struct CellOutcome {
+    /// Its kind.
+    pub kind: OutcomeKind,
     /// When the run ended, ns.
     pub at_ns: u64,
     /// The OOM victim, if any.
     pub victim: Option<String>,
 }
 
-impl Verdict {
-    fn of(r: &RunResult) -> Verdict {
-        Verdict {
+impl CellOutcome {
+    fn of(r: &RunResult) -> CellOutcome {
+        CellOutcome {
             kind: r.outcome.kind(),
             at_ns: r.outcome.at_ns(),
             victim: match &r.outcome {
@@ -53,9 +53,9 @@ impl Verdict {
     fn short(&self) -> String {
         let secs = format!("{:.1}s", self.at_ns as f64 / 1e9);
         match self.kind {
-            "oom" => format!("OOM {secs}"),
-            "stalled" => format!("stalled {secs}"),
-            _ => "survived".to_string(),
+            OutcomeKind::Oom => format!("OOM {secs}"),
+            OutcomeKind::Stalled => format!("stalled {secs}"),
+            OutcomeKind::Survived => "survived".to_string(),
         }
     }
 }
@@ -66,9 +66,9 @@ pub enum Cause {
     /// Both are 2.6.3x releases: their own rules differ (no switch).
     BaseRules,
     /// These switches each flip the outcome alone, `(key, value)`.
-    Alone(Vec<(&'static str, &'static str)>),
+    Alone(Settings),
     /// No single switch flips it; together these do.
-    Combination(Vec<(&'static str, &'static str)>),
+    Combination(Settings),
 }
 
 /// One outcome change.
@@ -93,8 +93,8 @@ pub struct History {
     pub releases: Vec<String>,
     /// Cell labels (policy included).
     pub cells: Vec<String>,
-    /// `verdicts[cell][release]`.
-    pub verdicts: Vec<Vec<Verdict>>,
+    /// `outcomes[cell][release]`.
+    pub outcomes: Vec<Vec<CellOutcome>>,
     /// Every outcome change, by cell then step.
     pub flips: Vec<Flip>,
     /// How many runs it took (table runs plus attribution runs).
@@ -121,20 +121,48 @@ fn under(base: &RunSpec, name: &str) -> anyhow::Result<RunSpec> {
     Ok(spec)
 }
 
-/// Runs `specs` on `threads` threads (rayon); results in input order.
-fn run_all(specs: &[RunSpec], label: &str, threads: usize) -> Vec<RunResult> {
-    let jobs: Vec<Job<'_>> = specs
-        .iter()
-        .map(|spec| Job {
-            spec,
-            name: format!("{label} {}", spec.kernel.display_name()),
-        })
-        .collect();
-    exec::run_with_progress(&jobs, threads)
+/// One history: the scenario, the kernels and the runner, and how to reproduce a run of it.
+struct Study<'a> {
+    sc: &'a Scenario,
+    releases: &'a [String],
+    runner: &'a Runner,
 }
 
-/// Runs the history of `sc` over `releases`.
-pub fn history(sc: &Scenario, releases: &[String], threads: usize) -> anyhow::Result<History> {
+impl Study<'_> {
+    /// Runs `specs` (each of cell `cells[i]`); a failed check names the cell and reproduces the
+    /// whole history of it.
+    fn run_all(&self, specs: &[RunSpec], cells: &[usize]) -> anyhow::Result<Vec<RunResult>> {
+        let jobs: Vec<Job<'_>> = specs
+            .iter()
+            .map(|spec| Job {
+                spec,
+                name: format!("{} {}", self.sc.name, spec.kernel.display_name()),
+            })
+            .collect();
+        let outputs = self.runner.run(&jobs).map_err(|failed| {
+            let run = &self.sc.runs[cells[failed.job]];
+            let command = self.reproduce(run);
+            failed.with_reproduce(&command)
+        })?;
+        Ok(outputs.into_iter().map(|o| o.result).collect())
+    }
+
+    /// `wbsim history FILE --set … --policy P --seed N --releases … [checks]` for one cell.
+    fn reproduce(&self, run: &crate::scenario::PlannedRun) -> String {
+        let plan =
+            crate::report::build::plan(self.sc, crate::report::document::PlanCommand::Run, &[]);
+        let cell = plan.reproduce(&self.sc.file, &run.components, run.spec.seed, None);
+        format!(
+            "{} --releases {}{}",
+            cell.replacen("wbsim run ", "wbsim history ", 1),
+            self.releases.join(","),
+            self.runner.checks.flags()
+        )
+    }
+}
+
+/// Runs the history of `sc` over `releases` with `runner`.
+pub fn history(sc: &Scenario, releases: &[String], runner: &Runner) -> anyhow::Result<History> {
     if let Some(a) = sc
         .axes
         .iter()
@@ -150,57 +178,79 @@ pub fn history(sc: &Scenario, releases: &[String], threads: usize) -> anyhow::Re
     if releases.len() < 2 {
         anyhow::bail!("`history` needs at least two releases to compare");
     }
+    let study = Study {
+        sc,
+        releases,
+        runner,
+    };
+    let n = releases.len();
     let mut specs = Vec::new();
     for run in &sc.runs {
         for r in releases {
             specs.push(under(&run.spec, r)?);
         }
     }
-    let results = run_all(&specs, &sc.name, threads);
-    let n = releases.len();
-    let verdicts: Vec<Vec<Verdict>> = results
+    let cells: Vec<usize> = (0..specs.len()).map(|i| i / n).collect();
+    let results = study.run_all(&specs, &cells)?;
+    let outcomes: Vec<Vec<CellOutcome>> = results
         .chunks(n)
-        .map(|row| row.iter().map(Verdict::of).collect())
+        .map(|row| row.iter().map(CellOutcome::of).collect())
         .collect();
-    let mut runs = results.len();
+    let (flips, probe_runs) = attribute(&study, &specs, &outcomes)?;
+    Ok(History {
+        name: sc.name.clone(),
+        file: sc.file.clone(),
+        releases: releases.to_vec(),
+        cells: sc.runs.iter().map(|r| r.label.clone()).collect(),
+        outcomes,
+        flips,
+        runs: results.len() + probe_runs,
+        page_granularity: crate::spec::coarse_page_summary(
+            sc.runs
+                .iter()
+                .map(|r| r.spec.machine.coarse_page())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(Option::as_deref),
+        ),
+    })
+}
 
-    // Each step that flips an outcome: which switches, and which of them flip it alone.
+/// Each step that flips an outcome, with its cause: no switch (the 2.6.3x releases' own rules),
+/// the one switch the step turns on, or, when it turns on several, each switch tried alone under
+/// the earlier kernel (the runs this costs are the second value).
+fn attribute(
+    study: &Study<'_>,
+    specs: &[RunSpec],
+    outcomes: &[Vec<CellOutcome>],
+) -> anyhow::Result<(Vec<Flip>, usize)> {
+    let n = study.releases.len();
     let mut probes: Vec<(usize, usize, &'static str, &'static str)> = Vec::new();
     let mut pending: Vec<(usize, usize, Settings)> = Vec::new();
     let mut flips = Vec::new();
-    for (c, row) in verdicts.iter().enumerate() {
-        for step in 0..n - 1 {
-            if row[step].kind == row[step + 1].kind {
-                continue;
-            }
-            let a = &specs[c * n + step];
-            let b = &specs[c * n + step + 1];
-            let changed: Vec<_> = kernel::diff(&a.kernel.switches, &b.kernel.switches)
+    for (c, row) in outcomes.iter().enumerate() {
+        for step in (0..n - 1).filter(|&s| row[s].kind != row[s + 1].kind) {
+            let (a, b) = (&specs[c * n + step], &specs[c * n + step + 1]);
+            let changed: Settings = kernel::diff(&a.kernel.switches, &b.kernel.switches)
                 .into_iter()
                 .map(|(k, _, to)| (k, to))
                 .collect();
-            if changed.is_empty() || a.release != b.release {
-                flips.push(Flip {
-                    cell: c,
-                    step,
-                    cause: if changed.is_empty() {
-                        Cause::BaseRules
-                    } else {
-                        Cause::Combination(changed)
-                    },
-                });
+            let cause = if changed.is_empty() {
+                Cause::BaseRules
+            } else if a.release != b.release {
+                Cause::Combination(changed)
             } else if changed.len() == 1 {
-                flips.push(Flip {
-                    cell: c,
-                    step,
-                    cause: Cause::Alone(changed),
-                });
+                Cause::Alone(changed)
             } else {
-                for &(k, v) in &changed {
-                    probes.push((c, step, k, v));
-                }
+                probes.extend(changed.iter().map(|&(k, v)| (c, step, k, v)));
                 pending.push((c, step, changed));
-            }
+                continue;
+            };
+            flips.push(Flip {
+                cell: c,
+                step,
+                cause,
+            });
         }
     }
     let probe_specs: Vec<RunSpec> = probes
@@ -211,44 +261,29 @@ pub fn history(sc: &Scenario, releases: &[String], threads: usize) -> anyhow::Re
             s
         })
         .collect();
-    let probe_results = run_all(&probe_specs, &sc.name, threads);
-    runs += probe_results.len();
+    let cells: Vec<usize> = probes.iter().map(|p| p.0).collect();
+    let probe_results = study.run_all(&probe_specs, &cells)?;
     for (c, step, changed) in pending {
-        let before = verdicts[c][step].kind;
-        let alone: Vec<_> = probes
+        let before = outcomes[c][step].kind;
+        let alone: Settings = probes
             .iter()
             .zip(&probe_results)
             .filter(|((pc, ps, _, _), r)| *pc == c && *ps == step && r.outcome.kind() != before)
             .map(|((_, _, k, v), _)| (*k, *v))
             .collect();
+        let cause = if alone.is_empty() {
+            Cause::Combination(changed)
+        } else {
+            Cause::Alone(alone)
+        };
         flips.push(Flip {
             cell: c,
             step,
-            cause: if alone.is_empty() {
-                Cause::Combination(changed)
-            } else {
-                Cause::Alone(alone)
-            },
+            cause,
         });
     }
     flips.sort_by_key(|f| (f.cell, f.step));
-    Ok(History {
-        name: sc.name.clone(),
-        file: sc.file.clone(),
-        releases: releases.to_vec(),
-        cells: sc.runs.iter().map(|r| r.label.clone()).collect(),
-        verdicts,
-        flips,
-        runs,
-        page_granularity: crate::spec::coarse_page_summary(
-            sc.runs
-                .iter()
-                .map(|r| r.spec.machine.coarse_page())
-                .collect::<Vec<_>>()
-                .iter()
-                .map(Option::as_deref),
-        ),
-    })
+    Ok((flips, probe_results.len()))
 }
 
 /// `key=value (since, cite)` for a switch setting.
@@ -271,8 +306,8 @@ impl History {
             .map(|f| {
                 let (a, b) = (&self.releases[f.step], &self.releases[f.step + 1]);
                 let (va, vb) = (
-                    &self.verdicts[f.cell][f.step],
-                    &self.verdicts[f.cell][f.step + 1],
+                    &self.outcomes[f.cell][f.step],
+                    &self.outcomes[f.cell][f.step + 1],
                 );
                 let cause = match &f.cause {
                     Cause::BaseRules => format!("the {a} → {b} release rules (no later switch)"),
@@ -292,8 +327,8 @@ impl History {
                 format!(
                     "{}: {a} → {b}: {} → {} — {cause}",
                     self.cells[f.cell],
-                    word(va.kind),
-                    word(vb.kind)
+                    va.kind.word(),
+                    vb.kind.word()
                 )
             })
             .collect()
@@ -309,7 +344,7 @@ impl History {
             .enumerate()
             .map(|(c, label)| {
                 let mut row = vec![Field::text(label)];
-                row.extend(self.verdicts[c].iter().map(|v| Field::Text(v.short())));
+                row.extend(self.outcomes[c].iter().map(|v| Field::Text(v.short())));
                 row
             })
             .collect();
@@ -345,12 +380,12 @@ impl History {
         ];
         let mut rows = vec![];
         for (c, label) in self.cells.iter().enumerate() {
-            for (r, v) in self.releases.iter().zip(&self.verdicts[c]) {
+            for (r, v) in self.releases.iter().zip(&self.outcomes[c]) {
                 rows.push(vec![
                     Field::text(&self.name),
                     Field::text(label),
                     Field::text(r),
-                    Field::text(v.kind),
+                    Field::text(v.kind.name()),
                     Field::float(v.at_ns as f64 / 1e9, 1),
                     Field::opt_text(v.victim.as_deref()),
                 ]);
@@ -374,9 +409,9 @@ impl History {
                 let outcomes: Vec<Value> = self
                     .releases
                     .iter()
-                    .zip(&self.verdicts[c])
+                    .zip(&self.outcomes[c])
                     .map(|(r, v)| {
-                        json!({"release": r, "outcome": v.kind, "at_s": v.at_ns as f64 / 1e9,
+                        json!({"release": r, "outcome": v.kind.name(), "at_s": v.at_ns as f64 / 1e9,
                                "victim": v.victim})
                     })
                     .collect();
@@ -400,8 +435,8 @@ impl History {
                     "cell": self.cells[f.cell],
                     "from": self.releases[f.step],
                     "to": self.releases[f.step + 1],
-                    "before": self.verdicts[f.cell][f.step].kind,
-                    "after": self.verdicts[f.cell][f.step + 1].kind,
+                    "before": self.outcomes[f.cell][f.step].kind.name(),
+                    "after": self.outcomes[f.cell][f.step + 1].kind.name(),
                     "cause": kind,
                     "switches": switches,
                 })
@@ -419,14 +454,6 @@ impl History {
         doc.insert("flips".into(), Value::Array(flips));
         doc.insert("runs".into(), json!(self.runs));
         Value::Object(doc)
-    }
-}
-
-fn word(kind: &str) -> &'static str {
-    match kind {
-        "oom" => "OOM",
-        "stalled" => "stalled",
-        _ => "survived",
     }
 }
 

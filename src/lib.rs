@@ -4,33 +4,42 @@
 //!
 //! Module map:
 //! - [`spec`]: the validated input of one run (what the engine sees);
-//! - [`outcome`]: what one run produced;
-//! - [`engine`]: `simulate(&RunSpec) -> RunResult`, the event loop;
+//! - [`outcome`]: what one run produced (typed: outcome kinds, counters, OOM reports);
+//! - [`engine`]: the event loop, `execute(&RunSpec, Setup) -> RunResult`;
+//! - [`probe`]: the observer interface the engine and the `mm/` hooks call;
 //! - [`sim`]: the generic discrete-event core (time, queue, RNG);
 //! - [`mm`]: the kernel model (zones, allocator, vmscan, kswapd, writeback, OOM killer);
+//! - [`kernel`]: the later kernels' switches and profiles;
 //! - [`fs`]: each filesystem's `->writepage` / `->writepages` behaviour;
 //! - [`block`]: the request queue and the disk;
 //! - [`scenario`]: TOML scenarios, validation, matrix expansion;
-//! - [`report`]: the results document and its renderers (table, JSON, CSV, Markdown, JUnit);
-//! - [`exec`]: running many simulations in parallel; [`shard`]: `--shard` and `merge`;
-//! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`verdict`]: comparisons and `--fail-on`;
-//! - [`cli`] and [`app`]: the command line.
+//! - [`run`]: the one runner every command uses (threads, checks, observation, policy twins,
+//!   progress), on [`exec`]'s threads;
+//! - [`observe`]: the recorder (a probe) and what it renders: timelines, plots, traces, `explain`;
+//! - [`report`]: the typed results document and one renderer per output format;
+//! - [`compare`]: redirty/activate comparisons and `--fail-on`;
+//! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`history`]: kernels over time;
+//!   [`shard`]: `--shard` and `merge`;
+//! - [`cli`], [`app`] and [`list`]: the command line.
 
 pub mod app;
 pub mod block;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod exec;
 pub mod fs;
 pub mod history;
 pub mod kernel;
+pub mod list;
 pub mod mm;
 pub mod observe;
 pub mod outcome;
+pub mod probe;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod shard;
 pub mod sim;
 pub mod spec;
 pub mod sweep;
-pub mod verdict;

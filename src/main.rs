@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match wbsim::app::run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) if e.downcast_ref::<wbsim::app::BugFound>().is_some() => {
+        Err(e) if e.downcast_ref::<wbsim::run::BugFound>().is_some() => {
             eprintln!("error: {e:#}");
             ExitCode::from(3)
         }

@@ -1,14 +1,16 @@
 //! What one simulated run produced: the verdict, the counters that explain it, and per-task
 //! progress. Built by the engine at the end of a run; rendered by `report/`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why the OOM killer's victim was chosen from the set it was (`constrained_alloc()`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Constraint {
     /// `CONSTRAINT_NONE`: the allocation could use every node.
+    #[serde(rename = "CONSTRAINT_NONE")]
     None,
     /// `CONSTRAINT_CPUSET`: the allocator's cpuset excluded some node.
+    #[serde(rename = "CONSTRAINT_CPUSET")]
     Cpuset,
 }
 
@@ -96,13 +98,63 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    /// `oom`, `survived` or `stalled`.
-    pub fn kind(&self) -> &'static str {
+/// How a run ended, without the details: what `[expect]`, comparisons and verdicts compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// An OOM kill (or an OOM panic).
+    Oom,
+    /// Every finite task finished.
+    Survived,
+    /// A limit passed with work unfinished.
+    Stalled,
+}
+
+impl OutcomeKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [OutcomeKind; 3] = [
+        OutcomeKind::Oom,
+        OutcomeKind::Survived,
+        OutcomeKind::Stalled,
+    ];
+
+    /// `oom`, `survived` or `stalled`: the name in documents, `[expect]` and CSV.
+    pub fn name(self) -> &'static str {
         match self {
-            Outcome::Oom { .. } => "oom",
-            Outcome::Survived { .. } => "survived",
-            Outcome::Stalled { .. } => "stalled",
+            OutcomeKind::Oom => "oom",
+            OutcomeKind::Survived => "survived",
+            OutcomeKind::Stalled => "stalled",
+        }
+    }
+
+    /// `OOM`, `survived` or `stalled`: how tables show it.
+    pub fn word(self) -> &'static str {
+        match self {
+            OutcomeKind::Oom => "OOM",
+            OutcomeKind::Survived => "survived",
+            OutcomeKind::Stalled => "stalled",
+        }
+    }
+
+    /// Parses a [`OutcomeKind::name`].
+    pub fn from_name(name: &str) -> Option<OutcomeKind> {
+        OutcomeKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl std::fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Outcome {
+    /// Its kind.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Oom { .. } => OutcomeKind::Oom,
+            Outcome::Survived { .. } => OutcomeKind::Survived,
+            Outcome::Stalled { .. } => OutcomeKind::Stalled,
         }
     }
 
@@ -144,7 +196,7 @@ pub struct RunResult {
     pub events: u64,
     /// Final `/proc/vmstat`, in the selected release's order and names (per-zone event counters
     /// carry their zone suffix, summed over nodes).
-    pub vmstat: Vec<(String, u64)>,
+    pub vmstat: Vmstat,
     /// Per task, in declaration order.
     pub tasks: Vec<TaskReport>,
     /// Writepage calls from reclaim that the filesystem declined (redirtied or activated).
@@ -162,7 +214,7 @@ pub struct RunResult {
     /// One report per OOM-killer decision (kill or panic), in order.
     pub oom_reports: Vec<OomReport>,
     /// Final `/proc/meminfo` (name, kB), in the kernel's order.
-    pub meminfo: Vec<(String, u64)>,
+    pub meminfo: Meminfo,
     /// How many times the refusal policy decided where a page went (a refused `->writepage`
     /// called for reclaim). 0 means the run took the same path under every policy.
     #[serde(skip)]
@@ -201,7 +253,7 @@ impl RunResult {
             outcome: Outcome::Survived { at_ns: 0 },
             sim_ns: 0,
             events: 0,
-            vmstat: vec![],
+            vmstat: Vmstat::default(),
             tasks: vec![],
             writepage_refused: 0,
             pages_written_by_writeback: 0,
@@ -210,17 +262,154 @@ impl RunResult {
             reclaim_no_progress: 0,
             later: Default::default(),
             oom_reports: vec![],
-            meminfo: vec![],
+            meminfo: Meminfo::default(),
             policy_decisions: 0,
         }
     }
+}
 
-    /// A counter by its `/proc/vmstat` name (0 when the release does not have it).
-    pub fn vmstat(&self, name: &str) -> u64 {
-        self.vmstat
+/// The zone suffixes `vmstat_text[]` gives a per-zone event counter on x86_64
+/// (`TEXTS_FOR_ZONES`: DMA, DMA32, Normal, Movable).
+pub const ZONE_SUFFIXES: [&str; 4] = ["dma", "dma32", "normal", "movable"];
+
+/// The final `/proc/vmstat`: `(name, value)` in `vmstat_text[]` order, the names as the release
+/// prints them. Serialised as one JSON object in that order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Vmstat(#[serde(with = "named_values")] Vec<(String, u64)>);
+
+impl Vmstat {
+    /// The counters, in order.
+    pub fn new(items: Vec<(String, u64)>) -> Vmstat {
+        Vmstat(items)
+    }
+
+    /// Every `(name, value)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), *v))
+    }
+
+    /// A counter by its name (0 when the release does not print it).
+    pub fn get(&self, name: &str) -> u64 {
+        self.0
             .iter()
             .find(|(n, _)| n == name)
             .map_or(0, |(_, v)| *v)
+    }
+
+    /// A counter summed over its zones: `name` itself plus `name_dma`, `name_dma32`,
+    /// `name_normal` and `name_movable` (a counter the release does not split is just `name`).
+    pub fn zone_sum(&self, name: &str) -> u64 {
+        let split = ZONE_SUFFIXES
+            .iter()
+            .map(|zone| self.get(&format!("{name}_{zone}")));
+        split.fold(self.get(name), u64::saturating_add)
+    }
+
+    /// The reclaim counters, summed over zones.
+    pub fn reclaim(&self) -> ReclaimCounters {
+        ReclaimCounters {
+            pgscan_kswapd: self.zone_sum("pgscan_kswapd"),
+            pgscan_direct: self.zone_sum("pgscan_direct"),
+            pgsteal: self.zone_sum("pgsteal"),
+            kswapd_steal: self.get("kswapd_steal"),
+            nr_vmscan_write: self.get("nr_vmscan_write"),
+            pgrotated: self.get("pgrotated"),
+            allocstall: self.zone_sum("allocstall"),
+            pswpout: self.get("pswpout"),
+            pgalloc: self.zone_sum("pgalloc"),
+        }
+    }
+}
+
+/// The `/proc/vmstat` counters of reclaim, summed over zones, base pages (`allocstall`: stalls).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReclaimCounters {
+    /// `pgscan_kswapd_*`.
+    pub pgscan_kswapd: u64,
+    /// `pgscan_direct_*`.
+    pub pgscan_direct: u64,
+    /// `pgsteal_*` (kswapd's and direct reclaim's; 2.6.3x does not split them).
+    pub pgsteal: u64,
+    /// `kswapd_steal`: kswapd's part of `pgsteal`.
+    pub kswapd_steal: u64,
+    /// `nr_vmscan_write`.
+    pub nr_vmscan_write: u64,
+    /// `pgrotated`.
+    pub pgrotated: u64,
+    /// `allocstall` (summed over zones where the release splits it).
+    pub allocstall: u64,
+    /// `pswpout`.
+    pub pswpout: u64,
+    /// `pgalloc_*`.
+    pub pgalloc: u64,
+}
+
+impl ReclaimCounters {
+    /// Pages scanned by kswapd and direct reclaim.
+    pub fn pgscan(&self) -> u64 {
+        self.pgscan_kswapd.saturating_add(self.pgscan_direct)
+    }
+}
+
+/// The final `/proc/meminfo`: `(name, kB)` in `meminfo_proc_show()` order. Serialised as one JSON
+/// object in that order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Meminfo(#[serde(with = "named_values")] Vec<(String, u64)>);
+
+impl Meminfo {
+    /// The lines, in order.
+    pub fn new(items: Vec<(String, u64)>) -> Meminfo {
+        Meminfo(items)
+    }
+
+    /// Every `(name, kB)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), *v))
+    }
+
+    /// A line's value by its name (0 when there is none).
+    pub fn get(&self, name: &str) -> u64 {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, v)| *v)
+    }
+}
+
+/// `(name, value)` lists as JSON objects, keeping their order both ways.
+pub mod named_values {
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the list as an object.
+    pub fn serialize<S: Serializer, V: Serialize>(
+        items: &[(String, V)],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(items.iter().map(|(k, v)| (k, v)))
+    }
+
+    /// Reads an object into the list, in the document's order.
+    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<(String, V)>, D::Error> {
+        struct Pairs<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Pairs<V> {
+            type Value = Vec<(String, V)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of named values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Pairs(std::marker::PhantomData))
     }
 }
 

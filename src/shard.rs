@@ -8,6 +8,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+use anyhow::bail;
+
+use crate::report::build::checks;
+use crate::report::document::{document, Document, ScenarioRecord, SCHEMA};
+
 /// Slice `index` (1-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
@@ -47,24 +52,21 @@ impl FromStr for Shard {
     }
 }
 
+/// A scenario being merged: its record so far, and each item seen with the file it came from.
+type Merging = (ScenarioRecord, Vec<(usize, String)>);
+
 /// Merges the documents of sharded runs into the document of the unsharded run. Scenario entries
 /// are matched by file, name and plan; every item of each must be present exactly once.
 /// Each document comes with its file name, for messages.
-pub fn merge(
-    docs: Vec<(String, crate::report::doc::Document)>,
-) -> anyhow::Result<crate::report::doc::Document> {
-    use crate::report::doc::{self, ScenarioDoc};
-    use anyhow::bail;
-
-    let mut merged: Vec<(ScenarioDoc, Vec<(usize, String)>)> = Vec::new();
+pub fn merge(docs: Vec<(String, Document)>) -> anyhow::Result<Document> {
+    let mut merged: Vec<Merging> = Vec::new();
     let mut version: Option<String> = None;
     for (name, d) in docs {
-        if d.schema != doc::SCHEMA {
+        if d.schema != SCHEMA {
             bail!(
-                "{name}: schema `{}`; wbsim {} merges `{}` documents",
+                "{name}: schema `{}`; wbsim {} merges `{SCHEMA}` documents",
                 d.schema,
                 env!("CARGO_PKG_VERSION"),
-                doc::SCHEMA
             );
         }
         match &version {
@@ -75,75 +77,84 @@ pub fn merge(
             _ => version = Some(d.wbsim_version.clone()),
         }
         for sc in d.scenarios {
-            let items = sc.item_indices();
-            let slot = merged
-                .iter_mut()
-                .find(|(m, _)| m.file == sc.file && m.name == sc.name && m.plan == sc.plan);
-            let (target, seen) = match slot {
-                Some(s) => s,
-                None => {
-                    let mut empty = sc.clone();
-                    empty.runs.clear();
-                    empty.thresholds = sc.thresholds.as_ref().map(|_| Vec::new());
-                    empty.shard = None;
-                    merged.push((empty, Vec::new()));
-                    merged.last_mut().expect("just pushed")
-                }
-            };
-            let total = target.plan.total();
-            for (k, &i) in items.iter().enumerate() {
-                if i >= total {
-                    bail!(
-                        "{name}: {}: item {i} is outside the plan ({total} items)",
-                        sc.file
-                    );
-                }
-                if let Some((_, other)) = seen.iter().find(|(j, _)| *j == i) {
-                    bail!(
-                        "{name}: {}: item {i} is also in {other}; was a shard merged twice?",
-                        sc.file
-                    );
-                }
-                seen.push((i, name.clone()));
-                match (&mut target.thresholds, &sc.thresholds) {
-                    (Some(t), Some(src)) => t.push(src[k].clone()),
-                    _ => target.runs.push(sc.runs[k].clone()),
-                }
-            }
+            add(&mut merged, &name, sc)?;
         }
     }
-    let mut out = Vec::new();
-    for (mut sc, seen) in merged {
-        let total = sc.plan.total();
-        let mut order: Vec<usize> = (0..seen.len()).collect();
-        order.sort_by_key(|&k| seen[k].0);
-        if seen.len() != total {
-            let missing: Vec<String> = (0..total)
-                .filter(|i| !seen.iter().any(|(j, _)| j == i))
-                .take(10)
-                .map(|i| i.to_string())
-                .collect();
+    let scenarios = merged
+        .into_iter()
+        .map(|(sc, seen)| finish(sc, &seen))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(document(scenarios))
+}
+
+/// Adds the items of one document's scenario record (from file `name`) to its scenario.
+fn add(merged: &mut Vec<Merging>, name: &str, sc: ScenarioRecord) -> anyhow::Result<()> {
+    let items = sc.item_indices();
+    let slot = merged
+        .iter()
+        .position(|(m, _)| m.file == sc.file && m.name == sc.name && m.plan == sc.plan);
+    let slot = slot.unwrap_or_else(|| {
+        let mut empty = sc.clone();
+        empty.runs.clear();
+        empty.thresholds = sc.thresholds.as_ref().map(|_| Vec::new());
+        empty.shard = None;
+        merged.push((empty, Vec::new()));
+        merged.len() - 1
+    });
+    let (target, seen) = &mut merged[slot];
+    let total = target.plan.total();
+    for (k, &i) in items.iter().enumerate() {
+        if i >= total {
             bail!(
-                "{}: {} of {total} items are missing (first: {}); merge every shard's document",
-                sc.file,
-                total - seen.len(),
-                missing.join(", ")
+                "{name}: {}: item {i} is outside the plan ({total} items)",
+                sc.file
             );
         }
-        if let Some(t) = sc.thresholds.take() {
-            sc.thresholds = Some(order.iter().map(|&k| t[k].clone()).collect());
-            crate::sweep::summarise_thresholds(&mut sc);
-        } else {
-            let runs = std::mem::take(&mut sc.runs);
-            sc.runs = order.iter().map(|&k| runs[k].clone()).collect();
-            sc.summarise();
+        if let Some((_, other)) = seen.iter().find(|(j, _)| *j == i) {
+            bail!(
+                "{name}: {}: item {i} is also in {other}; was a shard merged twice?",
+                sc.file
+            );
         }
-        if sc.checks.is_some() {
-            sc.checks = Some(doc::checks(&sc));
+        seen.push((i, name.to_string()));
+        match (&mut target.thresholds, &sc.thresholds) {
+            (Some(t), Some(src)) => t.push(src[k].clone()),
+            _ => target.runs.push(sc.runs[k].clone()),
         }
-        out.push(sc);
     }
-    Ok(doc::document(out))
+    Ok(())
+}
+
+/// A merged scenario: every item present, put in plan order, the summary, comparisons and
+/// checks recomputed.
+fn finish(mut sc: ScenarioRecord, seen: &[(usize, String)]) -> anyhow::Result<ScenarioRecord> {
+    let total = sc.plan.total();
+    if seen.len() != total {
+        let missing: Vec<String> = (0..total)
+            .filter(|i| !seen.iter().any(|(j, _)| j == i))
+            .take(10)
+            .map(|i| i.to_string())
+            .collect();
+        bail!(
+            "{}: {} of {total} items are missing (first: {}); merge every shard's document",
+            sc.file,
+            total - seen.len(),
+            missing.join(", ")
+        );
+    }
+    let mut order: Vec<usize> = (0..seen.len()).collect();
+    order.sort_by_key(|&k| seen[k].0);
+    if let Some(t) = sc.thresholds.take() {
+        sc.thresholds = Some(order.iter().map(|&k| t[k].clone()).collect());
+    } else {
+        let runs = std::mem::take(&mut sc.runs);
+        sc.runs = order.iter().map(|&k| runs[k].clone()).collect();
+    }
+    sc.summarise();
+    if sc.checks.is_some() {
+        sc.checks = Some(checks(&sc));
+    }
+    Ok(sc)
 }
 
 #[cfg(test)]

@@ -11,9 +11,13 @@ use std::sync::Arc;
 
 use anyhow::bail;
 
-use crate::report::doc::{
-    run_doc, BracketDoc, Plan, ScenarioDoc, ShardDoc, ThresholdDoc, ThresholdPlan,
+use crate::report::build::{self, Extras};
+use crate::report::document::{
+    Bracket, Plan, PlanCommand, RunRecord, ScenarioRecord, ShardRecord, ThresholdPlan,
+    ThresholdRecord,
 };
+use crate::report::svg::{svg, Band};
+use crate::run::{CheckFailed, Runner};
 use crate::scenario::error::Source;
 use crate::scenario::matrix::{Vary, POLICY_AXIS};
 use crate::scenario::units::parse_size;
@@ -204,6 +208,9 @@ pub struct Search<'a> {
     pub threshold: &'a Threshold,
 }
 
+/// A probe of a search: the searched value as shown, and the run's record.
+type Probe = (String, RunRecord);
+
 impl Search<'_> {
     /// The scenario with the searched path at one value.
     fn at(&self, value: u64) -> anyhow::Result<Scenario> {
@@ -217,18 +224,11 @@ impl Search<'_> {
         Ok(load_source_varied(&self.src, self.ov, &vary)?)
     }
 
-    /// Runs every search (those of `shard` only, when given) on `threads` threads and returns
-    /// the scenario's document.
-    pub fn run(&self, threads: usize, shard: Option<Shard>) -> anyhow::Result<ScenarioDoc> {
+    /// The plan of the search: the scenario's axes without the searched path, no `[expect]`.
+    fn plan(&self, base: &Scenario) -> Plan {
         let r = self.threshold.range;
-        // Every probe value is validated up front (both ends, and an error is reported once).
-        let base = self.at(r.lo)?;
-        self.at(r.hi)?;
-        let mut plan = Plan::of(
-            &base,
-            "sweep",
-            &self.vary.iter().map(|v| v.path.clone()).collect::<Vec<_>>(),
-        );
+        let varied: Vec<String> = self.vary.iter().map(|v| v.path.clone()).collect();
+        let mut plan = build::plan(base, PlanCommand::Sweep, &varied);
         plan.axes.retain(|a| a.path != self.threshold.path);
         plan.expect = None;
         plan.threshold = Some(ThresholdPlan {
@@ -237,20 +237,25 @@ impl Search<'_> {
             hi: r.show(r.hi),
             resolution: r.show(r.step),
         });
+        plan
+    }
+
+    /// Runs every search (those of `shard` only, when given) with `runner` and returns the
+    /// scenario's record. A probe that fails a check is a [`crate::run::BugFound`] with the
+    /// command that reproduces that probe.
+    pub fn run(&self, runner: &Runner, shard: Option<Shard>) -> anyhow::Result<ScenarioRecord> {
+        let r = self.threshold.range;
+        // Every probe value is validated up front (both ends, and an error is reported once).
+        let base = self.at(r.lo)?;
+        self.at(r.hi)?;
+        let plan = self.plan(&base);
         let total = base.runs.len();
         let held: Vec<usize> = (0..total)
             .filter(|&g| shard.map_or(true, |s| s.holds(g)))
             .collect();
-        let bar = crate::exec::progress(held.len());
-        let search = |g: usize| {
-            let t = self.bisect(&plan, &base.file, g);
-            bar.inc(1);
-            t
-        };
-        let results = crate::exec::map_in_order(&held, threads, |&g| search(g));
-        bar.finish_and_clear();
+        let results = runner.map(&held, |&g| self.bisect(runner, &plan, &base.file, g));
         let thresholds = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-        let mut doc = ScenarioDoc {
+        let mut record = ScenarioRecord {
             file: base.file.clone(),
             name: base.name.clone(),
             release: None,
@@ -259,7 +264,7 @@ impl Search<'_> {
             comparisons: Vec::new(),
             checks: None,
             thresholds: Some(thresholds),
-            shard: shard.map(|s| ShardDoc {
+            shard: shard.map(|s| ShardRecord {
                 index: s.index,
                 count: s.count,
                 total,
@@ -267,20 +272,49 @@ impl Search<'_> {
             }),
             plan,
         };
-        summarise_thresholds(&mut doc);
-        Ok(doc)
+        record.summarise();
+        Ok(record)
+    }
+
+    /// One probe of cell-and-policy `g` at point `k` of the range.
+    fn probe(
+        &self,
+        runner: &Runner,
+        plan: &Plan,
+        file: &str,
+        g: usize,
+        k: u64,
+    ) -> anyhow::Result<Probe> {
+        let range = self.threshold.range;
+        let shown = range.show(range.value(k));
+        let sc = self.at(range.value(k))?;
+        let run = &sc.runs[g];
+        let out = runner.run_one(&run.spec).map_err(|message| {
+            let command = self.reproduce(plan, file, g, &shown, run.spec.seed);
+            CheckFailed { job: g, message }.with_reproduce(&(command + &runner.checks.flags()))
+        })?;
+        Ok((
+            shown,
+            build::run_record(run, &out.result, Extras::default()),
+        ))
+    }
+
+    /// The command that reproduces cell-and-policy `g` at the searched value `value`.
+    fn reproduce(&self, plan: &Plan, file: &str, g: usize, value: &str, seed: u64) -> String {
+        let components = plan.components(g);
+        plan.reproduce(file, &components, seed, Some((&self.threshold.path, value)))
     }
 
     /// Bisects the searched value for cell-and-policy `g`.
-    fn bisect(&self, plan: &Plan, file: &str, g: usize) -> anyhow::Result<ThresholdDoc> {
-        let range = self.threshold.range;
-        let probe = |k: u64| -> anyhow::Result<(String, crate::report::doc::RunDoc)> {
-            let sc = self.at(range.value(k))?;
-            let run = &sc.runs[g];
-            let res = crate::engine::simulate(&run.spec);
-            Ok((range.show(range.value(k)), run_doc(run, &res)))
-        };
-        let (mut lo, mut hi) = (0, range.count() - 1);
+    fn bisect(
+        &self,
+        runner: &Runner,
+        plan: &Plan,
+        file: &str,
+        g: usize,
+    ) -> anyhow::Result<ThresholdRecord> {
+        let probe = |k: u64| self.probe(runner, plan, file, g, k);
+        let (mut lo, mut hi) = (0, self.threshold.range.count() - 1);
         let mut below = probe(lo)?;
         let mut above = probe(hi)?;
         let mut probes = 2;
@@ -299,148 +333,28 @@ impl Search<'_> {
                 }
             }
         }
-        let components = plan.components(g);
-        let reproduce = |value: &str, seed: u64| {
-            plan.reproduce(file, &components, seed, Some((&self.threshold.path, value)))
+        let bracket = |(value, run): Probe| Bracket {
+            reproduce: self.reproduce(plan, file, g, &value, run.seed),
+            value,
+            run,
         };
-        Ok(ThresholdDoc {
-            label: crate::scenario::matrix::label(&components),
-            policy: below.1.policy.clone(),
+        Ok(ThresholdRecord {
+            label: crate::scenario::matrix::label(&plan.components(g)),
+            policy: below.1.policy,
             path: self.threshold.path.clone(),
             threshold: flips.then(|| above.0.clone()),
-            from: below.1.outcome.kind.clone(),
-            to: above.1.outcome.kind.clone(),
+            from: below.1.outcome.kind,
+            to: above.1.outcome.kind,
             probes,
-            below: BracketDoc {
-                reproduce: reproduce(&below.0, below.1.seed),
-                value: below.0,
-                run: below.1,
-            },
-            above: BracketDoc {
-                reproduce: reproduce(&above.0, above.1.seed),
-                value: above.0,
-                run: above.1,
-            },
+            below: bracket(below),
+            above: bracket(above),
         })
     }
 }
 
-/// The release/seed summary of a threshold document (from the bracketing runs).
-pub fn summarise_thresholds(doc: &mut ScenarioDoc) {
-    let runs: Vec<&crate::report::doc::RunDoc> = doc
-        .thresholds
-        .iter()
-        .flatten()
-        .flat_map(|t| [&t.below.run, &t.above.run])
-        .collect();
-    let uniform = |v: Vec<String>| {
-        let first = v.first()?.clone();
-        v.iter().all(|x| *x == first).then_some(first)
-    };
-    doc.release = uniform(runs.iter().map(|r| r.release.clone()).collect());
-    doc.seed =
-        uniform(runs.iter().map(|r| r.seed.to_string()).collect()).and_then(|s| s.parse().ok());
-}
-
-/// Colours of the outcome map (readable in print and for the common colour-vision deficiencies:
-/// blue, orange, grey differ in lightness too).
-fn colour(kind: &str) -> &'static str {
-    match kind {
-        "survived" => "#4477aa",
-        "oom" => "#ee7733",
-        _ => "#bbbbbb",
-    }
-}
-
-/// One band of the outcome map: a label and segments `(from, to, kind)` in 0..=1 of the width.
-pub struct Band {
-    /// The row label (cell and policy).
-    pub label: String,
-    /// The coloured segments.
-    pub segments: Vec<(f64, f64, String)>,
-}
-
-/// The outcome map as SVG text: one band per row, ticks under the x axis.
-pub fn svg(title: &str, x_label: &str, ticks: &[(f64, String)], bands: &[Band]) -> String {
-    const ROW: f64 = 22.0;
-    const WIDTH: f64 = 640.0;
-    let left = 12.0
-        + 7.0
-            * bands
-                .iter()
-                .map(|b| b.label.chars().count())
-                .max()
-                .unwrap_or(0) as f64;
-    let top = 40.0;
-    let height = top + ROW * bands.len() as f64 + 90.0;
-    let total_w = left + WIDTH + 20.0;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{height:.0}\" \
-         viewBox=\"0 0 {total_w:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    );
-    s += &format!("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left:.1}\" y=\"20\" font-size=\"14\">{}</text>\n", xml(title));
-    for (i, b) in bands.iter().enumerate() {
-        let y = top + ROW * i as f64;
-        s += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
-            left - 6.0,
-            y + ROW * 0.7,
-            xml(&b.label)
-        );
-        for (f0, f1, kind) in &b.segments {
-            s += &format!(
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"white\"><title>{}</title></rect>\n",
-                left + f0 * WIDTH,
-                y + 1.0,
-                (f1 - f0) * WIDTH,
-                ROW - 2.0,
-                colour(kind),
-                xml(kind)
-            );
-        }
-    }
-    let axis_y = top + ROW * bands.len() as f64 + 4.0;
-    for (f, text) in ticks {
-        let x = left + f * WIDTH;
-        s += &format!(
-            "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\n\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {x:.1} {:.1})\">{}</text>\n",
-            axis_y + 4.0,
-            axis_y + 16.0,
-            axis_y + 16.0,
-            xml(text)
-        );
-    }
-    s += &format!(
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
-        left + WIDTH / 2.0,
-        height - 22.0,
-        xml(x_label)
-    );
-    for (i, kind) in ["survived", "oom", "stalled"].iter().enumerate() {
-        let x = left + 160.0 * i as f64;
-        s += &format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{kind}</text>\n",
-            height - 14.0,
-            colour(kind),
-            x + 16.0,
-            height - 3.0
-        );
-    }
-    s += "</svg>\n";
-    s
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The outcome map of a grid sweep: x is the first `--vary` axis (categorical), one band per
 /// combination of the other components (policy included).
-pub fn grid_map(sc: &ScenarioDoc) -> anyhow::Result<String> {
+pub fn grid_map(sc: &ScenarioRecord) -> anyhow::Result<String> {
     let Some(xi) = sc
         .plan
         .axes
@@ -461,7 +375,7 @@ pub fn grid_map(sc: &ScenarioDoc) -> anyhow::Result<String> {
             .collect();
         let label = crate::scenario::matrix::label(&key);
         let x = xs.iter().position(|v| *v == components[xi]).unwrap_or(0) as f64;
-        let seg = (x / n, (x + 1.0) / n, run.outcome.kind.clone());
+        let seg = (x / n, (x + 1.0) / n, run.outcome.kind);
         match bands.iter_mut().find(|b| b.label == label) {
             Some(b) => b.segments.push(seg),
             None => bands.push(Band {
@@ -485,7 +399,7 @@ pub fn grid_map(sc: &ScenarioDoc) -> anyhow::Result<String> {
 
 /// The outcome map of a threshold search: x is the searched range (linear), each band coloured
 /// with the low-end outcome up to the threshold and the other outcome from it.
-pub fn threshold_map(sc: &ScenarioDoc, range: &Range) -> String {
+pub fn threshold_map(sc: &ScenarioRecord, range: &Range) -> String {
     let span = (range.hi - range.lo).max(1) as f64;
     let frac = |v: &str| -> f64 {
         let x = if range.sizes {
@@ -505,9 +419,9 @@ pub fn threshold_map(sc: &ScenarioDoc, range: &Range) -> String {
                 Some(v) => {
                     // The flip lies between the bracketing values; draw it at the midpoint.
                     let at = (frac(&t.below.value) + frac(v)) / 2.0;
-                    vec![(0.0, at, t.from.clone()), (at, 1.0, t.to.clone())]
+                    vec![(0.0, at, t.from), (at, 1.0, t.to)]
                 }
-                None => vec![(0.0, 1.0, t.from.clone())],
+                None => vec![(0.0, 1.0, t.from)],
             },
         })
         .collect();
@@ -582,23 +496,5 @@ mod tests {
         let t = parse_threshold("task.db.size=1GiB..2GiB").unwrap();
         assert_eq!(t.range.step, 1 << 20);
         assert!(parse_threshold("policy=1..2").is_err());
-    }
-
-    #[test]
-    fn svg_is_well_formed_and_escaped() {
-        let s = svg(
-            "a <b>",
-            "x",
-            &[(0.5, "1GiB".into())],
-            &[Band {
-                label: "ext4/redirty".into(),
-                segments: vec![(0.0, 0.5, "survived".into()), (0.5, 1.0, "oom".into())],
-            }],
-        );
-        assert!(s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-        assert!(s.contains("a &lt;b&gt;"));
-        assert!(s.contains("fill=\"#ee7733\""));
-        assert_eq!(s.matches("<rect").count(), 1 + 2 + 3);
-        assert!(s.ends_with("</svg>\n"));
     }
 }

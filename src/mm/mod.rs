@@ -518,8 +518,8 @@ pub struct Machine {
     pub dirty_limit_stamp: SimTime,
     /// The report of every OOM-killer decision so far.
     pub oom_reports: Vec<crate::outcome::OomReport>,
-    /// The observer (`--timeline`, `--trace`, `explain`…): `None` costs nothing.
-    pub recorder: Option<Box<crate::observe::Recorder>>,
+    /// The observer (a `crate::probe::Probe`: `--timeline`, `explain`…): `None` costs nothing.
+    pub probe: Option<Box<dyn crate::probe::Probe>>,
     /// What the page-free path and the event loop record for the invariant checker.
     pub tracker: invariants::Tracker,
     /// Told the simulated time every 65 536 events (a progress bar); `None` costs nothing.
@@ -659,7 +659,7 @@ impl Machine {
             global_dirty_limit: 0,
             dirty_limit_stamp: 0,
             oom_reports: vec![],
-            recorder: None,
+            probe: None,
             tracker: invariants::Tracker::default(),
             progress: None,
         };

@@ -40,6 +40,21 @@ impl ObserveArgs {
             || self.trace.is_some()
             || self.ftrace.is_some()
     }
+
+    /// The recorder's configuration when an output needs one.
+    pub fn recording(&self) -> Option<super::ObserveConfig> {
+        self.records().then(|| super::ObserveConfig {
+            sample_ns: self.sample_interval.max(1),
+        })
+    }
+
+    /// What the runs' records carry besides their results.
+    pub fn extras(&self) -> crate::report::build::Extras {
+        crate::report::build::Extras {
+            oom_reports: self.oom_report,
+            meminfo: self.vmstat,
+        }
+    }
 }
 
 /// Options of `explain`.
@@ -51,4 +66,10 @@ pub struct ExplainArgs {
     /// `--set`, `--policy` (explain only that policy's runs), `--seed`, as for `run`.
     #[command(flatten)]
     pub scenario: crate::cli::ScenarioOpts,
+    /// Simulations to run at once (default: every core); the output does not depend on it.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// `--check-invariants`, `--check-determinism`.
+    #[command(flatten)]
+    pub checks: crate::cli::CheckFlags,
 }

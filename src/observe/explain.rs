@@ -9,7 +9,7 @@
 //! were doing.
 
 use super::{mib, secs3, Recorder};
-use crate::outcome::{OomReport, Outcome, RunResult};
+use crate::outcome::{OomReport, Outcome, RunResult, ZoneReport};
 use crate::spec::{FsType, Policy, Release, RunSpec};
 
 /// Why `fs`'s `->writepage` declines a page under `release` (the rule, from `fs::writepage_decision`).
@@ -75,13 +75,6 @@ fn rate(pages: u64, ns: u64) -> String {
     format!("{:.1} MiB/s", pages as f64 * 4096.0 / 1048576.0 / s)
 }
 
-fn family(r: &RunResult, name: &str) -> u64 {
-    ["", "_dma", "_dma32", "_normal", "_movable"]
-        .iter()
-        .map(|s| r.vmstat(&format!("{name}{s}")))
-        .sum()
-}
-
 /// The explanation of one run.
 pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> String {
     let page = spec
@@ -129,9 +122,22 @@ pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> St
 }
 
 fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -> Vec<String> {
-    let mut v = vec![];
-    let nodes = super::oom_report::nodelist(&rep.invoker_mems);
-    v.push(format!(
+    let mut v = vec![invocation(rep)];
+    let allowed: Vec<&ZoneReport> = rep.zones.iter().filter(|z| z.allowed).collect();
+    v.push(zones_short(&allowed));
+    v.extend(allowed.iter().map(|z| inactive_list(z)));
+    v.extend(refusal_account(spec, r, rec));
+    v.extend(later_account(spec, r));
+    v.extend(rates_account(spec, r));
+    v.extend(no_progress_account(spec, r, rec));
+    v.push(victim_account(spec, rep));
+    v
+}
+
+/// Who invoked the killer, for what allocation, under which constraint.
+fn invocation(rep: &OomReport) -> String {
+    let nodes = crate::report::oom_report::nodelist(&rep.invoker_mems);
+    format!(
         "Outcome: OOM at {} s. {} (pid {}) invoked the OOM killer for an order-{} allocation \
          with gfp_mask=0x{:x} ({}), constraint {}{}.",
         secs3(rep.at_ns),
@@ -146,10 +152,11 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         } else {
             format!(" (its cpuset holds node(s) {nodes})")
         }
-    ));
-    // Which zones ran out.
-    let allowed: Vec<&crate::outcome::ZoneReport> =
-        rep.zones.iter().filter(|z| z.allowed).collect();
+    )
+}
+
+/// Which zones ran out.
+fn zones_short(allowed: &[&ZoneReport]) -> String {
     let short: Vec<String> = allowed
         .iter()
         .map(|z| {
@@ -170,7 +177,7 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         })
         .collect();
     let under_high = allowed.iter().all(|z| z.base.free <= z.base.high);
-    v.push(format!(
+    format!(
         "Memory that ran out: the allocation could use {} zone(s); {}.{}",
         allowed.len(),
         short.join("; "),
@@ -179,35 +186,35 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         } else {
             ""
         }
-    ));
-    // What the inactive lists held.
-    for z in &allowed {
-        let b = &z.base;
-        let clean = b
-            .inactive_file
-            .saturating_sub(z.inactive_file_dirty + z.inactive_file_writeback);
-        v.push(format!(
-            "Node {} {}: the inactive file list held {} MiB: {} MiB dirty (not yet under IO), \
-             {} MiB under writeback, {} MiB clean; inactive anon {} MiB, active file {} MiB, \
-             active anon {} MiB, unevictable {} MiB; pages_scanned {}.",
-            b.node,
-            b.zone,
-            mib(b.inactive_file),
-            mib(z.inactive_file_dirty),
-            mib(z.inactive_file_writeback),
-            mib(clean),
-            mib(b.inactive_anon),
-            mib(b.active_file),
-            mib(b.active_anon),
-            mib(b.unevictable),
-            b.pages_scanned
-        ));
-    }
-    v.extend(refusal_account(spec, r, rec));
-    v.extend(later_account(spec, r));
-    v.extend(rates_account(spec, r));
-    v.extend(no_progress_account(spec, r, rec));
-    // The victim.
+    )
+}
+
+/// What a zone's inactive lists held.
+fn inactive_list(z: &ZoneReport) -> String {
+    let b = &z.base;
+    let clean = b
+        .inactive_file
+        .saturating_sub(z.inactive_file_dirty + z.inactive_file_writeback);
+    format!(
+        "Node {} {}: the inactive file list held {} MiB: {} MiB dirty (not yet under IO), \
+         {} MiB under writeback, {} MiB clean; inactive anon {} MiB, active file {} MiB, \
+         active anon {} MiB, unevictable {} MiB; pages_scanned {}.",
+        b.node,
+        b.zone,
+        mib(b.inactive_file),
+        mib(z.inactive_file_dirty),
+        mib(z.inactive_file_writeback),
+        mib(clean),
+        mib(b.inactive_anon),
+        mib(b.active_file),
+        mib(b.active_anon),
+        mib(b.unevictable),
+        b.pages_scanned
+    )
+}
+
+/// Why the victim was chosen (and killed first, when a child).
+fn victim_account(spec: &RunSpec, rep: &OomReport) -> String {
     let mut scored: Vec<&crate::outcome::OomTaskRow> =
         rep.tasks.iter().filter(|t| t.eligible).collect();
     scored.sort_by(|a, b| b.points.cmp(&a.points).then(a.pid.cmp(&b.pid)));
@@ -216,34 +223,31 @@ fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -
         .take(4)
         .map(|t| format!("{} {}", t.name, t.points))
         .collect();
-    match (&rep.selected, &rep.victim) {
-        (Some((sel, _)), Some((victim, _))) => {
-            let mut s = format!(
-                "Victim: select_bad_process() chose {sel} with the highest score ({}) under {}; \
-                 scores: {}.",
-                rep.points,
-                badness_rule(spec.release),
-                list.join(", ")
-            );
-            if sel != victim {
-                s.push_str(&format!(
-                    " oom_kill_process() killed {victim}, a child of {sel} with its own memory, \
-                     first ({}).",
-                    if spec.release.minor() >= 36 {
-                        "the highest-scoring child"
-                    } else {
-                        "the first killable child"
-                    }
-                ));
-            }
-            v.push(s);
-        }
-        _ => v.push(format!(
+    let (Some((selected, _)), Some((victim, _))) = (&rep.selected, &rep.victim) else {
+        return format!(
             "Victim: none; nothing was killable (scores: {}), so the kernel panics.",
             list.join(", ")
-        )),
+        );
+    };
+    let mut s = format!(
+        "Victim: select_bad_process() chose {selected} with the highest score ({}) under {}; \
+         scores: {}.",
+        rep.points,
+        badness_rule(spec.release),
+        list.join(", ")
+    );
+    if selected != victim {
+        s.push_str(&format!(
+            " oom_kill_process() killed {victim}, a child of {selected} with its own memory, \
+             first ({}).",
+            if spec.release.minor() >= 36 {
+                "the highest-scoring child"
+            } else {
+                "the first killable child"
+            }
+        ));
     }
-    v
+    s
 }
 
 fn refusal_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
@@ -321,7 +325,7 @@ fn later_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
 
 fn rates_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
     let t = r.sim_ns;
-    let allocated = family(r, "pgalloc");
+    let allocated = r.vmstat.zone_sum("pgalloc");
     let disks: Vec<String> = spec
         .disks
         .iter()
@@ -341,7 +345,7 @@ fn rates_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
         mib(r.pages_written_by_writeback),
         rate(r.pages_written_by_writeback, t),
         mib(r.pages_written_by_reclaim),
-        mib(r.vmstat("pswpout")),
+        mib(r.vmstat.get("pswpout")),
         mib(r.pages_written_by_journal),
         mib(allocated),
         rate(allocated, t),
@@ -383,21 +387,18 @@ fn no_progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<Str
 /// What kept reclaim going (survival) or what the run was doing (stall).
 fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
     let mut v = vec![];
-    let kscan = family(r, "pgscan_kswapd");
-    let dscan = family(r, "pgscan_direct");
-    let ksteal = r.vmstat("kswapd_steal");
-    let steal = family(r, "pgsteal");
-    let dsteal = steal.saturating_sub(ksteal);
+    let c = r.vmstat.reclaim();
+    let direct_steal = c.pgsteal.saturating_sub(c.kswapd_steal);
     v.push(format!(
         "Reclaim: kswapd freed {} MiB of {} MiB scanned; direct reclaim freed {} MiB of {} MiB \
          scanned in {} stalls (allocstall); {} pages written for reclaim rotated to the \
          inactive tail when their IO completed (pgrotated).",
-        mib(ksteal),
-        mib(kscan),
-        mib(dsteal),
-        mib(dscan),
-        family(r, "allocstall"),
-        r.vmstat("pgrotated")
+        mib(c.kswapd_steal),
+        mib(c.pgscan_kswapd),
+        mib(direct_steal),
+        mib(c.pgscan_direct),
+        c.allocstall,
+        c.pgrotated
     ));
     v.extend(rates_account(spec, r));
     v.extend(refusal_account(spec, r, rec));
@@ -443,23 +444,39 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
 }
 
 /// `wbsim explain FILE [--policy P] [--set …] [--seed N]`: runs every selected run of the file
-/// with a recorder and prints one account per run.
+/// with a recorder (on the runner's threads, under its checks) and prints one account per run.
 pub fn command(args: &super::args::ExplainArgs) -> anyhow::Result<std::process::ExitCode> {
     use std::io::Write;
     let ov = args.scenario.overrides();
     let sc = crate::scenario::load(&args.file, &ov)?;
+    let runner = crate::run::Runner::new(args.jobs, args.checks.checks())
+        .observing(Some(super::ObserveConfig::default()));
+    let jobs: Vec<crate::run::Job<'_>> = sc
+        .runs
+        .iter()
+        .map(|run| crate::run::Job {
+            spec: &run.spec,
+            name: format!("{} {}", sc.name, run.label),
+        })
+        .collect();
+    let outputs = runner.run(&jobs).map_err(|failed| {
+        let run = &sc.runs[failed.job];
+        let plan = crate::report::build::plan(&sc, crate::report::document::PlanCommand::Run, &[]);
+        let command = plan.reproduce(&sc.file, &run.components, run.spec.seed, None);
+        let command = command.replacen("wbsim run ", "wbsim explain ", 1) + &runner.checks.flags();
+        failed.with_reproduce(&command)
+    })?;
     let mut out = std::io::stdout().lock();
-    for (i, run) in sc.runs.iter().enumerate() {
-        let (r, rec) = super::simulate_observed(
-            &run.spec,
-            crate::mm::Options::default(),
-            super::ObserveConfig::default(),
-        );
+    for (i, (run, output)) in sc.runs.iter().zip(&outputs).enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         let title = format!("{} {}", sc.name, run.label);
-        write!(out, "{}", explain(&title, &run.spec, &r, &rec))?;
+        let rec = output
+            .recorder
+            .as_deref()
+            .expect("explain records every run");
+        write!(out, "{}", explain(&title, &run.spec, &output.result, rec))?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

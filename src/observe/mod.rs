@@ -1,20 +1,17 @@
-//! Observing a run without changing it: the [`Recorder`] that the engine's event loop and a few
-//! one-line hooks in `mm/` feed, and the renderers of what it saw.
+//! Observing a run without changing it: the [`Recorder`], a [`crate::probe::Probe`] that the
+//! engine's event loop and a few one-line hooks in `mm/` feed, and the renderers of what it saw.
 //!
 //! | file | output |
 //! |------|--------|
-//! | `oom_report.rs` | the OOM report in the release's `dump_header()` / `show_free_areas()` format |
-//! | `vmstat_print.rs` | final `/proc/vmstat` and `/proc/meminfo` |
-//! | `mmtests.rs` | mmtests' derived reclaim rows ("Kswapd efficiency", …) |
 //! | `timeline.rs` | sampled state over simulated time, as CSV |
 //! | `plot.rs` | the timeline drawn as SVG |
 //! | `chrome_trace.rs` | Chrome trace-event JSON (Perfetto, chrome://tracing) |
 //! | `ftrace.rs` | `mm_vmscan_*` / `writeback_*` tracepoint lines |
 //! | `explain.rs` | a causal account of each outcome, computed from the run |
 //!
-//! The recorder only reads machine state. It lives in `Machine::recorder` as an `Option`; every
-//! hook is a method that returns at once when it is `None`, so a run without observation pays one
-//! branch per hook. Sampling happens in the event loop when simulated time crosses the next sample
+//! The recorder only reads machine state. The runner hands it to the engine as the run's probe
+//! (`Machine::probe`); every hook returns at once when there is none, so a run without observation
+//! pays one branch per hook. Sampling happens in the event loop when simulated time crosses the next sample
 //! boundary: no event is ever added to the queue, so the run's events, counters and outcome are
 //! the same with and without a recorder (`tests/reports.rs` checks it).
 //!
@@ -25,24 +22,22 @@ pub mod args;
 pub mod chrome_trace;
 pub mod explain;
 pub mod ftrace;
-pub mod mmtests;
-pub mod oom_report;
 pub mod plot;
 pub mod session;
 pub mod timeline;
-pub mod vmstat_print;
 
 use std::collections::BTreeMap;
 
 use crate::fs::WritepageCaller;
+use crate::mm::fs_writeback::Work;
 use crate::mm::page::{pg, LruList, PageId};
 use crate::mm::page_alloc::AllocPhase;
 use crate::mm::page_writeback::BdpPhase;
 use crate::mm::vmscan::KswapdState;
-use crate::mm::{Actor, Machine, Options};
-use crate::outcome::RunResult;
+use crate::mm::{Actor, Machine};
+use crate::probe::Probe;
 use crate::sim::SimTime;
-use crate::spec::{FsType, RunSpec};
+use crate::spec::FsType;
 
 /// Most spans, marks and trace lines one run keeps; past it the recorder stops adding and says so.
 pub const MAX_RECORDS: usize = 2_000_000;
@@ -60,19 +55,6 @@ impl Default for ObserveConfig {
             sample_ns: 100 * crate::sim::MSEC,
         }
     }
-}
-
-/// Runs `spec` with a recorder attached; the result is identical to `engine::simulate_with`.
-pub fn simulate_observed(
-    spec: &RunSpec,
-    options: Options,
-    cfg: ObserveConfig,
-) -> (RunResult, Box<Recorder>) {
-    let mut m = Machine::boot(spec, options);
-    m.recorder = Some(Box::new(Recorder::new(&m, cfg)));
-    crate::engine::run(&mut m);
-    let rec = m.recorder.take().expect("the recorder survives the run");
-    (crate::engine::result(&m), rec)
 }
 
 /// What kind of thing a track (a Chrome-trace thread) is.
@@ -314,6 +296,7 @@ pub struct TraceEvent {
 type Stack = Vec<(&'static str, SimTime, u64)>;
 
 /// Everything observed of one run.
+#[derive(Clone, Debug, Default)]
 pub struct Recorder {
     /// What to record.
     pub cfg: ObserveConfig,
@@ -353,61 +336,62 @@ fn task_track(t: usize) -> usize {
     t
 }
 
+/// The tracks of machine `m`: tasks, then each node's kswapd, each bdi's flusher, each disk.
+fn tracks_of(m: &Machine) -> Vec<Track> {
+    let mut tracks = vec![];
+    for t in &m.tasks {
+        tracks.push(Track {
+            kind: TrackKind::Task(tracks.len()),
+            name: t.name.clone(),
+            pid: t.pid,
+        });
+    }
+    for n in 0..m.nodes.len() {
+        tracks.push(Track {
+            kind: TrackKind::Kswapd(n),
+            name: format!("kswapd{n}"),
+            pid: 100 + n as u32,
+        });
+    }
+    for (b, bdi) in m.bdis.iter().enumerate() {
+        tracks.push(Track {
+            kind: TrackKind::Flusher(b),
+            name: format!("flush-8:{}", bdi.disk * 16),
+            pid: 50 + b as u32,
+        });
+    }
+    for (d, disk) in m.disks.iter().enumerate() {
+        tracks.push(Track {
+            kind: TrackKind::Disk(d),
+            name: disk.spec.name.clone(),
+            pid: 10 + d as u32,
+        });
+    }
+    tracks
+}
+
 impl Recorder {
-    /// A recorder for machine `m` (booted, not yet run).
-    pub fn new(m: &Machine, cfg: ObserveConfig) -> Recorder {
-        let mut tracks = vec![];
-        for t in &m.tasks {
-            tracks.push(Track {
-                kind: TrackKind::Task(tracks.len()),
-                name: t.name.clone(),
-                pid: t.pid,
-            });
-        }
-        for n in 0..m.nodes.len() {
-            tracks.push(Track {
-                kind: TrackKind::Kswapd(n),
-                name: format!("kswapd{n}"),
-                pid: 100 + n as u32,
-            });
-        }
-        for (b, bdi) in m.bdis.iter().enumerate() {
-            tracks.push(Track {
-                kind: TrackKind::Flusher(b),
-                name: format!("flush-8:{}", bdi.disk * 16),
-                pid: 50 + b as u32,
-            });
-        }
-        for (d, disk) in m.disks.iter().enumerate() {
-            tracks.push(Track {
-                kind: TrackKind::Disk(d),
-                name: disk.spec.name.clone(),
-                pid: 10 + d as u32,
-            });
-        }
-        let n = tracks.len();
+    /// A recorder that starts when the engine has booted the run's machine ([`Probe::boot`]).
+    pub fn new(cfg: ObserveConfig) -> Recorder {
         Recorder {
             cfg,
-            zones: m.zones.iter().map(|z| (z.node, z.ztype.name())).collect(),
-            tracks,
-            samples: vec![],
-            spans: vec![],
-            marks: vec![],
-            trace: vec![],
-            refusals: BTreeMap::new(),
-            no_progress: vec![],
-            scanned: vec![0; n],
-            reclaimed: vec![0; n],
-            truncated: false,
-            open: vec![vec![]; n],
-            next_sample: 0,
-            oom_seen: 0,
-            direct_base: vec![0; m.tasks.len()],
-            kswapd_awake: vec![false; m.nodes.len()],
-            flusher_busy: vec![false; m.bdis.len()],
-            bdp_waiting: vec![false; m.tasks.len()],
-            disk_done: vec![0; m.disks.len()],
+            ..Recorder::default()
         }
+    }
+
+    /// Names the tracks of the booted machine `m` and sizes the per-track state.
+    fn start(&mut self, m: &Machine) {
+        self.tracks = tracks_of(m);
+        let n = self.tracks.len();
+        self.zones = m.zones.iter().map(|z| (z.node, z.ztype.name())).collect();
+        self.scanned = vec![0; n];
+        self.reclaimed = vec![0; n];
+        self.open = vec![vec![]; n];
+        self.direct_base = vec![0; m.tasks.len()];
+        self.kswapd_awake = vec![false; m.nodes.len()];
+        self.flusher_busy = vec![false; m.bdis.len()];
+        self.bdp_waiting = vec![false; m.tasks.len()];
+        self.disk_done = vec![0; m.disks.len()];
     }
 
     /// The track of an actor (journal threads have none: `None`).
@@ -473,14 +457,22 @@ impl Recorder {
     /// Compares every track's state with the last event's: closes and opens spans, marks
     /// wake-ups, emits the tracepoints that are state transitions.
     fn diff(&mut self, m: &Machine) {
+        let mut stack: Stack = Vec::with_capacity(4);
+        self.diff_tasks(m, &mut stack);
+        self.diff_kswapds(m, &mut stack);
+        self.diff_flushers(m, &mut stack);
+        self.diff_disks(m, &mut stack);
+        self.mark_oom_kills(m);
+    }
+
+    /// Each task: its nested states, and direct reclaim's begin and end tracepoints.
+    fn diff_tasks(&mut self, m: &Machine, stack: &mut Stack) {
         let now = m.now;
-        let nt = m.tasks.len();
-        let mut buf: Stack = Vec::with_capacity(4);
-        for t in 0..nt {
-            buf.clear();
-            task_stack(m, t, now, &mut buf);
+        for t in 0..m.tasks.len() {
+            stack.clear();
+            task_stack(m, t, now, stack);
             let was_reclaiming = self.open[t].iter().any(|s| s.0 == DIRECT_RECLAIM);
-            let reclaiming = buf.iter().any(|s| s.0 == DIRECT_RECLAIM);
+            let reclaiming = stack.iter().any(|s| s.0 == DIRECT_RECLAIM);
             if reclaiming && !was_reclaiming {
                 self.direct_base[t] = self.reclaimed[t];
                 let gfp = m.tasks[t].alloc.as_ref().map_or(0, |a| a.gfp);
@@ -490,70 +482,88 @@ impl Recorder {
                 self.tp(m, t, TraceKind::DirectReclaimEnd { nr_reclaimed });
             }
             self.bdp_trace(m, t);
-            self.apply(t, &buf, now);
+            self.apply(t, stack, now);
         }
+    }
+
+    /// Each node's kswapd: awake in `balance_pgdat`, its wake and sleep marks and tracepoints.
+    fn diff_kswapds(&mut self, m: &Machine, stack: &mut Stack) {
+        let now = m.now;
         for n in 0..m.nodes.len() {
-            let track = nt + n;
-            buf.clear();
+            let track = m.tasks.len() + n;
+            stack.clear();
             let awake = m.nodes[n].kswapd.state == KswapdState::Running;
             if awake {
-                buf.push(("balance_pgdat", now, 0));
+                stack.push(("balance_pgdat", now, 0));
                 if m.congestion_waiters.contains(&Actor::Kswapd(n)) {
-                    buf.push((CONGESTION_WAIT, now, 0));
+                    stack.push((CONGESTION_WAIT, now, 0));
                 }
             }
             if awake != self.kswapd_awake[n] {
                 self.kswapd_awake[n] = awake;
-                let (mk, tk) = if awake {
+                let (mark, tracepoint) = if awake {
                     (MarkKind::KswapdWake, TraceKind::KswapdWake { nid: n })
                 } else {
                     (MarkKind::KswapdSleep, TraceKind::KswapdSleep { nid: n })
                 };
-                self.mark(now, track, mk);
-                self.tp(m, track, tk);
+                self.mark(now, track, mark);
+                self.tp(m, track, tracepoint);
             }
-            self.apply(track, &buf, now);
+            self.apply(track, stack, now);
         }
-        let base = nt + m.nodes.len();
+    }
+
+    /// Each bdi's flusher: in `wb_writeback` (blocked on the request queue or not).
+    fn diff_flushers(&mut self, m: &Machine, stack: &mut Stack) {
+        let now = m.now;
+        let base = m.tasks.len() + m.nodes.len();
         for b in 0..m.bdis.len() {
-            buf.clear();
+            stack.clear();
             let busy = m.bdis[b].writeback_in_progress();
             if busy {
-                buf.push(("wb_writeback", now, 0));
+                stack.push(("wb_writeback", now, 0));
                 if m.bdis[b].blocked {
-                    buf.push(("get_request_wait", now, 0));
+                    stack.push(("get_request_wait", now, 0));
                 }
             }
             if busy != self.flusher_busy[b] {
                 self.flusher_busy[b] = busy;
-                let k = if busy {
+                let kind = if busy {
                     MarkKind::FlusherStart
                 } else {
                     MarkKind::FlusherIdle
                 };
-                self.mark(now, base + b, k);
+                self.mark(now, base + b, kind);
             }
-            self.apply(base + b, &buf, now);
+            self.apply(base + b, stack, now);
         }
-        let base = base + m.bdis.len();
-        for d in 0..m.disks.len() {
-            let disk = &m.disks[d];
+    }
+
+    /// Each disk: the request in flight.
+    fn diff_disks(&mut self, m: &Machine, stack: &mut Stack) {
+        let now = m.now;
+        let base = m.tasks.len() + m.nodes.len() + m.bdis.len();
+        for (d, disk) in m.disks.iter().enumerate() {
             // A completion (pages_done moved) ends the request even if the next one looks alike.
             if disk.pages_done != self.disk_done[d] {
                 self.disk_done[d] = disk.pages_done;
                 self.apply(base + d, &[], now);
             }
-            buf.clear();
+            stack.clear();
             if let Some(r) = &disk.in_flight {
                 let name = match r.kind {
                     crate::block::ReqKind::Write => "write",
                     crate::block::ReqKind::JournalData { .. } => "journal data",
                     crate::block::ReqKind::Read { .. } => "read",
                 };
-                buf.push((name, now, m.gran.base(r.pages.len() as u64)));
+                stack.push((name, now, m.gran.base(r.pages.len() as u64)));
             }
-            self.apply(base + d, &buf, now);
+            self.apply(base + d, stack, now);
         }
+    }
+
+    /// Marks each OOM kill (or panic) reported since the last event on the invoker's track.
+    fn mark_oom_kills(&mut self, m: &Machine) {
         while self.oom_seen < m.oom_reports.len() {
             let r = &m.oom_reports[self.oom_seen];
             self.oom_seen += 1;
@@ -624,7 +634,7 @@ impl Recorder {
     }
 
     /// Closes every open span at the end of the run and takes the final sample.
-    fn finish(&mut self, m: &Machine) {
+    fn close(&mut self, m: &Machine) {
         for track in 0..self.open.len() {
             self.apply(track, &[], m.now);
         }
@@ -743,126 +753,80 @@ fn sample(m: &Machine, t: SimTime) -> Sample {
     }
 }
 
-/// The engine calls this before handling the event at `at` (the clock still reads the last
-/// event's time): samples the boundaries crossed.
-#[inline]
-pub fn before_event(m: &mut Machine, at: SimTime) {
-    let Some(mut rec) = m.recorder.take() else {
-        return;
-    };
-    rec.sample_until(m, at);
-    m.recorder = Some(rec);
-}
+impl Probe for Recorder {
+    fn boot(&mut self, m: &Machine) {
+        self.start(m);
+    }
 
-/// The engine calls this after each event: state transitions become spans, marks, tracepoints.
-#[inline]
-pub fn after_event(m: &mut Machine) {
-    let Some(mut rec) = m.recorder.take() else {
-        return;
-    };
-    rec.diff(m);
-    m.recorder = Some(rec);
-}
-
-/// The engine calls this when the run has its outcome.
-pub fn finish(m: &mut Machine) {
-    let Some(mut rec) = m.recorder.take() else {
-        return;
-    };
-    rec.sample_until(m, m.now.saturating_sub(1));
-    rec.diff(m);
-    rec.finish(m);
-    m.recorder = Some(rec);
-}
-
-/// The one-line hooks `mm/` calls. Each returns at once without a recorder.
-impl Machine {
-    /// `shrink_inactive_list()` isolated `scanned` of `requested` pages and freed `freed`.
+    /// Samples the boundaries crossed since the last event.
     #[inline]
-    pub fn observe_shrink_inactive(
+    fn before_event(&mut self, m: &Machine, at: SimTime) {
+        self.sample_until(m, at);
+    }
+
+    /// State transitions become spans, marks, tracepoints.
+    #[inline]
+    fn after_event(&mut self, m: &Machine) {
+        self.diff(m);
+    }
+
+    fn finish(&mut self, m: &Machine) {
+        self.sample_until(m, m.now.saturating_sub(1));
+        self.diff(m);
+        self.close(m);
+    }
+
+    fn shrink_inactive(
         &mut self,
+        m: &Machine,
         actor: Actor,
         requested: u64,
         scanned: u64,
         freed: u64,
     ) {
-        if self.recorder.is_none() {
-            return;
-        }
-        let mut rec = self.recorder.take().expect("checked");
-        let (requested, scanned, freed) = (
-            self.gran.base(requested),
-            self.gran.base(scanned),
-            self.gran.base(freed),
-        );
-        if let Some(track) = rec.actor_track(self, actor) {
-            rec.scanned[track] += scanned;
-            rec.reclaimed[track] += freed;
-            rec.tp(self, track, TraceKind::LruIsolate { requested, scanned });
-        }
-        self.recorder = Some(rec);
-    }
-
-    /// `pageout()` returned PAGE_SUCCESS for page `id` (`trace_mm_vmscan_writepage`).
-    #[inline]
-    pub fn observe_writepage(&mut self, actor: Actor, id: PageId) {
-        if self.recorder.is_none() {
-            return;
-        }
-        let mut rec = self.recorder.take().expect("checked");
-        if let Some(track) = rec.actor_track(self, actor) {
-            let file = self.pages[id as usize].has(pg::FILE);
-            rec.tp(
-                self,
-                track,
-                TraceKind::Writepage {
-                    pfn: self.gran.base(u64::from(id)),
-                    file,
-                },
-            );
-        }
-        self.recorder = Some(rec);
-    }
-
-    /// A filesystem's `->writepage` declined a page by design (the policy's subject).
-    #[inline]
-    pub fn observe_refused(&mut self, fs: FsType, caller: WritepageCaller) {
-        let pages = self.gran.base(1);
-        if let Some(rec) = self.recorder.as_deref_mut() {
-            *rec.refusals
-                .entry((fs.name(), caller_name(caller)))
-                .or_insert(0) += pages;
+        let base = |pages: u64| m.gran.base(pages);
+        let (requested, scanned) = (base(requested), base(scanned));
+        if let Some(track) = self.actor_track(m, actor) {
+            self.scanned[track] += scanned;
+            self.reclaimed[track] += base(freed);
+            self.tp(m, track, TraceKind::LruIsolate { requested, scanned });
         }
     }
 
-    /// A direct-reclaim pass of task `t` returned no progress.
-    #[inline]
-    pub fn observe_no_progress(&mut self, t: usize) {
-        if let Some(rec) = self.recorder.as_deref_mut() {
-            if rec.no_progress.len() < MAX_RECORDS {
-                rec.no_progress.push((self.now, t));
-            }
+    fn writepage(&mut self, m: &Machine, actor: Actor, page: PageId) {
+        if let Some(track) = self.actor_track(m, actor) {
+            let file = m.pages[page as usize].has(pg::FILE);
+            let pfn = m.gran.base(u64::from(page));
+            self.tp(m, track, TraceKind::Writepage { pfn, file });
         }
     }
 
-    /// A flusher starts a work item (`trace_writeback_exec`).
-    #[inline]
-    pub fn observe_writeback_exec(&mut self, b: usize, w: &crate::mm::fs_writeback::Work) {
-        if self.recorder.is_none() {
-            return;
+    fn refused(&mut self, m: &Machine, fs: FsType, caller: WritepageCaller) {
+        let key = (fs.name(), caller_name(caller));
+        *self.refusals.entry(key).or_insert(0) += m.gran.base(1);
+    }
+
+    fn no_progress(&mut self, m: &Machine, task: usize) {
+        if self.no_progress.len() < MAX_RECORDS {
+            self.no_progress.push((m.now, task));
         }
-        let mut rec = self.recorder.take().expect("checked");
-        if let Some(track) = rec.actor_track(self, Actor::Flusher(b)) {
-            let k = TraceKind::WritebackExec {
-                bdi: b,
-                nr_pages: w.nr_pages.saturating_mul(self.gran.factor() as i64),
-                kupdate: w.for_kupdate,
-                cyclic: w.range_cyclic,
-                background: w.for_background,
+    }
+
+    fn writeback_exec(&mut self, m: &Machine, bdi: usize, work: &Work) {
+        if let Some(track) = self.actor_track(m, Actor::Flusher(bdi)) {
+            let kind = TraceKind::WritebackExec {
+                bdi,
+                nr_pages: work.nr_pages.saturating_mul(m.gran.factor() as i64),
+                kupdate: work.for_kupdate,
+                cyclic: work.range_cyclic,
+                background: work.for_background,
             };
-            rec.tp(self, track, k);
+            self.tp(m, track, kind);
         }
-        self.recorder = Some(rec);
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
     }
 }
 

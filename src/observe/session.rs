@@ -1,223 +1,174 @@
-//! One `run`/`check` invocation's observation: which runs get a recorder, and writing what was
-//! asked for once every run is done (files first, so a bad path fails before stdout is used;
-//! then the stdout sections after the tables, or extra fields in the JSON document).
+//! What `run`/`check` write of their observed runs once every run is done: the files first
+//! (`--timeline`, `--plot`, `--trace`, `--ftrace`), so a bad path fails before stdout is used;
+//! then, after the tables, the stdout sections (`--oom-report`, `--vmstat`).
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use serde_json::{json, Value};
 
 use super::args::ObserveArgs;
-use super::{
-    chrome_trace, ftrace, oom_report, plot, timeline, vmstat_print, ObserveConfig, Recorder,
-};
+use super::{chrome_trace, ftrace, plot, timeline, Recorder};
 use crate::outcome::{Outcome, RunResult};
+use crate::report::{oom_report, proc_files};
 use crate::scenario::PlannedRun;
-use crate::spec::RunSpec;
 
-/// One scenario's runs as they were executed (the held ones when sharded), with their results.
-pub struct ScenarioResults<'a> {
+/// One scenario file's runs as they were executed (the held ones when sharded).
+pub struct ObservedScenario<'a> {
     /// `scenario.name`.
     pub name: &'a str,
-    /// Each run with its result, in execution order.
-    pub runs: Vec<(&'a PlannedRun, &'a RunResult)>,
+    /// Its runs, in execution order.
+    pub runs: Vec<ObservedRun<'a>>,
 }
 
-impl ScenarioResults<'_> {
-    fn pairs(&self) -> impl Iterator<Item = (&PlannedRun, &RunResult)> {
-        self.runs.iter().copied()
-    }
-
+impl ObservedScenario<'_> {
+    /// The release of every run (`None`: they differ, or there is none).
     fn release(&self) -> Option<String> {
-        let mut it = self.runs.iter().map(|(r, _)| r.spec.kernel.display_name());
-        let first = it.next()?;
-        it.all(|x| x == first).then_some(first)
+        let mut releases = self.runs.iter().map(|r| r.run.spec.kernel.display_name());
+        let first = releases.next()?;
+        releases.all(|r| r == first).then_some(first)
     }
 }
 
-/// The observation state of one invocation.
-pub struct Session {
-    args: ObserveArgs,
-    /// One recorder per run, in execution order (`None` when nothing is recorded).
-    recorders: Vec<Option<Box<Recorder>>>,
+/// One run as it was executed.
+#[derive(Clone, Copy)]
+pub struct ObservedRun<'a> {
+    /// `scenario.name`.
+    pub scenario: &'a str,
+    /// The run.
+    pub run: &'a PlannedRun,
+    /// Its result.
+    pub result: &'a RunResult,
+    /// What its recorder saw (when an output needs one).
+    pub recorder: Option<&'a Recorder>,
 }
 
-impl Session {
-    /// A session for these options.
-    pub fn new(args: &ObserveArgs) -> Session {
-        Session {
-            args: args.clone(),
-            recorders: vec![],
+impl ObservedRun<'_> {
+    /// `scenario/cell`.
+    fn label(&self) -> String {
+        format!("{}/{}", self.scenario, self.run.label)
+    }
+}
+
+/// Every run of every scenario, in execution order.
+fn all_runs<'a>(scenarios: &[ObservedScenario<'a>]) -> Vec<ObservedRun<'a>> {
+    scenarios
+        .iter()
+        .flat_map(|s| s.runs.iter().copied())
+        .collect()
+}
+
+/// Writes the files `args` asks for.
+pub fn write_files(args: &ObserveArgs, scenarios: &[ObservedScenario<'_>]) -> anyhow::Result<()> {
+    let runs = all_runs(scenarios);
+    let recorded: Vec<(String, &Recorder)> = runs
+        .iter()
+        .filter_map(|r| r.recorder.map(|rec| (r.label(), rec)))
+        .collect();
+    for (label, rec) in &recorded {
+        if rec.truncated {
+            eprintln!(
+                "warning: {label}: more than {} trace records; the rest were not recorded",
+                super::MAX_RECORDS
+            );
         }
     }
-
-    /// Runs one spec, with a recorder when an output needs one. The result is the same either way.
-    pub fn simulate(&mut self, spec: &RunSpec) -> RunResult {
-        if self.args.records() {
-            let cfg = ObserveConfig {
-                sample_ns: self.args.sample_interval.max(1),
-            };
-            let (r, rec) = super::simulate_observed(spec, crate::mm::Options::default(), cfg);
-            self.recorders.push(Some(rec));
-            r
-        } else {
-            self.recorders.push(None);
-            crate::engine::simulate(spec)
-        }
+    if let Some(path) = &args.timeline {
+        write(path, &timeline::render_csv(&recorded))?;
     }
+    if let Some(path) = &args.trace {
+        write(path, &chrome_trace::render(&recorded))?;
+    }
+    if let Some(path) = &args.ftrace {
+        let mut text = String::new();
+        for (label, rec) in &recorded {
+            if recorded.len() > 1 {
+                text.push_str(&format!("# run: {label}\n"));
+            }
+            text.push_str(&ftrace::render(rec));
+        }
+        write(path, &text)?;
+    }
+    if let Some(path) = &args.plot {
+        write(path, &plot_of(scenarios))?;
+    }
+    Ok(())
+}
 
-    /// Each run's label (`scenario/cell`), spec, result and recorder, in execution order.
-    fn runs<'a>(
-        &'a self,
-        all: &'a [ScenarioResults<'_>],
-    ) -> Vec<(String, &'a RunSpec, &'a RunResult, Option<&'a Recorder>)> {
-        let mut out = vec![];
-        let mut i = 0;
-        for sr in all {
-            for (run, res) in sr.pairs() {
-                let label = format!("{}/{}", sr.name, run.label);
-                let rec = self.recorders.get(i).and_then(|r| r.as_deref());
-                out.push((label, &run.spec, res, rec));
-                i += 1;
+/// `--plot`: the policies side by side, one panel pair per zone under pressure.
+fn plot_of(scenarios: &[ObservedScenario<'_>]) -> String {
+    let plot_runs: Vec<plot::PlotRun<'_>> = all_runs(scenarios)
+        .iter()
+        .filter_map(|r| {
+            Some(plot::PlotRun {
+                cell: if r.run.label_without_policy.is_empty() {
+                    r.scenario.to_string()
+                } else {
+                    format!("{} {}", r.scenario, r.run.label_without_policy)
+                },
+                column: format!("policy {}", r.run.spec.policy.name()),
+                outcome: outcome_line(&r.result.outcome),
+                rec: r.recorder?,
+            })
+        })
+        .collect();
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name).collect();
+    let title = format!(
+        "wbsim: {} (release {})",
+        names.join(", "),
+        release_of(scenarios)
+    );
+    plot::render(&title, &plot_runs)
+}
+
+/// The stdout sections after the tables (`--oom-report`, `--vmstat`).
+pub fn print_sections(
+    args: &ObserveArgs,
+    scenarios: &[ObservedScenario<'_>],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    for r in all_runs(scenarios) {
+        let (label, spec, result) = (r.label(), &r.run.spec, r.result);
+        if args.oom_report {
+            let n = result.oom_reports.len();
+            for (k, report) in result.oom_reports.iter().enumerate() {
+                writeln!(
+                    out,
+                    "\n== {label}: OOM report {} of {n} at {} s ==",
+                    k + 1,
+                    super::secs3(report.at_ns)
+                )?;
+                write!(
+                    out,
+                    "{}",
+                    oom_report::render(report, spec.release, &spec.vm)
+                )?;
             }
         }
-        out
+        if args.vmstat {
+            writeln!(out, "\n== {label}: /proc/vmstat ==")?;
+            write!(out, "{}", proc_files::render_vmstat(&result.vmstat))?;
+            writeln!(out, "\n== {label}: /proc/meminfo ==")?;
+            write!(out, "{}", proc_files::render_meminfo(&result.meminfo))?;
+        }
     }
-
-    /// Writes the requested files.
-    pub fn write_files(&self, all: &[ScenarioResults<'_>]) -> anyhow::Result<()> {
-        let runs = self.runs(all);
-        let recorded: Vec<(String, &Recorder)> = runs
-            .iter()
-            .filter_map(|(l, _, _, r)| r.map(|r| (l.clone(), r)))
-            .collect();
-        for (l, r) in &recorded {
-            if r.truncated {
-                eprintln!(
-                    "warning: {l}: more than {} trace records; the rest were not recorded",
-                    super::MAX_RECORDS
-                );
-            }
-        }
-        if let Some(p) = &self.args.timeline {
-            write(p, &timeline::render_csv(&recorded))?;
-        }
-        if let Some(p) = &self.args.trace {
-            write(p, &chrome_trace::render(&recorded))?;
-        }
-        if let Some(p) = &self.args.ftrace {
-            let mut text = String::new();
-            for (l, r) in &recorded {
-                if recorded.len() > 1 {
-                    text.push_str(&format!("# run: {l}\n"));
-                }
-                text.push_str(&ftrace::render(r));
-            }
-            write(p, &text)?;
-        }
-        if let Some(p) = &self.args.plot {
-            let mut plot_runs = vec![];
-            let mut i = 0;
-            for sr in all {
-                for (run, res) in sr.pairs() {
-                    if let Some(Some(rec)) = self.recorders.get(i) {
-                        plot_runs.push(plot::PlotRun {
-                            cell: if run.label_without_policy.is_empty() {
-                                sr.name.to_string()
-                            } else {
-                                format!("{} {}", sr.name, run.label_without_policy)
-                            },
-                            column: format!("policy {}", run.spec.policy.name()),
-                            outcome: outcome_line(&res.outcome),
-                            rec,
-                        });
-                    }
-                    i += 1;
-                }
-            }
-            let names: Vec<&str> = all.iter().map(|s| s.name).collect();
-            let title = format!("wbsim: {} (release {})", names.join(", "), release_of(all));
-            write(p, &plot::render(&title, &plot_runs))?;
-        }
-        Ok(())
-    }
-
-    /// The stdout sections after the tables (`--oom-report`, `--vmstat`).
-    pub fn print_sections(
-        &self,
-        all: &[ScenarioResults<'_>],
-        out: &mut impl Write,
-    ) -> anyhow::Result<()> {
-        for (label, spec, res, _) in self.runs(all) {
-            if self.args.oom_report {
-                let n = res.oom_reports.len();
-                for (k, rep) in res.oom_reports.iter().enumerate() {
-                    writeln!(
-                        out,
-                        "\n== {label}: OOM report {} of {n} at {} s ==",
-                        k + 1,
-                        super::secs3(rep.at_ns)
-                    )?;
-                    write!(out, "{}", oom_report::render(rep, spec.release, &spec.vm))?;
-                }
-            }
-            if self.args.vmstat {
-                writeln!(out, "\n== {label}: /proc/vmstat ==")?;
-                write!(out, "{}", vmstat_print::render_vmstat(res))?;
-                writeln!(out, "\n== {label}: /proc/meminfo ==")?;
-                write!(out, "{}", vmstat_print::render_meminfo(res))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether any run needs a recorder (then runs go through [`Session::simulate`]).
-    pub fn records(&self) -> bool {
-        self.args.records()
-    }
-
-    /// The fields `--oom-report` (`oom_reports`: each report as a list of lines) and `--vmstat`
-    /// (`meminfo_kb`: `{name: kB}`) add to a run's JSON record.
-    pub fn run_extras(&self, spec: &RunSpec, res: &RunResult) -> serde_json::Map<String, Value> {
-        let mut m = serde_json::Map::new();
-        if self.args.oom_report {
-            let reps: Vec<Value> = res
-                .oom_reports
-                .iter()
-                .map(|r| {
-                    let text = oom_report::render(r, spec.release, &spec.vm);
-                    json!(text.lines().collect::<Vec<_>>())
-                })
-                .collect();
-            m.insert("oom_reports".into(), Value::Array(reps));
-        }
-        if self.args.vmstat {
-            let mi: serde_json::Map<String, Value> = res
-                .meminfo
-                .iter()
-                .map(|(n, v)| (n.clone(), json!(v)))
-                .collect();
-            m.insert("meminfo_kb".into(), Value::Object(mi));
-        }
-        m
-    }
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn release_of(all: &[ScenarioResults<'_>]) -> String {
-    let rels: Vec<String> = all.iter().filter_map(|s| s.release()).collect();
-    if rels.is_empty() || rels.iter().any(|r| *r != rels[0]) {
-        "varies".into()
-    } else {
-        rels[0].clone()
+/// The release shared by every scenario whose runs share one, or `varies`.
+fn release_of(scenarios: &[ObservedScenario<'_>]) -> String {
+    let releases: Vec<String> = scenarios.iter().filter_map(|s| s.release()).collect();
+    match releases.first() {
+        Some(first) if releases.iter().all(|r| r == first) => first.clone(),
+        _ => "varies".into(),
     }
 }
 
-/// `OOM at 19.0 s (victim batch)`, `survived (37.1 s)`, `stalled at 600.0 s`.
+/// `OOM at 19.0 s, victim batch`, `survived (37.1 s)`, `stalled at 600.0 s`.
 pub fn outcome_line(o: &Outcome) -> String {
     match o {
         Outcome::Oom { at_ns, victim, .. } => {

@@ -1,9 +1,8 @@
-//! A generic report: titled tables of named, typed columns with notes, and its four renderers
-//! (text table, Markdown, CSV, JSON). Every command builds [`Grid`]s and picks a renderer, so a
-//! new command (e.g. `history`) only has to say what its rows are.
+//! A format-neutral table: titled, named and typed columns, rows of [`Field`]s, notes under it.
+//! Commands say what their rows are ([`super::grids`], `history`); the renderers
+//! ([`super::table`], [`super::markdown`], [`super::csv`], [`super::json`]) say how they look.
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// One value of a row.
 #[derive(Clone, Debug, PartialEq)]
@@ -117,200 +116,12 @@ pub struct Grid {
     pub notes: Vec<String>,
 }
 
-/// Text tables, one per grid, separated by a blank line. No colour, no terminal probing: the
-/// same bytes whether stdout is a terminal, a pipe or a file.
-pub fn to_table(grids: &[Grid]) -> String {
-    let mut out = String::new();
-    for (i, g) in grids.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if !g.title.is_empty() {
-            out.push_str(&g.title);
-            out.push('\n');
-        }
-        if !g.columns.is_empty() {
-            let mut table = Table::new();
-            table
-                .load_preset(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled)
-                .force_no_tty();
-            table.set_header(g.columns.iter().map(|c| Cell::new(&c.name)));
-            for row in &g.rows {
-                table.add_row(row.iter().zip(&g.columns).map(|(f, c)| {
-                    let cell = Cell::new(f.display());
-                    if c.right {
-                        cell.set_alignment(CellAlignment::Right)
-                    } else {
-                        cell
-                    }
-                }));
-            }
-            out.push_str(&table.to_string());
-            out.push('\n');
-        }
-        for n in &g.notes {
-            out.push_str(n);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// GitHub-flavoured Markdown: a `###` heading per grid, a pipe table, notes as a list.
-pub fn to_markdown(grids: &[Grid]) -> String {
-    let mut out = String::new();
-    for (i, g) in grids.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if !g.title.is_empty() {
-            out.push_str(&format!("### {}\n\n", md_escape(&g.title)));
-        }
-        if !g.columns.is_empty() {
-            let head: Vec<String> = g.columns.iter().map(|c| md_escape(&c.name)).collect();
-            out.push_str(&format!("| {} |\n", head.join(" | ")));
-            let rule: Vec<&str> = g
-                .columns
-                .iter()
-                .map(|c| if c.right { "---:" } else { "---" })
-                .collect();
-            out.push_str(&format!("|{}|\n", rule.join("|")));
-            for row in &g.rows {
-                let cells: Vec<String> = row.iter().map(|f| md_cell(&f.display())).collect();
-                out.push_str(&format!("| {} |\n", cells.join(" | ")));
-            }
-        }
-        if !g.notes.is_empty() {
-            if !g.columns.is_empty() {
-                out.push('\n');
-            }
-            for n in &g.notes {
-                out.push_str(&format!("- {}\n", md_note(n)));
-            }
-        }
-    }
-    out
-}
-
-/// A note: commands (`wbsim …` after a colon) go in code spans so they copy cleanly.
-fn md_note(n: &str) -> String {
-    match n.find("wbsim ") {
-        Some(i) if !n[i..].contains('`') => format!("{}`{}`", md_escape(&n[..i]), &n[i..]),
-        _ => md_escape(n),
-    }
-}
-
-/// A cell: a command goes in a code span so it copies cleanly.
-fn md_cell(s: &str) -> String {
-    if s.starts_with("wbsim ") && !s.contains('`') {
-        format!("`{}`", md_escape(s))
-    } else {
-        md_escape(s)
-    }
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
-/// CSV (RFC 4180): one header naming the union of every grid's columns (first-seen order), then
-/// every row of every grid; a grid without a column leaves it empty. Titles and notes are not
-/// data and are left out.
-pub fn to_csv(grids: &[Grid]) -> String {
-    let mut header: Vec<&str> = Vec::new();
-    for g in grids {
-        for c in &g.columns {
-            if !header.contains(&c.name.as_str()) {
-                header.push(&c.name);
-            }
-        }
-    }
-    let mut out = csv_line(header.iter().map(|h| h.to_string()));
-    for g in grids {
-        for row in &g.rows {
-            out.push_str(&csv_line(header.iter().map(|h| {
-                g.columns
-                    .iter()
-                    .position(|c| c.name == *h)
-                    .and_then(|i| row.get(i))
-                    .map_or(String::new(), Field::csv)
-            })));
-        }
-    }
-    out
-}
-
-fn csv_line(fields: impl Iterator<Item = String>) -> String {
-    let quoted: Vec<String> = fields
-        .map(|f| {
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect();
-    format!("{}\n", quoted.join(","))
-}
-
-/// A JSON document: `{ "schema", "wbsim_version", "meta", "tables": [{ "title", "rows": [{…}],
-/// "notes" }] }`, rows keyed by column name in column order.
-pub fn to_json(schema: &str, meta: Map<String, Value>, grids: &[Grid]) -> Value {
-    let tables: Vec<Value> = grids
-        .iter()
-        .map(|g| {
-            let rows: Vec<Value> = g
-                .rows
-                .iter()
-                .map(|row| {
-                    Value::Object(
-                        g.columns
-                            .iter()
-                            .zip(row)
-                            .map(|(c, f)| (c.name.clone(), f.json()))
-                            .collect(),
-                    )
-                })
-                .collect();
-            json!({ "title": g.title, "rows": rows, "notes": g.notes })
-        })
-        .collect();
-    json!({
-        "schema": schema,
-        "wbsim_version": env!("CARGO_PKG_VERSION"),
-        "meta": meta,
-        "tables": tables,
-    })
-}
-
-/// Renders grids in any `--format`: the entry point for a command whose results are grids
-/// (e.g. `history`); `schema` and `meta` go into the JSON document only.
-pub fn render(
-    format: crate::cli::Format,
-    schema: &str,
-    meta: Map<String, Value>,
-    grids: &[Grid],
-) -> String {
-    use crate::cli::Format;
-    match format {
-        Format::Table => to_table(grids),
-        Format::Markdown => to_markdown(grids),
-        Format::Csv => to_csv(grids),
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(&to_json(schema, meta, grids))
-                .unwrap_or_else(|_| "null".into());
-            text.push('\n');
-            text
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn grid() -> Grid {
+    /// A grid with a comma, a quote and a pipe in its text, a missing value and a command note.
+    pub(crate) fn grid() -> Grid {
         Grid {
             title: "t — x".into(),
             columns: vec![
@@ -324,60 +135,5 @@ mod tests {
             ],
             notes: vec!["a: reproduce: wbsim run x --seed 1".into()],
         }
-    }
-
-    #[test]
-    fn csv_quotes_and_keeps_exact_numbers() {
-        let other = Grid {
-            columns: vec![Column::left("name"), Column::left("extra")],
-            rows: vec![vec![Field::text("z"), Field::Bool(true)]],
-            ..Grid::default()
-        };
-        assert_eq!(
-            to_csv(&[grid(), other]),
-            "name,n,at,extra\n\"a,b\",3,1.25,\n\"q\"\"|\",,2,\nz,,,true\n"
-        );
-    }
-
-    #[test]
-    fn markdown_escapes_pipes_and_quotes_commands() {
-        assert_eq!(
-            to_markdown(&[grid()]),
-            "### t — x\n\n| name | n | at |\n|---|---:|---:|\n| a,b | 3 | 1.2 |\n| q\"\\| | - | 2.0 |\n\n\
-             - a: reproduce: `wbsim run x --seed 1`\n"
-        );
-    }
-
-    #[test]
-    fn json_rows_are_keyed_in_column_order() {
-        let v = to_json("wbsim/x/1", Map::new(), &[grid()]);
-        assert_eq!(v["tables"][0]["rows"][0]["at"], 1.25);
-        assert_eq!(v["tables"][0]["rows"][1]["n"], Value::Null);
-        let keys: Vec<&String> = v["tables"][0]["rows"][0]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
-        assert_eq!(keys, ["name", "n", "at"]);
-    }
-
-    #[test]
-    fn render_dispatches_on_the_format() {
-        use crate::cli::Format;
-        let g = [grid()];
-        assert_eq!(render(Format::Csv, "x", Map::new(), &g), to_csv(&g));
-        let json: Value =
-            serde_json::from_str(&render(Format::Json, "wbsim/x/1", Map::new(), &g)).unwrap();
-        assert_eq!(json["schema"], "wbsim/x/1");
-        assert_eq!(json["tables"][0]["title"], "t — x");
-    }
-
-    #[test]
-    fn table_aligns_numbers_right() {
-        let t = to_table(&[grid()]);
-        assert!(t.starts_with("t — x\n┌"), "{t}");
-        assert!(t.contains("│ a,b  ┆ 3 ┆ 1.2 │"), "{t}");
-        assert!(t.contains("│ q\"|  ┆ - ┆ 2.0 │"), "{t}");
-        assert!(t.ends_with("a: reproduce: wbsim run x --seed 1\n"), "{t}");
     }
 }

@@ -2,7 +2,7 @@
 //! test reporters read): one `<testsuite>` per scenario file, one `<testcase>` per expectation
 //! and cell, a `<failure>` carrying what was expected, what happened and the reproduce command.
 
-use super::doc::Document;
+use super::document::Document;
 
 /// The XML text.
 pub fn render(doc: &Document) -> String {
@@ -71,16 +71,17 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::doc::checks;
-    use crate::report::doc::ExpectDoc;
+    use crate::outcome::OutcomeKind;
+    use crate::report::build::checks;
+    use crate::report::document::ExpectRecord;
 
     #[test]
     fn failures_carry_the_reproduce_command() {
-        let mut doc = crate::report::table::tests::fixture();
+        let mut doc = crate::report::grids::tests::fixture();
         let sc = &mut doc.scenarios[0];
-        sc.plan.expect = Some(vec![ExpectDoc {
+        sc.plan.expect = Some(vec![ExpectRecord {
             pattern: "xfs/*".into(),
-            outcome: "survived".into(),
+            outcome: OutcomeKind::Survived,
             victim: None,
             invoker: None,
         }]);

@@ -1,21 +1,102 @@
-//! Rendering results. Every command's results become a [`doc::Document`] (the `wbsim/run/1`
-//! JSON); tables, CSV and Markdown are [`grid::Grid`]s built from it, so a merged document renders
-//! exactly like the unsharded run.
+//! Reporting results. Every command's runs become one typed [`document::Document`] (the
+//! `wbsim/run/1` JSON, built by [`build`]); each output format is one renderer file:
+//!
+//! | file | format |
+//! |------|--------|
+//! | `table.rs` | `--format table`: box-drawn text tables, `check`'s PASS/FAIL lines |
+//! | `csv.rs` | `--format csv` |
+//! | `markdown.rs` | `--format markdown` |
+//! | `json.rs` | `--format json` |
+//! | `junit.rs` | `check --junit` |
+//! | `svg.rs` | `sweep --plot`'s outcome maps |
+//! | `oom_report.rs` | `--oom-report`: the kernel's OOM report |
+//! | `proc_files.rs` | `--vmstat`: `/proc/vmstat` and `/proc/meminfo` |
+//!
+//! Tables, CSV and Markdown render [`grid::Grid`]s, which [`grids`] builds from the document (and
+//! `history` from its own results), so a merged document renders exactly like the unsharded run.
+//! `mmtests.rs` computes mmtests' derived rows, a part of each run's record.
 
-pub mod check;
-pub mod doc;
+pub mod build;
+pub mod csv;
+pub mod document;
 pub mod grid;
+pub mod grids;
+pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod mmtests;
+pub mod oom_report;
+pub mod proc_files;
+pub mod svg;
 pub mod table;
 
-use doc::RunDoc;
+use document::Document;
+use grid::Grid;
 
-/// `OOM`, `survived` or `stalled`, as the table shows outcome kinds.
-pub fn outcome_word(kind: &str) -> &'static str {
-    match kind {
-        "oom" => "OOM",
-        "survived" => "survived",
-        _ => "stalled",
+/// Output formats (`--format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable tables (one per scenario file).
+    Table,
+    /// One JSON document (schema `wbsim/run/1`).
+    Json,
+    /// Comma-separated values: a header, then one flat row per run (or check, or threshold).
+    Csv,
+    /// GitHub-flavoured Markdown tables, for pull-request comments.
+    Markdown,
+}
+
+/// What a document holds, which decides how tables, CSV and Markdown show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Runs (`run`, grid `sweep`).
+    Runs,
+    /// Runs with check verdicts (`check`): tables show the verdict lines.
+    Checks,
+    /// Threshold searches (`sweep --find-threshold`).
+    Thresholds,
+}
+
+impl Content {
+    /// What a (merged) document holds, read from the document itself.
+    pub fn of(doc: &Document) -> Content {
+        if doc.scenarios.iter().any(|s| s.thresholds.is_some()) {
+            Content::Thresholds
+        } else if doc.scenarios.iter().any(|s| s.checks.is_some()) {
+            Content::Checks
+        } else {
+            Content::Runs
+        }
+    }
+}
+
+/// The document in `format`.
+pub fn render(doc: &Document, content: Content, format: Format) -> String {
+    let csv = format == Format::Csv;
+    let grids = match (content, format) {
+        (_, Format::Json) => return json::render(doc),
+        (Content::Checks, Format::Table) => return table::check_lines(doc),
+        (Content::Checks, _) => grids::check_grids(doc, csv),
+        (Content::Thresholds, _) => grids::threshold_grids(doc, csv),
+        (Content::Runs, Format::Csv) => grids::flat_grids(doc),
+        (Content::Runs, _) => grids::run_grids(doc),
+    };
+    render_grids(format, "", serde_json::Map::new(), &grids)
+}
+
+/// Grids in `format`: the entry point for a command whose results are grids (`history`);
+/// `schema` and `meta` go into the JSON document only.
+pub fn render_grids(
+    format: Format,
+    schema: &str,
+    meta: serde_json::Map<String, serde_json::Value>,
+    grids: &[Grid],
+) -> String {
+    match format {
+        Format::Table => table::render(grids),
+        Format::Markdown => markdown::render(grids),
+        Format::Csv => csv::render(grids),
+        Format::Json => json::pretty(&json::grids(schema, meta, grids)),
     }
 }
 
@@ -24,105 +105,42 @@ pub fn secs(ns: u64) -> String {
     format!("{:.1}", ns as f64 / 1e9)
 }
 
-/// The counters of the table, summed over zone suffixes.
-#[derive(Debug, Default, PartialEq)]
-pub struct Counters {
-    /// pgscan_kswapd_* + pgscan_direct_*.
-    pub pgscan: u64,
-    /// pgsteal_*.
-    pub pgsteal: u64,
-    /// nr_vmscan_write.
-    pub nr_vmscan_write: u64,
-    /// RunResult::writepage_refused.
-    pub refused: u64,
-    /// pgrotated.
-    pub pgrotated: u64,
-    /// allocstall (summed over zones where the release splits it).
-    pub allocstall: u64,
-    /// Pages written by the flusher threads and throttled writers, in MiB.
-    pub flusher_mib: f64,
-}
-
-fn vmstat(r: &RunDoc, name: &str) -> u64 {
-    r.vmstat.get(name).and_then(|v| v.as_u64()).unwrap_or(0)
-}
-
-fn sum_family(r: &RunDoc, family: &str) -> u64 {
-    let prefix = format!("{family}_");
-    r.vmstat
-        .iter()
-        .filter(|(n, _)| *n == family || n.starts_with(&prefix))
-        .fold(0u64, |a, (_, v)| a.saturating_add(v.as_u64().unwrap_or(0)))
-}
-
-/// Computes the table's counters.
-pub fn counters(r: &RunDoc) -> Counters {
-    Counters {
-        pgscan: sum_family(r, "pgscan_kswapd").saturating_add(sum_family(r, "pgscan_direct")),
-        pgsteal: sum_family(r, "pgsteal"),
-        nr_vmscan_write: vmstat(r, "nr_vmscan_write"),
-        refused: r.counters.writepage_refused,
-        pgrotated: vmstat(r, "pgrotated"),
-        allocstall: sum_family(r, "allocstall"),
-        flusher_mib: r.counters.pages_written_by_writeback as f64 * 4096.0 / f64::from(1u32 << 20),
+/// Quotes a word for a POSIX shell when it needs it (reproduce commands).
+pub fn quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
-}
-
-/// A stream writer's progress: `42.0 s` when it finished, else the percentage of bytes written.
-pub fn writer_progress(res: &RunDoc, name: &str) -> String {
-    let Some(rep) = res.tasks.iter().find(|t| t.name == name) else {
-        return "-".into();
-    };
-    if let Some(at) = rep.finished_at_ns {
-        return format!("{} s", secs(at));
-    }
-    let Some(total) = rep.total_bytes else {
-        return "-".into();
-    };
-    let total = total.max(1);
-    let pct = u128::from(rep.done_bytes.min(total)) * 100 / u128::from(total);
-    format!("{pct}%")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::RunResult;
 
     #[test]
-    fn counter_families() {
-        let r = RunResult {
-            vmstat: [
-                ("pgscan_kswapd_dma", 1),
-                ("pgscan_kswapd_normal", 2),
-                ("pgscan_direct_dma32", 4),
-                ("pgsteal_normal", 8),
-                ("pgsteal_dma", 16),
-                ("allocstall", 3),
-                ("pgrotated", 5),
-                ("nr_vmscan_write", 6),
-                ("pgscan_kswapdx", 100),
-            ]
-            .iter()
-            .map(|(n, v)| ((*n).to_string(), *v))
-            .collect(),
-            writepage_refused: 7,
-            pages_written_by_writeback: 512,
-            ..RunResult::empty()
-        };
-        let doc = table::tests::run_doc_of(r);
-        let c = counters(&doc);
+    fn quoting() {
+        assert_eq!(quote("a/b.toml"), "a/b.toml");
         assert_eq!(
-            c,
-            Counters {
-                pgscan: 7,
-                pgsteal: 24,
-                nr_vmscan_write: 6,
-                refused: 7,
-                pgrotated: 5,
-                allocstall: 3,
-                flusher_mib: 2.0
-            }
+            quote("scenario.duration=1h 30m"),
+            "'scenario.duration=1h 30m'"
         );
+        assert_eq!(quote("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn render_dispatches_on_the_format() {
+        let g = [grid::tests::grid()];
+        assert_eq!(
+            render_grids(Format::Csv, "x", serde_json::Map::new(), &g),
+            csv::render(&g)
+        );
+        let text = render_grids(Format::Json, "wbsim/x/1", serde_json::Map::new(), &g);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["schema"], "wbsim/x/1");
+        assert_eq!(json["tables"][0]["title"], "t — x");
     }
 }

@@ -56,10 +56,9 @@ fn a_progress_callback_sees_simulated_time_advance_and_changes_nothing() {
     let spec = &sc.runs[0].spec;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = Arc::clone(&seen);
-    let with = wbsim::engine::simulate_with_progress(
-        spec,
-        Box::new(move |now| s2.lock().unwrap().push(now)),
-    );
+    let mut setup = wbsim::engine::Setup::new(wbsim::mm::Options::default());
+    setup.progress = Some(Box::new(move |now| s2.lock().unwrap().push(now)));
+    let with = wbsim::engine::execute(spec, setup).unwrap().result;
     assert_eq!(with, wbsim::engine::simulate(spec));
     let seen = seen.lock().unwrap();
     assert!(

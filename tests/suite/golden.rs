@@ -23,7 +23,11 @@ fn shipped() -> Vec<PathBuf> {
 }
 
 fn output(args: &[&str]) -> String {
-    let out = Command::cargo_bin("wbsim").unwrap().args(args).output().unwrap();
+    let out = Command::cargo_bin("wbsim")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "wbsim {args:?} failed:\n{}",
@@ -44,7 +48,11 @@ fn compare(golden: &Path, actual: &str) -> Option<String> {
         return None;
     }
     let diff = similar::TextDiff::from_lines(expected.as_str(), actual);
-    let shown = diff.unified_diff().context_radius(2).header("committed", "now").to_string();
+    let shown = diff
+        .unified_diff()
+        .context_radius(2)
+        .header("committed", "now")
+        .to_string();
     let lines: Vec<&str> = shown.lines().take(80).collect();
     Some(format!("{}:\n{}\n", golden.display(), lines.join("\n")))
 }

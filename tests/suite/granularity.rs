@@ -15,7 +15,7 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use wbsim::engine;
 use wbsim::mm::Options;
-use wbsim::outcome::{Outcome, RunResult};
+use wbsim::outcome::{Outcome, OutcomeKind, RunResult};
 use wbsim::scenario::{load, Overrides, Scenario};
 use wbsim::spec::Policy;
 
@@ -60,12 +60,17 @@ fn unchecked() -> Options {
 fn run_all(sc: &Scenario, options: Options) -> Vec<(String, RunResult)> {
     sc.runs
         .iter()
-        .map(|r| (r.label.clone(), engine::simulate_with(&r.spec, options)))
+        .map(|r| {
+            (
+                r.label.clone(),
+                engine::simulate_checked(&r.spec, options).unwrap_or_else(|v| panic!("{v}")),
+            )
+        })
         .collect()
 }
 
 /// What the agreement compares of a run: the kind, the victim, the time.
-fn verdict(r: &RunResult) -> (&'static str, String, f64) {
+fn verdict(r: &RunResult) -> (OutcomeKind, String, f64) {
     let victim = match &r.outcome {
         Outcome::Oom { victim, .. } => victim.clone(),
         _ => String::new(),
@@ -182,24 +187,28 @@ fn a_1_percent_rate_change_at_4_kib_moves_the_fake_numa_oom_as_far_as_a_coarse_p
         let mut all = vec![("disk.sda.bandwidth", "20MB/s"), ("mount.data.fs", "ext4")];
         all.extend_from_slice(sets);
         let sc = scenario("scenarios/fake-numa-128m.toml", &all, page, &[policy]);
-        let r = engine::simulate_with(&sc.runs[0].spec, unchecked());
+        let r = engine::simulate_checked(&sc.runs[0].spec, unchecked())
+            .unwrap_or_else(|v| panic!("{v}"));
         (r.outcome.kind(), r.outcome.at_ns() as f64 / 1e9)
     };
     // Redirty: OOM at 19.0 s at 4 KiB, 43.7 s at 16 KiB, 65.2 s at 4 KiB with a 59 MB/s logger.
     let (_, base) = run(&[], "4KiB", Policy::Redirty);
     let (_, coarse) = run(&[], "16KiB", Policy::Redirty);
     let (kind, slower) = run(&[("task.logger.rate", "59MB/s")], "4KiB", Policy::Redirty);
-    assert_eq!(kind, "oom");
+    assert_eq!(kind, OutcomeKind::Oom);
     assert!(
         (slower - base).abs() >= (coarse - base).abs(),
         "4KiB {base:.1} s, 16KiB {coarse:.1} s, 4KiB with a 59 MB/s logger {slower:.1} s"
     );
     // Activate: OOM at 80.8 s at 4 KiB; a 99 MB/s worker survives (the logger ends at 103.0 s),
     // as 32 KiB pages do (101.6 s).
-    assert_eq!(run(&[], "4KiB", Policy::Activate).0, "oom");
+    assert_eq!(run(&[], "4KiB", Policy::Activate).0, OutcomeKind::Oom);
     let worker = [("task.worker.rate", "99MB/s")];
-    assert_eq!(run(&worker, "4KiB", Policy::Activate).0, "survived");
-    assert_eq!(run(&[], "32KiB", Policy::Activate).0, "survived");
+    assert_eq!(
+        run(&worker, "4KiB", Policy::Activate).0,
+        OutcomeKind::Survived
+    );
+    assert_eq!(run(&[], "32KiB", Policy::Activate).0, OutcomeKind::Survived);
 }
 
 /// A scenario file, its `--set` arguments and the granularities to run it at.
@@ -242,21 +251,20 @@ fn reports_stay_in_kernel_pages_at_a_coarse_granularity() {
             page,
             &[Policy::Redirty],
         );
-        engine::simulate_with(&sc.runs[0].spec, unchecked())
+        engine::simulate_checked(&sc.runs[0].spec, unchecked()).unwrap_or_else(|v| panic!("{v}"))
     };
     let (a, b) = (run("4KiB"), run("64KiB"));
-    let kb = |r: &RunResult, name: &str| {
-        r.meminfo
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |(_, v)| *v)
-    };
+    let kb = |r: &RunResult, name: &str| r.meminfo.get(name);
     assert_eq!(kb(&a, "MemTotal"), 65536, "64 MiB in kB");
     assert_eq!(kb(&b, "MemTotal"), kb(&a, "MemTotal"));
-    assert_eq!(a.vmstat("pgpgout"), b.vmstat("pgpgout"), "KiB written");
+    assert_eq!(
+        a.vmstat.get("pgpgout"),
+        b.vmstat.get("pgpgout"),
+        "KiB written"
+    );
     let near = |x: u64, y: u64| x.abs_diff(y) * 10 <= x.max(y);
     for name in ["pgscan_direct_dma32", "pgsteal_dma32", "pgfree"] {
-        let (x, y) = (a.vmstat(name), b.vmstat(name));
+        let (x, y) = (a.vmstat.get(name), b.vmstat.get(name));
         assert!(
             near(x, y),
             "{name}: {x} at 4KiB, {y} at 64KiB (kernel pages)"
@@ -276,12 +284,11 @@ fn a_1_tib_machine_runs_to_a_verdict_at_64_kib() {
     );
     let spec = &sc.runs[0].spec;
     assert_eq!(spec.machine.coarse_page().as_deref(), Some("64KiB"));
-    let r = engine::simulate_with(spec, unchecked());
+    let r = engine::simulate_checked(spec, unchecked()).unwrap_or_else(|v| panic!("{v}"));
     // The backup fills the 16 GiB the SGA leaves; kswapd recycles its clean pages.
-    assert_eq!(r.outcome.kind(), "survived", "{:?}", r.outcome);
-    assert!(r.vmstat("pgscan_kswapd_normal") > 0);
-    let total = r.meminfo.iter().find(|(n, _)| n == "MemTotal").map(|x| x.1);
-    assert_eq!(total, Some(1 << 30), "MemTotal in kB");
+    assert_eq!(r.outcome.kind(), OutcomeKind::Survived, "{:?}", r.outcome);
+    assert!(r.vmstat.get("pgscan_kswapd_normal") > 0);
+    assert_eq!(r.meminfo.get("MemTotal"), 1 << 30, "MemTotal in kB");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use wbsim::engine::{check_determinism, simulate_checked};
+use wbsim::engine::simulate_checked;
 use wbsim::mm::Options;
 use wbsim::scenario::error::Source;
 use wbsim::scenario::{load_source, Overrides, Scenario};
@@ -246,11 +246,14 @@ proptest! {
         let Ok(sc) = load(&text, &Overrides::default()) else {
             return Ok(());
         };
-        let run = &sc.runs[0];
-        match check_determinism(&run.spec, CHECKED) {
-            Ok(Ok(_)) => {}
-            Ok(Err(m)) => prop_assert!(false, "{}\n--- scenario ---\n{}", m, text),
-            Err(v) => prop_assert!(false, "{}\n--- scenario ---\n{}", v, text),
+        let runner = wbsim::run::Runner {
+            threads: 1,
+            checks: wbsim::run::Checks { invariants: true, determinism: true, inject_drift_at: None },
+            observe: None,
+            progress: false,
+        };
+        if let Err(message) = runner.run_one(&sc.runs[0].spec) {
+            prop_assert!(false, "{}\n--- scenario ---\n{}", message, text);
         }
     }
 }

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use predicates::prelude::*;
-use wbsim::mm::Options;
 use wbsim::observe::{self, ObserveConfig};
 use wbsim::outcome::{OomReport, Outcome, RunResult};
 use wbsim::scenario::{self, Overrides, Scenario};
@@ -32,8 +31,16 @@ fn spec(policy: Policy, release: Release) -> RunSpec {
     s
 }
 
+/// A run of `s` with a recorder, as `explain` runs it (on this thread, no progress).
 fn observed(s: &RunSpec) -> (RunResult, Box<observe::Recorder>) {
-    observe::simulate_observed(s, Options::default(), ObserveConfig::default())
+    let runner = wbsim::run::Runner {
+        threads: 1,
+        checks: wbsim::run::Checks::default(),
+        observe: Some(ObserveConfig::default()),
+        progress: false,
+    };
+    let out = runner.run_one(s).unwrap_or_else(|e| panic!("{e}"));
+    (out.result, out.recorder.expect("a recording"))
 }
 
 #[test]
@@ -257,7 +264,7 @@ fn a_parser_written_from_the_kernel_format_reads_every_field_of_the_oom_report_b
         let r = wbsim::engine::simulate(&s);
         assert_eq!(r.oom_reports.len(), 1, "{release:?}: {:?}", r.outcome);
         let rep = &r.oom_reports[0];
-        let text = observe::oom_report::render(rep, release, &s.vm);
+        let text = wbsim::report::oom_report::render(rep, release, &s.vm);
         check_report(rep, release, &text);
     }
 }
@@ -281,25 +288,25 @@ fn the_kill_line_names_the_selected_task_and_the_killed_line_the_child_killed_fi
 #[test]
 fn meminfo_adds_up_and_vmstat_has_one_name_value_pair_per_line() {
     let r = wbsim::engine::simulate(&spec(Policy::Activate, Release::V2_6_32));
-    let mi: HashMap<&str, u64> = r.meminfo.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let mi: HashMap<&str, u64> = r.meminfo.iter().collect();
     assert_eq!(mi["MemTotal"], 1 << 20);
-    assert_eq!(mi["MemFree"], r.vmstat("nr_free_pages") * 4);
+    assert_eq!(mi["MemFree"], r.vmstat.get("nr_free_pages") * 4);
     assert_eq!(
         mi["Active"],
         mi["Active(anon)"] + mi["Active(file)"],
         "Active = Active(anon) + Active(file)"
     );
-    assert_eq!(mi["Dirty"], r.vmstat("nr_dirty") * 4);
-    for line in observe::vmstat_print::render_meminfo(&r).lines() {
+    assert_eq!(mi["Dirty"], r.vmstat.get("nr_dirty") * 4);
+    for line in wbsim::report::proc_files::render_meminfo(&r.meminfo).lines() {
         assert_eq!(line.len(), 27, "{line:?}: %-16s%8lu kB");
         assert!(line.ends_with(" kB"));
     }
-    let text = observe::vmstat_print::render_vmstat(&r);
-    assert_eq!(text.lines().count(), r.vmstat.len());
+    let text = wbsim::report::proc_files::render_vmstat(&r.vmstat);
+    assert_eq!(text.lines().count(), r.vmstat.iter().count());
     assert!(text
         .lines()
         .all(|l| l.split(' ').count() == 2 && l.split(' ').nth(1).unwrap().parse::<u64>().is_ok()));
-    let rows = observe::mmtests::derived_rows(&r);
+    let rows = wbsim::report::mmtests::derived_rows(&r.vmstat, r.sim_ns);
     let get = |l: &str| rows.iter().find(|x| x.label == l).unwrap().value;
     assert_eq!(
         get("Direct pages scanned") + get("Kswapd pages scanned"),
@@ -389,7 +396,7 @@ fn ftrace_lines_match_trace_vmscan_postprocess_regexes_and_balance() {
     // nr_vmscan_write counts exactly the writepage tracepoints.
     assert_eq!(
         seen.get("mm_vmscan_writepage").copied().unwrap_or(0),
-        r.vmstat("nr_vmscan_write")
+        r.vmstat.get("nr_vmscan_write")
     );
 }
 
@@ -721,6 +728,8 @@ fn explain_prints_an_account_per_run_and_bad_input_exits_2() {
 fn pgscan(r: &wbsim::outcome::RunResult) -> u64 {
     ["", "_dma", "_dma32", "_normal", "_movable"]
         .iter()
-        .map(|s| r.vmstat(&format!("pgscan_kswapd{s}")) + r.vmstat(&format!("pgscan_direct{s}")))
+        .map(|s| {
+            r.vmstat.get(&format!("pgscan_kswapd{s}")) + r.vmstat.get(&format!("pgscan_direct{s}"))
+        })
         .sum()
 }

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use wbsim::engine::simulate;
-use wbsim::exec::{policy_twins, run_all, Job};
+use wbsim::exec::policy_twins;
+use wbsim::run::{Checks, Job, Runner};
 use wbsim::scenario::{load, Overrides};
 
 /// fake-numa-128m on a 2 GiB box (16 nodes): ext4 refuses reclaim's writepage, ext3 never does.
@@ -49,8 +50,20 @@ fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
         ]
     );
     // Each activate run is paired with its redirty run.
-    assert_eq!(policy_twins(&jobs), [None, Some(0), None, Some(2)]);
-    let together = run_all(&jobs, 2, &indicatif::ProgressBar::hidden());
+    let specs: Vec<_> = jobs.iter().map(|j| j.spec).collect();
+    assert_eq!(policy_twins(&specs), [None, Some(0), None, Some(2)]);
+    let runner = Runner {
+        threads: 2,
+        checks: Checks::default(),
+        observe: None,
+        progress: false,
+    };
+    let together: Vec<_> = runner
+        .run(&jobs)
+        .expect("no check asked for")
+        .into_iter()
+        .map(|out| out.result)
+        .collect();
     let alone: Vec<_> = sc.runs.iter().map(|r| simulate(&r.spec)).collect();
     assert!(together == alone, "results differ from simulating each run");
     // ext4 let the policy decide (the activate run differs, so it was simulated); ext3 never did.

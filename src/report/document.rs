@@ -1,20 +1,23 @@
 //! The results document (schema `wbsim/run/1`): what `run`, `check` and `sweep` produce, what
 //! `--format json` prints, and what every other format is rendered from.
 //!
-//! Rendering tables, CSV and Markdown from this document rather than from the engine's results
-//! is what lets `wbsim merge` re-render shards: a merged document renders byte for byte like the
-//! document of the unsharded run. Besides the per-run records (documented in
+//! It is typed: outcome kinds, policies, comparison verdicts and constraints are enums, counters
+//! are numbers in named lists; strings appear only when it is written ([`super::json`]) or
+//! rendered. Rendering tables, CSV and Markdown from this document rather than from the engine's
+//! results is what lets `wbsim merge` re-render shards: a merged document renders byte for byte
+//! like the document of the unsharded run. Besides the per-run records (documented in
 //! docs/SCENARIO_FORMAT.md) each scenario carries its `plan` (the axes, `--set` arguments and
 //! `[expect]` entries, enough to rebuild cell labels, checks and reproduce commands) and, when
-//! sharded, which runs it holds.
+//! sharded, which runs it holds. [`super::build`] makes it from runs.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::outcome::{Outcome, RunResult};
-use crate::scenario::matrix::{pattern_matches, POLICY_AXIS};
-use crate::scenario::{PlannedRun, Scenario};
-use crate::spec::TaskKind;
+use super::mmtests::Mmtests;
+use crate::compare::Change;
+use crate::outcome::{Constraint, LaterCounters, Meminfo, OutcomeKind, TaskReport, Vmstat};
+use crate::scenario::matrix::POLICY_AXIS;
+use crate::spec::Policy;
 
 /// The schema tag of the document.
 pub const SCHEMA: &str = "wbsim/run/1";
@@ -27,12 +30,12 @@ pub struct Document {
     /// The version of wbsim that wrote it.
     pub wbsim_version: String,
     /// One entry per scenario file, in command-line order.
-    pub scenarios: Vec<ScenarioDoc>,
+    pub scenarios: Vec<ScenarioRecord>,
 }
 
 /// One scenario file's results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScenarioDoc {
+pub struct ScenarioRecord {
     /// The path as given.
     pub file: String,
     /// `scenario.name`.
@@ -42,31 +45,32 @@ pub struct ScenarioDoc {
     /// The seed when every run shares one.
     pub seed: Option<u64>,
     /// The runs, in matrix order.
-    pub runs: Vec<RunDoc>,
+    pub runs: Vec<RunRecord>,
     /// Every redirty/activate pair.
-    pub comparisons: Vec<ComparisonDoc>,
+    pub comparisons: Vec<Comparison>,
     /// `wbsim check`: each expectation applied to each cell it matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checks: Option<Vec<CheckDoc>>,
+    pub checks: Option<Vec<CheckRecord>>,
     /// `wbsim sweep --find-threshold`: one entry per cell and policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thresholds: Option<Vec<ThresholdDoc>>,
+    pub thresholds: Option<Vec<ThresholdRecord>>,
     /// What was run.
     pub plan: Plan,
     /// `--shard I/N`: which items (runs, or threshold searches) this document holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<ShardDoc>,
+    pub shard: Option<ShardRecord>,
 }
 
 /// One run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunDoc {
+pub struct RunRecord {
     /// Non-policy axis path → value (TOML type kept).
     pub cell: Map<String, Value>,
     /// The cell label with the policy.
     pub label: String,
-    /// `redirty` or `activate`.
-    pub policy: String,
+    /// The policy.
+    #[serde(with = "policy_name")]
+    pub policy: Policy,
     /// The release.
     pub release: String,
     /// The seed.
@@ -76,27 +80,33 @@ pub struct RunDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_granularity: Option<String>,
     /// How it ended.
-    pub outcome: OutcomeDoc,
+    pub outcome: OutcomeRecord,
     /// Simulated time at the end, s.
     pub sim_seconds: f64,
     /// Events handled.
     pub events: u64,
     /// Per task.
-    pub tasks: Vec<TaskDoc>,
+    pub tasks: Vec<TaskReport>,
     /// Writeback and reclaim counters.
-    pub counters: CountersDoc,
+    pub counters: CountersRecord,
     /// The final /proc/vmstat, in the release's order.
-    pub vmstat: Map<String, Value>,
-    /// Fields added by other commands or options; kept through `merge`.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub vmstat: Vmstat,
+    /// mmtests' derived reclaim rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmtests: Option<Mmtests>,
+    /// `--oom-report`: each OOM report, one string per kernel line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_reports: Option<Vec<Vec<String>>>,
+    /// `--vmstat`: the final /proc/meminfo, kB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meminfo_kb: Option<Meminfo>,
 }
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OutcomeDoc {
-    /// `oom`, `survived` or `stalled`.
-    pub kind: String,
+pub struct OutcomeRecord {
+    /// Its kind.
+    pub kind: OutcomeKind,
     /// When, s.
     pub at_s: f64,
     /// The victim (`""`: the killer panicked).
@@ -105,18 +115,15 @@ pub struct OutcomeDoc {
     pub victim_pid: Option<u32>,
     /// The task whose allocation invoked the killer.
     pub invoker: Option<String>,
-    /// `CONSTRAINT_NONE` or `CONSTRAINT_CPUSET`.
-    pub constraint: Option<String>,
+    /// `constrained_alloc()`'s verdict.
+    pub constraint: Option<Constraint>,
     /// Why it stalled.
     pub reason: Option<String>,
 }
 
-/// One task's progress: the engine's own report, serialised as is.
-pub use crate::outcome::TaskReport as TaskDoc;
-
 /// The run's own counters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CountersDoc {
+pub struct CountersRecord {
     /// Writepage calls from reclaim that the filesystem declined.
     pub writepage_refused: u64,
     /// Pages the flusher threads and throttled writers submitted.
@@ -129,42 +136,41 @@ pub struct CountersDoc {
     pub reclaim_no_progress: u64,
     /// What the later-kernel mechanisms did (all 0 under 2.6.3x rules but
     /// `pages_written_by_dirtier`).
-    #[serde(
-        default,
-        skip_serializing_if = "crate::outcome::LaterCounters::is_zero"
-    )]
-    pub later: crate::outcome::LaterCounters,
+    #[serde(default, skip_serializing_if = "LaterCounters::is_zero")]
+    pub later: LaterCounters,
 }
 
 /// A redirty/activate pair and its verdict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ComparisonDoc {
+pub struct Comparison {
     /// The cell label without the policy (the scenario name when the policy is the only axis).
     pub label: String,
     /// `redirty`.
-    pub from: String,
+    #[serde(with = "policy_name")]
+    pub from: Policy,
     /// `activate`.
-    pub to: String,
+    #[serde(with = "policy_name")]
+    pub to: Policy,
     /// The redirty run's outcome kind.
-    pub before: String,
+    pub before: OutcomeKind,
     /// The activate run's outcome kind.
-    pub after: String,
-    /// `fix`, `regression`, `unchanged` or `changed` (see [`crate::verdict`]).
-    pub verdict: String,
+    pub after: OutcomeKind,
+    /// What the change of policy did.
+    pub verdict: Change,
 }
 
 /// One expectation applied to one cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckDoc {
+pub struct CheckRecord {
     /// The `[expect]` key.
     pub expect: String,
     /// The cell label.
     pub cell: String,
     /// Whether the result matched.
     pub pass: bool,
-    /// What was expected.
+    /// What was expected, in words.
     pub expected: String,
-    /// What happened.
+    /// What happened, in words.
     pub got: String,
     /// The command that reproduces the cell.
     pub reproduce: String,
@@ -172,52 +178,63 @@ pub struct CheckDoc {
 
 /// The value at which a cell's outcome flips.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ThresholdDoc {
+pub struct ThresholdRecord {
     /// The cell label with the policy, without the searched value.
     pub label: String,
     /// The policy.
-    pub policy: String,
+    #[serde(with = "policy_name")]
+    pub policy: Policy,
     /// The searched path.
     pub path: String,
     /// The first value whose outcome differs from the low end's (`None`: no flip in the range).
     pub threshold: Option<String>,
     /// The outcome kind at the low side.
-    pub from: String,
+    pub from: OutcomeKind,
     /// The outcome kind at the high side.
-    pub to: String,
+    pub to: OutcomeKind,
     /// Simulations run for this search.
     pub probes: usize,
     /// The run just below the flip (the low end of the range when there is none).
-    pub below: BracketDoc,
+    pub below: Bracket,
     /// The run at the flip (the high end of the range when there is none).
-    pub above: BracketDoc,
+    pub above: Bracket,
 }
 
 /// One bracketing run of a threshold search.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BracketDoc {
+pub struct Bracket {
     /// The searched path's value.
     pub value: String,
     /// The command that reproduces it.
     pub reproduce: String,
     /// The run.
-    pub run: RunDoc,
+    pub run: RunRecord,
+}
+
+/// The command a plan's reproduce lines use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanCommand {
+    /// `wbsim run` (and `check`).
+    Run,
+    /// `wbsim sweep`.
+    Sweep,
 }
 
 /// What was run: enough to rebuild labels, checks and reproduce commands from the runs alone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
-    /// `run` or `sweep`: the command the reproduce lines use.
-    pub command: String,
+    /// The command the reproduce lines use.
+    pub command: PlanCommand,
     /// `--set PATH=VALUE` arguments that are not axis restrictions.
     pub sets: Vec<String>,
     /// The axes after restrictions (policy included), outermost first; runs (or threshold
     /// searches) are every combination, in that order.
-    pub axes: Vec<AxisDoc>,
+    pub axes: Vec<AxisRecord>,
     /// The stream-write tasks (the table shows their progress).
     pub stream_writers: Vec<String>,
     /// The `[expect]` entries (`None`: the file has none, or a sweep ignored them).
-    pub expect: Option<Vec<ExpectDoc>>,
+    pub expect: Option<Vec<ExpectRecord>>,
     /// `--find-threshold`: the searched path and range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<ThresholdPlan>,
@@ -225,7 +242,7 @@ pub struct Plan {
 
 /// One axis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AxisDoc {
+pub struct AxisRecord {
     /// The dotted path, or `policy`.
     pub path: String,
     /// The file declared it in `[matrix]` (the policy axis may be implicit).
@@ -238,11 +255,11 @@ pub struct AxisDoc {
 
 /// One `[expect]` entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ExpectDoc {
+pub struct ExpectRecord {
     /// The key.
     pub pattern: String,
-    /// `oom`, `survived` or `stalled`.
-    pub outcome: String,
+    /// The expected outcome kind.
+    pub outcome: OutcomeKind,
     /// The expected victim.
     pub victim: Option<String>,
     /// The expected invoker.
@@ -264,7 +281,7 @@ pub struct ThresholdPlan {
 
 /// Which items a sharded document holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShardDoc {
+pub struct ShardRecord {
     /// I of I/N.
     pub index: u32,
     /// N of I/N.
@@ -275,47 +292,25 @@ pub struct ShardDoc {
     pub items: Vec<usize>,
 }
 
-impl Plan {
-    /// The plan of a loaded scenario.
-    pub fn of(sc: &Scenario, command: &str, varied: &[String]) -> Plan {
-        let mut stream_writers: Vec<String> = Vec::new();
-        for run in &sc.runs {
-            for t in &run.spec.tasks {
-                if matches!(t.kind, TaskKind::StreamWrite { .. })
-                    && !stream_writers.contains(&t.name)
-                {
-                    stream_writers.push(t.name.clone());
-                }
-            }
-        }
-        Plan {
-            command: command.into(),
-            sets: sc.plain_sets.clone(),
-            axes: sc
-                .axes
-                .iter()
-                .map(|a| AxisDoc {
-                    path: a.path.clone(),
-                    declared: a.declared,
-                    varied: varied.contains(&a.path),
-                    values: a.labels(),
-                })
-                .collect(),
-            stream_writers,
-            expect: sc.expectations.as_ref().map(|es| {
-                es.iter()
-                    .map(|e| ExpectDoc {
-                        pattern: e.pattern.clone(),
-                        outcome: e.outcome.clone(),
-                        victim: e.victim.clone(),
-                        invoker: e.invoker.clone(),
-                    })
-                    .collect()
-            }),
-            threshold: None,
-        }
+/// A [`Policy`] by its name (`redirty`, `activate`).
+mod policy_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::spec::Policy;
+
+    pub fn serialize<S: Serializer>(p: &Policy, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(p.name())
     }
 
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Policy, D::Error> {
+        let name = String::deserialize(d)?;
+        Policy::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{name}` is not a policy (redirty, activate)"))
+        })
+    }
+}
+
+impl Plan {
     /// How many items (combinations of axis values) the plan has.
     pub fn total(&self) -> usize {
         self.axes.iter().map(|a| a.values.len()).product()
@@ -343,6 +338,15 @@ impl Plan {
             .collect()
     }
 
+    /// The non-policy axes' paths.
+    pub fn cell_paths(&self) -> Vec<String> {
+        self.axes
+            .iter()
+            .filter(|a| a.path != POLICY_AXIS)
+            .map(|a| a.path.clone())
+            .collect()
+    }
+
     /// The command that reproduces item `components` with `seed`; `extra` is a further
     /// `--vary PATH=VALUE` (a threshold probe).
     pub fn reproduce(
@@ -352,8 +356,8 @@ impl Plan {
         seed: u64,
         extra: Option<(&str, &str)>,
     ) -> String {
-        use super::check::quote;
-        let sweep = self.command == "sweep" || extra.is_some();
+        use super::quote;
+        let sweep = self.command == PlanCommand::Sweep || extra.is_some();
         let mut words = vec![
             "wbsim".to_string(),
             if sweep { "sweep" } else { "run" }.into(),
@@ -389,7 +393,7 @@ impl Plan {
     }
 }
 
-impl ScenarioDoc {
+impl ScenarioRecord {
     /// The plan index of each run (or threshold search) this document holds.
     pub fn item_indices(&self) -> Vec<usize> {
         match &self.shard {
@@ -405,7 +409,7 @@ impl ScenarioDoc {
     }
 
     /// Each run with its axis components.
-    pub fn runs_with_components(&self) -> Vec<(Vec<String>, &RunDoc)> {
+    pub fn runs_with_components(&self) -> Vec<(Vec<String>, &RunRecord)> {
         self.item_indices()
             .into_iter()
             .zip(&self.runs)
@@ -413,172 +417,32 @@ impl ScenarioDoc {
             .collect()
     }
 
-    /// Recomputes the release/seed summary and the comparisons from the runs.
+    /// Recomputes the release/seed summary and the comparisons from the runs (or, for a
+    /// threshold search, the summary from the bracketing runs).
     pub fn summarise(&mut self) {
-        self.release = uniform(self.runs.iter().map(|r| r.release.clone()));
-        self.seed = uniform(self.runs.iter().map(|r| r.seed));
-        self.comparisons = crate::verdict::comparisons(self);
+        let runs: Vec<&RunRecord> = match &self.thresholds {
+            Some(t) => t
+                .iter()
+                .flat_map(|t| [&t.below.run, &t.above.run])
+                .collect(),
+            None => self.runs.iter().collect(),
+        };
+        self.release = uniform(runs.iter().map(|r| r.release.clone()));
+        self.seed = uniform(runs.iter().map(|r| r.seed));
+        if self.thresholds.is_none() {
+            self.comparisons = crate::compare::comparisons(self);
+        }
     }
 }
 
+/// The value every item has, if they all have the same one.
 fn uniform<T: PartialEq>(mut it: impl Iterator<Item = T>) -> Option<T> {
     let first = it.next()?;
     it.all(|x| x == first).then_some(first)
 }
 
-/// The record of one run.
-pub fn run_doc(run: &PlannedRun, res: &RunResult) -> RunDoc {
-    RunDoc {
-        cell: run
-            .cell
-            .iter()
-            .map(|(p, v)| (p.clone(), v.to_json()))
-            .collect(),
-        label: run.label.clone(),
-        policy: run.spec.policy.name().into(),
-        release: run.spec.kernel.display_name(),
-        seed: run.spec.seed,
-        page_granularity: run.spec.machine.coarse_page(),
-        outcome: outcome_doc(&res.outcome),
-        sim_seconds: res.sim_ns as f64 / 1e9,
-        events: res.events,
-        tasks: res.tasks.clone(),
-        counters: CountersDoc {
-            writepage_refused: res.writepage_refused,
-            pages_written_by_writeback: res.pages_written_by_writeback,
-            pages_written_by_reclaim: res.pages_written_by_reclaim,
-            pages_written_by_journal: res.pages_written_by_journal,
-            reclaim_no_progress: res.reclaim_no_progress,
-            later: res.later.clone(),
-        },
-        vmstat: res
-            .vmstat
-            .iter()
-            .map(|(n, v)| (n.clone(), Value::from(*v)))
-            .collect(),
-        extra: [("mmtests".to_string(), crate::observe::mmtests::json(res))]
-            .into_iter()
-            .collect(),
-    }
-}
-
-fn outcome_doc(o: &Outcome) -> OutcomeDoc {
-    let mut d = OutcomeDoc {
-        kind: o.kind().into(),
-        at_s: o.at_ns() as f64 / 1e9,
-        victim: None,
-        victim_pid: None,
-        invoker: None,
-        constraint: None,
-        reason: None,
-    };
-    match o {
-        Outcome::Oom {
-            victim,
-            victim_pid,
-            invoker,
-            constraint,
-            ..
-        } => {
-            d.victim = Some(victim.clone());
-            d.victim_pid = Some(*victim_pid);
-            d.invoker = Some(invoker.clone());
-            d.constraint = Some(constraint.name().into());
-        }
-        Outcome::Stalled { reason, .. } => d.reason = Some(reason.clone()),
-        Outcome::Survived { .. } => {}
-    }
-    d
-}
-
-/// The document of one scenario's runs. `held` is the plan index of each result (all of them,
-/// in order, when unsharded).
-pub fn scenario_doc(
-    sc: &Scenario,
-    plan: Plan,
-    held: &[usize],
-    results: &[RunResult],
-    shard: Option<crate::shard::Shard>,
-) -> ScenarioDoc {
-    let runs = held
-        .iter()
-        .zip(results)
-        .map(|(&i, res)| run_doc(&sc.runs[i], res))
-        .collect();
-    let mut doc = ScenarioDoc {
-        file: sc.file.clone(),
-        name: sc.name.clone(),
-        release: None,
-        seed: None,
-        runs,
-        comparisons: Vec::new(),
-        checks: None,
-        thresholds: None,
-        shard: shard.map(|s| ShardDoc {
-            index: s.index,
-            count: s.count,
-            total: sc.runs.len(),
-            items: held.to_vec(),
-        }),
-        plan,
-    };
-    doc.summarise();
-    doc
-}
-
-/// Whether an expectation holds for a run.
-pub fn holds(exp: &ExpectDoc, o: &OutcomeDoc) -> bool {
-    exp.outcome == o.kind
-        && (o.kind != "oom"
-            || (exp
-                .victim
-                .as_ref()
-                .map_or(true, |v| Some(v) == o.victim.as_ref())
-                && exp
-                    .invoker
-                    .as_ref()
-                    .map_or(true, |i| Some(i) == o.invoker.as_ref())))
-}
-
-/// Applies every expectation to every run it matches (expectation order, then run order).
-pub fn checks(sc: &ScenarioDoc) -> Vec<CheckDoc> {
-    let mut out = Vec::new();
-    let runs = sc.runs_with_components();
-    for exp in sc.plan.expect.iter().flatten() {
-        for (components, run) in &runs {
-            if !pattern_matches(&exp.pattern, components) {
-                continue;
-            }
-            out.push(CheckDoc {
-                expect: exp.pattern.clone(),
-                cell: run.label.clone(),
-                pass: holds(exp, &run.outcome),
-                expected: describe_expect(exp),
-                got: super::check::describe(&run.outcome),
-                reproduce: sc.plan.reproduce(&sc.file, components, run.seed, None),
-            });
-        }
-    }
-    out
-}
-
-fn describe_expect(e: &ExpectDoc) -> String {
-    let mut extra = Vec::new();
-    if let Some(v) = &e.victim {
-        extra.push(format!("victim {v}"));
-    }
-    if let Some(i) = &e.invoker {
-        extra.push(format!("invoker {i}"));
-    }
-    if extra.is_empty() {
-        e.outcome.clone()
-    } else {
-        format!("{} ({})", e.outcome, extra.join(", "))
-    }
-}
-
 /// A document around scenario entries.
-pub fn document(scenarios: Vec<ScenarioDoc>) -> Document {
+pub fn document(scenarios: Vec<ScenarioRecord>) -> Document {
     Document {
         schema: SCHEMA.into(),
         wbsim_version: env!("CARGO_PKG_VERSION").into(),

@@ -1,0 +1,108 @@
+//! `wbsim list`: every name a scenario may use, read from the tables that define them (releases,
+//! later kernels and their switches, filesystems, policies, pin methods, mount options, page
+//! granularities, task kinds and their keys).
+
+use crate::scenario::schema;
+use crate::spec::{FsType, PinMethod, Policy, Release};
+
+/// The text of `wbsim list`.
+pub fn text() -> String {
+    let mut s = String::new();
+    s += &kernels();
+    s += &format!(
+        "filesystems:  {}\n",
+        words(FsType::ALL.iter().map(|f| f.name()))
+    );
+    s += &format!(
+        "policies:     {} (both, in this order, unless restricted)\n",
+        words(Policy::ALL.iter().map(|p| p.name()))
+    );
+    s += &format!(
+        "pin methods:  {}\n",
+        words(PinMethod::ALL.iter().map(|m| m.name()))
+    );
+    s += &format!(
+        "mount options: {}\n",
+        words(schema::MOUNT_OPTIONS.iter().copied())
+    );
+    s += &page_granularities();
+    s += &task_kinds();
+    s
+}
+
+/// Names joined by spaces.
+fn words<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(" ")
+}
+
+/// The releases, the later kernels with their switch settings, and every switch with its values.
+fn kernels() -> String {
+    let mut s = format!(
+        "releases:     {} (default 2.6.32; 2.6.32.0 is mainline before the -stable shrink_list() fix)\n",
+        words(Release::ALL.iter().map(|r| r.name()))
+    );
+    s += &format!(
+        "later kernels: {} (2.6.36's rules plus the switches below, cumulatively)\n",
+        words(crate::kernel::LATER.iter().map(|l| l.name))
+    );
+    for later in crate::kernel::LATER {
+        let changes: Vec<String> = later
+            .changes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        s += &format!("  {:<9} {}\n", later.name, changes.join(" "));
+    }
+    s += "kernel switches ([kernel] keys; the 2.6.3x value first):\n";
+    for switch in crate::kernel::SWITCHES {
+        s += &format!("  {:<34} {}\n", switch.key, switch.what);
+        let values = switch.values.iter().zip(switch.since).zip(switch.cites);
+        for ((value, release), cite) in values {
+            let cite = if cite.is_empty() {
+                "2.6.32–2.6.36"
+            } else {
+                cite
+            };
+            s += &format!("      {value:<24} {release:<9} {cite}\n");
+        }
+    }
+    s
+}
+
+/// `machine.page_granularity`'s accepted sizes.
+fn page_granularities() -> String {
+    use crate::mm::granularity::{Granularity, BASE_PAGE, MAX_PAGE_GRANULARITY};
+    let mut pages = vec![];
+    let mut g = BASE_PAGE;
+    while g <= MAX_PAGE_GRANULARITY {
+        pages.push(Granularity::of_bytes(g).name());
+        g *= 2;
+    }
+    format!(
+        "page granularities: {} (machine.page_granularity; default 4KiB, coarser for machines past 64GiB)\n",
+        pages.join(" ")
+    )
+}
+
+/// Each task kind with its required and `[optional]` keys, then the keys of every task.
+fn task_kinds() -> String {
+    let mut s = String::from("task kinds (required keys, [optional keys]):\n");
+    for k in schema::TASK_KINDS {
+        let required = k.required.iter().map(|x| x.to_string());
+        let optional = k.optional.iter().map(|o| format!("[{o}]"));
+        let keys: Vec<String> = required.chain(optional).collect();
+        s += &format!("  {:<13} {}\n", k.kind, keys.join(" "));
+    }
+    let common: Vec<String> = schema::TASK_COMMON
+        .iter()
+        .map(|k| {
+            if *k == "kind" {
+                (*k).to_string()
+            } else {
+                format!("[{k}]")
+            }
+        })
+        .collect();
+    s += &format!("  (every task)  {}\n", common.join(" "));
+    s
+}

@@ -1,0 +1,238 @@
+//! Building the results document from runs: a record per run (its result, with the mmtests rows
+//! and the `--oom-report`/`--vmstat` extras), a scenario's record and plan, and the checks of
+//! `[expect]` against a scenario's records (which `merge` recomputes the same way).
+
+use serde_json::Map;
+
+use super::document::{
+    AxisRecord, CheckRecord, CountersRecord, ExpectRecord, OutcomeRecord, Plan, PlanCommand,
+    RunRecord, ScenarioRecord, ShardRecord,
+};
+use super::mmtests::Mmtests;
+use crate::outcome::{Outcome, OutcomeKind, RunResult};
+use crate::scenario::matrix::pattern_matches;
+use crate::scenario::{PlannedRun, Scenario};
+use crate::spec::TaskKind;
+
+/// What a run's record carries besides its result (`--oom-report`, `--vmstat`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Each OOM report's lines (`oom_reports`).
+    pub oom_reports: bool,
+    /// The final /proc/meminfo (`meminfo_kb`).
+    pub meminfo: bool,
+}
+
+/// The plan of a loaded scenario.
+pub fn plan(sc: &Scenario, command: PlanCommand, varied: &[String]) -> Plan {
+    let mut stream_writers: Vec<String> = Vec::new();
+    for run in &sc.runs {
+        for t in &run.spec.tasks {
+            if matches!(t.kind, TaskKind::StreamWrite { .. }) && !stream_writers.contains(&t.name) {
+                stream_writers.push(t.name.clone());
+            }
+        }
+    }
+    Plan {
+        command,
+        sets: sc.plain_sets.clone(),
+        axes: sc
+            .axes
+            .iter()
+            .map(|a| AxisRecord {
+                path: a.path.clone(),
+                declared: a.declared,
+                varied: varied.contains(&a.path),
+                values: a.labels(),
+            })
+            .collect(),
+        stream_writers,
+        expect: sc.expectations.as_ref().map(|es| {
+            es.iter()
+                .map(|e| ExpectRecord {
+                    pattern: e.pattern.clone(),
+                    outcome: OutcomeKind::from_name(&e.outcome)
+                        .expect("the loader accepts only outcome kinds"),
+                    victim: e.victim.clone(),
+                    invoker: e.invoker.clone(),
+                })
+                .collect()
+        }),
+        threshold: None,
+    }
+}
+
+/// The record of one run.
+pub fn run_record(run: &PlannedRun, res: &RunResult, extras: Extras) -> RunRecord {
+    let spec = &run.spec;
+    RunRecord {
+        cell: run
+            .cell
+            .iter()
+            .map(|(p, v)| (p.clone(), v.to_json()))
+            .collect::<Map<_, _>>(),
+        label: run.label.clone(),
+        policy: spec.policy,
+        release: spec.kernel.display_name(),
+        seed: spec.seed,
+        page_granularity: spec.machine.coarse_page(),
+        outcome: outcome_record(&res.outcome),
+        sim_seconds: res.sim_ns as f64 / 1e9,
+        events: res.events,
+        tasks: res.tasks.clone(),
+        counters: CountersRecord {
+            writepage_refused: res.writepage_refused,
+            pages_written_by_writeback: res.pages_written_by_writeback,
+            pages_written_by_reclaim: res.pages_written_by_reclaim,
+            pages_written_by_journal: res.pages_written_by_journal,
+            reclaim_no_progress: res.reclaim_no_progress,
+            later: res.later.clone(),
+        },
+        vmstat: res.vmstat.clone(),
+        mmtests: Some(Mmtests::of(&res.vmstat, res.sim_ns)),
+        oom_reports: extras.oom_reports.then(|| {
+            res.oom_reports
+                .iter()
+                .map(|r| {
+                    let text = super::oom_report::render(r, spec.release, &spec.vm);
+                    text.lines().map(str::to_string).collect()
+                })
+                .collect()
+        }),
+        meminfo_kb: extras.meminfo.then(|| res.meminfo.clone()),
+    }
+}
+
+fn outcome_record(o: &Outcome) -> OutcomeRecord {
+    let mut record = OutcomeRecord {
+        kind: o.kind(),
+        at_s: o.at_ns() as f64 / 1e9,
+        victim: None,
+        victim_pid: None,
+        invoker: None,
+        constraint: None,
+        reason: None,
+    };
+    match o {
+        Outcome::Oom {
+            victim,
+            victim_pid,
+            invoker,
+            constraint,
+            ..
+        } => {
+            record.victim = Some(victim.clone());
+            record.victim_pid = Some(*victim_pid);
+            record.invoker = Some(invoker.clone());
+            record.constraint = Some(*constraint);
+        }
+        Outcome::Stalled { reason, .. } => record.reason = Some(reason.clone()),
+        Outcome::Survived { .. } => {}
+    }
+    record
+}
+
+/// The record of one scenario's runs. `held` is the plan index of each result (all of them, in
+/// order, when unsharded).
+pub fn scenario_record(
+    sc: &Scenario,
+    plan: Plan,
+    held: &[usize],
+    results: &[&RunResult],
+    shard: Option<crate::shard::Shard>,
+    extras: Extras,
+) -> ScenarioRecord {
+    let runs = held
+        .iter()
+        .zip(results)
+        .map(|(&i, res)| run_record(&sc.runs[i], res, extras))
+        .collect();
+    let mut record = ScenarioRecord {
+        file: sc.file.clone(),
+        name: sc.name.clone(),
+        release: None,
+        seed: None,
+        runs,
+        comparisons: Vec::new(),
+        checks: None,
+        thresholds: None,
+        shard: shard.map(|s| ShardRecord {
+            index: s.index,
+            count: s.count,
+            total: sc.runs.len(),
+            items: held.to_vec(),
+        }),
+        plan,
+    };
+    record.summarise();
+    record
+}
+
+/// Whether an expectation holds for a run.
+pub fn holds(exp: &ExpectRecord, o: &OutcomeRecord) -> bool {
+    let matches = |want: &Option<String>, got: &Option<String>| {
+        want.as_ref().map_or(true, |w| Some(w) == got.as_ref())
+    };
+    exp.outcome == o.kind
+        && (o.kind != OutcomeKind::Oom
+            || (matches(&exp.victim, &o.victim) && matches(&exp.invoker, &o.invoker)))
+}
+
+/// Applies every expectation to every run it matches (expectation order, then run order).
+pub fn checks(sc: &ScenarioRecord) -> Vec<CheckRecord> {
+    let mut out = Vec::new();
+    let runs = sc.runs_with_components();
+    for exp in sc.plan.expect.iter().flatten() {
+        for (components, run) in &runs {
+            if !pattern_matches(&exp.pattern, components) {
+                continue;
+            }
+            out.push(CheckRecord {
+                expect: exp.pattern.clone(),
+                cell: run.label.clone(),
+                pass: holds(exp, &run.outcome),
+                expected: describe_expect(exp),
+                got: describe(&run.outcome),
+                reproduce: sc.plan.reproduce(&sc.file, components, run.seed, None),
+            });
+        }
+    }
+    out
+}
+
+/// How an expectation reads in a check line: `oom (victim db, invoker dd)`.
+fn describe_expect(e: &ExpectRecord) -> String {
+    let mut extra = Vec::new();
+    if let Some(v) = &e.victim {
+        extra.push(format!("victim {v}"));
+    }
+    if let Some(i) = &e.invoker {
+        extra.push(format!("invoker {i}"));
+    }
+    if extra.is_empty() {
+        e.outcome.name().to_string()
+    } else {
+        format!("{} ({})", e.outcome.name(), extra.join(", "))
+    }
+}
+
+/// How an outcome reads in a check line or a `--fail-on` hit.
+pub fn describe(o: &OutcomeRecord) -> String {
+    match o.kind {
+        OutcomeKind::Oom => format!(
+            "oom (victim {}, invoker {}) at {:.1} s",
+            match o.victim.as_deref() {
+                None | Some("") => "none: panic",
+                Some(v) => v,
+            },
+            o.invoker.as_deref().unwrap_or("?"),
+            o.at_s
+        ),
+        OutcomeKind::Survived => format!("survived at {:.1} s", o.at_s),
+        OutcomeKind::Stalled => format!(
+            "stalled at {:.1} s ({})",
+            o.at_s,
+            o.reason.as_deref().unwrap_or("")
+        ),
+    }
+}

@@ -1,0 +1,625 @@
+//! What the rows are: the grids every format but JSON renders from the document. Per scenario,
+//! the OOM-versus-survive table with one line per policy pair (text and Markdown) and mmtests'
+//! rows, the flat one-row-per-run table (CSV), the threshold table, and the check table.
+
+use super::document::{Document, RunRecord, ScenarioRecord, ThresholdPlan, ThresholdRecord};
+use super::grid::{Column, Field, Grid};
+use super::mmtests::MmtestsValue;
+use crate::compare::Change;
+use crate::outcome::OutcomeKind;
+
+/// The title line of a scenario: `name — release R, seed S (file)`, with `, page granularity G`
+/// before the file when its runs simulate pages coarser than 4 KiB (never silently).
+pub fn title(sc: &ScenarioRecord) -> String {
+    let release = sc.release.as_deref().unwrap_or("(varies)");
+    let seed = sc
+        .seed
+        .map_or_else(|| "(varies)".to_string(), |s| s.to_string());
+    let page =
+        crate::spec::coarse_page_summary(sc.runs.iter().map(|r| r.page_granularity.as_deref()))
+            .map_or_else(String::new, |p| format!(", page granularity {p}"));
+    let mut t = format!(
+        "{} — release {release}, seed {seed}{page} ({})",
+        sc.name, sc.file
+    );
+    if let Some(s) = &sc.shard {
+        t.push_str(&format!(
+            " [shard {}/{}: {} of {}]",
+            s.index,
+            s.count,
+            s.items.len(),
+            s.total
+        ));
+    }
+    t
+}
+
+/// The non-policy axes' column headings: the last path component, or the whole path when two
+/// axes share it.
+fn axis_headings(sc: &ScenarioRecord) -> Vec<String> {
+    let heading = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+    let axes = sc.plan.cell_paths();
+    axes.iter()
+        .map(|p| {
+            let h = heading(p);
+            if axes.iter().filter(|q| heading(q) == h).count() > 1 {
+                p.clone()
+            } else {
+                h
+            }
+        })
+        .collect()
+}
+
+/// A stream writer's progress: `42.0 s` when it finished, else the percentage of bytes written.
+pub fn writer_progress(res: &RunRecord, name: &str) -> String {
+    let Some(rep) = res.tasks.iter().find(|t| t.name == name) else {
+        return "-".into();
+    };
+    if let Some(at) = rep.finished_at_ns {
+        return format!("{} s", super::secs(at));
+    }
+    let Some(total) = rep.total_bytes else {
+        return "-".into();
+    };
+    let total = total.max(1);
+    let percent = u128::from(rep.done_bytes.min(total)) * 100 / u128::from(total);
+    format!("{percent}%")
+}
+
+/// Per scenario: the table `wbsim run` prints, then mmtests' derived rows when the runs carry
+/// them.
+pub fn run_grids(doc: &Document) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .flat_map(|sc| std::iter::once(run_grid(sc)).chain(mmtests_grid(sc)))
+        .collect()
+}
+
+/// mmtests' compare layout: one row per derived label, one column per run.
+fn mmtests_grid(sc: &ScenarioRecord) -> Option<Grid> {
+    let per_run: Vec<_> = sc
+        .runs
+        .iter()
+        .map(|r| r.mmtests.as_ref())
+        .collect::<Option<_>>()?;
+    let first = per_run.first()?;
+    let mut columns = vec![Column::left("mmtests vmstat")];
+    columns.extend(sc.runs.iter().map(|r| Column::right(&r.label)));
+    let rows = first
+        .iter()
+        .map(|(label, _)| {
+            let mut row = vec![Field::text(label)];
+            row.extend(per_run.iter().map(|m| match m.get(label) {
+                Some(MmtestsValue::Count(n)) => Field::UInt(n),
+                Some(MmtestsValue::Number(x)) => Field::float(x, 2),
+                None => Field::Null,
+            }));
+            row
+        })
+        .collect();
+    Some(Grid {
+        title: String::new(),
+        columns,
+        rows,
+        notes: vec![],
+    })
+}
+
+/// The counter columns of the run table, after the writers' progress.
+const COUNTER_COLUMNS: [&str; 7] = [
+    "pgscan",
+    "pgsteal",
+    "nr_vmscan_write",
+    "refused",
+    "pgrotated",
+    "allocstall",
+    "flusher MiB",
+];
+
+fn run_grid(sc: &ScenarioRecord) -> Grid {
+    let mut columns: Vec<Column> = axis_headings(sc).into_iter().map(Column::left).collect();
+    columns.extend(["policy", "outcome"].map(Column::left));
+    columns.push(Column::right("at"));
+    columns.extend(["victim", "invoker", "constraint"].map(Column::left));
+    columns.extend(
+        sc.plan
+            .stream_writers
+            .iter()
+            .map(|w| Column::right(format!("{w} done"))),
+    );
+    columns.extend(COUNTER_COLUMNS.map(Column::right));
+    let rows = sc
+        .runs_with_components()
+        .iter()
+        .map(|(components, run)| {
+            let mut row: Vec<Field> = sc
+                .plan
+                .without_policy(components)
+                .into_iter()
+                .map(Field::Text)
+                .collect();
+            row.push(Field::text(run.policy.name()));
+            row.extend(outcome_fields(run));
+            let writers = sc.plan.stream_writers.iter();
+            row.extend(writers.map(|w| Field::Text(writer_progress(run, w))));
+            row.extend(counter_fields(run));
+            row
+        })
+        .collect();
+    Grid {
+        title: title(sc),
+        columns,
+        rows,
+        notes: comparison_lines(sc),
+    }
+}
+
+/// `cell: redirty → activate: OOM → survived (fix)`, one per pair.
+fn comparison_lines(sc: &ScenarioRecord) -> Vec<String> {
+    sc.comparisons
+        .iter()
+        .map(|c| {
+            let mut line = format!(
+                "{}: {} → {}: {} → {}",
+                c.label,
+                c.from.name(),
+                c.to.name(),
+                c.before.word(),
+                c.after.word()
+            );
+            if matches!(c.verdict, Change::Fix | Change::Regression) {
+                line.push_str(&format!(" ({})", c.verdict.name()));
+            }
+            line
+        })
+        .collect()
+}
+
+/// outcome, at, victim, invoker, constraint.
+fn outcome_fields(run: &RunRecord) -> Vec<Field> {
+    let o = &run.outcome;
+    let mut v = vec![Field::text(o.kind.word()), Field::float(o.at_s, 1)];
+    if o.kind == OutcomeKind::Oom {
+        v.push(Field::text(match o.victim.as_deref() {
+            None | Some("") => "(panic)",
+            Some(x) => x,
+        }));
+        v.push(Field::opt_text(o.invoker.as_deref()));
+        v.push(Field::text(match o.constraint {
+            Some(crate::outcome::Constraint::Cpuset) => "cpuset",
+            Some(crate::outcome::Constraint::None) => "none",
+            None => "",
+        }));
+    } else {
+        v.extend([Field::Null, Field::Null, Field::Null]);
+    }
+    v
+}
+
+/// The values of [`COUNTER_COLUMNS`].
+fn counter_fields(run: &RunRecord) -> Vec<Field> {
+    let r = run.vmstat.reclaim();
+    let flusher_mib =
+        run.counters.pages_written_by_writeback as f64 * 4096.0 / f64::from(1u32 << 20);
+    let mut v: Vec<Field> = [
+        r.pgscan(),
+        r.pgsteal,
+        r.nr_vmscan_write,
+        run.counters.writepage_refused,
+        r.pgrotated,
+        r.allocstall,
+    ]
+    .map(Field::UInt)
+    .into();
+    v.push(Field::float(flusher_mib, 1));
+    v
+}
+
+/// One grid per scenario with one flat row per run (CSV): every field of the run with the
+/// axes under their full paths, and the command that reproduces the run.
+pub fn flat_grids(doc: &Document) -> Vec<Grid> {
+    doc.scenarios.iter().map(flat_grid).collect()
+}
+
+fn flat_grid(sc: &ScenarioRecord) -> Grid {
+    let mut columns: Vec<Column> = ["file", "scenario", "label"]
+        .into_iter()
+        .map(Column::left)
+        .collect();
+    columns.extend(sc.plan.cell_paths().iter().map(Column::left));
+    columns.extend(FLAT_COLUMNS.map(Column::left));
+    columns.push(Column::left("reproduce"));
+    let rows = sc
+        .runs_with_components()
+        .iter()
+        .map(|(components, run)| {
+            let mut row = vec![
+                Field::text(&sc.file),
+                Field::text(&sc.name),
+                Field::text(&run.label),
+            ];
+            let cell = sc.plan.without_policy(components);
+            row.extend(cell.into_iter().map(Field::Text));
+            row.extend(flat_fields(run));
+            let reproduce = sc.plan.reproduce(&sc.file, components, run.seed, None);
+            row.push(Field::Text(reproduce));
+            row
+        })
+        .collect();
+    Grid {
+        title: title(sc),
+        columns,
+        rows,
+        notes: Vec::new(),
+    }
+}
+
+/// The columns of a run in the flat table, between its axes and its reproduce command.
+const FLAT_COLUMNS: [&str; 22] = [
+    "policy",
+    "release",
+    "seed",
+    "outcome",
+    "at_s",
+    "victim",
+    "victim_pid",
+    "invoker",
+    "constraint",
+    "reason",
+    "sim_seconds",
+    "events",
+    "pgscan",
+    "pgsteal",
+    "nr_vmscan_write",
+    "writepage_refused",
+    "pgrotated",
+    "allocstall",
+    "pages_written_by_writeback",
+    "pages_written_by_reclaim",
+    "pages_written_by_journal",
+    "reclaim_no_progress",
+];
+
+/// The values of [`FLAT_COLUMNS`].
+fn flat_fields(run: &RunRecord) -> Vec<Field> {
+    let o = &run.outcome;
+    let r = run.vmstat.reclaim();
+    let c = &run.counters;
+    vec![
+        Field::text(run.policy.name()),
+        Field::text(&run.release),
+        Field::UInt(run.seed),
+        Field::text(o.kind.name()),
+        Field::float(o.at_s, 1),
+        Field::opt_text(o.victim.as_deref()),
+        o.victim_pid
+            .map_or(Field::Null, |p| Field::UInt(u64::from(p))),
+        Field::opt_text(o.invoker.as_deref()),
+        Field::opt_text(o.constraint.map(constraint_name)),
+        Field::opt_text(o.reason.as_deref()),
+        Field::float(run.sim_seconds, 1),
+        Field::UInt(run.events),
+        Field::UInt(r.pgscan()),
+        Field::UInt(r.pgsteal),
+        Field::UInt(r.nr_vmscan_write),
+        Field::UInt(c.writepage_refused),
+        Field::UInt(r.pgrotated),
+        Field::UInt(r.allocstall),
+        Field::UInt(c.pages_written_by_writeback),
+        Field::UInt(c.pages_written_by_reclaim),
+        Field::UInt(c.pages_written_by_journal),
+        Field::UInt(c.reclaim_no_progress),
+    ]
+}
+
+/// `CONSTRAINT_NONE` or `CONSTRAINT_CPUSET`, the kernel's spelling.
+fn constraint_name(c: crate::outcome::Constraint) -> &'static str {
+    c.name()
+}
+
+/// One grid per scenario of a threshold search: a row per cell and policy. `flat` adds the
+/// file, the bracketing runs' details and their reproduce commands (CSV); otherwise the
+/// commands that reproduce each flip are notes.
+pub fn threshold_grids(doc: &Document, flat: bool) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .map(|sc| match &sc.plan.threshold {
+            Some(plan) => threshold_grid(sc, plan, flat),
+            None => Grid::default(),
+        })
+        .collect()
+}
+
+fn threshold_grid(sc: &ScenarioRecord, plan: &ThresholdPlan, flat: bool) -> Grid {
+    let mut columns: Vec<Column> = Vec::new();
+    if flat {
+        columns.extend(["file", "scenario", "label"].map(Column::left));
+        columns.extend(sc.plan.cell_paths().into_iter().map(Column::left));
+    } else {
+        columns.extend(axis_headings(sc).into_iter().map(Column::left));
+    }
+    columns.extend(["policy", "path", "from", "to"].map(Column::left));
+    columns.extend(["threshold", "below", "above"].map(Column::right));
+    columns.push(Column::right("probes"));
+    if flat {
+        columns.extend(
+            [
+                "below_at_s",
+                "above_at_s",
+                "above_victim",
+                "below_reproduce",
+                "above_reproduce",
+            ]
+            .map(Column::left),
+        );
+    }
+    let searches = sc
+        .item_indices()
+        .into_iter()
+        .zip(sc.thresholds.iter().flatten());
+    let rows = searches
+        .clone()
+        .map(|(i, t)| threshold_row(sc, &sc.plan.components(i), t, flat))
+        .collect();
+    let notes = if flat {
+        Vec::new()
+    } else {
+        searches.map(|(_, t)| threshold_note(t, plan)).collect()
+    };
+    Grid {
+        title: format!(
+            "{} — threshold of {} in {}..{} (resolution {})",
+            title(sc),
+            plan.path,
+            plan.lo,
+            plan.hi,
+            plan.resolution
+        ),
+        columns,
+        rows,
+        notes,
+    }
+}
+
+fn threshold_row(
+    sc: &ScenarioRecord,
+    components: &[String],
+    t: &ThresholdRecord,
+    flat: bool,
+) -> Vec<Field> {
+    let mut row = Vec::new();
+    if flat {
+        row.extend([
+            Field::text(&sc.file),
+            Field::text(&sc.name),
+            Field::text(&t.label),
+        ]);
+    }
+    let cell = sc.plan.without_policy(components);
+    row.extend(cell.into_iter().map(Field::Text));
+    row.extend([
+        Field::text(t.policy.name()),
+        Field::text(&t.path),
+        Field::text(t.from.name()),
+        Field::text(t.to.name()),
+        Field::opt_text(t.threshold.as_deref()),
+        Field::text(&t.below.value),
+        Field::text(&t.above.value),
+        Field::UInt(t.probes as u64),
+    ]);
+    if flat {
+        row.extend([
+            Field::float(t.below.run.outcome.at_s, 1),
+            Field::float(t.above.run.outcome.at_s, 1),
+            Field::opt_text(t.above.run.outcome.victim.as_deref()),
+            Field::text(&t.below.reproduce),
+            Field::text(&t.above.reproduce),
+        ]);
+    }
+    row
+}
+
+/// `cell: oom → survived at PATH = V (oom at W); reproduce: …`, or the no-flip line.
+fn threshold_note(t: &ThresholdRecord, plan: &ThresholdPlan) -> String {
+    let (from, to) = (t.from.name(), t.to.name());
+    match &t.threshold {
+        Some(v) => format!(
+            "{}: {from} → {to} at {} = {v} ({from} at {}); reproduce: {}",
+            t.label, t.path, t.below.value, t.above.reproduce
+        ),
+        None => format!(
+            "{}: {from} over the whole range {}..{} (no flip)",
+            t.label, plan.lo, plan.hi
+        ),
+    }
+}
+
+/// The check table: one grid per scenario, a row per check. `flat` (CSV) repeats the file and
+/// scenario on every row; Markdown has them in the heading.
+pub fn check_grids(doc: &Document, flat: bool) -> Vec<Grid> {
+    doc.scenarios
+        .iter()
+        .map(|sc| {
+            let checks = sc.checks.as_deref().unwrap_or_default();
+            let mut columns = vec!["file", "scenario"];
+            if !flat {
+                columns.clear();
+            }
+            columns.extend(["result", "expect", "cell", "expected", "got", "reproduce"]);
+            let rows = checks
+                .iter()
+                .map(|c| {
+                    let mut row = Vec::new();
+                    if flat {
+                        row.extend([Field::text(&sc.file), Field::text(&sc.name)]);
+                    }
+                    row.extend([
+                        Field::text(if c.pass { "PASS" } else { "FAIL" }),
+                        Field::text(&c.expect),
+                        Field::text(&c.cell),
+                        Field::text(&c.expected),
+                        Field::text(&c.got),
+                        Field::text(&c.reproduce),
+                    ]);
+                    row
+                })
+                .collect();
+            Grid {
+                title: format!("{} ({})", sc.name, sc.file),
+                columns: columns.into_iter().map(Column::left).collect(),
+                rows,
+                notes: vec![check_summary(checks)],
+            }
+        })
+        .collect()
+}
+
+/// `3 passed, 1 failed`.
+pub fn check_summary(checks: &[super::document::CheckRecord]) -> String {
+    let failed = checks.iter().filter(|c| !c.pass).count();
+    format!("{} passed, {failed} failed", checks.len() - failed)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::outcome::{Constraint, Outcome, RunResult, TaskReport, Vmstat};
+    use crate::report::build::{plan, run_record, scenario_record, Extras};
+    use crate::report::document::{document, PlanCommand};
+    use crate::scenario::{error::Source, load_source, Overrides};
+    use std::sync::Arc;
+
+    /// A run record of a result, for counter tests.
+    pub(crate) fn run_record_of(r: RunResult) -> RunRecord {
+        let sc = scenario();
+        run_record(&sc.runs[0], &r, Extras::default())
+    }
+
+    fn scenario() -> crate::scenario::Scenario {
+        let text = "[scenario]\nname = \"t\"\nduration = \"1min\"\n[machine]\nmemory = \"1GiB\"\n\
+                    [disk.d]\nbandwidth = \"10MB/s\"\n[mount.m]\nfs = \"xfs\"\ndisk = \"d\"\n\
+                    [task.dd]\nkind = \"stream-write\"\nmount = \"m\"\nsize = \"1GiB\"\nrate = \"1GiB/s\"\n\
+                    [matrix]\n\"mount.m.fs\" = [\"xfs\", \"btrfs\"]\n";
+        let src = Arc::new(Source {
+            name: "t.toml".into(),
+            text: text.into(),
+        });
+        load_source(&src, &Overrides::default()).unwrap()
+    }
+
+    fn result(outcome: Outcome, done: u64, finished: Option<u64>) -> RunResult {
+        RunResult {
+            outcome,
+            vmstat: Vmstat::new(vec![
+                ("pgscan_direct_normal".into(), 12),
+                ("allocstall".into(), 3),
+            ]),
+            tasks: vec![TaskReport {
+                name: "dd".into(),
+                pid: 1000,
+                done_bytes: done,
+                total_bytes: Some(1 << 30),
+                finished_at_ns: finished,
+                killed: false,
+            }],
+            writepage_refused: 4,
+            pages_written_by_writeback: 256,
+            ..RunResult::empty()
+        }
+    }
+
+    /// The fixture document: xfs OOM → survived, btrfs survived → stalled.
+    pub(crate) fn fixture() -> Document {
+        let sc = scenario();
+        let oom = Outcome::Oom {
+            at_ns: 12_340_000_000,
+            victim: "dd".into(),
+            victim_pid: 1000,
+            invoker: "dd".into(),
+            constraint: Constraint::Cpuset,
+            gfp_mask: 0x201da,
+            points: 1,
+            zones: Vec::new(),
+        };
+        let results = [
+            result(oom, 370 << 20, None),
+            result(
+                Outcome::Survived {
+                    at_ns: 42_000_000_000,
+                },
+                1 << 30,
+                Some(42_000_000_000),
+            ),
+            result(Outcome::Survived { at_ns: 1 }, 1 << 30, Some(1)),
+            result(
+                Outcome::Stalled {
+                    at_ns: 60_000_000_000,
+                    reason: "x".into(),
+                },
+                0,
+                None,
+            ),
+        ];
+        let results: Vec<&RunResult> = results.iter().collect();
+        let plan = plan(&sc, PlanCommand::Run, &[]);
+        let record = scenario_record(&sc, plan, &[0, 1, 2, 3], &results, None, Extras::default());
+        document(vec![record])
+    }
+
+    #[test]
+    fn rows_and_comparisons() {
+        let out = crate::report::table::render(&run_grids(&fixture()));
+        assert!(
+            out.starts_with("t — release 2.6.32, seed 1 (t.toml)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "│ fs    ┆ policy   ┆ outcome  ┆ at   ┆ victim ┆ invoker ┆ constraint ┆ dd done ┆"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "│ xfs   ┆ redirty  ┆ OOM      ┆ 12.3 ┆ dd     ┆ dd      ┆ cpuset     ┆     36% ┆"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("┆  42.0 s ┆     12 ┆       0 ┆               0 ┆       4 ┆         0 ┆          3 ┆         1.0 │"), "{out}");
+        assert!(out.contains("xfs: redirty → activate: OOM → survived (fix)\nbtrfs: redirty → activate: survived → stalled\n"), "{out}");
+        assert!(
+            out.contains("│ mmtests vmstat "),
+            "mmtests rows follow: {out}"
+        );
+    }
+
+    #[test]
+    fn the_table_sums_each_counter_over_its_zones_and_nothing_else() {
+        let r = RunResult {
+            vmstat: Vmstat::new(
+                [
+                    ("pgscan_kswapd_dma", 1),
+                    ("pgscan_kswapd_normal", 2),
+                    ("pgscan_direct_dma32", 4),
+                    ("pgsteal_normal", 8),
+                    ("pgsteal_dma", 16),
+                    ("allocstall", 3),
+                    ("pgrotated", 5),
+                    ("nr_vmscan_write", 6),
+                    ("pgscan_kswapdx", 100),
+                ]
+                .iter()
+                .map(|(n, v)| ((*n).to_string(), *v))
+                .collect(),
+            ),
+            writepage_refused: 7,
+            pages_written_by_writeback: 512,
+            ..RunResult::empty()
+        };
+        let fields = counter_fields(&run_record_of(r));
+        let want = [7, 24, 6, 7, 5, 3].map(Field::UInt);
+        assert_eq!(fields[..6], want);
+        assert_eq!(fields[6], Field::float(2.0, 1));
+    }
+}

@@ -1,0 +1,133 @@
+//! SVG outcome maps (`sweep --plot`): one band per cell and policy, coloured by outcome along the
+//! swept axis (or the searched range), ticks under the axis, a legend. Readable in print and for
+//! the common colour-vision deficiencies.
+
+use crate::outcome::OutcomeKind;
+
+/// Colours of the outcome map (readable in print and for the common colour-vision deficiencies:
+/// blue, orange, grey differ in lightness too).
+fn colour(kind: OutcomeKind) -> &'static str {
+    match kind {
+        OutcomeKind::Survived => "#4477aa",
+        OutcomeKind::Oom => "#ee7733",
+        OutcomeKind::Stalled => "#bbbbbb",
+    }
+}
+
+/// One band of the outcome map: a label and segments `(from, to, kind)` in 0..=1 of the width.
+pub struct Band {
+    /// The row label (cell and policy).
+    pub label: String,
+    /// The coloured segments.
+    pub segments: Vec<(f64, f64, OutcomeKind)>,
+}
+
+/// The outcome map as SVG text: one band per row, ticks under the x axis.
+pub fn svg(title: &str, x_label: &str, ticks: &[(f64, String)], bands: &[Band]) -> String {
+    const ROW: f64 = 22.0;
+    const WIDTH: f64 = 640.0;
+    let left = 12.0
+        + 7.0
+            * bands
+                .iter()
+                .map(|b| b.label.chars().count())
+                .max()
+                .unwrap_or(0) as f64;
+    let top = 40.0;
+    let height = top + ROW * bands.len() as f64 + 90.0;
+    let total_w = left + WIDTH + 20.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {total_w:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    );
+    s += &format!("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left:.1}\" y=\"20\" font-size=\"14\">{}</text>\n", xml(title));
+    for (i, b) in bands.iter().enumerate() {
+        let y = top + ROW * i as f64;
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+            left - 6.0,
+            y + ROW * 0.7,
+            xml(&b.label)
+        );
+        for (f0, f1, kind) in &b.segments {
+            s += &format!(
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"white\"><title>{}</title></rect>\n",
+                left + f0 * WIDTH,
+                y + 1.0,
+                (f1 - f0) * WIDTH,
+                ROW - 2.0,
+                colour(*kind),
+                kind.name()
+            );
+        }
+    }
+    let axis_y = top + ROW * bands.len() as f64 + 4.0;
+    for (f, text) in ticks {
+        let x = left + f * WIDTH;
+        s += &format!(
+            "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\n\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {x:.1} {:.1})\">{}</text>\n",
+            axis_y + 4.0,
+            axis_y + 16.0,
+            axis_y + 16.0,
+            xml(text)
+        );
+    }
+    s += &format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
+        left + WIDTH / 2.0,
+        height - 22.0,
+        xml(x_label)
+    );
+    let legend = [
+        OutcomeKind::Survived,
+        OutcomeKind::Oom,
+        OutcomeKind::Stalled,
+    ];
+    for (i, kind) in legend.into_iter().enumerate() {
+        let x = left + 160.0 * i as f64;
+        s += &format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
+            height - 14.0,
+            colour(kind),
+            x + 16.0,
+            height - 3.0,
+            kind.name()
+        );
+    }
+    s += "</svg>\n";
+    s
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_is_well_formed_and_escaped() {
+        let s = svg(
+            "a <b>",
+            "x",
+            &[(0.5, "1GiB".into())],
+            &[Band {
+                label: "ext4/redirty".into(),
+                segments: vec![
+                    (0.0, 0.5, OutcomeKind::Survived),
+                    (0.5, 1.0, OutcomeKind::Oom),
+                ],
+            }],
+        );
+        assert!(s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(s.contains("a &lt;b&gt;"));
+        assert!(s.contains("fill=\"#ee7733\""));
+        assert_eq!(s.matches("<rect").count(), 1 + 2 + 3);
+        assert!(s.ends_with("</svg>\n"));
+    }
+}
