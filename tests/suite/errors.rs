@@ -3,16 +3,9 @@
 //! a "did you mean" where a near miss is likely. One test per class, each on a fixture in
 //! `tests/fixtures/bad/` (or a command line) a reader can open.
 
-use assert_cmd::Command;
+use crate::support::wbsim;
 use predicates::prelude::*;
 use predicates::str::contains;
-
-fn wbsim() -> Command {
-    let mut cmd = Command::cargo_bin("wbsim").expect("the wbsim binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 /// What a rejected fixture's message must hold.
 struct Expect<'a> {
@@ -26,10 +19,10 @@ struct Expect<'a> {
     hint: Option<&'a str>,
 }
 
-/// `wbsim validate` and `wbsim run` both reject `tests/fixtures/bad/<name>.toml` as `e` says.
+/// `wbsim validate`, `run` and `check` each reject `tests/fixtures/bad/<name>.toml` as `e` says.
 fn rejects(name: &str, e: Expect<'_>) {
     let file = format!("tests/fixtures/bad/{name}.toml");
-    for cmd in ["validate", "run"] {
+    for cmd in ["validate", "run", "check"] {
         let out = wbsim().args([cmd, &file]).output().expect("runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{cmd} {file}: {stderr}");
@@ -498,6 +491,23 @@ fn a_matrix_axis_on_an_unknown_path_suggests_the_key() {
             key: "matrix.\"vm.dirty_ration\"",
             says: &["dirty_ration"],
             hint: Some("did you mean `dirty_ratio`?"),
+        },
+    );
+}
+
+#[test]
+fn a_bad_matrix_value_names_the_axis_and_the_cell() {
+    rejects(
+        "matrix-value",
+        Expect {
+            at: ":9:25",
+            key: "vm.dirty_ratio",
+            says: &[
+                "expected an integer in 0..=100",
+                "value of matrix axis `vm.dirty_ratio`, in cell `200/redirty`",
+                "9 | \"vm.dirty_ratio\" = [20, 200]\n  |                         ^^^",
+            ],
+            hint: None,
         },
     );
 }

@@ -5,16 +5,9 @@
 //! intended change of a format, regenerate them with `UPDATE_SNAPSHOTS=1 cargo test --test
 //! formats` and review the diff of `tests/snapshots/`.
 
-use assert_cmd::Command;
+use crate::support::{stdout_of, wbsim, Scratch};
 use predicates::prelude::*;
 use predicates::str::contains;
-
-fn wbsim() -> Command {
-    let mut cmd = Command::cargo_bin("wbsim").expect("the wbsim binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 /// Compares `got` with `tests/snapshots/NAME` (or rewrites it under UPDATE_SNAPSHOTS=1).
 fn snapshot(name: &str, got: &[u8]) {
@@ -32,16 +25,6 @@ fn snapshot(name: &str, got: &[u8]) {
     );
 }
 
-fn stdout_of(args: &[&str], code: i32) -> Vec<u8> {
-    wbsim()
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone()
-}
-
 /// (stored document, the exit status of `merge`: two expectations fail in `check.json`).
 const DOCS: [(&str, i32); 4] = [("run", 0), ("check", 1), ("sweep", 0), ("threshold", 0)];
 
@@ -56,7 +39,7 @@ fn every_format_of_every_kind_of_document() {
         ] {
             let path = format!("tests/fixtures/docs/{doc}.json");
             let out = stdout_of(&["merge", &path, "--format", format], code);
-            snapshot(&format!("{doc}.{ext}"), &out);
+            snapshot(&format!("{doc}.{ext}"), out.as_bytes());
         }
     }
 }
@@ -67,20 +50,13 @@ fn a_document_merges_to_itself() {
         let path = format!("tests/fixtures/docs/{doc}.json");
         let out = stdout_of(&["merge", &path, "--format", "json"], code);
         let stored = std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&stored)
-        );
+        assert_eq!(out, String::from_utf8_lossy(&stored));
     }
 }
 
 #[test]
 fn csv_has_one_flat_row_per_run_with_a_header() {
-    let out = String::from_utf8(stdout_of(
-        &["run", "tests/fixtures/stalls.toml", "--format", "csv"],
-        0,
-    ))
-    .unwrap();
+    let out = stdout_of(&["run", "tests/fixtures/stalls.toml", "--format", "csv"], 0);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 5, "{out}");
     assert!(lines[0]
@@ -119,14 +95,13 @@ fn stdout_is_only_the_artefact() {
         &["run", "tests/fixtures/stalls.toml", "--format", "markdown"],
         0,
     );
-    assert!(md.starts_with(b"### cannot-finish"));
+    assert!(md.starts_with("### cannot-finish"));
 }
 
 #[test]
 fn check_formats_and_junit() {
-    let dir = std::env::temp_dir().join(format!("wbsim-junit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let xml = dir.join("report.xml");
+    let dir = Scratch::new("junit");
+    let xml = dir.path("report.xml");
     wbsim()
         .args([
             "check",
@@ -155,7 +130,6 @@ fn check_formats_and_junit() {
     );
     assert_eq!(text.matches("<failure ").count(), 2, "{text}");
     assert!(text.contains(">reproduce: wbsim run tests/fixtures/stalls.toml --set vm.dirty_ratio=10 --policy redirty --seed 1</failure>"), "{text}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -206,15 +180,14 @@ fn fail_on_regression_names_both_runs() {
 #[test]
 fn completions_and_man_page() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let out = stdout_of(&["completions", shell], 0);
-        let text = String::from_utf8(out).unwrap();
+        let text = stdout_of(&["completions", shell], 0);
         assert!(text.contains("wbsim"), "{shell}");
         assert!(text.contains("find-threshold"), "{shell}");
     }
-    let man = String::from_utf8(stdout_of(&["man"], 0)).unwrap();
+    let man = stdout_of(&["man"], 0);
     assert!(man.contains(".TH wbsim 1  \"wbsim "), "{man}");
     assert!(man.contains("Exit status"), "{man}");
-    let sweep = String::from_utf8(stdout_of(&["man", "sweep"], 0)).unwrap();
+    let sweep = stdout_of(&["man", "sweep"], 0);
     assert!(sweep.contains(".TH wbsim-sweep 1"), "{sweep}");
     assert!(
         sweep.contains("find\\-threshold") && sweep.contains("Exit status"),

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::wbsim;
 use predicates::prelude::*;
 use predicates::str::contains;
 use wbsim::engine;
@@ -24,13 +24,6 @@ use wbsim::spec::Policy;
 /// cell, OOM at 3.18 s, at 2.66 s at 32 KiB); oracle-backup's OOM moves 13 % at 64 KiB
 /// (15.27 s → 17.27 s).
 const TIME_TOLERANCE: f64 = 0.20;
-
-fn wbsim() -> Command {
-    let mut cmd = Command::cargo_bin("wbsim").expect("the wbsim binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 /// `file` with `--set` arguments, the page granularity (`""`: the file's) and the policies.
 fn scenario(file: &str, sets: &[(&str, &str)], page: &str, policies: &[Policy]) -> Scenario {

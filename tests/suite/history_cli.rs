@@ -1,11 +1,7 @@
 //! `wbsim history` and the `[kernel]` table, as a user runs them.
 
-use assert_cmd::Command;
+use crate::support::wbsim;
 use predicates::prelude::*;
-
-fn wbsim() -> Command {
-    Command::cargo_bin("wbsim").unwrap()
-}
 
 #[test]
 fn history_names_the_switch_that_turns_the_fake_numa_oom_into_survival() {

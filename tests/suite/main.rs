@@ -4,9 +4,8 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `kernel_facts`, `history_facts` | kernel facts named like sentences, on tiny machines driven event by event (`common`) |
-//! | `golden` | every shipped scenario's committed outputs |
-//! | `scenarios` | every shipped scenario's `[expect]` |
-//! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it |
+//! | `golden` | every shipped scenario's committed outputs and its `[expect]`, from one run of each |
+//! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it (`support`: the binary and its output) |
 //! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
 
 mod checks_cli;
@@ -22,5 +21,5 @@ mod kernel_facts;
 mod properties;
 mod reports;
 mod reuse;
-mod scenarios;
+mod support;
 mod sweep;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::support::{wbsim, Scratch};
 use predicates::prelude::*;
 use wbsim::observe::{self, ObserveConfig};
 use wbsim::outcome::{OomReport, Outcome, RunResult};
@@ -579,18 +580,10 @@ fn the_same_seed_writes_byte_identical_files() {
 // The command line.
 // ---------------------------------------------------------------------------------------------
 
-fn wbsim() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("wbsim").expect("the wbsim binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
-
 #[test]
 fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
-    let dir = std::env::temp_dir().join(format!("wbsim-reports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let f = |n: &str| dir.join(n).display().to_string();
+    let dir = Scratch::new("reports");
+    let f = |n: &str| dir.path(n).display().to_string();
     wbsim()
         .args([
             "run",
@@ -612,14 +605,14 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
             predicate::str::contains("reports — release 2.6.32")
                 .and(predicate::str::contains("Kswapd efficiency")),
         );
-    let csv = std::fs::read_to_string(dir.join("t.csv")).unwrap();
+    let csv = std::fs::read_to_string(dir.path("t.csv")).unwrap();
     assert!(
         csv.contains("reports/redirty,0.250,"),
         "the sample interval is honoured"
     );
     assert!(csv.contains("reports/activate,"));
     let trace: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("t.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path("t.json")).unwrap()).unwrap();
     let procs = trace["traceEvents"]
         .as_array()
         .unwrap()
@@ -627,12 +620,11 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
         .filter(|e| e["name"] == "process_name")
         .count();
     assert_eq!(procs, 2, "one process per run");
-    let ft = std::fs::read_to_string(dir.join("f.txt")).unwrap();
+    let ft = std::fs::read_to_string(dir.path("f.txt")).unwrap();
     assert!(ft.contains("# run: reports/redirty") && ft.contains("mm_vmscan_kswapd_wake: nid="));
-    assert!(std::fs::read_to_string(dir.join("p.svg"))
+    assert!(std::fs::read_to_string(dir.path("p.svg"))
         .unwrap()
         .contains("policy activate"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

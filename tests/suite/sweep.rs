@@ -3,36 +3,11 @@
 //! Most cases use `tests/fixtures/stalls.toml` with a 2 s duration: whether a writer of a given
 //! size finishes in 2 s is a question with a threshold, and each run takes milliseconds.
 
-use assert_cmd::Command;
+use crate::support::{stdout_of, wbsim, Scratch};
 use predicates::str::contains;
-
-fn wbsim() -> Command {
-    let mut cmd = Command::cargo_bin("wbsim").expect("the wbsim binary");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn stdout_of(args: &[&str], code: i32) -> String {
-    let out = wbsim()
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).expect("UTF-8 output")
-}
 
 const STALLS: &str = "tests/fixtures/stalls.toml";
 const SHORT: &str = "scenario.duration=2s";
-
-/// A per-test scratch directory.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("wbsim-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 #[test]
 fn parallel_results_equal_serial_results() {
@@ -221,7 +196,7 @@ fn bisection_finds_the_threshold_the_grid_shows() {
 
 #[test]
 fn shards_merge_to_the_unsharded_run() {
-    let dir = scratch("shards");
+    let dir = Scratch::new("shards");
     let base = [
         "sweep",
         STALLS,
@@ -242,7 +217,7 @@ fn shards_merge_to_the_unsharded_run() {
         let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
         let held = doc["scenarios"][0]["runs"].as_array().unwrap().len();
         assert!((6..=7).contains(&held), "shard {shard} holds {held} of 20");
-        let f = dir.join(format!("s{i}.json"));
+        let f = dir.path(&format!("s{i}.json"));
         std::fs::write(&f, out).unwrap();
         files.push(f.display().to_string());
     }
@@ -266,12 +241,11 @@ fn shards_merge_to_the_unsharded_run() {
         .assert()
         .code(2)
         .stderr(contains("merged twice"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn sharded_checks_and_thresholds_merge_too() {
-    let dir = scratch("shard-kinds");
+    let dir = Scratch::new("shard-kinds");
     let cases: [(&[&str], i32); 2] = [
         (&["check", STALLS], 1),
         (
@@ -296,7 +270,7 @@ fn sharded_checks_and_thresholds_merge_too() {
                 .args(["--shard", &shard, "--format", "json"])
                 .output()
                 .unwrap();
-            let f = dir.join(format!("{k}-{i}.json"));
+            let f = dir.path(&format!("{k}-{i}.json"));
             std::fs::write(&f, &out.stdout).unwrap();
             files.push(f.display().to_string());
         }
@@ -304,14 +278,13 @@ fn sharded_checks_and_thresholds_merge_too() {
         args.extend(files.iter().map(String::as_str));
         assert_eq!(stdout_of(&args, *code), whole, "{base:?}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn plots_are_svg() {
-    let dir = scratch("plot");
-    let grid = dir.join("grid.svg");
-    let search = dir.join("search.svg");
+    let dir = Scratch::new("plot");
+    let grid = dir.path("grid.svg");
+    let search = dir.path("search.svg");
     wbsim()
         .args([
             "sweep",
@@ -347,7 +320,6 @@ fn plots_are_svg() {
             "{s}"
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -425,8 +397,8 @@ fn sweep_errors_are_usage_errors() {
 
 #[test]
 fn merge_rejects_what_is_not_a_shard_document() {
-    let dir = scratch("merge-bad");
-    let not_json = dir.join("a.json");
+    let dir = Scratch::new("merge-bad");
+    let not_json = dir.path("a.json");
     std::fs::write(&not_json, "PASS x\n").unwrap();
     wbsim()
         .arg("merge")
@@ -440,7 +412,7 @@ fn merge_rejects_what_is_not_a_shard_document() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let other = dir.join("b.json");
+    let other = dir.path("b.json");
     std::fs::write(&other, doc.replace("wbsim/run/1", "wbsim/run/9")).unwrap();
     wbsim()
         .arg("merge")
@@ -448,7 +420,7 @@ fn merge_rejects_what_is_not_a_shard_document() {
         .assert()
         .code(2)
         .stderr(contains("schema `wbsim/run/9`"));
-    let newer = dir.join("c.json");
+    let newer = dir.path("c.json");
     std::fs::write(
         &newer,
         doc.replace(
@@ -468,5 +440,4 @@ fn merge_rejects_what_is_not_a_shard_document() {
         .assert()
         .code(2)
         .stderr(contains("cannot read"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
