@@ -14,30 +14,9 @@
 //! `report::build::checks` does here, so the scenarios are not simulated a second time.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use crate::support::wbsim;
 use wbsim::report::document::Document;
-
-/// One shipped scenario and what `wbsim run` printed for it.
-struct Shipped {
-    file: PathBuf,
-    /// `--format json`.
-    json: String,
-    /// `--oom-report --vmstat`.
-    table: String,
-}
-
-fn shipped_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
-        .expect("scenarios/")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 7, "the shipped scenarios: {files:?}");
-    files
-}
 
 fn output(args: &[&str]) -> String {
     let out = wbsim().args(args).output().unwrap();
@@ -49,22 +28,15 @@ fn output(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-/// Every shipped scenario's outputs, run once for the tests of this module.
-fn shipped() -> &'static [Shipped] {
-    static SHIPPED: OnceLock<Vec<Shipped>> = OnceLock::new();
-    SHIPPED.get_or_init(|| {
-        shipped_files()
-            .into_iter()
-            .map(|file| {
-                let path = file.display().to_string();
-                Shipped {
-                    json: output(&["run", &path, "--format", "json"]),
-                    table: output(&["run", &path, "--oom-report", "--vmstat"]),
-                    file,
-                }
-            })
-            .collect()
-    })
+fn shipped() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .expect("scenarios/")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7, "the shipped scenarios: {files:?}");
+    files
 }
 
 /// Compares `actual` with the committed file, or writes it under `WBSIM_BLESS=1`. Returns the
@@ -88,43 +60,43 @@ fn compare(golden: &Path, actual: &str) -> Option<String> {
     Some(format!("{}:\n{}\n", golden.display(), lines.join("\n")))
 }
 
+/// The checks of every `[expect]` entry of a results document that fail, as `check` prints them.
+fn failed_expectations(json: &str) -> Vec<String> {
+    let doc: Document = serde_json::from_str(json).expect("a results document");
+    let mut failures = Vec::new();
+    for sc in &doc.scenarios {
+        assert!(sc.plan.expect.is_some(), "{}: no [expect]", sc.file);
+        let checks = wbsim::report::build::checks(sc);
+        assert!(!checks.is_empty(), "{}: [expect] matches no cell", sc.file);
+        let failed = checks.iter().filter(|c| !c.pass);
+        failures.extend(failed.map(|c| wbsim::report::table::check_line(&sc.file, c)));
+    }
+    failures
+}
+
 #[test]
-fn every_shipped_scenario_prints_its_committed_outputs() {
-    let mut failures = String::new();
-    for s in shipped() {
-        let stem = s.file.file_stem().unwrap().to_string_lossy().into_owned();
+fn every_shipped_scenario_prints_its_committed_outputs_and_meets_its_expectations() {
+    let mut changed = String::new();
+    let mut failed = Vec::new();
+    for file in shipped() {
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let path = file.display().to_string();
+        let json = output(&["run", &path, "--format", "json"]);
+        let table = output(&["run", &path, "--oom-report", "--vmstat"]);
+        failed.extend(failed_expectations(&json));
         for (golden, actual) in [
-            (format!("tests/golden/{stem}.json"), &s.json),
-            (format!("tests/golden/{stem}.txt"), &s.table),
+            (format!("tests/golden/{stem}.json"), json),
+            (format!("tests/golden/{stem}.txt"), table),
         ] {
-            if let Some(diff) = compare(Path::new(&golden), actual) {
-                failures.push_str(&diff);
+            if let Some(diff) = compare(Path::new(&golden), &actual) {
+                changed.push_str(&diff);
             }
         }
     }
     assert!(
-        failures.is_empty(),
+        changed.is_empty(),
         "shipped outputs changed (re-record with WBSIM_BLESS=1 cargo test --test suite golden \
-         if the change is meant, and say why in the commit):\n{failures}"
+         if the change is meant, and say why in the commit):\n{changed}"
     );
-}
-
-#[test]
-fn every_shipped_scenario_meets_its_expectations() {
-    let mut failures = Vec::new();
-    for s in shipped() {
-        let doc: Document = serde_json::from_str(&s.json).expect("a results document");
-        for sc in &doc.scenarios {
-            assert!(sc.plan.expect.is_some(), "{}: no [expect]", sc.file);
-            let checks = wbsim::report::build::checks(sc);
-            assert!(!checks.is_empty(), "{}: [expect] matches no cell", sc.file);
-            failures.extend(
-                checks
-                    .iter()
-                    .filter(|c| !c.pass)
-                    .map(|c| wbsim::report::table::check_line(&sc.file, c)),
-            );
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
