@@ -273,7 +273,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         }
         let search = crate::sweep::Search {
             src,
-            ov: &overrides,
+            overrides: &overrides,
             vary: &vary,
             threshold: t,
         };

@@ -422,12 +422,12 @@ impl History {
             .flips
             .iter()
             .map(|f| {
-                let (kind, sw) = match &f.cause {
+                let (kind, settings) = match &f.cause {
                     Cause::BaseRules => ("base-rules", vec![]),
                     Cause::Alone(v) => ("alone", v.clone()),
                     Cause::Combination(v) => ("combination", v.clone()),
                 };
-                let switches: Vec<Value> = sw
+                let switches: Vec<Value> = settings
                     .iter()
                     .map(|(k, v)| json!({"switch": k, "value": v, "describe": describe(k, v)}))
                     .collect();

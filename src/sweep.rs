@@ -201,7 +201,7 @@ pub struct Search<'a> {
     /// The scenario text.
     pub src: Arc<Source>,
     /// `--set`, `--policy`, `--seed`.
-    pub ov: &'a Overrides,
+    pub overrides: &'a Overrides,
     /// `--vary` axes (the other cells).
     pub vary: &'a [Vary],
     /// The searched path and range.
@@ -221,7 +221,7 @@ impl Search<'_> {
             values: vec![shown.clone()],
             arg: format!("--find-threshold {}={shown}", self.threshold.path),
         });
-        Ok(load_source_varied(&self.src, self.ov, &vary)?)
+        Ok(load_source_varied(&self.src, self.overrides, &vary)?)
     }
 
     /// The plan of the search: the scenario's axes without the searched path, no `[expect]`.

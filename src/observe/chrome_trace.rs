@@ -28,9 +28,9 @@ fn category(k: TrackKind) -> &'static str {
 }
 
 /// The events of one run (process `pid`).
-fn run_events(pid: usize, label: &str, rec: &Recorder, out: &mut Vec<Value>) {
+fn run_events(pid: usize, label: &str, recorder: &Recorder, out: &mut Vec<Value>) {
     out.push(json!({"name": "process_name", "ph": "M", "pid": pid, "args": {"name": label}}));
-    for (i, t) in rec.tracks.iter().enumerate() {
+    for (i, t) in recorder.tracks.iter().enumerate() {
         out.push(
             json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": t.pid,
                         "args": {"name": t.name}}),
@@ -40,8 +40,8 @@ fn run_events(pid: usize, label: &str, rec: &Recorder, out: &mut Vec<Value>) {
                         "args": {"sort_index": i}}),
         );
     }
-    for s in &rec.spans {
-        let t = &rec.tracks[s.track];
+    for s in &recorder.spans {
+        let t = &recorder.tracks[s.track];
         let mut e = json!({"name": s.name, "cat": category(t.kind), "ph": "X", "ts": us(s.start),
                            "dur": us(s.end - s.start), "pid": pid, "tid": t.pid});
         if s.pages > 0 {
@@ -49,16 +49,16 @@ fn run_events(pid: usize, label: &str, rec: &Recorder, out: &mut Vec<Value>) {
         }
         out.push(e);
     }
-    for m in &rec.marks {
+    for m in &recorder.marks {
         if let MarkKind::OomKill { .. } = m.kind {
-            let t = &rec.tracks[m.track];
+            let t = &recorder.tracks[m.track];
             out.push(
                 json!({"name": m.kind.label(), "cat": "oom", "ph": "i", "s": "p",
                             "ts": us(m.t), "pid": pid, "tid": t.pid}),
             );
         }
     }
-    for s in &rec.samples {
+    for s in &recorder.samples {
         let sum = |f: usize| s.zones.iter().map(|z| z[f]).sum::<u64>();
         let mib = |p: u64| (p as f64 * 4096.0 / 1048576.0 * 10.0).round() / 10.0;
         out.push(
@@ -72,8 +72,8 @@ fn run_events(pid: usize, label: &str, rec: &Recorder, out: &mut Vec<Value>) {
 /// The whole document: one process per run.
 pub fn render(runs: &[(String, &Recorder)]) -> String {
     let mut events = vec![];
-    for (i, (label, rec)) in runs.iter().enumerate() {
-        run_events(i + 1, label, rec, &mut events);
+    for (i, (label, recorder)) in runs.iter().enumerate() {
+        run_events(i + 1, label, recorder, &mut events);
     }
     let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
     for (i, e) in events.iter().enumerate() {

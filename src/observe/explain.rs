@@ -76,7 +76,7 @@ fn rate(pages: u64, ns: u64) -> String {
 }
 
 /// The explanation of one run.
-pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> String {
+pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, recorder: &Recorder) -> String {
     let page = spec
         .machine
         .coarse_page()
@@ -93,8 +93,8 @@ pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> St
     };
     match &r.outcome {
         Outcome::Oom { .. } => {
-            if let Some(rep) = r.oom_reports.first() {
-                for s in oom_account(spec, r, rec, rep) {
+            if let Some(report) = r.oom_reports.first() {
+                for s in oom_account(spec, r, recorder, report) {
                     say(s);
                 }
             }
@@ -104,7 +104,7 @@ pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> St
                 "Outcome: survived; every task with finite work finished by {} s.",
                 secs3(*at_ns)
             ));
-            for s in progress_account(spec, r, rec) {
+            for s in progress_account(spec, r, recorder) {
                 say(s);
             }
         }
@@ -113,7 +113,7 @@ pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> St
                 "Outcome: stalled at {} s: {reason}.",
                 secs3(*at_ns)
             ));
-            for s in progress_account(spec, r, rec) {
+            for s in progress_account(spec, r, recorder) {
                 say(s);
             }
         }
@@ -121,33 +121,38 @@ pub fn explain(title: &str, spec: &RunSpec, r: &RunResult, rec: &Recorder) -> St
     out
 }
 
-fn oom_account(spec: &RunSpec, r: &RunResult, rec: &Recorder, rep: &OomReport) -> Vec<String> {
-    let mut v = vec![invocation(rep)];
-    let allowed: Vec<&ZoneReport> = rep.zones.iter().filter(|z| z.allowed).collect();
+fn oom_account(
+    spec: &RunSpec,
+    r: &RunResult,
+    recorder: &Recorder,
+    report: &OomReport,
+) -> Vec<String> {
+    let mut v = vec![invocation(report)];
+    let allowed: Vec<&ZoneReport> = report.zones.iter().filter(|z| z.allowed).collect();
     v.push(zones_short(&allowed));
     v.extend(allowed.iter().map(|z| inactive_list(z)));
-    v.extend(refusal_account(spec, r, rec));
+    v.extend(refusal_account(spec, r, recorder));
     v.extend(later_account(spec, r));
     v.extend(rates_account(spec, r));
-    v.extend(no_progress_account(spec, r, rec));
-    v.push(victim_account(spec, rep));
+    v.extend(no_progress_account(spec, r, recorder));
+    v.push(victim_account(spec, report));
     v
 }
 
 /// Who invoked the killer, for what allocation, under which constraint.
-fn invocation(rep: &OomReport) -> String {
-    let nodes = crate::report::oom_report::nodelist(&rep.invoker_mems);
+fn invocation(report: &OomReport) -> String {
+    let nodes = crate::report::oom_report::nodelist(&report.invoker_mems);
     format!(
         "Outcome: OOM at {} s. {} (pid {}) invoked the OOM killer for an order-{} allocation \
          with gfp_mask=0x{:x} ({}), constraint {}{}.",
-        secs3(rep.at_ns),
-        rep.invoker,
-        rep.invoker_pid,
-        rep.order,
-        rep.gfp_mask,
-        super::ftrace::gfp_names(rep.gfp_mask),
-        rep.constraint.name(),
-        if rep.invoker_root_cpuset {
+        secs3(report.at_ns),
+        report.invoker,
+        report.invoker_pid,
+        report.order,
+        report.gfp_mask,
+        super::ftrace::gfp_names(report.gfp_mask),
+        report.constraint.name(),
+        if report.invoker_root_cpuset {
             String::new()
         } else {
             format!(" (its cpuset holds node(s) {nodes})")
@@ -214,16 +219,16 @@ fn inactive_list(z: &ZoneReport) -> String {
 }
 
 /// Why the victim was chosen (and killed first, when a child).
-fn victim_account(spec: &RunSpec, rep: &OomReport) -> String {
+fn victim_account(spec: &RunSpec, report: &OomReport) -> String {
     let mut scored: Vec<&crate::outcome::OomTaskRow> =
-        rep.tasks.iter().filter(|t| t.eligible).collect();
+        report.tasks.iter().filter(|t| t.eligible).collect();
     scored.sort_by(|a, b| b.points.cmp(&a.points).then(a.pid.cmp(&b.pid)));
     let list: Vec<String> = scored
         .iter()
         .take(4)
         .map(|t| format!("{} {}", t.name, t.points))
         .collect();
-    let (Some((selected, _)), Some((victim, _))) = (&rep.selected, &rep.victim) else {
+    let (Some((selected, _)), Some((victim, _))) = (&report.selected, &report.victim) else {
         return format!(
             "Victim: none; nothing was killable (scores: {}), so the kernel panics.",
             list.join(", ")
@@ -232,7 +237,7 @@ fn victim_account(spec: &RunSpec, rep: &OomReport) -> String {
     let mut s = format!(
         "Victim: select_bad_process() chose {selected} with the highest score ({}) under {}; \
          scores: {}.",
-        rep.points,
+        report.points,
         badness_rule(spec.release),
         list.join(", ")
     );
@@ -250,12 +255,12 @@ fn victim_account(spec: &RunSpec, rep: &OomReport) -> String {
     s
 }
 
-fn refusal_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
+fn refusal_account(spec: &RunSpec, r: &RunResult, recorder: &Recorder) -> Vec<String> {
     if r.writepage_refused == 0 {
         return vec!["Writepage: no ->writepage call was declined by a filesystem rule.".into()];
     }
     let mut by_fs: Vec<(&str, Vec<String>, u64)> = vec![];
-    for (&(fs, caller), &n) in &rec.refusals {
+    for (&(fs, caller), &n) in &recorder.refusals {
         match by_fs.iter_mut().find(|e| e.0 == fs) {
             Some(e) => {
                 e.1.push(format!("{n} from {caller}"));
@@ -357,18 +362,18 @@ fn rates_account(spec: &RunSpec, r: &RunResult) -> Vec<String> {
     )]
 }
 
-fn no_progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
+fn no_progress_account(spec: &RunSpec, r: &RunResult, recorder: &Recorder) -> Vec<String> {
     if r.reclaim_no_progress == 0 {
         return vec!["No progress: every direct-reclaim pass reported progress.".into()];
     }
-    let first = rec.no_progress.first();
-    let last = rec.no_progress.last();
+    let first = recorder.no_progress.first();
+    let last = recorder.no_progress.last();
     let who = |e: Option<&(u64, usize)>| {
         e.map(|&(t, task)| {
             format!(
                 "{} s ({})",
                 secs3(t),
-                rec.tracks.get(task).map_or("?", |k| k.name.as_str())
+                recorder.tracks.get(task).map_or("?", |k| k.name.as_str())
             )
         })
         .unwrap_or_else(|| "?".into())
@@ -385,7 +390,7 @@ fn no_progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<Str
 }
 
 /// What kept reclaim going (survival) or what the run was doing (stall).
-fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String> {
+fn progress_account(spec: &RunSpec, r: &RunResult, recorder: &Recorder) -> Vec<String> {
     let mut v = vec![];
     let c = r.vmstat.reclaim();
     let direct_steal = c.pgsteal.saturating_sub(c.kswapd_steal);
@@ -401,12 +406,12 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
         c.pgrotated
     ));
     v.extend(rates_account(spec, r));
-    v.extend(refusal_account(spec, r, rec));
+    v.extend(refusal_account(spec, r, recorder));
     v.extend(later_account(spec, r));
-    v.extend(no_progress_account(spec, r, rec));
+    v.extend(no_progress_account(spec, r, recorder));
     // The closest call: the zone and moment with the least free memory relative to min.
     let mut best: Option<(f64, u64, usize, u64, u64)> = None;
-    for s in &rec.samples {
+    for s in &recorder.samples {
         for (z, vals) in s.zones.iter().enumerate() {
             let (free, min) = (vals[0], vals[1]);
             let ratio = free as f64 / min.max(1) as f64;
@@ -416,7 +421,7 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
         }
     }
     if let Some((_, t, z, free, min)) = best {
-        let (node, name) = rec.zones[z];
+        let (node, name) = recorder.zones[z];
         v.push(format!(
             "Closest call: Node {node} {name} fell to {} MiB free at {} s (min watermark {} MiB){}.",
             mib(free),
@@ -429,8 +434,8 @@ fn progress_account(spec: &RunSpec, r: &RunResult, rec: &Recorder) -> Vec<String
             }
         ));
     }
-    if let Some(last) = rec.samples.last() {
-        let states: Vec<String> = rec
+    if let Some(last) = recorder.samples.last() {
+        let states: Vec<String> = recorder
             .tracks
             .iter()
             .zip(&last.tasks)
@@ -472,11 +477,15 @@ pub fn command(args: &super::args::ExplainArgs) -> anyhow::Result<std::process::
             writeln!(out)?;
         }
         let title = format!("{} {}", sc.name, run.label);
-        let rec = output
+        let recorder = output
             .recorder
             .as_deref()
             .expect("explain records every run");
-        write!(out, "{}", explain(&title, &run.spec, &output.result, rec))?;
+        write!(
+            out,
+            "{}",
+            explain(&title, &run.spec, &output.result, recorder)
+        )?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -129,12 +129,12 @@ fn wbc(bdi: usize, towrt: u64) -> String {
 }
 
 /// The whole file for one run: the `nop` tracer header, then one line per hit in time order.
-pub fn render(rec: &Recorder) -> String {
+pub fn render(recorder: &Recorder) -> String {
     let mut out = String::from(
         "# tracer: nop\n#\n#           TASK-PID    CPU#    TIMESTAMP  FUNCTION\n#              | |       |          |         |\n",
     );
-    for e in &rec.trace {
-        let tr = &rec.tracks[e.track];
+    for e in &recorder.trace {
+        let tr = &recorder.tracks[e.track];
         let (name, text) = event_text(&e.kind);
         let us = e.t / 1_000;
         out.push_str(&format!(

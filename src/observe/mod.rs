@@ -421,7 +421,7 @@ impl Recorder {
         }
     }
 
-    fn tp(&mut self, m: &Machine, track: usize, kind: TraceKind) {
+    fn tracepoint(&mut self, m: &Machine, track: usize, kind: TraceKind) {
         if self.room() {
             let cpu = self.track_cpu(m, track);
             self.trace.push(TraceEvent {
@@ -476,10 +476,10 @@ impl Recorder {
             if reclaiming && !was_reclaiming {
                 self.direct_base[t] = self.reclaimed[t];
                 let gfp = m.tasks[t].alloc.as_ref().map_or(0, |a| a.gfp);
-                self.tp(m, t, TraceKind::DirectReclaimBegin { gfp });
+                self.tracepoint(m, t, TraceKind::DirectReclaimBegin { gfp });
             } else if was_reclaiming && !reclaiming {
                 let nr_reclaimed = self.reclaimed[t] - self.direct_base[t];
-                self.tp(m, t, TraceKind::DirectReclaimEnd { nr_reclaimed });
+                self.tracepoint(m, t, TraceKind::DirectReclaimEnd { nr_reclaimed });
             }
             self.bdp_trace(m, t);
             self.apply(t, stack, now);
@@ -507,7 +507,7 @@ impl Recorder {
                     (MarkKind::KswapdSleep, TraceKind::KswapdSleep { nid: n })
                 };
                 self.mark(now, track, mark);
-                self.tp(m, track, tracepoint);
+                self.tracepoint(m, track, tracepoint);
             }
             self.apply(track, stack, now);
         }
@@ -589,7 +589,7 @@ impl Recorder {
                 bdi: b.bdi,
                 towrt: m.gran.base(b.write_chunk),
             };
-            self.tp(m, t, k);
+            self.tracepoint(m, t, k);
         }
         let waiting = matches!(b.phase, BdpPhase::Slept);
         if waiting && !self.bdp_waiting[t] {
@@ -597,7 +597,7 @@ impl Recorder {
                 bdi: b.bdi,
                 towrt: m.gran.base(b.write_chunk.saturating_sub(b.pages_written)),
             };
-            self.tp(m, t, k);
+            self.tracepoint(m, t, k);
         }
         self.bdp_waiting[t] = waiting;
     }
@@ -789,7 +789,7 @@ impl Probe for Recorder {
         if let Some(track) = self.actor_track(m, actor) {
             self.scanned[track] += scanned;
             self.reclaimed[track] += base(freed);
-            self.tp(m, track, TraceKind::LruIsolate { requested, scanned });
+            self.tracepoint(m, track, TraceKind::LruIsolate { requested, scanned });
         }
     }
 
@@ -797,7 +797,7 @@ impl Probe for Recorder {
         if let Some(track) = self.actor_track(m, actor) {
             let file = m.pages[page as usize].has(pg::FILE);
             let pfn = m.gran.base(u64::from(page));
-            self.tp(m, track, TraceKind::Writepage { pfn, file });
+            self.tracepoint(m, track, TraceKind::Writepage { pfn, file });
         }
     }
 
@@ -821,7 +821,7 @@ impl Probe for Recorder {
                 cyclic: work.range_cyclic,
                 background: work.for_background,
             };
-            self.tp(m, track, kind);
+            self.tracepoint(m, track, kind);
         }
     }
 

@@ -34,7 +34,7 @@ pub struct PlotRun<'a> {
     /// One line on the outcome (`OOM at 19.0 s`).
     pub outcome: String,
     /// What it recorded.
-    pub rec: &'a Recorder,
+    pub recorder: &'a Recorder,
 }
 
 const FREE_SERIES: [(usize, &str, &str); 4] = [
@@ -68,13 +68,13 @@ fn esc(s: &str) -> String {
 /// Zones to draw for a row: those reclaim scanned (pgscan), most scanned first; with none, the
 /// zone whose free memory came closest to its high watermark. The flag says which rule applied.
 fn pick_zones(runs: &[&PlotRun<'_>]) -> (Vec<usize>, bool) {
-    let nz = runs.first().map_or(0, |r| r.rec.zones.len());
-    let samples = || runs.iter().flat_map(|r| r.rec.samples.iter());
+    let nz = runs.first().map_or(0, |r| r.recorder.zones.len());
+    let samples = || runs.iter().flat_map(|r| r.recorder.samples.iter());
     let mut scanned: Vec<(u64, usize)> = (0..nz)
         .map(|z| {
             let total = runs
                 .iter()
-                .filter_map(|r| r.rec.samples.last())
+                .filter_map(|r| r.recorder.samples.last())
                 .map(|s| s.zones[z][13])
                 .sum::<u64>();
             (total, z)
@@ -200,9 +200,9 @@ fn legend(svg: &mut String, x: f64, y: f64, items: &[(&str, &str, bool)]) {
 }
 
 /// Shaded intervals (merged when closer than a pixel) for the spans named `name` on `track`.
-fn bands(rec: &Recorder, track: usize, name: &str, f: &Frame) -> Vec<(f64, f64)> {
+fn bands(recorder: &Recorder, track: usize, name: &str, f: &Frame) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = vec![];
-    for s in rec
+    for s in recorder
         .spans
         .iter()
         .filter(|s| s.track == track && s.name == name)
@@ -216,8 +216,8 @@ fn bands(rec: &Recorder, track: usize, name: &str, f: &Frame) -> Vec<(f64, f64)>
     out
 }
 
-fn oom_line(svg: &mut String, rec: &Recorder, f: &Frame, label: bool) {
-    for m in &rec.marks {
+fn oom_line(svg: &mut String, recorder: &Recorder, f: &Frame, label: bool) {
+    for m in &recorder.marks {
         if let MarkKind::OomKill { .. } = m.kind {
             let x = f.px(m.t);
             let _ = write!(
@@ -260,14 +260,14 @@ fn polyline(svg: &mut String, pts: &[(f64, f64)], color: &str, dashed: bool) {
 
 /// Panel A: free vs watermarks, log MiB, kswapd shading.
 fn free_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, lo: f64, hi: f64) {
-    let rec = run.rec;
-    let node = rec.zones[z].0 as usize;
-    if let Some(track) = rec
+    let recorder = run.recorder;
+    let node = recorder.zones[z].0 as usize;
+    if let Some(track) = recorder
         .tracks
         .iter()
         .position(|t| t.kind == TrackKind::Kswapd(node))
     {
-        for (a, b) in bands(rec, track, "balance_pgdat", f) {
+        for (a, b) in bands(recorder, track, "balance_pgdat", f) {
             let _ = write!(
                 svg,
                 r##"<rect x="{a:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#cfe3f5"/>"##,
@@ -291,14 +291,14 @@ fn free_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, lo: f64,
         d += 1;
     }
     for (field, _, color) in FREE_SERIES {
-        let pts: Vec<(f64, f64)> = rec
+        let pts: Vec<(f64, f64)> = recorder
             .samples
             .iter()
             .map(|s| (f.px(s.t), py(mib(s.zones[z][field]))))
             .collect();
         polyline(svg, &pts, color, field != 0);
     }
-    oom_line(svg, rec, f, true);
+    oom_line(svg, recorder, f, true);
     frame_box(svg, f);
     y_axis_label(svg, f, "MiB (log)");
 }
@@ -327,15 +327,15 @@ fn grid_line(svg: &mut String, f: &Frame, y: f64, v: f64) {
 
 /// Panel B: LRU lists, dirty, writeback, linear MiB, flusher strip.
 fn lru_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, top: f64, ticks: &[f64]) {
-    let rec = run.rec;
+    let recorder = run.recorder;
     let py = |v: f64| f.y + f.h - v / top * f.h;
     for &v in ticks {
         let y = py(v);
         grid_line(svg, f, y, v);
     }
-    for (i, t) in rec.tracks.iter().enumerate() {
+    for (i, t) in recorder.tracks.iter().enumerate() {
         if let TrackKind::Flusher(_) = t.kind {
-            for (a, b) in bands(rec, i, "wb_writeback", f) {
+            for (a, b) in bands(recorder, i, "wb_writeback", f) {
                 let _ = write!(
                     svg,
                     r##"<rect x="{a:.1}" y="{:.1}" width="{:.1}" height="5" fill="#f5b041"/>"##,
@@ -346,24 +346,23 @@ fn lru_panel(svg: &mut String, run: &PlotRun<'_>, z: usize, f: &Frame, top: f64,
         }
     }
     for (field, _, color) in LRU_SERIES {
-        if rec.samples.iter().all(|s| s.zones[z][field] == 0) {
+        if recorder.samples.iter().all(|s| s.zones[z][field] == 0) {
             continue;
         }
-        let pts: Vec<(f64, f64)> = rec
+        let pts: Vec<(f64, f64)> = recorder
             .samples
             .iter()
             .map(|s| (f.px(s.t), py(mib(s.zones[z][field]))))
             .collect();
         polyline(svg, &pts, color, field >= 9);
     }
-    oom_line(svg, rec, f, false);
+    oom_line(svg, recorder, f, false);
     frame_box(svg, f);
     y_axis_label(svg, f, "MiB");
 }
 
-/// The whole picture.
-pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
-    // Rows: runs grouped by cell, in first-seen order; columns: the policies of the row.
+/// The runs grouped by cell, in first-seen order (the rows); each row's runs are its columns.
+fn rows<'a, 'r>(runs: &'a [PlotRun<'r>]) -> Vec<Vec<&'a PlotRun<'r>>> {
     let mut rows: Vec<Vec<&PlotRun<'_>>> = vec![];
     for r in runs {
         match rows.iter_mut().find(|g| g[0].cell == r.cell) {
@@ -371,6 +370,12 @@ pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
             None => rows.push(vec![r]),
         }
     }
+    rows
+}
+
+/// The whole picture.
+pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
+    let rows = rows(runs);
     let cols = rows.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let width = COL_W * cols as f64;
     let mut body = String::new();
@@ -378,107 +383,18 @@ pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
     let zone_block = LEGEND_H + TITLE_H + FREE_H + AXIS_H + LEGEND_H + LRU_H + AXIS_H + 14.0;
     for row in &rows {
         let (zones, under) = pick_zones(row);
-        let nz = row[0].rec.zones.len();
-        let cell = if row[0].cell.is_empty() {
-            String::new()
-        } else {
-            format!("{} — ", row[0].cell)
-        };
-        let which = if under {
-            format!(
-                "{} of {nz} zone(s) shown: those reclaim scanned, most scanned first",
-                zones.len()
-            )
-        } else {
-            format!("reclaim scanned no zone; the one closest to its high watermark of {nz} shown")
-        };
-        let _ = write!(
-            body,
-            r#"<text x="10" y="{:.1}" class="row">{}</text>"#,
-            y + 14.0,
-            esc(&format!("{cell}{which}"))
-        );
-        y += 24.0;
-        for (c, run) in row.iter().enumerate() {
-            let _ = write!(
-                body,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="col">{}</text>"#,
-                c as f64 * COL_W + LEFT + PANEL_W / 2.0,
-                y + 12.0,
-                esc(&format!("{} — {}", run.column, run.outcome))
-            );
-        }
-        y += 22.0;
+        y = row_heading(&mut body, row, zones.len(), under, y);
         let t_max = row
             .iter()
-            .flat_map(|r| r.rec.samples.last())
+            .flat_map(|r| r.recorder.samples.last())
             .map(|s| s.t as f64 / 1e9)
             .fold(0.0, f64::max)
             .max(1e-3);
         for &z in &zones {
-            let all = || row.iter().flat_map(|r| r.rec.samples.iter());
-            let hi = all()
-                .map(|s| mib(s.zones[z][0].max(s.zones[z][3])))
-                .fold(0.0, f64::max)
-                * 1.3;
-            let lo = all()
-                .map(|s| mib(s.zones[z][1].max(1)) / 4.0)
-                .fold(f64::INFINITY, f64::min)
-                .min(hi / 10.0)
-                .max(1e-3);
-            let lru_max = all()
-                .flat_map(|s| LRU_SERIES.iter().map(move |&(f, _, _)| mib(s.zones[z][f])))
-                .fold(0.0, f64::max);
-            let (top, ticks) = lin_ticks(lru_max);
-            let (node, zname) = row[0].rec.zones[z];
+            let scales = Scales::of(row, z);
             for (c, run) in row.iter().enumerate() {
-                let x0 = c as f64 * COL_W;
-                let mut yy = y;
-                let free_items: Vec<(&str, &str, bool)> = FREE_SERIES
-                    .iter()
-                    .map(|&(f, n, col)| (n, col, f != 0))
-                    .chain([("kswapd running", "#cfe3f5", false)])
-                    .collect();
-                legend(&mut body, x0 + LEFT, yy + 8.0, &free_items);
-                yy += LEGEND_H;
-                let _ = write!(
-                    body,
-                    r#"<text x="{:.1}" y="{:.1}" class="title">{}</text>"#,
-                    x0 + LEFT,
-                    yy + 12.0,
-                    esc(&format!("Node {node} {zname}: free memory and watermarks"))
-                );
-                yy += TITLE_H;
-                let f = Frame {
-                    x: x0 + LEFT,
-                    y: yy,
-                    w: PANEL_W,
-                    h: FREE_H,
-                    t_max,
-                };
-                free_panel(&mut body, run, z, &f, lo, hi);
-                x_axis(&mut body, &f);
-                yy += FREE_H + AXIS_H;
-                let lru_items: Vec<(&str, &str, bool)> = LRU_SERIES
-                    .iter()
-                    .filter(|&&(f, _, _)| {
-                        row.iter()
-                            .any(|r| r.rec.samples.iter().any(|s| s.zones[z][f] > 0))
-                    })
-                    .map(|&(f, n, col)| (n, col, f >= 9))
-                    .chain([("flusher busy", "#f5b041", false)])
-                    .collect();
-                legend(&mut body, x0 + LEFT, yy + 8.0, &lru_items);
-                yy += LEGEND_H;
-                let f = Frame {
-                    x: x0 + LEFT,
-                    y: yy,
-                    w: PANEL_W,
-                    h: LRU_H,
-                    t_max,
-                };
-                lru_panel(&mut body, run, z, &f, top, &ticks);
-                x_axis(&mut body, &f);
+                let x = c as f64 * COL_W + LEFT;
+                zone_panels(&mut body, row, run, z, (x, y), t_max, &scales);
             }
             y += zone_block;
         }
@@ -498,6 +414,116 @@ pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
     svg.push_str(&body);
     svg.push_str("\n</svg>\n");
     svg
+}
+
+/// A row's heading (its cell and which zones are shown) and its columns' headings; returns the
+/// `y` below them.
+fn row_heading(body: &mut String, row: &[&PlotRun<'_>], shown: usize, under: bool, y: f64) -> f64 {
+    let nz = row[0].recorder.zones.len();
+    let cell = if row[0].cell.is_empty() {
+        String::new()
+    } else {
+        format!("{} — ", row[0].cell)
+    };
+    let which = if under {
+        format!("{shown} of {nz} zone(s) shown: those reclaim scanned, most scanned first")
+    } else {
+        format!("reclaim scanned no zone; the one closest to its high watermark of {nz} shown")
+    };
+    let _ = write!(
+        body,
+        r#"<text x="10" y="{:.1}" class="row">{}</text>"#,
+        y + 14.0,
+        esc(&format!("{cell}{which}"))
+    );
+    let y = y + 24.0;
+    for (c, run) in row.iter().enumerate() {
+        let _ = write!(
+            body,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="col">{}</text>"#,
+            c as f64 * COL_W + LEFT + PANEL_W / 2.0,
+            y + 12.0,
+            esc(&format!("{} — {}", run.column, run.outcome))
+        );
+    }
+    y + 22.0
+}
+
+/// The y scales a zone's panels share across a row: free memory (log, `lo..hi` MiB) and the LRU
+/// lists (linear, `0..top` MiB with `ticks`).
+struct Scales {
+    lo: f64,
+    hi: f64,
+    top: f64,
+    ticks: Vec<f64>,
+}
+
+impl Scales {
+    fn of(row: &[&PlotRun<'_>], z: usize) -> Scales {
+        let all = || row.iter().flat_map(|r| r.recorder.samples.iter());
+        let hi = all()
+            .map(|s| mib(s.zones[z][0].max(s.zones[z][3])))
+            .fold(0.0, f64::max)
+            * 1.3;
+        let lo = all()
+            .map(|s| mib(s.zones[z][1].max(1)) / 4.0)
+            .fold(f64::INFINITY, f64::min)
+            .min(hi / 10.0)
+            .max(1e-3);
+        let lru_max = all()
+            .flat_map(|s| LRU_SERIES.iter().map(move |&(f, _, _)| mib(s.zones[z][f])))
+            .fold(0.0, f64::max);
+        let (top, ticks) = lin_ticks(lru_max);
+        Scales { lo, hi, top, ticks }
+    }
+}
+
+/// Zone `z` of `run`, its panel pair at `(x, y)`: free memory and watermarks over the LRU lists,
+/// each with its legend.
+fn zone_panels(
+    body: &mut String,
+    row: &[&PlotRun<'_>],
+    run: &PlotRun<'_>,
+    z: usize,
+    (x, y): (f64, f64),
+    t_max: f64,
+    scales: &Scales,
+) {
+    let (node, zone) = row[0].recorder.zones[z];
+    let free_items: Vec<(&str, &str, bool)> = FREE_SERIES
+        .iter()
+        .map(|&(f, n, col)| (n, col, f != 0))
+        .chain([("kswapd running", "#cfe3f5", false)])
+        .collect();
+    legend(body, x, y + 8.0, &free_items);
+    let y = y + LEGEND_H;
+    let _ = write!(
+        body,
+        r#"<text x="{x:.1}" y="{:.1}" class="title">{}</text>"#,
+        y + 12.0,
+        esc(&format!("Node {node} {zone}: free memory and watermarks"))
+    );
+    let y = y + TITLE_H;
+    let (w, h) = (PANEL_W, FREE_H);
+    let f = Frame { x, y, w, h, t_max };
+    free_panel(body, run, z, &f, scales.lo, scales.hi);
+    x_axis(body, &f);
+    let y = y + FREE_H + AXIS_H;
+    let lru_items: Vec<(&str, &str, bool)> = LRU_SERIES
+        .iter()
+        .filter(|&&(f, _, _)| {
+            row.iter()
+                .any(|r| r.recorder.samples.iter().any(|s| s.zones[z][f] > 0))
+        })
+        .map(|&(f, n, col)| (n, col, f >= 9))
+        .chain([("flusher busy", "#f5b041", false)])
+        .collect();
+    legend(body, x, y + 8.0, &lru_items);
+    let y = y + LEGEND_H;
+    let h = LRU_H;
+    let f = Frame { x, y, w, h, t_max };
+    lru_panel(body, run, z, &f, scales.top, &scales.ticks);
+    x_axis(body, &f);
 }
 
 #[cfg(test)]

@@ -63,10 +63,10 @@ pub fn write_files(args: &ObserveArgs, scenarios: &[ObservedScenario<'_>]) -> an
     let runs = all_runs(scenarios);
     let recorded: Vec<(String, &Recorder)> = runs
         .iter()
-        .filter_map(|r| r.recorder.map(|rec| (r.label(), rec)))
+        .filter_map(|r| r.recorder.map(|recorder| (r.label(), recorder)))
         .collect();
-    for (label, rec) in &recorded {
-        if rec.truncated {
+    for (label, recorder) in &recorded {
+        if recorder.truncated {
             eprintln!(
                 "warning: {label}: more than {} trace records; the rest were not recorded",
                 super::MAX_RECORDS
@@ -81,11 +81,11 @@ pub fn write_files(args: &ObserveArgs, scenarios: &[ObservedScenario<'_>]) -> an
     }
     if let Some(path) = &args.ftrace {
         let mut text = String::new();
-        for (label, rec) in &recorded {
+        for (label, recorder) in &recorded {
             if recorded.len() > 1 {
                 text.push_str(&format!("# run: {label}\n"));
             }
-            text.push_str(&ftrace::render(rec));
+            text.push_str(&ftrace::render(recorder));
         }
         write(path, &text)?;
     }
@@ -108,7 +108,7 @@ fn plot_of(scenarios: &[ObservedScenario<'_>]) -> String {
                 },
                 column: format!("policy {}", r.run.spec.policy.name()),
                 outcome: outcome_line(&r.result.outcome),
-                rec: r.recorder?,
+                recorder: r.recorder?,
             })
         })
         .collect();

@@ -12,8 +12,8 @@ use super::{Recorder, ZONE_FIELDS};
 /// The task names across runs, in first-seen order.
 pub fn task_columns(runs: &[(String, &Recorder)]) -> Vec<String> {
     let mut names: Vec<String> = vec![];
-    for (_, rec) in runs {
-        for t in &rec.tracks {
+    for (_, recorder) in runs {
+        for t in &recorder.tracks {
             if matches!(t.kind, super::TrackKind::Task(_)) && !names.contains(&t.name) {
                 names.push(t.name.clone());
             }
@@ -30,12 +30,13 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The events of `rec` in `(from, to]`, as `who what` joined by `; `.
-pub fn events_between(rec: &Recorder, from: Option<u64>, to: u64) -> String {
-    rec.marks
+/// The events of `recorder` in `(from, to]`, as `who what` joined by `; `.
+pub fn events_between(recorder: &Recorder, from: Option<u64>, to: u64) -> String {
+    recorder
+        .marks
         .iter()
         .filter(|m| from.map_or(true, |f| m.t > f) && m.t <= to)
-        .map(|m| format!("{} {}", rec.tracks[m.track].name, m.kind.label()))
+        .map(|m| format!("{} {}", recorder.tracks[m.track].name, m.kind.label()))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -54,13 +55,13 @@ pub fn render_csv(runs: &[(String, &Recorder)]) -> String {
         out.push_str(&csv_field(&format!("{t}_state")));
     }
     out.push_str(",events\n");
-    for (label, rec) in runs {
+    for (label, recorder) in runs {
         let mut prev = None;
-        for s in &rec.samples {
-            let events = events_between(rec, prev, s.t);
+        for s in &recorder.samples {
+            let events = events_between(recorder, prev, s.t);
             prev = Some(s.t);
             for (zi, z) in s.zones.iter().enumerate() {
-                let (node, name) = rec.zones[zi];
+                let (node, name) = recorder.zones[zi];
                 out.push_str(&format!(
                     "{},{},{node},{name}",
                     csv_field(label),
@@ -72,7 +73,7 @@ pub fn render_csv(runs: &[(String, &Recorder)]) -> String {
                 out.push_str(&format!(",{},{}", s.dirty_limits.0, s.dirty_limits.1));
                 for t in &tasks {
                     out.push(',');
-                    if let Some(i) = rec
+                    if let Some(i) = recorder
                         .tracks
                         .iter()
                         .position(|k| matches!(k.kind, super::TrackKind::Task(_)) && &k.name == t)

@@ -63,7 +63,7 @@ pub fn plan(sc: &Scenario, command: PlanCommand, varied: &[String]) -> Plan {
 }
 
 /// The record of one run.
-pub fn run_record(run: &PlannedRun, res: &RunResult, extras: Extras) -> RunRecord {
+pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRecord {
     let spec = &run.spec;
     RunRecord {
         cell: run
@@ -76,22 +76,23 @@ pub fn run_record(run: &PlannedRun, res: &RunResult, extras: Extras) -> RunRecor
         release: spec.kernel.display_name(),
         seed: spec.seed,
         page_granularity: spec.machine.coarse_page(),
-        outcome: outcome_record(&res.outcome),
-        sim_seconds: res.sim_ns as f64 / 1e9,
-        events: res.events,
-        tasks: res.tasks.clone(),
+        outcome: outcome_record(&result.outcome),
+        sim_seconds: result.sim_ns as f64 / 1e9,
+        events: result.events,
+        tasks: result.tasks.clone(),
         counters: CountersRecord {
-            writepage_refused: res.writepage_refused,
-            pages_written_by_writeback: res.pages_written_by_writeback,
-            pages_written_by_reclaim: res.pages_written_by_reclaim,
-            pages_written_by_journal: res.pages_written_by_journal,
-            reclaim_no_progress: res.reclaim_no_progress,
-            later: res.later.clone(),
+            writepage_refused: result.writepage_refused,
+            pages_written_by_writeback: result.pages_written_by_writeback,
+            pages_written_by_reclaim: result.pages_written_by_reclaim,
+            pages_written_by_journal: result.pages_written_by_journal,
+            reclaim_no_progress: result.reclaim_no_progress,
+            later: result.later.clone(),
         },
-        vmstat: res.vmstat.clone(),
-        mmtests: Some(Mmtests::of(&res.vmstat, res.sim_ns)),
+        vmstat: result.vmstat.clone(),
+        mmtests: Some(Mmtests::of(&result.vmstat, result.sim_ns)),
         oom_reports: extras.oom_reports.then(|| {
-            res.oom_reports
+            result
+                .oom_reports
                 .iter()
                 .map(|r| {
                     let text = super::oom_report::render(r, spec.release, &spec.vm);
@@ -99,7 +100,7 @@ pub fn run_record(run: &PlannedRun, res: &RunResult, extras: Extras) -> RunRecor
                 })
                 .collect()
         }),
-        meminfo_kb: extras.meminfo.then(|| res.meminfo.clone()),
+        meminfo_kb: extras.meminfo.then(|| result.meminfo.clone()),
     }
 }
 
@@ -145,7 +146,7 @@ pub fn scenario_record(
     let runs = held
         .iter()
         .zip(results)
-        .map(|(&i, res)| run_record(&sc.runs[i], res, extras))
+        .map(|(&i, result)| run_record(&sc.runs[i], result, extras))
         .collect();
     let mut record = ScenarioRecord {
         file: sc.file.clone(),

@@ -52,18 +52,18 @@ fn axis_headings(sc: &ScenarioRecord) -> Vec<String> {
 }
 
 /// A stream writer's progress: `42.0 s` when it finished, else the percentage of bytes written.
-pub fn writer_progress(res: &RunRecord, name: &str) -> String {
-    let Some(rep) = res.tasks.iter().find(|t| t.name == name) else {
+pub fn writer_progress(result: &RunRecord, name: &str) -> String {
+    let Some(report) = result.tasks.iter().find(|t| t.name == name) else {
         return "-".into();
     };
-    if let Some(at) = rep.finished_at_ns {
+    if let Some(at) = report.finished_at_ns {
         return format!("{} s", super::secs(at));
     }
-    let Some(total) = rep.total_bytes else {
+    let Some(total) = report.total_bytes else {
         return "-".into();
     };
     let total = total.max(1);
-    let percent = u128::from(rep.done_bytes.min(total)) * 100 / u128::from(total);
+    let percent = u128::from(report.done_bytes.min(total)) * 100 / u128::from(total);
     format!("{percent}%")
 }
 

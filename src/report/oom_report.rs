@@ -13,7 +13,7 @@
 //! buddy list.
 
 use crate::mm::oom_kill::oom_adj_of;
-use crate::outcome::{OomReport, OomTaskRow};
+use crate::outcome::{OomReport, OomTaskRow, ZoneReport};
 use crate::spec::{Release, VmSpec};
 
 /// `MAX_ORDER` on x86_64.
@@ -42,22 +42,45 @@ pub fn nodelist(nodes: &[u32]) -> String {
     parts.join(",")
 }
 
+/// The text of a report, one kernel line at a time.
+struct Lines(String);
+
+impl Lines {
+    fn line(&mut self, s: impl AsRef<str>) {
+        self.0.push_str(s.as_ref());
+        self.0.push('\n');
+    }
+}
+
 /// The whole report, one kernel line per text line.
 pub fn render(r: &OomReport, release: Release, vm: &VmSpec) -> String {
-    let mut o = String::new();
-    let mut line = |s: String| {
-        o.push_str(&s);
-        o.push('\n');
-    };
     let minor = release.minor();
+    let mut o = Lines(String::new());
+    header(&mut o, r, minor);
+    o.line("Mem-Info:");
+    per_cpu(&mut o, r);
+    global_counts(&mut o, r);
+    for z in &r.zones {
+        zone_line(&mut o, z);
+    }
+    buddy_lists(&mut o, r);
+    if minor >= 36 {
+        task_table(&mut o, r);
+    }
+    kill_or_panic(&mut o, r, minor, vm);
+    o.0
+}
+
+/// `dump_header()`'s first lines: who invoked the killer, and its cpuset.
+fn header(o: &mut Lines, r: &OomReport, minor: u32) {
     let adj = oom_adj_of(r.invoker_oom_score_adj);
     if minor >= 36 {
-        line(format!(
+        o.line(format!(
             "{} invoked oom-killer: gfp_mask=0x{:x}, order={}, oom_adj={adj}, oom_score_adj={}",
             r.invoker, r.gfp_mask, r.order, r.invoker_oom_score_adj
         ));
     } else {
-        line(format!(
+        o.line(format!(
             "{} invoked oom-killer: gfp_mask=0x{:x}, order={}, oom_adj={adj}",
             r.invoker, r.gfp_mask, r.order
         ));
@@ -68,156 +91,178 @@ pub fn render(r: &OomReport, release: Release, vm: &VmSpec) -> String {
     } else {
         format!("/{}", r.invoker)
     };
-    line(format!(
+    o.line(format!(
         "{} cpuset={cpuset} mems_allowed={}",
         r.invoker,
         nodelist(&r.invoker_mems)
     ));
-    line("Mem-Info:".into());
+}
+
+/// `show_free_areas()`'s per-CPU lists of every zone.
+fn per_cpu(o: &mut Lines, r: &OomReport) {
     for z in &r.zones {
-        line(format!("Node {} {} per-cpu:", z.base.node, z.base.zone));
+        o.line(format!("Node {} {} per-cpu:", z.base.node, z.base.zone));
         for (cpu, (count, high, batch)) in z.pcp.iter().enumerate() {
-            line(format!(
+            o.line(format!(
                 "CPU {cpu:4}: hi:{high:5}, btch:{batch:4} usd:{count:4}"
             ));
         }
     }
-    let sum = |f: &dyn Fn(&crate::outcome::ZoneReport) -> u64| r.zones.iter().map(f).sum::<u64>();
-    line(format!(
+}
+
+/// A count summed over every zone.
+fn sum(r: &OomReport, f: impl Fn(&ZoneReport) -> u64) -> u64 {
+    r.zones.iter().map(f).sum()
+}
+
+/// `show_free_areas()`'s global counts.
+fn global_counts(o: &mut Lines, r: &OomReport) {
+    o.line(format!(
         "active_anon:{} inactive_anon:{} isolated_anon:{}",
-        sum(&|z| z.base.active_anon),
-        sum(&|z| z.base.inactive_anon),
-        sum(&|z| z.isolated_anon)
+        sum(r, |z| z.base.active_anon),
+        sum(r, |z| z.base.inactive_anon),
+        sum(r, |z| z.isolated_anon)
     ));
-    line(format!(
+    o.line(format!(
         " active_file:{} inactive_file:{} isolated_file:{}",
-        sum(&|z| z.base.active_file),
-        sum(&|z| z.base.inactive_file),
-        sum(&|z| z.isolated_file)
+        sum(r, |z| z.base.active_file),
+        sum(r, |z| z.base.inactive_file),
+        sum(r, |z| z.isolated_file)
     ));
-    line(format!(
+    o.line(format!(
         " unevictable:{} dirty:{} writeback:{} unstable:0",
-        sum(&|z| z.base.unevictable),
-        sum(&|z| z.base.dirty),
-        sum(&|z| z.base.writeback)
+        sum(r, |z| z.base.unevictable),
+        sum(r, |z| z.base.dirty),
+        sum(r, |z| z.base.writeback)
     ));
-    line(format!(
+    o.line(format!(
         " free:{} slab_reclaimable:0 slab_unreclaimable:{}",
-        sum(&|z| z.base.free),
-        sum(&|z| z.slab_unreclaimable)
+        sum(r, |z| z.base.free),
+        sum(r, |z| z.slab_unreclaimable)
     ));
-    line(format!(
+    o.line(format!(
         " mapped:{} shmem:{} pagetables:0 bounce:0",
-        sum(&|z| z.mapped),
-        sum(&|z| z.shmem)
+        sum(r, |z| z.mapped),
+        sum(r, |z| z.shmem)
     ));
-    for z in &r.zones {
-        let b = &z.base;
-        line(format!(
-            "Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB active_anon:{}kB inactive_anon:{}kB \
-             active_file:{}kB inactive_file:{}kB unevictable:{}kB isolated(anon):{}kB \
-             isolated(file):{}kB present:{}kB mlocked:{}kB dirty:{}kB writeback:{}kB mapped:{}kB \
-             shmem:{}kB slab_reclaimable:0kB slab_unreclaimable:{}kB kernel_stack:0kB \
-             pagetables:0kB unstable:0kB bounce:0kB writeback_tmp:0kB pages_scanned:{} \
-             all_unreclaimable? {}",
-            b.node,
-            b.zone,
-            k(b.free),
-            k(b.min),
-            k(b.low),
-            k(b.high),
-            k(b.active_anon),
-            k(b.inactive_anon),
-            k(b.active_file),
-            k(b.inactive_file),
-            k(b.unevictable),
-            k(z.isolated_anon),
-            k(z.isolated_file),
-            k(z.present),
-            k(z.mlocked),
-            k(b.dirty),
-            k(b.writeback),
-            k(z.mapped),
-            k(z.shmem),
-            k(z.slab_unreclaimable),
-            b.pages_scanned,
-            if b.all_unreclaimable { "yes" } else { "no" }
-        ));
-        // MAX_NR_ZONES is 4 on x86_64 (DMA, DMA32, Normal, Movable); Movable is never populated.
-        line(format!(
-            "lowmem_reserve[]: {} {} {} 0",
-            z.lowmem_reserve[0], z.lowmem_reserve[1], z.lowmem_reserve[2]
-        ));
-    }
+}
+
+/// `show_free_areas()`'s line of one zone and its `lowmem_reserve[]`.
+fn zone_line(o: &mut Lines, z: &ZoneReport) {
+    let b = &z.base;
+    o.line(format!(
+        "Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB active_anon:{}kB inactive_anon:{}kB \
+         active_file:{}kB inactive_file:{}kB unevictable:{}kB isolated(anon):{}kB \
+         isolated(file):{}kB present:{}kB mlocked:{}kB dirty:{}kB writeback:{}kB mapped:{}kB \
+         shmem:{}kB slab_reclaimable:0kB slab_unreclaimable:{}kB kernel_stack:0kB \
+         pagetables:0kB unstable:0kB bounce:0kB writeback_tmp:0kB pages_scanned:{} \
+         all_unreclaimable? {}",
+        b.node,
+        b.zone,
+        k(b.free),
+        k(b.min),
+        k(b.low),
+        k(b.high),
+        k(b.active_anon),
+        k(b.inactive_anon),
+        k(b.active_file),
+        k(b.inactive_file),
+        k(b.unevictable),
+        k(z.isolated_anon),
+        k(z.isolated_file),
+        k(z.present),
+        k(z.mlocked),
+        k(b.dirty),
+        k(b.writeback),
+        k(z.mapped),
+        k(z.shmem),
+        k(z.slab_unreclaimable),
+        b.pages_scanned,
+        if b.all_unreclaimable { "yes" } else { "no" }
+    ));
+    // MAX_NR_ZONES is 4 on x86_64 (DMA, DMA32, Normal, Movable); Movable is never populated.
+    o.line(format!(
+        "lowmem_reserve[]: {} {} {} 0",
+        z.lowmem_reserve[0], z.lowmem_reserve[1], z.lowmem_reserve[2]
+    ));
+}
+
+/// The buddy lists (every free page is order 0), the page cache, swap and RAM totals.
+fn buddy_lists(o: &mut Lines, r: &OomReport) {
     for z in &r.zones {
         let mut s = format!("Node {} {}: {}*4kB ", z.base.node, z.base.zone, z.base.free);
         for order in 1..MAX_ORDER {
             s.push_str(&format!("0*{}kB ", 4u64 << order));
         }
         s.push_str(&format!("= {}kB", k(z.base.free)));
-        line(s);
+        o.line(s);
     }
-    line(format!("{} total pagecache pages", sum(&|z| z.file_pages)));
-    line(format!("{} pages in swap cache", r.swap_cache));
-    line(format!("Free swap  = {}kB", k(r.swap_free)));
-    line(format!("Total swap = {}kB", k(r.swap_total)));
-    line(format!("{} pages RAM", r.ram_pages));
-    if minor >= 36 {
-        line("[ pid ]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name".into());
-        for t in &r.tasks {
-            line(format!(
-                "[{:5}] {:5} {:5} {:8} {:8} {:3}     {:3}         {:5} {}",
-                t.pid,
-                0,
-                t.pid,
-                t.total_vm,
-                t.anon_rss + t.file_rss,
-                t.cpu,
-                t.oom_adj,
-                t.oom_score_adj,
-                t.name
+    o.line(format!(
+        "{} total pagecache pages",
+        sum(r, |z| z.file_pages)
+    ));
+    o.line(format!("{} pages in swap cache", r.swap_cache));
+    o.line(format!("Free swap  = {}kB", k(r.swap_free)));
+    o.line(format!("Total swap = {}kB", k(r.swap_total)));
+    o.line(format!("{} pages RAM", r.ram_pages));
+}
+
+/// `dump_tasks()` (2.6.36 dumps them by default).
+fn task_table(o: &mut Lines, r: &OomReport) {
+    o.line("[ pid ]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name");
+    for t in &r.tasks {
+        o.line(format!(
+            "[{:5}] {:5} {:5} {:8} {:8} {:3}     {:3}         {:5} {}",
+            t.pid,
+            0,
+            t.pid,
+            t.total_vm,
+            t.anon_rss + t.file_rss,
+            t.cpu,
+            t.oom_adj,
+            t.oom_score_adj,
+            t.name
+        ));
+    }
+}
+
+/// `oom_kill_process()`'s lines, or the panic when nothing was killable (or `panic_on_oom`).
+fn kill_or_panic(o: &mut Lines, r: &OomReport, minor: u32, vm: &VmSpec) {
+    if let (Some((selected, selected_pid)), Some((victim, victim_pid))) = (&r.selected, &r.victim) {
+        if minor >= 36 {
+            o.line(format!(
+                "Out of memory: Kill process {selected_pid} ({selected}) score {} or sacrifice child",
+                r.points
+            ));
+        } else {
+            o.line(format!(
+                "Out of memory: kill process {selected_pid} ({selected}) score {} or a child",
+                r.points
             ));
         }
+        let row = r.tasks.iter().find(|t| t.pid == *victim_pid);
+        o.line(killed_line(minor, *victim_pid, victim, row));
+        return;
     }
-    match (&r.selected, &r.victim) {
-        (Some((sel, sel_pid)), Some((victim, vpid))) => {
-            if minor >= 36 {
-                line(format!(
-                    "Out of memory: Kill process {sel_pid} ({sel}) score {} or sacrifice child",
-                    r.points
-                ));
+    let compulsory = vm.panic_on_oom == 2;
+    let on_oom = vm.panic_on_oom == 2
+        || vm.panic_on_oom == 1 && r.constraint == crate::outcome::Constraint::None;
+    o.line(match (on_oom, minor >= 36) {
+        (true, true) => format!(
+            "Kernel panic - not syncing: Out of memory: {} panic_on_oom is enabled",
+            if compulsory {
+                "compulsory"
             } else {
-                line(format!(
-                    "Out of memory: kill process {sel_pid} ({sel}) score {} or a child",
-                    r.points
-                ));
+                "system-wide"
             }
-            let row = r.tasks.iter().find(|t| t.pid == *vpid);
-            line(killed_line(minor, *vpid, victim, row));
+        ),
+        (true, false) => {
+            "Kernel panic - not syncing: out of memory. panic_on_oom is selected".into()
         }
-        _ => {
-            let compulsory = vm.panic_on_oom == 2;
-            let on_oom = vm.panic_on_oom == 2
-                || vm.panic_on_oom == 1 && r.constraint == crate::outcome::Constraint::None;
-            line(match (on_oom, minor >= 36) {
-                (true, true) => format!(
-                    "Kernel panic - not syncing: Out of memory: {} panic_on_oom is enabled",
-                    if compulsory {
-                        "compulsory"
-                    } else {
-                        "system-wide"
-                    }
-                ),
-                (true, false) => {
-                    "Kernel panic - not syncing: out of memory. panic_on_oom is selected".into()
-                }
-                (false, _) => {
-                    "Kernel panic - not syncing: Out of memory and no killable processes...".into()
-                }
-            });
+        (false, _) => {
+            "Kernel panic - not syncing: Out of memory and no killable processes...".into()
         }
-    }
-    o
+    });
 }
 
 /// `Killed process …` as `oom_kill_task()` prints it.

@@ -22,19 +22,17 @@ pub struct Band {
     pub segments: Vec<(f64, f64, OutcomeKind)>,
 }
 
+/// Row height and plot width, px.
+const ROW: f64 = 22.0;
+const WIDTH: f64 = 640.0;
+/// The plot's top, px.
+const TOP: f64 = 40.0;
+
 /// The outcome map as SVG text: one band per row, ticks under the x axis.
 pub fn svg(title: &str, x_label: &str, ticks: &[(f64, String)], bands: &[Band]) -> String {
-    const ROW: f64 = 22.0;
-    const WIDTH: f64 = 640.0;
-    let left = 12.0
-        + 7.0
-            * bands
-                .iter()
-                .map(|b| b.label.chars().count())
-                .max()
-                .unwrap_or(0) as f64;
-    let top = 40.0;
-    let height = top + ROW * bands.len() as f64 + 90.0;
+    let longest = bands.iter().map(|b| b.label.chars().count()).max();
+    let left = 12.0 + 7.0 * longest.unwrap_or(0) as f64;
+    let height = TOP + ROW * bands.len() as f64 + 90.0;
     let total_w = left + WIDTH + 20.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{height:.0}\" \
@@ -42,26 +40,9 @@ pub fn svg(title: &str, x_label: &str, ticks: &[(f64, String)], bands: &[Band]) 
     );
     s += &format!("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left:.1}\" y=\"20\" font-size=\"14\">{}</text>\n", xml(title));
     for (i, b) in bands.iter().enumerate() {
-        let y = top + ROW * i as f64;
-        s += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
-            left - 6.0,
-            y + ROW * 0.7,
-            xml(&b.label)
-        );
-        for (f0, f1, kind) in &b.segments {
-            s += &format!(
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"white\"><title>{}</title></rect>\n",
-                left + f0 * WIDTH,
-                y + 1.0,
-                (f1 - f0) * WIDTH,
-                ROW - 2.0,
-                colour(*kind),
-                kind.name()
-            );
-        }
+        s += &band(b, left, TOP + ROW * i as f64);
     }
-    let axis_y = top + ROW * bands.len() as f64 + 4.0;
+    let axis_y = TOP + ROW * bands.len() as f64 + 4.0;
     for (f, text) in ticks {
         let x = left + f * WIDTH;
         s += &format!(
@@ -79,12 +60,42 @@ pub fn svg(title: &str, x_label: &str, ticks: &[(f64, String)], bands: &[Band]) 
         height - 22.0,
         xml(x_label)
     );
-    let legend = [
+    s += &legend(left, height);
+    s += "</svg>\n";
+    s
+}
+
+/// One band at `y`: its label right-aligned before `left`, its coloured segments.
+fn band(b: &Band, left: f64, y: f64) -> String {
+    let mut s = format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+        left - 6.0,
+        y + ROW * 0.7,
+        xml(&b.label)
+    );
+    for (f0, f1, kind) in &b.segments {
+        s += &format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"white\"><title>{}</title></rect>\n",
+            left + f0 * WIDTH,
+            y + 1.0,
+            (f1 - f0) * WIDTH,
+            ROW - 2.0,
+            colour(*kind),
+            kind.name()
+        );
+    }
+    s
+}
+
+/// The colour of each outcome, along the bottom of a picture `height` px high.
+fn legend(left: f64, height: f64) -> String {
+    let mut s = String::new();
+    let kinds = [
         OutcomeKind::Survived,
         OutcomeKind::Oom,
         OutcomeKind::Stalled,
     ];
-    for (i, kind) in legend.into_iter().enumerate() {
+    for (i, kind) in kinds.into_iter().enumerate() {
         let x = left + 160.0 * i as f64;
         s += &format!(
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
@@ -95,7 +106,6 @@ pub fn svg(title: &str, x_label: &str, ticks: &[(f64, String)], bands: &[Band]) 
             kind.name()
         );
     }
-    s += "</svg>\n";
     s
 }
 

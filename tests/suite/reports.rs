@@ -178,6 +178,15 @@ fn check_report(rep: &OomReport, release: Release, text: &str) {
     assert_eq!(p.global["writeback"], sum(|z| z.base.writeback));
     assert_eq!(p.global["free"], sum(|z| z.base.free));
     assert_eq!(p.global["shmem"], sum(|z| z.shmem));
+    check_zones(&p, rep, text);
+    assert_eq!(p.pagecache, sum(|z| z.file_pages));
+    assert_eq!(p.swap_free_kb, rep.swap_free * 4);
+    assert_eq!(p.swap_total_kb, rep.swap_total * 4);
+    check_tasks_and_kill(&p, rep, release);
+}
+
+/// Every zone's line, its reserves and its buddy total, read back.
+fn check_zones(p: &Parsed, rep: &OomReport, text: &str) {
     assert_eq!(p.zones.len(), rep.zones.len());
     for ((z, pz), (res, buddy)) in rep
         .zones
@@ -222,9 +231,10 @@ fn check_report(rep: &OomReport, release: Release, text: &str) {
         assert_eq!(&res[..3], &z.lowmem_reserve[..]);
         assert_eq!(*buddy, b.free * 4);
     }
-    assert_eq!(p.pagecache, sum(|z| z.file_pages));
-    assert_eq!(p.swap_free_kb, rep.swap_free * 4);
-    assert_eq!(p.swap_total_kb, rep.swap_total * 4);
+}
+
+/// The task table (2.6.36) and the kill lines, read back.
+fn check_tasks_and_kill(p: &Parsed, rep: &OomReport, release: Release) {
     if release.minor() >= 36 {
         assert_eq!(p.tasks.len(), rep.tasks.len());
         for (row, t) in p.tasks.iter().zip(&rep.tasks) {
@@ -501,7 +511,7 @@ fn the_plot_is_an_svg_with_both_policies_axes_in_mib_and_seconds_and_the_oom_mar
             cell: "reports".into(),
             column: format!("policy {p}"),
             outcome: observe::session::outcome_line(&r.outcome),
-            rec,
+            recorder: rec,
         })
         .collect();
     let svg = observe::plot::render("reports", &plot_runs);

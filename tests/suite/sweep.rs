@@ -118,62 +118,44 @@ fn sweep_cells_reproduce_with_the_printed_command() {
     }
 }
 
+/// `wbsim sweep STALLS --set SHORT FLAG task.writer.size=RANGE --format json`.
+fn sweep_json(flag: &str, range: &str) -> serde_json::Value {
+    let path = format!("task.writer.size={range}");
+    let args = [
+        "sweep", STALLS, "--set", SHORT, flag, &path, "--format", "json",
+    ];
+    serde_json::from_str(&stdout_of(&args, 0)).unwrap()
+}
+
+/// The grid's runs of a threshold's cell (`dirty ratio/policy`), in increasing size:
+/// `(size, outcome kind)`.
+fn grid_cell<'a>(runs: &'a [serde_json::Value], label: &str) -> Vec<(&'a str, &'a str)> {
+    let (ratio, policy) = label.split_once('/').unwrap();
+    runs.iter()
+        .filter(|r| {
+            let r_ratio = r["cell"]["vm.dirty_ratio"].as_u64().map(|v| v.to_string());
+            r_ratio.as_deref() == Some(ratio) && r["policy"] == policy
+        })
+        .map(|r| {
+            (
+                r["cell"]["task.writer.size"].as_str().unwrap(),
+                r["outcome"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn bisection_finds_the_threshold_the_grid_shows() {
-    let range = "16MiB..1GiB";
-    let step = "16MiB";
-    let t: serde_json::Value = serde_json::from_str(&stdout_of(
-        &[
-            "sweep",
-            STALLS,
-            "--set",
-            SHORT,
-            "--find-threshold",
-            &format!("task.writer.size={range}:{step}"),
-            "--format",
-            "json",
-        ],
-        0,
-    ))
-    .unwrap();
-    let grid: serde_json::Value = serde_json::from_str(&stdout_of(
-        &[
-            "sweep",
-            STALLS,
-            "--set",
-            SHORT,
-            "--vary",
-            &format!("task.writer.size={range}:{step}"),
-            "--format",
-            "json",
-        ],
-        0,
-    ))
-    .unwrap();
+    let range = "16MiB..1GiB:16MiB";
+    let t = sweep_json("--find-threshold", range);
+    let grid = sweep_json("--vary", range);
     let thresholds = t["scenarios"][0]["thresholds"].as_array().unwrap();
     assert_eq!(thresholds.len(), 4, "two dirty ratios × two policies");
     let runs = grid["scenarios"][0]["runs"].as_array().unwrap();
     let mut flips = 0;
     for th in thresholds {
-        let (ratio, policy) = th["label"].as_str().unwrap().split_once('/').unwrap();
-        // This cell's grid runs, in increasing size.
-        let cell: Vec<(&str, &str)> = runs
-            .iter()
-            .filter(|r| {
-                r["cell"]["vm.dirty_ratio"]
-                    .as_u64()
-                    .map(|v| v.to_string())
-                    .as_deref()
-                    == Some(ratio)
-                    && r["policy"] == policy
-            })
-            .map(|r| {
-                (
-                    r["cell"]["task.writer.size"].as_str().unwrap(),
-                    r["outcome"]["kind"].as_str().unwrap(),
-                )
-            })
-            .collect();
+        let cell = grid_cell(runs, th["label"].as_str().unwrap());
         assert_eq!(cell.len(), 64);
         let first = cell[0].1;
         assert_eq!(th["from"], first);
