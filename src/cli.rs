@@ -177,7 +177,7 @@ pub struct ScenarioOpts {
     pub set: Vec<(String, String)>,
     /// Run only this policy (repeatable).
     #[arg(long, value_name = "NAME",
-          value_parser = PossibleValuesParser::new(["redirty", "activate"])
+          value_parser = PossibleValuesParser::new(Policy::ALL.map(Policy::name))
               .map(|s| Policy::from_name(&s).expect("a possible value")))]
     pub policy: Vec<Policy>,
     /// The seed of every run (overrides scenario.seed).
