@@ -299,7 +299,7 @@ type Stack = Vec<(&'static str, SimTime, u64)>;
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     /// What to record.
-    pub cfg: ObserveConfig,
+    pub config: ObserveConfig,
     /// Every zone: `(node, name)`.
     pub zones: Vec<(u32, &'static str)>,
     /// Tasks first (by index), then kswapds, flushers, disks.
@@ -372,9 +372,9 @@ fn tracks_of(m: &Machine) -> Vec<Track> {
 
 impl Recorder {
     /// A recorder that starts when the engine has booted the run's machine ([`Probe::boot`]).
-    pub fn new(cfg: ObserveConfig) -> Recorder {
+    pub fn new(config: ObserveConfig) -> Recorder {
         Recorder {
-            cfg,
+            config,
             ..Recorder::default()
         }
     }
@@ -444,13 +444,13 @@ impl Recorder {
 
     /// Samples every boundary up to and including `at` (the state between events is constant).
     fn sample_until(&mut self, m: &Machine, at: SimTime) {
-        if self.cfg.sample_ns == 0 {
+        if self.config.sample_ns == 0 {
             return;
         }
         while self.next_sample <= at {
             let s = sample(m, self.next_sample);
             self.samples.push(s);
-            self.next_sample += self.cfg.sample_ns;
+            self.next_sample += self.config.sample_ns;
         }
     }
 
@@ -638,7 +638,7 @@ impl Recorder {
         for track in 0..self.open.len() {
             self.apply(track, &[], m.now);
         }
-        if self.cfg.sample_ns > 0 && self.samples.last().map_or(true, |s| s.t < m.now) {
+        if self.config.sample_ns > 0 && self.samples.last().map_or(true, |s| s.t < m.now) {
             self.samples.push(sample(m, m.now));
         }
         self.spans
