@@ -126,19 +126,33 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
 /// events.
 fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), InvariantViolation> {
     check(m, true)?;
+    // The event numbers of the next recount (only when the options ask for recounts) and of the
+    // next thing to do besides handling events: one comparison per event.
     let every = recount.interval(m.pages.len());
+    let mut next_check = if m.options.check_invariants {
+        m.events + every
+    } else {
+        u64::MAX
+    };
+    // A drift at an event already past is never injected.
+    let next_drift = |now: u64| if drift_at > now { drift_at } else { u64::MAX };
+    let mut next_stop = next_check.min(next_drift(m.events));
     let mut checks = 0u64;
     m.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
     while m.outcome.is_none() {
         if !step(m)? {
             break;
         }
-        if m.events == drift_at {
-            inject_drift(m);
-        }
-        if m.events % every == 0 {
-            checks += 1;
-            check(m, checks % DEEP_EVERY == 0)?;
+        if m.events == next_stop {
+            if m.events == drift_at {
+                inject_drift(m);
+            }
+            if m.events == next_check {
+                next_check += every;
+                checks += 1;
+                check(m, checks % DEEP_EVERY == 0)?;
+            }
+            next_stop = next_check.min(next_drift(m.events));
         }
         if m.events % 65_536 == 0 {
             let now = m.now;
@@ -154,6 +168,7 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
 
 /// Handles the next event; `false` when the run ended before it (event limit, empty queue, time
 /// limit), with the outcome set.
+#[inline]
 fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     if m.events >= m.spec.limits.max_events {
         m.outcome = Some(Outcome::Stalled {
@@ -189,6 +204,7 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
 }
 
 /// The outcome once every finite task has finished (or one was killed).
+#[inline]
 fn finish_when_done(m: &mut Machine) {
     if m.outcome.is_some() || m.unfinished != 0 || !m.tasks.iter().any(|t| t.is_finite()) {
         return;

@@ -66,11 +66,13 @@ impl Machine {
     /// Calls `f` with the probe and the machine, when there is a probe.
     #[inline]
     fn with_probe(&mut self, f: impl FnOnce(&mut dyn Probe, &Machine)) {
-        let Some(mut probe) = self.probe.take() else {
+        if self.probe.is_none() {
             return;
-        };
-        f(&mut *probe, self);
-        self.probe = Some(probe);
+        }
+        if let Some(mut probe) = self.probe.take() {
+            f(&mut *probe, self);
+            self.probe = Some(probe);
+        }
     }
 
     /// The engine's hook after boot.
