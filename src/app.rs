@@ -480,15 +480,25 @@ pub fn list() -> String {
         "later kernels: {} (2.6.36's rules plus the switches below, cumulatively)\n",
         names(crate::kernel::LATER.iter().map(|l| l.name).collect())
     );
-    for l in crate::kernel::LATER {
+    s += "kernel profiles (each adds these switch settings to the one before):\n";
+    for l in crate::kernel::profiles() {
         let ch: Vec<String> = l.changes.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        s += &format!("  {:<9} {}\n", l.name, ch.join(" "));
+        let ch = if ch.is_empty() {
+            "(every switch at its first value)".to_string()
+        } else {
+            ch.join(" ")
+        };
+        s += &format!("  {:<9} {ch}\n", l.name);
     }
-    s += "kernel switches ([kernel] keys; the 2.6.3x value first):\n";
+    s += "kernel switches ([kernel] keys; the 2.6.32.0 value first):\n";
     for sw in crate::kernel::SWITCHES {
         s += &format!("  {:<34} {}\n", sw.key, sw.what);
         for ((v, r), c) in sw.values.iter().zip(sw.since).zip(sw.cites) {
-            let c = if c.is_empty() { "2.6.32–2.6.36" } else { c };
+            let c = if c.is_empty() {
+                "(the first modelled kernel)"
+            } else {
+                c
+            };
             s += &format!("      {v:<24} {r:<9} {c}\n");
         }
     }

@@ -12,10 +12,11 @@
 //! | XFS 2.6.36 | direct reclaim only (`PF_MEMALLOC` without `PF_KSWAPD`) | "xfs: allow writeback from kswapd" |
 //! | tmpfs | SHM_LOCK'd or no swap: `AOP_WRITEPAGE_ACTIVATE` when for reclaim | `shmem_writepage()` |
 
+use crate::kernel::{Switches, XfsReclaimWritepage};
 use crate::mm::gfp;
 use crate::mm::page::pg;
 use crate::mm::pf;
-use crate::spec::{FsType, Release};
+use crate::spec::FsType;
 
 /// Who calls `->writepage` / `->writepages`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,10 +81,10 @@ pub fn writer_gfp(fs: FsType) -> u32 {
 }
 
 /// `->writepage` of `fs` for a dirty page with `flags`, called by `caller` whose task flags are
-/// `current_pf`, under `release`. `swap_ok` (shmem only): swap is configured and a slot is free.
+/// `current_pf`, under the rules `sw`. `swap_ok` (shmem only): swap is configured and a slot is free.
 pub fn writepage_decision(
     fs: FsType,
-    release: Release,
+    sw: &Switches,
     flags: u32,
     caller: WritepageCaller,
     current_pf: u32,
@@ -120,7 +121,7 @@ pub fn writepage_decision(
                 Decision::Write { cluster: 0 }
             }
         }
-        FsType::Xfs => xfs_decision(release, caller, current_pf),
+        FsType::Xfs => xfs_decision(sw.xfs_reclaim_writepage, caller, current_pf),
         FsType::Tmpfs => {
             if segment_locked || !swap_ok {
                 Decision::ShmemActivate
@@ -131,29 +132,46 @@ pub fn writepage_decision(
     }
 }
 
-/// `xfs_vm_writepage()` per release (writeback-fs §C.4).
-fn xfs_decision(release: Release, caller: WritepageCaller, current_pf: u32) -> Decision {
+/// Why `fs`'s `->writepage` declines a page under the rules `sw`, for `wbsim explain`.
+pub fn refusal_rule(fs: FsType, sw: &Switches) -> &'static str {
+    match (fs, sw.xfs_reclaim_writepage) {
+        (FsType::Ext4, _) => {
+            "ext4_writepage() will not allocate blocks for delayed-allocation pages"
+        }
+        (FsType::Btrfs, _) => "btrfs_writepage() declines any PF_MEMALLOC caller",
+        (FsType::Xfs, XfsReclaimWritepage::RefuseMemalloc) => {
+            "xfs_vm_writepage() skips writeback from reclaim context (PF_MEMALLOC)"
+        }
+        (FsType::Xfs, _) => {
+            "xfs_vm_writepage() skips writeback from direct reclaim (PF_MEMALLOC without PF_KSWAPD)"
+        }
+        _ => "the filesystem declined the page",
+    }
+}
+
+/// `xfs_vm_writepage()` (writeback-fs §C.4).
+fn xfs_decision(rule: XfsReclaimWritepage, caller: WritepageCaller, current_pf: u32) -> Decision {
     let memalloc = current_pf & pf::MEMALLOC != 0;
     let kswapd = current_pf & pf::KSWAPD != 0;
     let reclaim = matches!(
         caller,
         WritepageCaller::Kswapd | WritepageCaller::DirectReclaim
     );
-    match release.minor() {
-        32..=34 => {
+    match rule {
+        XfsReclaimWritepage::AllocateAndCluster => {
             // wbc->nr_to_write *= 4 from reclaim: up to 4 × 32 pages, the victim included.
             Decision::Write {
                 cluster: if reclaim { 4 * 32 - 1 } else { 0 },
             }
         }
-        35 => {
+        XfsReclaimWritepage::RefuseMemalloc => {
             if memalloc {
                 Decision::Refuse
             } else {
                 Decision::Write { cluster: 0 }
             }
         }
-        _ => {
+        XfsReclaimWritepage::RefuseDirect => {
             if memalloc && !kswapd {
                 Decision::Refuse
             } else {
@@ -168,12 +186,15 @@ fn xfs_decision(release: Release, caller: WritepageCaller, current_pf: u32) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::Kernel;
     use crate::mm::pf::{KSWAPD, MEMALLOC, SWAPWRITE};
+    use crate::spec::Release;
 
     const KSWAPD_PF: u32 = MEMALLOC | SWAPWRITE | KSWAPD;
 
     fn decide(fs: FsType, r: Release, flags: u32, c: WritepageCaller, pf: u32) -> Decision {
-        writepage_decision(fs, r, flags, c, pf, false, true)
+        let sw = Kernel::profile(r.name()).expect("a profile").switches;
+        writepage_decision(fs, &sw, flags, c, pf, false, true)
     }
 
     #[test]
@@ -325,7 +346,7 @@ mod tests {
     fn shmem_activates_when_locked_or_without_swap() {
         let d = writepage_decision(
             FsType::Tmpfs,
-            Release::V2_6_32,
+            &Switches::BASE,
             pg::DIRTY,
             WritepageCaller::Kswapd,
             KSWAPD_PF,
@@ -335,7 +356,7 @@ mod tests {
         assert_eq!(d, Decision::ShmemActivate);
         let d = writepage_decision(
             FsType::Tmpfs,
-            Release::V2_6_32,
+            &Switches::BASE,
             pg::DIRTY,
             WritepageCaller::Kswapd,
             KSWAPD_PF,
@@ -345,7 +366,7 @@ mod tests {
         assert_eq!(d, Decision::ShmemActivate);
         let d = writepage_decision(
             FsType::Tmpfs,
-            Release::V2_6_32,
+            &Switches::BASE,
             pg::DIRTY,
             WritepageCaller::Kswapd,
             KSWAPD_PF,

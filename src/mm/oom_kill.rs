@@ -7,6 +7,7 @@
 
 use super::zone::int_sqrt;
 use super::{Actor, Machine};
+use crate::kernel::{OomBadness, OomChildVictim, OomCpusetTasks, OomKilledCurrent};
 use crate::outcome::{Constraint, OomReport, OomTaskRow, Outcome, ZoneReport, ZoneSnapshot};
 use crate::sim::SEC;
 
@@ -78,7 +79,7 @@ impl Machine {
         vm
     }
 
-    /// A task's rss (anon + file/shmem mapped) plus swap entries, for [36] `oom_badness`: base
+    /// A task's rss (anon + file/shmem mapped) plus swap entries, for `oom_badness()`: base
     /// (4 KiB) pages, like `totalpages`.
     fn rss_and_swap(&self, t: usize) -> u64 {
         self.gran.base(self.rss_and_swap_sim(t))
@@ -108,7 +109,13 @@ impl Machine {
             .any(|(x, y)| *x && *y)
     }
 
-    /// `badness()` [32–35].
+    /// Whether task `p` may be chosen by an OOM kill task `invoker` started: always (its score
+    /// is divided by 8 in `badness()`), or only when their cpusets share a node.
+    fn oom_cpuset_eligible(&self, p: usize, invoker: usize) -> bool {
+        self.sw.oom_cpuset_tasks == OomCpusetTasks::ScoreDivided || self.mems_intersect(p, invoker)
+    }
+
+    /// `badness()` (`oom_badness = "total-vm"`).
     fn badness(&self, p: usize, current: usize) -> u64 {
         let task = &self.tasks[p];
         let adj = oom_adj_of(task.oom_score_adj);
@@ -141,7 +148,7 @@ impl Machine {
         points
     }
 
-    /// `oom_badness()` [36]: rss+swap per mille of `totalpages`, plus `oom_score_adj`.
+    /// `oom_badness()` (`oom_badness = "rss-per-mille"`): rss+swap per mille of `totalpages`, plus `oom_score_adj`.
     fn oom_badness(&self, p: usize, totalpages: u64) -> u64 {
         let task = &self.tasks[p];
         if task.oom_score_adj <= -1000 || task.dead {
@@ -165,7 +172,7 @@ impl Machine {
         }
     }
 
-    /// `select_bad_process()` per release.
+    /// `select_bad_process()` under the run's `oom_*` switches.
     fn select_bad_process(&self, current: usize, totalpages: u64) -> Selected {
         let mut best: Option<(usize, u64)> = None;
         for p in 0..self.tasks.len() {
@@ -173,7 +180,7 @@ impl Machine {
             if task.dead {
                 continue;
             }
-            if self.release.minor() >= 36 && !self.mems_intersect(p, current) {
+            if !self.oom_cpuset_eligible(p, current) {
                 continue;
             }
             if task.memdie {
@@ -185,14 +192,14 @@ impl Machine {
                 }
                 return Selected::Victim(
                     p,
-                    if self.release.minor() >= 36 {
+                    if self.sw.oom_badness == OomBadness::RssPerMille {
                         1000
                     } else {
                         u64::MAX
                     },
                 );
             }
-            let points = if self.release.minor() >= 36 {
+            let points = if self.sw.oom_badness == OomBadness::RssPerMille {
                 let pts = self.oom_badness(p, totalpages);
                 if pts == 0 {
                     continue;
@@ -205,7 +212,7 @@ impl Machine {
                 self.badness(p, current)
             };
             let better = match best {
-                None => self.release.minor() <= 35 || points > 0,
+                None => self.sw.oom_badness == OomBadness::TotalVm || points > 0,
                 Some((_, b)) => points > b,
             };
             if better {
@@ -221,7 +228,7 @@ impl Machine {
     /// `out_of_memory()` invoked by task `t`'s allocation; returns whether a task was killed.
     pub fn out_of_memory(&mut self, t: usize, gfp_mask: u32) -> bool {
         let constraint = self.constrained_alloc(t, gfp_mask);
-        if self.release.minor() >= 36 && self.tasks[t].killed {
+        if self.sw.oom_killed_current == OomKilledCurrent::TakesReserves && self.tasks[t].killed {
             self.tasks[t].memdie = true; // fatal_signal_pending(current)
             return false;
         }
@@ -233,7 +240,7 @@ impl Machine {
         let swap = self.swap.total;
         // Base pages, as the kernel's `totalpages`: rss per mille of it is a ratio either way.
         let totalpages = self.gran.base(match constraint {
-            Constraint::None if self.release.minor() >= 36 => {
+            Constraint::None if self.sw.oom_badness == OomBadness::RssPerMille => {
                 self.zones.iter().map(|z| z.present).sum::<u64>() + swap
             }
             _ => {
@@ -287,7 +294,7 @@ impl Machine {
     }
 
     /// `oom_kill_process()`: an exiting victim just gets TIF_MEMDIE; otherwise a child with its
-    /// own mm is killed first (the first one [32–35], the highest-scoring one [36]).
+    /// own mm is killed first (`oom_child_victim`: the first killable one, or the highest-scoring one).
     fn pick_child_first(&self, p: usize, totalpages: u64) -> usize {
         if self.tasks[p].exiting {
             return p;
@@ -297,7 +304,7 @@ impl Machine {
             .iter()
             .copied()
             .filter(|&c| !self.tasks[c].dead);
-        if self.release.minor() <= 35 {
+        if self.sw.oom_child_victim == OomChildVictim::FirstKillable {
             children
                 .into_iter()
                 .find(|&c| oom_adj_of(self.tasks[c].oom_score_adj) != -17)
@@ -407,10 +414,10 @@ impl Machine {
             .filter(|&p| !self.tasks[p].dead)
             .map(|p| {
                 let task = &self.tasks[p];
-                let eligible = self.release.minor() < 36 || self.mems_intersect(p, d.invoker);
+                let eligible = self.oom_cpuset_eligible(p, d.invoker);
                 let points = if !eligible {
                     0
-                } else if self.release.minor() >= 36 {
+                } else if self.sw.oom_badness == OomBadness::RssPerMille {
                     self.oom_badness(p, d.totalpages)
                 } else {
                     self.badness(p, d.invoker)

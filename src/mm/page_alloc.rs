@@ -449,20 +449,16 @@ impl Machine {
             self.observe_no_progress(t);
         }
         let f = self.gfp_to_alloc_flags(t, gfp_mask) & !alloc_flags::NO_WATERMARKS;
-        if self.release.minor() <= 35 {
-            if progress > 0 {
+        if progress > 0 {
+            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
+                return Some(Alloc::Page(id));
+            }
+            if self.sw.drain_pcp_after_reclaim {
+                // Drain every CPU's lists and try once more.
+                self.drain_all_pages();
                 if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
                     return Some(Alloc::Page(id));
                 }
-            }
-        } else if progress > 0 {
-            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
-                return Some(Alloc::Page(id));
-            }
-            // [36] drain every CPU's lists and try once more.
-            self.drain_all_pages();
-            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
-                return Some(Alloc::Page(id));
             }
         }
         {

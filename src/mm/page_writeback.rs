@@ -16,7 +16,7 @@ use super::zone::Wmark;
 use super::{Actor, Machine};
 use crate::block::ReqKind;
 use crate::fs::{self, Decision, WritepageCaller, WritepageResult};
-use crate::kernel::{DirtyThrottle, ZoneDirtyLimits};
+use crate::kernel::{DirtyExceeded, DirtyThrottle, ZoneDirtyLimits};
 use crate::spec::{FsType, Policy};
 
 /// A floating proportion: per-item event counts halved every period.
@@ -271,7 +271,7 @@ impl Machine {
         } else {
             dirty * num / den
         };
-        if self.release.minor() <= 35 {
+        if self.sw.dirty_exceeded == DirtyExceeded::BdiLimit {
             // clip_bdi_dirty_limit()
             let global = self.vm_stat.nr_dirty + self.vm_stat.nr_writeback;
             let avail = dirty.saturating_sub(global);
@@ -416,7 +416,7 @@ impl Machine {
         let swap_ok = self.swap.total > 0 && self.swap.free > 0;
         let d = fs::writepage_decision(
             fs_type,
-            self.release,
+            &self.sw,
             p.flags,
             caller,
             self.actor_pf(actor),
@@ -813,7 +813,7 @@ impl Machine {
         if self.sw.dirty_throttle == DirtyThrottle::IoLess {
             return self.bdp_io_less(t, b);
         }
-        let v36 = self.release.minor() >= 36;
+        let v36 = self.sw.dirty_exceeded == DirtyExceeded::BdiOrGlobalLimit;
         for _ in 0..10_000 {
             match std::mem::replace(&mut b.phase, BdpPhase::Check) {
                 BdpPhase::Check | BdpPhase::Slept => {

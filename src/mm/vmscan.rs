@@ -4,7 +4,8 @@
 //! `shrink_page_list` and `pageout` run atomically inside one event, exactly in the kernel's
 //! order. `do_try_to_free_pages` (direct reclaim) and `balance_pgdat`/`kswapd` sleep between
 //! priorities (`congestion_wait`) and in `throttle_vm_writeout`, so they are state machines that
-//! resume after each sleep. Release differences are switches on `Machine::release`.
+//! resume after each sleep. Every difference between kernels is a switch of `Machine::sw`
+//! (`crate::kernel`).
 //!
 //! Slab shrinkers have nothing to shrink (`shrink_slab` frees 0), all allocations are order 0 so
 //! lumpy reclaim never runs, and there is no memcg.
@@ -14,10 +15,11 @@ use super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, gfp, pf, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
 use crate::kernel::{
-    CongestionSleep, DirtyDisposition, FlusherWakeup, ReclaimFsWrite, WritebackThrottle,
+    CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalancedCheck,
+    KswapdCongestionWait, KswapdSleep, PageReferences, ReclaimFsWrite, ScanRatio,
+    ShrinkListActiveBudget, ShrinkZoneBailout, WritebackThrottle,
 };
 use crate::sim::{SimTime, MSEC};
-use crate::spec::Release;
 
 /// `DEF_PRIORITY`.
 pub const DEF_PRIORITY: i32 = 12;
@@ -280,8 +282,8 @@ impl Machine {
                 ([ap, fp], ap + fp + 1)
             }
         };
-        // [32–34] rounds to a percentage first; [≥35] uses the exact fraction.
-        let percent = if self.release.minor() <= 34 {
+        // get_scan_ratio() rounds to a percentage first; get_scan_count() uses the exact fraction.
+        let percent = if self.sw.scan_ratio == ScanRatio::Percent {
             let p0 = if denom == 1 {
                 frac[0] * 100
             } else {
@@ -344,7 +346,7 @@ impl Machine {
                     }
                 }
             }
-            let bail = if self.release.minor() == 32 {
+            let bail = if self.sw.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
                 nr_reclaimed > sc.nr_to_reclaim && prio < DEF_PRIORITY && !sc.is_kswapd()
             } else {
                 nr_reclaimed >= sc.nr_to_reclaim && prio < DEF_PRIORITY
@@ -369,7 +371,7 @@ impl Machine {
         prio: i32,
     ) -> u64 {
         let file = l.is_file();
-        if self.release == Release::V2_6_32_0 {
+        if self.sw.shrink_list_active_budget == ShrinkListActiveBudget::ScansInactive {
             if l.is_active() && self.inactive_list_is_low(zid, file) {
                 self.shrink_active_list(n, zid, sc, file);
                 return 0;
@@ -465,7 +467,7 @@ impl Machine {
                 self.cull(id);
                 continue;
             }
-            let referenced = if self.release.minor() <= 33 {
+            let referenced = if self.sw.page_references == PageReferences::PageReferenced {
                 self.page_mapping_inuse(id) && self.page_referenced(id, true)
             } else {
                 self.page_referenced(id, false)
@@ -729,7 +731,7 @@ impl Machine {
         }
         // Step 8: references.
         let mut keep_dirty = false;
-        if self.release.minor() <= 33 {
+        if self.sw.page_references == PageReferences::PageReferenced {
             let referenced = self.page_referenced(id, true);
             if referenced && self.page_mapping_inuse(id) {
                 return Verdict::Activate;
@@ -1086,22 +1088,22 @@ impl Machine {
 
     /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
     fn dttfp_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
-        match self.release.minor() {
-            32..=34 => {
+        match self.sw.direct_reclaim_progress {
+            DirectReclaimProgress::ScAllUnreclaimable => {
                 if dr.sc.all_unreclaimable {
                     0
                 } else {
                     dr.sc.nr_reclaimed
                 }
             }
-            35 => {
+            DirectReclaimProgress::ShrunkAZone => {
                 if dr.sc.nr_reclaimed > 0 {
                     dr.sc.nr_reclaimed
                 } else {
                     u64::from(dr.shrunk_any)
                 }
             }
-            _ => {
+            DirectReclaimProgress::ZoneReclaimable => {
                 if dr.sc.nr_reclaimed > 0 {
                     dr.sc.nr_reclaimed
                 } else {
@@ -1194,7 +1196,7 @@ impl Machine {
             sc: ScanControl {
                 gfp: gfp::GFP_KERNEL,
                 may_writepage: true,
-                nr_to_reclaim: if self.release.minor() == 32 {
+                nr_to_reclaim: if self.sw.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
                     scm
                 } else {
                     u64::MAX
@@ -1223,7 +1225,7 @@ impl Machine {
     fn kswapd_after_balance(&mut self, n: usize) {
         self.nodes[n].kswapd.bal = None;
         let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-        if self.release.minor() == 32 {
+        if self.sw.kswapd_sleep == KswapdSleep::Schedule {
             self.nodes[n].kswapd.state = KswapdState::Sleeping;
             self.bump_gen(Actor::Kswapd(n));
             return;
@@ -1258,7 +1260,8 @@ impl Machine {
         let nz = self.nodes[n].zones.len();
         ids[..nz].copy_from_slice(&self.nodes[n].zones);
         let zones = &ids[..nz];
-        let minor = self.release.minor();
+        let before_shrink = self.sw.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
+        let skip_under_min = self.sw.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin;
         loop {
             match b.phase {
                 BalPhase::LoopAgain => {
@@ -1306,7 +1309,7 @@ impl Machine {
                         if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
                             continue;
                         }
-                        if minor <= 33 && !self.zone_ok(zid, Wmark::High, 1, end_class) {
+                        if before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
                             b.all_zones_ok = false;
                         }
                         b.sc.nr_scanned = 0;
@@ -1332,10 +1335,10 @@ impl Machine {
                             {
                                 self.zones[zid].all_unreclaimable = true;
                             }
-                            if minor == 33 && !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+                            if before_shrink && !self.zone_ok(zid, Wmark::Min, 1, end_class) {
                                 b.under_min = true;
                             }
-                            if minor >= 34 && !self.zone_ok(zid, Wmark::High, 1, end_class) {
+                            if !before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
                                 b.all_zones_ok = false;
                                 if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
                                     b.under_min = true;
@@ -1374,7 +1377,7 @@ impl Machine {
                     self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
                     let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
                     if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
-                        if minor >= 33 && b.under_min {
+                        if skip_under_min && b.under_min {
                             self.ev.kswapd_skip_congestion_wait += 1;
                         } else {
                             self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);

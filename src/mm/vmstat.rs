@@ -1,4 +1,6 @@
-//! `/proc/vmstat` as each release prints it (`mm/vmstat.c` `vmstat_text[]`, reclaim-oom §13):
+//! `/proc/vmstat` as each kernel prints it (`mm/vmstat.c` `vmstat_text[]`, reclaim-oom §13):
+//! the counters a switch added are printed when it is on (`kswapd_sleep`,
+//! `kswapd_congestion_wait`, `compaction`);
 //! zone items in `enum zone_stat_item` order, then events with per-zone suffixes. Counters the
 //! model does not produce (slab, page tables, NUMA hits, compaction…) are printed as 0 so the
 //! file reads like the kernel's; docs/MODEL.md lists them.
@@ -11,6 +13,7 @@
 
 use super::zone::ZoneType;
 use super::Machine;
+use crate::kernel::{KswapdCongestionWait, KswapdSleep};
 
 const ZONES: [(ZoneType, &str); 4] = [
     (ZoneType::Dma, "dma"),
@@ -97,7 +100,7 @@ impl Machine {
             ("kswapd_steal", b(e.kswapd_steal)),
             ("kswapd_inodesteal", 0),
         ];
-        if self.release.minor() >= 33 {
+        if self.sw.kswapd_sleep == KswapdSleep::ShortNap {
             rest.push((
                 "kswapd_low_wmark_hit_quickly",
                 e.kswapd_low_wmark_hit_quickly,
@@ -106,6 +109,8 @@ impl Machine {
                 "kswapd_high_wmark_hit_quickly",
                 e.kswapd_high_wmark_hit_quickly,
             ));
+        }
+        if self.sw.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin {
             rest.push(("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait));
         }
         rest.extend([
@@ -113,7 +118,7 @@ impl Machine {
             ("allocstall", e.allocstall),
             ("pgrotated", b(e.pgrotated)),
         ]);
-        if self.release.minor() >= 35 {
+        if self.sw.compaction {
             for n in [
                 "compact_blocks_moved",
                 "compact_pages_moved",

@@ -1,7 +1,7 @@
-//! Kernel facts of the later kernels (writeback-fs §D): one or more tests per switch of
-//! `wbsim::kernel`, each on a tiny machine, each named after the rule it checks. Every test also
-//! checks the 2.6.36 behaviour it departs from, so it fails if the switch does nothing.
-
+//! Kernel facts of the switches of `wbsim::kernel` (writeback-fs §D for the later kernels): one or
+//! more tests per switch, each on a tiny machine, each named after the rule it checks. Every test
+//! also checks the behaviour it departs from, so it fails if the switch does nothing; the last ones
+//! show `history` naming the switch behind a 2.6.3x flip.
 
 use crate::common::*;
 use wbsim::kernel::{CongestionSleep, ReclaimFsWrite};
@@ -472,4 +472,62 @@ fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tai
         "the flagged zone's pages are written"
     );
     m.check_invariants();
+}
+
+// 2.6.32–2.6.36 as switches ----------------------------------------------------------------
+
+/// A writer confined to an 8 MiB node of a 64 MiB box, on a 1 MB/s disk, as a scenario file.
+const STARVED_EXT3_WRITER: &str = r#"
+[scenario]
+name = "starved"
+release = "2.6.32"
+duration = "30s"
+[machine]
+memory = "64MiB"
+nodes = ["8MiB", "56MiB"]
+kernel_reserved = 0
+cpus = 1
+[disk.sdb]
+bandwidth = "1MB/s"
+seek = "5ms"
+[mount.data]
+fs = "ext3"
+disk = "sdb"
+[task.writer]
+kind = "stream-write"
+mount = "data"
+size = "64MiB"
+rate = "1TiB/s"
+write_size = "64MiB"
+cpuset = [0]
+"#;
+
+#[test]
+fn history_names_the_2_6_33_switch_that_turns_a_starved_ext3_writer_from_stalled_into_oom() {
+    let src = std::sync::Arc::new(wbsim::scenario::error::Source {
+        name: "starved.toml".into(),
+        text: STARVED_EXT3_WRITER.into(),
+    });
+    let ov = wbsim::scenario::Overrides {
+        policies: vec![Policy::Redirty],
+        ..Default::default()
+    };
+    let sc = wbsim::scenario::load_source(&src, &ov).expect("a valid scenario");
+    let releases = vec!["2.6.32".to_string(), "2.6.33".to_string()];
+    let h = wbsim::history::history(&sc, &releases, 1).expect("history runs");
+    assert_eq!(h.verdicts[0][0].kind, "stalled", "{:?}", h.verdicts);
+    assert_eq!(h.verdicts[0][1].kind, "oom", "{:?}", h.verdicts);
+    // 2.6.33 turns on three switches; run alone on 2.6.32, only kswapd's skipped congestion wait
+    // under the min watermark flips the outcome (kswapd marks the node all-unreclaimable within
+    // ~100 ms instead of napping at every priority).
+    assert_eq!(h.flips.len(), 1);
+    assert_eq!(
+        h.flips[0].cause,
+        wbsim::history::Cause::Alone(vec![("kswapd_congestion_wait", "skip-under-min")])
+    );
+    assert!(
+        h.flip_lines()[0].contains("bb3ab596832"),
+        "{:?}",
+        h.flip_lines()
+    );
 }

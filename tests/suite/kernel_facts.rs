@@ -2,7 +2,6 @@
 //! machine built inline and driven through the engine's public API. Every test is named after the
 //! fact it checks; the section of `/work/shared/model/*.md` it follows is cited above it.
 
-
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
