@@ -1,7 +1,7 @@
 //! `/proc/vmstat` as each kernel prints it (`mm/vmstat.c` `vmstat_text[]`, reclaim-oom §13):
-//! the counters a switch added are printed when it is on (`kswapd_sleep`,
-//! `kswapd_congestion_wait`, `compaction`);
-//! zone items in `enum zone_stat_item` order, then events with per-zone suffixes. Counters the
+//! zone items in `enum zone_stat_item` order, then events with per-zone suffixes; the counters a
+//! switch brought are printed when it is on (`kswapd_sleep`, `kswapd_congestion_wait`,
+//! `compaction`), so each release's names follow from its profile. Counters the
 //! model does not produce (slab, page tables, NUMA hits, compaction…) are printed as 0 so the
 //! file reads like the kernel's; docs/MODEL.md lists them.
 //!

@@ -154,3 +154,16 @@ pub const OUTCOMES: &[&str] = &["oom", "survived", "stalled"];
 
 /// Keys of an `[expect]` table value.
 pub const EXPECT_KEYS: &[&str] = &["outcome", "victim", "invoker"];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scenario_format_lists_every_kernel_switch() {
+        let doc = include_str!("../../docs/SCENARIO_FORMAT.md");
+        for s in crate::kernel::SWITCHES {
+            let values: Vec<String> = s.values.iter().map(|v| format!("`{v}`")).collect();
+            let row = format!("| `{}` | {} |", s.key, values.join(" "));
+            assert!(doc.contains(&row), "docs/SCENARIO_FORMAT.md lacks the row {row}");
+        }
+    }
+}
