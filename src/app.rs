@@ -514,7 +514,7 @@ pub fn list() -> String {
         "pin methods:  {}\n",
         names(PinMethod::ALL.iter().map(|m| m.name()).collect())
     );
-    s += &format!("mount options: {}\n", names(schema::MOUNT_OPTIONS.to_vec()));
+    s += &format!("mount options: {}\n", names(crate::fs::mount_options()));
     let mut pages = vec![];
     let mut g = crate::mm::granularity::BASE_PAGE;
     while g <= crate::mm::granularity::MAX_PAGE_GRANULARITY {

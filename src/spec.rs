@@ -95,47 +95,7 @@ impl Policy {
     }
 }
 
-/// A filesystem type a mount can have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum FsType {
-    /// ext3, data=ordered by default.
-    Ext3,
-    /// ext4, delalloc by default.
-    Ext4,
-    /// btrfs.
-    Btrfs,
-    /// XFS.
-    Xfs,
-    /// tmpfs (shmem): swap-backed, no block device.
-    Tmpfs,
-}
-
-impl FsType {
-    /// Every filesystem, for `wbsim list`.
-    pub const ALL: [FsType; 5] = [
-        FsType::Ext3,
-        FsType::Ext4,
-        FsType::Btrfs,
-        FsType::Xfs,
-        FsType::Tmpfs,
-    ];
-
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            FsType::Ext3 => "ext3",
-            FsType::Ext4 => "ext4",
-            FsType::Btrfs => "btrfs",
-            FsType::Xfs => "xfs",
-            FsType::Tmpfs => "tmpfs",
-        }
-    }
-
-    /// Parses a filesystem name.
-    pub fn from_name(name: &str) -> Option<FsType> {
-        FsType::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
+pub use crate::fs::FsType;
 
 /// The journalling mode of an ext3/ext4 mount (`data=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -289,6 +249,21 @@ pub struct MountSpec {
     pub data_mode: DataMode,
     /// Journal commit interval (`commit=`), ns; 5 s by default.
     pub commit_interval_ns: u64,
+}
+
+impl MountSpec {
+    /// A mount of `fs` with the kernel's default options (ext4 `delalloc`, `data=ordered`,
+    /// `commit=5`), named `""`, on no disk yet.
+    pub fn default_for(fs: FsType) -> MountSpec {
+        MountSpec {
+            name: String::new(),
+            fs,
+            disk: None,
+            delalloc: true,
+            data_mode: DataMode::Ordered,
+            commit_interval_ns: 5_000_000_000,
+        }
+    }
 }
 
 /// How a `pin` task holds its memory.

@@ -9,9 +9,13 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use wbsim::engine::simulate_checked;
+use wbsim::fs::{Backing, FsType};
+use wbsim::kernel::Kernel;
 use wbsim::mm::Options;
 use wbsim::scenario::error::Source;
+use wbsim::scenario::schema::TASK_KINDS;
 use wbsim::scenario::{load_source, Overrides};
+use wbsim::spec::PinMethod;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -70,10 +74,11 @@ struct Task {
     target: u8,
 }
 
-const RELEASES: [&str; 6] = ["2.6.32.0", "2.6.32", "2.6.33", "2.6.34", "2.6.35", "2.6.36"];
-const FS: [&str; 5] = ["ext3", "ext4", "btrfs", "xfs", "tmpfs"];
-const METHODS: [&str; 4] = ["mlock", "shm_lock", "shm", "hugetlb"];
-const KINDS: [&str; 5] = ["pin", "stream-write", "stream-read", "anon", "truncate"];
+/// Picks one of `items` by `i` (the lists come from the library, so a new kernel profile,
+/// filesystem, pin method or task kind is fuzzed without touching this file).
+fn pick<T: Copy>(items: &[T], i: u8) -> T {
+    items[usize::from(i) % items.len()]
+}
 
 /// The scenario file an input stands for: at most 3 disks, 4 mounts, 6 tasks, 4–35 MiB, 5000
 /// events (every event is followed by a full recount, so runs must stay small).
@@ -84,7 +89,7 @@ fn render(i: &Input) -> String {
     let _ = writeln!(
         s,
         "[scenario]\nname = \"fuzz\"\nrelease = \"{}\"\nseed = {}\nduration = \"{}ms\"\nmax_events = 5000",
-        RELEASES[usize::from(i.release) % 6],
+        pick(&Kernel::profile_names(), i.release),
         i.seed,
         1 + u32::from(i.duration_ms)
     );
@@ -138,28 +143,31 @@ fn render(i: &Input) -> String {
     }
     let mounts = i.mounts.len().min(4);
     for (n, m) in i.mounts.iter().take(4).enumerate() {
-        let fs = FS[usize::from(m.fs) % 5];
-        let _ = writeln!(s, "[mount.m{n}]\nfs = \"{fs}\"");
-        if fs != "tmpfs" && disks > 0 {
+        let fs = pick(FsType::ALL, m.fs);
+        let _ = writeln!(s, "[mount.m{n}]\nfs = \"{}\"", fs.name());
+        if fs.ops().backing() == Backing::Disk && disks > 0 {
             let _ = writeln!(s, "disk = \"d{}\"", usize::from(m.disk) % disks);
         }
-        let mut opts = vec![];
-        if fs == "ext4" && m.options & 1 != 0 {
-            opts.push("\"nodelalloc\"".to_string());
-        }
-        if matches!(fs, "ext3" | "ext4") {
-            if m.options & 2 != 0 {
-                opts.push("\"data=writeback\"".into());
-            }
-            if m.options & 4 != 0 {
-                opts.push(format!("\"commit={}\"", 1 + m.options / 8));
-            }
-        }
+        // Each bit of `options` takes one of the filesystem's own options.
+        let opts: Vec<String> = fs
+            .ops()
+            .mount_options()
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| *b < 8 && m.options >> b & 1 != 0)
+            .map(|(_, o)| {
+                format!(
+                    "\"{}\"",
+                    o.replace("SECONDS", &(1 + m.disk % 30).to_string())
+                )
+            })
+            .collect();
         let _ = writeln!(s, "options = [{}]", opts.join(", "));
     }
     let tasks = i.tasks.len().min(6);
+    let kinds: Vec<&str> = TASK_KINDS.iter().map(|k| k.kind).collect();
     for (n, t) in i.tasks.iter().take(6).enumerate() {
-        let kind = KINDS[usize::from(t.kind) % 5];
+        let kind = pick(&kinds, t.kind);
         let _ = writeln!(
             s,
             "[task.t{n}]\nkind = \"{kind}\"\nstart = \"{}ms\"\noom_score_adj = {}",
@@ -173,7 +181,7 @@ fn render(i: &Input) -> String {
                 let _ = writeln!(
                     s,
                     "size = \"{size}KiB\"\nmethod = \"{}\"",
-                    METHODS[usize::from(t.method) % 4]
+                    pick(PinMethod::ALL.as_slice(), t.method).name()
                 );
             }
             "stream-write" | "stream-read" if mounts > 0 => {

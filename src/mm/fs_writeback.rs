@@ -1,6 +1,6 @@
-//! The per-bdi flusher threads, the inode walk they share with throttled writers, and journal
-//! commits: `fs/fs-writeback.c` 2.6.32–2.6.36 (writeback-fs §B), `write_cache_pages()` and
-//! `ext4_da_writepages()` (§A.8, §C.1.4), ext3/ext4 ordered-data commits (§B.8).
+//! The per-bdi flusher threads and the inode walk they share with throttled writers:
+//! `fs/fs-writeback.c` 2.6.32–2.6.36 (writeback-fs §B), and `write_cache_pages()` with what a
+//! filesystem's `->writepages` adds to it (§A.8; `fs::Writepages`).
 //!
 //! Disk submission lives here too: pages are plugged during an event and the queue is unplugged
 //! at its end, so pages submitted together merge into requests as the kernel's plugging allows.
@@ -12,14 +12,9 @@ use super::{cost, Actor, Machine};
 use crate::block::ReqKind;
 use crate::fs::WritepageCaller;
 use crate::sim::{SimTime, MSEC};
-use crate::spec::{DataMode, FsType, MountSpec};
 
 /// `MAX_WRITEBACK_PAGES`: 1024 (4 KiB) pages per `wb_writeback` round.
 pub const MAX_WRITEBACK_PAGES: i64 = 1024;
-/// ext4's `s_max_writeback_mb_bump`: 128 MiB, in 4 KiB pages.
-pub const EXT4_MAX_WRITEBACK_PAGES: i64 = 32_768;
-/// Pages (4 KiB) one ext4 extent allocation covers at most (8 MiB worth of blocks).
-pub const EXT4_EXTENT_PAGES: u32 = 2_048;
 /// Queued works are merged past this many (memory bound; merged works write the same pages).
 const MAX_QUEUED_WORKS: usize = 4_096;
 
@@ -163,10 +158,6 @@ pub struct Bdi {
     pub bw: super::page_writeback::Bandwidth,
     /// `MAX_WRITEBACK_PAGES` in simulated pages: the same 4 MiB per round (a batch).
     pub max_writeback_pages: i64,
-    /// ext4's 128 MiB `nr_to_write` bump in simulated pages (a batch).
-    pub ext4_max_writeback_pages: i64,
-    /// [`EXT4_EXTENT_PAGES`] in simulated pages: 8 MiB of blocks per extent (a batch).
-    pub ext4_extent_pages: u32,
 }
 
 impl Bdi {
@@ -191,8 +182,6 @@ impl Bdi {
             idle: true,
             bw: super::page_writeback::Bandwidth::new(gran),
             max_writeback_pages: batch(MAX_WRITEBACK_PAGES),
-            ext4_max_writeback_pages: batch(EXT4_MAX_WRITEBACK_PAGES),
-            ext4_extent_pages: batch(i64::from(EXT4_EXTENT_PAGES)) as u32,
         }
     }
 
@@ -203,46 +192,6 @@ impl Bdi {
 
     fn has_dirty_io(&self) -> bool {
         !self.b_dirty.is_empty() || !self.b_io.is_empty() || !self.b_more_io.is_empty()
-    }
-}
-
-/// A mount: its journal (kjournald) state.
-#[derive(Clone, Debug)]
-pub struct Mount {
-    /// Its parameters.
-    pub spec: MountSpec,
-    /// Journal event generation.
-    pub gen: u32,
-    /// Journal CPU time not yet charged.
-    pub cpu_ns: u64,
-    /// ext3 ordered: pages whose buffers the running transaction must write, `(inode, index)`.
-    pub data_list: Vec<(usize, u32)>,
-    /// Journal data pages in flight.
-    pub outstanding: u64,
-    /// A commit is due but waits for the previous one's IO.
-    pub commit_waiting: bool,
-    /// Pages of the committing transaction still to submit (when the queue filled).
-    committing: Vec<(usize, u32)>,
-}
-
-impl Mount {
-    /// A mount with an empty journal.
-    pub fn new(spec: MountSpec) -> Mount {
-        Mount {
-            spec,
-            gen: 0,
-            cpu_ns: 0,
-            data_list: vec![],
-            outstanding: 0,
-            commit_waiting: false,
-            committing: vec![],
-        }
-    }
-
-    /// ext3 ordered mode or ext4 nodelalloc ordered mode: commits write file data.
-    pub fn ordered_data(&self) -> bool {
-        self.spec.data_mode == DataMode::Ordered
-            && (self.spec.fs == FsType::Ext3 || self.spec.fs == FsType::Ext4 && !self.spec.delalloc)
     }
 }
 
@@ -373,12 +322,11 @@ impl Machine {
         } else {
             0
         };
-        let mount = &self.mounts[inode.mount].spec;
-        let ext4_max = self.bdis[c.bdi].ext4_max_writeback_pages;
         let mut budget = c.nr_to_write;
-        if mount.fs == FsType::Ext4 && mount.delalloc {
+        if let Some(max) = self.mounts[inode.mount].writepages.nr_to_write_bump {
             // ext4_da_writepages(): raise nr_to_write to the dirty pages ahead (or 8× for a
-            // whole-file, non-cyclic request), at most 128 MiB.
+            // whole-file, non-cyclic request), at most 128 MiB (a batch of simulated pages).
+            let ext4_max = self.gran.batch(max) as i64;
             let desired = if c.range_cyclic {
                 let mut n = 0;
                 let mut i = start;
@@ -419,8 +367,11 @@ impl Machine {
             Actor::Journal(_) => WritepageCaller::Journal,
             _ => WritepageCaller::Writer,
         };
-        let fs = self.mounts[self.inodes[iw.ino].mount].spec.fs;
-        let allocates = matches!(fs, FsType::Ext4 | FsType::Btrfs | FsType::Xfs);
+        // The pages (a batch) one extent allocation of this filesystem's ->writepages covers.
+        let extent = self.mounts[self.inodes[iw.ino].mount]
+            .writepages
+            .extent_pages
+            .map(|base| self.gran.batch(base) as u32);
         while iw.budget > iw.processed {
             let Some(idx) = self.inodes[iw.ino].next_dirty(iw.next, iw.end) else {
                 if c.range_cyclic && !iw.wrapped && iw.start > 0 {
@@ -448,12 +399,12 @@ impl Machine {
             if !self.clear_page_dirty_for_io(id) {
                 continue;
             }
-            if allocates && self.pages[id as usize].has(pg::DELALLOC) {
+            if let Some(extent) = extent.filter(|_| self.pages[id as usize].has(pg::DELALLOC)) {
                 // The filesystem's ->writepages allocates blocks for the run (one extent per
-                // EXT4_EXTENT_PAGES) before calling ->writepage on mapped buffers.
+                // `extent` pages) before calling ->writepage on mapped buffers.
                 if iw.extent_left == 0 {
                     self.charge_actor(actor, cost::ALLOC_EXTENT);
-                    iw.extent_left = self.bdis[b].ext4_extent_pages;
+                    iw.extent_left = extent;
                 }
                 iw.extent_left -= 1;
                 self.pages[id as usize].flags &= !pg::DELALLOC;
@@ -501,7 +452,7 @@ impl Machine {
     }
 
     /// Puts `actor` in the queue's `get_request_wait()` line.
-    fn block_on_queue(&mut self, b: usize, actor: Actor) {
+    pub fn block_on_queue(&mut self, b: usize, actor: Actor) {
         if !self.disks[b].full_waiters.contains(&actor) {
             self.disks[b].full_waiters.push_back(actor);
         }
@@ -662,90 +613,6 @@ impl Machine {
         }
     }
 
-    /// A journal commit (kjournald): ordered data of the running transaction is written, and the
-    /// next commit waits for it.
-    pub fn run_journal(&mut self, m: usize) {
-        let interval = self.mounts[m].spec.commit_interval_ns;
-        if self.mounts[m].committing.is_empty() {
-            if self.mounts[m].outstanding > 0 {
-                self.mounts[m].commit_waiting = true;
-                self.bump_gen(Actor::Journal(m));
-                return;
-            }
-            let list = self.journal_commit_list(m);
-            self.mounts[m].committing = list;
-            self.mounts[m].committing.reverse();
-        }
-        let Some(b) = self.mounts[m].spec.disk else {
-            return;
-        };
-        let ext3 = self.mounts[m].spec.fs == FsType::Ext3;
-        while let Some(&(ino, idx)) = self.mounts[m].committing.last() {
-            let id = self.inodes[ino]
-                .pages
-                .get(idx as usize)
-                .copied()
-                .unwrap_or(NIL);
-            if id == NIL || self.inodes[ino].truncated {
-                self.mounts[m].committing.pop();
-                continue;
-            }
-            let f = self.pages[id as usize].flags;
-            if f & pg::DIRTY == 0 || f & (pg::WRITEBACK | pg::JOURNAL_IO | pg::BUFFERS_CLEAN) != 0 {
-                self.mounts[m].committing.pop();
-                continue;
-            }
-            let lba = self.page_lba(id);
-            let kind = if ext3 {
-                ReqKind::JournalData { mount: m }
-            } else {
-                ReqKind::Write
-            };
-            if self.disks[b].full() && !self.disks[b].would_merge(kind, lba) {
-                self.block_on_queue(b, Actor::Journal(m));
-                return;
-            }
-            self.mounts[m].committing.pop();
-            if ext3 {
-                // journal_submit_data_buffers(): buffer IO, the page stays PG_dirty.
-                self.pages[id as usize].flags |= pg::JOURNAL_IO;
-                self.mounts[m].outstanding += 1;
-                self.rc.pages_written_by_journal += 1;
-                self.disk_submit(b, kind, lba, id);
-            } else {
-                // ext4 nodelalloc: generic_writepages() → ext4_writepage() of mapped pages.
-                self.clear_page_dirty_for_io(id);
-                self.writepage(id, WritepageCaller::Journal, Actor::Journal(m), false);
-            }
-        }
-        let cpu = std::mem::take(&mut self.mounts[m].cpu_ns);
-        self.schedule(self.now + cpu + interval, Actor::Journal(m));
-    }
-
-    /// The pages a commit must write: ext3's data list, or every dirty page of the inodes an
-    /// ext4 nodelalloc transaction holds.
-    fn journal_commit_list(&mut self, m: usize) -> Vec<(usize, u32)> {
-        if !self.mounts[m].ordered_data() {
-            return vec![];
-        }
-        if self.mounts[m].spec.fs == FsType::Ext3 {
-            return std::mem::take(&mut self.mounts[m].data_list);
-        }
-        let mut out = vec![];
-        for ino in 0..self.inodes.len() {
-            if self.inodes[ino].mount == m && self.inodes[ino].in_transaction {
-                self.inodes[ino].in_transaction = false;
-                let size = self.inodes[ino].pages.len() as u32;
-                let mut i = 0;
-                while let Some(j) = self.inodes[ino].next_dirty(i, size) {
-                    out.push((ino, j));
-                    i = j + 1;
-                }
-            }
-        }
-        out
-    }
-
     /// Submits page `id` to disk `b` (plugged until the end of the event).
     pub fn disk_submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
         self.disks[b].submit(kind, lba, id);
@@ -783,20 +650,8 @@ impl Machine {
                 self.ev.pgpgout += self.gran.base(r.pages.len() as u64) * 4;
             }
             ReqKind::JournalData { mount } => {
-                for &id in &r.pages {
-                    let p = &mut self.pages[id as usize];
-                    p.flags &= !pg::JOURNAL_IO;
-                    if p.has(pg::DIRTY) {
-                        p.flags |= pg::BUFFERS_CLEAN;
-                    }
-                }
+                self.journal_data_done(mount, &r.pages);
                 self.ev.pgpgout += self.gran.base(r.pages.len() as u64) * 4;
-                let mt = &mut self.mounts[mount];
-                mt.outstanding -= r.pages.len() as u64;
-                if mt.outstanding == 0 && mt.commit_waiting {
-                    mt.commit_waiting = false;
-                    self.schedule(self.now, Actor::Journal(mount));
-                }
             }
             ReqKind::Read { task } => {
                 for &id in &r.pages {

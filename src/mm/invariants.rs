@@ -311,9 +311,9 @@ impl Machine {
         }
         for (m, (mt, n)) in self.mounts.iter().zip(&journal).enumerate() {
             ensure!(
-                mt.outstanding == *n,
+                mt.journal.outstanding == *n,
                 "mount {m}: the journal counts {} data pages in flight but the disks hold {n}",
-                mt.outstanding
+                mt.journal.outstanding
             );
         }
         Ok(())

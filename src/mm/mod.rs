@@ -34,10 +34,11 @@ pub mod vmstat;
 pub mod zone;
 
 use crate::block::Disk;
+use crate::fs::Mount;
 use crate::outcome::Outcome;
 use crate::sim::{EventQueue, SimRng, SimTime, SEC};
-use crate::spec::{FsType, PinMethod, Policy, Release, RunSpec, TaskKind};
-use fs_writeback::{Bdi, Mount};
+use crate::spec::{PinMethod, Policy, Release, RunSpec, TaskKind};
+use fs_writeback::Bdi;
 use page::{pg, LruList, Page, PageId, Place};
 use task::Task;
 use vmscan::Kswapd;
@@ -766,7 +767,7 @@ impl Machine {
         self.swap.bdi = self.spec.machine.swap_disk;
         for (i, ms) in self.spec.mounts.clone().iter().enumerate() {
             self.mounts.push(Mount::new(ms.clone()));
-            if matches!(ms.fs, FsType::Ext3 | FsType::Ext4) && ms.disk.is_some() {
+            if ms.fs.ops().journalled() && ms.disk.is_some() {
                 let at = ms.commit_interval_ns;
                 self.schedule(at, Actor::Journal(i));
             }
@@ -827,7 +828,7 @@ impl Machine {
             Actor::Task(t) => &mut self.tasks[t].gen,
             Actor::Kswapd(n) => &mut self.nodes[n].kswapd.gen,
             Actor::Flusher(b) => &mut self.bdis[b].gen,
-            Actor::Journal(m) => &mut self.mounts[m].gen,
+            Actor::Journal(m) => &mut self.mounts[m].journal.gen,
         };
         *g = g.wrapping_add(1);
         *g
@@ -839,7 +840,7 @@ impl Machine {
             Actor::Task(t) => self.tasks[t].gen,
             Actor::Kswapd(n) => self.nodes[n].kswapd.gen,
             Actor::Flusher(b) => self.bdis[b].gen,
-            Actor::Journal(m) => self.mounts[m].gen,
+            Actor::Journal(m) => self.mounts[m].journal.gen,
         }
     }
 

@@ -4,7 +4,7 @@
 //! cleaning (`clear_page_dirty_for_io`, `set_page_writeback`), the global limits
 //! (`determine_dirtyable_memory`, `get_dirty_limits` / `global_dirty_limits`, the per-bdi and
 //! per-task shares), `balance_dirty_pages` as a resumable state machine, and `Machine::writepage`,
-//! which applies a filesystem's decision (`fs::writepage_decision`) under the run's policy.
+//! which applies a filesystem's decision (`fs::Filesystem::writepage`) under the run's policy.
 //!
 //! The per-bdi and per-task floating proportions (`lib/proportions.c`) are computed as exact
 //! shares of decayed event counts, halved every period of `2^calc_period_shift()` events; with
@@ -15,9 +15,9 @@ use super::page::{pg, LruList, PageId};
 use super::zone::Wmark;
 use super::{Actor, Machine};
 use crate::block::ReqKind;
-use crate::fs::{self, Decision, WritepageCaller, WritepageResult};
+use crate::fs::{Decision, FsType, WritepageCall, WritepageCaller, WritepageResult};
 use crate::kernel::{DirtyExceeded, DirtyThrottle, ZoneDirtyLimits};
-use crate::spec::{FsType, Policy};
+use crate::spec::Policy;
 
 /// A floating proportion: per-item event counts halved every period.
 #[derive(Clone, Debug, Default)]
@@ -413,16 +413,14 @@ impl Machine {
                 false,
             )
         };
-        let swap_ok = self.swap.total > 0 && self.swap.free > 0;
-        let d = fs::writepage_decision(
-            fs_type,
-            &self.sw,
-            p.flags,
+        let call = WritepageCall {
+            flags: p.flags,
             caller,
-            self.actor_pf(actor),
-            locked,
-            swap_ok,
-        );
+            current_pf: self.actor_pf(actor),
+            segment_locked: locked,
+            swap_ok: self.swap.total > 0 && self.swap.free > 0,
+        };
+        let d = fs_type.ops().writepage(&call, &self.sw);
         match d {
             Decision::Write { cluster } => {
                 // XFS clusters up to `cluster + 1` base pages with the victim: the same bytes.
@@ -535,7 +533,7 @@ impl Machine {
             Actor::Task(t) => self.tasks[t].pending_cpu_ns += ns,
             Actor::Kswapd(n) => self.nodes[n].kswapd_cpu_ns += ns,
             Actor::Flusher(b) => self.bdis[b].cpu_ns += ns,
-            Actor::Journal(m) => self.mounts[m].cpu_ns += ns,
+            Actor::Journal(m) => self.mounts[m].journal.cpu_ns += ns,
         }
     }
 

@@ -4,16 +4,16 @@
 //!
 //! Each task runs in bounded slices: one event does at most [`SLICE_PAGES`] pages of work and the
 //! task's next event comes after the CPU time that work cost, or at its producer's pace. The GFP
-//! mask of each allocation site follows reclaim-oom §14 and `fs::writer_gfp`.
+//! mask of each allocation site follows reclaim-oom §14 and `fs::Filesystem::writer_gfp`.
 
 use super::page::{pg, LruList, PageId, Place, NIL};
 use super::page_alloc::{Alloc, AllocCtx};
 use super::page_writeback::Bdp;
 use super::{cost, gfp, Actor, Inode, Machine, Segment};
 use crate::block::ReqKind;
-use crate::fs::writer_gfp;
+use crate::fs::Backing;
 use crate::sim::{SimTime, SEC};
-use crate::spec::{AnonGfp, FsType, PinMethod, TaskKind, TaskSpec};
+use crate::spec::{AnonGfp, PinMethod, TaskKind, TaskSpec};
 
 /// Pages (4 KiB) of work one task event does at most: 256 KiB, `Machine::slice_pages` in
 /// simulated pages.
@@ -396,7 +396,7 @@ impl Machine {
             }
             TaskKind::StreamWrite { mount, bytes, .. } => {
                 let total = self.gran.pages_ceil(bytes);
-                let ino = if self.mounts[mount].spec.fs == FsType::Tmpfs {
+                let ino = if self.mounts[mount].backing == Backing::Swap {
                     self.new_segment(t, false)
                 } else {
                     self.new_inode(mount, total)
@@ -606,14 +606,11 @@ impl Machine {
         }
     }
 
-    /// The gfp mask of a buffered write's page-cache allocation: the filesystem's
-    /// (`fs::writer_gfp`), with `__GFP_FS` back for ext4 from 3.9, and `__GFP_WRITE` from 3.3
+    /// The gfp mask of a buffered write's page-cache allocation on mount `mount`: the
+    /// filesystem's (`Filesystem::writer_gfp`), with `__GFP_WRITE` from 3.3
     /// (`grab_cache_page_write_begin()`).
-    fn write_gfp(&self, fs: FsType) -> u32 {
-        let mut g = writer_gfp(fs);
-        if fs == FsType::Ext4 && !self.sw.ext4_write_begin_nofs {
-            g |= crate::mm::gfp::FS;
-        }
+    fn write_gfp(&self, mount: usize) -> u32 {
+        let mut g = self.mounts[mount].ops().writer_gfp(&self.sw);
         if self.sw.per_zone_dirty_limits != crate::kernel::ZoneDirtyLimits::Off {
             g |= crate::mm::gfp::WRITE;
         }
@@ -630,9 +627,9 @@ impl Machine {
         else {
             unreachable!()
         };
-        let fs = self.mounts[mount].spec.fs;
+        let shmem = self.mounts[mount].backing == Backing::Swap;
         let bdi = self.mounts[mount].spec.disk;
-        let gfp_mask = self.write_gfp(fs);
+        let gfp_mask = self.write_gfp(mount);
         let mut r = Slice::Yield;
         for _ in 0..self.slice_pages() {
             if self.tasks[t].bdp.is_some() && !self.balance_dirty_pages_step(t) {
@@ -663,7 +660,7 @@ impl Machine {
                 break;
             };
             self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
-            if fs == FsType::Tmpfs {
+            if shmem {
                 self.add_shm_page(ino, id, false);
             } else {
                 self.add_written_file_page(t, ino, done as u32, id);
@@ -690,12 +687,7 @@ impl Machine {
     /// now on ext3 and ext4-nodelalloc), filed with the journal, `mark_page_accessed`.
     fn add_written_file_page(&mut self, t: usize, ino: usize, index: u32, id: PageId) {
         let mount = self.inodes[ino].mount;
-        let spec = &self.mounts[mount].spec;
-        let delayed = match spec.fs {
-            FsType::Ext4 => spec.delalloc,
-            FsType::Btrfs | FsType::Xfs => true,
-            _ => false,
-        };
+        let delayed = self.mounts[mount].delalloc;
         let p = &mut self.pages[id as usize];
         p.flags = pg::FILE | pg::PRIVATE | if delayed { pg::DELALLOC } else { 0 };
         p.owner = ino as u32;
@@ -710,13 +702,7 @@ impl Machine {
         inode.size_pages = inode.size_pages.max(index + 1);
         self.lru_cache_add(id, LruList::InactiveFile);
         self.set_page_dirty(id, Some(t));
-        if self.mounts[mount].ordered_data() {
-            if self.mounts[mount].spec.fs == FsType::Ext3 {
-                self.mounts[mount].data_list.push((ino, index));
-            } else {
-                self.inodes[ino].in_transaction = true;
-            }
-        }
+        self.journal_file_data(mount, ino, index);
         self.mark_page_accessed(id);
     }
 
@@ -936,7 +922,7 @@ impl Machine {
             // The writer has not started: nothing to truncate yet, try again shortly.
             return self.sleep_until(t, self.now + crate::sim::MSEC);
         };
-        if self.mounts[self.inodes[ino].mount].spec.fs == FsType::Tmpfs {
+        if self.mounts[self.inodes[ino].mount].backing == Backing::Swap {
             return Slice::Finished;
         }
         if self.truncate_inode_pages(t, ino) {

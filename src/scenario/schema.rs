@@ -140,15 +140,6 @@ pub const PIN_METHODS: &[&str] = &["mlock", "shm_lock", "shm", "hugetlb"];
 /// Anon gfp classes.
 pub const ANON_GFP: &[&str] = &["highuser_movable", "kernel"];
 
-/// Mount options.
-pub const MOUNT_OPTIONS: &[&str] = &[
-    "delalloc",
-    "nodelalloc",
-    "data=ordered",
-    "data=writeback",
-    "commit=SECONDS",
-];
-
 /// Expect outcomes.
 pub const OUTCOMES: &[&str] = &["oom", "survived", "stalled"];
 
@@ -163,7 +154,10 @@ mod tests {
         for s in crate::kernel::SWITCHES {
             let values: Vec<String> = s.values.iter().map(|v| format!("`{v}`")).collect();
             let row = format!("| `{}` | {} |", s.key, values.join(" "));
-            assert!(doc.contains(&row), "docs/SCENARIO_FORMAT.md lacks the row {row}");
+            assert!(
+                doc.contains(&row),
+                "docs/SCENARIO_FORMAT.md lacks the row {row}"
+            );
         }
     }
 }

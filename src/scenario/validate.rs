@@ -6,10 +6,11 @@ use super::error::{did_you_mean, list_of, one_of, Diag, Loc, Source};
 use super::schema;
 use super::tree::{Entry, Node, Value};
 use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
+use crate::fs::{Backing, MountOption};
 use crate::kernel::Kernel;
 use crate::spec::{
-    AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
-    Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+    AnonGfp, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod, Policy,
+    Release, RunSpec, TaskKind, TaskSpec, VmSpec,
 };
 
 /// The page size.
@@ -1044,17 +1045,20 @@ impl<'a> Validator<'a> {
             .and_then(|(s, _)| FsType::from_name(s))
             .ok_or_else(|| self.missing(t, p, "fs", &format!("one of {}", one_of(&fs_names))))?;
         let disk = self.reference(t, p, "disk", disks, "disk (`[disk.NAME]`)")?;
-        let disk = match (fs, disk) {
-            (FsType::Tmpfs, Some((_, n))) => {
+        let disk = match (fs.ops().backing(), disk) {
+            (Backing::Swap, Some((_, n))) => {
                 return Err(self.err(
                     &n.loc,
                     &join(p, "disk"),
-                    "a tmpfs mount has no disk (it is swap-backed); remove `disk`",
+                    format!(
+                        "a {} mount has no disk (it is swap-backed); remove `disk`",
+                        fs.name()
+                    ),
                 ));
             }
-            (FsType::Tmpfs, None) => None,
-            (_, Some((i, _))) => Some(i),
-            (_, None) => {
+            (Backing::Swap, None) => None,
+            (Backing::Disk, Some((i, _))) => Some(i),
+            (Backing::Disk, None) => {
                 return Err(self.missing(
                     t,
                     p,
@@ -1072,83 +1076,65 @@ impl<'a> Validator<'a> {
         };
         let mut spec = MountSpec {
             name: name.to_string(),
-            fs,
             disk,
-            delalloc: true,
-            data_mode: DataMode::Ordered,
-            commit_interval_ns: 5_000_000_000,
+            ..MountSpec::default_for(fs)
         };
-        let Some(opts) = t.node.get("options") else {
-            return Ok(spec);
-        };
-        let key = join(p, "options");
+        if let Some(opts) = t.node.get("options") {
+            self.mount_options(opts, &join(p, "options"), &mut spec)?;
+        }
+        Ok(spec)
+    }
+
+    /// `[mount.*] options`: each one applied by the mount's filesystem
+    /// (`fs::Filesystem::mount_option`).
+    fn mount_options(&self, opts: &Node, key: &str, spec: &mut MountSpec) -> Result<(), Diag> {
+        let accepted = crate::fs::mount_options();
         let Value::Array(items) = &opts.value else {
-            return Err(self.type_err(opts, &key, "an array of mount options such as [\"nodelalloc\", \"data=writeback\", \"commit=30\"]"));
+            return Err(self.type_err(opts, key, "an array of mount options such as [\"nodelalloc\", \"data=writeback\", \"commit=30\"]"));
         };
-        let journalled = matches!(fs, FsType::Ext3 | FsType::Ext4);
+        let fs = spec.fs;
         for item in items {
             let Value::Str(o) = &item.value else {
                 return Err(self.type_err(
                     item,
-                    &key,
-                    &format!("a mount option: {}", one_of(schema::MOUNT_OPTIONS)),
+                    key,
+                    &format!("a mount option: {}", one_of(&accepted)),
                 ));
             };
-            let only = |what: &str| {
-                self.err(
-                    &item.loc,
-                    &key,
-                    format!("`{o}` is an option of {what}, not of {}", fs.name()),
-                )
-            };
-            match o.as_str() {
-                "delalloc" | "nodelalloc" if fs != FsType::Ext4 => return Err(only("ext4")),
-                "delalloc" => spec.delalloc = true,
-                "nodelalloc" => spec.delalloc = false,
-                "data=ordered" | "data=writeback" if !journalled => {
-                    return Err(only("ext3 and ext4"))
-                }
-                "data=ordered" => spec.data_mode = DataMode::Ordered,
-                "data=writeback" => spec.data_mode = DataMode::Writeback,
-                _ if o.starts_with("commit=") => {
-                    if !journalled {
-                        return Err(only("ext3 and ext4"));
-                    }
-                    match o["commit=".len()..].parse::<u64>() {
-                        Ok(s @ 1..=300) => spec.commit_interval_ns = s * 1_000_000_000,
-                        _ => {
-                            return Err(self.err(
-                                &item.loc,
-                                &key,
-                                format!(
-                                "found `{o}`; expected `commit=SECONDS` with SECONDS in 1..=300"
+            match fs.ops().mount_option(o, spec) {
+                MountOption::Applied => {}
+                MountOption::Invalid(m) => return Err(self.err(&item.loc, key, m)),
+                MountOption::NotMine => {
+                    let owners = crate::fs::owners_of_option(o);
+                    if !owners.is_empty() {
+                        return Err(self.err(
+                            &item.loc,
+                            key,
+                            format!(
+                                "`{o}` is an option of {}, not of {}",
+                                owners.join(" and "),
+                                fs.name()
                             ),
-                            ))
-                        }
+                        ));
                     }
-                }
-                _ => {
-                    let cands = [
-                        "delalloc",
-                        "nodelalloc",
-                        "data=ordered",
-                        "data=writeback",
-                        "commit=",
-                    ];
+                    let cands: Vec<&str> = accepted
+                        .iter()
+                        .map(|a| a.trim_end_matches("SECONDS"))
+                        .collect();
                     return Err(self
                         .err(
                             &item.loc,
-                            &key,
+                            key,
                             format!(
                                 "unknown mount option `{o}`; accepted: {}",
-                                one_of(schema::MOUNT_OPTIONS)
+                                one_of(&accepted)
                             ),
                         )
                         .help(did_you_mean(o, cands)));
                 }
             }
         }
-        Ok(spec)
+        Ok(())
     }
 
     fn tasks(
