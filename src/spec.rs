@@ -8,6 +8,12 @@
 
 use serde::Serialize;
 
+/// The largest file a task reads or writes: page indices are 32-bit (16 TiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 44;
+/// The largest address space of a task (`extra_vm`, an `anon` size): the x86_64 user address
+/// space (`TASK_SIZE`, 128 TiB).
+pub const MAX_VM_BYTES: u64 = 1 << 47;
+
 /// The kernel release whose rules the model follows (`scenario.release`).
 ///
 /// `V2_6_32_0` is mainline 2.6.32 before the 2.6.32-stable fix to `shrink_list()` (reclaim-oom §4.4):
@@ -266,101 +272,9 @@ impl MountSpec {
     }
 }
 
-/// How a `pin` task holds its memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum PinMethod {
-    /// Private anonymous memory locked with `mlock()`: on the unevictable LRU.
-    Mlock,
-    /// A SysV shm segment locked with `shmctl(SHM_LOCK)`: swap-backed pages, unevictable.
-    ShmLock,
-    /// A SysV shm segment without SHM_LOCK: swap-backed pages on the anon LRU.
-    Shm,
-    /// hugetlbfs pages reserved at boot: on no LRU, never free, never reclaimable.
-    Hugetlb,
-}
-
-impl PinMethod {
-    /// Every method, for `wbsim list`.
-    pub const ALL: [PinMethod; 4] = [
-        PinMethod::Mlock,
-        PinMethod::ShmLock,
-        PinMethod::Shm,
-        PinMethod::Hugetlb,
-    ];
-
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            PinMethod::Mlock => "mlock",
-            PinMethod::ShmLock => "shm_lock",
-            PinMethod::Shm => "shm",
-            PinMethod::Hugetlb => "hugetlb",
-        }
-    }
-}
-
-/// The allocation class of an `anon` task's pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum AnonGfp {
-    /// Page faults on private memory: GFP_HIGHUSER_MOVABLE (hardwall, may invoke the OOM killer).
-    HighuserMovable,
-    /// Kernel allocations on the task's behalf (socket buffers, …): GFP_KERNEL (softwall).
-    Kernel,
-}
-
-/// What a task does (`task.NAME.kind` and its kind-specific keys).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum TaskKind {
-    /// Pins `bytes` at its start time and holds them.
-    Pin {
-        /// Bytes pinned.
-        bytes: u64,
-        /// How.
-        method: PinMethod,
-    },
-    /// A buffered streaming writer (no fallocate, no O_DIRECT): `write()` calls of `write_bytes`
-    /// into one new file on `mount`, producing at most `rate` bytes per second, `bytes` in all.
-    StreamWrite {
-        /// Index into `RunSpec::mounts`.
-        mount: usize,
-        /// Total bytes to write.
-        bytes: u64,
-        /// The producer's rate, bytes per second.
-        rate_bytes_per_sec: u64,
-        /// Bytes per `write()` call.
-        write_bytes: u64,
-    },
-    /// A buffered sequential reader of an existing (clean, uncached) file of `bytes` on `mount`.
-    StreamRead {
-        /// Index into `RunSpec::mounts`.
-        mount: usize,
-        /// Total bytes to read.
-        bytes: u64,
-        /// The consumer's rate, bytes per second.
-        rate_bytes_per_sec: u64,
-        /// Bytes per `read()` call.
-        read_bytes: u64,
-    },
-    /// Private memory faulted in at `rate` up to `bytes`; when `cycle` is set, freed all at once
-    /// after `hold_ns` and allocated again, forever.
-    Anon {
-        /// Target resident size, bytes.
-        bytes: u64,
-        /// Fault-in rate, bytes per second.
-        rate_bytes_per_sec: u64,
-        /// Time to hold the memory once the target is reached before freeing it (cycle only).
-        hold_ns: u64,
-        /// Free and allocate again, forever.
-        cycle: bool,
-        /// The allocation class.
-        gfp: AnonGfp,
-    },
-    /// Truncates (unlinks) the file written by another task at this task's start time.
-    Truncate {
-        /// Index into `RunSpec::tasks` of the `stream-write` task whose file is truncated.
-        target: usize,
-    },
-}
+pub use crate::mm::workload::{
+    Anon, AnonGfp, Pin, PinMethod, StreamRead, StreamWrite, TaskKind, Truncate,
+};
 
 /// One task (`[task.NAME]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -12,7 +12,8 @@
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`) and journal commits |
 //! | `oom_kill.rs` | `out_of_memory`, `select_bad_process`, badness, the kill and exit |
-//! | `task.rs` | the workloads: what each task does, step by step |
+//! | `task.rs` | tasks: cpuset, zonelist, pacing, a slice of work, allocation, exit |
+//! | `workload/<kind>.rs` | what each task kind does (`pin`, `stream-write`, …) |
 //! | `vmstat.rs` | `/proc/vmstat` names and order per release |
 //!
 //! Every piece of state lives here, so `invariants.rs` can recount all counters from page
@@ -31,13 +32,14 @@ pub mod swap;
 pub mod task;
 pub mod vmscan;
 pub mod vmstat;
+pub mod workload;
 pub mod zone;
 
 use crate::block::Disk;
 use crate::fs::Mount;
 use crate::outcome::Outcome;
 use crate::sim::{EventQueue, SimRng, SimTime, SEC};
-use crate::spec::{PinMethod, Policy, Release, RunSpec, TaskKind};
+use crate::spec::{Policy, Release, RunSpec};
 use fs_writeback::Bdi;
 use page::{pg, LruList, Page, PageId, Place};
 use task::Task;
@@ -718,13 +720,7 @@ impl Machine {
             .spec
             .tasks
             .iter()
-            .filter_map(|t| match t.kind {
-                TaskKind::Pin {
-                    bytes,
-                    method: PinMethod::Hugetlb,
-                } => Some(self.gran.pages_ceil(bytes)), // 2 MiB multiples: exact
-                _ => None,
-            })
+            .map(|t| self.gran.pages_ceil(t.kind.workload().hugetlb_bytes())) // 2 MiB multiples: exact
             .sum();
         // Interleave over the highest zone of every node, as hugetlb_hstate_alloc_pages() does.
         let mut carved = 0;

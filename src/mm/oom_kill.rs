@@ -59,22 +59,17 @@ impl Machine {
         let task = &self.tasks[t];
         let pages = |bytes: u64| bytes.div_ceil(super::granularity::BASE_PAGE);
         let anon = self.gran.base(task.anon.len() as u64);
-        let mut vm = task.extra_vm_pages + anon + self.gran.base(task.swap_ents);
-        match task.kind {
-            crate::spec::TaskKind::Pin { bytes, .. } => vm += pages(bytes),
-            crate::spec::TaskKind::StreamWrite { write_bytes, .. } => vm += pages(write_bytes),
-            crate::spec::TaskKind::StreamRead { read_bytes, .. } => vm += pages(read_bytes),
-            _ => {}
-        }
-        if let crate::spec::TaskKind::Pin { method, .. } = task.kind {
-            if method == crate::spec::PinMethod::Mlock {
-                vm -= anon; // the pinned region is already counted once, by its size
-            }
-        }
+        // The kind's own mappings (a pinned region, a buffer) and the anon pages they leave out.
+        let mut vm = task.extra_vm_pages + task.kind.workload().total_vm(anon);
+        vm += self.gran.base(task.swap_ents);
         for &p in &task.attach {
-            if let crate::spec::TaskKind::Pin { bytes, .. } = self.tasks[p].kind {
-                vm += pages(bytes);
-            }
+            vm += pages(
+                self.tasks[p]
+                    .kind
+                    .workload()
+                    .shared_segment_bytes()
+                    .unwrap_or(0),
+            );
         }
         vm
     }

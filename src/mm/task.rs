@@ -1,85 +1,23 @@
-//! Tasks and what they do: the user-space side of a scenario, driving the kernel paths a real
-//! process would (page faults, `write()`, `read()`, `mlock()`, `shmget()`+`SHM_LOCK`,
-//! `ftruncate()`), and `do_exit()` for an OOM victim.
+//! Tasks (`struct task_struct` and the process side of `mm_struct`): a task's cpuset and
+//! zonelist, its pacing clock, one slice of its work (what its kind does is
+//! `mm/workload/<kind>.rs`), its allocations, its private memory, and `do_exit()` for an OOM
+//! victim.
 //!
 //! Each task runs in bounded slices: one event does at most [`SLICE_PAGES`] pages of work and the
 //! task's next event comes after the CPU time that work cost, or at its producer's pace. The GFP
 //! mask of each allocation site follows reclaim-oom §14 and `fs::Filesystem::writer_gfp`.
 
-use super::page::{pg, LruList, PageId, Place, NIL};
+use super::page::{pg, LruList, PageId, Place};
 use super::page_alloc::{Alloc, AllocCtx};
 use super::page_writeback::Bdp;
-use super::{cost, gfp, Actor, Inode, Machine, Segment};
-use crate::block::ReqKind;
-use crate::fs::Backing;
+use super::workload::{Progress, TaskKind};
+use super::{cost, Actor, Inode, Machine, Segment};
 use crate::sim::{SimTime, SEC};
-use crate::spec::{AnonGfp, PinMethod, TaskKind, TaskSpec};
+use crate::spec::TaskSpec;
 
 /// Pages (4 KiB) of work one task event does at most: 256 KiB, `Machine::slice_pages` in
 /// simulated pages.
 pub const SLICE_PAGES: u64 = 64;
-
-/// Where a task's work stands.
-#[derive(Clone, Debug)]
-pub enum Work {
-    /// Not started yet.
-    NotStarted,
-    /// Pinning memory.
-    Pin {
-        /// Pages to pin.
-        total: u64,
-        /// Pinned so far.
-        done: u64,
-        /// The shm segment (shm, shm_lock).
-        seg: Option<usize>,
-    },
-    /// Writing a file.
-    Write {
-        /// The file (inode index), or for tmpfs the segment index.
-        ino: usize,
-        /// Pages to write.
-        total: u64,
-        /// Written so far.
-        done: u64,
-        /// Pages left in the current `write()` call.
-        call_left: u64,
-    },
-    /// Reading a file.
-    Read {
-        /// The file.
-        ino: usize,
-        /// Pages to read.
-        total: u64,
-        /// Read so far.
-        done: u64,
-        /// Pages of the current `read()` call still to allocate.
-        call_left: u64,
-        /// A read request is in flight for `pending`.
-        inflight: bool,
-    },
-    /// Faulting in anonymous memory.
-    Anon {
-        /// Target pages.
-        target: u64,
-        /// When this fill phase started.
-        phase_start: SimTime,
-        /// Holding until this time, then freeing (cycle).
-        hold_until: Option<SimTime>,
-    },
-    /// Truncating another task's file.
-    Truncate {
-        /// The writer task whose file it truncates.
-        target: usize,
-        /// Indices the last pass left (under writeback), to look at again.
-        left: Vec<u32>,
-        /// Indices below this were all examined by an earlier pass.
-        scanned_to: usize,
-    },
-    /// Finished (holding whatever it holds).
-    Done,
-    /// Exited (killed).
-    Dead,
-}
 
 /// One task.
 #[derive(Clone, Debug)]
@@ -154,7 +92,7 @@ pub struct Task {
     /// The current sleep is interruptible (a kill wakes it).
     pub interruptible: bool,
     /// What it is doing.
-    pub work: Work,
+    pub progress: Progress,
     /// Bytes of its work done.
     pub done_bytes: u64,
     /// When it finished.
@@ -276,7 +214,7 @@ impl Task {
             nr_dirtied_pause: m.gran.batch(32), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
-            work: Work::NotStarted,
+            progress: Progress::NotStarted,
             done_bytes: 0,
             finished_at: None,
             read_pages: vec![],
@@ -286,24 +224,17 @@ impl Task {
 
     /// Whether this task has finite work the run waits for (writers, readers, truncates).
     pub fn is_finite(&self) -> bool {
-        matches!(
-            self.kind,
-            TaskKind::StreamWrite { .. } | TaskKind::StreamRead { .. } | TaskKind::Truncate { .. }
-        )
+        self.kind.workload().is_finite()
     }
 
     /// Total bytes of its work, when finite.
     pub fn total_bytes(&self) -> Option<u64> {
-        match self.kind {
-            TaskKind::StreamWrite { bytes, .. } | TaskKind::StreamRead { bytes, .. } => Some(bytes),
-            TaskKind::Pin { bytes, .. } => Some(bytes),
-            _ => None,
-        }
+        self.kind.workload().total_bytes()
     }
 }
 
 /// What one slice of work ended with.
-enum Slice {
+pub enum Slice {
     /// The task sleeps (wake-up scheduled) or waits for an IO completion.
     Sleeping,
     /// More work: run again after the CPU time spent.
@@ -315,7 +246,7 @@ enum Slice {
 impl Machine {
     /// [`SLICE_PAGES`] in simulated pages: the same bytes of work per event, so tasks interleave
     /// with kswapd and the flushers as finely in time at every granularity (a batch).
-    fn slice_pages(&self) -> u64 {
+    pub(crate) fn slice_pages(&self) -> u64 {
         self.gran.batch(SLICE_PAGES)
     }
 
@@ -328,32 +259,12 @@ impl Machine {
         if self.tasks[t].memdie {
             return self.do_exit(t);
         }
-        if matches!(self.tasks[t].work, Work::NotStarted) {
-            self.start_work(t);
+        // The kind's spec is copied out: its methods take the machine.
+        let kind = self.tasks[t].kind;
+        if matches!(self.tasks[t].progress, Progress::NotStarted) {
+            self.tasks[t].progress = kind.workload().start(self, t);
         }
-        let r = match self.tasks[t].kind {
-            TaskKind::Pin { .. } => self.pin_slice(t),
-            TaskKind::StreamWrite {
-                mount,
-                rate_bytes_per_sec,
-                write_bytes,
-                ..
-            } => self.write_slice(t, mount, rate_bytes_per_sec, write_bytes),
-            TaskKind::StreamRead {
-                mount,
-                rate_bytes_per_sec,
-                read_bytes,
-                ..
-            } => self.read_slice(t, mount, rate_bytes_per_sec, read_bytes),
-            TaskKind::Anon {
-                rate_bytes_per_sec,
-                hold_ns,
-                cycle,
-                gfp: g,
-                ..
-            } => self.anon_slice(t, rate_bytes_per_sec, hold_ns, cycle, g),
-            TaskKind::Truncate { .. } => self.truncate_slice(t),
-        };
+        let r = kind.workload().slice(self, t);
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         match r {
@@ -366,73 +277,15 @@ impl Machine {
                         self.unfinished = self.unfinished.saturating_sub(1);
                     }
                 }
-                self.tasks[t].work = Work::Done;
+                self.tasks[t].progress = Progress::Done;
                 self.tasks[t].backing_dev = None;
                 self.bump_gen(Actor::Task(t));
             }
         }
     }
 
-    /// Creates what the task's work needs: its file, its segment.
-    fn start_work(&mut self, t: usize) {
-        let kind = self.tasks[t].kind;
-        self.tasks[t].work = match kind {
-            TaskKind::Pin { bytes, method } => {
-                let seg = matches!(method, PinMethod::Shm | PinMethod::ShmLock)
-                    .then(|| self.new_segment(t, method == PinMethod::ShmLock));
-                let total = if method == PinMethod::Hugetlb {
-                    0
-                } else {
-                    self.gran.pages_ceil(bytes) // what a task touches: rounded up
-                };
-                if method == PinMethod::Hugetlb {
-                    self.tasks[t].done_bytes = bytes;
-                }
-                Work::Pin {
-                    total,
-                    done: 0,
-                    seg,
-                }
-            }
-            TaskKind::StreamWrite { mount, bytes, .. } => {
-                let total = self.gran.pages_ceil(bytes);
-                let ino = if self.mounts[mount].backing == Backing::Swap {
-                    self.new_segment(t, false)
-                } else {
-                    self.new_inode(mount, total)
-                };
-                Work::Write {
-                    ino,
-                    total,
-                    done: 0,
-                    call_left: 0,
-                }
-            }
-            TaskKind::StreamRead { mount, bytes, .. } => {
-                let total = self.gran.pages_ceil(bytes);
-                let ino = self.new_inode(mount, total);
-                Work::Read {
-                    ino,
-                    total,
-                    done: 0,
-                    call_left: 0,
-                    inflight: false,
-                }
-            }
-            TaskKind::Anon { bytes, .. } => Work::Anon {
-                target: self.gran.pages_ceil(bytes),
-                phase_start: self.now,
-                hold_until: None,
-            },
-            TaskKind::Truncate { target } => Work::Truncate {
-                target,
-                left: Vec::new(),
-                scanned_to: 0,
-            },
-        };
-    }
-
-    fn new_segment(&mut self, owner: usize, locked: bool) -> usize {
+    /// A new shm segment owned by task `owner` (SHM_LOCK'd: `locked`).
+    pub(crate) fn new_segment(&mut self, owner: usize, locked: bool) -> usize {
         self.segments.push(Segment {
             owner,
             locked,
@@ -444,7 +297,8 @@ impl Machine {
         self.segments.len() - 1
     }
 
-    fn new_inode(&mut self, mount: usize, pages: u64) -> usize {
+    /// A new regular file of `pages` on mount `mount`, placed after the disk's last file.
+    pub(crate) fn new_inode(&mut self, mount: usize, pages: u64) -> usize {
         let base = match self.mounts[mount].spec.disk {
             Some(d) => {
                 let b = self.disk_next_lba[d];
@@ -473,7 +327,7 @@ impl Machine {
     }
 
     /// Allocates one page for task `t`; `None` when it slept (or, killed, failed).
-    fn task_alloc(&mut self, t: usize, gfp_mask: u32) -> Option<PageId> {
+    pub(crate) fn task_alloc(&mut self, t: usize, gfp_mask: u32) -> Option<PageId> {
         match self.alloc_page(t, gfp_mask) {
             Alloc::Page(id) => Some(id),
             Alloc::Sleep => None,
@@ -487,13 +341,13 @@ impl Machine {
 
     /// The time task `t` may next produce, at `rate` bytes/s, having done `done` pages since
     /// `since` (see [`Pace`]).
-    fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
+    pub(crate) fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
         let page_bytes = self.gran.page_bytes();
         self.tasks[t].pace.due(since, done, rate, page_bytes)
     }
 
     /// Sleeps interruptibly until `at` (pacing, holding).
-    fn sleep_until(&mut self, t: usize, at: SimTime) -> Slice {
+    pub(crate) fn sleep_until(&mut self, t: usize, at: SimTime) -> Slice {
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         self.tasks[t].interruptible = true;
@@ -501,45 +355,8 @@ impl Machine {
         Slice::Sleeping
     }
 
-    fn pin_slice(&mut self, t: usize) -> Slice {
-        let Work::Pin { total, done, seg } = self.tasks[t].work else {
-            unreachable!()
-        };
-        let mut done = done;
-        for _ in 0..self.gran.batch(SLICE_PAGES * 16) {
-            if done >= total {
-                break;
-            }
-            let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
-                self.tasks[t].work = Work::Pin { total, done, seg };
-                return Slice::Sleeping;
-            };
-            self.ev.pgfault += 1;
-            match seg {
-                Some(s) => self.add_shm_page(s, id, true),
-                None => {
-                    // mlock: a new anon page in a VM_LOCKED vma goes straight to the unevictable
-                    // list (page_add_new_anon_rmap → !page_evictable).
-                    self.add_anon_page(t, id, pg::MLOCKED);
-                    let zid = self.pages[id as usize].zone as usize;
-                    self.zones[zid].stat.nr_mlock += 1;
-                    self.ev.unevictable_pgs_mlocked += 1;
-                    self.lru_cache_add(id, LruList::Unevictable);
-                }
-            }
-            done += 1;
-            self.tasks[t].done_bytes = done * self.gran.page_bytes();
-        }
-        self.tasks[t].work = Work::Pin { total, done, seg };
-        if done >= total {
-            Slice::Finished
-        } else {
-            Slice::Yield
-        }
-    }
-
     /// A private anon page of task `t`, mapped and young.
-    fn add_anon_page(&mut self, t: usize, id: PageId, extra: u32) {
+    pub(crate) fn add_anon_page(&mut self, t: usize, id: PageId, extra: u32) {
         let slot = self.tasks[t].anon.len() as u32;
         self.tasks[t].anon.push(id);
         let p = &mut self.pages[id as usize];
@@ -553,7 +370,7 @@ impl Machine {
     /// A page fault's new private anon page (`page_add_new_anon_rmap` +
     /// `lru_cache_add_active_anon`): what `add_anon_page` and `lru_cache_add(ActiveAnon)` do, with
     /// the page and its zone looked up once.
-    fn fault_anon_page(&mut self, t: usize, id: PageId) {
+    pub(crate) fn fault_anon_page(&mut self, t: usize, id: PageId) {
         let slot = self.tasks[t].anon.len() as u32;
         self.tasks[t].anon.push(id);
         let p = &mut self.pages[id as usize];
@@ -573,7 +390,7 @@ impl Machine {
     }
 
     /// A shmem page of segment `s` (resident, dirty by nature, on the active anon list).
-    fn add_shm_page(&mut self, s: usize, id: PageId, mapped: bool) {
+    pub(crate) fn add_shm_page(&mut self, s: usize, id: PageId, mapped: bool) {
         let idx = self.segments[s].pages.len() as u32;
         self.segments[s].pages.push(id);
         self.segments[s].resident += 1;
@@ -606,272 +423,8 @@ impl Machine {
         }
     }
 
-    /// The gfp mask of a buffered write's page-cache allocation on mount `mount`: the
-    /// filesystem's (`Filesystem::writer_gfp`), with `__GFP_WRITE` from 3.3
-    /// (`grab_cache_page_write_begin()`).
-    fn write_gfp(&self, mount: usize) -> u32 {
-        let mut g = self.mounts[mount].ops().writer_gfp(&self.sw);
-        if self.sw.per_zone_dirty_limits != crate::kernel::ZoneDirtyLimits::Off {
-            g |= crate::mm::gfp::WRITE;
-        }
-        g
-    }
-
-    fn write_slice(&mut self, t: usize, mount: usize, rate: u64, write_bytes: u64) -> Slice {
-        let Work::Write {
-            ino,
-            total,
-            mut done,
-            mut call_left,
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        let shmem = self.mounts[mount].backing == Backing::Swap;
-        let bdi = self.mounts[mount].spec.disk;
-        let gfp_mask = self.write_gfp(mount);
-        let mut r = Slice::Yield;
-        for _ in 0..self.slice_pages() {
-            if self.tasks[t].bdp.is_some() && !self.balance_dirty_pages_step(t) {
-                r = Slice::Sleeping;
-                break;
-            }
-            if call_left == 0 {
-                self.tasks[t].backing_dev = None;
-                if done >= total {
-                    r = Slice::Finished;
-                    break;
-                }
-                let at = self.paced(t, self.tasks[t].start_ns, done, rate);
-                if self.now < at {
-                    self.tasks[t].work = Work::Write {
-                        ino,
-                        total,
-                        done,
-                        call_left,
-                    };
-                    return self.sleep_until(t, at);
-                }
-                call_left = self.gran.pages_ceil(write_bytes).max(1).min(total - done);
-                self.tasks[t].backing_dev = bdi;
-            }
-            let Some(id) = self.task_alloc(t, gfp_mask) else {
-                r = Slice::Sleeping;
-                break;
-            };
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
-            if shmem {
-                self.add_shm_page(ino, id, false);
-            } else {
-                self.add_written_file_page(t, ino, done as u32, id);
-            }
-            done += 1;
-            call_left -= 1;
-            let pb = self.gran.page_bytes();
-            self.tasks[t].done_bytes = (done * pb).min(total * pb);
-            if let Some(b) = bdi {
-                self.balance_dirty_pages_ratelimited(t, b);
-            }
-        }
-        self.tasks[t].work = Work::Write {
-            ino,
-            total,
-            done,
-            call_left,
-        };
-        r
-    }
-
-    /// `generic_perform_write()` for one page of a new file: into the page cache (inactive
-    /// file list), dirtied (delayed allocation on ext4-delalloc, btrfs and XFS; blocks allocated
-    /// now on ext3 and ext4-nodelalloc), filed with the journal, `mark_page_accessed`.
-    fn add_written_file_page(&mut self, t: usize, ino: usize, index: u32, id: PageId) {
-        let mount = self.inodes[ino].mount;
-        let delayed = self.mounts[mount].delalloc;
-        let p = &mut self.pages[id as usize];
-        p.flags = pg::FILE | pg::PRIVATE | if delayed { pg::DELALLOC } else { 0 };
-        p.owner = ino as u32;
-        p.index = index;
-        let zid = p.zone as usize;
-        self.zones[zid].stat.nr_file_pages += 1;
-        let inode = &mut self.inodes[ino];
-        if inode.pages.len() <= index as usize {
-            inode.pages.resize(index as usize + 1, NIL);
-        }
-        inode.pages[index as usize] = id;
-        inode.size_pages = inode.size_pages.max(index + 1);
-        self.lru_cache_add(id, LruList::InactiveFile);
-        self.set_page_dirty(id, Some(t));
-        self.journal_file_data(mount, ino, index);
-        self.mark_page_accessed(id);
-    }
-
-    fn read_slice(&mut self, t: usize, mount: usize, rate: u64, read_bytes: u64) -> Slice {
-        let Work::Read {
-            ino,
-            total,
-            mut done,
-            mut call_left,
-            mut inflight,
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        let save = |m: &mut Machine, done, call_left, inflight| {
-            m.tasks[t].work = Work::Read {
-                ino,
-                total,
-                done,
-                call_left,
-                inflight,
-            };
-        };
-        if inflight {
-            // do_generic_file_read(): copy out, in order, each page whose read has completed
-            // (PG_locked clear; mark_page_accessed once per page), and wait on the first page
-            // still locked: a call larger than one request completes request by request.
-            let pages = &self.tasks[t].read_pages;
-            let ready = pages
-                .iter()
-                .take_while(|&&id| !self.pages[id as usize].has(pg::LOCKED))
-                .count();
-            let copied: Vec<PageId> = self.tasks[t].read_pages.drain(..ready).collect();
-            for &id in &copied {
-                self.mark_page_accessed(id);
-                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
-            }
-            done += copied.len() as u64;
-            self.tasks[t].done_bytes = done * self.gran.page_bytes();
-            if !self.tasks[t].read_pages.is_empty() {
-                save(self, done, call_left, true);
-                self.bump_gen(Actor::Task(t)); // woken by the next completion
-                return Slice::Sleeping;
-            }
-            inflight = false;
-        }
-        if call_left == 0 && self.tasks[t].read_pages.is_empty() {
-            if done >= total {
-                save(self, done, call_left, inflight);
-                return Slice::Finished;
-            }
-            let at = self.paced(t, self.tasks[t].start_ns, done, rate);
-            if self.now < at {
-                save(self, done, call_left, inflight);
-                return self.sleep_until(t, at);
-            }
-            call_left = self.gran.pages_ceil(read_bytes).max(1).min(total - done);
-        }
-        while call_left > 0 {
-            let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
-                save(self, done, call_left, inflight);
-                return Slice::Sleeping;
-            };
-            let index = (done + self.tasks[t].read_pages.len() as u64) as u32;
-            let p = &mut self.pages[id as usize];
-            p.flags = pg::FILE | pg::PRIVATE | pg::LOCKED;
-            p.owner = ino as u32;
-            p.index = index;
-            let zid = p.zone as usize;
-            self.zones[zid].stat.nr_file_pages += 1;
-            let inode = &mut self.inodes[ino];
-            if inode.pages.len() <= index as usize {
-                inode.pages.resize(index as usize + 1, NIL);
-            }
-            inode.pages[index as usize] = id;
-            self.lru_cache_add(id, LruList::InactiveFile);
-            self.tasks[t].read_pages.push(id);
-            call_left -= 1;
-        }
-        // Submit the read and wait for it.
-        let Some(b) = self.mounts[mount].spec.disk else {
-            unreachable!("validation rejects reads from diskless mounts")
-        };
-        let pages = self.tasks[t].read_pages.clone();
-        for &id in &pages {
-            let lba = self.page_lba(id);
-            self.disk_submit(b, ReqKind::Read { task: t }, lba, id);
-        }
-        save(self, done, call_left, true);
-        self.bump_gen(Actor::Task(t));
-        Slice::Sleeping
-    }
-
-    fn anon_slice(&mut self, t: usize, rate: u64, hold_ns: u64, cycle: bool, g: AnonGfp) -> Slice {
-        let Work::Anon {
-            target,
-            mut phase_start,
-            mut hold_until,
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        if let Some(until) = hold_until {
-            if self.now < until {
-                return self.sleep_until(t, until);
-            }
-            self.free_task_memory(t);
-            hold_until = None;
-            phase_start = self.now;
-        }
-        let gfp_mask = match g {
-            AnonGfp::HighuserMovable => gfp::GFP_HIGHUSER_MOVABLE,
-            AnonGfp::Kernel => gfp::GFP_KERNEL,
-        };
-        let mut r = Slice::Yield;
-        for _ in 0..self.slice_pages() {
-            let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
-            if have >= target {
-                if cycle {
-                    hold_until = Some(self.now + hold_ns);
-                    self.tasks[t].work = Work::Anon {
-                        target,
-                        phase_start,
-                        hold_until,
-                    };
-                    return self.sleep_until(t, self.now + hold_ns);
-                }
-                r = Slice::Finished;
-                break;
-            }
-            let at = self.paced(t, phase_start, have, rate);
-            if self.now < at {
-                self.tasks[t].work = Work::Anon {
-                    target,
-                    phase_start,
-                    hold_until,
-                };
-                return self.sleep_until(t, at);
-            }
-            let Some(id) = self.task_alloc(t, gfp_mask) else {
-                r = Slice::Sleeping;
-                break;
-            };
-            self.ev.pgfault += 1;
-            match g {
-                AnonGfp::HighuserMovable => self.fault_anon_page(t, id),
-                AnonGfp::Kernel => {
-                    let slot = self.tasks[t].anon.len() as u32;
-                    self.tasks[t].anon.push(id);
-                    let p = &mut self.pages[id as usize];
-                    p.flags = pg::KERNEL;
-                    p.owner = t as u32;
-                    p.index = slot;
-                    let zid = p.zone as usize;
-                    self.zones[zid].stat.nr_kernel += 1;
-                }
-            }
-            self.tasks[t].done_bytes += self.gran.page_bytes();
-        }
-        self.tasks[t].work = Work::Anon {
-            target,
-            phase_start,
-            hold_until,
-        };
-        r
-    }
-
     /// munmap/exit of a task's private memory: anon pages (munlocked first), kernel pages, swap.
-    fn free_task_memory(&mut self, t: usize) {
+    pub(crate) fn free_task_memory(&mut self, t: usize) {
         let mut pages = std::mem::take(&mut self.tasks[t].anon);
         let cpu = self.tasks[t].cpu;
         let mut freed = 0;
@@ -914,86 +467,6 @@ impl Machine {
         self.tasks[t].anon = pages;
     }
 
-    fn truncate_slice(&mut self, t: usize) -> Slice {
-        let Work::Truncate { target, .. } = self.tasks[t].work else {
-            unreachable!()
-        };
-        let Work::Write { ino, .. } = self.tasks[target].work else {
-            // The writer has not started: nothing to truncate yet, try again shortly.
-            return self.sleep_until(t, self.now + crate::sim::MSEC);
-        };
-        if self.mounts[self.inodes[ino].mount].backing == Backing::Swap {
-            return Slice::Finished;
-        }
-        if self.truncate_inode_pages(t, ino) {
-            Slice::Finished
-        } else {
-            // Pass 2 waits on pages under writeback: retry after a jiffy.
-            let j = self.jiffy;
-            self.sleep_until(t, self.now + j)
-        }
-    }
-
-    /// `truncate_inode_pages()`: drops every cached page not under writeback (dirty ones with
-    /// `cancel_dirty_page`, releasing delayed allocations), and reports whether none is left.
-    ///
-    /// A retry re-examines only the pages the last pass left and the indices written since
-    /// (the writer only appends), which is what rescanning the whole range would find.
-    fn truncate_inode_pages(&mut self, t: usize, ino: usize) -> bool {
-        let cpu = self.tasks[t].cpu;
-        let Work::Truncate {
-            left: ref mut prev,
-            ref mut scanned_to,
-            ..
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        let n = self.inodes[ino].pages.len();
-        let candidates: Vec<usize> = std::mem::take(prev)
-            .into_iter()
-            .map(|i| i as usize)
-            .chain(*scanned_to..n)
-            .collect();
-        *scanned_to = n;
-        let mut still = Vec::new();
-        for idx in candidates {
-            let id = self.inodes[ino].pages[idx];
-            if id == NIL {
-                continue;
-            }
-            let f = self.pages[id as usize].flags;
-            if f & (pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO) != 0 {
-                still.push(idx as u32);
-                continue;
-            }
-            if f & pg::DIRTY != 0 {
-                self.clear_page_dirty_for_io(id); // cancel_dirty_page(): no IO
-            }
-            if self.pages[id as usize].place == Place::Lru {
-                self.lru_del(id, Place::Held);
-            }
-            self.inodes[ino].pages[idx] = NIL;
-            let zid = self.pages[id as usize].zone as usize;
-            self.zones[zid].stat.nr_file_pages -= 1;
-            self.pages[id as usize].flags &= pg::MLOCKED;
-            self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
-        }
-        let left = !still.is_empty();
-        if let Work::Truncate {
-            left: ref mut l, ..
-        } = self.tasks[t].work
-        {
-            *l = still;
-        }
-        if !left {
-            self.inodes[ino].writeback_index = 0;
-            self.tasks[t].done_bytes = 4096;
-        }
-        !left
-    }
-
     /// `do_exit()` of an OOM victim: PF_EXITING, its private memory freed (not page cache, not
     /// shm segments), then gone.
     pub fn do_exit(&mut self, t: usize) {
@@ -1009,7 +482,7 @@ impl Machine {
             self.unfinished = self.unfinished.saturating_sub(1);
             self.killed_finite = true;
         }
-        self.tasks[t].work = Work::Dead;
+        self.tasks[t].progress = Progress::Dead;
         self.bump_gen(Actor::Task(t));
     }
 }

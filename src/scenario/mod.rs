@@ -525,6 +525,8 @@ fn expectations(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mm::workload::pin::Pin;
+    use crate::mm::workload::truncate::Truncate;
     use crate::spec::{DataMode, NodeLayout, PinMethod, Release, TaskKind, VmSpec};
 
     fn load_str(text: &str, ov: &Overrides) -> Result<Scenario, Diag> {
@@ -651,22 +653,22 @@ start = "1min"
         assert_eq!(s.mounts[1].disk, None);
         assert_eq!(
             s.tasks[0].kind,
-            TaskKind::Pin {
+            TaskKind::Pin(Pin {
                 bytes: 3 << 20,
                 method: PinMethod::Shm
-            }
+            })
         );
         assert_eq!(
             s.tasks[1].kind,
-            TaskKind::Pin {
+            TaskKind::Pin(Pin {
                 bytes: 4 << 20,
                 method: PinMethod::Hugetlb
-            }
+            })
         );
         assert_eq!(s.tasks[2].attach, vec![0]);
         assert_eq!(s.tasks[2].parent, Some(3));
         assert_eq!(s.tasks[2].cpuset_nodes, Some(vec![3, 1]));
-        assert_eq!(s.tasks[4].kind, TaskKind::Truncate { target: 3 });
+        assert_eq!(s.tasks[4].kind, TaskKind::Truncate(Truncate { target: 3 }));
         assert_eq!(s.tasks[4].start_ns, 60_000_000_000);
     }
 

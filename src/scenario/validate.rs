@@ -8,9 +8,10 @@ use super::tree::{Entry, Node, Value};
 use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
 use crate::fs::{Backing, MountOption};
 use crate::kernel::Kernel;
+use crate::mm::workload;
 use crate::spec::{
-    AnonGfp, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod, Policy,
-    Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+    DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Policy, Release, RunSpec,
+    TaskKind, TaskSpec, VmSpec,
 };
 
 /// The page size.
@@ -18,7 +19,7 @@ pub const PAGE: u64 = 4096;
 /// The largest `machine.page_granularity` (128 KiB, `SWAP_CLUSTER_MAX` pages).
 pub use crate::mm::granularity::MAX_PAGE_GRANULARITY;
 /// The hugetlb page size on x86_64.
-pub const HUGE_PAGE: u64 = 2 << 20;
+pub use crate::mm::workload::pin::HUGE_PAGE;
 /// The largest `machine.memory`: x86_64 2.6.32–36 `MAX_PHYSMEM_BITS` = 46 (64 TiB).
 pub const MAX_MEMORY: u64 = 1 << 46;
 /// `MAX_NUMNODES` with the largest `CONFIG_NODES_SHIFT` (10).
@@ -35,10 +36,7 @@ pub const MAX_PAGES: u64 = 1 << 24;
 /// The longest duration anywhere in a scenario (365 days): sums of a few of them never overflow
 /// the 584-year nanosecond clock.
 pub const MAX_DURATION_NS: u64 = 365 * 24 * 3600 * 1_000_000_000;
-/// The largest file a task reads or writes: page indices are 32-bit (16 TiB).
-pub const MAX_FILE_BYTES: u64 = 1 << 44;
-/// The largest `extra_vm`: the x86_64 user address space (`TASK_SIZE`, 128 TiB).
-pub const MAX_VM_BYTES: u64 = 1 << 47;
+pub use crate::spec::{MAX_FILE_BYTES, MAX_VM_BYTES};
 /// The most tasks, disks and mounts in one scenario.
 pub const MAX_TASKS: usize = 4096;
 /// See [`MAX_TASKS`].
@@ -629,10 +627,7 @@ impl<'a> Validator<'a> {
         // Sanity: what is pinned must leave memory for everything else.
         let pinned: u64 = tasks
             .iter()
-            .map(|t| match t.kind {
-                TaskKind::Pin { bytes, .. } => bytes,
-                _ => 0,
-            })
+            .map(|t| t.kind.workload().pinned_bytes())
             .fold(0u64, u64::saturating_add);
         if pinned.saturating_add(machine.kernel_reserved_bytes) >= machine.memory_bytes {
             let loc = &mt.node.get("memory").map_or(Loc::None, |n| n.loc.clone());
@@ -651,13 +646,8 @@ impl<'a> Validator<'a> {
         let huge: Vec<(usize, u64)> = tasks
             .iter()
             .enumerate()
-            .filter_map(|(i, t)| match t.kind {
-                TaskKind::Pin {
-                    bytes,
-                    method: PinMethod::Hugetlb,
-                } => Some((i, bytes / machine.page_bytes)),
-                _ => None,
-            })
+            .map(|(i, t)| (i, t.kind.workload().hugetlb_bytes() / machine.page_bytes))
+            .filter(|&(_, pages)| pages > 0)
             .collect();
         if let Some(&(first, _)) = huge.first() {
             // In simulated pages, as the engine carves them; the message in 4 KiB pages.
@@ -1145,8 +1135,8 @@ impl<'a> Validator<'a> {
         node_count: u64,
     ) -> Result<Vec<TaskSpec>, Diag> {
         let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
-        let kinds: Vec<&str> = schema::TASK_KINDS.iter().map(|k| k.kind).collect();
-        // First pass: every task's kind (references need the kinds of other tasks).
+        let kinds: Vec<&str> = workload::KINDS.iter().map(|k| k.kind).collect();
+        // First pass: every task's kind name (references need the kinds of other tasks).
         let mut task_kinds = Vec::new();
         for (name, t) in tables {
             let p = &join("task", name);
@@ -1156,227 +1146,158 @@ impl<'a> Validator<'a> {
                 .0;
             task_kinds.push(kind);
         }
-        let mut specs = Vec::new();
-        let mut pin_methods: Vec<Option<PinMethod>> = Vec::new();
+        // Second pass: each kind reads its own keys.
+        let mut kind_specs = Vec::new();
         for ((name, t), kind) in tables.iter().zip(&task_kinds) {
-            let kind_keys = schema::task_kind(kind).expect("kind was checked");
             let p = &join("task", name);
-            for e in t.node.entries().unwrap_or_default() {
-                let k = e.key.as_str();
-                if schema::TASK_COMMON.contains(&k) || kind_keys.keys().any(|x| x == k) {
-                    continue;
-                }
-                let allowed = schema::task_keys(Some(kind));
-                let owners: Vec<&str> = schema::TASK_KINDS
-                    .iter()
-                    .filter(|x| x.keys().any(|y| y == k))
-                    .map(|x| x.kind)
-                    .collect();
-                if owners.is_empty() {
-                    return Err(self.unknown_key(
-                        e,
-                        p,
-                        &allowed,
-                        &format!("`[{p}]` (a `{kind}` task)"),
-                    ));
-                }
-                return Err(self
-                    .err(&e.key_loc, &join(p, k), format!("`{k}` is not a key of a `{kind}` task (it belongs to {} tasks); `{kind}` tasks take: {}", one_of(&owners), allowed.join(", ")))
-                    .help(did_you_mean(k, allowed.iter().copied()).filter(|h| !h.contains(&format!("`{k}`")))));
-            }
-            let req = |key: &str, what: &str| self.missing(*t, p, key, what);
-            let positive = |v: Found<'_, u64>, key: &str| -> Result<u64, Diag> {
-                self.positive(v, p, key, &format!("`{key}`"))?
-                    .ok_or_else(|| req(key, "a value"))
+            self.task_keys_of_kind(*t, p, kind)?;
+            let mut keys = TaskTable {
+                v: self,
+                t: *t,
+                path: p,
+                mounts,
+                mount_specs,
+                names: &names,
+                kinds: &task_kinds,
             };
-            let kind_spec = match *kind {
-                "pin" => {
-                    let size = self
-                        .size(*t, p, "size")?
-                        .ok_or_else(|| req("size", SIZE_HELP))?;
-                    let bytes = positive(Some(size), "size")?;
-                    let method_name = self
-                        .choice(*t, p, "method", schema::PIN_METHODS)?
-                        .ok_or_else(|| {
-                            req("method", &format!("one of {}", one_of(schema::PIN_METHODS)))
-                        })?
-                        .0;
-                    let method = PinMethod::ALL
-                        .into_iter()
-                        .find(|m| m.name() == method_name)
-                        .expect("checked");
-                    let bytes = if method == PinMethod::Hugetlb {
-                        bytes.div_ceil(HUGE_PAGE).saturating_mul(HUGE_PAGE)
-                    } else {
-                        bytes
-                    };
-                    TaskKind::Pin { bytes, method }
-                }
-                "stream-write" | "stream-read" => {
-                    let (mount, mount_node) = self
-                        .reference(*t, p, "mount", mounts, "mount (`[mount.NAME]`)")?
-                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?;
-                    if *kind == "stream-read" && mount_specs[mount].disk.is_none() {
-                        let on_disk: Vec<&str> = mount_specs
-                            .iter()
-                            .filter(|m| m.disk.is_some())
-                            .map(|m| m.name.as_str())
-                            .collect();
-                        return Err(self.err(
-                            &mount_node.loc,
-                            &join(p, "mount"),
-                            format!(
-                                "`{}` is a tmpfs mount; a stream-read task reads an existing file from a disk, so it needs a mount with a disk ({})",
-                                mounts[mount],
-                                if on_disk.is_empty() { "there is none".into() } else { one_of(&on_disk) }
-                            ),
-                        ));
-                    }
-                    let (bytes, rate) = self.sized_and_paced(
-                        *t,
-                        p,
-                        MAX_FILE_BYTES,
-                        "a file is at most 16TiB (page indices are 32-bit); expected a size up to `16TiB`",
-                    )?;
-                    if *kind == "stream-write" {
-                        let write_bytes = self.size(*t, p, "write_size")?;
-                        let write_bytes = self
-                            .positive(write_bytes, p, "write_size", "the write size")?
-                            .unwrap_or(1 << 20);
-                        TaskKind::StreamWrite {
-                            mount,
-                            bytes,
-                            rate_bytes_per_sec: rate,
-                            write_bytes,
-                        }
-                    } else {
-                        let read_bytes = self.size(*t, p, "read_size")?;
-                        let read_bytes = self
-                            .positive(read_bytes, p, "read_size", "the read size")?
-                            .unwrap_or(128 << 10);
-                        TaskKind::StreamRead {
-                            mount,
-                            bytes,
-                            rate_bytes_per_sec: rate,
-                            read_bytes,
-                        }
-                    }
-                }
-                "anon" => {
-                    let (bytes, rate) = self.sized_and_paced(
-                        *t,
-                        p,
-                        MAX_VM_BYTES,
-                        "a task's memory is at most 128TiB (the x86_64 user address space)",
-                    )?;
-                    let hold_ns = self.duration(*t, p, "hold")?.map_or(0, |(v, _)| v);
-                    let cycle = self.bool(*t, p, "cycle")?.unwrap_or(false);
-                    let gfp = match self.choice(*t, p, "gfp", schema::ANON_GFP)? {
-                        Some(("kernel", _)) => AnonGfp::Kernel,
-                        _ => AnonGfp::HighuserMovable,
-                    };
-                    TaskKind::Anon {
-                        bytes,
-                        rate_bytes_per_sec: rate,
-                        hold_ns,
-                        cycle,
-                        gfp,
-                    }
-                }
-                _ => {
-                    let writers: Vec<&str> = names
-                        .iter()
-                        .zip(&task_kinds)
-                        .filter(|(_, k)| **k == "stream-write")
-                        .map(|(n, _)| *n)
-                        .collect();
-                    let (target, n) = self
-                        .reference(*t, p, "target", &names, "task (`[task.NAME]`)")?
-                        .ok_or_else(|| req("target", "the name of a stream-write task"))?;
-                    if task_kinds[target] != "stream-write" {
-                        return Err(self.err(&n.loc, &join(p, "target"), format!("`{}` is a `{}` task; a truncate target must be a stream-write task ({})", names[target], task_kinds[target], if writers.is_empty() { "there is none".into() } else { one_of(&writers) })));
-                    }
-                    TaskKind::Truncate { target }
-                }
-            };
-            pin_methods.push(match &kind_spec {
-                TaskKind::Pin { method, .. } => Some(*method),
-                _ => None,
-            });
-            let start_ns = self.duration(*t, p, "start")?.map_or(0, |(v, _)| v);
-            let cpuset_nodes = match t.node.get("cpuset") {
-                None => None,
-                Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
-            };
-            let cpuset_hardwall = self.bool(*t, p, "cpuset_hardwall")?.unwrap_or(false);
-            let oom_score_adj = self
-                .uint::<i32>(*t, p, "oom_score_adj", -1000, 1000)?
-                .unwrap_or(0);
-            let parent = match self.reference(*t, p, "parent", &names, "task (`[task.NAME]`)")? {
-                Some((i, n)) if names[i] == *name => {
-                    return Err(self.err(
-                        &n.loc,
-                        &join(p, "parent"),
-                        "a task cannot be its own parent",
-                    ));
-                }
-                other => other.map(|(i, _)| i),
-            };
-            let mut attach = Vec::new();
-            if let Some(n) = t.node.get("attach") {
-                let key = join(p, "attach");
-                let Value::Array(items) = &n.value else {
-                    return Err(self.type_err(
-                        n,
-                        &key,
-                        "an array of pin task names, e.g. [\"sga\"]",
-                    ));
-                };
-                for item in items {
-                    let Value::Str(s) = &item.value else {
-                        return Err(self.type_err(item, &key, "the name of a pin task"));
-                    };
-                    let Some(i) = names.iter().position(|x| x == s) else {
-                        return Err(self
-                            .err(
-                                &item.loc,
-                                &key,
-                                format!("there is no task `{s}`; declared: {}", list_of(&names)),
-                            )
-                            .help(did_you_mean(s, names.iter().copied())));
-                    };
-                    let shm = tables[i].1.node.get("method").and_then(|m| match &m.value {
-                        Value::Str(m) => Some(m.as_str()),
-                        _ => None,
-                    });
-                    if task_kinds[i] != "pin" || !matches!(shm, Some("shm" | "shm_lock")) {
-                        return Err(self.err(&item.loc, &key, format!("`{s}` is not a shared segment; attach names pin tasks whose method is `shm` or `shm_lock`")));
-                    }
-                    attach.push(i);
-                }
-            }
-            let extra_vm = self.size(*t, p, "extra_vm")?;
-            self.at_most(
-                extra_vm,
-                p,
-                "extra_vm",
-                MAX_VM_BYTES,
-                "a task's address space is at most 128TiB (x86_64 TASK_SIZE)",
-            )?;
-            let extra_vm_bytes = extra_vm.map_or(0, |(v, _)| v);
-            specs.push(TaskSpec {
-                name: (*name).to_string(),
-                kind: kind_spec,
-                cpuset_nodes,
-                cpuset_hardwall,
-                oom_score_adj,
-                start_ns,
-                parent,
-                attach,
-                extra_vm_bytes,
-            });
+            kind_specs.push(workload::parse(kind, &mut keys).expect("kind was checked")?);
         }
-        // Parent cycles.
+        // Third pass: the keys every task takes.
+        let mut specs = Vec::new();
+        for ((name, t), kind) in tables.iter().zip(&kind_specs) {
+            specs.push(self.task_common(name, *t, *kind, &names, &kind_specs, node_count)?);
+        }
+        self.parent_cycles(tables, &names, &specs)?;
+        Ok(specs)
+    }
+
+    /// Rejects a key that is neither common to every task nor one of `kind`'s, naming the kinds
+    /// it belongs to when it is another kind's.
+    fn task_keys_of_kind(&self, t: Tbl<'_>, p: &str, kind: &str) -> Result<(), Diag> {
+        let kind_keys = workload::kind(kind).expect("kind was checked");
+        for e in t.node.entries().unwrap_or_default() {
+            let k = e.key.as_str();
+            if schema::TASK_COMMON.contains(&k) || kind_keys.keys().any(|x| x == k) {
+                continue;
+            }
+            let allowed = schema::task_keys(Some(kind));
+            let owners: Vec<&str> = workload::KINDS
+                .iter()
+                .filter(|x| x.keys().any(|y| y == k))
+                .map(|x| x.kind)
+                .collect();
+            if owners.is_empty() {
+                return Err(self.unknown_key(
+                    e,
+                    p,
+                    &allowed,
+                    &format!("`[{p}]` (a `{kind}` task)"),
+                ));
+            }
+            return Err(self
+                .err(&e.key_loc, &join(p, k), format!("`{k}` is not a key of a `{kind}` task (it belongs to {} tasks); `{kind}` tasks take: {}", one_of(&owners), allowed.join(", ")))
+                .help(did_you_mean(k, allowed.iter().copied()).filter(|h| !h.contains(&format!("`{k}`")))));
+        }
+        Ok(())
+    }
+
+    /// The keys every task takes: `start`, `cpuset`, `cpuset_hardwall`, `oom_score_adj`,
+    /// `parent`, `attach`, `extra_vm`.
+    fn task_common(
+        &self,
+        name: &str,
+        t: Tbl<'_>,
+        kind: TaskKind,
+        names: &[&str],
+        kinds: &[TaskKind],
+        node_count: u64,
+    ) -> Result<TaskSpec, Diag> {
+        let p = &join("task", name);
+        let start_ns = self.duration(t, p, "start")?.map_or(0, |(v, _)| v);
+        let cpuset_nodes = match t.node.get("cpuset") {
+            None => None,
+            Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
+        };
+        let cpuset_hardwall = self.bool(t, p, "cpuset_hardwall")?.unwrap_or(false);
+        let oom_score_adj = self
+            .uint::<i32>(t, p, "oom_score_adj", -1000, 1000)?
+            .unwrap_or(0);
+        let parent = match self.reference(t, p, "parent", names, "task (`[task.NAME]`)")? {
+            Some((i, n)) if names[i] == name => {
+                return Err(self.err(
+                    &n.loc,
+                    &join(p, "parent"),
+                    "a task cannot be its own parent",
+                ));
+            }
+            other => other.map(|(i, _)| i),
+        };
+        let attach = match t.node.get("attach") {
+            None => Vec::new(),
+            Some(n) => self.attach(n, &join(p, "attach"), names, kinds)?,
+        };
+        let extra_vm = self.size(t, p, "extra_vm")?;
+        self.at_most(
+            extra_vm,
+            p,
+            "extra_vm",
+            MAX_VM_BYTES,
+            "a task's address space is at most 128TiB (x86_64 TASK_SIZE)",
+        )?;
+        Ok(TaskSpec {
+            name: name.to_string(),
+            kind,
+            cpuset_nodes,
+            cpuset_hardwall,
+            oom_score_adj,
+            start_ns,
+            parent,
+            attach,
+            extra_vm_bytes: extra_vm.map_or(0, |(v, _)| v),
+        })
+    }
+
+    /// `attach`: names of tasks whose kind creates a shared segment (a `pin` of method `shm` or
+    /// `shm_lock`).
+    fn attach(
+        &self,
+        n: &Node,
+        key: &str,
+        names: &[&str],
+        kinds: &[TaskKind],
+    ) -> Result<Vec<usize>, Diag> {
+        let Value::Array(items) = &n.value else {
+            return Err(self.type_err(n, key, "an array of pin task names, e.g. [\"sga\"]"));
+        };
+        let mut attach = Vec::new();
+        for item in items {
+            let Value::Str(s) = &item.value else {
+                return Err(self.type_err(item, key, "the name of a pin task"));
+            };
+            let Some(i) = names.iter().position(|x| x == s) else {
+                return Err(self
+                    .err(
+                        &item.loc,
+                        key,
+                        format!("there is no task `{s}`; declared: {}", list_of(names)),
+                    )
+                    .help(did_you_mean(s, names.iter().copied())));
+            };
+            if kinds[i].workload().shared_segment_bytes().is_none() {
+                return Err(self.err(&item.loc, key, format!("`{s}` is not a shared segment; attach names pin tasks whose method is `shm` or `shm_lock`")));
+            }
+            attach.push(i);
+        }
+        Ok(attach)
+    }
+
+    /// Parent links must not form a cycle.
+    fn parent_cycles(
+        &self,
+        tables: &[(&str, Tbl<'_>)],
+        names: &[&str],
+        specs: &[TaskSpec],
+    ) -> Result<(), Diag> {
         for (i, (name, t)) in tables.iter().enumerate() {
             let mut seen = vec![i];
             let mut cur = specs[i].parent;
@@ -1395,7 +1316,7 @@ impl<'a> Validator<'a> {
                 cur = specs[c].parent;
             }
         }
-        Ok(specs)
+        Ok(())
     }
 
     fn cpuset(&self, n: &Node, key: &str, node_count: u64) -> Result<Vec<u32>, Diag> {
@@ -1434,6 +1355,122 @@ impl<'a> Validator<'a> {
             }
         }
         Ok(ids)
+    }
+}
+
+/// One `[task.NAME]` table as its kind reads it ([`workload::TaskKeys`]): the validator's
+/// checks and messages, located at the table's keys.
+struct TaskTable<'a, 'n> {
+    v: &'a Validator<'a>,
+    t: Tbl<'n>,
+    path: &'a str,
+    mounts: &'a [&'a str],
+    mount_specs: &'a [MountSpec],
+    names: &'a [&'a str],
+    kinds: &'a [&'a str],
+}
+
+impl workload::TaskKeys for TaskTable<'_, '_> {
+    type Error = Diag;
+
+    fn required_size(&mut self, key: &str) -> Result<u64, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let size = v
+            .size(t, p, key)?
+            .ok_or_else(|| v.missing(t, p, key, SIZE_HELP))?;
+        v.positive(Some(size), p, key, &format!("`{key}`"))?
+            .ok_or_else(|| v.missing(t, p, key, "a value"))
+    }
+
+    fn optional_size(&mut self, key: &str, what: &str) -> Result<Option<u64>, Diag> {
+        let size = self.v.size(self.t, self.path, key)?;
+        self.v.positive(size, self.path, key, what)
+    }
+
+    fn size_and_rate(&mut self, max: u64, max_why: &str) -> Result<(u64, u64), Diag> {
+        self.v.sized_and_paced(self.t, self.path, max, max_why)
+    }
+
+    fn duration(&mut self, key: &str) -> Result<Option<u64>, Diag> {
+        Ok(self.v.duration(self.t, self.path, key)?.map(|(v, _)| v))
+    }
+
+    fn flag(&mut self, key: &str) -> Result<Option<bool>, Diag> {
+        self.v.bool(self.t, self.path, key)
+    }
+
+    fn choice(&mut self, key: &str, choices: &[&str]) -> Result<Option<usize>, Diag> {
+        Ok(self
+            .v
+            .choice(self.t, self.path, key, choices)?
+            .and_then(|(s, _)| choices.iter().position(|c| *c == s)))
+    }
+
+    fn required_choice(&mut self, key: &str, choices: &[&str]) -> Result<usize, Diag> {
+        let expected = format!("one of {}", one_of(choices));
+        self.choice(key, choices)?
+            .ok_or_else(|| self.v.missing(self.t, self.path, key, &expected))
+    }
+
+    fn mount(&mut self, key: &str, on_disk: Option<&str>) -> Result<usize, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let (mount, node) = v
+            .reference(t, p, key, self.mounts, "mount (`[mount.NAME]`)")?
+            .ok_or_else(|| v.missing(t, p, key, "the name of a [mount.*] table"))?;
+        if let Some(why) = on_disk.filter(|_| self.mount_specs[mount].disk.is_none()) {
+            let on_disk: Vec<&str> = self
+                .mount_specs
+                .iter()
+                .filter(|m| m.disk.is_some())
+                .map(|m| m.name.as_str())
+                .collect();
+            return Err(v.err(
+                &node.loc,
+                &join(p, key),
+                format!(
+                    "`{}` is a {} mount; {why}, so it needs a mount with a disk ({})",
+                    self.mounts[mount],
+                    self.mount_specs[mount].fs.name(),
+                    if on_disk.is_empty() {
+                        "there is none".into()
+                    } else {
+                        one_of(&on_disk)
+                    }
+                ),
+            ));
+        }
+        Ok(mount)
+    }
+
+    fn task_of_kind(&mut self, key: &str, kind: &str, role: &str) -> Result<usize, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let (target, n) = v
+            .reference(t, p, key, self.names, "task (`[task.NAME]`)")?
+            .ok_or_else(|| v.missing(t, p, key, &format!("the name of a {kind} task")))?;
+        if self.kinds[target] != kind {
+            let of_kind: Vec<&str> = self
+                .names
+                .iter()
+                .zip(self.kinds)
+                .filter(|(_, k)| **k == kind)
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(v.err(
+                &n.loc,
+                &join(p, key),
+                format!(
+                    "`{}` is a `{}` task; {role} must be a {kind} task ({})",
+                    self.names[target],
+                    self.kinds[target],
+                    if of_kind.is_empty() {
+                        "there is none".into()
+                    } else {
+                        one_of(&of_kind)
+                    }
+                ),
+            ));
+        }
+        Ok(target)
     }
 }
 

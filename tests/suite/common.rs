@@ -10,8 +10,8 @@ pub use wbsim::mm::{gfp, pf, Actor, Machine, Options};
 pub use wbsim::outcome::Outcome;
 pub use wbsim::sim::{MSEC, SEC};
 pub use wbsim::spec::{
-    AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
-    Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+    Anon, AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Pin,
+    PinMethod, Policy, Release, RunSpec, StreamRead, StreamWrite, TaskKind, TaskSpec, VmSpec,
 };
 
 pub const MIB: u64 = 1 << 20;
@@ -78,12 +78,12 @@ pub fn task(name: &str, kind: TaskKind) -> TaskSpec {
 pub fn writer(bytes: u64) -> TaskSpec {
     task(
         "writer",
-        TaskKind::StreamWrite {
+        TaskKind::StreamWrite(StreamWrite {
             mount: 0,
             bytes,
             rate_bytes_per_sec: 1 << 40,
             write_bytes: bytes,
-        },
+        }),
     )
 }
 
@@ -91,13 +91,13 @@ pub fn writer(bytes: u64) -> TaskSpec {
 pub fn anon(name: &str, bytes: u64) -> TaskSpec {
     task(
         name,
-        TaskKind::Anon {
+        TaskKind::Anon(Anon {
             bytes,
             rate_bytes_per_sec: 1 << 40,
             hold_ns: 0,
             cycle: false,
             gfp: AnonGfp::HighuserMovable,
-        },
+        }),
     )
 }
 

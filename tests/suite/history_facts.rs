@@ -311,11 +311,11 @@ fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
     // A writer that dirties in bursts and then pauses: with little dirtied between two
     // updates, task_ratelimit × write_bw / dirty_rate is huge, and 3.2 caps it at write_bw.
     let mut w = writer(24 * MIB);
-    if let TaskKind::StreamWrite {
+    if let TaskKind::StreamWrite(StreamWrite {
         rate_bytes_per_sec,
         write_bytes,
         ..
-    } = &mut w.kind
+    }) = &mut w.kind
     {
         *rate_bytes_per_sec = 2_000_000;
         *write_bytes = MIB;

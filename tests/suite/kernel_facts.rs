@@ -517,12 +517,12 @@ fn read_finish(read_bytes: u64) -> u64 {
     let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, MIB);
     spec.tasks = vec![task(
         "reader",
-        TaskKind::StreamRead {
+        TaskKind::StreamRead(StreamRead {
             mount: 0,
             bytes: 64 * MIB,
             rate_bytes_per_sec: 1 << 40,
             read_bytes,
-        },
+        }),
     )];
     let mut m = boot(&spec);
     run_until(&mut m, 10 * SEC, |m| m.tasks[0].finished_at.is_some());
@@ -624,10 +624,10 @@ fn a_killed_victim_frees_its_private_anon_memory_but_not_page_cache_nor_shm_lock
     let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext4, MIB);
     let shm = task(
         "shm_owner",
-        TaskKind::Pin {
+        TaskKind::Pin(Pin {
             bytes: 2 * MIB,
             method: PinMethod::ShmLock,
-        },
+        }),
     );
     let mut db = anon("db", 4 * MIB);
     db.attach = vec![1];
