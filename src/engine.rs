@@ -101,12 +101,12 @@ pub fn run(m: &mut Machine) {
 pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
     check(m, true)?;
     let mut checks = 0u64;
-    m.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
+    m.run.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
     let limit = m.spec.limits.sim_time_ns;
-    while m.outcome.is_none() {
-        if m.events >= m.spec.limits.max_events {
-            m.outcome = Some(Outcome::Stalled {
-                at_ns: m.now,
+    while m.run.outcome.is_none() {
+        if m.clock.events >= m.spec.limits.max_events {
+            m.run.outcome = Some(Outcome::Stalled {
+                at_ns: m.clock.now,
                 reason: format!(
                     "event limit ({}) reached with {}",
                     m.spec.limits.max_events,
@@ -115,44 +115,45 @@ pub fn run_checked(m: &mut Machine) -> Result<(), InvariantViolation> {
             });
             break;
         }
-        let Some((at, ev)) = m.queue.pop() else {
-            m.outcome = Some(m.end_verdict(m.now, "nothing left to happen"));
+        let Some((at, ev)) = m.clock.queue.pop() else {
+            m.run.outcome = Some(m.end_verdict(m.clock.now, "nothing left to happen"));
             break;
         };
-        if at < m.now {
-            return Err(m.violation(format!("time went back from {} ns to {at} ns", m.now)));
+        if at < m.clock.now {
+            return Err(m.violation(format!("time went back from {} ns to {at} ns", m.clock.now)));
         }
         if at > limit {
-            m.now = limit;
-            m.outcome = Some(m.end_verdict(limit, "time limit reached"));
+            m.clock.now = limit;
+            m.run.outcome = Some(m.end_verdict(limit, "time limit reached"));
             break;
         }
         crate::observe::before_event(m, at);
-        m.now = at;
-        m.events += 1;
+        m.clock.now = at;
+        m.clock.events += 1;
         m.handle(ev);
         m.unplug_all();
         crate::observe::after_event(m);
         // The recount walks every page: after every event on small machines, every 4096th event
         // on large ones (a debug build of a 4 GiB scenario would otherwise take hours).
-        if m.pages.len() <= FULL_CHECK_PAGES || m.events % 4096 == 0 {
+        if m.mem.pages.len() <= FULL_CHECK_PAGES || m.clock.events % 4096 == 0 {
             checks += 1;
             check(m, checks % DEEP_EVERY == 0)?;
         }
-        if m.events % 65_536 == 0 {
-            let now = m.now;
+        if m.clock.events % 65_536 == 0 {
+            let now = m.clock.now;
             if let Some(tick) = m.progress.as_mut() {
                 tick(now);
             }
         }
-        if m.outcome.is_none() && m.unfinished == 0 && m.tasks.iter().any(|t| t.is_finite()) {
+        if m.run.outcome.is_none() && m.run.unfinished == 0 && m.tasks.iter().any(|t| t.is_finite())
+        {
             let at = m
                 .tasks
                 .iter()
                 .filter_map(|t| t.finished_at)
                 .max()
-                .unwrap_or(m.now);
-            m.outcome = Some(if m.killed_finite {
+                .unwrap_or(m.clock.now);
+            m.run.outcome = Some(if m.run.killed_finite {
                 m.end_verdict(at, "a finite task was killed")
             } else {
                 Outcome::Survived { at_ns: at }
@@ -219,13 +220,13 @@ impl Machine {
 
 /// Collects the result of a finished run.
 pub fn result(m: &Machine) -> RunResult {
-    let outcome = m.outcome.clone().expect("run ended without an outcome");
+    let outcome = m.run.outcome.clone().expect("run ended without an outcome");
     // Page counters in base (4 KiB) pages; counts of passes and sleeps as they are.
-    let b = |x: u64| m.gran.base(x);
+    let b = |x: u64| m.granularity.base(x);
     RunResult {
         sim_ns: outcome.at_ns(),
         outcome,
-        events: m.events,
+        events: m.clock.events,
         vmstat: m.vmstat(),
         tasks: m
             .tasks
@@ -239,20 +240,20 @@ pub fn result(m: &Machine) -> RunResult {
                 killed: t.killed,
             })
             .collect(),
-        writepage_refused: b(m.rc.writepage_refused),
-        pages_written_by_writeback: b(m.rc.pages_written_by_writeback),
-        pages_written_by_reclaim: b(m.rc.pages_written_by_reclaim),
-        pages_written_by_journal: b(m.rc.pages_written_by_journal),
-        reclaim_no_progress: m.rc.reclaim_no_progress,
+        writepage_refused: b(m.stats.counters.writepage_refused),
+        pages_written_by_writeback: b(m.stats.counters.pages_written_by_writeback),
+        pages_written_by_reclaim: b(m.stats.counters.pages_written_by_reclaim),
+        pages_written_by_journal: b(m.stats.counters.pages_written_by_journal),
+        reclaim_no_progress: m.stats.counters.reclaim_no_progress,
         later: crate::outcome::LaterCounters {
-            vmscan_immediate: b(m.rc.vmscan_immediate),
-            reclaim_throttled: m.rc.reclaim_throttled,
-            zone_dirty_skips: b(m.rc.zone_dirty_skips),
-            dirty_pauses: m.rc.dirty_pauses,
-            pages_written_by_dirtier: b(m.rc.pages_written_by_dirtier),
+            vmscan_immediate: b(m.stats.counters.vmscan_immediate),
+            reclaim_throttled: m.stats.counters.reclaim_throttled,
+            zone_dirty_skips: b(m.stats.counters.zone_dirty_skips),
+            dirty_pauses: m.stats.counters.dirty_pauses,
+            pages_written_by_dirtier: b(m.stats.counters.pages_written_by_dirtier),
         },
-        oom_reports: m.oom_reports.clone(),
+        oom_reports: m.run.oom_reports.clone(),
         meminfo: crate::observe::vmstat_print::meminfo(m),
-        policy_decisions: m.policy_decisions,
+        policy_decisions: m.run.policy_decisions,
     }
 }

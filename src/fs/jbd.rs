@@ -61,44 +61,44 @@ impl Machine {
     /// transaction of mount `m` (`journal_dirty_data()` for ext3, `jbd2_journal_file_inode()`
     /// for ext4).
     pub fn journal_file_data(&mut self, m: usize, ino: usize, index: u32) {
-        match self.mounts[m].ordered_data {
+        match self.vfs.mounts[m].ordered_data {
             OrderedData::None => {}
-            OrderedData::Buffers => self.mounts[m].journal.data_list.push((ino, index)),
-            OrderedData::Inodes => self.inodes[ino].in_transaction = true,
+            OrderedData::Buffers => self.vfs.mounts[m].journal.data_list.push((ino, index)),
+            OrderedData::Inodes => self.vfs.inodes[ino].in_transaction = true,
         }
     }
 
     /// A journal commit (kjournald): ordered data of the running transaction is written, and the
     /// next commit waits for it.
     pub fn run_journal(&mut self, m: usize) {
-        let interval = self.mounts[m].spec.commit_interval_ns;
-        if self.mounts[m].journal.committing.is_empty() {
-            if self.mounts[m].journal.outstanding > 0 {
-                self.mounts[m].journal.commit_waiting = true;
+        let interval = self.vfs.mounts[m].spec.commit_interval_ns;
+        if self.vfs.mounts[m].journal.committing.is_empty() {
+            if self.vfs.mounts[m].journal.outstanding > 0 {
+                self.vfs.mounts[m].journal.commit_waiting = true;
                 self.bump_gen(Actor::Journal(m));
                 return;
             }
             let mut list = self.journal_commit_list(m);
             list.reverse();
-            self.mounts[m].journal.committing = list;
+            self.vfs.mounts[m].journal.committing = list;
         }
-        let Some(b) = self.mounts[m].spec.disk else {
+        let Some(b) = self.vfs.mounts[m].spec.disk else {
             return;
         };
-        let buffers = self.mounts[m].ordered_data == OrderedData::Buffers;
-        while let Some(&(ino, idx)) = self.mounts[m].journal.committing.last() {
-            let id = self.inodes[ino]
+        let buffers = self.vfs.mounts[m].ordered_data == OrderedData::Buffers;
+        while let Some(&(ino, idx)) = self.vfs.mounts[m].journal.committing.last() {
+            let id = self.vfs.inodes[ino]
                 .pages
                 .get(idx as usize)
                 .copied()
                 .unwrap_or(NIL);
-            if id == NIL || self.inodes[ino].truncated {
-                self.mounts[m].journal.committing.pop();
+            if id == NIL || self.vfs.inodes[ino].truncated {
+                self.vfs.mounts[m].journal.committing.pop();
                 continue;
             }
-            let f = self.pages[id as usize].flags;
+            let f = self.mem.pages[id as usize].flags;
             if f & pg::DIRTY == 0 || f & (pg::WRITEBACK | pg::JOURNAL_IO | pg::BUFFERS_CLEAN) != 0 {
-                self.mounts[m].journal.committing.pop();
+                self.vfs.mounts[m].journal.committing.pop();
                 continue;
             }
             let lba = self.page_lba(id);
@@ -107,16 +107,16 @@ impl Machine {
             } else {
                 ReqKind::Write
             };
-            if self.disks[b].full() && !self.disks[b].would_merge(kind, lba) {
+            if self.io.disks[b].full() && !self.io.disks[b].would_merge(kind, lba) {
                 self.block_on_queue(b, Actor::Journal(m));
                 return;
             }
-            self.mounts[m].journal.committing.pop();
+            self.vfs.mounts[m].journal.committing.pop();
             if buffers {
                 // journal_submit_data_buffers(): buffer IO, the page stays PG_dirty.
-                self.pages[id as usize].flags |= pg::JOURNAL_IO;
-                self.mounts[m].journal.outstanding += 1;
-                self.rc.pages_written_by_journal += 1;
+                self.mem.pages[id as usize].flags |= pg::JOURNAL_IO;
+                self.vfs.mounts[m].journal.outstanding += 1;
+                self.stats.counters.pages_written_by_journal += 1;
                 self.disk_submit(b, kind, lba, id);
             } else {
                 // jbd2: generic_writepages() → ->writepage of the inode's mapped pages.
@@ -124,24 +124,24 @@ impl Machine {
                 self.writepage(id, WritepageCaller::Journal, Actor::Journal(m), false);
             }
         }
-        let cpu = std::mem::take(&mut self.mounts[m].journal.cpu_ns);
-        self.schedule(self.now + cpu + interval, Actor::Journal(m));
+        let cpu = std::mem::take(&mut self.vfs.mounts[m].journal.cpu_ns);
+        self.schedule(self.clock.now + cpu + interval, Actor::Journal(m));
     }
 
     /// The pages a commit must write: the data list ([`OrderedData::Buffers`]), or every dirty
     /// page of the inodes the transaction holds ([`OrderedData::Inodes`]).
     fn journal_commit_list(&mut self, m: usize) -> Vec<(usize, u32)> {
-        match self.mounts[m].ordered_data {
+        match self.vfs.mounts[m].ordered_data {
             OrderedData::None => vec![],
-            OrderedData::Buffers => std::mem::take(&mut self.mounts[m].journal.data_list),
+            OrderedData::Buffers => std::mem::take(&mut self.vfs.mounts[m].journal.data_list),
             OrderedData::Inodes => {
                 let mut out = vec![];
-                for ino in 0..self.inodes.len() {
-                    if self.inodes[ino].mount == m && self.inodes[ino].in_transaction {
-                        self.inodes[ino].in_transaction = false;
-                        let size = self.inodes[ino].pages.len() as u32;
+                for ino in 0..self.vfs.inodes.len() {
+                    if self.vfs.inodes[ino].mount == m && self.vfs.inodes[ino].in_transaction {
+                        self.vfs.inodes[ino].in_transaction = false;
+                        let size = self.vfs.inodes[ino].pages.len() as u32;
                         let mut i = 0;
-                        while let Some(j) = self.inodes[ino].next_dirty(i, size) {
+                        while let Some(j) = self.vfs.inodes[ino].next_dirty(i, size) {
                             out.push((ino, j));
                             i = j + 1;
                         }
@@ -156,17 +156,17 @@ impl Machine {
     /// until `->writepage` finds nothing to write), and a waiting commit may start.
     pub fn journal_data_done(&mut self, m: usize, pages: &[crate::mm::page::PageId]) {
         for &id in pages {
-            let p = &mut self.pages[id as usize];
+            let p = &mut self.mem.pages[id as usize];
             p.flags &= !pg::JOURNAL_IO;
             if p.has(pg::DIRTY) {
                 p.flags |= pg::BUFFERS_CLEAN;
             }
         }
-        let j = &mut self.mounts[m].journal;
+        let j = &mut self.vfs.mounts[m].journal;
         j.outstanding -= pages.len() as u64;
         if j.outstanding == 0 && j.commit_waiting {
             j.commit_waiting = false;
-            self.schedule(self.now, Actor::Journal(m));
+            self.schedule(self.clock.now, Actor::Journal(m));
         }
     }
 }

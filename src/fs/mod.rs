@@ -61,7 +61,10 @@ pub mod ext3;
 pub mod ext4;
 pub mod jbd;
 pub mod tmpfs;
+pub mod vfs;
 pub mod xfs;
+
+pub use vfs::{Inode, Mount, Segment, Vfs};
 
 filesystems! {
     /// ext3, data=ordered by default.
@@ -272,44 +275,6 @@ pub trait Filesystem: Sync {
     /// Why its `->writepage` declined a page under `sw`, for `wbsim explain`.
     fn refusal_rule(&self, _sw: &Switches) -> &'static str {
         "the filesystem declined the page"
-    }
-}
-
-/// A mounted filesystem (`struct super_block`): its parameters, what its filesystem says about
-/// them (kept here so the per-page paths read a field instead of asking), and its journal.
-#[derive(Clone, Debug)]
-pub struct Mount {
-    /// Its parameters.
-    pub spec: MountSpec,
-    /// A written page waits for its blocks until writeback ([`Filesystem::delalloc`]).
-    pub delalloc: bool,
-    /// What a journal commit writes ([`Filesystem::ordered_data`]).
-    pub ordered_data: OrderedData,
-    /// What `->writepages` adds ([`Filesystem::writepages`]).
-    pub writepages: Writepages,
-    /// Its backing store ([`Filesystem::backing`]).
-    pub backing: Backing,
-    /// Its journal (ext3/ext4).
-    pub journal: jbd::Journal,
-}
-
-impl Mount {
-    /// A mount of `spec` with an empty journal.
-    pub fn new(spec: MountSpec) -> Mount {
-        let ops = spec.fs.ops();
-        Mount {
-            delalloc: ops.delalloc(&spec),
-            ordered_data: ops.ordered_data(&spec),
-            writepages: ops.writepages(&spec),
-            backing: ops.backing(),
-            journal: jbd::Journal::default(),
-            spec,
-        }
-    }
-
-    /// Its filesystem.
-    pub fn ops(&self) -> &'static dyn Filesystem {
-        self.spec.fs.ops()
     }
 }
 

@@ -58,10 +58,10 @@ impl Machine {
     pub fn total_vm(&self, t: usize) -> u64 {
         let task = &self.tasks[t];
         let pages = |bytes: u64| bytes.div_ceil(super::granularity::BASE_PAGE);
-        let anon = self.gran.base(task.anon.len() as u64);
+        let anon = self.granularity.base(task.anon.len() as u64);
         // The kind's own mappings (a pinned region, a buffer) and the anon pages they leave out.
         let mut vm = task.extra_vm_pages + task.kind.workload().total_vm(anon);
-        vm += self.gran.base(task.swap_ents);
+        vm += self.granularity.base(task.swap_ents);
         for &p in &task.attach {
             vm += pages(
                 self.tasks[p]
@@ -77,21 +77,21 @@ impl Machine {
     /// A task's rss (anon + file/shmem mapped) plus swap entries, for `oom_badness()`: base
     /// (4 KiB) pages, like `totalpages`.
     fn rss_and_swap(&self, t: usize) -> u64 {
-        self.gran.base(self.rss_and_swap_sim(t))
+        self.granularity.base(self.rss_and_swap_sim(t))
     }
 
     /// [`Machine::rss_and_swap`] in simulated pages.
     fn rss_and_swap_sim(&self, t: usize) -> u64 {
         let task = &self.tasks[t];
         let mut rss = task.anon.len() as u64 + task.swap_ents;
-        let own_seg = self.segments.iter().position(|s| s.owner == t);
+        let own_seg = self.vfs.segments.iter().position(|s| s.owner == t);
         let segs = task
             .attach
             .iter()
-            .filter_map(|&p| self.segments.iter().position(|s| s.owner == p))
+            .filter_map(|&p| self.vfs.segments.iter().position(|s| s.owner == p))
             .chain(own_seg);
         for s in segs {
-            rss += self.segments[s].mapped;
+            rss += self.vfs.segments[s].mapped;
         }
         rss
     }
@@ -107,7 +107,8 @@ impl Machine {
     /// Whether task `p` may be chosen by an OOM kill task `invoker` started: always (its score
     /// is divided by 8 in `badness()`), or only when their cpusets share a node.
     fn oom_cpuset_eligible(&self, p: usize, invoker: usize) -> bool {
-        self.sw.oom_cpuset_tasks == OomCpusetTasks::ScoreDivided || self.mems_intersect(p, invoker)
+        self.switches.oom_cpuset_tasks == OomCpusetTasks::ScoreDivided
+            || self.mems_intersect(p, invoker)
     }
 
     /// `badness()` (`oom_badness = "total-vm"`).
@@ -123,9 +124,9 @@ impl Machine {
                 points += self.total_vm(c) / 2 + 1;
             }
         }
-        let cpu_jiffies = task.cpu_ns / self.jiffy.max(1);
+        let cpu_jiffies = task.cpu_ns / self.clock.jiffy.max(1);
         let cpu_time = cpu_jiffies >> (shift_hz(self.spec.machine.hz) + 3);
-        let run_time = (self.now.saturating_sub(task.start_ns) / SEC) >> 10;
+        let run_time = (self.clock.now.saturating_sub(task.start_ns) / SEC) >> 10;
         if cpu_time > 0 {
             points /= int_sqrt(cpu_time).max(1);
         }
@@ -187,14 +188,14 @@ impl Machine {
                 }
                 return Selected::Victim(
                     p,
-                    if self.sw.oom_badness == OomBadness::RssPerMille {
+                    if self.switches.oom_badness == OomBadness::RssPerMille {
                         1000
                     } else {
                         u64::MAX
                     },
                 );
             }
-            let points = if self.sw.oom_badness == OomBadness::RssPerMille {
+            let points = if self.switches.oom_badness == OomBadness::RssPerMille {
                 let pts = self.oom_badness(p, totalpages);
                 if pts == 0 {
                     continue;
@@ -207,7 +208,7 @@ impl Machine {
                 self.badness(p, current)
             };
             let better = match best {
-                None => self.sw.oom_badness == OomBadness::TotalVm || points > 0,
+                None => self.switches.oom_badness == OomBadness::TotalVm || points > 0,
                 Some((_, b)) => points > b,
             };
             if better {
@@ -223,7 +224,9 @@ impl Machine {
     /// `out_of_memory()` invoked by task `t`'s allocation; returns whether a task was killed.
     pub fn out_of_memory(&mut self, t: usize, gfp_mask: u32) -> bool {
         let constraint = self.constrained_alloc(t, gfp_mask);
-        if self.sw.oom_killed_current == OomKilledCurrent::TakesReserves && self.tasks[t].killed {
+        if self.switches.oom_killed_current == OomKilledCurrent::TakesReserves
+            && self.tasks[t].killed
+        {
             self.tasks[t].memdie = true; // fatal_signal_pending(current)
             return false;
         }
@@ -232,15 +235,16 @@ impl Machine {
             1 => constraint == Constraint::None,
             _ => false,
         };
-        let swap = self.swap.total;
+        let swap = self.mem.swap.total;
         // Base pages, as the kernel's `totalpages`: rss per mille of it is a ratio either way.
-        let totalpages = self.gran.base(match constraint {
-            Constraint::None if self.sw.oom_badness == OomBadness::RssPerMille => {
-                self.zones.iter().map(|z| z.present).sum::<u64>() + swap
+        let totalpages = self.granularity.base(match constraint {
+            Constraint::None if self.switches.oom_badness == OomBadness::RssPerMille => {
+                self.mem.zones.iter().map(|z| z.present).sum::<u64>() + swap
             }
             _ => {
                 let mems = &self.tasks[t].mems;
-                self.nodes
+                self.mem
+                    .nodes
                     .iter()
                     .enumerate()
                     .filter(|(n, _)| mems[*n])
@@ -299,7 +303,7 @@ impl Machine {
             .iter()
             .copied()
             .filter(|&c| !self.tasks[c].dead);
-        if self.sw.oom_child_victim == OomChildVictim::FirstKillable {
+        if self.switches.oom_child_victim == OomChildVictim::FirstKillable {
             children
                 .into_iter()
                 .find(|&c| oom_adj_of(self.tasks[c].oom_score_adj) != -17)
@@ -318,30 +322,30 @@ impl Machine {
 
     /// `oom_kill_task()`: TIF_MEMDIE and SIGKILL; an interruptible sleeper wakes at once.
     fn oom_kill_task(&mut self, v: usize, d: &OomDecision) {
-        self.ev.oom_kill += 1;
+        self.stats.vm_events.oom_kill += 1;
         // The report is printed before the kill (dump_header, then the kill lines).
         self.record_oom(Some(v), d);
         let task = &mut self.tasks[v];
         task.memdie = true;
         task.killed = true;
         if task.interruptible {
-            self.schedule(self.now, Actor::Task(v));
+            self.schedule(self.clock.now, Actor::Task(v));
         }
     }
 
     /// Keeps the OOM report of every decision, and the first one as the run's verdict.
     fn record_oom(&mut self, victim: Option<usize>, d: &OomDecision) {
         let report = self.oom_report(victim, d);
-        self.oom_reports.push(report);
-        if self.outcome.is_some() {
+        self.run.oom_reports.push(report);
+        if self.run.outcome.is_some() {
             return;
         }
         let (invoker, points, c, gfp_mask) = (d.invoker, d.points, d.constraint, d.gfp_mask);
-        let zones = (0..self.zones.len())
+        let zones = (0..self.mem.zones.len())
             .map(|z| self.zone_snapshot(z))
             .collect();
-        self.outcome = Some(Outcome::Oom {
-            at_ns: self.now,
+        self.run.outcome = Some(Outcome::Oom {
+            at_ns: self.clock.now,
             victim: victim
                 .map(|v| self.tasks[v].name.clone())
                 .unwrap_or_default(),
@@ -362,6 +366,7 @@ impl Machine {
         use super::page::{pg, LruList as L, NIL};
         let inv = &self.tasks[d.invoker];
         let zones = self
+            .mem
             .zones
             .iter()
             .enumerate()
@@ -370,7 +375,7 @@ impl Machine {
                 let (mut dirty, mut wb) = (0, 0);
                 let mut id = z.lru[L::InactiveFile.idx()].head;
                 while id != NIL {
-                    let p = &self.pages[id as usize];
+                    let p = &self.mem.pages[id as usize];
                     if p.has(pg::WRITEBACK) {
                         wb += 1;
                     } else if p.has(pg::DIRTY) {
@@ -379,7 +384,7 @@ impl Machine {
                     id = p.next;
                 }
                 // The report is in base (4 KiB) pages, as the kernel prints it.
-                let b = |x: u64| self.gran.base(x);
+                let b = |x: u64| self.granularity.base(x);
                 ZoneReport {
                     base: self.zone_snapshot(zid),
                     isolated_anon: b(z.stat.nr_isolated_anon),
@@ -412,13 +417,15 @@ impl Machine {
                 let eligible = self.oom_cpuset_eligible(p, d.invoker);
                 let points = if !eligible {
                     0
-                } else if self.sw.oom_badness == OomBadness::RssPerMille {
+                } else if self.switches.oom_badness == OomBadness::RssPerMille {
                     self.oom_badness(p, d.totalpages)
                 } else {
                     self.badness(p, d.invoker)
                 };
-                let rss = self.gran.base(self.rss_and_swap_sim(p) - task.swap_ents);
-                let anon_rss = self.gran.base(task.anon.len() as u64);
+                let rss = self
+                    .granularity
+                    .base(self.rss_and_swap_sim(p) - task.swap_ents);
+                let anon_rss = self.granularity.base(task.anon.len() as u64);
                 OomTaskRow {
                     pid: task.pid,
                     name: task.name.clone(),
@@ -433,11 +440,11 @@ impl Machine {
                 }
             })
             .collect();
-        let swap_cache = self.swap_cache_pages();
-        let hugetlb_pages = self.hugetlb_pages;
+        let swap_cache = self.mem.swap_cache_pages();
+        let hugetlb_pages = self.mem.hugetlb_pages;
         let named = |t: usize| (self.tasks[t].name.clone(), self.tasks[t].pid);
         OomReport {
-            at_ns: self.now,
+            at_ns: self.clock.now,
             invoker: inv.name.clone(),
             invoker_pid: inv.pid,
             invoker_oom_score_adj: inv.oom_score_adj,
@@ -453,11 +460,13 @@ impl Machine {
             points: d.points,
             zones,
             tasks,
-            swap_total: self.gran.base(self.swap.total),
-            swap_free: self.gran.base(self.swap.free),
-            swap_cache: self.gran.base(swap_cache),
-            ram_pages: self.gran.base(self.zones.iter().map(|z| z.present).sum()),
-            hugetlb_pages: self.gran.base(hugetlb_pages),
+            swap_total: self.granularity.base(self.mem.swap.total),
+            swap_free: self.granularity.base(self.mem.swap.free),
+            swap_cache: self.granularity.base(swap_cache),
+            ram_pages: self
+                .granularity
+                .base(self.mem.zones.iter().map(|z| z.present).sum()),
+            hugetlb_pages: self.granularity.base(hugetlb_pages),
         }
     }
 
@@ -465,8 +474,8 @@ impl Machine {
     /// coarse page rounds down).
     fn zone_snapshot(&self, zid: usize) -> ZoneSnapshot {
         use super::page::LruList as L;
-        let z = &self.zones[zid];
-        let b = |x: u64| self.gran.base(x);
+        let z = &self.mem.zones[zid];
+        let b = |x: u64| self.granularity.base(x);
         ZoneSnapshot {
             node: z.node,
             zone: z.ztype.name(),

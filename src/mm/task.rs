@@ -11,7 +11,8 @@ use super::page::{pg, LruList, PageId, Place};
 use super::page_alloc::{Alloc, AllocCtx};
 use super::page_writeback::Bdp;
 use super::workload::{Progress, TaskKind};
-use super::{cost, Actor, Inode, Machine, Segment};
+use super::{cost, Actor, Machine};
+use crate::fs::{Inode, Segment};
 use crate::sim::{SimTime, SEC};
 use crate::spec::TaskSpec;
 
@@ -160,7 +161,7 @@ impl Pace {
 impl Task {
     /// Builds task `i` from its spec, with its cpuset and zonelist.
     pub fn new(m: &Machine, i: usize, s: &TaskSpec, cpu: usize) -> Task {
-        let nnodes = m.nodes.len();
+        let nnodes = m.mem.nodes.len();
         let mut mems = vec![s.cpuset_nodes.is_none(); nnodes];
         if let Some(ns) = &s.cpuset_nodes {
             for &n in ns {
@@ -171,15 +172,15 @@ impl Task {
         let mut zonelist = vec![];
         for k in 0..nnodes {
             let n = (local + k) % nnodes;
-            for &z in m.nodes[n].zones.iter().rev() {
+            for &z in m.mem.nodes[n].zones.iter().rev() {
                 zonelist.push(z);
             }
         }
-        let classzone = m.zones[zonelist[0] as usize].ztype as usize;
+        let classzone = m.mem.zones[zonelist[0] as usize].ztype as usize;
         let mems_zonelist = zonelist
             .iter()
             .copied()
-            .filter(|&z| mems[m.zones[z as usize].node as usize])
+            .filter(|&z| mems[m.mem.zones[z as usize].node as usize])
             .collect();
         Task {
             name: s.name.clone(),
@@ -211,7 +212,7 @@ impl Task {
             alloc: None,
             bdp: None,
             nr_dirtied: 0,
-            nr_dirtied_pause: m.gran.batch(32), // 128 KiB: a batch
+            nr_dirtied_pause: m.granularity.batch(32), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
             progress: Progress::NotStarted,
@@ -247,7 +248,7 @@ impl Machine {
     /// [`SLICE_PAGES`] in simulated pages: the same bytes of work per event, so tasks interleave
     /// with kswapd and the flushers as finely in time at every granularity (a batch).
     pub(crate) fn slice_pages(&self) -> u64 {
-        self.gran.batch(SLICE_PAGES)
+        self.granularity.batch(SLICE_PAGES)
     }
 
     /// Runs task `t` for one slice.
@@ -269,12 +270,12 @@ impl Machine {
         self.tasks[t].cpu_ns += cpu;
         match r {
             Slice::Sleeping => {}
-            Slice::Yield => self.schedule(self.now + cpu.max(1), Actor::Task(t)),
+            Slice::Yield => self.schedule(self.clock.now + cpu.max(1), Actor::Task(t)),
             Slice::Finished => {
                 if self.tasks[t].finished_at.is_none() {
-                    self.tasks[t].finished_at = Some(self.now + cpu);
+                    self.tasks[t].finished_at = Some(self.clock.now + cpu);
                     if self.tasks[t].is_finite() {
-                        self.unfinished = self.unfinished.saturating_sub(1);
+                        self.run.unfinished = self.run.unfinished.saturating_sub(1);
                     }
                 }
                 self.tasks[t].progress = Progress::Done;
@@ -286,7 +287,7 @@ impl Machine {
 
     /// A new shm segment owned by task `owner` (SHM_LOCK'd: `locked`).
     pub(crate) fn new_segment(&mut self, owner: usize, locked: bool) -> usize {
-        self.segments.push(Segment {
+        self.vfs.segments.push(Segment {
             owner,
             locked,
             pages: vec![],
@@ -294,21 +295,21 @@ impl Machine {
             swapped: 0,
             mapped: 0,
         });
-        self.segments.len() - 1
+        self.vfs.segments.len() - 1
     }
 
     /// A new regular file of `pages` on mount `mount`, placed after the disk's last file.
     pub(crate) fn new_inode(&mut self, mount: usize, pages: u64) -> usize {
-        let base = match self.mounts[mount].spec.disk {
+        let base = match self.vfs.mounts[mount].spec.disk {
             Some(d) => {
-                let b = self.disk_next_lba[d];
+                let b = self.io.next_lba[d];
                 // Files are 1024 base pages (4 MiB) apart on disk.
-                self.disk_next_lba[d] += pages + self.gran.batch(1024);
+                self.io.next_lba[d] += pages + self.granularity.batch(1024);
                 b
             }
             None => 0,
         };
-        self.inodes.push(Inode {
+        self.vfs.inodes.push(Inode {
             mount,
             pages: Vec::new(),
             dirty_tag: Vec::new(),
@@ -323,7 +324,7 @@ impl Machine {
             i_dirty: false,
             list: super::fs_writeback::InodeList::None,
         });
-        self.inodes.len() - 1
+        self.vfs.inodes.len() - 1
     }
 
     /// Allocates one page for task `t`; `None` when it slept (or, killed, failed).
@@ -333,7 +334,7 @@ impl Machine {
             Alloc::Sleep => None,
             Alloc::Fail => {
                 // Only an OOM victim fails; it exits at its next run.
-                self.schedule(self.now, Actor::Task(t));
+                self.schedule(self.clock.now, Actor::Task(t));
                 None
             }
         }
@@ -342,7 +343,7 @@ impl Machine {
     /// The time task `t` may next produce, at `rate` bytes/s, having done `done` pages since
     /// `since` (see [`Pace`]).
     pub(crate) fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
-        let page_bytes = self.gran.page_bytes();
+        let page_bytes = self.granularity.page_bytes();
         self.tasks[t].pace.due(since, done, rate, page_bytes)
     }
 
@@ -351,7 +352,7 @@ impl Machine {
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         self.tasks[t].interruptible = true;
-        self.schedule(at.max(self.now + cpu), Actor::Task(t));
+        self.schedule(at.max(self.clock.now + cpu), Actor::Task(t));
         Slice::Sleeping
     }
 
@@ -359,12 +360,12 @@ impl Machine {
     pub(crate) fn add_anon_page(&mut self, t: usize, id: PageId, extra: u32) {
         let slot = self.tasks[t].anon.len() as u32;
         self.tasks[t].anon.push(id);
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         p.flags = pg::ANON | pg::SWAPBACKED | pg::MAPPED | pg::YOUNG | extra;
         p.owner = t as u32;
         p.index = slot;
         let zid = p.zone as usize;
-        self.zones[zid].stat.nr_anon_pages += 1;
+        self.mem.zones[zid].stat.nr_anon_pages += 1;
     }
 
     /// A page fault's new private anon page (`page_add_new_anon_rmap` +
@@ -373,7 +374,7 @@ impl Machine {
     pub(crate) fn fault_anon_page(&mut self, t: usize, id: PageId) {
         let slot = self.tasks[t].anon.len() as u32;
         self.tasks[t].anon.push(id);
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         debug_assert!(p.place != Place::Lru);
         p.flags = pg::ANON | pg::SWAPBACKED | pg::MAPPED | pg::YOUNG | pg::ACTIVE | pg::LRU;
         p.owner = t as u32;
@@ -381,45 +382,49 @@ impl Machine {
         p.place = Place::Lru;
         p.lru = LruList::ActiveAnon;
         let zid = p.zone as usize;
-        let z = &mut self.zones[zid];
-        super::page::list_add_head(&mut self.pages, &mut z.lru[LruList::ActiveAnon.idx()], id);
+        let z = &mut self.mem.zones[zid];
+        super::page::list_add_head(
+            &mut self.mem.pages,
+            &mut z.lru[LruList::ActiveAnon.idx()],
+            id,
+        );
         z.stat.nr_anon_pages += 1;
         z.recent_scanned[0] += 1;
         z.recent_rotated[0] += 1;
-        self.vm_stat.nr_lru[LruList::ActiveAnon.idx()] += 1;
+        self.mem.vm_stat.nr_lru[LruList::ActiveAnon.idx()] += 1;
     }
 
     /// A shmem page of segment `s` (resident, dirty by nature, on the active anon list).
     pub(crate) fn add_shm_page(&mut self, s: usize, id: PageId, mapped: bool) {
-        let idx = self.segments[s].pages.len() as u32;
-        self.segments[s].pages.push(id);
-        self.segments[s].resident += 1;
-        let p = &mut self.pages[id as usize];
+        let idx = self.vfs.segments[s].pages.len() as u32;
+        self.vfs.segments[s].pages.push(id);
+        self.vfs.segments[s].resident += 1;
+        let p = &mut self.mem.pages[id as usize];
         p.flags = pg::SHMEM
             | pg::SWAPBACKED
             | pg::DIRTY
             | if mapped { pg::MAPPED | pg::YOUNG } else { 0 };
         p.owner = s as u32;
         p.index = idx;
-        let z = &mut self.zones[p.zone as usize].stat;
+        let z = &mut self.mem.zones[p.zone as usize].stat;
         z.nr_shmem += 1;
         z.nr_file_pages += 1;
         if mapped {
             z.nr_mapped += 1;
-            self.segments[s].mapped += 1;
+            self.vfs.segments[s].mapped += 1;
         }
         self.lru_cache_add(id, LruList::ActiveAnon);
     }
 
     /// Removes anon page `id` from its owner's list (swap-out or free), O(1).
     pub fn task_forget_anon_page(&mut self, t: usize, id: PageId) {
-        let slot = self.pages[id as usize].index as usize;
+        let slot = self.mem.pages[id as usize].index as usize;
         let v = &mut self.tasks[t].anon;
         debug_assert_eq!(v[slot], id);
         v.swap_remove(slot);
         if slot < v.len() {
             let moved = v[slot];
-            self.pages[moved as usize].index = slot as u32;
+            self.mem.pages[moved as usize].index = slot as u32;
         }
     }
 
@@ -429,28 +434,28 @@ impl Machine {
         let cpu = self.tasks[t].cpu;
         let mut freed = 0;
         for &id in &pages {
-            let p = self.pages[id as usize];
+            let p = self.mem.pages[id as usize];
             let zid = p.zone as usize;
             if p.has(pg::KERNEL) {
-                self.zones[zid].stat.nr_kernel -= 1;
-                self.pages[id as usize].flags = 0;
-                self.pages[id as usize].place = Place::Held;
+                self.mem.zones[zid].stat.nr_kernel -= 1;
+                self.mem.pages[id as usize].flags = 0;
+                self.mem.pages[id as usize].place = Place::Held;
                 self.free_page(id, cpu);
                 freed += 1;
                 continue;
             }
             if p.has(pg::MLOCKED) {
-                self.ev.unevictable_pgs_munlocked += 1;
+                self.stats.vm_events.unevictable_pgs_munlocked += 1;
             }
             if p.place == Place::Lru {
-                self.lru_del(id, Place::Held);
+                self.mem.lru_del(id, Place::Held);
             }
-            self.zones[zid].stat.nr_anon_pages -= 1;
-            let f = &mut self.pages[id as usize].flags;
+            self.mem.zones[zid].stat.nr_anon_pages -= 1;
+            let f = &mut self.mem.pages[id as usize].flags;
             if *f & pg::SWAPCACHE != 0 {
                 // A swap-cache page still mapped: its slot goes with it.
-                self.swap.free += 1;
-                self.zones[zid].stat.nr_file_pages -= 1;
+                self.mem.swap.free += 1;
+                self.mem.zones[zid].stat.nr_file_pages -= 1;
             }
             if *f & pg::WRITEBACK != 0 {
                 // Under swap IO: the page is freed when the IO completes; keep it off lists.
@@ -460,8 +465,8 @@ impl Machine {
             self.free_page(id, cpu);
             freed += 1;
         }
-        self.tasks[t].pending_cpu_ns += freed * self.gran.cost(cost::FREE_PAGE);
-        self.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
+        self.tasks[t].pending_cpu_ns += freed * self.granularity.cost(cost::FREE_PAGE);
+        self.mem.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
         // The list is empty now; keeping its room spares the next fill its reallocations.
         pages.clear();
         self.tasks[t].anon = pages;
@@ -479,8 +484,8 @@ impl Machine {
         self.tasks[t].dead = true;
         self.tasks[t].memdie = false;
         if self.tasks[t].is_finite() && self.tasks[t].finished_at.is_none() {
-            self.unfinished = self.unfinished.saturating_sub(1);
-            self.killed_finite = true;
+            self.run.unfinished = self.run.unfinished.saturating_sub(1);
+            self.run.killed_finite = true;
         }
         self.tasks[t].progress = Progress::Dead;
         self.bump_gen(Actor::Task(t));

@@ -12,7 +12,7 @@
 
 use super::page::{pg, LruList, PageId, Place};
 use super::zone::{zone_watermark_ok, Wmark};
-use super::{cost, gfp, pf, Actor, Machine};
+use super::{cost, gfp, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
 use crate::kernel::{
     CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalancedCheck,
@@ -215,30 +215,30 @@ impl Machine {
     /// least one page).
     #[inline]
     pub fn swap_cluster_max(&self) -> u64 {
-        self.gran.batch(SWAP_CLUSTER_MAX)
+        self.granularity.batch(SWAP_CLUSTER_MAX)
     }
 
     /// `page_evictable()`: not SHM_LOCK'd, not mlocked.
     fn page_evictable(&self, id: PageId) -> bool {
-        let p = &self.pages[id as usize];
+        let p = &self.mem.pages[id as usize];
         if p.has(pg::MLOCKED) {
             return false;
         }
         if p.has(pg::SHMEM) && !p.has(pg::SWAPCACHE) {
-            return !self.segments[p.owner as usize].locked;
+            return !self.vfs.segments[p.owner as usize].locked;
         }
         true
     }
 
     /// `inactive_anon_is_low()`.
     fn inactive_anon_is_low(&self, zid: usize) -> bool {
-        let z = &self.zones[zid];
+        let z = &self.mem.zones[zid];
         z.nr_lru(LruList::InactiveAnon) * z.inactive_ratio < z.nr_lru(LruList::ActiveAnon)
     }
 
     /// `inactive_file_is_low()`.
     fn inactive_file_is_low(&self, zid: usize) -> bool {
-        let z = &self.zones[zid];
+        let z = &self.mem.zones[zid];
         z.nr_lru(LruList::ActiveFile) > z.nr_lru(LruList::InactiveFile)
     }
 
@@ -252,10 +252,10 @@ impl Machine {
 
     /// `get_scan_ratio()` [32–34] / `get_scan_count()` [≥35] and `nr_scan_try_batch()`.
     fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
-        let noswap = self.swap.free == 0;
+        let noswap = self.mem.swap.free == 0;
         let swappiness = u64::from(self.spec.vm.swappiness);
-        let g = self.gran;
-        let z = &mut self.zones[zid];
+        let g = self.granularity;
+        let z = &mut self.mem.zones[zid];
         let (frac, denom) = if noswap {
             ([0u64, 1], 1u64)
         } else {
@@ -283,7 +283,7 @@ impl Machine {
             }
         };
         // get_scan_ratio() rounds to a percentage first; get_scan_count() uses the exact fraction.
-        let percent = if self.sw.scan_ratio == ScanRatio::Percent {
+        let percent = if self.switches.scan_ratio == ScanRatio::Percent {
             let p0 = if denom == 1 {
                 frac[0] * 100
             } else {
@@ -346,7 +346,7 @@ impl Machine {
                     }
                 }
             }
-            let bail = if self.sw.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
+            let bail = if self.switches.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
                 nr_reclaimed > sc.nr_to_reclaim && prio < DEF_PRIORITY && !sc.is_kswapd()
             } else {
                 nr_reclaimed >= sc.nr_to_reclaim && prio < DEF_PRIORITY
@@ -356,7 +356,7 @@ impl Machine {
             }
         }
         sc.nr_reclaimed = nr_reclaimed;
-        if self.inactive_anon_is_low(zid) && self.swap.free > 0 {
+        if self.inactive_anon_is_low(zid) && self.mem.swap.free > 0 {
             self.shrink_active_list(scm, zid, sc, false);
         }
     }
@@ -371,7 +371,7 @@ impl Machine {
         prio: i32,
     ) -> u64 {
         let file = l.is_file();
-        if self.sw.shrink_list_active_budget == ShrinkListActiveBudget::ScansInactive {
+        if self.switches.shrink_list_active_budget == ShrinkListActiveBudget::ScansInactive {
             if l.is_active() && self.inactive_list_is_low(zid, file) {
                 self.shrink_active_list(n, zid, sc, file);
                 return 0;
@@ -387,21 +387,21 @@ impl Machine {
         self.shrink_inactive_list(n, zid, sc, file, prio)
     }
 
-    /// Isolates up to `n` pages from the tail of list `l` into `self.scratch`; returns how many
+    /// Isolates up to `n` pages from the tail of list `l` into `self.mem.scratch`; returns how many
     /// were examined (all of them: no page on a list is being freed concurrently in the model).
     fn isolate_lru_pages(&mut self, n: u64, zid: usize, l: LruList) -> u64 {
-        self.scratch.clear();
+        self.mem.scratch.clear();
         let mut examined = 0;
         while examined < n {
-            let id = self.zones[zid].lru[l.idx()].tail;
+            let id = self.mem.zones[zid].lru[l.idx()].tail;
             if id == super::page::NIL {
                 break;
             }
             examined += 1;
-            self.lru_del(id, Place::Isolated);
-            self.scratch.push(id);
+            self.mem.lru_del(id, Place::Isolated);
+            self.mem.scratch.push(id);
         }
-        let z = &mut self.zones[zid];
+        let z = &mut self.mem.zones[zid];
         if l.is_file() {
             z.stat.nr_isolated_file += examined;
         } else {
@@ -411,7 +411,7 @@ impl Machine {
     }
 
     fn unisolate(&mut self, zid: usize, file: bool, n: u64) {
-        let z = &mut self.zones[zid];
+        let z = &mut self.mem.zones[zid];
         if file {
             z.stat.nr_isolated_file -= n;
         } else {
@@ -421,15 +421,15 @@ impl Machine {
 
     /// `putback_lru_page()` for a page that is not evictable: to the unevictable list.
     fn cull(&mut self, id: PageId) {
-        self.pages[id as usize].flags &= !pg::ACTIVE;
-        self.lru_add_head(id, LruList::Unevictable);
-        self.ev.unevictable_pgs_culled += 1;
+        self.mem.pages[id as usize].flags &= !pg::ACTIVE;
+        self.mem.lru_add_head(id, LruList::Unevictable);
+        self.stats.vm_events.unevictable_pgs_culled += 1;
     }
 
     /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
     /// PG_referenced as well).
     fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         let mut r = false;
         if clear_pg_referenced && p.has(pg::REFERENCED) {
             p.flags &= !pg::REFERENCED;
@@ -444,7 +444,7 @@ impl Machine {
 
     /// `page_mapping_inuse()`: mapped, in the swap cache, or its file is mmapped (never here).
     fn page_mapping_inuse(&self, id: PageId) -> bool {
-        let p = &self.pages[id as usize];
+        let p = &self.mem.pages[id as usize];
         p.has(pg::MAPPED) || p.has(pg::SWAPCACHE)
     }
 
@@ -452,14 +452,17 @@ impl Machine {
     pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
         let l = LruList::of(file, true);
         let examined = self.isolate_lru_pages(n, zid, l);
-        self.charge_actor(sc.actor, examined * self.gran.cost(cost::ISOLATE_PAGE));
+        self.charge_actor(
+            sc.actor,
+            examined * self.granularity.cost(cost::ISOLATE_PAGE),
+        );
         {
-            let z = &mut self.zones[zid];
+            let z = &mut self.mem.zones[zid];
             z.pages_scanned += examined;
             z.stat.pgrefill += examined;
             z.recent_scanned[usize::from(file)] += examined;
         }
-        let taken = std::mem::take(&mut self.scratch);
+        let taken = std::mem::take(&mut self.mem.scratch);
         let mut rotated = 0;
         let mut deactivated = 0;
         for &id in &taken {
@@ -467,7 +470,7 @@ impl Machine {
                 self.cull(id);
                 continue;
             }
-            let referenced = if self.sw.page_references == PageReferences::PageReferenced {
+            let referenced = if self.switches.page_references == PageReferences::PageReferenced {
                 self.page_mapping_inuse(id) && self.page_referenced(id, true)
             } else {
                 self.page_referenced(id, false)
@@ -475,14 +478,14 @@ impl Machine {
             if referenced {
                 rotated += 1;
             }
-            self.pages[id as usize].flags &= !pg::ACTIVE;
-            self.lru_add_head(id, LruList::of(file, false));
+            self.mem.pages[id as usize].flags &= !pg::ACTIVE;
+            self.mem.lru_add_head(id, LruList::of(file, false));
             deactivated += 1;
         }
-        self.zones[zid].recent_rotated[usize::from(file)] += rotated;
-        self.ev.pgdeactivate += deactivated;
+        self.mem.zones[zid].recent_rotated[usize::from(file)] += rotated;
+        self.stats.vm_events.pgdeactivate += deactivated;
         self.unisolate(zid, file, examined);
-        self.scratch = taken;
+        self.mem.scratch = taken;
     }
 
     /// `shrink_inactive_list()` (reclaim-oom §4.7): one batch of at most 32 pages.
@@ -500,9 +503,12 @@ impl Machine {
         let l = LruList::of(file, false);
         let batch = n.min(self.swap_cluster_max());
         let examined = self.isolate_lru_pages(batch, zid, l);
-        self.charge_actor(sc.actor, examined * self.gran.cost(cost::ISOLATE_PAGE));
+        self.charge_actor(
+            sc.actor,
+            examined * self.granularity.cost(cost::ISOLATE_PAGE),
+        );
         {
-            let z = &mut self.zones[zid];
+            let z = &mut self.mem.zones[zid];
             z.pages_scanned += examined;
             if sc.is_kswapd() {
                 z.stat.pgscan_kswapd += examined;
@@ -514,9 +520,9 @@ impl Machine {
         if examined == 0 {
             return 0;
         }
-        let list = std::mem::take(&mut self.scratch);
+        let list = std::mem::take(&mut self.mem.scratch);
         let mut freed = 0;
-        let mut keep = std::mem::take(&mut self.scratch_keep);
+        let mut keep = std::mem::take(&mut self.mem.scratch_keep);
         keep.clear();
         sc.stat = BatchStat::default();
         for &id in &list {
@@ -525,32 +531,32 @@ impl Machine {
                 Verdict::Cull => self.cull(id),
                 Verdict::Keep => keep.push(id),
                 Verdict::Activate => {
-                    self.pages[id as usize].flags |= pg::ACTIVE;
-                    self.ev.pgactivate += 1;
+                    self.mem.pages[id as usize].flags |= pg::ACTIVE;
+                    self.stats.vm_events.pgactivate += 1;
                     keep.push(id);
                 }
             }
         }
         if sc.is_kswapd() {
-            self.ev.kswapd_steal += freed;
+            self.stats.vm_events.kswapd_steal += freed;
         }
-        self.zones[zid].stat.pgsteal += freed;
+        self.mem.zones[zid].stat.pgsteal += freed;
         self.observe_shrink_inactive(sc.actor, batch, examined, freed);
         for &id in &keep {
             if !self.page_evictable(id) {
                 self.cull(id);
                 continue;
             }
-            let p = &self.pages[id as usize];
+            let p = &self.mem.pages[id as usize];
             let target = LruList::of(p.is_file_cache(), p.has(pg::ACTIVE));
-            self.lru_add_head(id, target);
+            self.mem.lru_add_head(id, target);
             if target.is_active() {
-                self.zones[zid].recent_rotated[usize::from(target.is_file())] += 1;
+                self.mem.zones[zid].recent_rotated[usize::from(target.is_file())] += 1;
             }
         }
         self.unisolate(zid, file, examined);
-        self.scratch = list;
-        self.scratch_keep = keep;
+        self.mem.scratch = list;
+        self.mem.scratch_keep = keep;
         self.after_batch(zid, sc, prio, examined);
         freed
     }
@@ -561,7 +567,7 @@ impl Machine {
     fn after_batch(&mut self, zid: usize, sc: &mut ScanControl, prio: i32, nr_taken: u64) {
         let st = sc.stat;
         let kswapd = sc.is_kswapd();
-        match self.sw.reclaim_writeback_throttle {
+        match self.switches.reclaim_writeback_throttle {
             WritebackThrottle::None => {}
             WritebackThrottle::PriorityScaled => {
                 // 3.2 shrink_inactive_list(): the backoff scales with priority.
@@ -575,7 +581,7 @@ impl Machine {
             }
             WritebackThrottle::ZoneFlags => {
                 // 3.11 shrink_inactive_list(), global reclaim.
-                let f = &mut self.zones[zid].flags;
+                let f = &mut self.mem.zones[zid].flags;
                 if st.writeback > 0 && st.writeback == nr_taken {
                     f.writeback = true;
                 }
@@ -592,14 +598,14 @@ impl Machine {
                 }
             }
         }
-        if self.sw.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags
+        if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags
             && st.dirty_branch > 0
             && st.dirty_branch == st.dirty_kept
         {
             // 2.6.37 shrink_page_list(): every dirty page met was on a congested queue.
-            self.zones[zid].flags.congested = true;
+            self.mem.zones[zid].flags.congested = true;
         }
-        if self.sw.flusher_wakeup == FlusherWakeup::LruTailDirty
+        if self.switches.flusher_wakeup == FlusherWakeup::LruTailDirty
             && nr_taken > 0
             && st.unqueued_dirty == nr_taken
         {
@@ -612,33 +618,35 @@ impl Machine {
     /// primitive: `congestion_wait` always does; `wait_iff_congested` only when some queue is
     /// congested and the zone is flagged; `reclaim_throttle(CONGESTED)` when the zone is flagged.
     fn throttle_sleeps(&self, zid: usize, reason: Throttle) -> bool {
-        let flagged = self.zones[zid].flags.congested;
-        match (self.sw.congestion_sleep, reason) {
+        let flagged = self.mem.zones[zid].flags.congested;
+        match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
-            (CongestionSleep::IffCongested, _) => flagged && self.disks.iter().any(|d| d.congested),
+            (CongestionSleep::IffCongested, _) => {
+                flagged && self.io.disks.iter().any(|d| d.congested)
+            }
             (CongestionSleep::ReclaimThrottle, _) => flagged,
         }
     }
 
     /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
     pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
-        self.rc.reclaim_throttled += 1;
-        match (self.sw.congestion_sleep, reason) {
+        self.stats.counters.reclaim_throttled += 1;
+        match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
                 // VMSCAN_THROTTLE_CONGESTED: one jiffy.
-                self.schedule(self.now + cpu + self.jiffy, actor);
+                self.schedule(self.clock.now + cpu + self.clock.jiffy, actor);
             }
             (CongestionSleep::ReclaimThrottle, _) => {
                 // VMSCAN_THROTTLE_WRITEBACK: HZ/10, or until SWAP_CLUSTER_MAX pages per
                 // throttled task of this node finish writeback (__acct_reclaim_writeback).
-                let n = self.zones[zid].node as usize;
-                if self.nodes[n].throttled.is_empty() {
-                    self.nodes[n].throttled_written = 0;
+                let n = self.mem.zones[zid].node as usize;
+                if self.mem.nodes[n].throttled.is_empty() {
+                    self.mem.nodes[n].throttled_written = 0;
                 }
-                if !self.nodes[n].throttled.contains(&actor) {
-                    self.nodes[n].throttled.push(actor);
+                if !self.mem.nodes[n].throttled.contains(&actor) {
+                    self.mem.nodes[n].throttled.push(actor);
                 }
-                self.schedule(self.now + cpu + 100 * MSEC, actor);
+                self.schedule(self.clock.now + cpu + 100 * MSEC, actor);
             }
             _ => self.congestion_wait(actor, 100 * MSEC, cpu),
         }
@@ -647,8 +655,8 @@ impl Machine {
     /// Leaves every reclaim wait queue (the actor woke).
     pub fn leave_reclaim_waits(&mut self, actor: Actor) {
         self.leave_congestion_wait(actor);
-        if self.sw.congestion_sleep == CongestionSleep::ReclaimThrottle {
-            for n in &mut self.nodes {
+        if self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle {
+            for n in &mut self.mem.nodes {
                 n.throttled.retain(|&a| a != actor);
             }
         }
@@ -657,23 +665,23 @@ impl Machine {
     /// `__acct_reclaim_writeback()` [5.16]: a page of node `n` finished writeback; wake the
     /// throttled reclaimers once `SWAP_CLUSTER_MAX` pages per sleeper have.
     pub fn acct_reclaim_writeback(&mut self, n: usize) {
-        let node = &mut self.nodes[n];
+        let node = &mut self.mem.nodes[n];
         if node.throttled.is_empty() {
             return;
         }
         node.throttled_written += 1;
-        let scm = self.gran.batch(SWAP_CLUSTER_MAX);
+        let scm = self.granularity.batch(SWAP_CLUSTER_MAX);
         if node.throttled_written >= scm * node.throttled.len() as u64 {
-            let sleepers = std::mem::take(&mut self.nodes[n].throttled);
+            let sleepers = std::mem::take(&mut self.mem.nodes[n].throttled);
             for a in sleepers {
-                self.schedule(self.now, a);
+                self.schedule(self.clock.now, a);
             }
         }
     }
 
     /// `too_many_isolated()`.
     fn too_many_isolated(&self, zid: usize, file: bool) -> bool {
-        let z = &self.zones[zid];
+        let z = &self.mem.zones[zid];
         if file {
             z.stat.nr_isolated_file > z.nr_lru(LruList::InactiveFile)
         } else {
@@ -684,7 +692,7 @@ impl Machine {
     /// `page_check_references()` [≥34].
     fn page_check_references(&mut self, id: PageId) -> PageRef {
         let refs_pte = self.page_referenced(id, false);
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         let refs_page = p.has(pg::REFERENCED);
         p.flags &= !pg::REFERENCED;
         if refs_pte {
@@ -707,23 +715,23 @@ impl Machine {
 
     /// `shrink_page_list()` for one isolated page (reclaim-oom §5).
     fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, prio: i32) -> Verdict {
-        let flags = self.pages[id as usize].flags;
+        let flags = self.mem.pages[id as usize].flags;
         if flags & pg::LOCKED != 0 {
             return Verdict::Keep; // trylock_page failed: not counted in nr_scanned
         }
         sc.nr_scanned += 1;
-        let mut cpu = self.gran.cost(cost::SCAN_PAGE);
+        let mut cpu = self.granularity.cost(cost::SCAN_PAGE);
         if !self.page_evictable(id) {
             return Verdict::Cull;
         }
         if flags & (pg::MAPPED | pg::SWAPCACHE) != 0 {
             sc.nr_scanned += 1;
-            cpu += self.gran.cost(cost::SCAN_MAPPED);
+            cpu += self.granularity.cost(cost::SCAN_MAPPED);
         }
         self.charge_actor(sc.actor, cpu);
         let mut may_enter_fs =
             sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
-        if self.sw.reclaim_writeback_throttle == WritebackThrottle::ZoneFlags {
+        if self.switches.reclaim_writeback_throttle == WritebackThrottle::ZoneFlags {
             self.count_dirty_writeback(id, sc);
         }
         if flags & pg::WRITEBACK != 0 {
@@ -731,7 +739,7 @@ impl Machine {
         }
         // Step 8: references.
         let mut keep_dirty = false;
-        if self.sw.page_references == PageReferences::PageReferenced {
+        if self.switches.page_references == PageReferences::PageReferenced {
             let referenced = self.page_referenced(id, true);
             if referenced && self.page_mapping_inuse(id) {
                 return Verdict::Activate;
@@ -746,7 +754,9 @@ impl Machine {
             }
         }
         // Step 9: anon pages need a swap slot.
-        if self.pages[id as usize].has(pg::ANON) && !self.pages[id as usize].has(pg::SWAPCACHE) {
+        if self.mem.pages[id as usize].has(pg::ANON)
+            && !self.mem.pages[id as usize].has(pg::SWAPCACHE)
+        {
             if sc.gfp & gfp::IO == 0 {
                 return Verdict::Keep;
             }
@@ -756,17 +766,17 @@ impl Machine {
             may_enter_fs = true;
         }
         // Step 11: unmap.
-        if self.pages[id as usize].has(pg::MAPPED) {
+        if self.mem.pages[id as usize].has(pg::MAPPED) {
             self.try_to_unmap(id);
         }
         // Step 12: dirty pages.
-        if self.pages[id as usize].has(pg::DIRTY) {
+        if self.mem.pages[id as usize].has(pg::DIRTY) {
             sc.stat.dirty_branch += 1;
-            if self.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
+            if self.mem.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
                 // [3.2+] not written: marked for immediate reclaim once the flusher has.
-                self.rc.vmscan_immediate += 1;
-                self.pages[id as usize].flags |= pg::RECLAIM;
-                return match self.sw.dirty_page_disposition {
+                self.stats.counters.vmscan_immediate += 1;
+                self.mem.pages[id as usize].flags |= pg::RECLAIM;
+                return match self.switches.dirty_page_disposition {
                     DirtyDisposition::InactiveHead => Verdict::Keep,
                     DirtyDisposition::Activate => Verdict::Activate,
                 };
@@ -781,7 +791,7 @@ impl Machine {
                 }
                 PageoutOutcome::Activate => return Verdict::Activate,
                 PageoutOutcome::Success => {
-                    let p = &self.pages[id as usize];
+                    let p = &self.mem.pages[id as usize];
                     if p.has(pg::WRITEBACK) || p.has(pg::DIRTY) {
                         return Verdict::Keep;
                     }
@@ -790,7 +800,7 @@ impl Machine {
             }
         }
         // Steps 13-15: release buffers, remove from the page or swap cache, free.
-        if self.pages[id as usize].has(pg::JOURNAL_IO) {
+        if self.mem.pages[id as usize].has(pg::JOURNAL_IO) {
             return Verdict::Activate; // try_to_release_page() fails on buffers under IO
         }
         self.remove_mapping(id);
@@ -800,7 +810,7 @@ impl Machine {
 
     /// `page_check_dirty_writeback()` and the counts after it [3.11+].
     fn count_dirty_writeback(&mut self, id: PageId, sc: &mut ScanControl) {
-        let f = self.pages[id as usize].flags;
+        let f = self.mem.pages[id as usize].flags;
         let (dirty, writeback) = (f & pg::DIRTY != 0, f & pg::WRITEBACK != 0);
         if dirty || writeback {
             sc.stat.dirty += 1;
@@ -808,7 +818,9 @@ impl Machine {
         if dirty && !writeback {
             sc.stat.unqueued_dirty += 1;
         }
-        let congested = self.page_bdi(id).is_some_and(|b| self.disks[b].congested);
+        let congested = self
+            .page_bdi(id)
+            .is_some_and(|b| self.io.disks[b].congested);
         if ((dirty || writeback) && congested) || (writeback && f & pg::RECLAIM != 0) {
             sc.stat.congested += 1;
         }
@@ -819,16 +831,16 @@ impl Machine {
     /// activated out of the way).
     fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> Verdict {
         sc.stat.writeback += 1;
-        if self.sw.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
+        if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
             return Verdict::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
         }
-        let p = &self.pages[id as usize];
-        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.zones[p.zone as usize].flags.writeback {
+        let p = &self.mem.pages[id as usize];
+        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.mem.zones[p.zone as usize].flags.writeback {
             sc.stat.immediate += 1;
             return Verdict::Keep;
         }
-        self.pages[id as usize].flags |= pg::RECLAIM;
-        match self.sw.dirty_page_disposition {
+        self.mem.pages[id as usize].flags |= pg::RECLAIM;
+        match self.switches.dirty_page_disposition {
             DirtyDisposition::InactiveHead => Verdict::Keep,
             DirtyDisposition::Activate => Verdict::Activate,
         }
@@ -838,9 +850,9 @@ impl Machine {
     /// (writeback-fs §D.4, §D.9): never in 2.6.3x.
     fn no_fs_writeback(&self, id: PageId, sc: &ScanControl, prio: i32) -> bool {
         let kswapd = sc.is_kswapd();
-        let p = &self.pages[id as usize];
-        let zone_dirty = self.zones[p.zone as usize].flags.tail_lru_dirty;
-        match self.sw.reclaim_fs_writepage {
+        let p = &self.mem.pages[id as usize];
+        let zone_dirty = self.mem.zones[p.zone as usize].flags.tail_lru_dirty;
+        match self.switches.reclaim_fs_writepage {
             ReclaimFsWrite::All => false,
             ReclaimFsWrite::KswapdPriority => !kswapd || prio >= DEF_PRIORITY - 2,
             ReclaimFsWrite::KswapdDirtyZone => !kswapd || !zone_dirty,
@@ -852,8 +864,8 @@ impl Machine {
 
     /// `pageout()` (reclaim-oom §6).
     pub fn pageout(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
-        let p = &self.pages[id as usize];
-        if self.sw.reclaim_fs_writepage == ReclaimFsWrite::Never
+        let p = &self.mem.pages[id as usize];
+        if self.switches.reclaim_fs_writepage == ReclaimFsWrite::Never
             && p.has(pg::FILE)
             && !p.has(pg::SHMEM)
         {
@@ -874,7 +886,7 @@ impl Machine {
         if !self.clear_page_dirty_for_io(id) {
             return PageoutOutcome::Clean;
         }
-        self.pages[id as usize].flags |= pg::RECLAIM;
+        self.mem.pages[id as usize].flags |= pg::RECLAIM;
         let caller = if sc.is_kswapd() {
             WritepageCaller::Kswapd
         } else {
@@ -882,15 +894,15 @@ impl Machine {
         };
         let res = self.writepage(id, caller, sc.actor, true);
         if res == fs::WritepageResult::Activate {
-            self.pages[id as usize].flags &= !pg::RECLAIM;
+            self.mem.pages[id as usize].flags &= !pg::RECLAIM;
             return PageoutOutcome::Activate;
         }
-        if !self.pages[id as usize].has(pg::WRITEBACK) {
-            self.pages[id as usize].flags &= !pg::RECLAIM;
+        if !self.mem.pages[id as usize].has(pg::WRITEBACK) {
+            self.mem.pages[id as usize].flags &= !pg::RECLAIM;
         }
-        let zid = self.pages[id as usize].zone as usize;
+        let zid = self.mem.pages[id as usize].zone as usize;
         self.observe_writepage(sc.actor, id);
-        self.zones[zid].stat.nr_vmscan_write += 1;
+        self.mem.zones[zid].stat.nr_vmscan_write += 1;
         PageoutOutcome::Success
     }
 
@@ -898,8 +910,10 @@ impl Machine {
     fn may_write_to_queue(&self, actor: Actor, bdi: usize) -> bool {
         match actor {
             Actor::Kswapd(_) => true, // PF_SWAPWRITE
-            Actor::Task(t) => !self.disks[bdi].congested || self.tasks[t].backing_dev == Some(bdi),
-            _ => !self.disks[bdi].congested,
+            Actor::Task(t) => {
+                !self.io.disks[bdi].congested || self.tasks[t].backing_dev == Some(bdi)
+            }
+            _ => !self.io.disks[bdi].congested,
         }
     }
 
@@ -907,12 +921,12 @@ impl Machine {
     fn throttle_vm_writeout_over(&self) -> bool {
         let (_, dirty) = self.global_dirty_limits();
         let dirty = dirty + dirty / 10;
-        self.vm_stat.nr_writeback > dirty
+        self.mem.vm_stat.nr_writeback > dirty
     }
 
     /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
     pub fn try_to_free_pages_start(&mut self, t: usize, gfp_mask: u32) -> DirectReclaim {
-        self.ev.allocstall += 1;
+        self.stats.vm_events.allocstall += 1;
         DirectReclaim {
             sc: ScanControl {
                 gfp: gfp_mask,
@@ -968,7 +982,7 @@ impl Machine {
                         if !self.cpuset_hardwall(t, zid) {
                             continue;
                         }
-                        if self.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
+                        if self.mem.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
                             continue;
                         }
                         dr.sc.all_unreclaimable = false;
@@ -1011,8 +1025,12 @@ impl Machine {
                         return Some(dr.sc.nr_reclaimed);
                     }
                     // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
-                    if dr.total_scanned > self.gran.floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2) {
-                        if self.sw.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
+                    if dr.total_scanned
+                        > self
+                            .granularity
+                            .floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2)
+                    {
+                        if self.switches.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
                             self.wakeup_flusher_threads(dr.total_scanned);
                         }
                         dr.sc.may_writepage = true;
@@ -1047,7 +1065,7 @@ impl Machine {
             .iter()
             .map(|&z| z as usize)
             .find(|&z| self.cpuset_hardwall(t, z));
-        let sleep = match self.sw.congestion_sleep {
+        let sleep = match self.switches.congestion_sleep {
             CongestionSleep::Always => nap_prio.then_some(100 * MSEC),
             CongestionSleep::IffCongested => (nap_prio
                 && preferred.is_some_and(|z| self.throttle_sleeps(z, Throttle::Writeback)))
@@ -1057,16 +1075,18 @@ impl Machine {
                 let efficient = dr.sc.nr_reclaimed > scanned >> 3;
                 let stuck = dr.prio == 1 && dr.sc.nr_reclaimed == 0;
                 let skip = preferred.map_or(true, |z| self.skip_throttle_noprogress(z));
-                (!efficient && stuck && !skip).then_some(self.jiffy)
+                (!efficient && stuck && !skip).then_some(self.clock.jiffy)
             }
         };
         let Some(timeout) = sleep else {
             return false;
         };
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-        if timeout == self.jiffy && self.sw.congestion_sleep == CongestionSleep::ReclaimThrottle {
-            self.rc.reclaim_throttled += 1;
-            self.schedule(self.now + cpu + timeout, Actor::Task(t));
+        if timeout == self.clock.jiffy
+            && self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle
+        {
+            self.stats.counters.reclaim_throttled += 1;
+            self.schedule(self.clock.now + cpu + timeout, Actor::Task(t));
         } else {
             self.congestion_wait(Actor::Task(t), timeout, cpu);
         }
@@ -1076,11 +1096,11 @@ impl Machine {
     /// `skip_throttle_noprogress()` [5.16]: do not throttle when at most half the node's
     /// reclaimable pages are waiting for writeback (there is nothing to wait for).
     fn skip_throttle_noprogress(&self, zid: usize) -> bool {
-        let n = self.zones[zid].node as usize;
+        let n = self.mem.zones[zid].node as usize;
         let (mut reclaimable, mut pending) = (0, 0);
-        for &z in &self.nodes[n].zones {
-            reclaimable += self.zone_reclaimable_pages(z as usize);
-            let st = &self.zones[z as usize].stat;
+        for &z in &self.mem.nodes[n].zones {
+            reclaimable += self.mem.zone_reclaimable_pages(z as usize);
+            let st = &self.mem.zones[z as usize].stat;
             pending += st.nr_dirty + st.nr_writeback;
         }
         2 * pending <= reclaimable
@@ -1088,7 +1108,7 @@ impl Machine {
 
     /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
     fn dttfp_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
-        match self.sw.direct_reclaim_progress {
+        match self.switches.direct_reclaim_progress {
             DirectReclaimProgress::ScAllUnreclaimable => {
                 if dr.sc.all_unreclaimable {
                     0
@@ -1120,12 +1140,12 @@ impl Machine {
             .iter()
             .map(|&z| z as usize)
             .filter(|&z| self.cpuset_hardwall(t, z))
-            .all(|z| !self.zone_reclaimable(z))
+            .all(|z| !self.mem.zone_reclaimable(z))
     }
 
     /// `wakeup_kswapd()` (reclaim-oom §8.1). `t` is the allocating task (for the cpuset test).
     pub fn wakeup_kswapd(&mut self, zid: usize, t: Option<usize>) {
-        let z = &self.zones[zid];
+        let z = &self.mem.zones[zid];
         if zone_watermark_ok(
             z.nr_free(),
             z.wmark(Wmark::Low),
@@ -1140,10 +1160,10 @@ impl Machine {
                 return;
             }
         }
-        let n = self.zones[zid].node as usize;
-        match self.nodes[n].kswapd.state {
+        let n = self.mem.zones[zid].node as usize;
+        match self.mem.nodes[n].kswapd.state {
             KswapdState::Sleeping | KswapdState::Napping(_) => {
-                self.schedule(self.now, Actor::Kswapd(n));
+                self.schedule(self.clock.now, Actor::Kswapd(n));
             }
             KswapdState::Running => {}
         }
@@ -1154,8 +1174,8 @@ impl Machine {
         if remaining {
             return true;
         }
-        self.nodes[n].zones.iter().any(|&z| {
-            let z = &self.zones[z as usize];
+        self.mem.nodes[n].zones.iter().any(|&z| {
+            let z = &self.mem.zones[z as usize];
             !z.all_unreclaimable
                 && !zone_watermark_ok(
                     z.nr_free(),
@@ -1169,19 +1189,19 @@ impl Machine {
 
     /// The kswapd thread (reclaim-oom §8.2): sleep, nap, balance.
     pub fn run_kswapd(&mut self, n: usize) {
-        match self.nodes[n].kswapd.state {
+        match self.mem.nodes[n].kswapd.state {
             KswapdState::Sleeping => self.start_balance(n),
             KswapdState::Napping(until) => {
-                let woken_early = self.now < until;
+                let woken_early = self.clock.now < until;
                 if self.sleeping_prematurely(n, woken_early) {
                     if woken_early {
-                        self.ev.kswapd_low_wmark_hit_quickly += 1;
+                        self.stats.vm_events.kswapd_low_wmark_hit_quickly += 1;
                     } else {
-                        self.ev.kswapd_high_wmark_hit_quickly += 1;
+                        self.stats.vm_events.kswapd_high_wmark_hit_quickly += 1;
                     }
                     self.start_balance(n);
                 } else {
-                    self.nodes[n].kswapd.state = KswapdState::Sleeping;
+                    self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
                 }
             }
             KswapdState::Running => self.balance_pgdat_step(n),
@@ -1190,13 +1210,15 @@ impl Machine {
 
     fn start_balance(&mut self, n: usize) {
         let scm = self.swap_cluster_max();
-        let k = &mut self.nodes[n].kswapd;
+        let k = &mut self.mem.nodes[n].kswapd;
         k.state = KswapdState::Running;
         k.bal = Some(Balance {
             sc: ScanControl {
                 gfp: gfp::GFP_KERNEL,
                 may_writepage: true,
-                nr_to_reclaim: if self.sw.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
+                nr_to_reclaim: if self.switches.shrink_zone_bailout
+                    == ShrinkZoneBailout::SwapClusterMax
+                {
                     scm
                 } else {
                     u64::MAX
@@ -1223,26 +1245,26 @@ impl Machine {
 
     /// kswapd after `balance_pgdat` returned: sleep [32], or nap first [≥33].
     fn kswapd_after_balance(&mut self, n: usize) {
-        self.nodes[n].kswapd.bal = None;
-        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-        if self.sw.kswapd_sleep == KswapdSleep::Schedule {
-            self.nodes[n].kswapd.state = KswapdState::Sleeping;
+        self.mem.nodes[n].kswapd.bal = None;
+        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+        if self.switches.kswapd_sleep == KswapdSleep::Schedule {
+            self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
             self.bump_gen(Actor::Kswapd(n));
             return;
         }
         if !self.sleeping_prematurely(n, false) {
-            let until = self.now + cpu + 100 * MSEC;
-            self.nodes[n].kswapd.state = KswapdState::Napping(until);
+            let until = self.clock.now + cpu + 100 * MSEC;
+            self.mem.nodes[n].kswapd.state = KswapdState::Napping(until);
             self.schedule(until, Actor::Kswapd(n));
         } else {
-            self.ev.kswapd_high_wmark_hit_quickly += 1;
-            self.nodes[n].kswapd.state = KswapdState::Sleeping;
-            self.schedule(self.now + cpu + cost::LOOP_MIN, Actor::Kswapd(n));
+            self.stats.vm_events.kswapd_high_wmark_hit_quickly += 1;
+            self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
+            self.schedule(self.clock.now + cpu + cost::LOOP_MIN, Actor::Kswapd(n));
         }
     }
 
     fn zone_ok(&self, zid: usize, w: Wmark, mult: u64, classzone: usize) -> bool {
-        let z = &self.zones[zid];
+        let z = &self.mem.zones[zid];
         zone_watermark_ok(
             z.nr_free(),
             z.wmark(w) * mult,
@@ -1254,21 +1276,23 @@ impl Machine {
 
     /// `balance_pgdat()` (reclaim-oom §8.3), resumable at its sleeps.
     fn balance_pgdat_step(&mut self, n: usize) {
-        let mut b = self.nodes[n].kswapd.bal.take().expect("balance state");
+        let mut b = self.mem.nodes[n].kswapd.bal.take().expect("balance state");
         // A node has at most one zone of each type (DMA, DMA32, Normal): a copy on the stack.
         let mut ids = [0u16; 3];
-        let nz = self.nodes[n].zones.len();
-        ids[..nz].copy_from_slice(&self.nodes[n].zones);
+        let nz = self.mem.nodes[n].zones.len();
+        ids[..nz].copy_from_slice(&self.mem.nodes[n].zones);
         let zones = &ids[..nz];
-        let before_shrink = self.sw.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
-        let skip_under_min = self.sw.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin;
+        let before_shrink =
+            self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
+        let skip_under_min =
+            self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin;
         loop {
             match b.phase {
                 BalPhase::LoopAgain => {
                     b.total_scanned = 0;
                     b.sc.nr_reclaimed = 0;
                     b.sc.may_writepage = true;
-                    self.ev.pageoutrun += 1;
+                    self.stats.vm_events.pageoutrun += 1;
                     b.prio = DEF_PRIORITY;
                     b.phase = BalPhase::PrioStart;
                 }
@@ -1279,7 +1303,7 @@ impl Machine {
                     let mut end = None;
                     for i in (0..zones.len()).rev() {
                         let zid = zones[i] as usize;
-                        if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                        if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
                             continue;
                         }
                         // Background anon aging: no nr_swap_pages check here.
@@ -1304,9 +1328,9 @@ impl Machine {
                 BalPhase::Zones => {
                     while b.i <= b.end_zone {
                         let zid = zones[b.i] as usize;
-                        let end_class = self.zones[zones[b.end_zone] as usize].ztype as usize;
+                        let end_class = self.mem.zones[zones[b.end_zone] as usize].ztype as usize;
                         b.i += 1;
-                        if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                        if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
                             continue;
                         }
                         if before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
@@ -1320,20 +1344,21 @@ impl Machine {
                         if let Some(reason) = b.sc.throttle.take() {
                             b.i -= 1; // resume this zone after the sleep
                             b.phase = BalPhase::ZoneThrottled;
-                            let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                            let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
                             self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
-                            self.nodes[n].kswapd.bal = Some(b);
+                            self.mem.nodes[n].kswapd.bal = Some(b);
                             return;
                         }
                         if self.zone_ok(zid, Wmark::High, 1, end_class) {
                             // [2.6.37+] a balanced zone is no longer congested, dirty or
                             // under writeback (ZONE_* flags; never set in 2.6.3x).
-                            self.zones[zid].flags = Default::default();
+                            self.mem.zones[zid].flags = Default::default();
                         }
-                        if !self.zones[zid].all_unreclaimable {
-                            if self.zones[zid].pages_scanned >= 6 * self.zone_reclaimable_pages(zid)
+                        if !self.mem.zones[zid].all_unreclaimable {
+                            if self.mem.zones[zid].pages_scanned
+                                >= 6 * self.mem.zone_reclaimable_pages(zid)
                             {
-                                self.zones[zid].all_unreclaimable = true;
+                                self.mem.zones[zid].all_unreclaimable = true;
                             }
                             if before_shrink && !self.zone_ok(zid, Wmark::Min, 1, end_class) {
                                 b.under_min = true;
@@ -1347,9 +1372,9 @@ impl Machine {
                         }
                         if self.throttle_vm_writeout_over() {
                             b.phase = BalPhase::Throttled;
-                            let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                            let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
                             self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                            self.nodes[n].kswapd.bal = Some(b);
+                            self.mem.nodes[n].kswapd.bal = Some(b);
                             return;
                         }
                     }
@@ -1362,9 +1387,9 @@ impl Machine {
                 BalPhase::Throttled => {
                     self.leave_congestion_wait(Actor::Kswapd(n));
                     if self.throttle_vm_writeout_over() {
-                        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
                         self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                        self.nodes[n].kswapd.bal = Some(b);
+                        self.mem.nodes[n].kswapd.bal = Some(b);
                         return;
                     }
                     b.phase = BalPhase::Zones;
@@ -1374,19 +1399,19 @@ impl Machine {
                         return self.balance_out(n, b);
                     }
                     b.phase = BalPhase::NextPrio;
-                    self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
-                    let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
+                    self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+                    let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
                     if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
                         if skip_under_min && b.under_min {
-                            self.ev.kswapd_skip_congestion_wait += 1;
+                            self.stats.vm_events.kswapd_skip_congestion_wait += 1;
                         } else {
                             self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                            self.nodes[n].kswapd.bal = Some(b);
+                            self.mem.nodes[n].kswapd.bal = Some(b);
                             return;
                         }
                     }
-                    self.schedule(self.now + cpu, Actor::Kswapd(n));
-                    self.nodes[n].kswapd.bal = Some(b);
+                    self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
+                    self.mem.nodes[n].kswapd.bal = Some(b);
                     return;
                 }
                 BalPhase::NextPrio => {
@@ -1407,19 +1432,9 @@ impl Machine {
             return self.kswapd_after_balance(n);
         }
         b.phase = BalPhase::LoopAgain;
-        self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
-        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-        self.nodes[n].kswapd.bal = Some(b);
-        self.schedule(self.now + cpu, Actor::Kswapd(n));
-    }
-
-    /// PF flags of an actor, as `->writepage` sees `current->flags`.
-    pub fn actor_pf(&self, actor: Actor) -> u32 {
-        match actor {
-            Actor::Task(t) => self.tasks[t].pf,
-            Actor::Kswapd(_) => pf::MEMALLOC | pf::SWAPWRITE | pf::KSWAPD,
-            Actor::Flusher(_) => pf::SWAPWRITE,
-            Actor::Journal(_) => 0,
-        }
+        self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+        self.mem.nodes[n].kswapd.bal = Some(b);
+        self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
     }
 }

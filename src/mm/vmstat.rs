@@ -15,6 +15,85 @@ use super::zone::ZoneType;
 use super::Machine;
 use crate::kernel::{KswapdCongestionWait, KswapdSleep};
 
+/// The machine's counters: the kernel's event counters and the run's own.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Machine-wide events (`vm_event_item`s that are not per zone).
+    pub vm_events: VmEvents,
+    /// What the report explains outcomes with.
+    pub counters: RunCounters,
+}
+
+/// Machine-wide event counters (`enum vm_event_item` that is not per zone).
+#[derive(Debug, Default, Clone)]
+pub struct VmEvents {
+    /// pgpgin (KiB).
+    pub pgpgin: u64,
+    /// pgpgout (KiB).
+    pub pgpgout: u64,
+    /// pswpout.
+    pub pswpout: u64,
+    /// pgfree.
+    pub pgfree: u64,
+    /// pgactivate.
+    pub pgactivate: u64,
+    /// pgdeactivate.
+    pub pgdeactivate: u64,
+    /// pgfault.
+    pub pgfault: u64,
+    /// kswapd_steal.
+    pub kswapd_steal: u64,
+    /// pageoutrun.
+    pub pageoutrun: u64,
+    /// allocstall.
+    pub allocstall: u64,
+    /// pgrotated.
+    pub pgrotated: u64,
+    /// kswapd_low_wmark_hit_quickly.
+    pub kswapd_low_wmark_hit_quickly: u64,
+    /// kswapd_high_wmark_hit_quickly.
+    pub kswapd_high_wmark_hit_quickly: u64,
+    /// kswapd_skip_congestion_wait.
+    pub kswapd_skip_congestion_wait: u64,
+    /// unevictable_pgs_culled.
+    pub unevictable_pgs_culled: u64,
+    /// unevictable_pgs_mlocked.
+    pub unevictable_pgs_mlocked: u64,
+    /// unevictable_pgs_munlocked.
+    pub unevictable_pgs_munlocked: u64,
+    /// unevictable_pgs_mlockfreed.
+    pub unevictable_pgs_mlockfreed: u64,
+    /// oom_kill (not a 2.6.3x counter; kept for the report).
+    pub oom_kill: u64,
+}
+
+/// Counters of the run that are not kernel counters: what the report explains outcomes with.
+#[derive(Debug, Default, Clone)]
+pub struct RunCounters {
+    /// Writepage calls from reclaim the filesystem declined.
+    pub writepage_refused: u64,
+    /// Pages submitted by `->writepages` (flusher, throttled writer).
+    pub pages_written_by_writeback: u64,
+    /// Pages submitted by `pageout()`.
+    pub pages_written_by_reclaim: u64,
+    /// Pages whose buffers a journal commit wrote.
+    pub pages_written_by_journal: u64,
+    /// Direct-reclaim passes that returned 0.
+    pub reclaim_no_progress: u64,
+    /// Dirty file pages reclaim marked PG_reclaim instead of writing [3.2+]
+    /// (`nr_vmscan_immediate_reclaim`).
+    pub vmscan_immediate: u64,
+    /// Reclaim sleeps because isolated pages were under writeback or congested [3.2+].
+    pub reclaim_throttled: u64,
+    /// Write allocations that skipped a zone over its dirty limit [3.3+].
+    pub zone_dirty_skips: u64,
+    /// `balance_dirty_pages` pauses of the IO-less throttle [3.2+].
+    pub dirty_pauses: u64,
+    /// Pages a throttled dirtier submitted itself in `balance_dirty_pages` [≤3.1] (also
+    /// counted in `pages_written_by_writeback`).
+    pub pages_written_by_dirtier: u64,
+}
+
 const ZONES: [(ZoneType, &str); 4] = [
     (ZoneType::Dma, "dma"),
     (ZoneType::Dma32, "dma32"),
@@ -33,8 +112,14 @@ impl Machine {
             let v = if k == 3 {
                 0 // no ZONE_MOVABLE is configured
             } else {
-                let sim: u64 = self.zones.iter().filter(|z| z.ztype == *t).map(&f).sum();
-                self.gran.base(sim)
+                let sim: u64 = self
+                    .mem
+                    .zones
+                    .iter()
+                    .filter(|z| z.ztype == *t)
+                    .map(&f)
+                    .sum();
+                self.granularity.base(sim)
             };
             out.push((format!("{name}_{sfx}"), v));
         }
@@ -43,9 +128,9 @@ impl Machine {
     /// The final `/proc/vmstat`.
     pub fn vmstat(&self) -> Vec<(String, u64)> {
         use super::page::LruList as L;
-        let gran = self.gran;
+        let gran = self.granularity;
         let g = |f: &dyn Fn(&super::zone::Zone) -> u64| {
-            gran.base(self.zones.iter().map(f).sum::<u64>())
+            gran.base(self.mem.zones.iter().map(f).sum::<u64>())
         };
         let b = |x: u64| gran.base(x);
         let mut v: Vec<(String, u64)> = vec![];
@@ -73,13 +158,13 @@ impl Machine {
         push("nr_isolated_anon", g(&|z| z.stat.nr_isolated_anon));
         push("nr_isolated_file", g(&|z| z.stat.nr_isolated_file));
         push("nr_shmem", g(&|z| z.stat.nr_shmem));
-        let e = &self.ev;
+        let e = &self.stats.vm_events;
         push("pgpgin", e.pgpgin);
         push("pgpgout", e.pgpgout);
         push("pswpin", 0);
         push("pswpout", b(e.pswpout));
         self.per_zone(&mut v, "pgalloc", |z| z.stat.pgalloc);
-        let e = &self.ev;
+        let e = &self.stats.vm_events;
         let mut tail = vec![
             ("pgfree", b(e.pgfree)),
             ("pgactivate", b(e.pgactivate)),
@@ -92,7 +177,7 @@ impl Machine {
         self.per_zone(&mut v, "pgsteal", |z| z.stat.pgsteal);
         self.per_zone(&mut v, "pgscan_kswapd", |z| z.stat.pgscan_kswapd);
         self.per_zone(&mut v, "pgscan_direct", |z| z.stat.pgscan_direct);
-        let e = &self.ev;
+        let e = &self.stats.vm_events;
         let mut rest: Vec<(&str, u64)> = vec![
             ("zone_reclaim_failed", 0),
             ("pginodesteal", 0),
@@ -100,7 +185,7 @@ impl Machine {
             ("kswapd_steal", b(e.kswapd_steal)),
             ("kswapd_inodesteal", 0),
         ];
-        if self.sw.kswapd_sleep == KswapdSleep::ShortNap {
+        if self.switches.kswapd_sleep == KswapdSleep::ShortNap {
             rest.push((
                 "kswapd_low_wmark_hit_quickly",
                 e.kswapd_low_wmark_hit_quickly,
@@ -110,7 +195,7 @@ impl Machine {
                 e.kswapd_high_wmark_hit_quickly,
             ));
         }
-        if self.sw.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin {
+        if self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin {
             rest.push(("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait));
         }
         rest.extend([
@@ -118,7 +203,7 @@ impl Machine {
             ("allocstall", e.allocstall),
             ("pgrotated", b(e.pgrotated)),
         ]);
-        if self.sw.compaction {
+        if self.switches.compaction {
             for n in [
                 "compact_blocks_moved",
                 "compact_pages_moved",

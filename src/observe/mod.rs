@@ -364,21 +364,21 @@ impl Recorder {
                 pid: t.pid,
             });
         }
-        for n in 0..m.nodes.len() {
+        for n in 0..m.mem.nodes.len() {
             tracks.push(Track {
                 kind: TrackKind::Kswapd(n),
                 name: format!("kswapd{n}"),
                 pid: 100 + n as u32,
             });
         }
-        for (b, bdi) in m.bdis.iter().enumerate() {
+        for (b, bdi) in m.wb.bdis.iter().enumerate() {
             tracks.push(Track {
                 kind: TrackKind::Flusher(b),
                 name: format!("flush-8:{}", bdi.disk * 16),
                 pid: 50 + b as u32,
             });
         }
-        for (d, disk) in m.disks.iter().enumerate() {
+        for (d, disk) in m.io.disks.iter().enumerate() {
             tracks.push(Track {
                 kind: TrackKind::Disk(d),
                 name: disk.spec.name.clone(),
@@ -388,7 +388,12 @@ impl Recorder {
         let n = tracks.len();
         Recorder {
             cfg,
-            zones: m.zones.iter().map(|z| (z.node, z.ztype.name())).collect(),
+            zones: m
+                .mem
+                .zones
+                .iter()
+                .map(|z| (z.node, z.ztype.name()))
+                .collect(),
             tracks,
             samples: vec![],
             spans: vec![],
@@ -403,16 +408,16 @@ impl Recorder {
             next_sample: 0,
             oom_seen: 0,
             direct_base: vec![0; m.tasks.len()],
-            kswapd_awake: vec![false; m.nodes.len()],
-            flusher_busy: vec![false; m.bdis.len()],
+            kswapd_awake: vec![false; m.mem.nodes.len()],
+            flusher_busy: vec![false; m.wb.bdis.len()],
             bdp_waiting: vec![false; m.tasks.len()],
-            disk_done: vec![0; m.disks.len()],
+            disk_done: vec![0; m.io.disks.len()],
         }
     }
 
     /// The track of an actor (journal threads have none: `None`).
     pub fn actor_track(&self, m: &Machine, a: Actor) -> Option<usize> {
-        let (nt, nn, nb) = (m.tasks.len(), m.nodes.len(), m.bdis.len());
+        let (nt, nn, nb) = (m.tasks.len(), m.mem.nodes.len(), m.wb.bdis.len());
         match a {
             Actor::Task(t) => Some(task_track(t)),
             Actor::Kswapd(n) => Some(nt + n),
@@ -441,7 +446,7 @@ impl Recorder {
         if self.room() {
             let cpu = self.track_cpu(m, track);
             self.trace.push(TraceEvent {
-                t: m.now,
+                t: m.clock.now,
                 track,
                 cpu,
                 kind,
@@ -473,7 +478,7 @@ impl Recorder {
     /// Compares every track's state with the last event's: closes and opens spans, marks
     /// wake-ups, emits the tracepoints that are state transitions.
     fn diff(&mut self, m: &Machine) {
-        let now = m.now;
+        let now = m.clock.now;
         let nt = m.tasks.len();
         let mut buf: Stack = Vec::with_capacity(4);
         for t in 0..nt {
@@ -492,13 +497,13 @@ impl Recorder {
             self.bdp_trace(m, t);
             self.apply(t, &buf, now);
         }
-        for n in 0..m.nodes.len() {
+        for n in 0..m.mem.nodes.len() {
             let track = nt + n;
             buf.clear();
-            let awake = m.nodes[n].kswapd.state == KswapdState::Running;
+            let awake = m.mem.nodes[n].kswapd.state == KswapdState::Running;
             if awake {
                 buf.push(("balance_pgdat", now, 0));
-                if m.congestion_waiters.contains(&Actor::Kswapd(n)) {
+                if m.wb.congestion_waiters.contains(&Actor::Kswapd(n)) {
                     buf.push((CONGESTION_WAIT, now, 0));
                 }
             }
@@ -514,13 +519,13 @@ impl Recorder {
             }
             self.apply(track, &buf, now);
         }
-        let base = nt + m.nodes.len();
-        for b in 0..m.bdis.len() {
+        let base = nt + m.mem.nodes.len();
+        for b in 0..m.wb.bdis.len() {
             buf.clear();
-            let busy = m.bdis[b].writeback_in_progress();
+            let busy = m.wb.bdis[b].writeback_in_progress();
             if busy {
                 buf.push(("wb_writeback", now, 0));
-                if m.bdis[b].blocked {
+                if m.wb.bdis[b].blocked {
                     buf.push(("get_request_wait", now, 0));
                 }
             }
@@ -535,9 +540,9 @@ impl Recorder {
             }
             self.apply(base + b, &buf, now);
         }
-        let base = base + m.bdis.len();
-        for d in 0..m.disks.len() {
-            let disk = &m.disks[d];
+        let base = base + m.wb.bdis.len();
+        for d in 0..m.io.disks.len() {
+            let disk = &m.io.disks[d];
             // A completion (pages_done moved) ends the request even if the next one looks alike.
             if disk.pages_done != self.disk_done[d] {
                 self.disk_done[d] = disk.pages_done;
@@ -550,12 +555,12 @@ impl Recorder {
                     crate::block::ReqKind::JournalData { .. } => "journal data",
                     crate::block::ReqKind::Read { .. } => "read",
                 };
-                buf.push((name, now, m.gran.base(r.pages.len() as u64)));
+                buf.push((name, now, m.granularity.base(r.pages.len() as u64)));
             }
             self.apply(base + d, &buf, now);
         }
-        while self.oom_seen < m.oom_reports.len() {
-            let r = &m.oom_reports[self.oom_seen];
+        while self.oom_seen < m.run.oom_reports.len() {
+            let r = &m.run.oom_reports[self.oom_seen];
             self.oom_seen += 1;
             let victim = r.victim.as_ref().map(|v| v.0.clone()).unwrap_or_default();
             let track = m
@@ -577,7 +582,7 @@ impl Recorder {
         if started {
             let k = TraceKind::BalanceDirtyStart {
                 bdi: b.bdi,
-                towrt: m.gran.base(b.write_chunk),
+                towrt: m.granularity.base(b.write_chunk),
             };
             self.tp(m, t, k);
         }
@@ -585,7 +590,9 @@ impl Recorder {
         if waiting && !self.bdp_waiting[t] {
             let k = TraceKind::BalanceDirtyWait {
                 bdi: b.bdi,
-                towrt: m.gran.base(b.write_chunk.saturating_sub(b.pages_written)),
+                towrt: m
+                    .granularity
+                    .base(b.write_chunk.saturating_sub(b.pages_written)),
             };
             self.tp(m, t, k);
         }
@@ -626,10 +633,10 @@ impl Recorder {
     /// Closes every open span at the end of the run and takes the final sample.
     fn finish(&mut self, m: &Machine) {
         for track in 0..self.open.len() {
-            self.apply(track, &[], m.now);
+            self.apply(track, &[], m.clock.now);
         }
-        if self.cfg.sample_ns > 0 && self.samples.last().map_or(true, |s| s.t < m.now) {
-            self.samples.push(sample(m, m.now));
+        if self.cfg.sample_ns > 0 && self.samples.last().map_or(true, |s| s.t < m.clock.now) {
+            self.samples.push(sample(m, m.clock.now));
         }
         self.spans
             .sort_by_key(|s| (s.start, s.track, s.depth, s.end));
@@ -665,7 +672,7 @@ fn task_stack(m: &Machine, t: usize, now: SimTime, out: &mut Stack) {
             _ => {}
         }
     }
-    if m.congestion_waiters.contains(&Actor::Task(t)) {
+    if m.wb.congestion_waiters.contains(&Actor::Task(t)) {
         out.push((CONGESTION_WAIT, now, 0));
     }
 }
@@ -679,10 +686,10 @@ pub fn task_state(m: &Machine, t: usize) -> TaskState {
     if task.finished_at.is_some() {
         return TaskState::Done;
     }
-    if task.start_ns > m.now {
+    if task.start_ns > m.clock.now {
         return TaskState::NotStarted;
     }
-    if m.congestion_waiters.contains(&Actor::Task(t)) {
+    if m.wb.congestion_waiters.contains(&Actor::Task(t)) {
         return TaskState::CongestionWait;
     }
     if let Some(a) = &task.alloc {
@@ -705,8 +712,9 @@ pub fn task_state(m: &Machine, t: usize) -> TaskState {
 
 /// The machine's state, read at time `t`.
 fn sample(m: &Machine, t: SimTime) -> Sample {
-    let b = |x: u64| m.gran.base(x);
+    let b = |x: u64| m.granularity.base(x);
     let zones = m
+        .mem
         .zones
         .iter()
         .map(|z| {
@@ -769,7 +777,7 @@ pub fn finish(m: &mut Machine) {
     let Some(mut rec) = m.recorder.take() else {
         return;
     };
-    rec.sample_until(m, m.now.saturating_sub(1));
+    rec.sample_until(m, m.clock.now.saturating_sub(1));
     rec.diff(m);
     rec.finish(m);
     m.recorder = Some(rec);
@@ -791,9 +799,9 @@ impl Machine {
         }
         let mut rec = self.recorder.take().expect("checked");
         let (requested, scanned, freed) = (
-            self.gran.base(requested),
-            self.gran.base(scanned),
-            self.gran.base(freed),
+            self.granularity.base(requested),
+            self.granularity.base(scanned),
+            self.granularity.base(freed),
         );
         if let Some(track) = rec.actor_track(self, actor) {
             rec.scanned[track] += scanned;
@@ -811,12 +819,12 @@ impl Machine {
         }
         let mut rec = self.recorder.take().expect("checked");
         if let Some(track) = rec.actor_track(self, actor) {
-            let file = self.pages[id as usize].has(pg::FILE);
+            let file = self.mem.pages[id as usize].has(pg::FILE);
             rec.tp(
                 self,
                 track,
                 TraceKind::Writepage {
-                    pfn: self.gran.base(u64::from(id)),
+                    pfn: self.granularity.base(u64::from(id)),
                     file,
                 },
             );
@@ -827,7 +835,7 @@ impl Machine {
     /// A filesystem's `->writepage` declined a page by design (the policy's subject).
     #[inline]
     pub fn observe_refused(&mut self, fs: FsType, caller: WritepageCaller) {
-        let pages = self.gran.base(1);
+        let pages = self.granularity.base(1);
         if let Some(rec) = self.recorder.as_deref_mut() {
             *rec.refusals
                 .entry((fs.name(), caller_name(caller)))
@@ -840,7 +848,7 @@ impl Machine {
     pub fn observe_no_progress(&mut self, t: usize) {
         if let Some(rec) = self.recorder.as_deref_mut() {
             if rec.no_progress.len() < MAX_RECORDS {
-                rec.no_progress.push((self.now, t));
+                rec.no_progress.push((self.clock.now, t));
             }
         }
     }
@@ -855,7 +863,7 @@ impl Machine {
         if let Some(track) = rec.actor_track(self, Actor::Flusher(b)) {
             let k = TraceKind::WritebackExec {
                 bdi: b,
-                nr_pages: w.nr_pages.saturating_mul(self.gran.factor() as i64),
+                nr_pages: w.nr_pages.saturating_mul(self.granularity.factor() as i64),
                 kupdate: w.for_kupdate,
                 cyclic: w.range_cyclic,
                 background: w.for_background,

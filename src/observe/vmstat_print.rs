@@ -14,10 +14,10 @@ const OVERCOMMIT_RATIO: u64 = 50;
 /// The `/proc/meminfo` lines of machine `m`, `(name, kB)`, in the kernel's order (from base
 /// pages: a simulated page is its `G` kernel pages).
 pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
-    let b = |x: u64| m.gran.base(x);
-    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.zones.iter().map(f).sum::<u64>());
+    let b = |x: u64| m.granularity.base(x);
+    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.mem.zones.iter().map(f).sum::<u64>());
     let lru = |l: LruList| g(&|z| z.nr_lru(l));
-    let swap_cache = b(m.swap_cache_pages());
+    let swap_cache = b(m.mem.swap_cache_pages());
     let ram = g(&|z| z.present);
     let file_pages = g(&|z| z.stat.nr_file_pages);
     let slab = g(&|z| z.stat.nr_kernel);
@@ -47,8 +47,8 @@ pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
         ("Inactive(file)", lru(LruList::InactiveFile)),
         ("Unevictable", lru(LruList::Unevictable)),
         ("Mlocked", g(&|z| z.stat.nr_mlock)),
-        ("SwapTotal", b(m.swap.total)),
-        ("SwapFree", b(m.swap.free)),
+        ("SwapTotal", b(m.mem.swap.total)),
+        ("SwapFree", b(m.mem.swap.free)),
         ("Dirty", g(&|z| z.stat.nr_dirty)),
         ("Writeback", g(&|z| z.stat.nr_writeback)),
         ("AnonPages", g(&|z| z.stat.nr_anon_pages)),
@@ -64,7 +64,7 @@ pub fn meminfo(m: &Machine) -> Vec<(String, u64)> {
         ("WritebackTmp", 0),
         (
             "CommitLimit",
-            b(m.swap.total) + ram * OVERCOMMIT_RATIO / 100,
+            b(m.mem.swap.total) + ram * OVERCOMMIT_RATIO / 100,
         ),
         ("Committed_AS", committed),
     ];

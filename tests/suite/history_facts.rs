@@ -23,7 +23,7 @@ fn ext3_file(profile: &str) -> (Machine, Vec<PageId>) {
 fn dirty_of(m: &Machine, pages: &[PageId]) -> usize {
     pages
         .iter()
-        .filter(|&&p| m.pages[p as usize].flags & pg::DIRTY != 0)
+        .filter(|&&p| m.mem.pages[p as usize].flags & pg::DIRTY != 0)
         .count()
 }
 
@@ -34,15 +34,15 @@ fn from_2_6_39_pg_reclaim_survives_clear_page_dirty_for_io_and_set_page_dirty_cl
     for (profile, survives) in [("2.6.36", false), ("2.6.39", true)] {
         let (mut m, pages) = ext3_file(profile);
         let p = pages[0];
-        m.pages[p as usize].flags |= pg::RECLAIM;
+        m.mem.pages[p as usize].flags |= pg::RECLAIM;
         assert!(m.clear_page_dirty_for_io(p));
         assert_eq!(
-            m.pages[p as usize].flags & pg::RECLAIM != 0,
+            m.mem.pages[p as usize].flags & pg::RECLAIM != 0,
             survives,
             "{profile}"
         );
         m.set_page_dirty(p, None);
-        assert_eq!(m.pages[p as usize].flags & pg::RECLAIM, 0, "{profile}");
+        assert_eq!(m.mem.pages[p as usize].flags & pg::RECLAIM, 0, "{profile}");
         m.check_invariants();
     }
 }
@@ -59,14 +59,14 @@ fn from_3_2_direct_reclaim_marks_dirty_file_pages_for_immediate_reclaim_instead_
         }
         if written {
             assert_eq!(nr_vmscan_write(&m), 32, "{profile}");
-            assert_eq!(m.rc.vmscan_immediate, 0);
+            assert_eq!(m.stats.counters.vmscan_immediate, 0);
         } else {
             assert_eq!(nr_vmscan_write(&m), 0, "{profile}");
             // Three batches of 32, each marked: the dirty test follows the references test.
-            assert_eq!(m.rc.vmscan_immediate, 96);
+            assert_eq!(m.stats.counters.vmscan_immediate, 96);
             assert_eq!(dirty_of(&m, &pages), 64, "nothing cleaned");
             for &p in &pages[..32] {
-                assert_ne!(m.pages[p as usize].flags & pg::RECLAIM, 0, "marked");
+                assert_ne!(m.mem.pages[p as usize].flags & pg::RECLAIM, 0, "marked");
             }
         }
         m.check_invariants();
@@ -81,7 +81,7 @@ fn from_3_2_kswapd_writes_file_pages_only_below_priority_10() {
         for _ in 0..3 {
             m.shrink_zone(1, 0, &mut sc); // meet every page once (references)
         }
-        let before = m.rc.pages_written_by_reclaim;
+        let before = m.stats.counters.pages_written_by_reclaim;
         let mut sc = kswapd_sc();
         // Priority `prio` scans 64 >> prio pages; drive the writes at that priority directly.
         for _ in 0..2 {
@@ -91,7 +91,7 @@ fn from_3_2_kswapd_writes_file_pages_only_below_priority_10() {
             m.shrink_zone(prio, 0, &mut sc);
         }
         assert_eq!(
-            m.rc.pages_written_by_reclaim - before,
+            m.stats.counters.pages_written_by_reclaim - before,
             written,
             "priority {prio}"
         );
@@ -109,14 +109,14 @@ fn in_mainline_pageout_activates_a_regular_file_page_instead_of_writing_it() {
     ] {
         let (mut m, pages) = ext3_file(profile);
         let p = pages[0];
-        m.lru_del(p, Place::Isolated);
-        m.zones[0].stat.nr_isolated_file += 1;
+        m.mem.lru_del(p, Place::Isolated);
+        m.mem.zones[0].stat.nr_isolated_file += 1;
         let mut sc = kswapd_sc();
         assert_eq!(m.pageout(p, &mut sc), expect, "{profile}");
-        m.lru_add_head(p, LruList::InactiveFile);
-        m.zones[0].stat.nr_isolated_file -= 1;
+        m.mem.lru_add_head(p, LruList::InactiveFile);
+        m.mem.zones[0].stat.nr_isolated_file -= 1;
         assert_eq!(
-            m.sw.reclaim_fs_writepage == ReclaimFsWrite::Never,
+            m.switches.reclaim_fs_writepage == ReclaimFsWrite::Never,
             profile == "mainline"
         );
     }
@@ -134,22 +134,28 @@ fn from_4_11_kswapd_writes_a_dirty_page_only_when_seen_twice_in_a_dirty_zone_and
     }
     // First sight: marked PG_reclaim and activated out of the way (the dirty test comes before
     // the PG_referenced one); the zone's tail was all unqueued dirty pages, so it is flagged.
-    assert_eq!(m.rc.pages_written_by_reclaim, 0);
-    assert_eq!(m.rc.vmscan_immediate, 64);
+    assert_eq!(m.stats.counters.pages_written_by_reclaim, 0);
+    assert_eq!(m.stats.counters.vmscan_immediate, 64);
     for &p in &pages {
-        assert_ne!(m.pages[p as usize].flags & pg::RECLAIM, 0, "page {p}");
+        assert_ne!(m.mem.pages[p as usize].flags & pg::RECLAIM, 0, "page {p}");
     }
-    assert!(m.ev.pgactivate >= 32, "activated out of the way");
-    assert!(m.zones[0].flags.tail_lru_dirty);
+    assert!(
+        m.stats.vm_events.pgactivate >= 32,
+        "activated out of the way"
+    );
+    assert!(m.mem.zones[0].flags.tail_lru_dirty);
     // Seen twice (PG_reclaim already set) in a dirty zone: kswapd writes it.
     for &p in &pages {
-        m.lru_del(p, Place::Held);
-        m.pages[p as usize].flags &= !pg::ACTIVE;
-        m.lru_add_tail(p, LruList::InactiveFile);
+        m.mem.lru_del(p, Place::Held);
+        m.mem.pages[p as usize].flags &= !pg::ACTIVE;
+        m.mem.lru_add_tail(p, LruList::InactiveFile);
     }
     m.shrink_zone(1, 0, &mut sc);
-    assert!(m.rc.pages_written_by_reclaim >= 32);
-    assert_eq!(m.rc.vmscan_immediate, 64, "no page was refused twice");
+    assert!(m.stats.counters.pages_written_by_reclaim >= 32);
+    assert_eq!(
+        m.stats.counters.vmscan_immediate, 64,
+        "no page was refused twice"
+    );
     m.check_invariants();
 }
 
@@ -158,13 +164,13 @@ fn from_4_11_a_batch_of_only_unqueued_dirty_pages_wakes_the_flushers() {
     for (profile, woken) in [("3.14", false), ("4.11", true)] {
         let (mut m, _) = ext3_file(profile);
         // The writer's own background work is done or absent: empty the work list first.
-        let had = !m.bdis[0].works.is_empty();
+        let had = !m.wb.bdis[0].works.is_empty();
         let mut sc = direct_sc(0, gfp::GFP_KERNEL);
         for _ in 0..3 {
             m.shrink_zone(1, 0, &mut sc);
         }
         assert_eq!(
-            !m.bdis[0].works.is_empty() && !had,
+            !m.wb.bdis[0].works.is_empty() && !had,
             woken,
             "{profile}: flusher work queued by reclaim"
         );
@@ -226,11 +232,11 @@ fn from_3_11_a_batch_all_under_writeback_flags_the_zone_and_kswapd_stalls_on_mar
     let (mut m, pages) = under_writeback("3.11");
     let mut sc = kswapd_sc();
     m.shrink_zone(1, 0, &mut sc);
-    assert!(m.zones[0].flags.writeback, "ZONE_WRITEBACK");
+    assert!(m.mem.zones[0].flags.writeback, "ZONE_WRITEBACK");
     assert_eq!(sc.throttle, None, "first sight: PG_reclaim set, no stall");
     assert!(pages[..32]
         .iter()
-        .all(|&p| m.pages[p as usize].flags & pg::RECLAIM != 0));
+        .all(|&p| m.mem.pages[p as usize].flags & pg::RECLAIM != 0));
     let mut nr = [0u64; 4];
     nr[LruList::InactiveFile.idx()] = 64;
     sc.resume = Some((0, nr));
@@ -243,15 +249,18 @@ fn from_3_11_a_batch_all_under_writeback_flags_the_zone_and_kswapd_stalls_on_mar
 #[test]
 fn in_5_16_a_writeback_throttled_reclaimer_wakes_after_32_pages_per_sleeper_finish_writeback() {
     let (mut m, _) = ext3_file("5.16");
-    assert_eq!(m.sw.congestion_sleep, CongestionSleep::ReclaimThrottle);
+    assert_eq!(
+        m.switches.congestion_sleep,
+        CongestionSleep::ReclaimThrottle
+    );
     m.throttle_sleep(Actor::Task(0), 0, Throttle::Immediate, 0);
-    assert_eq!(m.nodes[0].throttled, vec![Actor::Task(0)]);
+    assert_eq!(m.mem.nodes[0].throttled, vec![Actor::Task(0)]);
     for _ in 0..31 {
         m.acct_reclaim_writeback(0);
     }
-    assert_eq!(m.nodes[0].throttled.len(), 1);
+    assert_eq!(m.mem.nodes[0].throttled.len(), 1);
     m.acct_reclaim_writeback(0);
-    assert!(m.nodes[0].throttled.is_empty(), "woken early");
+    assert!(m.mem.nodes[0].throttled.is_empty(), "woken early");
 }
 
 #[test]
@@ -270,7 +279,7 @@ fn from_2_6_37_wait_iff_congested_does_not_sleep_between_priorities_when_no_queu
         spec.tasks.push(r);
         let mut m = boot(&spec);
         finish_task(&mut m, 0);
-        assert!(m.disks.iter().all(|d| !d.congested));
+        assert!(m.io.disks.iter().all(|d| !d.congested));
         CONGESTION_SLEEPS.with(|c| c.set(0));
         direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
         let n = CONGESTION_SLEEPS.with(|c| c.get());
@@ -297,11 +306,14 @@ fn from_3_2_a_throttled_writer_only_sleeps_and_never_submits_io_itself() {
         let mut m = boot(&spec);
         run_until(&mut m, 60 * SEC, |m| m.tasks[0].finished_at.is_some());
         if io_less {
-            assert_eq!(m.rc.pages_written_by_dirtier, 0, "{profile}");
-            assert!(m.rc.dirty_pauses > 0, "{profile}: paced by pauses");
+            assert_eq!(m.stats.counters.pages_written_by_dirtier, 0, "{profile}");
+            assert!(
+                m.stats.counters.dirty_pauses > 0,
+                "{profile}: paced by pauses"
+            );
         } else {
-            assert!(m.rc.pages_written_by_dirtier > 0, "{profile}");
-            assert_eq!(m.rc.dirty_pauses, 0);
+            assert!(m.stats.counters.pages_written_by_dirtier > 0, "{profile}");
+            assert_eq!(m.stats.counters.dirty_pauses, 0);
         }
     }
 }
@@ -333,7 +345,7 @@ fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
     );
     let mut m = boot(&spec);
     run_until(&mut m, 60 * SEC, |m| {
-        let bw = &m.bdis[0].bw;
+        let bw = &m.wb.bdis[0].bw;
         assert!(
             bw.balanced_dirty_ratelimit <= bw.avg_write_bw.max(1 << 15),
             "balanced {} over the write bandwidth {}",
@@ -347,7 +359,10 @@ fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
         );
         m.tasks[0].finished_at.is_some()
     });
-    assert!(m.rc.dirty_pauses > 0, "the writer was never throttled");
+    assert!(
+        m.stats.counters.dirty_pauses > 0,
+        "the writer was never throttled"
+    );
 }
 
 // §D.7 / §D.8 --------------------------------------------------------------------------------
@@ -368,10 +383,10 @@ fn from_3_3_write_allocations_skip_a_zone_over_its_dirty_limit_in_the_fast_path(
         );
         let mut m = boot(&spec);
         run_until(&mut m, 60 * SEC, |m| m.tasks[0].finished_at.is_some());
-        assert_eq!(m.rc.zone_dirty_skips > 0, skips, "{profile}");
+        assert_eq!(m.stats.counters.zone_dirty_skips > 0, skips, "{profile}");
         if skips {
             // The writer's pages spread over both nodes.
-            let per_zone: Vec<u64> = m.zones.iter().map(|z| z.stat.nr_file_pages).collect();
+            let per_zone: Vec<u64> = m.mem.zones.iter().map(|z| z.stat.nr_file_pages).collect();
             assert!(per_zone.iter().all(|&n| n > 0), "{per_zone:?}");
         }
         m.check_invariants();
@@ -450,7 +465,7 @@ fn from_3_9_a_starved_ext4_writer_allocates_with_gfp_fs_and_may_invoke_the_oom_k
 #[test]
 fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tail_dirty() {
     let (mut m, _) = ext3_file("3.11");
-    assert!(!m.zones[0].flags.tail_lru_dirty);
+    assert!(!m.mem.zones[0].flags.tail_lru_dirty);
     let mut sc = kswapd_sc();
     let mut nr = [0u64; 4];
     nr[LruList::InactiveFile.idx()] = 32;
@@ -458,8 +473,8 @@ fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tai
     m.shrink_zone(1, 0, &mut sc);
     // The first batch met 32 dirty, unqueued pages: none written, the zone flagged.
     assert_eq!(nr_vmscan_write(&m), 0);
-    assert_eq!(m.rc.vmscan_immediate, 32);
-    assert!(m.zones[0].flags.tail_lru_dirty);
+    assert_eq!(m.stats.counters.vmscan_immediate, 32);
+    assert!(m.mem.zones[0].flags.tail_lru_dirty);
     // The next batch meets fresh pages (PG_referenced: kept); the one after meets the first 32
     // again, unreferenced now, in a flagged zone: written.
     for _ in 0..2 {

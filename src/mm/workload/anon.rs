@@ -103,8 +103,8 @@ pub fn parse<K: TaskKeys + ?Sized>(keys: &mut K) -> Result<Anon, K::Error> {
 impl Workload for Anon {
     fn start(&self, m: &mut Machine, _t: usize) -> Progress {
         Progress::Anon(State {
-            target: m.gran.pages_ceil(self.bytes),
-            phase_start: m.now,
+            target: m.granularity.pages_ceil(self.bytes),
+            phase_start: m.clock.now,
             hold_until: None,
         })
     }
@@ -121,12 +121,12 @@ impl Machine {
             unreachable!("an anon task's progress")
         };
         if let Some(until) = st.hold_until {
-            if self.now < until {
+            if self.clock.now < until {
                 return self.sleep_until(t, until);
             }
             self.free_task_memory(t);
             st.hold_until = None;
-            st.phase_start = self.now;
+            st.phase_start = self.clock.now;
         }
         let gfp_mask = a.gfp.mask();
         let mut r = Slice::Yield;
@@ -134,15 +134,15 @@ impl Machine {
             let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
             if have >= st.target {
                 if a.cycle {
-                    st.hold_until = Some(self.now + a.hold_ns);
+                    st.hold_until = Some(self.clock.now + a.hold_ns);
                     self.tasks[t].progress = Progress::Anon(st);
-                    return self.sleep_until(t, self.now + a.hold_ns);
+                    return self.sleep_until(t, self.clock.now + a.hold_ns);
                 }
                 r = Slice::Finished;
                 break;
             }
             let at = self.paced(t, st.phase_start, have, a.rate_bytes_per_sec);
-            if self.now < at {
+            if self.clock.now < at {
                 self.tasks[t].progress = Progress::Anon(st);
                 return self.sleep_until(t, at);
             }
@@ -150,21 +150,21 @@ impl Machine {
                 r = Slice::Sleeping;
                 break;
             };
-            self.ev.pgfault += 1;
+            self.stats.vm_events.pgfault += 1;
             match a.gfp {
                 AnonGfp::HighuserMovable => self.fault_anon_page(t, id),
                 AnonGfp::Kernel => {
                     let slot = self.tasks[t].anon.len() as u32;
                     self.tasks[t].anon.push(id);
-                    let p = &mut self.pages[id as usize];
+                    let p = &mut self.mem.pages[id as usize];
                     p.flags = pg::KERNEL;
                     p.owner = t as u32;
                     p.index = slot;
                     let zid = p.zone as usize;
-                    self.zones[zid].stat.nr_kernel += 1;
+                    self.mem.zones[zid].stat.nr_kernel += 1;
                 }
             }
-            self.tasks[t].done_bytes += self.gran.page_bytes();
+            self.tasks[t].done_bytes += self.granularity.page_bytes();
         }
         self.tasks[t].progress = Progress::Anon(st);
         r

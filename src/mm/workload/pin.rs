@@ -136,7 +136,7 @@ impl Workload for Pin {
             m.tasks[t].done_bytes = self.bytes;
             0
         } else {
-            m.gran.pages_ceil(self.bytes) // what a task touches: rounded up
+            m.granularity.pages_ceil(self.bytes) // what a task touches: rounded up
         };
         Progress::Pin(State {
             total,
@@ -150,7 +150,7 @@ impl Workload for Pin {
         let Progress::Pin(mut st) = m.tasks[t].progress else {
             unreachable!("a pin task's progress")
         };
-        for _ in 0..m.gran.batch(SLICE_PAGES * 16) {
+        for _ in 0..m.granularity.batch(SLICE_PAGES * 16) {
             if st.done >= st.total {
                 break;
             }
@@ -158,21 +158,21 @@ impl Workload for Pin {
                 m.tasks[t].progress = Progress::Pin(st);
                 return Slice::Sleeping;
             };
-            m.ev.pgfault += 1;
+            m.stats.vm_events.pgfault += 1;
             match st.seg {
                 Some(s) => m.add_shm_page(s, id, true),
                 None => {
                     // mlock: a new anon page in a VM_LOCKED vma goes straight to the unevictable
                     // list (page_add_new_anon_rmap → !page_evictable).
                     m.add_anon_page(t, id, pg::MLOCKED);
-                    let zid = m.pages[id as usize].zone as usize;
-                    m.zones[zid].stat.nr_mlock += 1;
-                    m.ev.unevictable_pgs_mlocked += 1;
+                    let zid = m.mem.pages[id as usize].zone as usize;
+                    m.mem.zones[zid].stat.nr_mlock += 1;
+                    m.stats.vm_events.unevictable_pgs_mlocked += 1;
                     m.lru_cache_add(id, LruList::Unevictable);
                 }
             }
             st.done += 1;
-            m.tasks[t].done_bytes = st.done * m.gran.page_bytes();
+            m.tasks[t].done_bytes = st.done * m.granularity.page_bytes();
         }
         m.tasks[t].progress = Progress::Pin(st);
         if st.done >= st.total {

@@ -84,7 +84,7 @@ impl Workload for StreamRead {
     }
 
     fn start(&self, m: &mut Machine, _t: usize) -> Progress {
-        let total = m.gran.pages_ceil(self.bytes);
+        let total = m.granularity.pages_ceil(self.bytes);
         let ino = m.new_inode(self.mount, total);
         Progress::StreamRead(State {
             ino,
@@ -121,12 +121,12 @@ impl Machine {
                 return Slice::Finished;
             }
             let at = self.paced(t, self.tasks[t].start_ns, st.done, r.rate_bytes_per_sec);
-            if self.now < at {
+            if self.clock.now < at {
                 self.tasks[t].progress = Progress::StreamRead(st);
                 return self.sleep_until(t, at);
             }
             st.call_left = self
-                .gran
+                .granularity
                 .pages_ceil(r.read_bytes)
                 .max(1)
                 .min(st.total - st.done);
@@ -140,7 +140,7 @@ impl Machine {
             st.call_left -= 1;
         }
         // Submit the read and wait for it.
-        let Some(b) = self.mounts[r.mount].spec.disk else {
+        let Some(b) = self.vfs.mounts[r.mount].spec.disk else {
             unreachable!("validation rejects reads from diskless mounts")
         };
         let pages = self.tasks[t].read_pages.clone();
@@ -161,15 +161,15 @@ impl Machine {
         let pages = &self.tasks[t].read_pages;
         let ready = pages
             .iter()
-            .take_while(|&&id| !self.pages[id as usize].has(pg::LOCKED))
+            .take_while(|&&id| !self.mem.pages[id as usize].has(pg::LOCKED))
             .count();
         let copied: Vec<PageId> = self.tasks[t].read_pages.drain(..ready).collect();
         for &id in &copied {
             self.mark_page_accessed(id);
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
+            self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::COPY_PAGE);
         }
         st.done += copied.len() as u64;
-        self.tasks[t].done_bytes = st.done * self.gran.page_bytes();
+        self.tasks[t].done_bytes = st.done * self.granularity.page_bytes();
         self.tasks[t].read_pages.is_empty()
     }
 
@@ -177,13 +177,13 @@ impl Machine {
     /// page cache at the next index, on the inactive file list.
     fn add_read_page(&mut self, t: usize, st: &State, id: PageId) {
         let index = (st.done + self.tasks[t].read_pages.len() as u64) as u32;
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         p.flags = pg::FILE | pg::PRIVATE | pg::LOCKED;
         p.owner = st.ino as u32;
         p.index = index;
         let zid = p.zone as usize;
-        self.zones[zid].stat.nr_file_pages += 1;
-        let inode = &mut self.inodes[st.ino];
+        self.mem.zones[zid].stat.nr_file_pages += 1;
+        let inode = &mut self.vfs.inodes[st.ino];
         if inode.pages.len() <= index as usize {
             inode.pages.resize(index as usize + 1, NIL);
         }

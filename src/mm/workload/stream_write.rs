@@ -81,8 +81,8 @@ impl Workload for StreamWrite {
     }
 
     fn start(&self, m: &mut Machine, t: usize) -> Progress {
-        let total = m.gran.pages_ceil(self.bytes);
-        let ino = if m.mounts[self.mount].backing == Backing::Swap {
+        let total = m.granularity.pages_ceil(self.bytes);
+        let ino = if m.vfs.mounts[self.mount].backing == Backing::Swap {
             m.new_segment(t, false)
         } else {
             m.new_inode(self.mount, total)
@@ -105,8 +105,8 @@ impl Machine {
     /// filesystem's (`Filesystem::writer_gfp`), with `__GFP_WRITE` from 3.3
     /// (`grab_cache_page_write_begin()`).
     fn write_gfp(&self, mount: usize) -> u32 {
-        let mut g = self.mounts[mount].ops().writer_gfp(&self.sw);
-        if self.sw.per_zone_dirty_limits != ZoneDirtyLimits::Off {
+        let mut g = self.vfs.mounts[mount].ops().writer_gfp(&self.switches);
+        if self.switches.per_zone_dirty_limits != ZoneDirtyLimits::Off {
             g |= gfp::WRITE;
         }
         g
@@ -118,8 +118,8 @@ impl Machine {
         let Progress::StreamWrite(mut st) = self.tasks[t].progress else {
             unreachable!("a stream-write task's progress")
         };
-        let shmem = self.mounts[w.mount].backing == Backing::Swap;
-        let bdi = self.mounts[w.mount].spec.disk;
+        let shmem = self.vfs.mounts[w.mount].backing == Backing::Swap;
+        let bdi = self.vfs.mounts[w.mount].spec.disk;
         let gfp_mask = self.write_gfp(w.mount);
         let mut r = Slice::Yield;
         for _ in 0..self.slice_pages() {
@@ -134,12 +134,12 @@ impl Machine {
                     break;
                 }
                 let at = self.paced(t, self.tasks[t].start_ns, st.done, w.rate_bytes_per_sec);
-                if self.now < at {
+                if self.clock.now < at {
                     self.tasks[t].progress = Progress::StreamWrite(st);
                     return self.sleep_until(t, at);
                 }
                 st.call_left = self
-                    .gran
+                    .granularity
                     .pages_ceil(w.write_bytes)
                     .max(1)
                     .min(st.total - st.done);
@@ -149,7 +149,7 @@ impl Machine {
                 r = Slice::Sleeping;
                 break;
             };
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
+            self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::COPY_PAGE);
             if shmem {
                 self.add_shm_page(st.ino, id, false);
             } else {
@@ -157,7 +157,7 @@ impl Machine {
             }
             st.done += 1;
             st.call_left -= 1;
-            let pb = self.gran.page_bytes();
+            let pb = self.granularity.page_bytes();
             self.tasks[t].done_bytes = (st.done * pb).min(st.total * pb);
             if let Some(b) = bdi {
                 self.balance_dirty_pages_ratelimited(t, b);
@@ -171,15 +171,15 @@ impl Machine {
     /// file list), dirtied (delayed allocation where the filesystem says so, blocks allocated
     /// now elsewhere), filed with the journal, `mark_page_accessed`.
     fn add_written_file_page(&mut self, t: usize, ino: usize, index: u32, id: PageId) {
-        let mount = self.inodes[ino].mount;
-        let delayed = self.mounts[mount].delalloc;
-        let p = &mut self.pages[id as usize];
+        let mount = self.vfs.inodes[ino].mount;
+        let delayed = self.vfs.mounts[mount].delalloc;
+        let p = &mut self.mem.pages[id as usize];
         p.flags = pg::FILE | pg::PRIVATE | if delayed { pg::DELALLOC } else { 0 };
         p.owner = ino as u32;
         p.index = index;
         let zid = p.zone as usize;
-        self.zones[zid].stat.nr_file_pages += 1;
-        let inode = &mut self.inodes[ino];
+        self.mem.zones[zid].stat.nr_file_pages += 1;
+        let inode = &mut self.vfs.inodes[ino];
         if inode.pages.len() <= index as usize {
             inode.pages.resize(index as usize + 1, NIL);
         }

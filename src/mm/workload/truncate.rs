@@ -59,18 +59,18 @@ impl Workload for Truncate {
     fn slice(&self, m: &mut Machine, t: usize) -> Slice {
         let Progress::StreamWrite(w) = &m.tasks[self.target].progress else {
             // The writer has not started: nothing to truncate yet, try again shortly.
-            return m.sleep_until(t, m.now + crate::sim::MSEC);
+            return m.sleep_until(t, m.clock.now + crate::sim::MSEC);
         };
         let ino = w.ino;
-        if m.mounts[m.inodes[ino].mount].backing == Backing::Swap {
+        if m.vfs.mounts[m.vfs.inodes[ino].mount].backing == Backing::Swap {
             return Slice::Finished;
         }
         if m.truncate_inode_pages(t, ino) {
             Slice::Finished
         } else {
             // Pass 2 waits on pages under writeback: retry after a jiffy.
-            let j = m.jiffy;
-            m.sleep_until(t, m.now + j)
+            let j = m.clock.jiffy;
+            m.sleep_until(t, m.clock.now + j)
         }
     }
 }
@@ -86,7 +86,7 @@ impl Machine {
         let Progress::Truncate(st) = &mut self.tasks[t].progress else {
             unreachable!("a truncate task's progress")
         };
-        let n = self.inodes[ino].pages.len();
+        let n = self.vfs.inodes[ino].pages.len();
         let candidates: Vec<usize> = std::mem::take(&mut st.left)
             .into_iter()
             .map(|i| i as usize)
@@ -95,11 +95,11 @@ impl Machine {
         st.scanned_to = n;
         let mut still = Vec::new();
         for idx in candidates {
-            let id = self.inodes[ino].pages[idx];
+            let id = self.vfs.inodes[ino].pages[idx];
             if id == NIL {
                 continue;
             }
-            let f = self.pages[id as usize].flags;
+            let f = self.mem.pages[id as usize].flags;
             if f & (pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO) != 0 {
                 still.push(idx as u32);
                 continue;
@@ -107,22 +107,22 @@ impl Machine {
             if f & pg::DIRTY != 0 {
                 self.clear_page_dirty_for_io(id); // cancel_dirty_page(): no IO
             }
-            if self.pages[id as usize].place == Place::Lru {
-                self.lru_del(id, Place::Held);
+            if self.mem.pages[id as usize].place == Place::Lru {
+                self.mem.lru_del(id, Place::Held);
             }
-            self.inodes[ino].pages[idx] = NIL;
-            let zid = self.pages[id as usize].zone as usize;
-            self.zones[zid].stat.nr_file_pages -= 1;
-            self.pages[id as usize].flags &= pg::MLOCKED;
+            self.vfs.inodes[ino].pages[idx] = NIL;
+            let zid = self.mem.pages[id as usize].zone as usize;
+            self.mem.zones[zid].stat.nr_file_pages -= 1;
+            self.mem.pages[id as usize].flags &= pg::MLOCKED;
             self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
+            self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::FREE_PAGE);
         }
         let left = !still.is_empty();
         if let Progress::Truncate(st) = &mut self.tasks[t].progress {
             st.left = still;
         }
         if !left {
-            self.inodes[ino].writeback_index = 0;
+            self.vfs.inodes[ino].writeback_index = 0;
             self.tasks[t].done_bytes = 4096;
         }
         !left
