@@ -127,13 +127,19 @@ enum PageRef {
 
 /// Where `do_try_to_free_pages` resumes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DrPhase {
-    PrioStart,
+enum DirectReclaimPhase {
+    /// The top of a priority.
+    PriorityStart,
+    /// In `shrink_zones()`.
     Zones,
+    /// After a reclaim throttle inside a zone.
     ZoneThrottled,
+    /// After `throttle_vm_writeout()`'s sleep.
     Throttled,
-    PrioEnd,
-    NextPrio,
+    /// The end of a priority (flusher wake-up, the nap).
+    PriorityEnd,
+    /// After the nap: the next priority.
+    NextPriority,
 }
 
 /// A direct-reclaim pass in progress (`do_try_to_free_pages`).
@@ -144,19 +150,26 @@ pub struct DirectReclaim {
     total_scanned: u64,
     zone_pos: usize,
     shrunk_any: bool,
-    phase: DrPhase,
+    phase: DirectReclaimPhase,
 }
 
 /// Where `balance_pgdat` resumes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BalPhase {
+enum BalancePhase {
+    /// The `loop_again:` label: a new pass from `DEF_PRIORITY`.
     LoopAgain,
-    PrioStart,
+    /// The top of a priority: find `end_zone`.
+    PriorityStart,
+    /// Walking the zones up to `end_zone`.
     Zones,
+    /// After a reclaim throttle inside a zone.
     ZoneThrottled,
+    /// After `throttle_vm_writeout()`'s sleep.
     Throttled,
-    PrioEnd,
-    NextPrio,
+    /// The end of a priority.
+    PriorityEnd,
+    /// After the nap: the next priority.
+    NextPriority,
 }
 
 /// A `balance_pgdat` run in progress.
@@ -169,7 +182,7 @@ struct Balance {
     under_min: bool,
     end_zone: usize,
     i: usize,
-    phase: BalPhase,
+    phase: BalancePhase,
 }
 
 /// What kswapd is doing.
@@ -689,6 +702,64 @@ impl Machine {
         }
     }
 
+    /// Step 8 of `shrink_page_list()`: what the page's references decide, by the
+    /// `page_references` switch: `Err(fate)` ends the page's trip, `Ok(keep_dirty)` goes on
+    /// (`keep_dirty`: a referenced page is kept rather than written).
+    #[inline]
+    fn references_fate(&mut self, id: PageId) -> Result<bool, Verdict> {
+        if self.switches.page_references == PageReferences::PageReferenced {
+            let referenced = self.page_referenced(id, true);
+            if referenced && self.page_mapping_inuse(id) {
+                return Err(Verdict::Activate);
+            }
+            return Ok(referenced);
+        }
+        match self.page_check_references(id) {
+            PageRef::Activate => Err(Verdict::Activate),
+            PageRef::Keep => Err(Verdict::Keep),
+            PageRef::ReclaimClean => Ok(true),
+            PageRef::Reclaim => Ok(false),
+        }
+    }
+
+    /// Step 12 of `shrink_page_list()` for a dirty page: left to the flushers [3.2+], kept
+    /// (`keep`: referenced, or the reclaimer may not enter the filesystem), or `pageout()`.
+    /// `None`: the page is clean now and goes on to be freed.
+    #[inline]
+    fn shrink_dirty_page(
+        &mut self,
+        id: PageId,
+        sc: &mut ScanControl,
+        prio: i32,
+        keep: bool,
+    ) -> Option<Verdict> {
+        sc.stat.dirty_branch += 1;
+        if self.mem.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
+            // [3.2+] not written: marked for immediate reclaim once the flusher has.
+            self.stats.counters.vmscan_immediate += 1;
+            self.mem.pages[id as usize].flags |= pg::RECLAIM;
+            return Some(match self.switches.dirty_page_disposition {
+                DirtyDisposition::InactiveHead => Verdict::Keep,
+                DirtyDisposition::Activate => Verdict::Activate,
+            });
+        }
+        if keep || !sc.may_writepage {
+            return Some(Verdict::Keep);
+        }
+        match self.pageout(id, sc) {
+            PageoutOutcome::Keep => {
+                sc.stat.dirty_kept += 1;
+                Some(Verdict::Keep)
+            }
+            PageoutOutcome::Activate => Some(Verdict::Activate),
+            PageoutOutcome::Success => {
+                let p = &self.mem.pages[id as usize];
+                (p.has(pg::WRITEBACK) || p.has(pg::DIRTY)).then_some(Verdict::Keep)
+            }
+            PageoutOutcome::Clean => None,
+        }
+    }
+
     /// `page_check_references()` [≥34].
     fn page_check_references(&mut self, id: PageId) -> PageRef {
         let refs_pte = self.page_referenced(id, false);
@@ -738,21 +809,10 @@ impl Machine {
             return self.keep_writeback(id, sc);
         }
         // Step 8: references.
-        let mut keep_dirty = false;
-        if self.switches.page_references == PageReferences::PageReferenced {
-            let referenced = self.page_referenced(id, true);
-            if referenced && self.page_mapping_inuse(id) {
-                return Verdict::Activate;
-            }
-            keep_dirty = referenced;
-        } else {
-            match self.page_check_references(id) {
-                PageRef::Activate => return Verdict::Activate,
-                PageRef::Keep => return Verdict::Keep,
-                PageRef::ReclaimClean => keep_dirty = true,
-                PageRef::Reclaim => {}
-            }
-        }
+        let keep_dirty = match self.references_fate(id) {
+            Ok(keep_dirty) => keep_dirty,
+            Err(fate) => return fate,
+        };
         // Step 9: anon pages need a swap slot.
         if self.mem.pages[id as usize].has(pg::ANON)
             && !self.mem.pages[id as usize].has(pg::SWAPCACHE)
@@ -771,32 +831,8 @@ impl Machine {
         }
         // Step 12: dirty pages.
         if self.mem.pages[id as usize].has(pg::DIRTY) {
-            sc.stat.dirty_branch += 1;
-            if self.mem.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
-                // [3.2+] not written: marked for immediate reclaim once the flusher has.
-                self.stats.counters.vmscan_immediate += 1;
-                self.mem.pages[id as usize].flags |= pg::RECLAIM;
-                return match self.switches.dirty_page_disposition {
-                    DirtyDisposition::InactiveHead => Verdict::Keep,
-                    DirtyDisposition::Activate => Verdict::Activate,
-                };
-            }
-            if keep_dirty || !may_enter_fs || !sc.may_writepage {
-                return Verdict::Keep;
-            }
-            match self.pageout(id, sc) {
-                PageoutOutcome::Keep => {
-                    sc.stat.dirty_kept += 1;
-                    return Verdict::Keep;
-                }
-                PageoutOutcome::Activate => return Verdict::Activate,
-                PageoutOutcome::Success => {
-                    let p = &self.mem.pages[id as usize];
-                    if p.has(pg::WRITEBACK) || p.has(pg::DIRTY) {
-                        return Verdict::Keep;
-                    }
-                }
-                PageoutOutcome::Clean => {}
+            if let Some(fate) = self.shrink_dirty_page(id, sc, prio, keep_dirty || !may_enter_fs) {
+                return fate;
             }
         }
         // Steps 13-15: release buffers, remove from the page or swap cache, free.
@@ -945,7 +981,7 @@ impl Machine {
             total_scanned: 0,
             zone_pos: 0,
             shrunk_any: false,
-            phase: DrPhase::PrioStart,
+            phase: DirectReclaimPhase::PriorityStart,
         }
     }
 
@@ -958,57 +994,35 @@ impl Machine {
             .reclaim
             .take()
             .expect("reclaim state");
-        let r = self.dttfp(t, &mut dr);
+        let r = self.do_try_to_free_pages(t, &mut dr);
         self.tasks[t].alloc.as_mut().expect("ctx").reclaim = Some(dr);
         r
     }
 
-    fn dttfp(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
+    /// `do_try_to_free_pages()`: the priority loop, resumable at its sleeps. `Some(progress)`
+    /// when it returns, `None` when the task sleeps.
+    fn do_try_to_free_pages(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
         loop {
             match dr.phase {
-                DrPhase::PrioStart => {
+                DirectReclaimPhase::PriorityStart => {
                     dr.sc.resume = None;
                     dr.sc.nr_scanned = 0;
                     dr.sc.all_unreclaimable = true;
                     dr.shrunk_any = false;
                     dr.zone_pos = 0;
-                    dr.phase = DrPhase::Zones;
+                    dr.phase = DirectReclaimPhase::Zones;
                 }
-                DrPhase::Zones => {
-                    // shrink_zones()
-                    while dr.zone_pos < self.tasks[t].zonelist.len() {
-                        let zid = self.tasks[t].zonelist[dr.zone_pos] as usize;
-                        dr.zone_pos += 1;
-                        if !self.cpuset_hardwall(t, zid) {
-                            continue;
-                        }
-                        if self.mem.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
-                            continue;
-                        }
-                        dr.sc.all_unreclaimable = false;
-                        dr.shrunk_any = true;
-                        self.shrink_zone(dr.prio, zid, &mut dr.sc);
-                        if let Some(reason) = dr.sc.throttle.take() {
-                            dr.zone_pos -= 1; // resume this zone after the sleep
-                            dr.phase = DrPhase::ZoneThrottled;
-                            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-                            self.throttle_sleep(Actor::Task(t), zid, reason, cpu);
-                            return None;
-                        }
-                        if self.throttle_vm_writeout_over() {
-                            dr.phase = DrPhase::Throttled;
-                            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-                            self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
-                            return None;
-                        }
+                DirectReclaimPhase::Zones => {
+                    if self.shrink_zones(t, dr) {
+                        return None; // asleep
                     }
-                    dr.phase = DrPhase::PrioEnd;
+                    dr.phase = DirectReclaimPhase::PriorityEnd;
                 }
-                DrPhase::ZoneThrottled => {
+                DirectReclaimPhase::ZoneThrottled => {
                     self.leave_reclaim_waits(Actor::Task(t));
-                    dr.phase = DrPhase::Zones;
+                    dr.phase = DirectReclaimPhase::Zones;
                 }
-                DrPhase::Throttled => {
+                DirectReclaimPhase::Throttled => {
                     self.leave_congestion_wait(Actor::Task(t));
                     let fs_io = gfp::FS | gfp::IO;
                     if dr.sc.gfp & fs_io == fs_io && self.throttle_vm_writeout_over() {
@@ -1016,43 +1030,78 @@ impl Machine {
                         self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
                         return None;
                     }
-                    dr.phase = DrPhase::Zones;
+                    dr.phase = DirectReclaimPhase::Zones;
                 }
-                DrPhase::PrioEnd => {
-                    self.tasks[t].pending_cpu_ns += cost::LOOP_MIN;
-                    dr.total_scanned += dr.sc.nr_scanned;
-                    if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
-                        return Some(dr.sc.nr_reclaimed);
-                    }
-                    // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
-                    if dr.total_scanned
-                        > self
-                            .granularity
-                            .floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2)
-                    {
-                        if self.switches.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
-                            self.wakeup_flusher_threads(dr.total_scanned);
-                        }
-                        dr.sc.may_writepage = true;
-                    }
-                    dr.phase = DrPhase::NextPrio;
-                    if self.direct_reclaim_nap(t, dr) {
-                        return None;
-                    }
-                    // Let other CPUs run between priorities: the pass takes the time it costs.
-                    self.task_sleep(t, 0);
-                    return None;
-                }
-                DrPhase::NextPrio => {
+                DirectReclaimPhase::PriorityEnd => return self.direct_reclaim_priority_end(t, dr),
+                DirectReclaimPhase::NextPriority => {
                     self.leave_reclaim_waits(Actor::Task(t));
                     dr.prio -= 1;
                     if dr.prio < 0 {
-                        return Some(self.dttfp_result(t, dr));
+                        return Some(self.do_try_to_free_pages_result(t, dr));
                     }
-                    dr.phase = DrPhase::PrioStart;
+                    dr.phase = DirectReclaimPhase::PriorityStart;
                 }
             }
         }
+    }
+
+    /// `shrink_zones()`: every zone of the task's zonelist in its cpuset, skipping the
+    /// all-unreclaimable ones below the first priority. `true` when the task went to sleep
+    /// (throttled); the walk resumes at the zone it stopped in.
+    fn shrink_zones(&mut self, t: usize, dr: &mut DirectReclaim) -> bool {
+        while dr.zone_pos < self.tasks[t].zonelist.len() {
+            let zid = self.tasks[t].zonelist[dr.zone_pos] as usize;
+            dr.zone_pos += 1;
+            if !self.cpuset_hardwall(t, zid) {
+                continue;
+            }
+            if self.mem.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
+                continue;
+            }
+            dr.sc.all_unreclaimable = false;
+            dr.shrunk_any = true;
+            self.shrink_zone(dr.prio, zid, &mut dr.sc);
+            if let Some(reason) = dr.sc.throttle.take() {
+                dr.zone_pos -= 1; // resume this zone after the sleep
+                dr.phase = DirectReclaimPhase::ZoneThrottled;
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.throttle_sleep(Actor::Task(t), zid, reason, cpu);
+                return true;
+            }
+            if self.throttle_vm_writeout_over() {
+                dr.phase = DirectReclaimPhase::Throttled;
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The end of a `do_try_to_free_pages()` priority: done once `nr_to_reclaim` pages were
+    /// freed; past 48 pages scanned wake the flushers (2.6.3x) and allow writepage; then nap.
+    fn direct_reclaim_priority_end(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
+        self.tasks[t].pending_cpu_ns += cost::LOOP_MIN;
+        dr.total_scanned += dr.sc.nr_scanned;
+        if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
+            return Some(dr.sc.nr_reclaimed);
+        }
+        // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
+        let writeback_threshold = self
+            .granularity
+            .floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2);
+        if dr.total_scanned > writeback_threshold {
+            if self.switches.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
+                self.wakeup_flusher_threads(dr.total_scanned);
+            }
+            dr.sc.may_writepage = true;
+        }
+        dr.phase = DirectReclaimPhase::NextPriority;
+        if !self.direct_reclaim_nap(t, dr) {
+            // Let other CPUs run between priorities: the pass takes the time it costs.
+            self.task_sleep(t, 0);
+        }
+        None
     }
 
     /// The sleep between priorities of `do_try_to_free_pages()`: `congestion_wait(HZ/10)`
@@ -1107,7 +1156,7 @@ impl Machine {
     }
 
     /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
-    fn dttfp_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
+    fn do_try_to_free_pages_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
         match self.switches.direct_reclaim_progress {
             DirectReclaimProgress::ScAllUnreclaimable => {
                 if dr.sc.all_unreclaimable {
@@ -1238,7 +1287,7 @@ impl Machine {
             under_min: false,
             end_zone: 0,
             i: 0,
-            phase: BalPhase::LoopAgain,
+            phase: BalancePhase::LoopAgain,
         });
         self.balance_pgdat_step(n);
     }
@@ -1282,109 +1331,36 @@ impl Machine {
         let nz = self.mem.nodes[n].zones.len();
         ids[..nz].copy_from_slice(&self.mem.nodes[n].zones);
         let zones = &ids[..nz];
-        let before_shrink =
-            self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
-        let skip_under_min =
-            self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin;
         loop {
             match b.phase {
-                BalPhase::LoopAgain => {
+                BalancePhase::LoopAgain => {
                     b.total_scanned = 0;
                     b.sc.nr_reclaimed = 0;
                     b.sc.may_writepage = true;
                     self.stats.vm_events.pageoutrun += 1;
                     b.prio = DEF_PRIORITY;
-                    b.phase = BalPhase::PrioStart;
+                    b.phase = BalancePhase::PriorityStart;
                 }
-                BalPhase::PrioStart => {
-                    b.sc.resume = None;
-                    b.all_zones_ok = true;
-                    b.under_min = false;
-                    let mut end = None;
-                    for i in (0..zones.len()).rev() {
-                        let zid = zones[i] as usize;
-                        if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
-                            continue;
-                        }
-                        // Background anon aging: no nr_swap_pages check here.
-                        if self.inactive_anon_is_low(zid) {
-                            let scm = self.swap_cluster_max();
-                            self.shrink_active_list(scm, zid, &mut b.sc, false);
-                        }
-                        if !self.zone_ok(zid, Wmark::High, 1, 0) {
-                            end = Some(i);
-                            break;
-                        }
+                BalancePhase::PriorityStart => match self.balance_end_zone(zones, &mut b) {
+                    None => return self.balance_out(n, b),
+                    Some(e) => {
+                        b.end_zone = e;
+                        b.i = 0;
+                        b.phase = BalancePhase::Zones;
                     }
-                    match end {
-                        None => return self.balance_out(n, b),
-                        Some(e) => {
-                            b.end_zone = e;
-                            b.i = 0;
-                            b.phase = BalPhase::Zones;
-                        }
+                },
+                BalancePhase::Zones => {
+                    if self.balance_zones(n, zones, &mut b) {
+                        self.mem.nodes[n].kswapd.bal = Some(b);
+                        return; // asleep
                     }
+                    b.phase = BalancePhase::PriorityEnd;
                 }
-                BalPhase::Zones => {
-                    while b.i <= b.end_zone {
-                        let zid = zones[b.i] as usize;
-                        let end_class = self.mem.zones[zones[b.end_zone] as usize].ztype as usize;
-                        b.i += 1;
-                        if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
-                            continue;
-                        }
-                        if before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
-                            b.all_zones_ok = false;
-                        }
-                        b.sc.nr_scanned = 0;
-                        if !self.zone_ok(zid, Wmark::High, 8, end_class) {
-                            self.shrink_zone(b.prio, zid, &mut b.sc);
-                        }
-                        b.total_scanned += b.sc.nr_scanned;
-                        if let Some(reason) = b.sc.throttle.take() {
-                            b.i -= 1; // resume this zone after the sleep
-                            b.phase = BalPhase::ZoneThrottled;
-                            let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
-                            self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
-                            self.mem.nodes[n].kswapd.bal = Some(b);
-                            return;
-                        }
-                        if self.zone_ok(zid, Wmark::High, 1, end_class) {
-                            // [2.6.37+] a balanced zone is no longer congested, dirty or
-                            // under writeback (ZONE_* flags; never set in 2.6.3x).
-                            self.mem.zones[zid].flags = Default::default();
-                        }
-                        if !self.mem.zones[zid].all_unreclaimable {
-                            if self.mem.zones[zid].pages_scanned
-                                >= 6 * self.mem.zone_reclaimable_pages(zid)
-                            {
-                                self.mem.zones[zid].all_unreclaimable = true;
-                            }
-                            if before_shrink && !self.zone_ok(zid, Wmark::Min, 1, end_class) {
-                                b.under_min = true;
-                            }
-                            if !before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
-                                b.all_zones_ok = false;
-                                if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
-                                    b.under_min = true;
-                                }
-                            }
-                        }
-                        if self.throttle_vm_writeout_over() {
-                            b.phase = BalPhase::Throttled;
-                            let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
-                            self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                            self.mem.nodes[n].kswapd.bal = Some(b);
-                            return;
-                        }
-                    }
-                    b.phase = BalPhase::PrioEnd;
-                }
-                BalPhase::ZoneThrottled => {
+                BalancePhase::ZoneThrottled => {
                     self.leave_reclaim_waits(Actor::Kswapd(n));
-                    b.phase = BalPhase::Zones;
+                    b.phase = BalancePhase::Zones;
                 }
-                BalPhase::Throttled => {
+                BalancePhase::Throttled => {
                     self.leave_congestion_wait(Actor::Kswapd(n));
                     if self.throttle_vm_writeout_over() {
                         let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
@@ -1392,38 +1368,134 @@ impl Machine {
                         self.mem.nodes[n].kswapd.bal = Some(b);
                         return;
                     }
-                    b.phase = BalPhase::Zones;
+                    b.phase = BalancePhase::Zones;
                 }
-                BalPhase::PrioEnd => {
+                BalancePhase::PriorityEnd => {
                     if b.all_zones_ok {
                         return self.balance_out(n, b);
                     }
-                    b.phase = BalPhase::NextPrio;
-                    self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
-                    let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
-                    if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
-                        if skip_under_min && b.under_min {
-                            self.stats.vm_events.kswapd_skip_congestion_wait += 1;
-                        } else {
-                            self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                            self.mem.nodes[n].kswapd.bal = Some(b);
-                            return;
-                        }
-                    }
-                    self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
+                    b.phase = BalancePhase::NextPriority;
+                    self.balance_prio_end_sleep(n, &b);
                     self.mem.nodes[n].kswapd.bal = Some(b);
                     return;
                 }
-                BalPhase::NextPrio => {
+                BalancePhase::NextPriority => {
                     self.leave_congestion_wait(Actor::Kswapd(n));
                     if b.sc.nr_reclaimed >= self.swap_cluster_max() || b.prio == 0 {
                         return self.balance_out(n, b);
                     }
                     b.prio -= 1;
-                    b.phase = BalPhase::PrioStart;
+                    b.phase = BalancePhase::PriorityStart;
                 }
             }
         }
+    }
+
+    /// The top of a `balance_pgdat()` priority: age the anon lists, and find the highest zone
+    /// (`end_zone`) below its high watermark; `None` when every zone is balanced.
+    fn balance_end_zone(&mut self, zones: &[u16], b: &mut Balance) -> Option<usize> {
+        b.sc.resume = None;
+        b.all_zones_ok = true;
+        b.under_min = false;
+        for i in (0..zones.len()).rev() {
+            let zid = zones[i] as usize;
+            if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                continue;
+            }
+            // Background anon aging: no nr_swap_pages check here.
+            if self.inactive_anon_is_low(zid) {
+                let scm = self.swap_cluster_max();
+                self.shrink_active_list(scm, zid, &mut b.sc, false);
+            }
+            if !self.zone_ok(zid, Wmark::High, 1, 0) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// `balance_pgdat()`'s walk up to `end_zone` at one priority: shrink each zone below 8×
+    /// high, then mark it all-unreclaimable or unbalanced. `true` when kswapd went to sleep
+    /// (throttled); the walk resumes at the zone it stopped in.
+    fn balance_zones(&mut self, n: usize, zones: &[u16], b: &mut Balance) -> bool {
+        while b.i <= b.end_zone {
+            let zid = zones[b.i] as usize;
+            let end_class = self.mem.zones[zones[b.end_zone] as usize].ztype as usize;
+            b.i += 1;
+            if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                continue;
+            }
+            let before_shrink =
+                self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
+            if before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
+                b.all_zones_ok = false;
+            }
+            b.sc.nr_scanned = 0;
+            if !self.zone_ok(zid, Wmark::High, 8, end_class) {
+                self.shrink_zone(b.prio, zid, &mut b.sc);
+            }
+            b.total_scanned += b.sc.nr_scanned;
+            if let Some(reason) = b.sc.throttle.take() {
+                b.i -= 1; // resume this zone after the sleep
+                b.phase = BalancePhase::ZoneThrottled;
+                let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+                self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
+                return true;
+            }
+            self.balance_zone_checks(zid, end_class, b);
+            if self.throttle_vm_writeout_over() {
+                b.phase = BalancePhase::Throttled;
+                let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+                self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// After shrinking zone `zid` in `balance_pgdat()`: clear a balanced zone's reclaim flags,
+    /// mark it all-unreclaimable past 6× its reclaimable pages scanned, and note whether it is
+    /// still below high (and min) by the `kswapd_balanced_check` switch.
+    fn balance_zone_checks(&mut self, zid: usize, end_class: usize, b: &mut Balance) {
+        if self.zone_ok(zid, Wmark::High, 1, end_class) {
+            // [2.6.37+] a balanced zone is no longer congested, dirty or under writeback
+            // (ZONE_* flags; never set in 2.6.3x).
+            self.mem.zones[zid].flags = Default::default();
+        }
+        if self.mem.zones[zid].all_unreclaimable {
+            return;
+        }
+        if self.mem.zones[zid].pages_scanned >= 6 * self.mem.zone_reclaimable_pages(zid) {
+            self.mem.zones[zid].all_unreclaimable = true;
+        }
+        if self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink {
+            if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+                b.under_min = true;
+            }
+        } else if !self.zone_ok(zid, Wmark::High, 1, end_class) {
+            b.all_zones_ok = false;
+            if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+                b.under_min = true;
+            }
+        }
+    }
+
+    /// The end of an unbalanced `balance_pgdat()` priority: `congestion_wait(HZ/10)` once it
+    /// scanned at priority < 10, unless a zone is below min and `kswapd_congestion_wait`
+    /// skips it; otherwise go on after the CPU time spent.
+    fn balance_prio_end_sleep(&mut self, n: usize, b: &Balance) {
+        self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+        if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
+            let skip = self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin
+                && b.under_min;
+            if !skip {
+                self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                return;
+            }
+            self.stats.vm_events.kswapd_skip_congestion_wait += 1;
+        }
+        self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
     }
 
     /// The `out:` label of `balance_pgdat`: start over while some zone is below high.
@@ -1431,7 +1503,7 @@ impl Machine {
         if b.all_zones_ok {
             return self.kswapd_after_balance(n);
         }
-        b.phase = BalPhase::LoopAgain;
+        b.phase = BalancePhase::LoopAgain;
         self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
         let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
         self.mem.nodes[n].kswapd.bal = Some(b);
