@@ -331,69 +331,88 @@ impl Machine {
             "the zones span {spanned} pages but the machine has {}",
             self.mem.pages.len()
         );
-        for (zid, z) in self.mem.zones.iter().enumerate() {
-            // A zone's pages are one contiguous pfn range: count them in locals.
-            let first = z.start_pfn as usize;
-            let zone_pages = self
-                .mem
-                .pages
-                .get(first..first + z.present as usize)
-                .ok_or_else(|| format!("zone {zid} spans pfns beyond the last page"))?;
-            let mut c = ZoneCount::default();
-            for (i, p) in zone_pages.iter().enumerate() {
-                let pfn = first + i;
-                // The fast test is branch-free; a page that fails it is diagnosed in words.
-                let code = at[pfn];
-                let free = matches!(p.place, Place::Buddy | Place::Pcp);
-                let on_lru = p.place == Place::Lru;
-                let bad = (code & !seen::IN_WRITE != expected_seen(p.place, p.lru, deep))
-                    | (p.zone as usize != zid)
-                    | (p.place == Place::Isolated)
-                    | (free & (p.flags != 0))
-                    | (on_lru != (p.flags & pg::LRU != 0))
-                    | (on_lru & (p.lru == LruList::Unevictable) & (p.flags & pg::UNEVICTABLE == 0))
-                    | ((p.flags & pg::WRITEBACK != 0) != (code & seen::IN_WRITE != 0));
-                if bad {
-                    return Err(diagnose_page(pfn, zid, p, code, deep));
-                }
-                if p.flags & pg::FILE != 0 {
-                    // Free pages have no flags, so this is a cached file page.
-                    let ino = p.owner as usize;
-                    let dirty = file_dirty.get_mut(ino).ok_or_else(|| {
-                        format!("file page {pfn} belongs to file {ino}, which does not exist")
-                    })?;
-                    *dirty += u64::from(p.flags & pg::DIRTY != 0);
-                    if deep {
-                        self.check_cached(pfn, ino, p.index, p.flags)?;
-                    }
-                }
-                c.add(p.place, p.lru, p.flags);
-            }
-            let kept = ZoneCount {
-                lru: z.lru.map(|l| l.len),
-                free: z.free.len() as u64,
-                pcp: z.pcp.iter().map(|l| l.len() as u64).sum(),
-                dirty: z.stat.nr_dirty,
-                writeback: z.stat.nr_writeback,
-                mlock: z.stat.nr_mlock,
-                shmem: z.stat.nr_shmem,
-                kernel: z.stat.nr_kernel,
-            };
-            ensure!(
-                kept == c,
-                "zone {zid}'s counters disagree with its pages:\n  counters {kept:?}\n  recount  {c:?}"
-            );
-            ensure!(
-                z.stat.nr_isolated_anon + z.stat.nr_isolated_file == 0,
-                "zone {zid}: NR_ISOLATED is {} + {} between events",
-                z.stat.nr_isolated_anon,
-                z.stat.nr_isolated_file
-            );
+        for zid in 0..self.mem.zones.len() {
+            self.recount_zone(zid, at, deep, &mut file_dirty)?;
         }
+        self.recount_files(&file_dirty)
+    }
+
+    /// The pages of zone `zid` (one contiguous pfn range, counted in locals) against its
+    /// counters; each file page's dirty bit is added to `file_dirty` of its file.
+    fn recount_zone(
+        &self,
+        zid: usize,
+        at: &[u8],
+        deep: bool,
+        file_dirty: &mut [u64],
+    ) -> Result<(), String> {
+        let z = &self.mem.zones[zid];
+        let first = z.start_pfn as usize;
+        let zone_pages = self
+            .mem
+            .pages
+            .get(first..first + z.present as usize)
+            .ok_or_else(|| format!("zone {zid} spans pfns beyond the last page"))?;
+        let mut c = ZoneCount::default();
+        for (i, p) in zone_pages.iter().enumerate() {
+            let pfn = first + i;
+            // The fast test is branch-free; a page that fails it is diagnosed in words.
+            let code = at[pfn];
+            let free = matches!(p.place, Place::Buddy | Place::Pcp);
+            let on_lru = p.place == Place::Lru;
+            let bad = (code & !seen::IN_WRITE != expected_seen(p.place, p.lru, deep))
+                | (p.zone as usize != zid)
+                | (p.place == Place::Isolated)
+                | (free & (p.flags != 0))
+                | (on_lru != (p.flags & pg::LRU != 0))
+                | (on_lru & (p.lru == LruList::Unevictable) & (p.flags & pg::UNEVICTABLE == 0))
+                | ((p.flags & pg::WRITEBACK != 0) != (code & seen::IN_WRITE != 0));
+            if bad {
+                return Err(diagnose_page(pfn, zid, p, code, deep));
+            }
+            if p.flags & pg::FILE != 0 {
+                // Free pages have no flags, so this is a cached file page.
+                let ino = p.owner as usize;
+                let dirty = file_dirty.get_mut(ino).ok_or_else(|| {
+                    format!("file page {pfn} belongs to file {ino}, which does not exist")
+                })?;
+                *dirty += u64::from(p.flags & pg::DIRTY != 0);
+                if deep {
+                    self.check_cached(pfn, ino, p.index, p.flags)?;
+                }
+            }
+            c.add(p.place, p.lru, p.flags);
+        }
+        let kept = ZoneCount {
+            lru: z.lru.map(|l| l.len),
+            free: z.free.len() as u64,
+            pcp: z.pcp.iter().map(|l| l.len() as u64).sum(),
+            dirty: z.stat.nr_dirty,
+            writeback: z.stat.nr_writeback,
+            mlock: z.stat.nr_mlock,
+            shmem: z.stat.nr_shmem,
+            kernel: z.stat.nr_kernel,
+        };
+        ensure!(
+            kept == c,
+            "zone {zid}'s counters disagree with its pages:\n  counters {kept:?}\n  recount  {c:?}"
+        );
+        ensure!(
+            z.stat.nr_isolated_anon + z.stat.nr_isolated_file == 0,
+            "zone {zid}: NR_ISOLATED is {} + {} between events",
+            z.stat.nr_isolated_anon,
+            z.stat.nr_isolated_file
+        );
+        Ok(())
+    }
+
+    /// Each file's dirty tags against its dirty pages (`file_dirty`), and each bdi's
+    /// BDI_RECLAIMABLE against its files' dirty pages.
+    fn recount_files(&self, file_dirty: &[u64]) -> Result<(), String> {
         // `tag_dirty` moves `nr_dirty` only when a bit flips, so `nr_dirty` is the number of tags;
         // every dirty page is tagged (checked when deep), so equal counts mean tags = dirty pages.
         let mut reclaimable = vec![0u64; self.wb.bdis.len()];
-        for (ino, (inode, &dirty)) in self.vfs.inodes.iter().zip(&file_dirty).enumerate() {
+        for (ino, (inode, &dirty)) in self.vfs.inodes.iter().zip(file_dirty).enumerate() {
             ensure!(
                 inode.nr_dirty == dirty,
                 "file {ino}: {} indices are tagged dirty but {dirty} of its pages are dirty",

@@ -363,85 +363,15 @@ impl Machine {
     /// What `dump_header()` (`show_mem()` → `show_free_areas()`, `dump_tasks()`) and the kill
     /// lines print, captured at the moment of the decision.
     fn oom_report(&self, victim: Option<usize>, d: &OomDecision) -> OomReport {
-        use super::page::{pg, LruList as L, NIL};
         let inv = &self.tasks[d.invoker];
-        let zones = self
-            .mem
-            .zones
-            .iter()
-            .enumerate()
-            .map(|(zid, z)| {
-                // What the inactive file list held: walk it once (the report is rare).
-                let (mut dirty, mut wb) = (0, 0);
-                let mut id = z.lru[L::InactiveFile.idx()].head;
-                while id != NIL {
-                    let p = &self.mem.pages[id as usize];
-                    if p.has(pg::WRITEBACK) {
-                        wb += 1;
-                    } else if p.has(pg::DIRTY) {
-                        dirty += 1;
-                    }
-                    id = p.next;
-                }
-                // The report is in base (4 KiB) pages, as the kernel prints it.
-                let b = |x: u64| self.granularity.base(x);
-                ZoneReport {
-                    base: self.zone_snapshot(zid),
-                    isolated_anon: b(z.stat.nr_isolated_anon),
-                    isolated_file: b(z.stat.nr_isolated_file),
-                    present: b(z.present),
-                    mlocked: b(z.stat.nr_mlock),
-                    mapped: b(z.stat.nr_mapped),
-                    shmem: b(z.stat.nr_shmem),
-                    slab_unreclaimable: b(z.stat.nr_kernel),
-                    file_pages: b(z.stat.nr_file_pages),
-                    lowmem_reserve: z.lowmem_reserve.map(b),
-                    pcp: z
-                        .pcp
-                        .iter()
-                        .map(|c| {
-                            let (n, high, batch) = (c.len(), z.pcp_high, z.pcp_batch);
-                            (b(n as u64), b(high as u64), b(batch as u64))
-                        })
-                        .collect(),
-                    inactive_file_dirty: b(dirty),
-                    inactive_file_writeback: b(wb),
-                    allowed: self.cpuset_hardwall(d.invoker, zid),
-                }
-            })
+        let zones = (0..self.mem.zones.len())
+            .map(|zid| self.zone_report(zid, d.invoker))
             .collect();
         let tasks = (0..self.tasks.len())
             .filter(|&p| !self.tasks[p].dead)
-            .map(|p| {
-                let task = &self.tasks[p];
-                let eligible = self.oom_cpuset_eligible(p, d.invoker);
-                let points = if !eligible {
-                    0
-                } else if self.switches.oom_badness == OomBadness::RssPerMille {
-                    self.oom_badness(p, d.totalpages)
-                } else {
-                    self.badness(p, d.invoker)
-                };
-                let rss = self
-                    .granularity
-                    .base(self.rss_and_swap_sim(p) - task.swap_ents);
-                let anon_rss = self.granularity.base(task.anon.len() as u64);
-                OomTaskRow {
-                    pid: task.pid,
-                    name: task.name.clone(),
-                    total_vm: self.total_vm(p),
-                    anon_rss,
-                    file_rss: rss - anon_rss,
-                    cpu: task.cpu as u32,
-                    oom_adj: oom_adj_of(task.oom_score_adj),
-                    oom_score_adj: task.oom_score_adj,
-                    points,
-                    eligible,
-                }
-            })
+            .map(|p| self.oom_task_row(p, d))
             .collect();
-        let swap_cache = self.mem.swap_cache_pages();
-        let hugetlb_pages = self.mem.hugetlb_pages;
+        let b = |x: u64| self.granularity.base(x);
         let named = |t: usize| (self.tasks[t].name.clone(), self.tasks[t].pid);
         OomReport {
             at_ns: self.clock.now,
@@ -460,13 +390,82 @@ impl Machine {
             points: d.points,
             zones,
             tasks,
-            swap_total: self.granularity.base(self.mem.swap.total),
-            swap_free: self.granularity.base(self.mem.swap.free),
-            swap_cache: self.granularity.base(swap_cache),
-            ram_pages: self
-                .granularity
-                .base(self.mem.zones.iter().map(|z| z.present).sum()),
-            hugetlb_pages: self.granularity.base(hugetlb_pages),
+            swap_total: b(self.mem.swap.total),
+            swap_free: b(self.mem.swap.free),
+            swap_cache: b(self.mem.swap_cache_pages()),
+            ram_pages: b(self.mem.zones.iter().map(|z| z.present).sum()),
+            hugetlb_pages: b(self.mem.hugetlb_pages),
+        }
+    }
+
+    /// `show_free_areas()`'s lines for zone `zid`, in base (4 KiB) pages as the kernel prints
+    /// them, with what its inactive file list held (walked once: the report is rare).
+    fn zone_report(&self, zid: usize, invoker: usize) -> ZoneReport {
+        use super::page::{pg, LruList as L, NIL};
+        let z = &self.mem.zones[zid];
+        let (mut dirty, mut wb) = (0, 0);
+        let mut id = z.lru[L::InactiveFile.idx()].head;
+        while id != NIL {
+            let p = &self.mem.pages[id as usize];
+            if p.has(pg::WRITEBACK) {
+                wb += 1;
+            } else if p.has(pg::DIRTY) {
+                dirty += 1;
+            }
+            id = p.next;
+        }
+        let b = |x: u64| self.granularity.base(x);
+        ZoneReport {
+            base: self.zone_snapshot(zid),
+            isolated_anon: b(z.stat.nr_isolated_anon),
+            isolated_file: b(z.stat.nr_isolated_file),
+            present: b(z.present),
+            mlocked: b(z.stat.nr_mlock),
+            mapped: b(z.stat.nr_mapped),
+            shmem: b(z.stat.nr_shmem),
+            slab_unreclaimable: b(z.stat.nr_kernel),
+            file_pages: b(z.stat.nr_file_pages),
+            lowmem_reserve: z.lowmem_reserve.map(b),
+            pcp: z
+                .pcp
+                .iter()
+                .map(|c| {
+                    let (n, high, batch) = (c.len(), z.pcp_high, z.pcp_batch);
+                    (b(n as u64), b(high as u64), b(batch as u64))
+                })
+                .collect(),
+            inactive_file_dirty: b(dirty),
+            inactive_file_writeback: b(wb),
+            allowed: self.cpuset_hardwall(invoker, zid),
+        }
+    }
+
+    /// `dump_tasks()`'s line for task `p`, with the score the decision gave it.
+    fn oom_task_row(&self, p: usize, d: &OomDecision) -> OomTaskRow {
+        let task = &self.tasks[p];
+        let eligible = self.oom_cpuset_eligible(p, d.invoker);
+        let points = if !eligible {
+            0
+        } else if self.switches.oom_badness == OomBadness::RssPerMille {
+            self.oom_badness(p, d.totalpages)
+        } else {
+            self.badness(p, d.invoker)
+        };
+        let rss = self
+            .granularity
+            .base(self.rss_and_swap_sim(p) - task.swap_ents);
+        let anon_rss = self.granularity.base(task.anon.len() as u64);
+        OomTaskRow {
+            pid: task.pid,
+            name: task.name.clone(),
+            total_vm: self.total_vm(p),
+            anon_rss,
+            file_rss: rss - anon_rss,
+            cpu: task.cpu as u32,
+            oom_adj: oom_adj_of(task.oom_score_adj),
+            oom_score_adj: task.oom_score_adj,
+            points,
+            eligible,
         }
     }
 

@@ -423,6 +423,20 @@ impl Machine {
             swap_ok: self.mem.swap.total > 0 && self.mem.swap.free > 0,
         };
         let d = fs_type.ops().writepage(&call, &self.switches);
+        self.apply_writepage(id, d, fs_type, caller, actor, for_reclaim)
+    }
+
+    /// What `->writepage`'s decision `d` does to page `id` (the policy decides a refusal from
+    /// reclaim).
+    fn apply_writepage(
+        &mut self,
+        id: PageId,
+        d: Decision,
+        fs_type: FsType,
+        caller: WritepageCaller,
+        actor: Actor,
+        for_reclaim: bool,
+    ) -> WritepageResult {
         match d {
             Decision::Write { cluster } => {
                 // XFS clusters up to `cluster + 1` base pages with the victim: the same bytes.

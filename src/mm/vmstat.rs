@@ -127,108 +127,126 @@ impl Machine {
 
     /// The final `/proc/vmstat`.
     pub fn vmstat(&self) -> Vec<(String, u64)> {
+        let mut v = self.vmstat_zone_items();
+        self.vmstat_events(&mut v);
+        v
+    }
+
+    /// The `enum zone_stat_item` part, summed over the zones, in base pages.
+    fn vmstat_zone_items(&self) -> Vec<(String, u64)> {
         use super::page::LruList as L;
         let gran = self.granularity;
         let g = |f: &dyn Fn(&super::zone::Zone) -> u64| {
             gran.base(self.mem.zones.iter().map(f).sum::<u64>())
         };
-        let b = |x: u64| gran.base(x);
-        let mut v: Vec<(String, u64)> = vec![];
-        let mut push = |n: &str, x: u64| v.push((n.to_string(), x));
-        push("nr_free_pages", g(&|z| z.nr_free()));
-        push("nr_inactive_anon", g(&|z| z.nr_lru(L::InactiveAnon)));
-        push("nr_active_anon", g(&|z| z.nr_lru(L::ActiveAnon)));
-        push("nr_inactive_file", g(&|z| z.nr_lru(L::InactiveFile)));
-        push("nr_active_file", g(&|z| z.nr_lru(L::ActiveFile)));
-        push("nr_unevictable", g(&|z| z.nr_lru(L::Unevictable)));
-        push("nr_mlock", g(&|z| z.stat.nr_mlock));
-        push("nr_anon_pages", g(&|z| z.stat.nr_anon_pages));
-        push("nr_mapped", g(&|z| z.stat.nr_mapped));
-        push("nr_file_pages", g(&|z| z.stat.nr_file_pages));
-        push("nr_dirty", g(&|z| z.stat.nr_dirty));
-        push("nr_writeback", g(&|z| z.stat.nr_writeback));
-        push("nr_slab_reclaimable", 0);
-        push("nr_slab_unreclaimable", g(&|z| z.stat.nr_kernel));
-        push("nr_page_table_pages", 0);
-        push("nr_kernel_stack", 0);
-        push("nr_unstable", 0);
-        push("nr_bounce", 0);
-        push("nr_vmscan_write", g(&|z| z.stat.nr_vmscan_write));
-        push("nr_writeback_temp", 0);
-        push("nr_isolated_anon", g(&|z| z.stat.nr_isolated_anon));
-        push("nr_isolated_file", g(&|z| z.stat.nr_isolated_file));
-        push("nr_shmem", g(&|z| z.stat.nr_shmem));
-        let e = &self.stats.vm_events;
-        push("pgpgin", e.pgpgin);
-        push("pgpgout", e.pgpgout);
-        push("pswpin", 0);
-        push("pswpout", b(e.pswpout));
-        self.per_zone(&mut v, "pgalloc", |z| z.stat.pgalloc);
-        let e = &self.stats.vm_events;
-        let mut tail = vec![
-            ("pgfree", b(e.pgfree)),
-            ("pgactivate", b(e.pgactivate)),
-            ("pgdeactivate", b(e.pgdeactivate)),
-            ("pgfault", b(e.pgfault)),
-            ("pgmajfault", 0),
+        let items: [(&str, u64); 23] = [
+            ("nr_free_pages", g(&|z| z.nr_free())),
+            ("nr_inactive_anon", g(&|z| z.nr_lru(L::InactiveAnon))),
+            ("nr_active_anon", g(&|z| z.nr_lru(L::ActiveAnon))),
+            ("nr_inactive_file", g(&|z| z.nr_lru(L::InactiveFile))),
+            ("nr_active_file", g(&|z| z.nr_lru(L::ActiveFile))),
+            ("nr_unevictable", g(&|z| z.nr_lru(L::Unevictable))),
+            ("nr_mlock", g(&|z| z.stat.nr_mlock)),
+            ("nr_anon_pages", g(&|z| z.stat.nr_anon_pages)),
+            ("nr_mapped", g(&|z| z.stat.nr_mapped)),
+            ("nr_file_pages", g(&|z| z.stat.nr_file_pages)),
+            ("nr_dirty", g(&|z| z.stat.nr_dirty)),
+            ("nr_writeback", g(&|z| z.stat.nr_writeback)),
+            ("nr_slab_reclaimable", 0),
+            ("nr_slab_unreclaimable", g(&|z| z.stat.nr_kernel)),
+            ("nr_page_table_pages", 0),
+            ("nr_kernel_stack", 0),
+            ("nr_unstable", 0),
+            ("nr_bounce", 0),
+            ("nr_vmscan_write", g(&|z| z.stat.nr_vmscan_write)),
+            ("nr_writeback_temp", 0),
+            ("nr_isolated_anon", g(&|z| z.stat.nr_isolated_anon)),
+            ("nr_isolated_file", g(&|z| z.stat.nr_isolated_file)),
+            ("nr_shmem", g(&|z| z.stat.nr_shmem)),
         ];
-        v.extend(tail.drain(..).map(|(n, x)| (n.to_string(), x)));
-        self.per_zone(&mut v, "pgrefill", |z| z.stat.pgrefill);
-        self.per_zone(&mut v, "pgsteal", |z| z.stat.pgsteal);
-        self.per_zone(&mut v, "pgscan_kswapd", |z| z.stat.pgscan_kswapd);
-        self.per_zone(&mut v, "pgscan_direct", |z| z.stat.pgscan_direct);
+        items.iter().map(|&(n, x)| (n.to_string(), x)).collect()
+    }
+
+    /// The `enum vm_event_item` part, with the counters of the switches in force.
+    fn vmstat_events(&self, v: &mut Vec<(String, u64)>) {
+        let b = |x: u64| self.granularity.base(x);
         let e = &self.stats.vm_events;
-        let mut rest: Vec<(&str, u64)> = vec![
-            ("zone_reclaim_failed", 0),
-            ("pginodesteal", 0),
-            ("slabs_scanned", 0),
-            ("kswapd_steal", b(e.kswapd_steal)),
-            ("kswapd_inodesteal", 0),
-        ];
+        let push = |v: &mut Vec<(String, u64)>, items: &[(&str, u64)]| {
+            v.extend(items.iter().map(|&(n, x)| (n.to_string(), x)));
+        };
+        push(v, &[("pgpgin", e.pgpgin), ("pgpgout", e.pgpgout), ("pswpin", 0)]);
+        push(v, &[("pswpout", b(e.pswpout))]);
+        self.per_zone(v, "pgalloc", |z| z.stat.pgalloc);
+        push(
+            v,
+            &[
+                ("pgfree", b(e.pgfree)),
+                ("pgactivate", b(e.pgactivate)),
+                ("pgdeactivate", b(e.pgdeactivate)),
+                ("pgfault", b(e.pgfault)),
+                ("pgmajfault", 0),
+            ],
+        );
+        self.per_zone(v, "pgrefill", |z| z.stat.pgrefill);
+        self.per_zone(v, "pgsteal", |z| z.stat.pgsteal);
+        self.per_zone(v, "pgscan_kswapd", |z| z.stat.pgscan_kswapd);
+        self.per_zone(v, "pgscan_direct", |z| z.stat.pgscan_direct);
+        push(
+            v,
+            &[
+                ("zone_reclaim_failed", 0),
+                ("pginodesteal", 0),
+                ("slabs_scanned", 0),
+                ("kswapd_steal", b(e.kswapd_steal)),
+                ("kswapd_inodesteal", 0),
+            ],
+        );
         if self.switches.kswapd_sleep == KswapdSleep::ShortNap {
-            rest.push((
-                "kswapd_low_wmark_hit_quickly",
-                e.kswapd_low_wmark_hit_quickly,
-            ));
-            rest.push((
-                "kswapd_high_wmark_hit_quickly",
-                e.kswapd_high_wmark_hit_quickly,
-            ));
+            push(
+                v,
+                &[
+                    ("kswapd_low_wmark_hit_quickly", e.kswapd_low_wmark_hit_quickly),
+                    ("kswapd_high_wmark_hit_quickly", e.kswapd_high_wmark_hit_quickly),
+                ],
+            );
         }
         if self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin {
-            rest.push(("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait));
+            push(v, &[("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait)]);
         }
-        rest.extend([
-            ("pageoutrun", e.pageoutrun),
-            ("allocstall", e.allocstall),
-            ("pgrotated", b(e.pgrotated)),
-        ]);
+        push(
+            v,
+            &[
+                ("pageoutrun", e.pageoutrun),
+                ("allocstall", e.allocstall),
+                ("pgrotated", b(e.pgrotated)),
+            ],
+        );
         if self.switches.compaction {
-            for n in [
-                "compact_blocks_moved",
-                "compact_pages_moved",
-                "compact_pagemigrate_failed",
-                "compact_stall",
-                "compact_fail",
-                "compact_success",
-            ] {
-                rest.push((n, 0));
-            }
+            push(v, &COMPACTION.map(|n| (n, 0)));
         }
-        rest.extend([
-            ("unevictable_pgs_culled", b(e.unevictable_pgs_culled)),
-            ("unevictable_pgs_scanned", 0),
-            ("unevictable_pgs_rescued", 0),
-            ("unevictable_pgs_mlocked", b(e.unevictable_pgs_mlocked)),
-            ("unevictable_pgs_munlocked", b(e.unevictable_pgs_munlocked)),
-            ("unevictable_pgs_cleared", 0),
-            ("unevictable_pgs_stranded", 0),
-            (
-                "unevictable_pgs_mlockfreed",
-                b(e.unevictable_pgs_mlockfreed),
-            ),
-        ]);
-        v.extend(rest.into_iter().map(|(n, x)| (n.to_string(), x)));
-        v
+        push(
+            v,
+            &[
+                ("unevictable_pgs_culled", b(e.unevictable_pgs_culled)),
+                ("unevictable_pgs_scanned", 0),
+                ("unevictable_pgs_rescued", 0),
+                ("unevictable_pgs_mlocked", b(e.unevictable_pgs_mlocked)),
+                ("unevictable_pgs_munlocked", b(e.unevictable_pgs_munlocked)),
+                ("unevictable_pgs_cleared", 0),
+                ("unevictable_pgs_stranded", 0),
+                ("unevictable_pgs_mlockfreed", b(e.unevictable_pgs_mlockfreed)),
+            ],
+        );
     }
 }
+
+/// The counters `CONFIG_COMPACTION` adds (switch `compaction`; every allocation is order 0,
+/// so they stay 0).
+const COMPACTION: [&str; 6] = [
+    "compact_blocks_moved",
+    "compact_pages_moved",
+    "compact_pagemigrate_failed",
+    "compact_stall",
+    "compact_fail",
+    "compact_success",
+];
