@@ -174,7 +174,10 @@ impl Machine {
         let push = |v: &mut Vec<(String, u64)>, items: &[(&str, u64)]| {
             v.extend(items.iter().map(|&(n, x)| (n.to_string(), x)));
         };
-        push(v, &[("pgpgin", e.pgpgin), ("pgpgout", e.pgpgout), ("pswpin", 0)]);
+        push(
+            v,
+            &[("pgpgin", e.pgpgin), ("pgpgout", e.pgpgout), ("pswpin", 0)],
+        );
         push(v, &[("pswpout", b(e.pswpout))]);
         self.per_zone(v, "pgalloc", |z| z.stat.pgalloc);
         push(
@@ -205,13 +208,22 @@ impl Machine {
             push(
                 v,
                 &[
-                    ("kswapd_low_wmark_hit_quickly", e.kswapd_low_wmark_hit_quickly),
-                    ("kswapd_high_wmark_hit_quickly", e.kswapd_high_wmark_hit_quickly),
+                    (
+                        "kswapd_low_wmark_hit_quickly",
+                        e.kswapd_low_wmark_hit_quickly,
+                    ),
+                    (
+                        "kswapd_high_wmark_hit_quickly",
+                        e.kswapd_high_wmark_hit_quickly,
+                    ),
                 ],
             );
         }
         if self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin {
-            push(v, &[("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait)]);
+            push(
+                v,
+                &[("kswapd_skip_congestion_wait", e.kswapd_skip_congestion_wait)],
+            );
         }
         push(
             v,
@@ -234,7 +246,10 @@ impl Machine {
                 ("unevictable_pgs_munlocked", b(e.unevictable_pgs_munlocked)),
                 ("unevictable_pgs_cleared", 0),
                 ("unevictable_pgs_stranded", 0),
-                ("unevictable_pgs_mlockfreed", b(e.unevictable_pgs_mlockfreed)),
+                (
+                    "unevictable_pgs_mlockfreed",
+                    b(e.unevictable_pgs_mlockfreed),
+                ),
             ],
         );
     }

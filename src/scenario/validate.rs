@@ -499,8 +499,45 @@ impl<'a> Validator<'a> {
             loc: &root.loc,
         };
         self.check_keys(root_t, "", schema::TOP_LEVEL, "the file")?;
+        let (kernel, seed, limits) = self.scenario(root)?;
+        let (disks, disk_names) = self.disks(root)?;
+        let mt = self.table(root, "", "machine")?.ok_or_else(|| {
+            self.err(
+                &Loc::None,
+                "machine",
+                "missing required table `[machine]` (with at least `memory`)",
+            )
+        })?;
+        let (machine, node_count) = self.machine(mt, &disk_names)?;
+        let vm = self.vm_of(root, &machine)?;
+        self.watermarks_apart(&machine, &vm, mt)?;
+        let mount_tables = self.named(root, "mount")?;
+        let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
+        let mut mounts = Vec::new();
+        for (mname, t) in &mount_tables {
+            mounts.push(self.mount(mname, *t, &disk_names)?);
+        }
+        let task_tables = self.named(root, "task")?;
+        let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
+        self.pinned_fits(&tasks, &machine, mt)?;
+        self.hugetlb_fits(&tasks, &machine, &task_tables)?;
+        Ok(RunSpec {
+            release: kernel.base,
+            kernel,
+            policy,
+            seed,
+            limits,
+            machine,
+            vm,
+            disks,
+            mounts,
+            tasks,
+        })
+    }
 
-        // [scenario]
+    /// `[scenario]` (name, description, release, duration, seed, max_events) and `[kernel]`:
+    /// the kernel, the seed and the limits.
+    fn scenario(&self, root: &Node) -> Result<(Kernel, u64, Limits), Diag> {
         let sc = self.table(root, "", "scenario")?.ok_or_else(|| {
             self.err(
                 &Loc::None,
@@ -521,23 +558,10 @@ impl<'a> Validator<'a> {
             ));
         }
         self.str(sc, p, "description", "a string")?;
-        let names = Kernel::profile_names();
-        // `release = 3.2` (or `--set scenario.release=3.2`) arrives as a float: read it as written.
-        let as_float = match sc.node.get("release").map(|n| &n.value) {
-            Some(Value::Float(f)) => Some(format!("{f}")),
-            _ => None,
-        };
-        let mut kernel = match as_float.as_deref().and_then(Kernel::profile) {
-            Some(k) => k,
-            None => self
-                .choice(sc, p, "release", &names)?
-                .and_then(|(s, _)| Kernel::profile(s))
-                .unwrap_or_else(|| Kernel::profile(Release::V2_6_32.name()).expect("2.6.32")),
-        };
+        let mut kernel = self.release(sc)?;
         if let Some(t) = self.table(root, "", "kernel")? {
             self.kernel(t, &mut kernel)?;
         }
-        let release = kernel.base;
         let duration = self
             .duration(sc, p, "duration")?
             .ok_or_else(|| self.missing(sc, p, "duration", DURATION_HELP))?;
@@ -548,8 +572,32 @@ impl<'a> Validator<'a> {
         let max_events = self
             .uint::<u64>(sc, p, "max_events", 1, MAX_EVENTS as i64)?
             .unwrap_or(DEFAULT_MAX_EVENTS);
+        let limits = Limits {
+            sim_time_ns,
+            max_events,
+        };
+        Ok((kernel, seed, limits))
+    }
 
-        // [disk.*]
+    /// `scenario.release`: a kernel profile (2.6.32 when absent).
+    fn release(&self, sc: Tbl<'_>) -> Result<Kernel, Diag> {
+        let names = Kernel::profile_names();
+        // `release = 3.2` (or `--set scenario.release=3.2`) arrives as a float: read it as written.
+        let as_float = match sc.node.get("release").map(|n| &n.value) {
+            Some(Value::Float(f)) => Some(format!("{f}")),
+            _ => None,
+        };
+        Ok(match as_float.as_deref().and_then(Kernel::profile) {
+            Some(k) => k,
+            None => self
+                .choice(sc, "scenario", "release", &names)?
+                .and_then(|(s, _)| Kernel::profile(s))
+                .unwrap_or_else(|| Kernel::profile(Release::V2_6_32.name()).expect("2.6.32")),
+        })
+    }
+
+    /// `[disk.*]`: the disks and their names.
+    fn disks<'n>(&self, root: &'n Node) -> Result<(Vec<DiskSpec>, Vec<&'n str>), Diag> {
         let disk_tables = self.named(root, "disk")?;
         let disk_names: Vec<&str> = disk_tables.iter().map(|(n, _)| *n).collect();
         let mut disks = Vec::new();
@@ -573,29 +621,18 @@ impl<'a> Validator<'a> {
                 nr_requests,
             });
         }
+        Ok((disks, disk_names))
+    }
 
-        // [machine]
-        let mt = self.table(root, "", "machine")?.ok_or_else(|| {
-            self.err(
-                &Loc::None,
-                "machine",
-                "missing required table `[machine]` (with at least `memory`)",
-            )
-        })?;
-        let (machine, node_count) = self.machine(mt, &disk_names)?;
-
-        // [vm]
-        let vm = match self.table(root, "", "vm")? {
-            Some(t) => self.vm(t)?,
-            None => VmSpec::default(),
+    /// `[vm]` (the kernel's defaults when absent), with `min_free_kbytes` below the memory.
+    fn vm_of(&self, root: &Node, machine: &MachineSpec) -> Result<VmSpec, Diag> {
+        let Some(t) = self.table(root, "", "vm")? else {
+            return Ok(VmSpec::default());
         };
-
+        let vm = self.vm(t)?;
         if let Some(kib) = vm.min_free_kbytes {
             if kib.saturating_mul(1024) >= machine.memory_bytes {
-                let v = self
-                    .table(root, "", "vm")?
-                    .expect("min_free_kbytes came from [vm]");
-                let loc = v
+                let loc = t
                     .node
                     .get("min_free_kbytes")
                     .map_or(Loc::None, |n| n.loc.clone());
@@ -609,22 +646,16 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
+        Ok(vm)
+    }
 
-        self.watermarks_apart(&machine, &vm, mt)?;
-
-        // [mount.*]
-        let mount_tables = self.named(root, "mount")?;
-        let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
-        let mut mounts = Vec::new();
-        for (mname, t) in &mount_tables {
-            mounts.push(self.mount(mname, *t, &disk_names)?);
-        }
-
-        // [task.*]
-        let task_tables = self.named(root, "task")?;
-        let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
-
-        // Sanity: what is pinned must leave memory for everything else.
+    /// What is pinned must leave memory for everything else.
+    fn pinned_fits(
+        &self,
+        tasks: &[TaskSpec],
+        machine: &MachineSpec,
+        mt: Tbl<'_>,
+    ) -> Result<(), Diag> {
         let pinned: u64 = tasks
             .iter()
             .map(|t| t.kind.workload().pinned_bytes())
@@ -640,60 +671,54 @@ impl<'a> Validator<'a> {
                 ),
             ));
         }
+        Ok(())
+    }
 
-        // hugetlb pools are carved from the highest zone of each node (after its share of kernel
-        // memory), not from anywhere in memory.
+    /// hugetlb pools are carved from the highest zone of each node (after its share of kernel
+    /// memory), not from anywhere in memory: they must fit there.
+    fn hugetlb_fits(
+        &self,
+        tasks: &[TaskSpec],
+        machine: &MachineSpec,
+        task_tables: &[(&str, Tbl<'_>)],
+    ) -> Result<(), Diag> {
         let huge: Vec<(usize, u64)> = tasks
             .iter()
             .enumerate()
             .map(|(i, t)| (i, t.kind.workload().hugetlb_bytes() / machine.page_bytes))
             .filter(|&(_, pages)| pages > 0)
             .collect();
-        if let Some(&(first, _)) = huge.first() {
-            // In simulated pages, as the engine carves them; the message in 4 KiB pages.
-            let page = machine.page_bytes;
-            let need: u64 = huge.iter().map(|h| h.1).sum();
-            let extents =
-                crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / page, page);
-            let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
-            let reserved = machine.kernel_reserved_bytes / page;
-            let room: u64 = extents
-                .iter()
-                .filter_map(|n| n.last())
-                .map(|e| e.2 - reserved * e.2 / total)
-                .sum();
-            if need > room {
-                let (need, room) = (need * (page / PAGE), room * (page / PAGE));
-                let (name, t) = &task_tables[first];
-                let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
-                return Err(self.err(
-                    &loc,
-                    &format!("task.{name}.size"),
-                    format!(
-                        "the hugetlb pools need {need} pages ({} bytes) but they come from the highest zone of each node, which hold {room} pages ({} bytes) after kernel memory; expected hugetlb sizes adding up to at most {}",
-                        need * PAGE,
-                        room * PAGE,
-                        human_size(room / 512 * HUGE_PAGE)
-                    ),
-                ));
-            }
+        let Some(&(first, _)) = huge.first() else {
+            return Ok(());
+        };
+        // In simulated pages, as the engine carves them; the message in 4 KiB pages.
+        let page = machine.page_bytes;
+        let need: u64 = huge.iter().map(|h| h.1).sum();
+        let extents =
+            crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / page, page);
+        let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
+        let reserved = machine.kernel_reserved_bytes / page;
+        let room: u64 = extents
+            .iter()
+            .filter_map(|n| n.last())
+            .map(|e| e.2 - reserved * e.2 / total)
+            .sum();
+        if need <= room {
+            return Ok(());
         }
-
-        Ok(RunSpec {
-            release,
-            kernel,
-            policy,
-            seed,
-            limits: Limits {
-                sim_time_ns,
-                max_events,
-            },
-            machine,
-            vm,
-            disks,
-            mounts,
-            tasks,
-        })
+        let (need, room) = (need * (page / PAGE), room * (page / PAGE));
+        let (name, t) = &task_tables[first];
+        let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+        Err(self.err(
+            &loc,
+            &format!("task.{name}.size"),
+            format!(
+                "the hugetlb pools need {need} pages ({} bytes) but they come from the highest zone of each node, which hold {room} pages ({} bytes) after kernel memory; expected hugetlb sizes adding up to at most {}",
+                need * PAGE,
+                room * PAGE,
+                human_size(room / 512 * HUGE_PAGE)
+            ),
+        ))
     }
 
     /// `[kernel]`: each key a switch of `crate::kernel`, valued by its TOML name (`true`/`false`
@@ -819,10 +844,57 @@ impl<'a> Validator<'a> {
         Ok(b)
     }
 
+    /// `[machine]`, and the number of nodes it lays out.
     fn machine(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(MachineSpec, u64), Diag> {
         let p = "machine";
         self.check_keys(t, p, schema::MACHINE, "`[machine]`")?;
         let page = self.page_granularity(t)?;
+        let memory = self.memory(t, page)?;
+        let reserved = self.size(t, p, "kernel_reserved")?;
+        self.page_multiple(reserved, p, "kernel_reserved")?;
+        let kernel_reserved = reserved.map_or(memory / 64 / PAGE * PAGE, |(v, _)| v);
+        if let Some((r, n)) = reserved {
+            if r >= memory {
+                return Err(self.err(&n.loc, "machine.kernel_reserved", format!("found {} ({r} bytes); it must be less than machine.memory ({memory} bytes)", n.value.toml())));
+            }
+        }
+        let layout = self.layout(t, memory, page)?;
+        let node_count = match &layout {
+            NodeLayout::X86_64 => 1,
+            NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
+            NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
+        };
+        let (swap_bytes, swap_disk) = self.swap(t, disks)?;
+        let hz = match self.int(t, p, "hz", i64::MIN, i64::MAX)? {
+            None => 1000,
+            Some(v @ (100 | 250 | 300 | 1000)) => v as u32,
+            Some(v) => {
+                let n = t.node.get("hz").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &n,
+                    "machine.hz",
+                    format!("found {v}; expected one of 100, 250, 300 or 1000 (CONFIG_HZ)"),
+                ));
+            }
+        };
+        let cpus = self.uint::<u32>(t, p, "cpus", 1, 4096)?.unwrap_or(2);
+        let machine = MachineSpec {
+            memory_bytes: memory,
+            kernel_reserved_bytes: kernel_reserved,
+            layout,
+            swap_bytes,
+            swap_disk,
+            hz,
+            cpus,
+            page_bytes: page,
+        };
+        Ok((machine, node_count))
+    }
+
+    /// `machine.memory`: whole pages and whole simulated pages of `page` bytes, at most 64 TiB
+    /// and `MAX_PAGES` simulated pages.
+    fn memory(&self, t: Tbl<'_>, page: u64) -> Result<u64, Diag> {
+        let p = "machine";
         let mem = self
             .size(t, p, "memory")?
             .ok_or_else(|| self.missing(t, p, "memory", SIZE_HELP))?;
@@ -848,25 +920,20 @@ impl<'a> Validator<'a> {
             ));
         }
         self.granule_multiple(memory, mem.1, "machine.memory", page)?;
-        let reserved = self.size(t, p, "kernel_reserved")?;
-        self.page_multiple(reserved, p, "kernel_reserved")?;
-        let kernel_reserved = reserved.map_or(memory / 64 / PAGE * PAGE, |(v, _)| v);
-        if let Some((r, n)) = reserved {
-            if r >= memory {
-                return Err(self.err(&n.loc, "machine.kernel_reserved", format!("found {} ({r} bytes); it must be less than machine.memory ({memory} bytes)", n.value.toml())));
-            }
-        }
+        Ok(memory)
+    }
+
+    /// The node layout: `fake_numa_node_size`, `nodes`, or one x86_64 node.
+    fn layout(&self, t: Tbl<'_>, memory: u64, page: u64) -> Result<NodeLayout, Diag> {
+        let p = "machine";
         let fake = self.size(t, p, "fake_numa_node_size")?;
         self.positive(fake, p, "fake_numa_node_size", "the node size")?;
         self.page_multiple(fake, p, "fake_numa_node_size")?;
         if let Some((b, n)) = fake {
             self.granule_multiple(b, n, "machine.fake_numa_node_size", page)?;
         }
-        let nodes = t.node.get("nodes");
-        let layout = match (fake, nodes) {
-            (Some(_), Some(n)) => {
-                return Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them"));
-            }
+        match (fake, t.node.get("nodes")) {
+            (Some(_), Some(n)) => Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them")),
             (Some((size, n)), None) => {
                 if size > memory {
                     return Err(self.err(&n.loc, "machine.fake_numa_node_size", format!("found {size} bytes; a node cannot be larger than machine.memory ({memory} bytes)")));
@@ -881,56 +948,59 @@ impl<'a> Validator<'a> {
                         ),
                     ));
                 }
-                NodeLayout::FakeNuma { node_bytes: size }
+                Ok(NodeLayout::FakeNuma { node_bytes: size })
             }
-            (None, Some(n)) => {
-                let Value::Array(items) = &n.value else {
-                    return Err(self.type_err(
-                        n,
-                        "machine.nodes",
-                        "an array of node sizes such as [\"2GiB\", \"2GiB\"]",
-                    ));
-                };
-                if items.is_empty() || items.len() as u64 > MAX_NODES {
-                    return Err(self.err(
-                        &n.loc,
-                        "machine.nodes",
-                        format!(
-                            "found {} nodes; expected 1..={MAX_NODES} node sizes",
-                            items.len()
-                        ),
-                    ));
-                }
-                let mut sizes = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    let key = format!("machine.nodes[{i}]");
-                    let b = self.parsed(item, &key, SIZE_HELP, true, units::parse_size)?;
-                    if b == 0 {
-                        return Err(self.err(&item.loc, &key, "a node must have memory (found 0)"));
-                    }
-                    if b % PAGE != 0 {
-                        return Err(self.err(
-                            &item.loc,
-                            &key,
-                            format!("found {b} bytes, not a multiple of the 4096-byte page"),
-                        ));
-                    }
-                    self.granule_multiple(b, item, &key, page)?;
-                    sizes.push(b);
-                }
-                let sum = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b));
-                if sum != memory {
-                    return Err(self.err(&n.loc, "machine.nodes", format!("the node sizes add up to {sum} bytes but machine.memory is {memory} bytes; they must be equal")));
-                }
-                NodeLayout::Explicit { node_bytes: sizes }
+            (None, Some(n)) => self.explicit_nodes(n, memory, page),
+            (None, None) => Ok(NodeLayout::X86_64),
+        }
+    }
+
+    /// `machine.nodes`: node sizes in whole (simulated) pages adding up to the memory.
+    fn explicit_nodes(&self, n: &Node, memory: u64, page: u64) -> Result<NodeLayout, Diag> {
+        let Value::Array(items) = &n.value else {
+            return Err(self.type_err(
+                n,
+                "machine.nodes",
+                "an array of node sizes such as [\"2GiB\", \"2GiB\"]",
+            ));
+        };
+        if items.is_empty() || items.len() as u64 > MAX_NODES {
+            return Err(self.err(
+                &n.loc,
+                "machine.nodes",
+                format!(
+                    "found {} nodes; expected 1..={MAX_NODES} node sizes",
+                    items.len()
+                ),
+            ));
+        }
+        let mut sizes = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("machine.nodes[{i}]");
+            let b = self.parsed(item, &key, SIZE_HELP, true, units::parse_size)?;
+            if b == 0 {
+                return Err(self.err(&item.loc, &key, "a node must have memory (found 0)"));
             }
-            (None, None) => NodeLayout::X86_64,
-        };
-        let node_count = match &layout {
-            NodeLayout::X86_64 => 1,
-            NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
-            NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
-        };
+            if b % PAGE != 0 {
+                return Err(self.err(
+                    &item.loc,
+                    &key,
+                    format!("found {b} bytes, not a multiple of the 4096-byte page"),
+                ));
+            }
+            self.granule_multiple(b, item, &key, page)?;
+            sizes.push(b);
+        }
+        let sum = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b));
+        if sum != memory {
+            return Err(self.err(&n.loc, "machine.nodes", format!("the node sizes add up to {sum} bytes but machine.memory is {memory} bytes; they must be equal")));
+        }
+        Ok(NodeLayout::Explicit { node_bytes: sizes })
+    }
+
+    /// `machine.swap` and `machine.swap_disk` (required exactly when there is swap).
+    fn swap(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(u64, Option<usize>), Diag> {
+        let p = "machine";
         let swap = self.size(t, p, "swap")?;
         self.page_multiple(swap, p, "swap")?;
         let swap_bytes = swap.map_or(0, |(v, _)| v);
@@ -946,32 +1016,7 @@ impl<'a> Validator<'a> {
                 return Err(self.err(&loc, "machine.swap_disk", format!("machine.swap is {swap_bytes} bytes, so machine.swap_disk is required: the name of a [disk.*] table; declared disks: {}", if disks.is_empty() { "none".into() } else { list_of(disks) })));
             }
         };
-        let hz = match self.int(t, p, "hz", i64::MIN, i64::MAX)? {
-            None => 1000,
-            Some(v @ (100 | 250 | 300 | 1000)) => v as u32,
-            Some(v) => {
-                let n = t.node.get("hz").map_or(Loc::None, |n| n.loc.clone());
-                return Err(self.err(
-                    &n,
-                    "machine.hz",
-                    format!("found {v}; expected one of 100, 250, 300 or 1000 (CONFIG_HZ)"),
-                ));
-            }
-        };
-        let cpus = self.uint::<u32>(t, p, "cpus", 1, 4096)?.unwrap_or(2);
-        Ok((
-            MachineSpec {
-                memory_bytes: memory,
-                kernel_reserved_bytes: kernel_reserved,
-                layout,
-                swap_bytes,
-                swap_disk,
-                hz,
-                cpus,
-                page_bytes: page,
-            },
-            node_count,
-        ))
+        Ok((swap_bytes, swap_disk))
     }
 
     fn vm(&self, t: Tbl<'_>) -> Result<VmSpec, Diag> {
