@@ -78,8 +78,8 @@ pub struct Disk {
 }
 
 impl Disk {
-    /// An idle disk whose requests carry pages of granularity `gran`.
-    pub fn new(spec: DiskSpec, gran: Granularity) -> Disk {
+    /// An idle disk whose requests carry pages of granularity `granularity`.
+    pub fn new(spec: DiskSpec, granularity: Granularity) -> Disk {
         Disk {
             spec,
             queue: VecDeque::new(),
@@ -89,8 +89,8 @@ impl Disk {
             last_end: 0,
             full_waiters: VecDeque::new(),
             pages_done: 0,
-            page_bytes: gran.page_bytes(),
-            max_request_pages: gran.batch(MAX_REQUEST_PAGES as u64) as usize,
+            page_bytes: granularity.page_bytes(),
+            max_request_pages: granularity.batch(MAX_REQUEST_PAGES as u64) as usize,
             spare: Vec::new(),
         }
     }

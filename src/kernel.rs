@@ -4,7 +4,7 @@
 //! A switch is declared once, in the [`switches!`] table below: its `[kernel]` key, its values in
 //! the order the kernels took them (the 2.6.32.0 value first), the release and the commit behind
 //! each value, and one line saying what it changes. The declaration generates the value's enum
-//! (or uses `bool`), the field of [`Switches`] the engine reads (`Machine::sw`), and the row of
+//! (or uses `bool`), the field of [`Switches`] the engine reads (`Machine::switches`), and the row of
 //! [`SWITCHES`] that `[kernel]`, `--set kernel.KEY=VALUE`, `wbsim list`, `wbsim history` and the
 //! reports read. Nothing else names a switch's values.
 //!
@@ -585,16 +585,16 @@ impl Kernel {
     pub fn profile(name: &str) -> Option<Kernel> {
         let all: Vec<&Profile> = profiles().collect();
         let upto = all.iter().position(|p| p.name == name)?;
-        let mut sw = Switches::BASE;
+        let mut switches = Switches::BASE;
         for p in &all[..=upto] {
             for (k, v) in p.changes {
-                set_switch(&mut sw, k, v).expect("profile table names a known switch");
+                set_switch(&mut switches, k, v).expect("profile table names a known switch");
             }
         }
         Some(Kernel {
             profile: name.to_string(),
             base: Release::from_name(name).unwrap_or(Release::V2_6_36),
-            switches: sw,
+            switches: switches,
             overrides: Vec::new(),
         })
     }
@@ -625,13 +625,13 @@ impl Kernel {
 }
 
 /// The current value of switch `key` as written in TOML.
-pub fn switch_value(sw: &Switches, key: &str) -> Option<&'static str> {
+pub fn switch_value(switches: &Switches, key: &str) -> Option<&'static str> {
     let info = SwitchInfo::of(key)?;
-    Some(info.values[(info.get)(sw)])
+    Some(info.values[(info.get)(switches)])
 }
 
 /// Sets switch `key` to `value` (as written in TOML). The error says what is accepted.
-pub fn set_switch(sw: &mut Switches, key: &str, value: &str) -> Result<(), String> {
+pub fn set_switch(switches: &mut Switches, key: &str, value: &str) -> Result<(), String> {
     let info = SwitchInfo::of(key).ok_or_else(|| format!("unknown kernel switch `{key}`"))?;
     let idx = info
         .values
@@ -647,7 +647,7 @@ pub fn set_switch(sw: &mut Switches, key: &str, value: &str) -> Result<(), Strin
                     .join(", ")
             )
         })?;
-    (info.set)(sw, idx);
+    (info.set)(switches, idx);
     Ok(())
 }
 
@@ -672,9 +672,9 @@ mod tests {
             assert_eq!(s.values.len(), s.since.len(), "{}", s.key);
             assert_eq!(s.values.len(), s.cites.len(), "{}", s.key);
             for v in s.values {
-                let mut sw = Switches::BASE;
-                set_switch(&mut sw, s.key, v).unwrap();
-                assert_eq!(switch_value(&sw, s.key), Some(*v), "{}", s.key);
+                let mut switches = Switches::BASE;
+                set_switch(&mut switches, s.key, v).unwrap();
+                assert_eq!(switch_value(&switches, s.key), Some(*v), "{}", s.key);
             }
             assert_eq!(switch_value(&Switches::BASE, s.key), Some(s.values[0]));
         }
@@ -740,9 +740,9 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_what_is_accepted() {
-        let mut sw = Switches::BASE;
-        let e = set_switch(&mut sw, "dirty_throttle", "fast").unwrap_err();
+        let mut switches = Switches::BASE;
+        let e = set_switch(&mut switches, "dirty_throttle", "fast").unwrap_err();
         assert!(e.contains("`writer-writes-back`, `io-less`"), "{e}");
-        assert!(set_switch(&mut sw, "nope", "x").is_err());
+        assert!(set_switch(&mut switches, "nope", "x").is_err());
     }
 }

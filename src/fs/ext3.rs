@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn the_ext3_writer_allocates_with_gfp_fs() {
-        let sw = crate::kernel::Switches::BASE;
-        assert_ne!(FsType::Ext3.ops().writer_gfp(&sw) & gfp::FS, 0);
+        let switches = crate::kernel::Switches::BASE;
+        assert_ne!(FsType::Ext3.ops().writer_gfp(&switches) & gfp::FS, 0);
     }
 }

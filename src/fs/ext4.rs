@@ -46,8 +46,8 @@ impl Filesystem for Ext4 {
         }
     }
 
-    fn writer_gfp(&self, sw: &Switches) -> u32 {
-        if sw.ext4_write_begin_nofs {
+    fn writer_gfp(&self, switches: &Switches) -> u32 {
+        if switches.ext4_write_begin_nofs {
             gfp::GFP_HIGHUSER_MOVABLE & !gfp::FS
         } else {
             gfp::GFP_HIGHUSER_MOVABLE

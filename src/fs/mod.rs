@@ -272,15 +272,15 @@ pub trait Filesystem: Sync {
         MountOption::NotMine
     }
 
-    /// Why its `->writepage` declined a page under `sw`, for `wbsim explain`.
+    /// Why its `->writepage` declined a page under `switches`, for `wbsim explain`.
     fn refusal_rule(&self, _sw: &Switches) -> &'static str {
         "the filesystem declined the page"
     }
 }
 
-/// Why `fs`'s `->writepage` declines a page under the rules `sw`, for `wbsim explain`.
-pub fn refusal_rule(fs: FsType, sw: &Switches) -> &'static str {
-    fs.ops().refusal_rule(sw)
+/// Why `fs`'s `->writepage` declines a page under the rules `switches`, for `wbsim explain`.
+pub fn refusal_rule(fs: FsType, switches: &Switches) -> &'static str {
+    fs.ops().refusal_rule(switches)
 }
 
 /// Every mount option of every filesystem, each once, in registry order.
@@ -326,7 +326,7 @@ pub(crate) mod tests {
         caller: WritepageCaller,
         pf: u32,
     ) -> Decision {
-        let sw = Kernel::profile(profile).expect("a profile").switches;
+        let switches = Kernel::profile(profile).expect("a profile").switches;
         let call = WritepageCall {
             flags,
             caller,
@@ -334,7 +334,7 @@ pub(crate) mod tests {
             segment_locked: false,
             swap_ok: true,
         };
-        fs.ops().writepage(&call, &sw)
+        fs.ops().writepage(&call, &switches)
     }
 
     #[test]

@@ -18,11 +18,11 @@ impl Filesystem for Xfs {
     }
 
     /// `xfs_vm_writepage()`.
-    fn writepage(&self, call: &WritepageCall, sw: &Switches) -> Decision {
+    fn writepage(&self, call: &WritepageCall, switches: &Switches) -> Decision {
         let memalloc = call.current_pf & pf::MEMALLOC != 0;
         let kswapd = call.current_pf & pf::KSWAPD != 0;
         let reclaim = call.caller.is_reclaim();
-        match sw.xfs_reclaim_writepage {
+        match switches.xfs_reclaim_writepage {
             XfsReclaimWritepage::AllocateAndCluster => {
                 // wbc->nr_to_write *= 4 from reclaim: up to 4 × 32 pages, the victim included.
                 Decision::Write {
@@ -61,8 +61,8 @@ impl Filesystem for Xfs {
         true
     }
 
-    fn refusal_rule(&self, sw: &Switches) -> &'static str {
-        if sw.xfs_reclaim_writepage == XfsReclaimWritepage::RefuseMemalloc {
+    fn refusal_rule(&self, switches: &Switches) -> &'static str {
+        if switches.xfs_reclaim_writepage == XfsReclaimWritepage::RefuseMemalloc {
             "xfs_vm_writepage() skips writeback from reclaim context (PF_MEMALLOC)"
         } else {
             "xfs_vm_writepage() skips writeback from direct reclaim (PF_MEMALLOC without PF_KSWAPD)"

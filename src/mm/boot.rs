@@ -27,13 +27,13 @@ impl Machine {
     /// memory and hugetlb pages, creates tasks, files, flushers and journals, and queues their
     /// first events.
     pub fn boot(spec: &RunSpec, options: Options) -> Machine {
-        let gran = spec.machine.granularity();
+        let granularity = spec.machine.granularity();
         let cpus = spec.machine.cpus.max(1) as usize;
-        let mem = layout_memory(spec, gran);
-        let total_base = gran.base(mem.zones.iter().map(|z| z.present).sum());
+        let mem = layout_memory(spec, granularity);
+        let total_base = granularity.base(mem.zones.iter().map(|z| z.present).sum());
         // ratelimit_pages = vm_total_pages / (ncpus * 32), clamped to [16, 4 MiB]: a batch of
         // dirtied pages.
-        let ratelimit_pages = gran.batch((total_base / (cpus as u64 * 32)).clamp(16, 1024));
+        let ratelimit_pages = granularity.batch((total_base / (cpus as u64 * 32)).clamp(16, 1024));
         let clock = Clock {
             now: 0,
             queue: EventQueue::default(),
@@ -57,7 +57,7 @@ impl Machine {
             next_lba: vec![0; spec.disks.len()],
             rng: SimRng::split(spec.seed, 1),
         };
-        let mut m = Machine::assemble(spec, options, gran, clock, mem, wb, io);
+        let mut m = Machine::assemble(spec, options, granularity, clock, mem, wb, io);
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();
         m.wb.dirty_balance_reserve = (0..m.mem.zones.len())
@@ -197,16 +197,17 @@ impl Machine {
 
 /// Every node and zone of `spec`'s machine, every page (marked free, not yet on a free list),
 /// and the watermarks.
-fn layout_memory(spec: &RunSpec, gran: Granularity) -> Memory {
+fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
     // memory and node sizes are whole simulated pages (validated).
-    let memory_pages = gran.pages_floor(spec.machine.memory_bytes);
+    let memory_pages = granularity.pages_floor(spec.machine.memory_bytes);
     let cpus = spec.machine.cpus.max(1) as usize;
-    let node_extents = zone::layout_zones(&spec.machine.layout, memory_pages, gran.page_bytes());
+    let node_extents =
+        zone::layout_zones(&spec.machine.layout, memory_pages, granularity.page_bytes());
     let mut pages = pool::take_pages(memory_pages as usize);
     let mut zones = vec![];
     let mut nodes = vec![];
     for (n, extents) in node_extents.iter().enumerate() {
-        let ids = node_zones(n, extents, gran, cpus, &mut zones, &mut pages);
+        let ids = node_zones(n, extents, granularity, cpus, &mut zones, &mut pages);
         nodes.push(Node {
             zones: ids,
             kswapd: Kswapd::new(),
@@ -217,7 +218,7 @@ fn layout_memory(spec: &RunSpec, gran: Granularity) -> Memory {
         });
     }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();
-    let total_base = gran.base(total_present);
+    let total_base = granularity.base(total_present);
     let min_free_kbytes = spec
         .vm
         .min_free_kbytes
@@ -225,8 +226,8 @@ fn layout_memory(spec: &RunSpec, gran: Granularity) -> Memory {
     for z in &mut zones {
         // Watermarks are thresholds free pages must exceed: the kernel's values from base
         // pages, rounded down (exact for `free > mark`).
-        z.watermark = zone::zone_wmarks(min_free_kbytes, gran.base(z.present), total_base)
-            .map(|w| gran.floor(w));
+        z.watermark = zone::zone_wmarks(min_free_kbytes, granularity.base(z.present), total_base)
+            .map(|w| granularity.floor(w));
     }
     Memory {
         pages,
@@ -248,7 +249,7 @@ fn layout_memory(spec: &RunSpec, gran: Granularity) -> Memory {
 fn node_zones(
     n: usize,
     extents: &[ZoneExtent],
-    gran: Granularity,
+    granularity: Granularity,
     cpus: usize,
     zones: &mut Vec<Zone>,
     pages: &mut Vec<Page>,
@@ -256,15 +257,18 @@ fn node_zones(
     let mut ids = vec![];
     // lowmem_reserve is a threshold free pages must exceed: the kernel's value from base pages,
     // rounded down (exact for `>`).
-    let base: Vec<_> = extents.iter().map(|&(t, _, p)| (t, gran.base(p))).collect();
+    let base: Vec<_> = extents
+        .iter()
+        .map(|&(t, _, p)| (t, granularity.base(p)))
+        .collect();
     let reserves: Vec<[u64; 3]> = zone::lowmem_reserves(&base)
         .into_iter()
-        .map(|r| r.map(|x| gran.floor(x)))
+        .map(|r| r.map(|x| granularity.floor(x)))
         .collect();
     for (k, &(ztype, start, present)) in extents.iter().enumerate() {
         let id = zones.len() as u16;
         // zone_batchsize() reads base pages; batch and high are batches of pages.
-        let (batch, high) = zone::zone_pcp(gran.base(present));
+        let (batch, high) = zone::zone_pcp(granularity.base(present));
         zones.push(Zone {
             node: n as u32,
             ztype,
@@ -274,8 +278,8 @@ fn node_zones(
             lowmem_reserve: reserves[k],
             free: pool::take_ids(present as usize),
             pcp: vec![vec![]; cpus],
-            pcp_high: gran.batch(high as u64) as usize,
-            pcp_batch: gran.batch(batch as u64) as usize,
+            pcp_high: granularity.batch(high as u64) as usize,
+            pcp_batch: granularity.batch(batch as u64) as usize,
             lru: Default::default(),
             recent_scanned: [0; 2],
             recent_rotated: [0; 2],
@@ -284,7 +288,7 @@ fn node_zones(
             all_unreclaimable: false,
             oom_locked: false,
             // A ratio by GiB of memory: from base pages, unconverted.
-            inactive_ratio: zone::inactive_ratio(gran.base(present)),
+            inactive_ratio: zone::inactive_ratio(granularity.base(present)),
             flags: zone::ReclaimFlags::default(),
             stat: ZoneStat::default(),
         });

@@ -33,7 +33,7 @@ pub enum InodeList {
 
 /// A queued writeback request (`struct bdi_work` / `wb_writeback_work`).
 #[derive(Clone, Copy, Debug)]
-pub struct Work {
+pub struct WritebackWork {
     /// Pages to write (LONG_MAX for background).
     pub nr_pages: i64,
     /// kupdate (expired inodes only).
@@ -47,7 +47,7 @@ pub struct Work {
 /// A `wb_writeback()` in progress.
 #[derive(Clone, Debug)]
 struct ActiveWork {
-    work: Work,
+    work: WritebackWork,
     cursor: Option<WbCursor>,
 }
 
@@ -92,7 +92,7 @@ impl WbCursor {
     fn new(
         bdi: usize,
         nr_to_write: i64,
-        work: &Work,
+        work: &WritebackWork,
         older_than: Option<SimTime>,
         now: SimTime,
     ) -> WbCursor {
@@ -112,7 +112,7 @@ impl WbCursor {
 
     /// The walk a throttled writer makes in `balance_dirty_pages` (`writeback_inodes_wbc`).
     pub fn for_writer(bdi: usize, write_chunk: u64, now: SimTime) -> WbCursor {
-        let w = Work {
+        let w = WritebackWork {
             nr_pages: 0,
             for_kupdate: false,
             for_background: false,
@@ -144,7 +144,7 @@ pub struct Bdi {
     /// `b_more_io`.
     pub b_more_io: VecDeque<usize>,
     /// Queued works.
-    pub works: VecDeque<Work>,
+    pub works: VecDeque<WritebackWork>,
     active: Option<ActiveWork>,
     /// When kupdate last ran.
     pub last_old_flush: SimTime,
@@ -161,9 +161,9 @@ pub struct Bdi {
 }
 
 impl Bdi {
-    /// The bdi of disk `disk`, writing pages of granularity `gran`.
-    pub fn new(disk: usize, gran: super::granularity::Granularity) -> Bdi {
-        let batch = |base: i64| gran.batch(base as u64) as i64;
+    /// The bdi of disk `disk`, writing pages of granularity `granularity`.
+    pub fn new(disk: usize, granularity: super::granularity::Granularity) -> Bdi {
+        let batch = |base: i64| granularity.batch(base as u64) as i64;
         Bdi {
             disk,
             gen: 0,
@@ -180,7 +180,7 @@ impl Bdi {
             next_kupdate: SimTime::MAX,
             blocked: false,
             idle: true,
-            bw: super::page_writeback::Bandwidth::new(gran),
+            bw: super::page_writeback::Bandwidth::new(granularity),
             max_writeback_pages: batch(MAX_WRITEBACK_PAGES),
         }
     }
@@ -479,7 +479,7 @@ impl Machine {
                 continue;
             }
             if self.wb.bdis[b].has_dirty_io() {
-                let w = Work {
+                let w = WritebackWork {
                     nr_pages: nr as i64,
                     for_kupdate: false,
                     for_background: false,
@@ -492,7 +492,7 @@ impl Machine {
 
     /// `bdi_start_writeback(bdi, NULL, 0)` / `bdi_start_background_writeback()`.
     pub fn bdi_start_background_writeback(&mut self, b: usize) {
-        let w = Work {
+        let w = WritebackWork {
             nr_pages: i64::MAX,
             for_kupdate: false,
             for_background: true,
@@ -501,7 +501,7 @@ impl Machine {
         self.bdi_queue_work(b, w);
     }
 
-    fn bdi_queue_work(&mut self, b: usize, w: Work) {
+    fn bdi_queue_work(&mut self, b: usize, w: WritebackWork) {
         let bdi = &mut self.wb.bdis[b];
         if bdi.works.len() >= MAX_QUEUED_WORKS {
             if let Some(last) = bdi.works.back_mut() {
@@ -554,7 +554,7 @@ impl Machine {
                 let dirty_inodes = self.vfs.inodes.iter().filter(|i| i.i_dirty).count() as u64;
                 let nr = self.mem.vm_stat.nr_dirty as i64
                     + dirty_inodes.div_ceil(self.granularity.factor()) as i64;
-                let w = Work {
+                let w = WritebackWork {
                     nr_pages: nr,
                     for_kupdate: true,
                     for_background: false,

@@ -108,8 +108,8 @@ pub struct Bandwidth {
 impl Bandwidth {
     /// A bdi's first estimate, in simulated pages per second (a rate of bytes: `INIT_BW`'s
     /// 100 MB/s).
-    pub fn new(gran: super::granularity::Granularity) -> Self {
-        let init = gran.batch(INIT_BW);
+    pub fn new(granularity: super::granularity::Granularity) -> Self {
+        let init = granularity.batch(INIT_BW);
         Bandwidth {
             avg_write_bw: init,
             write_bw: init,

@@ -4,7 +4,7 @@
 //! `shrink_page_list` and `pageout` run atomically inside one event, exactly in the kernel's
 //! order. `do_try_to_free_pages` (direct reclaim) and `balance_pgdat`/`kswapd` sleep between
 //! priorities (`congestion_wait`) and in `throttle_vm_writeout`, so they are state machines that
-//! resume after each sleep. Every difference between kernels is a switch of `Machine::sw`
+//! resume after each sleep. Every difference between kernels is a switch of `Machine::switches`
 //! (`crate::kernel`).
 //!
 //! Slab shrinkers have nothing to shrink (`shrink_slab` frees 0), all allocations are order 0 so
@@ -107,12 +107,16 @@ pub enum PageoutOutcome {
     Clean,
 }
 
-/// A page's fate in `shrink_page_list`.
+/// A page's fate in `shrink_page_list` (the labels it jumps to).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
+enum PageFate {
+    /// `free_it`: freed.
     Free,
+    /// `keep` / `keep_locked`: back to the inactive list's head.
     Keep,
+    /// `activate_locked`: to the active list.
     Activate,
+    /// `cull_mlocked`: to the unevictable list.
     Cull,
 }
 
@@ -540,10 +544,10 @@ impl Machine {
         sc.stat = BatchStat::default();
         for &id in &list {
             match self.shrink_page(id, sc, prio) {
-                Verdict::Free => freed += 1,
-                Verdict::Cull => self.cull(id),
-                Verdict::Keep => keep.push(id),
-                Verdict::Activate => {
+                PageFate::Free => freed += 1,
+                PageFate::Cull => self.cull(id),
+                PageFate::Keep => keep.push(id),
+                PageFate::Activate => {
                     self.mem.pages[id as usize].flags |= pg::ACTIVE;
                     self.stats.vm_events.pgactivate += 1;
                     keep.push(id);
@@ -706,17 +710,17 @@ impl Machine {
     /// `page_references` switch: `Err(fate)` ends the page's trip, `Ok(keep_dirty)` goes on
     /// (`keep_dirty`: a referenced page is kept rather than written).
     #[inline]
-    fn references_fate(&mut self, id: PageId) -> Result<bool, Verdict> {
+    fn references_fate(&mut self, id: PageId) -> Result<bool, PageFate> {
         if self.switches.page_references == PageReferences::PageReferenced {
             let referenced = self.page_referenced(id, true);
             if referenced && self.page_mapping_inuse(id) {
-                return Err(Verdict::Activate);
+                return Err(PageFate::Activate);
             }
             return Ok(referenced);
         }
         match self.page_check_references(id) {
-            PageRef::Activate => Err(Verdict::Activate),
-            PageRef::Keep => Err(Verdict::Keep),
+            PageRef::Activate => Err(PageFate::Activate),
+            PageRef::Keep => Err(PageFate::Keep),
             PageRef::ReclaimClean => Ok(true),
             PageRef::Reclaim => Ok(false),
         }
@@ -732,29 +736,29 @@ impl Machine {
         sc: &mut ScanControl,
         prio: i32,
         keep: bool,
-    ) -> Option<Verdict> {
+    ) -> Option<PageFate> {
         sc.stat.dirty_branch += 1;
         if self.mem.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
             // [3.2+] not written: marked for immediate reclaim once the flusher has.
             self.stats.counters.vmscan_immediate += 1;
             self.mem.pages[id as usize].flags |= pg::RECLAIM;
             return Some(match self.switches.dirty_page_disposition {
-                DirtyDisposition::InactiveHead => Verdict::Keep,
-                DirtyDisposition::Activate => Verdict::Activate,
+                DirtyDisposition::InactiveHead => PageFate::Keep,
+                DirtyDisposition::Activate => PageFate::Activate,
             });
         }
         if keep || !sc.may_writepage {
-            return Some(Verdict::Keep);
+            return Some(PageFate::Keep);
         }
         match self.pageout(id, sc) {
             PageoutOutcome::Keep => {
                 sc.stat.dirty_kept += 1;
-                Some(Verdict::Keep)
+                Some(PageFate::Keep)
             }
-            PageoutOutcome::Activate => Some(Verdict::Activate),
+            PageoutOutcome::Activate => Some(PageFate::Activate),
             PageoutOutcome::Success => {
                 let p = &self.mem.pages[id as usize];
-                (p.has(pg::WRITEBACK) || p.has(pg::DIRTY)).then_some(Verdict::Keep)
+                (p.has(pg::WRITEBACK) || p.has(pg::DIRTY)).then_some(PageFate::Keep)
             }
             PageoutOutcome::Clean => None,
         }
@@ -785,15 +789,15 @@ impl Machine {
     }
 
     /// `shrink_page_list()` for one isolated page (reclaim-oom §5).
-    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, prio: i32) -> Verdict {
+    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, prio: i32) -> PageFate {
         let flags = self.mem.pages[id as usize].flags;
         if flags & pg::LOCKED != 0 {
-            return Verdict::Keep; // trylock_page failed: not counted in nr_scanned
+            return PageFate::Keep; // trylock_page failed: not counted in nr_scanned
         }
         sc.nr_scanned += 1;
         let mut cpu = self.granularity.cost(cost::SCAN_PAGE);
         if !self.page_evictable(id) {
-            return Verdict::Cull;
+            return PageFate::Cull;
         }
         if flags & (pg::MAPPED | pg::SWAPCACHE) != 0 {
             sc.nr_scanned += 1;
@@ -818,10 +822,10 @@ impl Machine {
             && !self.mem.pages[id as usize].has(pg::SWAPCACHE)
         {
             if sc.gfp & gfp::IO == 0 {
-                return Verdict::Keep;
+                return PageFate::Keep;
             }
             if !self.add_to_swap(id) {
-                return Verdict::Activate;
+                return PageFate::Activate;
             }
             may_enter_fs = true;
         }
@@ -837,11 +841,11 @@ impl Machine {
         }
         // Steps 13-15: release buffers, remove from the page or swap cache, free.
         if self.mem.pages[id as usize].has(pg::JOURNAL_IO) {
-            return Verdict::Activate; // try_to_release_page() fails on buffers under IO
+            return PageFate::Activate; // try_to_release_page() fails on buffers under IO
         }
         self.remove_mapping(id);
         self.free_page(id, sc.cpu);
-        Verdict::Free
+        PageFate::Free
     }
 
     /// `page_check_dirty_writeback()` and the counts after it [3.11+].
@@ -865,20 +869,20 @@ impl Machine {
     /// A page met under writeback: kept [≤3.10]; [3.11+] kswapd counts a PG_reclaim page of a
     /// ZONE_WRITEBACK zone as `nr_immediate`, other pages are marked PG_reclaim (and [4.11+]
     /// activated out of the way).
-    fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> Verdict {
+    fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> PageFate {
         sc.stat.writeback += 1;
         if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
-            return Verdict::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
+            return PageFate::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
         }
         let p = &self.mem.pages[id as usize];
         if sc.is_kswapd() && p.has(pg::RECLAIM) && self.mem.zones[p.zone as usize].flags.writeback {
             sc.stat.immediate += 1;
-            return Verdict::Keep;
+            return PageFate::Keep;
         }
         self.mem.pages[id as usize].flags |= pg::RECLAIM;
         match self.switches.dirty_page_disposition {
-            DirtyDisposition::InactiveHead => Verdict::Keep,
-            DirtyDisposition::Activate => Verdict::Activate,
+            DirtyDisposition::InactiveHead => PageFate::Keep,
+            DirtyDisposition::Activate => PageFate::Activate,
         }
     }
 

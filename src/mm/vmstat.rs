@@ -135,9 +135,9 @@ impl Machine {
     /// The `enum zone_stat_item` part, summed over the zones, in base pages.
     fn vmstat_zone_items(&self) -> Vec<(String, u64)> {
         use super::page::LruList as L;
-        let gran = self.granularity;
+        let granularity = self.granularity;
         let g = |f: &dyn Fn(&super::zone::Zone) -> u64| {
-            gran.base(self.mem.zones.iter().map(f).sum::<u64>())
+            granularity.base(self.mem.zones.iter().map(f).sum::<u64>())
         };
         let items: [(&str, u64); 23] = [
             ("nr_free_pages", g(&|z| z.nr_free())),

@@ -855,7 +855,7 @@ impl Machine {
 
     /// A flusher starts a work item (`trace_writeback_exec`).
     #[inline]
-    pub fn observe_writeback_exec(&mut self, b: usize, w: &crate::mm::fs_writeback::Work) {
+    pub fn observe_writeback_exec(&mut self, b: usize, w: &crate::mm::fs_writeback::WritebackWork) {
         if self.recorder.is_none() {
             return;
         }
