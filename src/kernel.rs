@@ -594,7 +594,7 @@ impl Kernel {
         Some(Kernel {
             profile: name.to_string(),
             base: Release::from_name(name).unwrap_or(Release::V2_6_36),
-            switches: switches,
+            switches,
             overrides: Vec::new(),
         })
     }
