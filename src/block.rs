@@ -13,14 +13,14 @@
 
 use std::collections::VecDeque;
 
-use crate::mm::granularity::Granularity;
+use crate::mm::granularity::{Granularity, KernelPages};
 use crate::mm::page::{pg, PageId};
 use crate::mm::{Actor, Event, Machine};
 use crate::sim::{SimRng, SimTime};
 use crate::spec::DiskSpec;
 
 /// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 (4 KiB) pages per request.
-pub const MAX_REQUEST_PAGES: usize = 128;
+pub const MAX_REQUEST_PAGES: KernelPages = KernelPages(128);
 
 /// What a request carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl Disk {
             full_waiters: VecDeque::new(),
             pages_done: 0,
             page_bytes: granularity.page_bytes(),
-            max_request_pages: granularity.batch(MAX_REQUEST_PAGES as u64) as usize,
+            max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
             spare: Vec::new(),
         }
     }

@@ -9,13 +9,14 @@
 use super::{jbd, Decision, Filesystem, MountOption, OrderedData, WritepageCall, Writepages};
 use crate::kernel::Switches;
 use crate::mm::gfp;
+use crate::mm::granularity::KernelPages;
 use crate::mm::page::pg;
 use crate::spec::{DataMode, MountSpec};
 
 /// ext4's `s_max_writeback_mb_bump`: 128 MiB, in 4 KiB pages.
-pub const MAX_WRITEBACK_PAGES: u64 = 32_768;
+pub const MAX_WRITEBACK_PAGES: KernelPages = KernelPages(32_768);
 /// Pages (4 KiB) one extent allocation covers at most (8 MiB worth of blocks).
-pub const EXTENT_PAGES: u64 = 2_048;
+pub const EXTENT_PAGES: KernelPages = KernelPages(2_048);
 
 /// ext4.
 pub struct Ext4;

@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use crate::kernel::Switches;
 use crate::mm::gfp;
+use crate::mm::granularity::KernelPages;
 use crate::spec::MountSpec;
 
 /// The registry: one arm per filesystem, `Variant => module::OpsType`, in `wbsim list` order.
@@ -171,10 +172,10 @@ pub enum WritepageResult {
 pub struct Writepages {
     /// `ext4_da_writepages()`: `nr_to_write` is raised to the dirty pages ahead of the cursor
     /// (8× a whole-file request), at most this many 4 KiB pages.
-    pub nr_to_write_bump: Option<u64>,
+    pub nr_to_write_bump: Option<KernelPages>,
     /// Delayed-allocation pages get their blocks here, one extent allocation (`cost::ALLOC_EXTENT`
     /// of CPU) per this many 4 KiB pages.
-    pub extent_pages: Option<u64>,
+    pub extent_pages: Option<KernelPages>,
 }
 
 impl Writepages {

@@ -6,7 +6,7 @@
 use super::backing_dev::Writeback;
 use super::event::Clock;
 use super::fs_writeback::Bdi;
-use super::granularity::Granularity;
+use super::granularity::{Granularity, KernelPages};
 use super::memory::{Memory, Node, Swap, VmStat};
 use super::options::Options;
 use super::page::{pg, Page, PageId, Place};
@@ -33,7 +33,9 @@ impl Machine {
         let total_base = granularity.base(mem.zones.iter().map(|z| z.present).sum());
         // ratelimit_pages = vm_total_pages / (ncpus * 32), clamped to [16, 4 MiB]: a batch of
         // dirtied pages.
-        let ratelimit_pages = granularity.batch((total_base / (cpus as u64 * 32)).clamp(16, 1024));
+        let ratelimit_pages = granularity.batch(KernelPages(
+            (total_base / (cpus as u64 * 32)).clamp(16, 1024),
+        ));
         let clock = Clock {
             now: 0,
             queue: EventQueue::default(),
@@ -227,7 +229,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         // Watermarks are thresholds free pages must exceed: the kernel's values from base
         // pages, rounded down (exact for `free > mark`).
         z.watermark = zone::zone_wmarks(min_free_kbytes, granularity.base(z.present), total_base)
-            .map(|w| granularity.floor(w));
+            .map(|w| granularity.floor(KernelPages(w)));
     }
     Memory {
         pages,
@@ -263,7 +265,7 @@ fn node_zones(
         .collect();
     let reserves: Vec<[u64; 3]> = zone::lowmem_reserves(&base)
         .into_iter()
-        .map(|r| r.map(|x| granularity.floor(x)))
+        .map(|r| r.map(|x| granularity.floor(KernelPages(x))))
         .collect();
     for (k, &(ztype, start, present)) in extents.iter().enumerate() {
         let id = zones.len() as u16;
@@ -278,8 +280,8 @@ fn node_zones(
             lowmem_reserve: reserves[k],
             free: pool::take_ids(present as usize),
             pcp: vec![vec![]; cpus],
-            pcp_high: granularity.batch(high as u64) as usize,
-            pcp_batch: granularity.batch(batch as u64) as usize,
+            pcp_high: granularity.batch(KernelPages(high as u64)) as usize,
+            pcp_batch: granularity.batch(KernelPages(batch as u64)) as usize,
             lru: Default::default(),
             recent_scanned: [0; 2],
             recent_rotated: [0; 2],

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 
+use super::granularity::KernelPages;
 use super::page::{pg, NIL};
 use super::{cost, Actor, Machine};
 use crate::block::ReqKind;
@@ -14,7 +15,7 @@ use crate::fs::WritepageCaller;
 use crate::sim::{SimTime, MSEC};
 
 /// `MAX_WRITEBACK_PAGES`: 1024 (4 KiB) pages per `wb_writeback` round.
-pub const MAX_WRITEBACK_PAGES: i64 = 1024;
+pub const MAX_WRITEBACK_PAGES: KernelPages = KernelPages(1024);
 /// Queued works are merged past this many (memory bound; merged works write the same pages).
 const MAX_QUEUED_WORKS: usize = 4_096;
 
@@ -163,7 +164,7 @@ pub struct Bdi {
 impl Bdi {
     /// The bdi of disk `disk`, writing pages of granularity `granularity`.
     pub fn new(disk: usize, granularity: super::granularity::Granularity) -> Bdi {
-        let batch = |base: i64| granularity.batch(base as u64) as i64;
+        let batch = |base: KernelPages| granularity.batch(base) as i64;
         Bdi {
             disk,
             gen: 0,

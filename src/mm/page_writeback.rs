@@ -11,6 +11,7 @@
 //! one disk and one dirtier both shares are 1, as in the kernel.
 
 use super::fs_writeback::WbCursor;
+use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId};
 use super::zone::Wmark;
 use super::{Actor, Machine};
@@ -76,7 +77,7 @@ pub enum BdpPhase {
 }
 
 /// `INIT_BW`: 100 MB/s in (4 KiB) pages per second, the estimate a bdi starts with [3.2].
-const INIT_BW: u64 = (100 << 20) / 4096;
+const INIT_BW: KernelPages = KernelPages((100 << 20) / 4096);
 /// `BANDWIDTH_INTERVAL`: the estimates are refreshed at most every 200 ms.
 const BANDWIDTH_INTERVAL_MS: u64 = 200;
 /// `RATELIMIT_CALC_SHIFT`: fixed-point shift of `pos_ratio`.
@@ -441,7 +442,7 @@ impl Machine {
             Decision::Write { cluster } => {
                 // XFS clusters up to `cluster + 1` base pages with the victim: the same bytes.
                 let cluster = if cluster > 0 {
-                    (self.granularity.batch(u64::from(cluster) + 1) - 1) as u32
+                    (self.granularity.batch(KernelPages(u64::from(cluster) + 1)) - 1) as u32
                 } else {
                     0
                 };
@@ -554,7 +555,7 @@ impl Machine {
             return self.io_less_ratelimited(t, bdi);
         }
         let ratelimit = if self.wb.bdis[bdi].dirty_exceeded {
-            self.granularity.batch(8) // 8 pages: a batch
+            self.granularity.batch(KernelPages(8)) // 8 pages: a batch
         } else {
             self.wb.ratelimit_pages
         };
@@ -584,7 +585,7 @@ impl Machine {
         task.nr_dirtied += 1;
         let mut ratelimit = task.nr_dirtied_pause;
         if self.wb.bdis[bdi].dirty_exceeded {
-            ratelimit = ratelimit.min(self.granularity.batch(8)); // 32 KiB: a batch
+            ratelimit = ratelimit.min(self.granularity.batch(KernelPages(8))); // 32 KiB: a batch
         }
         if task.nr_dirtied < ratelimit {
             return false;
@@ -767,7 +768,7 @@ impl Machine {
             // dirty_poll_interval(): √gap of base pages, then a batch of simulated pages.
             let gap = self.granularity.base(s.dirty.saturating_sub(nr_dirty));
             let pause = if gap > 0 { 1 << (gap.ilog2() / 2) } else { 1 };
-            self.tasks[t].nr_dirtied_pause = self.granularity.batch(pause);
+            self.tasks[t].nr_dirtied_pause = self.granularity.batch(KernelPages(pause));
             return true;
         }
         if !self.wb.bdis[b.bdi].writeback_in_progress() {
@@ -792,7 +793,7 @@ impl Machine {
             Some(p) => {
                 // Aim the next check at about a 10 ms pause (at least 32 pages).
                 self.tasks[t].nr_dirtied_pause =
-                    (task_ratelimit / 100).max(self.granularity.batch(32));
+                    (task_ratelimit / 100).max(self.granularity.batch(KernelPages(32)));
                 p.min(max_pause)
             }
         };

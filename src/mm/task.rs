@@ -7,6 +7,7 @@
 //! task's next event comes after the CPU time that work cost, or at its producer's pace. The GFP
 //! mask of each allocation site follows reclaim-oom §14 and `fs::Filesystem::writer_gfp`.
 
+use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId, Place};
 use super::page_alloc::{Alloc, AllocCtx};
 use super::page_writeback::Bdp;
@@ -18,7 +19,7 @@ use crate::spec::TaskSpec;
 
 /// Pages (4 KiB) of work one task event does at most: 256 KiB, `Machine::slice_pages` in
 /// simulated pages.
-pub const SLICE_PAGES: u64 = 64;
+pub const SLICE_PAGES: KernelPages = KernelPages(64);
 
 /// One task.
 #[derive(Clone, Debug)]
@@ -212,7 +213,7 @@ impl Task {
             alloc: None,
             bdp: None,
             nr_dirtied: 0,
-            nr_dirtied_pause: m.granularity.batch(32), // 128 KiB: a batch
+            nr_dirtied_pause: m.granularity.batch(KernelPages(32)), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
             progress: Progress::NotStarted,
@@ -304,7 +305,7 @@ impl Machine {
             Some(d) => {
                 let b = self.io.next_lba[d];
                 // Files are 1024 base pages (4 MiB) apart on disk.
-                self.io.next_lba[d] += pages + self.granularity.batch(1024);
+                self.io.next_lba[d] += pages + self.granularity.batch(KernelPages(1024));
                 b
             }
             None => 0,

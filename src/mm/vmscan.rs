@@ -10,6 +10,7 @@
 //! Slab shrinkers have nothing to shrink (`shrink_slab` frees 0), all allocations are order 0 so
 //! lumpy reclaim never runs, and there is no memcg.
 
+use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId, Place};
 use super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, gfp, Actor, Machine};
@@ -24,7 +25,7 @@ use crate::sim::{SimTime, MSEC};
 /// `DEF_PRIORITY`.
 pub const DEF_PRIORITY: i32 = 12;
 /// `SWAP_CLUSTER_MAX`, in 4 KiB pages (`Machine::swap_cluster_max` converts it).
-pub const SWAP_CLUSTER_MAX: u64 = 32;
+pub const SWAP_CLUSTER_MAX: KernelPages = KernelPages(32);
 
 /// `struct scan_control`.
 #[derive(Clone, Debug)]
@@ -329,8 +330,8 @@ impl Machine {
             // page) the saved credit becomes whole simulated pages; the remainder is kept.
             let saved = &mut z.nr_saved_scan[l.idx()];
             *saved += scan;
-            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX.max(g.factor()) {
-                let n = g.floor(*saved);
+            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX.0.max(g.factor()) {
+                let n = g.floor(KernelPages(*saved));
                 *saved -= g.base(n);
                 n
             } else {
@@ -1093,7 +1094,7 @@ impl Machine {
         // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
         let writeback_threshold = self
             .granularity
-            .floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2);
+            .floor(KernelPages(SWAP_CLUSTER_MAX.0 + SWAP_CLUSTER_MAX.0 / 2));
         if dr.total_scanned > writeback_threshold {
             if self.switches.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
                 self.wakeup_flusher_threads(dr.total_scanned);

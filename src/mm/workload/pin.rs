@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::{KindInfo, Progress, TaskKeys, Workload};
+use crate::mm::granularity::KernelPages;
 use crate::mm::page::{pg, LruList};
 use crate::mm::task::{Slice, SLICE_PAGES};
 use crate::mm::{gfp, Machine};
@@ -150,7 +151,7 @@ impl Workload for Pin {
         let Progress::Pin(mut st) = m.tasks[t].progress else {
             unreachable!("a pin task's progress")
         };
-        for _ in 0..m.granularity.batch(SLICE_PAGES * 16) {
+        for _ in 0..m.granularity.batch(KernelPages(SLICE_PAGES.0 * 16)) {
             if st.done >= st.total {
                 break;
             }
