@@ -216,6 +216,12 @@ switches! {
             "d4f7a5cbd54 xfs: allow writeback from kswapd";
     }
 
+    /// `xfs_vm_write_begin()`'s page-cache allocation (`grab_cache_page_write_begin()`).
+    xfs_write_begin_nofs: bool = "XFS's buffered writer allocates page cache without __GFP_FS" {
+        False => "false", "2.6.32", "";
+        True => "true", "2.6.36", "aea1b953214 xfs: use GFP_NOFS for page cache allocation";
+    }
+
     /// When `balance_dirty_pages()` lets a writer go (writeback-fs §A.3, §A.6).
     dirty_exceeded: DirtyExceeded = "when balance_dirty_pages() throttles a writer" {
         /// While its bdi is over its share, clipped to what is globally still available
@@ -489,6 +495,7 @@ pub const V2_6_3X: &[Profile] = &[
             ("direct_reclaim_progress", "zone-reclaimable"),
             ("drain_pcp_after_reclaim", "true"),
             ("xfs_reclaim_writepage", "refuse-direct"),
+            ("xfs_write_begin_nofs", "true"),
             ("dirty_exceeded", "bdi-or-global-limit"),
             ("oom_badness", "rss-per-mille"),
             ("oom_cpuset_tasks", "ineligible"),

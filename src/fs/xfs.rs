@@ -1,12 +1,13 @@
 //! XFS (`fs/xfs/linux-2.6/xfs_aops.c` `xfs_vm_writepage()`, writeback-fs §C.4): delayed allocation
 //! for every buffered write; from reclaim, per the `xfs_reclaim_writepage` switch, it allocates
 //! and clusters (2.6.32–2.6.34), refuses every `PF_MEMALLOC` caller (2.6.35), or refuses direct
-//! reclaim only while kswapd writes and clusters (2.6.36). Its writer passes `write_begin`'s
-//! flags through unchanged in 2.6.32–2.6.36, so it allocates with `__GFP_FS`.
+//! reclaim only while kswapd writes and clusters (2.6.36). Its writer allocates page cache with
+//! the mapping's full mask in 2.6.32–2.6.35 and, from 2.6.36, without `__GFP_FS`
+//! (`xfs_vm_write_begin()` passes `AOP_FLAG_NOFS`; switch `xfs_write_begin_nofs`).
 
 use super::{Decision, Filesystem, WritepageCall, Writepages};
 use crate::kernel::{Switches, XfsReclaimWritepage};
-use crate::mm::pf;
+use crate::mm::{gfp, pf};
 use crate::spec::MountSpec;
 
 /// XFS.
@@ -57,6 +58,14 @@ impl Filesystem for Xfs {
         }
     }
 
+    fn writer_gfp(&self, switches: &Switches) -> u32 {
+        if switches.xfs_write_begin_nofs {
+            gfp::GFP_HIGHUSER_MOVABLE & !gfp::FS
+        } else {
+            gfp::GFP_HIGHUSER_MOVABLE
+        }
+    }
+
     fn delalloc(&self, _mount: &MountSpec) -> bool {
         true
     }
@@ -91,6 +100,17 @@ mod tests {
             MEMALLOC,
         );
         assert_eq!(d, Decision::Refuse);
+    }
+
+    #[test]
+    fn the_xfs_writer_allocates_nofs_from_2_6_36() {
+        let gfp_of = |p| {
+            let switches = crate::kernel::Kernel::profile(p).unwrap().switches;
+            FsType::Xfs.ops().writer_gfp(&switches)
+        };
+        assert_ne!(gfp_of("2.6.35") & crate::mm::gfp::FS, 0);
+        assert_eq!(gfp_of("2.6.36") & crate::mm::gfp::FS, 0);
+        assert_eq!(gfp_of("mainline") & crate::mm::gfp::FS, 0);
     }
 
     #[test]

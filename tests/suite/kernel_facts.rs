@@ -416,6 +416,33 @@ fn the_ext4_writer_allocates_nofs_and_never_invokes_the_oom_killer_while_an_ext3
     }
 }
 
+/// `xfs_vm_write_begin()` passes `AOP_FLAG_NOFS` from 2.6.36 (aea1b953214, switch
+/// `xfs_write_begin_nofs`): the starved XFS writer that kills in 2.6.35 loops in the allocator in
+/// 2.6.36, like ext4's.
+#[test]
+fn from_2_6_36_the_xfs_writer_allocates_nofs_and_never_invokes_the_oom_killer() {
+    for (release, nofs) in [(Release::V2_6_35, false), (Release::V2_6_36, true)] {
+        let spec = starved_writer(release, FsType::Xfs);
+        assert_eq!(spec.kernel.switches.xfs_write_begin_nofs, nofs);
+        let r = engine::simulate(&spec);
+        let writer_invoked =
+            matches!(&r.outcome, Outcome::Oom { invoker, .. } if invoker == "writer");
+        assert_eq!(writer_invoked, !nofs, "{release:?}: {:?}", r.outcome);
+        assert!(
+            r.reclaim_no_progress > 0,
+            "{release:?}: the writer never starved"
+        );
+        // The same 2.6.36 kernel with 2.6.35's writer mask kills again.
+        if nofs {
+            let full = with_switch(spec.clone(), "xfs_write_begin_nofs", "false");
+            assert!(matches!(
+                engine::simulate(&full).outcome,
+                Outcome::Oom { .. }
+            ));
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. A free resets pages_scanned and all-unreclaimable only through free_pcppages_bulk
 //    (reclaim-oom §1.4, §8.5).
