@@ -206,16 +206,18 @@ pub struct BlockLayer {
     pub rng: SimRng,
 }
 
-/// Submission, unplugging and completion: what the block layer does to the VM.
-impl Machine {
+impl BlockLayer {
     /// Submits page `id` to disk `b` (plugged until the end of the event).
-    pub fn disk_submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
-        self.io.disks[b].submit(kind, lba, id);
-        if !self.io.plugged.contains(&b) {
-            self.io.plugged.push(b);
+    pub fn submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
+        self.disks[b].submit(kind, lba, id);
+        if !self.plugged.contains(&b) {
+            self.plugged.push(b);
         }
     }
+}
 
+/// Unplugging and completion: what the block layer does to the VM.
+impl Machine {
     /// Unplugs every disk that got IO during this event: an idle disk starts serving.
     pub fn unplug_all(&mut self) {
         let plugged = std::mem::take(&mut self.io.plugged);

@@ -14,7 +14,9 @@ pub const MAX_FILE_BYTES: u64 = 1 << 44;
 /// space (`TASK_SIZE`, 128 TiB).
 pub const MAX_VM_BYTES: u64 = 1 << 47;
 
-/// The kernel release whose rules the model follows (`scenario.release`).
+/// A modelled 2.6.3x release (`scenario.release`): the profile names of `crate::kernel`'s
+/// 2.6.32–2.6.36 profiles, and the release whose output formats (the OOM report's lines) a run
+/// prints. Its rules are the profile's switches.
 ///
 /// `V2_6_32_0` is mainline 2.6.32 before the 2.6.32-stable fix to `shrink_list()` (reclaim-oom §4.4):
 /// an active list's budget is spent scanning the inactive list when the inactive list is not low.
@@ -62,7 +64,9 @@ impl Release {
         Release::ALL.into_iter().find(|r| r.name() == name)
     }
 
-    /// The minor number (32..=36); `2.6.32.0` counts as 32.
+    /// The minor number (32..=36); `2.6.32.0` counts as 32. For output formats only (the OOM
+    /// report's lines): the engine's rules are the switches of `crate::kernel`, never this
+    /// number; a format test reads better as `release >= Release::V2_6_36`.
     pub fn minor(self) -> u32 {
         match self {
             Release::V2_6_32_0 | Release::V2_6_32 => 32,
@@ -313,9 +317,9 @@ pub struct Limits {
 /// Everything one run needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunSpec {
-    /// The base release whose 2.6.3x rules apply (`kernel.base`).
+    /// The release whose output formats apply (`kernel.base`); the rules are `kernel.switches`.
     pub release: Release,
-    /// The kernel profile and its later-change switches.
+    /// The kernel profile and its switches.
     pub kernel: crate::kernel::Kernel,
     /// The writepage-refusal policy.
     pub policy: Policy,

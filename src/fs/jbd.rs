@@ -117,7 +117,7 @@ impl Machine {
                 self.mem.pages[id as usize].flags |= pg::JOURNAL_IO;
                 self.vfs.mounts[m].journal.outstanding += 1;
                 self.stats.counters.pages_written_by_journal += 1;
-                self.disk_submit(b, kind, lba, id);
+                self.io.submit(b, kind, lba, id);
             } else {
                 // jbd2: generic_writepages() → ->writepage of the inode's mapped pages.
                 self.clear_page_dirty_for_io(id);

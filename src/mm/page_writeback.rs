@@ -368,7 +368,7 @@ impl Machine {
         let b = self.page_bdi(id).expect("writeback of a page with no disk");
         self.wb.bdis[b].writeback += 1;
         let lba = self.page_lba(id);
-        self.disk_submit(b, ReqKind::Write, lba, id);
+        self.io.submit(b, ReqKind::Write, lba, id);
     }
 
     /// The disk block of a page: its file's region, or a swap slot.

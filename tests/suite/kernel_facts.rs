@@ -385,7 +385,11 @@ fn the_ext4_writer_allocates_nofs_and_never_invokes_the_oom_killer_while_an_ext3
             ext3.reclaim_no_progress > 0,
             "{release:?}: ext3 never starved"
         );
-        if release.minor() >= 33 {
+        let skips = starved_writer(release, FsType::Ext3)
+            .kernel
+            .switches
+            .kswapd_congestion_wait;
+        if skips == wbsim::kernel::KswapdCongestionWait::SkipUnderMin {
             // kswapd skips its congestion wait under the min watermark [≥33], marks the node
             // all-unreclaimable within ~100 ms, and the writer's next GFP_HIGHUSER_MOVABLE
             // pass returns 0: the ext3 writer kills (itself, the only task).

@@ -146,7 +146,7 @@ impl Machine {
         let pages = self.tasks[t].read_pages.clone();
         for &id in &pages {
             let lba = self.page_lba(id);
-            self.disk_submit(b, ReqKind::Read { task: t }, lba, id);
+            self.io.submit(b, ReqKind::Read { task: t }, lba, id);
         }
         st.inflight = true;
         self.tasks[t].progress = Progress::StreamRead(st);
