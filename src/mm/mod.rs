@@ -29,7 +29,18 @@
 //! | `invariants.rs` | the invariant checker (`CONFIG_DEBUG_VM`, stronger) |
 //!
 //! The filesystems are `crate::fs` (with the VFS objects, `fs/vfs.rs`), the disks
-//! `crate::block`. Every piece of state lives in the machine, so `invariants.rs` can recount all
+//! `crate::block`.
+//!
+//! Where the mechanisms still to come belong (issues 13 and 14): a rule that differs between
+//! kernels is a switch of `crate::kernel` and a profile change; the request pool that reclaim
+//! writes wait for (`get_request_wait`) is the disk's (`block.rs`, beside `full_waiters`); jbd2
+//! handles, `T_LOCKED` and the commit's states are the `fs::jbd::Journal` of each mount, used by
+//! `fs/ext3.rs` and `fs/ext4.rs`; writeback's own allocations are the filesystem's `->writepages`
+//! (`fs/<fs>.rs`) through `Machine::alloc_page`; slab caches and their shrinkers would be a part of
+//! their own (`mm/slab.rs`, `Machine::slab`) that `shrink_slab` in `vmscan.rs` reads; node LRUs
+//! move the lists from `zone::Zone` to `memory::Node`; the 4.7 OOM detection is
+//! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is a workqueue,
+//! a new `sched::Actor` kind (the event word has room for eight, `event.rs`). Every piece of state lives in the machine, so `invariants.rs` can recount all
 //! counters from page flags. Time only moves between events; work inside one event happens at
 //! one instant and its CPU cost is charged to the actor's next event.
 
