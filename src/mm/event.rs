@@ -21,8 +21,8 @@ pub struct Clock {
 /// The events of a run: every actor has at most one live `Run` event; a newer generation makes
 /// older ones stale (a sleeper woken early).
 ///
-/// Packed in one word (bit 63: a disk completion; bits 62–60: the actor's kind, room for eight
-/// kinds where four are used; 59–32 its index; 31–0 the generation) so the event queue moves it in a register: a struct of fields written
+/// Packed in one word (bit 63: a disk completion; bits 62–61: the actor's kind, 60–32 its index,
+/// 31–0 the generation) so the event queue moves it in a register: a struct of fields written
 /// one by one and read back whole stalls the store-to-load forwarding on every schedule.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Event(u64);
@@ -46,8 +46,7 @@ pub enum EventKind {
 
 impl Event {
     const DISK: u64 = 1 << 63;
-    const INDEX_BITS: u32 = 28;
-    const KIND_SHIFT: u32 = 60;
+    const INDEX_BITS: u32 = 29;
 
     /// Resume `actor` if its generation is still `gen`.
     pub fn run(actor: Actor, gen: u32) -> Event {
@@ -61,7 +60,7 @@ impl Event {
             index < 1 << Self::INDEX_BITS,
             "actor index {index} out of range"
         );
-        Event(kind << Self::KIND_SHIFT | (index as u64) << 32 | u64::from(gen))
+        Event(kind << 61 | (index as u64) << 32 | u64::from(gen))
     }
 
     /// Disk `disk` finished its request.
@@ -77,7 +76,7 @@ impl Event {
             };
         }
         let index = ((self.0 >> 32) & ((1 << Self::INDEX_BITS) - 1)) as usize;
-        let actor = match (self.0 >> Self::KIND_SHIFT) & 7 {
+        let actor = match self.0 >> 61 {
             0 => Actor::Task(index),
             1 => Actor::Kswapd(index),
             2 => Actor::Flusher(index),
@@ -128,7 +127,7 @@ mod tests {
             Actor::Task(4095),
             Actor::Kswapd(17),
             Actor::Flusher(255),
-            Actor::Journal((1 << 28) - 1),
+            Actor::Journal((1 << 29) - 1),
         ] {
             for gen in [0, 1, u32::MAX] {
                 assert_eq!(Event::run(actor, gen).kind(), EventKind::Run { actor, gen });
