@@ -63,7 +63,7 @@ impl Machine {
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();
         m.wb.dirty_balance_reserve = (0..m.mem.zones.len())
-            .map(|z| m.zone_dirty_balance_reserve(z))
+            .map(|z| m.mem.zone_dirty_balance_reserve(z))
             .sum();
         m.boot_devices();
         m.boot_tasks();

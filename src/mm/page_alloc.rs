@@ -132,7 +132,7 @@ impl Machine {
             self.stats.counters.zone_dirty_skips += dirty_skips;
             let (k, zid) = found?;
             let cpu = self.tasks[t].cpu;
-            if let Some(id) = self.buffered_rmqueue(zid, cpu) {
+            if let Some(id) = self.mem.buffered_rmqueue(zid, cpu) {
                 return Some(id);
             }
             from = k + 1; // only possible without watermarks: the zone has no free page
@@ -156,7 +156,7 @@ impl Machine {
         };
         let (zid, cpu) = (list[k] as usize, task.cpu);
         self.tasks[t].fast_skip = k; // every zone before k is at or below its low watermark
-        self.buffered_rmqueue(zid, cpu)
+        self.mem.buffered_rmqueue(zid, cpu)
     }
 
     /// The low-watermark test of the fast path for task `t` on zone `zid`.
@@ -217,27 +217,6 @@ impl Machine {
             return (Some((k, zid)), dirty_skips);
         }
         (None, dirty_skips)
-    }
-
-    /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
-    fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
-        let z = &mut self.mem.zones[zid];
-        let pcp = &mut z.pcp[cpu];
-        if pcp.is_empty() {
-            // rmqueue_bulk(): `batch` pages off the top of the buddy list, the topmost first.
-            let from = z.free.len() - z.pcp_batch.min(z.free.len());
-            for &id in &z.free[from..] {
-                self.mem.pages[id as usize].place = Place::Pcp;
-            }
-            self.mem.vm_stat.nr_free -= (z.free.len() - from) as u64;
-            pcp.extend(z.free.drain(from..).rev());
-        }
-        let id = pcp.pop()?;
-        z.stat.pgalloc += 1;
-        let p = &mut self.mem.pages[id as usize];
-        p.place = Place::Held;
-        p.flags = 0;
-        Some(id)
     }
 
     /// `free_hot_cold_page()`: to `cpu`'s list; past `pcp.high`, `free_pcppages_bulk` moves a
@@ -538,4 +517,28 @@ impl Machine {
 /// `pcp->batch` as a count.
 fn z_batch(b: usize) -> usize {
     b.max(1)
+}
+
+/// The parts of this file that read or change memory only.
+impl super::memory::Memory {
+    /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
+    fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
+        let z = &mut self.zones[zid];
+        let pcp = &mut z.pcp[cpu];
+        if pcp.is_empty() {
+            // rmqueue_bulk(): `batch` pages off the top of the buddy list, the topmost first.
+            let from = z.free.len() - z.pcp_batch.min(z.free.len());
+            for &id in &z.free[from..] {
+                self.pages[id as usize].place = Place::Pcp;
+            }
+            self.vm_stat.nr_free -= (z.free.len() - from) as u64;
+            pcp.extend(z.free.drain(from..).rev());
+        }
+        let id = pcp.pop()?;
+        z.stat.pgalloc += 1;
+        let p = &mut self.pages[id as usize];
+        p.place = Place::Held;
+        p.flags = 0;
+        Some(id)
+    }
 }

@@ -155,16 +155,6 @@ struct DirtyState {
 }
 
 impl Machine {
-    /// `global_reclaimable_pages()`: file LRUs, plus anon LRUs while free swap slots remain.
-    pub fn global_reclaimable_pages(&self) -> u64 {
-        let lru = &self.mem.vm_stat.nr_lru;
-        let mut n = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
-        if self.mem.swap.free > 0 {
-            n += lru[LruList::ActiveAnon.idx()] + lru[LruList::InactiveAnon.idx()];
-        }
-        n
-    }
-
     /// `determine_dirtyable_memory()`: free + reclaimable + 1 (no highmem on x86_64);
     /// [3.3+] minus `dirty_balance_reserve`; [3.14+] `global_dirtyable_memory()`: free minus
     /// the reserve, plus the file LRUs only. From the global counters.
@@ -174,7 +164,7 @@ impl Machine {
         self.dirtyable(
             self.mem.vm_stat.nr_free,
             file,
-            self.global_reclaimable_pages(),
+            self.mem.global_reclaimable_pages(),
             self.wb.dirty_balance_reserve,
         ) + 1
     }
@@ -190,7 +180,7 @@ impl Machine {
             sum(&|z| self.mem.zones[z].nr_free()),
             file,
             sum(&|z| self.mem.zone_reclaimable_pages(z)),
-            sum(&|z| self.zone_dirty_balance_reserve(z)),
+            sum(&|z| self.mem.zone_dirty_balance_reserve(z)),
         )
     }
 
@@ -207,14 +197,6 @@ impl Machine {
         }
         let x = free + reclaimable;
         x - x.min(reserve)
-    }
-
-    /// `zone->dirty_balance_reserve` (3.3 `calculate_totalreserve_pages()`): the largest
-    /// lowmem_reserve plus the high watermark, at most the zone's present pages.
-    pub fn zone_dirty_balance_reserve(&self, zid: usize) -> u64 {
-        let z = &self.mem.zones[zid];
-        let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
-        max.min(z.present)
     }
 
     /// `zone_dirty_ok()` [3.3] / `node_dirty_ok()` [4.8]: the zone's (node's) dirty and
@@ -907,6 +889,27 @@ fn actor_task(actor: Actor) -> Option<usize> {
     match actor {
         Actor::Task(t) => Some(t),
         _ => None,
+    }
+}
+
+/// The parts of this file that read or change memory only.
+impl super::memory::Memory {
+    /// `global_reclaimable_pages()`: file LRUs, plus anon LRUs while free swap slots remain.
+    pub fn global_reclaimable_pages(&self) -> u64 {
+        let lru = &self.vm_stat.nr_lru;
+        let mut n = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
+        if self.swap.free > 0 {
+            n += lru[LruList::ActiveAnon.idx()] + lru[LruList::InactiveAnon.idx()];
+        }
+        n
+    }
+
+    /// `zone->dirty_balance_reserve` (3.3 `calculate_totalreserve_pages()`): the largest
+    /// lowmem_reserve plus the high watermark, at most the zone's present pages.
+    pub fn zone_dirty_balance_reserve(&self, zid: usize) -> u64 {
+        let z = &self.zones[zid];
+        let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
+        max.min(z.present)
     }
 }
 

@@ -248,26 +248,6 @@ impl Machine {
         true
     }
 
-    /// `inactive_anon_is_low()`.
-    fn inactive_anon_is_low(&self, zid: usize) -> bool {
-        let z = &self.mem.zones[zid];
-        z.nr_lru(LruList::InactiveAnon) * z.inactive_ratio < z.nr_lru(LruList::ActiveAnon)
-    }
-
-    /// `inactive_file_is_low()`.
-    fn inactive_file_is_low(&self, zid: usize) -> bool {
-        let z = &self.mem.zones[zid];
-        z.nr_lru(LruList::ActiveFile) > z.nr_lru(LruList::InactiveFile)
-    }
-
-    fn inactive_list_is_low(&self, zid: usize, file: bool) -> bool {
-        if file {
-            self.inactive_file_is_low(zid)
-        } else {
-            self.inactive_anon_is_low(zid)
-        }
-    }
-
     /// `get_scan_ratio()` [32–34] / `get_scan_count()` [≥35] and `nr_scan_try_batch()`.
     fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
         let noswap = self.mem.swap.free == 0;
@@ -374,7 +354,7 @@ impl Machine {
             }
         }
         sc.nr_reclaimed = nr_reclaimed;
-        if self.inactive_anon_is_low(zid) && self.mem.swap.free > 0 {
+        if self.mem.inactive_anon_is_low(zid) && self.mem.swap.free > 0 {
             self.shrink_active_list(scm, zid, sc, false);
         }
     }
@@ -390,51 +370,19 @@ impl Machine {
     ) -> u64 {
         let file = l.is_file();
         if self.switches.shrink_list_active_budget == ShrinkListActiveBudget::ScansInactive {
-            if l.is_active() && self.inactive_list_is_low(zid, file) {
+            if l.is_active() && self.mem.inactive_list_is_low(zid, file) {
                 self.shrink_active_list(n, zid, sc, file);
                 return 0;
             }
             return self.shrink_inactive_list(n, zid, sc, file, prio);
         }
         if l.is_active() {
-            if self.inactive_list_is_low(zid, file) {
+            if self.mem.inactive_list_is_low(zid, file) {
                 self.shrink_active_list(n, zid, sc, file);
             }
             return 0;
         }
         self.shrink_inactive_list(n, zid, sc, file, prio)
-    }
-
-    /// Isolates up to `n` pages from the tail of list `l` into `self.mem.scratch`; returns how many
-    /// were examined (all of them: no page on a list is being freed concurrently in the model).
-    fn isolate_lru_pages(&mut self, n: u64, zid: usize, l: LruList) -> u64 {
-        self.mem.scratch.clear();
-        let mut examined = 0;
-        while examined < n {
-            let id = self.mem.zones[zid].lru[l.idx()].tail;
-            if id == super::page::NIL {
-                break;
-            }
-            examined += 1;
-            self.mem.lru_del(id, Place::Isolated);
-            self.mem.scratch.push(id);
-        }
-        let z = &mut self.mem.zones[zid];
-        if l.is_file() {
-            z.stat.nr_isolated_file += examined;
-        } else {
-            z.stat.nr_isolated_anon += examined;
-        }
-        examined
-    }
-
-    fn unisolate(&mut self, zid: usize, file: bool, n: u64) {
-        let z = &mut self.mem.zones[zid];
-        if file {
-            z.stat.nr_isolated_file -= n;
-        } else {
-            z.stat.nr_isolated_anon -= n;
-        }
     }
 
     /// `putback_lru_page()` for a page that is not evictable: to the unevictable list.
@@ -444,32 +392,10 @@ impl Machine {
         self.stats.vm_events.unevictable_pgs_culled += 1;
     }
 
-    /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
-    /// PG_referenced as well).
-    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
-        let p = &mut self.mem.pages[id as usize];
-        let mut r = false;
-        if clear_pg_referenced && p.has(pg::REFERENCED) {
-            p.flags &= !pg::REFERENCED;
-            r = true;
-        }
-        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
-            p.flags &= !pg::YOUNG;
-            r = true;
-        }
-        r
-    }
-
-    /// `page_mapping_inuse()`: mapped, in the swap cache, or its file is mmapped (never here).
-    fn page_mapping_inuse(&self, id: PageId) -> bool {
-        let p = &self.mem.pages[id as usize];
-        p.has(pg::MAPPED) || p.has(pg::SWAPCACHE)
-    }
-
     /// `shrink_active_list()` (reclaim-oom §4.6).
     pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
         let l = LruList::of(file, true);
-        let examined = self.isolate_lru_pages(n, zid, l);
+        let examined = self.mem.isolate_lru_pages(n, zid, l);
         self.charge_actor(
             sc.actor,
             examined * self.granularity.cost(cost::ISOLATE_PAGE),
@@ -489,9 +415,9 @@ impl Machine {
                 continue;
             }
             let referenced = if self.switches.page_references == PageReferences::PageReferenced {
-                self.page_mapping_inuse(id) && self.page_referenced(id, true)
+                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true)
             } else {
-                self.page_referenced(id, false)
+                self.mem.page_referenced(id, false)
             };
             if referenced {
                 rotated += 1;
@@ -502,7 +428,7 @@ impl Machine {
         }
         self.mem.zones[zid].recent_rotated[usize::from(file)] += rotated;
         self.stats.vm_events.pgdeactivate += deactivated;
-        self.unisolate(zid, file, examined);
+        self.mem.unisolate(zid, file, examined);
         self.mem.scratch = taken;
     }
 
@@ -517,10 +443,10 @@ impl Machine {
     ) -> u64 {
         // too_many_isolated() compares NR_ISOLATED with the inactive list; isolation and putback
         // happen inside one event here, so NR_ISOLATED is 0 at every check and it never sleeps.
-        debug_assert!(!self.too_many_isolated(zid, file) || sc.is_kswapd());
+        debug_assert!(!self.mem.too_many_isolated(zid, file) || sc.is_kswapd());
         let l = LruList::of(file, false);
         let batch = n.min(self.swap_cluster_max());
-        let examined = self.isolate_lru_pages(batch, zid, l);
+        let examined = self.mem.isolate_lru_pages(batch, zid, l);
         self.charge_actor(
             sc.actor,
             examined * self.granularity.cost(cost::ISOLATE_PAGE),
@@ -572,7 +498,7 @@ impl Machine {
                 self.mem.zones[zid].recent_rotated[usize::from(target.is_file())] += 1;
             }
         }
-        self.unisolate(zid, file, examined);
+        self.mem.unisolate(zid, file, examined);
         self.mem.scratch = list;
         self.mem.scratch_keep = keep;
         self.after_batch(zid, sc, prio, examined);
@@ -697,29 +623,19 @@ impl Machine {
         }
     }
 
-    /// `too_many_isolated()`.
-    fn too_many_isolated(&self, zid: usize, file: bool) -> bool {
-        let z = &self.mem.zones[zid];
-        if file {
-            z.stat.nr_isolated_file > z.nr_lru(LruList::InactiveFile)
-        } else {
-            z.stat.nr_isolated_anon > z.nr_lru(LruList::InactiveAnon)
-        }
-    }
-
     /// Step 8 of `shrink_page_list()`: what the page's references decide, by the
     /// `page_references` switch: `Err(fate)` ends the page's trip, `Ok(keep_dirty)` goes on
     /// (`keep_dirty`: a referenced page is kept rather than written).
     #[inline]
     fn references_fate(&mut self, id: PageId) -> Result<bool, PageFate> {
         if self.switches.page_references == PageReferences::PageReferenced {
-            let referenced = self.page_referenced(id, true);
-            if referenced && self.page_mapping_inuse(id) {
+            let referenced = self.mem.page_referenced(id, true);
+            if referenced && self.mem.page_mapping_inuse(id) {
                 return Err(PageFate::Activate);
             }
             return Ok(referenced);
         }
-        match self.page_check_references(id) {
+        match self.mem.page_check_references(id) {
             PageRef::Activate => Err(PageFate::Activate),
             PageRef::Keep => Err(PageFate::Keep),
             PageRef::ReclaimClean => Ok(true),
@@ -762,30 +678,6 @@ impl Machine {
                 (p.has(pg::WRITEBACK) || p.has(pg::DIRTY)).then_some(PageFate::Keep)
             }
             PageoutOutcome::Clean => None,
-        }
-    }
-
-    /// `page_check_references()` [≥34].
-    fn page_check_references(&mut self, id: PageId) -> PageRef {
-        let refs_pte = self.page_referenced(id, false);
-        let p = &mut self.mem.pages[id as usize];
-        let refs_page = p.has(pg::REFERENCED);
-        p.flags &= !pg::REFERENCED;
-        if refs_pte {
-            if p.has(pg::ANON) {
-                return PageRef::Activate;
-            }
-            p.flags |= pg::REFERENCED;
-            return if refs_page {
-                PageRef::Activate
-            } else {
-                PageRef::Keep
-            };
-        }
-        if refs_page {
-            PageRef::ReclaimClean
-        } else {
-            PageRef::Reclaim
         }
     }
 
@@ -1317,17 +1209,6 @@ impl Machine {
         }
     }
 
-    fn zone_ok(&self, zid: usize, w: Wmark, mult: u64, classzone: usize) -> bool {
-        let z = &self.mem.zones[zid];
-        zone_watermark_ok(
-            z.nr_free(),
-            z.wmark(w) * mult,
-            z.lowmem_reserve[classzone],
-            false,
-            false,
-        )
-    }
-
     /// `balance_pgdat()` (reclaim-oom §8.3), resumable at its sleeps.
     fn balance_pgdat_step(&mut self, n: usize) {
         let mut b = self.mem.nodes[n].kswapd.bal.take().expect("balance state");
@@ -1408,11 +1289,11 @@ impl Machine {
                 continue;
             }
             // Background anon aging: no nr_swap_pages check here.
-            if self.inactive_anon_is_low(zid) {
+            if self.mem.inactive_anon_is_low(zid) {
                 let scm = self.swap_cluster_max();
                 self.shrink_active_list(scm, zid, &mut b.sc, false);
             }
-            if !self.zone_ok(zid, Wmark::High, 1, 0) {
+            if !self.mem.zone_ok(zid, Wmark::High, 1, 0) {
                 return Some(i);
             }
         }
@@ -1432,11 +1313,11 @@ impl Machine {
             }
             let before_shrink =
                 self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
-            if before_shrink && !self.zone_ok(zid, Wmark::High, 1, end_class) {
+            if before_shrink && !self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
                 b.all_zones_ok = false;
             }
             b.sc.nr_scanned = 0;
-            if !self.zone_ok(zid, Wmark::High, 8, end_class) {
+            if !self.mem.zone_ok(zid, Wmark::High, 8, end_class) {
                 self.shrink_zone(b.prio, zid, &mut b.sc);
             }
             b.total_scanned += b.sc.nr_scanned;
@@ -1462,7 +1343,7 @@ impl Machine {
     /// mark it all-unreclaimable past 6× its reclaimable pages scanned, and note whether it is
     /// still below high (and min) by the `kswapd_balanced_check` switch.
     fn balance_zone_checks(&mut self, zid: usize, end_class: usize, b: &mut Balance) {
-        if self.zone_ok(zid, Wmark::High, 1, end_class) {
+        if self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
             // [2.6.37+] a balanced zone is no longer congested, dirty or under writeback
             // (ZONE_* flags; never set in 2.6.3x).
             self.mem.zones[zid].flags = Default::default();
@@ -1474,12 +1355,12 @@ impl Machine {
             self.mem.zones[zid].all_unreclaimable = true;
         }
         if self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink {
-            if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+            if !self.mem.zone_ok(zid, Wmark::Min, 1, end_class) {
                 b.under_min = true;
             }
-        } else if !self.zone_ok(zid, Wmark::High, 1, end_class) {
+        } else if !self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
             b.all_zones_ok = false;
-            if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
+            if !self.mem.zone_ok(zid, Wmark::Min, 1, end_class) {
                 b.under_min = true;
             }
         }
@@ -1513,5 +1394,127 @@ impl Machine {
         let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
         self.mem.nodes[n].kswapd.bal = Some(b);
         self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
+    }
+}
+
+/// The parts of this file that read or change memory only.
+impl super::memory::Memory {
+    /// `inactive_anon_is_low()`.
+    fn inactive_anon_is_low(&self, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        z.nr_lru(LruList::InactiveAnon) * z.inactive_ratio < z.nr_lru(LruList::ActiveAnon)
+    }
+
+    /// `inactive_file_is_low()`.
+    fn inactive_file_is_low(&self, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        z.nr_lru(LruList::ActiveFile) > z.nr_lru(LruList::InactiveFile)
+    }
+
+    fn inactive_list_is_low(&self, zid: usize, file: bool) -> bool {
+        if file {
+            self.inactive_file_is_low(zid)
+        } else {
+            self.inactive_anon_is_low(zid)
+        }
+    }
+
+    /// `too_many_isolated()`.
+    fn too_many_isolated(&self, zid: usize, file: bool) -> bool {
+        let z = &self.zones[zid];
+        if file {
+            z.stat.nr_isolated_file > z.nr_lru(LruList::InactiveFile)
+        } else {
+            z.stat.nr_isolated_anon > z.nr_lru(LruList::InactiveAnon)
+        }
+    }
+
+    fn zone_ok(&self, zid: usize, w: Wmark, mult: u64, classzone: usize) -> bool {
+        let z = &self.zones[zid];
+        zone_watermark_ok(
+            z.nr_free(),
+            z.wmark(w) * mult,
+            z.lowmem_reserve[classzone],
+            false,
+            false,
+        )
+    }
+
+    /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
+    /// PG_referenced as well).
+    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
+        let p = &mut self.pages[id as usize];
+        let mut r = false;
+        if clear_pg_referenced && p.has(pg::REFERENCED) {
+            p.flags &= !pg::REFERENCED;
+            r = true;
+        }
+        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
+            p.flags &= !pg::YOUNG;
+            r = true;
+        }
+        r
+    }
+
+    /// `page_mapping_inuse()`: mapped, in the swap cache, or its file is mmapped (never here).
+    fn page_mapping_inuse(&self, id: PageId) -> bool {
+        let p = &self.pages[id as usize];
+        p.has(pg::MAPPED) || p.has(pg::SWAPCACHE)
+    }
+
+    /// `page_check_references()` [≥34].
+    fn page_check_references(&mut self, id: PageId) -> PageRef {
+        let refs_pte = self.page_referenced(id, false);
+        let p = &mut self.pages[id as usize];
+        let refs_page = p.has(pg::REFERENCED);
+        p.flags &= !pg::REFERENCED;
+        if refs_pte {
+            if p.has(pg::ANON) {
+                return PageRef::Activate;
+            }
+            p.flags |= pg::REFERENCED;
+            return if refs_page {
+                PageRef::Activate
+            } else {
+                PageRef::Keep
+            };
+        }
+        if refs_page {
+            PageRef::ReclaimClean
+        } else {
+            PageRef::Reclaim
+        }
+    }
+
+    /// Isolates up to `n` pages from the tail of list `l` into `self.scratch`; returns how many
+    /// were examined (all of them: no page on a list is being freed concurrently in the model).
+    fn isolate_lru_pages(&mut self, n: u64, zid: usize, l: LruList) -> u64 {
+        self.scratch.clear();
+        let mut examined = 0;
+        while examined < n {
+            let id = self.zones[zid].lru[l.idx()].tail;
+            if id == super::page::NIL {
+                break;
+            }
+            examined += 1;
+            self.lru_del(id, Place::Isolated);
+            self.scratch.push(id);
+        }
+        let z = &mut self.zones[zid];
+        if l.is_file() {
+            z.stat.nr_isolated_file += examined;
+        } else {
+            z.stat.nr_isolated_anon += examined;
+        }
+        examined
+    }
+
+    fn unisolate(&mut self, zid: usize, file: bool, n: u64) {
+        let z = &mut self.zones[zid];
+        if file {
+            z.stat.nr_isolated_file -= n;
+        } else {
+            z.stat.nr_isolated_anon -= n;
+        }
     }
 }

@@ -415,7 +415,7 @@ fn from_3_3_dirtyable_memory_excludes_the_reserves_and_from_3_14_the_anon_pages(
     for profile in ["3.2", "3.3", "3.14"] {
         let mut m = boot(&spec(profile));
         finish_task(&mut m, 0);
-        vals.push((m.dirtyable_memory(), m.zone_dirty_balance_reserve(0)));
+        vals.push((m.dirtyable_memory(), m.mem.zone_dirty_balance_reserve(0)));
     }
     let (v32, reserve) = vals[0];
     assert_eq!(
