@@ -41,9 +41,9 @@ fn boot_fast(spec: &RunSpec) -> Machine {
 fn drive(m: &mut Machine, max_events: u64, done: impl Fn(&Machine) -> bool) {
     let mut n = 0;
     while !done(m) {
-        let (at, ev) = m.queue.pop().expect("the queue ran dry");
-        m.now = at;
-        m.events += 1;
+        let (at, ev) = m.clock.queue.pop().expect("the queue ran dry");
+        m.clock.now = at;
+        m.clock.events += 1;
         m.handle(ev);
         m.unplug_all();
         n += 1;
@@ -191,11 +191,11 @@ mod alloc {
             node_bytes: 128 * MIB,
         };
         let mut m = boot_fast(&spec);
-        assert_eq!(m.nodes.len(), 128);
+        assert_eq!(m.mem.nodes.len(), 128);
         let fast = alloc_flags::WMARK_LOW | alloc_flags::CPUSET;
         let mask = gfp::GFP_HIGHUSER_MOVABLE | gfp::HARDWALL;
         while let Some(id) = m.get_page_from_freelist(0, mask, fast) {
-            let node = m.zones[m.pages[id as usize].zone as usize].node;
+            let node = m.mem.zones[m.mem.pages[id as usize].zone as usize].node;
             if node == 71 && !fill_last {
                 m.free_page(id, m.tasks[0].cpu);
                 break;
@@ -255,10 +255,10 @@ mod lru {
             .collect();
         bencher.counter(ItemsCount::new(N)).bench_local(|| {
             for &id in &ids {
-                m.lru_add_head(id, LruList::InactiveFile);
+                m.mem.lru_add_head(id, LruList::InactiveFile);
             }
             for &id in &ids {
-                m.lru_del(id, Place::Held);
+                m.mem.lru_del(id, Place::Held);
             }
         });
     }
@@ -271,12 +271,12 @@ mod lru {
 fn cached_file_machine(mib: u64) -> Machine {
     let reader = task(
         "reader",
-        TaskKind::StreamRead {
+        TaskKind::StreamRead(StreamRead {
             mount: 0,
             bytes: mib * MIB,
             rate_bytes_per_sec: 1 << 40,
             read_bytes: 128 << 10,
-        },
+        }),
     );
     let spec = run_spec(
         Release::V2_6_32,
@@ -298,7 +298,7 @@ mod reclaim {
     /// The highest priority at which the inactive file list of zone 0 gives at least one
     /// SWAP_CLUSTER_MAX batch (`nr_inactive >> prio >= 32`).
     fn one_batch_priority(m: &Machine) -> i32 {
-        let n = m.zones[0].nr_lru(LruList::InactiveFile);
+        let n = m.mem.zones[0].nr_lru(LruList::InactiveFile);
         (0..=DEF_PRIORITY)
             .rev()
             .find(|&p| n >> p >= 32)
@@ -358,8 +358,8 @@ mod writeback {
         let mut m = cached_file_machine(8);
         let ids: Vec<PageId> = file_pages(&m, 0).into_iter().take(N).collect();
         let clean = |m: &Machine| {
-            m.global(|z| z.stat.nr_dirty) == 0
-                && m.global(|z| z.stat.nr_writeback) == 0
+            m.mem.global(|z| z.stat.nr_dirty) == 0
+                && m.mem.global(|z| z.stat.nr_writeback) == 0
                 && disk_idle(m)
         };
         let round = |m: &mut Machine| {
@@ -371,10 +371,10 @@ mod writeback {
         };
         drive(&mut m, 1_000_000, clean);
         // One round outside the timing, to see that every page went to the disk.
-        let before = m.ev.pgpgout;
+        let before = m.stats.vm_events.pgpgout;
         round(&mut m);
         assert_eq!(
-            m.ev.pgpgout - before,
+            m.stats.vm_events.pgpgout - before,
             4 * N as u64,
             "KiB written in a round"
         );

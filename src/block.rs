@@ -1,4 +1,7 @@
-//! One disk and its request queue (writeback-fs §A.10, M.2; `block/blk-core.c` 2.6.32).
+//! The block layer: one disk and its request queue (writeback-fs §A.10, M.2;
+//! `block/blk-core.c` 2.6.32), the machine's disks ([`BlockLayer`]), and what submission and
+//! completion do to the VM (plugging per event, `end_page_writeback`, the request-wait and
+//! congestion wake-ups).
 //!
 //! Async writes take a request from a pool of `nr_requests`; the queue is write-congested from
 //! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128) until a free
@@ -10,14 +13,14 @@
 
 use std::collections::VecDeque;
 
-use crate::mm::granularity::Granularity;
-use crate::mm::page::PageId;
-use crate::mm::Actor;
-use crate::sim::SimTime;
+use crate::mm::granularity::{Granularity, KernelPages};
+use crate::mm::page::{pg, PageId};
+use crate::mm::{Actor, Event, Machine};
+use crate::sim::{SimRng, SimTime};
 use crate::spec::DiskSpec;
 
 /// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 (4 KiB) pages per request.
-pub const MAX_REQUEST_PAGES: usize = 128;
+pub const MAX_REQUEST_PAGES: KernelPages = KernelPages(128);
 
 /// What a request carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,8 +78,8 @@ pub struct Disk {
 }
 
 impl Disk {
-    /// An idle disk whose requests carry pages of granularity `gran`.
-    pub fn new(spec: DiskSpec, gran: Granularity) -> Disk {
+    /// An idle disk whose requests carry pages of granularity `granularity`.
+    pub fn new(spec: DiskSpec, granularity: Granularity) -> Disk {
         Disk {
             spec,
             queue: VecDeque::new(),
@@ -86,8 +89,8 @@ impl Disk {
             last_end: 0,
             full_waiters: VecDeque::new(),
             pages_done: 0,
-            page_bytes: gran.page_bytes(),
-            max_request_pages: gran.batch(MAX_REQUEST_PAGES as u64) as usize,
+            page_bytes: granularity.page_bytes(),
+            max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
             spare: Vec::new(),
         }
     }
@@ -187,6 +190,85 @@ impl Disk {
             .filter(|r| r.kind == ReqKind::Write)
             .map(|r| r.pages.len() as u64)
             .sum()
+    }
+}
+
+/// The block layer of the machine: every disk, the disks plugged during the current event, where
+/// each disk's next new file goes, and the disks' random stream (seek jitter).
+pub struct BlockLayer {
+    /// Every disk.
+    pub disks: Vec<Disk>,
+    /// Disks that got IO during the current event (unplugged at its end).
+    pub plugged: Vec<usize>,
+    /// Next free block of each disk, for new files.
+    pub next_lba: Vec<u64>,
+    /// Random stream of the disks.
+    pub rng: SimRng,
+}
+
+impl BlockLayer {
+    /// Submits page `id` to disk `b` (plugged until the end of the event).
+    pub fn submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
+        self.disks[b].submit(kind, lba, id);
+        if !self.plugged.contains(&b) {
+            self.plugged.push(b);
+        }
+    }
+}
+
+/// Unplugging and completion: what the block layer does to the VM.
+impl Machine {
+    /// Unplugs every disk that got IO during this event: an idle disk starts serving.
+    pub fn unplug_all(&mut self) {
+        let plugged = std::mem::take(&mut self.io.plugged);
+        for b in plugged {
+            self.disk_dispatch(b);
+        }
+    }
+
+    fn disk_dispatch(&mut self, b: usize) {
+        let jitter = self.io.rng.below(self.io.disks[b].spec.seek_ns.max(1));
+        if let Some(t) = self.io.disks[b].dispatch(jitter) {
+            self.clock
+                .queue
+                .schedule(self.clock.now + t, Event::disk_done(b));
+        }
+    }
+
+    /// A request completed: `end_page_writeback` (or the journal/read completion) for each of its
+    /// pages, congestion and request-wait wake-ups, and the next request.
+    pub fn disk_done(&mut self, b: usize) {
+        let (r, uncongested) = self.io.disks[b].complete();
+        match r.kind {
+            ReqKind::Write => {
+                for &id in &r.pages {
+                    self.end_page_writeback(id);
+                }
+                // pgpgout/pgpgin count KiB.
+                self.stats.vm_events.pgpgout += self.granularity.base(r.pages.len() as u64) * 4;
+            }
+            ReqKind::JournalData { mount } => {
+                self.journal_data_done(mount, &r.pages);
+                self.stats.vm_events.pgpgout += self.granularity.base(r.pages.len() as u64) * 4;
+            }
+            ReqKind::Read { task } => {
+                for &id in &r.pages {
+                    self.mem.pages[id as usize].flags &= !pg::LOCKED;
+                }
+                self.stats.vm_events.pgpgin += self.granularity.base(r.pages.len() as u64) * 4;
+                self.schedule(self.clock.now, Actor::Task(task));
+            }
+        }
+        self.io.disks[b].recycle(r.pages);
+        if uncongested {
+            self.wake_congestion_waiters();
+        }
+        if !self.io.disks[b].full() {
+            if let Some(a) = self.io.disks[b].full_waiters.pop_front() {
+                self.schedule(self.clock.now, a);
+            }
+        }
+        self.disk_dispatch(b);
     }
 }
 

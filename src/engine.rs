@@ -128,34 +128,34 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
     check(m, true)?;
     // The event numbers of the next recount (only when the options ask for recounts) and of the
     // next thing to do besides handling events: one comparison per event.
-    let every = recount.interval(m.pages.len());
+    let every = recount.interval(m.mem.pages.len());
     let mut next_check = if m.options.check_invariants {
-        m.events + every
+        m.clock.events + every
     } else {
         u64::MAX
     };
     // A drift at an event already past is never injected.
     let next_drift = |now: u64| if drift_at > now { drift_at } else { u64::MAX };
-    let mut next_stop = next_check.min(next_drift(m.events));
+    let mut next_stop = next_check.min(next_drift(m.clock.events));
     let mut checks = 0u64;
-    m.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
-    while m.outcome.is_none() {
+    m.run.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
+    while m.run.outcome.is_none() {
         if !step(m)? {
             break;
         }
-        if m.events == next_stop {
-            if m.events == drift_at {
+        if m.clock.events == next_stop {
+            if m.clock.events == drift_at {
                 inject_drift(m);
             }
-            if m.events == next_check {
+            if m.clock.events == next_check {
                 next_check += every;
                 checks += 1;
                 check(m, checks % DEEP_EVERY == 0)?;
             }
-            next_stop = next_check.min(next_drift(m.events));
+            next_stop = next_check.min(next_drift(m.clock.events));
         }
-        if m.events % 65_536 == 0 {
-            let now = m.now;
+        if m.clock.events % 65_536 == 0 {
+            let now = m.clock.now;
             if let Some(tick) = m.progress.as_mut() {
                 tick(now);
             }
@@ -170,9 +170,9 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
 /// limit), with the outcome set.
 #[inline]
 fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
-    if m.events >= m.spec.limits.max_events {
-        m.outcome = Some(Outcome::Stalled {
-            at_ns: m.now,
+    if m.clock.events >= m.spec.limits.max_events {
+        m.run.outcome = Some(Outcome::Stalled {
+            at_ns: m.clock.now,
             reason: format!(
                 "event limit ({}) reached with {}",
                 m.spec.limits.max_events,
@@ -181,22 +181,22 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
         });
         return Ok(false);
     }
-    let Some((at, event)) = m.queue.pop() else {
-        m.outcome = Some(m.end_verdict(m.now, "nothing left to happen"));
+    let Some((at, event)) = m.clock.queue.pop() else {
+        m.run.outcome = Some(m.end_verdict(m.clock.now, "nothing left to happen"));
         return Ok(false);
     };
-    if at < m.now {
-        return Err(m.violation(format!("time went back from {} ns to {at} ns", m.now)));
+    if at < m.clock.now {
+        return Err(m.violation(format!("time went back from {} ns to {at} ns", m.clock.now)));
     }
     let limit = m.spec.limits.sim_time_ns;
     if at > limit {
-        m.now = limit;
-        m.outcome = Some(m.end_verdict(limit, "time limit reached"));
+        m.clock.now = limit;
+        m.run.outcome = Some(m.end_verdict(limit, "time limit reached"));
         return Ok(false);
     }
     m.probe_before_event(at);
-    m.now = at;
-    m.events += 1;
+    m.clock.now = at;
+    m.clock.events += 1;
     m.handle(event);
     m.unplug_all();
     m.probe_after_event();
@@ -206,7 +206,7 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
 /// The outcome once every finite task has finished (or one was killed).
 #[inline]
 fn finish_when_done(m: &mut Machine) {
-    if m.outcome.is_some() || m.unfinished != 0 || !m.tasks.iter().any(|t| t.is_finite()) {
+    if m.run.outcome.is_some() || m.run.unfinished != 0 || !m.tasks.iter().any(|t| t.is_finite()) {
         return;
     }
     let at = m
@@ -214,8 +214,8 @@ fn finish_when_done(m: &mut Machine) {
         .iter()
         .filter_map(|t| t.finished_at)
         .max()
-        .unwrap_or(m.now);
-    m.outcome = Some(if m.killed_finite {
+        .unwrap_or(m.clock.now);
+    m.run.outcome = Some(if m.run.killed_finite {
         m.end_verdict(at, "a finite task was killed")
     } else {
         Outcome::Survived { at_ns: at }
@@ -224,7 +224,7 @@ fn finish_when_done(m: &mut Machine) {
 
 /// The test hook of [`Setup::drift_at`]: one page of NR_FILE_DIRTY that no page carries.
 fn inject_drift(m: &mut Machine) {
-    m.zones[0].stat.nr_dirty += 1;
+    m.mem.zones[0].stat.nr_dirty += 1;
 }
 
 /// The invariant recount, when the options ask for it (`deep`: with the link walks).
@@ -283,30 +283,30 @@ impl Machine {
 
 /// Collects the result of a finished run.
 pub fn result(m: &Machine) -> RunResult {
-    let outcome = m.outcome.clone().expect("run ended without an outcome");
+    let outcome = m.run.outcome.clone().expect("run ended without an outcome");
     // Page counters in base (4 KiB) pages; counts of passes and sleeps as they are.
-    let base = |x: u64| m.gran.base(x);
+    let base = |x: u64| m.granularity.base(x);
     RunResult {
         sim_ns: outcome.at_ns(),
         outcome,
-        events: m.events,
+        events: m.clock.events,
         vmstat: Vmstat::new(m.vmstat()),
         tasks: m.tasks.iter().map(task_report).collect(),
-        writepage_refused: base(m.rc.writepage_refused),
-        pages_written_by_writeback: base(m.rc.pages_written_by_writeback),
-        pages_written_by_reclaim: base(m.rc.pages_written_by_reclaim),
-        pages_written_by_journal: base(m.rc.pages_written_by_journal),
-        reclaim_no_progress: m.rc.reclaim_no_progress,
+        writepage_refused: base(m.stats.counters.writepage_refused),
+        pages_written_by_writeback: base(m.stats.counters.pages_written_by_writeback),
+        pages_written_by_reclaim: base(m.stats.counters.pages_written_by_reclaim),
+        pages_written_by_journal: base(m.stats.counters.pages_written_by_journal),
+        reclaim_no_progress: m.stats.counters.reclaim_no_progress,
         later: crate::outcome::LaterCounters {
-            vmscan_immediate: base(m.rc.vmscan_immediate),
-            reclaim_throttled: m.rc.reclaim_throttled,
-            zone_dirty_skips: base(m.rc.zone_dirty_skips),
-            dirty_pauses: m.rc.dirty_pauses,
-            pages_written_by_dirtier: base(m.rc.pages_written_by_dirtier),
+            vmscan_immediate: base(m.stats.counters.vmscan_immediate),
+            reclaim_throttled: m.stats.counters.reclaim_throttled,
+            zone_dirty_skips: base(m.stats.counters.zone_dirty_skips),
+            dirty_pauses: m.stats.counters.dirty_pauses,
+            pages_written_by_dirtier: base(m.stats.counters.pages_written_by_dirtier),
         },
-        oom_reports: m.oom_reports.clone(),
+        oom_reports: m.run.oom_reports.clone(),
         meminfo: meminfo(m),
-        policy_decisions: m.policy_decisions,
+        policy_decisions: m.run.policy_decisions,
     }
 }
 
@@ -328,10 +328,10 @@ const OVERCOMMIT_RATIO: u64 = 50;
 /// 2.6.32–2.6.36, up to `Committed_AS`), in the kernel's order and kB, from base pages: a
 /// simulated page is its `G` kernel pages.
 fn meminfo(m: &Machine) -> Meminfo {
-    let b = |x: u64| m.gran.base(x);
-    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.zones.iter().map(f).sum::<u64>());
+    let b = |x: u64| m.granularity.base(x);
+    let g = |f: &dyn Fn(&crate::mm::zone::Zone) -> u64| b(m.mem.zones.iter().map(f).sum::<u64>());
     let lru = |l: LruList| g(&|z| z.nr_lru(l));
-    let swap_cache = b(m.swap_cache_pages());
+    let swap_cache = b(m.mem.swap_cache_pages());
     let ram = g(&|z| z.present);
     let file_pages = g(&|z| z.stat.nr_file_pages);
     let slab = g(&|z| z.stat.nr_kernel);
@@ -361,8 +361,8 @@ fn meminfo(m: &Machine) -> Meminfo {
         ("Inactive(file)", lru(LruList::InactiveFile)),
         ("Unevictable", lru(LruList::Unevictable)),
         ("Mlocked", g(&|z| z.stat.nr_mlock)),
-        ("SwapTotal", b(m.swap.total)),
-        ("SwapFree", b(m.swap.free)),
+        ("SwapTotal", b(m.mem.swap.total)),
+        ("SwapFree", b(m.mem.swap.free)),
         ("Dirty", g(&|z| z.stat.nr_dirty)),
         ("Writeback", g(&|z| z.stat.nr_writeback)),
         ("AnonPages", g(&|z| z.stat.nr_anon_pages)),
@@ -378,7 +378,7 @@ fn meminfo(m: &Machine) -> Meminfo {
         ("WritebackTmp", 0),
         (
             "CommitLimit",
-            b(m.swap.total) + ram * OVERCOMMIT_RATIO / 100,
+            b(m.mem.swap.total) + ram * OVERCOMMIT_RATIO / 100,
         ),
         ("Committed_AS", committed),
     ];

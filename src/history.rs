@@ -4,8 +4,8 @@
 //! Attribution is by experiment, not by table lookup: when a step turns on several switches, the
 //! cell is run again under the earlier kernel with each of those switches alone; a switch that
 //! flips the outcome by itself is named. When none does alone, the step's switches are reported as
-//! a combination. A step between two 2.6.3x releases has no switches: its cause is the release's
-//! own rules.
+//! a combination. Every difference between two kernels is a switch (`crate::kernel`), the
+//! 2.6.32–2.6.36 releases included, so every flip is attributed to switches.
 
 use serde_json::{json, Value};
 
@@ -63,8 +63,6 @@ impl CellOutcome {
 /// Why an outcome changed between two consecutive kernels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cause {
-    /// Both are 2.6.3x releases: their own rules differ (no switch).
-    BaseRules,
     /// These switches each flip the outcome alone, `(key, value)`.
     Alone(Settings),
     /// No single switch flips it; together these do.
@@ -216,8 +214,7 @@ pub fn history(sc: &Scenario, releases: &[String], runner: &Runner) -> anyhow::R
     })
 }
 
-/// Each step that flips an outcome, with its cause: no switch (the 2.6.3x releases' own rules),
-/// the one switch the step turns on, or, when it turns on several, each switch tried alone under
+/// Each step that flips an outcome, with its cause: the one switch the step turns on, or, when it turns on several, each switch tried alone under
 /// the earlier kernel (the runs this costs are the second value).
 fn attribute(
     study: &Study<'_>,
@@ -235,11 +232,12 @@ fn attribute(
                 .into_iter()
                 .map(|(k, _, to)| (k, to))
                 .collect();
-            let cause = if changed.is_empty() {
-                Cause::BaseRules
-            } else if a.release != b.release {
-                Cause::Combination(changed)
-            } else if changed.len() == 1 {
+            // Kernels with the same switches run the same rules: an outcome cannot differ.
+            debug_assert!(
+                !changed.is_empty(),
+                "a flip between kernels with equal switches"
+            );
+            let cause = if changed.len() <= 1 {
                 Cause::Alone(changed)
             } else {
                 probes.extend(changed.iter().map(|&(k, v)| (c, step, k, v)));
@@ -310,7 +308,6 @@ impl History {
                     &self.outcomes[f.cell][f.step + 1],
                 );
                 let cause = match &f.cause {
-                    Cause::BaseRules => format!("the {a} → {b} release rules (no later switch)"),
                     Cause::Alone(v) => v
                         .iter()
                         .map(|(k, x)| describe(k, x))
@@ -423,7 +420,6 @@ impl History {
             .iter()
             .map(|f| {
                 let (kind, settings) = match &f.cause {
-                    Cause::BaseRules => ("base-rules", vec![]),
                     Cause::Alone(v) => ("alone", v.clone()),
                     Cause::Combination(v) => ("combination", v.clone()),
                 };

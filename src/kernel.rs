@@ -1,154 +1,400 @@
-//! Later kernels as switches: what changed in reclaim and writeback after 2.6.36
-//! (writeback-fs §D), and the releases as bundles of those switches.
+//! Every rule that differs between the kernels wbsim models, as a named switch, and the kernel
+//! releases as bundles of switch settings (the *profiles*).
 //!
-//! A *profile* is one of the modelled 2.6.32–2.6.36 releases (`Release`), or a later release
-//! name (`3.2`, `4.11`, `mainline`, …) meaning **2.6.36's rules plus every §D change merged up to
-//! that release**. Only the changes of §D are applied: other later work (the allocator's
+//! A switch is declared once, in the [`switches!`] table below: its `[kernel]` key, its values in
+//! the order the kernels took them (the 2.6.32.0 value first), the release and the commit behind
+//! each value, and one line saying what it changes. The declaration generates the value's enum
+//! (or uses `bool`), the field of [`Switches`] the engine reads (`Machine::switches`), and the row of
+//! [`SWITCHES`] that `[kernel]`, `--set kernel.KEY=VALUE`, `wbsim list`, `wbsim history` and the
+//! reports read. Nothing else names a switch's values.
+//!
+//! A *profile* is a release: 2.6.32.0 (every switch at its first value), then each release adds its
+//! changes to the one before ([`V2_6_3X`] for the modelled 2.6.32–2.6.36 releases, whose rules
+//! come from `../shared/model/reclaim-oom-2.6.3x.md` and `writeback-fs-history.md`, and [`LATER`]
+//! for the writeback history after 2.6.36, writeback-fs §D). Other later work (the allocator's
 //! `should_reclaim_retry`, the OOM reaper, kswapd's rewrites, compaction, memcg, MGLRU) is not
 //! modelled, so a later profile answers "what would the writeback history alone have changed?".
-//! Each switch cites the commit it mirrors; `docs/HISTORY.md` lists them with the rules.
+//! `docs/HISTORY.md` lists every switch with its rules.
 
 use serde::Serialize;
 
 use crate::spec::Release;
 
-/// How a reclaimer sleeps when it waits for writeback (writeback-fs §D.2, §D.10).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CongestionSleep {
-    /// `congestion_wait(BLK_RW_ASYNC, HZ/10)`: always the full timeout unless a queue leaves
-    /// congestion (≤ 2.6.36).
-    Always,
-    /// `wait_iff_congested()`: sleep only when some bdi is congested and the zone was marked
-    /// `ZONE_CONGESTED`; otherwise return at once (2.6.37, 0e093d99763e).
-    IffCongested,
-    /// `reclaim_throttle()`: per-node wait, woken after `SWAP_CLUSTER_MAX` pages per throttled
-    /// task finish writeback (5.16, 8cd7c588decf).
-    ReclaimThrottle,
-}
-
-/// Who may call `->writepage` on a dirty file page from reclaim (writeback-fs §D.4, §D.9, §D.12).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReclaimFsWrite {
-    /// Every reclaimer; the filesystem decides (≤ 3.1).
-    All,
-    /// kswapd only, at priority < `DEF_PRIORITY - 2`; others mark the page PG_reclaim and keep it
-    /// (3.2, ee72886d8ed5 + f84f6e2b0868 + 49ea7eb65e7c).
-    KswapdPriority,
-    /// kswapd only, when the zone's LRU tail was all unqueued dirty pages (`ZONE_TAIL_LRU_DIRTY`)
-    /// (3.11, "have kswapd writeback pages based on dirty pages encountered").
-    KswapdDirtyZone,
-    /// kswapd only, for a page already marked PG_reclaim (seen twice) in a dirty node
-    /// (4.11, 4eda48235011 / c55e8d035b28).
-    KswapdSeenTwice,
-    /// Never: `pageout()` activates regular-filesystem pages; only shmem and anon swap cache are
-    /// written ("mm: Remove swap_writepage() and shmem_writepage()" series, v6.18 text).
-    Never,
-}
-
-/// When reclaim waits because the pages it isolates are under writeback (writeback-fs §D.5, §D.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WritebackThrottle {
-    /// Never (≤ 3.1).
-    None,
-    /// `nr_writeback >= nr_taken >> (DEF_PRIORITY - priority)` → sleep (3.2, "throttle reclaim
-    /// if encountering too many dirty pages under writeback").
-    PriorityScaled,
-    /// Zone flags `ZONE_WRITEBACK` / `ZONE_CONGESTED` / `ZONE_TAIL_LRU_DIRTY`; kswapd stalls on
-    /// PG_reclaim pages under writeback, direct reclaim sleeps iff congested (3.11, e2be15f6c3ee).
-    ZoneFlags,
-}
-
-/// How `balance_dirty_pages()` throttles a dirtier (writeback-fs §A.6, §D.6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DirtyThrottle {
-    /// The writer writes back its own bdi's pages, then sleeps (≤ 3.1).
-    WriterWritesBack,
-    /// IO-less: the writer only sleeps, paced to the bdi's write bandwidth (3.2, 143dfe8611a6).
-    IoLess,
-}
-
-/// Whether page-cache allocations for writes avoid zones over their dirty limit (§D.7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ZoneDirtyLimits {
-    /// No per-zone limit (≤ 3.2).
-    Off,
-    /// `zone_dirty_ok()` in the allocator's fast path for `__GFP_WRITE` (3.3, a756cf590853).
-    Zone,
-    /// `node_dirty_ok()`: the same per node (4.8, 599d0c954f91).
-    Node,
-}
-
-/// Where a dirty file page that reclaim did not write goes (writeback-fs §D.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DirtyDisposition {
-    /// Back to the inactive list's head (≤ 4.10).
-    InactiveHead,
-    /// Activated "out of the reclaimer's face", with PG_reclaim set (4.11, c55e8d035b28).
-    Activate,
-}
-
-/// What makes reclaim wake the flusher threads (writeback-fs §D.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FlusherWakeup {
-    /// Direct reclaim, after scanning more than 1.5 × SWAP_CLUSTER_MAX pages in one
-    /// `do_try_to_free_pages` (≤ 4.10).
-    DirectReclaimScanned,
-    /// `shrink_inactive_list()`, when every isolated page was dirty and not queued for IO:
-    /// `wakeup_flusher_threads(0, WB_REASON_VMSCAN)`, all dirty pages (4.11).
-    LruTailDirty,
-}
-
-/// Every later change, each as one setting of the model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Switches {
-    /// §D.2 / §D.10.
-    pub congestion_sleep: CongestionSleep,
-    /// §D.3: PG_reclaim is cleared by `set_page_dirty()`, not `clear_page_dirty_for_io()`
-    /// (2.6.39, 278df9f451dc).
-    pub pg_reclaim_survives_flusher_write: bool,
-    /// §D.4 / §D.9 / §D.12.
-    pub reclaim_fs_writepage: ReclaimFsWrite,
-    /// §D.5 / §D.9.
-    pub reclaim_writeback_throttle: WritebackThrottle,
-    /// §D.6.
-    pub dirty_throttle: DirtyThrottle,
-    /// §D.7.
-    pub per_zone_dirty_limits: ZoneDirtyLimits,
-    /// §D.8: dirtyable memory excludes `dirty_balance_reserve` (3.3, ab8fabd46f81).
-    pub dirtyable_minus_reserves: bool,
-    /// §D.8: anon pages never count as dirtyable (3.14, a1c3bfb2f67e).
-    pub dirtyable_excludes_anon: bool,
-    /// §D.9.
-    pub dirty_page_disposition: DirtyDisposition,
-    /// §D.9.
-    pub flusher_wakeup: FlusherWakeup,
-    /// ext4's `write_begin` allocates its page inside the journal handle, so without `__GFP_FS`
-    /// (true ≤ 3.8; 3.9 "ext4: grab page before starting transaction handle in write_begin()").
-    pub ext4_write_begin_nofs: bool,
-}
-
-impl Switches {
-    /// The 2.6.32–2.6.36 rules: every later change off.
-    pub const BASE: Switches = Switches {
-        congestion_sleep: CongestionSleep::Always,
-        pg_reclaim_survives_flusher_write: false,
-        reclaim_fs_writepage: ReclaimFsWrite::All,
-        reclaim_writeback_throttle: WritebackThrottle::None,
-        dirty_throttle: DirtyThrottle::WriterWritesBack,
-        per_zone_dirty_limits: ZoneDirtyLimits::Off,
-        dirtyable_minus_reserves: false,
-        dirtyable_excludes_anon: false,
-        dirty_page_disposition: DirtyDisposition::InactiveHead,
-        flusher_wakeup: FlusherWakeup::DirectReclaimScanned,
-        ext4_write_begin_nofs: true,
+/// The enum of one switch's values (booleans use `bool`).
+macro_rules! switch_enum {
+    ($(#[$meta:meta])* bool { $($rest:tt)* }) => {};
+    ($(#[$meta:meta])* $ty:ident { $( $(#[$vmeta:meta])* $variant:ident => $value:literal; )+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+        pub enum $ty {
+            $( $(#[$vmeta])* #[serde(rename = $value)] $variant, )+
+        }
     };
+}
+
+/// One declared value as a Rust expression.
+macro_rules! switch_value {
+    (bool, False) => {
+        false
+    };
+    (bool, True) => {
+        true
+    };
+    ($ty:ident, $v:ident) => {
+        $ty::$v
+    };
+}
+
+/// The first declared value (the 2.6.32.0 one).
+macro_rules! switch_first {
+    ($ty:ident; $first:ident $($rest:ident)*) => {
+        switch_value!($ty, $first)
+    };
+}
+
+/// Declares every switch: its enum, its field of [`Switches`], its row of [`SWITCHES`].
+macro_rules! switches {
+    ($(
+        $(#[$meta:meta])*
+        $key:ident : $ty:ident = $what:literal {
+            $( $(#[$vmeta:meta])* $variant:ident => $value:literal, $since:literal, $cite:literal; )+
+        }
+    )+) => {
+        $( switch_enum!($(#[$meta])* $ty { $( $(#[$vmeta])* $variant => $value; )+ }); )+
+
+        /// One setting of every switch: the rules a run follows.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+        pub struct Switches {
+            $( $(#[$meta])* pub $key: $ty, )+
+        }
+
+        impl Switches {
+            /// Mainline 2.6.32's rules: every switch at its first value.
+            pub const BASE: Switches = Switches {
+                $( $key: switch_first!($ty; $($variant)+), )+
+            };
+        }
+
+        /// Every switch, in the order `wbsim list` prints them.
+        pub const SWITCHES: &[SwitchInfo] = &[
+            $( SwitchInfo {
+                key: stringify!($key),
+                values: &[$($value),+],
+                since: &[$($since),+],
+                cites: &[$($cite),+],
+                what: $what,
+                get: |s: &Switches| {
+                    let all = [$(switch_value!($ty, $variant)),+];
+                    all.iter().position(|v| *v == s.$key).expect("a declared value")
+                },
+                set: |s: &mut Switches, i: usize| {
+                    let all = [$(switch_value!($ty, $variant)),+];
+                    s.$key = all[i];
+                },
+            }, )+
+        ];
+    };
+}
+
+switches! {
+    // --- 2.6.32.0 → 2.6.36 (reclaim-oom §12, writeback-fs §A, §C.4) -------------------------
+
+    /// What `shrink_list()` does with an active list's scan budget when the inactive list is not
+    /// low (reclaim-oom §4.4).
+    shrink_list_active_budget: ShrinkListActiveBudget =
+        "an active list's scan budget when its inactive list is not low" {
+        /// Scans the inactive list instead (mainline 2.6.32).
+        ScansInactive => "scans-inactive", "2.6.32.0", "";
+        /// Unused: `shrink_list()` returns 0 (2.6.33, and 2.6.32-stable).
+        Unused => "unused", "2.6.32",
+            "b39415b2731 vmscan: do not evict inactive pages when skipping an active list scan";
+    }
+
+    /// When `shrink_zone()` stops scanning because enough was reclaimed (reclaim-oom §4.1).
+    shrink_zone_bailout: ShrinkZoneBailout =
+        "when shrink_zone() stops once enough pages were reclaimed" {
+        /// `nr_reclaimed > SWAP_CLUSTER_MAX`, direct reclaim only.
+        SwapClusterMax => "swap-cluster-max", "2.6.32", "";
+        /// `nr_reclaimed >= sc->nr_to_reclaim` (kswapd's is `ULONG_MAX`: never).
+        NrToReclaim => "nr-to-reclaim", "2.6.33",
+            "22fba33545b vmscan: separate sc.swap_cluster_max and sc.nr_max_reclaim; 338fde90930 vmscan: make consistent of reclaim bale out between do_try_to_free_page and shrink_zone";
+    }
+
+    /// What kswapd does after `balance_pgdat()` (reclaim-oom §8.2).
+    kswapd_sleep: KswapdSleep = "how kswapd goes to sleep after balancing its node" {
+        /// `schedule()` until `wakeup_kswapd()`.
+        Schedule => "schedule", "2.6.32", "";
+        /// A `HZ/10` nap first, then sleep unless `sleeping_prematurely()` (counting
+        /// `kswapd_*_wmark_hit_quickly`).
+        ShortNap => "short-nap", "2.6.33",
+            "f50de2d3811 vmscan: have kswapd sleep for a short interval and double check it should be asleep; de3fab39348 vmscan: kswapd: don't retry balance_pgdat() if all zones are unreclaimable";
+    }
+
+    /// kswapd's `congestion_wait()` between priorities (reclaim-oom §8.3).
+    kswapd_congestion_wait: KswapdCongestionWait =
+        "whether kswapd naps between priorities while a zone is below min" {
+        /// Always, once it scanned at priority < 10.
+        Always => "always", "2.6.32", "";
+        /// Skipped (counting `kswapd_skip_congestion_wait`) while a zone is below its min
+        /// watermark.
+        SkipUnderMin => "skip-under-min", "2.6.33",
+            "bb3ab596832 vmscan: stop kswapd waiting on congestion when the min watermark is not being met";
+    }
+
+    /// When `balance_pgdat()` tests a zone's high watermark for `all_zones_ok` (reclaim-oom §8.3).
+    kswapd_balanced_check: KswapdBalancedCheck =
+        "whether balance_pgdat() tests a zone's high watermark before or after shrinking it" {
+        /// Before shrinking the zone.
+        BeforeShrink => "before-shrink", "2.6.32", "";
+        /// After shrinking it (and the min test only then).
+        AfterShrink => "after-shrink", "2.6.34",
+            "45973d74fd3 vmscan: check high watermark after shrink zone";
+    }
+
+    /// How reclaim reads a page's references (reclaim-oom §4.6, §5 step 8).
+    page_references: PageReferences = "how reclaim reads and acts on a page's references" {
+        /// `page_referenced()` test-and-clears PG_referenced too; `shrink_page_list()` activates
+        /// a referenced page in use (`page_mapping_inuse()`), `shrink_active_list()` rotates only
+        /// such pages.
+        PageReferenced => "page-referenced", "2.6.32", "";
+        /// `page_check_references()`: young ptes activate anon pages and twice-used mapped file
+        /// pages, PG_referenced alone reclaims clean; `shrink_active_list()` reads ptes only.
+        PageCheckReferences => "page-check-references", "2.6.34",
+            "645747462435 vmscan: detect mapped file pages used only once; dfc8d636cdb vmscan: factor out page reference checks; 31c0569c3b0 vmscan: drop page_mapping_inuse()";
+    }
+
+    /// How `get_scan_ratio()` / `get_scan_count()` splits scanning between anon and file.
+    scan_ratio: ScanRatio = "how the anon/file scan balance is rounded" {
+        /// Rounded to whole percent first.
+        Percent => "percent", "2.6.32", "";
+        /// Exact fractions (`get_scan_count()`).
+        Exact => "exact", "2.6.35",
+            "76a33fc380c vmscan: prevent get_scan_ratio() rounding errors";
+    }
+
+    /// What `do_try_to_free_pages()` returns after a full pass that freed nothing (reclaim-oom
+    /// §3.5): 0 sends the allocator to the OOM killer.
+    direct_reclaim_progress: DirectReclaimProgress =
+        "what a direct-reclaim pass that freed nothing returns (0: the OOM path)" {
+        /// 0 when every zone it could scan was `all_unreclaimable` (`sc->all_unreclaimable`),
+        /// else `nr_reclaimed`, i.e. 0 too.
+        ScAllUnreclaimable => "sc-all-unreclaimable", "2.6.32", "";
+        /// 1 when the last priority shrank some zone (0 only once kswapd flagged every zone).
+        ShrunkAZone => "shrunk-a-zone", "2.6.35",
+            "0aeb2339e54 vmscan: remove all_unreclaimable scan control; bb21c7ce18e vmscan: fix do_try_to_free_pages() return value when priority==0 reclaim failure";
+        /// 1 unless `all_unreclaimable()`: every allowed zone scanned 6× its reclaimable pages.
+        ZoneReclaimable => "zone-reclaimable", "2.6.36",
+            "d1908362ae0 vmscan: check all_unreclaimable in direct reclaim path";
+    }
+
+    /// `CONFIG_COMPACTION` (every allocation is order 0, so only `/proc/vmstat` shows it).
+    compaction: bool = "CONFIG_COMPACTION: /proc/vmstat prints the compact_* counters" {
+        False => "false", "2.6.32", "";
+        True => "true", "2.6.35",
+            "748446bb6b5 mm: compaction: memory compaction core; 56de7263fcf mm: compaction: direct compact when a high-order allocation fails";
+    }
+
+    /// Whether the allocator drains the per-CPU lists when the page is still not there after
+    /// direct reclaim made progress (reclaim-oom §2.6).
+    drain_pcp_after_reclaim: bool =
+        "the allocator drains every per-CPU list when a page is not found after reclaim" {
+        False => "false", "2.6.32", "";
+        True => "true", "2.6.36",
+            "9ee493ce0a6 mm: page allocator: drain per-cpu lists after direct reclaim allocation fails";
+    }
+
+    /// `xfs_vm_writepage()` called from reclaim (writeback-fs §C.4).
+    xfs_reclaim_writepage: XfsReclaimWritepage = "what XFS's ->writepage does for reclaim" {
+        /// Writes, allocating delalloc blocks itself, and clusters up to 4 × 32 pages.
+        AllocateAndCluster => "allocate-and-cluster", "2.6.32", "";
+        /// Refuses every `PF_MEMALLOC` caller (kswapd and direct reclaim).
+        RefuseMemalloc => "refuse-memalloc", "2.6.35",
+            "070ecdca54d xfs: skip writeback from reclaim context; 254c8c2dbf0 xfs: remove nr_to_write writeback windup.";
+        /// Refuses direct reclaim only (`PF_MEMALLOC` without `PF_KSWAPD`); kswapd writes and
+        /// clusters up to 32 pages.
+        RefuseDirect => "refuse-direct", "2.6.36",
+            "d4f7a5cbd54 xfs: allow writeback from kswapd";
+    }
+
+    /// `xfs_vm_write_begin()`'s page-cache allocation (`grab_cache_page_write_begin()`).
+    xfs_write_begin_nofs: bool = "XFS's buffered writer allocates page cache without __GFP_FS" {
+        False => "false", "2.6.32", "";
+        True => "true", "2.6.36", "aea1b953214 xfs: use GFP_NOFS for page cache allocation";
+    }
+
+    /// When `balance_dirty_pages()` lets a writer go (writeback-fs §A.3, §A.6).
+    dirty_exceeded: DirtyExceeded = "when balance_dirty_pages() throttles a writer" {
+        /// While its bdi is over its share, clipped to what is globally still available
+        /// (`clip_bdi_dirty_limit()`).
+        BdiLimit => "bdi-limit", "2.6.32", "";
+        /// While its bdi is over its share or the global dirty limit is exceeded; no clip.
+        BdiOrGlobalLimit => "bdi-or-global-limit", "2.6.36",
+            "e50e37201ae writeback: balance_dirty_pages(): reduce calls to global_page_state; 16c4042f089 writeback: avoid unnecessary calculation of bdi dirty thresholds";
+    }
+
+    /// How the OOM killer scores a task (reclaim-oom §9).
+    oom_badness: OomBadness = "how the OOM killer scores a task" {
+        /// `badness()`: total_vm plus half of each child's, divided by the roots of CPU and run
+        /// time, shifted by oom_adj.
+        TotalVm => "total-vm", "2.6.32", "";
+        /// `oom_badness()`: rss + swap in thousandths of the allowed memory plus oom_score_adj,
+        /// at least 1 for an eligible task.
+        RssPerMille => "rss-per-mille", "2.6.36",
+            "a63d83f427f oom: badness heuristic rewrite; f19e8aa11af oom: always return a badness score of non-zero for eligible tasks";
+    }
+
+    /// A task whose cpuset shares no node with the OOM invoker's (reclaim-oom §9).
+    oom_cpuset_tasks: OomCpusetTasks =
+        "what happens to tasks outside the OOM invoker's cpuset" {
+        /// Eligible, `badness()` divided by 8.
+        ScoreDivided => "score-divided", "2.6.32", "";
+        /// Not eligible.
+        Ineligible => "ineligible", "2.6.36",
+            "6cf86ac6f36 oom: filter tasks not sharing the same cpuset";
+    }
+
+    /// Which child `oom_kill_process()` kills instead of the selected parent.
+    oom_child_victim: OomChildVictim = "which child dies instead of the selected parent" {
+        /// The first child with its own memory that may be killed.
+        FirstKillable => "first-killable", "2.6.32", "";
+        /// The child with the highest badness score.
+        HighestBadness => "highest-badness", "2.6.36",
+            "5e9d834a0e0 oom: sacrifice child with highest badness score for parent";
+    }
+
+    /// An OOM invoker that was already killed (`fatal_signal_pending(current)`).
+    oom_killed_current: OomKilledCurrent =
+        "what out_of_memory() does when the invoker itself was already killed" {
+        /// Selects a victim as for any invoker.
+        Selects => "selects", "2.6.32", "";
+        /// Gives it TIF_MEMDIE (the reserves) and returns.
+        TakesReserves => "takes-reserves", "2.6.36",
+            "7b98c2e402e oom: give current access to memory reserves if it has been killed";
+    }
+
+    // --- after 2.6.36 (writeback-fs §D) ---------------------------------------------------
+
+    /// How a reclaimer sleeps when it waits for writeback (writeback-fs §D.2, §D.10).
+    congestion_sleep: CongestionSleep = "how reclaim sleeps between priorities and on writeback" {
+        /// `congestion_wait(BLK_RW_ASYNC, HZ/10)`: always the full timeout unless a queue leaves
+        /// congestion.
+        Always => "always", "2.6.32", "";
+        /// `wait_iff_congested()`: sleep only when some bdi is congested and the zone was marked
+        /// `ZONE_CONGESTED`; otherwise return at once.
+        IffCongested => "iff-congested", "2.6.37",
+            "0e093d99763e writeback: do not sleep on the congestion queue if there are no congested BDIs";
+        /// `reclaim_throttle()`: per-node wait, woken after `SWAP_CLUSTER_MAX` pages per
+        /// throttled task finish writeback.
+        ReclaimThrottle => "reclaim-throttle", "5.16",
+            "8cd7c588decf mm/vmscan: throttle reclaim until some writeback completes if congested";
+    }
+
+    /// §D.3: PG_reclaim is cleared by `set_page_dirty()`, not `clear_page_dirty_for_io()`.
+    pg_reclaim_survives_flusher_write: bool =
+        "PG_reclaim set by reclaim survives a flusher write (rotation at completion)" {
+        False => "false", "2.6.32", "";
+        True => "true", "2.6.39", "278df9f451dc mm: reclaim invalidated page ASAP";
+    }
+
+    /// Who may call `->writepage` on a dirty file page from reclaim (writeback-fs §D.4, §D.9,
+    /// §D.12).
+    reclaim_fs_writepage: ReclaimFsWrite =
+        "which reclaimer may call ->writepage on a dirty file page" {
+        /// Every reclaimer; the filesystem decides.
+        All => "all", "2.6.32", "";
+        /// kswapd only, at priority < `DEF_PRIORITY - 2`; others mark the page PG_reclaim and
+        /// keep it.
+        KswapdPriority => "kswapd-priority", "3.2",
+            "ee72886d8ed5 mm: vmscan: do not writeback filesystem pages in direct reclaim; f84f6e2b0868 (kswapd below priority 10); 49ea7eb65e7c (immediate reclaim)";
+        /// kswapd only, when the zone's LRU tail was all unqueued dirty pages
+        /// (`ZONE_TAIL_LRU_DIRTY`).
+        KswapdDirtyZone => "kswapd-dirty-zone", "3.11",
+            "mm: vmscan: have kswapd writeback pages based on dirty pages encountered, not priority (3.11)";
+        /// kswapd only, for a page already marked PG_reclaim (seen twice) in a dirty node.
+        KswapdSeenTwice => "kswapd-seen-twice", "4.11",
+            "4eda48235011 mm: vmscan: only write dirty pages that the scanner has seen twice";
+        /// Never: `pageout()` activates regular-filesystem pages; only shmem and anon swap cache
+        /// are written.
+        Never => "never", "mainline",
+            "mm: Remove swap_writepage() and shmem_writepage() / Remove aops->writepage (v6.18)";
+    }
+
+    /// When reclaim waits because the pages it isolates are under writeback (writeback-fs §D.5,
+    /// §D.9).
+    reclaim_writeback_throttle: WritebackThrottle =
+        "when reclaim sleeps because isolated pages are under writeback" {
+        /// Never.
+        None => "none", "2.6.32", "";
+        /// `nr_writeback >= nr_taken >> (DEF_PRIORITY - priority)` → sleep.
+        PriorityScaled => "priority-scaled", "3.2",
+            "mm: vmscan: throttle reclaim if encountering too many dirty pages under writeback (3.2)";
+        /// Zone flags `ZONE_WRITEBACK` / `ZONE_CONGESTED` / `ZONE_TAIL_LRU_DIRTY`; kswapd stalls
+        /// on PG_reclaim pages under writeback, direct reclaim sleeps iff congested.
+        ZoneFlags => "zone-flags", "3.11",
+            "e2be15f6c3ee mm: vmscan: stall page reclaim and writeback pages based on dirty/writepage pages encountered";
+    }
+
+    /// How `balance_dirty_pages()` throttles a dirtier (writeback-fs §A.6, §D.6).
+    dirty_throttle: DirtyThrottle =
+        "balance_dirty_pages writes back itself, or only sleeps at the bdi's bandwidth" {
+        /// The writer writes back its own bdi's pages, then sleeps.
+        WriterWritesBack => "writer-writes-back", "2.6.32", "";
+        /// IO-less: the writer only sleeps, paced to the bdi's write bandwidth.
+        IoLess => "io-less", "3.2", "143dfe8611a6 writeback: IO-less balance_dirty_pages()";
+    }
+
+    /// Whether page-cache allocations for writes avoid zones over their dirty limit (§D.7).
+    per_zone_dirty_limits: ZoneDirtyLimits =
+        "write allocations skip zones (nodes) over their dirty limit, fast path only" {
+        /// No per-zone limit.
+        Off => "off", "2.6.32", "";
+        /// `zone_dirty_ok()` in the allocator's fast path for `__GFP_WRITE`.
+        Zone => "zone", "3.3",
+            "a756cf590853 mm: try to distribute dirty pages fairly across zones";
+        /// `node_dirty_ok()`: the same per node.
+        Node => "node", "4.8",
+            "599d0c954f91 mm, vmscan: move LRU lists to node (node_dirty_ok)";
+    }
+
+    /// §D.8: dirtyable memory excludes `dirty_balance_reserve`.
+    dirtyable_minus_reserves: bool = "dirtyable memory excludes lowmem_reserve + high watermark" {
+        False => "false", "2.6.32", "";
+        True => "true", "3.3", "ab8fabd46f81 mm: exclude reserved pages from dirtyable memory";
+    }
+
+    /// §D.8: anon pages never count as dirtyable.
+    dirtyable_excludes_anon: bool = "anon pages never count as dirtyable memory" {
+        False => "false", "2.6.32", "";
+        True => "true", "3.14",
+            "a1c3bfb2f67e mm: page-writeback.c: do not count anon pages as dirtyable memory";
+    }
+
+    /// Where a dirty file page that reclaim did not write goes (writeback-fs §D.9).
+    dirty_page_disposition: DirtyDisposition = "where a dirty file page reclaim did not write goes" {
+        /// Back to the inactive list's head.
+        InactiveHead => "inactive-head", "2.6.32", "";
+        /// Activated "out of the reclaimer's face", with PG_reclaim set.
+        Activate => "activate", "4.11",
+            "c55e8d035b28 mm: vmscan: move dirty pages out of the way until they're flushed";
+    }
+
+    /// What makes reclaim wake the flusher threads (writeback-fs §D.9).
+    flusher_wakeup: FlusherWakeup = "what makes reclaim wake the flushers" {
+        /// Direct reclaim, after scanning more than 1.5 × SWAP_CLUSTER_MAX pages in one
+        /// `do_try_to_free_pages`.
+        DirectReclaimScanned => "direct-reclaim-scanned", "2.6.32", "";
+        /// `shrink_inactive_list()`, when every isolated page was dirty and not queued for IO:
+        /// `wakeup_flusher_threads(0, WB_REASON_VMSCAN)`, all dirty pages.
+        LruTailDirty => "lru-tail-dirty", "4.11",
+            "mm: vmscan: kick flushers when we encounter dirty pages on the LRU (4.11)";
+    }
+
+    /// ext4's `write_begin` allocates its page inside the journal handle, so without `__GFP_FS`.
+    ext4_write_begin_nofs: bool = "ext4's buffered writer allocates page cache without __GFP_FS" {
+        True => "true", "2.6.32", "";
+        False => "false", "3.9",
+            "ext4: grab page before starting transaction handle in write_begin() (3.9)";
+    }
 }
 
 impl Default for Switches {
@@ -157,128 +403,119 @@ impl Default for Switches {
     }
 }
 
-/// One switch: its TOML key, accepted values, and where it comes from.
+/// One switch: its TOML key, accepted values, and where each comes from.
 #[derive(Clone, Copy, Debug)]
 pub struct SwitchInfo {
     /// Key in `[kernel]`.
     pub key: &'static str,
-    /// Accepted values, the 2.6.3x value first (`true`/`false` for booleans).
+    /// Accepted values, the 2.6.32.0 value first (`true`/`false` for booleans).
     pub values: &'static [&'static str],
-    /// Release of each later value (same order as `values`, first is "2.6.32").
+    /// The release (profile name) that took each value (same order as `values`).
     pub since: &'static [&'static str],
-    /// The commit or patch each value mirrors (same order as `values`; empty for 2.6.3x).
+    /// The commit or patch each value mirrors (same order as `values`; empty for the first).
     pub cites: &'static [&'static str],
     /// One line: what it changes.
     pub what: &'static str,
+    /// The index in `values` of a setting.
+    pub get: fn(&Switches) -> usize,
+    /// Sets the value of index `i` of `values`.
+    pub set: fn(&mut Switches, usize),
 }
 
-/// Every switch, in the order `wbsim list` prints them.
-pub const SWITCHES: &[SwitchInfo] = &[
-    SwitchInfo {
-        key: "congestion_sleep",
-        values: &["always", "iff-congested", "reclaim-throttle"],
-        since: &["2.6.32", "2.6.37", "5.16"],
-        cites: &["", "0e093d99763e writeback: do not sleep on the congestion queue if there are no congested BDIs", "8cd7c588decf mm/vmscan: throttle reclaim until some writeback completes if congested"],
-        what: "how reclaim sleeps between priorities and on writeback",
-    },
-    SwitchInfo {
-        key: "pg_reclaim_survives_flusher_write",
-        values: &["false", "true"],
-        since: &["2.6.32", "2.6.39"],
-        cites: &["", "278df9f451dc mm: reclaim invalidated page ASAP"],
-        what: "PG_reclaim set by reclaim survives a flusher write (rotation at completion)",
-    },
-    SwitchInfo {
-        key: "reclaim_fs_writepage",
-        values: &[
-            "all",
-            "kswapd-priority",
-            "kswapd-dirty-zone",
-            "kswapd-seen-twice",
-            "never",
-        ],
-        since: &["2.6.32", "3.2", "3.11", "4.11", "mainline"],
-        cites: &["", "ee72886d8ed5 mm: vmscan: do not writeback filesystem pages in direct reclaim; f84f6e2b0868 (kswapd below priority 10); 49ea7eb65e7c (immediate reclaim)", "mm: vmscan: have kswapd writeback pages based on dirty pages encountered, not priority (3.11)", "4eda48235011 mm: vmscan: only write dirty pages that the scanner has seen twice", "mm: Remove swap_writepage() and shmem_writepage() / Remove aops->writepage (v6.18)"],
-        what: "which reclaimer may call ->writepage on a dirty file page",
-    },
-    SwitchInfo {
-        key: "reclaim_writeback_throttle",
-        values: &["none", "priority-scaled", "zone-flags"],
-        since: &["2.6.32", "3.2", "3.11"],
-        cites: &["", "mm: vmscan: throttle reclaim if encountering too many dirty pages under writeback (3.2)", "e2be15f6c3ee mm: vmscan: stall page reclaim and writeback pages based on dirty/writepage pages encountered"],
-        what: "when reclaim sleeps because isolated pages are under writeback",
-    },
-    SwitchInfo {
-        key: "dirty_throttle",
-        values: &["writer-writes-back", "io-less"],
-        since: &["2.6.32", "3.2"],
-        cites: &["", "143dfe8611a6 writeback: IO-less balance_dirty_pages()"],
-        what: "balance_dirty_pages writes back itself, or only sleeps at the bdi's bandwidth",
-    },
-    SwitchInfo {
-        key: "per_zone_dirty_limits",
-        values: &["off", "zone", "node"],
-        since: &["2.6.32", "3.3", "4.8"],
-        cites: &["", "a756cf590853 mm: try to distribute dirty pages fairly across zones", "599d0c954f91 mm, vmscan: move LRU lists to node (node_dirty_ok)"],
-        what: "write allocations skip zones (nodes) over their dirty limit, fast path only",
-    },
-    SwitchInfo {
-        key: "dirtyable_minus_reserves",
-        values: &["false", "true"],
-        since: &["2.6.32", "3.3"],
-        cites: &["", "ab8fabd46f81 mm: exclude reserved pages from dirtyable memory"],
-        what: "dirtyable memory excludes lowmem_reserve + high watermark",
-    },
-    SwitchInfo {
-        key: "dirtyable_excludes_anon",
-        values: &["false", "true"],
-        since: &["2.6.32", "3.14"],
-        cites: &["", "a1c3bfb2f67e mm: page-writeback.c: do not count anon pages as dirtyable memory"],
-        what: "anon pages never count as dirtyable memory",
-    },
-    SwitchInfo {
-        key: "dirty_page_disposition",
-        values: &["inactive-head", "activate"],
-        since: &["2.6.32", "4.11"],
-        cites: &["", "c55e8d035b28 mm: vmscan: move dirty pages out of the way until they're flushed"],
-        what: "where a dirty file page reclaim did not write goes",
-    },
-    SwitchInfo {
-        key: "flusher_wakeup",
-        values: &["direct-reclaim-scanned", "lru-tail-dirty"],
-        since: &["2.6.32", "4.11"],
-        cites: &["", "mm: vmscan: kick flushers when we encounter dirty pages on the LRU (4.11)"],
-        what: "what makes reclaim wake the flushers",
-    },
-    SwitchInfo {
-        key: "ext4_write_begin_nofs",
-        values: &["true", "false"],
-        since: &["2.6.32", "3.9"],
-        cites: &["", "ext4: grab page before starting transaction handle in write_begin() (3.9)"],
-        what: "ext4's buffered writer allocates page cache without __GFP_FS",
-    },
-];
+impl SwitchInfo {
+    /// The switch of `[kernel]` key `key`.
+    pub fn of(key: &str) -> Option<&'static SwitchInfo> {
+        SWITCHES.iter().find(|s| s.key == key)
+    }
 
-/// A later release: its name and the switches it turns on over its predecessor.
+    /// Whether its values are `true`/`false` (TOML booleans).
+    pub fn is_bool(&self) -> bool {
+        matches!(self.values, ["false", "true"] | ["true", "false"])
+    }
+
+    /// `value (since: cite)`, or `value (since)` for a first value.
+    pub fn describe(&self, value: &str) -> String {
+        let i = self.values.iter().position(|v| *v == value);
+        let since = i.map_or("?", |i| self.since[i]);
+        let cite = i.map_or("", |i| self.cites[i]);
+        if cite.is_empty() {
+            format!("{value} ({since})")
+        } else {
+            format!("{value} ({since}: {cite})")
+        }
+    }
+}
+
+/// A release: its name and the switch settings it adds to the release before it.
 #[derive(Clone, Copy, Debug)]
-pub struct LaterRelease {
+pub struct Profile {
     /// Name as written in `scenario.release`.
     pub name: &'static str,
     /// `(key, value)` settings this release adds.
     pub changes: &'static [(&'static str, &'static str)],
 }
 
-/// The later releases, oldest first; each includes every earlier one.
-pub const LATER: &[LaterRelease] = &[
-    LaterRelease {
+/// The modelled 2.6.3x releases, oldest first; each includes every earlier one.
+pub const V2_6_3X: &[Profile] = &[
+    Profile {
+        name: "2.6.32.0",
+        changes: &[],
+    },
+    Profile {
+        name: "2.6.32",
+        changes: &[("shrink_list_active_budget", "unused")],
+    },
+    Profile {
+        name: "2.6.33",
+        changes: &[
+            ("shrink_zone_bailout", "nr-to-reclaim"),
+            ("kswapd_sleep", "short-nap"),
+            ("kswapd_congestion_wait", "skip-under-min"),
+        ],
+    },
+    Profile {
+        name: "2.6.34",
+        changes: &[
+            ("kswapd_balanced_check", "after-shrink"),
+            ("page_references", "page-check-references"),
+        ],
+    },
+    Profile {
+        name: "2.6.35",
+        changes: &[
+            ("scan_ratio", "exact"),
+            ("direct_reclaim_progress", "shrunk-a-zone"),
+            ("compaction", "true"),
+            ("xfs_reclaim_writepage", "refuse-memalloc"),
+        ],
+    },
+    Profile {
+        name: "2.6.36",
+        changes: &[
+            ("direct_reclaim_progress", "zone-reclaimable"),
+            ("drain_pcp_after_reclaim", "true"),
+            ("xfs_reclaim_writepage", "refuse-direct"),
+            ("xfs_write_begin_nofs", "true"),
+            ("dirty_exceeded", "bdi-or-global-limit"),
+            ("oom_badness", "rss-per-mille"),
+            ("oom_cpuset_tasks", "ineligible"),
+            ("oom_child_victim", "highest-badness"),
+            ("oom_killed_current", "takes-reserves"),
+        ],
+    },
+];
+
+/// The later releases, oldest first; each includes every earlier one and all of 2.6.36.
+pub const LATER: &[Profile] = &[
+    Profile {
         name: "2.6.37",
         changes: &[("congestion_sleep", "iff-congested")],
     },
-    LaterRelease {
+    Profile {
         name: "2.6.39",
         changes: &[("pg_reclaim_survives_flusher_write", "true")],
     },
-    LaterRelease {
+    Profile {
         name: "3.2",
         changes: &[
             ("reclaim_fs_writepage", "kswapd-priority"),
@@ -286,33 +523,33 @@ pub const LATER: &[LaterRelease] = &[
             ("dirty_throttle", "io-less"),
         ],
     },
-    LaterRelease {
+    Profile {
         name: "3.3",
         changes: &[
             ("per_zone_dirty_limits", "zone"),
             ("dirtyable_minus_reserves", "true"),
         ],
     },
-    LaterRelease {
+    Profile {
         name: "3.9",
         changes: &[("ext4_write_begin_nofs", "false")],
     },
-    LaterRelease {
+    Profile {
         name: "3.11",
         changes: &[
             ("reclaim_fs_writepage", "kswapd-dirty-zone"),
             ("reclaim_writeback_throttle", "zone-flags"),
         ],
     },
-    LaterRelease {
+    Profile {
         name: "3.14",
         changes: &[("dirtyable_excludes_anon", "true")],
     },
-    LaterRelease {
+    Profile {
         name: "4.8",
         changes: &[("per_zone_dirty_limits", "node")],
     },
-    LaterRelease {
+    Profile {
         name: "4.11",
         changes: &[
             ("reclaim_fs_writepage", "kswapd-seen-twice"),
@@ -320,63 +557,58 @@ pub const LATER: &[LaterRelease] = &[
             ("flusher_wakeup", "lru-tail-dirty"),
         ],
     },
-    LaterRelease {
+    Profile {
         name: "5.16",
         changes: &[("congestion_sleep", "reclaim-throttle")],
     },
-    LaterRelease {
+    Profile {
         name: "mainline",
         changes: &[("reclaim_fs_writepage", "never")],
     },
 ];
 
-/// The kernel a run follows: the base 2.6.3x release, the switches, and the profile's name.
+/// Every profile, oldest first.
+pub fn profiles() -> impl Iterator<Item = &'static Profile> {
+    V2_6_3X.iter().chain(LATER)
+}
+
+/// The kernel a run follows: the profile, its switches, and the `[kernel]` settings on top.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Kernel {
     /// Profile name as given (`2.6.32`, `3.2`, `mainline`, …).
     pub profile: String,
-    /// Whose base rules apply (2.6.36 for every later profile).
+    /// The release whose output formats apply (`/proc/vmstat` aside: the OOM report's lines):
+    /// the profile's own for 2.6.32–2.6.36, 2.6.36 for every later profile. Rules never read it.
     #[serde(skip)]
     pub base: Release,
-    /// The later changes.
+    /// The rules.
     pub switches: Switches,
     /// `[kernel]` settings that differ from the profile's own, `key=value`, in switch order.
     pub overrides: Vec<String>,
 }
 
 impl Kernel {
-    /// A kernel by profile name: a 2.6.3x release or a later release.
+    /// A kernel by profile name.
     pub fn profile(name: &str) -> Option<Kernel> {
-        if let Some(r) = Release::from_name(name) {
-            return Some(Kernel {
-                profile: name.to_string(),
-                base: r,
-                switches: Switches::BASE,
-                overrides: Vec::new(),
-            });
-        }
-        let upto = LATER.iter().position(|l| l.name == name)?;
-        let mut sw = Switches::BASE;
-        for l in &LATER[..=upto] {
-            for (k, v) in l.changes {
-                set_switch(&mut sw, k, v).expect("profile table names a known switch");
+        let all: Vec<&Profile> = profiles().collect();
+        let upto = all.iter().position(|p| p.name == name)?;
+        let mut switches = Switches::BASE;
+        for p in &all[..=upto] {
+            for (k, v) in p.changes {
+                set_switch(&mut switches, k, v).expect("profile table names a known switch");
             }
         }
         Some(Kernel {
             profile: name.to_string(),
-            base: Release::V2_6_36,
-            switches: sw,
+            base: Release::from_name(name).unwrap_or(Release::V2_6_36),
+            switches,
             overrides: Vec::new(),
         })
     }
 
     /// Every profile name, oldest first.
     pub fn profile_names() -> Vec<&'static str> {
-        Release::ALL
-            .iter()
-            .map(|r| r.name())
-            .chain(LATER.iter().map(|l| l.name))
-            .collect()
+        profiles().map(|p| p.name).collect()
     }
 
     /// Applies one `[kernel]` setting, recording it when it differs from the profile.
@@ -400,31 +632,14 @@ impl Kernel {
 }
 
 /// The current value of switch `key` as written in TOML.
-pub fn switch_value(sw: &Switches, key: &str) -> Option<&'static str> {
-    let info = SWITCHES.iter().find(|s| s.key == key)?;
-    let idx = match key {
-        "congestion_sleep" => sw.congestion_sleep as usize,
-        "pg_reclaim_survives_flusher_write" => usize::from(sw.pg_reclaim_survives_flusher_write),
-        "reclaim_fs_writepage" => sw.reclaim_fs_writepage as usize,
-        "reclaim_writeback_throttle" => sw.reclaim_writeback_throttle as usize,
-        "dirty_throttle" => sw.dirty_throttle as usize,
-        "per_zone_dirty_limits" => sw.per_zone_dirty_limits as usize,
-        "dirtyable_minus_reserves" => usize::from(sw.dirtyable_minus_reserves),
-        "dirtyable_excludes_anon" => usize::from(sw.dirtyable_excludes_anon),
-        "dirty_page_disposition" => sw.dirty_page_disposition as usize,
-        "flusher_wakeup" => sw.flusher_wakeup as usize,
-        "ext4_write_begin_nofs" => usize::from(!sw.ext4_write_begin_nofs),
-        _ => return None,
-    };
-    Some(info.values[idx])
+pub fn switch_value(switches: &Switches, key: &str) -> Option<&'static str> {
+    let info = SwitchInfo::of(key)?;
+    Some(info.values[(info.get)(switches)])
 }
 
 /// Sets switch `key` to `value` (as written in TOML). The error says what is accepted.
-pub fn set_switch(sw: &mut Switches, key: &str, value: &str) -> Result<(), String> {
-    let info = SWITCHES
-        .iter()
-        .find(|s| s.key == key)
-        .ok_or_else(|| format!("unknown kernel switch `{key}`"))?;
+pub fn set_switch(switches: &mut Switches, key: &str, value: &str) -> Result<(), String> {
+    let info = SwitchInfo::of(key).ok_or_else(|| format!("unknown kernel switch `{key}`"))?;
     let idx = info
         .values
         .iter()
@@ -439,56 +654,7 @@ pub fn set_switch(sw: &mut Switches, key: &str, value: &str) -> Result<(), Strin
                     .join(", ")
             )
         })?;
-    match key {
-        "congestion_sleep" => {
-            sw.congestion_sleep = [
-                CongestionSleep::Always,
-                CongestionSleep::IffCongested,
-                CongestionSleep::ReclaimThrottle,
-            ][idx]
-        }
-        "pg_reclaim_survives_flusher_write" => sw.pg_reclaim_survives_flusher_write = idx == 1,
-        "reclaim_fs_writepage" => {
-            sw.reclaim_fs_writepage = [
-                ReclaimFsWrite::All,
-                ReclaimFsWrite::KswapdPriority,
-                ReclaimFsWrite::KswapdDirtyZone,
-                ReclaimFsWrite::KswapdSeenTwice,
-                ReclaimFsWrite::Never,
-            ][idx]
-        }
-        "reclaim_writeback_throttle" => {
-            sw.reclaim_writeback_throttle = [
-                WritebackThrottle::None,
-                WritebackThrottle::PriorityScaled,
-                WritebackThrottle::ZoneFlags,
-            ][idx]
-        }
-        "dirty_throttle" => {
-            sw.dirty_throttle = [DirtyThrottle::WriterWritesBack, DirtyThrottle::IoLess][idx]
-        }
-        "per_zone_dirty_limits" => {
-            sw.per_zone_dirty_limits = [
-                ZoneDirtyLimits::Off,
-                ZoneDirtyLimits::Zone,
-                ZoneDirtyLimits::Node,
-            ][idx]
-        }
-        "dirtyable_minus_reserves" => sw.dirtyable_minus_reserves = idx == 1,
-        "dirtyable_excludes_anon" => sw.dirtyable_excludes_anon = idx == 1,
-        "dirty_page_disposition" => {
-            sw.dirty_page_disposition =
-                [DirtyDisposition::InactiveHead, DirtyDisposition::Activate][idx]
-        }
-        "flusher_wakeup" => {
-            sw.flusher_wakeup = [
-                FlusherWakeup::DirectReclaimScanned,
-                FlusherWakeup::LruTailDirty,
-            ][idx]
-        }
-        "ext4_write_begin_nofs" => sw.ext4_write_begin_nofs = idx == 0,
-        _ => unreachable!("SWITCHES and set_switch disagree on `{key}`"),
-    }
+    (info.set)(switches, idx);
     Ok(())
 }
 
@@ -497,7 +663,7 @@ pub fn diff(a: &Switches, b: &Switches) -> Vec<(&'static str, &'static str, &'st
     SWITCHES
         .iter()
         .filter_map(|s| {
-            let (x, y) = (switch_value(a, s.key)?, switch_value(b, s.key)?);
+            let (x, y) = (s.values[(s.get)(a)], s.values[(s.get)(b)]);
             (x != y).then_some((s.key, x, y))
         })
         .collect()
@@ -513,11 +679,29 @@ mod tests {
             assert_eq!(s.values.len(), s.since.len(), "{}", s.key);
             assert_eq!(s.values.len(), s.cites.len(), "{}", s.key);
             for v in s.values {
-                let mut sw = Switches::BASE;
-                set_switch(&mut sw, s.key, v).unwrap();
-                assert_eq!(switch_value(&sw, s.key), Some(*v), "{}", s.key);
+                let mut switches = Switches::BASE;
+                set_switch(&mut switches, s.key, v).unwrap();
+                assert_eq!(switch_value(&switches, s.key), Some(*v), "{}", s.key);
             }
             assert_eq!(switch_value(&Switches::BASE, s.key), Some(s.values[0]));
+        }
+    }
+
+    #[test]
+    fn each_value_is_cited_and_taken_by_the_profile_its_since_names() {
+        for s in SWITCHES {
+            assert!(
+                s.cites[0].is_empty(),
+                "{}: the first value is the base",
+                s.key
+            );
+            for (i, v) in s.values.iter().enumerate().skip(1) {
+                assert!(!s.cites[i].is_empty(), "{}={v} cites nothing", s.key);
+                let p = profiles()
+                    .find(|p| p.changes.contains(&(s.key, v)))
+                    .unwrap_or_else(|| panic!("no profile sets {}={v}", s.key));
+                assert_eq!(p.name, s.since[i], "{}={v}", s.key);
+            }
         }
     }
 
@@ -529,6 +713,7 @@ mod tests {
         assert!(k32.switches.pg_reclaim_survives_flusher_write);
         assert_eq!(k32.switches.dirty_throttle, DirtyThrottle::IoLess);
         assert_eq!(k32.switches.per_zone_dirty_limits, ZoneDirtyLimits::Off);
+        assert_eq!(k32.switches.oom_badness, OomBadness::RssPerMille);
         let main = Kernel::profile("mainline").unwrap();
         assert_eq!(main.switches.reclaim_fs_writepage, ReclaimFsWrite::Never);
         assert_eq!(
@@ -536,24 +721,35 @@ mod tests {
             CongestionSleep::ReclaimThrottle
         );
         assert!(!main.switches.ext4_write_begin_nofs);
-        assert_eq!(Kernel::profile("2.6.33").unwrap().switches, Switches::BASE);
+        let k33 = Kernel::profile("2.6.33").unwrap();
+        assert_eq!(k33.base, Release::V2_6_33);
+        assert_eq!(k33.switches.kswapd_sleep, KswapdSleep::ShortNap);
+        assert_eq!(k33.switches.scan_ratio, ScanRatio::Percent);
+        assert_eq!(
+            Kernel::profile("2.6.32.0").unwrap().switches,
+            Switches::BASE
+        );
     }
 
     #[test]
     fn every_release_in_the_table_changes_something_it_names() {
         let names = Kernel::profile_names();
-        for w in names.windows(2).skip(Release::ALL.len() - 1) {
+        assert_eq!(names.len(), V2_6_3X.len() + LATER.len());
+        for w in names.windows(2) {
             let a = Kernel::profile(w[0]).unwrap().switches;
             let b = Kernel::profile(w[1]).unwrap().switches;
             assert!(!diff(&a, &b).is_empty(), "{} → {}", w[0], w[1]);
+        }
+        for r in Release::ALL {
+            assert!(names.contains(&r.name()), "{}", r.name());
         }
     }
 
     #[test]
     fn a_bad_value_names_what_is_accepted() {
-        let mut sw = Switches::BASE;
-        let e = set_switch(&mut sw, "dirty_throttle", "fast").unwrap_err();
+        let mut switches = Switches::BASE;
+        let e = set_switch(&mut switches, "dirty_throttle", "fast").unwrap_err();
         assert!(e.contains("`writer-writes-back`, `io-less`"), "{e}");
-        assert!(set_switch(&mut sw, "nope", "x").is_err());
+        assert!(set_switch(&mut switches, "nope", "x").is_err());
     }
 }

@@ -23,7 +23,7 @@ pub fn text() -> String {
     );
     s += &format!(
         "mount options: {}\n",
-        words(schema::MOUNT_OPTIONS.iter().copied())
+        words(crate::fs::mount_options().into_iter())
     );
     s += &page_granularities();
     s += &task_kinds();
@@ -45,21 +45,27 @@ fn kernels() -> String {
         "later kernels: {} (2.6.36's rules plus the switches below, cumulatively)\n",
         words(crate::kernel::LATER.iter().map(|l| l.name))
     );
-    for later in crate::kernel::LATER {
-        let changes: Vec<String> = later
+    s += "kernel profiles (each adds these switch settings to the one before):\n";
+    for profile in crate::kernel::profiles() {
+        let changes: Vec<String> = profile
             .changes
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        s += &format!("  {:<9} {}\n", later.name, changes.join(" "));
+        let changes = if changes.is_empty() {
+            "(every switch at its first value)".to_string()
+        } else {
+            changes.join(" ")
+        };
+        s += &format!("  {:<9} {changes}\n", profile.name);
     }
-    s += "kernel switches ([kernel] keys; the 2.6.3x value first):\n";
+    s += "kernel switches ([kernel] keys; the 2.6.32.0 value first):\n";
     for switch in crate::kernel::SWITCHES {
         s += &format!("  {:<34} {}\n", switch.key, switch.what);
         let values = switch.values.iter().zip(switch.since).zip(switch.cites);
         for ((value, release), cite) in values {
             let cite = if cite.is_empty() {
-                "2.6.32–2.6.36"
+                "(the first modelled kernel)"
             } else {
                 cite
             };

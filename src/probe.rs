@@ -13,7 +13,7 @@
 use std::any::Any;
 
 use crate::fs::WritepageCaller;
-use crate::mm::fs_writeback::Work;
+use crate::mm::fs_writeback::WritebackWork;
 use crate::mm::page::PageId;
 use crate::mm::{Actor, Machine};
 use crate::sim::SimTime;
@@ -56,7 +56,7 @@ pub trait Probe: Any + Send {
     fn no_progress(&mut self, _machine: &Machine, _task: usize) {}
 
     /// A flusher starts a work item (`trace_writeback_exec`).
-    fn writeback_exec(&mut self, _machine: &Machine, _bdi: usize, _work: &Work) {}
+    fn writeback_exec(&mut self, _machine: &Machine, _bdi: usize, _work: &WritebackWork) {}
 
     /// The probe as `Any`, so that whoever handed it to the engine can take its own type back.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
@@ -129,7 +129,7 @@ impl Machine {
 
     /// Hook of a flusher starting work: see [`Probe::writeback_exec`].
     #[inline]
-    pub fn observe_writeback_exec(&mut self, bdi: usize, work: &Work) {
+    pub fn observe_writeback_exec(&mut self, bdi: usize, work: &WritebackWork) {
         self.with_probe(|p, m| p.writeback_exec(m, bdi, work));
     }
 }

@@ -8,7 +8,15 @@
 
 use serde::Serialize;
 
-/// The kernel release whose rules the model follows (`scenario.release`).
+/// The largest file a task reads or writes: page indices are 32-bit (16 TiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 44;
+/// The largest address space of a task (`extra_vm`, an `anon` size): the x86_64 user address
+/// space (`TASK_SIZE`, 128 TiB).
+pub const MAX_VM_BYTES: u64 = 1 << 47;
+
+/// A modelled 2.6.3x release (`scenario.release`): the profile names of `crate::kernel`'s
+/// 2.6.32–2.6.36 profiles, and the release whose output formats (the OOM report's lines) a run
+/// prints. Its rules are the profile's switches.
 ///
 /// `V2_6_32_0` is mainline 2.6.32 before the 2.6.32-stable fix to `shrink_list()` (reclaim-oom §4.4):
 /// an active list's budget is spent scanning the inactive list when the inactive list is not low.
@@ -56,7 +64,9 @@ impl Release {
         Release::ALL.into_iter().find(|r| r.name() == name)
     }
 
-    /// The minor number (32..=36); `2.6.32.0` counts as 32.
+    /// The minor number (32..=36); `2.6.32.0` counts as 32. For output formats only (the OOM
+    /// report's lines): the engine's rules are the switches of `crate::kernel`, never this
+    /// number; a format test reads better as `release >= Release::V2_6_36`.
     pub fn minor(self) -> u32 {
         match self {
             Release::V2_6_32_0 | Release::V2_6_32 => 32,
@@ -95,47 +105,7 @@ impl Policy {
     }
 }
 
-/// A filesystem type a mount can have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum FsType {
-    /// ext3, data=ordered by default.
-    Ext3,
-    /// ext4, delalloc by default.
-    Ext4,
-    /// btrfs.
-    Btrfs,
-    /// XFS.
-    Xfs,
-    /// tmpfs (shmem): swap-backed, no block device.
-    Tmpfs,
-}
-
-impl FsType {
-    /// Every filesystem, for `wbsim list`.
-    pub const ALL: [FsType; 5] = [
-        FsType::Ext3,
-        FsType::Ext4,
-        FsType::Btrfs,
-        FsType::Xfs,
-        FsType::Tmpfs,
-    ];
-
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            FsType::Ext3 => "ext3",
-            FsType::Ext4 => "ext4",
-            FsType::Btrfs => "btrfs",
-            FsType::Xfs => "xfs",
-            FsType::Tmpfs => "tmpfs",
-        }
-    }
-
-    /// Parses a filesystem name.
-    pub fn from_name(name: &str) -> Option<FsType> {
-        FsType::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
+pub use crate::fs::FsType;
 
 /// The journalling mode of an ext3/ext4 mount (`data=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -291,101 +261,24 @@ pub struct MountSpec {
     pub commit_interval_ns: u64,
 }
 
-/// How a `pin` task holds its memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum PinMethod {
-    /// Private anonymous memory locked with `mlock()`: on the unevictable LRU.
-    Mlock,
-    /// A SysV shm segment locked with `shmctl(SHM_LOCK)`: swap-backed pages, unevictable.
-    ShmLock,
-    /// A SysV shm segment without SHM_LOCK: swap-backed pages on the anon LRU.
-    Shm,
-    /// hugetlbfs pages reserved at boot: on no LRU, never free, never reclaimable.
-    Hugetlb,
-}
-
-impl PinMethod {
-    /// Every method, for `wbsim list`.
-    pub const ALL: [PinMethod; 4] = [
-        PinMethod::Mlock,
-        PinMethod::ShmLock,
-        PinMethod::Shm,
-        PinMethod::Hugetlb,
-    ];
-
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            PinMethod::Mlock => "mlock",
-            PinMethod::ShmLock => "shm_lock",
-            PinMethod::Shm => "shm",
-            PinMethod::Hugetlb => "hugetlb",
+impl MountSpec {
+    /// A mount of `fs` with the kernel's default options (ext4 `delalloc`, `data=ordered`,
+    /// `commit=5`), named `""`, on no disk yet.
+    pub fn default_for(fs: FsType) -> MountSpec {
+        MountSpec {
+            name: String::new(),
+            fs,
+            disk: None,
+            delalloc: true,
+            data_mode: DataMode::Ordered,
+            commit_interval_ns: 5_000_000_000,
         }
     }
 }
 
-/// The allocation class of an `anon` task's pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum AnonGfp {
-    /// Page faults on private memory: GFP_HIGHUSER_MOVABLE (hardwall, may invoke the OOM killer).
-    HighuserMovable,
-    /// Kernel allocations on the task's behalf (socket buffers, …): GFP_KERNEL (softwall).
-    Kernel,
-}
-
-/// What a task does (`task.NAME.kind` and its kind-specific keys).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum TaskKind {
-    /// Pins `bytes` at its start time and holds them.
-    Pin {
-        /// Bytes pinned.
-        bytes: u64,
-        /// How.
-        method: PinMethod,
-    },
-    /// A buffered streaming writer (no fallocate, no O_DIRECT): `write()` calls of `write_bytes`
-    /// into one new file on `mount`, producing at most `rate` bytes per second, `bytes` in all.
-    StreamWrite {
-        /// Index into `RunSpec::mounts`.
-        mount: usize,
-        /// Total bytes to write.
-        bytes: u64,
-        /// The producer's rate, bytes per second.
-        rate_bytes_per_sec: u64,
-        /// Bytes per `write()` call.
-        write_bytes: u64,
-    },
-    /// A buffered sequential reader of an existing (clean, uncached) file of `bytes` on `mount`.
-    StreamRead {
-        /// Index into `RunSpec::mounts`.
-        mount: usize,
-        /// Total bytes to read.
-        bytes: u64,
-        /// The consumer's rate, bytes per second.
-        rate_bytes_per_sec: u64,
-        /// Bytes per `read()` call.
-        read_bytes: u64,
-    },
-    /// Private memory faulted in at `rate` up to `bytes`; when `cycle` is set, freed all at once
-    /// after `hold_ns` and allocated again, forever.
-    Anon {
-        /// Target resident size, bytes.
-        bytes: u64,
-        /// Fault-in rate, bytes per second.
-        rate_bytes_per_sec: u64,
-        /// Time to hold the memory once the target is reached before freeing it (cycle only).
-        hold_ns: u64,
-        /// Free and allocate again, forever.
-        cycle: bool,
-        /// The allocation class.
-        gfp: AnonGfp,
-    },
-    /// Truncates (unlinks) the file written by another task at this task's start time.
-    Truncate {
-        /// Index into `RunSpec::tasks` of the `stream-write` task whose file is truncated.
-        target: usize,
-    },
-}
+pub use crate::mm::workload::{
+    Anon, AnonGfp, Pin, PinMethod, StreamRead, StreamWrite, TaskKind, Truncate,
+};
 
 /// One task (`[task.NAME]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -424,9 +317,9 @@ pub struct Limits {
 /// Everything one run needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunSpec {
-    /// The base release whose 2.6.3x rules apply (`kernel.base`).
+    /// The release whose output formats apply (`kernel.base`); the rules are `kernel.switches`.
     pub release: Release,
-    /// The kernel profile and its later-change switches.
+    /// The kernel profile and its switches.
     pub kernel: crate::kernel::Kernel,
     /// The writepage-refusal policy.
     pub policy: Policy,

@@ -9,9 +9,13 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use wbsim::engine::simulate_checked;
+use wbsim::fs::{Backing, FsType};
+use wbsim::kernel::Kernel;
 use wbsim::mm::Options;
 use wbsim::scenario::error::Source;
+use wbsim::scenario::schema::TASK_KINDS;
 use wbsim::scenario::{load_source, Overrides};
+use wbsim::spec::PinMethod;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -70,21 +74,33 @@ struct Task {
     target: u8,
 }
 
-const RELEASES: [&str; 6] = ["2.6.32.0", "2.6.32", "2.6.33", "2.6.34", "2.6.35", "2.6.36"];
-const FS: [&str; 5] = ["ext3", "ext4", "btrfs", "xfs", "tmpfs"];
-const METHODS: [&str; 4] = ["mlock", "shm_lock", "shm", "hugetlb"];
-const KINDS: [&str; 5] = ["pin", "stream-write", "stream-read", "anon", "truncate"];
+/// Picks one of `items` by `i` (the lists come from the library, so a new kernel profile,
+/// filesystem, pin method or task kind is fuzzed without touching this file).
+fn pick<T: Copy>(items: &[T], i: u8) -> T {
+    items[usize::from(i) % items.len()]
+}
 
 /// The scenario file an input stands for: at most 3 disks, 4 mounts, 6 tasks, 4–35 MiB, 5000
 /// events (every event is followed by a full recount, so runs must stay small).
 fn render(i: &Input) -> String {
+    let mut s = render_machine(i);
+    render_devices(i, &mut s);
+    let kinds: Vec<&str> = TASK_KINDS.iter().map(|k| k.kind).collect();
+    for (n, t) in i.tasks.iter().take(6).enumerate() {
+        render_task(i, n, t, &kinds, &mut s);
+    }
+    s
+}
+
+/// `[scenario]`, `[machine]` and `[vm]`.
+fn render_machine(i: &Input) -> String {
     let mut s = String::new();
     let memory = 4 + u32::from(i.memory_mib % 32);
     let nodes = 1 + u32::from(i.layout % 4);
     let _ = writeln!(
         s,
         "[scenario]\nname = \"fuzz\"\nrelease = \"{}\"\nseed = {}\nduration = \"{}ms\"\nmax_events = 5000",
-        RELEASES[usize::from(i.release) % 6],
+        pick(&Kernel::profile_names(), i.release),
         i.seed,
         1 + u32::from(i.duration_ms)
     );
@@ -127,6 +143,12 @@ fn render(i: &Input) -> String {
     if let Some(k) = i.min_free_kbytes {
         let _ = writeln!(s, "min_free_kbytes = {}", k % 4096);
     }
+    s
+}
+
+/// `[disk.*]` and `[mount.*]`: each mount takes its filesystem's own options.
+fn render_devices(i: &Input, s: &mut String) {
+    let disks = i.disks.len().min(3);
     for (n, d) in i.disks.iter().take(3).enumerate() {
         let _ = writeln!(
             s,
@@ -136,96 +158,102 @@ fn render(i: &Input) -> String {
             4 + u32::from(d.nr_requests)
         );
     }
-    let mounts = i.mounts.len().min(4);
     for (n, m) in i.mounts.iter().take(4).enumerate() {
-        let fs = FS[usize::from(m.fs) % 5];
-        let _ = writeln!(s, "[mount.m{n}]\nfs = \"{fs}\"");
-        if fs != "tmpfs" && disks > 0 {
+        let fs = pick(FsType::ALL, m.fs);
+        let _ = writeln!(s, "[mount.m{n}]\nfs = \"{}\"", fs.name());
+        if fs.ops().backing() == Backing::Disk && disks > 0 {
             let _ = writeln!(s, "disk = \"d{}\"", usize::from(m.disk) % disks);
         }
-        let mut opts = vec![];
-        if fs == "ext4" && m.options & 1 != 0 {
-            opts.push("\"nodelalloc\"".to_string());
-        }
-        if matches!(fs, "ext3" | "ext4") {
-            if m.options & 2 != 0 {
-                opts.push("\"data=writeback\"".into());
-            }
-            if m.options & 4 != 0 {
-                opts.push(format!("\"commit={}\"", 1 + m.options / 8));
-            }
-        }
+        // Each bit of `options` takes one of the filesystem's own options.
+        let opts: Vec<String> = fs
+            .ops()
+            .mount_options()
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| *b < 8 && m.options >> b & 1 != 0)
+            .map(|(_, o)| {
+                format!(
+                    "\"{}\"",
+                    o.replace("SECONDS", &(1 + m.disk % 30).to_string())
+                )
+            })
+            .collect();
         let _ = writeln!(s, "options = [{}]", opts.join(", "));
     }
+}
+
+/// `[task.tN]`: its kind picked from the library's kinds, its kind's keys (those of the kinds
+/// known here; a kind added later is picked and rejected until its keys are rendered here), and
+/// the keys every task takes.
+fn render_task(i: &Input, n: usize, t: &Task, kinds: &[&str], s: &mut String) {
+    let nodes = 1 + u32::from(i.layout % 4);
+    let mounts = i.mounts.len().min(4);
     let tasks = i.tasks.len().min(6);
-    for (n, t) in i.tasks.iter().take(6).enumerate() {
-        let kind = KINDS[usize::from(t.kind) % 5];
-        let _ = writeln!(
-            s,
-            "[task.t{n}]\nkind = \"{kind}\"\nstart = \"{}ms\"\noom_score_adj = {}",
-            t.start_ms % 2000,
-            t.oom_score_adj % 1001
-        );
-        let size = 4 + u32::from(t.size_kib);
-        let rate = 1 + u32::from(t.rate_kib) * 64;
-        match kind {
-            "pin" => {
-                let _ = writeln!(
-                    s,
-                    "size = \"{size}KiB\"\nmethod = \"{}\"",
-                    METHODS[usize::from(t.method) % 4]
-                );
-            }
-            "stream-write" | "stream-read" if mounts > 0 => {
-                let io = if kind == "stream-write" {
-                    "write_size"
-                } else {
-                    "read_size"
-                };
-                let _ = writeln!(
-                    s,
-                    "mount = \"m{}\"\nsize = \"{}KiB\"\nrate = \"{rate}KiB/s\"\n{io} = \"{}KiB\"",
-                    usize::from(t.mount) % mounts,
-                    size * 16,
-                    4 + u32::from(t.io_kib) * 4
-                );
-            }
-            "anon" => {
-                let _ = writeln!(
-                    s,
-                    "size = \"{size}KiB\"\nrate = \"{rate}KiB/s\"\ncycle = {}\nhold = \"{}ms\"\ngfp = \"{}\"",
-                    t.cycle,
-                    t.hold_ms % 1000,
-                    if t.kernel_gfp { "kernel" } else { "highuser_movable" }
-                );
-            }
-            "truncate" => {
-                let _ = writeln!(s, "target = \"t{}\"", usize::from(t.target) % tasks);
-            }
-            _ => {}
+    let kind = pick(kinds, t.kind);
+    let _ = writeln!(
+        s,
+        "[task.t{n}]\nkind = \"{kind}\"\nstart = \"{}ms\"\noom_score_adj = {}",
+        t.start_ms % 2000,
+        t.oom_score_adj % 1001
+    );
+    let size = 4 + u32::from(t.size_kib);
+    let rate = 1 + u32::from(t.rate_kib) * 64;
+    match kind {
+        "pin" => {
+            let _ = writeln!(
+                s,
+                "size = \"{size}KiB\"\nmethod = \"{}\"",
+                pick(PinMethod::ALL.as_slice(), t.method).name()
+            );
         }
-        if t.cpuset % 2 == 1 {
-            let ids: Vec<String> = (0..nodes)
-                .filter(|b| t.cpuset >> (b + 1) & 1 == 1)
-                .map(|b| b.to_string())
-                .collect();
-            if !ids.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "cpuset = [{}]\ncpuset_hardwall = {}",
-                    ids.join(", "),
-                    t.hardwall
-                );
-            }
+        "stream-write" | "stream-read" if mounts > 0 => {
+            let io = if kind == "stream-write" {
+                "write_size"
+            } else {
+                "read_size"
+            };
+            let _ = writeln!(
+                s,
+                "mount = \"m{}\"\nsize = \"{}KiB\"\nrate = \"{rate}KiB/s\"\n{io} = \"{}KiB\"",
+                usize::from(t.mount) % mounts,
+                size * 16,
+                4 + u32::from(t.io_kib) * 4
+            );
         }
-        if let Some(p) = t.parent {
-            let _ = writeln!(s, "parent = \"t{}\"", usize::from(p) % tasks);
+        "anon" => {
+            let _ = writeln!(
+                s,
+                "size = \"{size}KiB\"\nrate = \"{rate}KiB/s\"\ncycle = {}\nhold = \"{}ms\"\ngfp = \"{}\"",
+                t.cycle,
+                t.hold_ms % 1000,
+                if t.kernel_gfp { "kernel" } else { "highuser_movable" }
+            );
         }
-        if let Some(a) = t.attach {
-            let _ = writeln!(s, "attach = [\"t{}\"]", usize::from(a) % tasks);
+        "truncate" => {
+            let _ = writeln!(s, "target = \"t{}\"", usize::from(t.target) % tasks);
+        }
+        _ => {}
+    }
+    if t.cpuset % 2 == 1 {
+        let ids: Vec<String> = (0..nodes)
+            .filter(|b| t.cpuset >> (b + 1) & 1 == 1)
+            .map(|b| b.to_string())
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(
+                s,
+                "cpuset = [{}]\ncpuset_hardwall = {}",
+                ids.join(", "),
+                t.hardwall
+            );
         }
     }
-    s
+    if let Some(p) = t.parent {
+        let _ = writeln!(s, "parent = \"t{}\"", usize::from(p) % tasks);
+    }
+    if let Some(a) = t.attach {
+        let _ = writeln!(s, "attach = [\"t{}\"]", usize::from(a) % tasks);
+    }
 }
 
 fuzz_target!(|input: Input| {

@@ -1,21 +1,96 @@
-//! What each filesystem's `->writepage` does with a page, per caller, per release
-//! (writeback-fs §C, reclaim-oom §14). The decisions are pure functions of the page state, the
-//! caller and `current->flags`; `Machine::writepage` applies them.
+//! Filesystems: one file each, holding all of that filesystem's behaviour behind the
+//! [`Filesystem`] trait, and the registry ([`filesystems!`]) that names them.
+//!
+//! A filesystem says what `->writepage` does with a page, per caller and per switch (writeback-fs
+//! §C, reclaim-oom §14); what its `->writepages` adds to `write_cache_pages()`; the gfp mask of
+//! its buffered writer's page-cache allocations; whether a written page is delayed-allocation;
+//! its journal's ordered-data mode; its mount options and their validation; its disk (or swap);
+//! and the sentence `wbsim explain` gives for a refusal. The engine (`mm/`) asks the mount's
+//! filesystem, never its name; the decisions are pure functions of the page state, the caller,
+//! `current->flags` and the switches, and `Machine::writepage` applies them.
 //!
 //! | fs | `->writepage` refuses | source |
 //! |----|-----------------------|--------|
 //! | ext4 | any dirty delayed-allocation page, for every caller | `ext4_writepage()` K32/K36 |
 //! | ext3 | nothing, except buffers locked by a journal commit when called non-blocking | `ext3_ordered_writepage()`, `__block_write_full_page()` |
 //! | btrfs | any `PF_MEMALLOC` caller (kswapd and direct reclaim) | `btrfs_writepage()` K32/K36 |
-//! | XFS 2.6.32–34 | nothing (allocates and clusters from reclaim) | `xfs_vm_writepage()` K32 |
-//! | XFS 2.6.35 | any `PF_MEMALLOC` caller | "xfs: skip writeback from reclaim context" |
-//! | XFS 2.6.36 | direct reclaim only (`PF_MEMALLOC` without `PF_KSWAPD`) | "xfs: allow writeback from kswapd" |
+//! | XFS | per `xfs_reclaim_writepage`: nothing (2.6.32–34), any `PF_MEMALLOC` caller (2.6.35), direct reclaim only (2.6.36) | `xfs_vm_writepage()` K32/K35/K36 |
 //! | tmpfs | SHM_LOCK'd or no swap: `AOP_WRITEPAGE_ACTIVATE` when for reclaim | `shmem_writepage()` |
+//!
+//! `jbd.rs` is the journal ext3 and ext4 share (kjournald's commits of ordered data).
+//!
+//! **Adding a filesystem** touches exactly: a new `src/fs/<name>.rs` with a unit struct that
+//! implements [`Filesystem`] (the trait's defaults are a plain block filesystem that always
+//! writes), its `pub mod <name>;` line and one arm of the [`filesystems!`] table below, and a
+//! scenario that mounts it (`fs = "<name>"`). Its name is then accepted by `[mount.*] fs`, listed by `wbsim list`, fuzzed,
+//! and checked by the registry's unit tests; nothing in `mm/` or `scenario/` changes.
 
+use serde::Serialize;
+
+use crate::kernel::Switches;
 use crate::mm::gfp;
-use crate::mm::page::pg;
-use crate::mm::pf;
-use crate::spec::{FsType, Release};
+use crate::mm::granularity::KernelPages;
+use crate::spec::MountSpec;
+
+/// The registry: one arm per filesystem, `Variant => module::OpsType`, in `wbsim list` order.
+/// It declares the [`FsType`] variant and the dispatch to its [`Filesystem`].
+macro_rules! filesystems {
+    ($( $(#[$meta:meta])* $variant:ident => $module:ident :: $ops:ident, )+) => {
+        /// A filesystem type a mount can have.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+        pub enum FsType {
+            $( $(#[$meta])* $variant, )+
+        }
+
+        impl FsType {
+            /// Every filesystem, in registry order.
+            pub const ALL: &'static [FsType] = &[$(FsType::$variant),+];
+
+            /// Its behaviour.
+            pub fn ops(self) -> &'static dyn Filesystem {
+                match self {
+                    $( FsType::$variant => &$module::$ops, )+
+                }
+            }
+        }
+    };
+}
+
+// The modules are declared outside the macro so that rustfmt and the tools see them.
+pub mod btrfs;
+pub mod ext3;
+pub mod ext4;
+pub mod jbd;
+pub mod tmpfs;
+pub mod vfs;
+pub mod xfs;
+
+pub use vfs::{Inode, Mount, Segment, Vfs};
+
+filesystems! {
+    /// ext3, data=ordered by default.
+    Ext3 => ext3::Ext3,
+    /// ext4, delalloc by default.
+    Ext4 => ext4::Ext4,
+    /// btrfs.
+    Btrfs => btrfs::Btrfs,
+    /// XFS.
+    Xfs => xfs::Xfs,
+    /// tmpfs (shmem): swap-backed, no block device.
+    Tmpfs => tmpfs::Tmpfs,
+}
+
+impl FsType {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        self.ops().name()
+    }
+
+    /// Parses a filesystem name.
+    pub fn from_name(name: &str) -> Option<FsType> {
+        FsType::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
 
 /// Who calls `->writepage` / `->writepages`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +105,31 @@ pub enum WritepageCaller {
     Writer,
     /// A journal commit (ordered data).
     Journal,
+}
+
+impl WritepageCaller {
+    /// `pageout()`'s callers: `wbc->for_reclaim`.
+    pub fn is_reclaim(self) -> bool {
+        matches!(
+            self,
+            WritepageCaller::Kswapd | WritepageCaller::DirectReclaim
+        )
+    }
+}
+
+/// One `->writepage` call as the filesystem sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct WritepageCall {
+    /// The page's `pg::*` flags (`PG_dirty` already cleared by `clear_page_dirty_for_io`).
+    pub flags: u32,
+    /// Who calls.
+    pub caller: WritepageCaller,
+    /// `current->flags` (`pf::*`).
+    pub current_pf: u32,
+    /// shmem: the segment is SHM_LOCK'd.
+    pub segment_locked: bool,
+    /// shmem: swap is configured and a slot is free.
+    pub swap_ok: bool,
 }
 
 /// What `->writepage` decides for one page.
@@ -67,297 +167,194 @@ pub enum WritepageResult {
     Activate,
 }
 
-/// The gfp mask of a buffered writer's page-cache allocation on `fs` (reclaim-oom §14.1).
-///
-/// ext4 starts its journal handle before `grab_cache_page_write_begin(…, AOP_FLAG_NOFS)`, so its
-/// pages are allocated without `__GFP_FS`; ext3 and XFS (which passes `flags` unchanged in
-/// 2.6.32–36) allocate with the mapping's full mask.
-pub fn writer_gfp(fs: FsType) -> u32 {
-    match fs {
-        FsType::Ext4 => gfp::GFP_HIGHUSER_MOVABLE & !gfp::FS,
-        _ => gfp::GFP_HIGHUSER_MOVABLE,
+/// What a filesystem's `->writepages` adds to `write_cache_pages()` (writeback-fs §A.8, §C.1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Writepages {
+    /// `ext4_da_writepages()`: `nr_to_write` is raised to the dirty pages ahead of the cursor
+    /// (8× a whole-file request), at most this many 4 KiB pages.
+    pub nr_to_write_bump: Option<KernelPages>,
+    /// Delayed-allocation pages get their blocks here, one extent allocation (`cost::ALLOC_EXTENT`
+    /// of CPU) per this many 4 KiB pages.
+    pub extent_pages: Option<KernelPages>,
+}
+
+impl Writepages {
+    /// `generic_writepages()`: `->writepage` on each dirty page, nothing more.
+    pub const GENERIC: Writepages = Writepages {
+        nr_to_write_bump: None,
+        extent_pages: None,
+    };
+}
+
+/// How a journal commit treats a mount's file data (writeback-fs §B.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderedData {
+    /// The commit writes no file data (`data=writeback`, or ext4's delayed allocation).
+    None,
+    /// ext3 `data=ordered`: each dirtied page's buffers join the running transaction; the commit
+    /// writes them (`journal_submit_data_buffers`) and the page stays PG_dirty.
+    Buffers,
+    /// ext4 `data=ordered` without delalloc: the inode joins the transaction; the commit writes
+    /// its dirty pages through `->writepage` (jbd2 `journal_submit_inode_data_buffers`).
+    Inodes,
+}
+
+/// What a mount's backing store is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// A block device (`[disk.*]`): files with page cache and a bdi.
+    Disk,
+    /// Swap (tmpfs): shmem segments, no disk.
+    Swap,
+}
+
+/// What applying one mount option did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MountOption {
+    /// Applied to the mount.
+    Applied,
+    /// One of this filesystem's options, with a bad value: the message says what is accepted.
+    Invalid(String),
+    /// Not one of this filesystem's options.
+    NotMine,
+}
+
+/// Everything the engine asks a filesystem. The defaults are a plain block filesystem whose
+/// `->writepage` always writes (2.6.32 `block_write_full_page()`), with no journal, no delayed
+/// allocation, no mount options.
+pub trait Filesystem: Sync {
+    /// The name in scenario files (`fs = "ext4"`).
+    fn name(&self) -> &'static str;
+
+    /// `->writepage` for one dirty page (the page's `PG_dirty` already cleared).
+    fn writepage(&self, _call: &WritepageCall, _sw: &Switches) -> Decision {
+        Decision::Write { cluster: 0 }
+    }
+
+    /// `->writepages` beyond `write_cache_pages()`.
+    fn writepages(&self, _mount: &MountSpec) -> Writepages {
+        Writepages::GENERIC
+    }
+
+    /// The gfp mask of a buffered writer's page-cache allocation in `write_begin`
+    /// (`grab_cache_page_write_begin()`; reclaim-oom §14.1), before the generic `__GFP_WRITE`.
+    fn writer_gfp(&self, _sw: &Switches) -> u32 {
+        gfp::GFP_HIGHUSER_MOVABLE
+    }
+
+    /// Whether a page a buffered write dirtied waits for its blocks until writeback
+    /// (`BH_Delay`): delayed allocation.
+    fn delalloc(&self, _mount: &MountSpec) -> bool {
+        false
+    }
+
+    /// Whether the mount has a journal whose commits run every `commit=` interval.
+    fn journalled(&self) -> bool {
+        false
+    }
+
+    /// What a journal commit does with file data.
+    fn ordered_data(&self, _mount: &MountSpec) -> OrderedData {
+        OrderedData::None
+    }
+
+    /// Its backing store.
+    fn backing(&self) -> Backing {
+        Backing::Disk
+    }
+
+    /// Its mount options, as `wbsim list` and error messages name them.
+    fn mount_options(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Applies one mount option to `mount`.
+    fn mount_option(&self, _option: &str, _mount: &mut MountSpec) -> MountOption {
+        MountOption::NotMine
+    }
+
+    /// Why its `->writepage` declined a page under `switches`, for `wbsim explain`.
+    fn refusal_rule(&self, _sw: &Switches) -> &'static str {
+        "the filesystem declined the page"
     }
 }
 
-/// `->writepage` of `fs` for a dirty page with `flags`, called by `caller` whose task flags are
-/// `current_pf`, under `release`. `swap_ok` (shmem only): swap is configured and a slot is free.
-pub fn writepage_decision(
-    fs: FsType,
-    release: Release,
-    flags: u32,
-    caller: WritepageCaller,
-    current_pf: u32,
-    segment_locked: bool,
-    swap_ok: bool,
-) -> Decision {
-    let reclaim = matches!(
-        caller,
-        WritepageCaller::Kswapd | WritepageCaller::DirectReclaim
-    );
-    match fs {
-        FsType::Ext4 => {
-            if flags & pg::DELALLOC != 0 {
-                Decision::Refuse
-            } else if flags & pg::JOURNAL_IO != 0 && reclaim {
-                Decision::Busy
-            } else {
-                Decision::Write { cluster: 0 }
-            }
-        }
-        FsType::Ext3 => {
-            if flags & pg::JOURNAL_IO != 0 && reclaim {
-                Decision::Busy
-            } else if flags & (pg::BUFFERS_CLEAN | pg::JOURNAL_IO) != 0 {
-                Decision::NothingToWrite
-            } else {
-                Decision::Write { cluster: 0 }
-            }
-        }
-        FsType::Btrfs => {
-            if current_pf & pf::MEMALLOC != 0 {
-                Decision::Refuse
-            } else {
-                Decision::Write { cluster: 0 }
-            }
-        }
-        FsType::Xfs => xfs_decision(release, caller, current_pf),
-        FsType::Tmpfs => {
-            if segment_locked || !swap_ok {
-                Decision::ShmemActivate
-            } else {
-                Decision::SwapOut
-            }
-        }
-    }
+/// Why `fs`'s `->writepage` declines a page under the rules `switches`, for `wbsim explain`.
+pub fn refusal_rule(fs: FsType, switches: &Switches) -> &'static str {
+    fs.ops().refusal_rule(switches)
 }
 
-/// `xfs_vm_writepage()` per release (writeback-fs §C.4).
-fn xfs_decision(release: Release, caller: WritepageCaller, current_pf: u32) -> Decision {
-    let memalloc = current_pf & pf::MEMALLOC != 0;
-    let kswapd = current_pf & pf::KSWAPD != 0;
-    let reclaim = matches!(
-        caller,
-        WritepageCaller::Kswapd | WritepageCaller::DirectReclaim
-    );
-    match release.minor() {
-        32..=34 => {
-            // wbc->nr_to_write *= 4 from reclaim: up to 4 × 32 pages, the victim included.
-            Decision::Write {
-                cluster: if reclaim { 4 * 32 - 1 } else { 0 },
-            }
-        }
-        35 => {
-            if memalloc {
-                Decision::Refuse
-            } else {
-                Decision::Write { cluster: 0 }
-            }
-        }
-        _ => {
-            if memalloc && !kswapd {
-                Decision::Refuse
-            } else {
-                Decision::Write {
-                    cluster: if reclaim { 32 - 1 } else { 0 },
-                }
+/// Every mount option of every filesystem, each once, in registry order.
+pub fn mount_options() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = vec![];
+    for f in FsType::ALL {
+        for o in f.ops().mount_options() {
+            if !all.contains(o) {
+                all.push(o);
             }
         }
     }
+    all
+}
+
+/// The filesystems that take `option` (with any value), by name: "ext4", "ext3 and ext4".
+pub fn owners_of_option(option: &str) -> Vec<&'static str> {
+    FsType::ALL
+        .iter()
+        .filter(|f| {
+            let mut scratch = MountSpec::default_for(**f);
+            f.ops().mount_option(option, &mut scratch) != MountOption::NotMine
+        })
+        .map(|f| f.name())
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::kernel::Kernel;
+    use crate::mm::page::pg;
     use crate::mm::pf::{KSWAPD, MEMALLOC, SWAPWRITE};
 
-    const KSWAPD_PF: u32 = MEMALLOC | SWAPWRITE | KSWAPD;
+    /// kswapd's `current->flags`.
+    pub const KSWAPD_PF: u32 = MEMALLOC | SWAPWRITE | KSWAPD;
 
-    fn decide(fs: FsType, r: Release, flags: u32, c: WritepageCaller, pf: u32) -> Decision {
-        writepage_decision(fs, r, flags, c, pf, false, true)
+    /// `fs`'s decision for a page with `flags` from `caller` under kernel `profile`.
+    pub fn decide(
+        fs: FsType,
+        profile: &str,
+        flags: u32,
+        caller: WritepageCaller,
+        pf: u32,
+    ) -> Decision {
+        let switches = Kernel::profile(profile).expect("a profile").switches;
+        let call = WritepageCall {
+            flags,
+            caller,
+            current_pf: pf,
+            segment_locked: false,
+            swap_ok: true,
+        };
+        fs.ops().writepage(&call, &switches)
     }
 
     #[test]
-    fn ext4_refuses_delalloc_pages_from_every_caller() {
-        for c in [
-            WritepageCaller::Kswapd,
-            WritepageCaller::DirectReclaim,
-            WritepageCaller::Journal,
-        ] {
-            let d = decide(
-                FsType::Ext4,
-                Release::V2_6_32,
-                pg::DIRTY | pg::DELALLOC,
-                c,
-                0,
-            );
-            assert_eq!(d, Decision::Refuse);
+    fn every_filesystem_is_found_by_its_name_and_writes_a_plain_dirty_page_for_the_flusher() {
+        for &f in FsType::ALL {
+            assert_eq!(FsType::from_name(f.name()), Some(f));
+            if f.ops().backing() == Backing::Disk {
+                let d = decide(f, "2.6.32", pg::DIRTY, WritepageCaller::Flusher, SWAPWRITE);
+                assert!(matches!(d, Decision::Write { .. }), "{}: {d:?}", f.name());
+            }
         }
-        let mapped = decide(
-            FsType::Ext4,
-            Release::V2_6_32,
-            pg::DIRTY,
-            WritepageCaller::Kswapd,
-            KSWAPD_PF,
-        );
-        assert_eq!(mapped, Decision::Write { cluster: 0 });
     }
 
     #[test]
-    fn btrfs_refuses_writepage_from_kswapd_and_direct_reclaim() {
-        let f = pg::DIRTY | pg::DELALLOC;
-        assert_eq!(
-            decide(
-                FsType::Btrfs,
-                Release::V2_6_36,
-                f,
-                WritepageCaller::Kswapd,
-                KSWAPD_PF
-            ),
-            Decision::Refuse
-        );
-        assert_eq!(
-            decide(
-                FsType::Btrfs,
-                Release::V2_6_36,
-                f,
-                WritepageCaller::DirectReclaim,
-                MEMALLOC
-            ),
-            Decision::Refuse
-        );
-        assert!(matches!(
-            decide(
-                FsType::Btrfs,
-                Release::V2_6_36,
-                f,
-                WritepageCaller::Flusher,
-                SWAPWRITE
-            ),
-            Decision::Write { .. }
-        ));
-    }
-
-    #[test]
-    fn xfs_2_6_36_writes_from_kswapd_but_not_from_direct_reclaim() {
-        let f = pg::DIRTY | pg::DELALLOC;
-        assert!(matches!(
-            decide(
-                FsType::Xfs,
-                Release::V2_6_36,
-                f,
-                WritepageCaller::Kswapd,
-                KSWAPD_PF
-            ),
-            Decision::Write { .. }
-        ));
-        assert_eq!(
-            decide(
-                FsType::Xfs,
-                Release::V2_6_36,
-                f,
-                WritepageCaller::DirectReclaim,
-                MEMALLOC
-            ),
-            Decision::Refuse
-        );
-    }
-
-    #[test]
-    fn xfs_2_6_35_refuses_kswapd_and_2_6_32_writes_from_reclaim() {
-        let f = pg::DIRTY | pg::DELALLOC;
-        assert_eq!(
-            decide(
-                FsType::Xfs,
-                Release::V2_6_35,
-                f,
-                WritepageCaller::Kswapd,
-                KSWAPD_PF
-            ),
-            Decision::Refuse
-        );
-        assert_eq!(
-            decide(
-                FsType::Xfs,
-                Release::V2_6_32,
-                f,
-                WritepageCaller::DirectReclaim,
-                MEMALLOC
-            ),
-            Decision::Write { cluster: 127 }
-        );
-    }
-
-    #[test]
-    fn ext3_writes_from_reclaim_unless_the_journal_holds_the_buffers() {
-        assert_eq!(
-            decide(
-                FsType::Ext3,
-                Release::V2_6_32,
-                pg::DIRTY,
-                WritepageCaller::DirectReclaim,
-                MEMALLOC
-            ),
-            Decision::Write { cluster: 0 }
-        );
-        assert_eq!(
-            decide(
-                FsType::Ext3,
-                Release::V2_6_32,
-                pg::DIRTY | pg::JOURNAL_IO,
-                WritepageCaller::Kswapd,
-                KSWAPD_PF
-            ),
-            Decision::Busy
-        );
-        assert_eq!(
-            decide(
-                FsType::Ext3,
-                Release::V2_6_32,
-                pg::DIRTY | pg::BUFFERS_CLEAN,
-                WritepageCaller::Kswapd,
-                KSWAPD_PF
-            ),
-            Decision::NothingToWrite
-        );
-    }
-
-    #[test]
-    fn shmem_activates_when_locked_or_without_swap() {
-        let d = writepage_decision(
-            FsType::Tmpfs,
-            Release::V2_6_32,
-            pg::DIRTY,
-            WritepageCaller::Kswapd,
-            KSWAPD_PF,
-            true,
-            true,
-        );
-        assert_eq!(d, Decision::ShmemActivate);
-        let d = writepage_decision(
-            FsType::Tmpfs,
-            Release::V2_6_32,
-            pg::DIRTY,
-            WritepageCaller::Kswapd,
-            KSWAPD_PF,
-            false,
-            false,
-        );
-        assert_eq!(d, Decision::ShmemActivate);
-        let d = writepage_decision(
-            FsType::Tmpfs,
-            Release::V2_6_32,
-            pg::DIRTY,
-            WritepageCaller::Kswapd,
-            KSWAPD_PF,
-            false,
-            true,
-        );
-        assert_eq!(d, Decision::SwapOut);
-    }
-
-    #[test]
-    fn the_ext4_writer_allocates_nofs_and_the_ext3_writer_does_not() {
-        assert_eq!(writer_gfp(FsType::Ext4) & gfp::FS, 0);
-        assert_ne!(writer_gfp(FsType::Ext3) & gfp::FS, 0);
+    fn every_mount_option_listed_belongs_to_some_filesystem() {
+        for o in mount_options() {
+            let probe = o.replace("SECONDS", "5");
+            assert!(!owners_of_option(&probe).is_empty(), "{o}");
+        }
+        assert!(owners_of_option("nosuchoption").is_empty());
     }
 }

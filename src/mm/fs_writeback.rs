@@ -1,25 +1,21 @@
-//! The per-bdi flusher threads, the inode walk they share with throttled writers, and journal
-//! commits: `fs/fs-writeback.c` 2.6.32–2.6.36 (writeback-fs §B), `write_cache_pages()` and
-//! `ext4_da_writepages()` (§A.8, §C.1.4), ext3/ext4 ordered-data commits (§B.8).
+//! The per-bdi flusher threads and the inode walk they share with throttled writers:
+//! `fs/fs-writeback.c` 2.6.32–2.6.36 (writeback-fs §B), and `write_cache_pages()` with what a
+//! filesystem's `->writepages` adds to it (§A.8; `fs::Writepages`).
 //!
 //! Disk submission lives here too: pages are plugged during an event and the queue is unplugged
 //! at its end, so pages submitted together merge into requests as the kernel's plugging allows.
 
 use std::collections::VecDeque;
 
-use super::page::{pg, PageId, NIL};
+use super::granularity::KernelPages;
+use super::page::{pg, NIL};
 use super::{cost, Actor, Machine};
 use crate::block::ReqKind;
 use crate::fs::WritepageCaller;
 use crate::sim::{SimTime, MSEC};
-use crate::spec::{DataMode, FsType, MountSpec};
 
 /// `MAX_WRITEBACK_PAGES`: 1024 (4 KiB) pages per `wb_writeback` round.
-pub const MAX_WRITEBACK_PAGES: i64 = 1024;
-/// ext4's `s_max_writeback_mb_bump`: 128 MiB, in 4 KiB pages.
-pub const EXT4_MAX_WRITEBACK_PAGES: i64 = 32_768;
-/// Pages (4 KiB) one ext4 extent allocation covers at most (8 MiB worth of blocks).
-pub const EXT4_EXTENT_PAGES: u32 = 2_048;
+pub const MAX_WRITEBACK_PAGES: KernelPages = KernelPages(1024);
 /// Queued works are merged past this many (memory bound; merged works write the same pages).
 const MAX_QUEUED_WORKS: usize = 4_096;
 
@@ -38,7 +34,7 @@ pub enum InodeList {
 
 /// A queued writeback request (`struct bdi_work` / `wb_writeback_work`).
 #[derive(Clone, Copy, Debug)]
-pub struct Work {
+pub struct WritebackWork {
     /// Pages to write (LONG_MAX for background).
     pub nr_pages: i64,
     /// kupdate (expired inodes only).
@@ -52,7 +48,7 @@ pub struct Work {
 /// A `wb_writeback()` in progress.
 #[derive(Clone, Debug)]
 struct ActiveWork {
-    work: Work,
+    work: WritebackWork,
     cursor: Option<WbCursor>,
 }
 
@@ -97,7 +93,7 @@ impl WbCursor {
     fn new(
         bdi: usize,
         nr_to_write: i64,
-        work: &Work,
+        work: &WritebackWork,
         older_than: Option<SimTime>,
         now: SimTime,
     ) -> WbCursor {
@@ -117,7 +113,7 @@ impl WbCursor {
 
     /// The walk a throttled writer makes in `balance_dirty_pages` (`writeback_inodes_wbc`).
     pub fn for_writer(bdi: usize, write_chunk: u64, now: SimTime) -> WbCursor {
-        let w = Work {
+        let w = WritebackWork {
             nr_pages: 0,
             for_kupdate: false,
             for_background: false,
@@ -149,7 +145,7 @@ pub struct Bdi {
     /// `b_more_io`.
     pub b_more_io: VecDeque<usize>,
     /// Queued works.
-    pub works: VecDeque<Work>,
+    pub works: VecDeque<WritebackWork>,
     active: Option<ActiveWork>,
     /// When kupdate last ran.
     pub last_old_flush: SimTime,
@@ -163,16 +159,12 @@ pub struct Bdi {
     pub bw: super::page_writeback::Bandwidth,
     /// `MAX_WRITEBACK_PAGES` in simulated pages: the same 4 MiB per round (a batch).
     pub max_writeback_pages: i64,
-    /// ext4's 128 MiB `nr_to_write` bump in simulated pages (a batch).
-    pub ext4_max_writeback_pages: i64,
-    /// [`EXT4_EXTENT_PAGES`] in simulated pages: 8 MiB of blocks per extent (a batch).
-    pub ext4_extent_pages: u32,
 }
 
 impl Bdi {
-    /// The bdi of disk `disk`, writing pages of granularity `gran`.
-    pub fn new(disk: usize, gran: super::granularity::Granularity) -> Bdi {
-        let batch = |base: i64| gran.batch(base as u64) as i64;
+    /// The bdi of disk `disk`, writing pages of granularity `granularity`.
+    pub fn new(disk: usize, granularity: super::granularity::Granularity) -> Bdi {
+        let batch = |base: KernelPages| granularity.batch(base) as i64;
         Bdi {
             disk,
             gen: 0,
@@ -189,10 +181,8 @@ impl Bdi {
             next_kupdate: SimTime::MAX,
             blocked: false,
             idle: true,
-            bw: super::page_writeback::Bandwidth::new(gran),
+            bw: super::page_writeback::Bandwidth::new(granularity),
             max_writeback_pages: batch(MAX_WRITEBACK_PAGES),
-            ext4_max_writeback_pages: batch(EXT4_MAX_WRITEBACK_PAGES),
-            ext4_extent_pages: batch(i64::from(EXT4_EXTENT_PAGES)) as u32,
         }
     }
 
@@ -206,50 +196,10 @@ impl Bdi {
     }
 }
 
-/// A mount: its journal (kjournald) state.
-#[derive(Clone, Debug)]
-pub struct Mount {
-    /// Its parameters.
-    pub spec: MountSpec,
-    /// Journal event generation.
-    pub gen: u32,
-    /// Journal CPU time not yet charged.
-    pub cpu_ns: u64,
-    /// ext3 ordered: pages whose buffers the running transaction must write, `(inode, index)`.
-    pub data_list: Vec<(usize, u32)>,
-    /// Journal data pages in flight.
-    pub outstanding: u64,
-    /// A commit is due but waits for the previous one's IO.
-    pub commit_waiting: bool,
-    /// Pages of the committing transaction still to submit (when the queue filled).
-    committing: Vec<(usize, u32)>,
-}
-
-impl Mount {
-    /// A mount with an empty journal.
-    pub fn new(spec: MountSpec) -> Mount {
-        Mount {
-            spec,
-            gen: 0,
-            cpu_ns: 0,
-            data_list: vec![],
-            outstanding: 0,
-            commit_waiting: false,
-            committing: vec![],
-        }
-    }
-
-    /// ext3 ordered mode or ext4 nodelalloc ordered mode: commits write file data.
-    pub fn ordered_data(&self) -> bool {
-        self.spec.data_mode == DataMode::Ordered
-            && (self.spec.fs == FsType::Ext3 || self.spec.fs == FsType::Ext4 && !self.spec.delalloc)
-    }
-}
-
 impl Machine {
     /// `__mark_inode_dirty(I_DIRTY_PAGES)`.
     pub fn mark_inode_dirty(&mut self, ino: usize) {
-        let inode = &mut self.inodes[ino];
+        let inode = &mut self.vfs.inodes[ino];
         if inode.i_dirty {
             return;
         }
@@ -257,13 +207,13 @@ impl Machine {
         if inode.i_sync {
             return; // the writeback in progress requeues it
         }
-        inode.dirtied_when = Some(self.now);
-        let Some(b) = self.mounts[inode.mount].spec.disk else {
+        inode.dirtied_when = Some(self.clock.now);
+        let Some(b) = self.vfs.mounts[inode.mount].spec.disk else {
             return;
         };
         if inode.list == InodeList::None {
             inode.list = InodeList::Dirty;
-            self.bdis[b].b_dirty.push_front(ino);
+            self.wb.bdis[b].b_dirty.push_front(ino);
         }
     }
 
@@ -271,50 +221,50 @@ impl Machine {
     /// is older than the newest dirty inode's.
     fn redirty_tail(&mut self, b: usize, ino: usize) {
         self.unlist_inode(b, ino);
-        if let Some(&newest) = self.bdis[b].b_dirty.front() {
-            if self.inodes[ino].dirtied_when < self.inodes[newest].dirtied_when {
-                self.inodes[ino].dirtied_when = Some(self.now);
+        if let Some(&newest) = self.wb.bdis[b].b_dirty.front() {
+            if self.vfs.inodes[ino].dirtied_when < self.vfs.inodes[newest].dirtied_when {
+                self.vfs.inodes[ino].dirtied_when = Some(self.clock.now);
             }
         }
-        self.inodes[ino].list = InodeList::Dirty;
-        self.bdis[b].b_dirty.push_front(ino);
+        self.vfs.inodes[ino].list = InodeList::Dirty;
+        self.wb.bdis[b].b_dirty.push_front(ino);
     }
 
     /// `requeue_io()`: to `b_more_io`.
     fn requeue_io(&mut self, b: usize, ino: usize) {
         self.unlist_inode(b, ino);
-        self.inodes[ino].list = InodeList::MoreIo;
-        self.bdis[b].b_more_io.push_back(ino);
+        self.vfs.inodes[ino].list = InodeList::MoreIo;
+        self.wb.bdis[b].b_more_io.push_back(ino);
     }
 
     fn unlist_inode(&mut self, b: usize, ino: usize) {
-        let bdi = &mut self.bdis[b];
-        match self.inodes[ino].list {
+        let bdi = &mut self.wb.bdis[b];
+        match self.vfs.inodes[ino].list {
             InodeList::None => {}
             InodeList::Dirty => bdi.b_dirty.retain(|&i| i != ino),
             InodeList::Io => bdi.b_io.retain(|&i| i != ino),
             InodeList::MoreIo => bdi.b_more_io.retain(|&i| i != ino),
         }
-        self.inodes[ino].list = InodeList::None;
+        self.vfs.inodes[ino].list = InodeList::None;
     }
 
     /// `queue_io()`: `b_more_io` first, then the expired inodes of `b_dirty`, oldest first.
     fn queue_io(&mut self, b: usize, older_than: Option<SimTime>) {
-        while let Some(ino) = self.bdis[b].b_more_io.pop_front() {
-            self.inodes[ino].list = InodeList::Io;
-            self.bdis[b].b_io.push_back(ino);
+        while let Some(ino) = self.wb.bdis[b].b_more_io.pop_front() {
+            self.vfs.inodes[ino].list = InodeList::Io;
+            self.wb.bdis[b].b_io.push_back(ino);
         }
-        while let Some(&ino) = self.bdis[b].b_dirty.back() {
-            let expired = match (older_than, self.inodes[ino].dirtied_when) {
+        while let Some(&ino) = self.wb.bdis[b].b_dirty.back() {
+            let expired = match (older_than, self.vfs.inodes[ino].dirtied_when) {
                 (Some(limit), Some(when)) => when <= limit,
                 _ => true,
             };
             if !expired {
                 break;
             }
-            self.bdis[b].b_dirty.pop_back();
-            self.inodes[ino].list = InodeList::Io;
-            self.bdis[b].b_io.push_back(ino);
+            self.wb.bdis[b].b_dirty.pop_back();
+            self.vfs.inodes[ino].list = InodeList::Io;
+            self.wb.bdis[b].b_io.push_back(ino);
         }
     }
 
@@ -323,7 +273,7 @@ impl Machine {
     pub fn writeback_inodes_wb(&mut self, actor: Actor, c: &mut WbCursor) -> bool {
         let b = c.bdi;
         if !c.queued {
-            if !c.for_kupdate || self.bdis[b].b_io.is_empty() {
+            if !c.for_kupdate || self.wb.bdis[b].b_io.is_empty() {
                 self.queue_io(b, c.older_than);
             }
             c.queued = true;
@@ -344,15 +294,18 @@ impl Machine {
             if c.nr_to_write <= 0 {
                 return true;
             }
-            let Some(&ino) = self.bdis[b].b_io.front() else {
+            let Some(&ino) = self.wb.bdis[b].b_io.front() else {
                 return true;
             };
-            if self.inodes[ino].dirtied_when.is_some_and(|w| w > c.started) {
+            if self.vfs.inodes[ino]
+                .dirtied_when
+                .is_some_and(|w| w > c.started)
+            {
                 return true; // dirtied after this walk began
             }
-            self.bdis[b].b_io.pop_front();
-            self.inodes[ino].list = InodeList::None;
-            if self.inodes[ino].i_sync {
+            self.wb.bdis[b].b_io.pop_front();
+            self.vfs.inodes[ino].list = InodeList::None;
+            if self.vfs.inodes[ino].i_sync {
                 self.requeue_io(b, ino);
                 c.more_io = true;
                 continue;
@@ -364,7 +317,7 @@ impl Machine {
     /// `writeback_single_inode()` up to `do_writepages()`: I_SYNC, clear I_DIRTY, the range, and
     /// ext4's budget bump.
     fn start_inode_writeback(&mut self, c: &WbCursor, ino: usize) -> InodeWb {
-        let inode = &mut self.inodes[ino];
+        let inode = &mut self.vfs.inodes[ino];
         inode.i_sync = true;
         inode.i_dirty = false;
         let size = inode.pages.len() as u32;
@@ -373,12 +326,11 @@ impl Machine {
         } else {
             0
         };
-        let mount = &self.mounts[inode.mount].spec;
-        let ext4_max = self.bdis[c.bdi].ext4_max_writeback_pages;
         let mut budget = c.nr_to_write;
-        if mount.fs == FsType::Ext4 && mount.delalloc {
+        if let Some(max) = self.vfs.mounts[inode.mount].writepages.nr_to_write_bump {
             // ext4_da_writepages(): raise nr_to_write to the dirty pages ahead (or 8× for a
-            // whole-file, non-cyclic request), at most 128 MiB.
+            // whole-file, non-cyclic request), at most 128 MiB (a batch of simulated pages).
+            let ext4_max = self.granularity.batch(max) as i64;
             let desired = if c.range_cyclic {
                 let mut n = 0;
                 let mut i = start;
@@ -419,10 +371,13 @@ impl Machine {
             Actor::Journal(_) => WritepageCaller::Journal,
             _ => WritepageCaller::Writer,
         };
-        let fs = self.mounts[self.inodes[iw.ino].mount].spec.fs;
-        let allocates = matches!(fs, FsType::Ext4 | FsType::Btrfs | FsType::Xfs);
+        // The pages (a batch) one extent allocation of this filesystem's ->writepages covers.
+        let extent = self.vfs.mounts[self.vfs.inodes[iw.ino].mount]
+            .writepages
+            .extent_pages
+            .map(|base| self.granularity.batch(base) as u32);
         while iw.budget > iw.processed {
-            let Some(idx) = self.inodes[iw.ino].next_dirty(iw.next, iw.end) else {
+            let Some(idx) = self.vfs.inodes[iw.ino].next_dirty(iw.next, iw.end) else {
                 if c.range_cyclic && !iw.wrapped && iw.start > 0 {
                     iw.wrapped = true;
                     iw.next = 0;
@@ -431,32 +386,32 @@ impl Machine {
                 }
                 break;
             };
-            let id = self.inodes[iw.ino].pages[idx as usize];
+            let id = self.vfs.inodes[iw.ino].pages[idx as usize];
             debug_assert_ne!(id, NIL, "a dirty tag on an uncached index");
-            if self.pages[id as usize].has(pg::WRITEBACK) {
+            if self.mem.pages[id as usize].has(pg::WRITEBACK) {
                 iw.next = idx + 1;
                 continue; // WB_SYNC_NONE skips pages under writeback
             }
             let lba = self.page_lba(id);
-            let disk = &self.disks[b];
+            let disk = &self.io.disks[b];
             if disk.full() && !disk.would_merge(ReqKind::Write, lba) {
                 self.block_on_queue(b, actor);
                 return false;
             }
             iw.next = idx + 1;
-            self.inodes[iw.ino].writeback_index = idx + 1;
+            self.vfs.inodes[iw.ino].writeback_index = idx + 1;
             if !self.clear_page_dirty_for_io(id) {
                 continue;
             }
-            if allocates && self.pages[id as usize].has(pg::DELALLOC) {
+            if let Some(extent) = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC)) {
                 // The filesystem's ->writepages allocates blocks for the run (one extent per
-                // EXT4_EXTENT_PAGES) before calling ->writepage on mapped buffers.
+                // `extent` pages) before calling ->writepage on mapped buffers.
                 if iw.extent_left == 0 {
                     self.charge_actor(actor, cost::ALLOC_EXTENT);
-                    iw.extent_left = self.bdis[b].ext4_extent_pages;
+                    iw.extent_left = extent;
                 }
                 iw.extent_left -= 1;
-                self.pages[id as usize].flags &= !pg::DELALLOC;
+                self.mem.pages[id as usize].flags &= !pg::DELALLOC;
             }
             let r = self.writepage(id, caller, actor, false);
             if r != crate::fs::WritepageResult::Written {
@@ -474,39 +429,39 @@ impl Machine {
         c.nr_to_write -= iw.processed;
         c.written += iw.processed as u64;
         let ino = iw.ino;
-        self.inodes[ino].i_sync = false;
-        if self.inodes[ino].truncated {
+        self.vfs.inodes[ino].i_sync = false;
+        if self.vfs.inodes[ino].truncated {
             return;
         }
-        let dirty_pages = self.inodes[ino].nr_dirty > 0;
-        if self.inodes[ino].i_dirty && c.for_kupdate {
+        let dirty_pages = self.vfs.inodes[ino].nr_dirty > 0;
+        if self.vfs.inodes[ino].i_dirty && c.for_kupdate {
             if c.nr_to_write <= 0 {
                 self.requeue_io(b, ino);
             } else {
                 self.redirty_tail(b, ino);
             }
-        } else if self.inodes[ino].i_dirty {
+        } else if self.vfs.inodes[ino].i_dirty {
             self.redirty_tail(b, ino);
         } else if dirty_pages {
-            self.inodes[ino].i_dirty = true;
+            self.vfs.inodes[ino].i_dirty = true;
             if c.nr_to_write <= 0 {
                 self.requeue_io(b, ino);
             } else {
                 self.redirty_tail(b, ino);
             }
         }
-        if iw.skipped > 0 && self.inodes[ino].list != InodeList::None {
+        if iw.skipped > 0 && self.vfs.inodes[ino].list != InodeList::None {
             self.redirty_tail(b, ino);
         }
     }
 
     /// Puts `actor` in the queue's `get_request_wait()` line.
-    fn block_on_queue(&mut self, b: usize, actor: Actor) {
-        if !self.disks[b].full_waiters.contains(&actor) {
-            self.disks[b].full_waiters.push_back(actor);
+    pub fn block_on_queue(&mut self, b: usize, actor: Actor) {
+        if !self.io.disks[b].full_waiters.contains(&actor) {
+            self.io.disks[b].full_waiters.push_back(actor);
         }
         if let Actor::Flusher(f) = actor {
-            self.bdis[f].blocked = true;
+            self.wb.bdis[f].blocked = true;
         }
         // No Run event: the actor sleeps until a request completes.
         let _ = self.bump_gen(actor);
@@ -519,13 +474,13 @@ impl Machine {
     /// pending full flush").
     pub fn wakeup_flusher_threads(&mut self, nr: u64) {
         let all = nr == 0;
-        let nr = if all { self.vm_stat.nr_dirty } else { nr };
-        for b in 0..self.bdis.len() {
-            if all && !self.bdis[b].works.is_empty() {
+        let nr = if all { self.mem.vm_stat.nr_dirty } else { nr };
+        for b in 0..self.wb.bdis.len() {
+            if all && !self.wb.bdis[b].works.is_empty() {
                 continue;
             }
-            if self.bdis[b].has_dirty_io() {
-                let w = Work {
+            if self.wb.bdis[b].has_dirty_io() {
+                let w = WritebackWork {
                     nr_pages: nr as i64,
                     for_kupdate: false,
                     for_background: false,
@@ -538,7 +493,7 @@ impl Machine {
 
     /// `bdi_start_writeback(bdi, NULL, 0)` / `bdi_start_background_writeback()`.
     pub fn bdi_start_background_writeback(&mut self, b: usize) {
-        let w = Work {
+        let w = WritebackWork {
             nr_pages: i64::MAX,
             for_kupdate: false,
             for_background: true,
@@ -547,8 +502,8 @@ impl Machine {
         self.bdi_queue_work(b, w);
     }
 
-    fn bdi_queue_work(&mut self, b: usize, w: Work) {
-        let bdi = &mut self.bdis[b];
+    fn bdi_queue_work(&mut self, b: usize, w: WritebackWork) {
+        let bdi = &mut self.wb.bdis[b];
         if bdi.works.len() >= MAX_QUEUED_WORKS {
             if let Some(last) = bdi.works.back_mut() {
                 last.nr_pages = last.nr_pages.saturating_add(w.nr_pages);
@@ -558,56 +513,56 @@ impl Machine {
         bdi.works.push_back(w);
         if bdi.idle {
             bdi.idle = false;
-            self.schedule(self.now, Actor::Flusher(b));
+            self.schedule(self.clock.now, Actor::Flusher(b));
         }
     }
 
     /// `over_bground_thresh()`: dirty (not writeback) pages above the background threshold.
     fn over_bground_thresh(&self) -> bool {
         let (bg, _) = self.global_dirty_limits();
-        self.vm_stat.nr_dirty >= bg
+        self.mem.vm_stat.nr_dirty >= bg
     }
 
     /// The flusher thread (`bdi_writeback_task`): run works, then kupdate, then sleep.
     pub fn run_flusher(&mut self, b: usize) {
-        self.bdis[b].blocked = false;
-        self.bdis[b].idle = false;
+        self.wb.bdis[b].blocked = false;
+        self.wb.bdis[b].idle = false;
         let interval = u64::from(self.spec.vm.dirty_writeback_centisecs) * 10 * MSEC;
         for _ in 0..64 {
-            if let Some(mut aw) = self.bdis[b].active.take() {
+            if let Some(mut aw) = self.wb.bdis[b].active.take() {
                 match self.wb_writeback_step(b, &mut aw) {
                     None => {
-                        self.bdis[b].active = Some(aw);
+                        self.wb.bdis[b].active = Some(aw);
                         return; // blocked on the queue
                     }
                     Some(()) => continue,
                 }
             }
-            if let Some(w) = self.bdis[b].works.pop_front() {
+            if let Some(w) = self.wb.bdis[b].works.pop_front() {
                 self.observe_writeback_exec(b, &w);
-                self.bdis[b].active = Some(ActiveWork {
+                self.wb.bdis[b].active = Some(ActiveWork {
                     work: w,
                     cursor: None,
                 });
                 continue;
             }
-            if interval > 0 && self.now >= self.bdis[b].last_old_flush + interval {
+            if interval > 0 && self.clock.now >= self.wb.bdis[b].last_old_flush + interval {
                 // wb_check_old_data_flush()
-                self.bdis[b].last_old_flush = self.now;
-                self.bdis[b].next_kupdate = self.now + interval;
+                self.wb.bdis[b].last_old_flush = self.clock.now;
+                self.wb.bdis[b].next_kupdate = self.clock.now + interval;
                 // NR_FILE_DIRTY plus the dirty inodes, a count the kernel adds as pages: in
                 // simulated pages, rounded up.
-                let dirty_inodes = self.inodes.iter().filter(|i| i.i_dirty).count() as u64;
-                let nr =
-                    self.vm_stat.nr_dirty as i64 + dirty_inodes.div_ceil(self.gran.factor()) as i64;
-                let w = Work {
+                let dirty_inodes = self.vfs.inodes.iter().filter(|i| i.i_dirty).count() as u64;
+                let nr = self.mem.vm_stat.nr_dirty as i64
+                    + dirty_inodes.div_ceil(self.granularity.factor()) as i64;
+                let w = WritebackWork {
                     nr_pages: nr,
                     for_kupdate: true,
                     for_background: false,
                     range_cyclic: true,
                 };
                 self.observe_writeback_exec(b, &w);
-                self.bdis[b].active = Some(ActiveWork {
+                self.wb.bdis[b].active = Some(ActiveWork {
                     work: w,
                     cursor: None,
                 });
@@ -615,15 +570,15 @@ impl Machine {
             }
             break;
         }
-        let cpu = std::mem::take(&mut self.bdis[b].cpu_ns).max(cost::LOOP_MIN);
-        if self.bdis[b].active.is_some() || !self.bdis[b].works.is_empty() {
-            self.schedule(self.now + cpu, Actor::Flusher(b));
+        let cpu = std::mem::take(&mut self.wb.bdis[b].cpu_ns).max(cost::LOOP_MIN);
+        if self.wb.bdis[b].active.is_some() || !self.wb.bdis[b].works.is_empty() {
+            self.schedule(self.clock.now + cpu, Actor::Flusher(b));
         } else if interval > 0 {
-            self.bdis[b].idle = true;
-            let at = (self.bdis[b].last_old_flush + interval).max(self.now + cpu);
+            self.wb.bdis[b].idle = true;
+            let at = (self.wb.bdis[b].last_old_flush + interval).max(self.clock.now + cpu);
             self.schedule(at, Actor::Flusher(b));
         } else {
-            self.bdis[b].idle = true;
+            self.wb.bdis[b].idle = true;
             self.bump_gen(Actor::Flusher(b));
         }
     }
@@ -638,14 +593,14 @@ impl Machine {
                 }
                 let older = aw.work.for_kupdate.then(|| {
                     let expire = u64::from(self.spec.vm.dirty_expire_centisecs) * 10 * MSEC;
-                    self.now.saturating_sub(expire)
+                    self.clock.now.saturating_sub(expire)
                 });
                 aw.cursor = Some(WbCursor::new(
                     b,
-                    self.bdis[b].max_writeback_pages,
+                    self.wb.bdis[b].max_writeback_pages,
                     &aw.work,
                     older,
-                    self.now,
+                    self.clock.now,
                 ));
             }
             let mut c = aw.cursor.take().expect("cursor");
@@ -660,161 +615,5 @@ impl Machine {
                 return Some(());
             }
         }
-    }
-
-    /// A journal commit (kjournald): ordered data of the running transaction is written, and the
-    /// next commit waits for it.
-    pub fn run_journal(&mut self, m: usize) {
-        let interval = self.mounts[m].spec.commit_interval_ns;
-        if self.mounts[m].committing.is_empty() {
-            if self.mounts[m].outstanding > 0 {
-                self.mounts[m].commit_waiting = true;
-                self.bump_gen(Actor::Journal(m));
-                return;
-            }
-            let list = self.journal_commit_list(m);
-            self.mounts[m].committing = list;
-            self.mounts[m].committing.reverse();
-        }
-        let Some(b) = self.mounts[m].spec.disk else {
-            return;
-        };
-        let ext3 = self.mounts[m].spec.fs == FsType::Ext3;
-        while let Some(&(ino, idx)) = self.mounts[m].committing.last() {
-            let id = self.inodes[ino]
-                .pages
-                .get(idx as usize)
-                .copied()
-                .unwrap_or(NIL);
-            if id == NIL || self.inodes[ino].truncated {
-                self.mounts[m].committing.pop();
-                continue;
-            }
-            let f = self.pages[id as usize].flags;
-            if f & pg::DIRTY == 0 || f & (pg::WRITEBACK | pg::JOURNAL_IO | pg::BUFFERS_CLEAN) != 0 {
-                self.mounts[m].committing.pop();
-                continue;
-            }
-            let lba = self.page_lba(id);
-            let kind = if ext3 {
-                ReqKind::JournalData { mount: m }
-            } else {
-                ReqKind::Write
-            };
-            if self.disks[b].full() && !self.disks[b].would_merge(kind, lba) {
-                self.block_on_queue(b, Actor::Journal(m));
-                return;
-            }
-            self.mounts[m].committing.pop();
-            if ext3 {
-                // journal_submit_data_buffers(): buffer IO, the page stays PG_dirty.
-                self.pages[id as usize].flags |= pg::JOURNAL_IO;
-                self.mounts[m].outstanding += 1;
-                self.rc.pages_written_by_journal += 1;
-                self.disk_submit(b, kind, lba, id);
-            } else {
-                // ext4 nodelalloc: generic_writepages() → ext4_writepage() of mapped pages.
-                self.clear_page_dirty_for_io(id);
-                self.writepage(id, WritepageCaller::Journal, Actor::Journal(m), false);
-            }
-        }
-        let cpu = std::mem::take(&mut self.mounts[m].cpu_ns);
-        self.schedule(self.now + cpu + interval, Actor::Journal(m));
-    }
-
-    /// The pages a commit must write: ext3's data list, or every dirty page of the inodes an
-    /// ext4 nodelalloc transaction holds.
-    fn journal_commit_list(&mut self, m: usize) -> Vec<(usize, u32)> {
-        if !self.mounts[m].ordered_data() {
-            return vec![];
-        }
-        if self.mounts[m].spec.fs == FsType::Ext3 {
-            return std::mem::take(&mut self.mounts[m].data_list);
-        }
-        let mut out = vec![];
-        for ino in 0..self.inodes.len() {
-            if self.inodes[ino].mount == m && self.inodes[ino].in_transaction {
-                self.inodes[ino].in_transaction = false;
-                let size = self.inodes[ino].pages.len() as u32;
-                let mut i = 0;
-                while let Some(j) = self.inodes[ino].next_dirty(i, size) {
-                    out.push((ino, j));
-                    i = j + 1;
-                }
-            }
-        }
-        out
-    }
-
-    /// Submits page `id` to disk `b` (plugged until the end of the event).
-    pub fn disk_submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
-        self.disks[b].submit(kind, lba, id);
-        if !self.plugged.contains(&b) {
-            self.plugged.push(b);
-        }
-    }
-
-    /// Unplugs every disk that got IO during this event: an idle disk starts serving.
-    pub fn unplug_all(&mut self) {
-        let plugged = std::mem::take(&mut self.plugged);
-        for b in plugged {
-            self.disk_dispatch(b);
-        }
-    }
-
-    fn disk_dispatch(&mut self, b: usize) {
-        let jitter = self.disk_rng.below(self.disks[b].spec.seek_ns.max(1));
-        if let Some(t) = self.disks[b].dispatch(jitter) {
-            self.queue
-                .schedule(self.now + t, super::Event::disk_done(b));
-        }
-    }
-
-    /// A request completed: `end_page_writeback` (or the journal/read completion) for each of its
-    /// pages, congestion and request-wait wake-ups, and the next request.
-    pub fn disk_done(&mut self, b: usize) {
-        let (r, uncongested) = self.disks[b].complete();
-        match r.kind {
-            ReqKind::Write => {
-                for &id in &r.pages {
-                    self.end_page_writeback(id);
-                }
-                // pgpgout/pgpgin count KiB.
-                self.ev.pgpgout += self.gran.base(r.pages.len() as u64) * 4;
-            }
-            ReqKind::JournalData { mount } => {
-                for &id in &r.pages {
-                    let p = &mut self.pages[id as usize];
-                    p.flags &= !pg::JOURNAL_IO;
-                    if p.has(pg::DIRTY) {
-                        p.flags |= pg::BUFFERS_CLEAN;
-                    }
-                }
-                self.ev.pgpgout += self.gran.base(r.pages.len() as u64) * 4;
-                let mt = &mut self.mounts[mount];
-                mt.outstanding -= r.pages.len() as u64;
-                if mt.outstanding == 0 && mt.commit_waiting {
-                    mt.commit_waiting = false;
-                    self.schedule(self.now, Actor::Journal(mount));
-                }
-            }
-            ReqKind::Read { task } => {
-                for &id in &r.pages {
-                    self.pages[id as usize].flags &= !pg::LOCKED;
-                }
-                self.ev.pgpgin += self.gran.base(r.pages.len() as u64) * 4;
-                self.schedule(self.now, Actor::Task(task));
-            }
-        }
-        self.disks[b].recycle(r.pages);
-        if uncongested {
-            self.wake_congestion_waiters();
-        }
-        if !self.disks[b].full() {
-            if let Some(a) = self.disks[b].full_waiters.pop_front() {
-                self.schedule(self.now, a);
-            }
-        }
-        self.disk_dispatch(b);
     }
 }

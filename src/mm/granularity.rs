@@ -21,6 +21,13 @@
 
 /// The kernel's page size on x86_64: the unit of every kernel constant.
 pub const BASE_PAGE: u64 = 4096;
+
+/// A count of kernel (4 KiB) pages: the unit of every kernel constant and of the kernel's own
+/// formulas. The engine counts simulated pages (plain `u64`); a kernel count becomes simulated
+/// pages only through [`Granularity::floor`] or [`Granularity::batch`], so the two cannot be
+/// mixed up by accident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KernelPages(pub u64);
 /// The largest simulated page accepted: 128 KiB, `SWAP_CLUSTER_MAX` (32) kernel pages. Reclaim's
 /// batch and goal must stay a whole number of simulated pages: past it one simulated page is
 /// more than reclaim takes at once in the kernel, every direct-reclaim pass frees more and sleeps
@@ -88,14 +95,15 @@ impl Granularity {
 
     /// Base pages → simulated pages, rounded down.
     #[inline]
-    pub fn floor(self, base: u64) -> u64 {
-        base >> self.shift
+    pub fn floor(self, base: KernelPages) -> u64 {
+        base.0 >> self.shift
     }
 
     /// A batch of base pages → simulated pages: to the nearest page, at least one (the identity
     /// at 4 KiB, zero included).
     #[inline]
-    pub fn batch(self, base: u64) -> u64 {
+    pub fn batch(self, base: KernelPages) -> u64 {
+        let base = base.0;
         if self.shift == 0 {
             return base;
         }
@@ -133,7 +141,8 @@ mod tests {
     fn every_conversion_is_the_identity_at_4_kib() {
         let g = Granularity::BASE;
         for x in [0, 1, 7, 31, 32, 186, 1024, 32_768] {
-            assert_eq!((g.floor(x), g.batch(x), g.base(x), g.cost(x)), (x, x, x, x));
+            let k = KernelPages(x);
+            assert_eq!((g.floor(k), g.batch(k), g.base(x), g.cost(x)), (x, x, x, x));
             assert_eq!(g.pages_ceil(x * 4096 + 1), x + 1);
         }
     }
@@ -142,12 +151,13 @@ mod tests {
     fn a_64_kib_page_is_16_base_pages_and_batches_round_to_the_nearest_page() {
         let g = Granularity::of_bytes(64 << 10);
         assert_eq!((g.factor(), g.name()), (16, "64KiB".to_string()));
-        assert_eq!(g.batch(32), 2); // SWAP_CLUSTER_MAX
-        assert_eq!(g.batch(1024), 64); // MAX_WRITEBACK_PAGES
-        assert_eq!(g.batch(31), 2); // a pcp batch: 1.94 pages
-        assert_eq!(g.batch(8), 1); // half a page rounds up
-        assert_eq!(g.batch(1), 1); // never zero
-        assert_eq!(g.floor(27), 1);
+        let k = KernelPages;
+        assert_eq!(g.batch(k(32)), 2); // SWAP_CLUSTER_MAX
+        assert_eq!(g.batch(k(1024)), 64); // MAX_WRITEBACK_PAGES
+        assert_eq!(g.batch(k(31)), 2); // a pcp batch: 1.94 pages
+        assert_eq!(g.batch(k(8)), 1); // half a page rounds up
+        assert_eq!(g.batch(k(1)), 1); // never zero
+        assert_eq!(g.floor(k(27)), 1);
         assert_eq!(g.pages_ceil(1), 1);
         assert_eq!(Granularity::of_bytes(MAX_PAGE_GRANULARITY).name(), "128KiB");
     }

@@ -162,8 +162,8 @@ impl Machine {
     /// The machine-wide counts (`vm_stat`) are the sums of the zones' (which the recount below
     /// checks against page state).
     fn check_global_counts(&self) -> Result<(), String> {
-        let mut sum = super::VmStat::default();
-        for z in &self.zones {
+        let mut sum = super::memory::VmStat::default();
+        for z in &self.mem.zones {
             sum.nr_free += z.nr_free();
             sum.nr_dirty += z.stat.nr_dirty;
             sum.nr_writeback += z.stat.nr_writeback;
@@ -172,9 +172,9 @@ impl Machine {
             }
         }
         ensure!(
-            sum == self.vm_stat,
+            sum == self.mem.vm_stat,
             "the global counts {:?} are not the sums of the zones' {:?}",
-            self.vm_stat,
+            self.mem.vm_stat,
             sum
         );
         Ok(())
@@ -190,8 +190,8 @@ impl Machine {
     /// Wraps a checker message with the run's coordinates.
     pub fn violation(&self, what: String) -> InvariantViolation {
         InvariantViolation {
-            event: self.events,
-            at_ns: self.now,
+            event: self.clock.events,
+            at_ns: self.clock.now,
             seed: self.spec.seed,
             release: self.release.name(),
             policy: self.policy_name(),
@@ -203,8 +203,8 @@ impl Machine {
     /// links and length), checking each page belongs to the list's zone, and records where each
     /// page was found.
     fn walk_lists(&self, deep: bool) -> Result<Vec<u8>, String> {
-        let mut at = vec![seen::NONE; self.pages.len()];
-        for (zid, z) in self.zones.iter().enumerate() {
+        let mut at = vec![seen::NONE; self.mem.pages.len()];
+        for (zid, z) in self.mem.zones.iter().enumerate() {
             // A zone's pages are the pfns start_pfn..start_pfn + present (fixed at boot).
             let mut mark = |id: PageId, code: u8, what: &str| -> Result<(), String> {
                 ensure!(
@@ -234,11 +234,11 @@ impl Machine {
                 let mut len = 0u64;
                 while id != NIL {
                     ensure!(
-                        len <= self.pages.len() as u64,
+                        len <= self.mem.pages.len() as u64,
                         "zone {zid} LRU list {l} loops"
                     );
                     mark(id, seen::LRU + l as u8, "an LRU list")?;
-                    let p = &self.pages[id as usize];
+                    let p = &self.mem.pages[id as usize];
                     ensure!(
                         p.prev == prev,
                         "zone {zid} LRU list {l}: page {id}'s prev is {} but the walk came from {prev}",
@@ -267,15 +267,15 @@ impl Machine {
     /// reads are locked, and compares each bdi's BDI_WRITEBACK and each journal's in-flight count
     /// with what the disks hold.
     fn walk_requests(&self, at: &mut [u8]) -> Result<(), String> {
-        let mut journal = vec![0u64; self.mounts.len()];
-        for (d, disk) in self.disks.iter().enumerate() {
+        let mut journal = vec![0u64; self.vfs.mounts.len()];
+        for (d, disk) in self.io.disks.iter().enumerate() {
             let mut writes = 0u64;
             for r in disk.queue.iter().chain(disk.in_flight.iter()) {
                 for &id in &r.pages {
-                    let p = self
-                        .pages
-                        .get(id as usize)
-                        .ok_or_else(|| format!("disk {d} holds page {id}, beyond the last pfn"))?;
+                    let p =
+                        self.mem.pages.get(id as usize).ok_or_else(|| {
+                            format!("disk {d} holds page {id}, beyond the last pfn")
+                        })?;
                     match r.kind {
                         ReqKind::Write => {
                             let slot = &mut at[id as usize];
@@ -301,7 +301,7 @@ impl Machine {
                     }
                 }
             }
-            if let Some(b) = self.bdis.iter().find(|b| b.disk == d) {
+            if let Some(b) = self.wb.bdis.iter().find(|b| b.disk == d) {
                 ensure!(
                     b.writeback == writes,
                     "the bdi of disk {d} counts {} pages under writeback but the disk holds {writes}",
@@ -309,11 +309,11 @@ impl Machine {
                 );
             }
         }
-        for (m, (mt, n)) in self.mounts.iter().zip(&journal).enumerate() {
+        for (m, (mt, n)) in self.vfs.mounts.iter().zip(&journal).enumerate() {
             ensure!(
-                mt.outstanding == *n,
+                mt.journal.outstanding == *n,
                 "mount {m}: the journal counts {} data pages in flight but the disks hold {n}",
-                mt.outstanding
+                mt.journal.outstanding
             );
         }
         Ok(())
@@ -324,85 +324,105 @@ impl Machine {
     /// its file's slot and tagged when dirty; then every zone, file and bdi counter is compared
     /// with its recount.
     fn recount_pages(&self, at: &[u8], deep: bool) -> Result<(), String> {
-        let mut file_dirty = vec![0u64; self.inodes.len()];
-        let spanned: u64 = self.zones.iter().map(|z| z.present).sum();
+        let mut file_dirty = vec![0u64; self.vfs.inodes.len()];
+        let spanned: u64 = self.mem.zones.iter().map(|z| z.present).sum();
         ensure!(
-            spanned == self.pages.len() as u64,
+            spanned == self.mem.pages.len() as u64,
             "the zones span {spanned} pages but the machine has {}",
-            self.pages.len()
+            self.mem.pages.len()
         );
-        for (zid, z) in self.zones.iter().enumerate() {
-            // A zone's pages are one contiguous pfn range: count them in locals.
-            let first = z.start_pfn as usize;
-            let zone_pages = self
-                .pages
-                .get(first..first + z.present as usize)
-                .ok_or_else(|| format!("zone {zid} spans pfns beyond the last page"))?;
-            let mut c = ZoneCount::default();
-            for (i, p) in zone_pages.iter().enumerate() {
-                let pfn = first + i;
-                // The fast test is branch-free; a page that fails it is diagnosed in words.
-                let code = at[pfn];
-                let free = matches!(p.place, Place::Buddy | Place::Pcp);
-                let on_lru = p.place == Place::Lru;
-                let bad = (code & !seen::IN_WRITE != expected_seen(p.place, p.lru, deep))
-                    | (p.zone as usize != zid)
-                    | (p.place == Place::Isolated)
-                    | (free & (p.flags != 0))
-                    | (on_lru != (p.flags & pg::LRU != 0))
-                    | (on_lru & (p.lru == LruList::Unevictable) & (p.flags & pg::UNEVICTABLE == 0))
-                    | ((p.flags & pg::WRITEBACK != 0) != (code & seen::IN_WRITE != 0));
-                if bad {
-                    return Err(diagnose_page(pfn, zid, p, code, deep));
-                }
-                if p.flags & pg::FILE != 0 {
-                    // Free pages have no flags, so this is a cached file page.
-                    let ino = p.owner as usize;
-                    let dirty = file_dirty.get_mut(ino).ok_or_else(|| {
-                        format!("file page {pfn} belongs to file {ino}, which does not exist")
-                    })?;
-                    *dirty += u64::from(p.flags & pg::DIRTY != 0);
-                    if deep {
-                        self.check_cached(pfn, ino, p.index, p.flags)?;
-                    }
-                }
-                c.add(p.place, p.lru, p.flags);
-            }
-            let kept = ZoneCount {
-                lru: z.lru.map(|l| l.len),
-                free: z.free.len() as u64,
-                pcp: z.pcp.iter().map(|l| l.len() as u64).sum(),
-                dirty: z.stat.nr_dirty,
-                writeback: z.stat.nr_writeback,
-                mlock: z.stat.nr_mlock,
-                shmem: z.stat.nr_shmem,
-                kernel: z.stat.nr_kernel,
-            };
-            ensure!(
-                kept == c,
-                "zone {zid}'s counters disagree with its pages:\n  counters {kept:?}\n  recount  {c:?}"
-            );
-            ensure!(
-                z.stat.nr_isolated_anon + z.stat.nr_isolated_file == 0,
-                "zone {zid}: NR_ISOLATED is {} + {} between events",
-                z.stat.nr_isolated_anon,
-                z.stat.nr_isolated_file
-            );
+        for zid in 0..self.mem.zones.len() {
+            self.recount_zone(zid, at, deep, &mut file_dirty)?;
         }
+        self.recount_files(&file_dirty)
+    }
+
+    /// The pages of zone `zid` (one contiguous pfn range, counted in locals) against its
+    /// counters; each file page's dirty bit is added to `file_dirty` of its file.
+    fn recount_zone(
+        &self,
+        zid: usize,
+        at: &[u8],
+        deep: bool,
+        file_dirty: &mut [u64],
+    ) -> Result<(), String> {
+        let z = &self.mem.zones[zid];
+        let first = z.start_pfn as usize;
+        let zone_pages = self
+            .mem
+            .pages
+            .get(first..first + z.present as usize)
+            .ok_or_else(|| format!("zone {zid} spans pfns beyond the last page"))?;
+        let mut c = ZoneCount::default();
+        for (i, p) in zone_pages.iter().enumerate() {
+            let pfn = first + i;
+            // The fast test is branch-free; a page that fails it is diagnosed in words.
+            let code = at[pfn];
+            let free = matches!(p.place, Place::Buddy | Place::Pcp);
+            let on_lru = p.place == Place::Lru;
+            let bad = (code & !seen::IN_WRITE != expected_seen(p.place, p.lru, deep))
+                | (p.zone as usize != zid)
+                | (p.place == Place::Isolated)
+                | (free & (p.flags != 0))
+                | (on_lru != (p.flags & pg::LRU != 0))
+                | (on_lru & (p.lru == LruList::Unevictable) & (p.flags & pg::UNEVICTABLE == 0))
+                | ((p.flags & pg::WRITEBACK != 0) != (code & seen::IN_WRITE != 0));
+            if bad {
+                return Err(diagnose_page(pfn, zid, p, code, deep));
+            }
+            if p.flags & pg::FILE != 0 {
+                // Free pages have no flags, so this is a cached file page.
+                let ino = p.owner as usize;
+                let dirty = file_dirty.get_mut(ino).ok_or_else(|| {
+                    format!("file page {pfn} belongs to file {ino}, which does not exist")
+                })?;
+                *dirty += u64::from(p.flags & pg::DIRTY != 0);
+                if deep {
+                    self.check_cached(pfn, ino, p.index, p.flags)?;
+                }
+            }
+            c.add(p.place, p.lru, p.flags);
+        }
+        let kept = ZoneCount {
+            lru: z.lru.map(|l| l.len),
+            free: z.free.len() as u64,
+            pcp: z.pcp.iter().map(|l| l.len() as u64).sum(),
+            dirty: z.stat.nr_dirty,
+            writeback: z.stat.nr_writeback,
+            mlock: z.stat.nr_mlock,
+            shmem: z.stat.nr_shmem,
+            kernel: z.stat.nr_kernel,
+        };
+        ensure!(
+            kept == c,
+            "zone {zid}'s counters disagree with its pages:\n  counters {kept:?}\n  recount  {c:?}"
+        );
+        ensure!(
+            z.stat.nr_isolated_anon + z.stat.nr_isolated_file == 0,
+            "zone {zid}: NR_ISOLATED is {} + {} between events",
+            z.stat.nr_isolated_anon,
+            z.stat.nr_isolated_file
+        );
+        Ok(())
+    }
+
+    /// Each file's dirty tags against its dirty pages (`file_dirty`), and each bdi's
+    /// BDI_RECLAIMABLE against its files' dirty pages.
+    fn recount_files(&self, file_dirty: &[u64]) -> Result<(), String> {
         // `tag_dirty` moves `nr_dirty` only when a bit flips, so `nr_dirty` is the number of tags;
         // every dirty page is tagged (checked when deep), so equal counts mean tags = dirty pages.
-        let mut reclaimable = vec![0u64; self.bdis.len()];
-        for (ino, (inode, &dirty)) in self.inodes.iter().zip(&file_dirty).enumerate() {
+        let mut reclaimable = vec![0u64; self.wb.bdis.len()];
+        for (ino, (inode, &dirty)) in self.vfs.inodes.iter().zip(file_dirty).enumerate() {
             ensure!(
                 inode.nr_dirty == dirty,
                 "file {ino}: {} indices are tagged dirty but {dirty} of its pages are dirty",
                 inode.nr_dirty
             );
-            if let Some(b) = self.mounts[inode.mount].spec.disk {
+            if let Some(b) = self.vfs.mounts[inode.mount].spec.disk {
                 reclaimable[b] += dirty;
             }
         }
-        for (b, bdi) in self.bdis.iter().enumerate() {
+        for (b, bdi) in self.wb.bdis.iter().enumerate() {
             ensure!(
                 bdi.reclaimable == reclaimable[b],
                 "bdi {b}: BDI_RECLAIMABLE is {} but its files have {} dirty pages",
@@ -417,7 +437,7 @@ impl Machine {
     /// dirty when `PG_dirty` is set (deep checks only: this reads the file's slot, anywhere in
     /// memory).
     fn check_cached(&self, pfn: usize, ino: usize, index: u32, flags: u32) -> Result<(), String> {
-        let inode = &self.inodes[ino];
+        let inode = &self.vfs.inodes[ino];
         let idx = index as usize;
         ensure!(
             inode.pages.get(idx) == Some(&(pfn as PageId)),
@@ -437,15 +457,15 @@ impl Machine {
 
     /// Every file's slots, one by one: a cached slot holds a live page of that file at that index.
     fn walk_page_cache_slots(&self) -> Result<(), String> {
-        for (ino, inode) in self.inodes.iter().enumerate() {
+        for (ino, inode) in self.vfs.inodes.iter().enumerate() {
             for (idx, &id) in inode.pages.iter().enumerate() {
                 if id == NIL {
                     continue;
                 }
-                let p = self
-                    .pages
-                    .get(id as usize)
-                    .ok_or_else(|| format!("file {ino} caches page {id}, beyond the last pfn"))?;
+                let p =
+                    self.mem.pages.get(id as usize).ok_or_else(|| {
+                        format!("file {ino} caches page {id}, beyond the last pfn")
+                    })?;
                 ensure!(
                     p.flags & pg::FILE != 0
                         && p.owner as usize == ino
@@ -615,10 +635,10 @@ rate = "100MiB/s"
     /// A machine stopped after `events` events, with dirty pages and IO in flight.
     fn machine_after(events: u64) -> Machine {
         let mut m = Machine::boot(&spec(), CHECKED);
-        while m.events < events {
-            let (at, ev) = m.queue.pop().expect("events");
-            m.now = at;
-            m.events += 1;
+        while m.clock.events < events {
+            let (at, ev) = m.clock.queue.pop().expect("events");
+            m.clock.now = at;
+            m.clock.events += 1;
             m.handle(ev);
             m.unplug_all();
         }
@@ -627,7 +647,7 @@ rate = "100MiB/s"
     }
 
     fn first(m: &Machine, f: impl Fn(&super::super::page::Page) -> bool) -> usize {
-        m.pages.iter().position(f).expect("such a page exists")
+        m.mem.pages.iter().position(f).expect("such a page exists")
     }
 
     #[test]
@@ -644,7 +664,7 @@ rate = "100MiB/s"
     fn a_dirty_flag_on_a_free_page_is_caught() {
         let mut m = machine_after(2000);
         let pfn = first(&m, |p| p.place == Place::Buddy);
-        m.pages[pfn].flags |= pg::DIRTY;
+        m.mem.pages[pfn].flags |= pg::DIRTY;
         let e = m.verify().unwrap_err();
         assert!(e.contains(&format!("free page {pfn} has flags 0x8")), "{e}");
     }
@@ -652,8 +672,8 @@ rate = "100MiB/s"
     #[test]
     fn a_drifting_zone_counter_is_caught() {
         let mut m = machine_after(2000);
-        let z = m.pages[first(&m, |p| p.has(pg::DIRTY) && p.has(pg::FILE))].zone as usize;
-        m.zones[z].stat.nr_dirty += 1;
+        let z = m.mem.pages[first(&m, |p| p.has(pg::DIRTY) && p.has(pg::FILE))].zone as usize;
+        m.mem.zones[z].stat.nr_dirty += 1;
         let e = m.verify().unwrap_err();
         assert!(
             e.contains(&format!("zone {z}'s counters disagree")) && e.contains("dirty"),
@@ -664,7 +684,7 @@ rate = "100MiB/s"
     #[test]
     fn a_drifting_global_counter_is_caught() {
         let mut m = machine_after(2000);
-        m.vm_stat.nr_writeback += 1;
+        m.mem.vm_stat.nr_writeback += 1;
         let e = m.verify().unwrap_err();
         assert!(e.contains("not the sums of the zones'"), "{e}");
     }
@@ -673,8 +693,8 @@ rate = "100MiB/s"
     fn a_page_that_says_it_is_held_while_on_an_lru_list_is_caught() {
         let mut m = machine_after(2000);
         let pfn = first(&m, |p| p.place == Place::Lru);
-        m.pages[pfn].place = Place::Held;
-        m.pages[pfn].flags &= !pg::LRU;
+        m.mem.pages[pfn].place = Place::Held;
+        m.mem.pages[pfn].flags &= !pg::LRU;
         let e = m.verify().unwrap_err();
         assert!(e.contains("LRU list"), "{e}");
         // The shallow check sees it too: the list is one page longer than its recount.
@@ -685,9 +705,9 @@ rate = "100MiB/s"
     fn writeback_without_a_request_and_a_left_isolated_page_are_caught() {
         let mut m = machine_after(2000);
         let pfn = first(&m, |p| p.place == Place::Lru && !p.has(pg::WRITEBACK));
-        m.pages[pfn].flags |= pg::WRITEBACK;
-        let z = m.pages[pfn].zone as usize;
-        m.zones[z].stat.nr_writeback += 1;
+        m.mem.pages[pfn].flags |= pg::WRITEBACK;
+        let z = m.mem.pages[pfn].zone as usize;
+        m.mem.zones[z].stat.nr_writeback += 1;
         let e = m.verify().unwrap_err();
         assert!(
             e.contains(&format!("page {pfn} has PG_writeback true but is not")),
@@ -696,10 +716,14 @@ rate = "100MiB/s"
 
         let mut m = machine_after(2000);
         let pfn = first(&m, |p| p.place == Place::Lru);
-        let (zid, l) = (m.pages[pfn].zone as usize, m.pages[pfn].lru);
-        super::super::page::list_del(&mut m.pages, &mut m.zones[zid].lru[l.idx()], pfn as u32);
-        m.pages[pfn].place = Place::Isolated;
-        m.pages[pfn].flags &= !pg::LRU;
+        let (zid, l) = (m.mem.pages[pfn].zone as usize, m.mem.pages[pfn].lru);
+        super::super::page::list_del(
+            &mut m.mem.pages,
+            &mut m.mem.zones[zid].lru[l.idx()],
+            pfn as u32,
+        );
+        m.mem.pages[pfn].place = Place::Isolated;
+        m.mem.pages[pfn].flags &= !pg::LRU;
         let e = m.verify().unwrap_err();
         assert!(e.contains("left isolated"), "{e}");
     }
@@ -712,8 +736,9 @@ rate = "100MiB/s"
         });
         // What a reclaim bug would do: drop a dirty page without writing it. (`free_page`'s own
         // debug assertion would stop a debug build first; the tracker is what release sees.)
-        m.lru_del(pfn as u32, Place::Held);
-        m.tracker.note_free(pfn as u32, m.pages[pfn].flags, m.now);
+        m.mem.lru_del(pfn as u32, Place::Held);
+        m.tracker
+            .note_free(pfn as u32, m.mem.pages[pfn].flags, m.clock.now);
         let e = m.verify().unwrap_err();
         assert!(
             e.contains(&format!("page {pfn} was freed while dirty")),
@@ -725,7 +750,7 @@ rate = "100MiB/s"
     fn simulate_checked_returns_the_violation_with_seed_event_and_time() {
         let mut m = machine_after(2000);
         // Time going back: the clock is ahead of every pending event.
-        m.now = u64::MAX / 2;
+        m.clock.now = u64::MAX / 2;
         let v = engine::run_checked(&mut m).unwrap_err();
         assert_eq!(
             (v.seed, v.event, v.release, v.policy),

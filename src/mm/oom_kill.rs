@@ -7,6 +7,7 @@
 
 use super::zone::int_sqrt;
 use super::{Actor, Machine};
+use crate::kernel::{OomBadness, OomChildVictim, OomCpusetTasks, OomKilledCurrent};
 use crate::outcome::{Constraint, OomReport, OomTaskRow, Outcome, ZoneReport, ZoneSnapshot};
 use crate::sim::SEC;
 
@@ -57,45 +58,40 @@ impl Machine {
     pub fn total_vm(&self, t: usize) -> u64 {
         let task = &self.tasks[t];
         let pages = |bytes: u64| bytes.div_ceil(super::granularity::BASE_PAGE);
-        let anon = self.gran.base(task.anon.len() as u64);
-        let mut vm = task.extra_vm_pages + anon + self.gran.base(task.swap_ents);
-        match task.kind {
-            crate::spec::TaskKind::Pin { bytes, .. } => vm += pages(bytes),
-            crate::spec::TaskKind::StreamWrite { write_bytes, .. } => vm += pages(write_bytes),
-            crate::spec::TaskKind::StreamRead { read_bytes, .. } => vm += pages(read_bytes),
-            _ => {}
-        }
-        if let crate::spec::TaskKind::Pin { method, .. } = task.kind {
-            if method == crate::spec::PinMethod::Mlock {
-                vm -= anon; // the pinned region is already counted once, by its size
-            }
-        }
+        let anon = self.granularity.base(task.anon.len() as u64);
+        // The kind's own mappings (a pinned region, a buffer) and the anon pages they leave out.
+        let mut vm = task.extra_vm_pages + task.kind.workload().total_vm(anon);
+        vm += self.granularity.base(task.swap_ents);
         for &p in &task.attach {
-            if let crate::spec::TaskKind::Pin { bytes, .. } = self.tasks[p].kind {
-                vm += pages(bytes);
-            }
+            vm += pages(
+                self.tasks[p]
+                    .kind
+                    .workload()
+                    .shared_segment_bytes()
+                    .unwrap_or(0),
+            );
         }
         vm
     }
 
-    /// A task's rss (anon + file/shmem mapped) plus swap entries, for [36] `oom_badness`: base
+    /// A task's rss (anon + file/shmem mapped) plus swap entries, for `oom_badness()`: base
     /// (4 KiB) pages, like `totalpages`.
     fn rss_and_swap(&self, t: usize) -> u64 {
-        self.gran.base(self.rss_and_swap_sim(t))
+        self.granularity.base(self.rss_and_swap_sim(t))
     }
 
     /// [`Machine::rss_and_swap`] in simulated pages.
     fn rss_and_swap_sim(&self, t: usize) -> u64 {
         let task = &self.tasks[t];
         let mut rss = task.anon.len() as u64 + task.swap_ents;
-        let own_seg = self.segments.iter().position(|s| s.owner == t);
+        let own_seg = self.vfs.segments.iter().position(|s| s.owner == t);
         let segs = task
             .attach
             .iter()
-            .filter_map(|&p| self.segments.iter().position(|s| s.owner == p))
+            .filter_map(|&p| self.vfs.segments.iter().position(|s| s.owner == p))
             .chain(own_seg);
         for s in segs {
-            rss += self.segments[s].mapped;
+            rss += self.vfs.segments[s].mapped;
         }
         rss
     }
@@ -108,7 +104,14 @@ impl Machine {
             .any(|(x, y)| *x && *y)
     }
 
-    /// `badness()` [32–35].
+    /// Whether task `p` may be chosen by an OOM kill task `invoker` started: always (its score
+    /// is divided by 8 in `badness()`), or only when their cpusets share a node.
+    fn oom_cpuset_eligible(&self, p: usize, invoker: usize) -> bool {
+        self.switches.oom_cpuset_tasks == OomCpusetTasks::ScoreDivided
+            || self.mems_intersect(p, invoker)
+    }
+
+    /// `badness()` (`oom_badness = "total-vm"`).
     fn badness(&self, p: usize, current: usize) -> u64 {
         let task = &self.tasks[p];
         let adj = oom_adj_of(task.oom_score_adj);
@@ -121,9 +124,9 @@ impl Machine {
                 points += self.total_vm(c) / 2 + 1;
             }
         }
-        let cpu_jiffies = task.cpu_ns / self.jiffy.max(1);
+        let cpu_jiffies = task.cpu_ns / self.clock.jiffy.max(1);
         let cpu_time = cpu_jiffies >> (shift_hz(self.spec.machine.hz) + 3);
-        let run_time = (self.now.saturating_sub(task.start_ns) / SEC) >> 10;
+        let run_time = (self.clock.now.saturating_sub(task.start_ns) / SEC) >> 10;
         if cpu_time > 0 {
             points /= int_sqrt(cpu_time).max(1);
         }
@@ -141,7 +144,7 @@ impl Machine {
         points
     }
 
-    /// `oom_badness()` [36]: rss+swap per mille of `totalpages`, plus `oom_score_adj`.
+    /// `oom_badness()` (`oom_badness = "rss-per-mille"`): rss+swap per mille of `totalpages`, plus `oom_score_adj`.
     fn oom_badness(&self, p: usize, totalpages: u64) -> u64 {
         let task = &self.tasks[p];
         if task.oom_score_adj <= -1000 || task.dead {
@@ -165,7 +168,7 @@ impl Machine {
         }
     }
 
-    /// `select_bad_process()` per release.
+    /// `select_bad_process()` under the run's `oom_*` switches.
     fn select_bad_process(&self, current: usize, totalpages: u64) -> Selected {
         let mut best: Option<(usize, u64)> = None;
         for p in 0..self.tasks.len() {
@@ -173,7 +176,7 @@ impl Machine {
             if task.dead {
                 continue;
             }
-            if self.release.minor() >= 36 && !self.mems_intersect(p, current) {
+            if !self.oom_cpuset_eligible(p, current) {
                 continue;
             }
             if task.memdie {
@@ -185,14 +188,14 @@ impl Machine {
                 }
                 return Selected::Victim(
                     p,
-                    if self.release.minor() >= 36 {
+                    if self.switches.oom_badness == OomBadness::RssPerMille {
                         1000
                     } else {
                         u64::MAX
                     },
                 );
             }
-            let points = if self.release.minor() >= 36 {
+            let points = if self.switches.oom_badness == OomBadness::RssPerMille {
                 let pts = self.oom_badness(p, totalpages);
                 if pts == 0 {
                     continue;
@@ -205,7 +208,7 @@ impl Machine {
                 self.badness(p, current)
             };
             let better = match best {
-                None => self.release.minor() <= 35 || points > 0,
+                None => self.switches.oom_badness == OomBadness::TotalVm || points > 0,
                 Some((_, b)) => points > b,
             };
             if better {
@@ -221,7 +224,9 @@ impl Machine {
     /// `out_of_memory()` invoked by task `t`'s allocation; returns whether a task was killed.
     pub fn out_of_memory(&mut self, t: usize, gfp_mask: u32) -> bool {
         let constraint = self.constrained_alloc(t, gfp_mask);
-        if self.release.minor() >= 36 && self.tasks[t].killed {
+        if self.switches.oom_killed_current == OomKilledCurrent::TakesReserves
+            && self.tasks[t].killed
+        {
             self.tasks[t].memdie = true; // fatal_signal_pending(current)
             return false;
         }
@@ -230,15 +235,16 @@ impl Machine {
             1 => constraint == Constraint::None,
             _ => false,
         };
-        let swap = self.swap.total;
+        let swap = self.mem.swap.total;
         // Base pages, as the kernel's `totalpages`: rss per mille of it is a ratio either way.
-        let totalpages = self.gran.base(match constraint {
-            Constraint::None if self.release.minor() >= 36 => {
-                self.zones.iter().map(|z| z.present).sum::<u64>() + swap
+        let totalpages = self.granularity.base(match constraint {
+            Constraint::None if self.switches.oom_badness == OomBadness::RssPerMille => {
+                self.mem.zones.iter().map(|z| z.present).sum::<u64>() + swap
             }
             _ => {
                 let mems = &self.tasks[t].mems;
-                self.nodes
+                self.mem
+                    .nodes
                     .iter()
                     .enumerate()
                     .filter(|(n, _)| mems[*n])
@@ -287,7 +293,7 @@ impl Machine {
     }
 
     /// `oom_kill_process()`: an exiting victim just gets TIF_MEMDIE; otherwise a child with its
-    /// own mm is killed first (the first one [32–35], the highest-scoring one [36]).
+    /// own mm is killed first (`oom_child_victim`: the first killable one, or the highest-scoring one).
     fn pick_child_first(&self, p: usize, totalpages: u64) -> usize {
         if self.tasks[p].exiting {
             return p;
@@ -297,7 +303,7 @@ impl Machine {
             .iter()
             .copied()
             .filter(|&c| !self.tasks[c].dead);
-        if self.release.minor() <= 35 {
+        if self.switches.oom_child_victim == OomChildVictim::FirstKillable {
             children
                 .into_iter()
                 .find(|&c| oom_adj_of(self.tasks[c].oom_score_adj) != -17)
@@ -316,30 +322,30 @@ impl Machine {
 
     /// `oom_kill_task()`: TIF_MEMDIE and SIGKILL; an interruptible sleeper wakes at once.
     fn oom_kill_task(&mut self, v: usize, d: &OomDecision) {
-        self.ev.oom_kill += 1;
+        self.stats.vm_events.oom_kill += 1;
         // The report is printed before the kill (dump_header, then the kill lines).
         self.record_oom(Some(v), d);
         let task = &mut self.tasks[v];
         task.memdie = true;
         task.killed = true;
         if task.interruptible {
-            self.schedule(self.now, Actor::Task(v));
+            self.schedule(self.clock.now, Actor::Task(v));
         }
     }
 
     /// Keeps the OOM report of every decision, and the first one as the run's verdict.
     fn record_oom(&mut self, victim: Option<usize>, d: &OomDecision) {
         let report = self.oom_report(victim, d);
-        self.oom_reports.push(report);
-        if self.outcome.is_some() {
+        self.run.oom_reports.push(report);
+        if self.run.outcome.is_some() {
             return;
         }
         let (invoker, points, c, gfp_mask) = (d.invoker, d.points, d.constraint, d.gfp_mask);
-        let zones = (0..self.zones.len())
+        let zones = (0..self.mem.zones.len())
             .map(|z| self.zone_snapshot(z))
             .collect();
-        self.outcome = Some(Outcome::Oom {
-            at_ns: self.now,
+        self.run.outcome = Some(Outcome::Oom {
+            at_ns: self.clock.now,
             victim: victim
                 .map(|v| self.tasks[v].name.clone())
                 .unwrap_or_default(),
@@ -357,85 +363,18 @@ impl Machine {
     /// What `dump_header()` (`show_mem()` → `show_free_areas()`, `dump_tasks()`) and the kill
     /// lines print, captured at the moment of the decision.
     fn oom_report(&self, victim: Option<usize>, d: &OomDecision) -> OomReport {
-        use super::page::{pg, LruList as L, NIL};
         let inv = &self.tasks[d.invoker];
-        let zones = self
-            .zones
-            .iter()
-            .enumerate()
-            .map(|(zid, z)| {
-                // What the inactive file list held: walk it once (the report is rare).
-                let (mut dirty, mut wb) = (0, 0);
-                let mut id = z.lru[L::InactiveFile.idx()].head;
-                while id != NIL {
-                    let p = &self.pages[id as usize];
-                    if p.has(pg::WRITEBACK) {
-                        wb += 1;
-                    } else if p.has(pg::DIRTY) {
-                        dirty += 1;
-                    }
-                    id = p.next;
-                }
-                // The report is in base (4 KiB) pages, as the kernel prints it.
-                let b = |x: u64| self.gran.base(x);
-                ZoneReport {
-                    base: self.zone_snapshot(zid),
-                    isolated_anon: b(z.stat.nr_isolated_anon),
-                    isolated_file: b(z.stat.nr_isolated_file),
-                    present: b(z.present),
-                    mlocked: b(z.stat.nr_mlock),
-                    mapped: b(z.stat.nr_mapped),
-                    shmem: b(z.stat.nr_shmem),
-                    slab_unreclaimable: b(z.stat.nr_kernel),
-                    file_pages: b(z.stat.nr_file_pages),
-                    lowmem_reserve: z.lowmem_reserve.map(b),
-                    pcp: z
-                        .pcp
-                        .iter()
-                        .map(|c| {
-                            let (n, high, batch) = (c.len(), z.pcp_high, z.pcp_batch);
-                            (b(n as u64), b(high as u64), b(batch as u64))
-                        })
-                        .collect(),
-                    inactive_file_dirty: b(dirty),
-                    inactive_file_writeback: b(wb),
-                    allowed: self.cpuset_hardwall(d.invoker, zid),
-                }
-            })
+        let zones = (0..self.mem.zones.len())
+            .map(|zid| self.zone_report(zid, d.invoker))
             .collect();
         let tasks = (0..self.tasks.len())
             .filter(|&p| !self.tasks[p].dead)
-            .map(|p| {
-                let task = &self.tasks[p];
-                let eligible = self.release.minor() < 36 || self.mems_intersect(p, d.invoker);
-                let points = if !eligible {
-                    0
-                } else if self.release.minor() >= 36 {
-                    self.oom_badness(p, d.totalpages)
-                } else {
-                    self.badness(p, d.invoker)
-                };
-                let rss = self.gran.base(self.rss_and_swap_sim(p) - task.swap_ents);
-                let anon_rss = self.gran.base(task.anon.len() as u64);
-                OomTaskRow {
-                    pid: task.pid,
-                    name: task.name.clone(),
-                    total_vm: self.total_vm(p),
-                    anon_rss,
-                    file_rss: rss - anon_rss,
-                    cpu: task.cpu as u32,
-                    oom_adj: oom_adj_of(task.oom_score_adj),
-                    oom_score_adj: task.oom_score_adj,
-                    points,
-                    eligible,
-                }
-            })
+            .map(|p| self.oom_task_row(p, d))
             .collect();
-        let swap_cache = self.swap_cache_pages();
-        let hugetlb_pages = self.hugetlb_pages;
+        let b = |x: u64| self.granularity.base(x);
         let named = |t: usize| (self.tasks[t].name.clone(), self.tasks[t].pid);
         OomReport {
-            at_ns: self.now,
+            at_ns: self.clock.now,
             invoker: inv.name.clone(),
             invoker_pid: inv.pid,
             invoker_oom_score_adj: inv.oom_score_adj,
@@ -451,11 +390,82 @@ impl Machine {
             points: d.points,
             zones,
             tasks,
-            swap_total: self.gran.base(self.swap.total),
-            swap_free: self.gran.base(self.swap.free),
-            swap_cache: self.gran.base(swap_cache),
-            ram_pages: self.gran.base(self.zones.iter().map(|z| z.present).sum()),
-            hugetlb_pages: self.gran.base(hugetlb_pages),
+            swap_total: b(self.mem.swap.total),
+            swap_free: b(self.mem.swap.free),
+            swap_cache: b(self.mem.swap_cache_pages()),
+            ram_pages: b(self.mem.zones.iter().map(|z| z.present).sum()),
+            hugetlb_pages: b(self.mem.hugetlb_pages),
+        }
+    }
+
+    /// `show_free_areas()`'s lines for zone `zid`, in base (4 KiB) pages as the kernel prints
+    /// them, with what its inactive file list held (walked once: the report is rare).
+    fn zone_report(&self, zid: usize, invoker: usize) -> ZoneReport {
+        use super::page::{pg, LruList as L, NIL};
+        let z = &self.mem.zones[zid];
+        let (mut dirty, mut wb) = (0, 0);
+        let mut id = z.lru[L::InactiveFile.idx()].head;
+        while id != NIL {
+            let p = &self.mem.pages[id as usize];
+            if p.has(pg::WRITEBACK) {
+                wb += 1;
+            } else if p.has(pg::DIRTY) {
+                dirty += 1;
+            }
+            id = p.next;
+        }
+        let b = |x: u64| self.granularity.base(x);
+        ZoneReport {
+            base: self.zone_snapshot(zid),
+            isolated_anon: b(z.stat.nr_isolated_anon),
+            isolated_file: b(z.stat.nr_isolated_file),
+            present: b(z.present),
+            mlocked: b(z.stat.nr_mlock),
+            mapped: b(z.stat.nr_mapped),
+            shmem: b(z.stat.nr_shmem),
+            slab_unreclaimable: b(z.stat.nr_kernel),
+            file_pages: b(z.stat.nr_file_pages),
+            lowmem_reserve: z.lowmem_reserve.map(b),
+            pcp: z
+                .pcp
+                .iter()
+                .map(|c| {
+                    let (n, high, batch) = (c.len(), z.pcp_high, z.pcp_batch);
+                    (b(n as u64), b(high as u64), b(batch as u64))
+                })
+                .collect(),
+            inactive_file_dirty: b(dirty),
+            inactive_file_writeback: b(wb),
+            allowed: self.cpuset_hardwall(invoker, zid),
+        }
+    }
+
+    /// `dump_tasks()`'s line for task `p`, with the score the decision gave it.
+    fn oom_task_row(&self, p: usize, d: &OomDecision) -> OomTaskRow {
+        let task = &self.tasks[p];
+        let eligible = self.oom_cpuset_eligible(p, d.invoker);
+        let points = if !eligible {
+            0
+        } else if self.switches.oom_badness == OomBadness::RssPerMille {
+            self.oom_badness(p, d.totalpages)
+        } else {
+            self.badness(p, d.invoker)
+        };
+        let rss = self
+            .granularity
+            .base(self.rss_and_swap_sim(p) - task.swap_ents);
+        let anon_rss = self.granularity.base(task.anon.len() as u64);
+        OomTaskRow {
+            pid: task.pid,
+            name: task.name.clone(),
+            total_vm: self.total_vm(p),
+            anon_rss,
+            file_rss: rss - anon_rss,
+            cpu: task.cpu as u32,
+            oom_adj: oom_adj_of(task.oom_score_adj),
+            oom_score_adj: task.oom_score_adj,
+            points,
+            eligible,
         }
     }
 
@@ -463,8 +473,8 @@ impl Machine {
     /// coarse page rounds down).
     fn zone_snapshot(&self, zid: usize) -> ZoneSnapshot {
         use super::page::LruList as L;
-        let z = &self.zones[zid];
-        let b = |x: u64| self.gran.base(x);
+        let z = &self.mem.zones[zid];
+        let b = |x: u64| self.granularity.base(x);
         ZoneSnapshot {
             node: z.node,
             zone: z.ztype.name(),

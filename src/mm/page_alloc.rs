@@ -79,7 +79,7 @@ impl Machine {
     /// `cpuset_zone_allowed_softwall()` for task `t`.
     pub fn cpuset_softwall(&self, t: usize, zid: usize, gfp_mask: u32) -> bool {
         let task = &self.tasks[t];
-        let node = self.zones[zid].node as usize;
+        let node = self.mem.zones[zid].node as usize;
         if task.mems[node] || task.memdie {
             return true;
         }
@@ -97,7 +97,7 @@ impl Machine {
     /// `cpuset_zone_allowed_hardwall()` for task `t`.
     pub fn cpuset_hardwall(&self, t: usize, zid: usize) -> bool {
         let task = &self.tasks[t];
-        task.mems[self.zones[zid].node as usize] || task.memdie
+        task.mems[self.mem.zones[zid].node as usize] || task.memdie
     }
 
     /// The zones `cpuset_zone_allowed_softwall()` can admit for task `t` under `gfp_mask` and
@@ -129,10 +129,10 @@ impl Machine {
         let mut from = 0;
         loop {
             let (found, dirty_skips) = self.first_admissible_zone(t, gfp_mask, flags, from);
-            self.rc.zone_dirty_skips += dirty_skips;
+            self.stats.counters.zone_dirty_skips += dirty_skips;
             let (k, zid) = found?;
             let cpu = self.tasks[t].cpu;
-            if let Some(id) = self.buffered_rmqueue(zid, cpu) {
+            if let Some(id) = self.mem.buffered_rmqueue(zid, cpu) {
                 return Some(id);
             }
             from = k + 1; // only possible without watermarks: the zone has no free page
@@ -156,12 +156,12 @@ impl Machine {
         };
         let (zid, cpu) = (list[k] as usize, task.cpu);
         self.tasks[t].fast_skip = k; // every zone before k is at or below its low watermark
-        self.buffered_rmqueue(zid, cpu)
+        self.mem.buffered_rmqueue(zid, cpu)
     }
 
     /// The low-watermark test of the fast path for task `t` on zone `zid`.
     pub fn fast_watermark_ok(&self, t: usize, zid: usize) -> bool {
-        let z = &self.zones[zid];
+        let z = &self.mem.zones[zid];
         zone_watermark_ok(
             z.nr_free(),
             z.watermark[alloc_flags::WMARK_LOW as usize],
@@ -202,7 +202,7 @@ impl Machine {
                 dirty_skips += 1;
                 continue;
             }
-            let z = &self.zones[zid];
+            let z = &self.mem.zones[zid];
             if watermarks
                 && !zone_watermark_ok(
                     z.nr_free(),
@@ -219,33 +219,12 @@ impl Machine {
         (None, dirty_skips)
     }
 
-    /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
-    fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
-        let z = &mut self.zones[zid];
-        let pcp = &mut z.pcp[cpu];
-        if pcp.is_empty() {
-            // rmqueue_bulk(): `batch` pages off the top of the buddy list, the topmost first.
-            let from = z.free.len() - z.pcp_batch.min(z.free.len());
-            for &id in &z.free[from..] {
-                self.pages[id as usize].place = Place::Pcp;
-            }
-            self.vm_stat.nr_free -= (z.free.len() - from) as u64;
-            pcp.extend(z.free.drain(from..).rev());
-        }
-        let id = pcp.pop()?;
-        z.stat.pgalloc += 1;
-        let p = &mut self.pages[id as usize];
-        p.place = Place::Held;
-        p.flags = 0;
-        Some(id)
-    }
-
     /// `free_hot_cold_page()`: to `cpu`'s list; past `pcp.high`, `free_pcppages_bulk` moves a
     /// batch to the buddy lists, which resets `pages_scanned` and the all-unreclaimable state.
     pub fn free_page(&mut self, id: PageId, cpu: usize) {
         self.tracker
-            .note_free(id, self.pages[id as usize].flags, self.now);
-        let p = &mut self.pages[id as usize];
+            .note_free(id, self.mem.pages[id as usize].flags, self.clock.now);
+        let p = &mut self.mem.pages[id as usize];
         debug_assert!(
             p.place == Place::Held || p.place == Place::Isolated,
             "freeing a page in {:?}",
@@ -258,17 +237,17 @@ impl Machine {
         );
         if p.has(pg::MLOCKED) {
             // free_page_mlock()
-            self.ev.unevictable_pgs_mlockfreed += 1;
+            self.stats.vm_events.unevictable_pgs_mlockfreed += 1;
             let zid = p.zone as usize;
-            self.zones[zid].stat.nr_mlock -= 1;
+            self.mem.zones[zid].stat.nr_mlock -= 1;
         }
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         p.flags = 0;
         p.owner = u32::MAX;
         p.place = Place::Pcp;
         let zid = p.zone as usize;
-        self.ev.pgfree += 1;
-        let z = &mut self.zones[zid];
+        self.stats.vm_events.pgfree += 1;
+        let z = &mut self.mem.zones[zid];
         z.pcp[cpu].push(id);
         if z.pcp[cpu].len() >= z.pcp_high {
             let batch = z_batch(z.pcp_batch);
@@ -278,18 +257,18 @@ impl Machine {
 
     /// `free_pcppages_bulk()`: `count` pages from the cold end of a per-CPU list to the buddy.
     pub fn free_pcppages_bulk(&mut self, zid: usize, cpu: usize, count: usize) {
-        let z = &mut self.zones[zid];
+        let z = &mut self.mem.zones[zid];
         z.all_unreclaimable = false;
         z.pages_scanned = 0;
         let n = count.min(z.pcp[cpu].len());
         for &id in &z.pcp[cpu][..n] {
-            self.pages[id as usize].place = Place::Buddy;
+            self.mem.pages[id as usize].place = Place::Buddy;
         }
         z.free.extend(z.pcp[cpu].drain(..n));
-        self.vm_stat.nr_free += n as u64;
+        self.mem.vm_stat.nr_free += n as u64;
         if n > 0 {
             // The zone may be above its watermark again: walks must look at it.
-            for &(t, pos) in &self.zone_users[zid] {
+            for &(t, pos) in &self.mem.zone_users[zid] {
                 let skip = &mut self.tasks[t as usize].fast_skip;
                 *skip = (*skip).min(pos as usize);
             }
@@ -298,9 +277,9 @@ impl Machine {
 
     /// `drain_all_pages()`: every CPU's lists of every zone to the buddy.
     pub fn drain_all_pages(&mut self) {
-        for zid in 0..self.zones.len() {
-            for cpu in 0..self.zones[zid].pcp.len() {
-                let n = self.zones[zid].pcp[cpu].len();
+        for zid in 0..self.mem.zones.len() {
+            for cpu in 0..self.mem.zones[zid].pcp.len() {
+                let n = self.mem.zones[zid].pcp[cpu].len();
                 if n > 0 {
                     self.free_pcppages_bulk(zid, cpu, n);
                 }
@@ -347,7 +326,7 @@ impl Machine {
 
     /// Allocates one order-0 page for task `t` with `gfp_mask`, resuming a slow path in progress.
     pub fn alloc_page(&mut self, t: usize, gfp_mask: u32) -> Alloc {
-        self.tasks[t].pending_cpu_ns += self.gran.cost(super::cost::ALLOC_PAGE);
+        self.tasks[t].pending_cpu_ns += self.granularity.cost(super::cost::ALLOC_PAGE);
         if self.tasks[t].alloc.is_none() {
             // Fast path: the low watermark, strictly within the cpuset.
             let page = if gfp_mask & gfp::WRITE == 0 && !self.tasks[t].memdie {
@@ -445,24 +424,20 @@ impl Machine {
     /// `try_to_free_pages` pass returned `progress`. `None`: carry on in the new phase.
     fn after_direct_reclaim(&mut self, t: usize, gfp_mask: u32, progress: u64) -> Option<Alloc> {
         if progress == 0 {
-            self.rc.reclaim_no_progress += 1;
+            self.stats.counters.reclaim_no_progress += 1;
             self.observe_no_progress(t);
         }
         let f = self.gfp_to_alloc_flags(t, gfp_mask) & !alloc_flags::NO_WATERMARKS;
-        if self.release.minor() <= 35 {
-            if progress > 0 {
+        if progress > 0 {
+            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
+                return Some(Alloc::Page(id));
+            }
+            if self.switches.drain_pcp_after_reclaim {
+                // Drain every CPU's lists and try once more.
+                self.drain_all_pages();
                 if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
                     return Some(Alloc::Page(id));
                 }
-            }
-        } else if progress > 0 {
-            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
-                return Some(Alloc::Page(id));
-            }
-            // [36] drain every CPU's lists and try once more.
-            self.drain_all_pages();
-            if let Some(id) = self.get_page_from_freelist(t, gfp_mask, f) {
-                return Some(Alloc::Page(id));
             }
         }
         {
@@ -486,7 +461,7 @@ impl Machine {
     fn alloc_pages_may_oom(&mut self, t: usize, gfp_mask: u32) -> Option<Alloc> {
         if !self.try_set_zonelist_oom(t) {
             self.set_phase(t, AllocPhase::OomLockBusySleep);
-            self.task_sleep(t, self.jiffy);
+            self.task_sleep(t, self.clock.jiffy);
             return Some(Alloc::Sleep);
         }
         // "Catch a parallel OOM kill": any allowed zone above its high watermark.
@@ -496,7 +471,7 @@ impl Machine {
             return Some(Alloc::Page(id));
         }
         self.out_of_memory(t, gfp_mask);
-        if self.outcome.is_some() && self.options.stop_at_first_oom {
+        if self.run.outcome.is_some() && self.options.stop_at_first_oom {
             self.clear_zonelist_oom(t);
             self.set_phase(t, AllocPhase::Restart);
             return Some(Alloc::Sleep);
@@ -508,18 +483,18 @@ impl Machine {
         }
         // out_of_memory() ends with schedule_timeout_uninterruptible(1) while the lock is held.
         self.set_phase(t, AllocPhase::OomSleepHoldingLock);
-        self.task_sleep(t, self.jiffy);
+        self.task_sleep(t, self.clock.jiffy);
         Some(Alloc::Sleep)
     }
 
     /// `try_set_zone_oom()`: fails if any zone of the zonelist is already OOM-locked.
     fn try_set_zonelist_oom(&mut self, t: usize) -> bool {
         let zl = &self.tasks[t].zonelist;
-        if zl.iter().any(|&z| self.zones[z as usize].oom_locked) {
+        if zl.iter().any(|&z| self.mem.zones[z as usize].oom_locked) {
             return false;
         }
         for &z in zl {
-            self.zones[z as usize].oom_locked = true;
+            self.mem.zones[z as usize].oom_locked = true;
         }
         true
     }
@@ -528,18 +503,42 @@ impl Machine {
     fn clear_zonelist_oom(&mut self, t: usize) {
         for k in 0..self.tasks[t].zonelist.len() {
             let z = self.tasks[t].zonelist[k] as usize;
-            self.zones[z].oom_locked = false;
+            self.mem.zones[z].oom_locked = false;
         }
     }
 
     /// Puts task `t` to sleep for `timeout` (uninterruptible), after its pending CPU time.
     pub fn task_sleep(&mut self, t: usize, timeout: u64) {
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-        self.schedule(self.now + cpu + timeout, Actor::Task(t));
+        self.schedule(self.clock.now + cpu + timeout, Actor::Task(t));
     }
 }
 
 /// `pcp->batch` as a count.
 fn z_batch(b: usize) -> usize {
     b.max(1)
+}
+
+/// The parts of this file that read or change memory only.
+impl super::memory::Memory {
+    /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
+    fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
+        let z = &mut self.zones[zid];
+        let pcp = &mut z.pcp[cpu];
+        if pcp.is_empty() {
+            // rmqueue_bulk(): `batch` pages off the top of the buddy list, the topmost first.
+            let from = z.free.len() - z.pcp_batch.min(z.free.len());
+            for &id in &z.free[from..] {
+                self.pages[id as usize].place = Place::Pcp;
+            }
+            self.vm_stat.nr_free -= (z.free.len() - from) as u64;
+            pcp.extend(z.free.drain(from..).rev());
+        }
+        let id = pcp.pop()?;
+        z.stat.pgalloc += 1;
+        let p = &mut self.pages[id as usize];
+        p.place = Place::Held;
+        p.flags = 0;
+        Some(id)
+    }
 }

@@ -4,20 +4,21 @@
 //! cleaning (`clear_page_dirty_for_io`, `set_page_writeback`), the global limits
 //! (`determine_dirtyable_memory`, `get_dirty_limits` / `global_dirty_limits`, the per-bdi and
 //! per-task shares), `balance_dirty_pages` as a resumable state machine, and `Machine::writepage`,
-//! which applies a filesystem's decision (`fs::writepage_decision`) under the run's policy.
+//! which applies a filesystem's decision (`fs::Filesystem::writepage`) under the run's policy.
 //!
 //! The per-bdi and per-task floating proportions (`lib/proportions.c`) are computed as exact
 //! shares of decayed event counts, halved every period of `2^calc_period_shift()` events; with
 //! one disk and one dirtier both shares are 1, as in the kernel.
 
 use super::fs_writeback::WbCursor;
+use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId};
 use super::zone::Wmark;
 use super::{Actor, Machine};
 use crate::block::ReqKind;
-use crate::fs::{self, Decision, WritepageCaller, WritepageResult};
-use crate::kernel::{DirtyThrottle, ZoneDirtyLimits};
-use crate::spec::{FsType, Policy};
+use crate::fs::{Decision, FsType, WritepageCall, WritepageCaller, WritepageResult};
+use crate::kernel::{DirtyExceeded, DirtyThrottle, ZoneDirtyLimits};
+use crate::spec::Policy;
 
 /// A floating proportion: per-item event counts halved every period.
 #[derive(Clone, Debug, Default)]
@@ -76,7 +77,7 @@ pub enum BdpPhase {
 }
 
 /// `INIT_BW`: 100 MB/s in (4 KiB) pages per second, the estimate a bdi starts with [3.2].
-const INIT_BW: u64 = (100 << 20) / 4096;
+const INIT_BW: KernelPages = KernelPages((100 << 20) / 4096);
 /// `BANDWIDTH_INTERVAL`: the estimates are refreshed at most every 200 ms.
 const BANDWIDTH_INTERVAL_MS: u64 = 200;
 /// `RATELIMIT_CALC_SHIFT`: fixed-point shift of `pos_ratio`.
@@ -108,8 +109,8 @@ pub struct Bandwidth {
 impl Bandwidth {
     /// A bdi's first estimate, in simulated pages per second (a rate of bytes: `INIT_BW`'s
     /// 100 MB/s).
-    pub fn new(gran: super::granularity::Granularity) -> Self {
-        let init = gran.batch(INIT_BW);
+    pub fn new(granularity: super::granularity::Granularity) -> Self {
+        let init = granularity.batch(INIT_BW);
         Bandwidth {
             avg_write_bw: init,
             write_bw: init,
@@ -154,27 +155,17 @@ struct DirtyState {
 }
 
 impl Machine {
-    /// `global_reclaimable_pages()`: file LRUs, plus anon LRUs while free swap slots remain.
-    pub fn global_reclaimable_pages(&self) -> u64 {
-        let lru = &self.vm_stat.nr_lru;
-        let mut n = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
-        if self.swap.free > 0 {
-            n += lru[LruList::ActiveAnon.idx()] + lru[LruList::InactiveAnon.idx()];
-        }
-        n
-    }
-
     /// `determine_dirtyable_memory()`: free + reclaimable + 1 (no highmem on x86_64);
     /// [3.3+] minus `dirty_balance_reserve`; [3.14+] `global_dirtyable_memory()`: free minus
     /// the reserve, plus the file LRUs only. From the global counters.
     pub fn dirtyable_memory(&self) -> u64 {
-        let lru = &self.vm_stat.nr_lru;
+        let lru = &self.mem.vm_stat.nr_lru;
         let file = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
         self.dirtyable(
-            self.vm_stat.nr_free,
+            self.mem.vm_stat.nr_free,
             file,
-            self.global_reclaimable_pages(),
-            self.dirty_balance_reserve,
+            self.mem.global_reclaimable_pages(),
+            self.wb.dirty_balance_reserve,
         ) + 1
     }
 
@@ -182,38 +173,30 @@ impl Machine {
     fn dirtyable_of(&self, zones: impl Iterator<Item = usize> + Clone) -> u64 {
         let sum = |f: &dyn Fn(usize) -> u64| zones.clone().map(f).sum::<u64>();
         let file = sum(&|z| {
-            let zn = &self.zones[z];
+            let zn = &self.mem.zones[z];
             zn.nr_lru(LruList::ActiveFile) + zn.nr_lru(LruList::InactiveFile)
         });
         self.dirtyable(
-            sum(&|z| self.zones[z].nr_free()),
+            sum(&|z| self.mem.zones[z].nr_free()),
             file,
-            sum(&|z| self.zone_reclaimable_pages(z)),
-            sum(&|z| self.zone_dirty_balance_reserve(z)),
+            sum(&|z| self.mem.zone_reclaimable_pages(z)),
+            sum(&|z| self.mem.zone_dirty_balance_reserve(z)),
         )
     }
 
     /// The dirtyable-memory rule over counts of free pages, file LRU pages, reclaimable pages
     /// and `dirty_balance_reserve` (used from 3.3).
     fn dirtyable(&self, free: u64, file: u64, reclaimable: u64, reserve: u64) -> u64 {
-        let reserve = if self.sw.dirtyable_minus_reserves {
+        let reserve = if self.switches.dirtyable_minus_reserves {
             reserve
         } else {
             0
         };
-        if self.sw.dirtyable_excludes_anon {
+        if self.switches.dirtyable_excludes_anon {
             return free - free.min(reserve) + file;
         }
         let x = free + reclaimable;
         x - x.min(reserve)
-    }
-
-    /// `zone->dirty_balance_reserve` (3.3 `calculate_totalreserve_pages()`): the largest
-    /// lowmem_reserve plus the high watermark, at most the zone's present pages.
-    pub fn zone_dirty_balance_reserve(&self, zid: usize) -> u64 {
-        let z = &self.zones[zid];
-        let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
-        max.min(z.present)
     }
 
     /// `zone_dirty_ok()` [3.3] / `node_dirty_ok()` [4.8]: the zone's (node's) dirty and
@@ -221,21 +204,21 @@ impl Machine {
     /// scaled by its share of the global dirtyable memory).
     pub fn zone_dirty_ok(&self, zid: usize) -> bool {
         let one = [zid as u16];
-        let ids: &[u16] = match self.sw.per_zone_dirty_limits {
+        let ids: &[u16] = match self.switches.per_zone_dirty_limits {
             ZoneDirtyLimits::Off => return true,
             ZoneDirtyLimits::Zone => &one,
-            ZoneDirtyLimits::Node => &self.nodes[self.zones[zid].node as usize].zones,
+            ZoneDirtyLimits::Node => &self.mem.nodes[self.mem.zones[zid].node as usize].zones,
         };
         let zones = ids.iter().map(|&z| z as usize);
         let memory = self.dirtyable_of(zones.clone());
         let vm = &self.spec.vm;
         let limit = if vm.dirty_bytes > 0 {
-            self.gran.pages_ceil(vm.dirty_bytes) * memory / self.dirtyable_memory()
+            self.granularity.pages_ceil(vm.dirty_bytes) * memory / self.dirtyable_memory()
         } else {
             u64::from(vm.dirty_ratio) * memory / 100
         };
         let used: u64 = zones
-            .map(|z| self.zones[z].stat.nr_dirty + self.zones[z].stat.nr_writeback)
+            .map(|z| self.mem.zones[z].stat.nr_dirty + self.mem.zones[z].stat.nr_writeback)
             .sum();
         used <= limit
     }
@@ -247,12 +230,12 @@ impl Machine {
         // Bytes to pages as the kernel does (DIV_ROUND_UP by the page size); the ratios apply to
         // simulated-page counts unconverted.
         let dirty = if vm.dirty_bytes > 0 {
-            self.gran.pages_ceil(vm.dirty_bytes)
+            self.granularity.pages_ceil(vm.dirty_bytes)
         } else {
             u64::from(vm.dirty_ratio.max(5)) * available / 100
         };
         let mut bg = if vm.dirty_background_bytes > 0 {
-            self.gran.pages_ceil(vm.dirty_background_bytes)
+            self.granularity.pages_ceil(vm.dirty_background_bytes)
         } else {
             u64::from(vm.dirty_background_ratio) * available / 100
         };
@@ -265,20 +248,20 @@ impl Machine {
     /// The per-bdi limit: the bdi's share of recent writeout completions, clipped [32–35] to what
     /// is globally still available, then lowered for a heavy dirtier (`task_dirty_limit`).
     fn bdi_task_dirty_limit(&self, bdi: usize, t: usize, dirty: u64) -> u64 {
-        let (num, den) = self.bdi_prop.fraction(bdi);
+        let (num, den) = self.wb.bdi_prop.fraction(bdi);
         let mut bdi_dirty = if den == 1 && num == 0 {
             0
         } else {
             dirty * num / den
         };
-        if self.release.minor() <= 35 {
+        if self.switches.dirty_exceeded == DirtyExceeded::BdiLimit {
             // clip_bdi_dirty_limit()
-            let global = self.vm_stat.nr_dirty + self.vm_stat.nr_writeback;
+            let global = self.mem.vm_stat.nr_dirty + self.mem.vm_stat.nr_writeback;
             let avail = dirty.saturating_sub(global);
-            let b = &self.bdis[bdi];
+            let b = &self.wb.bdis[bdi];
             bdi_dirty = bdi_dirty.min(avail + b.reclaimable + b.writeback);
         }
-        let (tn, td) = self.task_prop.fraction(t);
+        let (tn, td) = self.wb.task_prop.fraction(t);
         let inv = (bdi_dirty >> 3) * tn / td;
         (bdi_dirty - inv).max(bdi_dirty / 2)
     }
@@ -289,44 +272,44 @@ impl Machine {
             bg,
             dirty,
             bdi_thresh: self.bdi_task_dirty_limit(bdi, t, dirty),
-            nr_reclaimable: self.vm_stat.nr_dirty,
-            nr_writeback: self.vm_stat.nr_writeback,
-            bdi_reclaimable: self.bdis[bdi].reclaimable,
-            bdi_writeback: self.bdis[bdi].writeback,
+            nr_reclaimable: self.mem.vm_stat.nr_dirty,
+            nr_writeback: self.mem.vm_stat.nr_writeback,
+            bdi_reclaimable: self.wb.bdis[bdi].reclaimable,
+            bdi_writeback: self.wb.bdis[bdi].writeback,
         }
     }
 
     /// `__bdi_writeout_inc()`: a completed writeback counts toward the bdi's share.
     pub fn bdi_writeout_inc(&mut self, bdi: usize) {
-        self.bdi_prop.inc(bdi);
-        self.bdis[bdi].bw.written += 1;
+        self.wb.bdi_prop.inc(bdi);
+        self.wb.bdis[bdi].bw.written += 1;
     }
 
     /// `__set_page_dirty_nobuffers()` + `account_page_dirtied()` for a file page: PG_dirty,
     /// NR_FILE_DIRTY, BDI_RECLAIMABLE, the dirty tag, the task's dirtier share, and
     /// `__mark_inode_dirty(I_DIRTY_PAGES)`. Returns whether the page was clean before.
     pub fn set_page_dirty(&mut self, id: PageId, dirtier: Option<usize>) -> bool {
-        if self.sw.pg_reclaim_survives_flusher_write {
+        if self.switches.pg_reclaim_survives_flusher_write {
             // [2.6.39+] "if the page is redirty, the flag will be reset".
-            self.pages[id as usize].flags &= !pg::RECLAIM;
+            self.mem.pages[id as usize].flags &= !pg::RECLAIM;
         }
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         if p.has(pg::DIRTY) {
             return false;
         }
-        self.pages[id as usize].flags |= pg::DIRTY;
+        self.mem.pages[id as usize].flags |= pg::DIRTY;
         if !p.has(pg::FILE) {
             return true; // shmem/swap cache: no dirty accounting
         }
-        self.zones[p.zone as usize].stat.nr_dirty += 1;
-        self.vm_stat.nr_dirty += 1;
+        self.mem.zones[p.zone as usize].stat.nr_dirty += 1;
+        self.mem.vm_stat.nr_dirty += 1;
         let ino = p.owner as usize;
-        self.inodes[ino].tag_dirty(p.index, true);
-        if let Some(b) = self.mounts[self.inodes[ino].mount].spec.disk {
-            self.bdis[b].reclaimable += 1;
+        self.vfs.inodes[ino].tag_dirty(p.index, true);
+        if let Some(b) = self.vfs.mounts[self.vfs.inodes[ino].mount].spec.disk {
+            self.wb.bdis[b].reclaimable += 1;
         }
         if let Some(t) = dirtier {
-            self.task_prop.inc(t);
+            self.wb.task_prop.inc(t);
         }
         self.mark_inode_dirty(ino);
         true
@@ -335,8 +318,8 @@ impl Machine {
     /// `clear_page_dirty_for_io()`: ClearPageReclaim [≤2.6.38], then clear PG_dirty with its
     /// accounting. Returns whether the page was dirty.
     pub fn clear_page_dirty_for_io(&mut self, id: PageId) -> bool {
-        let survives = self.sw.pg_reclaim_survives_flusher_write;
-        let p = &mut self.pages[id as usize];
+        let survives = self.switches.pg_reclaim_survives_flusher_write;
+        let p = &mut self.mem.pages[id as usize];
         if !survives {
             p.flags &= !pg::RECLAIM;
         }
@@ -346,12 +329,12 @@ impl Machine {
         p.flags &= !pg::DIRTY;
         let p = *p;
         if p.has(pg::FILE) {
-            self.zones[p.zone as usize].stat.nr_dirty -= 1;
-            self.vm_stat.nr_dirty -= 1;
+            self.mem.zones[p.zone as usize].stat.nr_dirty -= 1;
+            self.mem.vm_stat.nr_dirty -= 1;
             let ino = p.owner as usize;
-            self.inodes[ino].tag_dirty(p.index, false);
-            if let Some(b) = self.mounts[self.inodes[ino].mount].spec.disk {
-                self.bdis[b].reclaimable -= 1;
+            self.vfs.inodes[ino].tag_dirty(p.index, false);
+            if let Some(b) = self.vfs.mounts[self.vfs.inodes[ino].mount].spec.disk {
+                self.wb.bdis[b].reclaimable -= 1;
             }
         }
         true
@@ -359,25 +342,25 @@ impl Machine {
 
     /// `set_page_writeback()` and submission of the page's IO to its disk.
     pub fn set_page_writeback_and_submit(&mut self, id: PageId) {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         debug_assert!(!p.has(pg::WRITEBACK));
-        self.pages[id as usize].flags |= pg::WRITEBACK;
-        self.zones[p.zone as usize].stat.nr_writeback += 1;
-        self.vm_stat.nr_writeback += 1;
+        self.mem.pages[id as usize].flags |= pg::WRITEBACK;
+        self.mem.zones[p.zone as usize].stat.nr_writeback += 1;
+        self.mem.vm_stat.nr_writeback += 1;
         let b = self.page_bdi(id).expect("writeback of a page with no disk");
-        self.bdis[b].writeback += 1;
+        self.wb.bdis[b].writeback += 1;
         let lba = self.page_lba(id);
-        self.disk_submit(b, ReqKind::Write, lba, id);
+        self.io.submit(b, ReqKind::Write, lba, id);
     }
 
     /// The disk block of a page: its file's region, or a swap slot.
     pub fn page_lba(&self, id: PageId) -> u64 {
-        let p = &self.pages[id as usize];
+        let p = &self.mem.pages[id as usize];
         if p.has(pg::SWAPCACHE) {
             // The page's index is its swap slot once it is written (assign_swap_slot).
             (1 << 40) + u64::from(p.index)
         } else {
-            self.inodes[p.owner as usize].disk_base + u64::from(p.index)
+            self.vfs.inodes[p.owner as usize].disk_base + u64::from(p.index)
         }
     }
 
@@ -385,8 +368,8 @@ impl Machine {
     /// the swap device and merge into requests. The page is unmapped by now, so its `index` (the
     /// owner's slot or the segment index) is free to hold the swap slot.
     fn assign_swap_slot(&mut self, id: PageId) {
-        self.pages[id as usize].index = self.next_swap_slot;
-        self.next_swap_slot = self.next_swap_slot.wrapping_add(1);
+        self.mem.pages[id as usize].index = self.mem.next_swap_slot;
+        self.mem.next_swap_slot = self.mem.next_swap_slot.wrapping_add(1);
     }
 
     /// Calls `->writepage` on a page whose dirty bit `clear_page_dirty_for_io` just cleared, and
@@ -398,36 +381,50 @@ impl Machine {
         actor: Actor,
         for_reclaim: bool,
     ) -> WritepageResult {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         let (fs_type, locked) = if p.has(pg::SHMEM) && !p.has(pg::SWAPCACHE) {
-            (FsType::Tmpfs, self.segments[p.owner as usize].locked)
+            (FsType::Tmpfs, self.vfs.segments[p.owner as usize].locked)
         } else if p.has(pg::SWAPCACHE) {
             // swap_writepage(): always writes.
             self.assign_swap_slot(id);
-            self.ev.pswpout += 1;
+            self.stats.vm_events.pswpout += 1;
             self.set_page_writeback_and_submit(id);
             return WritepageResult::Written;
         } else {
             (
-                self.mounts[self.inodes[p.owner as usize].mount].spec.fs,
+                self.vfs.mounts[self.vfs.inodes[p.owner as usize].mount]
+                    .spec
+                    .fs,
                 false,
             )
         };
-        let swap_ok = self.swap.total > 0 && self.swap.free > 0;
-        let d = fs::writepage_decision(
-            fs_type,
-            self.release,
-            p.flags,
+        let call = WritepageCall {
+            flags: p.flags,
             caller,
-            self.actor_pf(actor),
-            locked,
-            swap_ok,
-        );
+            current_pf: self.actor_pf(actor),
+            segment_locked: locked,
+            swap_ok: self.mem.swap.total > 0 && self.mem.swap.free > 0,
+        };
+        let d = fs_type.ops().writepage(&call, &self.switches);
+        self.apply_writepage(id, d, fs_type, caller, actor, for_reclaim)
+    }
+
+    /// What `->writepage`'s decision `d` does to page `id` (the policy decides a refusal from
+    /// reclaim).
+    fn apply_writepage(
+        &mut self,
+        id: PageId,
+        d: Decision,
+        fs_type: FsType,
+        caller: WritepageCaller,
+        actor: Actor,
+        for_reclaim: bool,
+    ) -> WritepageResult {
         match d {
             Decision::Write { cluster } => {
                 // XFS clusters up to `cluster + 1` base pages with the victim: the same bytes.
                 let cluster = if cluster > 0 {
-                    (self.gran.batch(u64::from(cluster) + 1) - 1) as u32
+                    (self.granularity.batch(KernelPages(u64::from(cluster) + 1)) - 1) as u32
                 } else {
                     0
                 };
@@ -439,7 +436,7 @@ impl Machine {
             }
             Decision::NothingToWrite => {
                 // set_page_writeback() then end_page_writeback() with nothing submitted.
-                let f = &mut self.pages[id as usize].flags;
+                let f = &mut self.mem.pages[id as usize].flags;
                 *f &= !(pg::RECLAIM | pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
                 WritepageResult::Written
             }
@@ -448,7 +445,7 @@ impl Machine {
                 WritepageResult::Redirtied
             }
             Decision::Refuse => {
-                self.rc.writepage_refused += 1;
+                self.stats.counters.writepage_refused += 1;
                 self.observe_refused(fs_type, caller);
                 self.set_page_dirty(id, actor_task(actor));
                 if for_reclaim && self.refusal_policy() == Policy::Activate {
@@ -458,7 +455,7 @@ impl Machine {
                 }
             }
             Decision::ShmemActivate => {
-                self.pages[id as usize].flags |= pg::DIRTY;
+                self.mem.pages[id as usize].flags |= pg::DIRTY;
                 if for_reclaim {
                     WritepageResult::Activate
                 } else {
@@ -468,7 +465,7 @@ impl Machine {
             Decision::SwapOut => {
                 self.shmem_to_swap_cache(id);
                 self.assign_swap_slot(id);
-                self.ev.pswpout += 1;
+                self.stats.vm_events.pswpout += 1;
                 self.set_page_writeback_and_submit(id);
                 WritepageResult::Written
             }
@@ -477,22 +474,24 @@ impl Machine {
 
     /// Block allocation (for delayed pages) and IO submission of one page.
     fn write_one(&mut self, id: PageId, actor: Actor) {
-        if self.pages[id as usize].has(pg::DELALLOC) {
-            self.pages[id as usize].flags &= !pg::DELALLOC;
+        if self.mem.pages[id as usize].has(pg::DELALLOC) {
+            self.mem.pages[id as usize].flags &= !pg::DELALLOC;
         }
-        self.pages[id as usize].flags &= !(pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
-        self.charge_actor(actor, self.gran.cost(super::cost::SUBMIT_PAGE));
+        self.mem.pages[id as usize].flags &= !(pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
+        self.charge_actor(actor, self.granularity.cost(super::cost::SUBMIT_PAGE));
         self.set_page_writeback_and_submit(id);
         match actor {
             Actor::Kswapd(_) | Actor::Task(_) if self.in_reclaim(actor) => {
-                self.rc.pages_written_by_reclaim += 1;
+                self.stats.counters.pages_written_by_reclaim += 1;
             }
-            Actor::Journal(_) => self.rc.pages_written_by_journal += 1,
+            Actor::Journal(_) => self.stats.counters.pages_written_by_journal += 1,
             Actor::Task(_) => {
-                self.rc.pages_written_by_writeback += 1;
-                self.rc.pages_written_by_dirtier += 1;
+                self.stats.counters.pages_written_by_writeback += 1;
+                self.stats.counters.pages_written_by_dirtier += 1;
             }
-            Actor::Flusher(_) | Actor::Kswapd(_) => self.rc.pages_written_by_writeback += 1,
+            Actor::Flusher(_) | Actor::Kswapd(_) => {
+                self.stats.counters.pages_written_by_writeback += 1
+            }
         }
     }
 
@@ -507,20 +506,20 @@ impl Machine {
     /// `xfs_cluster_write()`: the dirty pages following `id` in its file, up to `max`, while the
     /// queue is not congested (reclaim's wbc is non-blocking).
     fn xfs_cluster_write(&mut self, id: PageId, max: u32, actor: Actor) {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         let ino = p.owner as usize;
         let bdi = self.page_bdi(id).expect("xfs page without disk");
         for idx in (p.index + 1..).take(max as usize) {
-            if self.disks[bdi].congested {
+            if self.io.disks[bdi].congested {
                 break;
             }
-            let Some(&next) = self.inodes[ino].pages.get(idx as usize) else {
+            let Some(&next) = self.vfs.inodes[ino].pages.get(idx as usize) else {
                 break;
             };
             if next == super::page::NIL {
                 break;
             }
-            let f = self.pages[next as usize].flags;
+            let f = self.mem.pages[next as usize].flags;
             if f & pg::DIRTY == 0 || f & pg::WRITEBACK != 0 {
                 break;
             }
@@ -529,37 +528,27 @@ impl Machine {
         }
     }
 
-    /// Charges CPU time to any actor.
-    pub fn charge_actor(&mut self, actor: Actor, ns: u64) {
-        match actor {
-            Actor::Task(t) => self.tasks[t].pending_cpu_ns += ns,
-            Actor::Kswapd(n) => self.nodes[n].kswapd_cpu_ns += ns,
-            Actor::Flusher(b) => self.bdis[b].cpu_ns += ns,
-            Actor::Journal(m) => self.mounts[m].cpu_ns += ns,
-        }
-    }
-
     /// `balance_dirty_pages_ratelimited()` after task `t` dirtied a page of `bdi`: every
     /// `ratelimit_pages` (8 once the bdi's limit was exceeded) start `balance_dirty_pages`.
     /// Returns whether the task must now run the throttling loop.
     pub fn balance_dirty_pages_ratelimited(&mut self, t: usize, bdi: usize) -> bool {
-        self.bdis[bdi].bw.dirtied += 1;
-        if self.sw.dirty_throttle == DirtyThrottle::IoLess {
+        self.wb.bdis[bdi].bw.dirtied += 1;
+        if self.switches.dirty_throttle == DirtyThrottle::IoLess {
             return self.io_less_ratelimited(t, bdi);
         }
-        let ratelimit = if self.bdis[bdi].dirty_exceeded {
-            self.gran.batch(8) // 8 pages: a batch
+        let ratelimit = if self.wb.bdis[bdi].dirty_exceeded {
+            self.granularity.batch(KernelPages(8)) // 8 pages: a batch
         } else {
-            self.ratelimit_pages
+            self.wb.ratelimit_pages
         };
         let cpu = self.tasks[t].cpu;
-        self.bdp_ratelimits[cpu] += 1;
-        if self.bdp_ratelimits[cpu] < ratelimit {
+        self.wb.bdp_ratelimits[cpu] += 1;
+        if self.wb.bdp_ratelimits[cpu] < ratelimit {
             return false;
         }
-        let n = std::mem::take(&mut self.bdp_ratelimits[cpu]);
+        let n = std::mem::take(&mut self.wb.bdp_ratelimits[cpu]);
         // sync_writeback_pages(): max(n, ratelimit_pages) * 3/2
-        let d = n.max(self.ratelimit_pages);
+        let d = n.max(self.wb.ratelimit_pages);
         self.tasks[t].bdp = Some(Bdp {
             bdi,
             write_chunk: d + d / 2,
@@ -577,8 +566,8 @@ impl Machine {
         let task = &mut self.tasks[t];
         task.nr_dirtied += 1;
         let mut ratelimit = task.nr_dirtied_pause;
-        if self.bdis[bdi].dirty_exceeded {
-            ratelimit = ratelimit.min(self.gran.batch(8)); // 32 KiB: a batch
+        if self.wb.bdis[bdi].dirty_exceeded {
+            ratelimit = ratelimit.min(self.granularity.batch(KernelPages(8))); // 32 KiB: a batch
         }
         if task.nr_dirtied < ratelimit {
             return false;
@@ -598,37 +587,37 @@ impl Machine {
     /// `global_update_bandwidth()` (the hard limit), `bdi_update_dirty_ratelimit()`, then
     /// `bdi_update_write_bandwidth()`, then new stamps.
     fn bdi_update_bandwidth(&mut self, b: usize, s: &DirtyState, nr_dirty: u64) {
-        let elapsed_ns = self.now.saturating_sub(self.bdis[b].bw.stamp);
+        let elapsed_ns = self.clock.now.saturating_sub(self.wb.bdis[b].bw.stamp);
         if elapsed_ns < BANDWIDTH_INTERVAL_MS * super::MSEC_NS {
             return;
         }
-        let elapsed = (elapsed_ns / self.jiffy).max(1); // jiffies
+        let elapsed = (elapsed_ns / self.clock.jiffy).max(1); // jiffies
         if s.dirty > 0 {
             self.global_update_bandwidth(s.dirty, nr_dirty);
             self.bdi_update_dirty_ratelimit(b, s, nr_dirty, elapsed);
         }
         self.bdi_update_write_bandwidth(b, elapsed);
-        let bw = &mut self.bdis[b].bw;
+        let bw = &mut self.wb.bdis[b].bw;
         bw.dirtied_stamp = bw.dirtied;
         bw.written_stamp = bw.written;
-        bw.stamp = self.now;
+        bw.stamp = self.clock.now;
     }
 
     /// `global_update_bandwidth()` + `update_dirty_limit()` [3.2]: at most every 200 ms, the hard
     /// limit follows the threshold up at once and down by 1/32 toward `max(thresh, dirty)`, so it
     /// stays above the dirty pages.
     fn global_update_bandwidth(&mut self, thresh: u64, dirty: u64) {
-        if self.now < self.dirty_limit_stamp + BANDWIDTH_INTERVAL_MS * super::MSEC_NS {
+        if self.clock.now < self.wb.dirty_limit_stamp + BANDWIDTH_INTERVAL_MS * super::MSEC_NS {
             return;
         }
-        let limit = self.global_dirty_limit;
+        let limit = self.wb.global_dirty_limit;
         let target = thresh.max(dirty);
         if limit < thresh {
-            self.global_dirty_limit = thresh;
+            self.wb.global_dirty_limit = thresh;
         } else if limit > target {
-            self.global_dirty_limit = limit - ((limit - target) >> 5);
+            self.wb.global_dirty_limit = limit - ((limit - target) >> 5);
         }
-        self.dirty_limit_stamp = self.now;
+        self.wb.dirty_limit_stamp = self.clock.now;
     }
 
     /// `bdi_update_dirty_ratelimit()` [3.2]: `balanced_dirty_ratelimit = task_ratelimit ×
@@ -636,11 +625,11 @@ impl Machine {
     /// moved toward it only while both the balanced and the task rate lie beyond it, by an
     /// eighth of the gap, less when the gap is small relative to the rate.
     fn bdi_update_dirty_ratelimit(&mut self, b: usize, s: &DirtyState, dirty: u64, elapsed: u64) {
-        let limit = self.global_dirty_limit.max(s.dirty);
+        let limit = self.wb.global_dirty_limit.max(s.dirty);
         let setpoint = ((s.dirty + s.bg) / 2 + limit) / 2;
         let pos_ratio = self.bdi_position_ratio(b, s, dirty);
         let hz = u64::from(self.spec.machine.hz.max(1));
-        let bw = &mut self.bdis[b].bw;
+        let bw = &mut self.wb.bdis[b].bw;
         let write_bw = bw.avg_write_bw;
         let dirty_ratelimit = bw.dirty_ratelimit;
         let dirty_rate = (bw.dirtied - bw.dirtied_stamp) * hz / elapsed;
@@ -684,7 +673,7 @@ impl Machine {
     fn bdi_update_write_bandwidth(&mut self, b: usize, elapsed: u64) {
         let hz = u64::from(self.spec.machine.hz.max(1));
         let period = (3 * hz).next_power_of_two();
-        let bw = &mut self.bdis[b].bw;
+        let bw = &mut self.wb.bdis[b].bw;
         let (mut avg, old) = (bw.avg_write_bw, bw.write_bw);
         let mut rate = (bw.written - bw.written_stamp) * hz;
         if elapsed > period {
@@ -708,7 +697,7 @@ impl Machine {
     /// setpoint between the freerun ceiling and the limit, times the bdi's linear term.
     fn bdi_position_ratio(&self, b: usize, s: &DirtyState, nr_dirty: u64) -> u64 {
         let thresh = s.dirty;
-        let limit = self.global_dirty_limit.max(thresh);
+        let limit = self.wb.global_dirty_limit.max(thresh);
         let freerun = (thresh + s.bg) / 2;
         if nr_dirty >= limit {
             return 0;
@@ -727,7 +716,7 @@ impl Machine {
             .max(limit.saturating_sub(nr_dirty) / 8);
         let xb = (i128::from(bdi_thresh) << 16) / (thresh as i128 + 1);
         let bdi_setpoint = (setpoint as i128 * xb) >> 16;
-        let write_bw = i128::from(self.bdis[b].bw.avg_write_bw);
+        let write_bw = i128::from(self.wb.bdis[b].bw.avg_write_bw);
         let span = ((thresh as i128 - i128::from(bdi_thresh) + 8 * write_bw) * xb) >> 16;
         let x_intercept = bdi_setpoint + span;
         if bdi_dirty < x_intercept - span / 4 {
@@ -753,27 +742,27 @@ impl Machine {
         b.phase = BdpPhase::Check;
         let s = self.dirty_state(b.bdi, t);
         let nr_dirty = s.nr_reclaimable + s.nr_writeback;
-        if slept && nr_dirty < self.global_dirty_limit.max(s.dirty) {
+        if slept && nr_dirty < self.wb.global_dirty_limit.max(s.dirty) {
             return true;
         }
         let freerun = (s.dirty + s.bg) / 2;
         if nr_dirty <= freerun {
             // dirty_poll_interval(): √gap of base pages, then a batch of simulated pages.
-            let gap = self.gran.base(s.dirty.saturating_sub(nr_dirty));
+            let gap = self.granularity.base(s.dirty.saturating_sub(nr_dirty));
             let pause = if gap > 0 { 1 << (gap.ilog2() / 2) } else { 1 };
-            self.tasks[t].nr_dirtied_pause = self.gran.batch(pause);
+            self.tasks[t].nr_dirtied_pause = self.granularity.batch(KernelPages(pause));
             return true;
         }
-        if !self.bdis[b.bdi].writeback_in_progress() {
+        if !self.wb.bdis[b.bdi].writeback_in_progress() {
             self.bdi_start_background_writeback(b.bdi);
         }
         let bdi_dirty = s.bdi_reclaimable + s.bdi_writeback;
         if bdi_dirty > s.bdi_thresh || nr_dirty > s.dirty {
-            self.bdis[b.bdi].dirty_exceeded = true;
+            self.wb.bdis[b.bdi].dirty_exceeded = true;
         }
         self.bdi_update_bandwidth(b.bdi, &s, nr_dirty);
         let pos_ratio = self.bdi_position_ratio(b.bdi, &s, nr_dirty);
-        let bw = &self.bdis[b.bdi].bw;
+        let bw = &self.wb.bdis[b.bdi].bw;
         let task_ratelimit = ((u128::from(bw.dirty_ratelimit) * u128::from(pos_ratio))
             >> RATELIMIT_CALC_SHIFT) as u64;
         // bdi_max_pause(): bdi_dirty / (1 + bw / roundup_pow_of_two(1 + HZ/8)) + 1, ≤ HZ/5.
@@ -785,14 +774,15 @@ impl Machine {
             Some(0) => return true,
             Some(p) => {
                 // Aim the next check at about a 10 ms pause (at least 32 pages).
-                self.tasks[t].nr_dirtied_pause = (task_ratelimit / 100).max(self.gran.batch(32));
+                self.tasks[t].nr_dirtied_pause =
+                    (task_ratelimit / 100).max(self.granularity.batch(KernelPages(32)));
                 p.min(max_pause)
             }
         };
-        self.rc.dirty_pauses += 1;
+        self.stats.counters.dirty_pauses += 1;
         b.phase = BdpPhase::Slept;
         self.tasks[t].interruptible = true; // TASK_KILLABLE: a kill wakes it
-        self.task_sleep(t, pause.max(1) * self.jiffy);
+        self.task_sleep(t, pause.max(1) * self.clock.jiffy);
         false
     }
 
@@ -810,10 +800,10 @@ impl Machine {
     }
 
     fn bdp_loop(&mut self, t: usize, b: &mut Bdp) -> bool {
-        if self.sw.dirty_throttle == DirtyThrottle::IoLess {
+        if self.switches.dirty_throttle == DirtyThrottle::IoLess {
             return self.bdp_io_less(t, b);
         }
-        let v36 = self.release.minor() >= 36;
+        let v36 = self.switches.dirty_exceeded == DirtyExceeded::BdiOrGlobalLimit;
         for _ in 0..10_000 {
             match std::mem::replace(&mut b.phase, BdpPhase::Check) {
                 BdpPhase::Check | BdpPhase::Slept => {
@@ -835,9 +825,9 @@ impl Machine {
                             return true;
                         }
                     }
-                    self.bdis[b.bdi].dirty_exceeded = true;
+                    self.wb.bdis[b.bdi].dirty_exceeded = true;
                     if s.bdi_reclaimable > s.bdi_thresh {
-                        let c = WbCursor::for_writer(b.bdi, b.write_chunk, self.now);
+                        let c = WbCursor::for_writer(b.bdi, b.write_chunk, self.clock.now);
                         b.phase = BdpPhase::Writing(Box::new(c));
                     } else {
                         b.phase = BdpPhase::AfterWrite;
@@ -865,7 +855,7 @@ impl Machine {
                         }
                     }
                     // io_schedule_timeout(pause), TASK_INTERRUPTIBLE; pause doubles to HZ/10.
-                    let sleep = b.pause * self.jiffy;
+                    let sleep = b.pause * self.clock.jiffy;
                     let max_pause = (self.spec.machine.hz / 10).max(1) as u64;
                     b.pause = (b.pause * 2).min(max_pause);
                     b.phase = BdpPhase::Slept;
@@ -883,9 +873,9 @@ impl Machine {
         self.tasks[t].nr_dirtied = 0;
         let s = self.dirty_state(b.bdi, t);
         if s.bdi_reclaimable + s.bdi_writeback < s.bdi_thresh {
-            self.bdis[b.bdi].dirty_exceeded = false;
+            self.wb.bdis[b.bdi].dirty_exceeded = false;
         }
-        if self.bdis[b.bdi].writeback_in_progress() {
+        if self.wb.bdis[b.bdi].writeback_in_progress() {
             return;
         }
         if s.nr_reclaimable > s.bg {
@@ -899,6 +889,27 @@ fn actor_task(actor: Actor) -> Option<usize> {
     match actor {
         Actor::Task(t) => Some(t),
         _ => None,
+    }
+}
+
+/// The parts of this file that read or change memory only.
+impl super::memory::Memory {
+    /// `global_reclaimable_pages()`: file LRUs, plus anon LRUs while free swap slots remain.
+    pub fn global_reclaimable_pages(&self) -> u64 {
+        let lru = &self.vm_stat.nr_lru;
+        let mut n = lru[LruList::ActiveFile.idx()] + lru[LruList::InactiveFile.idx()];
+        if self.swap.free > 0 {
+            n += lru[LruList::ActiveAnon.idx()] + lru[LruList::InactiveAnon.idx()];
+        }
+        n
+    }
+
+    /// `zone->dirty_balance_reserve` (3.3 `calculate_totalreserve_pages()`): the largest
+    /// lowmem_reserve plus the high watermark, at most the zone's present pages.
+    pub fn zone_dirty_balance_reserve(&self, zid: usize) -> u64 {
+        let z = &self.zones[zid];
+        let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
+        max.min(z.present)
     }
 }
 

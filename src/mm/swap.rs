@@ -13,7 +13,7 @@ use super::Machine;
 impl Machine {
     /// `mark_page_accessed()`: inactive,unreferenced → inactive,referenced → active.
     pub fn mark_page_accessed(&mut self, id: PageId) {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         if !p.has(pg::ACTIVE)
             && !p.has(pg::UNEVICTABLE)
             && p.has(pg::REFERENCED)
@@ -21,29 +21,29 @@ impl Machine {
         {
             // activate_page()
             let file = p.is_file_cache();
-            self.lru_del(id, Place::Held);
-            self.pages[id as usize].flags |= pg::ACTIVE;
-            self.lru_add_head(id, LruList::of(file, true));
-            self.ev.pgactivate += 1;
-            let z = &mut self.zones[p.zone as usize];
+            self.mem.lru_del(id, Place::Held);
+            self.mem.pages[id as usize].flags |= pg::ACTIVE;
+            self.mem.lru_add_head(id, LruList::of(file, true));
+            self.stats.vm_events.pgactivate += 1;
+            let z = &mut self.mem.zones[p.zone as usize];
             z.recent_scanned[usize::from(file)] += 1;
             z.recent_rotated[usize::from(file)] += 1;
-            self.pages[id as usize].flags &= !pg::REFERENCED;
+            self.mem.pages[id as usize].flags &= !pg::REFERENCED;
         } else if !p.has(pg::REFERENCED) {
-            self.pages[id as usize].flags |= pg::REFERENCED;
+            self.mem.pages[id as usize].flags |= pg::REFERENCED;
         }
     }
 
     /// `lru_cache_add_*()` + `____pagevec_lru_add()`: a new page at the head of its list;
     /// `update_page_reclaim_stat()` counts it as scanned (and rotated if active).
     pub fn lru_cache_add(&mut self, id: PageId, l: LruList) {
-        let zid = self.pages[id as usize].zone as usize;
+        let zid = self.mem.pages[id as usize].zone as usize;
         if l.is_active() {
-            self.pages[id as usize].flags |= pg::ACTIVE;
+            self.mem.pages[id as usize].flags |= pg::ACTIVE;
         }
-        self.lru_add_head(id, l);
+        self.mem.lru_add_head(id, l);
         if l != LruList::Unevictable {
-            let z = &mut self.zones[zid];
+            let z = &mut self.mem.zones[zid];
             z.recent_scanned[usize::from(l.is_file())] += 1;
             if l.is_active() {
                 z.recent_rotated[usize::from(l.is_file())] += 1;
@@ -54,36 +54,36 @@ impl Machine {
     /// `end_page_writeback()`: rotate a reclaim-written page to the inactive tail, then
     /// `test_clear_page_writeback()`.
     pub fn end_page_writeback(&mut self, id: PageId) {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         debug_assert!(
             p.has(pg::WRITEBACK),
             "end_page_writeback on a page not under writeback"
         );
         if p.has(pg::RECLAIM) {
-            self.pages[id as usize].flags &= !pg::RECLAIM;
+            self.mem.pages[id as usize].flags &= !pg::RECLAIM;
             self.rotate_reclaimable_page(id);
         }
-        self.pages[id as usize].flags &= !pg::WRITEBACK;
+        self.mem.pages[id as usize].flags &= !pg::WRITEBACK;
         let zid = p.zone as usize;
-        self.zones[zid].stat.nr_writeback -= 1;
-        self.vm_stat.nr_writeback -= 1;
-        self.acct_reclaim_writeback(self.zones[zid].node as usize);
+        self.mem.zones[zid].stat.nr_writeback -= 1;
+        self.mem.vm_stat.nr_writeback -= 1;
+        self.acct_reclaim_writeback(self.mem.zones[zid].node as usize);
         if let Some(b) = self.page_bdi(id) {
-            self.bdis[b].writeback -= 1;
+            self.wb.bdis[b].writeback -= 1;
             self.bdi_writeout_inc(b);
         }
     }
 
     /// `rotate_reclaimable_page()` + `pagevec_move_tail()`.
     fn rotate_reclaimable_page(&mut self, id: PageId) {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         if p.flags & (pg::LOCKED | pg::DIRTY | pg::ACTIVE | pg::UNEVICTABLE) == 0
             && p.place == Place::Lru
         {
             let l = p.lru;
-            self.lru_del(id, Place::Held);
-            self.lru_add_tail(id, l);
-            self.ev.pgrotated += 1;
+            self.mem.lru_del(id, Place::Held);
+            self.mem.lru_add_tail(id, l);
+            self.stats.vm_events.pgrotated += 1;
         }
     }
 
@@ -91,42 +91,42 @@ impl Machine {
     /// cache pages; `None` for shmem pages (their writepage needs no queue until they are swap
     /// cache) and pages of diskless mounts.
     pub fn page_bdi(&self, id: PageId) -> Option<usize> {
-        let p = &self.pages[id as usize];
+        let p = &self.mem.pages[id as usize];
         if p.has(pg::SWAPCACHE) {
-            return self.swap.bdi;
+            return self.mem.swap.bdi;
         }
         if p.has(pg::FILE) {
-            let ino = &self.inodes[p.owner as usize];
-            return self.mounts[ino.mount].spec.disk;
+            let ino = &self.vfs.inodes[p.owner as usize];
+            return self.vfs.mounts[ino.mount].spec.disk;
         }
         None
     }
 
     /// `add_to_swap()` for a private anon page: a swap slot and the swap cache; the page is dirty.
     pub fn add_to_swap(&mut self, id: PageId) -> bool {
-        if self.swap.free == 0 {
+        if self.mem.swap.free == 0 {
             return false;
         }
-        self.swap.free -= 1;
-        let zid = self.pages[id as usize].zone as usize;
-        self.pages[id as usize].flags |= pg::SWAPCACHE | pg::DIRTY;
-        self.zones[zid].stat.nr_file_pages += 1;
+        self.mem.swap.free -= 1;
+        let zid = self.mem.pages[id as usize].zone as usize;
+        self.mem.pages[id as usize].flags |= pg::SWAPCACHE | pg::DIRTY;
+        self.mem.zones[zid].stat.nr_file_pages += 1;
         true
     }
 
     /// `try_to_unmap()`: drop every pte; anon rss becomes a swap entry, shm rss drops.
     pub fn try_to_unmap(&mut self, id: PageId) {
-        let p = self.pages[id as usize];
+        let p = self.mem.pages[id as usize];
         if p.has(pg::ANON) {
             let t = p.owner as usize;
             self.task_forget_anon_page(t, id);
             self.tasks[t].swap_ents += 1;
-            self.zones[p.zone as usize].stat.nr_anon_pages -= 1;
+            self.mem.zones[p.zone as usize].stat.nr_anon_pages -= 1;
         } else if p.has(pg::SHMEM) {
-            self.segments[p.owner as usize].mapped -= 1;
-            self.zones[p.zone as usize].stat.nr_mapped -= 1;
+            self.vfs.segments[p.owner as usize].mapped -= 1;
+            self.mem.zones[p.zone as usize].stat.nr_mapped -= 1;
         }
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         p.flags &= !(pg::MAPPED | pg::YOUNG);
         if p.has(pg::SHMEM) {
             p.flags |= pg::DIRTY; // the pte dirty bit moves to the page
@@ -135,32 +135,32 @@ impl Machine {
 
     /// `__remove_mapping()` for a clean, unmapped page: out of the page cache or swap cache.
     pub fn remove_mapping(&mut self, id: PageId) {
-        let p = self.pages[id as usize];
-        let z = &mut self.zones[p.zone as usize].stat;
+        let p = self.mem.pages[id as usize];
+        let z = &mut self.mem.zones[p.zone as usize].stat;
         if p.has(pg::SWAPCACHE) {
             z.nr_file_pages -= 1;
             // The slot keeps the data; the owner's swap entry or the segment's swapped count
             // already records it.
         } else if p.has(pg::FILE) {
             z.nr_file_pages -= 1;
-            let ino = &mut self.inodes[p.owner as usize];
+            let ino = &mut self.vfs.inodes[p.owner as usize];
             ino.pages[p.index as usize] = super::page::NIL;
         } else if p.has(pg::SHMEM) {
             unreachable!("a resident shmem page is always dirty; it leaves through the swap cache");
         }
-        self.pages[id as usize].flags &= !(pg::PRIVATE | pg::BUFFERS_CLEAN);
+        self.mem.pages[id as usize].flags &= !(pg::PRIVATE | pg::BUFFERS_CLEAN);
     }
 
     /// `shmem_writepage()` with a swap slot: the page leaves the segment for the swap cache.
     pub fn shmem_to_swap_cache(&mut self, id: PageId) {
-        debug_assert!(self.swap.free > 0);
-        self.swap.free -= 1;
-        let p = self.pages[id as usize];
-        let s = &mut self.segments[p.owner as usize];
+        debug_assert!(self.mem.swap.free > 0);
+        self.mem.swap.free -= 1;
+        let p = self.mem.pages[id as usize];
+        let s = &mut self.vfs.segments[p.owner as usize];
         s.pages[p.index as usize] = super::page::NIL;
         s.resident -= 1;
         s.swapped += 1;
-        self.pages[id as usize].flags |= pg::SWAPCACHE;
-        self.zones[p.zone as usize].stat.nr_shmem -= 1;
+        self.mem.pages[id as usize].flags |= pg::SWAPCACHE;
+        self.mem.zones[p.zone as usize].stat.nr_shmem -= 1;
     }
 }

@@ -1,85 +1,25 @@
-//! Tasks and what they do: the user-space side of a scenario, driving the kernel paths a real
-//! process would (page faults, `write()`, `read()`, `mlock()`, `shmget()`+`SHM_LOCK`,
-//! `ftruncate()`), and `do_exit()` for an OOM victim.
+//! Tasks (`struct task_struct` and the process side of `mm_struct`): a task's cpuset and
+//! zonelist, its pacing clock, one slice of its work (what its kind does is
+//! `mm/workload/<kind>.rs`), its allocations, its private memory, and `do_exit()` for an OOM
+//! victim.
 //!
 //! Each task runs in bounded slices: one event does at most [`SLICE_PAGES`] pages of work and the
 //! task's next event comes after the CPU time that work cost, or at its producer's pace. The GFP
-//! mask of each allocation site follows reclaim-oom §14 and `fs::writer_gfp`.
+//! mask of each allocation site follows reclaim-oom §14 and `fs::Filesystem::writer_gfp`.
 
-use super::page::{pg, LruList, PageId, Place, NIL};
+use super::granularity::KernelPages;
+use super::page::{pg, LruList, PageId, Place};
 use super::page_alloc::{Alloc, AllocCtx};
 use super::page_writeback::Bdp;
-use super::{cost, gfp, Actor, Inode, Machine, Segment};
-use crate::block::ReqKind;
-use crate::fs::writer_gfp;
+use super::workload::{Progress, TaskKind};
+use super::{cost, Actor, Machine};
+use crate::fs::{Inode, Segment};
 use crate::sim::{SimTime, SEC};
-use crate::spec::{AnonGfp, FsType, PinMethod, TaskKind, TaskSpec};
+use crate::spec::TaskSpec;
 
 /// Pages (4 KiB) of work one task event does at most: 256 KiB, `Machine::slice_pages` in
 /// simulated pages.
-pub const SLICE_PAGES: u64 = 64;
-
-/// Where a task's work stands.
-#[derive(Clone, Debug)]
-pub enum Work {
-    /// Not started yet.
-    NotStarted,
-    /// Pinning memory.
-    Pin {
-        /// Pages to pin.
-        total: u64,
-        /// Pinned so far.
-        done: u64,
-        /// The shm segment (shm, shm_lock).
-        seg: Option<usize>,
-    },
-    /// Writing a file.
-    Write {
-        /// The file (inode index), or for tmpfs the segment index.
-        ino: usize,
-        /// Pages to write.
-        total: u64,
-        /// Written so far.
-        done: u64,
-        /// Pages left in the current `write()` call.
-        call_left: u64,
-    },
-    /// Reading a file.
-    Read {
-        /// The file.
-        ino: usize,
-        /// Pages to read.
-        total: u64,
-        /// Read so far.
-        done: u64,
-        /// Pages of the current `read()` call still to allocate.
-        call_left: u64,
-        /// A read request is in flight for `pending`.
-        inflight: bool,
-    },
-    /// Faulting in anonymous memory.
-    Anon {
-        /// Target pages.
-        target: u64,
-        /// When this fill phase started.
-        phase_start: SimTime,
-        /// Holding until this time, then freeing (cycle).
-        hold_until: Option<SimTime>,
-    },
-    /// Truncating another task's file.
-    Truncate {
-        /// The writer task whose file it truncates.
-        target: usize,
-        /// Indices the last pass left (under writeback), to look at again.
-        left: Vec<u32>,
-        /// Indices below this were all examined by an earlier pass.
-        scanned_to: usize,
-    },
-    /// Finished (holding whatever it holds).
-    Done,
-    /// Exited (killed).
-    Dead,
-}
+pub const SLICE_PAGES: KernelPages = KernelPages(64);
 
 /// One task.
 #[derive(Clone, Debug)]
@@ -154,7 +94,7 @@ pub struct Task {
     /// The current sleep is interruptible (a kill wakes it).
     pub interruptible: bool,
     /// What it is doing.
-    pub work: Work,
+    pub progress: Progress,
     /// Bytes of its work done.
     pub done_bytes: u64,
     /// When it finished.
@@ -222,7 +162,7 @@ impl Pace {
 impl Task {
     /// Builds task `i` from its spec, with its cpuset and zonelist.
     pub fn new(m: &Machine, i: usize, s: &TaskSpec, cpu: usize) -> Task {
-        let nnodes = m.nodes.len();
+        let nnodes = m.mem.nodes.len();
         let mut mems = vec![s.cpuset_nodes.is_none(); nnodes];
         if let Some(ns) = &s.cpuset_nodes {
             for &n in ns {
@@ -233,15 +173,15 @@ impl Task {
         let mut zonelist = vec![];
         for k in 0..nnodes {
             let n = (local + k) % nnodes;
-            for &z in m.nodes[n].zones.iter().rev() {
+            for &z in m.mem.nodes[n].zones.iter().rev() {
                 zonelist.push(z);
             }
         }
-        let classzone = m.zones[zonelist[0] as usize].ztype as usize;
+        let classzone = m.mem.zones[zonelist[0] as usize].ztype as usize;
         let mems_zonelist = zonelist
             .iter()
             .copied()
-            .filter(|&z| mems[m.zones[z as usize].node as usize])
+            .filter(|&z| mems[m.mem.zones[z as usize].node as usize])
             .collect();
         Task {
             name: s.name.clone(),
@@ -273,10 +213,10 @@ impl Task {
             alloc: None,
             bdp: None,
             nr_dirtied: 0,
-            nr_dirtied_pause: m.gran.batch(32), // 128 KiB: a batch
+            nr_dirtied_pause: m.granularity.batch(KernelPages(32)), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
-            work: Work::NotStarted,
+            progress: Progress::NotStarted,
             done_bytes: 0,
             finished_at: None,
             read_pages: vec![],
@@ -286,24 +226,17 @@ impl Task {
 
     /// Whether this task has finite work the run waits for (writers, readers, truncates).
     pub fn is_finite(&self) -> bool {
-        matches!(
-            self.kind,
-            TaskKind::StreamWrite { .. } | TaskKind::StreamRead { .. } | TaskKind::Truncate { .. }
-        )
+        self.kind.workload().is_finite()
     }
 
     /// Total bytes of its work, when finite.
     pub fn total_bytes(&self) -> Option<u64> {
-        match self.kind {
-            TaskKind::StreamWrite { bytes, .. } | TaskKind::StreamRead { bytes, .. } => Some(bytes),
-            TaskKind::Pin { bytes, .. } => Some(bytes),
-            _ => None,
-        }
+        self.kind.workload().total_bytes()
     }
 }
 
 /// What one slice of work ended with.
-enum Slice {
+pub enum Slice {
     /// The task sleeps (wake-up scheduled) or waits for an IO completion.
     Sleeping,
     /// More work: run again after the CPU time spent.
@@ -315,8 +248,8 @@ enum Slice {
 impl Machine {
     /// [`SLICE_PAGES`] in simulated pages: the same bytes of work per event, so tasks interleave
     /// with kswapd and the flushers as finely in time at every granularity (a batch).
-    fn slice_pages(&self) -> u64 {
-        self.gran.batch(SLICE_PAGES)
+    pub(crate) fn slice_pages(&self) -> u64 {
+        self.granularity.batch(SLICE_PAGES)
     }
 
     /// Runs task `t` for one slice.
@@ -328,112 +261,34 @@ impl Machine {
         if self.tasks[t].memdie {
             return self.do_exit(t);
         }
-        if matches!(self.tasks[t].work, Work::NotStarted) {
-            self.start_work(t);
+        // The kind's spec is copied out: its methods take the machine.
+        let kind = self.tasks[t].kind;
+        if matches!(self.tasks[t].progress, Progress::NotStarted) {
+            self.tasks[t].progress = kind.workload().start(self, t);
         }
-        let r = match self.tasks[t].kind {
-            TaskKind::Pin { .. } => self.pin_slice(t),
-            TaskKind::StreamWrite {
-                mount,
-                rate_bytes_per_sec,
-                write_bytes,
-                ..
-            } => self.write_slice(t, mount, rate_bytes_per_sec, write_bytes),
-            TaskKind::StreamRead {
-                mount,
-                rate_bytes_per_sec,
-                read_bytes,
-                ..
-            } => self.read_slice(t, mount, rate_bytes_per_sec, read_bytes),
-            TaskKind::Anon {
-                rate_bytes_per_sec,
-                hold_ns,
-                cycle,
-                gfp: g,
-                ..
-            } => self.anon_slice(t, rate_bytes_per_sec, hold_ns, cycle, g),
-            TaskKind::Truncate { .. } => self.truncate_slice(t),
-        };
+        let r = kind.workload().slice(self, t);
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         match r {
             Slice::Sleeping => {}
-            Slice::Yield => self.schedule(self.now + cpu.max(1), Actor::Task(t)),
+            Slice::Yield => self.schedule(self.clock.now + cpu.max(1), Actor::Task(t)),
             Slice::Finished => {
                 if self.tasks[t].finished_at.is_none() {
-                    self.tasks[t].finished_at = Some(self.now + cpu);
+                    self.tasks[t].finished_at = Some(self.clock.now + cpu);
                     if self.tasks[t].is_finite() {
-                        self.unfinished = self.unfinished.saturating_sub(1);
+                        self.run.unfinished = self.run.unfinished.saturating_sub(1);
                     }
                 }
-                self.tasks[t].work = Work::Done;
+                self.tasks[t].progress = Progress::Done;
                 self.tasks[t].backing_dev = None;
                 self.bump_gen(Actor::Task(t));
             }
         }
     }
 
-    /// Creates what the task's work needs: its file, its segment.
-    fn start_work(&mut self, t: usize) {
-        let kind = self.tasks[t].kind;
-        self.tasks[t].work = match kind {
-            TaskKind::Pin { bytes, method } => {
-                let seg = matches!(method, PinMethod::Shm | PinMethod::ShmLock)
-                    .then(|| self.new_segment(t, method == PinMethod::ShmLock));
-                let total = if method == PinMethod::Hugetlb {
-                    0
-                } else {
-                    self.gran.pages_ceil(bytes) // what a task touches: rounded up
-                };
-                if method == PinMethod::Hugetlb {
-                    self.tasks[t].done_bytes = bytes;
-                }
-                Work::Pin {
-                    total,
-                    done: 0,
-                    seg,
-                }
-            }
-            TaskKind::StreamWrite { mount, bytes, .. } => {
-                let total = self.gran.pages_ceil(bytes);
-                let ino = if self.mounts[mount].spec.fs == FsType::Tmpfs {
-                    self.new_segment(t, false)
-                } else {
-                    self.new_inode(mount, total)
-                };
-                Work::Write {
-                    ino,
-                    total,
-                    done: 0,
-                    call_left: 0,
-                }
-            }
-            TaskKind::StreamRead { mount, bytes, .. } => {
-                let total = self.gran.pages_ceil(bytes);
-                let ino = self.new_inode(mount, total);
-                Work::Read {
-                    ino,
-                    total,
-                    done: 0,
-                    call_left: 0,
-                    inflight: false,
-                }
-            }
-            TaskKind::Anon { bytes, .. } => Work::Anon {
-                target: self.gran.pages_ceil(bytes),
-                phase_start: self.now,
-                hold_until: None,
-            },
-            TaskKind::Truncate { target } => Work::Truncate {
-                target,
-                left: Vec::new(),
-                scanned_to: 0,
-            },
-        };
-    }
-
-    fn new_segment(&mut self, owner: usize, locked: bool) -> usize {
-        self.segments.push(Segment {
+    /// A new shm segment owned by task `owner` (SHM_LOCK'd: `locked`).
+    pub(crate) fn new_segment(&mut self, owner: usize, locked: bool) -> usize {
+        self.vfs.segments.push(Segment {
             owner,
             locked,
             pages: vec![],
@@ -441,20 +296,21 @@ impl Machine {
             swapped: 0,
             mapped: 0,
         });
-        self.segments.len() - 1
+        self.vfs.segments.len() - 1
     }
 
-    fn new_inode(&mut self, mount: usize, pages: u64) -> usize {
-        let base = match self.mounts[mount].spec.disk {
+    /// A new regular file of `pages` on mount `mount`, placed after the disk's last file.
+    pub(crate) fn new_inode(&mut self, mount: usize, pages: u64) -> usize {
+        let base = match self.vfs.mounts[mount].spec.disk {
             Some(d) => {
-                let b = self.disk_next_lba[d];
+                let b = self.io.next_lba[d];
                 // Files are 1024 base pages (4 MiB) apart on disk.
-                self.disk_next_lba[d] += pages + self.gran.batch(1024);
+                self.io.next_lba[d] += pages + self.granularity.batch(KernelPages(1024));
                 b
             }
             None => 0,
         };
-        self.inodes.push(Inode {
+        self.vfs.inodes.push(Inode {
             mount,
             pages: Vec::new(),
             dirty_tag: Vec::new(),
@@ -469,17 +325,17 @@ impl Machine {
             i_dirty: false,
             list: super::fs_writeback::InodeList::None,
         });
-        self.inodes.len() - 1
+        self.vfs.inodes.len() - 1
     }
 
     /// Allocates one page for task `t`; `None` when it slept (or, killed, failed).
-    fn task_alloc(&mut self, t: usize, gfp_mask: u32) -> Option<PageId> {
+    pub(crate) fn task_alloc(&mut self, t: usize, gfp_mask: u32) -> Option<PageId> {
         match self.alloc_page(t, gfp_mask) {
             Alloc::Page(id) => Some(id),
             Alloc::Sleep => None,
             Alloc::Fail => {
                 // Only an OOM victim fails; it exits at its next run.
-                self.schedule(self.now, Actor::Task(t));
+                self.schedule(self.clock.now, Actor::Task(t));
                 None
             }
         }
@@ -487,76 +343,39 @@ impl Machine {
 
     /// The time task `t` may next produce, at `rate` bytes/s, having done `done` pages since
     /// `since` (see [`Pace`]).
-    fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
-        let page_bytes = self.gran.page_bytes();
+    pub(crate) fn paced(&mut self, t: usize, since: SimTime, done: u64, rate: u64) -> SimTime {
+        let page_bytes = self.granularity.page_bytes();
         self.tasks[t].pace.due(since, done, rate, page_bytes)
     }
 
     /// Sleeps interruptibly until `at` (pacing, holding).
-    fn sleep_until(&mut self, t: usize, at: SimTime) -> Slice {
+    pub(crate) fn sleep_until(&mut self, t: usize, at: SimTime) -> Slice {
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         self.tasks[t].interruptible = true;
-        self.schedule(at.max(self.now + cpu), Actor::Task(t));
+        self.schedule(at.max(self.clock.now + cpu), Actor::Task(t));
         Slice::Sleeping
     }
 
-    fn pin_slice(&mut self, t: usize) -> Slice {
-        let Work::Pin { total, done, seg } = self.tasks[t].work else {
-            unreachable!()
-        };
-        let mut done = done;
-        for _ in 0..self.gran.batch(SLICE_PAGES * 16) {
-            if done >= total {
-                break;
-            }
-            let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
-                self.tasks[t].work = Work::Pin { total, done, seg };
-                return Slice::Sleeping;
-            };
-            self.ev.pgfault += 1;
-            match seg {
-                Some(s) => self.add_shm_page(s, id, true),
-                None => {
-                    // mlock: a new anon page in a VM_LOCKED vma goes straight to the unevictable
-                    // list (page_add_new_anon_rmap → !page_evictable).
-                    self.add_anon_page(t, id, pg::MLOCKED);
-                    let zid = self.pages[id as usize].zone as usize;
-                    self.zones[zid].stat.nr_mlock += 1;
-                    self.ev.unevictable_pgs_mlocked += 1;
-                    self.lru_cache_add(id, LruList::Unevictable);
-                }
-            }
-            done += 1;
-            self.tasks[t].done_bytes = done * self.gran.page_bytes();
-        }
-        self.tasks[t].work = Work::Pin { total, done, seg };
-        if done >= total {
-            Slice::Finished
-        } else {
-            Slice::Yield
-        }
-    }
-
     /// A private anon page of task `t`, mapped and young.
-    fn add_anon_page(&mut self, t: usize, id: PageId, extra: u32) {
+    pub(crate) fn add_anon_page(&mut self, t: usize, id: PageId, extra: u32) {
         let slot = self.tasks[t].anon.len() as u32;
         self.tasks[t].anon.push(id);
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         p.flags = pg::ANON | pg::SWAPBACKED | pg::MAPPED | pg::YOUNG | extra;
         p.owner = t as u32;
         p.index = slot;
         let zid = p.zone as usize;
-        self.zones[zid].stat.nr_anon_pages += 1;
+        self.mem.zones[zid].stat.nr_anon_pages += 1;
     }
 
     /// A page fault's new private anon page (`page_add_new_anon_rmap` +
     /// `lru_cache_add_active_anon`): what `add_anon_page` and `lru_cache_add(ActiveAnon)` do, with
     /// the page and its zone looked up once.
-    fn fault_anon_page(&mut self, t: usize, id: PageId) {
+    pub(crate) fn fault_anon_page(&mut self, t: usize, id: PageId) {
         let slot = self.tasks[t].anon.len() as u32;
         self.tasks[t].anon.push(id);
-        let p = &mut self.pages[id as usize];
+        let p = &mut self.mem.pages[id as usize];
         debug_assert!(p.place != Place::Lru);
         p.flags = pg::ANON | pg::SWAPBACKED | pg::MAPPED | pg::YOUNG | pg::ACTIVE | pg::LRU;
         p.owner = t as u32;
@@ -564,354 +383,80 @@ impl Machine {
         p.place = Place::Lru;
         p.lru = LruList::ActiveAnon;
         let zid = p.zone as usize;
-        let z = &mut self.zones[zid];
-        super::page::list_add_head(&mut self.pages, &mut z.lru[LruList::ActiveAnon.idx()], id);
+        let z = &mut self.mem.zones[zid];
+        super::page::list_add_head(
+            &mut self.mem.pages,
+            &mut z.lru[LruList::ActiveAnon.idx()],
+            id,
+        );
         z.stat.nr_anon_pages += 1;
         z.recent_scanned[0] += 1;
         z.recent_rotated[0] += 1;
-        self.vm_stat.nr_lru[LruList::ActiveAnon.idx()] += 1;
+        self.mem.vm_stat.nr_lru[LruList::ActiveAnon.idx()] += 1;
     }
 
     /// A shmem page of segment `s` (resident, dirty by nature, on the active anon list).
-    fn add_shm_page(&mut self, s: usize, id: PageId, mapped: bool) {
-        let idx = self.segments[s].pages.len() as u32;
-        self.segments[s].pages.push(id);
-        self.segments[s].resident += 1;
-        let p = &mut self.pages[id as usize];
+    pub(crate) fn add_shm_page(&mut self, s: usize, id: PageId, mapped: bool) {
+        let idx = self.vfs.segments[s].pages.len() as u32;
+        self.vfs.segments[s].pages.push(id);
+        self.vfs.segments[s].resident += 1;
+        let p = &mut self.mem.pages[id as usize];
         p.flags = pg::SHMEM
             | pg::SWAPBACKED
             | pg::DIRTY
             | if mapped { pg::MAPPED | pg::YOUNG } else { 0 };
         p.owner = s as u32;
         p.index = idx;
-        let z = &mut self.zones[p.zone as usize].stat;
+        let z = &mut self.mem.zones[p.zone as usize].stat;
         z.nr_shmem += 1;
         z.nr_file_pages += 1;
         if mapped {
             z.nr_mapped += 1;
-            self.segments[s].mapped += 1;
+            self.vfs.segments[s].mapped += 1;
         }
         self.lru_cache_add(id, LruList::ActiveAnon);
     }
 
     /// Removes anon page `id` from its owner's list (swap-out or free), O(1).
     pub fn task_forget_anon_page(&mut self, t: usize, id: PageId) {
-        let slot = self.pages[id as usize].index as usize;
+        let slot = self.mem.pages[id as usize].index as usize;
         let v = &mut self.tasks[t].anon;
         debug_assert_eq!(v[slot], id);
         v.swap_remove(slot);
         if slot < v.len() {
             let moved = v[slot];
-            self.pages[moved as usize].index = slot as u32;
+            self.mem.pages[moved as usize].index = slot as u32;
         }
-    }
-
-    /// The gfp mask of a buffered write's page-cache allocation: the filesystem's
-    /// (`fs::writer_gfp`), with `__GFP_FS` back for ext4 from 3.9, and `__GFP_WRITE` from 3.3
-    /// (`grab_cache_page_write_begin()`).
-    fn write_gfp(&self, fs: FsType) -> u32 {
-        let mut g = writer_gfp(fs);
-        if fs == FsType::Ext4 && !self.sw.ext4_write_begin_nofs {
-            g |= crate::mm::gfp::FS;
-        }
-        if self.sw.per_zone_dirty_limits != crate::kernel::ZoneDirtyLimits::Off {
-            g |= crate::mm::gfp::WRITE;
-        }
-        g
-    }
-
-    fn write_slice(&mut self, t: usize, mount: usize, rate: u64, write_bytes: u64) -> Slice {
-        let Work::Write {
-            ino,
-            total,
-            mut done,
-            mut call_left,
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        let fs = self.mounts[mount].spec.fs;
-        let bdi = self.mounts[mount].spec.disk;
-        let gfp_mask = self.write_gfp(fs);
-        let mut r = Slice::Yield;
-        for _ in 0..self.slice_pages() {
-            if self.tasks[t].bdp.is_some() && !self.balance_dirty_pages_step(t) {
-                r = Slice::Sleeping;
-                break;
-            }
-            if call_left == 0 {
-                self.tasks[t].backing_dev = None;
-                if done >= total {
-                    r = Slice::Finished;
-                    break;
-                }
-                let at = self.paced(t, self.tasks[t].start_ns, done, rate);
-                if self.now < at {
-                    self.tasks[t].work = Work::Write {
-                        ino,
-                        total,
-                        done,
-                        call_left,
-                    };
-                    return self.sleep_until(t, at);
-                }
-                call_left = self.gran.pages_ceil(write_bytes).max(1).min(total - done);
-                self.tasks[t].backing_dev = bdi;
-            }
-            let Some(id) = self.task_alloc(t, gfp_mask) else {
-                r = Slice::Sleeping;
-                break;
-            };
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
-            if fs == FsType::Tmpfs {
-                self.add_shm_page(ino, id, false);
-            } else {
-                self.add_written_file_page(t, ino, done as u32, id);
-            }
-            done += 1;
-            call_left -= 1;
-            let pb = self.gran.page_bytes();
-            self.tasks[t].done_bytes = (done * pb).min(total * pb);
-            if let Some(b) = bdi {
-                self.balance_dirty_pages_ratelimited(t, b);
-            }
-        }
-        self.tasks[t].work = Work::Write {
-            ino,
-            total,
-            done,
-            call_left,
-        };
-        r
-    }
-
-    /// `generic_perform_write()` for one page of a new file: into the page cache (inactive
-    /// file list), dirtied (delayed allocation on ext4-delalloc, btrfs and XFS; blocks allocated
-    /// now on ext3 and ext4-nodelalloc), filed with the journal, `mark_page_accessed`.
-    fn add_written_file_page(&mut self, t: usize, ino: usize, index: u32, id: PageId) {
-        let mount = self.inodes[ino].mount;
-        let spec = &self.mounts[mount].spec;
-        let delayed = match spec.fs {
-            FsType::Ext4 => spec.delalloc,
-            FsType::Btrfs | FsType::Xfs => true,
-            _ => false,
-        };
-        let p = &mut self.pages[id as usize];
-        p.flags = pg::FILE | pg::PRIVATE | if delayed { pg::DELALLOC } else { 0 };
-        p.owner = ino as u32;
-        p.index = index;
-        let zid = p.zone as usize;
-        self.zones[zid].stat.nr_file_pages += 1;
-        let inode = &mut self.inodes[ino];
-        if inode.pages.len() <= index as usize {
-            inode.pages.resize(index as usize + 1, NIL);
-        }
-        inode.pages[index as usize] = id;
-        inode.size_pages = inode.size_pages.max(index + 1);
-        self.lru_cache_add(id, LruList::InactiveFile);
-        self.set_page_dirty(id, Some(t));
-        if self.mounts[mount].ordered_data() {
-            if self.mounts[mount].spec.fs == FsType::Ext3 {
-                self.mounts[mount].data_list.push((ino, index));
-            } else {
-                self.inodes[ino].in_transaction = true;
-            }
-        }
-        self.mark_page_accessed(id);
-    }
-
-    fn read_slice(&mut self, t: usize, mount: usize, rate: u64, read_bytes: u64) -> Slice {
-        let Work::Read {
-            ino,
-            total,
-            mut done,
-            mut call_left,
-            mut inflight,
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        let save = |m: &mut Machine, done, call_left, inflight| {
-            m.tasks[t].work = Work::Read {
-                ino,
-                total,
-                done,
-                call_left,
-                inflight,
-            };
-        };
-        if inflight {
-            // do_generic_file_read(): copy out, in order, each page whose read has completed
-            // (PG_locked clear; mark_page_accessed once per page), and wait on the first page
-            // still locked: a call larger than one request completes request by request.
-            let pages = &self.tasks[t].read_pages;
-            let ready = pages
-                .iter()
-                .take_while(|&&id| !self.pages[id as usize].has(pg::LOCKED))
-                .count();
-            let copied: Vec<PageId> = self.tasks[t].read_pages.drain(..ready).collect();
-            for &id in &copied {
-                self.mark_page_accessed(id);
-                self.tasks[t].pending_cpu_ns += self.gran.cost(cost::COPY_PAGE);
-            }
-            done += copied.len() as u64;
-            self.tasks[t].done_bytes = done * self.gran.page_bytes();
-            if !self.tasks[t].read_pages.is_empty() {
-                save(self, done, call_left, true);
-                self.bump_gen(Actor::Task(t)); // woken by the next completion
-                return Slice::Sleeping;
-            }
-            inflight = false;
-        }
-        if call_left == 0 && self.tasks[t].read_pages.is_empty() {
-            if done >= total {
-                save(self, done, call_left, inflight);
-                return Slice::Finished;
-            }
-            let at = self.paced(t, self.tasks[t].start_ns, done, rate);
-            if self.now < at {
-                save(self, done, call_left, inflight);
-                return self.sleep_until(t, at);
-            }
-            call_left = self.gran.pages_ceil(read_bytes).max(1).min(total - done);
-        }
-        while call_left > 0 {
-            let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
-                save(self, done, call_left, inflight);
-                return Slice::Sleeping;
-            };
-            let index = (done + self.tasks[t].read_pages.len() as u64) as u32;
-            let p = &mut self.pages[id as usize];
-            p.flags = pg::FILE | pg::PRIVATE | pg::LOCKED;
-            p.owner = ino as u32;
-            p.index = index;
-            let zid = p.zone as usize;
-            self.zones[zid].stat.nr_file_pages += 1;
-            let inode = &mut self.inodes[ino];
-            if inode.pages.len() <= index as usize {
-                inode.pages.resize(index as usize + 1, NIL);
-            }
-            inode.pages[index as usize] = id;
-            self.lru_cache_add(id, LruList::InactiveFile);
-            self.tasks[t].read_pages.push(id);
-            call_left -= 1;
-        }
-        // Submit the read and wait for it.
-        let Some(b) = self.mounts[mount].spec.disk else {
-            unreachable!("validation rejects reads from diskless mounts")
-        };
-        let pages = self.tasks[t].read_pages.clone();
-        for &id in &pages {
-            let lba = self.page_lba(id);
-            self.disk_submit(b, ReqKind::Read { task: t }, lba, id);
-        }
-        save(self, done, call_left, true);
-        self.bump_gen(Actor::Task(t));
-        Slice::Sleeping
-    }
-
-    fn anon_slice(&mut self, t: usize, rate: u64, hold_ns: u64, cycle: bool, g: AnonGfp) -> Slice {
-        let Work::Anon {
-            target,
-            mut phase_start,
-            mut hold_until,
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        if let Some(until) = hold_until {
-            if self.now < until {
-                return self.sleep_until(t, until);
-            }
-            self.free_task_memory(t);
-            hold_until = None;
-            phase_start = self.now;
-        }
-        let gfp_mask = match g {
-            AnonGfp::HighuserMovable => gfp::GFP_HIGHUSER_MOVABLE,
-            AnonGfp::Kernel => gfp::GFP_KERNEL,
-        };
-        let mut r = Slice::Yield;
-        for _ in 0..self.slice_pages() {
-            let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
-            if have >= target {
-                if cycle {
-                    hold_until = Some(self.now + hold_ns);
-                    self.tasks[t].work = Work::Anon {
-                        target,
-                        phase_start,
-                        hold_until,
-                    };
-                    return self.sleep_until(t, self.now + hold_ns);
-                }
-                r = Slice::Finished;
-                break;
-            }
-            let at = self.paced(t, phase_start, have, rate);
-            if self.now < at {
-                self.tasks[t].work = Work::Anon {
-                    target,
-                    phase_start,
-                    hold_until,
-                };
-                return self.sleep_until(t, at);
-            }
-            let Some(id) = self.task_alloc(t, gfp_mask) else {
-                r = Slice::Sleeping;
-                break;
-            };
-            self.ev.pgfault += 1;
-            match g {
-                AnonGfp::HighuserMovable => self.fault_anon_page(t, id),
-                AnonGfp::Kernel => {
-                    let slot = self.tasks[t].anon.len() as u32;
-                    self.tasks[t].anon.push(id);
-                    let p = &mut self.pages[id as usize];
-                    p.flags = pg::KERNEL;
-                    p.owner = t as u32;
-                    p.index = slot;
-                    let zid = p.zone as usize;
-                    self.zones[zid].stat.nr_kernel += 1;
-                }
-            }
-            self.tasks[t].done_bytes += self.gran.page_bytes();
-        }
-        self.tasks[t].work = Work::Anon {
-            target,
-            phase_start,
-            hold_until,
-        };
-        r
     }
 
     /// munmap/exit of a task's private memory: anon pages (munlocked first), kernel pages, swap.
-    fn free_task_memory(&mut self, t: usize) {
+    pub(crate) fn free_task_memory(&mut self, t: usize) {
         let mut pages = std::mem::take(&mut self.tasks[t].anon);
         let cpu = self.tasks[t].cpu;
         let mut freed = 0;
         for &id in &pages {
-            let p = self.pages[id as usize];
+            let p = self.mem.pages[id as usize];
             let zid = p.zone as usize;
             if p.has(pg::KERNEL) {
-                self.zones[zid].stat.nr_kernel -= 1;
-                self.pages[id as usize].flags = 0;
-                self.pages[id as usize].place = Place::Held;
+                self.mem.zones[zid].stat.nr_kernel -= 1;
+                self.mem.pages[id as usize].flags = 0;
+                self.mem.pages[id as usize].place = Place::Held;
                 self.free_page(id, cpu);
                 freed += 1;
                 continue;
             }
             if p.has(pg::MLOCKED) {
-                self.ev.unevictable_pgs_munlocked += 1;
+                self.stats.vm_events.unevictable_pgs_munlocked += 1;
             }
             if p.place == Place::Lru {
-                self.lru_del(id, Place::Held);
+                self.mem.lru_del(id, Place::Held);
             }
-            self.zones[zid].stat.nr_anon_pages -= 1;
-            let f = &mut self.pages[id as usize].flags;
+            self.mem.zones[zid].stat.nr_anon_pages -= 1;
+            let f = &mut self.mem.pages[id as usize].flags;
             if *f & pg::SWAPCACHE != 0 {
                 // A swap-cache page still mapped: its slot goes with it.
-                self.swap.free += 1;
-                self.zones[zid].stat.nr_file_pages -= 1;
+                self.mem.swap.free += 1;
+                self.mem.zones[zid].stat.nr_file_pages -= 1;
             }
             if *f & pg::WRITEBACK != 0 {
                 // Under swap IO: the page is freed when the IO completes; keep it off lists.
@@ -921,91 +466,11 @@ impl Machine {
             self.free_page(id, cpu);
             freed += 1;
         }
-        self.tasks[t].pending_cpu_ns += freed * self.gran.cost(cost::FREE_PAGE);
-        self.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
+        self.tasks[t].pending_cpu_ns += freed * self.granularity.cost(cost::FREE_PAGE);
+        self.mem.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
         // The list is empty now; keeping its room spares the next fill its reallocations.
         pages.clear();
         self.tasks[t].anon = pages;
-    }
-
-    fn truncate_slice(&mut self, t: usize) -> Slice {
-        let Work::Truncate { target, .. } = self.tasks[t].work else {
-            unreachable!()
-        };
-        let Work::Write { ino, .. } = self.tasks[target].work else {
-            // The writer has not started: nothing to truncate yet, try again shortly.
-            return self.sleep_until(t, self.now + crate::sim::MSEC);
-        };
-        if self.mounts[self.inodes[ino].mount].spec.fs == FsType::Tmpfs {
-            return Slice::Finished;
-        }
-        if self.truncate_inode_pages(t, ino) {
-            Slice::Finished
-        } else {
-            // Pass 2 waits on pages under writeback: retry after a jiffy.
-            let j = self.jiffy;
-            self.sleep_until(t, self.now + j)
-        }
-    }
-
-    /// `truncate_inode_pages()`: drops every cached page not under writeback (dirty ones with
-    /// `cancel_dirty_page`, releasing delayed allocations), and reports whether none is left.
-    ///
-    /// A retry re-examines only the pages the last pass left and the indices written since
-    /// (the writer only appends), which is what rescanning the whole range would find.
-    fn truncate_inode_pages(&mut self, t: usize, ino: usize) -> bool {
-        let cpu = self.tasks[t].cpu;
-        let Work::Truncate {
-            left: ref mut prev,
-            ref mut scanned_to,
-            ..
-        } = self.tasks[t].work
-        else {
-            unreachable!()
-        };
-        let n = self.inodes[ino].pages.len();
-        let candidates: Vec<usize> = std::mem::take(prev)
-            .into_iter()
-            .map(|i| i as usize)
-            .chain(*scanned_to..n)
-            .collect();
-        *scanned_to = n;
-        let mut still = Vec::new();
-        for idx in candidates {
-            let id = self.inodes[ino].pages[idx];
-            if id == NIL {
-                continue;
-            }
-            let f = self.pages[id as usize].flags;
-            if f & (pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO) != 0 {
-                still.push(idx as u32);
-                continue;
-            }
-            if f & pg::DIRTY != 0 {
-                self.clear_page_dirty_for_io(id); // cancel_dirty_page(): no IO
-            }
-            if self.pages[id as usize].place == Place::Lru {
-                self.lru_del(id, Place::Held);
-            }
-            self.inodes[ino].pages[idx] = NIL;
-            let zid = self.pages[id as usize].zone as usize;
-            self.zones[zid].stat.nr_file_pages -= 1;
-            self.pages[id as usize].flags &= pg::MLOCKED;
-            self.free_page(id, cpu);
-            self.tasks[t].pending_cpu_ns += self.gran.cost(cost::FREE_PAGE);
-        }
-        let left = !still.is_empty();
-        if let Work::Truncate {
-            left: ref mut l, ..
-        } = self.tasks[t].work
-        {
-            *l = still;
-        }
-        if !left {
-            self.inodes[ino].writeback_index = 0;
-            self.tasks[t].done_bytes = 4096;
-        }
-        !left
     }
 
     /// `do_exit()` of an OOM victim: PF_EXITING, its private memory freed (not page cache, not
@@ -1020,10 +485,10 @@ impl Machine {
         self.tasks[t].dead = true;
         self.tasks[t].memdie = false;
         if self.tasks[t].is_finite() && self.tasks[t].finished_at.is_none() {
-            self.unfinished = self.unfinished.saturating_sub(1);
-            self.killed_finite = true;
+            self.run.unfinished = self.run.unfinished.saturating_sub(1);
+            self.run.killed_finite = true;
         }
-        self.tasks[t].work = Work::Dead;
+        self.tasks[t].progress = Progress::Dead;
         self.bump_gen(Actor::Task(t));
     }
 }

@@ -4,25 +4,28 @@
 //! `shrink_page_list` and `pageout` run atomically inside one event, exactly in the kernel's
 //! order. `do_try_to_free_pages` (direct reclaim) and `balance_pgdat`/`kswapd` sleep between
 //! priorities (`congestion_wait`) and in `throttle_vm_writeout`, so they are state machines that
-//! resume after each sleep. Release differences are switches on `Machine::release`.
+//! resume after each sleep. Every difference between kernels is a switch of `Machine::switches`
+//! (`crate::kernel`).
 //!
 //! Slab shrinkers have nothing to shrink (`shrink_slab` frees 0), all allocations are order 0 so
 //! lumpy reclaim never runs, and there is no memcg.
 
+use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId, Place};
 use super::zone::{zone_watermark_ok, Wmark};
-use super::{cost, gfp, pf, Actor, Machine};
+use super::{cost, gfp, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
 use crate::kernel::{
-    CongestionSleep, DirtyDisposition, FlusherWakeup, ReclaimFsWrite, WritebackThrottle,
+    CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalancedCheck,
+    KswapdCongestionWait, KswapdSleep, PageReferences, ReclaimFsWrite, ScanRatio,
+    ShrinkListActiveBudget, ShrinkZoneBailout, WritebackThrottle,
 };
 use crate::sim::{SimTime, MSEC};
-use crate::spec::Release;
 
 /// `DEF_PRIORITY`.
 pub const DEF_PRIORITY: i32 = 12;
 /// `SWAP_CLUSTER_MAX`, in 4 KiB pages (`Machine::swap_cluster_max` converts it).
-pub const SWAP_CLUSTER_MAX: u64 = 32;
+pub const SWAP_CLUSTER_MAX: KernelPages = KernelPages(32);
 
 /// `struct scan_control`.
 #[derive(Clone, Debug)]
@@ -105,12 +108,16 @@ pub enum PageoutOutcome {
     Clean,
 }
 
-/// A page's fate in `shrink_page_list`.
+/// A page's fate in `shrink_page_list` (the labels it jumps to).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
+enum PageFate {
+    /// `free_it`: freed.
     Free,
+    /// `keep` / `keep_locked`: back to the inactive list's head.
     Keep,
+    /// `activate_locked`: to the active list.
     Activate,
+    /// `cull_mlocked`: to the unevictable list.
     Cull,
 }
 
@@ -125,13 +132,19 @@ enum PageRef {
 
 /// Where `do_try_to_free_pages` resumes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DrPhase {
-    PrioStart,
+enum DirectReclaimPhase {
+    /// The top of a priority.
+    PriorityStart,
+    /// In `shrink_zones()`.
     Zones,
+    /// After a reclaim throttle inside a zone.
     ZoneThrottled,
+    /// After `throttle_vm_writeout()`'s sleep.
     Throttled,
-    PrioEnd,
-    NextPrio,
+    /// The end of a priority (flusher wake-up, the nap).
+    PriorityEnd,
+    /// After the nap: the next priority.
+    NextPriority,
 }
 
 /// A direct-reclaim pass in progress (`do_try_to_free_pages`).
@@ -142,19 +155,26 @@ pub struct DirectReclaim {
     total_scanned: u64,
     zone_pos: usize,
     shrunk_any: bool,
-    phase: DrPhase,
+    phase: DirectReclaimPhase,
 }
 
 /// Where `balance_pgdat` resumes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BalPhase {
+enum BalancePhase {
+    /// The `loop_again:` label: a new pass from `DEF_PRIORITY`.
     LoopAgain,
-    PrioStart,
+    /// The top of a priority: find `end_zone`.
+    PriorityStart,
+    /// Walking the zones up to `end_zone`.
     Zones,
+    /// After a reclaim throttle inside a zone.
     ZoneThrottled,
+    /// After `throttle_vm_writeout()`'s sleep.
     Throttled,
-    PrioEnd,
-    NextPrio,
+    /// The end of a priority.
+    PriorityEnd,
+    /// After the nap: the next priority.
+    NextPriority,
 }
 
 /// A `balance_pgdat` run in progress.
@@ -167,7 +187,7 @@ struct Balance {
     under_min: bool,
     end_zone: usize,
     i: usize,
-    phase: BalPhase,
+    phase: BalancePhase,
 }
 
 /// What kswapd is doing.
@@ -213,47 +233,27 @@ impl Machine {
     /// least one page).
     #[inline]
     pub fn swap_cluster_max(&self) -> u64 {
-        self.gran.batch(SWAP_CLUSTER_MAX)
+        self.granularity.batch(SWAP_CLUSTER_MAX)
     }
 
     /// `page_evictable()`: not SHM_LOCK'd, not mlocked.
     fn page_evictable(&self, id: PageId) -> bool {
-        let p = &self.pages[id as usize];
+        let p = &self.mem.pages[id as usize];
         if p.has(pg::MLOCKED) {
             return false;
         }
         if p.has(pg::SHMEM) && !p.has(pg::SWAPCACHE) {
-            return !self.segments[p.owner as usize].locked;
+            return !self.vfs.segments[p.owner as usize].locked;
         }
         true
     }
 
-    /// `inactive_anon_is_low()`.
-    fn inactive_anon_is_low(&self, zid: usize) -> bool {
-        let z = &self.zones[zid];
-        z.nr_lru(LruList::InactiveAnon) * z.inactive_ratio < z.nr_lru(LruList::ActiveAnon)
-    }
-
-    /// `inactive_file_is_low()`.
-    fn inactive_file_is_low(&self, zid: usize) -> bool {
-        let z = &self.zones[zid];
-        z.nr_lru(LruList::ActiveFile) > z.nr_lru(LruList::InactiveFile)
-    }
-
-    fn inactive_list_is_low(&self, zid: usize, file: bool) -> bool {
-        if file {
-            self.inactive_file_is_low(zid)
-        } else {
-            self.inactive_anon_is_low(zid)
-        }
-    }
-
     /// `get_scan_ratio()` [32–34] / `get_scan_count()` [≥35] and `nr_scan_try_batch()`.
     fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
-        let noswap = self.swap.free == 0;
+        let noswap = self.mem.swap.free == 0;
         let swappiness = u64::from(self.spec.vm.swappiness);
-        let g = self.gran;
-        let z = &mut self.zones[zid];
+        let g = self.granularity;
+        let z = &mut self.mem.zones[zid];
         let (frac, denom) = if noswap {
             ([0u64, 1], 1u64)
         } else {
@@ -280,8 +280,8 @@ impl Machine {
                 ([ap, fp], ap + fp + 1)
             }
         };
-        // [32–34] rounds to a percentage first; [≥35] uses the exact fraction.
-        let percent = if self.release.minor() <= 34 {
+        // get_scan_ratio() rounds to a percentage first; get_scan_count() uses the exact fraction.
+        let percent = if self.switches.scan_ratio == ScanRatio::Percent {
             let p0 = if denom == 1 {
                 frac[0] * 100
             } else {
@@ -310,8 +310,8 @@ impl Machine {
             // page) the saved credit becomes whole simulated pages; the remainder is kept.
             let saved = &mut z.nr_saved_scan[l.idx()];
             *saved += scan;
-            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX.max(g.factor()) {
-                let n = g.floor(*saved);
+            nr[l.idx()] = if *saved >= SWAP_CLUSTER_MAX.0.max(g.factor()) {
+                let n = g.floor(KernelPages(*saved));
                 *saved -= g.base(n);
                 n
             } else {
@@ -344,7 +344,7 @@ impl Machine {
                     }
                 }
             }
-            let bail = if self.release.minor() == 32 {
+            let bail = if self.switches.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
                 nr_reclaimed > sc.nr_to_reclaim && prio < DEF_PRIORITY && !sc.is_kswapd()
             } else {
                 nr_reclaimed >= sc.nr_to_reclaim && prio < DEF_PRIORITY
@@ -354,7 +354,7 @@ impl Machine {
             }
         }
         sc.nr_reclaimed = nr_reclaimed;
-        if self.inactive_anon_is_low(zid) && self.swap.free > 0 {
+        if self.mem.inactive_anon_is_low(zid) && self.mem.swap.free > 0 {
             self.shrink_active_list(scm, zid, sc, false);
         }
     }
@@ -369,20 +369,1121 @@ impl Machine {
         prio: i32,
     ) -> u64 {
         let file = l.is_file();
-        if self.release == Release::V2_6_32_0 {
-            if l.is_active() && self.inactive_list_is_low(zid, file) {
+        if self.switches.shrink_list_active_budget == ShrinkListActiveBudget::ScansInactive {
+            if l.is_active() && self.mem.inactive_list_is_low(zid, file) {
                 self.shrink_active_list(n, zid, sc, file);
                 return 0;
             }
             return self.shrink_inactive_list(n, zid, sc, file, prio);
         }
         if l.is_active() {
-            if self.inactive_list_is_low(zid, file) {
+            if self.mem.inactive_list_is_low(zid, file) {
                 self.shrink_active_list(n, zid, sc, file);
             }
             return 0;
         }
         self.shrink_inactive_list(n, zid, sc, file, prio)
+    }
+
+    /// `putback_lru_page()` for a page that is not evictable: to the unevictable list.
+    fn cull(&mut self, id: PageId) {
+        self.mem.pages[id as usize].flags &= !pg::ACTIVE;
+        self.mem.lru_add_head(id, LruList::Unevictable);
+        self.stats.vm_events.unevictable_pgs_culled += 1;
+    }
+
+    /// `shrink_active_list()` (reclaim-oom §4.6).
+    pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
+        let l = LruList::of(file, true);
+        let examined = self.mem.isolate_lru_pages(n, zid, l);
+        self.charge_actor(
+            sc.actor,
+            examined * self.granularity.cost(cost::ISOLATE_PAGE),
+        );
+        {
+            let z = &mut self.mem.zones[zid];
+            z.pages_scanned += examined;
+            z.stat.pgrefill += examined;
+            z.recent_scanned[usize::from(file)] += examined;
+        }
+        let taken = std::mem::take(&mut self.mem.scratch);
+        let mut rotated = 0;
+        let mut deactivated = 0;
+        for &id in &taken {
+            if !self.page_evictable(id) {
+                self.cull(id);
+                continue;
+            }
+            let referenced = if self.switches.page_references == PageReferences::PageReferenced {
+                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true)
+            } else {
+                self.mem.page_referenced(id, false)
+            };
+            if referenced {
+                rotated += 1;
+            }
+            self.mem.pages[id as usize].flags &= !pg::ACTIVE;
+            self.mem.lru_add_head(id, LruList::of(file, false));
+            deactivated += 1;
+        }
+        self.mem.zones[zid].recent_rotated[usize::from(file)] += rotated;
+        self.stats.vm_events.pgdeactivate += deactivated;
+        self.mem.unisolate(zid, file, examined);
+        self.mem.scratch = taken;
+    }
+
+    /// `shrink_inactive_list()` (reclaim-oom §4.7): one batch of at most 32 pages.
+    fn shrink_inactive_list(
+        &mut self,
+        n: u64,
+        zid: usize,
+        sc: &mut ScanControl,
+        file: bool,
+        prio: i32,
+    ) -> u64 {
+        // too_many_isolated() compares NR_ISOLATED with the inactive list; isolation and putback
+        // happen inside one event here, so NR_ISOLATED is 0 at every check and it never sleeps.
+        debug_assert!(!self.mem.too_many_isolated(zid, file) || sc.is_kswapd());
+        let l = LruList::of(file, false);
+        let batch = n.min(self.swap_cluster_max());
+        let examined = self.mem.isolate_lru_pages(batch, zid, l);
+        self.charge_actor(
+            sc.actor,
+            examined * self.granularity.cost(cost::ISOLATE_PAGE),
+        );
+        {
+            let z = &mut self.mem.zones[zid];
+            z.pages_scanned += examined;
+            if sc.is_kswapd() {
+                z.stat.pgscan_kswapd += examined;
+            } else {
+                z.stat.pgscan_direct += examined;
+            }
+            z.recent_scanned[usize::from(file)] += examined;
+        }
+        if examined == 0 {
+            return 0;
+        }
+        let list = std::mem::take(&mut self.mem.scratch);
+        let mut freed = 0;
+        let mut keep = std::mem::take(&mut self.mem.scratch_keep);
+        keep.clear();
+        sc.stat = BatchStat::default();
+        for &id in &list {
+            match self.shrink_page(id, sc, prio) {
+                PageFate::Free => freed += 1,
+                PageFate::Cull => self.cull(id),
+                PageFate::Keep => keep.push(id),
+                PageFate::Activate => {
+                    self.mem.pages[id as usize].flags |= pg::ACTIVE;
+                    self.stats.vm_events.pgactivate += 1;
+                    keep.push(id);
+                }
+            }
+        }
+        if sc.is_kswapd() {
+            self.stats.vm_events.kswapd_steal += freed;
+        }
+        self.mem.zones[zid].stat.pgsteal += freed;
+        self.observe_shrink_inactive(sc.actor, batch, examined, freed);
+        for &id in &keep {
+            if !self.page_evictable(id) {
+                self.cull(id);
+                continue;
+            }
+            let p = &self.mem.pages[id as usize];
+            let target = LruList::of(p.is_file_cache(), p.has(pg::ACTIVE));
+            self.mem.lru_add_head(id, target);
+            if target.is_active() {
+                self.mem.zones[zid].recent_rotated[usize::from(target.is_file())] += 1;
+            }
+        }
+        self.mem.unisolate(zid, file, examined);
+        self.mem.scratch = list;
+        self.mem.scratch_keep = keep;
+        self.after_batch(zid, sc, prio, examined);
+        freed
+    }
+
+    /// What the later kernels do after `shrink_page_list()` returns, from the batch's counts:
+    /// set the zone flags, ask for a writeback throttle, kick the flushers (writeback-fs §D.2,
+    /// §D.5, §D.9, §D.10).
+    fn after_batch(&mut self, zid: usize, sc: &mut ScanControl, prio: i32, nr_taken: u64) {
+        let st = sc.stat;
+        let kswapd = sc.is_kswapd();
+        match self.switches.reclaim_writeback_throttle {
+            WritebackThrottle::None => {}
+            WritebackThrottle::PriorityScaled => {
+                // 3.2 shrink_inactive_list(): the backoff scales with priority.
+                let shift = (DEF_PRIORITY - prio).clamp(0, 63) as u32;
+                if st.writeback > 0
+                    && st.writeback >= nr_taken >> shift
+                    && self.throttle_sleeps(zid, Throttle::Writeback)
+                {
+                    sc.throttle = Some(Throttle::Writeback);
+                }
+            }
+            WritebackThrottle::ZoneFlags => {
+                // 3.11 shrink_inactive_list(), global reclaim.
+                let f = &mut self.mem.zones[zid].flags;
+                if st.writeback > 0 && st.writeback == nr_taken {
+                    f.writeback = true;
+                }
+                if st.dirty > 0 && st.dirty == st.congested {
+                    f.congested = true;
+                }
+                if st.unqueued_dirty == nr_taken {
+                    f.tail_lru_dirty = true;
+                }
+                if st.immediate > 0 {
+                    sc.throttle = Some(Throttle::Immediate);
+                } else if !kswapd && self.throttle_sleeps(zid, Throttle::Congested) {
+                    sc.throttle = Some(Throttle::Congested);
+                }
+            }
+        }
+        if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags
+            && st.dirty_branch > 0
+            && st.dirty_branch == st.dirty_kept
+        {
+            // 2.6.37 shrink_page_list(): every dirty page met was on a congested queue.
+            self.mem.zones[zid].flags.congested = true;
+        }
+        if self.switches.flusher_wakeup == FlusherWakeup::LruTailDirty
+            && nr_taken > 0
+            && st.unqueued_dirty == nr_taken
+        {
+            // 4.11: wakeup_flusher_threads(0, WB_REASON_VMSCAN): all dirty pages.
+            self.wakeup_flusher_threads(0);
+        }
+    }
+
+    /// Whether a throttle of `reason` in zone `zid` actually sleeps under the run's sleep
+    /// primitive: `congestion_wait` always does; `wait_iff_congested` only when some queue is
+    /// congested and the zone is flagged; `reclaim_throttle(CONGESTED)` when the zone is flagged.
+    fn throttle_sleeps(&self, zid: usize, reason: Throttle) -> bool {
+        let flagged = self.mem.zones[zid].flags.congested;
+        match (self.switches.congestion_sleep, reason) {
+            (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
+            (CongestionSleep::IffCongested, _) => {
+                flagged && self.io.disks.iter().any(|d| d.congested)
+            }
+            (CongestionSleep::ReclaimThrottle, _) => flagged,
+        }
+    }
+
+    /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
+    pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
+        self.stats.counters.reclaim_throttled += 1;
+        match (self.switches.congestion_sleep, reason) {
+            (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
+                // VMSCAN_THROTTLE_CONGESTED: one jiffy.
+                self.schedule(self.clock.now + cpu + self.clock.jiffy, actor);
+            }
+            (CongestionSleep::ReclaimThrottle, _) => {
+                // VMSCAN_THROTTLE_WRITEBACK: HZ/10, or until SWAP_CLUSTER_MAX pages per
+                // throttled task of this node finish writeback (__acct_reclaim_writeback).
+                let n = self.mem.zones[zid].node as usize;
+                if self.mem.nodes[n].throttled.is_empty() {
+                    self.mem.nodes[n].throttled_written = 0;
+                }
+                if !self.mem.nodes[n].throttled.contains(&actor) {
+                    self.mem.nodes[n].throttled.push(actor);
+                }
+                self.schedule(self.clock.now + cpu + 100 * MSEC, actor);
+            }
+            _ => self.congestion_wait(actor, 100 * MSEC, cpu),
+        }
+    }
+
+    /// Leaves every reclaim wait queue (the actor woke).
+    pub fn leave_reclaim_waits(&mut self, actor: Actor) {
+        self.leave_congestion_wait(actor);
+        if self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle {
+            for n in &mut self.mem.nodes {
+                n.throttled.retain(|&a| a != actor);
+            }
+        }
+    }
+
+    /// `__acct_reclaim_writeback()` [5.16]: a page of node `n` finished writeback; wake the
+    /// throttled reclaimers once `SWAP_CLUSTER_MAX` pages per sleeper have.
+    pub fn acct_reclaim_writeback(&mut self, n: usize) {
+        let node = &mut self.mem.nodes[n];
+        if node.throttled.is_empty() {
+            return;
+        }
+        node.throttled_written += 1;
+        let scm = self.granularity.batch(SWAP_CLUSTER_MAX);
+        if node.throttled_written >= scm * node.throttled.len() as u64 {
+            let sleepers = std::mem::take(&mut self.mem.nodes[n].throttled);
+            for a in sleepers {
+                self.schedule(self.clock.now, a);
+            }
+        }
+    }
+
+    /// Step 8 of `shrink_page_list()`: what the page's references decide, by the
+    /// `page_references` switch: `Err(fate)` ends the page's trip, `Ok(keep_dirty)` goes on
+    /// (`keep_dirty`: a referenced page is kept rather than written).
+    #[inline]
+    fn references_fate(&mut self, id: PageId) -> Result<bool, PageFate> {
+        if self.switches.page_references == PageReferences::PageReferenced {
+            let referenced = self.mem.page_referenced(id, true);
+            if referenced && self.mem.page_mapping_inuse(id) {
+                return Err(PageFate::Activate);
+            }
+            return Ok(referenced);
+        }
+        match self.mem.page_check_references(id) {
+            PageRef::Activate => Err(PageFate::Activate),
+            PageRef::Keep => Err(PageFate::Keep),
+            PageRef::ReclaimClean => Ok(true),
+            PageRef::Reclaim => Ok(false),
+        }
+    }
+
+    /// Step 12 of `shrink_page_list()` for a dirty page: left to the flushers [3.2+], kept
+    /// (`keep`: referenced, or the reclaimer may not enter the filesystem), or `pageout()`.
+    /// `None`: the page is clean now and goes on to be freed.
+    #[inline]
+    fn shrink_dirty_page(
+        &mut self,
+        id: PageId,
+        sc: &mut ScanControl,
+        prio: i32,
+        keep: bool,
+    ) -> Option<PageFate> {
+        sc.stat.dirty_branch += 1;
+        if self.mem.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
+            // [3.2+] not written: marked for immediate reclaim once the flusher has.
+            self.stats.counters.vmscan_immediate += 1;
+            self.mem.pages[id as usize].flags |= pg::RECLAIM;
+            return Some(match self.switches.dirty_page_disposition {
+                DirtyDisposition::InactiveHead => PageFate::Keep,
+                DirtyDisposition::Activate => PageFate::Activate,
+            });
+        }
+        if keep || !sc.may_writepage {
+            return Some(PageFate::Keep);
+        }
+        match self.pageout(id, sc) {
+            PageoutOutcome::Keep => {
+                sc.stat.dirty_kept += 1;
+                Some(PageFate::Keep)
+            }
+            PageoutOutcome::Activate => Some(PageFate::Activate),
+            PageoutOutcome::Success => {
+                let p = &self.mem.pages[id as usize];
+                (p.has(pg::WRITEBACK) || p.has(pg::DIRTY)).then_some(PageFate::Keep)
+            }
+            PageoutOutcome::Clean => None,
+        }
+    }
+
+    /// `shrink_page_list()` for one isolated page (reclaim-oom §5).
+    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, prio: i32) -> PageFate {
+        let flags = self.mem.pages[id as usize].flags;
+        if flags & pg::LOCKED != 0 {
+            return PageFate::Keep; // trylock_page failed: not counted in nr_scanned
+        }
+        sc.nr_scanned += 1;
+        let mut cpu = self.granularity.cost(cost::SCAN_PAGE);
+        if !self.page_evictable(id) {
+            return PageFate::Cull;
+        }
+        if flags & (pg::MAPPED | pg::SWAPCACHE) != 0 {
+            sc.nr_scanned += 1;
+            cpu += self.granularity.cost(cost::SCAN_MAPPED);
+        }
+        self.charge_actor(sc.actor, cpu);
+        let mut may_enter_fs =
+            sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
+        if self.switches.reclaim_writeback_throttle == WritebackThrottle::ZoneFlags {
+            self.count_dirty_writeback(id, sc);
+        }
+        if flags & pg::WRITEBACK != 0 {
+            return self.keep_writeback(id, sc);
+        }
+        // Step 8: references.
+        let keep_dirty = match self.references_fate(id) {
+            Ok(keep_dirty) => keep_dirty,
+            Err(fate) => return fate,
+        };
+        // Step 9: anon pages need a swap slot.
+        if self.mem.pages[id as usize].has(pg::ANON)
+            && !self.mem.pages[id as usize].has(pg::SWAPCACHE)
+        {
+            if sc.gfp & gfp::IO == 0 {
+                return PageFate::Keep;
+            }
+            if !self.add_to_swap(id) {
+                return PageFate::Activate;
+            }
+            may_enter_fs = true;
+        }
+        // Step 11: unmap.
+        if self.mem.pages[id as usize].has(pg::MAPPED) {
+            self.try_to_unmap(id);
+        }
+        // Step 12: dirty pages.
+        if self.mem.pages[id as usize].has(pg::DIRTY) {
+            if let Some(fate) = self.shrink_dirty_page(id, sc, prio, keep_dirty || !may_enter_fs) {
+                return fate;
+            }
+        }
+        // Steps 13-15: release buffers, remove from the page or swap cache, free.
+        if self.mem.pages[id as usize].has(pg::JOURNAL_IO) {
+            return PageFate::Activate; // try_to_release_page() fails on buffers under IO
+        }
+        self.remove_mapping(id);
+        self.free_page(id, sc.cpu);
+        PageFate::Free
+    }
+
+    /// `page_check_dirty_writeback()` and the counts after it [3.11+].
+    fn count_dirty_writeback(&mut self, id: PageId, sc: &mut ScanControl) {
+        let f = self.mem.pages[id as usize].flags;
+        let (dirty, writeback) = (f & pg::DIRTY != 0, f & pg::WRITEBACK != 0);
+        if dirty || writeback {
+            sc.stat.dirty += 1;
+        }
+        if dirty && !writeback {
+            sc.stat.unqueued_dirty += 1;
+        }
+        let congested = self
+            .page_bdi(id)
+            .is_some_and(|b| self.io.disks[b].congested);
+        if ((dirty || writeback) && congested) || (writeback && f & pg::RECLAIM != 0) {
+            sc.stat.congested += 1;
+        }
+    }
+
+    /// A page met under writeback: kept [≤3.10]; [3.11+] kswapd counts a PG_reclaim page of a
+    /// ZONE_WRITEBACK zone as `nr_immediate`, other pages are marked PG_reclaim (and [4.11+]
+    /// activated out of the way).
+    fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> PageFate {
+        sc.stat.writeback += 1;
+        if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
+            return PageFate::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
+        }
+        let p = &self.mem.pages[id as usize];
+        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.mem.zones[p.zone as usize].flags.writeback {
+            sc.stat.immediate += 1;
+            return PageFate::Keep;
+        }
+        self.mem.pages[id as usize].flags |= pg::RECLAIM;
+        match self.switches.dirty_page_disposition {
+            DirtyDisposition::InactiveHead => PageFate::Keep,
+            DirtyDisposition::Activate => PageFate::Activate,
+        }
+    }
+
+    /// Whether reclaim leaves a dirty file page to the flushers instead of calling `pageout()`
+    /// (writeback-fs §D.4, §D.9): never in 2.6.3x.
+    fn no_fs_writeback(&self, id: PageId, sc: &ScanControl, prio: i32) -> bool {
+        let kswapd = sc.is_kswapd();
+        let p = &self.mem.pages[id as usize];
+        let zone_dirty = self.mem.zones[p.zone as usize].flags.tail_lru_dirty;
+        match self.switches.reclaim_fs_writepage {
+            ReclaimFsWrite::All => false,
+            ReclaimFsWrite::KswapdPriority => !kswapd || prio >= DEF_PRIORITY - 2,
+            ReclaimFsWrite::KswapdDirtyZone => !kswapd || !zone_dirty,
+            ReclaimFsWrite::KswapdSeenTwice | ReclaimFsWrite::Never => {
+                !kswapd || !p.has(pg::RECLAIM) || !zone_dirty
+            }
+        }
+    }
+
+    /// `pageout()` (reclaim-oom §6).
+    pub fn pageout(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
+        let p = &self.mem.pages[id as usize];
+        if self.switches.reclaim_fs_writepage == ReclaimFsWrite::Never
+            && p.has(pg::FILE)
+            && !p.has(pg::SHMEM)
+        {
+            // v6.18: "We no longer attempt to writeback filesystem folios here".
+            return PageoutOutcome::Activate;
+        }
+        let Some(bdi) = self.page_bdi(id) else {
+            // shmem without a swap device still has a writepage (shmem_writepage).
+            return self.pageout_write(id, sc);
+        };
+        if !self.may_write_to_queue(sc.actor, bdi) {
+            return PageoutOutcome::Keep;
+        }
+        self.pageout_write(id, sc)
+    }
+
+    fn pageout_write(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
+        if !self.clear_page_dirty_for_io(id) {
+            return PageoutOutcome::Clean;
+        }
+        self.mem.pages[id as usize].flags |= pg::RECLAIM;
+        let caller = if sc.is_kswapd() {
+            WritepageCaller::Kswapd
+        } else {
+            WritepageCaller::DirectReclaim
+        };
+        let res = self.writepage(id, caller, sc.actor, true);
+        if res == fs::WritepageResult::Activate {
+            self.mem.pages[id as usize].flags &= !pg::RECLAIM;
+            return PageoutOutcome::Activate;
+        }
+        if !self.mem.pages[id as usize].has(pg::WRITEBACK) {
+            self.mem.pages[id as usize].flags &= !pg::RECLAIM;
+        }
+        let zid = self.mem.pages[id as usize].zone as usize;
+        self.observe_writepage(sc.actor, id);
+        self.mem.zones[zid].stat.nr_vmscan_write += 1;
+        PageoutOutcome::Success
+    }
+
+    /// `may_write_to_queue()`.
+    fn may_write_to_queue(&self, actor: Actor, bdi: usize) -> bool {
+        match actor {
+            Actor::Kswapd(_) => true, // PF_SWAPWRITE
+            Actor::Task(t) => {
+                !self.io.disks[bdi].congested || self.tasks[t].backing_dev == Some(bdi)
+            }
+            _ => !self.io.disks[bdi].congested,
+        }
+    }
+
+    /// `throttle_vm_writeout()`'s test: writeback above 110 % of the global dirty threshold.
+    fn throttle_vm_writeout_over(&self) -> bool {
+        let (_, dirty) = self.global_dirty_limits();
+        let dirty = dirty + dirty / 10;
+        self.mem.vm_stat.nr_writeback > dirty
+    }
+
+    /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
+    pub fn try_to_free_pages_start(&mut self, t: usize, gfp_mask: u32) -> DirectReclaim {
+        self.stats.vm_events.allocstall += 1;
+        DirectReclaim {
+            sc: ScanControl {
+                gfp: gfp_mask,
+                may_writepage: true,
+                nr_to_reclaim: self.swap_cluster_max(),
+                nr_scanned: 0,
+                nr_reclaimed: 0,
+                actor: Actor::Task(t),
+                cpu: self.tasks[t].cpu,
+                all_unreclaimable: true,
+                stat: BatchStat::default(),
+                throttle: None,
+                resume: None,
+            },
+            prio: DEF_PRIORITY,
+            total_scanned: 0,
+            zone_pos: 0,
+            shrunk_any: false,
+            phase: DirectReclaimPhase::PriorityStart,
+        }
+    }
+
+    /// Runs `do_try_to_free_pages()` (reclaim-oom §3.2) until it sleeps (`None`) or returns
+    /// its progress value under the release's rule (§3.5).
+    pub fn try_to_free_pages_step(&mut self, t: usize) -> Option<u64> {
+        let mut dr = self.tasks[t]
+            .alloc
+            .as_mut()?
+            .reclaim
+            .take()
+            .expect("reclaim state");
+        let r = self.do_try_to_free_pages(t, &mut dr);
+        self.tasks[t].alloc.as_mut().expect("ctx").reclaim = Some(dr);
+        r
+    }
+
+    /// `do_try_to_free_pages()`: the priority loop, resumable at its sleeps. `Some(progress)`
+    /// when it returns, `None` when the task sleeps.
+    fn do_try_to_free_pages(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
+        loop {
+            match dr.phase {
+                DirectReclaimPhase::PriorityStart => {
+                    dr.sc.resume = None;
+                    dr.sc.nr_scanned = 0;
+                    dr.sc.all_unreclaimable = true;
+                    dr.shrunk_any = false;
+                    dr.zone_pos = 0;
+                    dr.phase = DirectReclaimPhase::Zones;
+                }
+                DirectReclaimPhase::Zones => {
+                    if self.shrink_zones(t, dr) {
+                        return None; // asleep
+                    }
+                    dr.phase = DirectReclaimPhase::PriorityEnd;
+                }
+                DirectReclaimPhase::ZoneThrottled => {
+                    self.leave_reclaim_waits(Actor::Task(t));
+                    dr.phase = DirectReclaimPhase::Zones;
+                }
+                DirectReclaimPhase::Throttled => {
+                    self.leave_congestion_wait(Actor::Task(t));
+                    let fs_io = gfp::FS | gfp::IO;
+                    if dr.sc.gfp & fs_io == fs_io && self.throttle_vm_writeout_over() {
+                        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                        self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                        return None;
+                    }
+                    dr.phase = DirectReclaimPhase::Zones;
+                }
+                DirectReclaimPhase::PriorityEnd => return self.direct_reclaim_priority_end(t, dr),
+                DirectReclaimPhase::NextPriority => {
+                    self.leave_reclaim_waits(Actor::Task(t));
+                    dr.prio -= 1;
+                    if dr.prio < 0 {
+                        return Some(self.do_try_to_free_pages_result(t, dr));
+                    }
+                    dr.phase = DirectReclaimPhase::PriorityStart;
+                }
+            }
+        }
+    }
+
+    /// `shrink_zones()`: every zone of the task's zonelist in its cpuset, skipping the
+    /// all-unreclaimable ones below the first priority. `true` when the task went to sleep
+    /// (throttled); the walk resumes at the zone it stopped in.
+    fn shrink_zones(&mut self, t: usize, dr: &mut DirectReclaim) -> bool {
+        while dr.zone_pos < self.tasks[t].zonelist.len() {
+            let zid = self.tasks[t].zonelist[dr.zone_pos] as usize;
+            dr.zone_pos += 1;
+            if !self.cpuset_hardwall(t, zid) {
+                continue;
+            }
+            if self.mem.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
+                continue;
+            }
+            dr.sc.all_unreclaimable = false;
+            dr.shrunk_any = true;
+            self.shrink_zone(dr.prio, zid, &mut dr.sc);
+            if let Some(reason) = dr.sc.throttle.take() {
+                dr.zone_pos -= 1; // resume this zone after the sleep
+                dr.phase = DirectReclaimPhase::ZoneThrottled;
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.throttle_sleep(Actor::Task(t), zid, reason, cpu);
+                return true;
+            }
+            if self.throttle_vm_writeout_over() {
+                dr.phase = DirectReclaimPhase::Throttled;
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The end of a `do_try_to_free_pages()` priority: done once `nr_to_reclaim` pages were
+    /// freed; past 48 pages scanned wake the flushers (2.6.3x) and allow writepage; then nap.
+    fn direct_reclaim_priority_end(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
+        self.tasks[t].pending_cpu_ns += cost::LOOP_MIN;
+        dr.total_scanned += dr.sc.nr_scanned;
+        if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
+            return Some(dr.sc.nr_reclaimed);
+        }
+        // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
+        let writeback_threshold = self
+            .granularity
+            .floor(KernelPages(SWAP_CLUSTER_MAX.0 + SWAP_CLUSTER_MAX.0 / 2));
+        if dr.total_scanned > writeback_threshold {
+            if self.switches.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
+                self.wakeup_flusher_threads(dr.total_scanned);
+            }
+            dr.sc.may_writepage = true;
+        }
+        dr.phase = DirectReclaimPhase::NextPriority;
+        if !self.direct_reclaim_nap(t, dr) {
+            // Let other CPUs run between priorities: the pass takes the time it costs.
+            self.task_sleep(t, 0);
+        }
+        None
+    }
+
+    /// The sleep between priorities of `do_try_to_free_pages()`: `congestion_wait(HZ/10)`
+    /// [≤2.6.36], `wait_iff_congested(preferred_zone, HZ/10)` [2.6.37+], or none but
+    /// `consider_reclaim_throttle()`'s one-jiffy NOPROGRESS throttle [5.16+]. Whether it slept.
+    fn direct_reclaim_nap(&mut self, t: usize, dr: &DirectReclaim) -> bool {
+        let nap_prio = dr.sc.nr_scanned > 0 && dr.prio < DEF_PRIORITY - 2;
+        let preferred = self.tasks[t]
+            .zonelist
+            .iter()
+            .map(|&z| z as usize)
+            .find(|&z| self.cpuset_hardwall(t, z));
+        let sleep = match self.switches.congestion_sleep {
+            CongestionSleep::Always => nap_prio.then_some(100 * MSEC),
+            CongestionSleep::IffCongested => (nap_prio
+                && preferred.is_some_and(|z| self.throttle_sleeps(z, Throttle::Writeback)))
+            .then_some(100 * MSEC),
+            CongestionSleep::ReclaimThrottle => {
+                let scanned = dr.total_scanned;
+                let efficient = dr.sc.nr_reclaimed > scanned >> 3;
+                let stuck = dr.prio == 1 && dr.sc.nr_reclaimed == 0;
+                let skip = preferred.map_or(true, |z| self.skip_throttle_noprogress(z));
+                (!efficient && stuck && !skip).then_some(self.clock.jiffy)
+            }
+        };
+        let Some(timeout) = sleep else {
+            return false;
+        };
+        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+        if timeout == self.clock.jiffy
+            && self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle
+        {
+            self.stats.counters.reclaim_throttled += 1;
+            self.schedule(self.clock.now + cpu + timeout, Actor::Task(t));
+        } else {
+            self.congestion_wait(Actor::Task(t), timeout, cpu);
+        }
+        true
+    }
+
+    /// `skip_throttle_noprogress()` [5.16]: do not throttle when at most half the node's
+    /// reclaimable pages are waiting for writeback (there is nothing to wait for).
+    fn skip_throttle_noprogress(&self, zid: usize) -> bool {
+        let n = self.mem.zones[zid].node as usize;
+        let (mut reclaimable, mut pending) = (0, 0);
+        for &z in &self.mem.nodes[n].zones {
+            reclaimable += self.mem.zone_reclaimable_pages(z as usize);
+            let st = &self.mem.zones[z as usize].stat;
+            pending += st.nr_dirty + st.nr_writeback;
+        }
+        2 * pending <= reclaimable
+    }
+
+    /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
+    fn do_try_to_free_pages_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
+        match self.switches.direct_reclaim_progress {
+            DirectReclaimProgress::ScAllUnreclaimable => {
+                if dr.sc.all_unreclaimable {
+                    0
+                } else {
+                    dr.sc.nr_reclaimed
+                }
+            }
+            DirectReclaimProgress::ShrunkAZone => {
+                if dr.sc.nr_reclaimed > 0 {
+                    dr.sc.nr_reclaimed
+                } else {
+                    u64::from(dr.shrunk_any)
+                }
+            }
+            DirectReclaimProgress::ZoneReclaimable => {
+                if dr.sc.nr_reclaimed > 0 {
+                    dr.sc.nr_reclaimed
+                } else {
+                    u64::from(!self.all_unreclaimable(t))
+                }
+            }
+        }
+    }
+
+    /// [36] `all_unreclaimable()`: no allowed zone is `zone_reclaimable()`.
+    fn all_unreclaimable(&self, t: usize) -> bool {
+        self.tasks[t]
+            .zonelist
+            .iter()
+            .map(|&z| z as usize)
+            .filter(|&z| self.cpuset_hardwall(t, z))
+            .all(|z| !self.mem.zone_reclaimable(z))
+    }
+
+    /// `wakeup_kswapd()` (reclaim-oom §8.1). `t` is the allocating task (for the cpuset test).
+    pub fn wakeup_kswapd(&mut self, zid: usize, t: Option<usize>) {
+        let z = &self.mem.zones[zid];
+        if zone_watermark_ok(
+            z.nr_free(),
+            z.wmark(Wmark::Low),
+            z.lowmem_reserve[0],
+            false,
+            false,
+        ) {
+            return;
+        }
+        if let Some(t) = t {
+            if !self.cpuset_hardwall(t, zid) {
+                return;
+            }
+        }
+        let n = self.mem.zones[zid].node as usize;
+        match self.mem.nodes[n].kswapd.state {
+            KswapdState::Sleeping | KswapdState::Napping(_) => {
+                self.schedule(self.clock.now, Actor::Kswapd(n));
+            }
+            KswapdState::Running => {}
+        }
+    }
+
+    /// `sleeping_prematurely()` [≥33].
+    fn sleeping_prematurely(&self, n: usize, remaining: bool) -> bool {
+        if remaining {
+            return true;
+        }
+        self.mem.nodes[n].zones.iter().any(|&z| {
+            let z = &self.mem.zones[z as usize];
+            !z.all_unreclaimable
+                && !zone_watermark_ok(
+                    z.nr_free(),
+                    z.wmark(Wmark::High),
+                    z.lowmem_reserve[0],
+                    false,
+                    false,
+                )
+        })
+    }
+
+    /// The kswapd thread (reclaim-oom §8.2): sleep, nap, balance.
+    pub fn run_kswapd(&mut self, n: usize) {
+        match self.mem.nodes[n].kswapd.state {
+            KswapdState::Sleeping => self.start_balance(n),
+            KswapdState::Napping(until) => {
+                let woken_early = self.clock.now < until;
+                if self.sleeping_prematurely(n, woken_early) {
+                    if woken_early {
+                        self.stats.vm_events.kswapd_low_wmark_hit_quickly += 1;
+                    } else {
+                        self.stats.vm_events.kswapd_high_wmark_hit_quickly += 1;
+                    }
+                    self.start_balance(n);
+                } else {
+                    self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
+                }
+            }
+            KswapdState::Running => self.balance_pgdat_step(n),
+        }
+    }
+
+    fn start_balance(&mut self, n: usize) {
+        let scm = self.swap_cluster_max();
+        let k = &mut self.mem.nodes[n].kswapd;
+        k.state = KswapdState::Running;
+        k.bal = Some(Balance {
+            sc: ScanControl {
+                gfp: gfp::GFP_KERNEL,
+                may_writepage: true,
+                nr_to_reclaim: if self.switches.shrink_zone_bailout
+                    == ShrinkZoneBailout::SwapClusterMax
+                {
+                    scm
+                } else {
+                    u64::MAX
+                },
+                nr_scanned: 0,
+                nr_reclaimed: 0,
+                actor: Actor::Kswapd(n),
+                cpu: n % self.spec.machine.cpus.max(1) as usize,
+                all_unreclaimable: false,
+                stat: BatchStat::default(),
+                throttle: None,
+                resume: None,
+            },
+            prio: DEF_PRIORITY,
+            total_scanned: 0,
+            all_zones_ok: true,
+            under_min: false,
+            end_zone: 0,
+            i: 0,
+            phase: BalancePhase::LoopAgain,
+        });
+        self.balance_pgdat_step(n);
+    }
+
+    /// kswapd after `balance_pgdat` returned: sleep [32], or nap first [≥33].
+    fn kswapd_after_balance(&mut self, n: usize) {
+        self.mem.nodes[n].kswapd.bal = None;
+        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+        if self.switches.kswapd_sleep == KswapdSleep::Schedule {
+            self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
+            self.bump_gen(Actor::Kswapd(n));
+            return;
+        }
+        if !self.sleeping_prematurely(n, false) {
+            let until = self.clock.now + cpu + 100 * MSEC;
+            self.mem.nodes[n].kswapd.state = KswapdState::Napping(until);
+            self.schedule(until, Actor::Kswapd(n));
+        } else {
+            self.stats.vm_events.kswapd_high_wmark_hit_quickly += 1;
+            self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
+            self.schedule(self.clock.now + cpu + cost::LOOP_MIN, Actor::Kswapd(n));
+        }
+    }
+
+    /// `balance_pgdat()` (reclaim-oom §8.3), resumable at its sleeps.
+    fn balance_pgdat_step(&mut self, n: usize) {
+        let mut b = self.mem.nodes[n].kswapd.bal.take().expect("balance state");
+        // A node has at most one zone of each type (DMA, DMA32, Normal): a copy on the stack.
+        let mut ids = [0u16; 3];
+        let nz = self.mem.nodes[n].zones.len();
+        ids[..nz].copy_from_slice(&self.mem.nodes[n].zones);
+        let zones = &ids[..nz];
+        loop {
+            match b.phase {
+                BalancePhase::LoopAgain => {
+                    b.total_scanned = 0;
+                    b.sc.nr_reclaimed = 0;
+                    b.sc.may_writepage = true;
+                    self.stats.vm_events.pageoutrun += 1;
+                    b.prio = DEF_PRIORITY;
+                    b.phase = BalancePhase::PriorityStart;
+                }
+                BalancePhase::PriorityStart => match self.balance_end_zone(zones, &mut b) {
+                    None => return self.balance_out(n, b),
+                    Some(e) => {
+                        b.end_zone = e;
+                        b.i = 0;
+                        b.phase = BalancePhase::Zones;
+                    }
+                },
+                BalancePhase::Zones => {
+                    if self.balance_zones(n, zones, &mut b) {
+                        self.mem.nodes[n].kswapd.bal = Some(b);
+                        return; // asleep
+                    }
+                    b.phase = BalancePhase::PriorityEnd;
+                }
+                BalancePhase::ZoneThrottled => {
+                    self.leave_reclaim_waits(Actor::Kswapd(n));
+                    b.phase = BalancePhase::Zones;
+                }
+                BalancePhase::Throttled => {
+                    self.leave_congestion_wait(Actor::Kswapd(n));
+                    if self.throttle_vm_writeout_over() {
+                        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+                        self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                        self.mem.nodes[n].kswapd.bal = Some(b);
+                        return;
+                    }
+                    b.phase = BalancePhase::Zones;
+                }
+                BalancePhase::PriorityEnd => {
+                    if b.all_zones_ok {
+                        return self.balance_out(n, b);
+                    }
+                    b.phase = BalancePhase::NextPriority;
+                    self.balance_prio_end_sleep(n, &b);
+                    self.mem.nodes[n].kswapd.bal = Some(b);
+                    return;
+                }
+                BalancePhase::NextPriority => {
+                    self.leave_congestion_wait(Actor::Kswapd(n));
+                    if b.sc.nr_reclaimed >= self.swap_cluster_max() || b.prio == 0 {
+                        return self.balance_out(n, b);
+                    }
+                    b.prio -= 1;
+                    b.phase = BalancePhase::PriorityStart;
+                }
+            }
+        }
+    }
+
+    /// The top of a `balance_pgdat()` priority: age the anon lists, and find the highest zone
+    /// (`end_zone`) below its high watermark; `None` when every zone is balanced.
+    fn balance_end_zone(&mut self, zones: &[u16], b: &mut Balance) -> Option<usize> {
+        b.sc.resume = None;
+        b.all_zones_ok = true;
+        b.under_min = false;
+        for i in (0..zones.len()).rev() {
+            let zid = zones[i] as usize;
+            if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                continue;
+            }
+            // Background anon aging: no nr_swap_pages check here.
+            if self.mem.inactive_anon_is_low(zid) {
+                let scm = self.swap_cluster_max();
+                self.shrink_active_list(scm, zid, &mut b.sc, false);
+            }
+            if !self.mem.zone_ok(zid, Wmark::High, 1, 0) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// `balance_pgdat()`'s walk up to `end_zone` at one priority: shrink each zone below 8×
+    /// high, then mark it all-unreclaimable or unbalanced. `true` when kswapd went to sleep
+    /// (throttled); the walk resumes at the zone it stopped in.
+    fn balance_zones(&mut self, n: usize, zones: &[u16], b: &mut Balance) -> bool {
+        while b.i <= b.end_zone {
+            let zid = zones[b.i] as usize;
+            let end_class = self.mem.zones[zones[b.end_zone] as usize].ztype as usize;
+            b.i += 1;
+            if self.mem.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
+                continue;
+            }
+            let before_shrink =
+                self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink;
+            if before_shrink && !self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
+                b.all_zones_ok = false;
+            }
+            b.sc.nr_scanned = 0;
+            if !self.mem.zone_ok(zid, Wmark::High, 8, end_class) {
+                self.shrink_zone(b.prio, zid, &mut b.sc);
+            }
+            b.total_scanned += b.sc.nr_scanned;
+            if let Some(reason) = b.sc.throttle.take() {
+                b.i -= 1; // resume this zone after the sleep
+                b.phase = BalancePhase::ZoneThrottled;
+                let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+                self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
+                return true;
+            }
+            self.balance_zone_checks(zid, end_class, b);
+            if self.throttle_vm_writeout_over() {
+                b.phase = BalancePhase::Throttled;
+                let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+                self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// After shrinking zone `zid` in `balance_pgdat()`: clear a balanced zone's reclaim flags,
+    /// mark it all-unreclaimable past 6× its reclaimable pages scanned, and note whether it is
+    /// still below high (and min) by the `kswapd_balanced_check` switch.
+    fn balance_zone_checks(&mut self, zid: usize, end_class: usize, b: &mut Balance) {
+        if self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
+            // [2.6.37+] a balanced zone is no longer congested, dirty or under writeback
+            // (ZONE_* flags; never set in 2.6.3x).
+            self.mem.zones[zid].flags = Default::default();
+        }
+        if self.mem.zones[zid].all_unreclaimable {
+            return;
+        }
+        if self.mem.zones[zid].pages_scanned >= 6 * self.mem.zone_reclaimable_pages(zid) {
+            self.mem.zones[zid].all_unreclaimable = true;
+        }
+        if self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink {
+            if !self.mem.zone_ok(zid, Wmark::Min, 1, end_class) {
+                b.under_min = true;
+            }
+        } else if !self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
+            b.all_zones_ok = false;
+            if !self.mem.zone_ok(zid, Wmark::Min, 1, end_class) {
+                b.under_min = true;
+            }
+        }
+    }
+
+    /// The end of an unbalanced `balance_pgdat()` priority: `congestion_wait(HZ/10)` once it
+    /// scanned at priority < 10, unless a zone is below min and `kswapd_congestion_wait`
+    /// skips it; otherwise go on after the CPU time spent.
+    fn balance_prio_end_sleep(&mut self, n: usize, b: &Balance) {
+        self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+        if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
+            let skip = self.switches.kswapd_congestion_wait == KswapdCongestionWait::SkipUnderMin
+                && b.under_min;
+            if !skip {
+                self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
+                return;
+            }
+            self.stats.vm_events.kswapd_skip_congestion_wait += 1;
+        }
+        self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
+    }
+
+    /// The `out:` label of `balance_pgdat`: start over while some zone is below high.
+    fn balance_out(&mut self, n: usize, mut b: Balance) {
+        if b.all_zones_ok {
+            return self.kswapd_after_balance(n);
+        }
+        b.phase = BalancePhase::LoopAgain;
+        self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
+        let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+        self.mem.nodes[n].kswapd.bal = Some(b);
+        self.schedule(self.clock.now + cpu, Actor::Kswapd(n));
+    }
+}
+
+/// The parts of this file that read or change memory only.
+impl super::memory::Memory {
+    /// `inactive_anon_is_low()`.
+    fn inactive_anon_is_low(&self, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        z.nr_lru(LruList::InactiveAnon) * z.inactive_ratio < z.nr_lru(LruList::ActiveAnon)
+    }
+
+    /// `inactive_file_is_low()`.
+    fn inactive_file_is_low(&self, zid: usize) -> bool {
+        let z = &self.zones[zid];
+        z.nr_lru(LruList::ActiveFile) > z.nr_lru(LruList::InactiveFile)
+    }
+
+    fn inactive_list_is_low(&self, zid: usize, file: bool) -> bool {
+        if file {
+            self.inactive_file_is_low(zid)
+        } else {
+            self.inactive_anon_is_low(zid)
+        }
+    }
+
+    /// `too_many_isolated()`.
+    fn too_many_isolated(&self, zid: usize, file: bool) -> bool {
+        let z = &self.zones[zid];
+        if file {
+            z.stat.nr_isolated_file > z.nr_lru(LruList::InactiveFile)
+        } else {
+            z.stat.nr_isolated_anon > z.nr_lru(LruList::InactiveAnon)
+        }
+    }
+
+    fn zone_ok(&self, zid: usize, w: Wmark, mult: u64, classzone: usize) -> bool {
+        let z = &self.zones[zid];
+        zone_watermark_ok(
+            z.nr_free(),
+            z.wmark(w) * mult,
+            z.lowmem_reserve[classzone],
+            false,
+            false,
+        )
+    }
+
+    /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
+    /// PG_referenced as well).
+    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
+        let p = &mut self.pages[id as usize];
+        let mut r = false;
+        if clear_pg_referenced && p.has(pg::REFERENCED) {
+            p.flags &= !pg::REFERENCED;
+            r = true;
+        }
+        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
+            p.flags &= !pg::YOUNG;
+            r = true;
+        }
+        r
+    }
+
+    /// `page_mapping_inuse()`: mapped, in the swap cache, or its file is mmapped (never here).
+    fn page_mapping_inuse(&self, id: PageId) -> bool {
+        let p = &self.pages[id as usize];
+        p.has(pg::MAPPED) || p.has(pg::SWAPCACHE)
+    }
+
+    /// `page_check_references()` [≥34].
+    fn page_check_references(&mut self, id: PageId) -> PageRef {
+        let refs_pte = self.page_referenced(id, false);
+        let p = &mut self.pages[id as usize];
+        let refs_page = p.has(pg::REFERENCED);
+        p.flags &= !pg::REFERENCED;
+        if refs_pte {
+            if p.has(pg::ANON) {
+                return PageRef::Activate;
+            }
+            p.flags |= pg::REFERENCED;
+            return if refs_page {
+                PageRef::Activate
+            } else {
+                PageRef::Keep
+            };
+        }
+        if refs_page {
+            PageRef::ReclaimClean
+        } else {
+            PageRef::Reclaim
+        }
     }
 
     /// Isolates up to `n` pages from the tail of list `l` into `self.scratch`; returns how many
@@ -414,1009 +1515,6 @@ impl Machine {
             z.stat.nr_isolated_file -= n;
         } else {
             z.stat.nr_isolated_anon -= n;
-        }
-    }
-
-    /// `putback_lru_page()` for a page that is not evictable: to the unevictable list.
-    fn cull(&mut self, id: PageId) {
-        self.pages[id as usize].flags &= !pg::ACTIVE;
-        self.lru_add_head(id, LruList::Unevictable);
-        self.ev.unevictable_pgs_culled += 1;
-    }
-
-    /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
-    /// PG_referenced as well).
-    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
-        let p = &mut self.pages[id as usize];
-        let mut r = false;
-        if clear_pg_referenced && p.has(pg::REFERENCED) {
-            p.flags &= !pg::REFERENCED;
-            r = true;
-        }
-        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
-            p.flags &= !pg::YOUNG;
-            r = true;
-        }
-        r
-    }
-
-    /// `page_mapping_inuse()`: mapped, in the swap cache, or its file is mmapped (never here).
-    fn page_mapping_inuse(&self, id: PageId) -> bool {
-        let p = &self.pages[id as usize];
-        p.has(pg::MAPPED) || p.has(pg::SWAPCACHE)
-    }
-
-    /// `shrink_active_list()` (reclaim-oom §4.6).
-    pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
-        let l = LruList::of(file, true);
-        let examined = self.isolate_lru_pages(n, zid, l);
-        self.charge_actor(sc.actor, examined * self.gran.cost(cost::ISOLATE_PAGE));
-        {
-            let z = &mut self.zones[zid];
-            z.pages_scanned += examined;
-            z.stat.pgrefill += examined;
-            z.recent_scanned[usize::from(file)] += examined;
-        }
-        let taken = std::mem::take(&mut self.scratch);
-        let mut rotated = 0;
-        let mut deactivated = 0;
-        for &id in &taken {
-            if !self.page_evictable(id) {
-                self.cull(id);
-                continue;
-            }
-            let referenced = if self.release.minor() <= 33 {
-                self.page_mapping_inuse(id) && self.page_referenced(id, true)
-            } else {
-                self.page_referenced(id, false)
-            };
-            if referenced {
-                rotated += 1;
-            }
-            self.pages[id as usize].flags &= !pg::ACTIVE;
-            self.lru_add_head(id, LruList::of(file, false));
-            deactivated += 1;
-        }
-        self.zones[zid].recent_rotated[usize::from(file)] += rotated;
-        self.ev.pgdeactivate += deactivated;
-        self.unisolate(zid, file, examined);
-        self.scratch = taken;
-    }
-
-    /// `shrink_inactive_list()` (reclaim-oom §4.7): one batch of at most 32 pages.
-    fn shrink_inactive_list(
-        &mut self,
-        n: u64,
-        zid: usize,
-        sc: &mut ScanControl,
-        file: bool,
-        prio: i32,
-    ) -> u64 {
-        // too_many_isolated() compares NR_ISOLATED with the inactive list; isolation and putback
-        // happen inside one event here, so NR_ISOLATED is 0 at every check and it never sleeps.
-        debug_assert!(!self.too_many_isolated(zid, file) || sc.is_kswapd());
-        let l = LruList::of(file, false);
-        let batch = n.min(self.swap_cluster_max());
-        let examined = self.isolate_lru_pages(batch, zid, l);
-        self.charge_actor(sc.actor, examined * self.gran.cost(cost::ISOLATE_PAGE));
-        {
-            let z = &mut self.zones[zid];
-            z.pages_scanned += examined;
-            if sc.is_kswapd() {
-                z.stat.pgscan_kswapd += examined;
-            } else {
-                z.stat.pgscan_direct += examined;
-            }
-            z.recent_scanned[usize::from(file)] += examined;
-        }
-        if examined == 0 {
-            return 0;
-        }
-        let list = std::mem::take(&mut self.scratch);
-        let mut freed = 0;
-        let mut keep = std::mem::take(&mut self.scratch_keep);
-        keep.clear();
-        sc.stat = BatchStat::default();
-        for &id in &list {
-            match self.shrink_page(id, sc, prio) {
-                Verdict::Free => freed += 1,
-                Verdict::Cull => self.cull(id),
-                Verdict::Keep => keep.push(id),
-                Verdict::Activate => {
-                    self.pages[id as usize].flags |= pg::ACTIVE;
-                    self.ev.pgactivate += 1;
-                    keep.push(id);
-                }
-            }
-        }
-        if sc.is_kswapd() {
-            self.ev.kswapd_steal += freed;
-        }
-        self.zones[zid].stat.pgsteal += freed;
-        self.observe_shrink_inactive(sc.actor, batch, examined, freed);
-        for &id in &keep {
-            if !self.page_evictable(id) {
-                self.cull(id);
-                continue;
-            }
-            let p = &self.pages[id as usize];
-            let target = LruList::of(p.is_file_cache(), p.has(pg::ACTIVE));
-            self.lru_add_head(id, target);
-            if target.is_active() {
-                self.zones[zid].recent_rotated[usize::from(target.is_file())] += 1;
-            }
-        }
-        self.unisolate(zid, file, examined);
-        self.scratch = list;
-        self.scratch_keep = keep;
-        self.after_batch(zid, sc, prio, examined);
-        freed
-    }
-
-    /// What the later kernels do after `shrink_page_list()` returns, from the batch's counts:
-    /// set the zone flags, ask for a writeback throttle, kick the flushers (writeback-fs §D.2,
-    /// §D.5, §D.9, §D.10).
-    fn after_batch(&mut self, zid: usize, sc: &mut ScanControl, prio: i32, nr_taken: u64) {
-        let st = sc.stat;
-        let kswapd = sc.is_kswapd();
-        match self.sw.reclaim_writeback_throttle {
-            WritebackThrottle::None => {}
-            WritebackThrottle::PriorityScaled => {
-                // 3.2 shrink_inactive_list(): the backoff scales with priority.
-                let shift = (DEF_PRIORITY - prio).clamp(0, 63) as u32;
-                if st.writeback > 0
-                    && st.writeback >= nr_taken >> shift
-                    && self.throttle_sleeps(zid, Throttle::Writeback)
-                {
-                    sc.throttle = Some(Throttle::Writeback);
-                }
-            }
-            WritebackThrottle::ZoneFlags => {
-                // 3.11 shrink_inactive_list(), global reclaim.
-                let f = &mut self.zones[zid].flags;
-                if st.writeback > 0 && st.writeback == nr_taken {
-                    f.writeback = true;
-                }
-                if st.dirty > 0 && st.dirty == st.congested {
-                    f.congested = true;
-                }
-                if st.unqueued_dirty == nr_taken {
-                    f.tail_lru_dirty = true;
-                }
-                if st.immediate > 0 {
-                    sc.throttle = Some(Throttle::Immediate);
-                } else if !kswapd && self.throttle_sleeps(zid, Throttle::Congested) {
-                    sc.throttle = Some(Throttle::Congested);
-                }
-            }
-        }
-        if self.sw.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags
-            && st.dirty_branch > 0
-            && st.dirty_branch == st.dirty_kept
-        {
-            // 2.6.37 shrink_page_list(): every dirty page met was on a congested queue.
-            self.zones[zid].flags.congested = true;
-        }
-        if self.sw.flusher_wakeup == FlusherWakeup::LruTailDirty
-            && nr_taken > 0
-            && st.unqueued_dirty == nr_taken
-        {
-            // 4.11: wakeup_flusher_threads(0, WB_REASON_VMSCAN): all dirty pages.
-            self.wakeup_flusher_threads(0);
-        }
-    }
-
-    /// Whether a throttle of `reason` in zone `zid` actually sleeps under the run's sleep
-    /// primitive: `congestion_wait` always does; `wait_iff_congested` only when some queue is
-    /// congested and the zone is flagged; `reclaim_throttle(CONGESTED)` when the zone is flagged.
-    fn throttle_sleeps(&self, zid: usize, reason: Throttle) -> bool {
-        let flagged = self.zones[zid].flags.congested;
-        match (self.sw.congestion_sleep, reason) {
-            (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
-            (CongestionSleep::IffCongested, _) => flagged && self.disks.iter().any(|d| d.congested),
-            (CongestionSleep::ReclaimThrottle, _) => flagged,
-        }
-    }
-
-    /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
-    pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
-        self.rc.reclaim_throttled += 1;
-        match (self.sw.congestion_sleep, reason) {
-            (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
-                // VMSCAN_THROTTLE_CONGESTED: one jiffy.
-                self.schedule(self.now + cpu + self.jiffy, actor);
-            }
-            (CongestionSleep::ReclaimThrottle, _) => {
-                // VMSCAN_THROTTLE_WRITEBACK: HZ/10, or until SWAP_CLUSTER_MAX pages per
-                // throttled task of this node finish writeback (__acct_reclaim_writeback).
-                let n = self.zones[zid].node as usize;
-                if self.nodes[n].throttled.is_empty() {
-                    self.nodes[n].throttled_written = 0;
-                }
-                if !self.nodes[n].throttled.contains(&actor) {
-                    self.nodes[n].throttled.push(actor);
-                }
-                self.schedule(self.now + cpu + 100 * MSEC, actor);
-            }
-            _ => self.congestion_wait(actor, 100 * MSEC, cpu),
-        }
-    }
-
-    /// Leaves every reclaim wait queue (the actor woke).
-    pub fn leave_reclaim_waits(&mut self, actor: Actor) {
-        self.leave_congestion_wait(actor);
-        if self.sw.congestion_sleep == CongestionSleep::ReclaimThrottle {
-            for n in &mut self.nodes {
-                n.throttled.retain(|&a| a != actor);
-            }
-        }
-    }
-
-    /// `__acct_reclaim_writeback()` [5.16]: a page of node `n` finished writeback; wake the
-    /// throttled reclaimers once `SWAP_CLUSTER_MAX` pages per sleeper have.
-    pub fn acct_reclaim_writeback(&mut self, n: usize) {
-        let node = &mut self.nodes[n];
-        if node.throttled.is_empty() {
-            return;
-        }
-        node.throttled_written += 1;
-        let scm = self.gran.batch(SWAP_CLUSTER_MAX);
-        if node.throttled_written >= scm * node.throttled.len() as u64 {
-            let sleepers = std::mem::take(&mut self.nodes[n].throttled);
-            for a in sleepers {
-                self.schedule(self.now, a);
-            }
-        }
-    }
-
-    /// `too_many_isolated()`.
-    fn too_many_isolated(&self, zid: usize, file: bool) -> bool {
-        let z = &self.zones[zid];
-        if file {
-            z.stat.nr_isolated_file > z.nr_lru(LruList::InactiveFile)
-        } else {
-            z.stat.nr_isolated_anon > z.nr_lru(LruList::InactiveAnon)
-        }
-    }
-
-    /// `page_check_references()` [≥34].
-    fn page_check_references(&mut self, id: PageId) -> PageRef {
-        let refs_pte = self.page_referenced(id, false);
-        let p = &mut self.pages[id as usize];
-        let refs_page = p.has(pg::REFERENCED);
-        p.flags &= !pg::REFERENCED;
-        if refs_pte {
-            if p.has(pg::ANON) {
-                return PageRef::Activate;
-            }
-            p.flags |= pg::REFERENCED;
-            return if refs_page {
-                PageRef::Activate
-            } else {
-                PageRef::Keep
-            };
-        }
-        if refs_page {
-            PageRef::ReclaimClean
-        } else {
-            PageRef::Reclaim
-        }
-    }
-
-    /// `shrink_page_list()` for one isolated page (reclaim-oom §5).
-    fn shrink_page(&mut self, id: PageId, sc: &mut ScanControl, prio: i32) -> Verdict {
-        let flags = self.pages[id as usize].flags;
-        if flags & pg::LOCKED != 0 {
-            return Verdict::Keep; // trylock_page failed: not counted in nr_scanned
-        }
-        sc.nr_scanned += 1;
-        let mut cpu = self.gran.cost(cost::SCAN_PAGE);
-        if !self.page_evictable(id) {
-            return Verdict::Cull;
-        }
-        if flags & (pg::MAPPED | pg::SWAPCACHE) != 0 {
-            sc.nr_scanned += 1;
-            cpu += self.gran.cost(cost::SCAN_MAPPED);
-        }
-        self.charge_actor(sc.actor, cpu);
-        let mut may_enter_fs =
-            sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
-        if self.sw.reclaim_writeback_throttle == WritebackThrottle::ZoneFlags {
-            self.count_dirty_writeback(id, sc);
-        }
-        if flags & pg::WRITEBACK != 0 {
-            return self.keep_writeback(id, sc);
-        }
-        // Step 8: references.
-        let mut keep_dirty = false;
-        if self.release.minor() <= 33 {
-            let referenced = self.page_referenced(id, true);
-            if referenced && self.page_mapping_inuse(id) {
-                return Verdict::Activate;
-            }
-            keep_dirty = referenced;
-        } else {
-            match self.page_check_references(id) {
-                PageRef::Activate => return Verdict::Activate,
-                PageRef::Keep => return Verdict::Keep,
-                PageRef::ReclaimClean => keep_dirty = true,
-                PageRef::Reclaim => {}
-            }
-        }
-        // Step 9: anon pages need a swap slot.
-        if self.pages[id as usize].has(pg::ANON) && !self.pages[id as usize].has(pg::SWAPCACHE) {
-            if sc.gfp & gfp::IO == 0 {
-                return Verdict::Keep;
-            }
-            if !self.add_to_swap(id) {
-                return Verdict::Activate;
-            }
-            may_enter_fs = true;
-        }
-        // Step 11: unmap.
-        if self.pages[id as usize].has(pg::MAPPED) {
-            self.try_to_unmap(id);
-        }
-        // Step 12: dirty pages.
-        if self.pages[id as usize].has(pg::DIRTY) {
-            sc.stat.dirty_branch += 1;
-            if self.pages[id as usize].is_file_cache() && self.no_fs_writeback(id, sc, prio) {
-                // [3.2+] not written: marked for immediate reclaim once the flusher has.
-                self.rc.vmscan_immediate += 1;
-                self.pages[id as usize].flags |= pg::RECLAIM;
-                return match self.sw.dirty_page_disposition {
-                    DirtyDisposition::InactiveHead => Verdict::Keep,
-                    DirtyDisposition::Activate => Verdict::Activate,
-                };
-            }
-            if keep_dirty || !may_enter_fs || !sc.may_writepage {
-                return Verdict::Keep;
-            }
-            match self.pageout(id, sc) {
-                PageoutOutcome::Keep => {
-                    sc.stat.dirty_kept += 1;
-                    return Verdict::Keep;
-                }
-                PageoutOutcome::Activate => return Verdict::Activate,
-                PageoutOutcome::Success => {
-                    let p = &self.pages[id as usize];
-                    if p.has(pg::WRITEBACK) || p.has(pg::DIRTY) {
-                        return Verdict::Keep;
-                    }
-                }
-                PageoutOutcome::Clean => {}
-            }
-        }
-        // Steps 13-15: release buffers, remove from the page or swap cache, free.
-        if self.pages[id as usize].has(pg::JOURNAL_IO) {
-            return Verdict::Activate; // try_to_release_page() fails on buffers under IO
-        }
-        self.remove_mapping(id);
-        self.free_page(id, sc.cpu);
-        Verdict::Free
-    }
-
-    /// `page_check_dirty_writeback()` and the counts after it [3.11+].
-    fn count_dirty_writeback(&mut self, id: PageId, sc: &mut ScanControl) {
-        let f = self.pages[id as usize].flags;
-        let (dirty, writeback) = (f & pg::DIRTY != 0, f & pg::WRITEBACK != 0);
-        if dirty || writeback {
-            sc.stat.dirty += 1;
-        }
-        if dirty && !writeback {
-            sc.stat.unqueued_dirty += 1;
-        }
-        let congested = self.page_bdi(id).is_some_and(|b| self.disks[b].congested);
-        if ((dirty || writeback) && congested) || (writeback && f & pg::RECLAIM != 0) {
-            sc.stat.congested += 1;
-        }
-    }
-
-    /// A page met under writeback: kept [≤3.10]; [3.11+] kswapd counts a PG_reclaim page of a
-    /// ZONE_WRITEBACK zone as `nr_immediate`, other pages are marked PG_reclaim (and [4.11+]
-    /// activated out of the way).
-    fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> Verdict {
-        sc.stat.writeback += 1;
-        if self.sw.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
-            return Verdict::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
-        }
-        let p = &self.pages[id as usize];
-        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.zones[p.zone as usize].flags.writeback {
-            sc.stat.immediate += 1;
-            return Verdict::Keep;
-        }
-        self.pages[id as usize].flags |= pg::RECLAIM;
-        match self.sw.dirty_page_disposition {
-            DirtyDisposition::InactiveHead => Verdict::Keep,
-            DirtyDisposition::Activate => Verdict::Activate,
-        }
-    }
-
-    /// Whether reclaim leaves a dirty file page to the flushers instead of calling `pageout()`
-    /// (writeback-fs §D.4, §D.9): never in 2.6.3x.
-    fn no_fs_writeback(&self, id: PageId, sc: &ScanControl, prio: i32) -> bool {
-        let kswapd = sc.is_kswapd();
-        let p = &self.pages[id as usize];
-        let zone_dirty = self.zones[p.zone as usize].flags.tail_lru_dirty;
-        match self.sw.reclaim_fs_writepage {
-            ReclaimFsWrite::All => false,
-            ReclaimFsWrite::KswapdPriority => !kswapd || prio >= DEF_PRIORITY - 2,
-            ReclaimFsWrite::KswapdDirtyZone => !kswapd || !zone_dirty,
-            ReclaimFsWrite::KswapdSeenTwice | ReclaimFsWrite::Never => {
-                !kswapd || !p.has(pg::RECLAIM) || !zone_dirty
-            }
-        }
-    }
-
-    /// `pageout()` (reclaim-oom §6).
-    pub fn pageout(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
-        let p = &self.pages[id as usize];
-        if self.sw.reclaim_fs_writepage == ReclaimFsWrite::Never
-            && p.has(pg::FILE)
-            && !p.has(pg::SHMEM)
-        {
-            // v6.18: "We no longer attempt to writeback filesystem folios here".
-            return PageoutOutcome::Activate;
-        }
-        let Some(bdi) = self.page_bdi(id) else {
-            // shmem without a swap device still has a writepage (shmem_writepage).
-            return self.pageout_write(id, sc);
-        };
-        if !self.may_write_to_queue(sc.actor, bdi) {
-            return PageoutOutcome::Keep;
-        }
-        self.pageout_write(id, sc)
-    }
-
-    fn pageout_write(&mut self, id: PageId, sc: &mut ScanControl) -> PageoutOutcome {
-        if !self.clear_page_dirty_for_io(id) {
-            return PageoutOutcome::Clean;
-        }
-        self.pages[id as usize].flags |= pg::RECLAIM;
-        let caller = if sc.is_kswapd() {
-            WritepageCaller::Kswapd
-        } else {
-            WritepageCaller::DirectReclaim
-        };
-        let res = self.writepage(id, caller, sc.actor, true);
-        if res == fs::WritepageResult::Activate {
-            self.pages[id as usize].flags &= !pg::RECLAIM;
-            return PageoutOutcome::Activate;
-        }
-        if !self.pages[id as usize].has(pg::WRITEBACK) {
-            self.pages[id as usize].flags &= !pg::RECLAIM;
-        }
-        let zid = self.pages[id as usize].zone as usize;
-        self.observe_writepage(sc.actor, id);
-        self.zones[zid].stat.nr_vmscan_write += 1;
-        PageoutOutcome::Success
-    }
-
-    /// `may_write_to_queue()`.
-    fn may_write_to_queue(&self, actor: Actor, bdi: usize) -> bool {
-        match actor {
-            Actor::Kswapd(_) => true, // PF_SWAPWRITE
-            Actor::Task(t) => !self.disks[bdi].congested || self.tasks[t].backing_dev == Some(bdi),
-            _ => !self.disks[bdi].congested,
-        }
-    }
-
-    /// `throttle_vm_writeout()`'s test: writeback above 110 % of the global dirty threshold.
-    fn throttle_vm_writeout_over(&self) -> bool {
-        let (_, dirty) = self.global_dirty_limits();
-        let dirty = dirty + dirty / 10;
-        self.vm_stat.nr_writeback > dirty
-    }
-
-    /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
-    pub fn try_to_free_pages_start(&mut self, t: usize, gfp_mask: u32) -> DirectReclaim {
-        self.ev.allocstall += 1;
-        DirectReclaim {
-            sc: ScanControl {
-                gfp: gfp_mask,
-                may_writepage: true,
-                nr_to_reclaim: self.swap_cluster_max(),
-                nr_scanned: 0,
-                nr_reclaimed: 0,
-                actor: Actor::Task(t),
-                cpu: self.tasks[t].cpu,
-                all_unreclaimable: true,
-                stat: BatchStat::default(),
-                throttle: None,
-                resume: None,
-            },
-            prio: DEF_PRIORITY,
-            total_scanned: 0,
-            zone_pos: 0,
-            shrunk_any: false,
-            phase: DrPhase::PrioStart,
-        }
-    }
-
-    /// Runs `do_try_to_free_pages()` (reclaim-oom §3.2) until it sleeps (`None`) or returns
-    /// its progress value under the release's rule (§3.5).
-    pub fn try_to_free_pages_step(&mut self, t: usize) -> Option<u64> {
-        let mut dr = self.tasks[t]
-            .alloc
-            .as_mut()?
-            .reclaim
-            .take()
-            .expect("reclaim state");
-        let r = self.dttfp(t, &mut dr);
-        self.tasks[t].alloc.as_mut().expect("ctx").reclaim = Some(dr);
-        r
-    }
-
-    fn dttfp(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
-        loop {
-            match dr.phase {
-                DrPhase::PrioStart => {
-                    dr.sc.resume = None;
-                    dr.sc.nr_scanned = 0;
-                    dr.sc.all_unreclaimable = true;
-                    dr.shrunk_any = false;
-                    dr.zone_pos = 0;
-                    dr.phase = DrPhase::Zones;
-                }
-                DrPhase::Zones => {
-                    // shrink_zones()
-                    while dr.zone_pos < self.tasks[t].zonelist.len() {
-                        let zid = self.tasks[t].zonelist[dr.zone_pos] as usize;
-                        dr.zone_pos += 1;
-                        if !self.cpuset_hardwall(t, zid) {
-                            continue;
-                        }
-                        if self.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
-                            continue;
-                        }
-                        dr.sc.all_unreclaimable = false;
-                        dr.shrunk_any = true;
-                        self.shrink_zone(dr.prio, zid, &mut dr.sc);
-                        if let Some(reason) = dr.sc.throttle.take() {
-                            dr.zone_pos -= 1; // resume this zone after the sleep
-                            dr.phase = DrPhase::ZoneThrottled;
-                            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-                            self.throttle_sleep(Actor::Task(t), zid, reason, cpu);
-                            return None;
-                        }
-                        if self.throttle_vm_writeout_over() {
-                            dr.phase = DrPhase::Throttled;
-                            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-                            self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
-                            return None;
-                        }
-                    }
-                    dr.phase = DrPhase::PrioEnd;
-                }
-                DrPhase::ZoneThrottled => {
-                    self.leave_reclaim_waits(Actor::Task(t));
-                    dr.phase = DrPhase::Zones;
-                }
-                DrPhase::Throttled => {
-                    self.leave_congestion_wait(Actor::Task(t));
-                    let fs_io = gfp::FS | gfp::IO;
-                    if dr.sc.gfp & fs_io == fs_io && self.throttle_vm_writeout_over() {
-                        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-                        self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
-                        return None;
-                    }
-                    dr.phase = DrPhase::Zones;
-                }
-                DrPhase::PrioEnd => {
-                    self.tasks[t].pending_cpu_ns += cost::LOOP_MIN;
-                    dr.total_scanned += dr.sc.nr_scanned;
-                    if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
-                        return Some(dr.sc.nr_reclaimed);
-                    }
-                    // More than 48 base pages scanned: a threshold, rounded down (exact for `>`).
-                    if dr.total_scanned > self.gran.floor(SWAP_CLUSTER_MAX + SWAP_CLUSTER_MAX / 2) {
-                        if self.sw.flusher_wakeup == FlusherWakeup::DirectReclaimScanned {
-                            self.wakeup_flusher_threads(dr.total_scanned);
-                        }
-                        dr.sc.may_writepage = true;
-                    }
-                    dr.phase = DrPhase::NextPrio;
-                    if self.direct_reclaim_nap(t, dr) {
-                        return None;
-                    }
-                    // Let other CPUs run between priorities: the pass takes the time it costs.
-                    self.task_sleep(t, 0);
-                    return None;
-                }
-                DrPhase::NextPrio => {
-                    self.leave_reclaim_waits(Actor::Task(t));
-                    dr.prio -= 1;
-                    if dr.prio < 0 {
-                        return Some(self.dttfp_result(t, dr));
-                    }
-                    dr.phase = DrPhase::PrioStart;
-                }
-            }
-        }
-    }
-
-    /// The sleep between priorities of `do_try_to_free_pages()`: `congestion_wait(HZ/10)`
-    /// [≤2.6.36], `wait_iff_congested(preferred_zone, HZ/10)` [2.6.37+], or none but
-    /// `consider_reclaim_throttle()`'s one-jiffy NOPROGRESS throttle [5.16+]. Whether it slept.
-    fn direct_reclaim_nap(&mut self, t: usize, dr: &DirectReclaim) -> bool {
-        let nap_prio = dr.sc.nr_scanned > 0 && dr.prio < DEF_PRIORITY - 2;
-        let preferred = self.tasks[t]
-            .zonelist
-            .iter()
-            .map(|&z| z as usize)
-            .find(|&z| self.cpuset_hardwall(t, z));
-        let sleep = match self.sw.congestion_sleep {
-            CongestionSleep::Always => nap_prio.then_some(100 * MSEC),
-            CongestionSleep::IffCongested => (nap_prio
-                && preferred.is_some_and(|z| self.throttle_sleeps(z, Throttle::Writeback)))
-            .then_some(100 * MSEC),
-            CongestionSleep::ReclaimThrottle => {
-                let scanned = dr.total_scanned;
-                let efficient = dr.sc.nr_reclaimed > scanned >> 3;
-                let stuck = dr.prio == 1 && dr.sc.nr_reclaimed == 0;
-                let skip = preferred.map_or(true, |z| self.skip_throttle_noprogress(z));
-                (!efficient && stuck && !skip).then_some(self.jiffy)
-            }
-        };
-        let Some(timeout) = sleep else {
-            return false;
-        };
-        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-        if timeout == self.jiffy && self.sw.congestion_sleep == CongestionSleep::ReclaimThrottle {
-            self.rc.reclaim_throttled += 1;
-            self.schedule(self.now + cpu + timeout, Actor::Task(t));
-        } else {
-            self.congestion_wait(Actor::Task(t), timeout, cpu);
-        }
-        true
-    }
-
-    /// `skip_throttle_noprogress()` [5.16]: do not throttle when at most half the node's
-    /// reclaimable pages are waiting for writeback (there is nothing to wait for).
-    fn skip_throttle_noprogress(&self, zid: usize) -> bool {
-        let n = self.zones[zid].node as usize;
-        let (mut reclaimable, mut pending) = (0, 0);
-        for &z in &self.nodes[n].zones {
-            reclaimable += self.zone_reclaimable_pages(z as usize);
-            let st = &self.zones[z as usize].stat;
-            pending += st.nr_dirty + st.nr_writeback;
-        }
-        2 * pending <= reclaimable
-    }
-
-    /// The return value of `do_try_to_free_pages()` after the full priority loop (§3.5).
-    fn dttfp_result(&self, t: usize, dr: &DirectReclaim) -> u64 {
-        match self.release.minor() {
-            32..=34 => {
-                if dr.sc.all_unreclaimable {
-                    0
-                } else {
-                    dr.sc.nr_reclaimed
-                }
-            }
-            35 => {
-                if dr.sc.nr_reclaimed > 0 {
-                    dr.sc.nr_reclaimed
-                } else {
-                    u64::from(dr.shrunk_any)
-                }
-            }
-            _ => {
-                if dr.sc.nr_reclaimed > 0 {
-                    dr.sc.nr_reclaimed
-                } else {
-                    u64::from(!self.all_unreclaimable(t))
-                }
-            }
-        }
-    }
-
-    /// [36] `all_unreclaimable()`: no allowed zone is `zone_reclaimable()`.
-    fn all_unreclaimable(&self, t: usize) -> bool {
-        self.tasks[t]
-            .zonelist
-            .iter()
-            .map(|&z| z as usize)
-            .filter(|&z| self.cpuset_hardwall(t, z))
-            .all(|z| !self.zone_reclaimable(z))
-    }
-
-    /// `wakeup_kswapd()` (reclaim-oom §8.1). `t` is the allocating task (for the cpuset test).
-    pub fn wakeup_kswapd(&mut self, zid: usize, t: Option<usize>) {
-        let z = &self.zones[zid];
-        if zone_watermark_ok(
-            z.nr_free(),
-            z.wmark(Wmark::Low),
-            z.lowmem_reserve[0],
-            false,
-            false,
-        ) {
-            return;
-        }
-        if let Some(t) = t {
-            if !self.cpuset_hardwall(t, zid) {
-                return;
-            }
-        }
-        let n = self.zones[zid].node as usize;
-        match self.nodes[n].kswapd.state {
-            KswapdState::Sleeping | KswapdState::Napping(_) => {
-                self.schedule(self.now, Actor::Kswapd(n));
-            }
-            KswapdState::Running => {}
-        }
-    }
-
-    /// `sleeping_prematurely()` [≥33].
-    fn sleeping_prematurely(&self, n: usize, remaining: bool) -> bool {
-        if remaining {
-            return true;
-        }
-        self.nodes[n].zones.iter().any(|&z| {
-            let z = &self.zones[z as usize];
-            !z.all_unreclaimable
-                && !zone_watermark_ok(
-                    z.nr_free(),
-                    z.wmark(Wmark::High),
-                    z.lowmem_reserve[0],
-                    false,
-                    false,
-                )
-        })
-    }
-
-    /// The kswapd thread (reclaim-oom §8.2): sleep, nap, balance.
-    pub fn run_kswapd(&mut self, n: usize) {
-        match self.nodes[n].kswapd.state {
-            KswapdState::Sleeping => self.start_balance(n),
-            KswapdState::Napping(until) => {
-                let woken_early = self.now < until;
-                if self.sleeping_prematurely(n, woken_early) {
-                    if woken_early {
-                        self.ev.kswapd_low_wmark_hit_quickly += 1;
-                    } else {
-                        self.ev.kswapd_high_wmark_hit_quickly += 1;
-                    }
-                    self.start_balance(n);
-                } else {
-                    self.nodes[n].kswapd.state = KswapdState::Sleeping;
-                }
-            }
-            KswapdState::Running => self.balance_pgdat_step(n),
-        }
-    }
-
-    fn start_balance(&mut self, n: usize) {
-        let scm = self.swap_cluster_max();
-        let k = &mut self.nodes[n].kswapd;
-        k.state = KswapdState::Running;
-        k.bal = Some(Balance {
-            sc: ScanControl {
-                gfp: gfp::GFP_KERNEL,
-                may_writepage: true,
-                nr_to_reclaim: if self.release.minor() == 32 {
-                    scm
-                } else {
-                    u64::MAX
-                },
-                nr_scanned: 0,
-                nr_reclaimed: 0,
-                actor: Actor::Kswapd(n),
-                cpu: n % self.spec.machine.cpus.max(1) as usize,
-                all_unreclaimable: false,
-                stat: BatchStat::default(),
-                throttle: None,
-                resume: None,
-            },
-            prio: DEF_PRIORITY,
-            total_scanned: 0,
-            all_zones_ok: true,
-            under_min: false,
-            end_zone: 0,
-            i: 0,
-            phase: BalPhase::LoopAgain,
-        });
-        self.balance_pgdat_step(n);
-    }
-
-    /// kswapd after `balance_pgdat` returned: sleep [32], or nap first [≥33].
-    fn kswapd_after_balance(&mut self, n: usize) {
-        self.nodes[n].kswapd.bal = None;
-        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-        if self.release.minor() == 32 {
-            self.nodes[n].kswapd.state = KswapdState::Sleeping;
-            self.bump_gen(Actor::Kswapd(n));
-            return;
-        }
-        if !self.sleeping_prematurely(n, false) {
-            let until = self.now + cpu + 100 * MSEC;
-            self.nodes[n].kswapd.state = KswapdState::Napping(until);
-            self.schedule(until, Actor::Kswapd(n));
-        } else {
-            self.ev.kswapd_high_wmark_hit_quickly += 1;
-            self.nodes[n].kswapd.state = KswapdState::Sleeping;
-            self.schedule(self.now + cpu + cost::LOOP_MIN, Actor::Kswapd(n));
-        }
-    }
-
-    fn zone_ok(&self, zid: usize, w: Wmark, mult: u64, classzone: usize) -> bool {
-        let z = &self.zones[zid];
-        zone_watermark_ok(
-            z.nr_free(),
-            z.wmark(w) * mult,
-            z.lowmem_reserve[classzone],
-            false,
-            false,
-        )
-    }
-
-    /// `balance_pgdat()` (reclaim-oom §8.3), resumable at its sleeps.
-    fn balance_pgdat_step(&mut self, n: usize) {
-        let mut b = self.nodes[n].kswapd.bal.take().expect("balance state");
-        // A node has at most one zone of each type (DMA, DMA32, Normal): a copy on the stack.
-        let mut ids = [0u16; 3];
-        let nz = self.nodes[n].zones.len();
-        ids[..nz].copy_from_slice(&self.nodes[n].zones);
-        let zones = &ids[..nz];
-        let minor = self.release.minor();
-        loop {
-            match b.phase {
-                BalPhase::LoopAgain => {
-                    b.total_scanned = 0;
-                    b.sc.nr_reclaimed = 0;
-                    b.sc.may_writepage = true;
-                    self.ev.pageoutrun += 1;
-                    b.prio = DEF_PRIORITY;
-                    b.phase = BalPhase::PrioStart;
-                }
-                BalPhase::PrioStart => {
-                    b.sc.resume = None;
-                    b.all_zones_ok = true;
-                    b.under_min = false;
-                    let mut end = None;
-                    for i in (0..zones.len()).rev() {
-                        let zid = zones[i] as usize;
-                        if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
-                            continue;
-                        }
-                        // Background anon aging: no nr_swap_pages check here.
-                        if self.inactive_anon_is_low(zid) {
-                            let scm = self.swap_cluster_max();
-                            self.shrink_active_list(scm, zid, &mut b.sc, false);
-                        }
-                        if !self.zone_ok(zid, Wmark::High, 1, 0) {
-                            end = Some(i);
-                            break;
-                        }
-                    }
-                    match end {
-                        None => return self.balance_out(n, b),
-                        Some(e) => {
-                            b.end_zone = e;
-                            b.i = 0;
-                            b.phase = BalPhase::Zones;
-                        }
-                    }
-                }
-                BalPhase::Zones => {
-                    while b.i <= b.end_zone {
-                        let zid = zones[b.i] as usize;
-                        let end_class = self.zones[zones[b.end_zone] as usize].ztype as usize;
-                        b.i += 1;
-                        if self.zones[zid].all_unreclaimable && b.prio != DEF_PRIORITY {
-                            continue;
-                        }
-                        if minor <= 33 && !self.zone_ok(zid, Wmark::High, 1, end_class) {
-                            b.all_zones_ok = false;
-                        }
-                        b.sc.nr_scanned = 0;
-                        if !self.zone_ok(zid, Wmark::High, 8, end_class) {
-                            self.shrink_zone(b.prio, zid, &mut b.sc);
-                        }
-                        b.total_scanned += b.sc.nr_scanned;
-                        if let Some(reason) = b.sc.throttle.take() {
-                            b.i -= 1; // resume this zone after the sleep
-                            b.phase = BalPhase::ZoneThrottled;
-                            let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-                            self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
-                            self.nodes[n].kswapd.bal = Some(b);
-                            return;
-                        }
-                        if self.zone_ok(zid, Wmark::High, 1, end_class) {
-                            // [2.6.37+] a balanced zone is no longer congested, dirty or
-                            // under writeback (ZONE_* flags; never set in 2.6.3x).
-                            self.zones[zid].flags = Default::default();
-                        }
-                        if !self.zones[zid].all_unreclaimable {
-                            if self.zones[zid].pages_scanned >= 6 * self.zone_reclaimable_pages(zid)
-                            {
-                                self.zones[zid].all_unreclaimable = true;
-                            }
-                            if minor == 33 && !self.zone_ok(zid, Wmark::Min, 1, end_class) {
-                                b.under_min = true;
-                            }
-                            if minor >= 34 && !self.zone_ok(zid, Wmark::High, 1, end_class) {
-                                b.all_zones_ok = false;
-                                if !self.zone_ok(zid, Wmark::Min, 1, end_class) {
-                                    b.under_min = true;
-                                }
-                            }
-                        }
-                        if self.throttle_vm_writeout_over() {
-                            b.phase = BalPhase::Throttled;
-                            let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-                            self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                            self.nodes[n].kswapd.bal = Some(b);
-                            return;
-                        }
-                    }
-                    b.phase = BalPhase::PrioEnd;
-                }
-                BalPhase::ZoneThrottled => {
-                    self.leave_reclaim_waits(Actor::Kswapd(n));
-                    b.phase = BalPhase::Zones;
-                }
-                BalPhase::Throttled => {
-                    self.leave_congestion_wait(Actor::Kswapd(n));
-                    if self.throttle_vm_writeout_over() {
-                        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-                        self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                        self.nodes[n].kswapd.bal = Some(b);
-                        return;
-                    }
-                    b.phase = BalPhase::Zones;
-                }
-                BalPhase::PrioEnd => {
-                    if b.all_zones_ok {
-                        return self.balance_out(n, b);
-                    }
-                    b.phase = BalPhase::NextPrio;
-                    self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
-                    let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-                    if b.total_scanned > 0 && b.prio < DEF_PRIORITY - 2 {
-                        if minor >= 33 && b.under_min {
-                            self.ev.kswapd_skip_congestion_wait += 1;
-                        } else {
-                            self.congestion_wait(Actor::Kswapd(n), 100 * MSEC, cpu);
-                            self.nodes[n].kswapd.bal = Some(b);
-                            return;
-                        }
-                    }
-                    self.schedule(self.now + cpu, Actor::Kswapd(n));
-                    self.nodes[n].kswapd.bal = Some(b);
-                    return;
-                }
-                BalPhase::NextPrio => {
-                    self.leave_congestion_wait(Actor::Kswapd(n));
-                    if b.sc.nr_reclaimed >= self.swap_cluster_max() || b.prio == 0 {
-                        return self.balance_out(n, b);
-                    }
-                    b.prio -= 1;
-                    b.phase = BalPhase::PrioStart;
-                }
-            }
-        }
-    }
-
-    /// The `out:` label of `balance_pgdat`: start over while some zone is below high.
-    fn balance_out(&mut self, n: usize, mut b: Balance) {
-        if b.all_zones_ok {
-            return self.kswapd_after_balance(n);
-        }
-        b.phase = BalPhase::LoopAgain;
-        self.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;
-        let cpu = std::mem::take(&mut self.nodes[n].kswapd_cpu_ns);
-        self.nodes[n].kswapd.bal = Some(b);
-        self.schedule(self.now + cpu, Actor::Kswapd(n));
-    }
-
-    /// PF flags of an actor, as `->writepage` sees `current->flags`.
-    pub fn actor_pf(&self, actor: Actor) -> u32 {
-        match actor {
-            Actor::Task(t) => self.tasks[t].pf,
-            Actor::Kswapd(_) => pf::MEMALLOC | pf::SWAPWRITE | pf::KSWAPD,
-            Actor::Flusher(_) => pf::SWAPWRITE,
-            Actor::Journal(_) => 0,
         }
     }
 }

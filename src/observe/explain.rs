@@ -9,24 +9,16 @@
 //! were doing.
 
 use super::{mib, secs3, Recorder};
+use crate::kernel::{DirectReclaimProgress, OomBadness, OomChildVictim, Switches};
 use crate::outcome::{OomReport, Outcome, RunResult, ZoneReport};
-use crate::spec::{FsType, Policy, Release, RunSpec};
+use crate::spec::{FsType, Policy, RunSpec};
 
-/// Why `fs`'s `->writepage` declines a page under `release` (the rule, from `fs::writepage_decision`).
-pub fn refusal_rule(fs: &str, release: Release) -> &'static str {
-    match (FsType::from_name(fs), release.minor()) {
-        (Some(FsType::Ext4), _) => {
-            "ext4_writepage() will not allocate blocks for delayed-allocation pages"
-        }
-        (Some(FsType::Btrfs), _) => "btrfs_writepage() declines any PF_MEMALLOC caller",
-        (Some(FsType::Xfs), 35) => {
-            "xfs_vm_writepage() skips writeback from reclaim context (PF_MEMALLOC)"
-        }
-        (Some(FsType::Xfs), _) => {
-            "xfs_vm_writepage() skips writeback from direct reclaim (PF_MEMALLOC without PF_KSWAPD)"
-        }
-        _ => "the filesystem declined the page",
-    }
+/// Why `fs`'s `->writepage` declines a page under the rules `sw` (the filesystem's own sentence,
+/// `fs::refusal_rule`).
+pub fn refusal_rule(fs: &str, sw: &Switches) -> &'static str {
+    FsType::from_name(fs).map_or("the filesystem declined the page", |f| {
+        crate::fs::refusal_rule(f, sw)
+    })
 }
 
 /// What the policy does with a declined page.
@@ -41,26 +33,27 @@ fn policy_effect(p: Policy) -> &'static str {
     }
 }
 
-/// The release's rule for a direct-reclaim pass that reports no progress (`do_try_to_free_pages`).
-pub fn no_progress_rule(release: Release) -> &'static str {
-    match release.minor() {
-        32..=34 => {
+/// The rule for a direct-reclaim pass that reports no progress (`do_try_to_free_pages`), by the
+/// `direct_reclaim_progress` switch.
+pub fn no_progress_rule(sw: &Switches) -> &'static str {
+    match sw.direct_reclaim_progress {
+        DirectReclaimProgress::ScAllUnreclaimable => {
             "do_try_to_free_pages() returns 0 when it freed nothing or every zone it could scan was \
              all_unreclaimable (sc->all_unreclaimable)"
         }
-        35 => {
+        DirectReclaimProgress::ShrunkAZone => {
             "do_try_to_free_pages() returns 0 only when it freed nothing and shrank no zone (every \
              zone was skipped as all_unreclaimable)"
         }
-        _ => {
+        DirectReclaimProgress::ZoneReclaimable => {
             "do_try_to_free_pages() returns 0 only when it freed nothing and all_unreclaimable() \
              holds: every allowed zone has scanned 6 times its reclaimable pages"
         }
     }
 }
 
-fn badness_rule(release: Release) -> &'static str {
-    if release.minor() >= 36 {
+fn badness_rule(sw: &Switches) -> &'static str {
+    if sw.oom_badness == OomBadness::RssPerMille {
         "2.6.36 oom_badness(): rss plus swap in thousandths of the allowed memory, plus \
          oom_score_adj; tasks whose cpuset misses the invoker's nodes are not eligible"
     } else {
@@ -238,14 +231,14 @@ fn victim_account(spec: &RunSpec, report: &OomReport) -> String {
         "Victim: select_bad_process() chose {selected} with the highest score ({}) under {}; \
          scores: {}.",
         report.points,
-        badness_rule(spec.release),
+        badness_rule(&spec.kernel.switches),
         list.join(", ")
     );
     if selected != victim {
         s.push_str(&format!(
             " oom_kill_process() killed {victim}, a child of {selected} with its own memory, \
              first ({}).",
-            if spec.release.minor() >= 36 {
+            if spec.kernel.switches.oom_child_victim == OomChildVictim::HighestBadness {
                 "the highest-scoring child"
             } else {
                 "the first killable child"
@@ -274,7 +267,7 @@ fn refusal_account(spec: &RunSpec, r: &RunResult, recorder: &Recorder) -> Vec<St
         .map(|(fs, callers, _)| {
             format!(
                 "{fs} ({}): {}",
-                refusal_rule(fs, spec.release),
+                refusal_rule(fs, &spec.kernel.switches),
                 callers.join(", ")
             )
         })
@@ -385,7 +378,7 @@ fn no_progress_account(spec: &RunSpec, r: &RunResult, recorder: &Recorder) -> Ve
         who(first),
         who(last),
         spec.release.name(),
-        no_progress_rule(spec.release)
+        no_progress_rule(&spec.kernel.switches)
     )]
 }
 

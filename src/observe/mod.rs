@@ -29,7 +29,7 @@ pub mod timeline;
 use std::collections::BTreeMap;
 
 use crate::fs::WritepageCaller;
-use crate::mm::fs_writeback::Work;
+use crate::mm::fs_writeback::WritebackWork;
 use crate::mm::page::{pg, LruList, PageId};
 use crate::mm::page_alloc::AllocPhase;
 use crate::mm::page_writeback::BdpPhase;
@@ -346,21 +346,21 @@ fn tracks_of(m: &Machine) -> Vec<Track> {
             pid: t.pid,
         });
     }
-    for n in 0..m.nodes.len() {
+    for n in 0..m.mem.nodes.len() {
         tracks.push(Track {
             kind: TrackKind::Kswapd(n),
             name: format!("kswapd{n}"),
             pid: 100 + n as u32,
         });
     }
-    for (b, bdi) in m.bdis.iter().enumerate() {
+    for (b, bdi) in m.wb.bdis.iter().enumerate() {
         tracks.push(Track {
             kind: TrackKind::Flusher(b),
             name: format!("flush-8:{}", bdi.disk * 16),
             pid: 50 + b as u32,
         });
     }
-    for (d, disk) in m.disks.iter().enumerate() {
+    for (d, disk) in m.io.disks.iter().enumerate() {
         tracks.push(Track {
             kind: TrackKind::Disk(d),
             name: disk.spec.name.clone(),
@@ -383,20 +383,25 @@ impl Recorder {
     fn start(&mut self, m: &Machine) {
         self.tracks = tracks_of(m);
         let n = self.tracks.len();
-        self.zones = m.zones.iter().map(|z| (z.node, z.ztype.name())).collect();
+        self.zones = m
+            .mem
+            .zones
+            .iter()
+            .map(|z| (z.node, z.ztype.name()))
+            .collect();
         self.scanned = vec![0; n];
         self.reclaimed = vec![0; n];
         self.open = vec![vec![]; n];
         self.direct_base = vec![0; m.tasks.len()];
-        self.kswapd_awake = vec![false; m.nodes.len()];
-        self.flusher_busy = vec![false; m.bdis.len()];
+        self.kswapd_awake = vec![false; m.mem.nodes.len()];
+        self.flusher_busy = vec![false; m.wb.bdis.len()];
         self.bdp_waiting = vec![false; m.tasks.len()];
-        self.disk_done = vec![0; m.disks.len()];
+        self.disk_done = vec![0; m.io.disks.len()];
     }
 
     /// The track of an actor (journal threads have none: `None`).
     pub fn actor_track(&self, m: &Machine, a: Actor) -> Option<usize> {
-        let (nt, nn, nb) = (m.tasks.len(), m.nodes.len(), m.bdis.len());
+        let (nt, nn, nb) = (m.tasks.len(), m.mem.nodes.len(), m.wb.bdis.len());
         match a {
             Actor::Task(t) => Some(task_track(t)),
             Actor::Kswapd(n) => Some(nt + n),
@@ -425,7 +430,7 @@ impl Recorder {
         if self.room() {
             let cpu = self.track_cpu(m, track);
             self.trace.push(TraceEvent {
-                t: m.now,
+                t: m.clock.now,
                 track,
                 cpu,
                 kind,
@@ -467,7 +472,7 @@ impl Recorder {
 
     /// Each task: its nested states, and direct reclaim's begin and end tracepoints.
     fn diff_tasks(&mut self, m: &Machine, stack: &mut Stack) {
-        let now = m.now;
+        let now = m.clock.now;
         for t in 0..m.tasks.len() {
             stack.clear();
             task_stack(m, t, now, stack);
@@ -488,14 +493,14 @@ impl Recorder {
 
     /// Each node's kswapd: awake in `balance_pgdat`, its wake and sleep marks and tracepoints.
     fn diff_kswapds(&mut self, m: &Machine, stack: &mut Stack) {
-        let now = m.now;
-        for n in 0..m.nodes.len() {
+        let now = m.clock.now;
+        for n in 0..m.mem.nodes.len() {
             let track = m.tasks.len() + n;
             stack.clear();
-            let awake = m.nodes[n].kswapd.state == KswapdState::Running;
+            let awake = m.mem.nodes[n].kswapd.state == KswapdState::Running;
             if awake {
                 stack.push(("balance_pgdat", now, 0));
-                if m.congestion_waiters.contains(&Actor::Kswapd(n)) {
+                if m.wb.congestion_waiters.contains(&Actor::Kswapd(n)) {
                     stack.push((CONGESTION_WAIT, now, 0));
                 }
             }
@@ -515,14 +520,14 @@ impl Recorder {
 
     /// Each bdi's flusher: in `wb_writeback` (blocked on the request queue or not).
     fn diff_flushers(&mut self, m: &Machine, stack: &mut Stack) {
-        let now = m.now;
-        let base = m.tasks.len() + m.nodes.len();
-        for b in 0..m.bdis.len() {
+        let now = m.clock.now;
+        let base = m.tasks.len() + m.mem.nodes.len();
+        for b in 0..m.wb.bdis.len() {
             stack.clear();
-            let busy = m.bdis[b].writeback_in_progress();
+            let busy = m.wb.bdis[b].writeback_in_progress();
             if busy {
                 stack.push(("wb_writeback", now, 0));
-                if m.bdis[b].blocked {
+                if m.wb.bdis[b].blocked {
                     stack.push(("get_request_wait", now, 0));
                 }
             }
@@ -541,9 +546,9 @@ impl Recorder {
 
     /// Each disk: the request in flight.
     fn diff_disks(&mut self, m: &Machine, stack: &mut Stack) {
-        let now = m.now;
-        let base = m.tasks.len() + m.nodes.len() + m.bdis.len();
-        for (d, disk) in m.disks.iter().enumerate() {
+        let now = m.clock.now;
+        let base = m.tasks.len() + m.mem.nodes.len() + m.wb.bdis.len();
+        for (d, disk) in m.io.disks.iter().enumerate() {
             // A completion (pages_done moved) ends the request even if the next one looks alike.
             if disk.pages_done != self.disk_done[d] {
                 self.disk_done[d] = disk.pages_done;
@@ -556,7 +561,7 @@ impl Recorder {
                     crate::block::ReqKind::JournalData { .. } => "journal data",
                     crate::block::ReqKind::Read { .. } => "read",
                 };
-                stack.push((name, now, m.gran.base(r.pages.len() as u64)));
+                stack.push((name, now, m.granularity.base(r.pages.len() as u64)));
             }
             self.apply(base + d, stack, now);
         }
@@ -564,8 +569,8 @@ impl Recorder {
 
     /// Marks each OOM kill (or panic) reported since the last event on the invoker's track.
     fn mark_oom_kills(&mut self, m: &Machine) {
-        while self.oom_seen < m.oom_reports.len() {
-            let r = &m.oom_reports[self.oom_seen];
+        while self.oom_seen < m.run.oom_reports.len() {
+            let r = &m.run.oom_reports[self.oom_seen];
             self.oom_seen += 1;
             let victim = r.victim.as_ref().map(|v| v.0.clone()).unwrap_or_default();
             let track = m
@@ -587,7 +592,7 @@ impl Recorder {
         if started {
             let k = TraceKind::BalanceDirtyStart {
                 bdi: b.bdi,
-                towrt: m.gran.base(b.write_chunk),
+                towrt: m.granularity.base(b.write_chunk),
             };
             self.tracepoint(m, t, k);
         }
@@ -595,7 +600,9 @@ impl Recorder {
         if waiting && !self.bdp_waiting[t] {
             let k = TraceKind::BalanceDirtyWait {
                 bdi: b.bdi,
-                towrt: m.gran.base(b.write_chunk.saturating_sub(b.pages_written)),
+                towrt: m
+                    .granularity
+                    .base(b.write_chunk.saturating_sub(b.pages_written)),
             };
             self.tracepoint(m, t, k);
         }
@@ -636,10 +643,10 @@ impl Recorder {
     /// Closes every open span at the end of the run and takes the final sample.
     fn close(&mut self, m: &Machine) {
         for track in 0..self.open.len() {
-            self.apply(track, &[], m.now);
+            self.apply(track, &[], m.clock.now);
         }
-        if self.config.sample_ns > 0 && self.samples.last().map_or(true, |s| s.t < m.now) {
-            self.samples.push(sample(m, m.now));
+        if self.config.sample_ns > 0 && self.samples.last().map_or(true, |s| s.t < m.clock.now) {
+            self.samples.push(sample(m, m.clock.now));
         }
         self.spans
             .sort_by_key(|s| (s.start, s.track, s.depth, s.end));
@@ -675,7 +682,7 @@ fn task_stack(m: &Machine, t: usize, now: SimTime, out: &mut Stack) {
             _ => {}
         }
     }
-    if m.congestion_waiters.contains(&Actor::Task(t)) {
+    if m.wb.congestion_waiters.contains(&Actor::Task(t)) {
         out.push((CONGESTION_WAIT, now, 0));
     }
 }
@@ -689,10 +696,10 @@ pub fn task_state(m: &Machine, t: usize) -> TaskState {
     if task.finished_at.is_some() {
         return TaskState::Done;
     }
-    if task.start_ns > m.now {
+    if task.start_ns > m.clock.now {
         return TaskState::NotStarted;
     }
-    if m.congestion_waiters.contains(&Actor::Task(t)) {
+    if m.wb.congestion_waiters.contains(&Actor::Task(t)) {
         return TaskState::CongestionWait;
     }
     if let Some(a) = &task.alloc {
@@ -715,8 +722,9 @@ pub fn task_state(m: &Machine, t: usize) -> TaskState {
 
 /// The machine's state, read at time `t`.
 fn sample(m: &Machine, t: SimTime) -> Sample {
-    let b = |x: u64| m.gran.base(x);
+    let b = |x: u64| m.granularity.base(x);
     let zones = m
+        .mem
         .zones
         .iter()
         .map(|z| {
@@ -771,7 +779,7 @@ impl Probe for Recorder {
     }
 
     fn finish(&mut self, m: &Machine) {
-        self.sample_until(m, m.now.saturating_sub(1));
+        self.sample_until(m, m.clock.now.saturating_sub(1));
         self.diff(m);
         self.close(m);
     }
@@ -784,7 +792,7 @@ impl Probe for Recorder {
         scanned: u64,
         freed: u64,
     ) {
-        let base = |pages: u64| m.gran.base(pages);
+        let base = |pages: u64| m.granularity.base(pages);
         let (requested, scanned) = (base(requested), base(scanned));
         if let Some(track) = self.actor_track(m, actor) {
             self.scanned[track] += scanned;
@@ -795,28 +803,28 @@ impl Probe for Recorder {
 
     fn writepage(&mut self, m: &Machine, actor: Actor, page: PageId) {
         if let Some(track) = self.actor_track(m, actor) {
-            let file = m.pages[page as usize].has(pg::FILE);
-            let pfn = m.gran.base(u64::from(page));
+            let file = m.mem.pages[page as usize].has(pg::FILE);
+            let pfn = m.granularity.base(u64::from(page));
             self.tracepoint(m, track, TraceKind::Writepage { pfn, file });
         }
     }
 
     fn refused(&mut self, m: &Machine, fs: FsType, caller: WritepageCaller) {
         let key = (fs.name(), caller_name(caller));
-        *self.refusals.entry(key).or_insert(0) += m.gran.base(1);
+        *self.refusals.entry(key).or_insert(0) += m.granularity.base(1);
     }
 
     fn no_progress(&mut self, m: &Machine, task: usize) {
         if self.no_progress.len() < MAX_RECORDS {
-            self.no_progress.push((m.now, task));
+            self.no_progress.push((m.clock.now, task));
         }
     }
 
-    fn writeback_exec(&mut self, m: &Machine, bdi: usize, work: &Work) {
+    fn writeback_exec(&mut self, m: &Machine, bdi: usize, work: &WritebackWork) {
         if let Some(track) = self.actor_track(m, Actor::Flusher(bdi)) {
             let kind = TraceKind::WritebackExec {
                 bdi,
-                nr_pages: work.nr_pages.saturating_mul(m.gran.factor() as i64),
+                nr_pages: work.nr_pages.saturating_mul(m.granularity.factor() as i64),
                 kupdate: work.for_kupdate,
                 cyclic: work.range_cyclic,
                 background: work.for_background,

@@ -111,48 +111,7 @@ pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<Strin
         "machine" => (schema::MACHINE.to_vec(), 2),
         "vm" => (schema::VM.to_vec(), 2),
         "kernel" => (schema::kernel_keys(), 2),
-        "disk" | "mount" | "task" => {
-            let names: Vec<&str> = root
-                .get(top)
-                .and_then(Node::entries)
-                .unwrap_or_default()
-                .iter()
-                .map(|e| e.key.as_str())
-                .collect();
-            let Some(name) = parts.get(1) else {
-                return Err((
-                    format!("`{path}` names a group of tables; expected `{top}.NAME.KEY`"),
-                    None,
-                ));
-            };
-            if !names.contains(name) {
-                return Err((
-                    format!(
-                        "there is no `[{top}.{name}]`; declared: {}",
-                        if names.is_empty() {
-                            "none".into()
-                        } else {
-                            list_of(&names)
-                        }
-                    ),
-                    did_you_mean(name, names.iter().copied()),
-                ));
-            }
-            let keys = match top {
-                "disk" => schema::DISK.to_vec(),
-                "mount" => schema::MOUNT.to_vec(),
-                _ => {
-                    let kind = root
-                        .at(&["task", name, "kind"])
-                        .and_then(|n| match &n.value {
-                            Value::Str(s) => Some(s.as_str()),
-                            _ => None,
-                        });
-                    schema::task_keys(kind)
-                }
-            };
-            (keys, 3)
-        }
+        "disk" | "mount" | "task" => (named_table_keys(root, path, &parts)?, 3),
         _ => {
             return Err((
                 format!(
@@ -190,6 +149,55 @@ pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<Strin
         ));
     }
     Ok(())
+}
+
+/// The keys of `[disk.NAME]`, `[mount.NAME]` or `[task.NAME]` (a task's by its kind), for a
+/// path `parts` into one of them; `NAME` must be declared.
+fn named_table_keys(
+    root: &Node,
+    path: &str,
+    parts: &[&str],
+) -> Result<Vec<&'static str>, (String, Option<String>)> {
+    let top = parts[0];
+    let names: Vec<&str> = root
+        .get(top)
+        .and_then(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    let Some(name) = parts.get(1) else {
+        return Err((
+            format!("`{path}` names a group of tables; expected `{top}.NAME.KEY`"),
+            None,
+        ));
+    };
+    if !names.contains(name) {
+        return Err((
+            format!(
+                "there is no `[{top}.{name}]`; declared: {}",
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    list_of(&names)
+                }
+            ),
+            did_you_mean(name, names.iter().copied()),
+        ));
+    }
+    Ok(match top {
+        "disk" => schema::DISK.to_vec(),
+        "mount" => schema::MOUNT.to_vec(),
+        _ => {
+            let kind = root
+                .at(&["task", name, "kind"])
+                .and_then(|n| match &n.value {
+                    Value::Str(s) => Some(s.as_str()),
+                    _ => None,
+                });
+            schema::task_keys(kind)
+        }
+    })
 }
 
 /// Reads the `[matrix]` table into axes (the policy axis appended when not declared).
@@ -233,49 +241,7 @@ pub fn axes(src: &Arc<Source>, root: &Node, matrix: Option<&Node>) -> Result<Vec
                 "the list of values is empty; give at least one value",
             ));
         }
-        let mut values: Vec<Node> = Vec::new();
-        for item in items {
-            if matches!(item.value, Value::Table(_)) {
-                return Err(Diag::new(
-                    src,
-                    item.loc.clone(),
-                    &key,
-                    "a matrix value cannot be a table",
-                ));
-            }
-            if e.key == POLICY_AXIS {
-                let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
-                let ok = matches!(&item.value, Value::Str(s) if Policy::from_name(s).is_some());
-                if !ok {
-                    let label = item.value.label();
-                    return Err(Diag::new(
-                        src,
-                        item.loc.clone(),
-                        &key,
-                        format!("found `{label}`; expected one of {}", one_of(&names)),
-                    )
-                    .help(did_you_mean(&label, names)));
-                }
-            }
-            if values.iter().any(|v| v.value.label() == item.value.label()) {
-                return Err(Diag::new(
-                    src,
-                    item.loc.clone(),
-                    &key,
-                    format!("the value `{}` is listed twice", item.value.label()),
-                ));
-            }
-            let mut v = item.clone();
-            let span = match &item.loc {
-                Loc::File(s) => s.clone(),
-                _ => 0..0,
-            };
-            v.relocate(&Loc::Matrix {
-                span,
-                axis: e.key.clone(),
-            });
-            values.push(v);
-        }
+        let values = axis_values(src, &e.key, &key, items)?;
         axes.push(Axis {
             path: e.key.clone(),
             values,
@@ -286,6 +252,60 @@ pub fn axes(src: &Arc<Source>, root: &Node, matrix: Option<&Node>) -> Result<Vec
         axes.push(implicit_policy_axis());
     }
     Ok(axes)
+}
+
+/// The values of axis `axis` (`key` for messages): no table, no value twice, policies named;
+/// each relocated to its place in `[matrix]` for later messages.
+fn axis_values(
+    src: &Arc<Source>,
+    axis: &str,
+    key: &str,
+    items: &[Node],
+) -> Result<Vec<Node>, Diag> {
+    let mut values: Vec<Node> = Vec::new();
+    for item in items {
+        if matches!(item.value, Value::Table(_)) {
+            return Err(Diag::new(
+                src,
+                item.loc.clone(),
+                key,
+                "a matrix value cannot be a table",
+            ));
+        }
+        if axis == POLICY_AXIS {
+            let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+            let ok = matches!(&item.value, Value::Str(s) if Policy::from_name(s).is_some());
+            if !ok {
+                let label = item.value.label();
+                return Err(Diag::new(
+                    src,
+                    item.loc.clone(),
+                    key,
+                    format!("found `{label}`; expected one of {}", one_of(&names)),
+                )
+                .help(did_you_mean(&label, names)));
+            }
+        }
+        if values.iter().any(|v| v.value.label() == item.value.label()) {
+            return Err(Diag::new(
+                src,
+                item.loc.clone(),
+                key,
+                format!("the value `{}` is listed twice", item.value.label()),
+            ));
+        }
+        let mut v = item.clone();
+        let span = match &item.loc {
+            Loc::File(s) => s.clone(),
+            _ => 0..0,
+        };
+        v.relocate(&Loc::Matrix {
+            span,
+            axis: axis.to_string(),
+        });
+        values.push(v);
+    }
+    Ok(values)
 }
 
 /// `wbsim sweep --vary PATH=V1,V2,…`: an axis whose values come from the command line.

@@ -162,53 +162,50 @@ pub fn load_source_varied(
                 .collect()
         })
         .collect();
+    let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
+    check_run_count(src, &root, &axes, matrix.as_ref())?;
+    let runs = plan_runs(src, ov, &root, &axes)?;
+    let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
+        Some(Value::Str(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let task_names: Vec<String> = root
+        .get("task")
+        .and_then(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.key.clone())
+        .collect();
+    let expectations = match expect {
+        None => None,
+        Some(e) => Some(expectations(src, &e, &full_labels, &task_names)?),
+    };
+    Ok(Scenario {
+        file: src.name.clone(),
+        name,
+        axes,
+        runs,
+        expectations,
+        plain_sets,
+    })
+}
 
-    // --set: restrict axes or override values.
+/// `--set` and `--policy`: a `--set` on an axis restricts it to that value, any other sets the
+/// value in the tree; `--policy` restricts the policy axis. The plain sets, as written.
+fn apply_overrides(
+    src: &Arc<Source>,
+    ov: &Overrides,
+    root: &mut Node,
+    axes: &mut [Axis],
+) -> Result<Vec<String>, Diag> {
     let mut plain_sets = Vec::new();
     let mut restrict: Vec<Vec<String>> = vec![Vec::new(); axes.len()];
     for (path, text) in &ov.sets {
-        let arg = format!("{path}={text}");
-        let loc = Loc::Set(arg.clone());
-        let node = tree::parse_cli_value(text, &loc);
         if let Some(i) = axes.iter().position(|a| a.path == *path) {
-            let label = node.value.label();
-            let labels = axes[i].labels();
-            if !labels.contains(&label) {
-                return Err(Diag::new(
-                    src,
-                    loc,
-                    path,
-                    format!(
-                        "the matrix axis `{path}` has no value `{label}`; its values are {}",
-                        list_of(&labels)
-                    ),
-                )
-                .help(did_you_mean(&label, labels.iter().map(String::as_str))));
-            }
-            restrict[i].push(label);
+            restrict[i].push(axis_value_of_set(src, &axes[i], path, text)?);
             continue;
         }
-        if path == matrix::POLICY_AXIS {
-            let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
-            return Err(Diag::new(
-                src,
-                loc,
-                path,
-                format!("found `{text}`; expected one of {}", one_of(&names)),
-            )
-            .help(did_you_mean(text, names)));
-        }
-        matrix::resolve_path(&root, path)
-            .map_err(|(m, h)| Diag::new(src, loc.clone(), path, m).help(h))?;
-        let parts: Vec<&str> = path.split('.').collect();
-        if root
-            .at(&parts)
-            .is_some_and(|n| matches!(n.value, Value::Table(_)))
-            || !root.set(&parts, node)
-        {
-            return Err(Diag::new(src, loc, path, "this path does not hold a value"));
-        }
-        plain_sets.push(arg);
+        plain_sets.push(set_value(src, root, path, text)?);
     }
     if !ov.policies.is_empty() {
         let i = axes
@@ -237,38 +234,108 @@ pub fn load_source_varied(
             axis.values.retain(|v| keep.contains(&v.value.label()));
         }
     }
+    Ok(plain_sets)
+}
 
-    // One run per cell.
+/// `--set PATH=VALUE` on matrix axis `axis`: the value's label, which must be one of the axis'.
+fn axis_value_of_set(
+    src: &Arc<Source>,
+    axis: &Axis,
+    path: &str,
+    text: &str,
+) -> Result<String, Diag> {
+    let loc = Loc::Set(format!("{path}={text}"));
+    let label = tree::parse_cli_value(text, &loc).value.label();
+    let labels = axis.labels();
+    if !labels.contains(&label) {
+        return Err(Diag::new(
+            src,
+            loc,
+            path,
+            format!(
+                "the matrix axis `{path}` has no value `{label}`; its values are {}",
+                list_of(&labels)
+            ),
+        )
+        .help(did_you_mean(&label, labels.iter().map(String::as_str))));
+    }
+    Ok(label)
+}
+
+/// `--set PATH=VALUE` on a path that is not an axis: the value set in the tree. `PATH=VALUE`.
+fn set_value(src: &Arc<Source>, root: &mut Node, path: &str, text: &str) -> Result<String, Diag> {
+    let arg = format!("{path}={text}");
+    let loc = Loc::Set(arg.clone());
+    let node = tree::parse_cli_value(text, &loc);
+    if path == matrix::POLICY_AXIS {
+        let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+        return Err(Diag::new(
+            src,
+            loc,
+            path,
+            format!("found `{text}`; expected one of {}", one_of(&names)),
+        )
+        .help(did_you_mean(text, names)));
+    }
+    matrix::resolve_path(root, path)
+        .map_err(|(m, h)| Diag::new(src, loc.clone(), path, m).help(h))?;
+    let parts: Vec<&str> = path.split('.').collect();
+    if root
+        .at(&parts)
+        .is_some_and(|n| matches!(n.value, Value::Table(_)))
+        || !root.set(&parts, node)
+    {
+        return Err(Diag::new(src, loc, path, "this path does not hold a value"));
+    }
+    Ok(arg)
+}
+
+/// The matrix must expand to at most `MAX_RUNS` runs and `MAX_TASK_RUNS` task-runs (every run
+/// holds its own copy of the task list: the product is bounded, not just the cells).
+fn check_run_count(
+    src: &Arc<Source>,
+    root: &Node,
+    axes: &[Axis],
+    matrix: Option<&Node>,
+) -> Result<(), Diag> {
+    let loc = || matrix.map_or(Loc::None, |m| m.loc.clone());
     let count = axes
         .iter()
         .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
     if count.map_or(true, |n| n > MAX_RUNS) {
-        let loc = matrix.as_ref().map_or(Loc::None, |m| m.loc.clone());
         return Err(Diag::new(
             src,
-            loc,
+            loc(),
             "matrix",
             format!("the matrix has more than {MAX_RUNS} cells × policies; split it or narrow it with --set/--policy"),
         ));
     }
-    // Every run holds its own copy of the task list: bound the product, not just the cells.
     let tasks = root
         .get("task")
         .and_then(Node::entries)
         .map_or(0, |e| e.len());
     let runs = count.unwrap_or(MAX_RUNS);
     if runs.saturating_mul(tasks.max(1)) > MAX_TASK_RUNS {
-        let loc = matrix.as_ref().map_or(Loc::None, |m| m.loc.clone());
         return Err(Diag::new(
             src,
-            loc,
+            loc(),
             "matrix",
             format!("the matrix expands to {runs} runs of {tasks} tasks each; at most {MAX_TASK_RUNS} task-runs per file; split it or narrow it with --set/--policy"),
         ));
     }
+    Ok(())
+}
+
+/// One validated run per cell of the matrix.
+fn plan_runs(
+    src: &Arc<Source>,
+    ov: &Overrides,
+    root: &Node,
+    axes: &[Axis],
+) -> Result<Vec<PlannedRun>, Diag> {
     let validator = validate::Validator::new(src);
     let mut runs = Vec::new();
-    for cell in matrix::cells(&axes) {
+    for cell in matrix::cells(axes) {
         let mut tree = root.clone();
         let mut components = Vec::new();
         let mut policy = Policy::Redirty;
@@ -308,30 +375,7 @@ pub fn load_source_varied(
             spec,
         });
     }
-
-    let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
-        Some(Value::Str(s)) => s.clone(),
-        _ => String::new(),
-    };
-    let task_names: Vec<String> = root
-        .get("task")
-        .and_then(Node::entries)
-        .unwrap_or_default()
-        .iter()
-        .map(|e| e.key.clone())
-        .collect();
-    let expectations = match expect {
-        None => None,
-        Some(e) => Some(expectations(src, &e, &full_labels, &task_names)?),
-    };
-    Ok(Scenario {
-        file: src.name.clone(),
-        name,
-        axes,
-        runs,
-        expectations,
-        plain_sets,
-    })
+    Ok(runs)
 }
 
 /// A TOML syntax error, located, with the dotted key of the line when it has one and, for a
@@ -385,6 +429,8 @@ fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
     Diag::new(src, Loc::File(span), dotted, message).help(help)
 }
 
+/// `[expect]`: each key a pattern matching some cell, each value an outcome or a table of
+/// outcome, victim and invoker.
 fn expectations(
     src: &Arc<Source>,
     expect: &Node,
@@ -403,10 +449,6 @@ fn expectations(
         ));
     };
     let labels: Vec<String> = cells.iter().map(|c| matrix::label(c)).collect();
-    let outcomes = format!(
-        "one of {} or a table {{ outcome = \"oom\", victim = \"…\", invoker = \"…\" }}",
-        one_of(schema::OUTCOMES)
-    );
     let mut out = Vec::new();
     for e in entries {
         let key = format!("expect.\"{}\"", e.key);
@@ -420,28 +462,6 @@ fn expectations(
             return Err(Diag::new(src, e.key_loc.clone(), &key, format!("matches no cell of the matrix; cells are: {}{more} (`*` matches any one value)", shown.join(", ")))
                 .help(did_you_mean(&e.key, labels.iter().map(String::as_str))));
         }
-        let check_outcome = |n: &Node, key: &str| -> Result<String, Diag> {
-            match &n.value {
-                Value::Str(s) if schema::OUTCOMES.contains(&s.as_str()) => Ok(s.clone()),
-                Value::Str(s) => Err(Diag::new(
-                    src,
-                    n.loc.clone(),
-                    key,
-                    format!("found `{s}`; expected {outcomes}"),
-                )
-                .help(did_you_mean(s, schema::OUTCOMES.iter().copied()))),
-                other => Err(Diag::new(
-                    src,
-                    n.loc.clone(),
-                    key,
-                    format!(
-                        "found {} `{}`; expected {outcomes}",
-                        other.type_name(),
-                        other.toml()
-                    ),
-                )),
-            }
-        };
         let mut exp = Expectation {
             pattern: e.key.clone(),
             outcome: String::new(),
@@ -449,82 +469,127 @@ fn expectations(
             invoker: None,
         };
         match &e.node.value {
-            Value::Table(fields) => {
-                for f in fields {
-                    let fkey = format!("{key}.{}", f.key);
-                    match f.key.as_str() {
-                        "outcome" => exp.outcome = check_outcome(&f.node, &fkey)?,
-                        "victim" | "invoker" => {
-                            let Value::Str(s) = &f.node.value else {
-                                return Err(Diag::new(
-                                    src,
-                                    f.node.loc.clone(),
-                                    &fkey,
-                                    format!(
-                                        "found {}; expected the name of a task",
-                                        f.node.value.type_name()
-                                    ),
-                                ));
-                            };
-                            if !tasks.contains(s) {
-                                return Err(Diag::new(
-                                    src,
-                                    f.node.loc.clone(),
-                                    &fkey,
-                                    format!("there is no task `{s}`; declared: {}", list_of(tasks)),
-                                )
-                                .help(did_you_mean(s, tasks.iter().map(String::as_str))));
-                            }
-                            if f.key == "victim" {
-                                exp.victim = Some(s.clone())
-                            } else {
-                                exp.invoker = Some(s.clone())
-                            }
-                        }
-                        other => {
-                            return Err(Diag::new(
-                                src,
-                                f.key_loc.clone(),
-                                &fkey,
-                                format!(
-                                    "unknown key `{other}`; accepted keys: {}",
-                                    schema::EXPECT_KEYS.join(", ")
-                                ),
-                            )
-                            .help(did_you_mean(other, schema::EXPECT_KEYS.iter().copied())));
-                        }
-                    }
-                }
-                if exp.outcome.is_empty() {
-                    return Err(Diag::new(
-                        src,
-                        e.node.loc.clone(),
-                        &key,
-                        format!(
-                            "missing required key `outcome`; expected {}",
-                            one_of(schema::OUTCOMES)
-                        ),
-                    ));
-                }
-                if exp.outcome != "oom" && (exp.victim.is_some() || exp.invoker.is_some()) {
-                    return Err(Diag::new(
-                        src,
-                        e.node.loc.clone(),
-                        &key,
-                        "`victim` and `invoker` only make sense with outcome = \"oom\"",
-                    ));
-                }
-            }
-            _ => exp.outcome = check_outcome(&e.node, &key)?,
+            Value::Table(fields) => expectation_table(src, e, &key, fields, tasks, &mut exp)?,
+            _ => exp.outcome = expected_outcome(src, &e.node, &key)?,
         }
         out.push(exp);
     }
     Ok(out)
 }
 
+/// An expected outcome: one of `schema::OUTCOMES`.
+fn expected_outcome(src: &Arc<Source>, n: &Node, key: &str) -> Result<String, Diag> {
+    let outcomes = format!(
+        "one of {} or a table {{ outcome = \"oom\", victim = \"…\", invoker = \"…\" }}",
+        one_of(schema::OUTCOMES)
+    );
+    match &n.value {
+        Value::Str(s) if schema::OUTCOMES.contains(&s.as_str()) => Ok(s.clone()),
+        Value::Str(s) => Err(Diag::new(
+            src,
+            n.loc.clone(),
+            key,
+            format!("found `{s}`; expected {outcomes}"),
+        )
+        .help(did_you_mean(s, schema::OUTCOMES.iter().copied()))),
+        other => Err(Diag::new(
+            src,
+            n.loc.clone(),
+            key,
+            format!(
+                "found {} `{}`; expected {outcomes}",
+                other.type_name(),
+                other.toml()
+            ),
+        )),
+    }
+}
+
+/// An `[expect]` value written as a table: `outcome` (required), `victim`, `invoker` (names of
+/// tasks, with outcome `oom` only).
+fn expectation_table(
+    src: &Arc<Source>,
+    e: &tree::Entry,
+    key: &str,
+    fields: &[tree::Entry],
+    tasks: &[String],
+    exp: &mut Expectation,
+) -> Result<(), Diag> {
+    for f in fields {
+        let fkey = format!("{key}.{}", f.key);
+        match f.key.as_str() {
+            "outcome" => exp.outcome = expected_outcome(src, &f.node, &fkey)?,
+            "victim" | "invoker" => {
+                let name = expected_task(src, &f.node, &fkey, tasks)?;
+                if f.key == "victim" {
+                    exp.victim = Some(name)
+                } else {
+                    exp.invoker = Some(name)
+                }
+            }
+            other => {
+                return Err(Diag::new(
+                    src,
+                    f.key_loc.clone(),
+                    &fkey,
+                    format!(
+                        "unknown key `{other}`; accepted keys: {}",
+                        schema::EXPECT_KEYS.join(", ")
+                    ),
+                )
+                .help(did_you_mean(other, schema::EXPECT_KEYS.iter().copied())));
+            }
+        }
+    }
+    if exp.outcome.is_empty() {
+        return Err(Diag::new(
+            src,
+            e.node.loc.clone(),
+            key,
+            format!(
+                "missing required key `outcome`; expected {}",
+                one_of(schema::OUTCOMES)
+            ),
+        ));
+    }
+    if exp.outcome != "oom" && (exp.victim.is_some() || exp.invoker.is_some()) {
+        return Err(Diag::new(
+            src,
+            e.node.loc.clone(),
+            key,
+            "`victim` and `invoker` only make sense with outcome = \"oom\"",
+        ));
+    }
+    Ok(())
+}
+
+/// The name of a declared task.
+fn expected_task(src: &Arc<Source>, n: &Node, key: &str, tasks: &[String]) -> Result<String, Diag> {
+    let Value::Str(s) = &n.value else {
+        return Err(Diag::new(
+            src,
+            n.loc.clone(),
+            key,
+            format!("found {}; expected the name of a task", n.value.type_name()),
+        ));
+    };
+    if !tasks.contains(s) {
+        return Err(Diag::new(
+            src,
+            n.loc.clone(),
+            key,
+            format!("there is no task `{s}`; declared: {}", list_of(tasks)),
+        )
+        .help(did_you_mean(s, tasks.iter().map(String::as_str))));
+    }
+    Ok(s.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mm::workload::pin::Pin;
+    use crate::mm::workload::truncate::Truncate;
     use crate::spec::{DataMode, NodeLayout, PinMethod, Release, TaskKind, VmSpec};
 
     fn load_str(text: &str, ov: &Overrides) -> Result<Scenario, Diag> {
@@ -571,9 +636,8 @@ mod tests {
         assert!(sc.expectations.is_none());
     }
 
-    #[test]
-    fn a_full_file() {
-        let text = r#"
+    /// A file that sets every table.
+    const FULL: &str = r#"
 [scenario]
 name = "full"
 duration = "10min"
@@ -625,6 +689,10 @@ kind = "truncate"
 target = "dd"
 start = "1min"
 "#;
+
+    #[test]
+    fn a_full_file() {
+        let text = FULL;
         let sc = load_str(
             text,
             &Overrides {
@@ -651,22 +719,22 @@ start = "1min"
         assert_eq!(s.mounts[1].disk, None);
         assert_eq!(
             s.tasks[0].kind,
-            TaskKind::Pin {
+            TaskKind::Pin(Pin {
                 bytes: 3 << 20,
                 method: PinMethod::Shm
-            }
+            })
         );
         assert_eq!(
             s.tasks[1].kind,
-            TaskKind::Pin {
+            TaskKind::Pin(Pin {
                 bytes: 4 << 20,
                 method: PinMethod::Hugetlb
-            }
+            })
         );
         assert_eq!(s.tasks[2].attach, vec![0]);
         assert_eq!(s.tasks[2].parent, Some(3));
         assert_eq!(s.tasks[2].cpuset_nodes, Some(vec![3, 1]));
-        assert_eq!(s.tasks[4].kind, TaskKind::Truncate { target: 3 });
+        assert_eq!(s.tasks[4].kind, TaskKind::Truncate(Truncate { target: 3 }));
         assert_eq!(s.tasks[4].start_ns, 60_000_000_000);
     }
 

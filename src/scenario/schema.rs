@@ -66,55 +66,15 @@ pub const TASK_COMMON: &[&str] = &[
     "extra_vm",
 ];
 
-/// One task kind and its own keys.
-pub struct TaskKindKeys {
-    /// The `kind` value.
-    pub kind: &'static str,
-    /// Keys it requires.
-    pub required: &'static [&'static str],
-    /// Keys it may have (with their defaults described in docs/SCENARIO_FORMAT.md).
-    pub optional: &'static [&'static str],
-}
+/// One task kind and its own keys (declared by the kind, `mm/workload/<kind>.rs`).
+pub use crate::mm::workload::KindInfo as TaskKindKeys;
 
-impl TaskKindKeys {
-    /// Every key of this kind (not the common ones).
-    pub fn keys(&self) -> impl Iterator<Item = &'static str> {
-        self.required.iter().chain(self.optional).copied()
-    }
-}
-
-/// The task kinds.
-pub const TASK_KINDS: &[TaskKindKeys] = &[
-    TaskKindKeys {
-        kind: "pin",
-        required: &["size", "method"],
-        optional: &[],
-    },
-    TaskKindKeys {
-        kind: "stream-write",
-        required: &["mount", "size", "rate"],
-        optional: &["write_size"],
-    },
-    TaskKindKeys {
-        kind: "stream-read",
-        required: &["mount", "size", "rate"],
-        optional: &["read_size"],
-    },
-    TaskKindKeys {
-        kind: "anon",
-        required: &["size", "rate"],
-        optional: &["hold", "cycle", "gfp"],
-    },
-    TaskKindKeys {
-        kind: "truncate",
-        required: &["target"],
-        optional: &[],
-    },
-];
+/// The task kinds, in registry order.
+pub use crate::mm::workload::KINDS as TASK_KINDS;
 
 /// The kind's key list, by `kind` value.
 pub fn task_kind(kind: &str) -> Option<&'static TaskKindKeys> {
-    TASK_KINDS.iter().find(|k| k.kind == kind)
+    crate::mm::workload::kind(kind)
 }
 
 /// All keys a task of `kind` takes (every kind's keys when the kind is unknown).
@@ -134,23 +94,24 @@ pub fn task_keys(kind: Option<&str>) -> Vec<&'static str> {
     keys
 }
 
-/// Pin methods.
-pub const PIN_METHODS: &[&str] = &["mlock", "shm_lock", "shm", "hugetlb"];
-
-/// Anon gfp classes.
-pub const ANON_GFP: &[&str] = &["highuser_movable", "kernel"];
-
-/// Mount options.
-pub const MOUNT_OPTIONS: &[&str] = &[
-    "delalloc",
-    "nodelalloc",
-    "data=ordered",
-    "data=writeback",
-    "commit=SECONDS",
-];
-
 /// Expect outcomes.
 pub const OUTCOMES: &[&str] = &["oom", "survived", "stalled"];
 
 /// Keys of an `[expect]` table value.
 pub const EXPECT_KEYS: &[&str] = &["outcome", "victim", "invoker"];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scenario_format_lists_every_kernel_switch() {
+        let doc = include_str!("../../docs/SCENARIO_FORMAT.md");
+        for s in crate::kernel::SWITCHES {
+            let values: Vec<String> = s.values.iter().map(|v| format!("`{v}`")).collect();
+            let row = format!("| `{}` | {} |", s.key, values.join(" "));
+            assert!(
+                doc.contains(&row),
+                "docs/SCENARIO_FORMAT.md lacks the row {row}"
+            );
+        }
+    }
+}

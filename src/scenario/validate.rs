@@ -6,10 +6,12 @@ use super::error::{did_you_mean, list_of, one_of, Diag, Loc, Source};
 use super::schema;
 use super::tree::{Entry, Node, Value};
 use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
+use crate::fs::{Backing, MountOption};
 use crate::kernel::Kernel;
+use crate::mm::workload;
 use crate::spec::{
-    AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
-    Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+    DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Policy, Release, RunSpec,
+    TaskKind, TaskSpec, VmSpec,
 };
 
 /// The page size.
@@ -17,7 +19,7 @@ pub const PAGE: u64 = 4096;
 /// The largest `machine.page_granularity` (128 KiB, `SWAP_CLUSTER_MAX` pages).
 pub use crate::mm::granularity::MAX_PAGE_GRANULARITY;
 /// The hugetlb page size on x86_64.
-pub const HUGE_PAGE: u64 = 2 << 20;
+pub use crate::mm::workload::pin::HUGE_PAGE;
 /// The largest `machine.memory`: x86_64 2.6.32–36 `MAX_PHYSMEM_BITS` = 46 (64 TiB).
 pub const MAX_MEMORY: u64 = 1 << 46;
 /// `MAX_NUMNODES` with the largest `CONFIG_NODES_SHIFT` (10).
@@ -34,10 +36,7 @@ pub const MAX_PAGES: u64 = 1 << 24;
 /// The longest duration anywhere in a scenario (365 days): sums of a few of them never overflow
 /// the 584-year nanosecond clock.
 pub const MAX_DURATION_NS: u64 = 365 * 24 * 3600 * 1_000_000_000;
-/// The largest file a task reads or writes: page indices are 32-bit (16 TiB).
-pub const MAX_FILE_BYTES: u64 = 1 << 44;
-/// The largest `extra_vm`: the x86_64 user address space (`TASK_SIZE`, 128 TiB).
-pub const MAX_VM_BYTES: u64 = 1 << 47;
+pub use crate::spec::{MAX_FILE_BYTES, MAX_VM_BYTES};
 /// The most tasks, disks and mounts in one scenario.
 pub const MAX_TASKS: usize = 4096;
 /// See [`MAX_TASKS`].
@@ -500,8 +499,45 @@ impl<'a> Validator<'a> {
             loc: &root.loc,
         };
         self.check_keys(root_t, "", schema::TOP_LEVEL, "the file")?;
+        let (kernel, seed, limits) = self.scenario(root)?;
+        let (disks, disk_names) = self.disks(root)?;
+        let mt = self.table(root, "", "machine")?.ok_or_else(|| {
+            self.err(
+                &Loc::None,
+                "machine",
+                "missing required table `[machine]` (with at least `memory`)",
+            )
+        })?;
+        let (machine, node_count) = self.machine(mt, &disk_names)?;
+        let vm = self.vm_of(root, &machine)?;
+        self.watermarks_apart(&machine, &vm, mt)?;
+        let mount_tables = self.named(root, "mount")?;
+        let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
+        let mut mounts = Vec::new();
+        for (mname, t) in &mount_tables {
+            mounts.push(self.mount(mname, *t, &disk_names)?);
+        }
+        let task_tables = self.named(root, "task")?;
+        let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
+        self.pinned_fits(&tasks, &machine, mt)?;
+        self.hugetlb_fits(&tasks, &machine, &task_tables)?;
+        Ok(RunSpec {
+            release: kernel.base,
+            kernel,
+            policy,
+            seed,
+            limits,
+            machine,
+            vm,
+            disks,
+            mounts,
+            tasks,
+        })
+    }
 
-        // [scenario]
+    /// `[scenario]` (name, description, release, duration, seed, max_events) and `[kernel]`:
+    /// the kernel, the seed and the limits.
+    fn scenario(&self, root: &Node) -> Result<(Kernel, u64, Limits), Diag> {
         let sc = self.table(root, "", "scenario")?.ok_or_else(|| {
             self.err(
                 &Loc::None,
@@ -522,23 +558,10 @@ impl<'a> Validator<'a> {
             ));
         }
         self.str(sc, p, "description", "a string")?;
-        let names = Kernel::profile_names();
-        // `release = 3.2` (or `--set scenario.release=3.2`) arrives as a float: read it as written.
-        let as_float = match sc.node.get("release").map(|n| &n.value) {
-            Some(Value::Float(f)) => Some(format!("{f}")),
-            _ => None,
-        };
-        let mut kernel = match as_float.as_deref().and_then(Kernel::profile) {
-            Some(k) => k,
-            None => self
-                .choice(sc, p, "release", &names)?
-                .and_then(|(s, _)| Kernel::profile(s))
-                .unwrap_or_else(|| Kernel::profile(Release::V2_6_32.name()).expect("2.6.32")),
-        };
+        let mut kernel = self.release(sc)?;
         if let Some(t) = self.table(root, "", "kernel")? {
             self.kernel(t, &mut kernel)?;
         }
-        let release = kernel.base;
         let duration = self
             .duration(sc, p, "duration")?
             .ok_or_else(|| self.missing(sc, p, "duration", DURATION_HELP))?;
@@ -549,8 +572,32 @@ impl<'a> Validator<'a> {
         let max_events = self
             .uint::<u64>(sc, p, "max_events", 1, MAX_EVENTS as i64)?
             .unwrap_or(DEFAULT_MAX_EVENTS);
+        let limits = Limits {
+            sim_time_ns,
+            max_events,
+        };
+        Ok((kernel, seed, limits))
+    }
 
-        // [disk.*]
+    /// `scenario.release`: a kernel profile (2.6.32 when absent).
+    fn release(&self, sc: Tbl<'_>) -> Result<Kernel, Diag> {
+        let names = Kernel::profile_names();
+        // `release = 3.2` (or `--set scenario.release=3.2`) arrives as a float: read it as written.
+        let as_float = match sc.node.get("release").map(|n| &n.value) {
+            Some(Value::Float(f)) => Some(format!("{f}")),
+            _ => None,
+        };
+        Ok(match as_float.as_deref().and_then(Kernel::profile) {
+            Some(k) => k,
+            None => self
+                .choice(sc, "scenario", "release", &names)?
+                .and_then(|(s, _)| Kernel::profile(s))
+                .unwrap_or_else(|| Kernel::profile(Release::V2_6_32.name()).expect("2.6.32")),
+        })
+    }
+
+    /// `[disk.*]`: the disks and their names.
+    fn disks<'n>(&self, root: &'n Node) -> Result<(Vec<DiskSpec>, Vec<&'n str>), Diag> {
         let disk_tables = self.named(root, "disk")?;
         let disk_names: Vec<&str> = disk_tables.iter().map(|(n, _)| *n).collect();
         let mut disks = Vec::new();
@@ -574,29 +621,18 @@ impl<'a> Validator<'a> {
                 nr_requests,
             });
         }
+        Ok((disks, disk_names))
+    }
 
-        // [machine]
-        let mt = self.table(root, "", "machine")?.ok_or_else(|| {
-            self.err(
-                &Loc::None,
-                "machine",
-                "missing required table `[machine]` (with at least `memory`)",
-            )
-        })?;
-        let (machine, node_count) = self.machine(mt, &disk_names)?;
-
-        // [vm]
-        let vm = match self.table(root, "", "vm")? {
-            Some(t) => self.vm(t)?,
-            None => VmSpec::default(),
+    /// `[vm]` (the kernel's defaults when absent), with `min_free_kbytes` below the memory.
+    fn vm_of(&self, root: &Node, machine: &MachineSpec) -> Result<VmSpec, Diag> {
+        let Some(t) = self.table(root, "", "vm")? else {
+            return Ok(VmSpec::default());
         };
-
+        let vm = self.vm(t)?;
         if let Some(kib) = vm.min_free_kbytes {
             if kib.saturating_mul(1024) >= machine.memory_bytes {
-                let v = self
-                    .table(root, "", "vm")?
-                    .expect("min_free_kbytes came from [vm]");
-                let loc = v
+                let loc = t
                     .node
                     .get("min_free_kbytes")
                     .map_or(Loc::None, |n| n.loc.clone());
@@ -610,28 +646,19 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
+        Ok(vm)
+    }
 
-        self.watermarks_apart(&machine, &vm, mt)?;
-
-        // [mount.*]
-        let mount_tables = self.named(root, "mount")?;
-        let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
-        let mut mounts = Vec::new();
-        for (mname, t) in &mount_tables {
-            mounts.push(self.mount(mname, *t, &disk_names)?);
-        }
-
-        // [task.*]
-        let task_tables = self.named(root, "task")?;
-        let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
-
-        // Sanity: what is pinned must leave memory for everything else.
+    /// What is pinned must leave memory for everything else.
+    fn pinned_fits(
+        &self,
+        tasks: &[TaskSpec],
+        machine: &MachineSpec,
+        mt: Tbl<'_>,
+    ) -> Result<(), Diag> {
         let pinned: u64 = tasks
             .iter()
-            .map(|t| match t.kind {
-                TaskKind::Pin { bytes, .. } => bytes,
-                _ => 0,
-            })
+            .map(|t| t.kind.workload().pinned_bytes())
             .fold(0u64, u64::saturating_add);
         if pinned.saturating_add(machine.kernel_reserved_bytes) >= machine.memory_bytes {
             let loc = &mt.node.get("memory").map_or(Loc::None, |n| n.loc.clone());
@@ -644,65 +671,54 @@ impl<'a> Validator<'a> {
                 ),
             ));
         }
+        Ok(())
+    }
 
-        // hugetlb pools are carved from the highest zone of each node (after its share of kernel
-        // memory), not from anywhere in memory.
+    /// hugetlb pools are carved from the highest zone of each node (after its share of kernel
+    /// memory), not from anywhere in memory: they must fit there.
+    fn hugetlb_fits(
+        &self,
+        tasks: &[TaskSpec],
+        machine: &MachineSpec,
+        task_tables: &[(&str, Tbl<'_>)],
+    ) -> Result<(), Diag> {
         let huge: Vec<(usize, u64)> = tasks
             .iter()
             .enumerate()
-            .filter_map(|(i, t)| match t.kind {
-                TaskKind::Pin {
-                    bytes,
-                    method: PinMethod::Hugetlb,
-                } => Some((i, bytes / machine.page_bytes)),
-                _ => None,
-            })
+            .map(|(i, t)| (i, t.kind.workload().hugetlb_bytes() / machine.page_bytes))
+            .filter(|&(_, pages)| pages > 0)
             .collect();
-        if let Some(&(first, _)) = huge.first() {
-            // In simulated pages, as the engine carves them; the message in 4 KiB pages.
-            let page = machine.page_bytes;
-            let need: u64 = huge.iter().map(|h| h.1).sum();
-            let extents =
-                crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / page, page);
-            let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
-            let reserved = machine.kernel_reserved_bytes / page;
-            let room: u64 = extents
-                .iter()
-                .filter_map(|n| n.last())
-                .map(|e| e.2 - reserved * e.2 / total)
-                .sum();
-            if need > room {
-                let (need, room) = (need * (page / PAGE), room * (page / PAGE));
-                let (name, t) = &task_tables[first];
-                let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
-                return Err(self.err(
-                    &loc,
-                    &format!("task.{name}.size"),
-                    format!(
-                        "the hugetlb pools need {need} pages ({} bytes) but they come from the highest zone of each node, which hold {room} pages ({} bytes) after kernel memory; expected hugetlb sizes adding up to at most {}",
-                        need * PAGE,
-                        room * PAGE,
-                        human_size(room / 512 * HUGE_PAGE)
-                    ),
-                ));
-            }
+        let Some(&(first, _)) = huge.first() else {
+            return Ok(());
+        };
+        // In simulated pages, as the engine carves them; the message in 4 KiB pages.
+        let page = machine.page_bytes;
+        let need: u64 = huge.iter().map(|h| h.1).sum();
+        let extents =
+            crate::mm::zone::layout_zones(&machine.layout, machine.memory_bytes / page, page);
+        let total: u64 = extents.iter().flatten().map(|e| e.2).sum::<u64>().max(1);
+        let reserved = machine.kernel_reserved_bytes / page;
+        let room: u64 = extents
+            .iter()
+            .filter_map(|n| n.last())
+            .map(|e| e.2 - reserved * e.2 / total)
+            .sum();
+        if need <= room {
+            return Ok(());
         }
-
-        Ok(RunSpec {
-            release,
-            kernel,
-            policy,
-            seed,
-            limits: Limits {
-                sim_time_ns,
-                max_events,
-            },
-            machine,
-            vm,
-            disks,
-            mounts,
-            tasks,
-        })
+        let (need, room) = (need * (page / PAGE), room * (page / PAGE));
+        let (name, t) = &task_tables[first];
+        let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+        Err(self.err(
+            &loc,
+            &format!("task.{name}.size"),
+            format!(
+                "the hugetlb pools need {need} pages ({} bytes) but they come from the highest zone of each node, which hold {room} pages ({} bytes) after kernel memory; expected hugetlb sizes adding up to at most {}",
+                need * PAGE,
+                room * PAGE,
+                human_size(room / 512 * HUGE_PAGE)
+            ),
+        ))
     }
 
     /// `[kernel]`: each key a switch of `crate::kernel`, valued by its TOML name (`true`/`false`
@@ -828,10 +844,57 @@ impl<'a> Validator<'a> {
         Ok(b)
     }
 
+    /// `[machine]`, and the number of nodes it lays out.
     fn machine(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(MachineSpec, u64), Diag> {
         let p = "machine";
         self.check_keys(t, p, schema::MACHINE, "`[machine]`")?;
         let page = self.page_granularity(t)?;
+        let memory = self.memory(t, page)?;
+        let reserved = self.size(t, p, "kernel_reserved")?;
+        self.page_multiple(reserved, p, "kernel_reserved")?;
+        let kernel_reserved = reserved.map_or(memory / 64 / PAGE * PAGE, |(v, _)| v);
+        if let Some((r, n)) = reserved {
+            if r >= memory {
+                return Err(self.err(&n.loc, "machine.kernel_reserved", format!("found {} ({r} bytes); it must be less than machine.memory ({memory} bytes)", n.value.toml())));
+            }
+        }
+        let layout = self.layout(t, memory, page)?;
+        let node_count = match &layout {
+            NodeLayout::X86_64 => 1,
+            NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
+            NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
+        };
+        let (swap_bytes, swap_disk) = self.swap(t, disks)?;
+        let hz = match self.int(t, p, "hz", i64::MIN, i64::MAX)? {
+            None => 1000,
+            Some(v @ (100 | 250 | 300 | 1000)) => v as u32,
+            Some(v) => {
+                let n = t.node.get("hz").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &n,
+                    "machine.hz",
+                    format!("found {v}; expected one of 100, 250, 300 or 1000 (CONFIG_HZ)"),
+                ));
+            }
+        };
+        let cpus = self.uint::<u32>(t, p, "cpus", 1, 4096)?.unwrap_or(2);
+        let machine = MachineSpec {
+            memory_bytes: memory,
+            kernel_reserved_bytes: kernel_reserved,
+            layout,
+            swap_bytes,
+            swap_disk,
+            hz,
+            cpus,
+            page_bytes: page,
+        };
+        Ok((machine, node_count))
+    }
+
+    /// `machine.memory`: whole pages and whole simulated pages of `page` bytes, at most 64 TiB
+    /// and `MAX_PAGES` simulated pages.
+    fn memory(&self, t: Tbl<'_>, page: u64) -> Result<u64, Diag> {
+        let p = "machine";
         let mem = self
             .size(t, p, "memory")?
             .ok_or_else(|| self.missing(t, p, "memory", SIZE_HELP))?;
@@ -857,25 +920,20 @@ impl<'a> Validator<'a> {
             ));
         }
         self.granule_multiple(memory, mem.1, "machine.memory", page)?;
-        let reserved = self.size(t, p, "kernel_reserved")?;
-        self.page_multiple(reserved, p, "kernel_reserved")?;
-        let kernel_reserved = reserved.map_or(memory / 64 / PAGE * PAGE, |(v, _)| v);
-        if let Some((r, n)) = reserved {
-            if r >= memory {
-                return Err(self.err(&n.loc, "machine.kernel_reserved", format!("found {} ({r} bytes); it must be less than machine.memory ({memory} bytes)", n.value.toml())));
-            }
-        }
+        Ok(memory)
+    }
+
+    /// The node layout: `fake_numa_node_size`, `nodes`, or one x86_64 node.
+    fn layout(&self, t: Tbl<'_>, memory: u64, page: u64) -> Result<NodeLayout, Diag> {
+        let p = "machine";
         let fake = self.size(t, p, "fake_numa_node_size")?;
         self.positive(fake, p, "fake_numa_node_size", "the node size")?;
         self.page_multiple(fake, p, "fake_numa_node_size")?;
         if let Some((b, n)) = fake {
             self.granule_multiple(b, n, "machine.fake_numa_node_size", page)?;
         }
-        let nodes = t.node.get("nodes");
-        let layout = match (fake, nodes) {
-            (Some(_), Some(n)) => {
-                return Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them"));
-            }
+        match (fake, t.node.get("nodes")) {
+            (Some(_), Some(n)) => Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them")),
             (Some((size, n)), None) => {
                 if size > memory {
                     return Err(self.err(&n.loc, "machine.fake_numa_node_size", format!("found {size} bytes; a node cannot be larger than machine.memory ({memory} bytes)")));
@@ -890,56 +948,59 @@ impl<'a> Validator<'a> {
                         ),
                     ));
                 }
-                NodeLayout::FakeNuma { node_bytes: size }
+                Ok(NodeLayout::FakeNuma { node_bytes: size })
             }
-            (None, Some(n)) => {
-                let Value::Array(items) = &n.value else {
-                    return Err(self.type_err(
-                        n,
-                        "machine.nodes",
-                        "an array of node sizes such as [\"2GiB\", \"2GiB\"]",
-                    ));
-                };
-                if items.is_empty() || items.len() as u64 > MAX_NODES {
-                    return Err(self.err(
-                        &n.loc,
-                        "machine.nodes",
-                        format!(
-                            "found {} nodes; expected 1..={MAX_NODES} node sizes",
-                            items.len()
-                        ),
-                    ));
-                }
-                let mut sizes = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    let key = format!("machine.nodes[{i}]");
-                    let b = self.parsed(item, &key, SIZE_HELP, true, units::parse_size)?;
-                    if b == 0 {
-                        return Err(self.err(&item.loc, &key, "a node must have memory (found 0)"));
-                    }
-                    if b % PAGE != 0 {
-                        return Err(self.err(
-                            &item.loc,
-                            &key,
-                            format!("found {b} bytes, not a multiple of the 4096-byte page"),
-                        ));
-                    }
-                    self.granule_multiple(b, item, &key, page)?;
-                    sizes.push(b);
-                }
-                let sum = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b));
-                if sum != memory {
-                    return Err(self.err(&n.loc, "machine.nodes", format!("the node sizes add up to {sum} bytes but machine.memory is {memory} bytes; they must be equal")));
-                }
-                NodeLayout::Explicit { node_bytes: sizes }
+            (None, Some(n)) => self.explicit_nodes(n, memory, page),
+            (None, None) => Ok(NodeLayout::X86_64),
+        }
+    }
+
+    /// `machine.nodes`: node sizes in whole (simulated) pages adding up to the memory.
+    fn explicit_nodes(&self, n: &Node, memory: u64, page: u64) -> Result<NodeLayout, Diag> {
+        let Value::Array(items) = &n.value else {
+            return Err(self.type_err(
+                n,
+                "machine.nodes",
+                "an array of node sizes such as [\"2GiB\", \"2GiB\"]",
+            ));
+        };
+        if items.is_empty() || items.len() as u64 > MAX_NODES {
+            return Err(self.err(
+                &n.loc,
+                "machine.nodes",
+                format!(
+                    "found {} nodes; expected 1..={MAX_NODES} node sizes",
+                    items.len()
+                ),
+            ));
+        }
+        let mut sizes = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("machine.nodes[{i}]");
+            let b = self.parsed(item, &key, SIZE_HELP, true, units::parse_size)?;
+            if b == 0 {
+                return Err(self.err(&item.loc, &key, "a node must have memory (found 0)"));
             }
-            (None, None) => NodeLayout::X86_64,
-        };
-        let node_count = match &layout {
-            NodeLayout::X86_64 => 1,
-            NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
-            NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
-        };
+            if b % PAGE != 0 {
+                return Err(self.err(
+                    &item.loc,
+                    &key,
+                    format!("found {b} bytes, not a multiple of the 4096-byte page"),
+                ));
+            }
+            self.granule_multiple(b, item, &key, page)?;
+            sizes.push(b);
+        }
+        let sum = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b));
+        if sum != memory {
+            return Err(self.err(&n.loc, "machine.nodes", format!("the node sizes add up to {sum} bytes but machine.memory is {memory} bytes; they must be equal")));
+        }
+        Ok(NodeLayout::Explicit { node_bytes: sizes })
+    }
+
+    /// `machine.swap` and `machine.swap_disk` (required exactly when there is swap).
+    fn swap(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(u64, Option<usize>), Diag> {
+        let p = "machine";
         let swap = self.size(t, p, "swap")?;
         self.page_multiple(swap, p, "swap")?;
         let swap_bytes = swap.map_or(0, |(v, _)| v);
@@ -955,32 +1016,7 @@ impl<'a> Validator<'a> {
                 return Err(self.err(&loc, "machine.swap_disk", format!("machine.swap is {swap_bytes} bytes, so machine.swap_disk is required: the name of a [disk.*] table; declared disks: {}", if disks.is_empty() { "none".into() } else { list_of(disks) })));
             }
         };
-        let hz = match self.int(t, p, "hz", i64::MIN, i64::MAX)? {
-            None => 1000,
-            Some(v @ (100 | 250 | 300 | 1000)) => v as u32,
-            Some(v) => {
-                let n = t.node.get("hz").map_or(Loc::None, |n| n.loc.clone());
-                return Err(self.err(
-                    &n,
-                    "machine.hz",
-                    format!("found {v}; expected one of 100, 250, 300 or 1000 (CONFIG_HZ)"),
-                ));
-            }
-        };
-        let cpus = self.uint::<u32>(t, p, "cpus", 1, 4096)?.unwrap_or(2);
-        Ok((
-            MachineSpec {
-                memory_bytes: memory,
-                kernel_reserved_bytes: kernel_reserved,
-                layout,
-                swap_bytes,
-                swap_disk,
-                hz,
-                cpus,
-                page_bytes: page,
-            },
-            node_count,
-        ))
+        Ok((swap_bytes, swap_disk))
     }
 
     fn vm(&self, t: Tbl<'_>) -> Result<VmSpec, Diag> {
@@ -1044,17 +1080,20 @@ impl<'a> Validator<'a> {
             .and_then(|(s, _)| FsType::from_name(s))
             .ok_or_else(|| self.missing(t, p, "fs", &format!("one of {}", one_of(&fs_names))))?;
         let disk = self.reference(t, p, "disk", disks, "disk (`[disk.NAME]`)")?;
-        let disk = match (fs, disk) {
-            (FsType::Tmpfs, Some((_, n))) => {
+        let disk = match (fs.ops().backing(), disk) {
+            (Backing::Swap, Some((_, n))) => {
                 return Err(self.err(
                     &n.loc,
                     &join(p, "disk"),
-                    "a tmpfs mount has no disk (it is swap-backed); remove `disk`",
+                    format!(
+                        "a {} mount has no disk (it is swap-backed); remove `disk`",
+                        fs.name()
+                    ),
                 ));
             }
-            (FsType::Tmpfs, None) => None,
-            (_, Some((i, _))) => Some(i),
-            (_, None) => {
+            (Backing::Swap, None) => None,
+            (Backing::Disk, Some((i, _))) => Some(i),
+            (Backing::Disk, None) => {
                 return Err(self.missing(
                     t,
                     p,
@@ -1072,83 +1111,65 @@ impl<'a> Validator<'a> {
         };
         let mut spec = MountSpec {
             name: name.to_string(),
-            fs,
             disk,
-            delalloc: true,
-            data_mode: DataMode::Ordered,
-            commit_interval_ns: 5_000_000_000,
+            ..MountSpec::default_for(fs)
         };
-        let Some(opts) = t.node.get("options") else {
-            return Ok(spec);
-        };
-        let key = join(p, "options");
+        if let Some(opts) = t.node.get("options") {
+            self.mount_options(opts, &join(p, "options"), &mut spec)?;
+        }
+        Ok(spec)
+    }
+
+    /// `[mount.*] options`: each one applied by the mount's filesystem
+    /// (`fs::Filesystem::mount_option`).
+    fn mount_options(&self, opts: &Node, key: &str, spec: &mut MountSpec) -> Result<(), Diag> {
+        let accepted = crate::fs::mount_options();
         let Value::Array(items) = &opts.value else {
-            return Err(self.type_err(opts, &key, "an array of mount options such as [\"nodelalloc\", \"data=writeback\", \"commit=30\"]"));
+            return Err(self.type_err(opts, key, "an array of mount options such as [\"nodelalloc\", \"data=writeback\", \"commit=30\"]"));
         };
-        let journalled = matches!(fs, FsType::Ext3 | FsType::Ext4);
+        let fs = spec.fs;
         for item in items {
             let Value::Str(o) = &item.value else {
                 return Err(self.type_err(
                     item,
-                    &key,
-                    &format!("a mount option: {}", one_of(schema::MOUNT_OPTIONS)),
+                    key,
+                    &format!("a mount option: {}", one_of(&accepted)),
                 ));
             };
-            let only = |what: &str| {
-                self.err(
-                    &item.loc,
-                    &key,
-                    format!("`{o}` is an option of {what}, not of {}", fs.name()),
-                )
-            };
-            match o.as_str() {
-                "delalloc" | "nodelalloc" if fs != FsType::Ext4 => return Err(only("ext4")),
-                "delalloc" => spec.delalloc = true,
-                "nodelalloc" => spec.delalloc = false,
-                "data=ordered" | "data=writeback" if !journalled => {
-                    return Err(only("ext3 and ext4"))
-                }
-                "data=ordered" => spec.data_mode = DataMode::Ordered,
-                "data=writeback" => spec.data_mode = DataMode::Writeback,
-                _ if o.starts_with("commit=") => {
-                    if !journalled {
-                        return Err(only("ext3 and ext4"));
-                    }
-                    match o["commit=".len()..].parse::<u64>() {
-                        Ok(s @ 1..=300) => spec.commit_interval_ns = s * 1_000_000_000,
-                        _ => {
-                            return Err(self.err(
-                                &item.loc,
-                                &key,
-                                format!(
-                                "found `{o}`; expected `commit=SECONDS` with SECONDS in 1..=300"
+            match fs.ops().mount_option(o, spec) {
+                MountOption::Applied => {}
+                MountOption::Invalid(m) => return Err(self.err(&item.loc, key, m)),
+                MountOption::NotMine => {
+                    let owners = crate::fs::owners_of_option(o);
+                    if !owners.is_empty() {
+                        return Err(self.err(
+                            &item.loc,
+                            key,
+                            format!(
+                                "`{o}` is an option of {}, not of {}",
+                                owners.join(" and "),
+                                fs.name()
                             ),
-                            ))
-                        }
+                        ));
                     }
-                }
-                _ => {
-                    let cands = [
-                        "delalloc",
-                        "nodelalloc",
-                        "data=ordered",
-                        "data=writeback",
-                        "commit=",
-                    ];
+                    let cands: Vec<&str> = accepted
+                        .iter()
+                        .map(|a| a.trim_end_matches("SECONDS"))
+                        .collect();
                     return Err(self
                         .err(
                             &item.loc,
-                            &key,
+                            key,
                             format!(
                                 "unknown mount option `{o}`; accepted: {}",
-                                one_of(schema::MOUNT_OPTIONS)
+                                one_of(&accepted)
                             ),
                         )
                         .help(did_you_mean(o, cands)));
                 }
             }
         }
-        Ok(spec)
+        Ok(())
     }
 
     fn tasks(
@@ -1159,8 +1180,8 @@ impl<'a> Validator<'a> {
         node_count: u64,
     ) -> Result<Vec<TaskSpec>, Diag> {
         let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
-        let kinds: Vec<&str> = schema::TASK_KINDS.iter().map(|k| k.kind).collect();
-        // First pass: every task's kind (references need the kinds of other tasks).
+        let kinds: Vec<&str> = workload::KINDS.iter().map(|k| k.kind).collect();
+        // First pass: every task's kind name (references need the kinds of other tasks).
         let mut task_kinds = Vec::new();
         for (name, t) in tables {
             let p = &join("task", name);
@@ -1170,227 +1191,158 @@ impl<'a> Validator<'a> {
                 .0;
             task_kinds.push(kind);
         }
-        let mut specs = Vec::new();
-        let mut pin_methods: Vec<Option<PinMethod>> = Vec::new();
+        // Second pass: each kind reads its own keys.
+        let mut kind_specs = Vec::new();
         for ((name, t), kind) in tables.iter().zip(&task_kinds) {
-            let kind_keys = schema::task_kind(kind).expect("kind was checked");
             let p = &join("task", name);
-            for e in t.node.entries().unwrap_or_default() {
-                let k = e.key.as_str();
-                if schema::TASK_COMMON.contains(&k) || kind_keys.keys().any(|x| x == k) {
-                    continue;
-                }
-                let allowed = schema::task_keys(Some(kind));
-                let owners: Vec<&str> = schema::TASK_KINDS
-                    .iter()
-                    .filter(|x| x.keys().any(|y| y == k))
-                    .map(|x| x.kind)
-                    .collect();
-                if owners.is_empty() {
-                    return Err(self.unknown_key(
-                        e,
-                        p,
-                        &allowed,
-                        &format!("`[{p}]` (a `{kind}` task)"),
-                    ));
-                }
-                return Err(self
-                    .err(&e.key_loc, &join(p, k), format!("`{k}` is not a key of a `{kind}` task (it belongs to {} tasks); `{kind}` tasks take: {}", one_of(&owners), allowed.join(", ")))
-                    .help(did_you_mean(k, allowed.iter().copied()).filter(|h| !h.contains(&format!("`{k}`")))));
-            }
-            let req = |key: &str, what: &str| self.missing(*t, p, key, what);
-            let positive = |v: Found<'_, u64>, key: &str| -> Result<u64, Diag> {
-                self.positive(v, p, key, &format!("`{key}`"))?
-                    .ok_or_else(|| req(key, "a value"))
+            self.task_keys_of_kind(*t, p, kind)?;
+            let mut keys = TaskTable {
+                v: self,
+                t: *t,
+                path: p,
+                mounts,
+                mount_specs,
+                names: &names,
+                kinds: &task_kinds,
             };
-            let kind_spec = match *kind {
-                "pin" => {
-                    let size = self
-                        .size(*t, p, "size")?
-                        .ok_or_else(|| req("size", SIZE_HELP))?;
-                    let bytes = positive(Some(size), "size")?;
-                    let method_name = self
-                        .choice(*t, p, "method", schema::PIN_METHODS)?
-                        .ok_or_else(|| {
-                            req("method", &format!("one of {}", one_of(schema::PIN_METHODS)))
-                        })?
-                        .0;
-                    let method = PinMethod::ALL
-                        .into_iter()
-                        .find(|m| m.name() == method_name)
-                        .expect("checked");
-                    let bytes = if method == PinMethod::Hugetlb {
-                        bytes.div_ceil(HUGE_PAGE).saturating_mul(HUGE_PAGE)
-                    } else {
-                        bytes
-                    };
-                    TaskKind::Pin { bytes, method }
-                }
-                "stream-write" | "stream-read" => {
-                    let (mount, mount_node) = self
-                        .reference(*t, p, "mount", mounts, "mount (`[mount.NAME]`)")?
-                        .ok_or_else(|| req("mount", "the name of a [mount.*] table"))?;
-                    if *kind == "stream-read" && mount_specs[mount].disk.is_none() {
-                        let on_disk: Vec<&str> = mount_specs
-                            .iter()
-                            .filter(|m| m.disk.is_some())
-                            .map(|m| m.name.as_str())
-                            .collect();
-                        return Err(self.err(
-                            &mount_node.loc,
-                            &join(p, "mount"),
-                            format!(
-                                "`{}` is a tmpfs mount; a stream-read task reads an existing file from a disk, so it needs a mount with a disk ({})",
-                                mounts[mount],
-                                if on_disk.is_empty() { "there is none".into() } else { one_of(&on_disk) }
-                            ),
-                        ));
-                    }
-                    let (bytes, rate) = self.sized_and_paced(
-                        *t,
-                        p,
-                        MAX_FILE_BYTES,
-                        "a file is at most 16TiB (page indices are 32-bit); expected a size up to `16TiB`",
-                    )?;
-                    if *kind == "stream-write" {
-                        let write_bytes = self.size(*t, p, "write_size")?;
-                        let write_bytes = self
-                            .positive(write_bytes, p, "write_size", "the write size")?
-                            .unwrap_or(1 << 20);
-                        TaskKind::StreamWrite {
-                            mount,
-                            bytes,
-                            rate_bytes_per_sec: rate,
-                            write_bytes,
-                        }
-                    } else {
-                        let read_bytes = self.size(*t, p, "read_size")?;
-                        let read_bytes = self
-                            .positive(read_bytes, p, "read_size", "the read size")?
-                            .unwrap_or(128 << 10);
-                        TaskKind::StreamRead {
-                            mount,
-                            bytes,
-                            rate_bytes_per_sec: rate,
-                            read_bytes,
-                        }
-                    }
-                }
-                "anon" => {
-                    let (bytes, rate) = self.sized_and_paced(
-                        *t,
-                        p,
-                        MAX_VM_BYTES,
-                        "a task's memory is at most 128TiB (the x86_64 user address space)",
-                    )?;
-                    let hold_ns = self.duration(*t, p, "hold")?.map_or(0, |(v, _)| v);
-                    let cycle = self.bool(*t, p, "cycle")?.unwrap_or(false);
-                    let gfp = match self.choice(*t, p, "gfp", schema::ANON_GFP)? {
-                        Some(("kernel", _)) => AnonGfp::Kernel,
-                        _ => AnonGfp::HighuserMovable,
-                    };
-                    TaskKind::Anon {
-                        bytes,
-                        rate_bytes_per_sec: rate,
-                        hold_ns,
-                        cycle,
-                        gfp,
-                    }
-                }
-                _ => {
-                    let writers: Vec<&str> = names
-                        .iter()
-                        .zip(&task_kinds)
-                        .filter(|(_, k)| **k == "stream-write")
-                        .map(|(n, _)| *n)
-                        .collect();
-                    let (target, n) = self
-                        .reference(*t, p, "target", &names, "task (`[task.NAME]`)")?
-                        .ok_or_else(|| req("target", "the name of a stream-write task"))?;
-                    if task_kinds[target] != "stream-write" {
-                        return Err(self.err(&n.loc, &join(p, "target"), format!("`{}` is a `{}` task; a truncate target must be a stream-write task ({})", names[target], task_kinds[target], if writers.is_empty() { "there is none".into() } else { one_of(&writers) })));
-                    }
-                    TaskKind::Truncate { target }
-                }
-            };
-            pin_methods.push(match &kind_spec {
-                TaskKind::Pin { method, .. } => Some(*method),
-                _ => None,
-            });
-            let start_ns = self.duration(*t, p, "start")?.map_or(0, |(v, _)| v);
-            let cpuset_nodes = match t.node.get("cpuset") {
-                None => None,
-                Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
-            };
-            let cpuset_hardwall = self.bool(*t, p, "cpuset_hardwall")?.unwrap_or(false);
-            let oom_score_adj = self
-                .uint::<i32>(*t, p, "oom_score_adj", -1000, 1000)?
-                .unwrap_or(0);
-            let parent = match self.reference(*t, p, "parent", &names, "task (`[task.NAME]`)")? {
-                Some((i, n)) if names[i] == *name => {
-                    return Err(self.err(
-                        &n.loc,
-                        &join(p, "parent"),
-                        "a task cannot be its own parent",
-                    ));
-                }
-                other => other.map(|(i, _)| i),
-            };
-            let mut attach = Vec::new();
-            if let Some(n) = t.node.get("attach") {
-                let key = join(p, "attach");
-                let Value::Array(items) = &n.value else {
-                    return Err(self.type_err(
-                        n,
-                        &key,
-                        "an array of pin task names, e.g. [\"sga\"]",
-                    ));
-                };
-                for item in items {
-                    let Value::Str(s) = &item.value else {
-                        return Err(self.type_err(item, &key, "the name of a pin task"));
-                    };
-                    let Some(i) = names.iter().position(|x| x == s) else {
-                        return Err(self
-                            .err(
-                                &item.loc,
-                                &key,
-                                format!("there is no task `{s}`; declared: {}", list_of(&names)),
-                            )
-                            .help(did_you_mean(s, names.iter().copied())));
-                    };
-                    let shm = tables[i].1.node.get("method").and_then(|m| match &m.value {
-                        Value::Str(m) => Some(m.as_str()),
-                        _ => None,
-                    });
-                    if task_kinds[i] != "pin" || !matches!(shm, Some("shm" | "shm_lock")) {
-                        return Err(self.err(&item.loc, &key, format!("`{s}` is not a shared segment; attach names pin tasks whose method is `shm` or `shm_lock`")));
-                    }
-                    attach.push(i);
-                }
-            }
-            let extra_vm = self.size(*t, p, "extra_vm")?;
-            self.at_most(
-                extra_vm,
-                p,
-                "extra_vm",
-                MAX_VM_BYTES,
-                "a task's address space is at most 128TiB (x86_64 TASK_SIZE)",
-            )?;
-            let extra_vm_bytes = extra_vm.map_or(0, |(v, _)| v);
-            specs.push(TaskSpec {
-                name: (*name).to_string(),
-                kind: kind_spec,
-                cpuset_nodes,
-                cpuset_hardwall,
-                oom_score_adj,
-                start_ns,
-                parent,
-                attach,
-                extra_vm_bytes,
-            });
+            kind_specs.push(workload::parse(kind, &mut keys).expect("kind was checked")?);
         }
-        // Parent cycles.
+        // Third pass: the keys every task takes.
+        let mut specs = Vec::new();
+        for ((name, t), kind) in tables.iter().zip(&kind_specs) {
+            specs.push(self.task_common(name, *t, *kind, &names, &kind_specs, node_count)?);
+        }
+        self.parent_cycles(tables, &names, &specs)?;
+        Ok(specs)
+    }
+
+    /// Rejects a key that is neither common to every task nor one of `kind`'s, naming the kinds
+    /// it belongs to when it is another kind's.
+    fn task_keys_of_kind(&self, t: Tbl<'_>, p: &str, kind: &str) -> Result<(), Diag> {
+        let kind_keys = workload::kind(kind).expect("kind was checked");
+        for e in t.node.entries().unwrap_or_default() {
+            let k = e.key.as_str();
+            if schema::TASK_COMMON.contains(&k) || kind_keys.keys().any(|x| x == k) {
+                continue;
+            }
+            let allowed = schema::task_keys(Some(kind));
+            let owners: Vec<&str> = workload::KINDS
+                .iter()
+                .filter(|x| x.keys().any(|y| y == k))
+                .map(|x| x.kind)
+                .collect();
+            if owners.is_empty() {
+                return Err(self.unknown_key(
+                    e,
+                    p,
+                    &allowed,
+                    &format!("`[{p}]` (a `{kind}` task)"),
+                ));
+            }
+            return Err(self
+                .err(&e.key_loc, &join(p, k), format!("`{k}` is not a key of a `{kind}` task (it belongs to {} tasks); `{kind}` tasks take: {}", one_of(&owners), allowed.join(", ")))
+                .help(did_you_mean(k, allowed.iter().copied()).filter(|h| !h.contains(&format!("`{k}`")))));
+        }
+        Ok(())
+    }
+
+    /// The keys every task takes: `start`, `cpuset`, `cpuset_hardwall`, `oom_score_adj`,
+    /// `parent`, `attach`, `extra_vm`.
+    fn task_common(
+        &self,
+        name: &str,
+        t: Tbl<'_>,
+        kind: TaskKind,
+        names: &[&str],
+        kinds: &[TaskKind],
+        node_count: u64,
+    ) -> Result<TaskSpec, Diag> {
+        let p = &join("task", name);
+        let start_ns = self.duration(t, p, "start")?.map_or(0, |(v, _)| v);
+        let cpuset_nodes = match t.node.get("cpuset") {
+            None => None,
+            Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
+        };
+        let cpuset_hardwall = self.bool(t, p, "cpuset_hardwall")?.unwrap_or(false);
+        let oom_score_adj = self
+            .uint::<i32>(t, p, "oom_score_adj", -1000, 1000)?
+            .unwrap_or(0);
+        let parent = match self.reference(t, p, "parent", names, "task (`[task.NAME]`)")? {
+            Some((i, n)) if names[i] == name => {
+                return Err(self.err(
+                    &n.loc,
+                    &join(p, "parent"),
+                    "a task cannot be its own parent",
+                ));
+            }
+            other => other.map(|(i, _)| i),
+        };
+        let attach = match t.node.get("attach") {
+            None => Vec::new(),
+            Some(n) => self.attach(n, &join(p, "attach"), names, kinds)?,
+        };
+        let extra_vm = self.size(t, p, "extra_vm")?;
+        self.at_most(
+            extra_vm,
+            p,
+            "extra_vm",
+            MAX_VM_BYTES,
+            "a task's address space is at most 128TiB (x86_64 TASK_SIZE)",
+        )?;
+        Ok(TaskSpec {
+            name: name.to_string(),
+            kind,
+            cpuset_nodes,
+            cpuset_hardwall,
+            oom_score_adj,
+            start_ns,
+            parent,
+            attach,
+            extra_vm_bytes: extra_vm.map_or(0, |(v, _)| v),
+        })
+    }
+
+    /// `attach`: names of tasks whose kind creates a shared segment (a `pin` of method `shm` or
+    /// `shm_lock`).
+    fn attach(
+        &self,
+        n: &Node,
+        key: &str,
+        names: &[&str],
+        kinds: &[TaskKind],
+    ) -> Result<Vec<usize>, Diag> {
+        let Value::Array(items) = &n.value else {
+            return Err(self.type_err(n, key, "an array of pin task names, e.g. [\"sga\"]"));
+        };
+        let mut attach = Vec::new();
+        for item in items {
+            let Value::Str(s) = &item.value else {
+                return Err(self.type_err(item, key, "the name of a pin task"));
+            };
+            let Some(i) = names.iter().position(|x| x == s) else {
+                return Err(self
+                    .err(
+                        &item.loc,
+                        key,
+                        format!("there is no task `{s}`; declared: {}", list_of(names)),
+                    )
+                    .help(did_you_mean(s, names.iter().copied())));
+            };
+            if kinds[i].workload().shared_segment_bytes().is_none() {
+                return Err(self.err(&item.loc, key, format!("`{s}` is not a shared segment; attach names pin tasks whose method is `shm` or `shm_lock`")));
+            }
+            attach.push(i);
+        }
+        Ok(attach)
+    }
+
+    /// Parent links must not form a cycle.
+    fn parent_cycles(
+        &self,
+        tables: &[(&str, Tbl<'_>)],
+        names: &[&str],
+        specs: &[TaskSpec],
+    ) -> Result<(), Diag> {
         for (i, (name, t)) in tables.iter().enumerate() {
             let mut seen = vec![i];
             let mut cur = specs[i].parent;
@@ -1409,7 +1361,7 @@ impl<'a> Validator<'a> {
                 cur = specs[c].parent;
             }
         }
-        Ok(specs)
+        Ok(())
     }
 
     fn cpuset(&self, n: &Node, key: &str, node_count: u64) -> Result<Vec<u32>, Diag> {
@@ -1448,6 +1400,122 @@ impl<'a> Validator<'a> {
             }
         }
         Ok(ids)
+    }
+}
+
+/// One `[task.NAME]` table as its kind reads it ([`workload::TaskKeys`]): the validator's
+/// checks and messages, located at the table's keys.
+struct TaskTable<'a, 'n> {
+    v: &'a Validator<'a>,
+    t: Tbl<'n>,
+    path: &'a str,
+    mounts: &'a [&'a str],
+    mount_specs: &'a [MountSpec],
+    names: &'a [&'a str],
+    kinds: &'a [&'a str],
+}
+
+impl workload::TaskKeys for TaskTable<'_, '_> {
+    type Error = Diag;
+
+    fn required_size(&mut self, key: &str) -> Result<u64, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let size = v
+            .size(t, p, key)?
+            .ok_or_else(|| v.missing(t, p, key, SIZE_HELP))?;
+        v.positive(Some(size), p, key, &format!("`{key}`"))?
+            .ok_or_else(|| v.missing(t, p, key, "a value"))
+    }
+
+    fn optional_size(&mut self, key: &str, what: &str) -> Result<Option<u64>, Diag> {
+        let size = self.v.size(self.t, self.path, key)?;
+        self.v.positive(size, self.path, key, what)
+    }
+
+    fn size_and_rate(&mut self, max: u64, max_why: &str) -> Result<(u64, u64), Diag> {
+        self.v.sized_and_paced(self.t, self.path, max, max_why)
+    }
+
+    fn duration(&mut self, key: &str) -> Result<Option<u64>, Diag> {
+        Ok(self.v.duration(self.t, self.path, key)?.map(|(v, _)| v))
+    }
+
+    fn flag(&mut self, key: &str) -> Result<Option<bool>, Diag> {
+        self.v.bool(self.t, self.path, key)
+    }
+
+    fn choice(&mut self, key: &str, choices: &[&str]) -> Result<Option<usize>, Diag> {
+        Ok(self
+            .v
+            .choice(self.t, self.path, key, choices)?
+            .and_then(|(s, _)| choices.iter().position(|c| *c == s)))
+    }
+
+    fn required_choice(&mut self, key: &str, choices: &[&str]) -> Result<usize, Diag> {
+        let expected = format!("one of {}", one_of(choices));
+        self.choice(key, choices)?
+            .ok_or_else(|| self.v.missing(self.t, self.path, key, &expected))
+    }
+
+    fn mount(&mut self, key: &str, on_disk: Option<&str>) -> Result<usize, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let (mount, node) = v
+            .reference(t, p, key, self.mounts, "mount (`[mount.NAME]`)")?
+            .ok_or_else(|| v.missing(t, p, key, "the name of a [mount.*] table"))?;
+        if let Some(why) = on_disk.filter(|_| self.mount_specs[mount].disk.is_none()) {
+            let on_disk: Vec<&str> = self
+                .mount_specs
+                .iter()
+                .filter(|m| m.disk.is_some())
+                .map(|m| m.name.as_str())
+                .collect();
+            return Err(v.err(
+                &node.loc,
+                &join(p, key),
+                format!(
+                    "`{}` is a {} mount; {why}, so it needs a mount with a disk ({})",
+                    self.mounts[mount],
+                    self.mount_specs[mount].fs.name(),
+                    if on_disk.is_empty() {
+                        "there is none".into()
+                    } else {
+                        one_of(&on_disk)
+                    }
+                ),
+            ));
+        }
+        Ok(mount)
+    }
+
+    fn task_of_kind(&mut self, key: &str, kind: &str, role: &str) -> Result<usize, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let (target, n) = v
+            .reference(t, p, key, self.names, "task (`[task.NAME]`)")?
+            .ok_or_else(|| v.missing(t, p, key, &format!("the name of a {kind} task")))?;
+        if self.kinds[target] != kind {
+            let of_kind: Vec<&str> = self
+                .names
+                .iter()
+                .zip(self.kinds)
+                .filter(|(_, k)| **k == kind)
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(v.err(
+                &n.loc,
+                &join(p, key),
+                format!(
+                    "`{}` is a `{}` task; {role} must be a {kind} task ({})",
+                    self.names[target],
+                    self.kinds[target],
+                    if of_kind.is_empty() {
+                        "there is none".into()
+                    } else {
+                        one_of(&of_kind)
+                    }
+                ),
+            ));
+        }
+        Ok(target)
     }
 }
 

@@ -10,8 +10,8 @@ pub use wbsim::mm::{gfp, pf, Actor, Machine, Options};
 pub use wbsim::outcome::Outcome;
 pub use wbsim::sim::{MSEC, SEC};
 pub use wbsim::spec::{
-    AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, PinMethod,
-    Policy, Release, RunSpec, TaskKind, TaskSpec, VmSpec,
+    Anon, AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Pin,
+    PinMethod, Policy, Release, RunSpec, StreamRead, StreamWrite, TaskKind, TaskSpec, VmSpec,
 };
 
 pub const MIB: u64 = 1 << 20;
@@ -78,12 +78,12 @@ pub fn task(name: &str, kind: TaskKind) -> TaskSpec {
 pub fn writer(bytes: u64) -> TaskSpec {
     task(
         "writer",
-        TaskKind::StreamWrite {
+        TaskKind::StreamWrite(StreamWrite {
             mount: 0,
             bytes,
             rate_bytes_per_sec: 1 << 40,
             write_bytes: bytes,
-        },
+        }),
     )
 }
 
@@ -91,13 +91,13 @@ pub fn writer(bytes: u64) -> TaskSpec {
 pub fn anon(name: &str, bytes: u64) -> TaskSpec {
     task(
         name,
-        TaskKind::Anon {
+        TaskKind::Anon(Anon {
             bytes,
             rate_bytes_per_sec: 1 << 40,
             hold_ns: 0,
             cycle: false,
             gfp: AnonGfp::HighuserMovable,
-        },
+        }),
     )
 }
 
@@ -154,12 +154,13 @@ pub fn boot(spec: &RunSpec) -> Machine {
 pub fn run_until(m: &mut Machine, limit: u64, done: impl Fn(&Machine) -> bool) {
     while !done(m) {
         let (at, ev) = m
+            .clock
             .queue
             .pop()
             .expect("the queue ran dry before the condition held");
         assert!(at <= limit, "condition not reached by {limit} ns");
-        m.now = at;
-        m.events += 1;
+        m.clock.now = at;
+        m.clock.events += 1;
         m.handle(ev);
         m.unplug_all();
         m.check_invariants();
@@ -208,48 +209,49 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
 /// The pages of list `l` of zone `z`, head first.
 pub fn list_pages(m: &Machine, z: usize, l: LruList) -> Vec<PageId> {
     let mut out = vec![];
-    let mut id = m.zones[z].lru[l.idx()].head;
+    let mut id = m.mem.zones[z].lru[l.idx()].head;
     while id != NIL {
         out.push(id);
-        id = m.pages[id as usize].next;
+        id = m.mem.pages[id as usize].next;
     }
     out
 }
 
 /// The page cache page of file `ino` at `index`.
 pub fn file_page(m: &Machine, ino: usize, index: usize) -> PageId {
-    let id = m.inodes[ino].pages[index];
+    let id = m.vfs.inodes[ino].pages[index];
     assert_ne!(id, NIL, "page {index} of inode {ino} is not cached");
     id
 }
 
 /// Every page of file `ino`, by index.
 pub fn file_pages(m: &Machine, ino: usize) -> Vec<PageId> {
-    (0..m.inodes[ino].pages.len())
+    (0..m.vfs.inodes[ino].pages.len())
         .map(|i| file_page(m, ino, i))
         .collect()
 }
 
 /// Free pages of every zone: buddy plus per-CPU lists.
 pub fn free_pages(m: &Machine) -> u64 {
-    m.zones
+    m.mem
+        .zones
         .iter()
         .map(|z| z.nr_free() + z.pcp.iter().map(|c| c.len() as u64).sum::<u64>())
         .sum()
 }
 
 pub fn nr_vmscan_write(m: &Machine) -> u64 {
-    m.global(|z| z.stat.nr_vmscan_write)
+    m.mem.global(|z| z.stat.nr_vmscan_write)
 }
 
 pub fn disk_idle(m: &Machine) -> bool {
-    m.disks
+    m.io.disks
         .iter()
         .all(|d| d.queue.is_empty() && d.in_flight.is_none())
 }
 
 pub fn oom_victim(m: &Machine) -> (String, String, u64) {
-    match m.outcome.clone() {
+    match m.run.outcome.clone() {
         Some(Outcome::Oom {
             victim,
             invoker,
@@ -296,7 +298,7 @@ pub fn direct_reclaim_pass(m: &mut Machine, t: usize, gfp_mask: u32) -> u64 {
         if let Some(r) = m.try_to_free_pages_step(t) {
             break r;
         }
-        if m.congestion_waiters.contains(&Actor::Task(t)) {
+        if m.wb.congestion_waiters.contains(&Actor::Task(t)) {
             CONGESTION_SLEEPS.with(|c| c.set(c.get() + 1));
         }
         steps += 1;
@@ -317,8 +319,8 @@ pub fn refused_inactive_list(release: Release) -> Machine {
     let mut m = boot(&spec);
     finish_task(&mut m, 0);
     m.shrink_zone(0, 0, &mut kswapd_sc());
-    m.zones[0].pages_scanned = 0;
-    assert_eq!(m.zones[0].nr_lru(LruList::InactiveFile), 512);
-    assert_eq!(m.global(|z| z.stat.nr_dirty), 512);
+    m.mem.zones[0].pages_scanned = 0;
+    assert_eq!(m.mem.zones[0].nr_lru(LruList::InactiveFile), 512);
+    assert_eq!(m.mem.global(|z| z.stat.nr_dirty), 512);
     m
 }

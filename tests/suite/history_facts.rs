@@ -1,7 +1,7 @@
-//! Kernel facts of the later kernels (writeback-fs §D): one or more tests per switch of
-//! `wbsim::kernel`, each on a tiny machine, each named after the rule it checks. Every test also
-//! checks the 2.6.36 behaviour it departs from, so it fails if the switch does nothing.
-
+//! Kernel facts of the switches of `wbsim::kernel` (writeback-fs §D for the later kernels): one or
+//! more tests per switch, each on a tiny machine, each named after the rule it checks. Every test
+//! also checks the behaviour it departs from, so it fails if the switch does nothing; the last ones
+//! show `history` naming the switch behind a 2.6.3x flip.
 
 use crate::common::*;
 use wbsim::kernel::{CongestionSleep, ReclaimFsWrite};
@@ -23,7 +23,7 @@ fn ext3_file(profile: &str) -> (Machine, Vec<PageId>) {
 fn dirty_of(m: &Machine, pages: &[PageId]) -> usize {
     pages
         .iter()
-        .filter(|&&p| m.pages[p as usize].flags & pg::DIRTY != 0)
+        .filter(|&&p| m.mem.pages[p as usize].flags & pg::DIRTY != 0)
         .count()
 }
 
@@ -34,15 +34,15 @@ fn from_2_6_39_pg_reclaim_survives_clear_page_dirty_for_io_and_set_page_dirty_cl
     for (profile, survives) in [("2.6.36", false), ("2.6.39", true)] {
         let (mut m, pages) = ext3_file(profile);
         let p = pages[0];
-        m.pages[p as usize].flags |= pg::RECLAIM;
+        m.mem.pages[p as usize].flags |= pg::RECLAIM;
         assert!(m.clear_page_dirty_for_io(p));
         assert_eq!(
-            m.pages[p as usize].flags & pg::RECLAIM != 0,
+            m.mem.pages[p as usize].flags & pg::RECLAIM != 0,
             survives,
             "{profile}"
         );
         m.set_page_dirty(p, None);
-        assert_eq!(m.pages[p as usize].flags & pg::RECLAIM, 0, "{profile}");
+        assert_eq!(m.mem.pages[p as usize].flags & pg::RECLAIM, 0, "{profile}");
         m.check_invariants();
     }
 }
@@ -59,14 +59,14 @@ fn from_3_2_direct_reclaim_marks_dirty_file_pages_for_immediate_reclaim_instead_
         }
         if written {
             assert_eq!(nr_vmscan_write(&m), 32, "{profile}");
-            assert_eq!(m.rc.vmscan_immediate, 0);
+            assert_eq!(m.stats.counters.vmscan_immediate, 0);
         } else {
             assert_eq!(nr_vmscan_write(&m), 0, "{profile}");
             // Three batches of 32, each marked: the dirty test follows the references test.
-            assert_eq!(m.rc.vmscan_immediate, 96);
+            assert_eq!(m.stats.counters.vmscan_immediate, 96);
             assert_eq!(dirty_of(&m, &pages), 64, "nothing cleaned");
             for &p in &pages[..32] {
-                assert_ne!(m.pages[p as usize].flags & pg::RECLAIM, 0, "marked");
+                assert_ne!(m.mem.pages[p as usize].flags & pg::RECLAIM, 0, "marked");
             }
         }
         m.check_invariants();
@@ -81,7 +81,7 @@ fn from_3_2_kswapd_writes_file_pages_only_below_priority_10() {
         for _ in 0..3 {
             m.shrink_zone(1, 0, &mut sc); // meet every page once (references)
         }
-        let before = m.rc.pages_written_by_reclaim;
+        let before = m.stats.counters.pages_written_by_reclaim;
         let mut sc = kswapd_sc();
         // Priority `prio` scans 64 >> prio pages; drive the writes at that priority directly.
         for _ in 0..2 {
@@ -91,7 +91,7 @@ fn from_3_2_kswapd_writes_file_pages_only_below_priority_10() {
             m.shrink_zone(prio, 0, &mut sc);
         }
         assert_eq!(
-            m.rc.pages_written_by_reclaim - before,
+            m.stats.counters.pages_written_by_reclaim - before,
             written,
             "priority {prio}"
         );
@@ -109,14 +109,14 @@ fn in_mainline_pageout_activates_a_regular_file_page_instead_of_writing_it() {
     ] {
         let (mut m, pages) = ext3_file(profile);
         let p = pages[0];
-        m.lru_del(p, Place::Isolated);
-        m.zones[0].stat.nr_isolated_file += 1;
+        m.mem.lru_del(p, Place::Isolated);
+        m.mem.zones[0].stat.nr_isolated_file += 1;
         let mut sc = kswapd_sc();
         assert_eq!(m.pageout(p, &mut sc), expect, "{profile}");
-        m.lru_add_head(p, LruList::InactiveFile);
-        m.zones[0].stat.nr_isolated_file -= 1;
+        m.mem.lru_add_head(p, LruList::InactiveFile);
+        m.mem.zones[0].stat.nr_isolated_file -= 1;
         assert_eq!(
-            m.sw.reclaim_fs_writepage == ReclaimFsWrite::Never,
+            m.switches.reclaim_fs_writepage == ReclaimFsWrite::Never,
             profile == "mainline"
         );
     }
@@ -134,22 +134,28 @@ fn from_4_11_kswapd_writes_a_dirty_page_only_when_seen_twice_in_a_dirty_zone_and
     }
     // First sight: marked PG_reclaim and activated out of the way (the dirty test comes before
     // the PG_referenced one); the zone's tail was all unqueued dirty pages, so it is flagged.
-    assert_eq!(m.rc.pages_written_by_reclaim, 0);
-    assert_eq!(m.rc.vmscan_immediate, 64);
+    assert_eq!(m.stats.counters.pages_written_by_reclaim, 0);
+    assert_eq!(m.stats.counters.vmscan_immediate, 64);
     for &p in &pages {
-        assert_ne!(m.pages[p as usize].flags & pg::RECLAIM, 0, "page {p}");
+        assert_ne!(m.mem.pages[p as usize].flags & pg::RECLAIM, 0, "page {p}");
     }
-    assert!(m.ev.pgactivate >= 32, "activated out of the way");
-    assert!(m.zones[0].flags.tail_lru_dirty);
+    assert!(
+        m.stats.vm_events.pgactivate >= 32,
+        "activated out of the way"
+    );
+    assert!(m.mem.zones[0].flags.tail_lru_dirty);
     // Seen twice (PG_reclaim already set) in a dirty zone: kswapd writes it.
     for &p in &pages {
-        m.lru_del(p, Place::Held);
-        m.pages[p as usize].flags &= !pg::ACTIVE;
-        m.lru_add_tail(p, LruList::InactiveFile);
+        m.mem.lru_del(p, Place::Held);
+        m.mem.pages[p as usize].flags &= !pg::ACTIVE;
+        m.mem.lru_add_tail(p, LruList::InactiveFile);
     }
     m.shrink_zone(1, 0, &mut sc);
-    assert!(m.rc.pages_written_by_reclaim >= 32);
-    assert_eq!(m.rc.vmscan_immediate, 64, "no page was refused twice");
+    assert!(m.stats.counters.pages_written_by_reclaim >= 32);
+    assert_eq!(
+        m.stats.counters.vmscan_immediate, 64,
+        "no page was refused twice"
+    );
     m.check_invariants();
 }
 
@@ -158,13 +164,13 @@ fn from_4_11_a_batch_of_only_unqueued_dirty_pages_wakes_the_flushers() {
     for (profile, woken) in [("3.14", false), ("4.11", true)] {
         let (mut m, _) = ext3_file(profile);
         // The writer's own background work is done or absent: empty the work list first.
-        let had = !m.bdis[0].works.is_empty();
+        let had = !m.wb.bdis[0].works.is_empty();
         let mut sc = direct_sc(0, gfp::GFP_KERNEL);
         for _ in 0..3 {
             m.shrink_zone(1, 0, &mut sc);
         }
         assert_eq!(
-            !m.bdis[0].works.is_empty() && !had,
+            !m.wb.bdis[0].works.is_empty() && !had,
             woken,
             "{profile}: flusher work queued by reclaim"
         );
@@ -226,11 +232,11 @@ fn from_3_11_a_batch_all_under_writeback_flags_the_zone_and_kswapd_stalls_on_mar
     let (mut m, pages) = under_writeback("3.11");
     let mut sc = kswapd_sc();
     m.shrink_zone(1, 0, &mut sc);
-    assert!(m.zones[0].flags.writeback, "ZONE_WRITEBACK");
+    assert!(m.mem.zones[0].flags.writeback, "ZONE_WRITEBACK");
     assert_eq!(sc.throttle, None, "first sight: PG_reclaim set, no stall");
     assert!(pages[..32]
         .iter()
-        .all(|&p| m.pages[p as usize].flags & pg::RECLAIM != 0));
+        .all(|&p| m.mem.pages[p as usize].flags & pg::RECLAIM != 0));
     let mut nr = [0u64; 4];
     nr[LruList::InactiveFile.idx()] = 64;
     sc.resume = Some((0, nr));
@@ -243,15 +249,18 @@ fn from_3_11_a_batch_all_under_writeback_flags_the_zone_and_kswapd_stalls_on_mar
 #[test]
 fn in_5_16_a_writeback_throttled_reclaimer_wakes_after_32_pages_per_sleeper_finish_writeback() {
     let (mut m, _) = ext3_file("5.16");
-    assert_eq!(m.sw.congestion_sleep, CongestionSleep::ReclaimThrottle);
+    assert_eq!(
+        m.switches.congestion_sleep,
+        CongestionSleep::ReclaimThrottle
+    );
     m.throttle_sleep(Actor::Task(0), 0, Throttle::Immediate, 0);
-    assert_eq!(m.nodes[0].throttled, vec![Actor::Task(0)]);
+    assert_eq!(m.mem.nodes[0].throttled, vec![Actor::Task(0)]);
     for _ in 0..31 {
         m.acct_reclaim_writeback(0);
     }
-    assert_eq!(m.nodes[0].throttled.len(), 1);
+    assert_eq!(m.mem.nodes[0].throttled.len(), 1);
     m.acct_reclaim_writeback(0);
-    assert!(m.nodes[0].throttled.is_empty(), "woken early");
+    assert!(m.mem.nodes[0].throttled.is_empty(), "woken early");
 }
 
 #[test]
@@ -270,7 +279,7 @@ fn from_2_6_37_wait_iff_congested_does_not_sleep_between_priorities_when_no_queu
         spec.tasks.push(r);
         let mut m = boot(&spec);
         finish_task(&mut m, 0);
-        assert!(m.disks.iter().all(|d| !d.congested));
+        assert!(m.io.disks.iter().all(|d| !d.congested));
         CONGESTION_SLEEPS.with(|c| c.set(0));
         direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
         let n = CONGESTION_SLEEPS.with(|c| c.get());
@@ -297,11 +306,14 @@ fn from_3_2_a_throttled_writer_only_sleeps_and_never_submits_io_itself() {
         let mut m = boot(&spec);
         run_until(&mut m, 60 * SEC, |m| m.tasks[0].finished_at.is_some());
         if io_less {
-            assert_eq!(m.rc.pages_written_by_dirtier, 0, "{profile}");
-            assert!(m.rc.dirty_pauses > 0, "{profile}: paced by pauses");
+            assert_eq!(m.stats.counters.pages_written_by_dirtier, 0, "{profile}");
+            assert!(
+                m.stats.counters.dirty_pauses > 0,
+                "{profile}: paced by pauses"
+            );
         } else {
-            assert!(m.rc.pages_written_by_dirtier > 0, "{profile}");
-            assert_eq!(m.rc.dirty_pauses, 0);
+            assert!(m.stats.counters.pages_written_by_dirtier > 0, "{profile}");
+            assert_eq!(m.stats.counters.dirty_pauses, 0);
         }
     }
 }
@@ -311,11 +323,11 @@ fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
     // A writer that dirties in bursts and then pauses: with little dirtied between two
     // updates, task_ratelimit × write_bw / dirty_rate is huge, and 3.2 caps it at write_bw.
     let mut w = writer(24 * MIB);
-    if let TaskKind::StreamWrite {
+    if let TaskKind::StreamWrite(StreamWrite {
         rate_bytes_per_sec,
         write_bytes,
         ..
-    } = &mut w.kind
+    }) = &mut w.kind
     {
         *rate_bytes_per_sec = 2_000_000;
         *write_bytes = MIB;
@@ -333,7 +345,7 @@ fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
     );
     let mut m = boot(&spec);
     run_until(&mut m, 60 * SEC, |m| {
-        let bw = &m.bdis[0].bw;
+        let bw = &m.wb.bdis[0].bw;
         assert!(
             bw.balanced_dirty_ratelimit <= bw.avg_write_bw.max(1 << 15),
             "balanced {} over the write bandwidth {}",
@@ -347,7 +359,10 @@ fn from_3_2_the_balanced_dirty_ratelimit_never_exceeds_the_write_bandwidth() {
         );
         m.tasks[0].finished_at.is_some()
     });
-    assert!(m.rc.dirty_pauses > 0, "the writer was never throttled");
+    assert!(
+        m.stats.counters.dirty_pauses > 0,
+        "the writer was never throttled"
+    );
 }
 
 // §D.7 / §D.8 --------------------------------------------------------------------------------
@@ -368,10 +383,10 @@ fn from_3_3_write_allocations_skip_a_zone_over_its_dirty_limit_in_the_fast_path(
         );
         let mut m = boot(&spec);
         run_until(&mut m, 60 * SEC, |m| m.tasks[0].finished_at.is_some());
-        assert_eq!(m.rc.zone_dirty_skips > 0, skips, "{profile}");
+        assert_eq!(m.stats.counters.zone_dirty_skips > 0, skips, "{profile}");
         if skips {
             // The writer's pages spread over both nodes.
-            let per_zone: Vec<u64> = m.zones.iter().map(|z| z.stat.nr_file_pages).collect();
+            let per_zone: Vec<u64> = m.mem.zones.iter().map(|z| z.stat.nr_file_pages).collect();
             assert!(per_zone.iter().all(|&n| n > 0), "{per_zone:?}");
         }
         m.check_invariants();
@@ -400,7 +415,7 @@ fn from_3_3_dirtyable_memory_excludes_the_reserves_and_from_3_14_the_anon_pages(
     for profile in ["3.2", "3.3", "3.14"] {
         let mut m = boot(&spec(profile));
         finish_task(&mut m, 0);
-        vals.push((m.dirtyable_memory(), m.zone_dirty_balance_reserve(0)));
+        vals.push((m.dirtyable_memory(), m.mem.zone_dirty_balance_reserve(0)));
     }
     let (v32, reserve) = vals[0];
     assert_eq!(
@@ -450,7 +465,7 @@ fn from_3_9_a_starved_ext4_writer_allocates_with_gfp_fs_and_may_invoke_the_oom_k
 #[test]
 fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tail_dirty() {
     let (mut m, _) = ext3_file("3.11");
-    assert!(!m.zones[0].flags.tail_lru_dirty);
+    assert!(!m.mem.zones[0].flags.tail_lru_dirty);
     let mut sc = kswapd_sc();
     let mut nr = [0u64; 4];
     nr[LruList::InactiveFile.idx()] = 32;
@@ -458,8 +473,8 @@ fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tai
     m.shrink_zone(1, 0, &mut sc);
     // The first batch met 32 dirty, unqueued pages: none written, the zone flagged.
     assert_eq!(nr_vmscan_write(&m), 0);
-    assert_eq!(m.rc.vmscan_immediate, 32);
-    assert!(m.zones[0].flags.tail_lru_dirty);
+    assert_eq!(m.stats.counters.vmscan_immediate, 32);
+    assert!(m.mem.zones[0].flags.tail_lru_dirty);
     // The next batch meets fresh pages (PG_referenced: kept); the one after meets the first 32
     // again, unreferenced now, in a flagged zone: written.
     for _ in 0..2 {
@@ -472,4 +487,73 @@ fn from_3_11_kswapd_writes_file_pages_only_once_a_batch_has_flagged_the_zone_tai
         "the flagged zone's pages are written"
     );
     m.check_invariants();
+}
+
+// 2.6.32–2.6.36 as switches ----------------------------------------------------------------
+
+/// A writer confined to an 8 MiB node of a 64 MiB box, on a 1 MB/s disk, as a scenario file.
+const STARVED_EXT3_WRITER: &str = r#"
+[scenario]
+name = "starved"
+release = "2.6.32"
+duration = "30s"
+[machine]
+memory = "64MiB"
+nodes = ["8MiB", "56MiB"]
+kernel_reserved = 0
+cpus = 1
+[disk.sdb]
+bandwidth = "1MB/s"
+seek = "5ms"
+[mount.data]
+fs = "ext3"
+disk = "sdb"
+[task.writer]
+kind = "stream-write"
+mount = "data"
+size = "64MiB"
+rate = "1TiB/s"
+write_size = "64MiB"
+cpuset = [0]
+"#;
+
+#[test]
+fn history_names_the_2_6_33_switch_that_turns_a_starved_ext3_writer_from_stalled_into_oom() {
+    let src = std::sync::Arc::new(wbsim::scenario::error::Source {
+        name: "starved.toml".into(),
+        text: STARVED_EXT3_WRITER.into(),
+    });
+    let ov = wbsim::scenario::Overrides {
+        policies: vec![Policy::Redirty],
+        ..Default::default()
+    };
+    let sc = wbsim::scenario::load_source(&src, &ov).expect("a valid scenario");
+    let releases = vec!["2.6.32".to_string(), "2.6.33".to_string()];
+    let runner = wbsim::run::Runner::new(Some(1), wbsim::run::Checks::default());
+    let h = wbsim::history::history(&sc, &releases, &runner).expect("history runs");
+    assert_eq!(
+        h.outcomes[0][0].kind,
+        wbsim::outcome::OutcomeKind::Stalled,
+        "{:?}",
+        h.outcomes
+    );
+    assert_eq!(
+        h.outcomes[0][1].kind,
+        wbsim::outcome::OutcomeKind::Oom,
+        "{:?}",
+        h.outcomes
+    );
+    // 2.6.33 turns on three switches; run alone on 2.6.32, only kswapd's skipped congestion wait
+    // under the min watermark flips the outcome (kswapd marks the node all-unreclaimable within
+    // ~100 ms instead of napping at every priority).
+    assert_eq!(h.flips.len(), 1);
+    assert_eq!(
+        h.flips[0].cause,
+        wbsim::history::Cause::Alone(vec![("kswapd_congestion_wait", "skip-under-min")])
+    );
+    assert!(
+        h.flip_lines()[0].contains("bb3ab596832"),
+        "{:?}",
+        h.flip_lines()
+    );
 }

@@ -2,7 +2,6 @@
 //! machine built inline and driven through the engine's public API. Every test is named after the
 //! fact it checks; the section of `/work/shared/model/*.md` it follows is cited above it.
 
-
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -31,12 +30,12 @@ fn a_128mib_fake_numa_node_on_a_32gib_box_has_watermarks_min_22_low_27_high_33()
         vec![],
     );
     let m = boot(&spec);
-    assert_eq!(m.min_free_kbytes, 23170, "int_sqrt(32 GiB in KiB × 16)");
-    assert_eq!(m.nodes.len(), 256);
+    assert_eq!(m.mem.min_free_kbytes, 23170, "int_sqrt(32 GiB in KiB × 16)");
+    assert_eq!(m.mem.nodes.len(), 256);
     // Node 0 holds ZONE_DMA (16 MiB) and a 112 MiB DMA32 zone; every other node is one 128 MiB
     // zone (DMA32 below 4 GiB, Normal above).
     let mut full = 0;
-    for z in &m.zones {
+    for z in &m.mem.zones {
         if z.present == 128 * MIB / PAGE {
             assert_eq!(z.watermark, [22, 27, 33], "node {} {:?}", z.node, z.ztype);
             full += 1;
@@ -59,24 +58,26 @@ fn btrfs_refuses_writepage_from_kswapd_so_dirty_pages_met_twice_stay_dirty_and_n
         finish_task(&mut m, 0);
         let pages = file_pages(&m, 0);
         assert_eq!(pages.len(), 256);
-        assert!(pages.iter().all(|&p| m.pages[p as usize].has(pg::DIRTY)));
+        assert!(pages
+            .iter()
+            .all(|&p| m.mem.pages[p as usize].has(pg::DIRTY)));
 
         // First trip: the writer's mark_page_accessed left PG_referenced, so every dirty page is
         // kept without a writepage call and loses the reference.
         let mut sc = kswapd_sc();
         m.shrink_zone(0, 0, &mut sc);
         assert_eq!(
-            m.rc.writepage_refused, 0,
+            m.stats.counters.writepage_refused, 0,
             "{release:?}: first trip writes nothing"
         );
         assert_eq!(nr_vmscan_write(&m), 0);
         assert!(pages
             .iter()
-            .all(|&p| !m.pages[p as usize].has(pg::REFERENCED)));
+            .all(|&p| !m.mem.pages[p as usize].has(pg::REFERENCED)));
 
         // Second trip: pageout → btrfs_writepage under PF_MEMALLOC → redirty.
         m.shrink_zone(0, 0, &mut sc);
-        assert_eq!(m.rc.writepage_refused, 256, "{release:?}");
+        assert_eq!(m.stats.counters.writepage_refused, 256, "{release:?}");
         assert_eq!(
             nr_vmscan_write(&m),
             256,
@@ -84,14 +85,14 @@ fn btrfs_refuses_writepage_from_kswapd_so_dirty_pages_met_twice_stay_dirty_and_n
         );
         assert_eq!(sc.nr_reclaimed, 0);
         for &p in &pages {
-            let f = m.pages[p as usize].flags;
+            let f = m.mem.pages[p as usize].flags;
             assert!(f & pg::DIRTY != 0, "{release:?}: page {p} was cleaned");
             assert!(f & (pg::WRITEBACK | pg::RECLAIM) == 0);
-            assert_eq!(m.pages[p as usize].place, Place::Lru);
+            assert_eq!(m.mem.pages[p as usize].place, Place::Lru);
         }
-        assert_eq!(m.global(|z| z.stat.nr_dirty), 256);
-        assert_eq!(m.global(|z| z.stat.nr_writeback), 0);
-        assert_eq!(m.rc.pages_written_by_reclaim, 0);
+        assert_eq!(m.mem.global(|z| z.stat.nr_dirty), 256);
+        assert_eq!(m.mem.global(|z| z.stat.nr_writeback), 0);
+        assert_eq!(m.stats.counters.pages_written_by_reclaim, 0);
         m.unplug_all();
         assert!(disk_idle(&m), "{release:?}: something reached the disk");
         m.check_invariants();
@@ -123,7 +124,7 @@ fn xfs_reclaim_twice(release: Release, who: Reclaimer) -> Machine {
         }
     };
     m.shrink_zone(0, 0, &mut sc);
-    assert_eq!(m.rc.writepage_refused + nr_vmscan_write(&m), 0);
+    assert_eq!(m.stats.counters.writepage_refused + nr_vmscan_write(&m), 0);
     m.shrink_zone(0, 0, &mut sc);
     m.tasks[0].pf &= !pf::MEMALLOC;
     m.unplug_all();
@@ -133,28 +134,28 @@ fn xfs_reclaim_twice(release: Release, who: Reclaimer) -> Machine {
 fn dirty_pages_of_file0(m: &Machine) -> usize {
     file_pages(m, 0)
         .iter()
-        .filter(|&&p| m.pages[p as usize].has(pg::DIRTY))
+        .filter(|&&p| m.mem.pages[p as usize].has(pg::DIRTY))
         .count()
 }
 
 #[test]
 fn xfs_2_6_36_writes_from_kswapd_clustering_32_pages_per_writepage() {
     let m = xfs_reclaim_twice(Release::V2_6_36, Reclaimer::Kswapd);
-    assert_eq!(m.rc.writepage_refused, 0);
+    assert_eq!(m.stats.counters.writepage_refused, 0);
     assert_eq!(dirty_pages_of_file0(&m), 0);
-    assert_eq!(m.rc.pages_written_by_reclaim, 256);
+    assert_eq!(m.stats.counters.pages_written_by_reclaim, 256);
     // Each ->writepage writes its page and clusters the 31 that follow (nr_to_write = 32).
     assert_eq!(nr_vmscan_write(&m), 256 / 32);
-    assert_eq!(m.global(|z| z.stat.nr_writeback), 256);
+    assert_eq!(m.mem.global(|z| z.stat.nr_writeback), 256);
     m.check_invariants();
 }
 
 #[test]
 fn xfs_2_6_36_refuses_writepage_from_direct_reclaim() {
     let m = xfs_reclaim_twice(Release::V2_6_36, Reclaimer::Direct);
-    assert_eq!(m.rc.writepage_refused, 256);
+    assert_eq!(m.stats.counters.writepage_refused, 256);
     assert_eq!(dirty_pages_of_file0(&m), 256);
-    assert_eq!(m.rc.pages_written_by_reclaim, 0);
+    assert_eq!(m.stats.counters.pages_written_by_reclaim, 0);
     assert!(disk_idle(&m));
     m.check_invariants();
 }
@@ -163,9 +164,9 @@ fn xfs_2_6_36_refuses_writepage_from_direct_reclaim() {
 fn xfs_2_6_35_refuses_writepage_from_kswapd_and_from_direct_reclaim() {
     for who in [Reclaimer::Kswapd, Reclaimer::Direct] {
         let m = xfs_reclaim_twice(Release::V2_6_35, who);
-        assert_eq!(m.rc.writepage_refused, 256, "{who:?}");
+        assert_eq!(m.stats.counters.writepage_refused, 256, "{who:?}");
         assert_eq!(dirty_pages_of_file0(&m), 256, "{who:?}");
-        assert_eq!(m.rc.pages_written_by_reclaim, 0, "{who:?}");
+        assert_eq!(m.stats.counters.pages_written_by_reclaim, 0, "{who:?}");
         assert!(disk_idle(&m), "{who:?}");
         m.check_invariants();
     }
@@ -174,9 +175,9 @@ fn xfs_2_6_35_refuses_writepage_from_kswapd_and_from_direct_reclaim() {
 #[test]
 fn xfs_2_6_32_writes_from_direct_reclaim_clustering_up_to_128_pages_per_writepage() {
     let m = xfs_reclaim_twice(Release::V2_6_32, Reclaimer::Direct);
-    assert_eq!(m.rc.writepage_refused, 0);
+    assert_eq!(m.stats.counters.writepage_refused, 0);
     assert_eq!(dirty_pages_of_file0(&m), 0);
-    assert_eq!(m.rc.pages_written_by_reclaim, 256);
+    assert_eq!(m.stats.counters.pages_written_by_reclaim, 256);
     // wbc->nr_to_write *= 4 from reclaim: 4 × 32 pages per call, the victim included.
     assert_eq!(nr_vmscan_write(&m), 256 / 128);
     m.check_invariants();
@@ -194,15 +195,24 @@ fn ext4_refusal(release: Release, policy: Policy) -> (Machine, Vec<PageId>) {
     let mut m = boot(&spec);
     finish_task(&mut m, 0);
     let pages = file_pages(&m, 0);
-    assert_eq!(m.zones[0].lru[LruList::InactiveFile.idx()].tail, pages[0]);
+    assert_eq!(
+        m.mem.zones[0].lru[LruList::InactiveFile.idx()].tail,
+        pages[0]
+    );
     let mut sc = kswapd_sc();
     for _ in 0..2 {
         m.shrink_zone(1, 0, &mut sc);
     }
-    assert_eq!(m.rc.writepage_refused, 0);
-    assert_eq!(m.zones[0].lru[LruList::InactiveFile.idx()].tail, pages[0]);
+    assert_eq!(m.stats.counters.writepage_refused, 0);
+    assert_eq!(
+        m.mem.zones[0].lru[LruList::InactiveFile.idx()].tail,
+        pages[0]
+    );
     m.shrink_zone(1, 0, &mut sc);
-    assert_eq!(m.rc.writepage_refused, 32, "{release:?} {policy:?}");
+    assert_eq!(
+        m.stats.counters.writepage_refused, 32,
+        "{release:?} {policy:?}"
+    );
     (m, pages)
 }
 
@@ -219,14 +229,14 @@ fn under_redirty_a_refused_page_returns_to_the_inactive_head_and_counts_nr_vmsca
             "{release:?}: refused pages at the head"
         );
         assert_eq!(inactive[32..], unscanned[..], "{release:?}");
-        assert_eq!(m.zones[0].lru[LruList::ActiveFile.idx()].len, 0);
+        assert_eq!(m.mem.zones[0].lru[LruList::ActiveFile.idx()].len, 0);
         for &p in &pages[..32] {
-            let f = m.pages[p as usize].flags;
+            let f = m.mem.pages[p as usize].flags;
             assert!(f & pg::DIRTY != 0 && f & pg::DELALLOC != 0);
             assert!(f & (pg::ACTIVE | pg::RECLAIM | pg::WRITEBACK) == 0);
         }
         assert_eq!(nr_vmscan_write(&m), 32, "{release:?}");
-        assert_eq!(m.ev.pgactivate, 0, "{release:?}");
+        assert_eq!(m.stats.vm_events.pgactivate, 0, "{release:?}");
         m.check_invariants();
     }
 }
@@ -245,11 +255,11 @@ fn under_activate_a_refused_page_goes_to_the_active_head_counting_pgactivate_not
         let unscanned: Vec<PageId> = pages[32..].iter().rev().copied().collect();
         assert_eq!(inactive, unscanned, "{release:?}");
         for &p in &pages[..32] {
-            let f = m.pages[p as usize].flags;
+            let f = m.mem.pages[p as usize].flags;
             assert!(f & pg::DIRTY != 0 && f & pg::ACTIVE != 0);
             assert!(f & (pg::RECLAIM | pg::WRITEBACK) == 0);
         }
-        assert_eq!(m.ev.pgactivate, 32, "{release:?}");
+        assert_eq!(m.stats.vm_events.pgactivate, 32, "{release:?}");
         assert_eq!(nr_vmscan_write(&m), 0, "{release:?}");
         m.check_invariants();
     }
@@ -270,23 +280,23 @@ fn a_reclaim_written_ext3_page_rotates_to_the_inactive_tail_when_its_io_complete
         m.shrink_zone(1, 0, &mut sc);
     }
     // The third call wrote pages 0..31 and kept them at the inactive head with PG_reclaim.
-    assert_eq!(m.rc.pages_written_by_reclaim, 32);
+    assert_eq!(m.stats.counters.pages_written_by_reclaim, 32);
     assert_eq!(nr_vmscan_write(&m), 32);
     let inactive = list_pages(&m, 0, LruList::InactiveFile);
     let written_rev: Vec<PageId> = pages[..32].iter().rev().copied().collect();
     assert_eq!(inactive[..32], written_rev[..]);
     for &p in &pages[..32] {
-        let f = m.pages[p as usize].flags;
+        let f = m.mem.pages[p as usize].flags;
         assert!(f & pg::WRITEBACK != 0 && f & pg::RECLAIM != 0 && f & pg::DIRTY == 0);
     }
-    assert_eq!(m.ev.pgrotated, 0);
+    assert_eq!(m.stats.vm_events.pgrotated, 0);
     m.unplug_all();
     m.check_invariants();
 
     // Drive the disk: the request's completion ends writeback on each page in block order.
-    run_until(&mut m, SEC, |m| m.global(|z| z.stat.nr_writeback) == 0);
-    assert!(m.now < 5 * SEC, "no journal commit or kupdate ran");
-    assert_eq!(m.ev.pgrotated, 32);
+    run_until(&mut m, SEC, |m| m.mem.global(|z| z.stat.nr_writeback) == 0);
+    assert!(m.clock.now < 5 * SEC, "no journal commit or kupdate ran");
+    assert_eq!(m.stats.vm_events.pgrotated, 32);
     let inactive = list_pages(&m, 0, LruList::InactiveFile);
     let unscanned: Vec<PageId> = pages[32..].iter().rev().copied().collect();
     assert_eq!(inactive[..32], unscanned[..]);
@@ -296,7 +306,7 @@ fn a_reclaim_written_ext3_page_rotates_to_the_inactive_tail_when_its_io_complete
         "rotated to the tail, completion order"
     );
     for &p in &pages[..32] {
-        assert!(m.pages[p as usize].flags & (pg::WRITEBACK | pg::RECLAIM | pg::DIRTY) == 0);
+        assert!(m.mem.pages[p as usize].flags & (pg::WRITEBACK | pg::RECLAIM | pg::DIRTY) == 0);
     }
     m.check_invariants();
 }
@@ -309,11 +319,12 @@ fn a_flusher_written_ext3_page_does_not_rotate_when_its_io_completes() {
     let before = list_pages(&m, 0, LruList::InactiveFile);
     m.wakeup_flusher_threads(64);
     run_until(&mut m, SEC, |m| {
-        m.rc.pages_written_by_writeback == 64 && m.global(|z| z.stat.nr_writeback) == 0
+        m.stats.counters.pages_written_by_writeback == 64
+            && m.mem.global(|z| z.stat.nr_writeback) == 0
     });
-    assert!(m.now < 5 * SEC);
-    assert_eq!(m.global(|z| z.stat.nr_dirty), 0);
-    assert_eq!(m.ev.pgrotated, 0);
+    assert!(m.clock.now < 5 * SEC);
+    assert_eq!(m.mem.global(|z| z.stat.nr_dirty), 0);
+    assert_eq!(m.stats.vm_events.pgrotated, 0);
     assert_eq!(list_pages(&m, 0, LruList::InactiveFile), before);
     m.check_invariants();
 }
@@ -374,7 +385,11 @@ fn the_ext4_writer_allocates_nofs_and_never_invokes_the_oom_killer_while_an_ext3
             ext3.reclaim_no_progress > 0,
             "{release:?}: ext3 never starved"
         );
-        if release.minor() >= 33 {
+        let skips = starved_writer(release, FsType::Ext3)
+            .kernel
+            .switches
+            .kswapd_congestion_wait;
+        if skips == wbsim::kernel::KswapdCongestionWait::SkipUnderMin {
             // kswapd skips its congestion wait under the min watermark [≥33], marks the node
             // all-unreclaimable within ~100 ms, and the writer's next GFP_HIGHUSER_MOVABLE
             // pass returns 0: the ext3 writer kills (itself, the only task).
@@ -405,6 +420,33 @@ fn the_ext4_writer_allocates_nofs_and_never_invokes_the_oom_killer_while_an_ext3
     }
 }
 
+/// `xfs_vm_write_begin()` passes `AOP_FLAG_NOFS` from 2.6.36 (aea1b953214, switch
+/// `xfs_write_begin_nofs`): the starved XFS writer that kills in 2.6.35 loops in the allocator in
+/// 2.6.36, like ext4's.
+#[test]
+fn from_2_6_36_the_xfs_writer_allocates_nofs_and_never_invokes_the_oom_killer() {
+    for (release, nofs) in [(Release::V2_6_35, false), (Release::V2_6_36, true)] {
+        let spec = starved_writer(release, FsType::Xfs);
+        assert_eq!(spec.kernel.switches.xfs_write_begin_nofs, nofs);
+        let r = engine::simulate(&spec);
+        let writer_invoked =
+            matches!(&r.outcome, Outcome::Oom { invoker, .. } if invoker == "writer");
+        assert_eq!(writer_invoked, !nofs, "{release:?}: {:?}", r.outcome);
+        assert!(
+            r.reclaim_no_progress > 0,
+            "{release:?}: the writer never starved"
+        );
+        // The same 2.6.36 kernel with 2.6.35's writer mask kills again.
+        if nofs {
+            let full = with_switch(spec.clone(), "xfs_write_begin_nofs", "false");
+            assert!(matches!(
+                engine::simulate(&full).outcome,
+                Outcome::Oom { .. }
+            ));
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. A free resets pages_scanned and all-unreclaimable only through free_pcppages_bulk
 //    (reclaim-oom §1.4, §8.5).
@@ -415,7 +457,7 @@ fn a_free_resets_pages_scanned_and_all_unreclaimable_only_when_the_per_cpu_list_
     let mut spec = one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext4, MIB);
     spec.tasks = vec![anon("a", 0)];
     let mut m = boot(&spec);
-    let (batch, high) = (m.zones[0].pcp_batch, m.zones[0].pcp_high);
+    let (batch, high) = (m.mem.zones[0].pcp_batch, m.mem.zones[0].pcp_high);
     assert!(batch >= 1 && high > batch, "batch {batch} high {high}");
     let mut held = vec![];
     for _ in 0..high {
@@ -425,14 +467,14 @@ fn a_free_resets_pages_scanned_and_all_unreclaimable_only_when_the_per_cpu_list_
         }
     }
     m.drain_all_pages();
-    assert!(m.zones[0].pcp[0].is_empty());
-    m.zones[0].pages_scanned = 1000;
-    m.zones[0].all_unreclaimable = true;
-    let buddy = m.zones[0].nr_free();
+    assert!(m.mem.zones[0].pcp[0].is_empty());
+    m.mem.zones[0].pages_scanned = 1000;
+    m.mem.zones[0].all_unreclaimable = true;
+    let buddy = m.mem.zones[0].nr_free();
 
     for (k, &id) in held.iter().enumerate() {
         m.free_page(id, 0);
-        let z = &m.zones[0];
+        let z = &m.mem.zones[0];
         if k + 1 < high {
             assert_eq!(z.pages_scanned, 1000, "free #{} reset pages_scanned", k + 1);
             assert!(
@@ -461,7 +503,7 @@ fn a_free_resets_pages_scanned_and_all_unreclaimable_only_when_the_per_cpu_list_
 /// The node of the zone a page of task 0 came from.
 fn alloc_node(m: &mut Machine, gfp_mask: u32) -> (PageId, u32) {
     match m.alloc_page(0, gfp_mask) {
-        Alloc::Page(id) => (id, m.zones[m.pages[id as usize].zone as usize].node),
+        Alloc::Page(id) => (id, m.mem.zones[m.mem.pages[id as usize].zone as usize].node),
         other => panic!("allocation failed: {other:?}"),
     }
 }
@@ -476,7 +518,7 @@ fn the_fast_path_takes_the_first_cpuset_node_above_its_low_watermark_and_returns
     a.cpuset_nodes = Some(vec![1, 2]);
     spec.tasks = vec![a];
     let mut m = boot(&spec);
-    let low = m.zones[1].watermark[1];
+    let low = m.mem.zones[1].watermark[1];
     let mut node1 = vec![];
     loop {
         let (id, node) = alloc_node(&mut m, gfp::GFP_HIGHUSER_MOVABLE);
@@ -485,7 +527,7 @@ fn the_fast_path_takes_the_first_cpuset_node_above_its_low_watermark_and_returns
             // never node 0 or 3, which are outside the cpuset.
             assert_eq!(node, 2, "page {id} came from outside the cpuset");
             assert_eq!(
-                m.zones[1].nr_free(),
+                m.mem.zones[1].nr_free(),
                 low,
                 "left node 1 above its low watermark"
             );
@@ -498,15 +540,15 @@ fn the_fast_path_takes_the_first_cpuset_node_above_its_low_watermark_and_returns
     }
     // Freeing node 1's pages puts a batch back on its buddy list once the per-CPU list
     // overflows: the next allocation is node 1's again.
-    let high = m.zones[1].pcp_high;
+    let high = m.mem.zones[1].pcp_high;
     for &id in &node1[..high] {
         m.free_page(id, 0);
     }
-    assert!(m.zones[1].nr_free() > low);
-    let pcp_left = m.zones[1].pcp[0].len();
+    assert!(m.mem.zones[1].nr_free() > low);
+    let pcp_left = m.mem.zones[1].pcp[0].len();
     assert_eq!(alloc_node(&mut m, gfp::GFP_HIGHUSER_MOVABLE).1, 1);
     assert_eq!(
-        m.zones[1].pcp[0].len(),
+        m.mem.zones[1].pcp[0].len(),
         pcp_left - 1,
         "not from node 1's per-CPU list"
     );
@@ -518,12 +560,12 @@ fn read_finish(read_bytes: u64) -> u64 {
     let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, MIB);
     spec.tasks = vec![task(
         "reader",
-        TaskKind::StreamRead {
+        TaskKind::StreamRead(StreamRead {
             mount: 0,
             bytes: 64 * MIB,
             rate_bytes_per_sec: 1 << 40,
             read_bytes,
-        },
+        }),
     )];
     let mut m = boot(&spec);
     run_until(&mut m, 10 * SEC, |m| m.tasks[0].finished_at.is_some());
@@ -560,11 +602,14 @@ fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_0_in_2_6_32_to_2_
         let mut m = refused_inactive_list(release);
         let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
         assert!(
-            m.rc.writepage_refused >= 512,
+            m.stats.counters.writepage_refused >= 512,
             "{release:?}: pages were not refused"
         );
-        assert!(!m.zones[0].all_unreclaimable, "only kswapd marks a zone");
-        assert!(m.zone_reclaimable(0));
+        assert!(
+            !m.mem.zones[0].all_unreclaimable,
+            "only kswapd marks a zone"
+        );
+        assert!(m.mem.zone_reclaimable(0));
         assert_eq!(progress, 0, "{release:?}");
         m.check_invariants();
     }
@@ -578,10 +623,10 @@ fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_1_in_2_6_35_becau
         let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
         assert_eq!(progress, 1, "pass {pass}");
     }
-    assert!(m.rc.writepage_refused >= 512);
+    assert!(m.stats.counters.writepage_refused >= 512);
     // Even far past the 6× mark: only kswapd's all-unreclaimable flag makes 2.6.35 return 0.
-    assert!(!m.zone_reclaimable(0));
-    assert!(!m.zones[0].all_unreclaimable);
+    assert!(!m.mem.zone_reclaimable(0));
+    assert!(!m.mem.zones[0].all_unreclaimable);
     m.check_invariants();
 }
 
@@ -592,8 +637,8 @@ fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_1_in_2_6_36_until
     let mut results = vec![];
     for _ in 0..10 {
         let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
-        let scanned = m.zones[0].pages_scanned;
-        let reclaimable = m.zone_reclaimable_pages(0);
+        let scanned = m.mem.zones[0].pages_scanned;
+        let reclaimable = m.mem.zone_reclaimable_pages(0);
         assert_eq!(reclaimable, 512);
         let expected = u64::from(scanned < 6 * reclaimable);
         assert_eq!(
@@ -607,11 +652,11 @@ fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_1_in_2_6_36_until
     }
     assert!(results.len() >= 2 && results[0] == 1, "{results:?}");
     assert_eq!(results.last(), Some(&0), "{results:?}");
-    assert!(m.rc.writepage_refused >= 512);
+    assert!(m.stats.counters.writepage_refused >= 512);
 
     // A free that flushes a per-CPU batch resets pages_scanned and revives "progress".
     m.drain_all_pages();
-    assert_eq!(m.zones[0].pages_scanned, 0);
+    assert_eq!(m.mem.zones[0].pages_scanned, 0);
     assert_eq!(direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL), 1);
     m.check_invariants();
 }
@@ -625,10 +670,10 @@ fn a_killed_victim_frees_its_private_anon_memory_but_not_page_cache_nor_shm_lock
     let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext4, MIB);
     let shm = task(
         "shm_owner",
-        TaskKind::Pin {
+        TaskKind::Pin(Pin {
             bytes: 2 * MIB,
             method: PinMethod::ShmLock,
-        },
+        }),
     );
     let mut db = anon("db", 4 * MIB);
     db.attach = vec![1];
@@ -637,23 +682,23 @@ fn a_killed_victim_frees_its_private_anon_memory_but_not_page_cache_nor_shm_lock
     run_until(&mut m, SEC, |m| {
         m.tasks.iter().all(|t| t.finished_at.is_some())
     });
-    assert_eq!(m.segments.len(), 1);
-    assert!(m.segments[0].locked);
-    let seg_pages = m.segments[0].pages.clone();
-    assert_eq!(m.segments[0].resident, 512);
+    assert_eq!(m.vfs.segments.len(), 1);
+    assert!(m.vfs.segments[0].locked);
+    let seg_pages = m.vfs.segments[0].pages.clone();
+    assert_eq!(m.vfs.segments[0].resident, 512);
     assert_eq!(m.tasks[2].anon.len(), 1024);
     let cache_pages = file_pages(&m, 0);
     assert_eq!(cache_pages.len(), 256);
-    let file_before = m.global(|z| z.stat.nr_file_pages);
-    let dirty_before = m.global(|z| z.stat.nr_dirty);
+    let file_before = m.mem.global(|z| z.stat.nr_file_pages);
+    let dirty_before = m.mem.global(|z| z.stat.nr_dirty);
 
     // The anon task exits: exactly its 1024 private pages are freed; the segment it maps stays.
     let free0 = free_pages(&m);
     m.do_exit(2);
     assert_eq!(free_pages(&m), free0 + 1024);
     assert!(m.tasks[2].anon.is_empty() && m.tasks[2].dead);
-    assert_eq!(m.global(|z| z.stat.nr_anon_pages), 0);
-    assert_eq!(m.segments[0].resident, 512);
+    assert_eq!(m.mem.global(|z| z.stat.nr_anon_pages), 0);
+    assert_eq!(m.vfs.segments[0].resident, 512);
     m.check_invariants();
 
     // The writer exits: its file's page cache (dirty, not yet written) stays cached.
@@ -663,22 +708,22 @@ fn a_killed_victim_frees_its_private_anon_memory_but_not_page_cache_nor_shm_lock
     assert_eq!(file_pages(&m, 0), cache_pages);
     assert!(cache_pages
         .iter()
-        .all(|&p| m.pages[p as usize].place == Place::Lru));
-    assert_eq!(m.global(|z| z.stat.nr_file_pages), file_before);
-    assert_eq!(m.global(|z| z.stat.nr_dirty), dirty_before);
+        .all(|&p| m.mem.pages[p as usize].place == Place::Lru));
+    assert_eq!(m.mem.global(|z| z.stat.nr_file_pages), file_before);
+    assert_eq!(m.mem.global(|z| z.stat.nr_dirty), dirty_before);
     m.check_invariants();
 
     // The SHM_LOCK'd segment's creator exits: the segment persists until IPC_RMID.
     m.do_exit(1);
     assert_eq!(free_pages(&m), free1);
-    assert_eq!(m.segments[0].resident, 512);
-    assert_eq!(m.segments[0].pages, seg_pages);
+    assert_eq!(m.vfs.segments[0].resident, 512);
+    assert_eq!(m.vfs.segments[0].pages, seg_pages);
     for &p in &seg_pages {
-        let pg_ = &m.pages[p as usize];
+        let pg_ = &m.mem.pages[p as usize];
         assert_eq!(pg_.place, Place::Lru);
         assert!(pg_.has(pg::SHMEM));
     }
-    assert_eq!(m.global(|z| z.stat.nr_shmem), 512);
+    assert_eq!(m.mem.global(|z| z.stat.nr_shmem), 512);
     m.check_invariants();
 }
 
@@ -758,8 +803,9 @@ fn cpuset_oom(release: Release) -> Machine {
     run_until(&mut m, SEC, |m| {
         m.tasks.iter().all(|t| t.finished_at.is_some())
     });
-    let node_of =
-        |m: &Machine, t: usize| m.zones[m.pages[m.tasks[t].anon[0] as usize].zone as usize].node;
+    let node_of = |m: &Machine, t: usize| {
+        m.mem.zones[m.mem.pages[m.tasks[t].anon[0] as usize].zone as usize].node
+    };
     assert_eq!(node_of(&m, 0), 1);
     assert_eq!(node_of(&m, 1), 0);
     assert!(m.out_of_memory(2, gfp::GFP_HIGHUSER_MOVABLE));

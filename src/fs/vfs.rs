@@ -1,0 +1,140 @@
+//! The VFS objects a run creates: mounts (`struct super_block`, with their journal), regular
+//! files (`struct inode` + `address_space`: the page cache by index, the dirty tags, the inode's
+//! writeback state) and SysV shm segments (shmem inodes). Every file and segment lives here for
+//! the whole run, so a page's `owner` indexes them.
+
+use super::{jbd, Backing, Filesystem, OrderedData, Writepages};
+use crate::mm::fs_writeback::InodeList;
+use crate::mm::page::PageId;
+use crate::sim::SimTime;
+use crate::spec::MountSpec;
+
+/// Every mount, file and segment.
+#[derive(Debug, Default)]
+pub struct Vfs {
+    /// Every regular file.
+    pub inodes: Vec<Inode>,
+    /// Every shm segment.
+    pub segments: Vec<Segment>,
+    /// Every mount.
+    pub mounts: Vec<Mount>,
+}
+
+/// A mounted filesystem (`struct super_block`): its parameters, what its filesystem says about
+/// them (kept here so the per-page paths read a field instead of asking), and its journal.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// Its parameters.
+    pub spec: MountSpec,
+    /// A written page waits for its blocks until writeback ([`Filesystem::delalloc`]).
+    pub delalloc: bool,
+    /// What a journal commit writes ([`Filesystem::ordered_data`]).
+    pub ordered_data: OrderedData,
+    /// What `->writepages` adds ([`Filesystem::writepages`]).
+    pub writepages: Writepages,
+    /// Its backing store ([`Filesystem::backing`]).
+    pub backing: Backing,
+    /// Its journal (ext3/ext4).
+    pub journal: jbd::Journal,
+}
+
+impl Mount {
+    /// A mount of `spec` with an empty journal.
+    pub fn new(spec: MountSpec) -> Mount {
+        let ops = spec.fs.ops();
+        Mount {
+            delalloc: ops.delalloc(&spec),
+            ordered_data: ops.ordered_data(&spec),
+            writepages: ops.writepages(&spec),
+            backing: ops.backing(),
+            journal: jbd::Journal::default(),
+            spec,
+        }
+    }
+
+    /// Its filesystem.
+    pub fn ops(&self) -> &'static dyn Filesystem {
+        self.spec.fs.ops()
+    }
+}
+
+/// A regular file's page cache and writeback state (`struct inode` + `address_space`).
+#[derive(Debug)]
+pub struct Inode {
+    /// The mount it lives on.
+    pub mount: usize,
+    /// Cached pages by index (NIL: not cached).
+    pub pages: Vec<PageId>,
+    /// PAGECACHE_TAG_DIRTY, one bit per index.
+    pub dirty_tag: Vec<u64>,
+    /// Pages tagged dirty.
+    pub nr_dirty: u64,
+    /// `inode->dirtied_when`, while the inode is dirty (I_DIRTY_PAGES).
+    pub dirtied_when: Option<SimTime>,
+    /// `mapping->writeback_index`.
+    pub writeback_index: u32,
+    /// i_size in pages.
+    pub size_pages: u32,
+    /// First disk block (in pages) of the file's data.
+    pub disk_base: u64,
+    /// Truncated/unlinked: its pages are gone.
+    pub truncated: bool,
+    /// I_SYNC: someone is inside `writeback_single_inode()`.
+    pub i_sync: bool,
+    /// Attached to the running transaction (ext3/ext4 ordered data).
+    pub in_transaction: bool,
+    /// I_DIRTY_PAGES.
+    pub i_dirty: bool,
+    /// Which of its bdi's inode lists it is on.
+    pub list: InodeList,
+}
+
+impl Inode {
+    /// Sets or clears the dirty tag of `index`.
+    pub fn tag_dirty(&mut self, index: u32, on: bool) {
+        let (w, b) = ((index / 64) as usize, index % 64);
+        if self.dirty_tag.len() <= w {
+            self.dirty_tag.resize(w + 1, 0);
+        }
+        let was = self.dirty_tag[w] & (1 << b) != 0;
+        if on && !was {
+            self.dirty_tag[w] |= 1 << b;
+            self.nr_dirty += 1;
+        } else if !on && was {
+            self.dirty_tag[w] &= !(1 << b);
+            self.nr_dirty -= 1;
+        }
+    }
+
+    /// The first index ≥ `from` tagged dirty (`find_get_pages_tag`), below `end`.
+    pub fn next_dirty(&self, from: u32, end: u32) -> Option<u32> {
+        let mut i = from;
+        while i < end {
+            let (w, b) = ((i / 64) as usize, i % 64);
+            let word = *self.dirty_tag.get(w)? >> b;
+            if word != 0 {
+                let found = i + word.trailing_zeros();
+                return (found < end).then_some(found);
+            }
+            i = (i / 64 + 1) * 64;
+        }
+        None
+    }
+}
+
+/// A SysV shm segment (shmem inode).
+#[derive(Debug)]
+pub struct Segment {
+    /// The pin task that created it.
+    pub owner: usize,
+    /// SHM_LOCK'd: `mapping_unevictable`, `info->flags & VM_LOCKED`.
+    pub locked: bool,
+    /// Pages by index (NIL: not resident: swapped out or not yet faulted).
+    pub pages: Vec<PageId>,
+    /// Resident pages.
+    pub resident: u64,
+    /// Pages out on swap.
+    pub swapped: u64,
+    /// Resident pages mapped by its attachers.
+    pub mapped: u64,
+}

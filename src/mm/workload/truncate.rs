@@ -1,0 +1,130 @@
+//! `truncate`: at its start time, truncates (unlinks) the file a `stream-write` task writes
+//! (`truncate_inode_pages()`, `mm/truncate.c`): clean and dirty pages go at once (a dirty one
+//! with `cancel_dirty_page()`, releasing its delayed allocation), pages under writeback or held
+//! by the journal are waited for, a jiffy at a time.
+
+use serde::Serialize;
+
+use super::{KindInfo, Progress, TaskKeys, Workload};
+use crate::fs::Backing;
+use crate::mm::page::{pg, Place, NIL};
+use crate::mm::task::Slice;
+use crate::mm::{cost, Machine};
+
+/// The kind's keys.
+pub const KIND: KindInfo = KindInfo {
+    kind: "truncate",
+    required: &["target"],
+    optional: &[],
+};
+
+/// A `truncate` task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Truncate {
+    /// Index into `RunSpec::tasks` of the `stream-write` task whose file is truncated.
+    pub target: usize,
+}
+
+/// How far the truncation is.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Indices the last pass left (under writeback), to look at again.
+    pub left: Vec<u32>,
+    /// Indices below this were all examined by an earlier pass.
+    pub scanned_to: usize,
+}
+
+/// `target`: a stream-write task.
+pub fn parse<K: TaskKeys + ?Sized>(keys: &mut K) -> Result<Truncate, K::Error> {
+    let target = keys.task_of_kind(
+        "target",
+        super::stream_write::KIND.kind,
+        "a truncate target",
+    )?;
+    Ok(Truncate { target })
+}
+
+impl Workload for Truncate {
+    fn is_finite(&self) -> bool {
+        true
+    }
+
+    fn start(&self, _m: &mut Machine, _t: usize) -> Progress {
+        Progress::Truncate(State {
+            left: Vec::new(),
+            scanned_to: 0,
+        })
+    }
+
+    fn slice(&self, m: &mut Machine, t: usize) -> Slice {
+        let Progress::StreamWrite(w) = &m.tasks[self.target].progress else {
+            // The writer has not started: nothing to truncate yet, try again shortly.
+            return m.sleep_until(t, m.clock.now + crate::sim::MSEC);
+        };
+        let ino = w.ino;
+        if m.vfs.mounts[m.vfs.inodes[ino].mount].backing == Backing::Swap {
+            return Slice::Finished;
+        }
+        if m.truncate_inode_pages(t, ino) {
+            Slice::Finished
+        } else {
+            // Pass 2 waits on pages under writeback: retry after a jiffy.
+            let j = m.clock.jiffy;
+            m.sleep_until(t, m.clock.now + j)
+        }
+    }
+}
+
+impl Machine {
+    /// `truncate_inode_pages()`: drops every cached page not under writeback (dirty ones with
+    /// `cancel_dirty_page`, releasing delayed allocations), and reports whether none is left.
+    ///
+    /// A retry re-examines only the pages the last pass left and the indices written since
+    /// (the writer only appends), which is what rescanning the whole range would find.
+    fn truncate_inode_pages(&mut self, t: usize, ino: usize) -> bool {
+        let cpu = self.tasks[t].cpu;
+        let Progress::Truncate(st) = &mut self.tasks[t].progress else {
+            unreachable!("a truncate task's progress")
+        };
+        let n = self.vfs.inodes[ino].pages.len();
+        let candidates: Vec<usize> = std::mem::take(&mut st.left)
+            .into_iter()
+            .map(|i| i as usize)
+            .chain(st.scanned_to..n)
+            .collect();
+        st.scanned_to = n;
+        let mut still = Vec::new();
+        for idx in candidates {
+            let id = self.vfs.inodes[ino].pages[idx];
+            if id == NIL {
+                continue;
+            }
+            let f = self.mem.pages[id as usize].flags;
+            if f & (pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO) != 0 {
+                still.push(idx as u32);
+                continue;
+            }
+            if f & pg::DIRTY != 0 {
+                self.clear_page_dirty_for_io(id); // cancel_dirty_page(): no IO
+            }
+            if self.mem.pages[id as usize].place == Place::Lru {
+                self.mem.lru_del(id, Place::Held);
+            }
+            self.vfs.inodes[ino].pages[idx] = NIL;
+            let zid = self.mem.pages[id as usize].zone as usize;
+            self.mem.zones[zid].stat.nr_file_pages -= 1;
+            self.mem.pages[id as usize].flags &= pg::MLOCKED;
+            self.free_page(id, cpu);
+            self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::FREE_PAGE);
+        }
+        let left = !still.is_empty();
+        if let Progress::Truncate(st) = &mut self.tasks[t].progress {
+            st.left = still;
+        }
+        if !left {
+            self.vfs.inodes[ino].writeback_index = 0;
+            self.tasks[t].done_bytes = 4096;
+        }
+        !left
+    }
+}
