@@ -304,10 +304,26 @@ pub fn result(m: &Machine) -> RunResult {
             dirty_pauses: m.stats.counters.dirty_pauses,
             pages_written_by_dirtier: base(m.stats.counters.pages_written_by_dirtier),
         },
+        journal: journal_counters(m),
         oom_reports: m.run.oom_reports.clone(),
         meminfo: meminfo(m),
         policy_decisions: m.run.policy_decisions,
     }
+}
+
+/// The journals' statistics summed over the mounts.
+fn journal_counters(m: &Machine) -> crate::outcome::JournalCounters {
+    let mut c = crate::outcome::JournalCounters::default();
+    for mount in &m.vfs.mounts {
+        let s = &mount.journal.stats;
+        c.commits += s.commits;
+        c.locked_ns += s.locked_ns;
+        c.max_locked_ns = c.max_locked_ns.max(s.max_locked_ns);
+        c.handle_waits += s.handle_waits;
+        c.handle_wait_ns += s.handle_wait_ns;
+        c.handles += s.handles;
+    }
+    c
 }
 
 fn task_report(t: &crate::mm::task::Task) -> TaskReport {

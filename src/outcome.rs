@@ -211,6 +211,10 @@ pub struct RunResult {
     pub reclaim_no_progress: u64,
     /// Counters of the later-kernel mechanisms (all 0 under 2.6.32–2.6.36 rules).
     pub later: LaterCounters,
+    /// What the journals (jbd/jbd2) did, summed over the mounts (not in the report document
+    /// yet).
+    #[serde(skip)]
+    pub journal: JournalCounters,
     /// One report per OOM-killer decision (kill or panic), in order.
     pub oom_reports: Vec<OomReport>,
     /// Final `/proc/meminfo` (name, kB), in the kernel's order.
@@ -219,6 +223,24 @@ pub struct RunResult {
     /// called for reclaim). 0 means the run took the same path under every policy.
     #[serde(skip)]
     pub policy_decisions: u64,
+}
+
+/// What the journals of a run did, summed over the mounts (`fs::jbd::JournalStats`; jbd2's
+/// `/proc/fs/jbd2/*/info` quantities).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JournalCounters {
+    /// Commits that reached `T_FLUSH`.
+    pub commits: u64,
+    /// Time transactions spent `T_LOCKED`, ns.
+    pub locked_ns: u64,
+    /// The longest single `T_LOCKED`, ns.
+    pub max_locked_ns: u64,
+    /// Handles that slept in `start_this_handle()` on a locked transaction.
+    pub handle_waits: u64,
+    /// Their time asleep, ns.
+    pub handle_wait_ns: u64,
+    /// Handles started.
+    pub handles: u64,
 }
 
 /// What the later-kernel switches did in a run (`crate::kernel`).
@@ -261,6 +283,7 @@ impl RunResult {
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
             later: Default::default(),
+            journal: Default::default(),
             oom_reports: vec![],
             meminfo: Meminfo::default(),
             policy_decisions: 0,

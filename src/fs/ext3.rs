@@ -34,6 +34,12 @@ impl Filesystem for Ext3 {
         true
     }
 
+    /// `ext3_write_begin()`: the page first, then `ext3_journal_start()` (K32
+    /// `fs/ext3/inode.c:1174-1179`).
+    fn write_begin_handle(&self) -> jbd::WriteBeginHandle {
+        jbd::WriteBeginHandle::AfterPage
+    }
+
     fn ordered_data(&self, mount: &MountSpec) -> OrderedData {
         match mount.data_mode {
             DataMode::Ordered => OrderedData::Buffers,

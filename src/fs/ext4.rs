@@ -63,12 +63,21 @@ impl Filesystem for Ext4 {
         true
     }
 
-    /// With delalloc the commit writes no data (the pages are allocated at writeback).
+    /// With delalloc the commit writes no data (the pages are allocated at writeback), but it
+    /// waits for the writeback of the inodes the flusher filed.
     fn ordered_data(&self, mount: &MountSpec) -> OrderedData {
         match (mount.data_mode, mount.delalloc) {
             (DataMode::Ordered, false) => OrderedData::Inodes,
+            (DataMode::Ordered, true) => OrderedData::DelallocInodes,
             _ => OrderedData::None,
         }
+    }
+
+    /// `ext4_da_write_begin()` / `ext4_write_begin()`: `ext4_journal_start()` before
+    /// `grab_cache_page_write_begin()` (K32 `fs/ext4/inode.c:3065-3074`, :1560-1570; the same
+    /// order through 2.6.36).
+    fn write_begin_handle(&self) -> jbd::WriteBeginHandle {
+        jbd::WriteBeginHandle::BeforePage
     }
 
     fn mount_options(&self) -> &'static [&'static str] {

@@ -195,8 +195,13 @@ pub enum OrderedData {
     /// writes them (`journal_submit_data_buffers`) and the page stays PG_dirty.
     Buffers,
     /// ext4 `data=ordered` without delalloc: the inode joins the transaction; the commit writes
-    /// its dirty pages through `->writepage` (jbd2 `journal_submit_inode_data_buffers`).
+    /// its dirty pages through `->writepage` (jbd2 `journal_submit_inode_data_buffers`) and waits
+    /// for all its writeback (`journal_finish_inode_data_buffers`).
     Inodes,
+    /// ext4 `data=ordered` with delalloc: the flusher files the inode when it allocates blocks
+    /// (`mpage_da_map_blocks` → `ext4_jbd2_file_inode`); the commit walks its dirty pages (all
+    /// delayed, so `ext4_writepage` redirties each) and waits for all its writeback.
+    DelallocInodes,
 }
 
 /// What a mount's backing store is.
@@ -251,6 +256,11 @@ pub trait Filesystem: Sync {
     /// Whether the mount has a journal whose commits run every `commit=` interval.
     fn journalled(&self) -> bool {
         false
+    }
+
+    /// When its buffered writer starts its journal handle (journalled filesystems).
+    fn write_begin_handle(&self) -> jbd::WriteBeginHandle {
+        jbd::WriteBeginHandle::None
     }
 
     /// What a journal commit does with file data.

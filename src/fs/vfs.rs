@@ -36,6 +36,10 @@ pub struct Mount {
     pub backing: Backing,
     /// Its journal (ext3/ext4).
     pub journal: jbd::Journal,
+    /// It has a journal whose handles and commits run ([`Filesystem::journalled`], on a disk).
+    pub journalled: bool,
+    /// When its buffered writer starts a handle ([`Filesystem::write_begin_handle`]).
+    pub write_begin_handle: jbd::WriteBeginHandle,
 }
 
 impl Mount {
@@ -48,6 +52,12 @@ impl Mount {
             writepages: ops.writepages(&spec),
             backing: ops.backing(),
             journal: jbd::Journal::default(),
+            journalled: ops.journalled() && spec.disk.is_some(),
+            write_begin_handle: if ops.journalled() && spec.disk.is_some() {
+                ops.write_begin_handle()
+            } else {
+                jbd::WriteBeginHandle::None
+            },
             spec,
         }
     }
@@ -69,6 +79,8 @@ pub struct Inode {
     pub dirty_tag: Vec<u64>,
     /// Pages tagged dirty.
     pub nr_dirty: u64,
+    /// Pages under writeback (PAGECACHE_TAG_WRITEBACK).
+    pub nr_writeback: u64,
     /// `inode->dirtied_when`, while the inode is dirty (I_DIRTY_PAGES).
     pub dirtied_when: Option<SimTime>,
     /// `mapping->writeback_index`.

@@ -372,7 +372,8 @@ impl Machine {
             _ => WritepageCaller::Writer,
         };
         // The pages (a batch) one extent allocation of this filesystem's ->writepages covers.
-        let extent = self.vfs.mounts[self.vfs.inodes[iw.ino].mount]
+        let m = self.vfs.inodes[iw.ino].mount;
+        let extent = self.vfs.mounts[m]
             .writepages
             .extent_pages
             .map(|base| self.granularity.batch(base) as u32);
@@ -398,18 +399,27 @@ impl Machine {
                 self.block_on_queue(b, actor);
                 return false;
             }
+            let delayed = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC));
+            if let Some(extent) = delayed.filter(|_| iw.extent_left == 0) {
+                // ext4_da_writepages(): one journal handle per extent, held across the gather,
+                // the block allocation (which files the inode with the transaction in
+                // data=ordered) and every page's submission, get_request_wait included (K32
+                // fs/ext4/inode.c:2907-2949). A locked transaction makes it sleep here.
+                if !self.journal_start(actor, m) {
+                    return false;
+                }
+                self.charge_actor(actor, cost::ALLOC_EXTENT);
+                iw.extent_left = extent;
+                self.journal_file_inode(m, iw.ino);
+            }
             iw.next = idx + 1;
             self.vfs.inodes[iw.ino].writeback_index = idx + 1;
             if !self.clear_page_dirty_for_io(id) {
                 continue;
             }
-            if let Some(extent) = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC)) {
+            if delayed.is_some() {
                 // The filesystem's ->writepages allocates blocks for the run (one extent per
                 // `extent` pages) before calling ->writepage on mapped buffers.
-                if iw.extent_left == 0 {
-                    self.charge_actor(actor, cost::ALLOC_EXTENT);
-                    iw.extent_left = extent;
-                }
                 iw.extent_left -= 1;
                 self.mem.pages[id as usize].flags &= !pg::DELALLOC;
             }
@@ -418,7 +428,11 @@ impl Machine {
                 iw.skipped += 1;
             }
             iw.processed += 1;
+            if delayed.is_some() && iw.extent_left == 0 {
+                self.journal_stop(actor, m);
+            }
         }
+        self.journal_stop(actor, m);
         true
     }
 

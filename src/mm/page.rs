@@ -58,6 +58,9 @@ pub mod pg {
     pub const KERNEL: u32 = 1 << 20;
     /// A hugetlbfs page: on no LRU, never free.
     pub const HUGETLB: u32 = 1 << 21;
+    /// A journal commit's `filemap_fdatawait()` sleeps on this page's writeback (not a kernel
+    /// page flag: the wait queue of `PG_writeback`).
+    pub const JOURNAL_WAIT: u32 = 1 << 22;
 }
 
 /// Where a page is: exactly one of these at every moment (checked by the invariant checker).

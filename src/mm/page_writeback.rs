@@ -347,6 +347,9 @@ impl Machine {
         self.mem.pages[id as usize].flags |= pg::WRITEBACK;
         self.mem.zones[p.zone as usize].stat.nr_writeback += 1;
         self.mem.vm_stat.nr_writeback += 1;
+        if p.has(pg::FILE) {
+            self.vfs.inodes[p.owner as usize].nr_writeback += 1;
+        }
         let b = self.page_bdi(id).expect("writeback of a page with no disk");
         self.wb.bdis[b].writeback += 1;
         let lba = self.page_lba(id);

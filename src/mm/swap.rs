@@ -64,6 +64,12 @@ impl Machine {
             self.rotate_reclaimable_page(id);
         }
         self.mem.pages[id as usize].flags &= !pg::WRITEBACK;
+        if p.has(pg::FILE) {
+            self.vfs.inodes[p.owner as usize].nr_writeback -= 1;
+            if p.has(pg::JOURNAL_WAIT) {
+                self.journal_page_waited(id);
+            }
+        }
         let zid = p.zone as usize;
         self.mem.zones[zid].stat.nr_writeback -= 1;
         self.mem.vm_stat.nr_writeback -= 1;

@@ -315,6 +315,7 @@ impl Machine {
             pages: Vec::new(),
             dirty_tag: Vec::new(),
             nr_dirty: 0,
+            nr_writeback: 0,
             dirtied_when: None,
             writeback_index: 0,
             size_pages: 0,
@@ -477,6 +478,14 @@ impl Machine {
     /// shm segments), then gone.
     pub fn do_exit(&mut self, t: usize) {
         self.tasks[t].exiting = true;
+        self.journal_forget(Actor::Task(t));
+        if let super::workload::Progress::StreamWrite(st) = &mut self.tasks[t].progress {
+            let page = std::mem::replace(&mut st.page, super::page::NIL);
+            if page != super::page::NIL {
+                let cpu = self.tasks[t].cpu;
+                self.free_page(page, cpu);
+            }
+        }
         self.tasks[t].alloc = None;
         self.tasks[t].bdp = None;
         self.tasks[t].pf = 0;

@@ -8,11 +8,12 @@
 use serde::Serialize;
 
 use super::{KindInfo, Progress, TaskKeys, Workload};
+use crate::fs::jbd::WriteBeginHandle;
 use crate::fs::Backing;
 use crate::kernel::ZoneDirtyLimits;
 use crate::mm::page::{pg, LruList, PageId, NIL};
 use crate::mm::task::Slice;
-use crate::mm::{cost, gfp, Machine};
+use crate::mm::{cost, gfp, Actor, Machine};
 use crate::spec::MAX_FILE_BYTES;
 
 /// The kind's keys.
@@ -46,6 +47,9 @@ pub struct State {
     pub done: u64,
     /// Pages left in the current `write()` call.
     pub call_left: u64,
+    /// ext3: the page `write_begin` allocated before `ext3_journal_start()` slept on a locked
+    /// transaction (NIL: none).
+    pub page: PageId,
 }
 
 /// `mount`, `size`, `rate`, `write_size` (1 MiB by default).
@@ -92,6 +96,7 @@ impl Workload for StreamWrite {
             total,
             done: 0,
             call_left: 0,
+            page: NIL,
         })
     }
 
@@ -145,7 +150,7 @@ impl Machine {
                     .min(st.total - st.done);
                 self.tasks[t].backing_dev = bdi;
             }
-            let Some(id) = self.task_alloc(t, gfp_mask) else {
+            let Some(id) = self.write_begin(t, w.mount, gfp_mask, &mut st) else {
                 r = Slice::Sleeping;
                 break;
             };
@@ -155,6 +160,8 @@ impl Machine {
             } else {
                 self.add_written_file_page(t, st.ino, st.done as u32, id);
             }
+            // write_end: journal_stop(), before balance_dirty_pages_ratelimited().
+            self.journal_stop(Actor::Task(t), w.mount);
             st.done += 1;
             st.call_left -= 1;
             let pb = self.granularity.page_bytes();
@@ -165,6 +172,26 @@ impl Machine {
         }
         self.tasks[t].progress = Progress::StreamWrite(st);
         r
+    }
+
+    /// `->write_begin` of one page: the page-cache allocation and the journal handle in the
+    /// filesystem's order ([`WriteBeginHandle`]). `None`: the task sleeps (in the allocator,
+    /// holding an ext4 handle; or on a locked transaction, holding an ext3 page in `st.page`).
+    fn write_begin(&mut self, t: usize, m: usize, gfp_mask: u32, st: &mut State) -> Option<PageId> {
+        let order = self.vfs.mounts[m].write_begin_handle;
+        if order == WriteBeginHandle::BeforePage && !self.journal_start(Actor::Task(t), m) {
+            return None;
+        }
+        let id = if st.page != NIL {
+            std::mem::replace(&mut st.page, NIL)
+        } else {
+            self.task_alloc(t, gfp_mask)?
+        };
+        if order == WriteBeginHandle::AfterPage && !self.journal_start(Actor::Task(t), m) {
+            st.page = id;
+            return None;
+        }
+        Some(id)
     }
 
     /// `generic_perform_write()` for one page of a new file: into the page cache (inactive
