@@ -351,6 +351,7 @@ fn meminfo(m: &Machine) -> Meminfo {
     let ram = g(&|z| z.present);
     let file_pages = g(&|z| z.stat.nr_file_pages);
     let slab = g(&|z| z.stat.nr_kernel);
+    let sreclaimable = g(&|z| z.stat.nr_slab_reclaimable);
     // vm_committed_as counts private writable mappings: every live task's virtual size (base
     // pages already).
     let committed: u64 = (0..m.tasks.len())
@@ -385,8 +386,8 @@ fn meminfo(m: &Machine) -> Meminfo {
         ("Mapped", g(&|z| z.stat.nr_mapped)),
         ("Shmem", g(&|z| z.stat.nr_shmem)),
         ("Slab", slab),
-        ("SReclaimable", 0),
-        ("SUnreclaim", slab),
+        ("SReclaimable", sreclaimable),
+        ("SUnreclaim", slab - sreclaimable),
         ("KernelStack", 0),
         ("PageTables", 0),
         ("NFS_Unstable", 0),

@@ -12,6 +12,12 @@ use crate::spec::MountSpec;
 pub struct Btrfs;
 
 impl Filesystem for Btrfs {
+    /// btrfs keeps extent state, not buffer heads, in a page's private field
+    /// (`set_page_extent_mapped`).
+    fn buffer_heads(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "btrfs"
     }

@@ -28,6 +28,7 @@
 use super::{MountOption, OrderedData, WritepageCaller};
 use crate::block::ReqKind;
 use crate::mm::page::{pg, PageId, NIL};
+use crate::mm::slab::CacheId;
 use crate::mm::{cost, Actor, Machine};
 use crate::sim::SimTime;
 use crate::spec::{DataMode, MountSpec};
@@ -165,6 +166,9 @@ pub struct Journal {
     wait_inodes: Vec<(usize, u32, u32)>,
     /// `j_transaction_sequence`.
     next_tid: u32,
+    /// ext3: the committing transaction's data pages, whose `journal_head`s are freed when
+    /// the commit ends.
+    journal_heads: u64,
     /// What it did.
     pub stats: JournalStats,
 }
@@ -340,6 +344,11 @@ impl Machine {
                         return;
                     }
                     self.vfs.mounts[m].journal.commit = None;
+                    // The committed transaction unfiles its data buffers: their journal_heads
+                    // go back to the slab.
+                    let n = std::mem::take(&mut self.vfs.mounts[m].journal.journal_heads);
+                    let g = self.granularity.factor();
+                    self.slab_free(CacheId::JournalHead, n * g, None, 0);
                 }
             }
         }
@@ -390,6 +399,9 @@ impl Machine {
             self.schedule(now, a);
         }
         let mut list = self.journal_commit_list(m);
+        if self.vfs.mounts[m].ordered_data == OrderedData::Buffers {
+            self.vfs.mounts[m].journal.journal_heads = list.len() as u64;
+        }
         list.reverse();
         self.vfs.mounts[m].journal.committing = list;
     }

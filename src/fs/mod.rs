@@ -258,6 +258,12 @@ pub trait Filesystem: Sync {
         false
     }
 
+    /// Whether its page-cache pages carry buffer heads from `write_begin` on
+    /// (`block_write_begin` → `create_empty_buffers`): objects of the `buffer_head` slab.
+    fn buffer_heads(&self) -> bool {
+        self.backing() == Backing::Disk
+    }
+
     /// When its buffered writer starts its journal handle (journalled filesystems).
     fn write_begin_handle(&self) -> jbd::WriteBeginHandle {
         jbd::WriteBeginHandle::None

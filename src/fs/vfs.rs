@@ -40,6 +40,8 @@ pub struct Mount {
     pub journalled: bool,
     /// When its buffered writer starts a handle ([`Filesystem::write_begin_handle`]).
     pub write_begin_handle: jbd::WriteBeginHandle,
+    /// Its written pages carry buffer heads ([`Filesystem::buffer_heads`]).
+    pub buffer_heads: bool,
 }
 
 impl Mount {
@@ -53,6 +55,7 @@ impl Mount {
             backing: ops.backing(),
             journal: jbd::Journal::default(),
             journalled: ops.journalled() && spec.disk.is_some(),
+            buffer_heads: ops.buffer_heads(),
             write_begin_handle: if ops.journalled() && spec.disk.is_some() {
                 ops.write_begin_handle()
             } else {

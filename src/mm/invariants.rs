@@ -392,6 +392,7 @@ impl Machine {
             mlock: z.stat.nr_mlock,
             shmem: z.stat.nr_shmem,
             kernel: z.stat.nr_kernel,
+            slab_reclaimable: z.stat.nr_slab_reclaimable,
         };
         ensure!(
             kept == c,
@@ -494,6 +495,7 @@ struct ZoneCount {
     mlock: u64,
     shmem: u64,
     kernel: u64,
+    slab_reclaimable: u64,
 }
 
 impl ZoneCount {
@@ -510,6 +512,7 @@ impl ZoneCount {
         self.mlock += u64::from(flags & pg::MLOCKED != 0);
         self.shmem += u64::from(flags & (pg::SHMEM | pg::SWAPCACHE) == pg::SHMEM);
         self.kernel += u64::from(flags & pg::KERNEL != 0);
+        self.slab_reclaimable += u64::from(flags & pg::SLAB != 0);
     }
 }
 

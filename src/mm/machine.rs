@@ -49,6 +49,8 @@ pub struct Machine {
     pub wb: Writeback,
     /// Disks.
     pub io: BlockLayer,
+    /// Slab caches and shrinkers.
+    pub slab: super::slab::Slab,
     /// Event and run counters.
     pub stats: Stats,
     /// The verdict and what decides it.
@@ -111,6 +113,7 @@ impl Machine {
             vfs: Vfs::default(),
             wb,
             io,
+            slab: super::slab::Slab::default(),
             stats: Stats::default(),
             run: RunState::default(),
             probe: None,

@@ -62,6 +62,7 @@ pub mod page_alloc;
 pub mod page_writeback;
 mod pool;
 pub mod sched;
+pub mod slab;
 pub mod swap;
 pub mod task;
 pub mod vmscan;

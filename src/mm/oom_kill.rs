@@ -423,7 +423,7 @@ impl Machine {
             mlocked: b(z.stat.nr_mlock),
             mapped: b(z.stat.nr_mapped),
             shmem: b(z.stat.nr_shmem),
-            slab_unreclaimable: b(z.stat.nr_kernel),
+            slab_unreclaimable: b(z.stat.nr_kernel - z.stat.nr_slab_reclaimable),
             file_pages: b(z.stat.nr_file_pages),
             lowmem_reserve: z.lowmem_reserve.map(b),
             pcp: z

@@ -61,6 +61,10 @@ pub mod pg {
     /// A journal commit's `filemap_fdatawait()` sleeps on this page's writeback (not a kernel
     /// page flag: the wait queue of `PG_writeback`).
     pub const JOURNAL_WAIT: u32 = 1 << 22;
+    /// A slab page of a `SLAB_RECLAIM_ACCOUNT` cache (with [`KERNEL`]): `NR_SLAB_RECLAIMABLE`.
+    pub const SLAB: u32 = 1 << 23;
+    /// The page's buffer heads are objects of the `buffer_head` slab cache (`mm/slab.rs`).
+    pub const BH: u32 = 1 << 24;
 }
 
 /// Where a page is: exactly one of these at every moment (checked by the invariant checker).

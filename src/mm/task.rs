@@ -83,6 +83,8 @@ pub struct Task {
     pub start_ns: SimTime,
     /// Slow-path allocation in progress.
     pub alloc: Option<AllocCtx>,
+    /// `current->reclaim_state->reclaimed_slab` while in direct reclaim.
+    pub reclaimed_slab: u64,
     /// `balance_dirty_pages` in progress.
     pub bdp: Option<Bdp>,
     /// `current->nr_dirtied` [3.2+]: pages dirtied since the last `balance_dirty_pages`.
@@ -211,6 +213,7 @@ impl Task {
             cpu_ns: 0,
             start_ns: s.start_ns,
             alloc: None,
+            reclaimed_slab: 0,
             bdp: None,
             nr_dirtied: 0,
             nr_dirtied_pause: m.granularity.batch(KernelPages(32)), // 128 KiB: a batch

@@ -12,6 +12,7 @@
 
 use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId, Place};
+use super::slab::CacheId;
 use super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, gfp, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
@@ -156,6 +157,8 @@ pub struct DirectReclaim {
     zone_pos: usize,
     shrunk_any: bool,
     phase: DirectReclaimPhase,
+    /// `lru_pages` for `shrink_slab` (computed once, before the priority loop, 2.6.32–2.6.35).
+    lru_pages: u64,
 }
 
 /// Where `balance_pgdat` resumes.
@@ -209,6 +212,8 @@ pub struct Kswapd {
     /// State.
     pub state: KswapdState,
     bal: Option<Balance>,
+    /// `reclaim_state.reclaimed_slab`.
+    pub reclaimed_slab: u64,
 }
 
 impl Kswapd {
@@ -218,6 +223,7 @@ impl Kswapd {
             gen: 0,
             state: KswapdState::Sleeping,
             bal: None,
+            reclaimed_slab: 0,
         }
     }
 }
@@ -736,8 +742,15 @@ impl Machine {
         if self.mem.pages[id as usize].has(pg::JOURNAL_IO) {
             return PageFate::Activate; // try_to_release_page() fails on buffers under IO
         }
+        // try_to_release_page() → try_to_free_buffers(): the page's buffer heads go with it,
+        // to the reclaimer's reclaimed_slab.
+        let buffers = self.mem.pages[id as usize].has(pg::BH);
         self.remove_mapping(id);
         self.free_page(id, sc.cpu);
+        if buffers {
+            let g = self.granularity.factor();
+            self.slab_free(CacheId::BufferHead, g, Some(sc.actor), sc.cpu);
+        }
         PageFate::Free
     }
 
@@ -860,7 +873,14 @@ impl Machine {
     /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
     pub fn try_to_free_pages_start(&mut self, t: usize, gfp_mask: u32) -> DirectReclaim {
         self.stats.vm_events.allocstall += 1;
+        self.tasks[t].reclaimed_slab = 0;
+        let lru_pages = (0..self.tasks[t].zonelist.len())
+            .map(|k| self.tasks[t].zonelist[k] as usize)
+            .filter(|&z| self.cpuset_hardwall(t, z))
+            .map(|z| self.mem.zone_reclaimable_pages(z))
+            .sum();
         DirectReclaim {
+            lru_pages,
             sc: ScanControl {
                 gfp: gfp_mask,
                 may_writepage: true,
@@ -979,6 +999,10 @@ impl Machine {
     /// freed; past 48 pages scanned wake the flushers (2.6.3x) and allow writepage; then nap.
     fn direct_reclaim_priority_end(&mut self, t: usize, dr: &mut DirectReclaim) -> Option<u64> {
         self.tasks[t].pending_cpu_ns += cost::LOOP_MIN;
+        // shrink_slab(), then the slab pages freed in this pass (the inodes it pruned, and the
+        // buffer heads of the pages shrink_zones freed) count as reclaimed (vmscan.c:1769-1773).
+        self.shrink_slab(dr.sc.nr_scanned, dr.sc.gfp, dr.lru_pages, Actor::Task(t));
+        dr.sc.nr_reclaimed += std::mem::take(&mut self.tasks[t].reclaimed_slab);
         dr.total_scanned += dr.sc.nr_scanned;
         if dr.sc.nr_reclaimed >= dr.sc.nr_to_reclaim {
             return Some(dr.sc.nr_reclaimed);
@@ -1328,7 +1352,20 @@ impl Machine {
                 self.throttle_sleep(Actor::Kswapd(n), zid, reason, cpu);
                 return true;
             }
-            self.balance_zone_checks(zid, end_class, b);
+            // reclaimed_slab is zeroed after shrink_zone (vmscan.c:2051): only the slab the
+            // shrinkers free counts for kswapd, not the buffer heads of the pages it freed.
+            self.mem.nodes[n].kswapd.reclaimed_slab = 0;
+            let lru_pages = (0..=b.end_zone)
+                .map(|k| self.mem.zone_reclaimable_pages(zones[k] as usize))
+                .sum();
+            let nr_slab = self.shrink_slab(
+                b.sc.nr_scanned,
+                gfp::GFP_KERNEL,
+                lru_pages,
+                Actor::Kswapd(n),
+            );
+            b.sc.nr_reclaimed += std::mem::take(&mut self.mem.nodes[n].kswapd.reclaimed_slab);
+            self.balance_zone_checks(zid, end_class, nr_slab, b);
             if self.throttle_vm_writeout_over() {
                 b.phase = BalancePhase::Throttled;
                 let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
@@ -1342,7 +1379,7 @@ impl Machine {
     /// After shrinking zone `zid` in `balance_pgdat()`: clear a balanced zone's reclaim flags,
     /// mark it all-unreclaimable past 6× its reclaimable pages scanned, and note whether it is
     /// still below high (and min) by the `kswapd_balanced_check` switch.
-    fn balance_zone_checks(&mut self, zid: usize, end_class: usize, b: &mut Balance) {
+    fn balance_zone_checks(&mut self, zid: usize, end_class: usize, nr_slab: u64, b: &mut Balance) {
         if self.mem.zone_ok(zid, Wmark::High, 1, end_class) {
             // [2.6.37+] a balanced zone is no longer congested, dirty or under writeback
             // (ZONE_* flags; never set in 2.6.3x).
@@ -1351,7 +1388,10 @@ impl Machine {
         if self.mem.zones[zid].all_unreclaimable {
             return;
         }
-        if self.mem.zones[zid].pages_scanned >= 6 * self.mem.zone_reclaimable_pages(zid) {
+        // Only in a pass whose shrink_slab() freed nothing (`nr_slab == 0`, vmscan.c:2056).
+        if nr_slab == 0
+            && self.mem.zones[zid].pages_scanned >= 6 * self.mem.zone_reclaimable_pages(zid)
+        {
             self.mem.zones[zid].all_unreclaimable = true;
         }
         if self.switches.kswapd_balanced_check == KswapdBalancedCheck::BeforeShrink {

@@ -152,8 +152,11 @@ impl Machine {
             ("nr_file_pages", g(&|z| z.stat.nr_file_pages)),
             ("nr_dirty", g(&|z| z.stat.nr_dirty)),
             ("nr_writeback", g(&|z| z.stat.nr_writeback)),
-            ("nr_slab_reclaimable", 0),
-            ("nr_slab_unreclaimable", g(&|z| z.stat.nr_kernel)),
+            ("nr_slab_reclaimable", g(&|z| z.stat.nr_slab_reclaimable)),
+            (
+                "nr_slab_unreclaimable",
+                g(&|z| z.stat.nr_kernel - z.stat.nr_slab_reclaimable),
+            ),
             ("nr_page_table_pages", 0),
             ("nr_kernel_stack", 0),
             ("nr_unstable", 0),
@@ -199,7 +202,7 @@ impl Machine {
             &[
                 ("zone_reclaim_failed", 0),
                 ("pginodesteal", 0),
-                ("slabs_scanned", 0),
+                ("slabs_scanned", self.slab.slabs_scanned),
                 ("kswapd_steal", b(e.kswapd_steal)),
                 ("kswapd_inodesteal", 0),
             ],

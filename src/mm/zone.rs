@@ -76,8 +76,11 @@ pub struct ZoneStat {
     pub nr_dirty: u64,
     /// NR_WRITEBACK.
     pub nr_writeback: u64,
-    /// Kernel memory on no LRU (reported as NR_SLAB_UNRECLAIMABLE).
+    /// Kernel memory on no LRU (NR_SLAB_RECLAIMABLE + NR_SLAB_UNRECLAIMABLE: the boot
+    /// reservation and page tables count as unreclaimable slab).
     pub nr_kernel: u64,
+    /// NR_SLAB_RECLAIMABLE (part of `nr_kernel`).
+    pub nr_slab_reclaimable: u64,
     /// NR_VMSCAN_WRITE (monotonic).
     pub nr_vmscan_write: u64,
     /// NR_ISOLATED_ANON.

@@ -12,6 +12,7 @@ use crate::fs::jbd::WriteBeginHandle;
 use crate::fs::Backing;
 use crate::kernel::ZoneDirtyLimits;
 use crate::mm::page::{pg, LruList, PageId, NIL};
+use crate::mm::slab::CacheId;
 use crate::mm::task::Slice;
 use crate::mm::{cost, gfp, Actor, Machine};
 use crate::spec::MAX_FILE_BYTES;
@@ -191,7 +192,35 @@ impl Machine {
             st.page = id;
             return None;
         }
+        if !self.write_begin_slab(t, m) {
+            st.page = id;
+            return None;
+        }
         Some(id)
+    }
+
+    /// The slab objects `write_begin`/`write_end` allocate under the handle, `GFP_NOFS`: the
+    /// page's buffer heads (`create_empty_buffers` → `alloc_page_buffers`), and on ext3
+    /// `data=ordered` its `journal_head` (`journal_dirty_data`, at `write_end` in the kernel,
+    /// taken here with the buffer heads so that every sleep is in `write_begin`). `false`: the
+    /// task sleeps in the allocator.
+    fn write_begin_slab(&mut self, t: usize, m: usize) -> bool {
+        let g = self.granularity.factor();
+        let mount = &self.vfs.mounts[m];
+        let (bh, jh) = (
+            mount.buffer_heads,
+            mount.ordered_data == crate::fs::OrderedData::Buffers,
+        );
+        if bh && !self.slab_alloc(t, CacheId::BufferHead, g, gfp::GFP_NOFS) {
+            return false;
+        }
+        if jh && !self.slab_alloc(t, CacheId::JournalHead, g, gfp::GFP_NOFS) {
+            if bh {
+                self.slab_free(CacheId::BufferHead, g, None, self.tasks[t].cpu);
+            }
+            return false;
+        }
+        true
     }
 
     /// `generic_perform_write()` for one page of a new file: into the page cache (inactive
@@ -200,8 +229,12 @@ impl Machine {
     fn add_written_file_page(&mut self, t: usize, ino: usize, index: u32, id: PageId) {
         let mount = self.vfs.inodes[ino].mount;
         let delayed = self.vfs.mounts[mount].delalloc;
+        let bh = self.vfs.mounts[mount].buffer_heads;
         let p = &mut self.mem.pages[id as usize];
-        p.flags = pg::FILE | pg::PRIVATE | if delayed { pg::DELALLOC } else { 0 };
+        p.flags = pg::FILE
+            | pg::PRIVATE
+            | if delayed { pg::DELALLOC } else { 0 }
+            | if bh { pg::BH } else { 0 };
         p.owner = ino as u32;
         p.index = index;
         let zid = p.zone as usize;

@@ -113,8 +113,13 @@ impl Machine {
             self.vfs.inodes[ino].pages[idx] = NIL;
             let zid = self.mem.pages[id as usize].zone as usize;
             self.mem.zones[zid].stat.nr_file_pages -= 1;
+            let buffers = self.mem.pages[id as usize].has(pg::BH);
             self.mem.pages[id as usize].flags &= pg::MLOCKED;
             self.free_page(id, cpu);
+            if buffers {
+                let g = self.granularity.factor();
+                self.slab_free(crate::mm::slab::CacheId::BufferHead, g, None, cpu);
+            }
             self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::FREE_PAGE);
         }
         let left = !still.is_empty();

@@ -1,0 +1,55 @@
+//! Slab caches and shrinkers (research 13b §1; mm/vmscan.c `shrink_slab`, fs/dcache.c,
+//! fs/inode.c, fs/buffer.c, mm/slub.c, 2.6.32).
+
+use crate::common::*;
+use wbsim::mm::slab::CacheId;
+
+fn slab_reclaimable(m: &Machine) -> u64 {
+    m.mem.zones.iter().map(|z| z.stat.nr_slab_reclaimable).sum()
+}
+
+/// `create_empty_buffers()` gives every page a block filesystem's writer puts in the page cache
+/// a `buffer_head` (104 B; 112 B in SLUB with its constructor: 36 per page) from a
+/// `SLAB_RECLAIM_ACCOUNT` cache, and ext3 `data=ordered` files each page's buffer with a
+/// `journal_head` (36 per page) that the commit frees: 3600 pages written are 100 pages of
+/// buffer heads (ext4) or 200 with the journal heads (ext3), 100 after the commit.
+#[test]
+fn every_written_page_carries_a_buffer_head_and_ext3_ordered_a_journal_head_until_its_commit() {
+    for fs in [FsType::Ext4, FsType::Ext3] {
+        let spec = one_writer(Release::V2_6_32, Policy::Redirty, fs, 3600 * PAGE);
+        let mut m = boot(&spec);
+        finish_task(&mut m, 0);
+        let c = &m.slab.caches;
+        assert_eq!(c[CacheId::BufferHead as usize].objects, 3600, "{fs:?}");
+        let with_jh = if fs == FsType::Ext3 { 200 } else { 100 };
+        assert_eq!(slab_reclaimable(&m), with_jh, "{fs:?}");
+        run_until(&mut m, 30 * SEC, |m| {
+            m.vfs.mounts[0].journal.stats.commits > 0 && m.vfs.mounts[0].journal.commit.is_none()
+        });
+        assert_eq!(slab_reclaimable(&m), 100, "{fs:?}");
+        let vmstat = m.vmstat();
+        let reported = vmstat.iter().find(|(k, _)| k == "nr_slab_reclaimable");
+        assert_eq!(reported.map(|x| x.1), Some(100), "{fs:?}");
+    }
+}
+
+/// `shrink_slab(32, gfp, 10000)` with 100 000 unused inodes (count `(nr_unused/100)·100`) asks
+/// the icache for `64·100000/10001 = 639` objects: a NOFS caller is refused
+/// (`shrink_icache_memory` returns -1), so the 639 are carried in `shrinker->nr` and nothing is
+/// scanned; the next GFP_KERNEL call scans 1278 → 9 batches of 128 (1152) and carries 126.
+#[test]
+fn a_nofs_reclaimer_prunes_no_inodes_but_leaves_its_pressure_for_the_next_fs_reclaimer() {
+    let spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, PAGE);
+    let mut m = boot(&spec);
+    m.slab.inode_unused = 100_000;
+    let kswapd = Actor::Kswapd(0);
+    assert_eq!(m.shrink_slab(32, gfp::GFP_NOFS, 10_000, kswapd), 0);
+    assert_eq!(m.slab.slabs_scanned, 0);
+    assert_eq!(m.slab.shrinkers[1].nr, 639);
+    let freed = m.shrink_slab(32, gfp::GFP_KERNEL, 10_000, kswapd);
+    assert_eq!(m.slab.slabs_scanned, 1152);
+    assert_eq!(m.slab.shrinkers[1].nr, 126);
+    assert_eq!(m.slab.inode_unused, 100_000 - 1152);
+    // The count the shrinker reports fell by 1152 rounded to its /100 granularity.
+    assert_eq!(freed, 100_000 - (100_000 - 1152) / 100 * 100);
+}
