@@ -17,7 +17,8 @@
 //! | XFS | per `xfs_reclaim_writepage`: nothing (2.6.32–34), any `PF_MEMALLOC` caller (2.6.35), direct reclaim only (2.6.36) | `xfs_vm_writepage()` K32/K35/K36 |
 //! | tmpfs | SHM_LOCK'd or no swap: `AOP_WRITEPAGE_ACTIVATE` when for reclaim | `shmem_writepage()` |
 //!
-//! `jbd.rs` is the journal ext3 and ext4 share (kjournald's commits of ordered data).
+//! `jbd.rs` is the journal ext3 and ext4 share: handles, the running transaction and its commit
+//! timer, `T_LOCKED`, and kjournald's commits of ordered data and their data wait.
 //!
 //! **Adding a filesystem** touches exactly: a new `src/fs/<name>.rs` with a unit struct that
 //! implements [`Filesystem`] (the trait's defaults are a plain block filesystem that always

@@ -12,6 +12,7 @@
 //! | `zone.rs` | zones, watermarks, `zone_watermark_ok` (`mm/page_alloc.c`) |
 //! | `gfp.rs` | `include/linux/gfp.h` |
 //! | `sched.rs` | `PF_*`, the actors (tasks, kswapd, flushers, journals), sleep and wake-up |
+//! | `slab.rs` | slab caches (`buffer_head`, `journal_head`, dentry, inode) and `shrink_slab` |
 //! | `event.rs` | the events and the clock, `Machine::handle` |
 //! | `cost.rs` | CPU costs |
 //! | `options.rs` | how a run is driven |
@@ -35,9 +36,10 @@
 //! kernels is a switch of `crate::kernel` and a profile change; the request pool that reclaim
 //! writes wait for (`get_request_wait`) is the disk's (`block.rs`, beside `full_waiters`); jbd2
 //! handles, `T_LOCKED` and the commit's states are the `fs::jbd::Journal` of each mount, used by
-//! `fs/ext3.rs` and `fs/ext4.rs`; writeback's own allocations are the filesystem's `->writepages`
-//! (`fs/<fs>.rs`) through `Machine::alloc_page`; slab caches and their shrinkers would be a part of
-//! their own (`mm/slab.rs`, `Machine::slab`) that `shrink_slab` in `vmscan.rs` reads; node LRUs
+//! `fs/ext3.rs` and `fs/ext4.rs` (built); writeback's own allocations are the filesystem's
+//! `->writepages` (`fs/<fs>.rs`) through `Machine::alloc_page` (the writer's buffer and journal
+//! heads are built, through `Machine::slab_alloc`; the flusher's are not: it has no allocation
+//! context yet); slab caches are `mm/slab.rs` (`Machine::slab`), read by `shrink_slab`; node LRUs
 //! move the lists from `zone::Zone` to `memory::Node`; the 4.7 OOM detection is
 //! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is a workqueue,
 //! a new `sched::Actor` kind (the event word packs four kinds in two bits, `event.rs`: a fifth
