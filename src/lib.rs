@@ -21,6 +21,9 @@
 //! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`history`]: kernels over time;
 //!   [`shard`]: `--shard` and `merge`;
 //! - [`cli`], [`app`] and [`list`]: the command line.
+//!
+//! `docs/ARCHITECTURE.md` has the data flow and what adding a filesystem, a switch, a task kind, an
+//! output format or a counter touches.
 
 pub mod app;
 pub mod block;
