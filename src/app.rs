@@ -109,6 +109,7 @@ struct Executed {
 /// Runs every planned run of the scenarios (those of `--shard` only) through one runner and
 /// builds the document; runs are recorded when `observe` asks for a file that needs it.
 fn execute(
+    command: &str,
     scenarios: &[Scenario],
     plans: Vec<Plan>,
     opts: &RunOpts,
@@ -146,7 +147,11 @@ fn execute(
         .iter()
         .zip(plans)
         .zip(&held)
-        .map(|((sc, plan), runs)| record(sc, plan, runs, opts, observe.extras()))
+        .map(|((sc, plan), runs)| {
+            let mut r = record(sc, plan, runs, opts, observe.extras());
+            r.provenance = Some(build::provenance(sc, &opts.scenario.overrides(), command));
+            r
+        })
         .collect();
     Ok(Executed {
         held,
@@ -224,7 +229,7 @@ fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let executed = execute(&scenarios, plans, opts, observe)?;
+    let executed = execute("run", &scenarios, plans, opts, observe)?;
     executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
@@ -240,7 +245,7 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let mut executed = execute(&scenarios, plans, &args.opts, &args.observe)?;
+    let mut executed = execute("check", &scenarios, plans, &args.opts, &args.observe)?;
     for sc in &mut executed.document.scenarios {
         sc.checks = Some(build::checks(sc));
     }
@@ -285,6 +290,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
         let plan = build::plan(&sc, PlanCommand::Sweep, &varied);
         let executed = execute(
+            "sweep",
             std::slice::from_ref(&sc),
             vec![plan],
             opts,
@@ -342,7 +348,14 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let runner = Runner::new(args.jobs, args.checks.checks());
     let h = crate::history::history(&sc, &releases, &runner)?;
     let text = match args.format {
-        Format::Json => crate::report::json::pretty(&h.to_json()),
+        Format::Json => {
+            let mut json = h.to_json();
+            let provenance = build::provenance(&sc, &args.scenario.overrides(), "history");
+            if let serde_json::Value::Object(map) = &mut json {
+                map.insert("provenance".into(), serde_json::to_value(provenance)?);
+            }
+            crate::report::json::pretty(&json)
+        }
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
         format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
     };

@@ -271,6 +271,11 @@ impl Search<'_> {
                 items: held.clone(),
             }),
             plan,
+            provenance: Some(crate::report::build::provenance(
+                &base,
+                self.overrides,
+                "sweep",
+            )),
         };
         record.summarise();
         Ok(record)

@@ -101,6 +101,17 @@ pub struct Scenario {
     pub expectations: Option<Vec<Expectation>>,
     /// `--set` arguments that are not axis restrictions (`PATH=VALUE`), for reproduce lines.
     pub plain_sets: Vec<String>,
+    /// SHA-256 of the file's bytes, lowercase hex (the results' provenance).
+    pub sha256: String,
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Reads a file's text, with clear errors for missing files, directories and non-UTF-8 bytes.
@@ -165,6 +176,7 @@ pub fn load_source_varied(
     let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
     check_run_count(src, &root, &axes, matrix.as_ref())?;
     let runs = plan_runs(src, ov, &root, &axes)?;
+    check_base_values(src, &root, &axes)?;
     let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
         Some(Value::Str(s)) => s.clone(),
         _ => String::new(),
@@ -187,6 +199,7 @@ pub fn load_source_varied(
         runs,
         expectations,
         plain_sets,
+        sha256: sha256_hex(src.text.as_bytes()),
     })
 }
 
@@ -352,12 +365,17 @@ fn plan_runs(
             }
         }
         let label = matrix::label(&components);
-        let mut spec = validator.run_spec(&tree, policy).map_err(|mut d| {
-            if axes.iter().any(|a| a.declared && !a.is_policy()) {
-                d.cell = Some(label.clone());
+        let mut spec = match validator.run_spec(&tree, policy) {
+            Ok(spec) => spec,
+            Err(mut d) => {
+                if !runs.is_empty() || !matrix_independent(&validator, root, axes, &d) {
+                    if axes.iter().any(|a| a.declared && !a.is_policy()) {
+                        d.cell = Some(label.clone());
+                    }
+                }
+                return Err(d);
             }
-            d
-        })?;
+        };
         if let Some(seed) = ov.seed {
             spec.seed = seed;
         }
@@ -376,6 +394,76 @@ fn plan_runs(
         });
     }
     Ok(runs)
+}
+
+/// Whether the error `d` of the first cell has nothing to do with the matrix: it is about a key
+/// outside every axis and the last cell (every axis at its last value) fails the same way. Such
+/// an error is the file's, and a `(in matrix cell …)` suffix would send the reader to the matrix.
+fn matrix_independent(
+    validator: &validate::Validator<'_>,
+    root: &Node,
+    axes: &[Axis],
+    d: &Diag,
+) -> bool {
+    let under_axis = |a: &Axis| d.key == a.path || d.key.starts_with(&format!("{}.", a.path));
+    if matches!(d.loc, Loc::Matrix { .. }) || axes.iter().any(under_axis) {
+        return false;
+    }
+    let mut tree = root.clone();
+    let mut policy = Policy::Redirty;
+    for axis in axes {
+        let Some(v) = axis.values.last() else {
+            return false;
+        };
+        if axis.is_policy() {
+            policy = Policy::from_name(&v.value.label()).unwrap_or(Policy::Redirty);
+        } else {
+            let parts: Vec<&str> = axis.path.split('.').collect();
+            tree.set(&parts, v.clone());
+        }
+    }
+    match validator.run_spec(&tree, policy) {
+        Ok(_) => false,
+        Err(e) => e.key == d.key && e.message == d.message,
+    }
+}
+
+/// A value in the file under a key that a `[matrix]` axis (or `--vary`) overrides is never run,
+/// but it is what a reader sees and what a `--set` on a narrower matrix falls back to: it must be
+/// valid too. The file's tree, with each axis that has no base value at its first value, is
+/// validated once; an error about one of the overridden keys is the file's.
+fn check_base_values(src: &Arc<Source>, root: &Node, axes: &[Axis]) -> Result<(), Diag> {
+    let overridden: Vec<&Axis> = axes
+        .iter()
+        .filter(|a| !a.is_policy())
+        .filter(|a| root.at(&a.path.split('.').collect::<Vec<_>>()).is_some())
+        .collect();
+    if overridden.is_empty() {
+        return Ok(());
+    }
+    let mut tree = root.clone();
+    for axis in axes.iter().filter(|a| !a.is_policy()) {
+        let parts: Vec<&str> = axis.path.split('.').collect();
+        if root.at(&parts).is_none() {
+            if let Some(v) = axis.values.first() {
+                tree.set(&parts, v.clone());
+            }
+        }
+    }
+    let Err(mut d) = validate::Validator::new(src).run_spec(&tree, Policy::Redirty) else {
+        return Ok(());
+    };
+    match overridden.iter().find(|a| d.key == a.path) {
+        Some(a) => {
+            d.message = format!(
+                "{} (the value under the key that matrix axis `{}` overrides: no cell runs it, \
+                 but it must be valid)",
+                d.message, a.path
+            );
+            Err(d)
+        }
+        None => Ok(()),
+    }
 }
 
 /// A TOML syntax error, located, with the dotted key of the line when it has one and, for a
