@@ -223,7 +223,69 @@ fn load_all(files: &[PathBuf], opts: &RunOpts) -> anyhow::Result<Vec<Scenario>> 
         .collect()
 }
 
+/// Refuses, before any simulation, what would otherwise be dropped or fail after it: an
+/// `--oom-report`/`--vmstat` the format has no place for, and an output file that cannot be
+/// written.
+fn preflight(opts: &RunOpts, observe: &ObserveArgs, junit: Option<&Path>) -> anyhow::Result<()> {
+    if matches!(opts.format, Format::Csv | Format::Markdown) {
+        for (flag, on) in [
+            ("--oom-report", observe.oom_report),
+            ("--vmstat", observe.vmstat),
+        ] {
+            if on {
+                bail!(
+                    "{flag} is printed after the tables (--format table) or carried in the JSON \
+                     document (--format json); --format {} has no place for it",
+                    if opts.format == Format::Csv {
+                        "csv"
+                    } else {
+                        "markdown"
+                    }
+                );
+            }
+        }
+    }
+    let outputs = [
+        ("--timeline", observe.timeline.as_deref()),
+        ("--plot", observe.plot.as_deref()),
+        ("--trace", observe.trace.as_deref()),
+        ("--ftrace", observe.ftrace.as_deref()),
+        ("--junit", junit),
+    ];
+    for (flag, path) in outputs {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` can be written, found out without leaving anything behind: an existing file
+/// is opened for writing (not truncated), a new one is created and removed.
+fn check_writable(flag: &str, path: &Path) -> anyhow::Result<()> {
+    let name = path.display();
+    let cannot = |e: std::io::Error| anyhow::anyhow!("{flag} {name}: cannot write: {e}");
+    if path.is_dir() {
+        bail!("{flag} {name}: is a directory; give a file name");
+    }
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(cannot)?;
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(cannot)?;
+        std::fs::remove_file(path).map_err(cannot)?;
+    }
+    Ok(())
+}
+
 fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
+    preflight(opts, observe, None)?;
     let scenarios = load_all(files, opts)?;
     let plans = scenarios
         .iter()
@@ -235,11 +297,19 @@ fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::
 }
 
 fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    preflight(&args.opts, &args.observe, args.junit.as_deref())?;
     let scenarios = load_all(&args.files, &args.opts)?;
-    for sc in &scenarios {
-        if sc.expectations.is_none() {
-            eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
-        }
+    let unchecked: Vec<&str> = scenarios
+        .iter()
+        .filter(|sc| sc.expectations.is_none())
+        .map(|sc| sc.file.as_str())
+        .collect();
+    for file in &unchecked {
+        eprintln!(
+            "warning: {file}: no [expect] table; nothing to check (exit status {} unless a \
+             check fails)",
+            crate::cli::NOTHING_CHECKED
+        );
     }
     let plans = scenarios
         .iter()
@@ -254,7 +324,12 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let format = args.opts.format;
     executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
-    Ok(fail_on(&executed.document, &args.opts.fail_on, true))
+    let code = fail_on(&executed.document, &args.opts.fail_on, true);
+    if code == ExitCode::SUCCESS && !unchecked.is_empty() {
+        // LTP's TCONF: the test did not apply, which is neither a pass nor a failure.
+        return Ok(ExitCode::from(crate::cli::NOTHING_CHECKED));
+    }
+    Ok(code)
 }
 
 fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
@@ -270,6 +345,9 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         bail!(
             "nothing to sweep: give --vary PATH=LIST_OR_RANGE and/or --find-threshold PATH=LO..HI"
         );
+    }
+    if let Some(path) = &args.plot {
+        check_writable("--plot", path)?;
     }
     let src = scenario::read_source(&args.file)?;
     let (doc, content) = if let Some(t) = &threshold {
@@ -338,6 +416,16 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         bail!(
             "--releases: `{bad}` is not a kernel release; expected one of {}",
             crate::kernel::Kernel::profile_names().join(", ")
+        );
+    }
+    let order = crate::kernel::Kernel::profile_names();
+    let rank = |r: &str| order.iter().position(|n| *n == r);
+    if let Some(w) = releases.windows(2).find(|w| rank(&w[0]) >= rank(&w[1])) {
+        bail!(
+            "--releases: `{}` after `{}`; list the kernels oldest first, each once (e.g. \
+             `2.6.32,2.6.36,3.2`): every flip is named between consecutive kernels",
+            w[1],
+            w[0]
         );
     }
     eprintln!(
