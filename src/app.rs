@@ -450,14 +450,23 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     emit(&text)
 }
 
+/// The largest document `merge` reads: 100 000 runs of some KiB each fit well below it.
+const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
 fn merge_cmd(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();
     for f in &args.files {
         let name = f.display().to_string();
-        let text = std::fs::read_to_string(f)
+        let file = scenario::open_input(f)
             .with_context(|| format!("{name}: cannot read the JSON document"))?;
-        let d: Document = serde_json::from_str(&text).with_context(|| {
-            format!("{name}: not a wbsim results document (write shards with --format json)")
+        // Parsed as it is read, at most MAX_DOCUMENT_BYTES: `/dev/zero` fails at its first byte
+        // and an endless stream of JSON at the cap, instead of filling memory.
+        let reader = std::io::BufReader::new(std::io::Read::take(file, MAX_DOCUMENT_BYTES));
+        let d: Document = serde_json::from_reader(reader).with_context(|| {
+            format!(
+                "{name}: not a wbsim results document of at most 1GiB (write shards with \
+                 --format json)"
+            )
         })?;
         docs.push((name, d));
     }

@@ -263,6 +263,8 @@ fn axis_values(
     items: &[Node],
 ) -> Result<Vec<Node>, Diag> {
     let mut values: Vec<Node> = Vec::new();
+    // Labels seen so far: a set, so a legal 50 000-value axis is not a quadratic search.
+    let mut seen = std::collections::HashSet::new();
     for item in items {
         if matches!(item.value, Value::Table(_)) {
             return Err(Diag::new(
@@ -286,7 +288,7 @@ fn axis_values(
                 .help(did_you_mean(&label, names)));
             }
         }
-        if values.iter().any(|v| v.value.label() == item.value.label()) {
+        if !seen.insert(item.value.label()) {
             return Err(Diag::new(
                 src,
                 item.loc.clone(),
@@ -334,6 +336,7 @@ pub fn vary(
                 .map_err(|(m, h)| Diag::new(src, loc.clone(), &v.path, m).help(h))?;
         }
         let mut values: Vec<Node> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for text in &v.values {
             let node = super::tree::parse_cli_value(text, &loc);
             if v.path == POLICY_AXIS && Policy::from_name(&node.value.label()).is_none() {
@@ -345,7 +348,7 @@ pub fn vary(
                     format!("found `{text}`; expected one of {}", one_of(&names)),
                 ));
             }
-            if values.iter().any(|x| x.value.label() == node.value.label()) {
+            if !seen.insert(node.value.label()) {
                 return Err(Diag::new(
                     src,
                     loc,

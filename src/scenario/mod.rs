@@ -120,7 +120,7 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
     if path.is_dir() {
         anyhow::bail!("{name}: is a directory, not a scenario file (expected a .toml file)");
     }
-    let file = std::fs::File::open(path)
+    let file = open_input(path)
         .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -136,6 +136,34 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
         Err(e) => anyhow::bail!(error::utf8_error(&name, e.as_bytes(), &e.utf8_error())),
     };
     Ok(Arc::new(Source { name, text }))
+}
+
+/// How long opening a FIFO may wait for its writer.
+pub const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens `path` for reading. Opening a FIFO blocks until something opens it for writing; a
+/// FIFO nothing writes to within [`OPEN_TIMEOUT`] is an error, not a hang (the opening thread
+/// is left blocked; the process ends soon after). Process substitution (`<(…)`) still works.
+pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let fifo = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+        if fifo {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let p = path.to_path_buf();
+            std::thread::spawn(move || {
+                let _ = tx.send(std::fs::File::open(p));
+            });
+            return rx.recv_timeout(OPEN_TIMEOUT).unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "a FIFO that nothing opened for writing within 10 s",
+                ))
+            });
+        }
+    }
+    std::fs::File::open(path)
 }
 
 /// Loads and validates a scenario file.

@@ -1002,6 +1002,14 @@ impl<'a> Validator<'a> {
     fn swap(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(u64, Option<usize>), Diag> {
         let p = "machine";
         let swap = self.size(t, p, "swap")?;
+        self.at_most(
+            swap,
+            p,
+            "swap",
+            MAX_SWAP_BYTES,
+            "a swap area holds at most 2^32 pages (the swap header's `last_page` is 32-bit, \
+             sys_swapon() in mm/swapfile.c): expected a size up to `16TiB`",
+        )?;
         self.page_multiple(swap, p, "swap")?;
         let swap_bytes = swap.map_or(0, |(v, _)| v);
         let swap_disk = self.reference(t, p, "swap_disk", disks, "disk (`[disk.NAME]`)")?;
@@ -1484,6 +1492,17 @@ impl workload::TaskKeys for TaskTable<'_, '_> {
 
     fn optional_size(&mut self, key: &str, what: &str) -> Result<Option<u64>, Diag> {
         let size = self.v.size(self.t, self.path, key)?;
+        self.v.at_most(
+            size,
+            self.path,
+            key,
+            MAX_RW_COUNT,
+            &format!(
+                "{what} is at most MAX_RW_COUNT ({MAX_RW_COUNT} bytes, 2GiB less a page): \
+                 rw_verify_area() (fs/read_write.c) caps one read()/write() call there; \
+                 expected a size up to `2097148KiB`"
+            ),
+        )?;
         self.v.positive(size, self.path, key, what)
     }
 
@@ -1573,6 +1592,13 @@ impl workload::TaskKeys for TaskTable<'_, '_> {
         Ok(target)
     }
 }
+
+/// `MAX_RW_COUNT` (`INT_MAX & PAGE_CACHE_MASK`, include/linux/fs.h): the most one `read()` or
+/// `write()` call transfers (`rw_verify_area()`).
+pub const MAX_RW_COUNT: u64 = (i32::MAX as u64) & !4095;
+
+/// The largest swap area: 2^32 pages of 4 KiB.
+pub const MAX_SWAP_BYTES: u64 = 4096 << 32;
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
