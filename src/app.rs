@@ -284,9 +284,23 @@ fn check_writable(flag: &str, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The simulated durations of the runs a command will hold (those of `--shard`).
+fn held_durations<'a>(
+    scenarios: &'a [Scenario],
+    opts: &'a RunOpts,
+) -> impl Iterator<Item = u64> + 'a {
+    scenarios
+        .iter()
+        .flat_map(|sc| sc.runs.iter())
+        .enumerate()
+        .filter(|(k, _)| opts.shard.map_or(true, |s| s.holds(*k)))
+        .map(|(_, r)| r.spec.limits.sim_time_ns)
+}
+
 fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
     preflight(opts, observe, None)?;
     let scenarios = load_all(files, opts)?;
+    observe.check_samples(held_durations(&scenarios, opts))?;
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
@@ -299,6 +313,8 @@ fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::
 fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     preflight(&args.opts, &args.observe, args.junit.as_deref())?;
     let scenarios = load_all(&args.files, &args.opts)?;
+    args.observe
+        .check_samples(held_durations(&scenarios, &args.opts))?;
     let unchecked: Vec<&str> = scenarios
         .iter()
         .filter(|sc| sc.expectations.is_none())

@@ -90,6 +90,39 @@ pub fn pattern_matches(pattern: &str, components: &[String]) -> bool {
         || pattern.strip_prefix(first.as_str()).is_some_and(tail)
 }
 
+/// Whether an `[expect]` key matches some cell of the axes whose value labels are `axes`
+/// (outermost first), without listing the cells: component by component, `*` or a value of
+/// that axis.
+pub fn pattern_matches_axes(pattern: &str, axes: &[Vec<String>]) -> bool {
+    let Some((values, rest)) = axes.split_first() else {
+        return pattern.is_empty();
+    };
+    let tail = |t: &str| -> bool {
+        if rest.is_empty() {
+            t.is_empty()
+        } else {
+            t.strip_prefix('/')
+                .is_some_and(|t| pattern_matches_axes(t, rest))
+        }
+    };
+    (pattern.starts_with('*') && tail(&pattern[1..]))
+        || values
+            .iter()
+            .any(|v| pattern.strip_prefix(v.as_str()).is_some_and(tail))
+}
+
+/// The value labels of cell `index` (mixed radix, first axis outermost).
+pub fn cell_labels(axes: &[Vec<String>], index: usize) -> Vec<String> {
+    let mut rest = index;
+    let mut out = vec![String::new(); axes.len()];
+    for (i, values) in axes.iter().enumerate().rev() {
+        let n = values.len().max(1);
+        out[i] = values.get(rest % n).cloned().unwrap_or_default();
+        rest /= n;
+    }
+    out
+}
+
 /// Checks that a dotted path names a value the format has (present or optional). Returns a
 /// message and a hint when it does not.
 pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<String>)> {

@@ -191,16 +191,10 @@ pub fn load_source_varied(
     let mut axes = matrix::axes(src, &root, matrix.as_ref())?;
     matrix::vary(src, &root, &mut axes, vary)?;
 
-    // The full cell set, before restrictions: `[expect]` keys are checked against it.
-    let full_labels: Vec<Vec<String>> = matrix::cells(&axes)
-        .iter()
-        .map(|c| {
-            c.iter()
-                .zip(&axes)
-                .map(|(i, a)| a.values[*i].value.label())
-                .collect()
-        })
-        .collect();
+    // The axes' labels before restrictions: `[expect]` keys are checked against the full cell
+    // set, matched axis by axis (the cells themselves are never listed: a 10^10-cell matrix is
+    // refused by the run count, not by memory).
+    let full_axes: Vec<Vec<String>> = axes.iter().map(Axis::labels).collect();
     let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
     check_run_count(src, &root, &axes, matrix.as_ref())?;
     let runs = plan_runs(src, ov, &root, &axes)?;
@@ -218,7 +212,7 @@ pub fn load_source_varied(
         .collect();
     let expectations = match expect {
         None => None,
-        Some(e) => Some(expectations(src, &e, &full_labels, &task_names)?),
+        Some(e) => Some(expectations(src, &e, &full_axes, &task_names)?),
     };
     Ok(Scenario {
         file: src.name.clone(),
@@ -550,7 +544,7 @@ fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
 fn expectations(
     src: &Arc<Source>,
     expect: &Node,
-    cells: &[Vec<String>],
+    axes: &[Vec<String>],
     tasks: &[String],
 ) -> Result<Vec<Expectation>, Diag> {
     let Some(entries) = expect.entries() else {
@@ -564,14 +558,21 @@ fn expectations(
             ),
         ));
     };
-    let labels: Vec<String> = cells.iter().map(|c| matrix::label(c)).collect();
     let mut out = Vec::new();
     for e in entries {
         let key = format!("expect.\"{}\"", e.key);
-        if !cells.iter().any(|c| matrix::pattern_matches(&e.key, c)) {
+        if !matrix::pattern_matches_axes(&e.key, axes) {
+            // The first cells, for the message and the near miss (never all of them).
+            let total = axes
+                .iter()
+                .try_fold(1usize, |n, a| n.checked_mul(a.len()))
+                .unwrap_or(usize::MAX);
+            let labels: Vec<String> = (0..total.min(1000))
+                .map(|i| matrix::label(&matrix::cell_labels(axes, i)))
+                .collect();
             let shown: Vec<&str> = labels.iter().take(12).map(String::as_str).collect();
-            let more = if labels.len() > 12 {
-                format!(" (and {} more)", labels.len() - 12)
+            let more = if total > 12 {
+                format!(" (and {} more)", total - 12)
             } else {
                 String::new()
             };

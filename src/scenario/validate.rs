@@ -29,6 +29,14 @@ pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
 /// The largest `scenario.max_events`: at a few million events per second, about an hour of wall
 /// time, so no scenario can make a run that does not end.
 pub const MAX_EVENTS: u64 = 10_000_000_000;
+
+/// `scenario.max_scanned` by default: pages reclaim may scan in one run. Measured in release on
+/// a 3.2 run with `dirty_ratio = 100` (docs/ROBUSTNESS.md): about the same wall time as the
+/// default event limit's events of an ordinary run.
+pub const DEFAULT_MAX_SCANNED: u64 = 20_000_000_000;
+
+/// The largest `scenario.max_scanned`.
+pub const MAX_SCANNED: u64 = 1_000_000_000_000;
 /// The most pages one run simulates (64 GiB of 4 KiB pages; more memory with a coarser
 /// `machine.page_granularity`): every simulated page is a 24-byte record plus its share of lists
 /// and caches, so this is about 1–4 GiB of wbsim's own memory.
@@ -519,7 +527,7 @@ impl<'a> Validator<'a> {
         }
         let task_tables = self.named(root, "task")?;
         let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
-        self.pinned_fits(&tasks, &machine, mt)?;
+        self.pinned_fits(&tasks, &machine, &task_tables)?;
         self.hugetlb_fits(&tasks, &machine, &task_tables)?;
         Ok(RunSpec {
             release: kernel.base,
@@ -572,9 +580,13 @@ impl<'a> Validator<'a> {
         let max_events = self
             .uint::<u64>(sc, p, "max_events", 1, MAX_EVENTS as i64)?
             .unwrap_or(DEFAULT_MAX_EVENTS);
+        let max_scanned = self
+            .uint::<u64>(sc, p, "max_scanned", 1, MAX_SCANNED as i64)?
+            .unwrap_or(DEFAULT_MAX_SCANNED);
         let limits = Limits {
             sim_time_ns,
             max_events,
+            max_scanned,
         };
         Ok((kernel, seed, limits))
     }
@@ -649,22 +661,33 @@ impl<'a> Validator<'a> {
         Ok(vm)
     }
 
-    /// What is pinned must leave memory for everything else.
+    /// What is pinned must leave memory for everything else. The error is located at the
+    /// `size` of the task that pins the most (the value a reader would shrink).
     fn pinned_fits(
         &self,
         tasks: &[TaskSpec],
         machine: &MachineSpec,
-        mt: Tbl<'_>,
+        task_tables: &[(&str, Tbl<'_>)],
     ) -> Result<(), Diag> {
         let pinned: u64 = tasks
             .iter()
             .map(|t| t.kind.workload().pinned_bytes())
             .fold(0u64, u64::saturating_add);
         if pinned.saturating_add(machine.kernel_reserved_bytes) >= machine.memory_bytes {
-            let loc = &mt.node.get("memory").map_or(Loc::None, |n| n.loc.clone());
+            let largest = (0..tasks.len())
+                .max_by_key(|&i| (tasks[i].kind.workload().pinned_bytes(), usize::MAX - i))
+                .filter(|&i| tasks[i].kind.workload().pinned_bytes() > 0);
+            let (loc, key) = match largest {
+                Some(i) => {
+                    let (name, t) = &task_tables[i];
+                    let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+                    (loc, format!("task.{name}.size"))
+                }
+                None => (Loc::None, "machine.kernel_reserved".to_string()),
+            };
             return Err(self.err(
-                loc,
-                "machine.memory",
+                &loc,
+                &key,
                 format!(
                     "pinned memory ({} bytes, hugetlb rounded to 2MiB pages) plus machine.kernel_reserved ({} bytes) must be less than machine.memory ({} bytes)",
                     pinned, machine.kernel_reserved_bytes, machine.memory_bytes

@@ -481,3 +481,167 @@ fn help_written_to_a_full_device_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_sample_interval_below_1ms_or_past_a_million_samples_is_refused_before_running() {
+    let dir = Scratch::new("samples");
+    let csv = dir.arg("t.csv");
+    let stderr = refused(&[
+        "run",
+        "tests/fixtures/minimal.toml",
+        "--timeline",
+        &csv,
+        "--sample-interval",
+        "1ns",
+    ]);
+    assert!(stderr.contains("shorter than 1ms"), "{stderr}");
+    // oracle: 4 runs of 10 minutes at 1 ms is 2.4 M samples.
+    let stderr = refused(&[
+        "run",
+        "tests/fixtures/oracle.toml",
+        "--timeline",
+        &csv,
+        "--sample-interval",
+        "1ms",
+    ]);
+    assert!(
+        stderr.contains("at most 1000000 are kept in memory"),
+        "{stderr}"
+    );
+    assert!(!dir.path("t.csv").exists());
+}
+
+#[test]
+fn reclaim_scanning_past_max_scanned_ends_the_run_as_stalled_saying_which_limit() {
+    let doc = json_of(&[
+        "run",
+        "scenarios/oracle-backup.toml",
+        "--set",
+        "scenario.release=3.2",
+        "--set",
+        "vm.dirty_ratio=100",
+        "--set",
+        "mount.backup.fs=ext4",
+        "--set",
+        "scenario.max_scanned=1",
+        "--policy",
+        "redirty",
+        "--format",
+        "json",
+    ]);
+    let run = &doc["scenarios"][0]["runs"][0];
+    assert_eq!(run["outcome"]["kind"], "stalled", "{}", run["outcome"]);
+    let reason = run["outcome"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("scan limit (1 pages scanned by reclaim) reached"),
+        "{reason}"
+    );
+    assert_eq!(
+        run["events"].as_u64().unwrap() % 65_536,
+        0,
+        "looked at every 65 536 events"
+    );
+}
+
+#[test]
+fn an_expectation_is_checked_against_a_huge_matrix_without_listing_its_cells() {
+    // 10^10 cells: refused by the run count, after the [expect] keys were matched axis by axis
+    // (listing the cells took 8 GiB).
+    let dir = Scratch::new("huge-matrix");
+    let values: Vec<String> = (10..110).map(|v| v.to_string()).collect();
+    let axis = format!("[{}]", values.join(", "));
+    let text = format!(
+        "{}[matrix]\n\"vm.dirty_ratio\" = {axis}\n\"vm.dirty_background_ratio\" = {axis}\n\
+         \"vm.swappiness\" = {axis}\n\"vm.min_free_kbytes\" = [{}]\n\"scenario.seed\" = {axis}\n\
+         [expect]\n\"*/*/*/*/*/redirty\" = \"survived\"\n",
+        scenario(""),
+        (1000..1100)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let stderr = refused(&["validate", &file(&dir, "m.toml", &text)]);
+    assert!(
+        stderr.contains("the matrix has more than 100000 cells"),
+        "{stderr}"
+    );
+    // Narrowed by --set to 200 runs, the keys are matched against the full matrix's axes.
+    let bad = text.replace("*/*/*/*/*/redirty", "*/*/*/*/*/redirt");
+    let f = file(&dir, "m.toml", &bad);
+    let mut args = vec!["check", f.as_str()];
+    for set in [
+        "vm.dirty_ratio=10",
+        "vm.dirty_background_ratio=10",
+        "vm.swappiness=10",
+        "scenario.seed=10",
+    ] {
+        args.extend(["--set", set]);
+    }
+    let stderr = refused(&args);
+    assert!(
+        stderr.contains("matches no cell of the matrix; cells are: 10/10/10/1000/10/redirty"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(and 20000000000 more)") || stderr.contains("more)"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_nothing_writes_to_is_an_error_not_a_hang_and_merge_reads_dev_zero_no_further_than_its_first_byte(
+) {
+    let dir = Scratch::new("fifo");
+    let fifo = dir.arg("f.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let stderr = refused(&["validate", &fifo]);
+        assert!(
+            stderr.contains("nothing opened for writing within 10 s"),
+            "{stderr}"
+        );
+    }
+    let stderr = refused(&["merge", "/dev/zero"]);
+    assert!(
+        stderr.contains("/dev/zero: not a wbsim results document"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_huge_bad_value_is_echoed_once_and_shortened() {
+    let dir = Scratch::new("huge-value");
+    let value = "x".repeat(1 << 20);
+    let text =
+        writer_and_truncate("d", "1s").replace("fs = \"ext4\"", &format!("fs = \"{value}\""));
+    let stderr = refused(&["validate", &file(&dir, "v.toml", &text)]);
+    assert!(stderr.len() < 4000, "{} bytes of error", stderr.len());
+    assert!(stderr.contains("characters left out"), "{stderr}");
+}
+
+#[test]
+fn an_oversized_pin_is_located_at_its_size() {
+    let dir = Scratch::new("pin");
+    let text = scenario("[task.sga]\nkind = \"pin\"\nmethod = \"mlock\"\nsize = \"300MiB\"\n");
+    let stderr = refused(&["validate", &file(&dir, "p.toml", &text)]);
+    assert!(
+        stderr.contains(":22:8: `task.sga.size`: pinned memory"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_threshold_search_on_a_duration_says_durations_are_not_searchable() {
+    let stderr = refused(&[
+        "sweep",
+        "tests/fixtures/oracle.toml",
+        "--find-threshold",
+        "task.backup.start=1s..10s",
+    ]);
+    assert!(
+        stderr.contains("`1s` is a duration; durations are not searchable"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unknown unit"), "{stderr}");
+}
