@@ -390,10 +390,10 @@ fn plan_runs(
         let mut spec = match validator.run_spec(&tree, policy) {
             Ok(spec) => spec,
             Err(mut d) => {
-                if !runs.is_empty() || !matrix_independent(&validator, root, axes, &d) {
-                    if axes.iter().any(|a| a.declared && !a.is_policy()) {
-                        d.cell = Some(label.clone());
-                    }
+                let declared = axes.iter().any(|a| a.declared && !a.is_policy());
+                if declared && (!runs.is_empty() || !matrix_independent(&validator, root, axes, &d))
+                {
+                    d.cell = Some(label.clone());
                 }
                 return Err(d);
             }
