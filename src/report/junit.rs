@@ -122,7 +122,9 @@ mod tests {
         sc.checks = Some(checks(sc));
         let xml = render(&doc);
         assert!(
-            xml.contains("<testsuites name=\"wbsim check\" tests=\"2\" failures=\"1\">"),
+            xml.contains(
+                "<testsuites name=\"wbsim check\" tests=\"2\" failures=\"1\" skipped=\"0\">"
+            ),
             "{xml}"
         );
         assert!(
@@ -131,5 +133,33 @@ mod tests {
         );
         assert!(xml.contains("<failure message=\"expected survived, got oom (victim dd, invoker dd) at 12.3 s\" type=\"mismatch\">reproduce: wbsim run t.toml --set mount.m.fs=xfs --policy redirty --seed 1</failure>"), "{xml}");
         assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    #[test]
+    fn an_expectation_that_matched_no_run_and_a_file_without_expect_are_skipped() {
+        let mut doc = crate::report::grids::tests::fixture();
+        let sc = &mut doc.scenarios[0];
+        sc.plan.expect = Some(vec![ExpectRecord {
+            pattern: "ext3/*".into(),
+            outcome: OutcomeKind::Survived,
+            victim: None,
+            invoker: None,
+        }]);
+        sc.checks = Some(checks(sc));
+        let xml = render(&doc);
+        assert!(
+            xml.contains("tests=\"1\" failures=\"0\" skipped=\"1\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("name=\"[expect ext3/*]\">\n      <skipped message=\"matches no run"),
+            "{xml}"
+        );
+        doc.scenarios[0].plan.expect = None;
+        let xml = render(&doc);
+        assert!(
+            xml.contains("<skipped message=\"the file has no [expect] table"),
+            "{xml}"
+        );
     }
 }

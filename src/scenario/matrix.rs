@@ -251,7 +251,13 @@ pub fn axes(src: &Arc<Source>, root: &Node, matrix: Option<&Node>) -> Result<Vec
         ));
     };
     for e in entries {
-        let key = format!("matrix.\"{}\"", e.key);
+        // A dotted path is quoted (`matrix."vm.dirty_ratio"`); `policy` is a bare key, spelt
+        // `matrix.policy` as `--policy`'s messages spell it.
+        let key = if e.key == POLICY_AXIS {
+            format!("matrix.{POLICY_AXIS}")
+        } else {
+            format!("matrix.\"{}\"", e.key)
+        };
         if e.key != POLICY_AXIS {
             resolve_path(root, &e.key).map_err(|(m, h)| {
                 Diag::new(

@@ -625,3 +625,17 @@ fn a_threshold_search_on_a_duration_says_durations_are_not_searchable() {
     );
     assert!(!stderr.contains("unknown unit"), "{stderr}");
 }
+
+#[test]
+fn a_bad_policy_axis_value_is_spelt_matrix_policy_as_the_policy_flag_spells_it() {
+    let dir = Scratch::new("policy-key");
+    let text = format!(
+        "{}[matrix]\npolicy = [\"redirty\", \"activ\"]\n",
+        scenario("")
+    );
+    let stderr = refused(&["validate", &file(&dir, "p.toml", &text)]);
+    assert!(
+        stderr.contains("`matrix.policy`: found `activ`"),
+        "{stderr}"
+    );
+}
