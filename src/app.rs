@@ -109,6 +109,7 @@ struct Executed {
 /// Runs every planned run of the scenarios (those of `--shard` only) through one runner and
 /// builds the document; runs are recorded when `observe` asks for a file that needs it.
 fn execute(
+    command: &str,
     scenarios: &[Scenario],
     plans: Vec<Plan>,
     opts: &RunOpts,
@@ -146,7 +147,11 @@ fn execute(
         .iter()
         .zip(plans)
         .zip(&held)
-        .map(|((sc, plan), runs)| record(sc, plan, runs, opts, observe.extras()))
+        .map(|((sc, plan), runs)| {
+            let mut r = record(sc, plan, runs, opts, observe.extras());
+            r.provenance = Some(build::provenance(sc, &opts.scenario.overrides(), command));
+            r
+        })
         .collect();
     Ok(Executed {
         held,
@@ -218,29 +223,115 @@ fn load_all(files: &[PathBuf], opts: &RunOpts) -> anyhow::Result<Vec<Scenario>> 
         .collect()
 }
 
+/// Refuses, before any simulation, what would otherwise be dropped or fail after it: an
+/// `--oom-report`/`--vmstat` the format has no place for, and an output file that cannot be
+/// written.
+fn preflight(opts: &RunOpts, observe: &ObserveArgs, junit: Option<&Path>) -> anyhow::Result<()> {
+    if matches!(opts.format, Format::Csv | Format::Markdown) {
+        for (flag, on) in [
+            ("--oom-report", observe.oom_report),
+            ("--vmstat", observe.vmstat),
+        ] {
+            if on {
+                bail!(
+                    "{flag} is printed after the tables (--format table) or carried in the JSON \
+                     document (--format json); --format {} has no place for it",
+                    if opts.format == Format::Csv {
+                        "csv"
+                    } else {
+                        "markdown"
+                    }
+                );
+            }
+        }
+    }
+    let outputs = [
+        ("--timeline", observe.timeline.as_deref()),
+        ("--plot", observe.plot.as_deref()),
+        ("--trace", observe.trace.as_deref()),
+        ("--ftrace", observe.ftrace.as_deref()),
+        ("--junit", junit),
+    ];
+    for (flag, path) in outputs {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` can be written, found out without leaving anything behind: an existing file
+/// is opened for writing (not truncated), a new one is created and removed.
+fn check_writable(flag: &str, path: &Path) -> anyhow::Result<()> {
+    let name = path.display();
+    let cannot = |e: std::io::Error| anyhow::anyhow!("{flag} {name}: cannot write: {e}");
+    if path.is_dir() {
+        bail!("{flag} {name}: is a directory; give a file name");
+    }
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(cannot)?;
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(cannot)?;
+        std::fs::remove_file(path).map_err(cannot)?;
+    }
+    Ok(())
+}
+
+/// The simulated durations of the runs a command will hold (those of `--shard`).
+fn held_durations<'a>(
+    scenarios: &'a [Scenario],
+    opts: &'a RunOpts,
+) -> impl Iterator<Item = u64> + 'a {
+    scenarios
+        .iter()
+        .flat_map(|sc| sc.runs.iter())
+        .enumerate()
+        .filter(|(k, _)| opts.shard.map_or(true, |s| s.holds(*k)))
+        .map(|(_, r)| r.spec.limits.sim_time_ns)
+}
+
 fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
+    preflight(opts, observe, None)?;
     let scenarios = load_all(files, opts)?;
+    observe.check_samples(held_durations(&scenarios, opts))?;
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let executed = execute(&scenarios, plans, opts, observe)?;
+    let executed = execute("run", &scenarios, plans, opts, observe)?;
     executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
 
 fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    preflight(&args.opts, &args.observe, args.junit.as_deref())?;
     let scenarios = load_all(&args.files, &args.opts)?;
-    for sc in &scenarios {
-        if sc.expectations.is_none() {
-            eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
-        }
+    args.observe
+        .check_samples(held_durations(&scenarios, &args.opts))?;
+    let unchecked: Vec<&str> = scenarios
+        .iter()
+        .filter(|sc| sc.expectations.is_none())
+        .map(|sc| sc.file.as_str())
+        .collect();
+    for file in &unchecked {
+        eprintln!(
+            "warning: {file}: no [expect] table; nothing to check (exit status {} unless a \
+             check fails)",
+            crate::cli::NOTHING_CHECKED
+        );
     }
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let mut executed = execute(&scenarios, plans, &args.opts, &args.observe)?;
+    let mut executed = execute("check", &scenarios, plans, &args.opts, &args.observe)?;
     for sc in &mut executed.document.scenarios {
         sc.checks = Some(build::checks(sc));
     }
@@ -249,7 +340,12 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let format = args.opts.format;
     executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
-    Ok(fail_on(&executed.document, &args.opts.fail_on, true))
+    let code = fail_on(&executed.document, &args.opts.fail_on, true);
+    if code == ExitCode::SUCCESS && !unchecked.is_empty() {
+        // LTP's TCONF: the test did not apply, which is neither a pass nor a failure.
+        return Ok(ExitCode::from(crate::cli::NOTHING_CHECKED));
+    }
+    Ok(code)
 }
 
 fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
@@ -265,6 +361,9 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         bail!(
             "nothing to sweep: give --vary PATH=LIST_OR_RANGE and/or --find-threshold PATH=LO..HI"
         );
+    }
+    if let Some(path) = &args.plot {
+        check_writable("--plot", path)?;
     }
     let src = scenario::read_source(&args.file)?;
     let (doc, content) = if let Some(t) = &threshold {
@@ -285,6 +384,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
         let plan = build::plan(&sc, PlanCommand::Sweep, &varied);
         let executed = execute(
+            "sweep",
             std::slice::from_ref(&sc),
             vec![plan],
             opts,
@@ -334,6 +434,16 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             crate::kernel::Kernel::profile_names().join(", ")
         );
     }
+    let order = crate::kernel::Kernel::profile_names();
+    let rank = |r: &str| order.iter().position(|n| *n == r);
+    if let Some(w) = releases.windows(2).find(|w| rank(&w[0]) >= rank(&w[1])) {
+        bail!(
+            "--releases: `{}` after `{}`; list the kernels oldest first, each once (e.g. \
+             `2.6.32,2.6.36,3.2`): every flip is named between consecutive kernels",
+            w[1],
+            w[0]
+        );
+    }
     eprintln!(
         "history: {} cells × {} kernels",
         sc.runs.len(),
@@ -342,21 +452,37 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let runner = Runner::new(args.jobs, args.checks.checks());
     let h = crate::history::history(&sc, &releases, &runner)?;
     let text = match args.format {
-        Format::Json => crate::report::json::pretty(&h.to_json()),
+        Format::Json => {
+            let mut json = h.to_json();
+            let provenance = build::provenance(&sc, &args.scenario.overrides(), "history");
+            if let serde_json::Value::Object(map) = &mut json {
+                map.insert("provenance".into(), serde_json::to_value(provenance)?);
+            }
+            crate::report::json::pretty(&json)
+        }
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
         format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
     };
     emit(&text)
 }
 
+/// The largest document `merge` reads: 100 000 runs of some KiB each fit well below it.
+const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
 fn merge_cmd(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();
     for f in &args.files {
         let name = f.display().to_string();
-        let text = std::fs::read_to_string(f)
+        let file = scenario::open_input(f)
             .with_context(|| format!("{name}: cannot read the JSON document"))?;
-        let d: Document = serde_json::from_str(&text).with_context(|| {
-            format!("{name}: not a wbsim results document (write shards with --format json)")
+        // Parsed as it is read, at most MAX_DOCUMENT_BYTES: `/dev/zero` fails at its first byte
+        // and an endless stream of JSON at the cap, instead of filling memory.
+        let reader = std::io::BufReader::new(std::io::Read::take(file, MAX_DOCUMENT_BYTES));
+        let d: Document = serde_json::from_reader(reader).with_context(|| {
+            format!(
+                "{name}: not a wbsim results document of at most 1GiB (write shards with \
+                 --format json)"
+            )
         })?;
         docs.push((name, d));
     }

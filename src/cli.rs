@@ -18,7 +18,12 @@ use crate::spec::Policy;
 pub const EXIT_STATUS: &str = "Exit status: 0 success (an OOM is a result, not a failure); \
 1 `check` found a result that differs from [expect], or a --fail-on condition occurred; \
 2 bad input (command line or scenario); \
-3 a bug in wbsim found by --check-invariants or --check-determinism.";
+3 a bug in wbsim found by --check-invariants or --check-determinism; \
+32 `check` checked nothing: a file has no [expect] table and no check failed (LTP's TCONF).";
+
+/// `check`'s exit status when a file has no `[expect]` and no check failed: the test did not
+/// apply (LTP's `TCONF`, 32), so a CI job does not turn green for nothing.
+pub const NOTHING_CHECKED: u8 = 32;
 
 /// Reproduce Linux 2.6.32–2.6.36 OOM scenarios in a deterministic model of reclaim and writeback,
 /// once per writepage-refusal policy.

@@ -71,37 +71,38 @@ impl FailOn {
 
 /// Every redirty/activate pair of a scenario, in run order.
 pub fn comparisons(sc: &ScenarioRecord) -> Vec<Comparison> {
-    let runs = sc.runs_with_components();
-    let mut out = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    let key_of = |c: &[String]| label(&sc.plan.without_policy(c));
-    for (components, _) in &runs {
-        let key = key_of(components);
-        if seen.contains(&key) {
-            continue;
-        }
-        let find = |p: Policy| {
-            runs.iter()
-                .find(|(c, r)| key_of(c) == key && r.policy == p)
-                .map(|(_, r)| r.outcome.kind)
+    // One pass: each cell's redirty and activate outcomes by cell key, in first-seen order
+    // (a search per cell was quadratic in the runs).
+    let mut cells: Vec<(String, [Option<OutcomeKind>; 2])> = Vec::new();
+    let mut slot: std::collections::HashMap<String, usize> = Default::default();
+    for (components, run) in sc.runs_with_components() {
+        let key = label(&sc.plan.without_policy(&components));
+        let i = *slot.entry(key.clone()).or_insert_with(|| {
+            cells.push((key, [None, None]));
+            cells.len() - 1
+        });
+        let side = match run.policy {
+            Policy::Redirty => 0,
+            Policy::Activate => 1,
         };
-        if let (Some(before), Some(after)) = (find(Policy::Redirty), find(Policy::Activate)) {
-            out.push(Comparison {
-                label: if key.is_empty() {
-                    sc.name.clone()
-                } else {
-                    key.clone()
-                },
+        cells[i].1[side].get_or_insert(run.outcome.kind);
+    }
+    cells
+        .into_iter()
+        .filter_map(|(key, sides)| {
+            let (Some(before), Some(after)) = (sides[0], sides[1]) else {
+                return None;
+            };
+            Some(Comparison {
+                label: if key.is_empty() { sc.name.clone() } else { key },
                 from: Policy::Redirty,
                 to: Policy::Activate,
                 before,
                 after,
                 verdict: Change::of(before, after),
-            });
-        }
-        seen.push(key);
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 /// One `--fail-on` hit.

@@ -159,6 +159,7 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
             if let Some(tick) = m.progress.as_mut() {
                 tick(now);
             }
+            scan_limit(m);
         }
         finish_when_done(m);
     }
@@ -201,6 +202,29 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     m.unplug_all();
     m.probe_after_event();
     Ok(true)
+}
+
+/// Ends the run as `stalled` once reclaim has scanned `limits.max_scanned` pages: the work of
+/// an event is not bounded by one (a 3.2 kswapd pass over a node full of dirty pages scans
+/// thousands), so the event limit alone does not bound wall time. Looked at every 65 536
+/// events (deterministic; the overshoot is at most what those events scan).
+fn scan_limit(m: &mut Machine) {
+    let scanned: u64 = m
+        .mem
+        .zones
+        .iter()
+        .map(|z| z.stat.pgscan_kswapd + z.stat.pgscan_direct)
+        .sum();
+    if scanned >= m.spec.limits.max_scanned && m.run.outcome.is_none() {
+        m.run.outcome = Some(Outcome::Stalled {
+            at_ns: m.clock.now,
+            reason: format!(
+                "scan limit ({} pages scanned by reclaim) reached with {}",
+                m.spec.limits.max_scanned,
+                m.progress_summary()
+            ),
+        });
+    }
 }
 
 /// The outcome once every finite task has finished (or one was killed).

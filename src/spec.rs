@@ -312,6 +312,9 @@ pub struct Limits {
     pub sim_time_ns: u64,
     /// Event limit; reaching it ends the run as `stalled`.
     pub max_events: u64,
+    /// Pages scanned by reclaim (pgscan_kswapd + pgscan_direct); reaching it ends the run as
+    /// `stalled`. An event may scan thousands of pages, so events alone do not bound the work.
+    pub max_scanned: u64,
 }
 
 /// Everything one run needs.

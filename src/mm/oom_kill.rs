@@ -137,7 +137,9 @@ impl Machine {
             points /= 8;
         }
         if adj > 0 {
-            points = points.max(1) << adj;
+            // The kernel's `points <<= oom_adj` on an unsigned long; saturating, so that no
+            // accepted size can wrap a score to a small one.
+            points = points.max(1).saturating_mul(1 << adj);
         } else if adj < 0 {
             points >>= -adj;
         }

@@ -6,12 +6,12 @@ use serde_json::Map;
 
 use super::document::{
     AxisRecord, CheckRecord, CountersRecord, ExpectRecord, OutcomeRecord, Plan, PlanCommand,
-    RunRecord, ScenarioRecord, ShardRecord,
+    Provenance, RunRecord, ScenarioRecord, ShardRecord,
 };
 use super::mmtests::Mmtests;
 use crate::outcome::{Outcome, OutcomeKind, RunResult};
 use crate::scenario::matrix::pattern_matches;
-use crate::scenario::{PlannedRun, Scenario};
+use crate::scenario::{Overrides, PlannedRun, Scenario};
 use crate::spec::TaskKind;
 
 /// What a run's record carries besides its result (`--oom-report`, `--vmstat`).
@@ -164,9 +164,32 @@ pub fn scenario_record(
             items: held.to_vec(),
         }),
         plan,
+        provenance: None,
     };
     record.summarise();
     record
+}
+
+/// The provenance of a scenario's results under `command` (`run`, `check`, `sweep`,
+/// `history`) with the command line's `ov`.
+pub fn provenance(sc: &Scenario, ov: &Overrides, command: &str) -> Provenance {
+    let mut kernels: Vec<String> = Vec::new();
+    for run in &sc.runs {
+        let k = run.spec.kernel.display_name();
+        if !kernels.contains(&k) {
+            kernels.push(k);
+        }
+    }
+    Provenance {
+        command: command.to_string(),
+        scenario_sha256: sc.sha256.clone(),
+        sets: ov.sets.iter().map(|(p, v)| format!("{p}={v}")).collect(),
+        seed: ov.seed,
+        policies: ov.policies.iter().map(|p| p.name().to_string()).collect(),
+        replicas: 1,
+        kernels,
+        wbsim_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
 }
 
 /// Whether an expectation holds for a run.

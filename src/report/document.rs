@@ -59,6 +59,57 @@ pub struct ScenarioRecord {
     /// `--shard I/N`: which items (runs, or threshold searches) this document holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// What produced it: the file's bytes and every argument that changes a result. Every
+    /// document wbsim writes has it; `merge` refuses documents without it, or whose provenance
+    /// differs. Optional when read, so documents of earlier versions still parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// Where a scenario's results came from: with these, one command reproduces them all. `merge`
+/// joins only documents whose provenance is equal field by field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The command: `run`, `check`, `sweep` or `history`.
+    pub command: String,
+    /// SHA-256 of the scenario file's bytes, lowercase hex.
+    pub scenario_sha256: String,
+    /// Every `--set PATH=VALUE`, as resolved (path trimmed), in command-line order.
+    pub sets: Vec<String>,
+    /// `--seed` (`None`: each run's seed is the file's).
+    pub seed: Option<u64>,
+    /// `--policy` (empty: every policy of the file).
+    pub policies: Vec<String>,
+    /// Runs per cell and policy (reserved for `--replicas`; 1 until it exists).
+    pub replicas: u32,
+    /// The kernel profile (with its `[kernel]` overrides) of every planned run, each once, in
+    /// plan order.
+    pub kernels: Vec<String>,
+    /// The version of wbsim that ran it.
+    pub wbsim_version: String,
+}
+
+impl Provenance {
+    /// Each field's name and its value as a message shows it, in declaration order.
+    pub fn fields(&self) -> [(&'static str, String); 8] {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(" ")
+            }
+        };
+        [
+            ("command", self.command.clone()),
+            ("scenario_sha256", self.scenario_sha256.clone()),
+            ("sets", list(&self.sets)),
+            ("seed", self.seed.map_or("none".into(), |s| s.to_string())),
+            ("policies", list(&self.policies)),
+            ("replicas", self.replicas.to_string()),
+            ("kernels", list(&self.kernels)),
+            ("wbsim_version", self.wbsim_version.clone()),
+        ]
+    }
 }
 
 /// One run.

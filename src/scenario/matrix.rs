@@ -90,6 +90,39 @@ pub fn pattern_matches(pattern: &str, components: &[String]) -> bool {
         || pattern.strip_prefix(first.as_str()).is_some_and(tail)
 }
 
+/// Whether an `[expect]` key matches some cell of the axes whose value labels are `axes`
+/// (outermost first), without listing the cells: component by component, `*` or a value of
+/// that axis.
+pub fn pattern_matches_axes(pattern: &str, axes: &[Vec<String>]) -> bool {
+    let Some((values, rest)) = axes.split_first() else {
+        return pattern.is_empty();
+    };
+    let tail = |t: &str| -> bool {
+        if rest.is_empty() {
+            t.is_empty()
+        } else {
+            t.strip_prefix('/')
+                .is_some_and(|t| pattern_matches_axes(t, rest))
+        }
+    };
+    (pattern.starts_with('*') && tail(&pattern[1..]))
+        || values
+            .iter()
+            .any(|v| pattern.strip_prefix(v.as_str()).is_some_and(tail))
+}
+
+/// The value labels of cell `index` (mixed radix, first axis outermost).
+pub fn cell_labels(axes: &[Vec<String>], index: usize) -> Vec<String> {
+    let mut rest = index;
+    let mut out = vec![String::new(); axes.len()];
+    for (i, values) in axes.iter().enumerate().rev() {
+        let n = values.len().max(1);
+        out[i] = values.get(rest % n).cloned().unwrap_or_default();
+        rest /= n;
+    }
+    out
+}
+
 /// Checks that a dotted path names a value the format has (present or optional). Returns a
 /// message and a hint when it does not.
 pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<String>)> {
@@ -218,7 +251,13 @@ pub fn axes(src: &Arc<Source>, root: &Node, matrix: Option<&Node>) -> Result<Vec
         ));
     };
     for e in entries {
-        let key = format!("matrix.\"{}\"", e.key);
+        // A dotted path is quoted (`matrix."vm.dirty_ratio"`); `policy` is a bare key, spelt
+        // `matrix.policy` as `--policy`'s messages spell it.
+        let key = if e.key == POLICY_AXIS {
+            format!("matrix.{POLICY_AXIS}")
+        } else {
+            format!("matrix.\"{}\"", e.key)
+        };
         if e.key != POLICY_AXIS {
             resolve_path(root, &e.key).map_err(|(m, h)| {
                 Diag::new(
@@ -263,6 +302,8 @@ fn axis_values(
     items: &[Node],
 ) -> Result<Vec<Node>, Diag> {
     let mut values: Vec<Node> = Vec::new();
+    // Labels seen so far: a set, so a legal 50 000-value axis is not a quadratic search.
+    let mut seen = std::collections::HashSet::new();
     for item in items {
         if matches!(item.value, Value::Table(_)) {
             return Err(Diag::new(
@@ -286,7 +327,7 @@ fn axis_values(
                 .help(did_you_mean(&label, names)));
             }
         }
-        if values.iter().any(|v| v.value.label() == item.value.label()) {
+        if !seen.insert(item.value.label()) {
             return Err(Diag::new(
                 src,
                 item.loc.clone(),
@@ -334,6 +375,7 @@ pub fn vary(
                 .map_err(|(m, h)| Diag::new(src, loc.clone(), &v.path, m).help(h))?;
         }
         let mut values: Vec<Node> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for text in &v.values {
             let node = super::tree::parse_cli_value(text, &loc);
             if v.path == POLICY_AXIS && Policy::from_name(&node.value.label()).is_none() {
@@ -345,7 +387,7 @@ pub fn vary(
                     format!("found `{text}`; expected one of {}", one_of(&names)),
                 ));
             }
-            if values.iter().any(|x| x.value.label() == node.value.label()) {
+            if !seen.insert(node.value.label()) {
                 return Err(Diag::new(
                     src,
                     loc,

@@ -101,6 +101,17 @@ pub struct Scenario {
     pub expectations: Option<Vec<Expectation>>,
     /// `--set` arguments that are not axis restrictions (`PATH=VALUE`), for reproduce lines.
     pub plain_sets: Vec<String>,
+    /// SHA-256 of the file's bytes, lowercase hex (the results' provenance).
+    pub sha256: String,
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Reads a file's text, with clear errors for missing files, directories and non-UTF-8 bytes.
@@ -109,7 +120,7 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
     if path.is_dir() {
         anyhow::bail!("{name}: is a directory, not a scenario file (expected a .toml file)");
     }
-    let file = std::fs::File::open(path)
+    let file = open_input(path)
         .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -125,6 +136,34 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
         Err(e) => anyhow::bail!(error::utf8_error(&name, e.as_bytes(), &e.utf8_error())),
     };
     Ok(Arc::new(Source { name, text }))
+}
+
+/// How long opening a FIFO may wait for its writer.
+pub const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens `path` for reading. Opening a FIFO blocks until something opens it for writing; a
+/// FIFO nothing writes to within [`OPEN_TIMEOUT`] is an error, not a hang (the opening thread
+/// is left blocked; the process ends soon after). Process substitution (`<(…)`) still works.
+pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let fifo = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+        if fifo {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let p = path.to_path_buf();
+            std::thread::spawn(move || {
+                let _ = tx.send(std::fs::File::open(p));
+            });
+            return rx.recv_timeout(OPEN_TIMEOUT).unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "a FIFO that nothing opened for writing within 10 s",
+                ))
+            });
+        }
+    }
+    std::fs::File::open(path)
 }
 
 /// Loads and validates a scenario file.
@@ -152,19 +191,14 @@ pub fn load_source_varied(
     let mut axes = matrix::axes(src, &root, matrix.as_ref())?;
     matrix::vary(src, &root, &mut axes, vary)?;
 
-    // The full cell set, before restrictions: `[expect]` keys are checked against it.
-    let full_labels: Vec<Vec<String>> = matrix::cells(&axes)
-        .iter()
-        .map(|c| {
-            c.iter()
-                .zip(&axes)
-                .map(|(i, a)| a.values[*i].value.label())
-                .collect()
-        })
-        .collect();
+    // The axes' labels before restrictions: `[expect]` keys are checked against the full cell
+    // set, matched axis by axis (the cells themselves are never listed: a 10^10-cell matrix is
+    // refused by the run count, not by memory).
+    let full_axes: Vec<Vec<String>> = axes.iter().map(Axis::labels).collect();
     let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
     check_run_count(src, &root, &axes, matrix.as_ref())?;
     let runs = plan_runs(src, ov, &root, &axes)?;
+    check_base_values(src, &root, &axes)?;
     let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
         Some(Value::Str(s)) => s.clone(),
         _ => String::new(),
@@ -178,7 +212,7 @@ pub fn load_source_varied(
         .collect();
     let expectations = match expect {
         None => None,
-        Some(e) => Some(expectations(src, &e, &full_labels, &task_names)?),
+        Some(e) => Some(expectations(src, &e, &full_axes, &task_names)?),
     };
     Ok(Scenario {
         file: src.name.clone(),
@@ -187,6 +221,7 @@ pub fn load_source_varied(
         runs,
         expectations,
         plain_sets,
+        sha256: sha256_hex(src.text.as_bytes()),
     })
 }
 
@@ -352,12 +387,17 @@ fn plan_runs(
             }
         }
         let label = matrix::label(&components);
-        let mut spec = validator.run_spec(&tree, policy).map_err(|mut d| {
-            if axes.iter().any(|a| a.declared && !a.is_policy()) {
-                d.cell = Some(label.clone());
+        let mut spec = match validator.run_spec(&tree, policy) {
+            Ok(spec) => spec,
+            Err(mut d) => {
+                let declared = axes.iter().any(|a| a.declared && !a.is_policy());
+                if declared && (!runs.is_empty() || !matrix_independent(&validator, root, axes, &d))
+                {
+                    d.cell = Some(label.clone());
+                }
+                return Err(d);
             }
-            d
-        })?;
+        };
         if let Some(seed) = ov.seed {
             spec.seed = seed;
         }
@@ -376,6 +416,76 @@ fn plan_runs(
         });
     }
     Ok(runs)
+}
+
+/// Whether the error `d` of the first cell has nothing to do with the matrix: it is about a key
+/// outside every axis and the last cell (every axis at its last value) fails the same way. Such
+/// an error is the file's, and a `(in matrix cell …)` suffix would send the reader to the matrix.
+fn matrix_independent(
+    validator: &validate::Validator<'_>,
+    root: &Node,
+    axes: &[Axis],
+    d: &Diag,
+) -> bool {
+    let under_axis = |a: &Axis| d.key == a.path || d.key.starts_with(&format!("{}.", a.path));
+    if matches!(d.loc, Loc::Matrix { .. }) || axes.iter().any(under_axis) {
+        return false;
+    }
+    let mut tree = root.clone();
+    let mut policy = Policy::Redirty;
+    for axis in axes {
+        let Some(v) = axis.values.last() else {
+            return false;
+        };
+        if axis.is_policy() {
+            policy = Policy::from_name(&v.value.label()).unwrap_or(Policy::Redirty);
+        } else {
+            let parts: Vec<&str> = axis.path.split('.').collect();
+            tree.set(&parts, v.clone());
+        }
+    }
+    match validator.run_spec(&tree, policy) {
+        Ok(_) => false,
+        Err(e) => e.key == d.key && e.message == d.message,
+    }
+}
+
+/// A value in the file under a key that a `[matrix]` axis (or `--vary`) overrides is never run,
+/// but it is what a reader sees and what a `--set` on a narrower matrix falls back to: it must be
+/// valid too. The file's tree, with each axis that has no base value at its first value, is
+/// validated once; an error about one of the overridden keys is the file's.
+fn check_base_values(src: &Arc<Source>, root: &Node, axes: &[Axis]) -> Result<(), Diag> {
+    let overridden: Vec<&Axis> = axes
+        .iter()
+        .filter(|a| !a.is_policy())
+        .filter(|a| root.at(&a.path.split('.').collect::<Vec<_>>()).is_some())
+        .collect();
+    if overridden.is_empty() {
+        return Ok(());
+    }
+    let mut tree = root.clone();
+    for axis in axes.iter().filter(|a| !a.is_policy()) {
+        let parts: Vec<&str> = axis.path.split('.').collect();
+        if root.at(&parts).is_none() {
+            if let Some(v) = axis.values.first() {
+                tree.set(&parts, v.clone());
+            }
+        }
+    }
+    let Err(mut d) = validate::Validator::new(src).run_spec(&tree, Policy::Redirty) else {
+        return Ok(());
+    };
+    match overridden.iter().find(|a| d.key == a.path) {
+        Some(a) => {
+            d.message = format!(
+                "{} (the value under the key that matrix axis `{}` overrides: no cell runs it, \
+                 but it must be valid)",
+                d.message, a.path
+            );
+            Err(d)
+        }
+        None => Ok(()),
+    }
 }
 
 /// A TOML syntax error, located, with the dotted key of the line when it has one and, for a
@@ -434,7 +544,7 @@ fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
 fn expectations(
     src: &Arc<Source>,
     expect: &Node,
-    cells: &[Vec<String>],
+    axes: &[Vec<String>],
     tasks: &[String],
 ) -> Result<Vec<Expectation>, Diag> {
     let Some(entries) = expect.entries() else {
@@ -448,14 +558,21 @@ fn expectations(
             ),
         ));
     };
-    let labels: Vec<String> = cells.iter().map(|c| matrix::label(c)).collect();
     let mut out = Vec::new();
     for e in entries {
         let key = format!("expect.\"{}\"", e.key);
-        if !cells.iter().any(|c| matrix::pattern_matches(&e.key, c)) {
+        if !matrix::pattern_matches_axes(&e.key, axes) {
+            // The first cells, for the message and the near miss (never all of them).
+            let total = axes
+                .iter()
+                .try_fold(1usize, |n, a| n.checked_mul(a.len()))
+                .unwrap_or(usize::MAX);
+            let labels: Vec<String> = (0..total.min(1000))
+                .map(|i| matrix::label(&matrix::cell_labels(axes, i)))
+                .collect();
             let shown: Vec<&str> = labels.iter().take(12).map(String::as_str).collect();
-            let more = if labels.len() > 12 {
-                format!(" (and {} more)", labels.len() - 12)
+            let more = if total > 12 {
+                format!(" (and {} more)", total - 12)
             } else {
                 String::new()
             };

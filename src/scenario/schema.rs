@@ -19,6 +19,7 @@ pub const SCENARIO: &[&str] = &[
     "duration",
     "seed",
     "max_events",
+    "max_scanned",
 ];
 
 /// `[machine]`.

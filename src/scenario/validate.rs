@@ -29,6 +29,14 @@ pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
 /// The largest `scenario.max_events`: at a few million events per second, about an hour of wall
 /// time, so no scenario can make a run that does not end.
 pub const MAX_EVENTS: u64 = 10_000_000_000;
+
+/// `scenario.max_scanned` by default: pages reclaim may scan in one run. Measured in release on
+/// a 3.2 run with `dirty_ratio = 100` (docs/ROBUSTNESS.md): about the same wall time as the
+/// default event limit's events of an ordinary run.
+pub const DEFAULT_MAX_SCANNED: u64 = 20_000_000_000;
+
+/// The largest `scenario.max_scanned`.
+pub const MAX_SCANNED: u64 = 1_000_000_000_000;
 /// The most pages one run simulates (64 GiB of 4 KiB pages; more memory with a coarser
 /// `machine.page_granularity`): every simulated page is a 24-byte record plus its share of lists
 /// and caches, so this is about 1–4 GiB of wbsim's own memory.
@@ -519,7 +527,7 @@ impl<'a> Validator<'a> {
         }
         let task_tables = self.named(root, "task")?;
         let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
-        self.pinned_fits(&tasks, &machine, mt)?;
+        self.pinned_fits(&tasks, &machine, &task_tables)?;
         self.hugetlb_fits(&tasks, &machine, &task_tables)?;
         Ok(RunSpec {
             release: kernel.base,
@@ -572,9 +580,13 @@ impl<'a> Validator<'a> {
         let max_events = self
             .uint::<u64>(sc, p, "max_events", 1, MAX_EVENTS as i64)?
             .unwrap_or(DEFAULT_MAX_EVENTS);
+        let max_scanned = self
+            .uint::<u64>(sc, p, "max_scanned", 1, MAX_SCANNED as i64)?
+            .unwrap_or(DEFAULT_MAX_SCANNED);
         let limits = Limits {
             sim_time_ns,
             max_events,
+            max_scanned,
         };
         Ok((kernel, seed, limits))
     }
@@ -649,22 +661,33 @@ impl<'a> Validator<'a> {
         Ok(vm)
     }
 
-    /// What is pinned must leave memory for everything else.
+    /// What is pinned must leave memory for everything else. The error is located at the
+    /// `size` of the task that pins the most (the value a reader would shrink).
     fn pinned_fits(
         &self,
         tasks: &[TaskSpec],
         machine: &MachineSpec,
-        mt: Tbl<'_>,
+        task_tables: &[(&str, Tbl<'_>)],
     ) -> Result<(), Diag> {
         let pinned: u64 = tasks
             .iter()
             .map(|t| t.kind.workload().pinned_bytes())
             .fold(0u64, u64::saturating_add);
         if pinned.saturating_add(machine.kernel_reserved_bytes) >= machine.memory_bytes {
-            let loc = &mt.node.get("memory").map_or(Loc::None, |n| n.loc.clone());
+            let largest = (0..tasks.len())
+                .max_by_key(|&i| (tasks[i].kind.workload().pinned_bytes(), usize::MAX - i))
+                .filter(|&i| tasks[i].kind.workload().pinned_bytes() > 0);
+            let (loc, key) = match largest {
+                Some(i) => {
+                    let (name, t) = &task_tables[i];
+                    let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+                    (loc, format!("task.{name}.size"))
+                }
+                None => (Loc::None, "machine.kernel_reserved".to_string()),
+            };
             return Err(self.err(
-                loc,
-                "machine.memory",
+                &loc,
+                &key,
                 format!(
                     "pinned memory ({} bytes, hugetlb rounded to 2MiB pages) plus machine.kernel_reserved ({} bytes) must be less than machine.memory ({} bytes)",
                     pinned, machine.kernel_reserved_bytes, machine.memory_bytes
@@ -1002,6 +1025,14 @@ impl<'a> Validator<'a> {
     fn swap(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(u64, Option<usize>), Diag> {
         let p = "machine";
         let swap = self.size(t, p, "swap")?;
+        self.at_most(
+            swap,
+            p,
+            "swap",
+            MAX_SWAP_BYTES,
+            "a swap area holds at most 2^32 pages (the swap header's `last_page` is 32-bit, \
+             sys_swapon() in mm/swapfile.c): expected a size up to `16TiB`",
+        )?;
         self.page_multiple(swap, p, "swap")?;
         let swap_bytes = swap.map_or(0, |(v, _)| v);
         let swap_disk = self.reference(t, p, "swap_disk", disks, "disk (`[disk.NAME]`)")?;
@@ -1207,6 +1238,7 @@ impl<'a> Validator<'a> {
             };
             kind_specs.push(workload::parse(kind, &mut keys).expect("kind was checked")?);
         }
+        self.truncate_targets(tables, &names, &kind_specs, mount_specs)?;
         // Third pass: the keys every task takes.
         let mut specs = Vec::new();
         for ((name, t), kind) in tables.iter().zip(&kind_specs) {
@@ -1336,29 +1368,83 @@ impl<'a> Validator<'a> {
         Ok(attach)
     }
 
-    /// Parent links must not form a cycle.
+    /// A truncate's target must write on a mount with a disk: a tmpfs file is a shmem segment,
+    /// and `shmem_truncate_range()` is not modelled (docs/MODEL.md).
+    fn truncate_targets(
+        &self,
+        tables: &[(&str, Tbl<'_>)],
+        names: &[&str],
+        kinds: &[TaskKind],
+        mount_specs: &[MountSpec],
+    ) -> Result<(), Diag> {
+        for ((name, t), kind) in tables.iter().zip(kinds) {
+            let TaskKind::Truncate(tr) = kind else {
+                continue;
+            };
+            let TaskKind::StreamWrite(w) = kinds[tr.target] else {
+                continue; // task_of_kind refused it
+            };
+            let mount = &mount_specs[w.mount];
+            if mount.disk.is_none() {
+                let loc = t.node.get("target").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &loc,
+                    &format!("task.{name}.target"),
+                    format!(
+                        "`{}` writes on `{}`, a {} mount; truncating a file on a mount without a \
+                         disk (shmem_truncate_range) is not modelled, so a truncate target must \
+                         write on a mount with a disk",
+                        names[tr.target],
+                        mount.name,
+                        mount.fs.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parent links must not form a cycle. Each task is walked once (a task whose ancestry was
+    /// already walked ends the walk): linear in the tasks, where a walk per task with a list of
+    /// the seen ones was cubic (4096 tasks in a chain × 100 seeds took minutes).
     fn parent_cycles(
         &self,
         tables: &[(&str, Tbl<'_>)],
         names: &[&str],
         specs: &[TaskSpec],
     ) -> Result<(), Diag> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Walk {
+            Unseen,
+            OnPath,
+            Done,
+        }
+        let mut walk = vec![Walk::Unseen; specs.len()];
         for (i, (name, t)) in tables.iter().enumerate() {
-            let mut seen = vec![i];
-            let mut cur = specs[i].parent;
+            let mut path = Vec::new();
+            let mut cur = Some(i);
             while let Some(c) = cur {
-                if seen.contains(&c) {
-                    let n = t.node.get("parent").map_or(Loc::None, |n| n.loc.clone());
-                    let chain: Vec<&str> =
-                        seen.iter().map(|&j| names[j]).chain([names[c]]).collect();
-                    return Err(self.err(
-                        &n,
-                        &format!("task.{name}.parent"),
-                        format!("parent links form a cycle: {}", chain.join(" → ")),
-                    ));
+                match walk[c] {
+                    Walk::Done => break,
+                    Walk::OnPath => {
+                        let n = t.node.get("parent").map_or(Loc::None, |n| n.loc.clone());
+                        let chain: Vec<&str> =
+                            path.iter().map(|&j| names[j]).chain([names[c]]).collect();
+                        return Err(self.err(
+                            &n,
+                            &format!("task.{name}.parent"),
+                            format!("parent links form a cycle: {}", chain.join(" → ")),
+                        ));
+                    }
+                    Walk::Unseen => {
+                        walk[c] = Walk::OnPath;
+                        path.push(c);
+                        cur = specs[c].parent;
+                    }
                 }
-                seen.push(c);
-                cur = specs[c].parent;
+            }
+            for j in path {
+                walk[j] = Walk::Done;
             }
         }
         Ok(())
@@ -1429,6 +1515,17 @@ impl workload::TaskKeys for TaskTable<'_, '_> {
 
     fn optional_size(&mut self, key: &str, what: &str) -> Result<Option<u64>, Diag> {
         let size = self.v.size(self.t, self.path, key)?;
+        self.v.at_most(
+            size,
+            self.path,
+            key,
+            MAX_RW_COUNT,
+            &format!(
+                "{what} is at most MAX_RW_COUNT ({MAX_RW_COUNT} bytes, 2GiB less a page): \
+                 rw_verify_area() (fs/read_write.c) caps one read()/write() call there; \
+                 expected a size up to `2097148KiB`"
+            ),
+        )?;
         self.v.positive(size, self.path, key, what)
     }
 
@@ -1518,6 +1615,13 @@ impl workload::TaskKeys for TaskTable<'_, '_> {
         Ok(target)
     }
 }
+
+/// `MAX_RW_COUNT` (`INT_MAX & PAGE_CACHE_MASK`, include/linux/fs.h): the most one `read()` or
+/// `write()` call transfers (`rw_verify_area()`).
+pub const MAX_RW_COUNT: u64 = (i32::MAX as u64) & !4095;
+
+/// The largest swap area: 2^32 pages of 4 KiB.
+pub const MAX_SWAP_BYTES: u64 = 4096 << 32;
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {

@@ -118,6 +118,7 @@ pub fn run_spec(
         limits: Limits {
             sim_time_ns: 60 * SEC,
             max_events: 10_000_000,
+            max_scanned: u64::MAX,
         },
         machine: m,
         vm: VmSpec::default(),

@@ -308,8 +308,8 @@ fn pinning_more_than_memory_is_refused() {
     rejects(
         "pinned-too-much",
         Expect {
-            at: ":6:10",
-            key: "machine.memory",
+            at: ":11:8",
+            key: "task.sga.size",
             says: &["pinned memory", "must be less than machine.memory"],
             hint: None,
         },

@@ -7,6 +7,7 @@
 //! | `golden` | every shipped scenario's committed outputs and its `[expect]`, from one run of each |
 //! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it (`support`: the binary and its output) |
 //! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
+//! | `trust` | issue 16: provenance and merge refusals, the panics the attack found, bounded work around a run |
 
 mod checks_cli;
 mod cli;
@@ -23,3 +24,4 @@ mod reports;
 mod reuse;
 mod support;
 mod sweep;
+mod trust;
