@@ -685,7 +685,8 @@ fn oom_report_and_vmstat_follow_the_table_and_enter_the_json() {
         .unwrap()
         .contains("invoked oom-killer"));
     assert_eq!(run["meminfo_kb"]["MemTotal"], 1048576);
-    assert!(run["mmtests"]["Kswapd efficiency"].is_number());
+    assert!(run["mmtests"]["kswapd_efficiency"].is_number());
+    assert_eq!(doc["mmtests_labels"]["kswapd_efficiency"], "Ops Kswapd efficiency %");
 }
 
 #[test]
