@@ -138,11 +138,7 @@ pub fn print_sections(
                     k + 1,
                     super::secs3(report.at_ns)
                 )?;
-                write!(
-                    out,
-                    "{}",
-                    oom_report::render(report, spec.release, &spec.vm)
-                )?;
+                write!(out, "{}", oom_report::render(report, spec))?;
             }
         }
         if args.vmstat {

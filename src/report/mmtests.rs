@@ -57,11 +57,19 @@ pub const ROWS: [(&str, &str, Unit); 30] = [
     ("kswapd_velocity", "Kswapd velocity", Unit::PerSec),
     ("direct_efficiency", "Direct efficiency %", Unit::Percent),
     ("direct_velocity", "Direct velocity", Unit::PerSec),
-    ("direct_percentage", "Percentage direct scans", Unit::Percent),
+    (
+        "direct_percentage",
+        "Percentage direct scans",
+        Unit::Percent,
+    ),
     ("nr_vmscan_write", "Page writes by reclaim", Unit::Count),
     ("vmscan_write_file", "Page writes file", Unit::Count),
     ("vmscan_write_anon", "Page writes anon", Unit::Count),
-    ("nr_vmscan_immediate_reclaim", "Page reclaim immediate", Unit::Count),
+    (
+        "nr_vmscan_immediate_reclaim",
+        "Page reclaim immediate",
+        Unit::Count,
+    ),
     ("pgpgin", "Sector Reads", Unit::Count),
     ("pgpgout", "Sector Writes", Unit::Count),
     ("pgrescued", "Page rescued immediate", Unit::Count),
@@ -135,7 +143,10 @@ fn values(v: &Vmstat, sim_ns: u64) -> Vec<(&'static str, f64)> {
     let swapout = v.get("pswpout");
     let n = |x: u64| x as f64;
     vec![
-        ("minor_faults", n(v.get("pgfault").saturating_sub(v.get("pgmajfault")))),
+        (
+            "minor_faults",
+            n(v.get("pgfault").saturating_sub(v.get("pgmajfault"))),
+        ),
         ("allocstall", n(v.zone_sum("allocstall"))),
         ("direct_scan", n(direct_scan)),
         ("kswapd_scan", n(kswapd_scan)),
@@ -147,7 +158,11 @@ fn values(v: &Vmstat, sim_ns: u64) -> Vec<(&'static str, f64)> {
         ("direct_velocity", n(direct_scan) / secs),
         (
             "direct_percentage",
-            if all_scans == 0 { 0.0 } else { n(direct_scan) * 100.0 / n(all_scans) },
+            if all_scans == 0 {
+                0.0
+            } else {
+                n(direct_scan) * 100.0 / n(all_scans)
+            },
         ),
         ("vmscan_write_file", n(writes.saturating_sub(swapout))),
         ("vmscan_write_anon", n(swapout)),

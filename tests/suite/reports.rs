@@ -275,9 +275,201 @@ fn a_parser_written_from_the_kernel_format_reads_every_field_of_the_oom_report_b
         let r = wbsim::engine::simulate(&s);
         assert_eq!(r.oom_reports.len(), 1, "{release:?}: {:?}", r.outcome);
         let rep = &r.oom_reports[0];
-        let text = wbsim::report::oom_report::render(rep, release, &s.vm);
+        let text = wbsim::report::oom_report::render(rep, &s);
         check_report(rep, release, &text);
     }
+}
+
+#[test]
+fn show_mem_ends_the_era_report_with_page_totals_that_count_every_page_once() {
+    for release in [Release::V2_6_32, Release::V2_6_36] {
+        let s = spec(Policy::Redirty, release);
+        let r = wbsim::engine::simulate(&s);
+        let rep = &r.oom_reports[0];
+        let text = wbsim::report::oom_report::render(rep, &s);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("Total swap = "))
+            .expect("show_swap_cache_info()");
+        // lib/show_mem.c show_mem() (2.6.32-2.6.36), x86_64: no HighMem, no quicklists.
+        let mut totals = vec![];
+        for (line, what) in lines[at + 1..]
+            .iter()
+            .zip(["RAM", "reserved", "shared", "non-shared"])
+        {
+            let n = line
+                .strip_suffix(&format!(" pages {what}"))
+                .unwrap_or_else(|| panic!("{release:?}: {line:?} is not `N pages {what}`"));
+            totals.push(n.parse::<u64>().unwrap());
+        }
+        let (ram, reserved, shared, nonshared) = (totals[0], totals[1], totals[2], totals[3]);
+        let free: u64 = rep
+            .zones
+            .iter()
+            .map(|z| z.base.free + z.pcp.iter().map(|p| p.0).sum::<u64>())
+            .sum();
+        assert_eq!(ram, rep.ram_pages);
+        assert_eq!(
+            reserved,
+            s.machine.kernel_reserved_bytes / 4096,
+            "boot memory"
+        );
+        assert_eq!(shared, rep.zones.iter().map(|z| z.mapped).sum::<u64>());
+        assert_eq!(
+            reserved + shared + nonshared + free + rep.hugetlb_pages,
+            ram,
+            "{release:?}: every page of RAM is reserved, shared, non-shared, free or hugetlb"
+        );
+    }
+}
+
+/// OOMAnalyser's own parser (a checkout's `OOMAnalyser.py` in `dir`) on `text`: its verdict.
+fn oomanalyser(dir: &str, text: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["tests/fixtures/oomanalyser_check.py", dir])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs OOMAnalyser (install python3 to run this test)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "OOMAnalyser failed on:\n{text}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The first run of shmem-no-swap under `mainline` (JSON) and its OOM report's lines.
+fn mainline_report() -> (serde_json::Value, Vec<String>) {
+    let doc = crate::support::json_of(&[
+        "run",
+        "scenarios/shmem-no-swap.toml",
+        "--set",
+        "scenario.release=mainline",
+        "--policy",
+        "redirty",
+        "--format",
+        "json",
+        "--oom-report",
+    ]);
+    let run = doc["scenarios"][0]["runs"][0].clone();
+    let lines = run["oom_reports"][0]
+        .as_array()
+        .expect("an OOM report")
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    (run, lines)
+}
+
+/// The lines OOMAnalyser (CarstenGrohmann/OOMAnalyser, `KernelConfig_6_11`) requires of a global
+/// OOM, written from its documented format: each must match a line of the report, in this order.
+const OOMANALYSER_LINES: [&str; 13] = [
+    r"^\S+ invoked oom-killer: gfp_mask=0x[0-9a-f]+\([A-Z_|]+\), order=\d+, oom_score_adj=-?\d+$",
+    r"^CPU: \d+ UID: \d+ PID: \d+ Comm: \S+ Not tainted 6\.\d+\.\d+ #\d",
+    r"^Mem-Info:$",
+    r"^active_anon:\d+ inactive_anon:\d+ isolated_anon:\d+$",
+    r"^ active_file:\d+ inactive_file:\d+ isolated_file:\d+$",
+    r"^ unevictable:\d+ dirty:\d+ writeback:\d+$",
+    r"^ slab_reclaimable:\d+ slab_unreclaimable:\d+$",
+    r"^ mapped:\d+ shmem:\d+ pagetables:\d+$",
+    r"^ free:\d+ free_pcp:\d+ free_cma:\d+$",
+    r"^\d+ total pagecache pages$",
+    r"^\d+ pages RAM$",
+    r"^\[  pid  \]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name$",
+    r"^Out of memory: Killed process \d+ \(\S+\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:\d+kB, shmem-rss:\d+kB, UID:\d+ pgtables:\d+kB oom_score_adj:-?\d+$",
+];
+
+#[test]
+fn a_mainline_oom_report_has_every_line_oomanalyser_requires_in_order() {
+    let (_, lines) = mainline_report();
+    let mut from = 0;
+    for re in OOMANALYSER_LINES {
+        let m = predicate::str::is_match(re).unwrap();
+        let at = lines[from..]
+            .iter()
+            .position(|l| m.eval(l))
+            .unwrap_or_else(|| panic!("no line after {from} matches {re}:\n{}", lines.join("\n")));
+        from += at + 1;
+    }
+    let rows = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("[  pid  ]"))
+        .skip(1);
+    let row =
+        predicate::str::is_match(r"^\[ *\d+\] +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +-?\d+ \S+$").unwrap();
+    assert!(rows.take_while(|l| l.starts_with('[')).all(|l| row.eval(l)));
+}
+
+/// With `OOMANALYSER_DIR` naming a checkout of OOMAnalyser, its own parser reads the report: no
+/// error, the 6.11 configuration, and every value it extracts is the one printed. (Not run
+/// without it: OOMAnalyser is not shipped with wbsim.)
+#[test]
+fn a_mainline_oom_report_parses_in_oomanalyser_with_every_value_read_back() {
+    let Ok(dir) = std::env::var("OOMANALYSER_DIR") else {
+        eprintln!("OOMANALYSER_DIR unset: OOMAnalyser's own parser not run");
+        return;
+    };
+    let (run, lines) = mainline_report();
+    let text = lines.join("\n") + "\n";
+    let v = oomanalyser(&dir, &text);
+    assert_eq!(v["ok"], true, "{v:#}\n{text}");
+    assert_eq!(v["problems"], serde_json::json!([]), "{v:#}");
+    assert_eq!(v["kconfig"], "Configuration for Linux kernel 6.11 or later");
+    let d = &v["details"];
+    // The global counts as the report printed them (`key:pages`).
+    let printed = |key: &str| -> u64 {
+        lines
+            .iter()
+            .take_while(|l| !l.starts_with("Node "))
+            .flat_map(|l| pairs(l))
+            .find(|(k, _)| k == key)
+            .unwrap_or_else(|| panic!("{key} in Mem-Info"))
+            .1
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(d["trigger_proc_name"], "filler");
+    assert_eq!(d["killed_proc_name"], "holder");
+    assert_eq!(d["killed_proc_pid"], run["outcome"]["victim_pid"]);
+    assert_eq!(
+        d["trigger_proc_gfp_mask"],
+        "0x101cca (GFP_HIGHUSER_MOVABLE|__GFP_WRITE)"
+    );
+    assert_eq!(d["ram_pages"], 262144, "1 GiB of 4 KiB pages");
+    for (field, key) in [
+        ("shmem_pages", "shmem"),
+        ("free_pages", "free"),
+        ("free_pcp_pages", "free_pcp"),
+        ("active_anon_pages", "active_anon"),
+        ("inactive_anon_pages", "inactive_anon"),
+        ("slab_unreclaimable_pages", "slab_unreclaimable"),
+    ] {
+        assert_eq!(d[field], printed(key), "{field}");
+    }
+    assert!(
+        printed("shmem") > 200_000,
+        "the filler's shmem fills memory"
+    );
+    assert!(d["call_trace"]
+        .as_str()
+        .unwrap()
+        .contains("generic_perform_write"));
+    let task = |name: &str| {
+        run["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(d["trigger_proc_pid"], task("filler")["pid"]);
 }
 
 #[test]
@@ -686,7 +878,10 @@ fn oom_report_and_vmstat_follow_the_table_and_enter_the_json() {
         .contains("invoked oom-killer"));
     assert_eq!(run["meminfo_kb"]["MemTotal"], 1048576);
     assert!(run["mmtests"]["kswapd_efficiency"].is_number());
-    assert_eq!(doc["mmtests_labels"]["kswapd_efficiency"], "Ops Kswapd efficiency %");
+    assert_eq!(
+        doc["mmtests_labels"]["kswapd_efficiency"],
+        "Ops Kswapd efficiency %"
+    );
 }
 
 #[test]
