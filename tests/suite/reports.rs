@@ -525,7 +525,11 @@ fn meminfo_adds_up_and_vmstat_has_one_name_value_pair_per_line() {
 /// flusher's `flush-8:0` comm matches from its `0-50` tail, as on a real kernel) and the script's
 /// default event regexes.
 const TRACEEVENT: &str = r"\s*([a-zA-Z0-9-]*)\s*(\[[0-9]*\])\s*([0-9.]*):\s*([a-zA-Z_]*):\s*(.*)$";
-const EVENTS: [(&str, &str); 6] = [
+const EVENTS: [(&str, &str); 7] = [
+    (
+        "mm_vmscan_wakeup_kswapd",
+        r"^nid=([0-9]*) zid=([0-9]*) order=([0-9]*)$",
+    ),
     (
         "mm_vmscan_direct_reclaim_begin",
         r"^order=([0-9]*) may_writepage=([0-9]*) gfp_flags=([A-Z_|x0-9]*)$",
@@ -573,6 +577,7 @@ fn ftrace_lines_match_trace_vmscan_postprocess_regexes_and_balance() {
         }
     }
     for e in [
+        "mm_vmscan_wakeup_kswapd",
         "mm_vmscan_kswapd_wake",
         "mm_vmscan_lru_isolate",
         "mm_vmscan_direct_reclaim_begin",
@@ -764,6 +769,150 @@ fn explain_accounts_for_the_oom_from_the_runs_own_numbers() {
     )));
 }
 
+/// The Summary totals `trace-vmscan-postprocess.pl` prints for one trace file, computed by its
+/// rules: per `process-pid`, lru_isolate's nr_scanned counts as scanning (isolate_mode != 2); the
+/// direct totals sum the processes with a `mm_vmscan_direct_reclaim_begin`, the kswapd totals
+/// those with a `mm_vmscan_kswapd_wake`.
+fn postprocess_summary(text: &str) -> HashMap<&'static str, u64> {
+    #[derive(Default)]
+    struct Proc {
+        direct: u64,
+        wake: u64,
+        wakeup_kswapd: u64,
+        scanned: u64,
+        write_file_async: u64,
+    }
+    let mut procs: HashMap<String, Proc> = HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (head, rest) = line.split_once(" [").unwrap();
+        // `[CPU] SECONDS.USECS: event: details`
+        let (_, rest) = rest.split_once("] ").unwrap();
+        let (_, rest) = rest.split_once(": ").unwrap();
+        let (event, details) = rest.split_once(": ").unwrap();
+        let p = procs.entry(head.trim().to_string()).or_default();
+        let field = |k: &str| -> u64 {
+            let v = details.split(&format!("{k}=")).nth(1).unwrap();
+            v.split(' ').next().unwrap().parse().unwrap()
+        };
+        match event {
+            "mm_vmscan_direct_reclaim_begin" => p.direct += 1,
+            "mm_vmscan_kswapd_wake" => p.wake += 1,
+            "mm_vmscan_wakeup_kswapd" => p.wakeup_kswapd += 1,
+            "mm_vmscan_lru_isolate" if field("isolate_mode") != 2 => {
+                p.scanned += field("nr_scanned")
+            }
+            "mm_vmscan_writepage" if details.contains("RECLAIM_WB_FILE") => p.write_file_async += 1,
+            _ => {}
+        }
+    }
+    let sum = |pick: fn(&Proc) -> bool, f: fn(&Proc) -> u64| {
+        procs.values().filter(|p| pick(p)).map(f).sum()
+    };
+    HashMap::from([
+        ("Direct reclaims", sum(|p| p.direct > 0, |p| p.direct)),
+        (
+            "Direct reclaim pages scanned",
+            sum(|p| p.direct > 0, |p| p.scanned),
+        ),
+        (
+            "Wake kswapd requests",
+            sum(|p| p.direct > 0, |p| p.wakeup_kswapd),
+        ),
+        ("Kswapd pages scanned", sum(|p| p.wake > 0, |p| p.scanned)),
+        (
+            "Direct reclaim write file async I/O",
+            sum(|p| p.direct > 0, |p| p.write_file_async),
+        ),
+        (
+            "Kswapd reclaim write file async I/O",
+            sum(|p| p.wake > 0, |p| p.write_file_async),
+        ),
+    ])
+}
+
+/// The Summary of the kernel's `trace-vmscan-postprocess.pl` (path in
+/// `TRACE_VMSCAN_POSTPROCESS`, e.g. a kernel tree's
+/// `Documentation/trace/postprocess/trace-vmscan-postprocess.pl`) on `file`, when it is set.
+fn perl_summary(file: &Path) -> Option<HashMap<String, u64>> {
+    let script = std::env::var("TRACE_VMSCAN_POSTPROCESS").ok()?;
+    let out = std::process::Command::new("perl")
+        .arg(script)
+        .stdin(std::fs::File::open(file).unwrap())
+        .output()
+        .expect("perl runs trace-vmscan-postprocess.pl");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text.split("\nSummary\n").nth(1).expect("a Summary");
+    Some(
+        summary
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter_map(|(k, v)| {
+                Some((
+                    k.trim().to_string(),
+                    v.split_whitespace().next()?.parse().ok()?,
+                ))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn each_run_writes_its_own_ftrace_file_whose_postprocess_totals_are_the_runs_counters() {
+    let dir = Scratch::new("ftrace-per-run");
+    let doc = crate::support::json_of(&[
+        "run",
+        "tests/fixtures/reports.toml",
+        "--format",
+        "json",
+        "--ftrace",
+        &dir.arg("{label}.txt"),
+    ]);
+    for run in doc["scenarios"][0]["runs"].as_array().unwrap() {
+        let file = dir.path(&format!("reports_{}.txt", run["policy"].as_str().unwrap()));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.matches("# tracer: nop").count(), 1, "one run per file");
+        let vmstat = run["vmstat"].as_object().unwrap();
+        let zone_sum = |prefix: &str| -> u64 {
+            vmstat
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(_, v)| v.as_u64().unwrap())
+                .sum()
+        };
+        let got = postprocess_summary(&text);
+        assert_eq!(
+            got["Direct reclaim pages scanned"],
+            zone_sum("pgscan_direct")
+        );
+        assert_eq!(got["Kswapd pages scanned"], zone_sum("pgscan_kswapd"));
+        assert_eq!(
+            got["Direct reclaim write file async I/O"] + got["Kswapd reclaim write file async I/O"],
+            vmstat["nr_vmscan_write"].as_u64().unwrap()
+        );
+        assert!(got["Direct reclaims"] > 0);
+        assert!(
+            got["Wake kswapd requests"] > 0,
+            "mm_vmscan_wakeup_kswapd is emitted"
+        );
+        if let Some(perl) = perl_summary(&file) {
+            for (key, value) in &got {
+                assert_eq!(perl[*key], *value, "{key}: the script's Summary");
+            }
+        }
+    }
+    // Several runs into one plain file are refused: the script would sum them.
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--ftrace",
+            &dir.arg("one.txt"),
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("{label}"));
+}
+
 #[test]
 fn the_same_seed_writes_byte_identical_files() {
     let render = || {
@@ -797,7 +946,7 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
             "--trace",
             &f("t.json"),
             "--ftrace",
-            &f("f.txt"),
+            &f("f-{label}.txt"),
             "--sample-interval",
             "250ms",
         ])
@@ -822,8 +971,10 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
         .filter(|e| e["name"] == "process_name")
         .count();
     assert_eq!(procs, 2, "one process per run");
-    let ft = std::fs::read_to_string(dir.path("f.txt")).unwrap();
-    assert!(ft.contains("# run: reports/redirty") && ft.contains("mm_vmscan_kswapd_wake: nid="));
+    for run in ["reports_redirty", "reports_activate"] {
+        let ft = std::fs::read_to_string(dir.path(&format!("f-{run}.txt"))).unwrap();
+        assert!(ft.starts_with("# tracer: nop") && ft.contains("mm_vmscan_kswapd_wake: nid="));
+    }
     assert!(std::fs::read_to_string(dir.path("p.svg"))
         .unwrap()
         .contains("policy activate"));
