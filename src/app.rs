@@ -130,7 +130,9 @@ fn execute(
             position += 1;
         }
     }
-    let runner = Runner::new(opts.jobs, opts.checks.checks()).observing(observe.recording());
+    let runner = Runner::new(opts.jobs, opts.checks.checks())
+        .observing(observe.recording())
+        .quiet(opts.quiet);
     let outputs = runner.run(&jobs).map_err(|failed| {
         let (s, i) = origin[failed.job];
         let (sc, plan) = (&scenarios[s], &plans[s]);
@@ -195,11 +197,12 @@ impl Executed {
         scenarios: &[Scenario],
         observe: &ObserveArgs,
         content: Content,
-        format: Format,
+        opts: &RunOpts,
     ) -> anyhow::Result<()> {
+        let format = opts.format;
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
-        let mut out = std::io::stdout().lock();
+        let mut out = output(opts.output.as_deref())?;
         out.write_all(crate::report::render(&self.document, content, format).as_bytes())?;
         if format == Format::Table {
             session::print_sections(observe, &observed, &mut out)?;
@@ -225,14 +228,14 @@ fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
     let executed = execute(&scenarios, plans, opts, observe)?;
-    executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
+    executed.emit(&scenarios, observe, Content::Runs, opts)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
 
 fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let scenarios = load_all(&args.files, &args.opts)?;
     for sc in &scenarios {
-        if sc.expectations.is_none() {
+        if sc.expectations.is_none() && !args.opts.quiet {
             eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
         }
     }
@@ -247,8 +250,7 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.junit {
         write_file(path, &junit::render(&executed.document))?;
     }
-    let format = args.opts.format;
-    executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
+    executed.emit(&scenarios, &args.observe, Content::Checks, &args.opts)?;
     Ok(fail_on(&executed.document, &args.opts.fail_on, true))
 }
 
@@ -277,7 +279,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             vary: &vary,
             threshold: t,
         };
-        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let runner = Runner::new(opts.jobs, opts.checks.checks()).quiet(opts.quiet);
         let record = search.run(&runner, opts.shard)?;
         (document::document(vec![record]), Content::Thresholds)
     } else {
@@ -300,7 +302,9 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         };
         write_file(path, &svg)?;
     }
-    emit(&crate::report::render(&doc, content, opts.format))?;
+    let mut out = output(opts.output.as_deref())?;
+    out.write_all(crate::report::render(&doc, content, opts.format).as_bytes())?;
+    out.flush()?;
     Ok(fail_on(&doc, &opts.fail_on, false))
 }
 
@@ -392,6 +396,17 @@ fn fail_on(doc: &Document, conditions: &[FailOn], checks: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Where a command's output goes: `--output FILE`, or stdout.
+fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("--output {}: cannot write", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    })
 }
 
 fn emit(text: &str) -> anyhow::Result<ExitCode> {

@@ -220,6 +220,14 @@ pub struct RunOpts {
     /// `--check-invariants`, `--check-determinism`.
     #[command(flatten)]
     pub checks: CheckFlags,
+    /// Write the output to FILE instead of stdout (created, or truncated, once every run is
+    /// done; fio's `--output`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print nothing on stderr but errors and what decides the exit status (`--fail-on` hits,
+    /// the check summary): no progress bar, no warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// The checks every command that simulates accepts.
