@@ -55,24 +55,29 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 /// `wbsim man`: one page to stdout, or every page into a directory. Every page ends with the
-/// exit status paragraph.
+/// EXIT STATUS, ENVIRONMENT and EXAMPLES sections.
 fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
-    let with_exit = |c: clap::Command| c.after_help(crate::cli::EXIT_STATUS);
+    // The exit status is a section of its own (`man_sections`), not --help's paragraph.
+    let with_exit = |c: clap::Command| c.after_help(None::<&str>);
     if let Some(dir) = out_dir {
         let mut pages = vec![with_exit(cmd.clone())];
         pages.extend(cmd.get_subcommands().cloned().map(with_exit));
         for page in pages {
+            let name = page.get_name().to_string();
             let path = page_of(page)
                 .generate_to(dir)
                 .with_context(|| format!("{}: cannot write the man pages", dir.display()))?;
+            let mut text = std::fs::read(&path)?;
+            text.extend_from_slice(man_sections(&name).as_bytes());
+            write_file(&path, &String::from_utf8_lossy(&text))?;
             eprintln!("wrote {}", path.display());
         }
         return Ok(ExitCode::SUCCESS);
     }
     let page = match command {
-        None => cmd,
+        None => with_exit(cmd),
         Some(name) => match cmd.find_subcommand(name) {
             Some(sub) => with_exit(sub.clone()),
             None => {
@@ -84,12 +89,53 @@ fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode
             }
         },
     };
+    let name = page.get_name().to_string();
     let mut buf = Vec::new();
     page_of(page)
         .render(&mut buf)
         .context("rendering the man page")?;
+    buf.extend_from_slice(man_sections(&name).as_bytes());
     std::io::stdout().lock().write_all(&buf)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sections clap_mangen does not write: EXIT STATUS, ENVIRONMENT and EXAMPLES (roff).
+fn man_sections(command: &str) -> String {
+    let sub = if command == "wbsim" { "run" } else { command };
+    let example = match sub {
+        "check" => "wbsim check scenarios/*.toml --junit report.xml\n\
+                    wbsim check - -q < generated.toml",
+        "sweep" => "wbsim sweep scenarios/oracle-backup.toml --vary vm.dirty_ratio=10..40:10\n\
+                    wbsim sweep scenarios/oracle-backup.toml --find-threshold machine.memory=512MiB..2GiB",
+        "history" => "wbsim history scenarios/fake-numa-128m.toml",
+        "explain" => "wbsim explain scenarios/oracle-backup.toml --set mount.backup.fs=ext4",
+        "merge" => "wbsim run big.toml --shard 1/2 --format json > a.json\n\
+                    wbsim run big.toml --shard 2/2 --format json > b.json\n\
+                    wbsim merge a.json b.json",
+        _ => "wbsim run scenarios/oracle-backup.toml\n\
+              wbsim run scenarios/oracle-backup.toml --format json -o result.json\n\
+              wbsim run scenarios/oracle-backup.toml --oom-report --ftrace trace-{label}.txt\n\
+              cat scenario.toml | wbsim run - --fail-on regression",
+    };
+    let examples: String = example
+        .split("\\n")
+        .map(|l| format!("{}\n", l.trim().replace('-', "\\-")))
+        .collect();
+    format!(
+        ".SH \"EXIT STATUS\"\n\
+         .TP\n0\nsuccess; an OOM is a result, not a failure\n\
+         .TP\n1\ncheck found a result that differs from [expect], or a \\-\\-fail\\-on condition \
+         occurred\n\
+         .TP\n2\nbad input: the command line, a scenario (file, line, column, key, what is \
+         accepted), a JSON document for merge\n\
+         .TP\n3\na bug in wbsim found by \\-\\-check\\-invariants or \\-\\-check\\-determinism; \
+         the seed and the command that reproduces it are printed\n\
+         .SH ENVIRONMENT\n\
+         wbsim reads no environment variable: the same scenario and seed print the same bytes \
+         everywhere. Output has no colour, so NO_COLOR and TERM change nothing. The default of \
+         \\-\\-jobs is the number of CPUs this process may use (affinity, cgroup quota).\n\
+         .SH EXAMPLES\n.nf\n{examples}.fi\n"
+    )
 }
 
 /// A page whose footer names wbsim and its version (subcommands have no version of their own).

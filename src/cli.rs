@@ -35,18 +35,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios and print OOM-versus-survive tables.
+    #[command(after_help = EXIT_STATUS)]
     Run(RunArgs),
     /// Run scenarios and compare the outcomes with their [expect] tables (exit 1 on a mismatch).
+    #[command(after_help = EXIT_STATUS)]
     Check(CheckArgs),
     /// Run a scenario over a grid of values (--vary), or bisect for the value at which the
     /// outcome flips (--find-threshold).
+    #[command(after_help = EXIT_STATUS)]
     Sweep(SweepArgs),
     /// Merge the JSON documents of `--shard` runs into one report.
     Merge(MergeArgs),
     /// Run each scenario cell under a series of kernels (2.6.32 … mainline) and name the
     /// switch behind every outcome change between consecutive kernels.
+    #[command(after_help = EXIT_STATUS)]
     History(HistoryArgs),
     /// Run a scenario and explain each outcome from the run's own counters and events.
+    #[command(after_help = EXIT_STATUS)]
     Explain(crate::observe::args::ExplainArgs),
     /// Load and validate scenarios without running them.
     Validate {
