@@ -205,6 +205,8 @@ fn completions_and_man_page() {
     );
     for command in ["run", "check", "sweep", "history", "explain"] {
         let help = stdout_of(&[command, "--help"], 0);
+        // clap wraps the paragraph at the terminal width.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             help.contains("3 a bug in wbsim"),
             "{command} --help: {help}"
