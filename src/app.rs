@@ -55,24 +55,29 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 /// `wbsim man`: one page to stdout, or every page into a directory. Every page ends with the
-/// exit status paragraph.
+/// EXIT STATUS, ENVIRONMENT and EXAMPLES sections.
 fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
-    let with_exit = |c: clap::Command| c.after_help(crate::cli::EXIT_STATUS);
+    // The exit status is a section of its own (`man_sections`), not --help's paragraph.
+    let with_exit = |c: clap::Command| c.after_help(None::<&str>);
     if let Some(dir) = out_dir {
         let mut pages = vec![with_exit(cmd.clone())];
         pages.extend(cmd.get_subcommands().cloned().map(with_exit));
         for page in pages {
+            let name = page.get_name().to_string();
             let path = page_of(page)
                 .generate_to(dir)
                 .with_context(|| format!("{}: cannot write the man pages", dir.display()))?;
+            let mut text = std::fs::read(&path)?;
+            text.extend_from_slice(man_sections(&name).as_bytes());
+            write_file(&path, &String::from_utf8_lossy(&text))?;
             eprintln!("wrote {}", path.display());
         }
         return Ok(ExitCode::SUCCESS);
     }
     let page = match command {
-        None => cmd,
+        None => with_exit(cmd),
         Some(name) => match cmd.find_subcommand(name) {
             Some(sub) => with_exit(sub.clone()),
             None => {
@@ -84,12 +89,53 @@ fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode
             }
         },
     };
+    let name = page.get_name().to_string();
     let mut buf = Vec::new();
     page_of(page)
         .render(&mut buf)
         .context("rendering the man page")?;
+    buf.extend_from_slice(man_sections(&name).as_bytes());
     std::io::stdout().lock().write_all(&buf)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sections clap_mangen does not write: EXIT STATUS, ENVIRONMENT and EXAMPLES (roff).
+fn man_sections(command: &str) -> String {
+    let sub = if command == "wbsim" { "run" } else { command };
+    let example = match sub {
+        "check" => "wbsim check scenarios/*.toml --junit report.xml\n\
+                    wbsim check - -q < generated.toml",
+        "sweep" => "wbsim sweep scenarios/oracle-backup.toml --vary vm.dirty_ratio=10..40:10\n\
+                    wbsim sweep scenarios/oracle-backup.toml --find-threshold machine.memory=512MiB..2GiB",
+        "history" => "wbsim history scenarios/fake-numa-128m.toml",
+        "explain" => "wbsim explain scenarios/oracle-backup.toml --set mount.backup.fs=ext4",
+        "merge" => "wbsim run big.toml --shard 1/2 --format json > a.json\n\
+                    wbsim run big.toml --shard 2/2 --format json > b.json\n\
+                    wbsim merge a.json b.json",
+        _ => "wbsim run scenarios/oracle-backup.toml\n\
+              wbsim run scenarios/oracle-backup.toml --format json -o result.json\n\
+              wbsim run scenarios/oracle-backup.toml --oom-report --ftrace trace-{label}.txt\n\
+              cat scenario.toml | wbsim run - --fail-on regression",
+    };
+    let examples: String = example
+        .split("\\n")
+        .map(|l| format!("{}\n", l.trim().replace('-', "\\-")))
+        .collect();
+    format!(
+        ".SH \"EXIT STATUS\"\n\
+         .TP\n0\nsuccess; an OOM is a result, not a failure\n\
+         .TP\n1\ncheck found a result that differs from [expect], or a \\-\\-fail\\-on condition \
+         occurred\n\
+         .TP\n2\nbad input: the command line, a scenario (file, line, column, key, what is \
+         accepted), a JSON document for merge\n\
+         .TP\n3\na bug in wbsim found by \\-\\-check\\-invariants or \\-\\-check\\-determinism; \
+         the seed and the command that reproduces it are printed\n\
+         .SH ENVIRONMENT\n\
+         wbsim reads no environment variable: the same scenario and seed print the same bytes \
+         everywhere. Output has no colour, so NO_COLOR and TERM change nothing. The default of \
+         \\-\\-jobs is the number of CPUs this process may use (affinity, cgroup quota).\n\
+         .SH EXAMPLES\n.nf\n{examples}.fi\n"
+    )
 }
 
 /// A page whose footer names wbsim and its version (subcommands have no version of their own).
@@ -131,7 +177,9 @@ fn execute(
             position += 1;
         }
     }
-    let runner = Runner::new(opts.jobs, opts.checks.checks()).observing(observe.recording());
+    let runner = Runner::new(opts.jobs, opts.checks.checks())
+        .observing(observe.recording())
+        .quiet(opts.quiet);
     let outputs = runner.run(&jobs).map_err(|failed| {
         let (s, i) = origin[failed.job];
         let (sc, plan) = (&scenarios[s], &plans[s]);
@@ -200,11 +248,12 @@ impl Executed {
         scenarios: &[Scenario],
         observe: &ObserveArgs,
         content: Content,
-        format: Format,
+        opts: &RunOpts,
     ) -> anyhow::Result<()> {
+        let format = opts.format;
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
-        let mut out = std::io::stdout().lock();
+        let mut out = output(opts.output.as_deref())?;
         out.write_all(crate::report::render(&self.document, content, format).as_bytes())?;
         if format == Format::Table {
             session::print_sections(observe, &observed, &mut out)?;
@@ -306,7 +355,7 @@ fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
     let executed = execute("run", &scenarios, plans, opts, observe)?;
-    executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
+    executed.emit(&scenarios, observe, Content::Runs, opts)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
 
@@ -320,7 +369,7 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .filter(|sc| sc.expectations.is_none())
         .map(|sc| sc.file.as_str())
         .collect();
-    for file in &unchecked {
+    for file in unchecked.iter().filter(|_| !args.opts.quiet) {
         eprintln!(
             "warning: {file}: no [expect] table; nothing to check (exit status {} unless a \
              check fails)",
@@ -338,8 +387,7 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.junit {
         write_file(path, &junit::render(&executed.document))?;
     }
-    let format = args.opts.format;
-    executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
+    executed.emit(&scenarios, &args.observe, Content::Checks, &args.opts)?;
     let code = fail_on(&executed.document, &args.opts.fail_on, true);
     if code == ExitCode::SUCCESS && !unchecked.is_empty() {
         // LTP's TCONF: the test did not apply, which is neither a pass nor a failure.
@@ -376,7 +424,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             vary: &vary,
             threshold: t,
         };
-        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let runner = Runner::new(opts.jobs, opts.checks.checks()).quiet(opts.quiet);
         let record = search.run(&runner, opts.shard)?;
         (document::document(vec![record]), Content::Thresholds)
     } else {
@@ -400,7 +448,9 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         };
         write_file(path, &svg)?;
     }
-    emit(&crate::report::render(&doc, content, opts.format))?;
+    let mut out = output(opts.output.as_deref())?;
+    out.write_all(crate::report::render(&doc, content, opts.format).as_bytes())?;
+    out.flush()?;
     Ok(fail_on(&doc, &opts.fail_on, false))
 }
 
@@ -518,6 +568,17 @@ fn fail_on(doc: &Document, conditions: &[FailOn], checks: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Where a command's output goes: `--output FILE`, or stdout.
+fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("--output {}: cannot write", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    })
 }
 
 fn emit(text: &str) -> anyhow::Result<ExitCode> {

@@ -40,18 +40,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios and print OOM-versus-survive tables.
+    #[command(after_help = EXIT_STATUS)]
     Run(RunArgs),
     /// Run scenarios and compare the outcomes with their [expect] tables (exit 1 on a mismatch).
+    #[command(after_help = EXIT_STATUS)]
     Check(CheckArgs),
     /// Run a scenario over a grid of values (--vary), or bisect for the value at which the
     /// outcome flips (--find-threshold).
+    #[command(after_help = EXIT_STATUS)]
     Sweep(SweepArgs),
     /// Merge the JSON documents of `--shard` runs into one report.
     Merge(MergeArgs),
     /// Run each scenario cell under a series of kernels (2.6.32 … mainline) and name the
     /// switch behind every outcome change between consecutive kernels.
+    #[command(after_help = EXIT_STATUS)]
     History(HistoryArgs),
     /// Run a scenario and explain each outcome from the run's own counters and events.
+    #[command(after_help = EXIT_STATUS)]
     Explain(crate::observe::args::ExplainArgs),
     /// Load and validate scenarios without running them.
     Validate {
@@ -225,6 +230,14 @@ pub struct RunOpts {
     /// `--check-invariants`, `--check-determinism`.
     #[command(flatten)]
     pub checks: CheckFlags,
+    /// Write the output to FILE instead of stdout (created, or truncated, once every run is
+    /// done; fio's `--output`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print nothing on stderr but errors and what decides the exit status (`--fail-on` hits,
+    /// the check summary): no progress bar, no warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// The checks every command that simulates accepts.

@@ -1101,6 +1101,7 @@ impl Machine {
         ) {
             return;
         }
+        self.observe_wakeup_kswapd(zid, t);
         if let Some(t) = t {
             if !self.cpuset_hardwall(t, zid) {
                 return;

@@ -23,8 +23,10 @@ pub struct ObserveArgs {
     /// Write a Chrome trace-event JSON (open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "FILE.json")]
     pub trace: Option<PathBuf>,
-    /// Write mm_vmscan_*/writeback_* tracepoint lines in the kernel's ftrace text format.
-    #[arg(long, value_name = "FILE.txt")]
+    /// Write mm_vmscan_*/writeback_* tracepoint lines in the kernel's ftrace text format, one file
+    /// per run: PATH with `{label}` replaced by the run's label (`trace-{label}.txt`), or
+    /// LABEL.txt in the directory PATH; a plain file only for a single run.
+    #[arg(long, value_name = "PATH")]
     pub ftrace: Option<PathBuf>,
     /// Timeline sample interval (simulated time) for --timeline and --plot: at least 1ms, and
     /// at most 1 000 000 samples in all the recorded runs.

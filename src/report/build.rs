@@ -95,7 +95,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
                 .oom_reports
                 .iter()
                 .map(|r| {
-                    let text = super::oom_report::render(r, spec.release, &spec.vm);
+                    let text = super::oom_report::render(r, spec);
                     text.lines().map(str::to_string).collect()
                 })
                 .collect()

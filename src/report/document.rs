@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::mmtests::Mmtests;
+use super::mmtests::{Mmtests, MmtestsLabels};
 use crate::compare::Change;
 use crate::outcome::{Constraint, LaterCounters, Meminfo, OutcomeKind, TaskReport, Vmstat};
 use crate::scenario::matrix::POLICY_AXIS;
@@ -31,6 +31,9 @@ pub struct Document {
     pub wbsim_version: String,
     /// One entry per scenario file, in command-line order.
     pub scenarios: Vec<ScenarioRecord>,
+    /// The compare-kernels label of each key of the runs' `mmtests` rows.
+    #[serde(default)]
+    pub mmtests_labels: MmtestsLabels,
 }
 
 /// One scenario file's results.
@@ -498,5 +501,6 @@ pub fn document(scenarios: Vec<ScenarioRecord>) -> Document {
         schema: SCHEMA.into(),
         wbsim_version: env!("CARGO_PKG_VERSION").into(),
         scenarios,
+        mmtests_labels: super::mmtests::labels(),
     }
 }

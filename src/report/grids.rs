@@ -76,7 +76,8 @@ pub fn run_grids(doc: &Document) -> Vec<Grid> {
         .collect()
 }
 
-/// mmtests' compare layout: one row per derived label, one column per run.
+/// mmtests' compare layout: one row per derived row, labelled as compare-kernels prints it
+/// (`Ops Kswapd efficiency %`), one column per run.
 fn mmtests_grid(sc: &ScenarioRecord) -> Option<Grid> {
     let per_run: Vec<_> = sc
         .runs
@@ -88,9 +89,10 @@ fn mmtests_grid(sc: &ScenarioRecord) -> Option<Grid> {
     columns.extend(sc.runs.iter().map(|r| Column::right(&r.label)));
     let rows = first
         .iter()
-        .map(|(label, _)| {
-            let mut row = vec![Field::text(label)];
-            row.extend(per_run.iter().map(|m| match m.get(label) {
+        .map(|(key, _)| {
+            let label = super::mmtests::label_of(key).unwrap_or(key);
+            let mut row = vec![Field::text(super::mmtests::compare_label(label))];
+            row.extend(per_run.iter().map(|m| match m.get(key) {
                 Some(MmtestsValue::Count(n)) => Field::UInt(n),
                 Some(MmtestsValue::Number(x)) => Field::float(x, 2),
                 None => Field::Null,

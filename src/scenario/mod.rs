@@ -116,6 +116,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Reads a file's text, with clear errors for missing files, directories and non-UTF-8 bytes.
 pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
+    if path == Path::new("-") {
+        return stdin_source();
+    }
     let name = path.display().to_string();
     if path.is_dir() {
         anyhow::bail!("{name}: is a directory, not a scenario file (expected a .toml file)");
@@ -164,6 +167,31 @@ pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
         }
     }
     std::fs::File::open(path)
+}
+
+/// The scenario on standard input (`wbsim run -`), named `<stdin>` in messages. Read once and
+/// kept: every later read of `-` in the same command gets the same text.
+fn stdin_source() -> anyhow::Result<Arc<Source>> {
+    static STDIN: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let read = STDIN.get_or_init(|| {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("<stdin>: cannot read the scenario: {e}"))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err("<stdin>: larger than 16MiB; a scenario is a few KiB of TOML".into());
+        }
+        String::from_utf8(bytes)
+            .map_err(|e| error::utf8_error("<stdin>", e.as_bytes(), &e.utf8_error()).to_string())
+    });
+    match read {
+        Ok(text) => Ok(Arc::new(Source {
+            name: "<stdin>".into(),
+            text: text.clone(),
+        })),
+        Err(e) => anyhow::bail!("{e}"),
+    }
 }
 
 /// Loads and validates a scenario file.

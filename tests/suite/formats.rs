@@ -186,13 +186,32 @@ fn completions_and_man_page() {
     }
     let man = stdout_of(&["man"], 0);
     assert!(man.contains(".TH wbsim 1  \"wbsim "), "{man}");
-    assert!(man.contains("Exit status"), "{man}");
+    for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH EXAMPLES"] {
+        assert!(man.contains(section), "{section}: {man}");
+    }
+    assert!(
+        man.contains(".TP\n3\na bug in wbsim"),
+        "exit status 3: {man}"
+    );
     let sweep = stdout_of(&["man", "sweep"], 0);
     assert!(sweep.contains(".TH wbsim-sweep 1"), "{sweep}");
     assert!(
-        sweep.contains("find\\-threshold") && sweep.contains("Exit status"),
+        sweep.contains("find\\-threshold") && sweep.contains(".SH \"EXIT STATUS\""),
         "{sweep}"
     );
+    assert!(
+        sweep.contains("wbsim sweep scenarios/oracle\\-backup.toml"),
+        "{sweep}"
+    );
+    for command in ["run", "check", "sweep", "history", "explain"] {
+        let help = stdout_of(&[command, "--help"], 0);
+        // clap wraps the paragraph at the terminal width.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            help.contains("3 a bug in wbsim"),
+            "{command} --help: {help}"
+        );
+    }
     wbsim()
         .args(["man", "swep"])
         .assert()
