@@ -140,7 +140,7 @@ impl fmt::Display for Diag {
             _ => write!(f, "{}", src.name)?,
         }
         if !self.key.is_empty() {
-            write!(f, ": `{}`", self.key)?;
+            write!(f, ": `{}`", elide(&self.key, MAX_KEY_CHARS))?;
         }
         write!(f, ": {}", elide(&self.message, MAX_MESSAGE_CHARS))?;
         if let Loc::Matrix { axis, .. } = &self.loc {
@@ -189,6 +189,9 @@ impl fmt::Display for Diag {
 
 /// A message longer than this many characters is shown with its middle elided.
 const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// A dotted key longer than this many characters is shown with its middle elided.
+const MAX_KEY_CHARS: usize = 200;
 
 /// Characters of a line shown past the error's column in an excerpt.
 const EXCERPT_CHARS: usize = 80;

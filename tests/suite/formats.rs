@@ -77,11 +77,12 @@ fn csv_has_one_flat_row_per_run_with_a_header() {
 
 #[test]
 fn stdout_is_only_the_artefact() {
-    // A warning (no [expect]) and the check summary go to stderr; stdout parses as JSON.
+    // A warning (no [expect]) and the check summary go to stderr; stdout parses as JSON (exit
+    // 32: nothing was checked).
     let out = wbsim()
         .args(["check", "tests/fixtures/minimal.toml", "--format", "json"])
         .assert()
-        .code(0)
+        .code(32)
         .stderr(contains(
             "warning: tests/fixtures/minimal.toml: no [expect] table",
         ))

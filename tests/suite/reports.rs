@@ -1068,7 +1068,7 @@ fn explain_prints_an_account_per_run_and_bad_input_exits_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "cannot write /nonexistent-dir/x.json",
+            "--trace /nonexistent-dir/x.json: cannot write",
         ))
         .stdout("");
 }

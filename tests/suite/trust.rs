@@ -598,6 +598,9 @@ fn a_huge_bad_value_is_echoed_once_and_shortened() {
     let stderr = refused(&["validate", &file(&dir, "v.toml", &text)]);
     assert!(stderr.len() < 4000, "{} bytes of error", stderr.len());
     assert!(stderr.contains("characters left out"), "{stderr}");
+    let key = format!("{}[vm]\n{} = 1\n", scenario(""), "k".repeat(1 << 20));
+    let stderr = refused(&["validate", &file(&dir, "k.toml", &key)]);
+    assert!(stderr.len() < 4000, "{} bytes of error", stderr.len());
 }
 
 #[test]
