@@ -195,12 +195,13 @@ impl Executed {
         scenarios: &[Scenario],
         observe: &ObserveArgs,
         content: Content,
-        format: Format,
+        opts: &RunOpts,
     ) -> anyhow::Result<()> {
+        let format = opts.format;
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
         let mut out = std::io::stdout().lock();
-        out.write_all(crate::report::render(&self.document, content, format).as_bytes())?;
+        out.write_all(crate::report::render_view(&self.document, content, format, opts.view()).as_bytes())?;
         if format == Format::Table {
             session::print_sections(observe, &observed, &mut out)?;
         }
@@ -225,7 +226,7 @@ fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
     let executed = execute(&scenarios, plans, opts, observe)?;
-    executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
+    executed.emit(&scenarios, observe, Content::Runs, opts)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
 
@@ -247,8 +248,7 @@ fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.junit {
         write_file(path, &junit::render(&executed.document))?;
     }
-    let format = args.opts.format;
-    executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
+    executed.emit(&scenarios, &args.observe, Content::Checks, &args.opts)?;
     Ok(fail_on(&executed.document, &args.opts.fail_on, true))
 }
 
@@ -300,7 +300,12 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         };
         write_file(path, &svg)?;
     }
-    emit(&crate::report::render(&doc, content, opts.format))?;
+    emit(&crate::report::render_view(
+        &doc,
+        content,
+        opts.format,
+        opts.view(),
+    ))?;
     Ok(fail_on(&doc, &opts.fail_on, false))
 }
 

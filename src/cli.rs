@@ -180,9 +180,27 @@ pub struct ScenarioOpts {
           value_parser = PossibleValuesParser::new(Policy::ALL.map(Policy::name))
               .map(|s| Policy::from_name(&s).expect("a possible value")))]
     pub policy: Vec<Policy>,
-    /// The seed of every run (overrides scenario.seed).
+    /// The seed of every run (overrides scenario.seed); with replicas, the seed replica 0 keeps
+    /// and the others derive from.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Runs per cell and policy (overrides scenario.replicas); with more than one, each gets its
+    /// own seed and noise, and cells report OOM rates with 95 % intervals.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicas: Option<u32>,
+    /// Run-to-run noise ([noise] table, or its defaults): on by default with more than one
+    /// replica; `on` with `--replicas 1` reproduces one replica from its seed.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub noise: Option<bool>,
+}
+
+/// Parses `on` or `off`.
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("`{s}` is not `on` or `off`")),
+    }
 }
 
 impl ScenarioOpts {
@@ -192,6 +210,8 @@ impl ScenarioOpts {
             sets: self.set.clone(),
             policies: self.policy.clone(),
             seed: self.seed,
+            replicas: self.replicas,
+            noise: self.noise,
         }
     }
 }
@@ -205,6 +225,12 @@ pub struct RunOpts {
     /// Output format (stdout carries only this; progress and messages go to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Tables: every field of every run (and mmtests' rows) instead of the 100-column table.
+    #[arg(long)]
+    pub wide: bool,
+    /// Tables: mmtests' derived reclaim rows after the table.
+    #[arg(long)]
+    pub mmtests: bool,
     /// Simulations to run at once (default: the number of available cores; 1 runs serially).
     /// The output does not depend on it.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -238,6 +264,16 @@ pub struct CheckFlags {
     /// count that no page carries, so the invariant recount has something to catch.
     #[arg(long, value_name = "N", hide = true)]
     pub inject_drift_at: Option<u64>,
+}
+
+impl RunOpts {
+    /// The table view `--wide` and `--mmtests` ask for.
+    pub fn view(&self) -> crate::report::View {
+        crate::report::View {
+            wide: self.wide,
+            mmtests: self.mmtests,
+        }
+    }
 }
 
 impl CheckFlags {

@@ -17,7 +17,8 @@
 //!   progress), on [`exec`]'s threads;
 //! - [`observe`]: the recorder (a probe) and what it renders: timelines, plots, traces, `explain`;
 //! - [`report`]: the typed results document and one renderer per output format;
-//! - [`compare`]: redirty/activate comparisons and `--fail-on`;
+//! - [`noise`]: replicas' seeds and run-to-run noise, Wilson intervals and medians;
+//! - [`compare`]: redirty/activate comparisons (rates and verdicts) and `--fail-on`;
 //! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`history`]: kernels over time;
 //!   [`shard`]: `--shard` and `merge`;
 //! - [`cli`], [`app`] and [`list`]: the command line.
@@ -33,6 +34,7 @@ pub mod history;
 pub mod kernel;
 pub mod list;
 pub mod mm;
+pub mod noise;
 pub mod observe;
 pub mod outcome;
 pub mod probe;

@@ -262,6 +262,7 @@ impl Search<'_> {
             seed: None,
             runs: Vec::new(),
             comparisons: Vec::new(),
+            summaries: Vec::new(),
             checks: None,
             thresholds: Some(thresholds),
             shard: shard.map(|s| ShardRecord {
