@@ -24,7 +24,7 @@ use crate::scenario::{self, Overrides, Scenario};
 /// printed by `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe),
+        Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe, &args.margin),
         Command::Check(args) => check_cmd(&args),
         Command::History(args) => history_cmd(&args),
         Command::Explain(args) => crate::observe::explain::command(&args),
@@ -201,7 +201,9 @@ impl Executed {
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
         let mut out = std::io::stdout().lock();
-        out.write_all(crate::report::render_view(&self.document, content, format, opts.view()).as_bytes())?;
+        out.write_all(
+            crate::report::render_view(&self.document, content, format, opts.view()).as_bytes(),
+        )?;
         if format == Format::Table {
             session::print_sections(observe, &observed, &mut out)?;
         }
@@ -219,13 +221,27 @@ fn load_all(files: &[PathBuf], opts: &RunOpts) -> anyhow::Result<Vec<Scenario>> 
         .collect()
 }
 
-fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
+fn run_cmd(
+    files: &[PathBuf],
+    opts: &RunOpts,
+    observe: &ObserveArgs,
+    margin: &Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let margin = margin.as_deref().map(crate::margin::parse).transpose()?;
     let scenarios = load_all(files, opts)?;
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let executed = execute(&scenarios, plans, opts, observe)?;
+    let mut executed = execute(&scenarios, plans, opts, observe)?;
+    if let Some(m) = &margin {
+        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let overrides = opts.scenario.overrides();
+        for (file, record) in files.iter().zip(&mut executed.document.scenarios) {
+            let src = scenario::read_source(file)?;
+            record.margins = Some(crate::margin::search(&src, &overrides, m, &runner)?);
+        }
+    }
     executed.emit(&scenarios, observe, Content::Runs, opts)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }

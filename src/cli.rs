@@ -79,6 +79,11 @@ pub struct RunArgs {
     /// Scenario files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// For each cell and policy, bisect PATH between LO and HI for where the OOM rate (over
+    /// the replicas) crosses 50 %: `PATH=LO..HI[:RES]`, or `LO..HI` for the first pinning task's
+    /// size (default resolution: 1/32 of the range).
+    #[arg(long, value_name = "[PATH=]LO..HI[:RES]")]
+    pub margin: Option<String>,
     /// Options shared by every command that runs simulations.
     #[command(flatten)]
     pub opts: RunOpts,

@@ -11,9 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::noise::wilson;
 use crate::outcome::OutcomeKind;
 use crate::report::build::describe;
-use crate::noise::wilson;
 use crate::report::document::{
     Comparison, Document, Rates, RunRecord, ScenarioRecord, Spread, Summary,
 };
@@ -154,11 +154,15 @@ impl Side<'_> {
     /// The most common outcome kind (ties: OOM, then stalled, then survived).
     fn mode(&self) -> OutcomeKind {
         let count = |k: OutcomeKind| self.runs.iter().filter(|r| r.outcome.kind == k).count();
-        [OutcomeKind::Oom, OutcomeKind::Stalled, OutcomeKind::Survived]
-            .into_iter()
-            .rev()
-            .max_by_key(|&k| count(k))
-            .unwrap_or(OutcomeKind::Survived)
+        [
+            OutcomeKind::Oom,
+            OutcomeKind::Stalled,
+            OutcomeKind::Survived,
+        ]
+        .into_iter()
+        .rev()
+        .max_by_key(|&k| count(k))
+        .unwrap_or(OutcomeKind::Survived)
     }
 
     /// The median end time of the runs of the most common outcome, s.
@@ -424,6 +428,57 @@ fn regressions(sc: &ScenarioRecord) -> Vec<Hit> {
 mod tests {
     use super::*;
     use OutcomeKind::{Oom, Stalled, Survived};
+
+    fn summary(oom: u32, runs: u32, oom_at: &[f64]) -> Summary {
+        Summary {
+            cell: "c".into(),
+            policy: Policy::Redirty,
+            runs,
+            oom,
+            stalled: 0,
+            oom_rate: f64::from(oom) / f64::from(runs),
+            oom_interval: wilson(oom, runs),
+            oom_at_s: Spread::of(oom_at),
+            survived_at_s: None,
+        }
+    }
+
+    #[test]
+    fn a_fix_needs_intervals_that_separate() {
+        let t = [20.0; 27];
+        assert_eq!(
+            verdict_of_rates(&summary(27, 32, &t), &summary(4, 32, &t[..4])),
+            (Change::Fix, None)
+        );
+        assert_eq!(
+            verdict_of_rates(&summary(4, 32, &t[..4]), &summary(27, 32, &t)),
+            (Change::Regression, None)
+        );
+        // 5/8 against 3/8: the rates differ, the intervals overlap.
+        assert_eq!(
+            verdict_of_rates(&summary(5, 8, &t[..5]), &summary(3, 8, &t[..3])),
+            (Change::Inconclusive, None)
+        );
+    }
+
+    #[test]
+    fn a_delay_is_reported_with_the_shift_of_the_medians() {
+        let before = [18.0, 19.0, 19.5];
+        let after = [79.0, 81.0, 90.0];
+        let (v, s) = verdict_of_rates(&summary(3, 3, &before), &summary(3, 3, &after));
+        assert_eq!(v, Change::Delayed);
+        assert!((s.unwrap() - 62.0).abs() < 1e-9);
+        assert_eq!(v.words(s), "delayed +62 s");
+        let (v, s) = verdict_of_rates(&summary(3, 3, &after), &summary(3, 3, &before));
+        assert_eq!(v.words(s), "earlier −62 s");
+        // Overlapping ranges are no delay, however far the medians.
+        let wide = [10.0, 50.0, 100.0];
+        assert_eq!(
+            verdict_of_rates(&summary(3, 3, &before), &summary(3, 3, &wide)).0,
+            Change::Unchanged
+        );
+        assert_eq!(shift(19.0, 19.5), (Change::Unchanged, None));
+    }
 
     #[test]
     fn classes() {

@@ -19,6 +19,8 @@
 //! - [`report`]: the typed results document and one renderer per output format;
 //! - [`noise`]: replicas' seeds and run-to-run noise, Wilson intervals and medians;
 //! - [`compare`]: redirty/activate comparisons (rates and verdicts) and `--fail-on`;
+//! - [`margin`]: `--margin`, where the OOM rate crosses 50 % per cell and policy, by bisection
+//!   over replicas;
 //! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`history`]: kernels over time;
 //!   [`shard`]: `--shard` and `merge`;
 //! - [`cli`], [`app`] and [`list`]: the command line.
@@ -33,6 +35,7 @@ pub mod fs;
 pub mod history;
 pub mod kernel;
 pub mod list;
+pub mod margin;
 pub mod mm;
 pub mod noise;
 pub mod observe;

@@ -181,7 +181,10 @@ mod tests {
         close(wilson(0, 20), (0.0, 0.1611));
         close(wilson(1, 29), (0.0061, 0.1718));
         let (lo, hi) = wilson(32, 32);
-        assert!((hi - 1.0).abs() < 1e-12 && (lo - 0.8928).abs() < 5e-5, "{lo}");
+        assert!(
+            (hi - 1.0).abs() < 1e-12 && (lo - 0.8928).abs() < 5e-5,
+            "{lo}"
+        );
         assert_eq!(wilson(0, 0), (0.0, 1.0));
     }
 

@@ -264,6 +264,7 @@ impl Search<'_> {
             comparisons: Vec::new(),
             summaries: Vec::new(),
             checks: None,
+            margins: None,
             thresholds: Some(thresholds),
             shard: shard.map(|s| ShardRecord {
                 index: s.index,

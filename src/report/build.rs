@@ -166,6 +166,7 @@ pub fn scenario_record(
         comparisons: Vec::new(),
         summaries: Vec::new(),
         checks: None,
+        margins: None,
         thresholds: None,
         shard: shard.map(|s| ShardRecord {
             index: s.index,

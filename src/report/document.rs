@@ -54,6 +54,9 @@ pub struct ScenarioRecord {
     /// `wbsim check`: each expectation applied to each cell it matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checks: Option<Vec<CheckRecord>>,
+    /// `run --margin`: where each cell and policy's OOM rate crosses 50 %.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margins: Option<Vec<crate::margin::MarginRecord>>,
     /// `wbsim sweep --find-threshold`: one entry per cell and policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Vec<ThresholdRecord>>,
@@ -384,7 +387,7 @@ pub struct ShardRecord {
 }
 
 /// A [`Policy`] by its name (`redirty`, `activate`).
-mod policy_name {
+pub(crate) mod policy_name {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::spec::Policy;

@@ -86,7 +86,10 @@ pub fn run_grids(doc: &Document, view: View) -> Vec<Grid> {
                 narrow_grid(sc)
             };
             let mmtests = (view.wide || view.mmtests).then(|| mmtests_grid(sc));
-            std::iter::once(main).chain(mmtests.flatten())
+            let margins = sc.margins.as_deref().map(margin_grid);
+            std::iter::once(main)
+                .chain(margins)
+                .chain(mmtests.flatten())
         })
         .collect()
 }
@@ -99,7 +102,7 @@ fn narrow_grid(sc: &ScenarioRecord) -> Grid {
     let mut columns = vec![Column::left("cell"), Column::left("policy")];
     columns.push(Column::left("outcome"));
     columns.push(Column::right("at s"));
-    columns.push(Column::left("victim/invoker"));
+    columns.push(Column::left("killed/by"));
     let writers = &sc.plan.stream_writers;
     columns.extend(writers.iter().map(Column::right));
     columns.extend(["refused", "allocstall"].map(Column::right));
@@ -110,7 +113,11 @@ fn narrow_grid(sc: &ScenarioRecord) -> Grid {
             let cell = crate::scenario::matrix::label(&sc.plan.without_policy(components));
             let o = &run.outcome;
             let mut row = vec![
-                Field::Text(if cell.is_empty() { "-".into() } else { cell }),
+                Field::Text(if cell.is_empty() {
+                    sc.name.clone()
+                } else {
+                    cell
+                }),
                 Field::text(run.policy.name()),
                 Field::text(o.kind.word()),
                 Field::float(o.at_s, 1),
@@ -131,7 +138,7 @@ fn narrow_grid(sc: &ScenarioRecord) -> Grid {
     }
 }
 
-/// `victim/invoker` of an OOM (`(panic)/dd` when the killer panicked), nothing otherwise.
+/// `victim/invoker` (heading `killed/by`) of an OOM (`(panic)/dd` when the killer panicked), nothing otherwise.
 fn killed(run: &RunRecord) -> Field {
     let o = &run.outcome;
     if o.kind != OutcomeKind::Oom {
@@ -144,13 +151,45 @@ fn killed(run: &RunRecord) -> Field {
     Field::Text(format!("{victim}/{}", o.invoker.as_deref().unwrap_or("?")))
 }
 
+/// `--margin`: per cell and policy, the bracket where the OOM rate crosses 50 %, then the answer
+/// lines.
+fn margin_grid(margins: &[crate::margin::MarginRecord]) -> Grid {
+    let probe =
+        |p: &crate::margin::Probe| Field::Text(format!("{} ({}/{})", p.value, p.oom, p.runs));
+    let rows = margins
+        .iter()
+        .map(|m| {
+            vec![
+                Field::text(&m.cell),
+                Field::text(m.policy.name()),
+                probe(&m.below),
+                probe(&m.above),
+                Field::opt_text(m.threshold.as_deref()),
+                Field::UInt(u64::from(m.probes)),
+            ]
+        })
+        .collect();
+    let path = margins.first().map_or("", |m| m.path.as_str());
+    Grid {
+        title: format!("margin of {path}: where the OOM rate crosses 50 % (OOMs/replicas)"),
+        columns: vec![
+            Column::left("cell"),
+            Column::left("policy"),
+            Column::right("below"),
+            Column::right("above"),
+            Column::right("threshold"),
+            Column::right("probes"),
+        ],
+        rows,
+        notes: crate::margin::answer_lines(margins),
+    }
+}
+
 /// With replicas: one row per cell and policy with the OOM count, its 95 % Wilson interval, and
 /// the median (range) of the time to OOM and of the survivors' completion.
 fn summary_grid(sc: &ScenarioRecord) -> Grid {
     let mut columns = vec![Column::left("cell"), Column::left("policy")];
-    columns.extend(
-        ["OOM", "95% interval", "OOM at s", "survived at s"].map(Column::right),
-    );
+    columns.extend(["OOM", "95% interval", "OOM at s", "survived at s"].map(Column::right));
     let spread = |s: &Option<super::document::Spread>| match s {
         Some(s) if s.min == s.max => Field::Text(format!("{:.1}", s.median)),
         Some(s) => Field::Text(format!("{:.1} ({:.1}–{:.1})", s.median, s.min, s.max)),
@@ -364,7 +403,10 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
                 }
                 None => row.extend([Field::Null, Field::Null]),
             }
-            row.push(run.replica.map_or(Field::Null, |k| Field::UInt(u64::from(k))));
+            row.push(
+                run.replica
+                    .map_or(Field::Null, |k| Field::UInt(u64::from(k))),
+            );
             row
         })
         .collect();
@@ -690,7 +732,13 @@ pub(crate) mod tests {
 
     #[test]
     fn rows_and_comparisons() {
-        let out = crate::report::table::render(&run_grids(&fixture()));
+        let out = crate::report::table::render(&run_grids(
+            &fixture(),
+            View {
+                wide: true,
+                mmtests: true,
+            },
+        ));
         assert!(
             out.starts_with("t — release 2.6.32, seed 1 (t.toml)\n"),
             "{out}"
@@ -708,7 +756,7 @@ pub(crate) mod tests {
             "{out}"
         );
         assert!(out.contains("┆  42.0 s ┆     12 ┆       0 ┆               0 ┆       4 ┆         0 ┆          3 ┆         1.0 │"), "{out}");
-        assert!(out.contains("xfs: redirty → activate: OOM → survived (fix)\nbtrfs: redirty → activate: survived → stalled\n"), "{out}");
+        assert!(out.contains("xfs: redirty OOM at 12.3 s → activate survived at 42.0 s: fix\nbtrfs: redirty survived at 0.0 s → activate stalled at 60.0 s: changed\n"), "{out}");
         assert!(
             out.contains("│ mmtests vmstat "),
             "mmtests rows follow: {out}"

@@ -221,10 +221,7 @@ fn replicas_and_noise(
             src,
             Loc::None,
             "scenario.replicas",
-            format!(
-                "found {replicas}; expected 1 to {}",
-                validate::MAX_REPLICAS
-            ),
+            format!("found {replicas}; expected 1 to {}", validate::MAX_REPLICAS),
         ));
     }
     let on = ov.noise.unwrap_or(replicas > 1);
