@@ -378,8 +378,8 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
         .collect();
     columns.extend(sc.plan.cell_paths().iter().map(Column::left));
     columns.extend(FLAT_COLUMNS.map(Column::left));
+    columns.extend(["replica", "comparison", "comparison_detail"].map(Column::left));
     columns.push(Column::left("reproduce"));
-    columns.extend(["comparison", "comparison_detail", "replica"].map(Column::left));
     let rows = sc
         .runs_with_components()
         .iter()
@@ -392,8 +392,10 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
             let cell = sc.plan.without_policy(components);
             row.extend(cell.into_iter().map(Field::Text));
             row.extend(flat_fields(run));
-            let reproduce = sc.plan.reproduce(&sc.file, components, run.seed, None);
-            row.push(Field::Text(reproduce));
+            row.push(
+                run.replica
+                    .map_or(Field::Null, |k| Field::UInt(u64::from(k))),
+            );
             let key = crate::scenario::matrix::label(&sc.plan.without_policy(components));
             let key = if key.is_empty() { sc.name.clone() } else { key };
             match sc.comparisons.iter().find(|c| c.label == key) {
@@ -403,10 +405,8 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
                 }
                 None => row.extend([Field::Null, Field::Null]),
             }
-            row.push(
-                run.replica
-                    .map_or(Field::Null, |k| Field::UInt(u64::from(k))),
-            );
+            let reproduce = sc.plan.reproduce(&sc.file, components, run.seed, None);
+            row.push(Field::Text(reproduce));
             row
         })
         .collect();
