@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe, &args.margin),
         Command::Check(args) => check_cmd(&args),
         Command::History(args) => history_cmd(&args),
+        Command::Study(args) => study_cmd(&args),
         Command::Explain(args) => crate::observe::explain::command(&args),
         Command::Sweep(args) => sweep_cmd(&args),
         Command::Merge(args) => merge_cmd(&args),
@@ -366,6 +367,50 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         Format::Json => crate::report::json::pretty(&h.to_json()),
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
         format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
+    };
+    emit(&text)
+}
+
+fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
+    use crate::study;
+    let margin = args
+        .margin
+        .as_deref()
+        .map(crate::margin::parse)
+        .transpose()?;
+    if let Some(bad) = args
+        .releases
+        .iter()
+        .find(|r| !crate::history::is_release(r))
+    {
+        bail!(
+            "--releases: `{bad}` is not a kernel release; expected one of {}",
+            crate::kernel::Kernel::profile_names().join(", ")
+        );
+    }
+    let overrides = args.scenario.overrides();
+    let runner = Runner::new(args.jobs, Default::default());
+    let mut scenarios = Vec::new();
+    for file in &args.files {
+        let src = scenario::read_source(file)?;
+        let releases: Vec<String> = args.releases.iter().map(|r| r.trim().to_string()).collect();
+        scenarios.push(study::study(
+            &src,
+            &overrides,
+            &releases,
+            margin.as_ref(),
+            &runner,
+        )?);
+    }
+    let doc = study::StudyDocument {
+        schema: study::SCHEMA.into(),
+        wbsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenarios,
+    };
+    let text = match args.format {
+        Format::Json => crate::report::json::pretty(&doc),
+        Format::Csv => crate::report::csv::render(&[study::flat_grid(&doc)]),
+        format => crate::report::render_grids(format, "", Default::default(), &study::grids(&doc)),
     };
     emit(&text)
 }

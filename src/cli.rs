@@ -46,6 +46,10 @@ pub enum Command {
     /// Run each scenario cell under a series of kernels (2.6.32 … mainline) and name the
     /// switch behind every outcome change between consecutive kernels.
     History(HistoryArgs),
+    /// Answer the question for every kernel: OOM rates over replicas per cell and policy on
+    /// 2.6.32–2.6.36 and the later kernels, the policy verdicts, margins, and which kernel change
+    /// turned an OOM into survival.
+    Study(StudyArgs),
     /// Run a scenario and explain each outcome from the run's own counters and events.
     Explain(crate::observe::args::ExplainArgs),
     /// Load and validate scenarios without running them.
@@ -131,6 +135,30 @@ pub struct HistoryArgs {
     /// `--check-invariants`, `--check-determinism`.
     #[command(flatten)]
     pub checks: CheckFlags,
+}
+
+/// Options of `wbsim study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// Scenario files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The kernels, oldest first, comma-separated (default: 2.6.32 to 2.6.36 and every later
+    /// profile; `wbsim list` names them).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub releases: Vec<String>,
+    /// `[PATH=]LO..HI[:RES]`: also bisect each kernel's margin (as `run --margin`).
+    #[arg(long, value_name = "[PATH=]LO..HI[:RES]")]
+    pub margin: Option<String>,
+    /// `--set`, `--policy`, `--seed`, `--replicas` (default 4), `--noise`, as for `run`.
+    #[command(flatten)]
+    pub scenario: ScenarioOpts,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Simulations to run at once (default: every core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
 }
 
 /// Options of `sweep`.

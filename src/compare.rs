@@ -187,6 +187,11 @@ pub fn summaries(sc: &ScenarioRecord) -> Vec<Summary> {
     sides(sc).iter().map(Side::summary).collect()
 }
 
+/// Each cell and policy over its runs, whatever the number of replicas (`study`).
+pub fn cell_summaries(sc: &ScenarioRecord) -> Vec<Summary> {
+    sides(sc).iter().map(Side::summary).collect()
+}
+
 /// Every redirty/activate pair of a scenario, in run order.
 pub fn comparisons(sc: &ScenarioRecord) -> Vec<Comparison> {
     let sides = sides(sc);

@@ -21,6 +21,7 @@
 //! - [`compare`]: redirty/activate comparisons (rates and verdicts) and `--fail-on`;
 //! - [`margin`]: `--margin`, where the OOM rate crosses 50 % per cell and policy, by bisection
 //!   over replicas;
+//! - [`study`]: `wbsim study`, every kernel's OOM rates, verdicts, margins and history's causes;
 //! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`history`]: kernels over time;
 //!   [`shard`]: `--shard` and `merge`;
 //! - [`cli`], [`app`] and [`list`]: the command line.
@@ -47,4 +48,5 @@ pub mod scenario;
 pub mod shard;
 pub mod sim;
 pub mod spec;
+pub mod study;
 pub mod sweep;

@@ -135,3 +135,43 @@ fn a_policy_that_delays_the_oom_reads_delayed_with_its_seconds() {
     );
     assert!(table.contains(": delayed +62 s"), "{table}");
 }
+
+#[test]
+fn study_gives_each_kernel_its_rates_verdicts_and_history() {
+    let doc = json_of(&[
+        "study",
+        STRADDLE,
+        "--releases",
+        "2.6.32,2.6.36",
+        "--replicas",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(doc["schema"], "wbsim/study/1");
+    let s = &doc["scenarios"][0];
+    assert_eq!(s["replicas"], 3);
+    let releases = s["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 2);
+    for r in releases {
+        assert_eq!(r["summaries"].as_array().unwrap().len(), 2, "{r}");
+        assert_eq!(r["summaries"][0]["runs"], 3);
+        assert!(r["comparisons"][0]["verdict"].is_string());
+    }
+    assert_eq!(s["answer"].as_array().unwrap().len(), 1);
+    let csv = stdout_of(
+        &[
+            "study",
+            STRADDLE,
+            "--releases",
+            "2.6.32",
+            "--replicas",
+            "2",
+            "--format",
+            "csv",
+        ],
+        0,
+    );
+    assert!(csv.starts_with("file,scenario,release,cell,policy,runs,oom,oom_rate,"));
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}
