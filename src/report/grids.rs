@@ -220,9 +220,12 @@ fn summary_grid(sc: &ScenarioRecord) -> Grid {
     notes.extend(comparison_lines(sc));
     if let Some((components, run)) = sc.runs_with_components().into_iter().nth(1) {
         notes.push(format!(
-            "each replica's seed: --wide or --format csv; replica {} of {}: {}",
+            "every replica's seed: --wide or --format csv; replica {} of {} alone:",
             run.replica.unwrap_or(0),
             run.label,
+        ));
+        notes.push(format!(
+            "  {}",
             sc.plan.reproduce(&sc.file, &components, run.seed, None)
         ));
     }

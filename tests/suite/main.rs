@@ -7,7 +7,7 @@
 //! | `golden` | every shipped scenario's committed outputs and its `[expect]`, from one run of each |
 //! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it (`support`: the binary and its output) |
 //! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
-//! | `replicas`, `margin` | replicas and noise: odds at the edge of OOM, seeds that reproduce, twins, verdicts |
+//! | `replicas`, `margin`, `readme` | replicas and noise: odds at the edge of OOM, seeds that reproduce, twins, verdicts |
 
 mod checks_cli;
 mod cli;
@@ -21,6 +21,7 @@ mod history_facts;
 mod kernel_facts;
 mod margin;
 mod properties;
+mod readme;
 mod replicas;
 mod reports;
 mod reuse;
