@@ -114,17 +114,35 @@ pub fn study(
         .iter()
         .map(|r| load_source(src, &with_release(&ov, r)))
         .collect::<Result<_, _>>()?;
+    let out = run_kernels(src, &ov, (&per_release, releases), margin, runner)?;
+    let first = &per_release[0];
+    let history = history_lines(src, &ov, releases, runner)?;
+    let answer = answer_lines(&out, &history);
+    Ok(ScenarioStudy {
+        file: first.file.clone(),
+        name: first.name.clone(),
+        replicas: first.replicas,
+        noise: first.noise,
+        releases: out,
+        history,
+        answer,
+    })
+}
+
+/// Runs every kernel's scenario in one batch and summarises each (with its margins when asked).
+fn run_kernels(
+    src: &Arc<Source>,
+    ov: &Overrides,
+    (per_release, releases): (&[Scenario], &[String]),
+    margin: Option<&MarginArg>,
+    runner: &Runner,
+) -> anyhow::Result<Vec<ReleaseStudy>> {
     let jobs: Vec<Job<'_>> = per_release
         .iter()
         .flat_map(|sc| {
             sc.runs.iter().map(|run| Job {
                 spec: &run.spec,
-                name: format!(
-                    "{} {} {}",
-                    sc.name,
-                    run.spec.kernel.display_name(),
-                    run.label
-                ),
+                name: format!("{} {}", sc.name, run.label),
             })
         })
         .collect();
@@ -141,7 +159,7 @@ pub fn study(
         let margins = match margin {
             Some(m) => Some(crate::margin::search(
                 src,
-                &with_release(&ov, release),
+                &with_release(ov, release),
                 m,
                 runner,
             )?),
@@ -154,18 +172,7 @@ pub fn study(
             margins,
         });
     }
-    let first = &per_release[0];
-    let history = history_lines(src, &ov, releases, runner)?;
-    let answer = answer_lines(&out, &history);
-    Ok(ScenarioStudy {
-        file: first.file.clone(),
-        name: first.name.clone(),
-        replicas: first.replicas,
-        noise: first.noise,
-        releases: out,
-        history,
-        answer,
-    })
+    Ok(out)
 }
 
 /// `ov` with `--set scenario.release=R`.
