@@ -230,6 +230,13 @@ fn answer_lines(releases: &[ReleaseStudy], history: &[String]) -> Vec<String> {
                     .map(|r| r.release.as_str())
                     .collect()
             };
+            let any_oom = releases
+                .iter()
+                .flat_map(|r| &r.summaries)
+                .any(|x| x.cell == cell && x.oom > 0);
+            if !any_oom {
+                return format!("{cell}: no OOM under either policy on any kernel");
+            }
             let fixes = with(Change::Fix);
             let mut line = if fixes.is_empty() {
                 format!("{cell}: activate turns OOM into survival on no kernel")
