@@ -231,7 +231,7 @@ fn compare(before: &Side<'_>, after: &Side<'_>, replicated: bool) -> Comparison 
         before_at_s: before.median_at(),
         after_at_s: after.median_at(),
         shift_s,
-        rates: replicated.then(|| Rates {
+        rates: replicated.then_some(Rates {
             runs: b.runs,
             before_oom: b.oom,
             after_oom: a.oom,

@@ -122,13 +122,13 @@ pub fn search(
         None => default_path(&base)?,
     };
     let load = |loaded: &mut HashMap<u64, Scenario>, k: u64| -> anyhow::Result<()> {
-        if !loaded.contains_key(&k) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = loaded.entry(k) {
             let vary = Vary {
                 path: path.clone(),
                 values: vec![r.show(r.value(k))],
                 arg: format!("--margin {path}"),
             };
-            loaded.insert(k, load_source_varied(src, ov, &[vary])?);
+            slot.insert(load_source_varied(src, ov, &[vary])?);
         }
         Ok(())
     };

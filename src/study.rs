@@ -218,67 +218,70 @@ fn answer_lines(releases: &[ReleaseStudy], history: &[String]) -> Vec<String> {
     }
     cells
         .into_iter()
-        .map(|cell| {
-            let with = |v: Change| -> Vec<&str> {
-                releases
-                    .iter()
-                    .filter(|r| {
-                        r.comparisons
-                            .iter()
-                            .any(|c| c.label == cell && c.verdict == v)
-                    })
-                    .map(|r| r.release.as_str())
-                    .collect()
-            };
-            let any_oom = releases
-                .iter()
-                .flat_map(|r| &r.summaries)
-                .any(|x| x.cell == cell && x.oom > 0);
-            if !any_oom {
-                return format!("{cell}: no OOM under either policy on any kernel");
-            }
-            let fixes = with(Change::Fix);
-            let mut line = if fixes.is_empty() {
-                format!("{cell}: activate turns OOM into survival on no kernel")
-            } else {
-                format!(
-                    "{cell}: activate turns OOM into survival on {}",
-                    fixes.join(", ")
-                )
-            };
-            for (v, what) in [
-                (
-                    Change::Inconclusive,
-                    "rates differ without separating (more replicas?) on",
-                ),
-                (Change::Delayed, "activate delays the OOM on"),
-                (Change::Earlier, "activate brings the OOM earlier on"),
-            ] {
-                let on = with(v);
-                if !on.is_empty() {
-                    line.push_str(&format!("; {what} {}", on.join(", ")));
-                }
-            }
-            let regressions = with(Change::Regression);
-            if !regressions.is_empty() {
-                line.push_str(&format!(
-                    "; OOMs where redirty survives on {}",
-                    regressions.join(", ")
-                ));
-            }
-            let prefix = format!("{cell}/redirty: ");
-            if let Some(h) = history
-                .iter()
-                .find(|h| h.starts_with(&prefix) && h.contains(": OOM → survived"))
-            {
-                line.push_str(&format!(
-                    "; redirty stops going OOM at {}",
-                    &h[prefix.len()..]
-                ));
-            }
-            line
-        })
+        .map(|cell| cell_answer(cell, releases, history))
         .collect()
+}
+
+/// The answer line of one cell.
+fn cell_answer(cell: &str, releases: &[ReleaseStudy], history: &[String]) -> String {
+    let with = |v: Change| -> Vec<&str> {
+        releases
+            .iter()
+            .filter(|r| {
+                r.comparisons
+                    .iter()
+                    .any(|c| c.label == cell && c.verdict == v)
+            })
+            .map(|r| r.release.as_str())
+            .collect()
+    };
+    let any_oom = releases
+        .iter()
+        .flat_map(|r| &r.summaries)
+        .any(|x| x.cell == cell && x.oom > 0);
+    if !any_oom {
+        return format!("{cell}: no OOM under either policy on any kernel");
+    }
+    let fixes = with(Change::Fix);
+    let mut line = if fixes.is_empty() {
+        format!("{cell}: activate turns OOM into survival on no kernel")
+    } else {
+        format!(
+            "{cell}: activate turns OOM into survival on {}",
+            fixes.join(", ")
+        )
+    };
+    for (v, what) in [
+        (
+            Change::Inconclusive,
+            "rates differ without separating (more replicas?) on",
+        ),
+        (Change::Delayed, "activate delays the OOM on"),
+        (Change::Earlier, "activate brings the OOM earlier on"),
+    ] {
+        let on = with(v);
+        if !on.is_empty() {
+            line.push_str(&format!("; {what} {}", on.join(", ")));
+        }
+    }
+    let regressions = with(Change::Regression);
+    if !regressions.is_empty() {
+        line.push_str(&format!(
+            "; OOMs where redirty survives on {}",
+            regressions.join(", ")
+        ));
+    }
+    let prefix = format!("{cell}/redirty: ");
+    if let Some(h) = history
+        .iter()
+        .find(|h| h.starts_with(&prefix) && h.contains(": OOM → survived"))
+    {
+        line.push_str(&format!(
+            "; redirty stops going OOM at {}",
+            &h[prefix.len()..]
+        ));
+    }
+    line
 }
 
 /// The study's grids: per scenario, one row per kernel and cell with each policy's OOM count
