@@ -24,9 +24,10 @@ use crate::scenario::{self, Overrides, Scenario};
 /// printed by `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe),
+        Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe, &args.margin),
         Command::Check(args) => check_cmd(&args),
         Command::History(args) => history_cmd(&args),
+        Command::Study(args) => study_cmd(&args),
         Command::Explain(args) => crate::observe::explain::command(&args),
         Command::Sweep(args) => sweep_cmd(&args),
         Command::Merge(args) => merge_cmd(&args),
@@ -254,7 +255,9 @@ impl Executed {
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
         let mut out = output(opts.output.as_deref())?;
-        out.write_all(crate::report::render(&self.document, content, format).as_bytes())?;
+        out.write_all(
+            crate::report::render_view(&self.document, content, format, opts.view()).as_bytes(),
+        )?;
         if format == Format::Table {
             session::print_sections(observe, &observed, &mut out)?;
         }
@@ -346,15 +349,29 @@ fn held_durations<'a>(
         .map(|(_, r)| r.spec.limits.sim_time_ns)
 }
 
-fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
+fn run_cmd(
+    files: &[PathBuf],
+    opts: &RunOpts,
+    observe: &ObserveArgs,
+    margin: &Option<String>,
+) -> anyhow::Result<ExitCode> {
     preflight(opts, observe, None)?;
+    let margin = margin.as_deref().map(crate::margin::parse).transpose()?;
     let scenarios = load_all(files, opts)?;
     observe.check_samples(held_durations(&scenarios, opts))?;
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let executed = execute("run", &scenarios, plans, opts, observe)?;
+    let mut executed = execute("run", &scenarios, plans, opts, observe)?;
+    if let Some(m) = &margin {
+        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let overrides = opts.scenario.overrides();
+        for (file, record) in files.iter().zip(&mut executed.document.scenarios) {
+            let src = scenario::read_source(file)?;
+            record.margins = Some(crate::margin::search(&src, &overrides, m, &runner)?);
+        }
+    }
     executed.emit(&scenarios, observe, Content::Runs, opts)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
@@ -449,7 +466,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         write_file(path, &svg)?;
     }
     let mut out = output(opts.output.as_deref())?;
-    out.write_all(crate::report::render(&doc, content, opts.format).as_bytes())?;
+    out.write_all(crate::report::render_view(&doc, content, opts.format, opts.view()).as_bytes())?;
     out.flush()?;
     Ok(fail_on(&doc, &opts.fail_on, false))
 }
@@ -518,6 +535,50 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
 
 /// The largest document `merge` reads: 100 000 runs of some KiB each fit well below it.
 const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
+    use crate::study;
+    let margin = args
+        .margin
+        .as_deref()
+        .map(crate::margin::parse)
+        .transpose()?;
+    if let Some(bad) = args
+        .releases
+        .iter()
+        .find(|r| !crate::history::is_release(r))
+    {
+        bail!(
+            "--releases: `{bad}` is not a kernel release; expected one of {}",
+            crate::kernel::Kernel::profile_names().join(", ")
+        );
+    }
+    let overrides = args.scenario.overrides();
+    let runner = Runner::new(args.jobs, Default::default());
+    let mut scenarios = Vec::new();
+    for file in &args.files {
+        let src = scenario::read_source(file)?;
+        let releases: Vec<String> = args.releases.iter().map(|r| r.trim().to_string()).collect();
+        scenarios.push(study::study(
+            &src,
+            &overrides,
+            &releases,
+            margin.as_ref(),
+            &runner,
+        )?);
+    }
+    let doc = study::StudyDocument {
+        schema: study::SCHEMA.into(),
+        wbsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenarios,
+    };
+    let text = match args.format {
+        Format::Json => crate::report::json::pretty(&doc),
+        Format::Csv => crate::report::csv::render(&[study::flat_grid(&doc)]),
+        format => crate::report::render_grids(format, "", Default::default(), &study::grids(&doc)),
+    };
+    emit(&text)
+}
 
 fn merge_cmd(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();

@@ -79,7 +79,7 @@ impl Release {
 }
 
 /// What a filesystem that declines to write a page from reclaim does (the seed's question).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Policy {
     /// `redirty_page_for_writepage()`, unlock, return 0: the kernel as it was.
     Redirty,

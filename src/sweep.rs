@@ -272,7 +272,9 @@ impl Search<'_> {
             seed: None,
             runs: Vec::new(),
             comparisons: Vec::new(),
+            summaries: Vec::new(),
             checks: None,
+            margins: None,
             thresholds: Some(thresholds),
             shard: shard.map(|s| ShardRecord {
                 index: s.index,

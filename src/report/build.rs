@@ -59,7 +59,15 @@ pub fn plan(sc: &Scenario, command: PlanCommand, varied: &[String]) -> Plan {
                 .collect()
         }),
         threshold: None,
+        replicas: sc.replicas,
+        noise: (!sc.noise.is_zero()).then_some(sc.noise),
     }
+}
+
+/// The replica number a record carries: only when its scenario has more than one (a single run
+/// reads as before).
+fn replicas_of(run: &PlannedRun) -> Option<u32> {
+    run.many_replicas.then_some(run.replica)
 }
 
 /// The record of one run.
@@ -75,6 +83,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
         policy: spec.policy,
         release: spec.kernel.display_name(),
         seed: spec.seed,
+        replica: replicas_of(run),
         page_granularity: spec.machine.coarse_page(),
         outcome: outcome_record(&result.outcome),
         sim_seconds: result.sim_ns as f64 / 1e9,
@@ -155,7 +164,9 @@ pub fn scenario_record(
         seed: None,
         runs,
         comparisons: Vec::new(),
+        summaries: Vec::new(),
         checks: None,
+        margins: None,
         thresholds: None,
         shard: shard.map(|s| ShardRecord {
             index: s.index,

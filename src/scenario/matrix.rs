@@ -143,6 +143,7 @@ pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<Strin
         "scenario" => (schema::SCENARIO.to_vec(), 2),
         "machine" => (schema::MACHINE.to_vec(), 2),
         "vm" => (schema::VM.to_vec(), 2),
+        "noise" => (schema::NOISE.to_vec(), 2),
         "kernel" => (schema::kernel_keys(), 2),
         "disk" | "mount" | "task" => (named_table_keys(root, path, &parts)?, 3),
         _ => {

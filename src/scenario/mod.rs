@@ -20,6 +20,7 @@ use error::{did_you_mean, list_of, one_of, Loc, Source};
 use matrix::Axis;
 use tree::{Node, Value};
 
+use crate::noise::Noise;
 use crate::spec::{Policy, RunSpec};
 
 /// The most runs one file may expand to.
@@ -38,6 +39,10 @@ pub struct Overrides {
     pub policies: Vec<Policy>,
     /// `--seed N`.
     pub seed: Option<u64>,
+    /// `--replicas N` (overrides `scenario.replicas`).
+    pub replicas: Option<u32>,
+    /// `--noise on|off` (default: on when there is more than one replica).
+    pub noise: Option<bool>,
 }
 
 /// One run to do.
@@ -51,7 +56,11 @@ pub struct PlannedRun {
     pub label: String,
     /// The label without the policy component (empty when the policy is the only axis).
     pub label_without_policy: String,
-    /// The validated input.
+    /// Which replica of its cell and policy (0 when there is one).
+    pub replica: u32,
+    /// Whether its cell has more than one replica.
+    pub many_replicas: bool,
+    /// The validated input (its seed the replica's, its noise applied).
     pub spec: RunSpec,
 }
 
@@ -95,8 +104,12 @@ pub struct Scenario {
     pub name: String,
     /// The axes (after `--set`/`--policy` restrictions), policy included.
     pub axes: Vec<Axis>,
-    /// The runs, cell by cell (first axis outermost).
+    /// The runs, cell by cell (first axis outermost), each cell's replicas innermost.
     pub runs: Vec<PlannedRun>,
+    /// Runs per cell and policy (`scenario.replicas`, `--replicas`).
+    pub replicas: u32,
+    /// The noise applied to the runs ([`Noise::ZERO`] when off).
+    pub noise: Noise,
     /// `[expect]` entries (`None`: the file has no `[expect]`).
     pub expectations: Option<Vec<Expectation>>,
     /// `--set` arguments that are not axis restrictions (`PATH=VALUE`), for reproduce lines.
@@ -224,8 +237,9 @@ pub fn load_source_varied(
     // refused by the run count, not by memory).
     let full_axes: Vec<Vec<String>> = axes.iter().map(Axis::labels).collect();
     let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
-    check_run_count(src, &root, &axes, matrix.as_ref())?;
-    let runs = plan_runs(src, ov, &root, &axes)?;
+    let (replicas, noise) = replicas_and_noise(src, ov, &root)?;
+    check_run_count(src, &root, &axes, matrix.as_ref(), replicas)?;
+    let runs = plan_runs(src, ov, &root, &axes, (replicas, noise))?;
     check_base_values(src, &root, &axes)?;
     let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
         Some(Value::Str(s)) => s.clone(),
@@ -247,10 +261,39 @@ pub fn load_source_varied(
         name,
         axes,
         runs,
+        replicas,
+        noise,
         expectations,
         plain_sets,
         sha256: sha256_hex(src.text.as_bytes()),
     })
+}
+
+/// The replicas (the file's, or `--replicas`) and the noise they get: the file's `[noise]` (or
+/// the defaults) when there is more than one replica or `--noise on`, none otherwise or with
+/// `--noise off`.
+fn replicas_and_noise(
+    src: &Arc<Source>,
+    ov: &Overrides,
+    root: &Node,
+) -> Result<(u32, Noise), Diag> {
+    let (file_replicas, table) = validate::Validator::new(src).replicas_and_noise(root)?;
+    let replicas = ov.replicas.unwrap_or(file_replicas);
+    if !(1..=validate::MAX_REPLICAS as u32).contains(&replicas) {
+        return Err(Diag::new(
+            src,
+            Loc::None,
+            "scenario.replicas",
+            format!("found {replicas}; expected 1 to {}", validate::MAX_REPLICAS),
+        ));
+    }
+    let on = ov.noise.unwrap_or(replicas > 1);
+    let noise = if on {
+        table.unwrap_or(Noise::DEFAULT)
+    } else {
+        Noise::ZERO
+    };
+    Ok((replicas, noise))
 }
 
 /// `--set` and `--policy`: a `--set` on an axis restricts it to that value, any other sets the
@@ -360,17 +403,18 @@ fn check_run_count(
     root: &Node,
     axes: &[Axis],
     matrix: Option<&Node>,
+    replicas: u32,
 ) -> Result<(), Diag> {
     let loc = || matrix.map_or(Loc::None, |m| m.loc.clone());
     let count = axes
         .iter()
-        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+        .try_fold(replicas as usize, |n, a| n.checked_mul(a.values.len()));
     if count.map_or(true, |n| n > MAX_RUNS) {
         return Err(Diag::new(
             src,
             loc(),
             "matrix",
-            format!("the matrix has more than {MAX_RUNS} cells × policies; split it or narrow it with --set/--policy"),
+            format!("the matrix has more than {MAX_RUNS} cells × policies × replicas; split it or narrow it with --set/--policy"),
         ));
     }
     let tasks = root
@@ -389,12 +433,14 @@ fn check_run_count(
     Ok(())
 }
 
-/// One validated run per cell of the matrix.
+/// One validated run per cell of the matrix and replica: replica `k` has seed
+/// `noise::replica_seed(seed, k)` and the noise drawn from it.
 fn plan_runs(
     src: &Arc<Source>,
     ov: &Overrides,
     root: &Node,
     axes: &[Axis],
+    (replicas, noise): (u32, Noise),
 ) -> Result<Vec<PlannedRun>, Diag> {
     let validator = validate::Validator::new(src);
     let mut runs = Vec::new();
@@ -435,13 +481,22 @@ fn plan_runs(
             .filter(|(a, _)| !a.is_policy())
             .map(|(_, c)| c.clone())
             .collect();
-        runs.push(PlannedRun {
+        let planned = PlannedRun {
             components,
             cell: values,
             label,
             label_without_policy: matrix::label(&without),
+            replica: 0,
+            many_replicas: replicas > 1,
             spec,
-        });
+        };
+        for k in 0..replicas {
+            let mut run = planned.clone();
+            run.replica = k;
+            run.spec.seed = crate::noise::replica_seed(planned.spec.seed, k);
+            crate::noise::perturb(&mut run.spec, &noise);
+            runs.push(run);
+        }
     }
     Ok(runs)
 }
@@ -903,7 +958,7 @@ start = "1min"
                 ("vm.dirty_ratio".into(), "20".into()),
             ],
             policies: vec![Policy::Redirty],
-            seed: None,
+            ..Overrides::default()
         };
         let sc = load_str(&text, &ov).unwrap();
         assert_eq!(sc.runs.len(), 1);

@@ -3,7 +3,7 @@
 
 /// Top-level tables.
 pub const TOP_LEVEL: &[&str] = &[
-    "scenario", "machine", "vm", "kernel", "disk", "mount", "task", "matrix", "expect",
+    "scenario", "machine", "vm", "kernel", "disk", "mount", "task", "noise", "matrix", "expect",
 ];
 
 /// `[kernel]`: the later-kernel switches (`crate::kernel::SWITCHES`).
@@ -20,7 +20,11 @@ pub const SCENARIO: &[&str] = &[
     "seed",
     "max_events",
     "max_scanned",
+    "replicas",
 ];
+
+/// `[noise]`: how much replicas vary (`crate::noise`).
+pub const NOISE: &[&str] = &["start", "rate_percent", "disk_percent"];
 
 /// `[machine]`.
 pub const MACHINE: &[&str] = &[

@@ -9,6 +9,7 @@ use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
 use crate::fs::{Backing, MountOption};
 use crate::kernel::Kernel;
 use crate::mm::workload;
+use crate::noise::Noise;
 use crate::spec::{
     DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Policy, Release, RunSpec,
     TaskKind, TaskSpec, VmSpec,
@@ -49,6 +50,8 @@ pub use crate::spec::{MAX_FILE_BYTES, MAX_VM_BYTES};
 pub const MAX_TASKS: usize = 4096;
 /// See [`MAX_TASKS`].
 pub const MAX_DISKS: usize = 256;
+/// The most replicas per cell (`scenario.replicas`, `--replicas`).
+pub const MAX_REPLICAS: i64 = 10_000;
 /// See [`MAX_TASKS`].
 pub const MAX_MOUNTS: usize = 256;
 
@@ -589,6 +592,44 @@ impl<'a> Validator<'a> {
             max_scanned,
         };
         Ok((kernel, seed, limits))
+    }
+
+    /// `scenario.replicas` (1 when absent) and `[noise]` (`None` when absent, a key left out
+    /// takes its default): how many runs each cell gets and how much they vary
+    /// (`crate::noise`).
+    pub fn replicas_and_noise(&self, root: &Node) -> Result<(u32, Option<Noise>), Diag> {
+        let replicas = match self.table(root, "", "scenario")? {
+            Some(sc) => self
+                .uint::<u32>(sc, "scenario", "replicas", 1, MAX_REPLICAS)?
+                .unwrap_or(1),
+            None => 1,
+        };
+        let Some(t) = self.table(root, "", "noise")? else {
+            return Ok((replicas, None));
+        };
+        let p = "noise";
+        self.check_keys(t, p, schema::NOISE, "`[noise]`")?;
+        let d = Noise::DEFAULT;
+        let start_ns = match self.duration(t, p, "start")? {
+            Some((ns, n)) if ns > 60 * crate::sim::SEC => {
+                return Err(self.err(
+                    &n.loc,
+                    "noise.start",
+                    format!("found {}; expected at most `60s`", n.value.toml()),
+                ))
+            }
+            Some((ns, _)) => ns,
+            None => d.start_ns,
+        };
+        let percent = |key: &str, default: u32| -> Result<u32, Diag> {
+            Ok(self.uint::<u32>(t, p, key, 0, 50)?.unwrap_or(default))
+        };
+        let noise = Noise {
+            start_ns,
+            rate_percent: percent("rate_percent", d.rate_percent)?,
+            disk_percent: percent("disk_percent", d.disk_percent)?,
+        };
+        Ok((replicas, Some(noise)))
     }
 
     /// `scenario.release`: a kernel profile (2.6.32 when absent).

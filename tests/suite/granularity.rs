@@ -37,7 +37,7 @@ fn scenario(file: &str, sets: &[(&str, &str)], page: &str, policies: &[Policy]) 
     let ov = Overrides {
         sets,
         policies: policies.to_vec(),
-        seed: None,
+        ..Overrides::default()
     };
     load(Path::new(file), &ov).unwrap_or_else(|e| panic!("{file} at {page}: {e}"))
 }

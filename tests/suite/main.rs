@@ -8,6 +8,7 @@
 //! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it (`support`: the binary and its output) |
 //! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
 //! | `trust` | issue 16: provenance and merge refusals, the panics the attack found, bounded work around a run |
+//! | `replicas`, `margin`, `readme` | replicas and noise: odds at the edge of OOM, seeds that reproduce, twins, verdicts |
 
 mod checks_cli;
 mod cli;
@@ -19,7 +20,10 @@ mod granularity;
 mod history_cli;
 mod history_facts;
 mod kernel_facts;
+mod margin;
 mod properties;
+mod readme;
+mod replicas;
 mod reports;
 mod reuse;
 mod support;

@@ -949,6 +949,7 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
             &f("f-{label}.txt"),
             "--sample-interval",
             "250ms",
+            "--mmtests",
         ])
         .assert()
         .code(0)
