@@ -217,6 +217,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             spanned: extents.iter().map(|e| e.2).sum(),
             throttled: Vec::new(),
             throttled_written: 0,
+            kswapd_failures: 0,
         });
     }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();

@@ -186,6 +186,7 @@ pub fn kswapd_sc() -> ScanControl {
         stat: Default::default(),
         throttle: None,
         resume: None,
+        nr_immediate: 0,
     }
 }
 
@@ -203,6 +204,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         stat: Default::default(),
         throttle: None,
         resume: None,
+        nr_immediate: 0,
     }
 }
 
@@ -292,6 +294,7 @@ pub fn direct_reclaim_pass(m: &mut Machine, t: usize, gfp_mask: u32) -> u64 {
         pages_reclaimed: 0,
         progress: 0,
         reclaim: Some(dr),
+        no_progress_loops: 0,
     });
     let mut steps = 0;
     let r = loop {

@@ -18,6 +18,7 @@ mod granularity;
 mod history_cli;
 mod history_facts;
 mod kernel_facts;
+mod modern_facts;
 mod properties;
 mod reports;
 mod reuse;
