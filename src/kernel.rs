@@ -11,9 +11,10 @@
 //! A *profile* is a release: 2.6.32.0 (every switch at its first value), then each release adds its
 //! changes to the one before ([`V2_6_3X`] for the modelled 2.6.32–2.6.36 releases, whose rules
 //! come from `../shared/model/reclaim-oom-2.6.3x.md` and `writeback-fs-history.md`, and [`LATER`]
-//! for the writeback history after 2.6.36, writeback-fs §D). Other later work (the allocator's
-//! `should_reclaim_retry`, the OOM reaper, kswapd's rewrites, compaction, memcg, MGLRU) is not
-//! modelled, so a later profile answers "what would the writeback history alone have changed?".
+//! for the writeback history after 2.6.36, writeback-fs §D, and the modern allocator's OOM
+//! decision, `throttle_vm_writeout`'s end and hopeless nodes, `notes/research/14-modern.md`).
+//! Other later work (the OOM reaper, kswapd's loop rewrites, node LRU lists, compaction, memcg,
+//! MGLRU) is not modelled (docs/MODEL.md simplification 20).
 //! `docs/HISTORY.md` lists every switch with its rules.
 
 use serde::Serialize;
