@@ -444,6 +444,15 @@ switches! {
         True => "true", "4.12",
             "c73322d098e4 mm: fix 100% CPU kswapd busyloop on unreclaimable nodes";
     }
+
+    /// ext4's `dioread_nolock` when the mount does not say (research 14 §6): delalloc writeback
+    /// allocates unwritten extents and pages stay PG_writeback until the extent's conversion.
+    ext4_dioread_nolock_default: bool =
+        "ext4 mounts default to dioread_nolock (pages under writeback until extent conversion)" {
+        False => "false", "2.6.32", "";
+        True => "true", "5.6",
+            "244adf6426ee ext4: make dioread_nolock the default; c8980e1980cc ext4: disable dioread_nolock whenever delayed allocation is disabled";
+    }
 }
 
 impl Default for Switches {
@@ -627,6 +636,10 @@ pub const LATER: &[Profile] = &[
             ("alloc_retry", "reclaim-retry"),
             ("kswapd_failures", "true"),
         ],
+    },
+    Profile {
+        name: "5.6",
+        changes: &[("ext4_dioread_nolock_default", "true")],
     },
     Profile {
         name: "5.16",

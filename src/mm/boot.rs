@@ -52,6 +52,7 @@ impl Machine {
             dirty_limit_stamp: 0,
             dirty_balance_reserve: 0,
             congestion_waiters: vec![],
+            io_ends: Default::default(),
         };
         let io = BlockLayer {
             disks: vec![],

@@ -56,6 +56,7 @@ pub fn mount(fs: FsType) -> MountSpec {
         delalloc: true,
         data_mode: DataMode::Ordered,
         commit_interval_ns: 5 * SEC,
+        dioread_nolock: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Kernel facts of the modern kernel's switches (issue 14, `notes/research/14-modern.md`): the
-//! 4.7 OOM detection rework, `throttle_vm_writeout()`'s hard limit (3.4) and removal (4.9), and
-//! hopeless nodes (4.12). Each test also runs the release before the change, so it fails if the
+//! 4.7 OOM detection rework, `throttle_vm_writeout()`'s hard limit (3.4) and removal (4.9),
+//! hopeless nodes (4.12) and ext4's `dioread_nolock` default (5.6). Each test also runs the release before the change, so it fails if the
 //! switch does nothing.
 
 use crate::common::*;
@@ -251,4 +251,49 @@ fn a_shrink_zone_that_frees_a_page_resets_kswapd_failures() {
         );
         assert_eq!(m.mem.nodes[0].kswapd_failures == 0, reset, "{profile}");
     }
+}
+
+/// 1024 pages of an ext4 file under `profile` with the mount `options`, after the first write
+/// request of the flusher completed: `(pages that ended writeback then, conversions at the end)`.
+fn ext4_first_completion(profile: &str, delalloc: bool, dioread: Option<bool>) -> (usize, u64) {
+    let mut spec = under(
+        one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext4, 1024 * PAGE),
+        profile,
+    );
+    spec.mounts[0].delalloc = delalloc;
+    spec.mounts[0].dioread_nolock = dioread;
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    run_until(&mut m, 60 * SEC, |m| m.stats.vm_events.pgpgout > 0);
+    let pages = file_pages(&m, 0);
+    let ended = pages
+        .iter()
+        .filter(|&&p| m.mem.pages[p as usize].flags & (pg::DIRTY | pg::WRITEBACK) == 0)
+        .count();
+    run_until(&mut m, 60 * SEC, |m| {
+        m.mem.vm_stat.nr_writeback == 0 && m.mem.vm_stat.nr_dirty == 0
+    });
+    (ended, m.wb.io_ends.conversions)
+}
+
+#[test]
+fn from_5_6_an_ext4_delalloc_page_written_into_a_new_extent_stays_under_writeback_after_its_request_completes_until_the_extent_converts(
+) {
+    // 5.6: dioread_nolock by default; one 2048-block extent holds all 1024 pages, so none ends
+    // writeback until the last request of the io_end completed, then all do.
+    let (ended, conversions) = ext4_first_completion("5.6", true, None);
+    assert_eq!((ended, conversions), (0, 1));
+    // Before 5.6 (the default off), with nodioread_nolock, or with nodelalloc: at completion.
+    for (profile, delalloc, dioread) in [
+        ("4.12", true, None),
+        ("5.6", true, Some(false)),
+        ("5.6", false, None),
+    ] {
+        let (ended, conversions) = ext4_first_completion(profile, delalloc, dioread);
+        assert!(ended > 0, "{profile} {delalloc} {dioread:?}");
+        assert_eq!(conversions, 0);
+    }
+    // The mount option turns it on in any release.
+    let (ended, conversions) = ext4_first_completion("4.12", true, Some(true));
+    assert_eq!((ended, conversions), (0, 1));
 }
