@@ -242,7 +242,11 @@ impl Machine {
         match r.kind {
             ReqKind::Write => {
                 for &id in &r.pages {
-                    self.end_page_writeback(id);
+                    if self.wb.io_ends.is_empty() {
+                        self.end_page_writeback(id);
+                    } else {
+                        self.end_page_writeback_or_park(id); // ext4 dioread_nolock
+                    }
                 }
                 // pgpgout/pgpgin count KiB.
                 self.stats.vm_events.pgpgout += self.granularity.base(r.pages.len() as u64) * 4;

@@ -259,6 +259,9 @@ pub struct MountSpec {
     pub data_mode: DataMode,
     /// Journal commit interval (`commit=`), ns; 5 s by default.
     pub commit_interval_ns: u64,
+    /// ext4 `dioread_nolock` / `nodioread_nolock`; `None`: the release's default
+    /// (`ext4_dioread_nolock_default`).
+    pub dioread_nolock: Option<bool>,
 }
 
 impl MountSpec {
@@ -272,6 +275,7 @@ impl MountSpec {
             delalloc: true,
             data_mode: DataMode::Ordered,
             commit_interval_ns: 5_000_000_000,
+            dioread_nolock: None,
         }
     }
 }

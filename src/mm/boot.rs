@@ -52,6 +52,7 @@ impl Machine {
             dirty_limit_stamp: 0,
             dirty_balance_reserve: 0,
             congestion_waiters: vec![],
+            io_ends: Default::default(),
         };
         let io = BlockLayer {
             disks: vec![],
@@ -217,6 +218,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             spanned: extents.iter().map(|e| e.2).sum(),
             throttled: Vec::new(),
             throttled_written: 0,
+            kswapd_failures: 0,
         });
     }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();

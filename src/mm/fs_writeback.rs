@@ -64,6 +64,8 @@ struct InodeWb {
     processed: i64,
     skipped: u64,
     extent_left: u32,
+    /// [ext4 dioread_nolock] the io_end of the extent being written (`mpd->io_submit.io_end`).
+    io_end: Option<u32>,
 }
 
 /// `writeback_inodes_wb()` with its `writeback_control`, resumable when the queue is full.
@@ -360,6 +362,7 @@ impl Machine {
             processed: 0,
             skipped: 0,
             extent_left: 0,
+            io_end: None,
         }
     }
 
@@ -403,23 +406,42 @@ impl Machine {
             if !self.clear_page_dirty_for_io(id) {
                 continue;
             }
+            let mut unwritten = None;
             if let Some(extent) = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC)) {
                 // The filesystem's ->writepages allocates blocks for the run (one extent per
                 // `extent` pages) before calling ->writepage on mapped buffers.
                 if iw.extent_left == 0 {
                     self.charge_actor(actor, cost::ALLOC_EXTENT);
                     iw.extent_left = extent;
+                    self.next_io_end(iw);
                 }
                 iw.extent_left -= 1;
                 self.mem.pages[id as usize].flags &= !pg::DELALLOC;
+                unwritten = iw.io_end;
             }
             let r = self.writepage(id, caller, actor, false);
             if r != crate::fs::WritepageResult::Written {
                 iw.skipped += 1;
+            } else if let Some(e) = unwritten {
+                self.io_end_add(e, id);
             }
             iw.processed += 1;
         }
+        if let Some(e) = iw.io_end.take() {
+            self.io_end_close(e);
+        }
         true
+    }
+
+    /// [ext4 dioread_nolock] "For each extent of pages we use new io_end": closes the last
+    /// extent's io_end and opens one for the new extent.
+    fn next_io_end(&mut self, iw: &mut InodeWb) {
+        if let Some(e) = iw.io_end.take() {
+            self.io_end_close(e);
+        }
+        if self.ext4_dioread_nolock(self.vfs.inodes[iw.ino].mount) {
+            iw.io_end = Some(self.io_end_open());
+        }
     }
 
     /// The requeue decision at the end of `writeback_single_inode()` (and the pages_skipped

@@ -301,6 +301,18 @@ impl Machine {
                     }
                 }
             }
+            // [ext4 dioread_nolock] pages whose request completed wait for their io_end's
+            // conversion: still PG_writeback, still counted by their bdi.
+            for id in self.wb.io_ends.held() {
+                if self.page_bdi(id) == Some(d) {
+                    ensure!(
+                        at[id as usize] & seen::IN_WRITE == 0,
+                        "page {id} is both in a write request and parked on its io_end"
+                    );
+                    at[id as usize] |= seen::IN_WRITE;
+                    writes += 1;
+                }
+            }
             if let Some(b) = self.wb.bdis.iter().find(|b| b.disk == d) {
                 ensure!(
                     b.writeback == writes,

@@ -492,7 +492,12 @@ impl Machine {
             dirty: b(z.stat.nr_dirty),
             writeback: b(z.stat.nr_writeback),
             pages_scanned: b(z.pages_scanned),
-            all_unreclaimable: z.all_unreclaimable,
+            // [4.12+] the node's "all_unreclaimable?" is `kswapd_failures >= 16`.
+            all_unreclaimable: if self.switches.kswapd_failures {
+                self.pgdat_hopeless(z.node as usize)
+            } else {
+                z.all_unreclaimable
+            },
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn mount(fs: FsType) -> MountSpec {
         delalloc: true,
         data_mode: DataMode::Ordered,
         commit_interval_ns: 5 * SEC,
+        dioread_nolock: None,
     }
 }
 
@@ -187,6 +188,7 @@ pub fn kswapd_sc() -> ScanControl {
         stat: Default::default(),
         throttle: None,
         resume: None,
+        nr_immediate: 0,
     }
 }
 
@@ -204,6 +206,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         stat: Default::default(),
         throttle: None,
         resume: None,
+        nr_immediate: 0,
     }
 }
 
@@ -293,6 +296,7 @@ pub fn direct_reclaim_pass(m: &mut Machine, t: usize, gfp_mask: u32) -> u64 {
         pages_reclaimed: 0,
         progress: 0,
         reclaim: Some(dr),
+        no_progress_loops: 0,
     });
     let mut steps = 0;
     let r = loop {

@@ -21,6 +21,7 @@ mod history_cli;
 mod history_facts;
 mod kernel_facts;
 mod margin;
+mod modern_facts;
 mod properties;
 mod readme;
 mod replicas;
