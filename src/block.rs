@@ -4,7 +4,7 @@
 //! congestion wake-ups).
 //!
 //! Async writes take a request from a pool of `nr_requests`; the queue is write-congested from
-//! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128) until a free
+//! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128; capped at `nr_requests`, so 4 of 4) until a free
 //! brings it below `nr_requests - nr/8 - nr/16 - 1` (103). A page whose disk block follows the
 //! last queued request of the same kind is merged into it, up to 512 KiB per request. The disk
 //! serves requests in FIFO order, one at a time: a seek (when the request does not start where
@@ -95,10 +95,12 @@ impl Disk {
         }
     }
 
-    /// `queue_congestion_on_threshold()`.
+    /// `queue_congestion_on_threshold()`: `blk_queue_congestion_threshold()` (block/blk-core.c,
+    /// 2.6.32) caps `nr - nr/8 + 1` at `nr_requests`, so a queue of fewer than 8 requests
+    /// congests when it is full.
     pub fn congestion_on(&self) -> u32 {
         let nr = self.spec.nr_requests;
-        (nr - nr / 8 + 1).max(1)
+        (nr - nr / 8 + 1).min(nr).max(1)
     }
 
     /// `queue_congestion_off_threshold()`.
@@ -307,6 +309,22 @@ mod tests {
             }
         }
         assert_eq!(113 - freed, 102);
+    }
+
+    #[test]
+    fn a_four_request_queue_congests_at_its_fourth_request_and_uncongests_below_three() {
+        let mut d = disk(4);
+        assert_eq!((d.congestion_on(), d.congestion_off()), (4, 3));
+        for i in 0..3 {
+            assert!(!d.submit(ReqKind::Write, i * 10, i as u32));
+        }
+        assert!(d.submit(ReqKind::Write, 500, 9), "the 4th request congests");
+        d.dispatch(0);
+        let (_, unc) = d.complete();
+        assert!(!unc, "3 allocated is not below 3");
+        d.dispatch(0);
+        let (_, unc) = d.complete();
+        assert!(unc, "2 allocated is below 3");
     }
 
     #[test]
