@@ -87,6 +87,8 @@ pub enum Throttle {
     /// [3.11+] direct reclaim in a congested zone: `wait_iff_congested(zone, HZ/10)`,
     /// [5.16+] `reclaim_throttle(VMSCAN_THROTTLE_CONGESTED)`.
     Congested,
+    /// [all] `pageout()`'s bio found no free request: `get_request_wait()` until one is freed.
+    RequestWait,
 }
 
 impl ScanControl {
@@ -502,6 +504,11 @@ impl Machine {
         self.mem.scratch = list;
         self.mem.scratch_keep = keep;
         self.after_batch(zid, sc, prio, examined);
+        if self.io.has_parked(sc.actor) {
+            // The kernel sleeps at the first page whose bio finds no request; here the batch
+            // is finished first and the reclaimer sleeps after it (MODEL.md simplification 5).
+            sc.throttle = Some(Throttle::RequestWait);
+        }
         freed
     }
 
@@ -574,6 +581,12 @@ impl Machine {
 
     /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
     pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
+        if reason == Throttle::RequestWait {
+            // The CPU spent stays the actor's: it is charged to its next event after the wait.
+            self.charge_actor(actor, cpu);
+            let b = self.parked_disk(actor).expect("a request wait with no parked bio");
+            return self.get_request_wait(b, actor);
+        }
         self.stats.counters.reclaim_throttled += 1;
         match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
