@@ -284,7 +284,8 @@ impl Machine {
                                 "page {id} is in two write requests"
                             );
                             *slot |= seen::IN_WRITE;
-                            writes += 1;
+                            // Swap cache pages are in no bdi's BDI_WRITEBACK.
+                            writes += u64::from(p.flags & pg::SWAPCACHE == 0);
                         }
                         ReqKind::JournalData { mount } => {
                             ensure!(

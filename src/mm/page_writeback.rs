@@ -351,7 +351,9 @@ impl Machine {
         self.mem.zones[p.zone as usize].stat.nr_writeback += 1;
         self.mem.vm_stat.nr_writeback += 1;
         let b = self.page_bdi(id).expect("writeback of a page with no disk");
-        self.wb.bdis[b].writeback += 1;
+        if self.page_accounts_writeback(id) {
+            self.wb.bdis[b].writeback += 1;
+        }
         let lba = self.page_lba(id);
         self.submit_bio(b, ReqKind::Write, lba, id, actor);
     }

@@ -584,7 +584,9 @@ impl Machine {
         if reason == Throttle::RequestWait {
             // The CPU spent stays the actor's: it is charged to its next event after the wait.
             self.charge_actor(actor, cpu);
-            let b = self.parked_disk(actor).expect("a request wait with no parked bio");
+            let b = self
+                .parked_disk(actor)
+                .expect("a request wait with no parked bio");
             return self.get_request_wait(b, actor);
         }
         self.stats.counters.reclaim_throttled += 1;
@@ -822,7 +824,10 @@ impl Machine {
             // shmem without a swap device still has a writepage (shmem_writepage).
             return self.pageout_write(id, sc);
         };
-        if !self.may_write_to_queue(sc.actor, bdi) {
+        // swap_backing_dev_info has no congested_fn and no state bits: never congested, so
+        // may_write_to_queue() passes every swap cache page (mm/swap_state.c 2.6.32).
+        let swapcache = self.mem.pages[id as usize].has(pg::SWAPCACHE);
+        if !swapcache && !self.may_write_to_queue(sc.actor, bdi) {
             return PageoutOutcome::Keep;
         }
         self.pageout_write(id, sc)

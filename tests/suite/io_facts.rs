@@ -69,3 +69,83 @@ fn kswapd_sleeps_in_get_request_wait_when_the_pool_is_exhausted_and_never_holds_
     });
     assert_eq!(m.io.wait_stats.max_allocated, 6);
 }
+
+/// A 64 MiB node with 128 MiB of swap on the disk of an ext3 mount, and an anon task of
+/// `anon_bytes`.
+fn swap_on_the_file_disk(anon_bytes: u64) -> RunSpec {
+    let mut mm = machine(&[64 * MIB]);
+    mm.swap_bytes = 128 * MIB;
+    mm.swap_disk = Some(0);
+    run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        mm,
+        vec![disk(10_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![anon("db", anon_bytes)],
+    )
+}
+
+fn swap_pages_under_writeback(m: &Machine) -> u64 {
+    m.mem
+        .pages
+        .iter()
+        .filter(|p| p.has(pg::SWAPCACHE) && p.has(pg::WRITEBACK))
+        .count() as u64
+}
+
+#[test]
+fn swap_out_changes_no_bdi_writeback_count_and_no_bdi_proportion_but_counts_in_nr_writeback() {
+    let mut m = boot(&swap_on_the_file_disk(96 * MIB));
+    run_until(&mut m, 20 * SEC, |m| swap_pages_under_writeback(m) > 0);
+    let swapping = swap_pages_under_writeback(&m);
+    assert_eq!(
+        m.wb.bdis[0].writeback, 0,
+        "swap-out in the disk's BDI_WRITEBACK"
+    );
+    assert_eq!(m.mem.vm_stat.nr_writeback, swapping);
+    assert_eq!(m.mem.global(|z| z.stat.nr_writeback), swapping);
+    run_until(&mut m, 30 * SEC, |m| {
+        m.stats.vm_events.pswpout > 2 * swapping && disk_idle(m)
+    });
+    assert_eq!(
+        m.wb.bdis[0].bw.written, 0,
+        "swap-out completions in BDI_WRITTEN"
+    );
+    assert_eq!(
+        m.wb.bdi_prop.fraction(0).0,
+        0,
+        "swap-out in the writeout proportion"
+    );
+}
+
+#[test]
+fn a_direct_reclaimer_writes_swap_cache_pages_even_when_the_swap_disk_is_congested() {
+    let mut spec = swap_on_the_file_disk(4 * MIB);
+    spec.tasks.push(writer(MIB));
+    let mut m = boot(&spec);
+    run_until(&mut m, 10 * SEC, |m| {
+        m.tasks[1].finished_at.is_some() && m.tasks[0].done_bytes >= 4 * MIB
+    });
+    m.io.disks[0].congested = true;
+    // A mapped anon page added to the swap cache (dirty), as shrink_page_list does.
+    let anon = (0..m.mem.pages.len() as u32)
+        .find(|&id| m.mem.pages[id as usize].has(pg::ANON))
+        .expect("an anon page");
+    assert!(m.add_to_swap(anon));
+    m.try_to_unmap(anon);
+    let mut sc = direct_sc(0, gfp::GFP_KERNEL);
+    assert_eq!(
+        m.pageout(anon, &mut sc),
+        wbsim::mm::vmscan::PageoutOutcome::Success
+    );
+    assert!(m.mem.pages[anon as usize].has(pg::WRITEBACK));
+    // The control: a dirty file page of the same (congested) disk is kept by a task that is
+    // not writing to it and has no PF_SWAPWRITE.
+    let file = file_page(&m, 0, 0);
+    m.set_page_dirty(file, None);
+    assert_eq!(
+        m.pageout(file, &mut sc),
+        wbsim::mm::vmscan::PageoutOutcome::Keep
+    );
+}
