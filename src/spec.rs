@@ -121,7 +121,12 @@ pub enum DataMode {
 pub enum NodeLayout {
     /// One node, x86_64 zones by physical address: DMA below 16 MiB, DMA32 below 4 GiB, Normal
     /// above. A zone with no pages is not created.
-    X86_64,
+    X86_64 {
+        /// The PCI hole below 4 GiB (`machine.pci_hole`), bytes: memory below 4 GiB ends at
+        /// 4 GiB minus the hole and the rest is remapped above 4 GiB, as the BIOS's e820 map
+        /// does, so that part is a Normal zone (`zone_sizes_init`, arch/x86/mm/init_64.c).
+        pci_hole_bytes: u64,
+    },
     /// `numa=fake=<node_bytes>`: memory cut into nodes of this size, each node's zones placed by
     /// physical address as above (node 0 holds DMA; the last node may be smaller).
     FakeNuma {

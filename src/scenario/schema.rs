@@ -27,6 +27,7 @@ pub const MACHINE: &[&str] = &[
     "kernel_reserved",
     "fake_numa_node_size",
     "nodes",
+    "pci_hole",
     "swap",
     "swap_disk",
     "hz",
