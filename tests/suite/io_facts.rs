@@ -9,9 +9,14 @@ use wbsim::block::Waiter;
 /// mounts and a writer on each, dirty limits so high that reclaim meets dirty pages, kupdate
 /// off.
 fn two_writers_on_a_small_queue(nr_requests: u32) -> RunSpec {
+    two_writers(FsType::Ext3, nr_requests)
+}
+
+/// [`two_writers_on_a_small_queue`] with mounts of `fs`.
+fn two_writers(fs: FsType, nr_requests: u32) -> RunSpec {
     let mut d = disk(2_000_000);
     d.nr_requests = nr_requests;
-    let mut a = mount(FsType::Ext3);
+    let mut a = mount(fs);
     a.data_mode = DataMode::Writeback;
     let mut b = a.clone();
     b.name = "data2".into();
@@ -343,5 +348,24 @@ fn a_pci_hole_with_fake_numa_or_reaching_below_16_mib_is_refused_at_its_line() {
         assert!(stderr.starts_with(&head), "want `{head}…`, got:\n{stderr}");
         assert!(stderr.contains("`machine.pci_hole`"), "{stderr}");
         assert!(stderr.contains(says), "want `{says}` in:\n{stderr}");
+    }
+}
+
+// The block-device writer -------------------------------------------------------------------
+
+#[test]
+fn kswapd_writes_a_block_device_page_under_both_policies() {
+    // blkdev_writepage() never refuses: reclaim writes a raw device's dirty page cache whatever
+    // the refusal policy (fs/block_dev.c 2.6.32).
+    for policy in [Policy::Redirty, Policy::Activate] {
+        // A 4-request queue keeps the flusher from cleaning the cache ahead of reclaim.
+        let mut spec = two_writers(FsType::Blockdev, 4);
+        spec.policy = policy;
+        let mut m = boot(&spec);
+        run_until(&mut m, 20 * SEC, |m| {
+            m.stats.counters.pages_written_by_reclaim > 0
+        });
+        assert!(nr_vmscan_write(&m) > 0, "{policy:?}");
+        assert_eq!(m.stats.counters.writepage_refused, 0, "{policy:?}");
     }
 }
