@@ -306,10 +306,10 @@ impl Disk {
             self.queue[i].pages.push(id);
             return Submit::Merged;
         }
-        if !matches!(kind, ReqKind::Read { .. }) {
-            if self.get_request(ioc, now_j, batch_time).is_none() {
-                return Submit::MustWait;
-            }
+        if !matches!(kind, ReqKind::Read { .. })
+            && self.get_request(ioc, now_j, batch_time).is_none()
+        {
+            return Submit::MustWait;
         }
         let mut pages = self
             .spare
