@@ -160,8 +160,11 @@ pub struct Disk {
     pub spec: DiskSpec,
     /// Requests not yet dispatched, FIFO.
     pub queue: VecDeque<Request>,
-    /// The request being served.
-    pub in_flight: Option<Request>,
+    /// The requests being served (at most `queue_depth`): when each completes, its dispatch
+    /// number (ties complete in dispatch order), and the request.
+    pub in_flight: Vec<(SimTime, u64, Request)>,
+    /// Requests dispatched so far.
+    dispatched: u64,
     /// Async (write) requests allocated: queued plus in flight.
     pub allocated: u32,
     /// Async write congestion (`BDI_async_congested`).
@@ -193,7 +196,8 @@ impl Disk {
         Disk {
             spec,
             queue: VecDeque::new(),
-            in_flight: None,
+            in_flight: Vec::new(),
+            dispatched: 0,
             allocated: 0,
             congested: false,
             last_end: 0,
@@ -320,27 +324,44 @@ impl Disk {
         Submit::Queued
     }
 
-    /// Starts serving the next request if idle; returns its service time.
-    pub fn dispatch(&mut self, seek_jitter_ns: u64) -> Option<SimTime> {
-        if self.in_flight.is_some() {
+    /// Whether the device can start another request (fewer than `queue_depth` in flight).
+    pub fn can_dispatch(&self) -> bool {
+        self.in_flight.len() < self.spec.queue_depth.max(1) as usize
+    }
+
+    /// Starts serving the next request at `now` if the device has room; returns when it
+    /// completes: its latency, its transfer at the bandwidth, and when it does not start where
+    /// the previous one ended, a seek (half the seek time plus `seek_jitter_ns`), or on a flash
+    /// device (`random_write_iops`) the random-write cost of its first 4 KiB.
+    pub fn dispatch(&mut self, now: SimTime, seek_jitter_ns: u64) -> Option<SimTime> {
+        if !self.can_dispatch() {
             return None;
         }
         let r = self.queue.pop_front()?;
         let bytes = r.pages.len() as u64 * self.page_bytes;
-        let mut t = bytes * 1_000_000_000 / self.spec.bandwidth_bytes_per_sec.max(1);
+        let bw = self.spec.bandwidth_bytes_per_sec.max(1);
+        let mut t = self.spec.latency_ns + bytes * 1_000_000_000 / bw;
         if r.lba != self.last_end {
-            t += self.spec.seek_ns / 2 + seek_jitter_ns;
+            t += match self.spec.random_write_iops {
+                0 => self.spec.seek_ns / 2 + seek_jitter_ns,
+                iops => (1_000_000_000 / iops).saturating_sub(4096 * 1_000_000_000 / bw),
+            };
         }
         self.last_end = r.lba + r.pages.len() as u64;
-        self.in_flight = Some(r);
-        Some(t.max(1))
+        let at = now + t.max(1);
+        self.in_flight.push((at, self.dispatched, r));
+        self.dispatched += 1;
+        Some(at)
     }
 
     /// Finishes the request in flight (`freed_request()`); returns it, whether the queue
     /// uncongested, and whether a `get_request_wait()` sleeper is to be woken (fewer than
     /// `nr_requests` allocated).
     pub fn complete(&mut self) -> (Request, bool, bool) {
-        let r = self.in_flight.take().expect("completion without a request");
+        let first = (0..self.in_flight.len())
+            .min_by_key(|&i| (self.in_flight[i].0, self.in_flight[i].1))
+            .expect("completion without a request");
+        let (_, _, r) = self.in_flight.remove(first);
         self.pages_done += r.pages.len() as u64;
         let mut uncongested = false;
         let mut wake = false;
@@ -369,7 +390,7 @@ impl Disk {
     pub fn held(&self) -> impl Iterator<Item = &Request> {
         self.queue
             .iter()
-            .chain(self.in_flight.iter())
+            .chain(self.in_flight.iter().map(|(_, _, r)| r))
             .chain(self.pending.iter().map(|(_, r)| r))
     }
 
@@ -511,12 +532,18 @@ impl Machine {
         }
     }
 
+    /// Starts as many queued requests as the device has room for (one draw of seek jitter per
+    /// request started, and one when none is).
     fn disk_dispatch(&mut self, b: usize) {
-        let jitter = self.io.rng.below(self.io.disks[b].spec.seek_ns.max(1));
-        if let Some(t) = self.io.disks[b].dispatch(jitter) {
-            self.clock
-                .queue
-                .schedule(self.clock.now + t, Event::disk_done(b));
+        loop {
+            let jitter = self.io.rng.below(self.io.disks[b].spec.seek_ns.max(1));
+            let Some(at) = self.io.disks[b].dispatch(self.clock.now, jitter) else {
+                return;
+            };
+            self.clock.queue.schedule(at, Event::disk_done(b));
+            if !self.io.disks[b].can_dispatch() || self.io.disks[b].queue.is_empty() {
+                return;
+            }
         }
     }
 
@@ -635,6 +662,9 @@ mod tests {
                 bandwidth_bytes_per_sec: 100_000_000,
                 seek_ns: 8_000_000,
                 nr_requests: nr,
+                latency_ns: 0,
+                queue_depth: 1,
+                random_write_iops: 0,
             },
             Granularity::BASE,
         )
@@ -658,7 +688,7 @@ mod tests {
         assert!(d.congested);
         let mut freed = 0;
         loop {
-            d.dispatch(0);
+            d.dispatch(0, 0);
             let (_, unc, _) = d.complete();
             freed += 1;
             if unc {
@@ -679,10 +709,10 @@ mod tests {
         }
         write(&mut d, &mut ioc, 500, 9);
         assert!(d.congested, "the 4th request congests");
-        d.dispatch(0);
+        d.dispatch(0, 0);
         let (_, unc, _) = d.complete();
         assert!(!unc, "3 allocated is not below 3");
-        d.dispatch(0);
+        d.dispatch(0, 0);
         let (_, unc, _) = d.complete();
         assert!(unc, "2 allocated is below 3");
     }
@@ -732,11 +762,11 @@ mod tests {
         assert_eq!(write(&mut d, &mut ioc, 1000, 6), Submit::MustWait);
         assert_eq!(d.allocated, 6);
         // Freeing one leaves 5 ≥ 4: nobody is woken; freeing two more leaves 3 < 4: woken.
-        d.dispatch(0);
+        d.dispatch(0, 0);
         assert!(!d.complete().2);
-        d.dispatch(0);
+        d.dispatch(0, 0);
         assert!(!d.complete().2);
-        d.dispatch(0);
+        d.dispatch(0, 0);
         assert!(d.complete().2);
         assert!(!d.full_flag);
     }
@@ -746,7 +776,7 @@ mod tests {
         let mut d = disk(128);
         let mut ioc = IoContext::default();
         write(&mut d, &mut ioc, 5000, 100);
-        d.dispatch(0); // one request in flight
+        d.dispatch(0, 0); // one request in flight
         for (lba, id) in [(0, 1), (1000, 2), (1, 3), (1001, 4)] {
             write(&mut d, &mut ioc, lba, id);
         }
@@ -772,9 +802,50 @@ mod tests {
         let mut ioc = IoContext::default();
         write(&mut d, &mut ioc, 0, 1);
         // The first request starts at block 0, where the head is: no seek.
-        assert_eq!(d.dispatch(0), Some(40_960));
+        assert_eq!(d.dispatch(0, 0), Some(40_960));
         d.complete();
         write(&mut d, &mut ioc, 100, 2);
-        assert_eq!(d.dispatch(0), Some(40_960 + 4_000_000));
+        assert_eq!(d.dispatch(0, 0), Some(40_960 + 4_000_000));
+    }
+
+    #[test]
+    fn a_latency_device_completes_queue_depth_requests_in_parallel() {
+        // null_blk-like: 100 µs per request, 32 at once, no seek, transfer negligible.
+        let mut d = disk(128);
+        d.spec.latency_ns = 100_000;
+        d.spec.queue_depth = 32;
+        d.spec.seek_ns = 0;
+        d.spec.bandwidth_bytes_per_sec = 1 << 50;
+        let mut ioc = IoContext::default();
+        for i in 0..33u32 {
+            write(&mut d, &mut ioc, u64::from(i) * 10, i);
+        }
+        let done: Vec<_> = std::iter::from_fn(|| d.dispatch(0, 0)).collect();
+        assert_eq!(done, vec![100_000; 32]);
+        assert_eq!(d.queue.len(), 1, "the 33rd waits for a slot");
+        d.complete();
+        assert_eq!(d.dispatch(100_000, 0), Some(200_000));
+    }
+
+    #[test]
+    fn a_flash_device_charges_a_random_4k_write_at_its_iops_and_a_streaming_one_at_its_bandwidth() {
+        // An X25-M-like drive: 70 MB/s streaming, 6600 random 4 KiB writes per second.
+        let mut d = disk(128);
+        d.spec.bandwidth_bytes_per_sec = 70_000_000;
+        d.spec.random_write_iops = 6600;
+        let mut ioc = IoContext::default();
+        write(&mut d, &mut ioc, 0, 1);
+        assert_eq!(
+            d.dispatch(0, 0),
+            Some(58_514),
+            "a streaming 4 KiB at 70 MB/s"
+        );
+        d.complete();
+        write(&mut d, &mut ioc, 5000, 2);
+        assert_eq!(
+            d.dispatch(0, 0),
+            Some(151_515),
+            "a lone random 4 KiB at 6600 IOPS"
+        );
     }
 }

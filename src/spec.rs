@@ -247,6 +247,16 @@ pub struct DiskSpec {
     pub seek_ns: u64,
     /// `/sys/block/*/queue/nr_requests` (128 by default).
     pub nr_requests: u32,
+    /// Time every request takes from dispatch to completion besides its transfer, ns
+    /// (`latency`; 0 by default: the rotating disk's cost is its seek).
+    pub latency_ns: u64,
+    /// Requests the device serves at once, completing in parallel (`queue_depth`; 1 by default:
+    /// one at a time). A null_blk-like device is a latency and a depth.
+    pub queue_depth: u32,
+    /// A flash device's random-write rate (`random_write_iops`; 0 by default: none): a request
+    /// that does not start where the previous one ended costs `1e9 / iops` ns for its first
+    /// 4 KiB instead of a seek, so small random writes cost more than streaming ones.
+    pub random_write_iops: u64,
 }
 
 /// A mounted filesystem (`[mount.NAME]`).

@@ -50,7 +50,14 @@ pub const VM: &[&str] = &[
 ];
 
 /// `[disk.NAME]`.
-pub const DISK: &[&str] = &["bandwidth", "seek", "nr_requests"];
+pub const DISK: &[&str] = &[
+    "bandwidth",
+    "seek",
+    "nr_requests",
+    "latency",
+    "queue_depth",
+    "random_write_iops",
+];
 
 /// `[mount.NAME]`.
 pub const MOUNT: &[&str] = &["fs", "disk", "options"];

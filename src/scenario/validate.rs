@@ -614,11 +614,21 @@ impl<'a> Validator<'a> {
             let nr_requests = self
                 .uint::<u32>(*t, p, "nr_requests", 4, 100_000)?
                 .unwrap_or(128);
+            let latency_ns = self.duration(*t, p, "latency")?.map_or(0, |(v, _)| v);
+            let queue_depth = self
+                .uint::<u32>(*t, p, "queue_depth", 1, 4096)?
+                .unwrap_or(1);
+            let random_write_iops = self
+                .uint::<u64>(*t, p, "random_write_iops", 1, 100_000_000)?
+                .unwrap_or(0);
             disks.push(DiskSpec {
                 name: (*dname).to_string(),
                 bandwidth_bytes_per_sec: bandwidth,
                 seek_ns,
                 nr_requests,
+                latency_ns,
+                queue_depth,
+                random_write_iops,
             });
         }
         Ok((disks, disk_names))
