@@ -328,6 +328,10 @@ pub fn result(m: &Machine) -> RunResult {
             dirty_pauses: m.stats.counters.dirty_pauses,
             pages_written_by_dirtier: base(m.stats.counters.pages_written_by_dirtier),
         },
+        request_wait: crate::outcome::RequestWaitCounters::new(
+            m.io.wait_stats.sleeps,
+            m.io.wait_stats.ns,
+        ),
         oom_reports: m.run.oom_reports.clone(),
         meminfo: meminfo(m),
         policy_decisions: m.run.policy_decisions,

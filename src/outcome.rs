@@ -211,6 +211,8 @@ pub struct RunResult {
     pub reclaim_no_progress: u64,
     /// Counters of the later-kernel mechanisms (all 0 under 2.6.32–2.6.36 rules).
     pub later: LaterCounters,
+    /// Sleeps in `get_request_wait()` and the time spent there, by who slept.
+    pub request_wait: RequestWaitCounters,
     /// One report per OOM-killer decision (kill or panic), in order.
     pub oom_reports: Vec<OomReport>,
     /// Final `/proc/meminfo` (name, kB), in the kernel's order.
@@ -237,6 +239,64 @@ pub struct LaterCounters {
     pub pages_written_by_dirtier: u64,
 }
 
+/// Sleeps in `get_request_wait()` (the `block_sleeprq` tracepoint) and the time spent asleep
+/// there (blkio delay), by who slept: all 0 when no submitter ever found the request pool empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct RequestWaitCounters {
+    /// kswapd's sleeps (`pageout()`).
+    pub kswapd_sleeps: u64,
+    /// kswapd's time asleep, seconds.
+    pub kswapd_seconds: f64,
+    /// Direct reclaimers' sleeps (`pageout()`).
+    pub direct_reclaim_sleeps: u64,
+    /// Direct reclaimers' time asleep, seconds.
+    pub direct_reclaim_seconds: f64,
+    /// Throttled writers' sleeps (`balance_dirty_pages()` writing back).
+    pub writer_sleeps: u64,
+    /// Throttled writers' time asleep, seconds.
+    pub writer_seconds: f64,
+    /// The flusher threads' sleeps.
+    pub flusher_sleeps: u64,
+    /// The flusher threads' time asleep, seconds.
+    pub flusher_seconds: f64,
+    /// The journal threads' sleeps.
+    pub journal_sleeps: u64,
+    /// The journal threads' time asleep, seconds.
+    pub journal_seconds: f64,
+}
+
+// Seconds are whole nanoseconds converted: never NaN, so equality is total.
+impl Eq for RequestWaitCounters {}
+
+impl RequestWaitCounters {
+    /// From the block layer's per-waiter counts (`sleeps`, ns), in `block::Waiter` order.
+    pub fn new(sleeps: [u64; 5], ns: [u64; 5]) -> RequestWaitCounters {
+        let s = |i: usize| ns[i] as f64 / 1e9;
+        RequestWaitCounters {
+            kswapd_sleeps: sleeps[0],
+            kswapd_seconds: s(0),
+            direct_reclaim_sleeps: sleeps[1],
+            direct_reclaim_seconds: s(1),
+            writer_sleeps: sleeps[2],
+            writer_seconds: s(2),
+            flusher_sleeps: sleeps[3],
+            flusher_seconds: s(3),
+            journal_sleeps: sleeps[4],
+            journal_seconds: s(4),
+        }
+    }
+
+    /// Nobody slept.
+    pub fn is_zero(&self) -> bool {
+        self.kswapd_sleeps
+            + self.direct_reclaim_sleeps
+            + self.writer_sleeps
+            + self.flusher_sleeps
+            + self.journal_sleeps
+            == 0
+    }
+}
+
 impl LaterCounters {
     /// All zero (nothing later-kernel happened, or a document from before these counters).
     pub fn is_zero(&self) -> bool {
@@ -261,6 +321,7 @@ impl RunResult {
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
             later: Default::default(),
+            request_wait: Default::default(),
             oom_reports: vec![],
             meminfo: Meminfo::default(),
             policy_decisions: 0,

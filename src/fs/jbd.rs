@@ -107,7 +107,7 @@ impl Machine {
             } else {
                 ReqKind::Write
             };
-            if self.io.disks[b].full() && !self.io.disks[b].would_merge(kind, lba) {
+            if !self.may_queue(b, kind, lba, Actor::Journal(m)) {
                 self.block_on_queue(b, Actor::Journal(m));
                 return;
             }
@@ -117,7 +117,7 @@ impl Machine {
                 self.mem.pages[id as usize].flags |= pg::JOURNAL_IO;
                 self.vfs.mounts[m].journal.outstanding += 1;
                 self.stats.counters.pages_written_by_journal += 1;
-                self.io.submit(b, kind, lba, id);
+                self.submit_bio(b, kind, lba, id, Actor::Journal(m));
             } else {
                 // jbd2: generic_writepages() → ->writepage of the inode's mapped pages.
                 self.clear_page_dirty_for_io(id);

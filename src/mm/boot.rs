@@ -54,12 +54,11 @@ impl Machine {
             congestion_waiters: vec![],
             io_ends: Default::default(),
         };
-        let io = BlockLayer {
-            disks: vec![],
-            plugged: vec![],
-            next_lba: vec![0; spec.disks.len()],
-            rng: SimRng::split(spec.seed, 1),
-        };
+        let io = BlockLayer::new(
+            spec.disks.len(),
+            SimRng::split(spec.seed, 1),
+            u64::from(spec.machine.hz),
+        );
         let mut m = Machine::assemble(spec, options, granularity, clock, mem, wb, io);
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();

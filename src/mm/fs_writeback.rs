@@ -396,8 +396,7 @@ impl Machine {
                 continue; // WB_SYNC_NONE skips pages under writeback
             }
             let lba = self.page_lba(id);
-            let disk = &self.io.disks[b];
-            if disk.full() && !disk.would_merge(ReqKind::Write, lba) {
+            if !self.may_queue(b, ReqKind::Write, lba, actor) {
                 self.block_on_queue(b, actor);
                 return false;
             }
@@ -426,6 +425,11 @@ impl Machine {
                 self.io_end_add(e, id);
             }
             iw.processed += 1;
+            if let Some(d) = self.parked_disk(actor) {
+                // A page of the write (XFS's cluster) found no request: sleep with it parked.
+                self.block_on_queue(d, actor);
+                return false;
+            }
         }
         if let Some(e) = iw.io_end.take() {
             self.io_end_close(e);
@@ -477,16 +481,13 @@ impl Machine {
         }
     }
 
-    /// Puts `actor` in the queue's `get_request_wait()` line.
+    /// Puts `actor` in the queue's `get_request_wait()` line (it sleeps until a request is
+    /// freed).
     pub fn block_on_queue(&mut self, b: usize, actor: Actor) {
-        if !self.io.disks[b].full_waiters.contains(&actor) {
-            self.io.disks[b].full_waiters.push_back(actor);
-        }
         if let Actor::Flusher(f) = actor {
             self.wb.bdis[f].blocked = true;
         }
-        // No Run event: the actor sleeps until a request completes.
-        let _ = self.bump_gen(actor);
+        self.get_request_wait(b, actor);
     }
 
     /// `wakeup_flusher_threads(nr)` from direct reclaim: every bdi with dirty inodes gets a

@@ -270,7 +270,7 @@ impl Machine {
         let mut journal = vec![0u64; self.vfs.mounts.len()];
         for (d, disk) in self.io.disks.iter().enumerate() {
             let mut writes = 0u64;
-            for r in disk.queue.iter().chain(disk.in_flight.iter()) {
+            for r in disk.held() {
                 for &id in &r.pages {
                     let p =
                         self.mem.pages.get(id as usize).ok_or_else(|| {
@@ -284,7 +284,8 @@ impl Machine {
                                 "page {id} is in two write requests"
                             );
                             *slot |= seen::IN_WRITE;
-                            writes += 1;
+                            // Swap cache pages are in no bdi's BDI_WRITEBACK.
+                            writes += u64::from(p.flags & pg::SWAPCACHE == 0);
                         }
                         ReqKind::JournalData { mount } => {
                             ensure!(

@@ -90,6 +90,8 @@ pub enum Throttle {
     /// [3.11+] direct reclaim in a congested zone: `wait_iff_congested(zone, HZ/10)`,
     /// [5.16+] `reclaim_throttle(VMSCAN_THROTTLE_CONGESTED)`.
     Congested,
+    /// [all] `pageout()`'s bio found no free request: `get_request_wait()` until one is freed.
+    RequestWait,
 }
 
 impl ScanControl {
@@ -524,6 +526,11 @@ impl Machine {
         self.mem.scratch = list;
         self.mem.scratch_keep = keep;
         self.after_batch(zid, sc, prio, examined);
+        if self.io.has_parked(sc.actor) {
+            // The kernel sleeps at the first page whose bio finds no request; here the batch
+            // is finished first and the reclaimer sleeps after it (MODEL.md simplification 5).
+            sc.throttle = Some(Throttle::RequestWait);
+        }
         freed
     }
 
@@ -601,6 +608,14 @@ impl Machine {
 
     /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
     pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
+        if reason == Throttle::RequestWait {
+            // The CPU spent stays the actor's: it is charged to its next event after the wait.
+            self.charge_actor(actor, cpu);
+            let b = self
+                .parked_disk(actor)
+                .expect("a request wait with no parked bio");
+            return self.get_request_wait(b, actor);
+        }
         self.stats.counters.reclaim_throttled += 1;
         match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
@@ -837,7 +852,10 @@ impl Machine {
             // shmem without a swap device still has a writepage (shmem_writepage).
             return self.pageout_write(id, sc);
         };
-        if !self.may_write_to_queue(sc.actor, bdi) {
+        // swap_backing_dev_info has no congested_fn and no state bits: never congested, so
+        // may_write_to_queue() passes every swap cache page (mm/swap_state.c 2.6.32).
+        let swapcache = self.mem.pages[id as usize].has(pg::SWAPCACHE);
+        if !swapcache && !self.may_write_to_queue(sc.actor, bdi) {
             return PageoutOutcome::Keep;
         }
         self.pageout_write(id, sc)

@@ -562,7 +562,7 @@ impl Recorder {
                 self.apply(base + d, &[], now);
             }
             stack.clear();
-            if let Some(r) = &disk.in_flight {
+            if let Some((_, _, r)) = disk.in_flight.first() {
                 let name = match r.kind {
                     crate::block::ReqKind::Write => "write",
                     crate::block::ReqKind::JournalData { .. } => "journal data",

@@ -96,6 +96,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
             pages_written_by_journal: result.pages_written_by_journal,
             reclaim_no_progress: result.reclaim_no_progress,
             later: result.later.clone(),
+            request_wait: result.request_wait.clone(),
         },
         vmstat: result.vmstat.clone(),
         mmtests: Some(Mmtests::of(&result.vmstat, result.sim_ns)),

@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 
 use super::mmtests::{Mmtests, MmtestsLabels};
 use crate::compare::Change;
-use crate::outcome::{Constraint, LaterCounters, Meminfo, OutcomeKind, TaskReport, Vmstat};
+use crate::outcome::{
+    Constraint, LaterCounters, Meminfo, OutcomeKind, RequestWaitCounters, TaskReport, Vmstat,
+};
 use crate::scenario::matrix::POLICY_AXIS;
 use crate::spec::Policy;
 
@@ -201,6 +203,9 @@ pub struct CountersRecord {
     /// `pages_written_by_dirtier`).
     #[serde(default, skip_serializing_if = "LaterCounters::is_zero")]
     pub later: LaterCounters,
+    /// Sleeps and time in `get_request_wait()`, by who slept (absent when nobody slept).
+    #[serde(default, skip_serializing_if = "RequestWaitCounters::is_zero")]
+    pub request_wait: RequestWaitCounters,
 }
 
 /// A redirty/activate pair and its verdict.

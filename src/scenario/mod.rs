@@ -822,7 +822,7 @@ mod tests {
             (1, 1_000_000_000, 500_000_000)
         );
         assert_eq!(s.machine.kernel_reserved_bytes, 16 << 20);
-        assert_eq!(s.machine.layout, NodeLayout::X86_64);
+        assert_eq!(s.machine.layout, NodeLayout::X86_64 { pci_hole_bytes: 0 });
         assert_eq!(
             (
                 s.machine.hz,

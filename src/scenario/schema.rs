@@ -32,6 +32,7 @@ pub const MACHINE: &[&str] = &[
     "kernel_reserved",
     "fake_numa_node_size",
     "nodes",
+    "pci_hole",
     "swap",
     "swap_disk",
     "hz",
@@ -54,7 +55,14 @@ pub const VM: &[&str] = &[
 ];
 
 /// `[disk.NAME]`.
-pub const DISK: &[&str] = &["bandwidth", "seek", "nr_requests"];
+pub const DISK: &[&str] = &[
+    "bandwidth",
+    "seek",
+    "nr_requests",
+    "latency",
+    "queue_depth",
+    "random_write_iops",
+];
 
 /// `[mount.NAME]`.
 pub const MOUNT: &[&str] = &["fs", "disk", "options"];

@@ -667,11 +667,21 @@ impl<'a> Validator<'a> {
             let nr_requests = self
                 .uint::<u32>(*t, p, "nr_requests", 4, 100_000)?
                 .unwrap_or(128);
+            let latency_ns = self.duration(*t, p, "latency")?.map_or(0, |(v, _)| v);
+            let queue_depth = self
+                .uint::<u32>(*t, p, "queue_depth", 1, 4096)?
+                .unwrap_or(1);
+            let random_write_iops = self
+                .uint::<u64>(*t, p, "random_write_iops", 1, 100_000_000)?
+                .unwrap_or(0);
             disks.push(DiskSpec {
                 name: (*dname).to_string(),
                 bandwidth_bytes_per_sec: bandwidth,
                 seek_ns,
                 nr_requests,
+                latency_ns,
+                queue_depth,
+                random_write_iops,
             });
         }
         Ok((disks, disk_names))
@@ -924,7 +934,7 @@ impl<'a> Validator<'a> {
         }
         let layout = self.layout(t, memory, page)?;
         let node_count = match &layout {
-            NodeLayout::X86_64 => 1,
+            NodeLayout::X86_64 { .. } => 1,
             NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
             NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
         };
@@ -996,6 +1006,12 @@ impl<'a> Validator<'a> {
         if let Some((b, n)) = fake {
             self.granule_multiple(b, n, "machine.fake_numa_node_size", page)?;
         }
+        if let (Some(h), true) = (
+            t.node.get("pci_hole"),
+            fake.is_some() || t.node.get("nodes").is_some(),
+        ) {
+            return Err(self.err(&h.loc, "machine.pci_hole", "`machine.pci_hole` applies to the one-node x86_64 layout; it cannot be combined with `machine.nodes` or `machine.fake_numa_node_size` (numa=fake=<size> cuts address ranges, and nodes inside the hole are not modelled)"));
+        }
         match (fake, t.node.get("nodes")) {
             (Some(_), Some(n)) => Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them")),
             (Some((size, n)), None) => {
@@ -1015,8 +1031,26 @@ impl<'a> Validator<'a> {
                 Ok(NodeLayout::FakeNuma { node_bytes: size })
             }
             (None, Some(n)) => self.explicit_nodes(n, memory, page),
-            (None, None) => Ok(NodeLayout::X86_64),
+            (None, None) => Ok(NodeLayout::X86_64 {
+                pci_hole_bytes: self.pci_hole(t, page)?,
+            }),
         }
+    }
+
+    /// `machine.pci_hole`: bytes of addresses below 4 GiB without memory (default 0), whole
+    /// simulated pages, leaving DMA32 at least one page above 16 MiB.
+    fn pci_hole(&self, t: Tbl<'_>, page: u64) -> Result<u64, Diag> {
+        let p = "machine";
+        let Some((hole, n)) = self.size(t, p, "pci_hole")? else {
+            return Ok(0);
+        };
+        self.page_multiple(Some((hole, n)), p, "pci_hole")?;
+        self.granule_multiple(hole, n, "machine.pci_hole", page)?;
+        let max = (4 << 30) - (16 << 20) - page;
+        if hole > max {
+            return Err(self.err(&n.loc, "machine.pci_hole", format!("found {} ({hole} bytes); the hole is below 4GiB and above the 16MiB DMA zone: at most {max} bytes", n.value.toml())));
+        }
+        Ok(hole)
     }
 
     /// `machine.nodes`: node sizes in whole (simulated) pages adding up to the memory.

@@ -44,6 +44,9 @@ pub fn disk(bandwidth: u64) -> DiskSpec {
         bandwidth_bytes_per_sec: bandwidth,
         seek_ns: 5 * MSEC,
         nr_requests: 128,
+        latency_ns: 0,
+        queue_depth: 1,
+        random_write_iops: 0,
     }
 }
 
@@ -251,7 +254,7 @@ pub fn nr_vmscan_write(m: &Machine) -> u64 {
 pub fn disk_idle(m: &Machine) -> bool {
     m.io.disks
         .iter()
-        .all(|d| d.queue.is_empty() && d.in_flight.is_none())
+        .all(|d| d.queue.is_empty() && d.in_flight.is_empty())
 }
 
 pub fn oom_victim(m: &Machine) -> (String, String, u64) {

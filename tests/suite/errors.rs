@@ -463,7 +463,10 @@ fn a_misspelt_value_suggests_the_value() {
         Expect {
             at: ":12:6",
             key: "mount.backup.fs",
-            says: &["found `ext5`", "`ext3`, `ext4`, `btrfs`, `xfs` or `tmpfs`"],
+            says: &[
+                "found `ext5`",
+                "`ext3`, `ext4`, `btrfs`, `xfs`, `tmpfs` or `blockdev`",
+            ],
             hint: Some("did you mean `ext4`?"),
         },
     );
