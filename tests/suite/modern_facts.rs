@@ -31,7 +31,7 @@ fn all_under_writeback(profile: &str) -> Machine {
     finish_task(&mut m, 0);
     for p in file_pages(&m, 0) {
         if m.clear_page_dirty_for_io(p) {
-            m.set_page_writeback_and_submit(p);
+            m.set_page_writeback_and_submit(p, wbsim::mm::Actor::Flusher(0));
         }
     }
     m.unplug_all();
@@ -167,7 +167,7 @@ fn from_3_4_throttle_vm_writeout_compares_writeback_with_the_hard_limit_and_from
         m.spec.vm.dirty_bytes = 40 * PAGE; // threshold 40 pages; 110 % is 44 < 64
         for p in file_pages(&m, 0) {
             if m.clear_page_dirty_for_io(p) {
-                m.set_page_writeback_and_submit(p);
+                m.set_page_writeback_and_submit(p, wbsim::mm::Actor::Flusher(0));
             }
         }
         assert_eq!(m.global_dirty_limits().1, 40, "{profile}");
