@@ -172,14 +172,8 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
 #[inline]
 fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     if m.clock.events >= m.spec.limits.max_events {
-        m.run.outcome = Some(Outcome::Stalled {
-            at_ns: m.clock.now,
-            reason: format!(
-                "event limit ({}) reached with {}",
-                m.spec.limits.max_events,
-                m.progress_summary()
-            ),
-        });
+        let limit = format!("event limit ({})", m.spec.limits.max_events);
+        stall(m, &limit);
         return Ok(false);
     }
     let Some((at, event)) = m.clock.queue.pop() else {
@@ -216,15 +210,20 @@ fn scan_limit(m: &mut Machine) {
         .map(|z| z.stat.pgscan_kswapd + z.stat.pgscan_direct)
         .sum();
     if scanned >= m.spec.limits.max_scanned && m.run.outcome.is_none() {
-        m.run.outcome = Some(Outcome::Stalled {
-            at_ns: m.clock.now,
-            reason: format!(
-                "scan limit ({} pages scanned by reclaim) reached with {}",
-                m.spec.limits.max_scanned,
-                m.progress_summary()
-            ),
-        });
+        let limit = format!(
+            "scan limit ({} pages scanned by reclaim)",
+            m.spec.limits.max_scanned
+        );
+        stall(m, &limit);
     }
+}
+
+/// Ends the run as `stalled` now: `limit` was reached, with how far the tasks got.
+fn stall(m: &mut Machine, limit: &str) {
+    m.run.outcome = Some(Outcome::Stalled {
+        at_ns: m.clock.now,
+        reason: format!("{limit} reached with {}", m.progress_summary()),
+    });
 }
 
 /// The outcome once every finite task has finished (or one was killed).

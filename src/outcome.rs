@@ -333,29 +333,44 @@ impl RunResult {
 /// (`TEXTS_FOR_ZONES`: DMA, DMA32, Normal, Movable).
 pub const ZONE_SUFFIXES: [&str; 4] = ["dma", "dma32", "normal", "movable"];
 
-/// The final `/proc/vmstat`: `(name, value)` in `vmstat_text[]` order, the names as the release
-/// prints them. Serialised as one JSON object in that order.
+/// `(name, value)` pairs in a kernel file's order, serialised as one JSON object in that order:
+/// what [`Vmstat`] and [`Meminfo`] hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Vmstat(#[serde(with = "named_values")] Vec<(String, u64)>);
+pub struct NamedValues(#[serde(with = "named_values")] Vec<(String, u64)>);
 
-impl Vmstat {
-    /// The counters, in order.
-    pub fn new(items: Vec<(String, u64)>) -> Vmstat {
-        Vmstat(items)
-    }
-
+impl NamedValues {
     /// Every `(name, value)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
         self.0.iter().map(|(n, v)| (n.as_str(), *v))
     }
 
-    /// A counter by its name (0 when the release does not print it).
+    /// A value by its name (0 when the file does not print it).
     pub fn get(&self, name: &str) -> u64 {
         self.0
             .iter()
             .find(|(n, _)| n == name)
             .map_or(0, |(_, v)| *v)
+    }
+}
+
+/// The final `/proc/vmstat`: `(name, value)` in `vmstat_text[]` order, the names as the release
+/// prints them. Serialised as one JSON object in that order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Vmstat(NamedValues);
+
+impl std::ops::Deref for Vmstat {
+    type Target = NamedValues;
+    fn deref(&self) -> &NamedValues {
+        &self.0
+    }
+}
+
+impl Vmstat {
+    /// The counters, in order.
+    pub fn new(items: Vec<(String, u64)>) -> Vmstat {
+        Vmstat(NamedValues(items))
     }
 
     /// A counter summed over its zones: `name` itself plus `name_dma`, `name_dma32`,
@@ -417,29 +432,22 @@ impl ReclaimCounters {
 /// object in that order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Meminfo(#[serde(with = "named_values")] Vec<(String, u64)>);
+pub struct Meminfo(NamedValues);
+
+impl std::ops::Deref for Meminfo {
+    type Target = NamedValues;
+    fn deref(&self) -> &NamedValues {
+        &self.0
+    }
+}
 
 impl Meminfo {
     /// The lines, in order.
     pub fn new(items: Vec<(String, u64)>) -> Meminfo {
-        Meminfo(items)
-    }
-
-    /// Every `(name, kB)`, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), *v))
-    }
-
-    /// A line's value by its name (0 when there is none).
-    pub fn get(&self, name: &str) -> u64 {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |(_, v)| *v)
+        Meminfo(NamedValues(items))
     }
 }
 
-/// `(name, value)` lists as JSON objects, keeping their order both ways.
 pub mod named_values {
     use serde::de::{MapAccess, Visitor};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -107,20 +107,25 @@ mod tests {
     use super::*;
     use crate::outcome::OutcomeKind;
     use crate::report::build::checks;
-    use crate::report::document::ExpectRecord;
+    use crate::report::document::{Document, ExpectRecord};
 
-    #[test]
-    fn failures_carry_the_reproduce_command() {
+    /// The grids' fixture document, checked against one expectation: `pattern` survives.
+    fn expecting_survival(pattern: &str) -> Document {
         let mut doc = crate::report::grids::tests::fixture();
         let sc = &mut doc.scenarios[0];
         sc.plan.expect = Some(vec![ExpectRecord {
-            pattern: "xfs/*".into(),
+            pattern: pattern.into(),
             outcome: OutcomeKind::Survived,
             victim: None,
             invoker: None,
         }]);
         sc.checks = Some(checks(sc));
-        let xml = render(&doc);
+        doc
+    }
+
+    #[test]
+    fn failures_carry_the_reproduce_command() {
+        let xml = render(&expecting_survival("xfs/*"));
         assert!(
             xml.contains(
                 "<testsuites name=\"wbsim check\" tests=\"2\" failures=\"1\" skipped=\"0\">"
@@ -137,15 +142,7 @@ mod tests {
 
     #[test]
     fn an_expectation_that_matched_no_run_and_a_file_without_expect_are_skipped() {
-        let mut doc = crate::report::grids::tests::fixture();
-        let sc = &mut doc.scenarios[0];
-        sc.plan.expect = Some(vec![ExpectRecord {
-            pattern: "ext3/*".into(),
-            outcome: OutcomeKind::Survived,
-            victim: None,
-            invoker: None,
-        }]);
-        sc.checks = Some(checks(sc));
+        let mut doc = expecting_survival("ext3/*");
         let xml = render(&doc);
         assert!(
             xml.contains("tests=\"1\" failures=\"0\" skipped=\"1\">"),

@@ -142,6 +142,22 @@ fn sum(r: &OomReport, f: impl Fn(&ZoneReport) -> u64) -> u64 {
     r.zones.iter().map(f).sum()
 }
 
+/// Pages on every per-CPU free list of a zone.
+fn pcp_pages(z: &ZoneReport) -> u64 {
+    z.pcp.iter().map(|(count, _, _)| count).sum()
+}
+
+/// The page-cache and swap lines that end `show_free_areas()` in every release.
+fn page_cache_and_swap(o: &mut Lines, r: &OomReport) {
+    o.line(format!(
+        "{} total pagecache pages",
+        sum(r, |z| z.file_pages)
+    ));
+    o.line(format!("{} pages in swap cache", r.swap_cache));
+    o.line(format!("Free swap  = {}kB", k(r.swap_free)));
+    o.line(format!("Total swap = {}kB", k(r.swap_total)));
+}
+
 /// `show_free_areas()`'s global counts.
 fn global_counts(o: &mut Lines, r: &OomReport) {
     o.line(format!(
@@ -224,13 +240,7 @@ fn buddy_lists(o: &mut Lines, r: &OomReport) {
         s.push_str(&format!("= {}kB", k(z.base.free)));
         o.line(s);
     }
-    o.line(format!(
-        "{} total pagecache pages",
-        sum(r, |z| z.file_pages)
-    ));
-    o.line(format!("{} pages in swap cache", r.swap_cache));
-    o.line(format!("Free swap  = {}kB", k(r.swap_free)));
-    o.line(format!("Total swap = {}kB", k(r.swap_total)));
+    page_cache_and_swap(o, r);
 }
 
 /// `show_mem()`'s page totals: `(reserved, shared, non-shared)` as the module header derives
@@ -240,9 +250,7 @@ pub fn page_counts(r: &OomReport, spec: &RunSpec) -> (u64, u64, u64) {
     let boot = spec.machine.kernel_reserved_bytes / 4096;
     let reserved = sum(r, |z| z.slab_unreclaimable).min(boot);
     let shared = sum(r, |z| z.mapped);
-    let free = sum(r, |z| {
-        z.base.free + z.pcp.iter().map(|(n, _, _)| n).sum::<u64>()
-    });
+    let free = sum(r, |z| z.base.free + pcp_pages(z));
     let nonshared = r
         .ram_pages
         .saturating_sub(reserved + free + r.hugetlb_pages + shared);

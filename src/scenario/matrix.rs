@@ -75,26 +75,20 @@ pub fn label(components: &[String]) -> String {
 /// Whether an `[expect]` key matches a cell: components separated by `/`, `*` matching any one
 /// value. Values may themselves contain `/` (`100MB/s`), so matching is done per component.
 pub fn pattern_matches(pattern: &str, components: &[String]) -> bool {
-    let Some((first, rest)) = components.split_first() else {
-        return pattern.is_empty();
-    };
-    let tail = |t: &str| -> bool {
-        if rest.is_empty() {
-            t.is_empty()
-        } else {
-            t.strip_prefix('/')
-                .is_some_and(|t| pattern_matches(t, rest))
-        }
-    };
-    (pattern.starts_with('*') && tail(&pattern[1..]))
-        || pattern.strip_prefix(first.as_str()).is_some_and(tail)
+    matches_levels(pattern, components, std::slice::from_ref)
 }
 
 /// Whether an `[expect]` key matches some cell of the axes whose value labels are `axes`
 /// (outermost first), without listing the cells: component by component, `*` or a value of
 /// that axis.
 pub fn pattern_matches_axes(pattern: &str, axes: &[Vec<String>]) -> bool {
-    let Some((values, rest)) = axes.split_first() else {
+    matches_levels(pattern, axes, Vec::as_slice)
+}
+
+/// The matching both share: at each level (a cell's component, or an axis), `*` or one of the
+/// level's `values`, then `/` and the next level.
+fn matches_levels<T>(pattern: &str, levels: &[T], values: fn(&T) -> &[String]) -> bool {
+    let Some((level, rest)) = levels.split_first() else {
         return pattern.is_empty();
     };
     let tail = |t: &str| -> bool {
@@ -102,11 +96,11 @@ pub fn pattern_matches_axes(pattern: &str, axes: &[Vec<String>]) -> bool {
             t.is_empty()
         } else {
             t.strip_prefix('/')
-                .is_some_and(|t| pattern_matches_axes(t, rest))
+                .is_some_and(|t| matches_levels(t, rest, values))
         }
     };
     (pattern.starts_with('*') && tail(&pattern[1..]))
-        || values
+        || values(level)
             .iter()
             .any(|v| pattern.strip_prefix(v.as_str()).is_some_and(tail))
 }

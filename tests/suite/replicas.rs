@@ -110,16 +110,15 @@ fn a_policy_that_turns_the_oom_into_survival_reads_fix_with_both_figures() {
     // fake-numa-128m, 20MB/s on ext4: redirty OOMs at 19.0 s, activate survives at 108.0 s
     // (it OOMed at 80.8 s, `delayed +62 s`, before the request pool of issue 13; the delayed
     // verdict's arithmetic is compare.rs's unit test).
-    let doc = json_of(&[
+    let cell = [
         "run",
         "scenarios/fake-numa-128m.toml",
         "--set",
         "disk.sda.bandwidth=20MB/s",
         "--set",
         "mount.data.fs=ext4",
-        "--format",
-        "json",
-    ]);
+    ];
+    let doc = json_of(&[&cell[..], &["--format", "json"]].concat());
     let c = &doc["scenarios"][0]["comparisons"][0];
     assert_eq!(c["verdict"], "fix", "{c}");
     assert!(
@@ -130,17 +129,7 @@ fn a_policy_that_turns_the_oom_into_survival_reads_fix_with_both_figures() {
         (c["after_at_s"].as_f64().unwrap() - 108.0).abs() < 0.1,
         "{c}"
     );
-    let table = stdout_of(
-        &[
-            "run",
-            "scenarios/fake-numa-128m.toml",
-            "--set",
-            "disk.sda.bandwidth=20MB/s",
-            "--set",
-            "mount.data.fs=ext4",
-        ],
-        0,
-    );
+    let table = stdout_of(&cell, 0);
     assert!(
         table.contains("redirty OOM at 19.0 s → activate survived at 108.0 s: fix"),
         "{table}"

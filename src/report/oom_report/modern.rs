@@ -20,7 +20,7 @@
 //! 2.6.32 mask with each bit moved to its current position (`gfp_types.h`); every process is in
 //! the root memory cgroup.
 
-use super::{k, nodelist, Lines};
+use super::{k, nodelist, page_cache_and_swap, pcp_pages, sum, Lines};
 use crate::mm::gfp;
 use crate::outcome::{Constraint, OomReport, OomTaskRow, ZoneReport};
 use crate::spec::{RunSpec, VmSpec};
@@ -204,16 +204,6 @@ fn call_trace(kind: &str) -> Vec<&'static str> {
     frames
 }
 
-/// A count summed over every zone.
-fn sum(r: &OomReport, f: impl Fn(&ZoneReport) -> u64) -> u64 {
-    r.zones.iter().map(f).sum()
-}
-
-/// Pages on every per-CPU free list of a zone.
-fn pcp_pages(z: &ZoneReport) -> u64 {
-    z.pcp.iter().map(|(count, _, _)| count).sum()
-}
-
 /// `__show_free_areas()`'s global counts (pages).
 fn mem_info(o: &mut Lines, r: &OomReport) {
     o.line("Mem-Info:");
@@ -344,13 +334,7 @@ fn buddy_lists(o: &mut Lines, r: &OomReport) {
              hugepages_surp=0 hugepages_size=2048kB"
         ));
     }
-    o.line(format!(
-        "{} total pagecache pages",
-        sum(r, |z| z.file_pages)
-    ));
-    o.line(format!("{} pages in swap cache", r.swap_cache));
-    o.line(format!("Free swap  = {}kB", k(r.swap_free)));
-    o.line(format!("Total swap = {}kB", k(r.swap_total)));
+    page_cache_and_swap(o, r);
 }
 
 /// `__show_mem()`'s page totals.
