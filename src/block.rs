@@ -306,10 +306,32 @@ impl Disk {
         now_j: u64,
         batch_time: u64,
     ) -> Submit {
-        if let Some(i) = self.merge_target(kind, lba) {
-            self.queue[i].pages.push(id);
+        if self.try_merge(kind, lba, id) {
             return Submit::Merged;
         }
+        self.submit_new(kind, lba, id, ioc, now_j, batch_time)
+    }
+
+    /// Back-merges page `id` (block `lba`) into a queued request if one fits ([`Self::merge_target`]).
+    pub fn try_merge(&mut self, kind: ReqKind, lba: u64, id: PageId) -> bool {
+        let Some(i) = self.merge_target(kind, lba) else {
+            return false;
+        };
+        self.queue[i].pages.push(id);
+        true
+    }
+
+    /// The part of [`Self::submit`] after no request took the page: a new request, from the pool
+    /// for a write (`get_request`), or `MustWait`.
+    fn submit_new(
+        &mut self,
+        kind: ReqKind,
+        lba: u64,
+        id: PageId,
+        ioc: &mut IoContext,
+        now_j: u64,
+        batch_time: u64,
+    ) -> Submit {
         if !matches!(kind, ReqKind::Read { .. })
             && self.get_request(ioc, now_j, batch_time).is_none()
         {
@@ -453,9 +475,12 @@ impl BlockLayer {
         let disk = &mut self.disks[b];
         let queued = if disk.pending.iter().any(|(a, _)| *a == actor) {
             Submit::MustWait
+        } else if disk.try_merge(kind, lba, id) {
+            // Most pages merge: the submitter's io_context is looked up only for a new request.
+            Submit::Merged
         } else {
             let ioc = self.iocs.entry(actor).or_default();
-            disk.submit(kind, lba, id, ioc, now_j, self.batch_time)
+            disk.submit_new(kind, lba, id, ioc, now_j, self.batch_time)
         };
         if queued == Submit::MustWait {
             let mut pages = disk.spare.pop().unwrap_or_default();
