@@ -402,7 +402,7 @@ mod whole {
             vec![writer(MIB)],
         );
         spec.machine.memory_bytes = 1 << 30;
-        spec.machine.layout = NodeLayout::X86_64;
+        spec.machine.layout = NodeLayout::X86_64 { pci_hole_bytes: 0 };
         bencher.bench_local(|| boot_fast(black_box(&spec)));
     }
 

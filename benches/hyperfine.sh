@@ -3,7 +3,8 @@
 #   wbsim run scenarios/oracle-backup.toml --jobs 1    (one core)
 #   wbsim run scenarios/oracle-backup.toml --jobs 2    (both cores of the 2-core machine)
 # and every shipped scenario with the default --jobs (every core), printing hyperfine's summary
-# of each (mean ± σ, min … max, and the --jobs 1 / --jobs 2 comparison).
+# of each (mean ± σ, min … max, and the --jobs 1 / --jobs 2 comparison); then, once each,
+#   wbsim run scenarios/oracle-backup.toml --replicas 32   and   wbsim study scenarios/oracle-backup.toml
 #
 # hyperfine is Debian's `hyperfine` package (`apt-get install hyperfine`); it is not a Rust
 # dependency of wbsim and is not installed by anything in this repository.
@@ -34,3 +35,9 @@ for f in scenarios/*.toml; do
     scenarios+=("$wbsim run $f")
 done
 hyperfine --warmup 1 --style basic "$@" "${scenarios[@]}"
+
+echo
+echo "== replicas and study (issue 15 targets: under 20 s and under 60 s on the 2-core machine)"
+hyperfine --warmup 0 --runs 1 --style basic "$@" \
+    "$wbsim run scenarios/oracle-backup.toml --replicas 32" \
+    "$wbsim study scenarios/oracle-backup.toml"

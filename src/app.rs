@@ -24,9 +24,10 @@ use crate::scenario::{self, Overrides, Scenario};
 /// printed by `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe),
+        Command::Run(args) => run_cmd(&args.files, &args.opts, &args.observe, &args.margin),
         Command::Check(args) => check_cmd(&args),
         Command::History(args) => history_cmd(&args),
+        Command::Study(args) => study_cmd(&args),
         Command::Explain(args) => crate::observe::explain::command(&args),
         Command::Sweep(args) => sweep_cmd(&args),
         Command::Merge(args) => merge_cmd(&args),
@@ -55,24 +56,29 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 /// `wbsim man`: one page to stdout, or every page into a directory. Every page ends with the
-/// exit status paragraph.
+/// EXIT STATUS, ENVIRONMENT and EXAMPLES sections.
 fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
-    let with_exit = |c: clap::Command| c.after_help(crate::cli::EXIT_STATUS);
+    // The exit status is a section of its own (`man_sections`), not --help's paragraph.
+    let with_exit = |c: clap::Command| c.after_help(None::<&str>);
     if let Some(dir) = out_dir {
         let mut pages = vec![with_exit(cmd.clone())];
         pages.extend(cmd.get_subcommands().cloned().map(with_exit));
         for page in pages {
+            let name = page.get_name().to_string();
             let path = page_of(page)
                 .generate_to(dir)
                 .with_context(|| format!("{}: cannot write the man pages", dir.display()))?;
+            let mut text = std::fs::read(&path)?;
+            text.extend_from_slice(man_sections(&name).as_bytes());
+            write_file(&path, &String::from_utf8_lossy(&text))?;
             eprintln!("wrote {}", path.display());
         }
         return Ok(ExitCode::SUCCESS);
     }
     let page = match command {
-        None => cmd,
+        None => with_exit(cmd),
         Some(name) => match cmd.find_subcommand(name) {
             Some(sub) => with_exit(sub.clone()),
             None => {
@@ -84,12 +90,53 @@ fn man(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<ExitCode
             }
         },
     };
+    let name = page.get_name().to_string();
     let mut buf = Vec::new();
     page_of(page)
         .render(&mut buf)
         .context("rendering the man page")?;
+    buf.extend_from_slice(man_sections(&name).as_bytes());
     std::io::stdout().lock().write_all(&buf)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sections clap_mangen does not write: EXIT STATUS, ENVIRONMENT and EXAMPLES (roff).
+fn man_sections(command: &str) -> String {
+    let sub = if command == "wbsim" { "run" } else { command };
+    let example = match sub {
+        "check" => "wbsim check scenarios/*.toml --junit report.xml\n\
+                    wbsim check - -q < generated.toml",
+        "sweep" => "wbsim sweep scenarios/oracle-backup.toml --vary vm.dirty_ratio=10..40:10\n\
+                    wbsim sweep scenarios/oracle-backup.toml --find-threshold machine.memory=512MiB..2GiB",
+        "history" => "wbsim history scenarios/fake-numa-128m.toml",
+        "explain" => "wbsim explain scenarios/oracle-backup.toml --set mount.backup.fs=ext4",
+        "merge" => "wbsim run big.toml --shard 1/2 --format json > a.json\n\
+                    wbsim run big.toml --shard 2/2 --format json > b.json\n\
+                    wbsim merge a.json b.json",
+        _ => "wbsim run scenarios/oracle-backup.toml\n\
+              wbsim run scenarios/oracle-backup.toml --format json -o result.json\n\
+              wbsim run scenarios/oracle-backup.toml --oom-report --ftrace trace-{label}.txt\n\
+              cat scenario.toml | wbsim run - --fail-on regression",
+    };
+    let examples: String = example
+        .split("\\n")
+        .map(|l| format!("{}\n", l.trim().replace('-', "\\-")))
+        .collect();
+    format!(
+        ".SH \"EXIT STATUS\"\n\
+         .TP\n0\nsuccess; an OOM is a result, not a failure\n\
+         .TP\n1\ncheck found a result that differs from [expect], or a \\-\\-fail\\-on condition \
+         occurred\n\
+         .TP\n2\nbad input: the command line, a scenario (file, line, column, key, what is \
+         accepted), a JSON document for merge\n\
+         .TP\n3\na bug in wbsim found by \\-\\-check\\-invariants or \\-\\-check\\-determinism; \
+         the seed and the command that reproduces it are printed\n\
+         .SH ENVIRONMENT\n\
+         wbsim reads no environment variable: the same scenario and seed print the same bytes \
+         everywhere. Output has no colour, so NO_COLOR and TERM change nothing. The default of \
+         \\-\\-jobs is the number of CPUs this process may use (affinity, cgroup quota).\n\
+         .SH EXAMPLES\n.nf\n{examples}.fi\n"
+    )
 }
 
 /// A page whose footer names wbsim and its version (subcommands have no version of their own).
@@ -109,6 +156,7 @@ struct Executed {
 /// Runs every planned run of the scenarios (those of `--shard` only) through one runner and
 /// builds the document; runs are recorded when `observe` asks for a file that needs it.
 fn execute(
+    command: &str,
     scenarios: &[Scenario],
     plans: Vec<Plan>,
     opts: &RunOpts,
@@ -130,7 +178,9 @@ fn execute(
             position += 1;
         }
     }
-    let runner = Runner::new(opts.jobs, opts.checks.checks()).observing(observe.recording());
+    let runner = Runner::new(opts.jobs, opts.checks.checks())
+        .observing(observe.recording())
+        .quiet(opts.quiet);
     let outputs = runner.run(&jobs).map_err(|failed| {
         let (s, i) = origin[failed.job];
         let (sc, plan) = (&scenarios[s], &plans[s]);
@@ -146,7 +196,11 @@ fn execute(
         .iter()
         .zip(plans)
         .zip(&held)
-        .map(|((sc, plan), runs)| record(sc, plan, runs, opts, observe.extras()))
+        .map(|((sc, plan), runs)| {
+            let mut r = record(sc, plan, runs, opts, observe.extras());
+            r.provenance = Some(build::provenance(sc, &opts.scenario.overrides(), command));
+            r
+        })
         .collect();
     Ok(Executed {
         held,
@@ -195,12 +249,15 @@ impl Executed {
         scenarios: &[Scenario],
         observe: &ObserveArgs,
         content: Content,
-        format: Format,
+        opts: &RunOpts,
     ) -> anyhow::Result<()> {
+        let format = opts.format;
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
-        let mut out = std::io::stdout().lock();
-        out.write_all(crate::report::render(&self.document, content, format).as_bytes())?;
+        let mut out = output(opts.output.as_deref())?;
+        out.write_all(
+            crate::report::render_view(&self.document, content, format, opts.view()).as_bytes(),
+        )?;
         if format == Format::Table {
             session::print_sections(observe, &observed, &mut out)?;
         }
@@ -218,38 +275,142 @@ fn load_all(files: &[PathBuf], opts: &RunOpts) -> anyhow::Result<Vec<Scenario>> 
         .collect()
 }
 
-fn run_cmd(files: &[PathBuf], opts: &RunOpts, observe: &ObserveArgs) -> anyhow::Result<ExitCode> {
+/// Refuses, before any simulation, what would otherwise be dropped or fail after it: an
+/// `--oom-report`/`--vmstat` the format has no place for, and an output file that cannot be
+/// written.
+fn preflight(opts: &RunOpts, observe: &ObserveArgs, junit: Option<&Path>) -> anyhow::Result<()> {
+    if matches!(opts.format, Format::Csv | Format::Markdown) {
+        for (flag, on) in [
+            ("--oom-report", observe.oom_report),
+            ("--vmstat", observe.vmstat),
+        ] {
+            if on {
+                bail!(
+                    "{flag} is printed after the tables (--format table) or carried in the JSON \
+                     document (--format json); --format {} has no place for it",
+                    if opts.format == Format::Csv {
+                        "csv"
+                    } else {
+                        "markdown"
+                    }
+                );
+            }
+        }
+    }
+    let outputs = [
+        ("--timeline", observe.timeline.as_deref()),
+        ("--plot", observe.plot.as_deref()),
+        ("--trace", observe.trace.as_deref()),
+        ("--ftrace", observe.ftrace.as_deref()),
+        ("--junit", junit),
+    ];
+    for (flag, path) in outputs {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` can be written, found out without leaving anything behind: an existing file
+/// is opened for writing (not truncated), a new one is created and removed.
+fn check_writable(flag: &str, path: &Path) -> anyhow::Result<()> {
+    let name = path.display();
+    let cannot = |e: std::io::Error| anyhow::anyhow!("{flag} {name}: cannot write: {e}");
+    if path.is_dir() {
+        bail!("{flag} {name}: is a directory; give a file name");
+    }
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(cannot)?;
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(cannot)?;
+        std::fs::remove_file(path).map_err(cannot)?;
+    }
+    Ok(())
+}
+
+/// The simulated durations of the runs a command will hold (those of `--shard`).
+fn held_durations<'a>(
+    scenarios: &'a [Scenario],
+    opts: &'a RunOpts,
+) -> impl Iterator<Item = u64> + 'a {
+    scenarios
+        .iter()
+        .flat_map(|sc| sc.runs.iter())
+        .enumerate()
+        .filter(|(k, _)| opts.shard.map_or(true, |s| s.holds(*k)))
+        .map(|(_, r)| r.spec.limits.sim_time_ns)
+}
+
+fn run_cmd(
+    files: &[PathBuf],
+    opts: &RunOpts,
+    observe: &ObserveArgs,
+    margin: &Option<String>,
+) -> anyhow::Result<ExitCode> {
+    preflight(opts, observe, None)?;
+    let margin = margin.as_deref().map(crate::margin::parse).transpose()?;
     let scenarios = load_all(files, opts)?;
+    observe.check_samples(held_durations(&scenarios, opts))?;
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let executed = execute(&scenarios, plans, opts, observe)?;
-    executed.emit(&scenarios, observe, Content::Runs, opts.format)?;
+    let mut executed = execute("run", &scenarios, plans, opts, observe)?;
+    if let Some(m) = &margin {
+        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let overrides = opts.scenario.overrides();
+        for (file, record) in files.iter().zip(&mut executed.document.scenarios) {
+            let src = scenario::read_source(file)?;
+            record.margins = Some(crate::margin::search(&src, &overrides, m, &runner)?);
+        }
+    }
+    executed.emit(&scenarios, observe, Content::Runs, opts)?;
     Ok(fail_on(&executed.document, &opts.fail_on, false))
 }
 
 fn check_cmd(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    preflight(&args.opts, &args.observe, args.junit.as_deref())?;
     let scenarios = load_all(&args.files, &args.opts)?;
-    for sc in &scenarios {
-        if sc.expectations.is_none() {
-            eprintln!("warning: {}: no [expect] table; nothing to check", sc.file);
-        }
+    args.observe
+        .check_samples(held_durations(&scenarios, &args.opts))?;
+    let unchecked: Vec<&str> = scenarios
+        .iter()
+        .filter(|sc| sc.expectations.is_none())
+        .map(|sc| sc.file.as_str())
+        .collect();
+    for file in unchecked.iter().filter(|_| !args.opts.quiet) {
+        eprintln!(
+            "warning: {file}: no [expect] table; nothing to check (exit status {} unless a \
+             check fails)",
+            crate::cli::NOTHING_CHECKED
+        );
     }
     let plans = scenarios
         .iter()
         .map(|s| build::plan(s, PlanCommand::Run, &[]))
         .collect();
-    let mut executed = execute(&scenarios, plans, &args.opts, &args.observe)?;
+    let mut executed = execute("check", &scenarios, plans, &args.opts, &args.observe)?;
     for sc in &mut executed.document.scenarios {
         sc.checks = Some(build::checks(sc));
     }
     if let Some(path) = &args.junit {
         write_file(path, &junit::render(&executed.document))?;
     }
-    let format = args.opts.format;
-    executed.emit(&scenarios, &args.observe, Content::Checks, format)?;
-    Ok(fail_on(&executed.document, &args.opts.fail_on, true))
+    executed.emit(&scenarios, &args.observe, Content::Checks, &args.opts)?;
+    let code = fail_on(&executed.document, &args.opts.fail_on, true);
+    if code == ExitCode::SUCCESS && !unchecked.is_empty() {
+        // LTP's TCONF: the test did not apply, which is neither a pass nor a failure.
+        return Ok(ExitCode::from(crate::cli::NOTHING_CHECKED));
+    }
+    Ok(code)
 }
 
 fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
@@ -266,6 +427,9 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             "nothing to sweep: give --vary PATH=LIST_OR_RANGE and/or --find-threshold PATH=LO..HI"
         );
     }
+    if let Some(path) = &args.plot {
+        check_writable("--plot", path)?;
+    }
     let src = scenario::read_source(&args.file)?;
     let (doc, content) = if let Some(t) = &threshold {
         if vary.iter().any(|v| v.path == t.path) {
@@ -277,7 +441,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             vary: &vary,
             threshold: t,
         };
-        let runner = Runner::new(opts.jobs, opts.checks.checks());
+        let runner = Runner::new(opts.jobs, opts.checks.checks()).quiet(opts.quiet);
         let record = search.run(&runner, opts.shard)?;
         (document::document(vec![record]), Content::Thresholds)
     } else {
@@ -285,6 +449,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
         let plan = build::plan(&sc, PlanCommand::Sweep, &varied);
         let executed = execute(
+            "sweep",
             std::slice::from_ref(&sc),
             vec![plan],
             opts,
@@ -300,7 +465,9 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         };
         write_file(path, &svg)?;
     }
-    emit(&crate::report::render(&doc, content, opts.format))?;
+    let mut out = output(opts.output.as_deref())?;
+    out.write_all(crate::report::render_view(&doc, content, opts.format, opts.view()).as_bytes())?;
+    out.flush()?;
     Ok(fail_on(&doc, &opts.fail_on, false))
 }
 
@@ -334,6 +501,16 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             crate::kernel::Kernel::profile_names().join(", ")
         );
     }
+    let order = crate::kernel::Kernel::profile_names();
+    let rank = |r: &str| order.iter().position(|n| *n == r);
+    if let Some(w) = releases.windows(2).find(|w| rank(&w[0]) >= rank(&w[1])) {
+        bail!(
+            "--releases: `{}` after `{}`; list the kernels oldest first, each once (e.g. \
+             `2.6.32,2.6.36,3.2`): every flip is named between consecutive kernels",
+            w[1],
+            w[0]
+        );
+    }
     eprintln!(
         "history: {} cells × {} kernels",
         sc.runs.len(),
@@ -342,9 +519,63 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let runner = Runner::new(args.jobs, args.checks.checks());
     let h = crate::history::history(&sc, &releases, &runner)?;
     let text = match args.format {
-        Format::Json => crate::report::json::pretty(&h.to_json()),
+        Format::Json => {
+            let mut json = h.to_json();
+            let provenance = build::provenance(&sc, &args.scenario.overrides(), "history");
+            if let serde_json::Value::Object(map) = &mut json {
+                map.insert("provenance".into(), serde_json::to_value(provenance)?);
+            }
+            crate::report::json::pretty(&json)
+        }
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
         format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
+    };
+    emit(&text)
+}
+
+/// The largest document `merge` reads: 100 000 runs of some KiB each fit well below it.
+const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
+    use crate::study;
+    let margin = args
+        .margin
+        .as_deref()
+        .map(crate::margin::parse)
+        .transpose()?;
+    if let Some(bad) = args
+        .releases
+        .iter()
+        .find(|r| !crate::history::is_release(r))
+    {
+        bail!(
+            "--releases: `{bad}` is not a kernel release; expected one of {}",
+            crate::kernel::Kernel::profile_names().join(", ")
+        );
+    }
+    let overrides = args.scenario.overrides();
+    let runner = Runner::new(args.jobs, Default::default());
+    let mut scenarios = Vec::new();
+    for file in &args.files {
+        let src = scenario::read_source(file)?;
+        let releases: Vec<String> = args.releases.iter().map(|r| r.trim().to_string()).collect();
+        scenarios.push(study::study(
+            &src,
+            &overrides,
+            &releases,
+            margin.as_ref(),
+            &runner,
+        )?);
+    }
+    let doc = study::StudyDocument {
+        schema: study::SCHEMA.into(),
+        wbsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenarios,
+    };
+    let text = match args.format {
+        Format::Json => crate::report::json::pretty(&doc),
+        Format::Csv => crate::report::csv::render(&[study::flat_grid(&doc)]),
+        format => crate::report::render_grids(format, "", Default::default(), &study::grids(&doc)),
     };
     emit(&text)
 }
@@ -353,10 +584,16 @@ fn merge_cmd(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();
     for f in &args.files {
         let name = f.display().to_string();
-        let text = std::fs::read_to_string(f)
+        let file = scenario::open_input(f)
             .with_context(|| format!("{name}: cannot read the JSON document"))?;
-        let d: Document = serde_json::from_str(&text).with_context(|| {
-            format!("{name}: not a wbsim results document (write shards with --format json)")
+        // Parsed as it is read, at most MAX_DOCUMENT_BYTES: `/dev/zero` fails at its first byte
+        // and an endless stream of JSON at the cap, instead of filling memory.
+        let reader = std::io::BufReader::new(std::io::Read::take(file, MAX_DOCUMENT_BYTES));
+        let d: Document = serde_json::from_reader(reader).with_context(|| {
+            format!(
+                "{name}: not a wbsim results document of at most 1GiB (write shards with \
+                 --format json)"
+            )
         })?;
         docs.push((name, d));
     }
@@ -392,6 +629,17 @@ fn fail_on(doc: &Document, conditions: &[FailOn], checks: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Where a command's output goes: `--output FILE`, or stdout.
+fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("--output {}: cannot write", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    })
 }
 
 fn emit(text: &str) -> anyhow::Result<ExitCode> {

@@ -3,15 +3,28 @@
 //! completion do to the VM (plugging per event, `end_page_writeback`, the request-wait and
 //! congestion wake-ups).
 //!
-//! Async writes take a request from a pool of `nr_requests`; the queue is write-congested from
-//! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128) until a free
-//! brings it below `nr_requests - nr/8 - nr/16 - 1` (103). A page whose disk block follows the
-//! last queued request of the same kind is merged into it, up to 512 KiB per request. The disk
-//! serves requests in FIFO order, one at a time: a seek (when the request does not start where
-//! the previous one ended) plus the transfer at the disk's bandwidth. Completion is one event per
-//! request, not per page.
+//! Every async write (`WRITE`: the flusher, a throttled writer, kswapd and direct reclaim in
+//! `pageout()`, swap-out, the journal's data flush) goes through `__make_request()`: it
+//! back-merges into any queued request of the same kind that ends where it starts (the
+//! elevator's `elv_rqhash_find`; one CFQ async queue per priority level, so every async writer
+//! shares it), up to 512 KiB per request, or takes a request from the pool with
+//! `get_request()`. The pool holds `nr_requests`; the submitter whose allocation fills it
+//! becomes a *batcher* (its io_context may take `BLK_BATCH_REQ` = 32 requests within
+//! `BLK_BATCH_TIME` = HZ/50), and so does every submitter woken from `get_request_wait()`; no
+//! one allocates past ⌊3·nr/2⌋. A submitter refused sleeps uninterruptibly in
+//! `get_request_wait()` (exclusive, FIFO) with its bio parked ([`Disk::pending`], its page
+//! already `PG_writeback`, as `__block_write_full_page` sets it before `submit_bh`);
+//! `freed_request()` wakes one sleeper per freed request once fewer than `nr_requests` are
+//! allocated, and the woken one retries at once as a batcher. The queue is write-congested from
+//! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128; capped at
+//! `nr_requests`, so 4 of 4) until a free brings it below `nr_requests - nr/8 - nr/16 - 1`
+//! (103). Reads (the sync pool) are not counted: no shipped reader fills 128 sync requests.
+//!
+//! The disk serves requests in FIFO order, one at a time: a seek (when the request does not
+//! start where the previous one ended) plus the transfer at the disk's bandwidth. Completion is
+//! one event per request, not per page.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::mm::granularity::{Granularity, KernelPages};
 use crate::mm::page::{pg, PageId};
@@ -21,6 +34,96 @@ use crate::spec::DiskSpec;
 
 /// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 (4 KiB) pages per request.
 pub const MAX_REQUEST_PAGES: KernelPages = KernelPages(128);
+
+/// `BLK_BATCH_REQ` (block/blk.h, 2.6.32): requests a batching io_context may take past a full
+/// queue.
+pub const BLK_BATCH_REQ: u32 = 32;
+
+/// The part of a task's `struct io_context` the request pool reads (`ioc_batching`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IoContext {
+    /// `nr_batch_requests`: requests left in the current batch.
+    pub nr_batch_requests: u32,
+    /// `last_waited`, in jiffies: when the batch started.
+    pub last_waited: u64,
+}
+
+impl IoContext {
+    /// `ioc_batching()`: a full batch, or some of one started less than `batch_time` jiffies ago.
+    pub fn batching(&self, now_j: u64, batch_time: u64) -> bool {
+        self.nr_batch_requests == BLK_BATCH_REQ
+            || (self.nr_batch_requests > 0 && now_j < self.last_waited + batch_time)
+    }
+
+    /// `ioc_set_batching()`: start a batch unless one is running.
+    pub fn set_batching(&mut self, now_j: u64, batch_time: u64) {
+        if self.batching(now_j, batch_time) {
+            return;
+        }
+        self.nr_batch_requests = BLK_BATCH_REQ;
+        self.last_waited = now_j;
+    }
+}
+
+/// What `__make_request()` did with one page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submit {
+    /// Back-merged into a queued request: no request allocated.
+    Merged,
+    /// A new request from the pool.
+    Queued,
+    /// `get_request()` refused: the submitter must sleep in `get_request_wait()`.
+    MustWait,
+}
+
+/// Who sleeps in `get_request_wait()`, for the time-in-request-wait counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiter {
+    /// kswapd (`pageout()`).
+    Kswapd,
+    /// A task in direct reclaim (`pageout()`).
+    DirectReclaim,
+    /// A task writing back in `balance_dirty_pages()`.
+    Writer,
+    /// A flusher thread.
+    Flusher,
+    /// A journal thread (kjournald).
+    Journal,
+}
+
+impl Waiter {
+    /// Every kind, in counter order.
+    pub const ALL: [Waiter; 5] = [
+        Waiter::Kswapd,
+        Waiter::DirectReclaim,
+        Waiter::Writer,
+        Waiter::Flusher,
+        Waiter::Journal,
+    ];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Waiter::Kswapd => "kswapd",
+            Waiter::DirectReclaim => "direct_reclaim",
+            Waiter::Writer => "writer",
+            Waiter::Flusher => "flusher",
+            Waiter::Journal => "journal",
+        }
+    }
+}
+
+/// Sleeps in `get_request_wait()` and the time spent there, per [`Waiter`] kind (the kernel's
+/// `block_sleeprq` events and blkio delay).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestWaitStats {
+    /// Sleeps, by `Waiter as usize`.
+    pub sleeps: [u64; 5],
+    /// Time asleep, ns, by `Waiter as usize`.
+    pub ns: [u64; 5],
+    /// The most async requests any disk had allocated at once.
+    pub max_allocated: u32,
+}
 
 /// What a request carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,16 +160,26 @@ pub struct Disk {
     pub spec: DiskSpec,
     /// Requests not yet dispatched, FIFO.
     pub queue: VecDeque<Request>,
-    /// The request being served.
-    pub in_flight: Option<Request>,
+    /// The requests being served (at most `queue_depth`): when each completes, its dispatch
+    /// number (ties complete in dispatch order), and the request.
+    pub in_flight: Vec<(SimTime, u64, Request)>,
+    /// Requests dispatched so far.
+    dispatched: u64,
     /// Async (write) requests allocated: queued plus in flight.
     pub allocated: u32,
     /// Async write congestion (`BDI_async_congested`).
     pub congested: bool,
     /// The block after the last request served.
     pub last_end: u64,
-    /// Actors sleeping in `get_request_wait()` for a free request.
-    pub full_waiters: VecDeque<Actor>,
+    /// `blk_queue_full()` of the async pool: set by the allocation that fills it, cleared when
+    /// a free leaves fewer than `nr_requests`.
+    pub full_flag: bool,
+    /// Actors sleeping in `get_request_wait()` for a free request, in FIFO order, with when
+    /// they started to wait and as what.
+    pub full_waiters: VecDeque<(Actor, SimTime, Waiter)>,
+    /// Bios whose submitter sleeps in `get_request_wait()`: one page each, already
+    /// `PG_writeback` (or journal IO), in submission order.
+    pub pending: Vec<(Actor, Request)>,
     /// Pages completed (for statistics).
     pub pages_done: u64,
     /// Bytes of one (simulated) page: what a page of a request transfers.
@@ -83,11 +196,14 @@ impl Disk {
         Disk {
             spec,
             queue: VecDeque::new(),
-            in_flight: None,
+            in_flight: Vec::new(),
+            dispatched: 0,
             allocated: 0,
             congested: false,
             last_end: 0,
+            full_flag: false,
             full_waiters: VecDeque::new(),
+            pending: Vec::new(),
             pages_done: 0,
             page_bytes: granularity.page_bytes(),
             max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
@@ -95,10 +211,12 @@ impl Disk {
         }
     }
 
-    /// `queue_congestion_on_threshold()`.
+    /// `queue_congestion_on_threshold()`: `blk_queue_congestion_threshold()` (block/blk-core.c,
+    /// 2.6.32) caps `nr - nr/8 + 1` at `nr_requests`, so a queue of fewer than 8 requests
+    /// congests when it is full.
     pub fn congestion_on(&self) -> u32 {
         let nr = self.spec.nr_requests;
-        (nr - nr / 8 + 1).max(1)
+        (nr - nr / 8 + 1).min(nr).max(1)
     }
 
     /// `queue_congestion_off_threshold()`.
@@ -107,26 +225,117 @@ impl Disk {
         (nr - nr / 8 - nr / 16 - 1).max(1)
     }
 
-    /// Whether a write of block `lba` would merge into the last queued request.
-    pub fn would_merge(&self, kind: ReqKind, lba: u64) -> bool {
-        self.queue.back().is_some_and(|r| {
+    /// The queued request a write of block `lba` back-merges into: the last one, else any
+    /// queued (not dispatched) request of the same kind that ends at `lba` and has room
+    /// (`elv_merge`: `last_merge`, then the end-sector hash).
+    pub fn merge_target(&self, kind: ReqKind, lba: u64) -> Option<usize> {
+        let fits = |r: &Request| {
             r.kind == kind
                 && r.lba + r.pages.len() as u64 == lba
                 && r.pages.len() < self.max_request_pages
-        })
+        };
+        let last = self.queue.len().checked_sub(1)?;
+        if fits(&self.queue[last]) {
+            return Some(last);
+        }
+        if matches!(kind, ReqKind::Read { .. }) {
+            return None;
+        }
+        self.queue.iter().rposition(fits)
     }
 
-    /// All async requests are allocated: a new one would sleep in `get_request_wait()`.
+    /// Whether a write of block `lba` would merge into a queued request.
+    pub fn would_merge(&self, kind: ReqKind, lba: u64) -> bool {
+        self.merge_target(kind, lba).is_some()
+    }
+
+    /// Every async request is allocated (`blk_queue_full`'s count test).
     pub fn full(&self) -> bool {
         self.allocated >= self.spec.nr_requests
     }
 
-    /// Queues page `id` at block `lba`; returns whether the queue just became congested.
-    /// Async writes never wait here: callers that may sleep check [`Disk::full`] first.
-    pub fn submit(&mut self, kind: ReqKind, lba: u64, id: PageId) -> bool {
-        if self.would_merge(kind, lba) {
-            self.queue.back_mut().expect("merge target").pages.push(id);
+    /// Whether `get_request()` would give `ioc` a request now (without taking it).
+    pub fn may_get_request(&self, ioc: &IoContext, now_j: u64, batch_time: u64) -> bool {
+        let nr = self.spec.nr_requests;
+        if self.allocated + 1 >= nr && self.full_flag && !ioc.batching(now_j, batch_time) {
             return false;
+        }
+        self.allocated < 3 * nr / 2
+    }
+
+    /// `get_request()` (block/blk-core.c 2.6.32) for the async pool: `Some(congested now)` with
+    /// a request allocated, `None` when the caller must sleep.
+    pub fn get_request(
+        &mut self,
+        ioc: &mut IoContext,
+        now_j: u64,
+        batch_time: u64,
+    ) -> Option<bool> {
+        let nr = self.spec.nr_requests;
+        let mut newly_congested = false;
+        if self.allocated + 1 >= self.congestion_on() {
+            if self.allocated + 1 >= nr {
+                if !self.full_flag {
+                    ioc.set_batching(now_j, batch_time);
+                    self.full_flag = true;
+                } else if !ioc.batching(now_j, batch_time) {
+                    return None;
+                }
+            }
+            newly_congested = !self.congested;
+            self.congested = true;
+        }
+        if self.allocated >= 3 * nr / 2 {
+            return None;
+        }
+        self.allocated += 1;
+        if ioc.batching(now_j, batch_time) {
+            ioc.nr_batch_requests -= 1;
+        }
+        Some(newly_congested)
+    }
+
+    /// `__make_request()` for page `id` at block `lba`: back-merge, else a request from the
+    /// pool for `ioc` (reads take none: the sync pool is not modelled).
+    pub fn submit(
+        &mut self,
+        kind: ReqKind,
+        lba: u64,
+        id: PageId,
+        ioc: &mut IoContext,
+        now_j: u64,
+        batch_time: u64,
+    ) -> Submit {
+        if self.try_merge(kind, lba, id) {
+            return Submit::Merged;
+        }
+        self.submit_new(kind, lba, id, ioc, now_j, batch_time)
+    }
+
+    /// Back-merges page `id` (block `lba`) into a queued request if one fits ([`Self::merge_target`]).
+    pub fn try_merge(&mut self, kind: ReqKind, lba: u64, id: PageId) -> bool {
+        let Some(i) = self.merge_target(kind, lba) else {
+            return false;
+        };
+        self.queue[i].pages.push(id);
+        true
+    }
+
+    /// The part of [`Self::submit`] after no request took the page: a new request, from the pool
+    /// for a write (`get_request`), or `MustWait`.
+    fn submit_new(
+        &mut self,
+        kind: ReqKind,
+        lba: u64,
+        id: PageId,
+        ioc: &mut IoContext,
+        now_j: u64,
+        batch_time: u64,
+    ) -> Submit {
+        if !matches!(kind, ReqKind::Read { .. })
+            && self.get_request(ioc, now_j, batch_time).is_none()
+        {
+            return Submit::MustWait;
         }
         let mut pages = self
             .spare
@@ -134,46 +343,62 @@ impl Disk {
             .unwrap_or_else(|| Vec::with_capacity(self.max_request_pages));
         pages.push(id);
         self.queue.push_back(Request { kind, lba, pages });
-        if matches!(kind, ReqKind::Read { .. }) {
-            return false;
-        }
-        self.allocated += 1;
-        if !self.congested && self.allocated >= self.congestion_on() {
-            self.congested = true;
-            return true;
-        }
-        false
+        Submit::Queued
     }
 
-    /// Starts serving the next request if idle; returns its service time.
-    pub fn dispatch(&mut self, seek_jitter_ns: u64) -> Option<SimTime> {
-        if self.in_flight.is_some() {
+    /// Whether the device can start another request (fewer than `queue_depth` in flight).
+    pub fn can_dispatch(&self) -> bool {
+        self.in_flight.len() < self.spec.queue_depth.max(1) as usize
+    }
+
+    /// Starts serving the next request at `now` if the device has room; returns when it
+    /// completes: its latency, its transfer at the bandwidth, and when it does not start where
+    /// the previous one ended, a seek (half the seek time plus `seek_jitter_ns`), or on a flash
+    /// device (`random_write_iops`) the random-write cost of its first 4 KiB.
+    pub fn dispatch(&mut self, now: SimTime, seek_jitter_ns: u64) -> Option<SimTime> {
+        if !self.can_dispatch() {
             return None;
         }
         let r = self.queue.pop_front()?;
         let bytes = r.pages.len() as u64 * self.page_bytes;
-        let mut t = bytes * 1_000_000_000 / self.spec.bandwidth_bytes_per_sec.max(1);
+        let bw = self.spec.bandwidth_bytes_per_sec.max(1);
+        let mut t = self.spec.latency_ns + bytes * 1_000_000_000 / bw;
         if r.lba != self.last_end {
-            t += self.spec.seek_ns / 2 + seek_jitter_ns;
+            t += match self.spec.random_write_iops {
+                0 => self.spec.seek_ns / 2 + seek_jitter_ns,
+                iops => (1_000_000_000 / iops).saturating_sub(4096 * 1_000_000_000 / bw),
+            };
         }
         self.last_end = r.lba + r.pages.len() as u64;
-        self.in_flight = Some(r);
-        Some(t.max(1))
+        let at = now + t.max(1);
+        self.in_flight.push((at, self.dispatched, r));
+        self.dispatched += 1;
+        Some(at)
     }
 
-    /// Finishes the request in flight; returns it and whether the queue uncongested.
-    pub fn complete(&mut self) -> (Request, bool) {
-        let r = self.in_flight.take().expect("completion without a request");
+    /// Finishes the request in flight (`freed_request()`); returns it, whether the queue
+    /// uncongested, and whether a `get_request_wait()` sleeper is to be woken (fewer than
+    /// `nr_requests` allocated).
+    pub fn complete(&mut self) -> (Request, bool, bool) {
+        let first = (0..self.in_flight.len())
+            .min_by_key(|&i| (self.in_flight[i].0, self.in_flight[i].1))
+            .expect("completion without a request");
+        let (_, _, r) = self.in_flight.remove(first);
         self.pages_done += r.pages.len() as u64;
         let mut uncongested = false;
+        let mut wake = false;
         if !matches!(r.kind, ReqKind::Read { .. }) {
             self.allocated -= 1;
             if self.congested && self.allocated < self.congestion_off() {
                 self.congested = false;
                 uncongested = true;
             }
+            if self.allocated < self.spec.nr_requests {
+                wake = true;
+                self.full_flag = false;
+            }
         }
-        (r, uncongested)
+        (r, uncongested, wake)
     }
 
     /// Takes back the page list of a completed request for a later one.
@@ -182,11 +407,18 @@ impl Disk {
         self.spare.push(pages);
     }
 
-    /// Pages under `PG_writeback` that this disk holds (queued or in flight).
-    pub fn writeback_pages(&self) -> u64 {
+    /// Every request this disk holds: queued, in flight, and the bios parked in
+    /// `get_request_wait()`.
+    pub fn held(&self) -> impl Iterator<Item = &Request> {
         self.queue
             .iter()
-            .chain(self.in_flight.iter())
+            .chain(self.in_flight.iter().map(|(_, _, r)| r))
+            .chain(self.pending.iter().map(|(_, r)| r))
+    }
+
+    /// Pages under `PG_writeback` that this disk holds (queued, in flight or parked).
+    pub fn writeback_pages(&self) -> u64 {
+        self.held()
             .filter(|r| r.kind == ReqKind::Write)
             .map(|r| r.pages.len() as u64)
             .sum()
@@ -194,7 +426,8 @@ impl Disk {
 }
 
 /// The block layer of the machine: every disk, the disks plugged during the current event, where
-/// each disk's next new file goes, and the disks' random stream (seek jitter).
+/// each disk's next new file goes, the disks' random stream (seek jitter), and every actor's
+/// io_context.
 pub struct BlockLayer {
     /// Every disk.
     pub disks: Vec<Disk>,
@@ -204,15 +437,113 @@ pub struct BlockLayer {
     pub next_lba: Vec<u64>,
     /// Random stream of the disks.
     pub rng: SimRng,
+    /// Each actor's io_context (created on its first request, as `current_io_context()` does).
+    pub iocs: BTreeMap<Actor, IoContext>,
+    /// `BLK_BATCH_TIME` = HZ/50, in jiffies.
+    pub batch_time: u64,
+    /// Sleeps and time in `get_request_wait()`.
+    pub wait_stats: RequestWaitStats,
 }
 
 impl BlockLayer {
-    /// Submits page `id` to disk `b` (plugged until the end of the event).
-    pub fn submit(&mut self, b: usize, kind: ReqKind, lba: u64, id: PageId) {
-        self.disks[b].submit(kind, lba, id);
+    /// An empty block layer for a machine of `hz` ticks per second (disks are added at boot).
+    pub fn new(disks: usize, rng: SimRng, hz: u64) -> BlockLayer {
+        BlockLayer {
+            disks: vec![],
+            plugged: vec![],
+            next_lba: vec![0; disks],
+            rng,
+            iocs: BTreeMap::new(),
+            batch_time: hz / 50,
+            wait_stats: RequestWaitStats::default(),
+        }
+    }
+
+    /// `__make_request()` of page `id` to disk `b` by `actor` at jiffy `now_j` (the disk is
+    /// plugged until the end of the event). A refused bio is parked: `false`, and the actor
+    /// must sleep in `get_request_wait()`. An actor that already has a parked bio on the disk
+    /// is asleep: later pages queue behind it.
+    pub fn submit(
+        &mut self,
+        b: usize,
+        kind: ReqKind,
+        lba: u64,
+        id: PageId,
+        actor: Actor,
+        now_j: u64,
+    ) -> bool {
+        let disk = &mut self.disks[b];
+        let queued = if disk.pending.iter().any(|(a, _)| *a == actor) {
+            Submit::MustWait
+        } else if disk.try_merge(kind, lba, id) {
+            // Most pages merge: the submitter's io_context is looked up only for a new request.
+            Submit::Merged
+        } else {
+            let ioc = self.iocs.entry(actor).or_default();
+            disk.submit_new(kind, lba, id, ioc, now_j, self.batch_time)
+        };
+        if queued == Submit::MustWait {
+            let mut pages = disk.spare.pop().unwrap_or_default();
+            pages.push(id);
+            disk.pending.push((actor, Request { kind, lba, pages }));
+            return false;
+        }
+        self.wait_stats.max_allocated = self.wait_stats.max_allocated.max(disk.allocated);
         if !self.plugged.contains(&b) {
             self.plugged.push(b);
         }
+        true
+    }
+
+    /// Whether `get_request()` would give `actor` a request on disk `b` now, for a write of
+    /// `kind` at `lba` that does not merge (the check the resumable writers make before they
+    /// touch a page).
+    pub fn may_queue(&self, b: usize, kind: ReqKind, lba: u64, actor: Actor, now_j: u64) -> bool {
+        let disk = &self.disks[b];
+        if disk.pending.iter().any(|(a, _)| *a == actor) {
+            return false;
+        }
+        if disk.would_merge(kind, lba) {
+            return true;
+        }
+        let ioc = self.iocs.get(&actor).copied().unwrap_or_default();
+        disk.may_get_request(&ioc, now_j, self.batch_time)
+    }
+
+    /// Whether `actor` has a bio parked on any disk.
+    pub fn has_parked(&self, actor: Actor) -> bool {
+        self.disks
+            .iter()
+            .any(|d| d.pending.iter().any(|(a, _)| *a == actor))
+    }
+
+    /// The tail of `get_request_wait()` for a woken `actor`: it becomes a batcher and retries
+    /// its parked bios, in order. `Some(disk)` when one is refused again (it sleeps there).
+    fn retry_parked(&mut self, actor: Actor, now_j: u64) -> Option<usize> {
+        self.iocs
+            .entry(actor)
+            .or_default()
+            .set_batching(now_j, self.batch_time);
+        for b in 0..self.disks.len() {
+            while let Some(i) = self.disks[b].pending.iter().position(|(a, _)| *a == actor) {
+                let (_, mut r) = self.disks[b].pending.remove(i);
+                let id = r.pages[0];
+                let ioc = self.iocs.entry(actor).or_default();
+                let s = self.disks[b].submit(r.kind, r.lba, id, ioc, now_j, self.batch_time);
+                if s == Submit::MustWait {
+                    self.disks[b].pending.insert(i, (actor, r));
+                    return Some(b);
+                }
+                self.wait_stats.max_allocated =
+                    self.wait_stats.max_allocated.max(self.disks[b].allocated);
+                r.pages.clear();
+                self.disks[b].spare.push(r.pages);
+                if !self.plugged.contains(&b) {
+                    self.plugged.push(b);
+                }
+            }
+        }
+        None
     }
 }
 
@@ -226,23 +557,102 @@ impl Machine {
         }
     }
 
+    /// Starts as many queued requests as the device has room for (one draw of seek jitter per
+    /// request started, and one when none is).
     fn disk_dispatch(&mut self, b: usize) {
-        let jitter = self.io.rng.below(self.io.disks[b].spec.seek_ns.max(1));
-        if let Some(t) = self.io.disks[b].dispatch(jitter) {
-            self.clock
-                .queue
-                .schedule(self.clock.now + t, Event::disk_done(b));
+        loop {
+            let jitter = self.io.rng.below(self.io.disks[b].spec.seek_ns.max(1));
+            let Some(at) = self.io.disks[b].dispatch(self.clock.now, jitter) else {
+                return;
+            };
+            self.clock.queue.schedule(at, Event::disk_done(b));
+            if !self.io.disks[b].can_dispatch() || self.io.disks[b].queue.is_empty() {
+                return;
+            }
         }
+    }
+
+    /// The current jiffy (`jiffies`).
+    pub fn jiffies(&self) -> u64 {
+        self.clock.now / self.clock.jiffy.max(1)
+    }
+
+    /// `__make_request()` of page `id` to disk `b` by `actor`: `false` when its bio is parked
+    /// and the actor must sleep in `get_request_wait()` ([`Machine::get_request_wait`]).
+    pub fn submit_bio(
+        &mut self,
+        b: usize,
+        kind: ReqKind,
+        lba: u64,
+        id: PageId,
+        actor: Actor,
+    ) -> bool {
+        let now_j = self.jiffies();
+        self.io.submit(b, kind, lba, id, actor, now_j)
+    }
+
+    /// Whether `actor` may queue a write of `kind` at `lba` on disk `b` now without sleeping.
+    pub fn may_queue(&self, b: usize, kind: ReqKind, lba: u64, actor: Actor) -> bool {
+        self.io.may_queue(b, kind, lba, actor, self.jiffies())
+    }
+
+    /// `get_request_wait()`: `actor` sleeps uninterruptibly on disk `b`'s request wait queue
+    /// (no `Run` event: a freed request wakes it), counted by what it was doing.
+    pub fn get_request_wait(&mut self, b: usize, actor: Actor) {
+        let waiter = match actor {
+            Actor::Kswapd(_) => Waiter::Kswapd,
+            Actor::Flusher(_) => Waiter::Flusher,
+            Actor::Journal(_) => Waiter::Journal,
+            Actor::Task(t) if self.tasks[t].pf & crate::mm::pf::MEMALLOC != 0 => {
+                Waiter::DirectReclaim
+            }
+            Actor::Task(_) => Waiter::Writer,
+        };
+        let disk = &mut self.io.disks[b];
+        if !disk.full_waiters.iter().any(|(a, _, _)| *a == actor) {
+            disk.full_waiters.push_back((actor, self.clock.now, waiter));
+            self.io.wait_stats.sleeps[waiter as usize] += 1;
+        }
+        let _ = self.bump_gen(actor);
+    }
+
+    /// The disk of `actor`'s first parked bio, if it has one.
+    pub fn parked_disk(&self, actor: Actor) -> Option<usize> {
+        self.io
+            .disks
+            .iter()
+            .position(|d| d.pending.iter().any(|(a, _)| *a == actor))
+    }
+
+    /// `freed_request()`'s wake-up of one exclusive sleeper of disk `b`: it becomes a batcher
+    /// and submits its parked bios; refused again, it goes back to the tail of a wait queue.
+    fn wake_request_waiter(&mut self, b: usize) {
+        let Some((actor, since, waiter)) = self.io.disks[b].full_waiters.pop_front() else {
+            return;
+        };
+        let now_j = self.jiffies();
+        if let Some(d) = self.io.retry_parked(actor, now_j) {
+            self.io.disks[d]
+                .full_waiters
+                .push_back((actor, since, waiter));
+            return;
+        }
+        self.io.wait_stats.ns[waiter as usize] += self.clock.now - since;
+        self.schedule(self.clock.now, actor);
     }
 
     /// A request completed: `end_page_writeback` (or the journal/read completion) for each of its
     /// pages, congestion and request-wait wake-ups, and the next request.
     pub fn disk_done(&mut self, b: usize) {
-        let (r, uncongested) = self.io.disks[b].complete();
+        let (r, uncongested, wake) = self.io.disks[b].complete();
         match r.kind {
             ReqKind::Write => {
                 for &id in &r.pages {
-                    self.end_page_writeback(id);
+                    if self.wb.io_ends.is_empty() {
+                        self.end_page_writeback(id);
+                    } else {
+                        self.end_page_writeback_or_park(id); // ext4 dioread_nolock
+                    }
                 }
                 // pgpgout/pgpgin count KiB.
                 self.stats.vm_events.pgpgout += self.granularity.base(r.pages.len() as u64) * 4;
@@ -263,10 +673,8 @@ impl Machine {
         if uncongested {
             self.wake_congestion_waiters();
         }
-        if !self.io.disks[b].full() {
-            if let Some(a) = self.io.disks[b].full_waiters.pop_front() {
-                self.schedule(self.clock.now, a);
-            }
+        if wake {
+            self.wake_request_waiter(b);
         }
         self.disk_dispatch(b);
     }
@@ -283,24 +691,34 @@ mod tests {
                 bandwidth_bytes_per_sec: 100_000_000,
                 seek_ns: 8_000_000,
                 nr_requests: nr,
+                latency_ns: 0,
+                queue_depth: 1,
+                random_write_iops: 0,
             },
             Granularity::BASE,
         )
     }
 
+    /// Submits a write as one io_context at jiffy 0 (HZ=1000: a batch lasts 20 jiffies).
+    fn write(d: &mut Disk, ioc: &mut IoContext, lba: u64, id: PageId) -> Submit {
+        d.submit(ReqKind::Write, lba, id, ioc, 0, 20)
+    }
+
     #[test]
     fn a_128_request_queue_congests_at_113_and_uncongests_below_103() {
         let mut d = disk(128);
+        let mut ioc = IoContext::default();
         assert_eq!((d.congestion_on(), d.congestion_off()), (113, 103));
         for i in 0..112 {
-            assert!(!d.submit(ReqKind::Write, i * 10, i as u32));
+            assert_eq!(write(&mut d, &mut ioc, i * 10, i as u32), Submit::Queued);
+            assert!(!d.congested);
         }
-        assert!(d.submit(ReqKind::Write, 5000, 999));
+        write(&mut d, &mut ioc, 5000, 999);
         assert!(d.congested);
         let mut freed = 0;
         loop {
-            d.dispatch(0);
-            let (_, unc) = d.complete();
+            d.dispatch(0, 0);
+            let (_, unc, _) = d.complete();
             freed += 1;
             if unc {
                 break;
@@ -310,10 +728,97 @@ mod tests {
     }
 
     #[test]
+    fn a_four_request_queue_congests_at_its_fourth_request_and_uncongests_below_three() {
+        let mut d = disk(4);
+        let mut ioc = IoContext::default();
+        assert_eq!((d.congestion_on(), d.congestion_off()), (4, 3));
+        for i in 0..3 {
+            write(&mut d, &mut ioc, i * 10, i as u32);
+            assert!(!d.congested);
+        }
+        write(&mut d, &mut ioc, 500, 9);
+        assert!(d.congested, "the 4th request congests");
+        d.dispatch(0, 0);
+        let (_, unc, _) = d.complete();
+        assert!(!unc, "3 allocated is not below 3");
+        d.dispatch(0, 0);
+        let (_, unc, _) = d.complete();
+        assert!(unc, "2 allocated is below 3");
+    }
+
+    #[test]
+    fn the_task_that_fills_the_queue_may_take_31_more_requests_within_20_ms_but_no_one_else() {
+        let mut d = disk(128);
+        let (mut filler, mut other) = (IoContext::default(), IoContext::default());
+        for i in 0..128u32 {
+            assert_eq!(
+                write(&mut d, &mut filler, u64::from(i) * 10, i),
+                Submit::Queued
+            );
+        }
+        assert!(d.full_flag);
+        assert_eq!(write(&mut d, &mut other, 99_999, 7), Submit::MustWait);
+        for i in 128..159u32 {
+            assert_eq!(
+                write(&mut d, &mut filler, u64::from(i) * 10, i),
+                Submit::Queued
+            );
+        }
+        assert_eq!(d.allocated, 159);
+        assert_eq!(write(&mut d, &mut filler, 77_777, 8), Submit::MustWait);
+        // A batch older than BLK_BATCH_TIME that is not full is over.
+        let mut late = IoContext {
+            nr_batch_requests: 5,
+            last_waited: 0,
+        };
+        assert!(!d.may_get_request(&late, 20, 20));
+        assert_eq!(
+            d.submit(ReqKind::Write, 55_555, 9, &mut late, 20, 20),
+            Submit::MustWait
+        );
+    }
+
+    #[test]
+    fn no_one_allocates_past_half_again_the_pool_so_four_requests_allow_six() {
+        let mut d = disk(4);
+        let mut ioc = IoContext::default();
+        for i in 0..6u32 {
+            assert_eq!(
+                write(&mut d, &mut ioc, u64::from(i) * 10, i),
+                Submit::Queued
+            );
+        }
+        assert_eq!(write(&mut d, &mut ioc, 1000, 6), Submit::MustWait);
+        assert_eq!(d.allocated, 6);
+        // Freeing one leaves 5 ≥ 4: nobody is woken; freeing two more leaves 3 < 4: woken.
+        d.dispatch(0, 0);
+        assert!(!d.complete().2);
+        d.dispatch(0, 0);
+        assert!(!d.complete().2);
+        d.dispatch(0, 0);
+        assert!(d.complete().2);
+        assert!(!d.full_flag);
+    }
+
+    #[test]
+    fn a_page_back_merges_into_any_queued_request_not_only_the_last() {
+        let mut d = disk(128);
+        let mut ioc = IoContext::default();
+        write(&mut d, &mut ioc, 5000, 100);
+        d.dispatch(0, 0); // one request in flight
+        for (lba, id) in [(0, 1), (1000, 2), (1, 3), (1001, 4)] {
+            write(&mut d, &mut ioc, lba, id);
+        }
+        assert_eq!(d.queue.len(), 2);
+        assert_eq!(d.allocated, 3);
+    }
+
+    #[test]
     fn contiguous_pages_merge_up_to_512_kib() {
         let mut d = disk(128);
+        let mut ioc = IoContext::default();
         for i in 0..200u32 {
-            d.submit(ReqKind::Write, u64::from(i), i);
+            write(&mut d, &mut ioc, u64::from(i), i);
         }
         assert_eq!(d.queue.len(), 2);
         assert_eq!(d.queue[0].pages.len(), 128);
@@ -323,11 +828,53 @@ mod tests {
     #[test]
     fn a_sequential_request_costs_its_transfer_and_a_random_one_adds_a_seek() {
         let mut d = disk(128);
-        d.submit(ReqKind::Write, 0, 1);
+        let mut ioc = IoContext::default();
+        write(&mut d, &mut ioc, 0, 1);
         // The first request starts at block 0, where the head is: no seek.
-        assert_eq!(d.dispatch(0), Some(40_960));
+        assert_eq!(d.dispatch(0, 0), Some(40_960));
         d.complete();
-        d.submit(ReqKind::Write, 100, 2);
-        assert_eq!(d.dispatch(0), Some(40_960 + 4_000_000));
+        write(&mut d, &mut ioc, 100, 2);
+        assert_eq!(d.dispatch(0, 0), Some(40_960 + 4_000_000));
+    }
+
+    #[test]
+    fn a_latency_device_completes_queue_depth_requests_in_parallel() {
+        // null_blk-like: 100 µs per request, 32 at once, no seek, transfer negligible.
+        let mut d = disk(128);
+        d.spec.latency_ns = 100_000;
+        d.spec.queue_depth = 32;
+        d.spec.seek_ns = 0;
+        d.spec.bandwidth_bytes_per_sec = 1 << 50;
+        let mut ioc = IoContext::default();
+        for i in 0..33u32 {
+            write(&mut d, &mut ioc, u64::from(i) * 10, i);
+        }
+        let done: Vec<_> = std::iter::from_fn(|| d.dispatch(0, 0)).collect();
+        assert_eq!(done, vec![100_000; 32]);
+        assert_eq!(d.queue.len(), 1, "the 33rd waits for a slot");
+        d.complete();
+        assert_eq!(d.dispatch(100_000, 0), Some(200_000));
+    }
+
+    #[test]
+    fn a_flash_device_charges_a_random_4k_write_at_its_iops_and_a_streaming_one_at_its_bandwidth() {
+        // An X25-M-like drive: 70 MB/s streaming, 6600 random 4 KiB writes per second.
+        let mut d = disk(128);
+        d.spec.bandwidth_bytes_per_sec = 70_000_000;
+        d.spec.random_write_iops = 6600;
+        let mut ioc = IoContext::default();
+        write(&mut d, &mut ioc, 0, 1);
+        assert_eq!(
+            d.dispatch(0, 0),
+            Some(58_514),
+            "a streaming 4 KiB at 70 MB/s"
+        );
+        d.complete();
+        write(&mut d, &mut ioc, 5000, 2);
+        assert_eq!(
+            d.dispatch(0, 0),
+            Some(151_515),
+            "a lone random 4 KiB at 6600 IOPS"
+        );
     }
 }

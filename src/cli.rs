@@ -18,7 +18,12 @@ use crate::spec::Policy;
 pub const EXIT_STATUS: &str = "Exit status: 0 success (an OOM is a result, not a failure); \
 1 `check` found a result that differs from [expect], or a --fail-on condition occurred; \
 2 bad input (command line or scenario); \
-3 a bug in wbsim found by --check-invariants or --check-determinism.";
+3 a bug in wbsim found by --check-invariants or --check-determinism; \
+32 `check` checked nothing: a file has no [expect] table and no check failed (LTP's TCONF).";
+
+/// `check`'s exit status when a file has no `[expect]` and no check failed: the test did not
+/// apply (LTP's `TCONF`, 32), so a CI job does not turn green for nothing.
+pub const NOTHING_CHECKED: u8 = 32;
 
 /// Reproduce Linux 2.6.32–2.6.36 OOM scenarios in a deterministic model of reclaim and writeback,
 /// once per writepage-refusal policy.
@@ -35,18 +40,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios and print OOM-versus-survive tables.
+    #[command(after_help = EXIT_STATUS)]
     Run(RunArgs),
     /// Run scenarios and compare the outcomes with their [expect] tables (exit 1 on a mismatch).
+    #[command(after_help = EXIT_STATUS)]
     Check(CheckArgs),
     /// Run a scenario over a grid of values (--vary), or bisect for the value at which the
     /// outcome flips (--find-threshold).
+    #[command(after_help = EXIT_STATUS)]
     Sweep(SweepArgs),
     /// Merge the JSON documents of `--shard` runs into one report.
     Merge(MergeArgs),
     /// Run each scenario cell under a series of kernels (2.6.32 … mainline) and name the
     /// switch behind every outcome change between consecutive kernels.
+    #[command(after_help = EXIT_STATUS)]
     History(HistoryArgs),
+    /// Answer the question for every kernel: OOM rates over replicas per cell and policy on
+    /// 2.6.32–2.6.36 and the later kernels, the policy verdicts, margins, and which kernel change
+    /// turned an OOM into survival.
+    Study(StudyArgs),
     /// Run a scenario and explain each outcome from the run's own counters and events.
+    #[command(after_help = EXIT_STATUS)]
     Explain(crate::observe::args::ExplainArgs),
     /// Load and validate scenarios without running them.
     Validate {
@@ -79,6 +93,11 @@ pub struct RunArgs {
     /// Scenario files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// For each cell and policy, bisect PATH between LO and HI for where the OOM rate (over
+    /// the replicas) crosses 50 %: `PATH=LO..HI[:RES]`, or `LO..HI` for the first pinning task's
+    /// size (default resolution: 1/32 of the range).
+    #[arg(long, value_name = "[PATH=]LO..HI[:RES]")]
+    pub margin: Option<String>,
     /// Options shared by every command that runs simulations.
     #[command(flatten)]
     pub opts: RunOpts,
@@ -126,6 +145,30 @@ pub struct HistoryArgs {
     /// `--check-invariants`, `--check-determinism`.
     #[command(flatten)]
     pub checks: CheckFlags,
+}
+
+/// Options of `wbsim study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// Scenario files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The kernels, oldest first, comma-separated (default: 2.6.32 to 2.6.36 and every later
+    /// profile; `wbsim list` names them).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub releases: Vec<String>,
+    /// `[PATH=]LO..HI[:RES]`: also bisect each kernel's margin (as `run --margin`).
+    #[arg(long, value_name = "[PATH=]LO..HI[:RES]")]
+    pub margin: Option<String>,
+    /// `--set`, `--policy`, `--seed`, `--replicas` (default 4), `--noise`, as for `run`.
+    #[command(flatten)]
+    pub scenario: ScenarioOpts,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Simulations to run at once (default: every core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
 }
 
 /// Options of `sweep`.
@@ -180,9 +223,27 @@ pub struct ScenarioOpts {
           value_parser = PossibleValuesParser::new(Policy::ALL.map(Policy::name))
               .map(|s| Policy::from_name(&s).expect("a possible value")))]
     pub policy: Vec<Policy>,
-    /// The seed of every run (overrides scenario.seed).
+    /// The seed of every run (overrides scenario.seed); with replicas, the seed replica 0 keeps
+    /// and the others derive from.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Runs per cell and policy (overrides scenario.replicas); with more than one, each gets its
+    /// own seed and noise, and cells report OOM rates with 95 % intervals.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicas: Option<u32>,
+    /// Run-to-run noise ([noise] table, or its defaults): on by default with more than one
+    /// replica; `on` with `--replicas 1` reproduces one replica from its seed.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub noise: Option<bool>,
+}
+
+/// Parses `on` or `off`.
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("`{s}` is not `on` or `off`")),
+    }
 }
 
 impl ScenarioOpts {
@@ -192,6 +253,8 @@ impl ScenarioOpts {
             sets: self.set.clone(),
             policies: self.policy.clone(),
             seed: self.seed,
+            replicas: self.replicas,
+            noise: self.noise,
         }
     }
 }
@@ -205,6 +268,12 @@ pub struct RunOpts {
     /// Output format (stdout carries only this; progress and messages go to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Tables: every field of every run (and mmtests' rows) instead of the 100-column table.
+    #[arg(long)]
+    pub wide: bool,
+    /// Tables: mmtests' derived reclaim rows after the table.
+    #[arg(long)]
+    pub mmtests: bool,
     /// Simulations to run at once (default: the number of available cores; 1 runs serially).
     /// The output does not depend on it.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -220,6 +289,14 @@ pub struct RunOpts {
     /// `--check-invariants`, `--check-determinism`.
     #[command(flatten)]
     pub checks: CheckFlags,
+    /// Write the output to FILE instead of stdout (created, or truncated, once every run is
+    /// done; fio's `--output`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print nothing on stderr but errors and what decides the exit status (`--fail-on` hits,
+    /// the check summary): no progress bar, no warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// The checks every command that simulates accepts.
@@ -238,6 +315,16 @@ pub struct CheckFlags {
     /// count that no page carries, so the invariant recount has something to catch.
     #[arg(long, value_name = "N", hide = true)]
     pub inject_drift_at: Option<u64>,
+}
+
+impl RunOpts {
+    /// The table view `--wide` and `--mmtests` ask for.
+    pub fn view(&self) -> crate::report::View {
+        crate::report::View {
+            wide: self.wide,
+            mmtests: self.mmtests,
+        }
+    }
 }
 
 impl CheckFlags {

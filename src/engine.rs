@@ -159,6 +159,7 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
             if let Some(tick) = m.progress.as_mut() {
                 tick(now);
             }
+            scan_limit(m);
         }
         finish_when_done(m);
     }
@@ -171,14 +172,8 @@ fn drive(m: &mut Machine, recount: Recount, drift_at: u64) -> Result<(), Invaria
 #[inline]
 fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     if m.clock.events >= m.spec.limits.max_events {
-        m.run.outcome = Some(Outcome::Stalled {
-            at_ns: m.clock.now,
-            reason: format!(
-                "event limit ({}) reached with {}",
-                m.spec.limits.max_events,
-                m.progress_summary()
-            ),
-        });
+        let limit = format!("event limit ({})", m.spec.limits.max_events);
+        stall(m, &limit);
         return Ok(false);
     }
     let Some((at, event)) = m.clock.queue.pop() else {
@@ -201,6 +196,34 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     m.unplug_all();
     m.probe_after_event();
     Ok(true)
+}
+
+/// Ends the run as `stalled` once reclaim has scanned `limits.max_scanned` pages: the work of
+/// an event is not bounded by one (a 3.2 kswapd pass over a node full of dirty pages scans
+/// thousands), so the event limit alone does not bound wall time. Looked at every 65 536
+/// events (deterministic; the overshoot is at most what those events scan).
+fn scan_limit(m: &mut Machine) {
+    let scanned: u64 = m
+        .mem
+        .zones
+        .iter()
+        .map(|z| z.stat.pgscan_kswapd + z.stat.pgscan_direct)
+        .sum();
+    if scanned >= m.spec.limits.max_scanned && m.run.outcome.is_none() {
+        let limit = format!(
+            "scan limit ({} pages scanned by reclaim)",
+            m.spec.limits.max_scanned
+        );
+        stall(m, &limit);
+    }
+}
+
+/// Ends the run as `stalled` now: `limit` was reached, with how far the tasks got.
+fn stall(m: &mut Machine, limit: &str) {
+    m.run.outcome = Some(Outcome::Stalled {
+        at_ns: m.clock.now,
+        reason: format!("{limit} reached with {}", m.progress_summary()),
+    });
 }
 
 /// The outcome once every finite task has finished (or one was killed).
@@ -305,6 +328,10 @@ pub fn result(m: &Machine) -> RunResult {
             pages_written_by_dirtier: base(m.stats.counters.pages_written_by_dirtier),
         },
         journal: journal_counters(m),
+        request_wait: crate::outcome::RequestWaitCounters::new(
+            m.io.wait_stats.sleeps,
+            m.io.wait_stats.ns,
+        ),
         oom_reports: m.run.oom_reports.clone(),
         meminfo: meminfo(m),
         policy_decisions: m.run.policy_decisions,

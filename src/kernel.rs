@@ -11,9 +11,10 @@
 //! A *profile* is a release: 2.6.32.0 (every switch at its first value), then each release adds its
 //! changes to the one before ([`V2_6_3X`] for the modelled 2.6.32–2.6.36 releases, whose rules
 //! come from `../shared/model/reclaim-oom-2.6.3x.md` and `writeback-fs-history.md`, and [`LATER`]
-//! for the writeback history after 2.6.36, writeback-fs §D). Other later work (the allocator's
-//! `should_reclaim_retry`, the OOM reaper, kswapd's rewrites, compaction, memcg, MGLRU) is not
-//! modelled, so a later profile answers "what would the writeback history alone have changed?".
+//! for the writeback history after 2.6.36, writeback-fs §D, and the modern allocator's OOM
+//! decision, `throttle_vm_writeout`'s end and hopeless nodes, `notes/research/14-modern.md`).
+//! Other later work (the OOM reaper, kswapd's loop rewrites, node LRU lists, compaction, memcg,
+//! MGLRU) is not modelled (docs/MODEL.md simplification 20).
 //! `docs/HISTORY.md` lists every switch with its rules.
 
 use serde::Serialize;
@@ -185,6 +186,9 @@ switches! {
         /// 1 unless `all_unreclaimable()`: every allowed zone scanned 6× its reclaimable pages.
         ZoneReclaimable => "zone-reclaimable", "2.6.36",
             "d1908362ae0 vmscan: check all_unreclaimable in direct reclaim path";
+        /// `nr_reclaimed` only: no fallback (the retry decision is `should_reclaim_retry()`).
+        NrReclaimed => "nr-reclaimed", "4.7",
+            "0a0337e0d1d1 mm, oom: rework oom detection (do_try_to_free_pages returns nr_reclaimed)";
     }
 
     /// `CONFIG_COMPACTION` (every allocation is order 0, so only `/proc/vmstat` shows it).
@@ -395,6 +399,60 @@ switches! {
         False => "false", "3.9",
             "ext4: grab page before starting transaction handle in write_begin() (3.9)";
     }
+
+    // --- the modern allocator, kswapd and ext4 (issue 14, research 14-modern) ----------------
+
+    /// What the allocator's slow path does after a direct-reclaim pass (research 14 §2): 2.6.36's
+    /// `should_alloc_retry()` (order 0 always retries; only a pass that freed nothing under
+    /// `__GFP_FS` goes to the OOM killer), or 4.7's `should_reclaim_retry()`.
+    alloc_retry: AllocRetry = "the allocator's retry and OOM decision after direct reclaim" {
+        /// `should_alloc_retry()`: `congestion_wait(HZ/50)` and retry; OOM at once on a pass
+        /// that returned 0 with `__GFP_FS`.
+        ShouldAllocRetry => "should-alloc-retry", "2.6.32", "";
+        /// `should_reclaim_retry()`: OOM after 16 consecutive passes that freed nothing, or
+        /// when no zone passes min with its reclaimable pages (discounted by the no-progress
+        /// count) counted as free; `congestion_wait(HZ/10)` when half of those wait for
+        /// writeback; a `!__GFP_FS` allocation in the OOM path kills nothing and retries.
+        ReclaimRetryBackoff => "reclaim-retry-backoff", "4.7",
+            "0a0337e0d1d1 mm, oom: rework oom detection";
+        /// The same without the back-off.
+        ReclaimRetry => "reclaim-retry", "4.12",
+            "mm: remove unnecessary back-off function when retrying page reclaim (4.12, with c73322d098e4)";
+        /// The same without the `congestion_wait(HZ/10)`: only `cond_resched()`.
+        ReclaimRetryNosleep => "reclaim-retry-nosleep", "5.16",
+            "132b0d21d21f mm/page_alloc: remove the throttling logic from the page allocator";
+    }
+
+    /// `throttle_vm_writeout()` at the end of `shrink_zone()` (research 14 §7.1).
+    throttle_vm_writeout: ThrottleVmWriteout =
+        "what reclaim's throttle_vm_writeout() compares writeback with" {
+        /// 110 % of the dirty threshold.
+        Threshold => "threshold", "2.6.32", "";
+        /// 110 % of `hard_dirty_limit()`: the larger of the threshold and `global_dirty_limit`.
+        HardLimit => "hard-limit", "3.4",
+            "47a133339c33 mm: use global_dirty_limit in throttle_vm_writeout()";
+        /// Gone: reclaim never sleeps there.
+        Removed => "removed", "4.9", "bf48438354a7 mm, vmscan: get rid of throttle_vm_writeout";
+    }
+
+    /// Hopeless nodes (research 14 §3): `pgdat->kswapd_failures` counts `balance_pgdat()` runs
+    /// that freed nothing; at 16 kswapd is no longer woken, sleeps unbalanced, and
+    /// `skip_throttle_noprogress()` holds; any `shrink_zone()` that frees a page resets it. The
+    /// `all_unreclaimable` / `pages_scanned` bookkeeping is gone.
+    kswapd_failures: bool = "kswapd gives up on a node after 16 fruitless runs (kswapd_failures)" {
+        False => "false", "2.6.32", "";
+        True => "true", "4.12",
+            "c73322d098e4 mm: fix 100% CPU kswapd busyloop on unreclaimable nodes";
+    }
+
+    /// ext4's `dioread_nolock` when the mount does not say (research 14 §6): delalloc writeback
+    /// allocates unwritten extents and pages stay PG_writeback until the extent's conversion.
+    ext4_dioread_nolock_default: bool =
+        "ext4 mounts default to dioread_nolock (pages under writeback until extent conversion)" {
+        False => "false", "2.6.32", "";
+        True => "true", "5.6",
+            "244adf6426ee ext4: make dioread_nolock the default; c8980e1980cc ext4: disable dioread_nolock whenever delayed allocation is disabled";
+    }
 }
 
 impl Default for Switches {
@@ -531,6 +589,10 @@ pub const LATER: &[Profile] = &[
         ],
     },
     Profile {
+        name: "3.4",
+        changes: &[("throttle_vm_writeout", "hard-limit")],
+    },
+    Profile {
         name: "3.9",
         changes: &[("ext4_write_begin_nofs", "false")],
     },
@@ -546,8 +608,19 @@ pub const LATER: &[Profile] = &[
         changes: &[("dirtyable_excludes_anon", "true")],
     },
     Profile {
+        name: "4.7",
+        changes: &[
+            ("alloc_retry", "reclaim-retry-backoff"),
+            ("direct_reclaim_progress", "nr-reclaimed"),
+        ],
+    },
+    Profile {
         name: "4.8",
         changes: &[("per_zone_dirty_limits", "node")],
+    },
+    Profile {
+        name: "4.9",
+        changes: &[("throttle_vm_writeout", "removed")],
     },
     Profile {
         name: "4.11",
@@ -558,8 +631,26 @@ pub const LATER: &[Profile] = &[
         ],
     },
     Profile {
+        name: "4.12",
+        changes: &[
+            ("alloc_retry", "reclaim-retry"),
+            ("kswapd_failures", "true"),
+        ],
+    },
+    Profile {
+        name: "5.6",
+        changes: &[("ext4_dioread_nolock_default", "true")],
+    },
+    Profile {
         name: "5.16",
-        changes: &[("congestion_sleep", "reclaim-throttle")],
+        changes: &[
+            ("congestion_sleep", "reclaim-throttle"),
+            ("alloc_retry", "reclaim-retry-nosleep"),
+        ],
+    },
+    Profile {
+        name: "6.1",
+        changes: &[],
     },
     Profile {
         name: "mainline",
@@ -738,6 +829,12 @@ mod tests {
         for w in names.windows(2) {
             let a = Kernel::profile(w[0]).unwrap().switches;
             let b = Kernel::profile(w[1]).unwrap().switches;
+            let named = profiles().find(|p| p.name == w[1]).unwrap();
+            if named.changes.is_empty() {
+                // A long-term release named for what users run (6.1): the one before it, whole.
+                assert_eq!(a, b, "{}", w[1]);
+                continue;
+            }
             assert!(!diff(&a, &b).is_empty(), "{} → {}", w[0], w[1]);
         }
         for r in Release::ALL {

@@ -17,10 +17,17 @@
 //!   progress), on [`exec`]'s threads;
 //! - [`observe`]: the recorder (a probe) and what it renders: timelines, plots, traces, `explain`;
 //! - [`report`]: the typed results document and one renderer per output format;
-//! - [`compare`]: redirty/activate comparisons and `--fail-on`;
+//! - [`noise`]: replicas' seeds and run-to-run noise, Wilson intervals and medians;
+//! - [`compare`]: redirty/activate comparisons (rates and verdicts) and `--fail-on`;
+//! - [`margin`]: `--margin`, where the OOM rate crosses 50 % per cell and policy, by bisection
+//!   over replicas;
+//! - [`study`]: `wbsim study`, every kernel's OOM rates, verdicts, margins and history's causes;
 //! - [`sweep`]: `--vary`, `--find-threshold`, `--plot`; [`history`]: kernels over time;
 //!   [`shard`]: `--shard` and `merge`;
 //! - [`cli`], [`app`] and [`list`]: the command line.
+//!
+//! `docs/ARCHITECTURE.md` has the data flow and what adding a filesystem, a switch, a task kind, an
+//! output format or a counter touches.
 
 pub mod app;
 pub mod block;
@@ -32,7 +39,9 @@ pub mod fs;
 pub mod history;
 pub mod kernel;
 pub mod list;
+pub mod margin;
 pub mod mm;
+pub mod noise;
 pub mod observe;
 pub mod outcome;
 pub mod probe;
@@ -42,4 +51,5 @@ pub mod scenario;
 pub mod shard;
 pub mod sim;
 pub mod spec;
+pub mod study;
 pub mod sweep;

@@ -52,8 +52,11 @@ fn kernels() -> String {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let changes = if changes.is_empty() {
+        let first = crate::kernel::profiles().next().map(|p| p.name) == Some(profile.name);
+        let changes = if changes.is_empty() && first {
             "(every switch at its first value)".to_string()
+        } else if changes.is_empty() {
+            "(the release before it, under its own name)".to_string()
         } else {
             changes.join(" ")
         };

@@ -215,6 +215,8 @@ pub struct RunResult {
     /// yet).
     #[serde(skip)]
     pub journal: JournalCounters,
+    /// Sleeps in `get_request_wait()` and the time spent there, by who slept.
+    pub request_wait: RequestWaitCounters,
     /// One report per OOM-killer decision (kill or panic), in order.
     pub oom_reports: Vec<OomReport>,
     /// Final `/proc/meminfo` (name, kB), in the kernel's order.
@@ -259,6 +261,64 @@ pub struct LaterCounters {
     pub pages_written_by_dirtier: u64,
 }
 
+/// Sleeps in `get_request_wait()` (the `block_sleeprq` tracepoint) and the time spent asleep
+/// there (blkio delay), by who slept: all 0 when no submitter ever found the request pool empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct RequestWaitCounters {
+    /// kswapd's sleeps (`pageout()`).
+    pub kswapd_sleeps: u64,
+    /// kswapd's time asleep, seconds.
+    pub kswapd_seconds: f64,
+    /// Direct reclaimers' sleeps (`pageout()`).
+    pub direct_reclaim_sleeps: u64,
+    /// Direct reclaimers' time asleep, seconds.
+    pub direct_reclaim_seconds: f64,
+    /// Throttled writers' sleeps (`balance_dirty_pages()` writing back).
+    pub writer_sleeps: u64,
+    /// Throttled writers' time asleep, seconds.
+    pub writer_seconds: f64,
+    /// The flusher threads' sleeps.
+    pub flusher_sleeps: u64,
+    /// The flusher threads' time asleep, seconds.
+    pub flusher_seconds: f64,
+    /// The journal threads' sleeps.
+    pub journal_sleeps: u64,
+    /// The journal threads' time asleep, seconds.
+    pub journal_seconds: f64,
+}
+
+// Seconds are whole nanoseconds converted: never NaN, so equality is total.
+impl Eq for RequestWaitCounters {}
+
+impl RequestWaitCounters {
+    /// From the block layer's per-waiter counts (`sleeps`, ns), in `block::Waiter` order.
+    pub fn new(sleeps: [u64; 5], ns: [u64; 5]) -> RequestWaitCounters {
+        let s = |i: usize| ns[i] as f64 / 1e9;
+        RequestWaitCounters {
+            kswapd_sleeps: sleeps[0],
+            kswapd_seconds: s(0),
+            direct_reclaim_sleeps: sleeps[1],
+            direct_reclaim_seconds: s(1),
+            writer_sleeps: sleeps[2],
+            writer_seconds: s(2),
+            flusher_sleeps: sleeps[3],
+            flusher_seconds: s(3),
+            journal_sleeps: sleeps[4],
+            journal_seconds: s(4),
+        }
+    }
+
+    /// Nobody slept.
+    pub fn is_zero(&self) -> bool {
+        self.kswapd_sleeps
+            + self.direct_reclaim_sleeps
+            + self.writer_sleeps
+            + self.flusher_sleeps
+            + self.journal_sleeps
+            == 0
+    }
+}
+
 impl LaterCounters {
     /// All zero (nothing later-kernel happened, or a document from before these counters).
     pub fn is_zero(&self) -> bool {
@@ -284,6 +344,7 @@ impl RunResult {
             reclaim_no_progress: 0,
             later: Default::default(),
             journal: Default::default(),
+            request_wait: Default::default(),
             oom_reports: vec![],
             meminfo: Meminfo::default(),
             policy_decisions: 0,
@@ -295,29 +356,44 @@ impl RunResult {
 /// (`TEXTS_FOR_ZONES`: DMA, DMA32, Normal, Movable).
 pub const ZONE_SUFFIXES: [&str; 4] = ["dma", "dma32", "normal", "movable"];
 
-/// The final `/proc/vmstat`: `(name, value)` in `vmstat_text[]` order, the names as the release
-/// prints them. Serialised as one JSON object in that order.
+/// `(name, value)` pairs in a kernel file's order, serialised as one JSON object in that order:
+/// what [`Vmstat`] and [`Meminfo`] hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Vmstat(#[serde(with = "named_values")] Vec<(String, u64)>);
+pub struct NamedValues(#[serde(with = "named_values")] Vec<(String, u64)>);
 
-impl Vmstat {
-    /// The counters, in order.
-    pub fn new(items: Vec<(String, u64)>) -> Vmstat {
-        Vmstat(items)
-    }
-
+impl NamedValues {
     /// Every `(name, value)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
         self.0.iter().map(|(n, v)| (n.as_str(), *v))
     }
 
-    /// A counter by its name (0 when the release does not print it).
+    /// A value by its name (0 when the file does not print it).
     pub fn get(&self, name: &str) -> u64 {
         self.0
             .iter()
             .find(|(n, _)| n == name)
             .map_or(0, |(_, v)| *v)
+    }
+}
+
+/// The final `/proc/vmstat`: `(name, value)` in `vmstat_text[]` order, the names as the release
+/// prints them. Serialised as one JSON object in that order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Vmstat(NamedValues);
+
+impl std::ops::Deref for Vmstat {
+    type Target = NamedValues;
+    fn deref(&self) -> &NamedValues {
+        &self.0
+    }
+}
+
+impl Vmstat {
+    /// The counters, in order.
+    pub fn new(items: Vec<(String, u64)>) -> Vmstat {
+        Vmstat(NamedValues(items))
     }
 
     /// A counter summed over its zones: `name` itself plus `name_dma`, `name_dma32`,
@@ -379,29 +455,22 @@ impl ReclaimCounters {
 /// object in that order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Meminfo(#[serde(with = "named_values")] Vec<(String, u64)>);
+pub struct Meminfo(NamedValues);
+
+impl std::ops::Deref for Meminfo {
+    type Target = NamedValues;
+    fn deref(&self) -> &NamedValues {
+        &self.0
+    }
+}
 
 impl Meminfo {
     /// The lines, in order.
     pub fn new(items: Vec<(String, u64)>) -> Meminfo {
-        Meminfo(items)
-    }
-
-    /// Every `(name, kB)`, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), *v))
-    }
-
-    /// A line's value by its name (0 when there is none).
-    pub fn get(&self, name: &str) -> u64 {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |(_, v)| *v)
+        Meminfo(NamedValues(items))
     }
 }
 
-/// `(name, value)` lists as JSON objects, keeping their order both ways.
 pub mod named_values {
     use serde::de::{MapAccess, Visitor};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -58,6 +58,11 @@ pub trait Probe: Any + Send {
     /// A flusher starts a work item (`trace_writeback_exec`).
     fn writeback_exec(&mut self, _machine: &Machine, _bdi: usize, _work: &WritebackWork) {}
 
+    /// `wakeup_kswapd()` found zone `zid` below its low watermark (`trace_mm_vmscan_wakeup_kswapd`,
+    /// 2.6.36 `mm/vmscan.c`: after the watermark test, before the cpuset test); `task` is the
+    /// allocating task.
+    fn wakeup_kswapd(&mut self, _machine: &Machine, _zid: usize, _task: Option<usize>) {}
+
     /// The probe as `Any`, so that whoever handed it to the engine can take its own type back.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
@@ -125,6 +130,12 @@ impl Machine {
     #[inline]
     pub fn observe_no_progress(&mut self, task: usize) {
         self.with_probe(|p, m| p.no_progress(m, task));
+    }
+
+    /// Hook of `wakeup_kswapd()`: see [`Probe::wakeup_kswapd`].
+    #[inline]
+    pub fn observe_wakeup_kswapd(&mut self, zid: usize, task: Option<usize>) {
+        self.with_probe(|p, m| p.wakeup_kswapd(m, zid, task));
     }
 
     /// Hook of a flusher starting work: see [`Probe::writeback_exec`].

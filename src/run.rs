@@ -134,6 +134,12 @@ impl Runner {
         }
     }
 
+    /// The same runner, without its progress bar when `quiet` (`-q`).
+    pub fn quiet(mut self, quiet: bool) -> Runner {
+        self.progress &= !quiet;
+        self
+    }
+
     /// The same runner, recording every run with `config` (or not, for `None`).
     pub fn observing(mut self, config: Option<ObserveConfig>) -> Runner {
         self.observe = config;

@@ -52,15 +52,24 @@ impl FromStr for Shard {
     }
 }
 
-/// A scenario being merged: its record so far, and each item seen with the file it came from.
-type Merging = (ScenarioRecord, Vec<(usize, String)>);
+/// A scenario being merged: its record so far, the document it first came from, and each item
+/// seen with the document it came from.
+struct Merging {
+    record: ScenarioRecord,
+    origin: String,
+    seen: Vec<(usize, String)>,
+    /// Where each seen item came from (the duplicate check is linear, not quadratic).
+    owner: std::collections::HashMap<usize, String>,
+}
 
 /// Merges the documents of sharded runs into the document of the unsharded run. Scenario entries
-/// are matched by file, name and plan; every item of each must be present exactly once.
-/// Each document comes with its file name, for messages.
+/// are matched by file; two entries of one file must have equal provenance (the file's bytes,
+/// every `--set`, `--seed`, `--policy`, replicas, kernels, wbsim's version), name, plan and
+/// shard count, so that one command could have produced them all; every item must be present
+/// exactly once. Each document comes with its file name, for messages.
 pub fn merge(docs: Vec<(String, Document)>) -> anyhow::Result<Document> {
     let mut merged: Vec<Merging> = Vec::new();
-    let mut version: Option<String> = None;
+    let mut version: Option<(String, String)> = None;
     for (name, d) in docs {
         if d.schema != SCHEMA {
             bail!(
@@ -70,11 +79,12 @@ pub fn merge(docs: Vec<(String, Document)>) -> anyhow::Result<Document> {
             );
         }
         match &version {
-            Some(v) if *v != d.wbsim_version => bail!(
-                "{name}: written by wbsim {}, the others by {v}; shards must come from the same version",
+            Some((v, first)) if *v != d.wbsim_version => bail!(
+                "{name}: written by wbsim {}, {first} by {v}; shards must come from the same version",
                 d.wbsim_version
             ),
-            _ => version = Some(d.wbsim_version.clone()),
+            Some(_) => {}
+            None => version = Some((d.wbsim_version.clone(), name.clone())),
         }
         for sc in d.scenarios {
             add(&mut merged, &name, sc)?;
@@ -82,26 +92,141 @@ pub fn merge(docs: Vec<(String, Document)>) -> anyhow::Result<Document> {
     }
     let scenarios = merged
         .into_iter()
-        .map(|(sc, seen)| finish(sc, &seen))
+        .map(|m| finish(m.record, &m.seen))
         .collect::<anyhow::Result<_>>()?;
     Ok(document(scenarios))
 }
 
+/// Refuses a record that one command could not have written beside `first` (from `origin`):
+/// names the first field that differs and both documents.
+fn same_command(
+    first: &ScenarioRecord,
+    origin: &str,
+    sc: &ScenarioRecord,
+    name: &str,
+) -> anyhow::Result<()> {
+    let file = &sc.file;
+    let refuse = |field: &str, a: &str, b: &str| -> anyhow::Result<()> {
+        bail!(
+            "{file}: `{field}` differs: `{a}` in {origin}, `{b}` in {name}; merge joins only the \
+             shards of one command (same file bytes, --set, --seed, --policy, kernels, version)"
+        )
+    };
+    let (Some(p), Some(q)) = (&first.provenance, &sc.provenance) else {
+        unreachable!("add() refuses records without provenance")
+    };
+    for ((field, a), (_, b)) in p.fields().into_iter().zip(q.fields()) {
+        if a != b {
+            return refuse(&format!("provenance.{field}"), &a, &b);
+        }
+    }
+    if first.name != sc.name {
+        return refuse("name", &first.name, &sc.name);
+    }
+    if first.plan != sc.plan {
+        let json = |p: &crate::report::document::Plan| serde_json::to_string(p).unwrap_or_default();
+        return refuse("plan", &json(&first.plan), &json(&sc.plan));
+    }
+    let kind = |r: &ScenarioRecord| match (&r.checks, &r.thresholds) {
+        (Some(_), _) => "checks",
+        (_, Some(_)) => "thresholds",
+        _ => "runs",
+    };
+    if kind(first) != kind(sc) {
+        return refuse("content", kind(first), kind(sc));
+    }
+    let count = |r: &ScenarioRecord| {
+        r.shard
+            .as_ref()
+            .map_or("none".into(), |s| format!("of {}", s.count))
+    };
+    if count(first) != count(sc) {
+        return refuse("shard", &count(first), &count(sc));
+    }
+    Ok(())
+}
+
+/// Checks that a record's shard entry describes what it holds: as many items as runs (or
+/// threshold searches), ascending, inside the plan, of a shard of the plan's size.
+fn check_shard(name: &str, sc: &ScenarioRecord) -> anyhow::Result<()> {
+    let held = sc.thresholds.as_ref().map_or(sc.runs.len(), Vec::len);
+    let file = &sc.file;
+    let total = sc
+        .plan
+        .axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+        .filter(|&n| n <= crate::scenario::MAX_RUNS)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{name}: {file}: the plan has more than {} items; the document was edited",
+                crate::scenario::MAX_RUNS
+            )
+        })?;
+    let Some(s) = &sc.shard else {
+        return Ok(());
+    };
+    if s.items.len() != held {
+        bail!(
+            "{name}: {file}: `shard.items` lists {} items but the document holds {held}; the \
+             document was edited or truncated",
+            s.items.len()
+        );
+    }
+    if s.total != total {
+        bail!(
+            "{name}: {file}: `shard.total` is {} but the plan has {total} items; the document \
+             was edited",
+            s.total
+        );
+    }
+    if s.index == 0 || s.index > s.count || s.items.windows(2).any(|w| w[0] >= w[1]) {
+        bail!(
+            "{name}: {file}: `shard` is not a valid slice (index {} of {}, items ascending \
+             and each once); the document was edited",
+            s.index,
+            s.count
+        );
+    }
+    Ok(())
+}
+
 /// Adds the items of one document's scenario record (from file `name`) to its scenario.
 fn add(merged: &mut Vec<Merging>, name: &str, sc: ScenarioRecord) -> anyhow::Result<()> {
+    if sc.provenance.is_none() {
+        bail!(
+            "{name}: {}: no `provenance` (written by a wbsim before 0.1.0's provenance); \
+             re-run the shards with this wbsim",
+            sc.file
+        );
+    }
+    check_shard(name, &sc)?;
     let items = sc.item_indices();
-    let slot = merged
-        .iter()
-        .position(|(m, _)| m.file == sc.file && m.name == sc.name && m.plan == sc.plan);
-    let slot = slot.unwrap_or_else(|| {
-        let mut empty = sc.clone();
-        empty.runs.clear();
-        empty.thresholds = sc.thresholds.as_ref().map(|_| Vec::new());
-        empty.shard = None;
-        merged.push((empty, Vec::new()));
-        merged.len() - 1
-    });
-    let (target, seen) = &mut merged[slot];
+    let slot = match merged.iter().position(|m| m.record.file == sc.file) {
+        Some(i) => {
+            same_command(&merged[i].record, &merged[i].origin, &sc, name)?;
+            i
+        }
+        None => {
+            let mut empty = sc.clone();
+            empty.runs.clear();
+            // `shard` stays until `finish`: later records are compared with its count.
+            empty.thresholds = sc.thresholds.as_ref().map(|_| Vec::new());
+            merged.push(Merging {
+                record: empty,
+                origin: name.to_string(),
+                seen: Vec::new(),
+                owner: Default::default(),
+            });
+            merged.len() - 1
+        }
+    };
+    let Merging {
+        record: target,
+        seen,
+        owner,
+        ..
+    } = &mut merged[slot];
     let total = target.plan.total();
     for (k, &i) in items.iter().enumerate() {
         if i >= total {
@@ -110,12 +235,13 @@ fn add(merged: &mut Vec<Merging>, name: &str, sc: ScenarioRecord) -> anyhow::Res
                 sc.file
             );
         }
-        if let Some((_, other)) = seen.iter().find(|(j, _)| *j == i) {
+        if let Some(other) = owner.get(&i) {
             bail!(
                 "{name}: {}: item {i} is also in {other}; was a shard merged twice?",
                 sc.file
             );
         }
+        owner.insert(i, name.to_string());
         seen.push((i, name.to_string()));
         match (&mut target.thresholds, &sc.thresholds) {
             (Some(t), Some(src)) => t.push(src[k].clone()),
@@ -128,10 +254,12 @@ fn add(merged: &mut Vec<Merging>, name: &str, sc: ScenarioRecord) -> anyhow::Res
 /// A merged scenario: every item present, put in plan order, the summary, comparisons and
 /// checks recomputed.
 fn finish(mut sc: ScenarioRecord, seen: &[(usize, String)]) -> anyhow::Result<ScenarioRecord> {
+    sc.shard = None;
     let total = sc.plan.total();
     if seen.len() != total {
+        let held: std::collections::HashSet<usize> = seen.iter().map(|(j, _)| *j).collect();
         let missing: Vec<String> = (0..total)
-            .filter(|i| !seen.iter().any(|(j, _)| j == i))
+            .filter(|i| !held.contains(i))
             .take(10)
             .map(|i| i.to_string())
             .collect();

@@ -79,7 +79,7 @@ impl Release {
 }
 
 /// What a filesystem that declines to write a page from reclaim does (the seed's question).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Policy {
     /// `redirty_page_for_writepage()`, unlock, return 0: the kernel as it was.
     Redirty,
@@ -121,7 +121,12 @@ pub enum DataMode {
 pub enum NodeLayout {
     /// One node, x86_64 zones by physical address: DMA below 16 MiB, DMA32 below 4 GiB, Normal
     /// above. A zone with no pages is not created.
-    X86_64,
+    X86_64 {
+        /// The PCI hole below 4 GiB (`machine.pci_hole`), bytes: memory below 4 GiB ends at
+        /// 4 GiB minus the hole and the rest is remapped above 4 GiB, as the BIOS's e820 map
+        /// does, so that part is a Normal zone (`zone_sizes_init`, arch/x86/mm/init_64.c).
+        pci_hole_bytes: u64,
+    },
     /// `numa=fake=<node_bytes>`: memory cut into nodes of this size, each node's zones placed by
     /// physical address as above (node 0 holds DMA; the last node may be smaller).
     FakeNuma {
@@ -242,6 +247,16 @@ pub struct DiskSpec {
     pub seek_ns: u64,
     /// `/sys/block/*/queue/nr_requests` (128 by default).
     pub nr_requests: u32,
+    /// Time every request takes from dispatch to completion besides its transfer, ns
+    /// (`latency`; 0 by default: the rotating disk's cost is its seek).
+    pub latency_ns: u64,
+    /// Requests the device serves at once, completing in parallel (`queue_depth`; 1 by default:
+    /// one at a time). A null_blk-like device is a latency and a depth.
+    pub queue_depth: u32,
+    /// A flash device's random-write rate (`random_write_iops`; 0 by default: none): a request
+    /// that does not start where the previous one ended costs `1e9 / iops` ns for its first
+    /// 4 KiB instead of a seek, so small random writes cost more than streaming ones.
+    pub random_write_iops: u64,
 }
 
 /// A mounted filesystem (`[mount.NAME]`).
@@ -259,6 +274,9 @@ pub struct MountSpec {
     pub data_mode: DataMode,
     /// Journal commit interval (`commit=`), ns; 5 s by default.
     pub commit_interval_ns: u64,
+    /// ext4 `dioread_nolock` / `nodioread_nolock`; `None`: the release's default
+    /// (`ext4_dioread_nolock_default`).
+    pub dioread_nolock: Option<bool>,
 }
 
 impl MountSpec {
@@ -272,6 +290,7 @@ impl MountSpec {
             delalloc: true,
             data_mode: DataMode::Ordered,
             commit_interval_ns: 5_000_000_000,
+            dioread_nolock: None,
         }
     }
 }
@@ -312,6 +331,9 @@ pub struct Limits {
     pub sim_time_ns: u64,
     /// Event limit; reaching it ends the run as `stalled`.
     pub max_events: u64,
+    /// Pages scanned by reclaim (pgscan_kswapd + pgscan_direct); reaching it ends the run as
+    /// `stalled`. An event may scan thousands of pages, so events alone do not bound the work.
+    pub max_scanned: u64,
 }
 
 /// Everything one run needs.

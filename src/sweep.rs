@@ -107,7 +107,17 @@ pub fn parse_range(
         if ints {
             t.trim().parse().map_err(|e| format!("`{t}`: {e}"))
         } else {
-            parse_size(t)
+            parse_size(t).map_err(|e| {
+                if crate::scenario::units::parse_duration(t).is_ok() {
+                    format!(
+                        "`{t}` is a duration; durations are not searchable or ranged: a range is \
+                         of sizes (`1GiB..4GiB:256MiB`) or integers (`10..40:5`); list durations \
+                         instead (`--vary PATH=1s,2s,5s`)"
+                    )
+                } else {
+                    e
+                }
+            })
         }
     };
     let (lo, hi) = (num(lo)?, num(hi)?);
@@ -262,7 +272,9 @@ impl Search<'_> {
             seed: None,
             runs: Vec::new(),
             comparisons: Vec::new(),
+            summaries: Vec::new(),
             checks: None,
+            margins: None,
             thresholds: Some(thresholds),
             shard: shard.map(|s| ShardRecord {
                 index: s.index,
@@ -271,6 +283,11 @@ impl Search<'_> {
                 items: held.clone(),
             }),
             plan,
+            provenance: Some(crate::report::build::provenance(
+                &base,
+                self.overrides,
+                "sweep",
+            )),
         };
         record.summarise();
         Ok(record)

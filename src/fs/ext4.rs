@@ -87,6 +87,8 @@ impl Filesystem for Ext4 {
             "data=ordered",
             "data=writeback",
             "commit=SECONDS",
+            "dioread_nolock",
+            "nodioread_nolock",
         ]
     }
 
@@ -94,6 +96,8 @@ impl Filesystem for Ext4 {
         match option {
             "delalloc" => mount.delalloc = true,
             "nodelalloc" => mount.delalloc = false,
+            "dioread_nolock" => mount.dioread_nolock = Some(true),
+            "nodioread_nolock" | "dioread_lock" => mount.dioread_nolock = Some(false),
             _ => return jbd::mount_option(option, mount),
         }
         MountOption::Applied

@@ -181,8 +181,9 @@ impl Journal {
 }
 
 impl Machine {
-    /// `jiffies` now.
-    fn jiffies(&self) -> u64 {
+    /// `jiffies` now, counted as the kernel counts it (from `INITIAL_JIFFIES`; the block
+    /// layer's batching compares only differences and uses [`Machine::jiffies`]).
+    fn kernel_jiffies(&self) -> u64 {
         initial_jiffies(self.hz()) + self.clock.now / self.clock.jiffy
     }
 
@@ -235,7 +236,7 @@ impl Machine {
     /// running transaction when the commit in progress ends).
     fn jbd2_get_transaction(&mut self, m: usize, actor: Actor) {
         let hz = self.hz();
-        let now_j = self.jiffies();
+        let now_j = self.kernel_jiffies();
         let interval_j = self.vfs.mounts[m].spec.commit_interval_ns / self.clock.jiffy;
         let expires_j = now_j + interval_j;
         let timer_j = round_jiffies_up(expires_j, now_j, hz, self.actor_cpu(actor));
@@ -259,7 +260,7 @@ impl Machine {
     /// `journal_stop()`: `t_updates--`; the last handle of a locked transaction wakes the
     /// commit; a handle stopped at or after `t_expires` asks for the commit now.
     pub fn journal_stop(&mut self, actor: Actor, m: usize) {
-        let now_j = self.jiffies();
+        let now_j = self.kernel_jiffies();
         let j = &mut self.vfs.mounts[m].journal;
         let Some(pos) = j.holders.iter().position(|&a| a == actor) else {
             return;
@@ -312,7 +313,7 @@ impl Machine {
         for _ in 0..8 {
             match self.vfs.mounts[m].journal.commit {
                 None => {
-                    let now_j = self.jiffies();
+                    let now_j = self.kernel_jiffies();
                     let j = &self.vfs.mounts[m].journal;
                     let Some(txn) = &j.running else {
                         self.journal_sleep(m, None);
@@ -435,7 +436,7 @@ impl Machine {
             } else {
                 ReqKind::Write
             };
-            if self.io.disks[b].full() && !self.io.disks[b].would_merge(kind, lba) {
+            if !self.may_queue(b, kind, lba, Actor::Journal(m)) {
                 self.block_on_queue(b, Actor::Journal(m));
                 return false;
             }
@@ -445,7 +446,7 @@ impl Machine {
                 self.mem.pages[id as usize].flags |= pg::JOURNAL_IO;
                 self.vfs.mounts[m].journal.outstanding += 1;
                 self.stats.counters.pages_written_by_journal += 1;
-                self.io.submit(b, kind, lba, id);
+                self.submit_bio(b, kind, lba, id, Actor::Journal(m));
             } else {
                 // jbd2: generic_writepages() → ->writepage of the inode's mapped pages.
                 self.clear_page_dirty_for_io(id);

@@ -16,6 +16,7 @@
 //! | btrfs | any `PF_MEMALLOC` caller (kswapd and direct reclaim) | `btrfs_writepage()` K32/K36 |
 //! | XFS | per `xfs_reclaim_writepage`: nothing (2.6.32–34), any `PF_MEMALLOC` caller (2.6.35), direct reclaim only (2.6.36) | `xfs_vm_writepage()` K32/K35/K36 |
 //! | tmpfs | SHM_LOCK'd or no swap: `AOP_WRITEPAGE_ACTIVATE` when for reclaim | `shmem_writepage()` |
+//! | blockdev | nothing (a raw device's page cache; the writer allocates `GFP_USER`) | `blkdev_writepage()`, `bdget()` |
 //!
 //! `jbd.rs` is the journal ext3 and ext4 share: handles, the running transaction and its commit
 //! timer, `T_LOCKED`, and kjournald's commits of ordered data and their data wait.
@@ -58,6 +59,7 @@ macro_rules! filesystems {
 }
 
 // The modules are declared outside the macro so that rustfmt and the tools see them.
+pub mod blockdev;
 pub mod btrfs;
 pub mod ext3;
 pub mod ext4;
@@ -79,6 +81,8 @@ filesystems! {
     Xfs => xfs::Xfs,
     /// tmpfs (shmem): swap-backed, no block device.
     Tmpfs => tmpfs::Tmpfs,
+    /// A raw block device's page cache (`dd of=/dev/sdX`, `mkfs`): no filesystem.
+    Blockdev => blockdev::Blockdev,
 }
 
 impl FsType {

@@ -29,6 +29,8 @@ pub struct Writeback {
     pub dirty_balance_reserve: u64,
     /// Actors sleeping in `congestion_wait(BLK_RW_ASYNC, …)`, woken when a queue uncongests.
     pub congestion_waiters: Vec<Actor>,
+    /// [3.11+] ext4's unwritten-extent io_ends (`dioread_nolock`).
+    pub io_ends: super::ext4_io_end::IoEnds,
 }
 
 impl Machine {

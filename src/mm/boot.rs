@@ -52,13 +52,13 @@ impl Machine {
             dirty_limit_stamp: 0,
             dirty_balance_reserve: 0,
             congestion_waiters: vec![],
+            io_ends: Default::default(),
         };
-        let io = BlockLayer {
-            disks: vec![],
-            plugged: vec![],
-            next_lba: vec![0; spec.disks.len()],
-            rng: SimRng::split(spec.seed, 1),
-        };
+        let io = BlockLayer::new(
+            spec.disks.len(),
+            SimRng::split(spec.seed, 1),
+            u64::from(spec.machine.hz),
+        );
         let mut m = Machine::assemble(spec, options, granularity, clock, mem, wb, io);
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();
@@ -215,6 +215,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             spanned: extents.iter().map(|e| e.2).sum(),
             throttled: Vec::new(),
             throttled_written: 0,
+            kswapd_failures: 0,
         });
     }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();

@@ -64,6 +64,8 @@ struct InodeWb {
     processed: i64,
     skipped: u64,
     extent_left: u32,
+    /// [ext4 dioread_nolock] the io_end of the extent being written (`mpd->io_submit.io_end`).
+    io_end: Option<u32>,
 }
 
 /// `writeback_inodes_wb()` with its `writeback_control`, resumable when the queue is full.
@@ -360,6 +362,7 @@ impl Machine {
             processed: 0,
             skipped: 0,
             extent_left: 0,
+            io_end: None,
         }
     }
 
@@ -394,8 +397,7 @@ impl Machine {
                 continue; // WB_SYNC_NONE skips pages under writeback
             }
             let lba = self.page_lba(id);
-            let disk = &self.io.disks[b];
-            if disk.full() && !disk.would_merge(ReqKind::Write, lba) {
+            if !self.may_queue(b, ReqKind::Write, lba, actor) {
                 self.block_on_queue(b, actor);
                 return false;
             }
@@ -411,29 +413,53 @@ impl Machine {
                 self.charge_actor(actor, cost::ALLOC_EXTENT);
                 iw.extent_left = extent;
                 self.journal_file_inode(m, iw.ino);
+                self.next_io_end(iw);
             }
             iw.next = idx + 1;
             self.vfs.inodes[iw.ino].writeback_index = idx + 1;
             if !self.clear_page_dirty_for_io(id) {
                 continue;
             }
+            let mut unwritten = None;
             if delayed.is_some() {
                 // The filesystem's ->writepages allocates blocks for the run (one extent per
                 // `extent` pages) before calling ->writepage on mapped buffers.
                 iw.extent_left -= 1;
                 self.mem.pages[id as usize].flags &= !pg::DELALLOC;
+                unwritten = iw.io_end;
             }
             let r = self.writepage(id, caller, actor, false);
             if r != crate::fs::WritepageResult::Written {
                 iw.skipped += 1;
+            } else if let Some(e) = unwritten {
+                self.io_end_add(e, id);
             }
             iw.processed += 1;
             if delayed.is_some() && iw.extent_left == 0 {
                 self.journal_stop(actor, m);
             }
+            if let Some(d) = self.parked_disk(actor) {
+                // A page of the write (XFS's cluster) found no request: sleep with it parked.
+                self.block_on_queue(d, actor);
+                return false;
+            }
+        }
+        if let Some(e) = iw.io_end.take() {
+            self.io_end_close(e);
         }
         self.journal_stop(actor, m);
         true
+    }
+
+    /// [ext4 dioread_nolock] "For each extent of pages we use new io_end": closes the last
+    /// extent's io_end and opens one for the new extent.
+    fn next_io_end(&mut self, iw: &mut InodeWb) {
+        if let Some(e) = iw.io_end.take() {
+            self.io_end_close(e);
+        }
+        if self.ext4_dioread_nolock(self.vfs.inodes[iw.ino].mount) {
+            iw.io_end = Some(self.io_end_open());
+        }
     }
 
     /// The requeue decision at the end of `writeback_single_inode()` (and the pages_skipped
@@ -469,16 +495,13 @@ impl Machine {
         }
     }
 
-    /// Puts `actor` in the queue's `get_request_wait()` line.
+    /// Puts `actor` in the queue's `get_request_wait()` line (it sleeps until a request is
+    /// freed).
     pub fn block_on_queue(&mut self, b: usize, actor: Actor) {
-        if !self.io.disks[b].full_waiters.contains(&actor) {
-            self.io.disks[b].full_waiters.push_back(actor);
-        }
         if let Actor::Flusher(f) = actor {
             self.wb.bdis[f].blocked = true;
         }
-        // No Run event: the actor sleeps until a request completes.
-        let _ = self.bump_gen(actor);
+        self.get_request_wait(b, actor);
     }
 
     /// `wakeup_flusher_threads(nr)` from direct reclaim: every bdi with dirty inodes gets a

@@ -270,7 +270,7 @@ impl Machine {
         let mut journal = vec![0u64; self.vfs.mounts.len()];
         for (d, disk) in self.io.disks.iter().enumerate() {
             let mut writes = 0u64;
-            for r in disk.queue.iter().chain(disk.in_flight.iter()) {
+            for r in disk.held() {
                 for &id in &r.pages {
                     let p =
                         self.mem.pages.get(id as usize).ok_or_else(|| {
@@ -284,7 +284,8 @@ impl Machine {
                                 "page {id} is in two write requests"
                             );
                             *slot |= seen::IN_WRITE;
-                            writes += 1;
+                            // Swap cache pages are in no bdi's BDI_WRITEBACK.
+                            writes += u64::from(p.flags & pg::SWAPCACHE == 0);
                         }
                         ReqKind::JournalData { mount } => {
                             ensure!(
@@ -299,6 +300,18 @@ impl Machine {
                             p.flags
                         ),
                     }
+                }
+            }
+            // [ext4 dioread_nolock] pages whose request completed wait for their io_end's
+            // conversion: still PG_writeback, still counted by their bdi.
+            for id in self.wb.io_ends.held() {
+                if self.page_bdi(id) == Some(d) {
+                    ensure!(
+                        at[id as usize] & seen::IN_WRITE == 0,
+                        "page {id} is both in a write request and parked on its io_end"
+                    );
+                    at[id as usize] |= seen::IN_WRITE;
+                    writes += 1;
                 }
             }
             if let Some(b) = self.wb.bdis.iter().find(|b| b.disk == d) {

@@ -49,6 +49,8 @@ pub struct Node {
     pub throttled: Vec<Actor>,
     /// Pages of this node that finished writeback since the first of them slept [5.16].
     pub throttled_written: u64,
+    /// `pgdat->kswapd_failures` [4.12]: `balance_pgdat()` runs in a row that freed nothing.
+    pub kswapd_failures: u32,
 }
 
 /// Swap space.

@@ -22,6 +22,7 @@
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`), `write_cache_pages()` |
+//! | `ext4_io_end.rs` | ext4's unwritten-extent io_ends (`fs/ext4/page-io.c`, `dioread_nolock`) |
 //! | `oom_kill.rs` | `out_of_memory`, `select_bad_process`, badness, the kill |
 //! | `task.rs` | tasks: cpuset, zonelist, pacing, a slice of work, allocation, exit |
 //! | `workload/<kind>.rs` | what each task kind does (`pin`, `stream-write`, …) |
@@ -41,9 +42,10 @@
 //! heads are built, through `Machine::slab_alloc`; the flusher's are not: it has no allocation
 //! context yet); slab caches are `mm/slab.rs` (`Machine::slab`), read by `shrink_slab`; node LRUs
 //! move the lists from `zone::Zone` to `memory::Node`; the 4.7 OOM detection is
-//! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is a workqueue,
-//! a new `sched::Actor` kind (the event word packs four kinds in two bits, `event.rs`: a fifth
-//! needs a third bit, and the decode then costs about 13 instructions more per event, measured). Every piece of state lives in the machine, so `invariants.rs` can recount all
+//! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is `ext4_io_end.rs`,
+//! run at the io_end's last completion (a workqueue actor would be a fifth `sched::Actor` kind:
+//! the event word packs four kinds in two bits, `event.rs`, and a third bit costs about 13
+//! instructions more per event, measured). Every piece of state lives in the machine, so `invariants.rs` can recount all
 //! counters from page flags. Time only moves between events; work inside one event happens at
 //! one instant and its CPU cost is charged to the actor's next event.
 
@@ -51,6 +53,7 @@ pub mod backing_dev;
 pub mod boot;
 pub mod cost;
 pub mod event;
+pub mod ext4_io_end;
 pub mod fs_writeback;
 pub mod gfp;
 pub mod granularity;

@@ -137,7 +137,9 @@ impl Machine {
             points /= 8;
         }
         if adj > 0 {
-            points = points.max(1) << adj;
+            // The kernel's `points <<= oom_adj` on an unsigned long; saturating, so that no
+            // accepted size can wrap a score to a small one.
+            points = points.max(1).saturating_mul(1 << adj);
         } else if adj < 0 {
             points >>= -adj;
         }
@@ -490,7 +492,12 @@ impl Machine {
             dirty: b(z.stat.nr_dirty),
             writeback: b(z.stat.nr_writeback),
             pages_scanned: b(z.pages_scanned),
-            all_unreclaimable: z.all_unreclaimable,
+            // [4.12+] the node's "all_unreclaimable?" is `kswapd_failures >= 16`.
+            all_unreclaimable: if self.switches.kswapd_failures {
+                self.pgdat_hopeless(z.node as usize)
+            } else {
+                z.all_unreclaimable
+            },
         }
     }
 }

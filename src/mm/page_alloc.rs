@@ -12,7 +12,12 @@ use super::page::{pg, PageId, Place};
 use super::vmscan::DirectReclaim;
 use super::zone::zone_watermark_ok;
 use super::{gfp, Actor, Machine};
+use crate::kernel::AllocRetry;
 use crate::sim::MSEC;
+
+/// `MAX_RECLAIM_RETRIES` [4.7+]: consecutive direct-reclaim passes that freed nothing before the
+/// OOM path (4.7 mm/page_alloc.c; mm/internal.h from 4.12).
+pub const MAX_RECLAIM_RETRIES: u32 = 16;
 
 /// `ALLOC_*` flags of `get_page_from_freelist`.
 pub mod alloc_flags {
@@ -45,7 +50,8 @@ pub enum AllocPhase {
     OomSleepHoldingLock,
     /// After the 1-jiffy sleep because another task holds the OOM lock.
     OomLockBusySleep,
-    /// After `congestion_wait(BLK_RW_ASYNC, HZ/50)` in the retry loop.
+    /// After `congestion_wait(BLK_RW_ASYNC, HZ/50)` in the retry loop [≤4.6], or [4.7–5.15]
+    /// `should_reclaim_retry()`'s `congestion_wait(BLK_RW_ASYNC, HZ/10)`.
     RetrySleep,
 }
 
@@ -62,6 +68,8 @@ pub struct AllocCtx {
     pub progress: u64,
     /// The direct reclaim pass, while one runs.
     pub reclaim: Option<DirectReclaim>,
+    /// [4.7+] `no_progress_loops`: consecutive passes that freed nothing.
+    pub no_progress_loops: u32,
 }
 
 /// What an allocation attempt returned.
@@ -344,6 +352,7 @@ impl Machine {
                 pages_reclaimed: 0,
                 progress: 0,
                 reclaim: None,
+                no_progress_loops: 0,
             });
         }
         let r = self.alloc_pages_slowpath(t);
@@ -409,7 +418,13 @@ impl Machine {
                 AllocPhase::OomLockBusySleep => self.set_phase(t, AllocPhase::Restart),
                 AllocPhase::RetrySleep => {
                     self.leave_congestion_wait(Actor::Task(t));
-                    self.set_phase(t, AllocPhase::Rebalance);
+                    // 2.6.36 `goto rebalance`; [4.7+] `goto retry` (kswapd, the freelist again).
+                    let next = if self.switches.alloc_retry == AllocRetry::ShouldAllocRetry {
+                        AllocPhase::Rebalance
+                    } else {
+                        AllocPhase::Restart
+                    };
+                    self.set_phase(t, next);
                 }
             }
         }
@@ -445,6 +460,9 @@ impl Machine {
             c.progress = progress;
             c.reclaim = None;
         }
+        if self.switches.alloc_retry != AllocRetry::ShouldAllocRetry {
+            return self.reclaim_retry(t, gfp_mask, progress);
+        }
         if progress == 0 && gfp_mask & gfp::FS != 0 && gfp_mask & gfp::NORETRY == 0 {
             return self.alloc_pages_may_oom(t, gfp_mask);
         }
@@ -457,8 +475,82 @@ impl Machine {
         Some(Alloc::Sleep)
     }
 
+    /// [4.7+] the slow path after a direct-reclaim pass: `no_progress_loops`, then
+    /// `should_reclaim_retry()` (research 14 §2.1): retry while fewer than 17 consecutive passes
+    /// freed nothing and some allowed zone would pass its min watermark with its reclaimable
+    /// pages counted as free; otherwise `__alloc_pages_may_oom()`. `None`: retry at once.
+    fn reclaim_retry(&mut self, t: usize, gfp_mask: u32, progress: u64) -> Option<Alloc> {
+        let loops = {
+            let c = self.tasks[t].alloc.as_mut().expect("ctx");
+            c.no_progress_loops = if progress > 0 {
+                0
+            } else {
+                c.no_progress_loops + 1
+            };
+            c.no_progress_loops
+        };
+        let longest = &mut self.stats.counters.no_progress_loops_max;
+        *longest = (*longest).max(u64::from(loops));
+        if loops > MAX_RECLAIM_RETRIES {
+            return self.alloc_pages_may_oom(t, gfp_mask);
+        }
+        let Some(zid) = self.reclaim_retry_zone(t, gfp_mask, loops) else {
+            return self.alloc_pages_may_oom(t, gfp_mask);
+        };
+        let z = &self.mem.zones[zid];
+        let write_pending = z.stat.nr_writeback + z.stat.nr_dirty;
+        if progress == 0
+            && self.switches.alloc_retry != AllocRetry::ReclaimRetryNosleep
+            && 2 * write_pending > self.mem.zone_reclaimable_pages(zid)
+        {
+            // [4.7–5.15] "wait for some write requests to complete then retry".
+            self.set_phase(t, AllocPhase::RetrySleep);
+            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+            self.congestion_wait(Actor::Task(t), 100 * MSEC, cpu);
+            return Some(Alloc::Sleep);
+        }
+        // cond_resched() and `goto retry`.
+        self.set_phase(t, AllocPhase::Restart);
+        None
+    }
+
+    /// `should_reclaim_retry()`'s zone walk: the first zone of the task's cpuset whose free
+    /// pages plus `zone_reclaimable_pages()` (dirty and writeback pages included; [4.7–4.11]
+    /// less `⌈loops × reclaimable / 16⌉`) pass its min watermark with the caller's flags.
+    fn reclaim_retry_zone(&self, t: usize, gfp_mask: u32, loops: u32) -> Option<usize> {
+        let f = self.gfp_to_alloc_flags(t, gfp_mask);
+        let (high, harder) = (f & alloc_flags::HIGH != 0, f & alloc_flags::HARDER != 0);
+        let classzone = self.tasks[t].classzone;
+        let backoff = self.switches.alloc_retry == AllocRetry::ReclaimRetryBackoff;
+        self.hardwall_zonelist(t)
+            .iter()
+            .map(|&z| z as usize)
+            .find(|&zid| {
+                let reclaimable = self.mem.zone_reclaimable_pages(zid);
+                let mut available = reclaimable;
+                if backoff {
+                    let n = u64::from(loops);
+                    available -= (n * reclaimable).div_ceil(u64::from(MAX_RECLAIM_RETRIES));
+                }
+                let z = &self.mem.zones[zid];
+                available += z.nr_free();
+                zone_watermark_ok(
+                    available,
+                    z.watermark[alloc_flags::WMARK_MIN as usize],
+                    z.lowmem_reserve[classzone],
+                    high,
+                    harder,
+                )
+            })
+    }
+
     /// `__alloc_pages_may_oom()` (reclaim-oom §2.7).
     fn alloc_pages_may_oom(&mut self, t: usize, gfp_mask: u32) -> Option<Alloc> {
+        let modern = self.switches.alloc_retry != AllocRetry::ShouldAllocRetry;
+        if modern {
+            // Every way back to `retry` from here sets did_some_progress: no_progress_loops = 0.
+            self.tasks[t].alloc.as_mut().expect("ctx").no_progress_loops = 0;
+        }
         if !self.try_set_zonelist_oom(t) {
             self.set_phase(t, AllocPhase::OomLockBusySleep);
             self.task_sleep(t, self.clock.jiffy);
@@ -469,6 +561,14 @@ impl Machine {
         if let Some(id) = self.get_page_from_freelist(t, gfp_mask | gfp::HARDWALL, f) {
             self.clear_zonelist_oom(t);
             return Some(Alloc::Page(id));
+        }
+        if modern && gfp_mask & gfp::FS == 0 {
+            // [4.6+] out_of_memory(): "The OOM killer does not compensate for IO-less reclaim":
+            // no kill, return true, and the allocation retries without sleeping.
+            self.stats.counters.oom_nofs_no_kill += 1;
+            self.clear_zonelist_oom(t);
+            self.set_phase(t, AllocPhase::Restart);
+            return None;
         }
         self.out_of_memory(t, gfp_mask);
         if self.run.outcome.is_some() && self.options.stop_at_first_oom {

@@ -340,8 +340,11 @@ impl Machine {
         true
     }
 
-    /// `set_page_writeback()` and submission of the page's IO to its disk.
-    pub fn set_page_writeback_and_submit(&mut self, id: PageId) {
+    /// `set_page_writeback()` and submission of the page's IO to its disk by `actor`. The page is
+    /// under writeback before its bio looks for a request, as `__block_write_full_page` sets it
+    /// before `submit_bh`; a bio that finds none is parked and the caller sleeps in
+    /// `get_request_wait()` ([`Machine::parked_disk`]).
+    pub fn set_page_writeback_and_submit(&mut self, id: PageId, actor: Actor) {
         let p = self.mem.pages[id as usize];
         debug_assert!(!p.has(pg::WRITEBACK));
         self.mem.pages[id as usize].flags |= pg::WRITEBACK;
@@ -351,9 +354,11 @@ impl Machine {
             self.vfs.inodes[p.owner as usize].nr_writeback += 1;
         }
         let b = self.page_bdi(id).expect("writeback of a page with no disk");
-        self.wb.bdis[b].writeback += 1;
+        if self.page_accounts_writeback(id) {
+            self.wb.bdis[b].writeback += 1;
+        }
         let lba = self.page_lba(id);
-        self.io.submit(b, ReqKind::Write, lba, id);
+        self.submit_bio(b, ReqKind::Write, lba, id, actor);
     }
 
     /// The disk block of a page: its file's region, or a swap slot.
@@ -391,7 +396,7 @@ impl Machine {
             // swap_writepage(): always writes.
             self.assign_swap_slot(id);
             self.stats.vm_events.pswpout += 1;
-            self.set_page_writeback_and_submit(id);
+            self.set_page_writeback_and_submit(id, actor);
             return WritepageResult::Written;
         } else {
             (
@@ -469,7 +474,7 @@ impl Machine {
                 self.shmem_to_swap_cache(id);
                 self.assign_swap_slot(id);
                 self.stats.vm_events.pswpout += 1;
-                self.set_page_writeback_and_submit(id);
+                self.set_page_writeback_and_submit(id, actor);
                 WritepageResult::Written
             }
         }
@@ -482,7 +487,7 @@ impl Machine {
         }
         self.mem.pages[id as usize].flags &= !(pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
         self.charge_actor(actor, self.granularity.cost(super::cost::SUBMIT_PAGE));
-        self.set_page_writeback_and_submit(id);
+        self.set_page_writeback_and_submit(id, actor);
         match actor {
             Actor::Kswapd(_) | Actor::Task(_) if self.in_reclaim(actor) => {
                 self.stats.counters.pages_written_by_reclaim += 1;

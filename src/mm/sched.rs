@@ -17,7 +17,7 @@ pub mod pf {
 }
 
 /// Who is running kernel code: the context `pageout()` and `->writepage` see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Actor {
     /// A user task (by index), possibly in direct reclaim.
     Task(usize),

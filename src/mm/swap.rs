@@ -74,10 +74,21 @@ impl Machine {
         self.mem.zones[zid].stat.nr_writeback -= 1;
         self.mem.vm_stat.nr_writeback -= 1;
         self.acct_reclaim_writeback(self.mem.zones[zid].node as usize);
-        if let Some(b) = self.page_bdi(id) {
+        if let Some(b) = self
+            .page_bdi(id)
+            .filter(|_| self.page_accounts_writeback(id))
+        {
             self.wb.bdis[b].writeback -= 1;
             self.bdi_writeout_inc(b);
         }
+    }
+
+    /// `bdi_cap_account_writeback()` of the page's mapping: false for swap cache pages, whose
+    /// `swap_backing_dev_info` is `BDI_CAP_NO_ACCT_AND_WRITEBACK` (mm/swap_state.c 2.6.32), so
+    /// `test_set_page_writeback`/`test_clear_page_writeback` change no bdi's BDI_WRITEBACK and
+    /// no writeout proportion for them; the zone and global NR_WRITEBACK still count them.
+    pub fn page_accounts_writeback(&self, id: PageId) -> bool {
+        !self.mem.pages[id as usize].has(pg::SWAPCACHE)
     }
 
     /// `rotate_reclaimable_page()` + `pagevec_move_tail()`.

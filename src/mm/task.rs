@@ -97,6 +97,9 @@ pub struct Task {
     pub interruptible: bool,
     /// What it is doing.
     pub progress: Progress,
+    /// The file it writes (a `stream-write` on a mount with a disk), kept after it finishes or
+    /// dies so that a `truncate` that starts later finds it.
+    pub file: Option<usize>,
     /// Bytes of its work done.
     pub done_bytes: u64,
     /// When it finished.
@@ -220,6 +223,7 @@ impl Task {
             backing_dev: None,
             interruptible: false,
             progress: Progress::NotStarted,
+            file: None,
             done_bytes: 0,
             finished_at: None,
             read_pages: vec![],

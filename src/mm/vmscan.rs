@@ -19,7 +19,7 @@ use crate::fs::{self, WritepageCaller};
 use crate::kernel::{
     CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalancedCheck,
     KswapdCongestionWait, KswapdSleep, PageReferences, ReclaimFsWrite, ScanRatio,
-    ShrinkListActiveBudget, ShrinkZoneBailout, WritebackThrottle,
+    ShrinkListActiveBudget, ShrinkZoneBailout, ThrottleVmWriteout, WritebackThrottle,
 };
 use crate::sim::{SimTime, MSEC};
 
@@ -54,6 +54,9 @@ pub struct ScanControl {
     pub throttle: Option<Throttle>,
     /// The scan targets left in the zone `shrink_zone` stopped in, `(zone, nr[])`.
     pub resume: Option<(usize, [u64; 4])>,
+    /// `nr_immediate` summed over every batch ([5.16+] `sc->nr.immediate`, which
+    /// `shrink_node()` reads once at its end).
+    pub nr_immediate: u64,
 }
 
 /// Counts of one `shrink_page_list` batch (`nr_dirty`, `nr_unqueued_dirty`, `nr_congested`,
@@ -88,6 +91,8 @@ pub enum Throttle {
     /// [3.11+] direct reclaim in a congested zone: `wait_iff_congested(zone, HZ/10)`,
     /// [5.16+] `reclaim_throttle(VMSCAN_THROTTLE_CONGESTED)`.
     Congested,
+    /// [all] `pageout()`'s bio found no free request: `get_request_wait()` until one is freed.
+    RequestWait,
 }
 
 impl ScanControl {
@@ -336,6 +341,7 @@ impl Machine {
             _ => self.get_scan_count(zid, prio),
         };
         let mut nr_reclaimed = sc.nr_reclaimed;
+        let start = nr_reclaimed;
         let scm = self.swap_cluster_max();
         while nr[0] > 0 || nr[2] > 0 || nr[3] > 0 {
             for l in LruList::EVICTABLE {
@@ -346,6 +352,7 @@ impl Machine {
                     if sc.throttle.is_some() {
                         sc.resume = Some((zid, nr));
                         sc.nr_reclaimed = nr_reclaimed;
+                        self.revive_kswapd(zid, nr_reclaimed > start);
                         return;
                     }
                 }
@@ -360,9 +367,26 @@ impl Machine {
             }
         }
         sc.nr_reclaimed = nr_reclaimed;
+        self.revive_kswapd(zid, nr_reclaimed > start);
         if self.mem.inactive_anon_is_low(zid) && self.mem.swap.free > 0 {
             self.shrink_active_list(scm, zid, sc, false);
         }
+    }
+
+    /// [4.12+] the end of `shrink_node()`: "A successful direct reclaim run will revive a
+    /// dormant kswapd": any reclaimer that freed a page resets the node's `kswapd_failures`.
+    #[inline]
+    fn revive_kswapd(&mut self, zid: usize, reclaimed: bool) {
+        if reclaimed && self.switches.kswapd_failures {
+            let n = self.mem.zones[zid].node as usize;
+            self.mem.nodes[n].kswapd_failures = 0;
+        }
+    }
+
+    /// [4.12+] a hopeless node: `kswapd_failures >= MAX_RECLAIM_RETRIES`.
+    pub fn pgdat_hopeless(&self, n: usize) -> bool {
+        self.switches.kswapd_failures
+            && self.mem.nodes[n].kswapd_failures >= super::page_alloc::MAX_RECLAIM_RETRIES
     }
 
     /// `shrink_list()`: the 2.6.32-stable/2.6.33 dispatch, or mainline 2.6.32.0's.
@@ -508,6 +532,11 @@ impl Machine {
         self.mem.scratch = list;
         self.mem.scratch_keep = keep;
         self.after_batch(zid, sc, prio, examined);
+        if self.io.has_parked(sc.actor) {
+            // The kernel sleeps at the first page whose bio finds no request; here the batch
+            // is finished first and the reclaimer sleeps after it (MODEL.md simplification 5).
+            sc.throttle = Some(Throttle::RequestWait);
+        }
         freed
     }
 
@@ -541,9 +570,12 @@ impl Machine {
                 if st.unqueued_dirty == nr_taken {
                     f.tail_lru_dirty = true;
                 }
-                if st.immediate > 0 {
+                // [5.16+] the CONGESTED throttle is taken once per shrink_node(), at its end
+                // (`shrink_zones`), not per batch.
+                let per_batch = self.switches.congestion_sleep != CongestionSleep::ReclaimThrottle;
+                if st.immediate > 0 && per_batch {
                     sc.throttle = Some(Throttle::Immediate);
-                } else if !kswapd && self.throttle_sleeps(zid, Throttle::Congested) {
+                } else if !kswapd && per_batch && self.throttle_sleeps(zid, Throttle::Congested) {
                     sc.throttle = Some(Throttle::Congested);
                 }
             }
@@ -574,12 +606,22 @@ impl Machine {
             (CongestionSleep::IffCongested, _) => {
                 flagged && self.io.disks.iter().any(|d| d.congested)
             }
-            (CongestionSleep::ReclaimThrottle, _) => flagged,
+            // 6.1 reclaim_throttle(): CONGESTED falls through to NOPROGRESS's
+            // skip_throttle_noprogress() (vmscan.c:1156–1167).
+            (CongestionSleep::ReclaimThrottle, _) => flagged && !self.skip_throttle_noprogress(zid),
         }
     }
 
     /// Puts a reclaimer to sleep for `reason` (it resumes in its caller's throttled phase).
     pub fn throttle_sleep(&mut self, actor: Actor, zid: usize, reason: Throttle, cpu: SimTime) {
+        if reason == Throttle::RequestWait {
+            // The CPU spent stays the actor's: it is charged to its next event after the wait.
+            self.charge_actor(actor, cpu);
+            let b = self
+                .parked_disk(actor)
+                .expect("a request wait with no parked bio");
+            return self.get_request_wait(b, actor);
+        }
         self.stats.counters.reclaim_throttled += 1;
         match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::ReclaimThrottle, Throttle::Congested) => {
@@ -783,6 +825,7 @@ impl Machine {
         let p = &self.mem.pages[id as usize];
         if sc.is_kswapd() && p.has(pg::RECLAIM) && self.mem.zones[p.zone as usize].flags.writeback {
             sc.stat.immediate += 1;
+            sc.nr_immediate += 1;
             return PageFate::Keep;
         }
         self.mem.pages[id as usize].flags |= pg::RECLAIM;
@@ -822,7 +865,10 @@ impl Machine {
             // shmem without a swap device still has a writepage (shmem_writepage).
             return self.pageout_write(id, sc);
         };
-        if !self.may_write_to_queue(sc.actor, bdi) {
+        // swap_backing_dev_info has no congested_fn and no state bits: never congested, so
+        // may_write_to_queue() passes every swap cache page (mm/swap_state.c 2.6.32).
+        let swapcache = self.mem.pages[id as usize].has(pg::SWAPCACHE);
+        if !swapcache && !self.may_write_to_queue(sc.actor, bdi) {
             return PageoutOutcome::Keep;
         }
         self.pageout_write(id, sc)
@@ -863,9 +909,15 @@ impl Machine {
         }
     }
 
-    /// `throttle_vm_writeout()`'s test: writeback above 110 % of the global dirty threshold.
-    fn throttle_vm_writeout_over(&self) -> bool {
-        let (_, dirty) = self.global_dirty_limits();
+    /// `throttle_vm_writeout()`'s test: writeback above 110 % of the global dirty threshold,
+    /// [3.4–4.8] of `hard_dirty_limit()`; [4.9+] the function is gone and never sleeps.
+    pub fn throttle_vm_writeout_over(&self) -> bool {
+        let (_, mut dirty) = self.global_dirty_limits();
+        match self.switches.throttle_vm_writeout {
+            ThrottleVmWriteout::Threshold => {}
+            ThrottleVmWriteout::HardLimit => dirty = dirty.max(self.wb.global_dirty_limit),
+            ThrottleVmWriteout::Removed => return false,
+        }
         let dirty = dirty + dirty / 10;
         self.mem.vm_stat.nr_writeback > dirty
     }
@@ -893,6 +945,7 @@ impl Machine {
                 stat: BatchStat::default(),
                 throttle: None,
                 resume: None,
+                nr_immediate: 0,
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -985,6 +1038,17 @@ impl Machine {
                 self.throttle_sleep(Actor::Task(t), zid, reason, cpu);
                 return true;
             }
+            if self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle
+                && self.mem.zones[zid].flags.congested
+                && self.throttle_sleeps(zid, Throttle::Congested)
+            {
+                // 6.1 shrink_node(): reclaim_throttle(VMSCAN_THROTTLE_CONGESTED) once, after
+                // the whole node was scanned; the walk goes on with the next zone.
+                dr.phase = DirectReclaimPhase::ZoneThrottled;
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.throttle_sleep(Actor::Task(t), zid, Throttle::Congested, cpu);
+                return true;
+            }
             if self.throttle_vm_writeout_over() {
                 dr.phase = DirectReclaimPhase::Throttled;
                 let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
@@ -1067,6 +1131,9 @@ impl Machine {
     /// reclaimable pages are waiting for writeback (there is nothing to wait for).
     fn skip_throttle_noprogress(&self, zid: usize) -> bool {
         let n = self.mem.zones[zid].node as usize;
+        if self.pgdat_hopeless(n) {
+            return true; // "If kswapd is disabled, reschedule if necessary but do not throttle."
+        }
         let (mut reclaimable, mut pending) = (0, 0);
         for &z in &self.mem.nodes[n].zones {
             reclaimable += self.mem.zone_reclaimable_pages(z as usize);
@@ -1093,6 +1160,7 @@ impl Machine {
                     u64::from(dr.shrunk_any)
                 }
             }
+            DirectReclaimProgress::NrReclaimed => dr.sc.nr_reclaimed,
             DirectReclaimProgress::ZoneReclaimable => {
                 if dr.sc.nr_reclaimed > 0 {
                     dr.sc.nr_reclaimed
@@ -1125,12 +1193,16 @@ impl Machine {
         ) {
             return;
         }
+        self.observe_wakeup_kswapd(zid, t);
         if let Some(t) = t {
             if !self.cpuset_hardwall(t, zid) {
                 return;
             }
         }
         let n = self.mem.zones[zid].node as usize;
+        if self.pgdat_hopeless(n) {
+            return; // [4.12+] "Hopeless node, leave it to direct reclaim"
+        }
         match self.mem.nodes[n].kswapd.state {
             KswapdState::Sleeping | KswapdState::Napping(_) => {
                 self.schedule(self.clock.now, Actor::Kswapd(n));
@@ -1143,6 +1215,9 @@ impl Machine {
     fn sleeping_prematurely(&self, n: usize, remaining: bool) -> bool {
         if remaining {
             return true;
+        }
+        if self.pgdat_hopeless(n) {
+            return false; // [4.12+] prepare_kswapd_sleep(): a hopeless node sleeps unbalanced
         }
         self.mem.nodes[n].zones.iter().any(|&z| {
             let z = &self.mem.zones[z as usize];
@@ -1201,6 +1276,7 @@ impl Machine {
                 stat: BatchStat::default(),
                 throttle: None,
                 resume: None,
+                nr_immediate: 0,
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -1341,6 +1417,7 @@ impl Machine {
                 b.all_zones_ok = false;
             }
             b.sc.nr_scanned = 0;
+            let immediate = b.sc.nr_immediate;
             if !self.mem.zone_ok(zid, Wmark::High, 8, end_class) {
                 self.shrink_zone(b.prio, zid, &mut b.sc);
             }
@@ -1366,6 +1443,16 @@ impl Machine {
             );
             b.sc.nr_reclaimed += std::mem::take(&mut self.mem.nodes[n].kswapd.reclaimed_slab);
             self.balance_zone_checks(zid, end_class, nr_slab, b);
+            if self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle
+                && b.sc.nr_immediate > immediate
+            {
+                // 6.1 shrink_node(): kswapd's reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) once
+                // per node, after the whole node was scanned; the walk goes on after it.
+                b.phase = BalancePhase::ZoneThrottled;
+                let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
+                self.throttle_sleep(Actor::Kswapd(n), zid, Throttle::Immediate, cpu);
+                return true;
+            }
             if self.throttle_vm_writeout_over() {
                 b.phase = BalancePhase::Throttled;
                 let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
@@ -1389,7 +1476,9 @@ impl Machine {
             return;
         }
         // Only in a pass whose shrink_slab() freed nothing (`nr_slab == 0`, vmscan.c:2056).
+        // [4.12+] NR_PAGES_SCANNED and the all_unreclaimable marking are gone.
         if nr_slab == 0
+            && !self.switches.kswapd_failures
             && self.mem.zones[zid].pages_scanned >= 6 * self.mem.zone_reclaimable_pages(zid)
         {
             self.mem.zones[zid].all_unreclaimable = true;
@@ -1428,6 +1517,16 @@ impl Machine {
     fn balance_out(&mut self, n: usize, mut b: Balance) {
         if b.all_zones_ok {
             return self.kswapd_after_balance(n);
+        }
+        if self.switches.kswapd_failures {
+            // [4.12+] the end of balance_pgdat(): a run that freed nothing is a failure; kswapd
+            // runs again unless that makes the node hopeless (prepare_kswapd_sleep()).
+            if b.sc.nr_reclaimed == 0 {
+                self.mem.nodes[n].kswapd_failures += 1;
+            }
+            if self.pgdat_hopeless(n) {
+                return self.kswapd_after_balance(n);
+            }
         }
         b.phase = BalancePhase::LoopAgain;
         self.mem.nodes[n].kswapd_cpu_ns += cost::LOOP_MIN;

@@ -80,6 +80,10 @@ pub struct RunCounters {
     pub pages_written_by_journal: u64,
     /// Direct-reclaim passes that returned 0.
     pub reclaim_no_progress: u64,
+    /// [4.7+] The longest run of consecutive passes that freed nothing (`no_progress_loops`).
+    pub no_progress_loops_max: u64,
+    /// [4.7+] `!__GFP_FS` allocations that reached `out_of_memory()`, which killed nothing.
+    pub oom_nofs_no_kill: u64,
     /// Dirty file pages reclaim marked PG_reclaim instead of writing [3.2+]
     /// (`nr_vmscan_immediate_reclaim`).
     pub vmscan_immediate: u64,

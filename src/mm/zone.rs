@@ -265,12 +265,15 @@ pub fn inactive_ratio(present: u64) -> u64 {
 /// The zones of one node before they are populated: `(type, start_pfn, pages)`.
 pub type ZoneExtent = (ZoneType, u64, u64);
 
-/// Splits `[start, end)` (pfns of `page_bytes` pages) into x86_64 zones by physical address.
-fn split_by_address(start: u64, end: u64, page_bytes: u64) -> Vec<ZoneExtent> {
-    // The boundaries are physical addresses (16 MiB, 4 GiB): whole simulated pages at every
-    // accepted granularity (at most 2 MiB), so a coarse page moves no boundary.
+/// Splits `[start, end)` (pages of `page_bytes`, counted from the first byte of memory) into
+/// x86_64 zones by physical address, with `pci_hole` bytes of addresses below 4 GiB holding no
+/// memory: the memory that would sit there is remapped above 4 GiB, into Normal. Page numbers
+/// stay dense (a zone's `start_pfn` is its first page's index, not its physical pfn).
+fn split_by_address(start: u64, end: u64, page_bytes: u64, pci_hole: u64) -> Vec<ZoneExtent> {
+    // The boundaries are physical addresses (16 MiB, 4 GiB less the hole): whole simulated
+    // pages at every accepted granularity (the hole is validated a multiple of the page).
     let dma_end = 16 * PAGES_PER_MIB * 4096 / page_bytes;
-    let dma32_end = 4 * 1024 * PAGES_PER_MIB * 4096 / page_bytes;
+    let dma32_end = (4 * 1024 * PAGES_PER_MIB * 4096 - pci_hole) / page_bytes;
     let mut out = vec![];
     for (t, lo, hi) in [
         (ZoneType::Dma, 0, dma_end),
@@ -294,14 +297,21 @@ pub fn layout_zones(
     page_bytes: u64,
 ) -> Vec<Vec<ZoneExtent>> {
     match layout {
-        NodeLayout::X86_64 => vec![split_by_address(0, memory_pages, page_bytes)],
+        NodeLayout::X86_64 { pci_hole_bytes } => {
+            vec![split_by_address(
+                0,
+                memory_pages,
+                page_bytes,
+                *pci_hole_bytes,
+            )]
+        }
         NodeLayout::FakeNuma { node_bytes } => {
             let per = (node_bytes / page_bytes).max(1);
             let mut nodes = vec![];
             let mut start = 0;
             while start < memory_pages {
                 let end = (start + per).min(memory_pages);
-                nodes.push(split_by_address(start, end, page_bytes));
+                nodes.push(split_by_address(start, end, page_bytes, 0));
                 start = end;
             }
             nodes

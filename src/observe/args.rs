@@ -23,13 +23,35 @@ pub struct ObserveArgs {
     /// Write a Chrome trace-event JSON (open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "FILE.json")]
     pub trace: Option<PathBuf>,
-    /// Write mm_vmscan_*/writeback_* tracepoint lines in the kernel's ftrace text format.
-    #[arg(long, value_name = "FILE.txt")]
+    /// Write mm_vmscan_*/writeback_* tracepoint lines in the kernel's ftrace text format, one file
+    /// per run: PATH with `{label}` replaced by the run's label (`trace-{label}.txt`), or
+    /// LABEL.txt in the directory PATH; a plain file only for a single run.
+    #[arg(long, value_name = "PATH")]
     pub ftrace: Option<PathBuf>,
-    /// Timeline sample interval (simulated time) for --timeline and --plot.
+    /// Timeline sample interval (simulated time) for --timeline and --plot: at least 1ms, and
+    /// at most 1 000 000 samples in all the recorded runs.
     #[arg(long, value_name = "DURATION", default_value = "100ms",
-          value_parser = crate::scenario::units::parse_duration)]
+          value_parser = parse_sample_interval)]
     pub sample_interval: u64,
+}
+
+/// The shortest `--sample-interval`: a sample is a few hundred bytes kept in memory, and kernel
+/// counters are not sampled finer than a millisecond by any tool we emulate.
+pub const MIN_SAMPLE_INTERVAL_NS: u64 = crate::sim::MSEC;
+
+/// The most timeline samples one command keeps (about 550 bytes each, measured: ~0.5 GiB).
+pub const MAX_SAMPLES: u64 = 1_000_000;
+
+/// `--sample-interval`: a duration of at least [`MIN_SAMPLE_INTERVAL_NS`].
+fn parse_sample_interval(text: &str) -> Result<u64, String> {
+    let ns = crate::scenario::units::parse_duration(text)?;
+    if ns < MIN_SAMPLE_INTERVAL_NS {
+        return Err(format!(
+            "`{text}` is shorter than 1ms; samples are kept in memory, so the interval is at \
+             least `1ms`"
+        ));
+    }
+    Ok(ns)
 }
 
 impl ObserveArgs {
@@ -46,6 +68,31 @@ impl ObserveArgs {
         self.records().then(|| super::ObserveConfig {
             sample_ns: self.sample_interval.max(1),
         })
+    }
+
+    /// Refuses a sampling that would keep more than [`MAX_SAMPLES`] samples over runs of
+    /// `durations` (simulated ns each), before any run.
+    pub fn check_samples(&self, durations: impl Iterator<Item = u64>) -> anyhow::Result<()> {
+        if self.timeline.is_none() && self.plot.is_none() {
+            return Ok(());
+        }
+        let samples: u64 = durations
+            .map(|d| d / self.sample_interval.max(1) + 1)
+            .fold(0, u64::saturating_add);
+        if samples > MAX_SAMPLES {
+            let total: u64 = samples.saturating_mul(self.sample_interval);
+            let floor = total / MAX_SAMPLES + 1;
+            anyhow::bail!(
+                "--sample-interval {}: {samples} timeline samples over the recorded runs; at most \
+                 {MAX_SAMPLES} are kept in memory: sample every {} or more, or record fewer runs \
+                 (--set/--policy)",
+                humantime::format_duration(std::time::Duration::from_nanos(self.sample_interval)),
+                humantime::format_duration(std::time::Duration::from_millis(
+                    floor.div_ceil(crate::sim::MSEC)
+                ))
+            );
+        }
+        Ok(())
     }
 
     /// What the runs' records carry besides their results.

@@ -49,6 +49,11 @@ pub fn no_progress_rule(sw: &Switches) -> &'static str {
             "do_try_to_free_pages() returns 0 only when it freed nothing and all_unreclaimable() \
              holds: every allowed zone has scanned 6 times its reclaimable pages"
         }
+        DirectReclaimProgress::NrReclaimed => {
+            "do_try_to_free_pages() returns what it freed; should_reclaim_retry() sends the \
+             allocation to the OOM killer after 16 passes in a row that freed nothing, or when no \
+             zone would pass min with its reclaimable pages counted as free"
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //!
 //! | event | where the model hits it |
 //! |-------|-------------------------|
+//! | `mm_vmscan_wakeup_kswapd` | an allocation finds a zone below its low watermark (`wakeup_kswapd()`) |
 //! | `mm_vmscan_kswapd_wake` / `_sleep` | kswapd leaves / enters its sleep |
 //! | `mm_vmscan_direct_reclaim_begin` / `_end` | a task enters / leaves `try_to_free_pages` |
 //! | `mm_vmscan_lru_isolate` | each `shrink_inactive_list` batch (isolate_mode 0, order 0) |
@@ -66,6 +67,10 @@ fn bdi_name(b: usize) -> String {
 /// The event name and text of one hit.
 pub fn event_text(k: &TraceKind) -> (&'static str, String) {
     match k {
+        TraceKind::WakeupKswapd { nid, zid } => (
+            "mm_vmscan_wakeup_kswapd",
+            format!("nid={nid} zid={zid} order=0"),
+        ),
         TraceKind::KswapdWake { nid } => ("mm_vmscan_kswapd_wake", format!("nid={nid} order=0")),
         TraceKind::KswapdSleep { nid } => ("mm_vmscan_kswapd_sleep", format!("nid={nid}")),
         TraceKind::DirectReclaimBegin { gfp } => (

@@ -215,6 +215,13 @@ pub struct Sample {
 /// One ftrace line's content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TraceKind {
+    /// `mm_vmscan_wakeup_kswapd: nid=%d zid=%d order=%d`.
+    WakeupKswapd {
+        /// Node.
+        nid: usize,
+        /// Zone index in its node (0 DMA, 1 DMA32, 2 Normal).
+        zid: usize,
+    },
     /// `mm_vmscan_kswapd_wake: nid=%d order=%d`.
     KswapdWake {
         /// Node.
@@ -555,7 +562,7 @@ impl Recorder {
                 self.apply(base + d, &[], now);
             }
             stack.clear();
-            if let Some(r) = &disk.in_flight {
+            if let Some((_, _, r)) = disk.in_flight.first() {
                 let name = match r.kind {
                     crate::block::ReqKind::Write => "write",
                     crate::block::ReqKind::JournalData { .. } => "journal data",
@@ -798,6 +805,17 @@ impl Probe for Recorder {
             self.scanned[track] += scanned;
             self.reclaimed[track] += base(freed);
             self.tracepoint(m, track, TraceKind::LruIsolate { requested, scanned });
+        }
+    }
+
+    fn wakeup_kswapd(&mut self, m: &Machine, zid: usize, task: Option<usize>) {
+        if let Some(t) = task {
+            let z = &m.mem.zones[zid];
+            let k = TraceKind::WakeupKswapd {
+                nid: z.node as usize,
+                zid: z.ztype as usize,
+            };
+            self.tracepoint(m, task_track(t), k);
         }
     }
 

@@ -3,7 +3,7 @@
 //! then, after the tables, the stdout sections (`--oom-report`, `--vmstat`).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -80,19 +80,64 @@ pub fn write_files(args: &ObserveArgs, scenarios: &[ObservedScenario<'_>]) -> an
         write(path, &chrome_trace::render(&recorded))?;
     }
     if let Some(path) = &args.ftrace {
-        let mut text = String::new();
-        for (label, recorder) in &recorded {
-            if recorded.len() > 1 {
-                text.push_str(&format!("# run: {label}\n"));
-            }
-            text.push_str(&ftrace::render(recorder));
+        let labels: Vec<String> = recorded.iter().map(|(l, _)| l.clone()).collect();
+        for (file, (_, recorder)) in ftrace_paths(path, &labels)?.iter().zip(&recorded) {
+            write(file, &ftrace::render(recorder))?;
         }
-        write(path, &text)?;
     }
     if let Some(path) = &args.plot {
         write(path, &plot_of(scenarios))?;
     }
     Ok(())
+}
+
+/// A run's label as a file name: `oracle-backup/512MiB/ext3/redirty` →
+/// `oracle-backup_512MiB_ext3_redirty`.
+pub fn file_label(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Where `--ftrace PATH` writes each run's trace, one file per run (the trace of one boot, as
+/// `trace-vmscan-postprocess.pl` expects): PATH with `{label}` replaced by the run's
+/// [`file_label`]; `LABEL.txt` in PATH when PATH is a directory (or ends with `/`); PATH itself
+/// when there is one run.
+pub fn ftrace_paths(path: &Path, labels: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    let text = path.to_string_lossy();
+    let paths: Vec<PathBuf> = if text.contains("{label}") {
+        labels
+            .iter()
+            .map(|l| PathBuf::from(text.replace("{label}", &file_label(l))))
+            .collect()
+    } else if path.is_dir() || text.ends_with('/') {
+        std::fs::create_dir_all(path)
+            .with_context(|| format!("--ftrace {text}: cannot create the directory"))?;
+        labels
+            .iter()
+            .map(|l| path.join(format!("{}.txt", file_label(l))))
+            .collect()
+    } else if labels.len() <= 1 {
+        vec![path.to_path_buf()]
+    } else {
+        anyhow::bail!(
+            "--ftrace {text}: {} runs, one trace each; give a directory or a path with {{label}} \
+             (e.g. `--ftrace trace-{{label}}.txt`)",
+            labels.len()
+        );
+    };
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = paths.iter().find(|p| !seen.insert(*p)) {
+        anyhow::bail!("--ftrace {text}: two runs would write {}", dup.display());
+    }
+    Ok(paths)
 }
 
 /// `--plot`: the policies side by side, one panel pair per zone under pressure.
@@ -138,11 +183,7 @@ pub fn print_sections(
                     k + 1,
                     super::secs3(report.at_ns)
                 )?;
-                write!(
-                    out,
-                    "{}",
-                    oom_report::render(report, spec.release, &spec.vm)
-                )?;
+                write!(out, "{}", oom_report::render(report, spec))?;
             }
         }
         if args.vmstat {

@@ -6,12 +6,12 @@ use serde_json::Map;
 
 use super::document::{
     AxisRecord, CheckRecord, CountersRecord, ExpectRecord, OutcomeRecord, Plan, PlanCommand,
-    RunRecord, ScenarioRecord, ShardRecord,
+    Provenance, RunRecord, ScenarioRecord, ShardRecord,
 };
 use super::mmtests::Mmtests;
 use crate::outcome::{Outcome, OutcomeKind, RunResult};
 use crate::scenario::matrix::pattern_matches;
-use crate::scenario::{PlannedRun, Scenario};
+use crate::scenario::{Overrides, PlannedRun, Scenario};
 use crate::spec::TaskKind;
 
 /// What a run's record carries besides its result (`--oom-report`, `--vmstat`).
@@ -59,7 +59,15 @@ pub fn plan(sc: &Scenario, command: PlanCommand, varied: &[String]) -> Plan {
                 .collect()
         }),
         threshold: None,
+        replicas: sc.replicas,
+        noise: (!sc.noise.is_zero()).then_some(sc.noise),
     }
+}
+
+/// The replica number a record carries: only when its scenario has more than one (a single run
+/// reads as before).
+fn replicas_of(run: &PlannedRun) -> Option<u32> {
+    run.many_replicas.then_some(run.replica)
 }
 
 /// The record of one run.
@@ -75,6 +83,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
         policy: spec.policy,
         release: spec.kernel.display_name(),
         seed: spec.seed,
+        replica: replicas_of(run),
         page_granularity: spec.machine.coarse_page(),
         outcome: outcome_record(&result.outcome),
         sim_seconds: result.sim_ns as f64 / 1e9,
@@ -87,6 +96,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
             pages_written_by_journal: result.pages_written_by_journal,
             reclaim_no_progress: result.reclaim_no_progress,
             later: result.later.clone(),
+            request_wait: result.request_wait.clone(),
         },
         vmstat: result.vmstat.clone(),
         mmtests: Some(Mmtests::of(&result.vmstat, result.sim_ns)),
@@ -95,7 +105,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
                 .oom_reports
                 .iter()
                 .map(|r| {
-                    let text = super::oom_report::render(r, spec.release, &spec.vm);
+                    let text = super::oom_report::render(r, spec);
                     text.lines().map(str::to_string).collect()
                 })
                 .collect()
@@ -155,7 +165,9 @@ pub fn scenario_record(
         seed: None,
         runs,
         comparisons: Vec::new(),
+        summaries: Vec::new(),
         checks: None,
+        margins: None,
         thresholds: None,
         shard: shard.map(|s| ShardRecord {
             index: s.index,
@@ -164,9 +176,32 @@ pub fn scenario_record(
             items: held.to_vec(),
         }),
         plan,
+        provenance: None,
     };
     record.summarise();
     record
+}
+
+/// The provenance of a scenario's results under `command` (`run`, `check`, `sweep`,
+/// `history`) with the command line's `ov`.
+pub fn provenance(sc: &Scenario, ov: &Overrides, command: &str) -> Provenance {
+    let mut kernels: Vec<String> = Vec::new();
+    for run in &sc.runs {
+        let k = run.spec.kernel.display_name();
+        if !kernels.contains(&k) {
+            kernels.push(k);
+        }
+    }
+    Provenance {
+        command: command.to_string(),
+        scenario_sha256: sc.sha256.clone(),
+        sets: ov.sets.iter().map(|(p, v)| format!("{p}={v}")).collect(),
+        seed: ov.seed,
+        policies: ov.policies.iter().map(|p| p.name().to_string()).collect(),
+        replicas: 1,
+        kernels,
+        wbsim_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
 }
 
 /// Whether an expectation holds for a run.

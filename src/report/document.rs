@@ -13,9 +13,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::mmtests::Mmtests;
+use super::mmtests::{Mmtests, MmtestsLabels};
 use crate::compare::Change;
-use crate::outcome::{Constraint, LaterCounters, Meminfo, OutcomeKind, TaskReport, Vmstat};
+use crate::outcome::{
+    Constraint, LaterCounters, Meminfo, OutcomeKind, RequestWaitCounters, TaskReport, Vmstat,
+};
 use crate::scenario::matrix::POLICY_AXIS;
 use crate::spec::Policy;
 
@@ -31,6 +33,9 @@ pub struct Document {
     pub wbsim_version: String,
     /// One entry per scenario file, in command-line order.
     pub scenarios: Vec<ScenarioRecord>,
+    /// The compare-kernels label of each key of the runs' `mmtests` rows.
+    #[serde(default)]
+    pub mmtests_labels: MmtestsLabels,
 }
 
 /// One scenario file's results.
@@ -48,9 +53,15 @@ pub struct ScenarioRecord {
     pub runs: Vec<RunRecord>,
     /// Every redirty/activate pair.
     pub comparisons: Vec<Comparison>,
+    /// With replicas: each cell and policy over its replicas (OOM rate, interval, times).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summaries: Vec<Summary>,
     /// `wbsim check`: each expectation applied to each cell it matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checks: Option<Vec<CheckRecord>>,
+    /// `run --margin`: where each cell and policy's OOM rate crosses 50 %.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margins: Option<Vec<crate::margin::MarginRecord>>,
     /// `wbsim sweep --find-threshold`: one entry per cell and policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Vec<ThresholdRecord>>,
@@ -59,6 +70,57 @@ pub struct ScenarioRecord {
     /// `--shard I/N`: which items (runs, or threshold searches) this document holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// What produced it: the file's bytes and every argument that changes a result. Every
+    /// document wbsim writes has it; `merge` refuses documents without it, or whose provenance
+    /// differs. Optional when read, so documents of earlier versions still parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// Where a scenario's results came from: with these, one command reproduces them all. `merge`
+/// joins only documents whose provenance is equal field by field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The command: `run`, `check`, `sweep` or `history`.
+    pub command: String,
+    /// SHA-256 of the scenario file's bytes, lowercase hex.
+    pub scenario_sha256: String,
+    /// Every `--set PATH=VALUE`, as resolved (path trimmed), in command-line order.
+    pub sets: Vec<String>,
+    /// `--seed` (`None`: each run's seed is the file's).
+    pub seed: Option<u64>,
+    /// `--policy` (empty: every policy of the file).
+    pub policies: Vec<String>,
+    /// Runs per cell and policy (reserved for `--replicas`; 1 until it exists).
+    pub replicas: u32,
+    /// The kernel profile (with its `[kernel]` overrides) of every planned run, each once, in
+    /// plan order.
+    pub kernels: Vec<String>,
+    /// The version of wbsim that ran it.
+    pub wbsim_version: String,
+}
+
+impl Provenance {
+    /// Each field's name and its value as a message shows it, in declaration order.
+    pub fn fields(&self) -> [(&'static str, String); 8] {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(" ")
+            }
+        };
+        [
+            ("command", self.command.clone()),
+            ("scenario_sha256", self.scenario_sha256.clone()),
+            ("sets", list(&self.sets)),
+            ("seed", self.seed.map_or("none".into(), |s| s.to_string())),
+            ("policies", list(&self.policies)),
+            ("replicas", self.replicas.to_string()),
+            ("kernels", list(&self.kernels)),
+            ("wbsim_version", self.wbsim_version.clone()),
+        ]
+    }
 }
 
 /// One run.
@@ -75,6 +137,9 @@ pub struct RunRecord {
     pub release: String,
     /// The seed.
     pub seed: u64,
+    /// Which replica of its cell and policy (only with more than one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<u32>,
     /// `machine.page_granularity` when coarser than 4 KiB (omitted at 4 KiB): the run simulated
     /// pages of this size, each standing for several kernel pages (counters stay in 4 KiB pages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +203,9 @@ pub struct CountersRecord {
     /// `pages_written_by_dirtier`).
     #[serde(default, skip_serializing_if = "LaterCounters::is_zero")]
     pub later: LaterCounters,
+    /// Sleeps and time in `get_request_wait()`, by who slept (absent when nobody slept).
+    #[serde(default, skip_serializing_if = "RequestWaitCounters::is_zero")]
+    pub request_wait: RequestWaitCounters,
 }
 
 /// A redirty/activate pair and its verdict.
@@ -157,6 +225,77 @@ pub struct Comparison {
     pub after: OutcomeKind,
     /// What the change of policy did.
     pub verdict: Change,
+    /// When the redirty runs ended, s (the median over replicas).
+    #[serde(default)]
+    pub before_at_s: f64,
+    /// When the activate runs ended, s (the median over replicas).
+    #[serde(default)]
+    pub after_at_s: f64,
+    /// `delayed`/`earlier`: how far the (median) OOM moved, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_s: Option<f64>,
+    /// With replicas: the OOM counts each side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Rates>,
+}
+
+/// OOMs out of runs on each side of a comparison, with 95 % Wilson intervals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// Runs each side.
+    pub runs: u32,
+    /// OOMs under redirty.
+    pub before_oom: u32,
+    /// OOMs under activate.
+    pub after_oom: u32,
+    /// The redirty OOM rate's interval.
+    pub before_interval: (f64, f64),
+    /// The activate OOM rate's interval.
+    pub after_interval: (f64, f64),
+}
+
+/// One cell and policy over its replicas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The cell label without the policy (the scenario name when the policy is the only axis).
+    pub cell: String,
+    /// The policy.
+    #[serde(with = "policy_name")]
+    pub policy: Policy,
+    /// Runs (replicas).
+    pub runs: u32,
+    /// Runs that ended in an OOM kill or panic.
+    pub oom: u32,
+    /// Runs that stalled.
+    pub stalled: u32,
+    /// `oom / runs`.
+    pub oom_rate: f64,
+    /// Its 95 % Wilson interval.
+    pub oom_interval: (f64, f64),
+    /// Time to OOM over the runs that went OOM, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_at_s: Option<Spread>,
+    /// Completion time over the runs that survived, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survived_at_s: Option<Spread>,
+}
+
+/// A median and range.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// The median.
+    pub median: f64,
+    /// The least.
+    pub min: f64,
+    /// The most.
+    pub max: f64,
+}
+
+impl Spread {
+    /// Of `values` (`None` when empty).
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        crate::noise::median_range(values).map(|(median, min, max)| Spread { median, min, max })
+    }
 }
 
 /// One expectation applied to one cell.
@@ -238,6 +377,20 @@ pub struct Plan {
     /// `--find-threshold`: the searched path and range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<ThresholdPlan>,
+    /// Runs per item (`--replicas`); each item's replicas are consecutive runs.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub replicas: u32,
+    /// The noise the runs got (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<crate::noise::Noise>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// One axis.
@@ -293,7 +446,7 @@ pub struct ShardRecord {
 }
 
 /// A [`Policy`] by its name (`redirty`, `activate`).
-mod policy_name {
+pub(crate) mod policy_name {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::spec::Policy;
@@ -313,12 +466,12 @@ mod policy_name {
 impl Plan {
     /// How many items (combinations of axis values) the plan has.
     pub fn total(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product()
+        self.axes.iter().map(|a| a.values.len()).product::<usize>() * self.replicas.max(1) as usize
     }
 
     /// The axis value labels of item `index` (mixed radix, first axis outermost).
     pub fn components(&self, index: usize) -> Vec<String> {
-        let mut rest = index;
+        let mut rest = index / self.replicas.max(1) as usize;
         let mut out = vec![String::new(); self.axes.len()];
         for (i, axis) in self.axes.iter().enumerate().rev() {
             let n = axis.values.len().max(1);
@@ -389,6 +542,12 @@ impl Plan {
         }
         words.push("--seed".into());
         words.push(seed.to_string());
+        if self.replicas > 1 {
+            words.push("--replicas 1".into());
+        }
+        if self.noise.is_some() {
+            words.push("--noise on".into());
+        }
         words.join(" ")
     }
 }
@@ -428,8 +587,13 @@ impl ScenarioRecord {
             None => self.runs.iter().collect(),
         };
         self.release = uniform(runs.iter().map(|r| r.release.clone()));
-        self.seed = uniform(runs.iter().map(|r| r.seed));
+        self.seed = uniform(
+            runs.iter()
+                .filter(|r| r.replica.unwrap_or(0) == 0)
+                .map(|r| r.seed),
+        );
         if self.thresholds.is_none() {
+            self.summaries = crate::compare::summaries(self);
             self.comparisons = crate::compare::comparisons(self);
         }
     }
@@ -447,5 +611,6 @@ pub fn document(scenarios: Vec<ScenarioRecord>) -> Document {
         schema: SCHEMA.into(),
         wbsim_version: env!("CARGO_PKG_VERSION").into(),
         scenarios,
+        mmtests_labels: super::mmtests::labels(),
     }
 }

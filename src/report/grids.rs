@@ -5,7 +5,7 @@
 use super::document::{Document, RunRecord, ScenarioRecord, ThresholdPlan, ThresholdRecord};
 use super::grid::{Column, Field, Grid};
 use super::mmtests::MmtestsValue;
-use crate::compare::Change;
+use super::View;
 use crate::outcome::OutcomeKind;
 
 /// The title line of a scenario: `name — release R, seed S (file)`, with `, page granularity G`
@@ -18,8 +18,12 @@ pub fn title(sc: &ScenarioRecord) -> String {
     let page =
         crate::spec::coarse_page_summary(sc.runs.iter().map(|r| r.page_granularity.as_deref()))
             .map_or_else(String::new, |p| format!(", page granularity {p}"));
+    let replicas = match sc.plan.replicas {
+        0 | 1 => String::new(),
+        n => format!(" × {n} replicas"),
+    };
     let mut t = format!(
-        "{} — release {release}, seed {seed}{page} ({})",
+        "{} — release {release}, seed {seed}{replicas}{page} ({})",
         sc.name, sc.file
     );
     if let Some(s) = &sc.shard {
@@ -67,16 +71,174 @@ pub fn writer_progress(result: &RunRecord, name: &str) -> String {
     format!("{percent}%")
 }
 
-/// Per scenario: the table `wbsim run` prints, then mmtests' derived rows when the runs carry
-/// them.
-pub fn run_grids(doc: &Document) -> Vec<Grid> {
+/// Per scenario: the table `wbsim run` prints (the narrow one, or per cell and policy over the
+/// replicas, or with `--wide` every field of every run), then mmtests' derived rows with
+/// `--mmtests` or `--wide`.
+pub fn run_grids(doc: &Document, view: View) -> Vec<Grid> {
     doc.scenarios
         .iter()
-        .flat_map(|sc| std::iter::once(run_grid(sc)).chain(mmtests_grid(sc)))
+        .flat_map(|sc| {
+            let main = if view.wide {
+                run_grid(sc)
+            } else if sc.plan.replicas > 1 {
+                summary_grid(sc)
+            } else {
+                narrow_grid(sc)
+            };
+            let mmtests = (view.wide || view.mmtests).then(|| mmtests_grid(sc));
+            let margins = sc.margins.as_deref().map(margin_grid);
+            std::iter::once(main)
+                .chain(margins)
+                .chain(mmtests.flatten())
+        })
         .collect()
 }
 
-/// mmtests' compare layout: one row per derived label, one column per run.
+/// The default table: one row per run, at most 100 columns for any shipped scenario: the cell,
+/// the policy, how it ended, the victim and invoker, the stream writers' progress, and the two
+/// counters that tell a refusal story from a capacity one (`refused`: writepage calls reclaim
+/// could not use; `allocstall`: direct reclaim entries).
+fn narrow_grid(sc: &ScenarioRecord) -> Grid {
+    let mut columns = vec![Column::left("cell"), Column::left("policy")];
+    columns.push(Column::left("outcome"));
+    columns.push(Column::right("at s"));
+    columns.push(Column::left("killed/by"));
+    let writers = &sc.plan.stream_writers;
+    columns.extend(writers.iter().map(Column::right));
+    columns.extend(["refused", "allocstall"].map(Column::right));
+    let rows = sc
+        .runs_with_components()
+        .iter()
+        .map(|(components, run)| {
+            let cell = crate::scenario::matrix::label(&sc.plan.without_policy(components));
+            let o = &run.outcome;
+            let mut row = vec![
+                Field::Text(if cell.is_empty() {
+                    sc.name.clone()
+                } else {
+                    cell
+                }),
+                Field::text(run.policy.name()),
+                Field::text(o.kind.word()),
+                Field::float(o.at_s, 1),
+                killed(run),
+            ];
+            row.extend(writers.iter().map(|w| Field::Text(writer_progress(run, w))));
+            let r = run.vmstat.reclaim();
+            row.push(Field::UInt(run.counters.writepage_refused));
+            row.push(Field::UInt(r.allocstall));
+            row
+        })
+        .collect();
+    Grid {
+        title: title(sc),
+        columns,
+        rows,
+        notes: comparison_lines(sc),
+    }
+}
+
+/// `victim/invoker` (heading `killed/by`) of an OOM (`(panic)/dd` when the killer panicked), nothing otherwise.
+fn killed(run: &RunRecord) -> Field {
+    let o = &run.outcome;
+    if o.kind != OutcomeKind::Oom {
+        return Field::Null;
+    }
+    let victim = match o.victim.as_deref() {
+        None | Some("") => "(panic)",
+        Some(v) => v,
+    };
+    Field::Text(format!("{victim}/{}", o.invoker.as_deref().unwrap_or("?")))
+}
+
+/// `--margin`: per cell and policy, the bracket where the OOM rate crosses 50 %, then the answer
+/// lines.
+fn margin_grid(margins: &[crate::margin::MarginRecord]) -> Grid {
+    let probe =
+        |p: &crate::margin::Probe| Field::Text(format!("{} ({}/{})", p.value, p.oom, p.runs));
+    let rows = margins
+        .iter()
+        .map(|m| {
+            vec![
+                Field::text(&m.cell),
+                Field::text(m.policy.name()),
+                probe(&m.below),
+                probe(&m.above),
+                Field::opt_text(m.threshold.as_deref()),
+                Field::UInt(u64::from(m.probes)),
+            ]
+        })
+        .collect();
+    let path = margins.first().map_or("", |m| m.path.as_str());
+    Grid {
+        title: format!("margin of {path}: where the OOM rate crosses 50 % (OOMs/replicas)"),
+        columns: vec![
+            Column::left("cell"),
+            Column::left("policy"),
+            Column::right("below"),
+            Column::right("above"),
+            Column::right("threshold"),
+            Column::right("probes"),
+        ],
+        rows,
+        notes: crate::margin::answer_lines(margins),
+    }
+}
+
+/// With replicas: one row per cell and policy with the OOM count, its 95 % Wilson interval, and
+/// the median (range) of the time to OOM and of the survivors' completion.
+fn summary_grid(sc: &ScenarioRecord) -> Grid {
+    let mut columns = vec![Column::left("cell"), Column::left("policy")];
+    columns.extend(["OOM", "95% interval", "OOM at s", "survived at s"].map(Column::right));
+    let spread = |s: &Option<super::document::Spread>| match s {
+        Some(s) if s.min == s.max => Field::Text(format!("{:.1}", s.median)),
+        Some(s) => Field::Text(format!("{:.1} ({:.1}–{:.1})", s.median, s.min, s.max)),
+        None => Field::Null,
+    };
+    let rows = sc
+        .summaries
+        .iter()
+        .map(|s| {
+            vec![
+                Field::text(&s.cell),
+                Field::text(s.policy.name()),
+                Field::Text(format!("{}/{}", s.oom, s.runs)),
+                Field::Text(format!(
+                    "{:.0}–{:.0} %",
+                    s.oom_interval.0 * 100.0,
+                    s.oom_interval.1 * 100.0
+                )),
+                spread(&s.oom_at_s),
+                spread(&s.survived_at_s),
+            ]
+        })
+        .collect();
+    let mut notes = vec![format!(
+        "noise: {}",
+        sc.plan.noise.map_or("none".into(), |n| n.describe())
+    )];
+    notes.extend(comparison_lines(sc));
+    if let Some((components, run)) = sc.runs_with_components().into_iter().nth(1) {
+        notes.push(format!(
+            "every replica's seed: --wide or --format csv; replica {} of {} alone:",
+            run.replica.unwrap_or(0),
+            run.label,
+        ));
+        notes.push(format!(
+            "  {}",
+            sc.plan.reproduce(&sc.file, &components, run.seed, None)
+        ));
+    }
+    Grid {
+        title: title(sc),
+        columns,
+        rows,
+        notes,
+    }
+}
+
+/// mmtests' compare layout: one row per derived row, labelled as compare-kernels prints it
+/// (`Ops Kswapd efficiency %`), one column per run.
 fn mmtests_grid(sc: &ScenarioRecord) -> Option<Grid> {
     let per_run: Vec<_> = sc
         .runs
@@ -88,9 +250,10 @@ fn mmtests_grid(sc: &ScenarioRecord) -> Option<Grid> {
     columns.extend(sc.runs.iter().map(|r| Column::right(&r.label)));
     let rows = first
         .iter()
-        .map(|(label, _)| {
-            let mut row = vec![Field::text(label)];
-            row.extend(per_run.iter().map(|m| match m.get(label) {
+        .map(|(key, _)| {
+            let label = super::mmtests::label_of(key).unwrap_or(key);
+            let mut row = vec![Field::text(super::mmtests::compare_label(label))];
+            row.extend(per_run.iter().map(|m| match m.get(key) {
                 Some(MmtestsValue::Count(n)) => Field::UInt(n),
                 Some(MmtestsValue::Number(x)) => Field::float(x, 2),
                 None => Field::Null,
@@ -119,7 +282,11 @@ const COUNTER_COLUMNS: [&str; 7] = [
 
 fn run_grid(sc: &ScenarioRecord) -> Grid {
     let mut columns: Vec<Column> = axis_headings(sc).into_iter().map(Column::left).collect();
-    columns.extend(["policy", "outcome"].map(Column::left));
+    columns.push(Column::left("policy"));
+    if sc.plan.replicas > 1 {
+        columns.push(Column::right("seed"));
+    }
+    columns.push(Column::left("outcome"));
     columns.push(Column::right("at"));
     columns.extend(["victim", "invoker", "constraint"].map(Column::left));
     columns.extend(
@@ -140,6 +307,9 @@ fn run_grid(sc: &ScenarioRecord) -> Grid {
                 .map(Field::Text)
                 .collect();
             row.push(Field::text(run.policy.name()));
+            if sc.plan.replicas > 1 {
+                row.push(Field::UInt(run.seed));
+            }
             row.extend(outcome_fields(run));
             let writers = sc.plan.stream_writers.iter();
             row.extend(writers.map(|w| Field::Text(writer_progress(run, w))));
@@ -155,25 +325,9 @@ fn run_grid(sc: &ScenarioRecord) -> Grid {
     }
 }
 
-/// `cell: redirty → activate: OOM → survived (fix)`, one per pair.
+/// One line per redirty/activate pair ([`crate::compare::line`]).
 fn comparison_lines(sc: &ScenarioRecord) -> Vec<String> {
-    sc.comparisons
-        .iter()
-        .map(|c| {
-            let mut line = format!(
-                "{}: {} → {}: {} → {}",
-                c.label,
-                c.from.name(),
-                c.to.name(),
-                c.before.word(),
-                c.after.word()
-            );
-            if matches!(c.verdict, Change::Fix | Change::Regression) {
-                line.push_str(&format!(" ({})", c.verdict.name()));
-            }
-            line
-        })
-        .collect()
+    sc.comparisons.iter().map(crate::compare::line).collect()
 }
 
 /// outcome, at, victim, invoker, constraint.
@@ -229,6 +383,7 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
         .collect();
     columns.extend(sc.plan.cell_paths().iter().map(Column::left));
     columns.extend(FLAT_COLUMNS.map(Column::left));
+    columns.extend(["replica", "comparison", "comparison_detail"].map(Column::left));
     columns.push(Column::left("reproduce"));
     let rows = sc
         .runs_with_components()
@@ -242,6 +397,19 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
             let cell = sc.plan.without_policy(components);
             row.extend(cell.into_iter().map(Field::Text));
             row.extend(flat_fields(run));
+            row.push(
+                run.replica
+                    .map_or(Field::Null, |k| Field::UInt(u64::from(k))),
+            );
+            let key = crate::scenario::matrix::label(&sc.plan.without_policy(components));
+            let key = if key.is_empty() { sc.name.clone() } else { key };
+            match sc.comparisons.iter().find(|c| c.label == key) {
+                Some(c) => {
+                    row.push(Field::text(c.verdict.name()));
+                    row.push(Field::Text(crate::compare::line(c)));
+                }
+                None => row.extend([Field::Null, Field::Null]),
+            }
             let reproduce = sc.plan.reproduce(&sc.file, components, run.seed, None);
             row.push(Field::Text(reproduce));
             row
@@ -569,7 +737,13 @@ pub(crate) mod tests {
 
     #[test]
     fn rows_and_comparisons() {
-        let out = crate::report::table::render(&run_grids(&fixture()));
+        let out = crate::report::table::render(&run_grids(
+            &fixture(),
+            View {
+                wide: true,
+                mmtests: true,
+            },
+        ));
         assert!(
             out.starts_with("t — release 2.6.32, seed 1 (t.toml)\n"),
             "{out}"
@@ -587,7 +761,7 @@ pub(crate) mod tests {
             "{out}"
         );
         assert!(out.contains("┆  42.0 s ┆     12 ┆       0 ┆               0 ┆       4 ┆         0 ┆          3 ┆         1.0 │"), "{out}");
-        assert!(out.contains("xfs: redirty → activate: OOM → survived (fix)\nbtrfs: redirty → activate: survived → stalled\n"), "{out}");
+        assert!(out.contains("xfs: redirty OOM at 12.3 s → activate survived at 42.0 s: fix\nbtrfs: redirty survived at 0.0 s → activate stalled at 60.0 s: changed\n"), "{out}");
         assert!(
             out.contains("│ mmtests vmstat "),
             "mmtests rows follow: {out}"

@@ -46,6 +46,15 @@ pub enum Format {
     Markdown,
 }
 
+/// How much of a run table to show (`--wide`, `--mmtests`); machine formats show everything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    /// `--wide`: every field of every run (the table before issue 15) and mmtests' rows.
+    pub wide: bool,
+    /// `--mmtests`: mmtests' derived rows after the table.
+    pub mmtests: bool,
+}
+
 /// What a document holds, which decides how tables, CSV and Markdown show it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Content {
@@ -70,8 +79,13 @@ impl Content {
     }
 }
 
-/// The document in `format`.
+/// The document in `format`, the default view.
 pub fn render(doc: &Document, content: Content, format: Format) -> String {
+    render_view(doc, content, format, View::default())
+}
+
+/// The document in `format` and `view`.
+pub fn render_view(doc: &Document, content: Content, format: Format, view: View) -> String {
     let csv = format == Format::Csv;
     let grids = match (content, format) {
         (_, Format::Json) => return json::render(doc),
@@ -79,7 +93,7 @@ pub fn render(doc: &Document, content: Content, format: Format) -> String {
         (Content::Checks, _) => grids::check_grids(doc, csv),
         (Content::Thresholds, _) => grids::threshold_grids(doc, csv),
         (Content::Runs, Format::Csv) => grids::flat_grids(doc),
-        (Content::Runs, _) => grids::run_grids(doc),
+        (Content::Runs, _) => grids::run_grids(doc, view),
     };
     render_grids(format, "", serde_json::Map::new(), &grids)
 }

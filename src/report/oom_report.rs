@@ -8,18 +8,34 @@
 //! the global line, one line per zone, `lowmem_reserve[]`, the buddy lists, the page cache total)
 //! and `mm/swap_state.c` `show_swap_cache_info()`.
 //!
+//! `lib/show_mem.c` `show_mem()` ends with its page totals: `pages RAM`, `pages reserved`,
+//! `pages shared`, `pages non-shared` (x86_64 has no HighMem and no quicklists). They count
+//! `struct page`s: reserved is the model's boot memory (the kernel's `PageReserved` pages); a
+//! mapped file page has `page_count()` 2 (the page cache and one mapper: the model's tasks do not
+//! share mappings), so each adds 1 to `shared`; every other allocated page (anon, unmapped page
+//! cache) has count 1 and is `non-shared`; free pages, per-CPU free pages and the hugetlb pool
+//! have count 0 and are in neither.
+//!
 //! Not printed: `dump_stack()` (the model has no stack to show) and the swap-cache hit statistics
 //! (not modelled). The model's allocations are all order 0, so every free page is on the order-0
 //! buddy list.
+//!
+//! The `mainline` profile prints the current layout instead ([`modern`]): the layout a
+//! maintainer pastes into OOMAnalyser. Profiles 2.6.37–5.16 print 2.6.36's layout (their lines
+//! changed release by release; only the 2.6.3x ones and the current one are rendered).
+
+mod modern;
+
+pub use modern::{gfp_names, modern_gfp, MAINLINE_VERSION};
 
 use crate::mm::oom_kill::oom_adj_of;
 use crate::outcome::{OomReport, OomTaskRow, ZoneReport};
-use crate::spec::{Release, VmSpec};
+use crate::spec::{RunSpec, VmSpec};
 
 /// `MAX_ORDER` on x86_64.
 const MAX_ORDER: u32 = 11;
 
-fn k(pages: u64) -> u64 {
+pub(super) fn k(pages: u64) -> u64 {
     pages * 4
 }
 
@@ -43,18 +59,28 @@ pub fn nodelist(nodes: &[u32]) -> String {
 }
 
 /// The text of a report, one kernel line at a time.
-struct Lines(String);
+pub(super) struct Lines(pub(super) String);
 
 impl Lines {
-    fn line(&mut self, s: impl AsRef<str>) {
+    pub(super) fn line(&mut self, s: impl AsRef<str>) {
         self.0.push_str(s.as_ref());
         self.0.push('\n');
     }
 }
 
-/// The whole report, one kernel line per text line.
-pub fn render(r: &OomReport, release: Release, vm: &VmSpec) -> String {
-    let minor = release.minor();
+/// The report of a run, in the layout of its kernel: current for `mainline`, else its release's.
+pub fn render(r: &OomReport, spec: &RunSpec) -> String {
+    if spec.kernel.profile == "mainline" {
+        modern::render(r, spec)
+    } else {
+        render_release(r, spec)
+    }
+}
+
+/// The whole report as 2.6.32–2.6.36 print it (`spec.release`), one kernel line per text line.
+fn render_release(r: &OomReport, spec: &RunSpec) -> String {
+    let minor = spec.release.minor();
+    let vm = &spec.vm;
     let mut o = Lines(String::new());
     header(&mut o, r, minor);
     o.line("Mem-Info:");
@@ -64,6 +90,7 @@ pub fn render(r: &OomReport, release: Release, vm: &VmSpec) -> String {
         zone_line(&mut o, z);
     }
     buddy_lists(&mut o, r);
+    show_mem_totals(&mut o, r, spec);
     if minor >= 36 {
         task_table(&mut o, r);
     }
@@ -113,6 +140,22 @@ fn per_cpu(o: &mut Lines, r: &OomReport) {
 /// A count summed over every zone.
 fn sum(r: &OomReport, f: impl Fn(&ZoneReport) -> u64) -> u64 {
     r.zones.iter().map(f).sum()
+}
+
+/// Pages on every per-CPU free list of a zone.
+fn pcp_pages(z: &ZoneReport) -> u64 {
+    z.pcp.iter().map(|(count, _, _)| count).sum()
+}
+
+/// The page-cache and swap lines that end `show_free_areas()` in every release.
+fn page_cache_and_swap(o: &mut Lines, r: &OomReport) {
+    o.line(format!(
+        "{} total pagecache pages",
+        sum(r, |z| z.file_pages)
+    ));
+    o.line(format!("{} pages in swap cache", r.swap_cache));
+    o.line(format!("Free swap  = {}kB", k(r.swap_free)));
+    o.line(format!("Total swap = {}kB", k(r.swap_total)));
 }
 
 /// `show_free_areas()`'s global counts.
@@ -197,14 +240,30 @@ fn buddy_lists(o: &mut Lines, r: &OomReport) {
         s.push_str(&format!("= {}kB", k(z.base.free)));
         o.line(s);
     }
-    o.line(format!(
-        "{} total pagecache pages",
-        sum(r, |z| z.file_pages)
-    ));
-    o.line(format!("{} pages in swap cache", r.swap_cache));
-    o.line(format!("Free swap  = {}kB", k(r.swap_free)));
-    o.line(format!("Total swap = {}kB", k(r.swap_total)));
+    page_cache_and_swap(o, r);
+}
+
+/// `show_mem()`'s page totals: `(reserved, shared, non-shared)` as the module header derives
+/// them. Reserved is the boot memory (`machine.kernel_reserved_bytes`), which the report's
+/// kernel memory includes.
+pub fn page_counts(r: &OomReport, spec: &RunSpec) -> (u64, u64, u64) {
+    let boot = spec.machine.kernel_reserved_bytes / 4096;
+    let reserved = sum(r, |z| z.slab_unreclaimable).min(boot);
+    let shared = sum(r, |z| z.mapped);
+    let free = sum(r, |z| z.base.free + pcp_pages(z));
+    let nonshared = r
+        .ram_pages
+        .saturating_sub(reserved + free + r.hugetlb_pages + shared);
+    (reserved, shared, nonshared)
+}
+
+/// `show_mem()`'s lines after `show_free_areas()`.
+fn show_mem_totals(o: &mut Lines, r: &OomReport, spec: &RunSpec) {
+    let (reserved, shared, nonshared) = page_counts(r, spec);
     o.line(format!("{} pages RAM", r.ram_pages));
+    o.line(format!("{reserved} pages reserved"));
+    o.line(format!("{shared} pages shared"));
+    o.line(format!("{nonshared} pages non-shared"));
 }
 
 /// `dump_tasks()` (2.6.36 dumps them by default).

@@ -140,9 +140,9 @@ impl fmt::Display for Diag {
             _ => write!(f, "{}", src.name)?,
         }
         if !self.key.is_empty() {
-            write!(f, ": `{}`", self.key)?;
+            write!(f, ": `{}`", elide(&self.key, MAX_KEY_CHARS))?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", elide(&self.message, MAX_MESSAGE_CHARS))?;
         if let Loc::Matrix { axis, .. } = &self.loc {
             write!(f, " (value of matrix axis `{axis}`")?;
             if let Some(cell) = &self.cell {
@@ -162,6 +162,12 @@ impl fmt::Display for Diag {
                 .map_or(text.len(), |(i, _)| i)..];
             let in_line = s.end.saturating_sub(s.start).min(rest.len());
             let carets = rest[..in_line].chars().count().max(1);
+            // A long line (a 10 MB value) is shown up to a little past its column, not whole.
+            let shown = col - 1 + EXCERPT_CHARS;
+            let (text, carets) = match text.char_indices().nth(shown) {
+                Some((cut, _)) => (format!("{}…", &text[..cut]), carets.min(EXCERPT_CHARS)),
+                None => (text.to_string(), carets),
+            };
             write!(
                 f,
                 "\n{:width$} |\n{line} | {text}\n{:width$} | {}{}",
@@ -181,11 +187,37 @@ impl fmt::Display for Diag {
     }
 }
 
-/// `did you mean `x`?` when some candidate is close to `found`.
+/// A message longer than this many characters is shown with its middle elided.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// A dotted key longer than this many characters is shown with its middle elided.
+const MAX_KEY_CHARS: usize = 200;
+
+/// Characters of a line shown past the error's column in an excerpt.
+const EXCERPT_CHARS: usize = 80;
+
+/// `s`, or its first and last `max / 2` characters around a note of how much was left out: a
+/// message that quotes a 10 MB value says so once, not in full twice.
+fn elide(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let n = s.chars().count();
+    if n <= max {
+        return s.into();
+    }
+    let head: String = s.chars().take(max / 2).collect();
+    let tail: String = s.chars().skip(n - max / 2).collect();
+    format!("{head}… ({} characters left out) …{tail}", n - max).into()
+}
+
+/// `did you mean `x`?` when some candidate is close to `found`. A long `found` (no name is
+/// longer than 64 characters) has no near miss; comparing it would cost its length times each
+/// candidate's.
 pub fn did_you_mean<'a>(
     found: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    if found.len() > 64 {
+        return None;
+    }
     let lower = found.to_ascii_lowercase();
     candidates
         .into_iter()

@@ -75,7 +75,20 @@ pub fn label(components: &[String]) -> String {
 /// Whether an `[expect]` key matches a cell: components separated by `/`, `*` matching any one
 /// value. Values may themselves contain `/` (`100MB/s`), so matching is done per component.
 pub fn pattern_matches(pattern: &str, components: &[String]) -> bool {
-    let Some((first, rest)) = components.split_first() else {
+    matches_levels(pattern, components, std::slice::from_ref)
+}
+
+/// Whether an `[expect]` key matches some cell of the axes whose value labels are `axes`
+/// (outermost first), without listing the cells: component by component, `*` or a value of
+/// that axis.
+pub fn pattern_matches_axes(pattern: &str, axes: &[Vec<String>]) -> bool {
+    matches_levels(pattern, axes, Vec::as_slice)
+}
+
+/// The matching both share: at each level (a cell's component, or an axis), `*` or one of the
+/// level's `values`, then `/` and the next level.
+fn matches_levels<T>(pattern: &str, levels: &[T], values: fn(&T) -> &[String]) -> bool {
+    let Some((level, rest)) = levels.split_first() else {
         return pattern.is_empty();
     };
     let tail = |t: &str| -> bool {
@@ -83,11 +96,25 @@ pub fn pattern_matches(pattern: &str, components: &[String]) -> bool {
             t.is_empty()
         } else {
             t.strip_prefix('/')
-                .is_some_and(|t| pattern_matches(t, rest))
+                .is_some_and(|t| matches_levels(t, rest, values))
         }
     };
     (pattern.starts_with('*') && tail(&pattern[1..]))
-        || pattern.strip_prefix(first.as_str()).is_some_and(tail)
+        || values(level)
+            .iter()
+            .any(|v| pattern.strip_prefix(v.as_str()).is_some_and(tail))
+}
+
+/// The value labels of cell `index` (mixed radix, first axis outermost).
+pub fn cell_labels(axes: &[Vec<String>], index: usize) -> Vec<String> {
+    let mut rest = index;
+    let mut out = vec![String::new(); axes.len()];
+    for (i, values) in axes.iter().enumerate().rev() {
+        let n = values.len().max(1);
+        out[i] = values.get(rest % n).cloned().unwrap_or_default();
+        rest /= n;
+    }
+    out
 }
 
 /// Checks that a dotted path names a value the format has (present or optional). Returns a
@@ -110,6 +137,7 @@ pub fn resolve_path(root: &Node, path: &str) -> Result<(), (String, Option<Strin
         "scenario" => (schema::SCENARIO.to_vec(), 2),
         "machine" => (schema::MACHINE.to_vec(), 2),
         "vm" => (schema::VM.to_vec(), 2),
+        "noise" => (schema::NOISE.to_vec(), 2),
         "kernel" => (schema::kernel_keys(), 2),
         "disk" | "mount" | "task" => (named_table_keys(root, path, &parts)?, 3),
         _ => {
@@ -218,7 +246,13 @@ pub fn axes(src: &Arc<Source>, root: &Node, matrix: Option<&Node>) -> Result<Vec
         ));
     };
     for e in entries {
-        let key = format!("matrix.\"{}\"", e.key);
+        // A dotted path is quoted (`matrix."vm.dirty_ratio"`); `policy` is a bare key, spelt
+        // `matrix.policy` as `--policy`'s messages spell it.
+        let key = if e.key == POLICY_AXIS {
+            format!("matrix.{POLICY_AXIS}")
+        } else {
+            format!("matrix.\"{}\"", e.key)
+        };
         if e.key != POLICY_AXIS {
             resolve_path(root, &e.key).map_err(|(m, h)| {
                 Diag::new(
@@ -263,6 +297,8 @@ fn axis_values(
     items: &[Node],
 ) -> Result<Vec<Node>, Diag> {
     let mut values: Vec<Node> = Vec::new();
+    // Labels seen so far: a set, so a legal 50 000-value axis is not a quadratic search.
+    let mut seen = std::collections::HashSet::new();
     for item in items {
         if matches!(item.value, Value::Table(_)) {
             return Err(Diag::new(
@@ -286,7 +322,7 @@ fn axis_values(
                 .help(did_you_mean(&label, names)));
             }
         }
-        if values.iter().any(|v| v.value.label() == item.value.label()) {
+        if !seen.insert(item.value.label()) {
             return Err(Diag::new(
                 src,
                 item.loc.clone(),
@@ -334,6 +370,7 @@ pub fn vary(
                 .map_err(|(m, h)| Diag::new(src, loc.clone(), &v.path, m).help(h))?;
         }
         let mut values: Vec<Node> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for text in &v.values {
             let node = super::tree::parse_cli_value(text, &loc);
             if v.path == POLICY_AXIS && Policy::from_name(&node.value.label()).is_none() {
@@ -345,7 +382,7 @@ pub fn vary(
                     format!("found `{text}`; expected one of {}", one_of(&names)),
                 ));
             }
-            if values.iter().any(|x| x.value.label() == node.value.label()) {
+            if !seen.insert(node.value.label()) {
                 return Err(Diag::new(
                     src,
                     loc,

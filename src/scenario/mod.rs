@@ -20,6 +20,7 @@ use error::{did_you_mean, list_of, one_of, Loc, Source};
 use matrix::Axis;
 use tree::{Node, Value};
 
+use crate::noise::Noise;
 use crate::spec::{Policy, RunSpec};
 
 /// The most runs one file may expand to.
@@ -38,6 +39,10 @@ pub struct Overrides {
     pub policies: Vec<Policy>,
     /// `--seed N`.
     pub seed: Option<u64>,
+    /// `--replicas N` (overrides `scenario.replicas`).
+    pub replicas: Option<u32>,
+    /// `--noise on|off` (default: on when there is more than one replica).
+    pub noise: Option<bool>,
 }
 
 /// One run to do.
@@ -51,7 +56,11 @@ pub struct PlannedRun {
     pub label: String,
     /// The label without the policy component (empty when the policy is the only axis).
     pub label_without_policy: String,
-    /// The validated input.
+    /// Which replica of its cell and policy (0 when there is one).
+    pub replica: u32,
+    /// Whether its cell has more than one replica.
+    pub many_replicas: bool,
+    /// The validated input (its seed the replica's, its noise applied).
     pub spec: RunSpec,
 }
 
@@ -95,21 +104,39 @@ pub struct Scenario {
     pub name: String,
     /// The axes (after `--set`/`--policy` restrictions), policy included.
     pub axes: Vec<Axis>,
-    /// The runs, cell by cell (first axis outermost).
+    /// The runs, cell by cell (first axis outermost), each cell's replicas innermost.
     pub runs: Vec<PlannedRun>,
+    /// Runs per cell and policy (`scenario.replicas`, `--replicas`).
+    pub replicas: u32,
+    /// The noise applied to the runs ([`Noise::ZERO`] when off).
+    pub noise: Noise,
     /// `[expect]` entries (`None`: the file has no `[expect]`).
     pub expectations: Option<Vec<Expectation>>,
     /// `--set` arguments that are not axis restrictions (`PATH=VALUE`), for reproduce lines.
     pub plain_sets: Vec<String>,
+    /// SHA-256 of the file's bytes, lowercase hex (the results' provenance).
+    pub sha256: String,
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Reads a file's text, with clear errors for missing files, directories and non-UTF-8 bytes.
 pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
+    if path == Path::new("-") {
+        return stdin_source();
+    }
     let name = path.display().to_string();
     if path.is_dir() {
         anyhow::bail!("{name}: is a directory, not a scenario file (expected a .toml file)");
     }
-    let file = std::fs::File::open(path)
+    let file = open_input(path)
         .map_err(|e| anyhow::anyhow!("{name}: cannot read the scenario file: {e}"))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -125,6 +152,59 @@ pub fn read_source(path: &Path) -> anyhow::Result<Arc<Source>> {
         Err(e) => anyhow::bail!(error::utf8_error(&name, e.as_bytes(), &e.utf8_error())),
     };
     Ok(Arc::new(Source { name, text }))
+}
+
+/// How long opening a FIFO may wait for its writer.
+pub const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens `path` for reading. Opening a FIFO blocks until something opens it for writing; a
+/// FIFO nothing writes to within [`OPEN_TIMEOUT`] is an error, not a hang (the opening thread
+/// is left blocked; the process ends soon after). Process substitution (`<(…)`) still works.
+pub fn open_input(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let fifo = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+        if fifo {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let p = path.to_path_buf();
+            std::thread::spawn(move || {
+                let _ = tx.send(std::fs::File::open(p));
+            });
+            return rx.recv_timeout(OPEN_TIMEOUT).unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "a FIFO that nothing opened for writing within 10 s",
+                ))
+            });
+        }
+    }
+    std::fs::File::open(path)
+}
+
+/// The scenario on standard input (`wbsim run -`), named `<stdin>` in messages. Read once and
+/// kept: every later read of `-` in the same command gets the same text.
+fn stdin_source() -> anyhow::Result<Arc<Source>> {
+    static STDIN: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let read = STDIN.get_or_init(|| {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("<stdin>: cannot read the scenario: {e}"))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err("<stdin>: larger than 16MiB; a scenario is a few KiB of TOML".into());
+        }
+        String::from_utf8(bytes)
+            .map_err(|e| error::utf8_error("<stdin>", e.as_bytes(), &e.utf8_error()).to_string())
+    });
+    match read {
+        Ok(text) => Ok(Arc::new(Source {
+            name: "<stdin>".into(),
+            text: text.clone(),
+        })),
+        Err(e) => anyhow::bail!("{e}"),
+    }
 }
 
 /// Loads and validates a scenario file.
@@ -152,19 +232,15 @@ pub fn load_source_varied(
     let mut axes = matrix::axes(src, &root, matrix.as_ref())?;
     matrix::vary(src, &root, &mut axes, vary)?;
 
-    // The full cell set, before restrictions: `[expect]` keys are checked against it.
-    let full_labels: Vec<Vec<String>> = matrix::cells(&axes)
-        .iter()
-        .map(|c| {
-            c.iter()
-                .zip(&axes)
-                .map(|(i, a)| a.values[*i].value.label())
-                .collect()
-        })
-        .collect();
+    // The axes' labels before restrictions: `[expect]` keys are checked against the full cell
+    // set, matched axis by axis (the cells themselves are never listed: a 10^10-cell matrix is
+    // refused by the run count, not by memory).
+    let full_axes: Vec<Vec<String>> = axes.iter().map(Axis::labels).collect();
     let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
-    check_run_count(src, &root, &axes, matrix.as_ref())?;
-    let runs = plan_runs(src, ov, &root, &axes)?;
+    let (replicas, noise) = replicas_and_noise(src, ov, &root)?;
+    check_run_count(src, &root, &axes, matrix.as_ref(), replicas)?;
+    let runs = plan_runs(src, ov, &root, &axes, (replicas, noise))?;
+    check_base_values(src, &root, &axes)?;
     let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
         Some(Value::Str(s)) => s.clone(),
         _ => String::new(),
@@ -178,16 +254,46 @@ pub fn load_source_varied(
         .collect();
     let expectations = match expect {
         None => None,
-        Some(e) => Some(expectations(src, &e, &full_labels, &task_names)?),
+        Some(e) => Some(expectations(src, &e, &full_axes, &task_names)?),
     };
     Ok(Scenario {
         file: src.name.clone(),
         name,
         axes,
         runs,
+        replicas,
+        noise,
         expectations,
         plain_sets,
+        sha256: sha256_hex(src.text.as_bytes()),
     })
+}
+
+/// The replicas (the file's, or `--replicas`) and the noise they get: the file's `[noise]` (or
+/// the defaults) when there is more than one replica or `--noise on`, none otherwise or with
+/// `--noise off`.
+fn replicas_and_noise(
+    src: &Arc<Source>,
+    ov: &Overrides,
+    root: &Node,
+) -> Result<(u32, Noise), Diag> {
+    let (file_replicas, table) = validate::Validator::new(src).replicas_and_noise(root)?;
+    let replicas = ov.replicas.unwrap_or(file_replicas);
+    if !(1..=validate::MAX_REPLICAS as u32).contains(&replicas) {
+        return Err(Diag::new(
+            src,
+            Loc::None,
+            "scenario.replicas",
+            format!("found {replicas}; expected 1 to {}", validate::MAX_REPLICAS),
+        ));
+    }
+    let on = ov.noise.unwrap_or(replicas > 1);
+    let noise = if on {
+        table.unwrap_or(Noise::DEFAULT)
+    } else {
+        Noise::ZERO
+    };
+    Ok((replicas, noise))
 }
 
 /// `--set` and `--policy`: a `--set` on an axis restricts it to that value, any other sets the
@@ -297,17 +403,18 @@ fn check_run_count(
     root: &Node,
     axes: &[Axis],
     matrix: Option<&Node>,
+    replicas: u32,
 ) -> Result<(), Diag> {
     let loc = || matrix.map_or(Loc::None, |m| m.loc.clone());
     let count = axes
         .iter()
-        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+        .try_fold(replicas as usize, |n, a| n.checked_mul(a.values.len()));
     if count.map_or(true, |n| n > MAX_RUNS) {
         return Err(Diag::new(
             src,
             loc(),
             "matrix",
-            format!("the matrix has more than {MAX_RUNS} cells × policies; split it or narrow it with --set/--policy"),
+            format!("the matrix has more than {MAX_RUNS} cells × policies × replicas; split it or narrow it with --set/--policy"),
         ));
     }
     let tasks = root
@@ -326,12 +433,14 @@ fn check_run_count(
     Ok(())
 }
 
-/// One validated run per cell of the matrix.
+/// One validated run per cell of the matrix and replica: replica `k` has seed
+/// `noise::replica_seed(seed, k)` and the noise drawn from it.
 fn plan_runs(
     src: &Arc<Source>,
     ov: &Overrides,
     root: &Node,
     axes: &[Axis],
+    (replicas, noise): (u32, Noise),
 ) -> Result<Vec<PlannedRun>, Diag> {
     let validator = validate::Validator::new(src);
     let mut runs = Vec::new();
@@ -352,12 +461,17 @@ fn plan_runs(
             }
         }
         let label = matrix::label(&components);
-        let mut spec = validator.run_spec(&tree, policy).map_err(|mut d| {
-            if axes.iter().any(|a| a.declared && !a.is_policy()) {
-                d.cell = Some(label.clone());
+        let mut spec = match validator.run_spec(&tree, policy) {
+            Ok(spec) => spec,
+            Err(mut d) => {
+                let declared = axes.iter().any(|a| a.declared && !a.is_policy());
+                if declared && (!runs.is_empty() || !matrix_independent(&validator, root, axes, &d))
+                {
+                    d.cell = Some(label.clone());
+                }
+                return Err(d);
             }
-            d
-        })?;
+        };
         if let Some(seed) = ov.seed {
             spec.seed = seed;
         }
@@ -367,15 +481,94 @@ fn plan_runs(
             .filter(|(a, _)| !a.is_policy())
             .map(|(_, c)| c.clone())
             .collect();
-        runs.push(PlannedRun {
+        let planned = PlannedRun {
             components,
             cell: values,
             label,
             label_without_policy: matrix::label(&without),
+            replica: 0,
+            many_replicas: replicas > 1,
             spec,
-        });
+        };
+        for k in 0..replicas {
+            let mut run = planned.clone();
+            run.replica = k;
+            run.spec.seed = crate::noise::replica_seed(planned.spec.seed, k);
+            crate::noise::perturb(&mut run.spec, &noise);
+            runs.push(run);
+        }
     }
     Ok(runs)
+}
+
+/// Whether the error `d` of the first cell has nothing to do with the matrix: it is about a key
+/// outside every axis and the last cell (every axis at its last value) fails the same way. Such
+/// an error is the file's, and a `(in matrix cell …)` suffix would send the reader to the matrix.
+fn matrix_independent(
+    validator: &validate::Validator<'_>,
+    root: &Node,
+    axes: &[Axis],
+    d: &Diag,
+) -> bool {
+    let under_axis = |a: &Axis| d.key == a.path || d.key.starts_with(&format!("{}.", a.path));
+    if matches!(d.loc, Loc::Matrix { .. }) || axes.iter().any(under_axis) {
+        return false;
+    }
+    let mut tree = root.clone();
+    let mut policy = Policy::Redirty;
+    for axis in axes {
+        let Some(v) = axis.values.last() else {
+            return false;
+        };
+        if axis.is_policy() {
+            policy = Policy::from_name(&v.value.label()).unwrap_or(Policy::Redirty);
+        } else {
+            let parts: Vec<&str> = axis.path.split('.').collect();
+            tree.set(&parts, v.clone());
+        }
+    }
+    match validator.run_spec(&tree, policy) {
+        Ok(_) => false,
+        Err(e) => e.key == d.key && e.message == d.message,
+    }
+}
+
+/// A value in the file under a key that a `[matrix]` axis (or `--vary`) overrides is never run,
+/// but it is what a reader sees and what a `--set` on a narrower matrix falls back to: it must be
+/// valid too. The file's tree, with each axis that has no base value at its first value, is
+/// validated once; an error about one of the overridden keys is the file's.
+fn check_base_values(src: &Arc<Source>, root: &Node, axes: &[Axis]) -> Result<(), Diag> {
+    let overridden: Vec<&Axis> = axes
+        .iter()
+        .filter(|a| !a.is_policy())
+        .filter(|a| root.at(&a.path.split('.').collect::<Vec<_>>()).is_some())
+        .collect();
+    if overridden.is_empty() {
+        return Ok(());
+    }
+    let mut tree = root.clone();
+    for axis in axes.iter().filter(|a| !a.is_policy()) {
+        let parts: Vec<&str> = axis.path.split('.').collect();
+        if root.at(&parts).is_none() {
+            if let Some(v) = axis.values.first() {
+                tree.set(&parts, v.clone());
+            }
+        }
+    }
+    let Err(mut d) = validate::Validator::new(src).run_spec(&tree, Policy::Redirty) else {
+        return Ok(());
+    };
+    match overridden.iter().find(|a| d.key == a.path) {
+        Some(a) => {
+            d.message = format!(
+                "{} (the value under the key that matrix axis `{}` overrides: no cell runs it, \
+                 but it must be valid)",
+                d.message, a.path
+            );
+            Err(d)
+        }
+        None => Ok(()),
+    }
 }
 
 /// A TOML syntax error, located, with the dotted key of the line when it has one and, for a
@@ -434,7 +627,7 @@ fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
 fn expectations(
     src: &Arc<Source>,
     expect: &Node,
-    cells: &[Vec<String>],
+    axes: &[Vec<String>],
     tasks: &[String],
 ) -> Result<Vec<Expectation>, Diag> {
     let Some(entries) = expect.entries() else {
@@ -448,14 +641,21 @@ fn expectations(
             ),
         ));
     };
-    let labels: Vec<String> = cells.iter().map(|c| matrix::label(c)).collect();
     let mut out = Vec::new();
     for e in entries {
         let key = format!("expect.\"{}\"", e.key);
-        if !cells.iter().any(|c| matrix::pattern_matches(&e.key, c)) {
+        if !matrix::pattern_matches_axes(&e.key, axes) {
+            // The first cells, for the message and the near miss (never all of them).
+            let total = axes
+                .iter()
+                .try_fold(1usize, |n, a| n.checked_mul(a.len()))
+                .unwrap_or(usize::MAX);
+            let labels: Vec<String> = (0..total.min(1000))
+                .map(|i| matrix::label(&matrix::cell_labels(axes, i)))
+                .collect();
             let shown: Vec<&str> = labels.iter().take(12).map(String::as_str).collect();
-            let more = if labels.len() > 12 {
-                format!(" (and {} more)", labels.len() - 12)
+            let more = if total > 12 {
+                format!(" (and {} more)", total - 12)
             } else {
                 String::new()
             };
@@ -622,7 +822,7 @@ mod tests {
             (1, 1_000_000_000, 500_000_000)
         );
         assert_eq!(s.machine.kernel_reserved_bytes, 16 << 20);
-        assert_eq!(s.machine.layout, NodeLayout::X86_64);
+        assert_eq!(s.machine.layout, NodeLayout::X86_64 { pci_hole_bytes: 0 });
         assert_eq!(
             (
                 s.machine.hz,
@@ -758,7 +958,7 @@ start = "1min"
                 ("vm.dirty_ratio".into(), "20".into()),
             ],
             policies: vec![Policy::Redirty],
-            seed: None,
+            ..Overrides::default()
         };
         let sc = load_str(&text, &ov).unwrap();
         assert_eq!(sc.runs.len(), 1);

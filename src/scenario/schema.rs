@@ -3,7 +3,7 @@
 
 /// Top-level tables.
 pub const TOP_LEVEL: &[&str] = &[
-    "scenario", "machine", "vm", "kernel", "disk", "mount", "task", "matrix", "expect",
+    "scenario", "machine", "vm", "kernel", "disk", "mount", "task", "noise", "matrix", "expect",
 ];
 
 /// `[kernel]`: the later-kernel switches (`crate::kernel::SWITCHES`).
@@ -19,7 +19,12 @@ pub const SCENARIO: &[&str] = &[
     "duration",
     "seed",
     "max_events",
+    "max_scanned",
+    "replicas",
 ];
+
+/// `[noise]`: how much replicas vary (`crate::noise`).
+pub const NOISE: &[&str] = &["start", "rate_percent", "disk_percent"];
 
 /// `[machine]`.
 pub const MACHINE: &[&str] = &[
@@ -27,6 +32,7 @@ pub const MACHINE: &[&str] = &[
     "kernel_reserved",
     "fake_numa_node_size",
     "nodes",
+    "pci_hole",
     "swap",
     "swap_disk",
     "hz",
@@ -49,7 +55,14 @@ pub const VM: &[&str] = &[
 ];
 
 /// `[disk.NAME]`.
-pub const DISK: &[&str] = &["bandwidth", "seek", "nr_requests"];
+pub const DISK: &[&str] = &[
+    "bandwidth",
+    "seek",
+    "nr_requests",
+    "latency",
+    "queue_depth",
+    "random_write_iops",
+];
 
 /// `[mount.NAME]`.
 pub const MOUNT: &[&str] = &["fs", "disk", "options"];

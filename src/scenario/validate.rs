@@ -9,6 +9,7 @@ use super::units::{self, DURATION_HELP, RATE_HELP, SIZE_HELP};
 use crate::fs::{Backing, MountOption};
 use crate::kernel::Kernel;
 use crate::mm::workload;
+use crate::noise::Noise;
 use crate::spec::{
     DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Policy, Release, RunSpec,
     TaskKind, TaskSpec, VmSpec,
@@ -29,6 +30,14 @@ pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
 /// The largest `scenario.max_events`: at a few million events per second, about an hour of wall
 /// time, so no scenario can make a run that does not end.
 pub const MAX_EVENTS: u64 = 10_000_000_000;
+
+/// `scenario.max_scanned` by default: pages reclaim may scan in one run. Measured in release on
+/// a 3.2 run with `dirty_ratio = 100` (docs/ROBUSTNESS.md): about the same wall time as the
+/// default event limit's events of an ordinary run.
+pub const DEFAULT_MAX_SCANNED: u64 = 20_000_000_000;
+
+/// The largest `scenario.max_scanned`.
+pub const MAX_SCANNED: u64 = 1_000_000_000_000;
 /// The most pages one run simulates (64 GiB of 4 KiB pages; more memory with a coarser
 /// `machine.page_granularity`): every simulated page is a 24-byte record plus its share of lists
 /// and caches, so this is about 1–4 GiB of wbsim's own memory.
@@ -41,6 +50,8 @@ pub use crate::spec::{MAX_FILE_BYTES, MAX_VM_BYTES};
 pub const MAX_TASKS: usize = 4096;
 /// See [`MAX_TASKS`].
 pub const MAX_DISKS: usize = 256;
+/// The most replicas per cell (`scenario.replicas`, `--replicas`).
+pub const MAX_REPLICAS: i64 = 10_000;
 /// See [`MAX_TASKS`].
 pub const MAX_MOUNTS: usize = 256;
 
@@ -519,7 +530,7 @@ impl<'a> Validator<'a> {
         }
         let task_tables = self.named(root, "task")?;
         let tasks = self.tasks(&task_tables, &mount_names, &mounts, node_count)?;
-        self.pinned_fits(&tasks, &machine, mt)?;
+        self.pinned_fits(&tasks, &machine, &task_tables)?;
         self.hugetlb_fits(&tasks, &machine, &task_tables)?;
         Ok(RunSpec {
             release: kernel.base,
@@ -572,11 +583,53 @@ impl<'a> Validator<'a> {
         let max_events = self
             .uint::<u64>(sc, p, "max_events", 1, MAX_EVENTS as i64)?
             .unwrap_or(DEFAULT_MAX_EVENTS);
+        let max_scanned = self
+            .uint::<u64>(sc, p, "max_scanned", 1, MAX_SCANNED as i64)?
+            .unwrap_or(DEFAULT_MAX_SCANNED);
         let limits = Limits {
             sim_time_ns,
             max_events,
+            max_scanned,
         };
         Ok((kernel, seed, limits))
+    }
+
+    /// `scenario.replicas` (1 when absent) and `[noise]` (`None` when absent, a key left out
+    /// takes its default): how many runs each cell gets and how much they vary
+    /// (`crate::noise`).
+    pub fn replicas_and_noise(&self, root: &Node) -> Result<(u32, Option<Noise>), Diag> {
+        let replicas = match self.table(root, "", "scenario")? {
+            Some(sc) => self
+                .uint::<u32>(sc, "scenario", "replicas", 1, MAX_REPLICAS)?
+                .unwrap_or(1),
+            None => 1,
+        };
+        let Some(t) = self.table(root, "", "noise")? else {
+            return Ok((replicas, None));
+        };
+        let p = "noise";
+        self.check_keys(t, p, schema::NOISE, "`[noise]`")?;
+        let d = Noise::DEFAULT;
+        let start_ns = match self.duration(t, p, "start")? {
+            Some((ns, n)) if ns > 60 * crate::sim::SEC => {
+                return Err(self.err(
+                    &n.loc,
+                    "noise.start",
+                    format!("found {}; expected at most `60s`", n.value.toml()),
+                ))
+            }
+            Some((ns, _)) => ns,
+            None => d.start_ns,
+        };
+        let percent = |key: &str, default: u32| -> Result<u32, Diag> {
+            Ok(self.uint::<u32>(t, p, key, 0, 50)?.unwrap_or(default))
+        };
+        let noise = Noise {
+            start_ns,
+            rate_percent: percent("rate_percent", d.rate_percent)?,
+            disk_percent: percent("disk_percent", d.disk_percent)?,
+        };
+        Ok((replicas, Some(noise)))
     }
 
     /// `scenario.release`: a kernel profile (2.6.32 when absent).
@@ -614,11 +667,21 @@ impl<'a> Validator<'a> {
             let nr_requests = self
                 .uint::<u32>(*t, p, "nr_requests", 4, 100_000)?
                 .unwrap_or(128);
+            let latency_ns = self.duration(*t, p, "latency")?.map_or(0, |(v, _)| v);
+            let queue_depth = self
+                .uint::<u32>(*t, p, "queue_depth", 1, 4096)?
+                .unwrap_or(1);
+            let random_write_iops = self
+                .uint::<u64>(*t, p, "random_write_iops", 1, 100_000_000)?
+                .unwrap_or(0);
             disks.push(DiskSpec {
                 name: (*dname).to_string(),
                 bandwidth_bytes_per_sec: bandwidth,
                 seek_ns,
                 nr_requests,
+                latency_ns,
+                queue_depth,
+                random_write_iops,
             });
         }
         Ok((disks, disk_names))
@@ -649,22 +712,33 @@ impl<'a> Validator<'a> {
         Ok(vm)
     }
 
-    /// What is pinned must leave memory for everything else.
+    /// What is pinned must leave memory for everything else. The error is located at the
+    /// `size` of the task that pins the most (the value a reader would shrink).
     fn pinned_fits(
         &self,
         tasks: &[TaskSpec],
         machine: &MachineSpec,
-        mt: Tbl<'_>,
+        task_tables: &[(&str, Tbl<'_>)],
     ) -> Result<(), Diag> {
         let pinned: u64 = tasks
             .iter()
             .map(|t| t.kind.workload().pinned_bytes())
             .fold(0u64, u64::saturating_add);
         if pinned.saturating_add(machine.kernel_reserved_bytes) >= machine.memory_bytes {
-            let loc = &mt.node.get("memory").map_or(Loc::None, |n| n.loc.clone());
+            let largest = (0..tasks.len())
+                .max_by_key(|&i| (tasks[i].kind.workload().pinned_bytes(), usize::MAX - i))
+                .filter(|&i| tasks[i].kind.workload().pinned_bytes() > 0);
+            let (loc, key) = match largest {
+                Some(i) => {
+                    let (name, t) = &task_tables[i];
+                    let loc = t.node.get("size").map_or(Loc::None, |n| n.loc.clone());
+                    (loc, format!("task.{name}.size"))
+                }
+                None => (Loc::None, "machine.kernel_reserved".to_string()),
+            };
             return Err(self.err(
-                loc,
-                "machine.memory",
+                &loc,
+                &key,
                 format!(
                     "pinned memory ({} bytes, hugetlb rounded to 2MiB pages) plus machine.kernel_reserved ({} bytes) must be less than machine.memory ({} bytes)",
                     pinned, machine.kernel_reserved_bytes, machine.memory_bytes
@@ -860,7 +934,7 @@ impl<'a> Validator<'a> {
         }
         let layout = self.layout(t, memory, page)?;
         let node_count = match &layout {
-            NodeLayout::X86_64 => 1,
+            NodeLayout::X86_64 { .. } => 1,
             NodeLayout::FakeNuma { node_bytes } => memory.div_ceil(*node_bytes),
             NodeLayout::Explicit { node_bytes } => node_bytes.len() as u64,
         };
@@ -932,6 +1006,12 @@ impl<'a> Validator<'a> {
         if let Some((b, n)) = fake {
             self.granule_multiple(b, n, "machine.fake_numa_node_size", page)?;
         }
+        if let (Some(h), true) = (
+            t.node.get("pci_hole"),
+            fake.is_some() || t.node.get("nodes").is_some(),
+        ) {
+            return Err(self.err(&h.loc, "machine.pci_hole", "`machine.pci_hole` applies to the one-node x86_64 layout; it cannot be combined with `machine.nodes` or `machine.fake_numa_node_size` (numa=fake=<size> cuts address ranges, and nodes inside the hole are not modelled)"));
+        }
         match (fake, t.node.get("nodes")) {
             (Some(_), Some(n)) => Err(self.err(&n.loc, "machine.nodes", "`machine.nodes` and `machine.fake_numa_node_size` are two ways to lay out nodes; give one of them")),
             (Some((size, n)), None) => {
@@ -951,8 +1031,26 @@ impl<'a> Validator<'a> {
                 Ok(NodeLayout::FakeNuma { node_bytes: size })
             }
             (None, Some(n)) => self.explicit_nodes(n, memory, page),
-            (None, None) => Ok(NodeLayout::X86_64),
+            (None, None) => Ok(NodeLayout::X86_64 {
+                pci_hole_bytes: self.pci_hole(t, page)?,
+            }),
         }
+    }
+
+    /// `machine.pci_hole`: bytes of addresses below 4 GiB without memory (default 0), whole
+    /// simulated pages, leaving DMA32 at least one page above 16 MiB.
+    fn pci_hole(&self, t: Tbl<'_>, page: u64) -> Result<u64, Diag> {
+        let p = "machine";
+        let Some((hole, n)) = self.size(t, p, "pci_hole")? else {
+            return Ok(0);
+        };
+        self.page_multiple(Some((hole, n)), p, "pci_hole")?;
+        self.granule_multiple(hole, n, "machine.pci_hole", page)?;
+        let max = (4 << 30) - (16 << 20) - page;
+        if hole > max {
+            return Err(self.err(&n.loc, "machine.pci_hole", format!("found {} ({hole} bytes); the hole is below 4GiB and above the 16MiB DMA zone: at most {max} bytes", n.value.toml())));
+        }
+        Ok(hole)
     }
 
     /// `machine.nodes`: node sizes in whole (simulated) pages adding up to the memory.
@@ -1002,6 +1100,14 @@ impl<'a> Validator<'a> {
     fn swap(&self, t: Tbl<'_>, disks: &[&str]) -> Result<(u64, Option<usize>), Diag> {
         let p = "machine";
         let swap = self.size(t, p, "swap")?;
+        self.at_most(
+            swap,
+            p,
+            "swap",
+            MAX_SWAP_BYTES,
+            "a swap area holds at most 2^32 pages (the swap header's `last_page` is 32-bit, \
+             sys_swapon() in mm/swapfile.c): expected a size up to `16TiB`",
+        )?;
         self.page_multiple(swap, p, "swap")?;
         let swap_bytes = swap.map_or(0, |(v, _)| v);
         let swap_disk = self.reference(t, p, "swap_disk", disks, "disk (`[disk.NAME]`)")?;
@@ -1207,6 +1313,7 @@ impl<'a> Validator<'a> {
             };
             kind_specs.push(workload::parse(kind, &mut keys).expect("kind was checked")?);
         }
+        self.truncate_targets(tables, &names, &kind_specs, mount_specs)?;
         // Third pass: the keys every task takes.
         let mut specs = Vec::new();
         for ((name, t), kind) in tables.iter().zip(&kind_specs) {
@@ -1336,29 +1443,83 @@ impl<'a> Validator<'a> {
         Ok(attach)
     }
 
-    /// Parent links must not form a cycle.
+    /// A truncate's target must write on a mount with a disk: a tmpfs file is a shmem segment,
+    /// and `shmem_truncate_range()` is not modelled (docs/MODEL.md).
+    fn truncate_targets(
+        &self,
+        tables: &[(&str, Tbl<'_>)],
+        names: &[&str],
+        kinds: &[TaskKind],
+        mount_specs: &[MountSpec],
+    ) -> Result<(), Diag> {
+        for ((name, t), kind) in tables.iter().zip(kinds) {
+            let TaskKind::Truncate(tr) = kind else {
+                continue;
+            };
+            let TaskKind::StreamWrite(w) = kinds[tr.target] else {
+                continue; // task_of_kind refused it
+            };
+            let mount = &mount_specs[w.mount];
+            if mount.disk.is_none() {
+                let loc = t.node.get("target").map_or(Loc::None, |n| n.loc.clone());
+                return Err(self.err(
+                    &loc,
+                    &format!("task.{name}.target"),
+                    format!(
+                        "`{}` writes on `{}`, a {} mount; truncating a file on a mount without a \
+                         disk (shmem_truncate_range) is not modelled, so a truncate target must \
+                         write on a mount with a disk",
+                        names[tr.target],
+                        mount.name,
+                        mount.fs.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parent links must not form a cycle. Each task is walked once (a task whose ancestry was
+    /// already walked ends the walk): linear in the tasks, where a walk per task with a list of
+    /// the seen ones was cubic (4096 tasks in a chain × 100 seeds took minutes).
     fn parent_cycles(
         &self,
         tables: &[(&str, Tbl<'_>)],
         names: &[&str],
         specs: &[TaskSpec],
     ) -> Result<(), Diag> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Walk {
+            Unseen,
+            OnPath,
+            Done,
+        }
+        let mut walk = vec![Walk::Unseen; specs.len()];
         for (i, (name, t)) in tables.iter().enumerate() {
-            let mut seen = vec![i];
-            let mut cur = specs[i].parent;
+            let mut path = Vec::new();
+            let mut cur = Some(i);
             while let Some(c) = cur {
-                if seen.contains(&c) {
-                    let n = t.node.get("parent").map_or(Loc::None, |n| n.loc.clone());
-                    let chain: Vec<&str> =
-                        seen.iter().map(|&j| names[j]).chain([names[c]]).collect();
-                    return Err(self.err(
-                        &n,
-                        &format!("task.{name}.parent"),
-                        format!("parent links form a cycle: {}", chain.join(" → ")),
-                    ));
+                match walk[c] {
+                    Walk::Done => break,
+                    Walk::OnPath => {
+                        let n = t.node.get("parent").map_or(Loc::None, |n| n.loc.clone());
+                        let chain: Vec<&str> =
+                            path.iter().map(|&j| names[j]).chain([names[c]]).collect();
+                        return Err(self.err(
+                            &n,
+                            &format!("task.{name}.parent"),
+                            format!("parent links form a cycle: {}", chain.join(" → ")),
+                        ));
+                    }
+                    Walk::Unseen => {
+                        walk[c] = Walk::OnPath;
+                        path.push(c);
+                        cur = specs[c].parent;
+                    }
                 }
-                seen.push(c);
-                cur = specs[c].parent;
+            }
+            for j in path {
+                walk[j] = Walk::Done;
             }
         }
         Ok(())
@@ -1429,6 +1590,17 @@ impl workload::TaskKeys for TaskTable<'_, '_> {
 
     fn optional_size(&mut self, key: &str, what: &str) -> Result<Option<u64>, Diag> {
         let size = self.v.size(self.t, self.path, key)?;
+        self.v.at_most(
+            size,
+            self.path,
+            key,
+            MAX_RW_COUNT,
+            &format!(
+                "{what} is at most MAX_RW_COUNT ({MAX_RW_COUNT} bytes, 2GiB less a page): \
+                 rw_verify_area() (fs/read_write.c) caps one read()/write() call there; \
+                 expected a size up to `2097148KiB`"
+            ),
+        )?;
         self.v.positive(size, self.path, key, what)
     }
 
@@ -1518,6 +1690,13 @@ impl workload::TaskKeys for TaskTable<'_, '_> {
         Ok(target)
     }
 }
+
+/// `MAX_RW_COUNT` (`INT_MAX & PAGE_CACHE_MASK`, include/linux/fs.h): the most one `read()` or
+/// `write()` call transfers (`rw_verify_area()`).
+pub const MAX_RW_COUNT: u64 = (i32::MAX as u64) & !4095;
+
+/// The largest swap area: 2^32 pages of 4 KiB.
+pub const MAX_SWAP_BYTES: u64 = 4096 << 32;
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {

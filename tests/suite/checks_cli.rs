@@ -139,20 +139,30 @@ fn without_the_check_a_release_build_does_not_look_and_a_debug_build_recounts_at
 fn observed_runs_write_the_same_files_for_any_number_of_jobs_and_with_every_run_simulated() {
     let dir = Scratch::new("observed-jobs");
     let outputs = |name: &str, extra: &[&str]| {
-        let files = ["t.csv", "p.svg", "c.json", "f.txt"].map(|f| dir.arg(&format!("{name}-{f}")));
+        let files = ["t.csv", "p.svg", "c.json"].map(|f| dir.arg(&format!("{name}-{f}")));
+        let ftrace = dir.arg(&format!("{name}-f-{{label}}.txt"));
         let mut args = vec![
             "run",
             "tests/fixtures/granularity-axis.toml",
             "--oom-report",
         ];
         args.extend(["--vmstat", "--timeline", &files[0], "--plot", &files[1]]);
-        args.extend(["--trace", &files[2], "--ftrace", &files[3]]);
+        args.extend(["--trace", &files[2], "--ftrace", &ftrace]);
         args.extend_from_slice(extra);
         let stdout = stdout_of(&args, 0);
-        let written: Vec<String> = files
+        let mut written: Vec<String> = files
             .iter()
             .map(|f| std::fs::read_to_string(f).unwrap())
             .collect();
+        // One ftrace file per run, named by its label.
+        let mut traces: Vec<_> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(&format!("{name}-f-")))
+            .collect();
+        traces.sort();
+        assert!(traces.len() > 1, "{traces:?}");
+        written.extend(traces.iter().map(|f| std::fs::read_to_string(f).unwrap()));
         (stdout, written)
     };
     let serial = outputs("serial", &["--jobs", "1"]);

@@ -57,27 +57,27 @@ fn validate_stops_at_the_first_bad_file() {
 #[test]
 fn run_prints_a_table_and_comparisons() {
     let outcome = "(OOM|survived|stalled)";
-    let verdict = "( \\((fix|regression)\\))?";
+    let verdict = "(fix|regression|unchanged|changed|delayed \\+[0-9]+ s|earlier −[0-9]+ s)";
     wbsim()
         .args(["run", "tests/fixtures/oracle.toml"])
         .assert()
         .code(0)
         .stdout(contains("oracle-backup — release 2.6.32, seed 7"))
         .stdout(
-            contains("fs")
+            contains("cell")
                 .and(contains("policy"))
-                .and(contains("backup done"))
-                .and(contains("flusher MiB")),
+                .and(contains("backup"))
+                .and(contains("refused")),
         )
         .stdout(
             is_match(format!(
-                "(?m)^ext3: redirty → activate: {outcome} → {outcome}{verdict}$"
+                "(?m)^ext3: redirty {outcome} at [0-9.]+ s → activate {outcome} at [0-9.]+ s: {verdict}$"
             ))
             .unwrap(),
         )
         .stdout(
             is_match(format!(
-                "(?m)^ext4: redirty → activate: {outcome} → {outcome}{verdict}$"
+                "(?m)^ext4: redirty {outcome} at [0-9.]+ s → activate {outcome} at [0-9.]+ s: {verdict}$"
             ))
             .unwrap(),
         );
@@ -89,7 +89,7 @@ fn without_a_matrix_the_comparison_is_named_after_the_scenario() {
         .args(["run", "tests/fixtures/minimal.toml"])
         .assert()
         .code(0)
-        .stdout(is_match("(?m)^minimal: redirty → activate: (OOM|survived|stalled) → (OOM|survived|stalled)( \\((fix|regression)\\))?$").unwrap());
+        .stdout(is_match("(?m)^minimal: redirty (OOM|survived|stalled) at [0-9.]+ s → activate (OOM|survived|stalled) at [0-9.]+ s: [a-z]+").unwrap());
 }
 
 #[test]
@@ -297,4 +297,63 @@ fn usage_errors_exit_2() {
         .args(["run", "tests/fixtures/minimal.toml", "--format", "yaml"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn a_scenario_from_stdin_runs_like_its_file_and_errors_name_stdin() {
+    let text = std::fs::read_to_string("tests/fixtures/minimal.toml").unwrap();
+    let from_file = json_of(&["run", "tests/fixtures/minimal.toml", "--format", "json"]);
+    let out = wbsim()
+        .args(["run", "-", "--format", "json"])
+        .write_stdin(text.clone())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let mut from_stdin: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(from_stdin["scenarios"][0]["file"], "<stdin>");
+    from_stdin["scenarios"][0]["file"] = from_file["scenarios"][0]["file"].clone();
+    assert_eq!(from_stdin, from_file);
+    wbsim()
+        .args(["validate", "-"])
+        .write_stdin(text.replace("[machine]", "[machine]\nmemroy = \"1GiB\""))
+        .assert()
+        .code(2)
+        .stderr(contains("<stdin>:"));
+}
+
+#[test]
+fn output_writes_the_document_to_a_file_and_nothing_to_stdout() {
+    let dir = crate::support::Scratch::new("output");
+    let file = dir.arg("out.json");
+    let stdout = crate::support::stdout_of(
+        &["run", "tests/fixtures/minimal.toml", "--format", "json"],
+        0,
+    );
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/minimal.toml",
+            "--format",
+            "json",
+            "-o",
+            &file,
+        ])
+        .assert()
+        .code(0)
+        .stdout("");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout);
+}
+
+#[test]
+fn quiet_silences_warnings_but_not_the_check_summary() {
+    wbsim()
+        .args(["check", "tests/fixtures/minimal.toml"])
+        .assert()
+        .stderr(contains("warning:").and(contains("check:")));
+    wbsim()
+        .args(["check", "tests/fixtures/minimal.toml", "-q"])
+        .assert()
+        .stderr(contains("warning:").not().and(contains("check:")));
 }

@@ -44,6 +44,9 @@ pub fn disk(bandwidth: u64) -> DiskSpec {
         bandwidth_bytes_per_sec: bandwidth,
         seek_ns: 5 * MSEC,
         nr_requests: 128,
+        latency_ns: 0,
+        queue_depth: 1,
+        random_write_iops: 0,
     }
 }
 
@@ -56,6 +59,7 @@ pub fn mount(fs: FsType) -> MountSpec {
         delalloc: true,
         data_mode: DataMode::Ordered,
         commit_interval_ns: 5 * SEC,
+        dioread_nolock: None,
     }
 }
 
@@ -118,6 +122,7 @@ pub fn run_spec(
         limits: Limits {
             sim_time_ns: 60 * SEC,
             max_events: 10_000_000,
+            max_scanned: u64::MAX,
         },
         machine: m,
         vm: VmSpec::default(),
@@ -186,6 +191,7 @@ pub fn kswapd_sc() -> ScanControl {
         stat: Default::default(),
         throttle: None,
         resume: None,
+        nr_immediate: 0,
     }
 }
 
@@ -203,6 +209,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         stat: Default::default(),
         throttle: None,
         resume: None,
+        nr_immediate: 0,
     }
 }
 
@@ -247,7 +254,7 @@ pub fn nr_vmscan_write(m: &Machine) -> u64 {
 pub fn disk_idle(m: &Machine) -> bool {
     m.io.disks
         .iter()
-        .all(|d| d.queue.is_empty() && d.in_flight.is_none())
+        .all(|d| d.queue.is_empty() && d.in_flight.is_empty())
 }
 
 pub fn oom_victim(m: &Machine) -> (String, String, u64) {
@@ -292,6 +299,7 @@ pub fn direct_reclaim_pass(m: &mut Machine, t: usize, gfp_mask: u32) -> u64 {
         pages_reclaimed: 0,
         progress: 0,
         reclaim: Some(dr),
+        no_progress_loops: 0,
     });
     let mut steps = 0;
     let r = loop {

@@ -308,8 +308,8 @@ fn pinning_more_than_memory_is_refused() {
     rejects(
         "pinned-too-much",
         Expect {
-            at: ":6:10",
-            key: "machine.memory",
+            at: ":11:8",
+            key: "task.sga.size",
             says: &["pinned memory", "must be less than machine.memory"],
             hint: None,
         },
@@ -463,7 +463,10 @@ fn a_misspelt_value_suggests_the_value() {
         Expect {
             at: ":12:6",
             key: "mount.backup.fs",
-            says: &["found `ext5`", "`ext3`, `ext4`, `btrfs`, `xfs` or `tmpfs`"],
+            says: &[
+                "found `ext5`",
+                "`ext3`, `ext4`, `btrfs`, `xfs`, `tmpfs` or `blockdev`",
+            ],
             hint: Some("did you mean `ext4`?"),
         },
     );

@@ -77,11 +77,12 @@ fn csv_has_one_flat_row_per_run_with_a_header() {
 
 #[test]
 fn stdout_is_only_the_artefact() {
-    // A warning (no [expect]) and the check summary go to stderr; stdout parses as JSON.
+    // A warning (no [expect]) and the check summary go to stderr; stdout parses as JSON (exit
+    // 32: nothing was checked).
     let out = wbsim()
         .args(["check", "tests/fixtures/minimal.toml", "--format", "json"])
         .assert()
-        .code(0)
+        .code(32)
         .stderr(contains(
             "warning: tests/fixtures/minimal.toml: no [expect] table",
         ))
@@ -121,7 +122,7 @@ fn check_formats_and_junit() {
         ))
         .stderr(contains("check: 1 passed, 2 failed"));
     let text = std::fs::read_to_string(&xml).unwrap();
-    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"wbsim check\" tests=\"3\" failures=\"2\">"), "{text}");
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"wbsim check\" tests=\"3\" failures=\"2\" skipped=\"0\">"), "{text}");
     assert!(
         text.contains(
             "<testcase classname=\"cannot-finish\" name=\"40/activate [expect 40/activate]\"/>"
@@ -186,13 +187,32 @@ fn completions_and_man_page() {
     }
     let man = stdout_of(&["man"], 0);
     assert!(man.contains(".TH wbsim 1  \"wbsim "), "{man}");
-    assert!(man.contains("Exit status"), "{man}");
+    for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH EXAMPLES"] {
+        assert!(man.contains(section), "{section}: {man}");
+    }
+    assert!(
+        man.contains(".TP\n3\na bug in wbsim"),
+        "exit status 3: {man}"
+    );
     let sweep = stdout_of(&["man", "sweep"], 0);
     assert!(sweep.contains(".TH wbsim-sweep 1"), "{sweep}");
     assert!(
-        sweep.contains("find\\-threshold") && sweep.contains("Exit status"),
+        sweep.contains("find\\-threshold") && sweep.contains(".SH \"EXIT STATUS\""),
         "{sweep}"
     );
+    assert!(
+        sweep.contains("wbsim sweep scenarios/oracle\\-backup.toml"),
+        "{sweep}"
+    );
+    for command in ["run", "check", "sweep", "history", "explain"] {
+        let help = stdout_of(&[command, "--help"], 0);
+        // clap wraps the paragraph at the terminal width.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            help.contains("3 a bug in wbsim"),
+            "{command} --help: {help}"
+        );
+    }
     wbsim()
         .args(["man", "swep"])
         .assert()

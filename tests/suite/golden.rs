@@ -78,12 +78,14 @@ fn failed_expectations(json: &str) -> Vec<String> {
 fn every_shipped_scenario_prints_its_committed_outputs_and_meets_its_expectations() {
     let mut changed = String::new();
     let mut failed = Vec::new();
+    let mut too_wide = Vec::new();
     for file in shipped() {
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
         let path = file.display().to_string();
         let json = output(&["run", &path, "--format", "json"]);
         let table = output(&["run", &path, "--oom-report", "--vmstat"]);
         failed.extend(failed_expectations(&json));
+        too_wide.extend(wider_than_100(&path, &json));
         for (golden, actual) in [
             (format!("tests/golden/{stem}.json"), json),
             (format!("tests/golden/{stem}.txt"), table),
@@ -99,4 +101,17 @@ fn every_shipped_scenario_prints_its_committed_outputs_and_meets_its_expectation
          if the change is meant, and say why in the commit):\n{changed}"
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert!(too_wide.is_empty(), "{}", too_wide.join("\n"));
+}
+
+/// The lines of the default `wbsim run` table (rendered from the results document exactly as
+/// `run` prints it) wider than 100 columns.
+fn wider_than_100(file: &str, json: &str) -> Vec<String> {
+    use wbsim::report::{render, Content, Format};
+    let doc: Document = serde_json::from_str(json).expect("a results document");
+    render(&doc, Content::Runs, Format::Table)
+        .lines()
+        .filter(|l| l.chars().count() > 100)
+        .map(|l| format!("{file}: {} columns: {l}", l.chars().count()))
+        .collect()
 }

@@ -184,7 +184,7 @@ fn under_writeback(profile: &str) -> (Machine, Vec<PageId>) {
     let (mut m, pages) = ext3_file(profile);
     for &p in &pages {
         if m.clear_page_dirty_for_io(p) {
-            m.set_page_writeback_and_submit(p);
+            m.set_page_writeback_and_submit(p, Actor::Flusher(0));
         }
     }
     (m, pages)
@@ -214,7 +214,7 @@ fn from_3_2_reclaim_throttles_when_the_isolated_pages_are_under_writeback() {
     finish_task(&mut m, 0);
     for p in file_pages(&m, 0) {
         if m.clear_page_dirty_for_io(p) {
-            m.set_page_writeback_and_submit(p);
+            m.set_page_writeback_and_submit(p, Actor::Flusher(0));
         }
     }
     let mut sc = direct_sc(0, gfp::GFP_KERNEL);

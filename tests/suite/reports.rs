@@ -275,9 +275,201 @@ fn a_parser_written_from_the_kernel_format_reads_every_field_of_the_oom_report_b
         let r = wbsim::engine::simulate(&s);
         assert_eq!(r.oom_reports.len(), 1, "{release:?}: {:?}", r.outcome);
         let rep = &r.oom_reports[0];
-        let text = wbsim::report::oom_report::render(rep, release, &s.vm);
+        let text = wbsim::report::oom_report::render(rep, &s);
         check_report(rep, release, &text);
     }
+}
+
+#[test]
+fn show_mem_ends_the_era_report_with_page_totals_that_count_every_page_once() {
+    for release in [Release::V2_6_32, Release::V2_6_36] {
+        let s = spec(Policy::Redirty, release);
+        let r = wbsim::engine::simulate(&s);
+        let rep = &r.oom_reports[0];
+        let text = wbsim::report::oom_report::render(rep, &s);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("Total swap = "))
+            .expect("show_swap_cache_info()");
+        // lib/show_mem.c show_mem() (2.6.32-2.6.36), x86_64: no HighMem, no quicklists.
+        let mut totals = vec![];
+        for (line, what) in lines[at + 1..]
+            .iter()
+            .zip(["RAM", "reserved", "shared", "non-shared"])
+        {
+            let n = line
+                .strip_suffix(&format!(" pages {what}"))
+                .unwrap_or_else(|| panic!("{release:?}: {line:?} is not `N pages {what}`"));
+            totals.push(n.parse::<u64>().unwrap());
+        }
+        let (ram, reserved, shared, nonshared) = (totals[0], totals[1], totals[2], totals[3]);
+        let free: u64 = rep
+            .zones
+            .iter()
+            .map(|z| z.base.free + z.pcp.iter().map(|p| p.0).sum::<u64>())
+            .sum();
+        assert_eq!(ram, rep.ram_pages);
+        assert_eq!(
+            reserved,
+            s.machine.kernel_reserved_bytes / 4096,
+            "boot memory"
+        );
+        assert_eq!(shared, rep.zones.iter().map(|z| z.mapped).sum::<u64>());
+        assert_eq!(
+            reserved + shared + nonshared + free + rep.hugetlb_pages,
+            ram,
+            "{release:?}: every page of RAM is reserved, shared, non-shared, free or hugetlb"
+        );
+    }
+}
+
+/// OOMAnalyser's own parser (a checkout's `OOMAnalyser.py` in `dir`) on `text`: its verdict.
+fn oomanalyser(dir: &str, text: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["tests/fixtures/oomanalyser_check.py", dir])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs OOMAnalyser (install python3 to run this test)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "OOMAnalyser failed on:\n{text}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The first run of shmem-no-swap under `mainline` (JSON) and its OOM report's lines.
+fn mainline_report() -> (serde_json::Value, Vec<String>) {
+    let doc = crate::support::json_of(&[
+        "run",
+        "scenarios/shmem-no-swap.toml",
+        "--set",
+        "scenario.release=mainline",
+        "--policy",
+        "redirty",
+        "--format",
+        "json",
+        "--oom-report",
+    ]);
+    let run = doc["scenarios"][0]["runs"][0].clone();
+    let lines = run["oom_reports"][0]
+        .as_array()
+        .expect("an OOM report")
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    (run, lines)
+}
+
+/// The lines OOMAnalyser (CarstenGrohmann/OOMAnalyser, `KernelConfig_6_11`) requires of a global
+/// OOM, written from its documented format: each must match a line of the report, in this order.
+const OOMANALYSER_LINES: [&str; 13] = [
+    r"^\S+ invoked oom-killer: gfp_mask=0x[0-9a-f]+\([A-Z_|]+\), order=\d+, oom_score_adj=-?\d+$",
+    r"^CPU: \d+ UID: \d+ PID: \d+ Comm: \S+ Not tainted 6\.\d+\.\d+ #\d",
+    r"^Mem-Info:$",
+    r"^active_anon:\d+ inactive_anon:\d+ isolated_anon:\d+$",
+    r"^ active_file:\d+ inactive_file:\d+ isolated_file:\d+$",
+    r"^ unevictable:\d+ dirty:\d+ writeback:\d+$",
+    r"^ slab_reclaimable:\d+ slab_unreclaimable:\d+$",
+    r"^ mapped:\d+ shmem:\d+ pagetables:\d+$",
+    r"^ free:\d+ free_pcp:\d+ free_cma:\d+$",
+    r"^\d+ total pagecache pages$",
+    r"^\d+ pages RAM$",
+    r"^\[  pid  \]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name$",
+    r"^Out of memory: Killed process \d+ \(\S+\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:\d+kB, shmem-rss:\d+kB, UID:\d+ pgtables:\d+kB oom_score_adj:-?\d+$",
+];
+
+#[test]
+fn a_mainline_oom_report_has_every_line_oomanalyser_requires_in_order() {
+    let (_, lines) = mainline_report();
+    let mut from = 0;
+    for re in OOMANALYSER_LINES {
+        let m = predicate::str::is_match(re).unwrap();
+        let at = lines[from..]
+            .iter()
+            .position(|l| m.eval(l))
+            .unwrap_or_else(|| panic!("no line after {from} matches {re}:\n{}", lines.join("\n")));
+        from += at + 1;
+    }
+    let rows = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("[  pid  ]"))
+        .skip(1);
+    let row =
+        predicate::str::is_match(r"^\[ *\d+\] +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +-?\d+ \S+$").unwrap();
+    assert!(rows.take_while(|l| l.starts_with('[')).all(|l| row.eval(l)));
+}
+
+/// With `OOMANALYSER_DIR` naming a checkout of OOMAnalyser, its own parser reads the report: no
+/// error, the 6.11 configuration, and every value it extracts is the one printed. (Not run
+/// without it: OOMAnalyser is not shipped with wbsim.)
+#[test]
+fn a_mainline_oom_report_parses_in_oomanalyser_with_every_value_read_back() {
+    let Ok(dir) = std::env::var("OOMANALYSER_DIR") else {
+        eprintln!("OOMANALYSER_DIR unset: OOMAnalyser's own parser not run");
+        return;
+    };
+    let (run, lines) = mainline_report();
+    let text = lines.join("\n") + "\n";
+    let v = oomanalyser(&dir, &text);
+    assert_eq!(v["ok"], true, "{v:#}\n{text}");
+    assert_eq!(v["problems"], serde_json::json!([]), "{v:#}");
+    assert_eq!(v["kconfig"], "Configuration for Linux kernel 6.11 or later");
+    let d = &v["details"];
+    // The global counts as the report printed them (`key:pages`).
+    let printed = |key: &str| -> u64 {
+        lines
+            .iter()
+            .take_while(|l| !l.starts_with("Node "))
+            .flat_map(|l| pairs(l))
+            .find(|(k, _)| k == key)
+            .unwrap_or_else(|| panic!("{key} in Mem-Info"))
+            .1
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(d["trigger_proc_name"], "filler");
+    assert_eq!(d["killed_proc_name"], "holder");
+    assert_eq!(d["killed_proc_pid"], run["outcome"]["victim_pid"]);
+    assert_eq!(
+        d["trigger_proc_gfp_mask"],
+        "0x101cca (GFP_HIGHUSER_MOVABLE|__GFP_WRITE)"
+    );
+    assert_eq!(d["ram_pages"], 262144, "1 GiB of 4 KiB pages");
+    for (field, key) in [
+        ("shmem_pages", "shmem"),
+        ("free_pages", "free"),
+        ("free_pcp_pages", "free_pcp"),
+        ("active_anon_pages", "active_anon"),
+        ("inactive_anon_pages", "inactive_anon"),
+        ("slab_unreclaimable_pages", "slab_unreclaimable"),
+    ] {
+        assert_eq!(d[field], printed(key), "{field}");
+    }
+    assert!(
+        printed("shmem") > 200_000,
+        "the filler's shmem fills memory"
+    );
+    assert!(d["call_trace"]
+        .as_str()
+        .unwrap()
+        .contains("generic_perform_write"));
+    let task = |name: &str| {
+        run["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(d["trigger_proc_pid"], task("filler")["pid"]);
 }
 
 #[test]
@@ -333,7 +525,11 @@ fn meminfo_adds_up_and_vmstat_has_one_name_value_pair_per_line() {
 /// flusher's `flush-8:0` comm matches from its `0-50` tail, as on a real kernel) and the script's
 /// default event regexes.
 const TRACEEVENT: &str = r"\s*([a-zA-Z0-9-]*)\s*(\[[0-9]*\])\s*([0-9.]*):\s*([a-zA-Z_]*):\s*(.*)$";
-const EVENTS: [(&str, &str); 6] = [
+const EVENTS: [(&str, &str); 7] = [
+    (
+        "mm_vmscan_wakeup_kswapd",
+        r"^nid=([0-9]*) zid=([0-9]*) order=([0-9]*)$",
+    ),
     (
         "mm_vmscan_direct_reclaim_begin",
         r"^order=([0-9]*) may_writepage=([0-9]*) gfp_flags=([A-Z_|x0-9]*)$",
@@ -381,6 +577,7 @@ fn ftrace_lines_match_trace_vmscan_postprocess_regexes_and_balance() {
         }
     }
     for e in [
+        "mm_vmscan_wakeup_kswapd",
         "mm_vmscan_kswapd_wake",
         "mm_vmscan_lru_isolate",
         "mm_vmscan_direct_reclaim_begin",
@@ -572,6 +769,150 @@ fn explain_accounts_for_the_oom_from_the_runs_own_numbers() {
     )));
 }
 
+/// The Summary totals `trace-vmscan-postprocess.pl` prints for one trace file, computed by its
+/// rules: per `process-pid`, lru_isolate's nr_scanned counts as scanning (isolate_mode != 2); the
+/// direct totals sum the processes with a `mm_vmscan_direct_reclaim_begin`, the kswapd totals
+/// those with a `mm_vmscan_kswapd_wake`.
+fn postprocess_summary(text: &str) -> HashMap<&'static str, u64> {
+    #[derive(Default)]
+    struct Proc {
+        direct: u64,
+        wake: u64,
+        wakeup_kswapd: u64,
+        scanned: u64,
+        write_file_async: u64,
+    }
+    let mut procs: HashMap<String, Proc> = HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (head, rest) = line.split_once(" [").unwrap();
+        // `[CPU] SECONDS.USECS: event: details`
+        let (_, rest) = rest.split_once("] ").unwrap();
+        let (_, rest) = rest.split_once(": ").unwrap();
+        let (event, details) = rest.split_once(": ").unwrap();
+        let p = procs.entry(head.trim().to_string()).or_default();
+        let field = |k: &str| -> u64 {
+            let v = details.split(&format!("{k}=")).nth(1).unwrap();
+            v.split(' ').next().unwrap().parse().unwrap()
+        };
+        match event {
+            "mm_vmscan_direct_reclaim_begin" => p.direct += 1,
+            "mm_vmscan_kswapd_wake" => p.wake += 1,
+            "mm_vmscan_wakeup_kswapd" => p.wakeup_kswapd += 1,
+            "mm_vmscan_lru_isolate" if field("isolate_mode") != 2 => {
+                p.scanned += field("nr_scanned")
+            }
+            "mm_vmscan_writepage" if details.contains("RECLAIM_WB_FILE") => p.write_file_async += 1,
+            _ => {}
+        }
+    }
+    let sum = |pick: fn(&Proc) -> bool, f: fn(&Proc) -> u64| {
+        procs.values().filter(|p| pick(p)).map(f).sum()
+    };
+    HashMap::from([
+        ("Direct reclaims", sum(|p| p.direct > 0, |p| p.direct)),
+        (
+            "Direct reclaim pages scanned",
+            sum(|p| p.direct > 0, |p| p.scanned),
+        ),
+        (
+            "Wake kswapd requests",
+            sum(|p| p.direct > 0, |p| p.wakeup_kswapd),
+        ),
+        ("Kswapd pages scanned", sum(|p| p.wake > 0, |p| p.scanned)),
+        (
+            "Direct reclaim write file async I/O",
+            sum(|p| p.direct > 0, |p| p.write_file_async),
+        ),
+        (
+            "Kswapd reclaim write file async I/O",
+            sum(|p| p.wake > 0, |p| p.write_file_async),
+        ),
+    ])
+}
+
+/// The Summary of the kernel's `trace-vmscan-postprocess.pl` (path in
+/// `TRACE_VMSCAN_POSTPROCESS`, e.g. a kernel tree's
+/// `Documentation/trace/postprocess/trace-vmscan-postprocess.pl`) on `file`, when it is set.
+fn perl_summary(file: &Path) -> Option<HashMap<String, u64>> {
+    let script = std::env::var("TRACE_VMSCAN_POSTPROCESS").ok()?;
+    let out = std::process::Command::new("perl")
+        .arg(script)
+        .stdin(std::fs::File::open(file).unwrap())
+        .output()
+        .expect("perl runs trace-vmscan-postprocess.pl");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text.split("\nSummary\n").nth(1).expect("a Summary");
+    Some(
+        summary
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter_map(|(k, v)| {
+                Some((
+                    k.trim().to_string(),
+                    v.split_whitespace().next()?.parse().ok()?,
+                ))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn each_run_writes_its_own_ftrace_file_whose_postprocess_totals_are_the_runs_counters() {
+    let dir = Scratch::new("ftrace-per-run");
+    let doc = crate::support::json_of(&[
+        "run",
+        "tests/fixtures/reports.toml",
+        "--format",
+        "json",
+        "--ftrace",
+        &dir.arg("{label}.txt"),
+    ]);
+    for run in doc["scenarios"][0]["runs"].as_array().unwrap() {
+        let file = dir.path(&format!("reports_{}.txt", run["policy"].as_str().unwrap()));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.matches("# tracer: nop").count(), 1, "one run per file");
+        let vmstat = run["vmstat"].as_object().unwrap();
+        let zone_sum = |prefix: &str| -> u64 {
+            vmstat
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(_, v)| v.as_u64().unwrap())
+                .sum()
+        };
+        let got = postprocess_summary(&text);
+        assert_eq!(
+            got["Direct reclaim pages scanned"],
+            zone_sum("pgscan_direct")
+        );
+        assert_eq!(got["Kswapd pages scanned"], zone_sum("pgscan_kswapd"));
+        assert_eq!(
+            got["Direct reclaim write file async I/O"] + got["Kswapd reclaim write file async I/O"],
+            vmstat["nr_vmscan_write"].as_u64().unwrap()
+        );
+        assert!(got["Direct reclaims"] > 0);
+        assert!(
+            got["Wake kswapd requests"] > 0,
+            "mm_vmscan_wakeup_kswapd is emitted"
+        );
+        if let Some(perl) = perl_summary(&file) {
+            for (key, value) in &got {
+                assert_eq!(perl[*key], *value, "{key}: the script's Summary");
+            }
+        }
+    }
+    // Several runs into one plain file are refused: the script would sum them.
+    wbsim()
+        .args([
+            "run",
+            "tests/fixtures/reports.toml",
+            "--ftrace",
+            &dir.arg("one.txt"),
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("{label}"));
+}
+
 #[test]
 fn the_same_seed_writes_byte_identical_files() {
     let render = || {
@@ -605,9 +946,10 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
             "--trace",
             &f("t.json"),
             "--ftrace",
-            &f("f.txt"),
+            &f("f-{label}.txt"),
             "--sample-interval",
             "250ms",
+            "--mmtests",
         ])
         .assert()
         .code(0)
@@ -630,8 +972,10 @@ fn run_writes_every_requested_file_and_keeps_stdout_for_the_table() {
         .filter(|e| e["name"] == "process_name")
         .count();
     assert_eq!(procs, 2, "one process per run");
-    let ft = std::fs::read_to_string(dir.path("f.txt")).unwrap();
-    assert!(ft.contains("# run: reports/redirty") && ft.contains("mm_vmscan_kswapd_wake: nid="));
+    for run in ["reports_redirty", "reports_activate"] {
+        let ft = std::fs::read_to_string(dir.path(&format!("f-{run}.txt"))).unwrap();
+        assert!(ft.starts_with("# tracer: nop") && ft.contains("mm_vmscan_kswapd_wake: nid="));
+    }
     assert!(std::fs::read_to_string(dir.path("p.svg"))
         .unwrap()
         .contains("policy activate"));
@@ -685,7 +1029,11 @@ fn oom_report_and_vmstat_follow_the_table_and_enter_the_json() {
         .unwrap()
         .contains("invoked oom-killer"));
     assert_eq!(run["meminfo_kb"]["MemTotal"], 1048576);
-    assert!(run["mmtests"]["Kswapd efficiency"].is_number());
+    assert!(run["mmtests"]["kswapd_efficiency"].is_number());
+    assert_eq!(
+        doc["mmtests_labels"]["kswapd_efficiency"],
+        "Ops Kswapd efficiency %"
+    );
 }
 
 #[test]
@@ -721,7 +1069,7 @@ fn explain_prints_an_account_per_run_and_bad_input_exits_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "cannot write /nonexistent-dir/x.json",
+            "--trace /nonexistent-dir/x.json: cannot write",
         ))
         .stdout("");
 }

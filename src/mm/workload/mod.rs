@@ -59,7 +59,8 @@ pub trait TaskKeys {
     type Error;
     /// A required size, greater than zero.
     fn required_size(&mut self, key: &str) -> Result<u64, Self::Error>;
-    /// An optional size, greater than zero when given (`what` names it in the message).
+    /// An optional size of one `read()`/`write()` call: greater than zero and at most
+    /// `MAX_RW_COUNT` when given (`what` names it in the message).
     fn optional_size(&mut self, key: &str, what: &str) -> Result<Option<u64>, Self::Error>;
     /// The required `size` (> 0, at most `max`; `max_why` says why) and `rate` (> 0, fast
     /// enough that the size takes at most the longest run): `(bytes, bytes per second)`.

@@ -146,7 +146,7 @@ impl Machine {
         let pages = self.tasks[t].read_pages.clone();
         for &id in &pages {
             let lba = self.page_lba(id);
-            self.io.submit(b, ReqKind::Read { task: t }, lba, id);
+            self.submit_bio(b, ReqKind::Read { task: t }, lba, id, Actor::Task(t));
         }
         st.inflight = true;
         self.tasks[t].progress = Progress::StreamRead(st);

@@ -90,7 +90,9 @@ impl Workload for StreamWrite {
         let ino = if m.vfs.mounts[self.mount].backing == Backing::Swap {
             m.new_segment(t, false)
         } else {
-            m.new_inode(self.mount, total)
+            let ino = m.new_inode(self.mount, total);
+            m.tasks[t].file = Some(ino);
+            ino
         };
         Progress::StreamWrite(State {
             ino,

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{KindInfo, Progress, TaskKeys, Workload};
+use super::{KindInfo, Progress, TaskKeys, TaskKind, Workload};
 use crate::fs::Backing;
 use crate::mm::page::{pg, Place, NIL};
 use crate::mm::task::Slice;
@@ -57,14 +57,25 @@ impl Workload for Truncate {
     }
 
     fn slice(&self, m: &mut Machine, t: usize) -> Slice {
-        let Progress::StreamWrite(w) = &m.tasks[self.target].progress else {
-            // The writer has not started: nothing to truncate yet, try again shortly.
-            return m.sleep_until(t, m.clock.now + crate::sim::MSEC);
+        let target = &m.tasks[self.target];
+        let TaskKind::StreamWrite(w) = target.kind else {
+            unreachable!("validation makes a truncate target a stream-write task")
         };
-        let ino = w.ino;
-        if m.vfs.mounts[m.vfs.inodes[ino].mount].backing == Backing::Swap {
+        if m.vfs.mounts[w.mount].backing == Backing::Swap {
+            // Validation refuses a tmpfs target (shmem truncation is not modelled); a target
+            // file of a swap-backed mount is a segment, not an inode.
             return Slice::Finished;
         }
+        // The writer's file outlives the writer: a truncate that starts after it finished
+        // truncates what it left in the page cache.
+        let Some(ino) = target.file else {
+            if target.dead || target.finished_at.is_some() {
+                return Slice::Finished; // killed before it created its file
+            }
+            // The writer has not started: nothing to truncate yet, look again when it has.
+            let at = target.start_ns.max(m.clock.now + crate::sim::MSEC);
+            return m.sleep_until(t, at);
+        };
         if m.truncate_inode_pages(t, ino) {
             Slice::Finished
         } else {

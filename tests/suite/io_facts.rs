@@ -1,0 +1,371 @@
+//! Kernel facts of the IO path (issue 13, part A): the request pool every submitter, kswapd
+//! included, sleeps in (`get_request_wait`, block/blk-core.c 2.6.32), swap-out accounting,
+//! the zone rules of 2.6.32, the memory map, the block-device writer and the device kinds.
+
+use crate::common::*;
+use wbsim::block::Waiter;
+
+/// A 48 MiB node, one 2 MB/s disk of `nr_requests` requests with two ext3 `data=writeback`
+/// mounts and a writer on each, dirty limits so high that reclaim meets dirty pages, kupdate
+/// off.
+fn two_writers_on_a_small_queue(nr_requests: u32) -> RunSpec {
+    two_writers(FsType::Ext3, nr_requests)
+}
+
+/// [`two_writers_on_a_small_queue`] with mounts of `fs`.
+fn two_writers(fs: FsType, nr_requests: u32) -> RunSpec {
+    let mut d = disk(2_000_000);
+    d.nr_requests = nr_requests;
+    let mut a = mount(fs);
+    a.data_mode = DataMode::Writeback;
+    let mut b = a.clone();
+    b.name = "data2".into();
+    let mut w2 = writer(64 * MIB);
+    w2.name = "writer2".into();
+    if let TaskKind::StreamWrite(s) = &mut w2.kind {
+        s.mount = 1;
+    }
+    let mut spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[48 * MIB]),
+        vec![d],
+        vec![a, b],
+        vec![writer(64 * MIB), w2],
+    );
+    spec.vm.dirty_ratio = 95;
+    spec.vm.dirty_background_ratio = 90;
+    spec.vm.dirty_writeback_centisecs = 0;
+    spec
+}
+
+#[test]
+fn kswapd_sleeps_in_get_request_wait_when_the_pool_is_exhausted_and_never_holds_more_than_half_again(
+) {
+    let mut m = boot(&two_writers_on_a_small_queue(4));
+    let kswapd_asleep_in_request_wait = |m: &Machine| {
+        m.io.disks[0]
+            .full_waiters
+            .iter()
+            .any(|(a, _, _)| *a == Actor::Kswapd(0))
+    };
+    let frozen_scan: std::cell::Cell<Option<u64>> = std::cell::Cell::new(None);
+    run_until(&mut m, 20 * SEC, |m| {
+        // ⌊3·4/2⌋ = 6: the hard ceiling, whoever submits.
+        assert!(
+            m.io.disks[0].allocated <= 6,
+            "{} requests",
+            m.io.disks[0].allocated
+        );
+        let scanned = m.mem.global(|z| z.stat.pgscan_kswapd);
+        // kswapd asleep in the request wait scans nothing.
+        if kswapd_asleep_in_request_wait(m) {
+            if let Some(s) = frozen_scan.get() {
+                assert_eq!(
+                    s, scanned,
+                    "kswapd scanned while asleep in get_request_wait"
+                );
+            }
+            frozen_scan.set(Some(scanned));
+        } else {
+            frozen_scan.set(None);
+        }
+        m.io.wait_stats.sleeps[Waiter::Kswapd as usize] >= 3 && nr_vmscan_write(m) > 0
+    });
+    assert_eq!(m.io.wait_stats.max_allocated, 6);
+}
+
+/// A 64 MiB node with 128 MiB of swap on the disk of an ext3 mount, and an anon task of
+/// `anon_bytes`.
+fn swap_on_the_file_disk(anon_bytes: u64) -> RunSpec {
+    let mut mm = machine(&[64 * MIB]);
+    mm.swap_bytes = 128 * MIB;
+    mm.swap_disk = Some(0);
+    run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        mm,
+        vec![disk(10_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![anon("db", anon_bytes)],
+    )
+}
+
+fn swap_pages_under_writeback(m: &Machine) -> u64 {
+    m.mem
+        .pages
+        .iter()
+        .filter(|p| p.has(pg::SWAPCACHE) && p.has(pg::WRITEBACK))
+        .count() as u64
+}
+
+#[test]
+fn swap_out_changes_no_bdi_writeback_count_and_no_bdi_proportion_but_counts_in_nr_writeback() {
+    let mut m = boot(&swap_on_the_file_disk(96 * MIB));
+    run_until(&mut m, 20 * SEC, |m| swap_pages_under_writeback(m) > 0);
+    let swapping = swap_pages_under_writeback(&m);
+    assert_eq!(
+        m.wb.bdis[0].writeback, 0,
+        "swap-out in the disk's BDI_WRITEBACK"
+    );
+    assert_eq!(m.mem.vm_stat.nr_writeback, swapping);
+    assert_eq!(m.mem.global(|z| z.stat.nr_writeback), swapping);
+    run_until(&mut m, 30 * SEC, |m| {
+        m.stats.vm_events.pswpout > 2 * swapping && disk_idle(m)
+    });
+    assert_eq!(
+        m.wb.bdis[0].bw.written, 0,
+        "swap-out completions in BDI_WRITTEN"
+    );
+    assert_eq!(
+        m.wb.bdi_prop.fraction(0).0,
+        0,
+        "swap-out in the writeout proportion"
+    );
+}
+
+#[test]
+fn a_direct_reclaimer_writes_swap_cache_pages_even_when_the_swap_disk_is_congested() {
+    let mut spec = swap_on_the_file_disk(4 * MIB);
+    spec.tasks.push(writer(MIB));
+    let mut m = boot(&spec);
+    run_until(&mut m, 10 * SEC, |m| {
+        m.tasks[1].finished_at.is_some() && m.tasks[0].done_bytes >= 4 * MIB
+    });
+    m.io.disks[0].congested = true;
+    // A mapped anon page added to the swap cache (dirty), as shrink_page_list does.
+    let anon = (0..m.mem.pages.len() as u32)
+        .find(|&id| m.mem.pages[id as usize].has(pg::ANON))
+        .expect("an anon page");
+    assert!(m.add_to_swap(anon));
+    m.try_to_unmap(anon);
+    let mut sc = direct_sc(0, gfp::GFP_KERNEL);
+    assert_eq!(
+        m.pageout(anon, &mut sc),
+        wbsim::mm::vmscan::PageoutOutcome::Success
+    );
+    assert!(m.mem.pages[anon as usize].has(pg::WRITEBACK));
+    // The control: a dirty file page of the same (congested) disk is kept by a task that is
+    // not writing to it and has no PF_SWAPWRITE.
+    let file = file_page(&m, 0, 0);
+    m.set_page_dirty(file, None);
+    assert_eq!(
+        m.pageout(file, &mut sc),
+        wbsim::mm::vmscan::PageoutOutcome::Keep
+    );
+}
+
+// The memory map and the zone rules of 2.6.32 ------------------------------------------------
+
+use wbsim::mm::vmscan::KswapdState;
+use wbsim::mm::zone::{Wmark, ZoneType};
+
+/// A one-node x86_64 box of `memory` bytes with a PCI hole of `hole` bytes below 4 GiB, no
+/// kernel memory, no swap; task 0 never runs (the allocating context of the tests).
+fn x86_64_box(memory: u64, hole: u64) -> RunSpec {
+    let mut mm = machine(&[memory]);
+    mm.layout = NodeLayout::X86_64 {
+        pci_hole_bytes: hole,
+    };
+    let mut idle = anon("idle", 0);
+    idle.start_ns = 1000 * SEC;
+    run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        mm,
+        vec![disk(100_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![idle],
+    )
+}
+
+#[test]
+fn a_4gib_box_with_a_768mib_pci_hole_has_dma32_up_to_3_25gib_and_a_768mib_normal_zone() {
+    let m = boot(&x86_64_box(4 << 30, 768 * MIB));
+    let zones: Vec<_> = m.mem.zones.iter().map(|z| (z.ztype, z.present)).collect();
+    assert_eq!(
+        zones,
+        [
+            (ZoneType::Dma, 4096),
+            (ZoneType::Dma32, 847_872),
+            (ZoneType::Normal, 196_608)
+        ]
+    );
+    // init_per_zone_wmark_min(): int_sqrt(4 GiB in KiB × 16) = 8192; setup_per_zone_wmarks()
+    // shares pages_min = 2048 by present pages: tmp, tmp + tmp/4, tmp + tmp/2.
+    assert_eq!(m.mem.min_free_kbytes, 8192);
+    let w = |z: usize| {
+        let z = &m.mem.zones[z];
+        [Wmark::Min, Wmark::Low, Wmark::High].map(|w| z.wmark(w))
+    };
+    assert_eq!(w(0), [8, 10, 12]);
+    assert_eq!(w(1), [1656, 2070, 2484]);
+    assert_eq!(w(2), [384, 480, 576]);
+    // setup_per_zone_lowmem_reserve(): ratio 256 against Normal-class allocations.
+    assert_eq!(
+        m.mem.zones[1].lowmem_reserve[ZoneType::Normal as usize],
+        768
+    );
+    assert_eq!(
+        m.mem.zones[0].lowmem_reserve[ZoneType::Normal as usize],
+        (847_872 + 196_608) / 256
+    );
+    // Without a hole the same 4 GiB is DMA and DMA32 only: no Normal zone at all.
+    let flat = boot(&x86_64_box(4 << 30, 0));
+    assert_eq!(flat.mem.zones.len(), 2);
+}
+
+#[test]
+fn with_normal_at_its_low_watermark_a_fast_path_allocation_comes_from_dma32_and_wakes_no_kswapd() {
+    // get_page_from_freelist() at ALLOC_WMARK_LOW walks Normal, DMA32, DMA; the fast path never
+    // wakes kswapd (mm/page_alloc.c 2.6.32): Normal at low is simply skipped.
+    let mut m = boot(&x86_64_box(4 << 30, 768 * MIB));
+    let mut from_normal = 0u64;
+    let first_dma32 = loop {
+        match m.alloc_page(0, gfp::GFP_HIGHUSER_MOVABLE) {
+            Alloc::Page(id) if m.mem.pages[id as usize].zone == 2 => from_normal += 1,
+            Alloc::Page(id) => break id,
+            other => panic!("the fast path failed: {other:?}"),
+        }
+        assert!(
+            from_normal < 200_000,
+            "Normal never fell to its low watermark"
+        );
+    };
+    assert_eq!(m.mem.pages[first_dma32 as usize].zone, 1);
+    assert!(m.mem.zones[2].nr_free() <= m.mem.zones[2].wmark(Wmark::Low) + 1);
+    assert_eq!(m.mem.nodes[0].kswapd.state, KswapdState::Sleeping);
+    assert_eq!(m.stats.vm_events.allocstall, 0);
+}
+
+#[test]
+fn on_a_two_zone_node_a_steady_2_6_32_writer_ages_both_zones_in_proportion_to_their_size() {
+    // Issue 13 expected the preferred (Normal) zone to turn over faster than DMA32 with kswapd
+    // always awake. 2.6.32's balance_pgdat() scans every zone below 8 × high at the same
+    // priority ("equal pressure on every zone"), so a steady writer ages both zones in
+    // proportion to their size; the imbalance came with 2.6.39's balance_gap (8afdcece4911)
+    // and was fixed by 3.12's fair zone allocator (81c0a2bb515f). This asserts the source.
+    let mut spec = x86_64_box(4864 * MIB, 768 * MIB);
+    spec.machine.kernel_reserved_bytes = 96 * MIB;
+    spec.machine.page_bytes = 128 << 10;
+    spec.machine.cpus = 4;
+    spec.disks[0].bandwidth_bytes_per_sec = 80_000_000;
+    spec.disks[0].seek_ns = 8 * MSEC;
+    spec.tasks = vec![task(
+        "backup",
+        TaskKind::StreamWrite(StreamWrite {
+            mount: 0,
+            bytes: 16 << 30,
+            rate_bytes_per_sec: 200_000_000,
+            write_bytes: MIB,
+        }),
+    )];
+    spec.limits.sim_time_ns = 170 * SEC;
+    let r = engine::simulate(&spec);
+    let v = &r.vmstat;
+    let (dma32, normal) = (3312.0 * 256.0, 1536.0 * 256.0);
+    let steal_dma32 = v.get("pgsteal_dma32") as f64 / dma32;
+    let steal_normal = v.get("pgsteal_normal") as f64 / normal;
+    assert!(
+        steal_normal > 1.0,
+        "the writer turned memory over: {steal_normal}"
+    );
+    assert!(
+        (steal_normal - steal_dma32).abs() < 0.1 * steal_dma32,
+        "turnover per page: Normal {steal_normal:.3}, DMA32 {steal_dma32:.3}"
+    );
+    let alloc_normal = v.get("pgalloc_normal") as f64;
+    let share = alloc_normal / (alloc_normal + v.get("pgalloc_dma32") as f64);
+    let present_share = normal / (normal + dma32);
+    assert!(
+        (share - present_share).abs() < 0.1 * present_share,
+        "Normal's pgalloc share {share:.3}, its share of the pages {present_share:.3}"
+    );
+}
+
+// The 2.6.32 writer cadence -----------------------------------------------------------------
+
+#[test]
+fn a_2_6_32_writer_over_its_bdi_threshold_pauses_1_2_4_8_16_32_64_100_jiffies_after_4_mib_bursts() {
+    // balance_dirty_pages() (mm/page-writeback.c 2.6.32, 87c6a9b2535): the pause doubles from
+    // one jiffy to HZ/10 while the bdi stays over its threshold; the writer enters it every
+    // ratelimit_pages = min(vm_total_pages / (CPUs × 32), 4 MiB) pages.
+    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 256 * MIB);
+    spec.disks[0].bandwidth_bytes_per_sec = 1_000_000;
+    spec.machine.memory_bytes = 256 * MIB;
+    spec.machine.layout = NodeLayout::Explicit {
+        node_bytes: vec![256 * MIB],
+    };
+    let mut m = boot(&spec);
+    assert_eq!(m.wb.ratelimit_pages, 1024, "4 MiB bursts");
+    // The pause each sleep leaves for the next one, per balance_dirty_pages() call.
+    let runs: std::cell::RefCell<Vec<Vec<u64>>> = Default::default();
+    // A new sleep reschedules the task: its generation moves.
+    let last_gen = std::cell::Cell::new(u32::MAX);
+    run_until(&mut m, 60 * SEC, |m| {
+        let t = &m.tasks[0];
+        let asleep = t
+            .bdp
+            .as_ref()
+            .filter(|b| matches!(b.phase, wbsim::mm::page_writeback::BdpPhase::Slept));
+        if let Some(b) = asleep.filter(|_| t.gen != last_gen.get()) {
+            let mut r = runs.borrow_mut();
+            if b.pause == 2 || r.is_empty() {
+                r.push(vec![]);
+            }
+            r.last_mut().expect("a run").push(b.pause);
+        }
+        last_gen.set(t.gen);
+        runs.borrow().iter().any(|r| r.ends_with(&[100, 100]))
+    });
+    // The sleeps were 1, 2, 4 … 64, then 100 jiffies (HZ/10) each.
+    let canonical = [2, 4, 8, 16, 32, 64, 100];
+    for r in runs.borrow().iter() {
+        for (k, &p) in r.iter().enumerate() {
+            assert_eq!(p, canonical[k.min(6)], "the pauses of one call: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn a_pci_hole_with_fake_numa_or_reaching_below_16_mib_is_refused_at_its_line() {
+    for (name, at, says) in [
+        (
+            "pci-hole-fake-numa",
+            ":8:",
+            "cannot be combined with `machine.nodes`",
+        ),
+        ("pci-hole-too-big", ":7:", "at most 4278185984 bytes"),
+    ] {
+        let file = format!("tests/fixtures/bad/{name}.toml");
+        let out = crate::support::wbsim()
+            .args(["validate", &file])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let head = format!("error: {file}{at}");
+        assert!(stderr.starts_with(&head), "want `{head}…`, got:\n{stderr}");
+        assert!(stderr.contains("`machine.pci_hole`"), "{stderr}");
+        assert!(stderr.contains(says), "want `{says}` in:\n{stderr}");
+    }
+}
+
+// The block-device writer -------------------------------------------------------------------
+
+#[test]
+fn kswapd_writes_a_block_device_page_under_both_policies() {
+    // blkdev_writepage() never refuses: reclaim writes a raw device's dirty page cache whatever
+    // the refusal policy (fs/block_dev.c 2.6.32).
+    for policy in [Policy::Redirty, Policy::Activate] {
+        // A 4-request queue keeps the flusher from cleaning the cache ahead of reclaim.
+        let mut spec = two_writers(FsType::Blockdev, 4);
+        spec.policy = policy;
+        let mut m = boot(&spec);
+        run_until(&mut m, 20 * SEC, |m| {
+            m.stats.counters.pages_written_by_reclaim > 0
+        });
+        assert!(nr_vmscan_write(&m) > 0, "{policy:?}");
+        assert_eq!(m.stats.counters.writepage_refused, 0, "{policy:?}");
+    }
+}

@@ -1,0 +1,57 @@
+//! `--margin`: the bisection over replicas finds the value where the OOM rate crosses 50 %, and a
+//! fine grid over the same replicas agrees.
+
+use crate::support::json_of;
+
+const STRADDLE: &str = "tests/fixtures/straddle.toml";
+
+fn oom_count(value: &str) -> (u64, u64) {
+    let doc = json_of(&[
+        "run",
+        STRADDLE,
+        "--set",
+        &format!("task.oracle.size={value}"),
+        "--policy",
+        "redirty",
+        "--replicas",
+        "6",
+        "--format",
+        "json",
+    ]);
+    let s = &doc["scenarios"][0]["summaries"][0];
+    (s["oom"].as_u64().unwrap(), s["runs"].as_u64().unwrap())
+}
+
+#[test]
+fn the_margin_search_finds_a_threshold_that_a_fine_grid_confirms() {
+    let doc = json_of(&[
+        "run",
+        STRADDLE,
+        "--policy",
+        "redirty",
+        "--replicas",
+        "6",
+        "--margin",
+        "task.oracle.size=900MiB..904MiB:256KiB",
+        "--format",
+        "json",
+    ]);
+    let m = &doc["scenarios"][0]["margins"][0];
+    let threshold = m["threshold"]
+        .as_str()
+        .expect("the rate crosses 50 % in the range");
+    assert_eq!(m["above"]["value"], threshold);
+    let grid: Vec<String> = (0..=16)
+        .map(|k| wbsim::sweep::format_size((900 << 20) + k * (256 << 10)))
+        .collect();
+    let first_oom = grid
+        .iter()
+        .find(|v| {
+            let (oom, runs) = oom_count(v);
+            2 * oom >= runs
+        })
+        .expect("the grid crosses 50 %");
+    assert_eq!(first_oom, threshold, "{m}");
+    let (oom, runs) = oom_count(m["below"]["value"].as_str().unwrap());
+    assert!(2 * oom < runs);
+}

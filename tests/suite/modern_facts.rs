@@ -1,0 +1,299 @@
+//! Kernel facts of the modern kernel's switches (issue 14, `notes/research/14-modern.md`): the
+//! 4.7 OOM detection rework, `throttle_vm_writeout()`'s hard limit (3.4) and removal (4.9),
+//! hopeless nodes (4.12) and ext4's `dioread_nolock` default (5.6). Each test also runs the release before the change, so it fails if the
+//! switch does nothing.
+
+use crate::common::*;
+
+/// A 32 MiB box whose 16 MiB of ext3 file pages are all under writeback on a disk too slow to
+/// complete any request within the test, and an anonymous task (task 1) that starts at 1 s and
+/// faults in more than the box has: with no swap, nothing on the box is reclaimable at once.
+fn all_under_writeback(profile: &str) -> Machine {
+    let mut spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            machine(&[32 * MIB]),
+            vec![disk(1_000)],
+            vec![mount(FsType::Ext3)],
+            vec![writer(16 * MIB), {
+                let mut a = anon("eater", 64 * MIB);
+                a.start_ns = SEC;
+                a
+            }],
+        ),
+        profile,
+    );
+    spec.vm.dirty_ratio = 100;
+    spec.vm.dirty_background_ratio = 100;
+    spec.limits.sim_time_ns = 600 * SEC;
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    for p in file_pages(&m, 0) {
+        if m.clear_page_dirty_for_io(p) {
+            m.set_page_writeback_and_submit(p, wbsim::mm::Actor::Flusher(0));
+        }
+    }
+    m.unplug_all();
+    m
+}
+
+/// Runs `m` until the first OOM; returns the time of the first direct-reclaim pass and of the
+/// OOM.
+fn until_oom(m: &mut Machine) -> (u64, u64) {
+    run_until(m, 600 * SEC, |m| {
+        m.stats.vm_events.allocstall > 0 || m.run.outcome.is_some()
+    });
+    let first = m.clock.now;
+    run_until(m, 600 * SEC, |m| m.run.outcome.is_some());
+    (first, m.clock.now)
+}
+
+#[test]
+fn a_6_1_profile_ends_an_order_0_fs_allocation_in_the_oom_path_after_17_passes_that_reclaim_nothing(
+) {
+    let mut m = all_under_writeback("6.1");
+    until_oom(&mut m);
+    let (victim, invoker, _) = oom_victim(&m);
+    assert_eq!((victim.as_str(), invoker.as_str()), ("eater", "eater"));
+    // Every pass met only pages under writeback: 17 in a row freed nothing, and the retry test
+    // held for the first 16 (free + 4096 file pages > min).
+    assert_eq!(m.stats.vm_events.allocstall, 17);
+    assert_eq!(m.stats.counters.reclaim_no_progress, 17);
+    assert_eq!(m.stats.counters.no_progress_loops_max, 17);
+    assert!(m.mem.zone_reclaimable_pages(0) >= 4096);
+    // 2.6.36 keeps retrying while the zone is reclaimable: it goes OOM only once pages_scanned
+    // reached 6 × the reclaimable pages, after a different number of passes.
+    let mut old = all_under_writeback("2.6.36");
+    until_oom(&mut old);
+    assert_ne!(old.stats.vm_events.allocstall, 17);
+    assert!(old.mem.zones[0].all_unreclaimable);
+}
+
+#[test]
+fn from_4_7_to_5_15_the_retry_sleeps_a_tenth_of_a_second_when_half_the_reclaimable_pages_wait_for_writeback(
+) {
+    // 4.12 (no back-off) and 5.16 take the same 17 passes; 4.12 sleeps congestion_wait(HZ/10)
+    // after each of the first 16 (2 × (writeback + dirty) > reclaimable), 5.16 does not.
+    let mut m = all_under_writeback("4.12");
+    let (first, oom) = until_oom(&mut m);
+    assert_eq!(m.stats.vm_events.allocstall, 17);
+    let slept = oom - first;
+    assert!(slept >= 1600 * MSEC, "4.12: {slept} ns");
+    let mut new = all_under_writeback("5.16");
+    let (first, oom) = until_oom(&mut new);
+    assert_eq!(new.stats.vm_events.allocstall, 17);
+    assert!(oom - first < 800 * MSEC, "5.16: {} ns", oom - first);
+}
+
+#[test]
+fn the_4_7_back_off_discounts_reclaimable_pages_by_the_no_progress_count() {
+    // available = reclaimable − ⌈n × reclaimable / 16⌉ + free: at n = 16 only the free pages
+    // are left, below min, so 4.7 goes OOM after 16 passes; 4.12 (no back-off) after 17.
+    let mut m = all_under_writeback("4.7");
+    until_oom(&mut m);
+    assert_eq!(m.stats.vm_events.allocstall, 16);
+    assert_eq!(m.stats.counters.no_progress_loops_max, 16);
+    let mut later = all_under_writeback("4.12");
+    until_oom(&mut later);
+    assert_eq!(later.stats.vm_events.allocstall, 17);
+}
+
+/// The starved writer of `kernel_facts`: confined to an 8 MiB node, on a 1 MB/s disk.
+fn starved_ext4_writer(profile: &str, nofs: bool) -> Machine {
+    let mut w = writer(64 * MIB);
+    w.cpuset_nodes = Some(vec![0]);
+    let spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            machine(&[8 * MIB, 56 * MIB]),
+            vec![disk(1_000)],
+            vec![mount(FsType::Ext4)],
+            vec![w],
+        ),
+        profile,
+    );
+    let mut spec = with_switch(
+        spec,
+        "ext4_write_begin_nofs",
+        if nofs { "true" } else { "false" },
+    );
+    spec.limits.sim_time_ns = 30 * SEC;
+    boot(&spec)
+}
+
+#[test]
+fn from_4_7_a_nofs_allocation_reaching_the_oom_path_kills_nothing_and_retries_at_once() {
+    let mut m = starved_ext4_writer("6.1", true);
+    run_until(&mut m, 30 * SEC, |m| {
+        m.stats.counters.oom_nofs_no_kill > 0 || m.run.outcome.is_some()
+    });
+    assert!(m.run.outcome.is_none(), "{:?}", m.run.outcome);
+    // The retry starts over with no_progress_loops = 0: the next OOM-path visit needs 17 more
+    // fruitless passes, and none slept in the allocator.
+    let stalls = m.stats.vm_events.allocstall;
+    assert!(m.tasks[0].alloc.as_ref().unwrap().no_progress_loops == 0);
+    run_until(&mut m, 30 * SEC, |m| {
+        m.stats.counters.oom_nofs_no_kill > 1 || m.run.outcome.is_some()
+    });
+    assert!(m.run.outcome.is_none(), "{:?}", m.run.outcome);
+    assert!(m.stats.vm_events.allocstall >= stalls + 17);
+    // 2.6.36 never calls __alloc_pages_may_oom for a NOFS allocation.
+    let mut old = starved_ext4_writer("2.6.36", true);
+    run_until(&mut old, 30 * SEC, |m| {
+        m.stats.counters.reclaim_no_progress > 40 || m.run.outcome.is_some()
+    });
+    assert!(old.run.outcome.is_none());
+    assert_eq!(old.stats.counters.oom_nofs_no_kill, 0);
+}
+
+#[test]
+fn from_3_4_throttle_vm_writeout_compares_writeback_with_the_hard_limit_and_from_4_9_never_sleeps()
+{
+    for (profile, hard_limit_0, hard_limit_high) in [
+        ("3.3", true, true),
+        ("3.4", true, false),
+        ("4.8", true, false),
+        ("4.9", false, false),
+        ("mainline", false, false),
+    ] {
+        let spec = under(
+            one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext3, 64 * PAGE),
+            profile,
+        );
+        let mut m = boot(&spec);
+        finish_task(&mut m, 0);
+        m.spec.vm.dirty_bytes = 40 * PAGE; // threshold 40 pages; 110 % is 44 < 64
+        for p in file_pages(&m, 0) {
+            if m.clear_page_dirty_for_io(p) {
+                m.set_page_writeback_and_submit(p, wbsim::mm::Actor::Flusher(0));
+            }
+        }
+        assert_eq!(m.global_dirty_limits().1, 40, "{profile}");
+        assert_eq!(m.mem.vm_stat.nr_writeback, 64, "{profile}");
+        m.wb.global_dirty_limit = 0;
+        assert_eq!(m.throttle_vm_writeout_over(), hard_limit_0, "{profile}");
+        m.wb.global_dirty_limit = 10_000; // hard_dirty_limit() = max(40, 10 000)
+        assert_eq!(m.throttle_vm_writeout_over(), hard_limit_high, "{profile}");
+    }
+}
+
+#[test]
+fn sixteen_fruitless_kswapd_runs_make_the_node_hopeless_and_kswapd_sleeps_below_min() {
+    // After the OOM (the run stops there, the eater parked) kswapd goes on failing: each
+    // balance_pgdat() run meets only pages under writeback. The 16th failure puts it to sleep
+    // with the zone below min, and it stays asleep.
+    let mut m = all_under_writeback("6.1");
+    until_oom(&mut m);
+    let limit = m.clock.now + 60 * SEC;
+    run_until(&mut m, limit, |m| m.pgdat_hopeless(0));
+    let hopeless_at = m.clock.now;
+    assert_eq!(m.mem.nodes[0].kswapd_failures, 16);
+    // The HZ/10 nap, then sleep for good: the zone is still below min.
+    run_until(&mut m, hopeless_at + SEC, |m| {
+        m.mem.nodes[0].kswapd.state == wbsim::mm::vmscan::KswapdState::Sleeping
+    });
+    assert_eq!(m.mem.nodes[0].kswapd_failures, 16);
+    assert!(!m.mem.zones[0].all_unreclaimable, "no 2.6.3x marking");
+    // 4.11 has no kswapd_failures: the count never moves.
+    let mut old = all_under_writeback("4.11");
+    until_oom(&mut old);
+    // There kswapd stops on 2.6.3x's all_unreclaimable marking instead.
+    let limit = old.clock.now + 60 * SEC;
+    run_until(&mut old, limit, |m| {
+        m.mem.nodes[0].kswapd.state == wbsim::mm::vmscan::KswapdState::Sleeping
+    });
+    assert!(old.mem.zones[0].all_unreclaimable);
+    assert_eq!(old.mem.nodes[0].kswapd_failures, 0);
+}
+
+#[test]
+fn with_kswapd_failures_at_16_kswapd_is_not_woken_and_the_noprogress_throttle_returns_at_once() {
+    let mut m = all_under_writeback("6.1");
+    until_oom(&mut m);
+    for failures in [16, 0] {
+        m.mem.nodes[0].kswapd_failures = failures;
+        m.mem.nodes[0].kswapd.state = wbsim::mm::vmscan::KswapdState::Sleeping;
+        let queued = m.clock.queue.len();
+        m.wakeup_kswapd(0, None);
+        assert_eq!(m.clock.queue.len() > queued, failures == 0, "{failures}");
+        let before = m.stats.counters.reclaim_throttled;
+        direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
+        // A fruitless pass reaches priority 1 with nothing reclaimed: reclaim_throttle(
+        // NOPROGRESS) sleeps one jiffy unless the node is hopeless.
+        let throttled = m.stats.counters.reclaim_throttled - before;
+        assert_eq!(throttled == 0, failures == 16, "{failures}: {throttled}");
+    }
+}
+
+#[test]
+fn a_shrink_zone_that_frees_a_page_resets_kswapd_failures() {
+    for (profile, reset) in [("4.12", true), ("4.11", false)] {
+        let mut spec = under(
+            one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext3, 64 * PAGE),
+            profile,
+        );
+        spec.tasks[0].kind = TaskKind::StreamRead(StreamRead {
+            mount: 0,
+            bytes: 64 * PAGE,
+            rate_bytes_per_sec: 1 << 40,
+            read_bytes: 64 * PAGE,
+        });
+        let mut m = boot(&spec);
+        run_until(&mut m, 10 * SEC, |m| m.tasks[0].finished_at.is_some());
+        m.mem.nodes[0].kswapd_failures = 16;
+        let mut sc = direct_sc(0, gfp::GFP_KERNEL);
+        m.shrink_zone(0, 0, &mut sc);
+        assert!(
+            sc.nr_reclaimed > 0,
+            "{profile}: clean read pages were freed"
+        );
+        assert_eq!(m.mem.nodes[0].kswapd_failures == 0, reset, "{profile}");
+    }
+}
+
+/// 1024 pages of an ext4 file under `profile` with the mount `options`, after the first write
+/// request of the flusher completed: `(pages that ended writeback then, conversions at the end)`.
+fn ext4_first_completion(profile: &str, delalloc: bool, dioread: Option<bool>) -> (usize, u64) {
+    let mut spec = under(
+        one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext4, 1024 * PAGE),
+        profile,
+    );
+    spec.mounts[0].delalloc = delalloc;
+    spec.mounts[0].dioread_nolock = dioread;
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    run_until(&mut m, 60 * SEC, |m| m.stats.vm_events.pgpgout > 0);
+    let pages = file_pages(&m, 0);
+    let ended = pages
+        .iter()
+        .filter(|&&p| m.mem.pages[p as usize].flags & (pg::DIRTY | pg::WRITEBACK) == 0)
+        .count();
+    run_until(&mut m, 60 * SEC, |m| {
+        m.mem.vm_stat.nr_writeback == 0 && m.mem.vm_stat.nr_dirty == 0
+    });
+    (ended, m.wb.io_ends.conversions)
+}
+
+#[test]
+fn from_5_6_an_ext4_delalloc_page_written_into_a_new_extent_stays_under_writeback_after_its_request_completes_until_the_extent_converts(
+) {
+    // 5.6: dioread_nolock by default; one 2048-block extent holds all 1024 pages, so none ends
+    // writeback until the last request of the io_end completed, then all do.
+    let (ended, conversions) = ext4_first_completion("5.6", true, None);
+    assert_eq!((ended, conversions), (0, 1));
+    // Before 5.6 (the default off), with nodioread_nolock, or with nodelalloc: at completion.
+    for (profile, delalloc, dioread) in [
+        ("4.12", true, None),
+        ("5.6", true, Some(false)),
+        ("5.6", false, None),
+    ] {
+        let (ended, conversions) = ext4_first_completion(profile, delalloc, dioread);
+        assert!(ended > 0, "{profile} {delalloc} {dioread:?}");
+        assert_eq!(conversions, 0);
+    }
+    // The mount option turns it on in any release.
+    let (ended, conversions) = ext4_first_completion("4.12", true, Some(true));
+    assert_eq!((ended, conversions), (0, 1));
+}
