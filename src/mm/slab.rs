@@ -9,7 +9,10 @@
 //! for any page), counted in `NR_SLAB_RECLAIMABLE` (`SLAB_RECLAIM_ACCOUNT` caches) or
 //! `NR_SLAB_UNRECLAIMABLE` (`ZoneStat::nr_kernel` counts both; `nr_slab_reclaimable` the first).
 //! Objects are packed perfectly (FIFO): a cache holds `ceil(objects / per page)` pages, freeing
-//! the newest page when the count drops past a page boundary (docs/MODEL.md).
+//! the *oldest* page when the count drops past a page boundary: a slab page is discarded only
+//! once all its objects are free (`discard_slab`), and buffer heads are freed with their pages
+//! in the LRU's oldest-first order, so the page that empties is the one filled first, in the
+//! zone the writer allocated from then (docs/MODEL.md simplification 2).
 //!
 //! The caches:
 //! - `buffer_head` (104 B, SLUB object 112 B with its constructor `init_buffer_head` moving the
@@ -56,8 +59,8 @@ pub struct SlabCache {
     pub reclaimable: bool,
     /// Objects allocated (kernel objects).
     pub objects: u64,
-    /// Its slab pages (simulated pages).
-    pub pages: Vec<PageId>,
+    /// Its slab pages (simulated pages), oldest first.
+    pub pages: std::collections::VecDeque<PageId>,
 }
 
 impl SlabCache {
@@ -67,7 +70,7 @@ impl SlabCache {
             objs_per_4_pages,
             reclaimable: true,
             objects: 0,
-            pages: Vec::new(),
+            pages: std::collections::VecDeque::new(),
         }
     }
 
@@ -163,7 +166,7 @@ impl Machine {
         if reclaimable {
             z.nr_slab_reclaimable += 1;
         }
-        self.slab.caches[cache as usize].pages.push(id);
+        self.slab.caches[cache as usize].pages.push_back(id);
     }
 
     /// `kmem_cache_free()` of `n` objects of `cache` by `actor` on `cpu`: each slab page that
@@ -178,7 +181,7 @@ impl Machine {
         while self.slab.caches[cache as usize].pages.len() as u64 > need {
             let id = self.slab.caches[cache as usize]
                 .pages
-                .pop()
+                .pop_front()
                 .expect("a slab page");
             let p = &mut self.mem.pages[id as usize];
             let z = &mut self.mem.zones[p.zone as usize].stat;
