@@ -426,6 +426,16 @@ impl Machine {
                 continue;
             }
             let f = self.mem.pages[id as usize].flags;
+            if buffers && f & pg::WRITEBACK != 0 {
+                // jbd's journal_submit_data_buffers(): a buffer already locked for IO (the
+                // flusher's or reclaim's write) goes to t_locked_list, and the commit waits for
+                // it (wait_on_buffer) before its journal_head is released (fs/jbd/commit.c
+                // 2.6.32).
+                let j = &mut self.vfs.mounts[m].journal;
+                j.committing.pop();
+                j.wait_inodes.push((ino, idx, idx + 1));
+                continue;
+            }
             if f & pg::DIRTY == 0 || f & (pg::WRITEBACK | pg::JOURNAL_IO | pg::BUFFERS_CLEAN) != 0 {
                 self.vfs.mounts[m].journal.committing.pop();
                 continue;
