@@ -403,17 +403,9 @@ impl Machine {
             }
             let delayed = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC));
             if let Some(extent) = delayed.filter(|_| iw.extent_left == 0) {
-                // ext4_da_writepages(): one journal handle per extent, held across the gather,
-                // the block allocation (which files the inode with the transaction in
-                // data=ordered) and every page's submission, get_request_wait included (K32
-                // fs/ext4/inode.c:2907-2949). A locked transaction makes it sleep here.
-                if !self.journal_start(actor, m) {
+                if !self.start_extent(actor, m, iw, extent) {
                     return false;
                 }
-                self.charge_actor(actor, cost::ALLOC_EXTENT);
-                iw.extent_left = extent;
-                self.journal_file_inode(m, iw.ino);
-                self.next_io_end(iw);
             }
             iw.next = idx + 1;
             self.vfs.inodes[iw.ino].writeback_index = idx + 1;
@@ -448,6 +440,21 @@ impl Machine {
             self.io_end_close(e);
         }
         self.journal_stop(actor, m);
+        true
+    }
+
+    /// ext4_da_writepages(): one journal handle per extent, held across the gather, the block
+    /// allocation (which files the inode with the transaction in data=ordered) and every page's
+    /// submission, get_request_wait included (K32 fs/ext4/inode.c:2907-2949). `false`: a locked
+    /// transaction makes the caller sleep here.
+    fn start_extent(&mut self, actor: Actor, m: usize, iw: &mut InodeWb, extent: u32) -> bool {
+        if !self.journal_start(actor, m) {
+            return false;
+        }
+        self.charge_actor(actor, cost::ALLOC_EXTENT);
+        iw.extent_left = extent;
+        self.journal_file_inode(m, iw.ino);
+        self.next_io_end(iw);
         true
     }
 
