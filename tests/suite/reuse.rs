@@ -9,14 +9,17 @@ use wbsim::exec::policy_twins;
 use wbsim::run::{Checks, Job, Runner};
 use wbsim::scenario::{load, Overrides};
 
-/// fake-numa-128m on a 2 GiB box (16 nodes): ext4 refuses reclaim's writepage, ext3 never does.
+/// fake-numa-128m on a 2 GiB box (16 nodes) with the 20MB/s disk: ext4 refuses reclaim's
+/// writepage, ext3 never does. (At 100MB/s, with the slab and jbd handles of this branch, reclaim
+/// never meets a dirty ext4 page: writepage_refused 0, the flusher wrote 127813 pages; main 0ccf3c1
+/// refused 3807 with 108107 written, so that cell no longer lets the policy decide anything.)
 fn small_fake_numa() -> wbsim::scenario::Scenario {
     let sets = [
         ("machine.memory", "2GiB"),
         ("task.batch.size", "512MiB"),
         ("task.batch.cpuset", "[8, 9, 10, 11, 12, 13, 14, 15]"),
         ("task.logger.size", "512MiB"),
-        ("disk.sda.bandwidth", "100MB/s"),
+        ("disk.sda.bandwidth", "20MB/s"),
     ];
     let o = Overrides {
         sets: sets
@@ -43,10 +46,10 @@ fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
     assert_eq!(
         labels,
         [
-            "100MB/s/ext4/redirty",
-            "100MB/s/ext4/activate",
-            "100MB/s/ext3/redirty",
-            "100MB/s/ext3/activate"
+            "20MB/s/ext4/redirty",
+            "20MB/s/ext4/activate",
+            "20MB/s/ext3/redirty",
+            "20MB/s/ext3/activate"
         ]
     );
     // Each activate run is paired with its redirty run.
