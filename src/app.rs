@@ -553,6 +553,9 @@ fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
             crate::kernel::Kernel::profile_names().join(", ")
         );
     }
+    if let Some(path) = &args.html {
+        check_writable("--html", path)?;
+    }
     let overrides = args.scenario.overrides();
     let runner = Runner::new(args.jobs, Default::default());
     let mut scenarios = Vec::new();
@@ -572,6 +575,10 @@ fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
         wbsim_version: env!("CARGO_PKG_VERSION").into(),
         scenarios,
     };
+    if let Some(path) = &args.html {
+        std::fs::write(path, crate::report::html::render(&doc))
+            .with_context(|| format!("--html {}: cannot write the page", path.display()))?;
+    }
     let text = match args.format {
         Format::Json => crate::report::json::pretty(&doc),
         Format::Csv => crate::report::csv::render(&[study::flat_grid(&doc)]),

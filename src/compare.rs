@@ -187,6 +187,35 @@ pub fn summaries(sc: &ScenarioRecord) -> Vec<Summary> {
     sides(sc).iter().map(Side::summary).collect()
 }
 
+/// Each cell and policy's OOM times, s, in run order (`study`'s distributions).
+pub fn oom_times(sc: &ScenarioRecord) -> Vec<OomTimes> {
+    sides(sc)
+        .iter()
+        .map(|side| OomTimes {
+            cell: side.cell.clone(),
+            policy: side.policy,
+            at_s: side
+                .runs
+                .iter()
+                .filter(|r| r.outcome.kind == OutcomeKind::Oom)
+                .map(|r| r.outcome.at_s)
+                .collect(),
+        })
+        .collect()
+}
+
+/// When each replica of a cell and policy went OOM.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OomTimes {
+    /// The cell label without the policy.
+    pub cell: String,
+    /// The policy.
+    #[serde(with = "crate::report::document::policy_name")]
+    pub policy: Policy,
+    /// The OOM time of each replica that went OOM, s, in replica order.
+    pub at_s: Vec<f64>,
+}
+
 /// Each cell and policy over its runs, whatever the number of replicas (`study`).
 pub fn cell_summaries(sc: &ScenarioRecord) -> Vec<Summary> {
     sides(sc).iter().map(Side::summary).collect()

@@ -9,6 +9,7 @@
 //! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
 //! | `trust` | issue 16: provenance and merge refusals, the panics the attack found, bounded work around a run |
 //! | `replicas`, `margin`, `readme` | replicas and noise: odds at the edge of OOM, seeds that reproduce, twins, verdicts |
+//! | `html` | `study --html`: the page parses, every table and plot, no script; a headless browser's screenshot (`WBSIM_BROWSER`) |
 
 mod checks_cli;
 mod cli;
@@ -19,6 +20,7 @@ mod golden;
 mod granularity;
 mod history_cli;
 mod history_facts;
+mod html;
 mod io_facts;
 mod kernel_facts;
 mod margin;
