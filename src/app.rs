@@ -528,7 +528,7 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             crate::report::json::pretty(&json)
         }
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
-        format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
+        format => crate::report::render_grids(format, "", Default::default(), &[h.grid(args.wide)]),
     };
     emit(&text)
 }

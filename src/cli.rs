@@ -139,6 +139,10 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Tables: one column per kernel (cells × kernels) instead of the 100-column table of one
+    /// row per cell and kernel with the policy verdict.
+    #[arg(long)]
+    pub wide: bool,
     /// Simulations to run at once (default: every core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,

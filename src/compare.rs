@@ -243,12 +243,8 @@ fn compare(before: &Side<'_>, after: &Side<'_>, replicated: bool) -> Comparison 
     let (verdict, shift_s) = if replicated {
         verdict_of_rates(&b, &a)
     } else {
-        let kind = |s: &Side<'_>| s.runs[0].outcome.kind;
-        let change = Change::of(kind(before), kind(after));
-        match (change, b.oom_at_s, a.oom_at_s) {
-            (Change::Unchanged, Some(x), Some(y)) => shift(x.median, y.median),
-            _ => (change, None),
-        }
+        let run = |s: &Side<'_>| (s.runs[0].outcome.kind, s.runs[0].outcome.at_s);
+        verdict_of_runs(run(before), run(after))
     };
     Comparison {
         label: before.cell.clone(),
@@ -267,6 +263,19 @@ fn compare(before: &Side<'_>, after: &Side<'_>, replicated: bool) -> Comparison 
             before_interval: b.oom_interval,
             after_interval: a.oom_interval,
         }),
+    }
+}
+
+/// The verdict of one deterministic run per side, each `(outcome, end time s)`: `fix` or
+/// `regression` when the OOM appears or goes, `delayed`/`earlier` with the shift when both go
+/// OOM at least [`MIN_SHIFT_S`] apart (`compare` and `history`).
+pub fn verdict_of_runs(
+    before: (OutcomeKind, f64),
+    after: (OutcomeKind, f64),
+) -> (Change, Option<f64>) {
+    match Change::of(before.0, after.0) {
+        Change::Unchanged if before.0 == OutcomeKind::Oom => shift(before.1, after.1),
+        change => (change, None),
     }
 }
 
