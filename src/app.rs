@@ -581,7 +581,7 @@ fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
     }
     let text = match args.format {
         Format::Json => crate::report::json::pretty(&doc),
-        Format::Csv => crate::report::csv::render(&[study::flat_grid(&doc)]),
+        Format::Csv => crate::report::csv::render(&study::flat_grids(&doc)),
         format => crate::report::render_grids(format, "", Default::default(), &study::grids(&doc)),
     };
     emit(&text)

@@ -350,6 +350,25 @@ fn grid(s: &ScenarioStudy) -> Grid {
     }
 }
 
+/// CSV: one flat row per kernel, cell and policy, then with `--margin` one row per kernel, cell
+/// and policy with its margin (`margin_*` columns).
+pub fn flat_grids(doc: &StudyDocument) -> Vec<Grid> {
+    let mut grids = vec![flat_grid(doc)];
+    for s in &doc.scenarios {
+        for r in &s.releases {
+            if let Some(m) = &r.margins {
+                grids.push(crate::report::grids::margin_flat_grid(
+                    &s.file,
+                    &s.name,
+                    Some(&r.release),
+                    m,
+                ));
+            }
+        }
+    }
+    grids
+}
+
 /// CSV: one flat row per kernel, cell and policy.
 pub fn flat_grid(doc: &StudyDocument) -> Grid {
     let columns = [
