@@ -359,4 +359,8 @@ pub struct RunSpec {
     pub mounts: Vec<MountSpec>,
     /// Tasks, in declaration order (pids are assigned in this order, from 1000).
     pub tasks: Vec<TaskSpec>,
+    /// Wake-up-order noise (`[noise] wakeup_order`, set by `noise::perturb`): events due at the
+    /// same later instant pop in an order drawn from the seed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shuffle_wakeups: bool,
 }

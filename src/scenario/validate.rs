@@ -543,6 +543,7 @@ impl<'a> Validator<'a> {
             disks,
             mounts,
             tasks,
+            shuffle_wakeups: false,
         })
     }
 
@@ -628,6 +629,7 @@ impl<'a> Validator<'a> {
             start_ns,
             rate_percent: percent("rate_percent", d.rate_percent)?,
             disk_percent: percent("disk_percent", d.disk_percent)?,
+            wakeup_order: self.bool(t, p, "wakeup_order")?.unwrap_or(d.wakeup_order),
         };
         Ok((replicas, Some(noise)))
     }

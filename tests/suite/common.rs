@@ -129,6 +129,7 @@ pub fn run_spec(
         disks,
         mounts,
         tasks,
+        shuffle_wakeups: false,
     }
 }
 
