@@ -323,27 +323,32 @@ fn margins(s: &ScenarioStudy) -> String {
     out
 }
 
+/// The rate plots' geometry, px: left edge, width, top and height of the plot area.
+const RATE_PLOT: (f64, f64, f64, f64) = (60.0, 480.0, 30.0, 160.0);
+
+/// A margin's probes as `(value, OOM rate, tooltip)`.
+fn rate_points(m: &MarginRecord) -> Vec<(f64, f64, String)> {
+    m.points
+        .iter()
+        .filter_map(|p| {
+            let v = crate::margin::number(&p.value)? as f64;
+            let rate = f64::from(p.oom) / f64::from(p.runs.max(1));
+            Some((v, rate, format!("{}: {}/{} OOM", p.value, p.oom, p.runs)))
+        })
+        .collect()
+}
+
 /// One kernel and cell: OOM rate (0–100 %) against the value, a polyline per policy.
 fn rate_plot(release: &str, cell: &str, records: &[&MarginRecord]) -> String {
-    let (left, plot_w, top, plot_h) = (60.0, 480.0, 30.0, 160.0);
-    let points = |m: &MarginRecord| -> Vec<(f64, f64, String)> {
-        m.points
-            .iter()
-            .filter_map(|p| {
-                let v = crate::margin::number(&p.value)? as f64;
-                let rate = f64::from(p.oom) / f64::from(p.runs.max(1));
-                Some((v, rate, format!("{}: {}/{} OOM", p.value, p.oom, p.runs)))
-            })
-            .collect()
-    };
+    let (left, plot_w, top, plot_h) = RATE_PLOT;
     let all: Vec<f64> = records
         .iter()
-        .flat_map(|m| points(m))
+        .flat_map(|m| rate_points(m))
         .map(|(v, _, _)| v)
         .collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi > lo {
+    let range = if lo.is_finite() && hi > lo {
         (lo, hi)
     } else {
         (0.0, 1.0)
@@ -363,55 +368,65 @@ fn rate_plot(release: &str, cell: &str, records: &[&MarginRecord]) -> String {
         );
     }
     for (n, m) in records.iter().enumerate() {
-        let colour = if m.policy == Policy::Activate {
-            rgb(OOM)
-        } else {
-            rgb(SURVIVED)
-        };
-        let xy: Vec<(f64, f64, String)> = points(m)
-            .into_iter()
-            .map(|(v, rate, t)| {
-                let x = left + plot_w * (v - lo) / (hi - lo);
-                (x, top + plot_h * (1.0 - rate), t)
-            })
-            .collect();
-        let coords: Vec<String> = xy
-            .iter()
-            .map(|(x, y, _)| format!("{x:.1},{y:.1}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{}/>",
-            coords.join(" "),
-            if m.policy == Policy::Activate {
-                " stroke-dasharray=\"6 3\""
-            } else {
-                ""
-            }
-        );
-        for (x, y, t) in &xy {
-            let _ = writeln!(
-                out,
-                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{}</title></circle>",
-                esc(t)
-            );
-        }
-        let ly = top + 14.0 + 18.0 * n as f64;
-        let _ = writeln!(
-            out,
-            "<line x1=\"{:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{colour}\" \
-             stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-            left + plot_w + 12.0,
-            left + plot_w + 36.0,
-            left + plot_w + 42.0,
-            ly + 4.0,
-            m.policy.name()
-        );
+        out += &rate_series(m, n, range);
     }
-    let show = |v: f64| crate::sweep::format_size(v as u64);
     let sizes = records.iter().flat_map(|m| m.points.first()).any(|p| {
         crate::scenario::units::parse_size(&p.value).is_ok() && p.value.parse::<u64>().is_err()
     });
+    out += &value_axis(range, sizes);
+    out += "</svg>\n";
+    out
+}
+
+/// One policy's line through its probes, a dot per probe, and its legend entry (the `n`th).
+fn rate_series(m: &MarginRecord, n: usize, (lo, hi): (f64, f64)) -> String {
+    let (left, plot_w, top, plot_h) = RATE_PLOT;
+    let activate = m.policy == Policy::Activate;
+    let colour = if activate { rgb(OOM) } else { rgb(SURVIVED) };
+    let xy: Vec<(f64, f64, String)> = rate_points(m)
+        .into_iter()
+        .map(|(v, rate, t)| {
+            let x = left + plot_w * (v - lo) / (hi - lo);
+            (x, top + plot_h * (1.0 - rate), t)
+        })
+        .collect();
+    let coords: Vec<String> = xy
+        .iter()
+        .map(|(x, y, _)| format!("{x:.1},{y:.1}"))
+        .collect();
+    let mut out = format!(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{}/>\n",
+        coords.join(" "),
+        if activate {
+            " stroke-dasharray=\"6 3\""
+        } else {
+            ""
+        }
+    );
+    for (x, y, t) in &xy {
+        let _ = writeln!(
+            out,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{}</title></circle>",
+            esc(t)
+        );
+    }
+    let ly = top + 14.0 + 18.0 * n as f64;
+    let _ = writeln!(
+        out,
+        "<line x1=\"{:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{colour}\" \
+         stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+        left + plot_w + 12.0,
+        left + plot_w + 36.0,
+        left + plot_w + 42.0,
+        ly + 4.0,
+        m.policy.name()
+    );
+    out
+}
+
+/// The rate plots' x axis from `lo` to `hi`, five ticks labelled as sizes or integers.
+fn value_axis((lo, hi): (f64, f64), sizes: bool) -> String {
+    let (left, plot_w, top, plot_h) = RATE_PLOT;
     let axis_y = top + plot_h + 4.0;
     let mut axis = format!(
         "<line x1=\"{left:.1}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\" stroke=\"black\"/>\n",
@@ -420,7 +435,11 @@ fn rate_plot(release: &str, cell: &str, records: &[&MarginRecord]) -> String {
     for f in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let v = lo + (hi - lo) * f;
         let x = left + plot_w * f;
-        let text = if sizes { show(v) } else { format!("{v:.0}") };
+        let text = if sizes {
+            crate::sweep::format_size(v as u64)
+        } else {
+            format!("{v:.0}")
+        };
         let _ = writeln!(
             axis,
             "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
@@ -430,9 +449,7 @@ fn rate_plot(release: &str, cell: &str, records: &[&MarginRecord]) -> String {
             esc(&text)
         );
     }
-    out += &axis;
-    out += "</svg>\n";
-    out
+    axis
 }
 
 /// An x axis from `range.0` to `range.1` with five ticks, and its label.

@@ -82,9 +82,20 @@ fn the_study_page_is_well_formed_with_every_table_and_plot_and_no_script() {
     assert!(rows[1..]
         .iter()
         .all(|r| r[2].ends_with("/3") && r[3].ends_with("/3")));
-    // The plots: the per-kernel grid, the time-to-OOM distributions, and a rate-vs-pinned-memory
-    // plot per kernel (one cell), each an inline SVG with a title and drawn marks.
-    let svgs = named("svg");
+    check_plots(&doc, &rows);
+    // The answer and margin lines are on the page as text.
+    assert!(text.contains("straddle: activate turns OOM into survival on no kernel"));
+    assert!(text.contains("(task.sga.size)"));
+}
+
+/// The plots: the per-kernel grid, the time-to-OOM distributions, and a rate-vs-pinned-memory
+/// plot per kernel (one cell), each an inline SVG with a title and drawn marks; `rows` is the
+/// verdict table's.
+fn check_plots(doc: &roxmltree::Document, rows: &[Vec<String>]) {
+    let svgs: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("svg"))
+        .collect();
     let titles: Vec<&str> = svgs
         .iter()
         .map(|s| {
@@ -119,9 +130,6 @@ fn the_study_page_is_well_formed_with_every_table_and_plot_and_no_script() {
             "both ends of the range per policy"
         );
     }
-    // The answer and margin lines are on the page as text.
-    assert!(text.contains("straddle: activate turns OOM into survival on no kernel"));
-    assert!(text.contains("(task.sga.size)"));
 }
 
 /// With `WBSIM_BROWSER` naming a Chromium-like browser (Debian's `chromium`), the page renders
