@@ -192,6 +192,7 @@ pub fn kswapd_sc() -> ScanControl {
         throttle: None,
         resume: None,
         nr_immediate: 0,
+        nr: Default::default(),
     }
 }
 
@@ -210,6 +211,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         throttle: None,
         resume: None,
         nr_immediate: 0,
+        nr: Default::default(),
     }
 }
 
