@@ -277,6 +277,23 @@ switches! {
             "7b98c2e402e oom: give current access to memory reserves if it has been killed";
     }
 
+    /// The OOM of a task bound with `MPOL_BIND` (research 14 §9.3).
+    oom_mempolicy: OomMempolicy =
+        "how an OOM of a task bound with MPOL_BIND (numactl --membind) is detected and who dies" {
+        /// `constrained_alloc()` reads the zonelist only, which MPOL_BIND leaves whole:
+        /// `CONSTRAINT_NONE`, a system-wide selection.
+        ZonelistOnly => "zonelist-only", "2.6.32", "";
+        /// Detected from the nodemask (`CONSTRAINT_MEMORY_POLICY`): the invoker itself is
+        /// killed ("No available memory (MPOL_BIND)").
+        KillCurrent => "kill-current", "2.6.33",
+            "4365a5676fa oom-kill: fix NUMA constraint check with nodemask";
+        /// Detected from the nodemask: the victim is selected among the tasks whose policy
+        /// intersects it (tasks without MPOL_BIND are all eligible), over the bound nodes'
+        /// pages.
+        SelectIntersecting => "select-intersecting", "2.6.36",
+            "6f48d0ebd90 oom: select task from tasklist for mempolicy ooms";
+    }
+
     // --- after 2.6.36 (writeback-fs §D) ---------------------------------------------------
 
     /// How a reclaimer sleeps when it waits for writeback (writeback-fs §D.2, §D.10).
@@ -569,6 +586,7 @@ pub const V2_6_3X: &[Profile] = &[
             ("shrink_zone_bailout", "nr-to-reclaim"),
             ("kswapd_sleep", "short-nap"),
             ("kswapd_congestion_wait", "skip-under-min"),
+            ("oom_mempolicy", "kill-current"),
         ],
     },
     Profile {
@@ -599,6 +617,7 @@ pub const V2_6_3X: &[Profile] = &[
             ("oom_cpuset_tasks", "ineligible"),
             ("oom_child_victim", "highest-badness"),
             ("oom_killed_current", "takes-reserves"),
+            ("oom_mempolicy", "select-intersecting"),
         ],
     },
 ];

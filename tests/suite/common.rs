@@ -70,6 +70,7 @@ pub fn task(name: &str, kind: TaskKind) -> TaskSpec {
         kind,
         cpuset_nodes: None,
         cpuset_hardwall: false,
+        membind: None,
         oom_score_adj: 0,
         start_ns: 0,
         parent: None,

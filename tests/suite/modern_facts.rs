@@ -431,3 +431,59 @@ fn from_5_18_nr_congested_counts_only_pages_under_writeback_with_pg_reclaim() {
 
 /// A priority low enough that one `shrink_zone` call scans the tiny test lists.
 const DEF_PRIORITY_FOR_TESTS: i32 = 1;
+
+// MPOL_BIND (research 14 §9) ------------------------------------------------------------------
+
+/// Two 64 MiB nodes, no swap: `spread` (no policy) faults in 100 MiB, node 0 then node 1; at 1 s
+/// `bound` (`membind = [1]`) faults in 80 MiB, which node 1 cannot hold.
+fn bound_on_node_1(profile: &str) -> Machine {
+    let mut b = anon("bound", 80 * MIB);
+    b.membind = Some(vec![1]);
+    b.start_ns = SEC;
+    let spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            machine(&[64 * MIB, 64 * MIB]),
+            vec![disk(100_000_000)],
+            vec![mount(FsType::Ext3)],
+            vec![anon("spread", 100 * MIB), b],
+        ),
+        profile,
+    );
+    let mut m = boot(&spec);
+    run_until(&mut m, 600 * SEC, |m| m.run.outcome.is_some());
+    m
+}
+
+#[test]
+fn a_task_bound_with_mpol_bind_to_one_node_triggers_a_constraint_memory_policy_oom_on_that_node() {
+    use wbsim::outcome::Constraint;
+    for (profile, constraint, victim) in [
+        // 2.6.36+: selected among the tasks whose policy meets node 1; `spread` has none, so it
+        // is eligible, and it has the most pages.
+        ("6.1", Constraint::MemoryPolicy, "spread"),
+        ("2.6.36", Constraint::MemoryPolicy, "spread"),
+        // 2.6.33–2.6.35: "No available memory (MPOL_BIND)": the invoker dies.
+        ("2.6.33", Constraint::MemoryPolicy, "bound"),
+        // 2.6.32: constrained_alloc() reads the whole zonelist: a global OOM.
+        ("2.6.32", Constraint::None, "spread"),
+    ] {
+        let m = bound_on_node_1(profile);
+        let (v, invoker, _) = oom_victim(&m);
+        assert_eq!(
+            (v.as_str(), invoker.as_str()),
+            (victim, "bound"),
+            "{profile}"
+        );
+        let report = m.run.oom_reports.last().expect("an OOM report");
+        assert_eq!(report.constraint, constraint, "{profile}");
+        // No page of the bound task ever left node 1 (one zone per node: zone 1).
+        let pages = &m.tasks[1].anon;
+        assert!(!pages.is_empty(), "{profile}");
+        assert!(
+            pages.iter().all(|&p| m.mem.pages[p as usize].zone == 1),
+            "{profile}"
+        );
+    }
+}
