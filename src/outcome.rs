@@ -12,6 +12,10 @@ pub enum Constraint {
     /// `CONSTRAINT_CPUSET`: the allocator's cpuset excluded some node.
     #[serde(rename = "CONSTRAINT_CPUSET")]
     Cpuset,
+    /// `CONSTRAINT_MEMORY_POLICY` [2.6.33+]: the allocation's `MPOL_BIND` nodemask excluded
+    /// some node.
+    #[serde(rename = "CONSTRAINT_MEMORY_POLICY")]
+    MemoryPolicy,
 }
 
 impl Constraint {
@@ -20,6 +24,7 @@ impl Constraint {
         match self {
             Constraint::None => "CONSTRAINT_NONE",
             Constraint::Cpuset => "CONSTRAINT_CPUSET",
+            Constraint::MemoryPolicy => "CONSTRAINT_MEMORY_POLICY",
         }
     }
 }

@@ -226,6 +226,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             throttled: Vec::new(),
             throttled_written: 0,
             kswapd_failures: 0,
+            flags: Default::default(),
         });
     }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();

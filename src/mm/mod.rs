@@ -17,6 +17,7 @@
 //! | `options.rs` | how a run is driven |
 //! | `page_alloc.rs` | `__alloc_pages_nodemask` and its slow path, page freeing |
 //! | `vmscan.rs` | `shrink_*`, `pageout`, `do_try_to_free_pages`, `balance_pgdat`, `kswapd` |
+//! | `vmscan/node.rs` | [4.8+] `pgdat_balanced`, `wakeup_kswapd`, node-form `balance_pgdat` |
 //! | `swap.rs` | `mark_page_accessed`, `rotate_reclaimable_page`, LRU adds, swap cache |
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
@@ -39,7 +40,8 @@
 //! `fs/ext3.rs` and `fs/ext4.rs`; writeback's own allocations are the filesystem's `->writepages`
 //! (`fs/<fs>.rs`) through `Machine::alloc_page`; slab caches and their shrinkers would be a part of
 //! their own (`mm/slab.rs`, `Machine::slab`) that `shrink_slab` in `vmscan.rs` reads; node LRUs
-//! move the lists from `zone::Zone` to `memory::Node`; the 4.7 OOM detection is
+//! would move the lists from `zone::Zone` to `memory::Node` (kswapd's node loop is
+//! `vmscan/node.rs`, over the zones' lists); the 4.7 OOM detection is
 //! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is `ext4_io_end.rs`,
 //! run at the io_end's last completion (a workqueue actor would be a fifth `sched::Actor` kind:
 //! the event word packs four kinds in two bits, `event.rs`, and a third bit costs about 13

@@ -342,6 +342,7 @@ fn outcome_fields(run: &RunRecord) -> Vec<Field> {
         v.push(Field::opt_text(o.invoker.as_deref()));
         v.push(Field::text(match o.constraint {
             Some(crate::outcome::Constraint::Cpuset) => "cpuset",
+            Some(crate::outcome::Constraint::MemoryPolicy) => "mempolicy",
             Some(crate::outcome::Constraint::None) => "none",
             None => "",
         }));

@@ -73,6 +73,7 @@ pub const TASK_COMMON: &[&str] = &[
     "start",
     "cpuset",
     "cpuset_hardwall",
+    "membind",
     "oom_score_adj",
     "parent",
     "attach",

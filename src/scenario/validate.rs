@@ -1373,6 +1373,27 @@ impl<'a> Validator<'a> {
             Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
         };
         let cpuset_hardwall = self.bool(t, p, "cpuset_hardwall")?.unwrap_or(false);
+        let membind = match t.node.get("membind") {
+            None => None,
+            Some(n) => {
+                let key = join(p, "membind");
+                let nodes = self.cpuset(n, &key, node_count)?;
+                if let Some(cs) = &cpuset_nodes {
+                    if !nodes.iter().any(|x| cs.contains(x)) {
+                        // set_mempolicy() refuses it (mpol_set_nodemask(): no node of the
+                        // cpuset's mems_allowed), and the kernel would ignore it at allocation
+                        // (cpuset_nodemask_valid_mems_allowed()).
+                        return Err(self.err(
+                            &n.loc,
+                            &key,
+                            "`membind` shares no node with the task's `cpuset`; expected at \
+                             least one node of the cpuset",
+                        ));
+                    }
+                }
+                Some(nodes)
+            }
+        };
         let oom_score_adj = self
             .uint::<i32>(t, p, "oom_score_adj", -1000, 1000)?
             .unwrap_or(0);
@@ -1403,6 +1424,7 @@ impl<'a> Validator<'a> {
             kind,
             cpuset_nodes,
             cpuset_hardwall,
+            membind,
             oom_score_adj,
             start_ns,
             parent,

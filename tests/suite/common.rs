@@ -70,6 +70,7 @@ pub fn task(name: &str, kind: TaskKind) -> TaskSpec {
         kind,
         cpuset_nodes: None,
         cpuset_hardwall: false,
+        membind: None,
         oom_score_adj: 0,
         start_ns: 0,
         parent: None,
@@ -193,6 +194,7 @@ pub fn kswapd_sc() -> ScanControl {
         throttle: None,
         resume: None,
         nr_immediate: 0,
+        nr: Default::default(),
     }
 }
 
@@ -211,6 +213,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         throttle: None,
         resume: None,
         nr_immediate: 0,
+        nr: Default::default(),
     }
 }
 

@@ -457,6 +457,20 @@ fn a_cpuset_naming_a_nonexistent_node_gives_the_node_range() {
 }
 
 #[test]
+fn mpol_bind_outside_the_cpuset_is_refused_at_load() {
+    // set_mempolicy(MPOL_BIND) with no node of the cpuset fails (mpol_set_nodemask()).
+    rejects(
+        "membind-outside-cpuset",
+        Expect {
+            at: ":14:11",
+            key: "task.hog.membind",
+            says: &["shares no node with the task's `cpuset`"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
 fn a_misspelt_value_suggests_the_value() {
     rejects(
         "bad-enum",
