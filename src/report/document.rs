@@ -368,8 +368,12 @@ pub struct Plan {
     /// `--set PATH=VALUE` arguments that are not axis restrictions.
     pub sets: Vec<String>,
     /// The axes after restrictions (policy included), outermost first; runs (or threshold
-    /// searches) are every combination, in that order.
+    /// searches) are every combination, in that order, unless `cells` lists them.
     pub axes: Vec<AxisRecord>,
+    /// The combinations (each one value label per axis), in run order, when the matrix is not
+    /// every combination of its axes (`[[matrix.tied]]`, `exclude`, `include`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells: Option<Vec<Vec<String>>>,
     /// The stream-write tasks (the table shows their progress).
     pub stream_writers: Vec<String>,
     /// The `[expect]` entries (`None`: the file has none, or a sweep ignored them).
@@ -466,12 +470,20 @@ pub(crate) mod policy_name {
 impl Plan {
     /// How many items (combinations of axis values) the plan has.
     pub fn total(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product::<usize>() * self.replicas.max(1) as usize
+        let cells = match &self.cells {
+            Some(c) => c.len(),
+            None => self.axes.iter().map(|a| a.values.len()).product::<usize>(),
+        };
+        cells * self.replicas.max(1) as usize
     }
 
-    /// The axis value labels of item `index` (mixed radix, first axis outermost).
+    /// The axis value labels of item `index` (the listed cells, or mixed radix, first axis
+    /// outermost).
     pub fn components(&self, index: usize) -> Vec<String> {
         let mut rest = index / self.replicas.max(1) as usize;
+        if let Some(cells) = &self.cells {
+            return cells[rest].clone();
+        }
         let mut out = vec![String::new(); self.axes.len()];
         for (i, axis) in self.axes.iter().enumerate().rev() {
             let n = axis.values.len().max(1);
@@ -479,6 +491,19 @@ impl Plan {
             rest /= n;
         }
         out
+    }
+
+    /// Drops axis `path` (and its component of every listed cell).
+    pub fn remove_axis(&mut self, path: &str) {
+        let Some(i) = self.axes.iter().position(|a| a.path == path) else {
+            return;
+        };
+        self.axes.remove(i);
+        if let Some(cells) = &mut self.cells {
+            cells.iter_mut().for_each(|c| {
+                c.remove(i);
+            });
+        }
     }
 
     /// The components without the policy's.

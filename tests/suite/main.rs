@@ -22,6 +22,7 @@ mod history_facts;
 mod io_facts;
 mod kernel_facts;
 mod margin;
+mod matrix;
 mod modern_facts;
 mod properties;
 mod readme;
