@@ -29,6 +29,7 @@ mod readme;
 mod replicas;
 mod reports;
 mod reuse;
+mod schemas;
 mod support;
 mod sweep;
 mod trust;
