@@ -32,7 +32,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sweep(args) => sweep_cmd(&args),
         Command::Merge(args) => merge_cmd(&args),
         Command::Validate { files } => validate(&files),
-        Command::List => emit(&crate::list::text()),
+        Command::List { format } => emit(&match format {
+            crate::cli::ListFormat::Text => crate::list::text(),
+            crate::cli::ListFormat::Json => crate::list::json(),
+        }),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "wbsim", &mut buf);

@@ -14,6 +14,15 @@ use crate::run::Checks;
 use crate::shard::Shard;
 use crate::spec::Policy;
 
+/// `wbsim list --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Aligned text.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
 /// The exit-status paragraph of `--help` and of the man page.
 pub const EXIT_STATUS: &str = "Exit status: 0 success (an OOM is a result, not a failure); \
 1 `check` found a result that differs from [expect], or a --fail-on condition occurred; \
@@ -69,7 +78,11 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// List releases, filesystems, policies, task kinds (with their keys) and pin methods.
-    List,
+    List {
+        /// `text` (for reading) or `json` (one document, `wbsim/list/1`, for scripts).
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.

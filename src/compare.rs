@@ -21,7 +21,7 @@ use crate::scenario::matrix::label;
 use crate::spec::Policy;
 
 /// What switching from `redirty` to `activate` did to a cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// OOM under redirty, not under activate.

@@ -59,7 +59,7 @@ pub fn parse(arg: &str) -> anyhow::Result<MarginArg> {
 }
 
 /// One probe's result: the value and its OOM count.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Probe {
     /// The value, as the loader reads it.
     pub value: String,
@@ -76,12 +76,13 @@ impl Probe {
 }
 
 /// The margin of one cell and policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MarginRecord {
     /// The cell label without the policy and the searched path (the scenario name when empty).
     pub cell: String,
     /// The policy.
     #[serde(with = "crate::report::document::policy_name")]
+    #[schemars(with = "crate::report::document::PolicyName")]
     pub policy: Policy,
     /// The searched path.
     pub path: String,

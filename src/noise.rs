@@ -36,7 +36,9 @@ use crate::sim::{SimRng, MSEC};
 use crate::spec::{RunSpec, TaskKind};
 
 /// How much each varying quantity varies between replicas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Noise {
     /// The most a task's start is delayed, ns (uniform in `0..=start_ns`).
     pub start_ns: u64,

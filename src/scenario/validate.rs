@@ -65,6 +65,8 @@ struct Tbl<'n> {
 /// The validator of one cell.
 pub struct Validator<'a> {
     src: &'a Arc<Source>,
+    /// MemTotal (`machine.memory`) once `[machine]` is read: what a size `"90%"` is a share of.
+    mem_total: std::cell::Cell<Option<u64>>,
 }
 
 /// A value read with where it was found.
@@ -73,7 +75,10 @@ type Found<'n, T> = Option<(T, &'n Node)>;
 impl<'a> Validator<'a> {
     /// A validator for a file.
     pub fn new(src: &'a Arc<Source>) -> Self {
-        Validator { src }
+        Validator {
+            src,
+            mem_total: std::cell::Cell::new(None),
+        }
     }
 
     fn err(&self, loc: &Loc, key: &str, msg: impl Into<String>) -> Diag {
@@ -265,6 +270,16 @@ impl<'a> Validator<'a> {
         let Some(n) = t.node.get(key) else {
             return Ok(None);
         };
+        if let Value::Str(s) = &n.value {
+            if let Some(pct) = s.trim().strip_suffix('%') {
+                let key = join(path, key);
+                let Some(total) = self.mem_total.get() else {
+                    return Err(self.err(&n.loc, &key, format!("found `{s}`; a percentage of memory is accepted for the sizes of tasks and of `[vm]`, not for `[machine]`'s; expected {SIZE_HELP}")));
+                };
+                let bytes = units::percent_of(pct, total).map_err(|m| self.err(&n.loc, &key, m))?;
+                return Ok(Some((bytes, n)));
+            }
+        }
         Ok(Some((
             self.parsed(n, &join(path, key), SIZE_HELP, true, units::parse_size)?,
             n,
@@ -519,7 +534,9 @@ impl<'a> Validator<'a> {
                 "missing required table `[machine]` (with at least `memory`)",
             )
         })?;
+        self.mem_total.set(None);
         let (machine, node_count) = self.machine(mt, &disk_names)?;
+        self.mem_total.set(Some(machine.memory_bytes));
         let vm = self.vm_of(root, &machine)?;
         self.watermarks_apart(&machine, &vm, mt)?;
         let mount_tables = self.named(root, "mount")?;
