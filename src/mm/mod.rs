@@ -18,6 +18,7 @@
 //! | `page_alloc.rs` | `__alloc_pages_nodemask` and its slow path, page freeing |
 //! | `vmscan.rs` | `shrink_*`, `pageout`, `do_try_to_free_pages`, `balance_pgdat`, `kswapd` |
 //! | `swap.rs` | `mark_page_accessed`, `rotate_reclaimable_page`, LRU adds, swap cache |
+//! | `hot.rs` | a working set touched again: the pte Accessed bit `page_referenced()` reads |
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`), `write_cache_pages()` |
@@ -55,6 +56,7 @@ pub mod ext4_io_end;
 pub mod fs_writeback;
 pub mod gfp;
 pub mod granularity;
+pub mod hot;
 pub mod invariants;
 pub mod machine;
 pub mod memory;
