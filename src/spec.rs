@@ -296,7 +296,7 @@ impl MountSpec {
 }
 
 pub use crate::mm::workload::{
-    Anon, AnonGfp, Pin, PinMethod, StreamRead, StreamWrite, TaskKind, Truncate,
+    Anon, AnonGfp, Pin, PinMethod, StreamRead, StreamWrite, TaskKind, Truncate, WorkingSet,
 };
 
 /// One task (`[task.NAME]`).

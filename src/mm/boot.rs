@@ -253,6 +253,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         min_free_kbytes,
         scratch: Vec::with_capacity(64),
         scratch_keep: Vec::with_capacity(64),
+        hot: super::hot::HotMemory::default(),
     }
 }
 

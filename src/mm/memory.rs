@@ -32,6 +32,8 @@ pub struct Memory {
     pub scratch: Vec<PageId>,
     /// A reusable buffer for the pages a `shrink_page_list` batch keeps.
     pub scratch_keep: Vec<PageId>,
+    /// The working sets the workload touches again (`touch_interval`).
+    pub hot: super::hot::HotMemory,
 }
 
 /// One node (`pg_data_t`).

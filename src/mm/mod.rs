@@ -19,6 +19,7 @@
 //! | `vmscan.rs` | `shrink_*`, `pageout`, `do_try_to_free_pages`, `balance_pgdat`, `kswapd` |
 //! | `vmscan/node.rs` | [4.8+] `pgdat_balanced`, `wakeup_kswapd`, node-form `balance_pgdat` |
 //! | `swap.rs` | `mark_page_accessed`, `rotate_reclaimable_page`, LRU adds, swap cache |
+//! | `hot.rs` | a working set touched again: the pte Accessed bit `page_referenced()` reads |
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`), `write_cache_pages()` |
@@ -57,6 +58,7 @@ pub mod ext4_io_end;
 pub mod fs_writeback;
 pub mod gfp;
 pub mod granularity;
+pub mod hot;
 pub mod invariants;
 pub mod machine;
 pub mod memory;

@@ -500,6 +500,7 @@ impl Machine {
             z.recent_scanned[usize::from(file)] += examined;
         }
         let taken = std::mem::take(&mut self.mem.scratch);
+        let now = self.clock.now;
         let mut rotated = 0;
         let mut deactivated = 0;
         for &id in &taken {
@@ -508,9 +509,9 @@ impl Machine {
                 continue;
             }
             let referenced = if self.switches.page_references == PageReferences::PageReferenced {
-                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true)
+                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true, now)
             } else {
-                self.mem.page_referenced(id, false)
+                self.mem.page_referenced(id, false, now)
             };
             if referenced {
                 rotated += 1;
@@ -756,13 +757,13 @@ impl Machine {
     #[inline]
     fn references_fate(&mut self, id: PageId) -> Result<bool, PageFate> {
         if self.switches.page_references == PageReferences::PageReferenced {
-            let referenced = self.mem.page_referenced(id, true);
+            let referenced = self.mem.page_referenced(id, true, self.clock.now);
             if referenced && self.mem.page_mapping_inuse(id) {
                 return Err(PageFate::Activate);
             }
             return Ok(referenced);
         }
-        match self.mem.page_check_references(id) {
+        match self.mem.page_check_references(id, self.clock.now) {
             PageRef::Activate => Err(PageFate::Activate),
             PageRef::Keep => Err(PageFate::Keep),
             PageRef::ReclaimClean => Ok(true),
@@ -1644,17 +1645,24 @@ impl super::memory::Memory {
     }
 
     /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
-    /// PG_referenced as well).
-    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
+    /// PG_referenced as well). A pte is young since its fault (`YOUNG`) or because the workload
+    /// touched the page again since the last test (`hot.rs`).
+    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool, now: SimTime) -> bool {
         let p = &mut self.pages[id as usize];
         let mut r = false;
         if clear_pg_referenced && p.has(pg::REFERENCED) {
             p.flags &= !pg::REFERENCED;
             r = true;
         }
-        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
-            p.flags &= !pg::YOUNG;
-            r = true;
+        if p.has(pg::MAPPED) {
+            if p.has(pg::YOUNG) {
+                p.flags &= !pg::YOUNG;
+                r = true;
+            }
+            if self.hot.any() {
+                let p = self.pages[id as usize];
+                r |= self.hot.test_and_clear_young(id, &p, now);
+            }
         }
         r
     }
@@ -1666,8 +1674,8 @@ impl super::memory::Memory {
     }
 
     /// `page_check_references()` [≥34].
-    fn page_check_references(&mut self, id: PageId) -> PageRef {
-        let refs_pte = self.page_referenced(id, false);
+    fn page_check_references(&mut self, id: PageId, now: SimTime) -> PageRef {
+        let refs_pte = self.page_referenced(id, false, now);
         let p = &mut self.pages[id as usize];
         let refs_page = p.has(pg::REFERENCED);
         p.flags &= !pg::REFERENCED;

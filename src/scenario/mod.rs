@@ -982,14 +982,16 @@ start = "1min"
             s.tasks[0].kind,
             TaskKind::Pin(Pin {
                 bytes: 3 << 20,
-                method: PinMethod::Shm
+                method: PinMethod::Shm,
+                working_set: None,
             })
         );
         assert_eq!(
             s.tasks[1].kind,
             TaskKind::Pin(Pin {
                 bytes: 4 << 20,
-                method: PinMethod::Hugetlb
+                method: PinMethod::Hugetlb,
+                working_set: None,
             })
         );
         assert_eq!(s.tasks[2].attach, vec![0]);

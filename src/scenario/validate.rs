@@ -1620,6 +1620,44 @@ struct TaskTable<'a, 'n> {
 impl workload::TaskKeys for TaskTable<'_, '_> {
     type Error = Diag;
 
+    fn working_set(
+        &mut self,
+        region: u64,
+        refused: Option<&str>,
+    ) -> Result<Option<workload::WorkingSet>, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let interval = v.duration(t, p, "touch_interval")?;
+        let hot = v.size(t, p, "hot_size")?;
+        let Some((interval_ns, n)) = interval else {
+            if let Some((_, n)) = hot {
+                return Err(v.err(
+                    &n.loc,
+                    &join(p, "hot_size"),
+                    "`hot_size` is the part of the region swept every `touch_interval`; \
+                     expected a `touch_interval` beside it"
+                        .to_string(),
+                ));
+            }
+            return Ok(None);
+        };
+        if let Some(why) = refused {
+            return Err(v.err(&n.loc, &join(p, "touch_interval"), why.to_string()));
+        }
+        v.positive(interval, p, "touch_interval", "`touch_interval`")?;
+        v.positive(hot, p, "hot_size", "`hot_size`")?;
+        v.at_most(
+            hot,
+            p,
+            "hot_size",
+            region,
+            &format!("the hot part of a region is at most its size ({region} bytes)"),
+        )?;
+        Ok(Some(workload::WorkingSet {
+            touch_interval_ns: interval_ns,
+            hot_bytes: hot.map_or(region, |(b, _)| b),
+        }))
+    }
+
     fn required_size(&mut self, key: &str) -> Result<u64, Diag> {
         let (v, t, p) = (self.v, self.t, self.path);
         let size = v

@@ -102,6 +102,7 @@ pub fn anon(name: &str, bytes: u64) -> TaskSpec {
             hold_ns: 0,
             cycle: false,
             gfp: AnonGfp::HighuserMovable,
+            working_set: None,
         }),
     )
 }

@@ -680,3 +680,29 @@ fn a_hugetlb_pool_larger_than_the_zones_it_comes_from_is_refused() {
         },
     );
 }
+
+#[test]
+fn a_touch_interval_on_memory_reclaim_never_tests_is_refused() {
+    rejects(
+        "touch-on-hugetlb",
+        Expect {
+            at: ":12:18",
+            key: "task.sga.touch_interval",
+            says: &["never tests its", "`method = \"shm\"`"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn a_hot_size_beyond_the_region_is_refused() {
+    rejects(
+        "hot-size-beyond-size",
+        Expect {
+            at: ":13:12",
+            key: "task.pga.hot_size",
+            says: &["found \"300MiB\"", "at most its size"],
+            hint: None,
+        },
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | `kernel_facts`, `history_facts`, `io_facts` | kernel facts named like sentences, on tiny machines driven event by event (`common`) |
+//! | `kernel_facts`, `history_facts`, `io_facts`, `memory_facts` | kernel facts named like sentences, on tiny machines driven event by event (`common`) |
 //! | `golden` | every shipped scenario's committed outputs and its `[expect]`, from one run of each |
 //! | `cli`, `checks_cli`, `errors`, `formats`, `sweep`, `history_cli` | the command line as a user runs it (`support`: the binary and its output) |
 //! | `reports`, `granularity`, `reuse`, `properties` | reports, page granularity, policy-twin reuse, property tests |
@@ -25,6 +25,7 @@ mod io_facts;
 mod kernel_facts;
 mod margin;
 mod matrix;
+mod memory_facts;
 mod modern_facts;
 mod properties;
 mod readme;
