@@ -494,16 +494,12 @@ impl Machine {
         let inode = &self.vfs.inodes[ino];
         let idx = index as usize;
         ensure!(
-            inode.pages.get(idx) == Some(&(pfn as PageId)),
-            "file page {pfn} says it is index {idx} of file {ino} but the file's slot holds {:?}",
-            inode.pages.get(idx)
+            inode.pages.get(index) == pfn as PageId,
+            "file page {pfn} says it is index {idx} of file {ino} but the file's slot holds {}",
+            inode.pages.get(index)
         );
         ensure!(
-            flags & pg::DIRTY == 0
-                || inode
-                    .dirty_tag
-                    .get(idx / 64)
-                    .is_some_and(|w| w & (1 << (idx % 64)) != 0),
+            flags & pg::DIRTY == 0 || inode.pages.is_tagged(index),
             "file page {pfn} (file {ino} index {idx}) is dirty but not tagged dirty"
         );
         Ok(())
@@ -512,10 +508,7 @@ impl Machine {
     /// Every file's slots, one by one: a cached slot holds a live page of that file at that index.
     fn walk_page_cache_slots(&self) -> Result<(), String> {
         for (ino, inode) in self.vfs.inodes.iter().enumerate() {
-            for (idx, &id) in inode.pages.iter().enumerate() {
-                if id == NIL {
-                    continue;
-                }
+            for (idx, id) in inode.pages.iter() {
                 let p =
                     self.mem.pages.get(id as usize).ok_or_else(|| {
                         format!("file {ino} caches page {id}, beyond the last pfn")
@@ -523,7 +516,7 @@ impl Machine {
                 ensure!(
                     p.flags & pg::FILE != 0
                         && p.owner as usize == ino
-                        && p.index as usize == idx
+                        && p.index == idx
                         && !matches!(p.place, Place::Buddy | Place::Pcp),
                     "file {ino} index {idx} holds page {id}, which is not its page (flags {:#x}, owner {}, index {}, {:?})",
                     p.flags,
