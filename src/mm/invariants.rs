@@ -21,8 +21,8 @@
 //! - (deep checks only: every [`DEEP_EVERY`]th check in a run, and every call of
 //!   [`Machine::verify`]) each LRU list's links are consistent and reach exactly the pages that
 //!   say they are on it, every cached file page sits in its file's slot and is tagged when
-//!   dirty, and every slot of every file holds a live page of that file at that index; these
-//!   read memory at random (or are O(file size)), so they are sampled;
+//!   dirty, and every cached slot of every file holds a live page of that file at that index; these
+//!   read memory at random (`fs::page_index`: O(cached pages)), so they are sampled;
 //! - no page was freed while dirty ([`Tracker::note_free`], fed by the page-free path): dirty data
 //!   leaves memory only by being written, or by truncate, which cancels the dirty bit first.
 //!
