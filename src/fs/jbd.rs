@@ -87,11 +87,7 @@ impl Machine {
         };
         let buffers = self.vfs.mounts[m].ordered_data == OrderedData::Buffers;
         while let Some(&(ino, idx)) = self.vfs.mounts[m].journal.committing.last() {
-            let id = self.vfs.inodes[ino]
-                .pages
-                .get(idx as usize)
-                .copied()
-                .unwrap_or(NIL);
+            let id = self.vfs.inodes[ino].pages.get(idx);
             if id == NIL || self.vfs.inodes[ino].truncated {
                 self.vfs.mounts[m].journal.committing.pop();
                 continue;
@@ -139,7 +135,7 @@ impl Machine {
                 for ino in 0..self.vfs.inodes.len() {
                     if self.vfs.inodes[ino].mount == m && self.vfs.inodes[ino].in_transaction {
                         self.vfs.inodes[ino].in_transaction = false;
-                        let size = self.vfs.inodes[ino].pages.len() as u32;
+                        let size = self.vfs.inodes[ino].pages.end();
                         let mut i = 0;
                         while let Some(j) = self.vfs.inodes[ino].next_dirty(i, size) {
                             out.push((ino, j));

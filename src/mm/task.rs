@@ -327,8 +327,7 @@ impl Machine {
         };
         self.vfs.inodes.push(Inode {
             mount,
-            pages: Vec::new(),
-            dirty_tag: Vec::new(),
+            pages: Default::default(),
             nr_dirty: 0,
             dirtied_when: None,
             writeback_index: 0,

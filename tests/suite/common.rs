@@ -231,14 +231,14 @@ pub fn list_pages(m: &Machine, z: usize, l: LruList) -> Vec<PageId> {
 
 /// The page cache page of file `ino` at `index`.
 pub fn file_page(m: &Machine, ino: usize, index: usize) -> PageId {
-    let id = m.vfs.inodes[ino].pages[index];
+    let id = m.vfs.inodes[ino].pages.get(index as u32);
     assert_ne!(id, NIL, "page {index} of inode {ino} is not cached");
     id
 }
 
 /// Every page of file `ino`, by index.
 pub fn file_pages(m: &Machine, ino: usize) -> Vec<PageId> {
-    (0..m.vfs.inodes[ino].pages.len())
+    (0..m.vfs.inodes[ino].pages.end() as usize)
         .map(|i| file_page(m, ino, i))
         .collect()
 }
