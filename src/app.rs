@@ -32,7 +32,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sweep(args) => sweep_cmd(&args),
         Command::Merge(args) => merge_cmd(&args),
         Command::Validate { files } => validate(&files),
-        Command::List => emit(&crate::list::text()),
+        Command::List { format } => emit(&match format {
+            crate::cli::ListFormat::Text => crate::list::text(),
+            crate::cli::ListFormat::Json => crate::list::json(),
+        }),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "wbsim", &mut buf);
@@ -528,7 +531,7 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             crate::report::json::pretty(&json)
         }
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
-        format => crate::report::render_grids(format, "", Default::default(), &[h.grid()]),
+        format => crate::report::render_grids(format, "", Default::default(), &[h.grid(args.wide)]),
     };
     emit(&text)
 }
@@ -553,6 +556,9 @@ fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
             crate::kernel::Kernel::profile_names().join(", ")
         );
     }
+    if let Some(path) = &args.html {
+        check_writable("--html", path)?;
+    }
     let overrides = args.scenario.overrides();
     let runner = Runner::new(args.jobs, Default::default());
     let mut scenarios = Vec::new();
@@ -572,9 +578,13 @@ fn study_cmd(args: &crate::cli::StudyArgs) -> anyhow::Result<ExitCode> {
         wbsim_version: env!("CARGO_PKG_VERSION").into(),
         scenarios,
     };
+    if let Some(path) = &args.html {
+        std::fs::write(path, crate::report::html::render(&doc))
+            .with_context(|| format!("--html {}: cannot write the page", path.display()))?;
+    }
     let text = match args.format {
         Format::Json => crate::report::json::pretty(&doc),
-        Format::Csv => crate::report::csv::render(&[study::flat_grid(&doc)]),
+        Format::Csv => crate::report::csv::render(&study::flat_grids(&doc)),
         format => crate::report::render_grids(format, "", Default::default(), &study::grids(&doc)),
     };
     emit(&text)

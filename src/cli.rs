@@ -6,13 +6,22 @@
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use crate::compare::FailOn;
 pub use crate::report::Format;
 use crate::run::Checks;
 use crate::shard::Shard;
 use crate::spec::Policy;
+
+/// `wbsim list --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Aligned text.
+    Text,
+    /// One JSON document.
+    Json,
+}
 
 /// The exit-status paragraph of `--help` and of the man page.
 pub const EXIT_STATUS: &str = "Exit status: 0 success (an OOM is a result, not a failure); \
@@ -69,7 +78,11 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// List releases, filesystems, policies, task kinds (with their keys) and pin methods.
-    List,
+    List {
+        /// `text` (for reading) or `json` (one document, `wbsim/list/1`, for scripts).
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -139,6 +152,10 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Tables: one column per kernel (cells × kernels) instead of the 100-column table of one
+    /// row per cell and kernel with the policy verdict.
+    #[arg(long)]
+    pub wide: bool,
     /// Simulations to run at once (default: every core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
@@ -166,6 +183,10 @@ pub struct StudyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Also write the study as one self-contained HTML page (tables and inline SVG plots, no
+    /// script) to FILE.
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
     /// Simulations to run at once (default: every core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
@@ -299,14 +320,26 @@ pub struct RunOpts {
     pub quiet: bool,
 }
 
+/// How often `--check-invariants` recounts (docs/ROBUSTNESS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvariantChecks {
+    /// The structure checks after every event, the page recount at a stride (the default).
+    Sampled,
+    /// Everything after every event (every 4096th event above 65 536 pages).
+    EveryEvent,
+}
+
 /// The checks every command that simulates accepts.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckFlags {
-    /// Recount every counter and list from page state during each run (after every event, or
-    /// every 4096th on large machines), also in release builds; a violation prints the seed and
-    /// the command that reproduces it and exits 3.
-    #[arg(long)]
-    pub check_invariants: bool,
+    /// Check every counter and list against page state during each run, also in release
+    /// builds: the structure checks after every event and the page recount at a stride that
+    /// costs about as much as the run (`=every-event`: the recount after every event, or every
+    /// 4096th on large machines; slow); a violation is located to the first event after which it
+    /// holds, prints the seed and the command that reproduces it and exits 3.
+    #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1, require_equals = true,
+          default_missing_value = "sampled")]
+    pub check_invariants: Option<InvariantChecks>,
     /// Run each simulation twice and compare the full results; a difference prints the first
     /// differing line and the reproduce command and exits 3.
     #[arg(long)]
@@ -331,7 +364,8 @@ impl CheckFlags {
     /// What the runner verifies.
     pub fn checks(&self) -> Checks {
         Checks {
-            invariants: self.check_invariants,
+            invariants: self.check_invariants.is_some(),
+            every_event: self.check_invariants == Some(InvariantChecks::EveryEvent),
             determinism: self.check_determinism,
             inject_drift_at: self.inject_drift_at,
         }

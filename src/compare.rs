@@ -21,7 +21,7 @@ use crate::scenario::matrix::label;
 use crate::spec::Policy;
 
 /// What switching from `redirty` to `activate` did to a cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// OOM under redirty, not under activate.
@@ -187,6 +187,35 @@ pub fn summaries(sc: &ScenarioRecord) -> Vec<Summary> {
     sides(sc).iter().map(Side::summary).collect()
 }
 
+/// Each cell and policy's OOM times, s, in run order (`study`'s distributions).
+pub fn oom_times(sc: &ScenarioRecord) -> Vec<OomTimes> {
+    sides(sc)
+        .iter()
+        .map(|side| OomTimes {
+            cell: side.cell.clone(),
+            policy: side.policy,
+            at_s: side
+                .runs
+                .iter()
+                .filter(|r| r.outcome.kind == OutcomeKind::Oom)
+                .map(|r| r.outcome.at_s)
+                .collect(),
+        })
+        .collect()
+}
+
+/// When each replica of a cell and policy went OOM.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OomTimes {
+    /// The cell label without the policy.
+    pub cell: String,
+    /// The policy.
+    #[serde(with = "crate::report::document::policy_name")]
+    pub policy: Policy,
+    /// The OOM time of each replica that went OOM, s, in replica order.
+    pub at_s: Vec<f64>,
+}
+
 /// Each cell and policy over its runs, whatever the number of replicas (`study`).
 pub fn cell_summaries(sc: &ScenarioRecord) -> Vec<Summary> {
     sides(sc).iter().map(Side::summary).collect()
@@ -214,12 +243,8 @@ fn compare(before: &Side<'_>, after: &Side<'_>, replicated: bool) -> Comparison 
     let (verdict, shift_s) = if replicated {
         verdict_of_rates(&b, &a)
     } else {
-        let kind = |s: &Side<'_>| s.runs[0].outcome.kind;
-        let change = Change::of(kind(before), kind(after));
-        match (change, b.oom_at_s, a.oom_at_s) {
-            (Change::Unchanged, Some(x), Some(y)) => shift(x.median, y.median),
-            _ => (change, None),
-        }
+        let run = |s: &Side<'_>| (s.runs[0].outcome.kind, s.runs[0].outcome.at_s);
+        verdict_of_runs(run(before), run(after))
     };
     Comparison {
         label: before.cell.clone(),
@@ -238,6 +263,19 @@ fn compare(before: &Side<'_>, after: &Side<'_>, replicated: bool) -> Comparison 
             before_interval: b.oom_interval,
             after_interval: a.oom_interval,
         }),
+    }
+}
+
+/// The verdict of one deterministic run per side, each `(outcome, end time s)`: `fix` or
+/// `regression` when the OOM appears or goes, `delayed`/`earlier` with the shift when both go
+/// OOM at least [`MIN_SHIFT_S`] apart (`compare` and `history`).
+pub fn verdict_of_runs(
+    before: (OutcomeKind, f64),
+    after: (OutcomeKind, f64),
+) -> (Change, Option<f64>) {
+    match Change::of(before.0, after.0) {
+        Change::Unchanged if before.0 == OutcomeKind::Oom => shift(before.1, after.1),
+        change => (change, None),
     }
 }
 

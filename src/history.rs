@@ -9,12 +9,13 @@
 
 use serde_json::{json, Value};
 
+use crate::compare::{verdict_of_runs, Change};
 use crate::kernel::{self, Kernel, SWITCHES};
 use crate::outcome::{Outcome, OutcomeKind, RunResult};
 use crate::report::grid::{Column, Field, Grid};
 use crate::run::{Job, Runner};
 use crate::scenario::Scenario;
-use crate::spec::{Release, RunSpec};
+use crate::spec::{Policy, Release, RunSpec};
 
 /// The kernels `history` runs when none are named: the first and last modelled 2.6.3x releases,
 /// then every later release.
@@ -91,6 +92,9 @@ pub struct History {
     pub releases: Vec<String>,
     /// Cell labels (policy included).
     pub cells: Vec<String>,
+    /// Each cell's label without the policy (the scenario name when the policy is the only
+    /// axis) and its policy: what the compact table and the policy verdicts group by.
+    pub sides: Vec<(String, Policy)>,
     /// `outcomes[cell][release]`.
     pub outcomes: Vec<Vec<CellOutcome>>,
     /// Every outcome change, by cell then step.
@@ -200,6 +204,7 @@ pub fn history(sc: &Scenario, releases: &[String], runner: &Runner) -> anyhow::R
         file: sc.file.clone(),
         releases: releases.to_vec(),
         cells: sc.runs.iter().map(|r| r.label.clone()).collect(),
+        sides: sides_of(sc),
         outcomes,
         flips,
         runs: results.len() + probe_runs,
@@ -212,6 +217,22 @@ pub fn history(sc: &Scenario, releases: &[String], runner: &Runner) -> anyhow::R
                 .map(Option::as_deref),
         ),
     })
+}
+
+/// Each run's cell label without the policy (the scenario name when nothing else varies) and
+/// its policy.
+pub fn sides_of(sc: &Scenario) -> Vec<(String, Policy)> {
+    sc.runs
+        .iter()
+        .map(|run| {
+            let key = if run.label_without_policy.is_empty() {
+                sc.name.clone()
+            } else {
+                run.label_without_policy.clone()
+            };
+            (key, run.spec.policy)
+        })
+        .collect()
 }
 
 /// Each step that flips an outcome, with its cause: the one switch the step turns on, or, when it turns on several, each switch tried alone under
@@ -331,8 +352,119 @@ impl History {
             .collect()
     }
 
-    /// The table (cells × kernels) with the flip lines under it, for text and Markdown.
-    pub fn grid(&self) -> Grid {
+    /// The cells without their policy, in first-seen order, each with the index of its cell
+    /// under each policy present.
+    fn keys(&self) -> Vec<(&str, Vec<(Policy, usize)>)> {
+        let mut keys: Vec<(&str, Vec<(Policy, usize)>)> = Vec::new();
+        for (c, (key, policy)) in self.sides.iter().enumerate() {
+            match keys.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => v.push((*policy, c)),
+                None => keys.push((key, vec![(*policy, c)])),
+            }
+        }
+        keys
+    }
+
+    /// `(verdict, shift s)` of redirty → activate for cell `key`'s cells on kernel `r` (`None`
+    /// when the cell does not run both policies).
+    fn verdict(&self, cells: &[(Policy, usize)], r: usize) -> Option<(Change, Option<f64>)> {
+        let of = |p: Policy| cells.iter().find(|(q, _)| *q == p).map(|&(_, c)| c);
+        let side = |c: usize| {
+            let o = &self.outcomes[c][r];
+            (o.kind, o.at_ns as f64 / 1e9)
+        };
+        Some(verdict_of_runs(
+            side(of(Policy::Redirty)?),
+            side(of(Policy::Activate)?),
+        ))
+    }
+
+    /// The policy verdicts across kernels, one line per cell that runs both policies: on which
+    /// kernels `activate` turns the OOM into survival and on which it does not.
+    pub fn verdict_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (key, cells) in self.keys() {
+            let mut by: Vec<(Change, Vec<String>)> = Vec::new();
+            let mut redirty_oom = Vec::new();
+            for (r, release) in self.releases.iter().enumerate() {
+                let Some((v, shift)) = self.verdict(&cells, r) else {
+                    continue;
+                };
+                let words = match v {
+                    Change::Delayed | Change::Earlier => format!(
+                        "{release} ({})",
+                        v.words(shift).split_once(' ').map_or("", |(_, s)| s)
+                    ),
+                    _ => release.clone(),
+                };
+                match by.iter_mut().find(|(c, _)| *c == v) {
+                    Some((_, list)) => list.push(words),
+                    None => by.push((v, vec![words])),
+                }
+                let redirty = cells.iter().find(|(p, _)| *p == Policy::Redirty);
+                if redirty.is_some_and(|&(_, c)| self.outcomes[c][r].kind == OutcomeKind::Oom) {
+                    redirty_oom.push(release.as_str());
+                }
+            }
+            if by.is_empty() {
+                continue;
+            }
+            out.push(verdict_line(key, &by, &redirty_oom));
+        }
+        out
+    }
+
+    /// The table with the policy verdicts and flip lines under it, for text and Markdown: one
+    /// row per cell and kernel, a column per policy and the verdict (fits 100 columns), or with
+    /// `wide` the cells × kernels table.
+    pub fn grid(&self, wide: bool) -> Grid {
+        if wide {
+            return self.wide_grid();
+        }
+        let policies: Vec<Policy> = Policy::ALL
+            .into_iter()
+            .filter(|p| self.sides.iter().any(|(_, q)| q == p))
+            .collect();
+        let both = policies.contains(&Policy::Redirty) && policies.contains(&Policy::Activate);
+        let mut columns = vec![Column::left("cell"), Column::left("kernel")];
+        columns.extend(policies.iter().map(|p| Column::left(p.name())));
+        if both {
+            columns.push(Column::left("verdict"));
+        }
+        let mut rows = Vec::new();
+        for (key, cells) in self.keys() {
+            for (r, release) in self.releases.iter().enumerate() {
+                let mut row = vec![Field::text(key), Field::text(release)];
+                for p in &policies {
+                    row.push(
+                        cells
+                            .iter()
+                            .find(|(q, _)| q == p)
+                            .map_or(Field::Null, |&(_, c)| {
+                                Field::Text(self.outcomes[c][r].short())
+                            }),
+                    );
+                }
+                if both {
+                    row.push(
+                        self.verdict(&cells, r)
+                            .map_or(Field::Null, |(v, shift)| Field::Text(v.words(shift))),
+                    );
+                }
+                rows.push(row);
+            }
+        }
+        let mut grid = self.wide_grid();
+        grid.columns = columns;
+        grid.rows = rows;
+        let mut notes = self.verdict_lines();
+        notes.append(&mut grid.notes);
+        grid.notes = notes.iter().flat_map(|n| wrap(n, 100)).collect();
+        grid
+    }
+
+    /// The cells × kernels table with the flip lines under it (`--wide`).
+    fn wide_grid(&self) -> Grid {
         let mut columns = vec![Column::left("cell")];
         columns.extend(self.releases.iter().map(Column::left));
         let rows = self
@@ -438,6 +570,15 @@ impl History {
                 })
             })
             .collect();
+        let mut verdicts = Vec::new();
+        for (key, cells) in self.keys() {
+            for (r, release) in self.releases.iter().enumerate() {
+                if let Some((v, shift)) = self.verdict(&cells, r) {
+                    verdicts.push(json!({"cell": key, "release": release, "verdict": v.name(),
+                                         "shift_s": shift}));
+                }
+            }
+        }
         let mut doc = serde_json::Map::new();
         doc.insert("schema".into(), json!("wbsim/history/1"));
         doc.insert("scenario".into(), json!(self.name));
@@ -448,9 +589,69 @@ impl History {
         doc.insert("releases".into(), json!(self.releases));
         doc.insert("cells".into(), Value::Array(cells));
         doc.insert("flips".into(), Value::Array(flips));
+        doc.insert("verdicts".into(), Value::Array(verdicts));
+        doc.insert("verdict_lines".into(), json!(self.verdict_lines()));
         doc.insert("runs".into(), json!(self.runs));
         Value::Object(doc)
     }
+}
+
+/// The policy verdict line of cell `key`: the kernels of each verdict, fixes first.
+fn verdict_line(key: &str, by: &[(Change, Vec<String>)], redirty_oom: &[&str]) -> String {
+    let on = |c: Change| by.iter().find(|(v, _)| *v == c).map(|(_, l)| l.join(", "));
+    if redirty_oom.is_empty() && on(Change::Regression).is_none() {
+        return format!("{key}: no OOM under redirty on any kernel, activate changes nothing");
+    }
+    let oom_both: Vec<&str> = by
+        .iter()
+        .filter(|(v, _)| matches!(v, Change::Unchanged | Change::Delayed | Change::Earlier))
+        .flat_map(|(_, l)| l.iter())
+        .map(|r| r.split(' ').next().unwrap_or(r))
+        .filter(|r| redirty_oom.contains(r))
+        .collect();
+    let both = oom_both.join(", ");
+    let mut line = match (on(Change::Fix), both.is_empty()) {
+        (Some(list), true) => format!("{key}: activate turns the OOM into survival on {list}"),
+        (Some(list), false) => format!(
+            "{key}: activate turns the OOM into survival on {list}; not on {both} (OOM under both)"
+        ),
+        (None, true) => format!("{key}: activate turns the OOM into survival on no kernel"),
+        (None, false) => format!(
+            "{key}: activate turns the OOM into survival on no kernel (OOM under both on {both})"
+        ),
+    };
+    for (c, what) in [
+        (Change::Delayed, "activate delays the OOM on"),
+        (Change::Earlier, "activate brings the OOM earlier on"),
+        (
+            Change::Regression,
+            "activate OOMs where redirty survives on",
+        ),
+    ] {
+        if let Some(list) = on(c) {
+            line.push_str(&format!("; {what} {list}"));
+        }
+    }
+    line
+}
+
+/// `line` broken at spaces into lines of at most `width` columns, the continuations indented by
+/// two spaces (a word longer than the width stays whole).
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in line.split(' ') {
+        let fresh = cur.is_empty() || (cur == "  " && !out.is_empty());
+        if !fresh && cur.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
+            cur.push_str("  ");
+        } else if !fresh {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    out.push(cur);
+    out
 }
 
 /// Whether `name` is a kernel `history` accepts.
@@ -461,6 +662,17 @@ pub fn is_release(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_wrap_at_spaces_with_an_indent() {
+        let line = "a ".repeat(60) + "end";
+        let lines = wrap(&line, 100);
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l.chars().count() <= 100));
+        assert!(lines[1].starts_with("  a"));
+        assert_eq!(lines.join(" ").split_whitespace().count(), 61);
+        assert_eq!(wrap("short", 100), ["short"]);
+    }
 
     #[test]
     fn the_default_series_starts_at_2_6_32_and_ends_at_mainline() {

@@ -13,8 +13,9 @@
 //! come from `../shared/model/reclaim-oom-2.6.3x.md` and `writeback-fs-history.md`, and [`LATER`]
 //! for the writeback history after 2.6.36, writeback-fs §D, and the modern allocator's OOM
 //! decision, `throttle_vm_writeout`'s end and hopeless nodes, `notes/research/14-modern.md`).
-//! Other later work (the OOM reaper, kswapd's loop rewrites, node LRU lists, compaction, memcg,
-//! MGLRU) is not modelled (docs/MODEL.md simplification 20).
+//! kswapd in terms of nodes (4.8/4.12) is modelled over per-zone lists; other later work (the OOM
+//! reaper, kswapd's 3.11 loop rewrite, node LRU lists, compaction, memcg, MGLRU) is not
+//! (docs/MODEL.md simplification 20).
 //! `docs/HISTORY.md` lists every switch with its rules.
 
 use serde::Serialize;
@@ -276,6 +277,23 @@ switches! {
             "7b98c2e402e oom: give current access to memory reserves if it has been killed";
     }
 
+    /// The OOM of a task bound with `MPOL_BIND` (research 14 §9.3).
+    oom_mempolicy: OomMempolicy =
+        "how an OOM of a task bound with MPOL_BIND (numactl --membind) is detected and who dies" {
+        /// `constrained_alloc()` reads the zonelist only, which MPOL_BIND leaves whole:
+        /// `CONSTRAINT_NONE`, a system-wide selection.
+        ZonelistOnly => "zonelist-only", "2.6.32", "";
+        /// Detected from the nodemask (`CONSTRAINT_MEMORY_POLICY`): the invoker itself is
+        /// killed ("No available memory (MPOL_BIND)").
+        KillCurrent => "kill-current", "2.6.33",
+            "4365a5676fa oom-kill: fix NUMA constraint check with nodemask";
+        /// Detected from the nodemask: the victim is selected among the tasks whose policy
+        /// intersects it (tasks without MPOL_BIND are all eligible), over the bound nodes'
+        /// pages.
+        SelectIntersecting => "select-intersecting", "2.6.36",
+            "6f48d0ebd90 oom: select task from tasklist for mempolicy ooms";
+    }
+
     // --- after 2.6.36 (writeback-fs §D) ---------------------------------------------------
 
     /// How a reclaimer sleeps when it waits for writeback (writeback-fs §D.2, §D.10).
@@ -336,6 +354,14 @@ switches! {
         /// on PG_reclaim pages under writeback, direct reclaim sleeps iff congested.
         ZoneFlags => "zone-flags", "3.11",
             "e2be15f6c3ee mm: vmscan: stall page reclaim and writeback pages based on dirty/writepage pages encountered";
+        /// The same flags, set only by kswapd at the end of its `shrink_node()` from the whole
+        /// call's counts (needs `kswapd_balance` ≠ `zones`: the zone-form kswapd sets none).
+        KswapdFlags => "kswapd-flags", "4.17",
+            "mm/vmscan: don't change pgdat state on base of a single LRU list state; mm/vmscan: don't mess with pgdat->flags in memcg reclaim (Andrey Ryabinin, 4.17)";
+        /// The same, with `nr_congested` counting only pages under writeback *and* PG_reclaim:
+        /// bdi congestion is gone.
+        CongestedReclaimOnly => "congested-reclaim-only", "5.18",
+            "Remove remaining parts of congestion tracking code (NeilBrown, 5.18)";
     }
 
     /// How `balance_dirty_pages()` throttles a dirtier (writeback-fs §A.6, §D.6).
@@ -423,6 +449,25 @@ switches! {
             "132b0d21d21f mm/page_alloc: remove the throttling logic from the page allocator";
     }
 
+    /// How kswapd decides its node is balanced, and what it shrinks (research 14 §4.2–§4.4).
+    /// From `node-any-zone` the reclaim flags (`PGDAT_*`, `LRUVEC_CONGESTED`) are per node.
+    kswapd_balance: KswapdBalance =
+        "how kswapd decides its node is balanced and what one balance_pgdat() priority shrinks" {
+        /// 2.6.36's `balance_pgdat()`: every zone below high, each shrunk by itself while below
+        /// 8 × high; woken when a zone is below low; sleeps when every zone is above high.
+        Zones => "zones", "2.6.32", "";
+        /// Woken unless some zone up to the waker's classzone is above high + its
+        /// `lowmem_reserve[classzone]`; a priority stops there (top-down) or shrinks the whole
+        /// node (`kswapd_shrink_node()`, goal Σ high) with no nap between priorities; it sleeps
+        /// only when *every* such zone is balanced.
+        NodeAnyZone => "node-any-zone", "4.8",
+            "1d82de618ddd mm, vmscan: make kswapd reclaim in terms of nodes; 38087d9b0360 mm, vmscan: simplify the logic deciding whether kswapd sleeps; 599d0c954f91 mm, vmscan: move LRU lists to node";
+        /// `pgdat_balanced()`: any eligible zone (bottom-up) above high + reserve also lets
+        /// kswapd sleep (and clears the node's flags).
+        PgdatBalanced => "pgdat-balanced", "4.12",
+            "mm, vmscan: prevent kswapd sleeping prematurely due to mismatched classzone_idx; mm, vmscan: only clear pgdat congested/dirty/writeback state when balanced (Mel Gorman, 4.12)";
+    }
+
     /// `throttle_vm_writeout()` at the end of `shrink_zone()` (research 14 §7.1).
     throttle_vm_writeout: ThrottleVmWriteout =
         "what reclaim's throttle_vm_writeout() compares writeback with" {
@@ -452,6 +497,18 @@ switches! {
         False => "false", "2.6.32", "";
         True => "true", "5.6",
             "244adf6426ee ext4: make dioread_nolock the default; c8980e1980cc ext4: disable dioread_nolock whenever delayed allocation is disabled";
+    }
+}
+
+impl WritebackThrottle {
+    /// Whether the 3.11 reclaim flags and `shrink_page_list()`'s dirty/writeback counts apply.
+    pub fn flags(self) -> bool {
+        matches!(
+            self,
+            WritebackThrottle::ZoneFlags
+                | WritebackThrottle::KswapdFlags
+                | WritebackThrottle::CongestedReclaimOnly
+        )
     }
 }
 
@@ -529,6 +586,7 @@ pub const V2_6_3X: &[Profile] = &[
             ("shrink_zone_bailout", "nr-to-reclaim"),
             ("kswapd_sleep", "short-nap"),
             ("kswapd_congestion_wait", "skip-under-min"),
+            ("oom_mempolicy", "kill-current"),
         ],
     },
     Profile {
@@ -559,6 +617,7 @@ pub const V2_6_3X: &[Profile] = &[
             ("oom_cpuset_tasks", "ineligible"),
             ("oom_child_victim", "highest-badness"),
             ("oom_killed_current", "takes-reserves"),
+            ("oom_mempolicy", "select-intersecting"),
         ],
     },
 ];
@@ -616,7 +675,10 @@ pub const LATER: &[Profile] = &[
     },
     Profile {
         name: "4.8",
-        changes: &[("per_zone_dirty_limits", "node")],
+        changes: &[
+            ("per_zone_dirty_limits", "node"),
+            ("kswapd_balance", "node-any-zone"),
+        ],
     },
     Profile {
         name: "4.9",
@@ -635,7 +697,12 @@ pub const LATER: &[Profile] = &[
         changes: &[
             ("alloc_retry", "reclaim-retry"),
             ("kswapd_failures", "true"),
+            ("kswapd_balance", "pgdat-balanced"),
         ],
+    },
+    Profile {
+        name: "4.17",
+        changes: &[("reclaim_writeback_throttle", "kswapd-flags")],
     },
     Profile {
         name: "5.6",
@@ -647,6 +714,10 @@ pub const LATER: &[Profile] = &[
             ("congestion_sleep", "reclaim-throttle"),
             ("alloc_retry", "reclaim-retry-nosleep"),
         ],
+    },
+    Profile {
+        name: "5.18",
+        changes: &[("reclaim_writeback_throttle", "congested-reclaim-only")],
     },
     Profile {
         name: "6.1",

@@ -48,6 +48,7 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod schemas;
 pub mod shard;
 pub mod sim;
 pub mod spec;

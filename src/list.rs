@@ -30,6 +30,53 @@ pub fn text() -> String {
     s
 }
 
+/// `wbsim list --format json`: the same names as one JSON document (`wbsim/list/1`).
+pub fn json() -> String {
+    use serde_json::json;
+    let switches: Vec<_> = crate::kernel::SWITCHES
+        .iter()
+        .map(|s| {
+            let values: Vec<_> = s
+                .values
+                .iter()
+                .zip(s.since)
+                .zip(s.cites)
+                .map(|((v, since), cite)| json!({ "value": v, "since": since, "cite": cite }))
+                .collect();
+            json!({ "key": s.key, "what": s.what, "values": values })
+        })
+        .collect();
+    let profiles: Vec<_> = crate::kernel::profiles()
+        .map(|p| {
+            let changes: serde_json::Map<String, serde_json::Value> = p
+                .changes
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            json!({ "name": p.name, "changes": changes })
+        })
+        .collect();
+    let kinds: Vec<_> = schema::TASK_KINDS
+        .iter()
+        .map(|k| json!({ "kind": k.kind, "required": k.required, "optional": k.optional }))
+        .collect();
+    let doc = json!({
+        "schema": "wbsim/list/1",
+        "releases": Release::ALL.iter().map(|r| r.name()).collect::<Vec<_>>(),
+        "later_kernels": crate::kernel::LATER.iter().map(|l| l.name).collect::<Vec<_>>(),
+        "kernel_profiles": profiles,
+        "kernel_switches": switches,
+        "filesystems": FsType::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
+        "policies": Policy::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
+        "pin_methods": PinMethod::ALL.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        "mount_options": crate::fs::mount_options(),
+        "page_granularities": granularity_names(),
+        "task_kinds": kinds,
+        "task_common_keys": schema::TASK_COMMON,
+    });
+    serde_json::to_string_pretty(&doc).expect("JSON") + "\n"
+}
+
 /// Names joined by spaces.
 fn words<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names.collect::<Vec<_>>().join(" ")
@@ -80,17 +127,22 @@ fn kernels() -> String {
 
 /// `machine.page_granularity`'s accepted sizes.
 fn page_granularities() -> String {
+    format!(
+        "page granularities: {} (machine.page_granularity; default 4KiB, coarser for machines past 64GiB)\n",
+        granularity_names().join(" ")
+    )
+}
+
+/// Every accepted `machine.page_granularity`, finest first.
+fn granularity_names() -> Vec<String> {
     use crate::mm::granularity::{Granularity, BASE_PAGE, MAX_PAGE_GRANULARITY};
     let mut pages = vec![];
     let mut g = BASE_PAGE;
     while g <= MAX_PAGE_GRANULARITY {
-        pages.push(Granularity::of_bytes(g).name());
+        pages.push(Granularity::of_bytes(g).name().to_string());
         g *= 2;
     }
-    format!(
-        "page granularities: {} (machine.page_granularity; default 4KiB, coarser for machines past 64GiB)\n",
-        pages.join(" ")
-    )
+    pages
 }
 
 /// Each task kind with its required and `[optional]` keys, then the keys of every task.

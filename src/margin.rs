@@ -59,7 +59,7 @@ pub fn parse(arg: &str) -> anyhow::Result<MarginArg> {
 }
 
 /// One probe's result: the value and its OOM count.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Probe {
     /// The value, as the loader reads it.
     pub value: String,
@@ -76,12 +76,13 @@ impl Probe {
 }
 
 /// The margin of one cell and policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MarginRecord {
     /// The cell label without the policy and the searched path (the scenario name when empty).
     pub cell: String,
     /// The policy.
     #[serde(with = "crate::report::document::policy_name")]
+    #[schemars(with = "crate::report::document::PolicyName")]
     pub policy: Policy,
     /// The searched path.
     pub path: String,
@@ -94,6 +95,9 @@ pub struct MarginRecord {
     pub above: Probe,
     /// Values probed.
     pub probes: u32,
+    /// Every probe, in the order of the values (what `study --html` plots).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<Probe>,
 }
 
 /// One cell and policy being bisected: indices into the range's points.
@@ -105,6 +109,8 @@ struct Item {
     below: Option<Probe>,
     above: Option<Probe>,
     probes: u32,
+    /// Every probe with its point.
+    points: Vec<(u64, Probe)>,
 }
 
 /// Searches every cell and policy of the scenario in `src` under `ov`.
@@ -187,6 +193,7 @@ fn items_of(sc: &Scenario, path: &str, last: u64) -> Vec<Item> {
                 below: None,
                 above: None,
                 probes: 0,
+                points: Vec::new(),
             });
         }
     }
@@ -261,6 +268,7 @@ fn probe_all(
 
 fn update(it: &mut Item, k: u64, p: Probe, round: u32) {
     it.probes += 1;
+    it.points.push((k, p.clone()));
     if round == 0 {
         if k == it.lo {
             it.below = Some(p.clone());
@@ -280,8 +288,10 @@ fn update(it: &mut Item, k: u64, p: Probe, round: u32) {
     }
 }
 
-fn record(it: Item, path: &str, name: &str) -> MarginRecord {
+fn record(mut it: Item, path: &str, name: &str) -> MarginRecord {
     let crossed = crosses(&it);
+    it.points.sort_by_key(|&(k, _)| k);
+    it.points.dedup_by_key(|(k, _)| *k);
     let empty = Probe {
         value: String::new(),
         oom: 0,
@@ -301,6 +311,7 @@ fn record(it: Item, path: &str, name: &str) -> MarginRecord {
         below: it.below.unwrap_or(empty),
         above,
         probes: it.probes,
+        points: it.points.into_iter().map(|(_, p)| p).collect(),
     }
 }
 
@@ -354,7 +365,12 @@ pub fn answer_lines(margins: &[MarginRecord]) -> Vec<String> {
 /// The bracket's low value in bytes (sizes) or units, when the margin crossed.
 fn value_of(m: &MarginRecord) -> Option<u64> {
     m.threshold.as_ref()?;
-    crate::scenario::units::parse_size(&m.below.value)
+    number(&m.below.value)
+}
+
+/// A probed value as a number: bytes for a size, else the integer.
+pub fn number(value: &str) -> Option<u64> {
+    crate::scenario::units::parse_size(value)
         .ok()
-        .or_else(|| m.below.value.parse().ok())
+        .or_else(|| value.parse().ok())
 }

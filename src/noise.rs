@@ -25,15 +25,20 @@
 //!   ±5 %: the same file lands on different tracks (outer tracks of a 2010 SATA disk stream up to
 //!   twice as fast as inner ones), and the write cache and command queue reorder differently.
 //!
-//! Not perturbed (docs/MODEL.md says so): the order of two wake-ups at the same simulated
-//! nanosecond (the event queue is FIFO among equal times). Start-time noise already moves most
-//! such ties apart.
+//! - `wakeup_order = true`: events due at the same later simulated nanosecond (tasks whose
+//!   sleeps end together, a disk completion and a timer on one jiffy) pop in an order drawn from
+//!   the run's seed (`EventQueue::shuffle_wakeups`, its own stream) instead of FIFO: which of
+//!   several tasks woken at once runs first depends on which CPU each wakes on and on the
+//!   scheduler, not on the order of the `wake_up()` calls. Events scheduled for the current
+//!   instant (an actor going on, a wake-up done now) keep FIFO order.
 
 use crate::sim::{SimRng, MSEC};
 use crate::spec::{RunSpec, TaskKind};
 
 /// How much each varying quantity varies between replicas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Noise {
     /// The most a task's start is delayed, ns (uniform in `0..=start_ns`).
     pub start_ns: u64,
@@ -41,6 +46,10 @@ pub struct Noise {
     pub rate_percent: u32,
     /// Disk bandwidth and seek time vary by up to ± this percentage.
     pub disk_percent: u32,
+    /// Events due at the same later instant (tasks woken together) pop in a seeded order
+    /// (`EventQueue::shuffle_wakeups`) instead of the order they were scheduled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wakeup_order: bool,
 }
 
 /// The random stream of each component, apart from the engine's (which uses small numbers).
@@ -54,6 +63,7 @@ impl Noise {
         start_ns: 0,
         rate_percent: 0,
         disk_percent: 0,
+        wakeup_order: false,
     };
 
     /// The defaults (see the module header for why each).
@@ -61,6 +71,7 @@ impl Noise {
         start_ns: 250 * MSEC,
         rate_percent: 5,
         disk_percent: 5,
+        wakeup_order: true,
     };
 
     /// Whether it changes nothing.
@@ -74,10 +85,15 @@ impl Noise {
             return "none".into();
         }
         format!(
-            "start +0–{}ms, rate ±{}%, disk ±{}%",
+            "start +0–{}ms, rate ±{}%, disk ±{}%{}",
             self.start_ns / MSEC,
             self.rate_percent,
-            self.disk_percent
+            self.disk_percent,
+            if self.wakeup_order {
+                ", wake-up order"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -97,6 +113,7 @@ pub fn perturb(spec: &mut RunSpec, noise: &Noise) {
     if noise.is_zero() {
         return;
     }
+    spec.shuffle_wakeups = noise.wakeup_order;
     let mut start = SimRng::split(spec.seed, STREAM_START);
     let mut rate = SimRng::split(spec.seed, STREAM_RATE);
     let mut disk = SimRng::split(spec.seed, STREAM_DISK);

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Why the OOM killer's victim was chosen from the set it was (`constrained_alloc()`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Constraint {
     /// `CONSTRAINT_NONE`: the allocation could use every node.
     #[serde(rename = "CONSTRAINT_NONE")]
@@ -12,6 +12,10 @@ pub enum Constraint {
     /// `CONSTRAINT_CPUSET`: the allocator's cpuset excluded some node.
     #[serde(rename = "CONSTRAINT_CPUSET")]
     Cpuset,
+    /// `CONSTRAINT_MEMORY_POLICY` [2.6.33+]: the allocation's `MPOL_BIND` nodemask excluded
+    /// some node.
+    #[serde(rename = "CONSTRAINT_MEMORY_POLICY")]
+    MemoryPolicy,
 }
 
 impl Constraint {
@@ -20,6 +24,7 @@ impl Constraint {
         match self {
             Constraint::None => "CONSTRAINT_NONE",
             Constraint::Cpuset => "CONSTRAINT_CPUSET",
+            Constraint::MemoryPolicy => "CONSTRAINT_MEMORY_POLICY",
         }
     }
 }
@@ -99,7 +104,7 @@ pub enum Outcome {
 }
 
 /// How a run ended, without the details: what `[expect]`, comparisons and verdicts compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     /// An OOM kill (or an OOM panic).
@@ -169,7 +174,7 @@ impl Outcome {
 }
 
 /// One task's progress at the end of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TaskReport {
     /// Name.
     pub name: String,
@@ -246,7 +251,9 @@ pub struct JournalCounters {
 }
 
 /// What the later-kernel switches did in a run (`crate::kernel`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct LaterCounters {
     /// Dirty file pages reclaim marked PG_reclaim instead of writing
     /// (`nr_vmscan_immediate_reclaim`, 3.2+).
@@ -263,7 +270,7 @@ pub struct LaterCounters {
 
 /// Sleeps in `get_request_wait()` (the `block_sleeprq` tracepoint) and the time spent asleep
 /// there (blkio delay), by who slept: all 0 when no submitter ever found the request pool empty.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RequestWaitCounters {
     /// kswapd's sleeps (`pageout()`).
     pub kswapd_sleeps: u64,
@@ -358,9 +365,13 @@ pub const ZONE_SUFFIXES: [&str; 4] = ["dma", "dma32", "normal", "movable"];
 
 /// `(name, value)` pairs in a kernel file's order, serialised as one JSON object in that order:
 /// what [`Vmstat`] and [`Meminfo`] hold.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
-pub struct NamedValues(#[serde(with = "named_values")] Vec<(String, u64)>);
+pub struct NamedValues(
+    #[serde(with = "named_values")]
+    #[schemars(with = "std::collections::BTreeMap<String, u64>")]
+    Vec<(String, u64)>,
+);
 
 impl NamedValues {
     /// Every `(name, value)`, in order.
@@ -379,7 +390,7 @@ impl NamedValues {
 
 /// The final `/proc/vmstat`: `(name, value)` in `vmstat_text[]` order, the names as the release
 /// prints them. Serialised as one JSON object in that order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Vmstat(NamedValues);
 
@@ -453,7 +464,7 @@ impl ReclaimCounters {
 
 /// The final `/proc/meminfo`: `(name, kB)` in `meminfo_proc_show()` order. Serialised as one JSON
 /// object in that order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Meminfo(NamedValues);
 

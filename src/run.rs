@@ -4,9 +4,10 @@
 //!
 //! - `--jobs N`: runs share out over N threads (`exec.rs`), results in job order, so the output
 //!   is the same for any N;
-//! - `--check-invariants`: the invariant recount after every event (every 4096th on large
-//!   machines), in any build; without it a debug build recounts at a stride
-//!   ([`Recount::Sampled`]);
+//! - `--check-invariants`: the invariant checks in any build, the structure checks after every
+//!   event and the page recount at a stride ([`Recount::Sampled`], what a debug build does
+//!   without it); `--check-invariants=every-event` recounts after every event ([`Recount::Full`]);
+//!   a violation is located to its first event either way;
 //! - `--check-determinism`: each run twice, the full results compared;
 //! - observation (`--timeline`, `--plot`, `--trace`, `--ftrace`, `explain`): a
 //!   [`Recorder`] probe on every run, handed back with its result;
@@ -35,6 +36,8 @@ use crate::spec::RunSpec;
 pub struct Checks {
     /// `--check-invariants`.
     pub invariants: bool,
+    /// `--check-invariants=every-event`: the page recount after every event too.
+    pub every_event: bool,
     /// `--check-determinism`.
     pub determinism: bool,
     /// `--inject-drift-at EVENT` (hidden, for tests): a counter drift after that event of every
@@ -51,7 +54,9 @@ impl Checks {
     /// The flags that repeat these checks, for a reproduce line (` --check-invariants`…).
     pub fn flags(&self) -> String {
         let mut s = String::new();
-        if self.invariants {
+        if self.every_event {
+            s.push_str(" --check-invariants=every-event");
+        } else if self.invariants {
             s.push_str(" --check-invariants");
         }
         if self.determinism {
@@ -249,7 +254,7 @@ impl Runner {
         };
         let setup = Setup {
             options,
-            recount: if self.checks.invariants {
+            recount: if self.checks.every_event {
                 Recount::Full
             } else {
                 Recount::Sampled

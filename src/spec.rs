@@ -296,7 +296,7 @@ impl MountSpec {
 }
 
 pub use crate::mm::workload::{
-    Anon, AnonGfp, Pin, PinMethod, StreamRead, StreamWrite, TaskKind, Truncate,
+    Anon, AnonGfp, Pin, PinMethod, StreamRead, StreamWrite, TaskKind, Truncate, WorkingSet,
 };
 
 /// One task (`[task.NAME]`).
@@ -310,6 +310,10 @@ pub struct TaskSpec {
     pub cpuset_nodes: Option<Vec<u32>>,
     /// `cpuset.mem_hardwall` (or `mem_exclusive`): GFP_KERNEL allocations are confined too.
     pub cpuset_hardwall: bool,
+    /// `set_mempolicy(MPOL_BIND, nodes)` (`numactl --membind`): every allocation of the task
+    /// is confined to these nodes, reclaim and the OOM killer included; `None`: the default
+    /// (local) policy.
+    pub membind: Option<Vec<u32>>,
     /// `/proc/PID/oom_score_adj` (−1000..=1000); 2.6.32–35 use `oom_adj` = adj·17/1000.
     pub oom_score_adj: i32,
     /// When it starts, ns.
@@ -359,4 +363,8 @@ pub struct RunSpec {
     pub mounts: Vec<MountSpec>,
     /// Tasks, in declaration order (pids are assigned in this order, from 1000).
     pub tasks: Vec<TaskSpec>,
+    /// Wake-up-order noise (`[noise] wakeup_order`, set by `noise::perturb`): events due at the
+    /// same later instant pop in an order drawn from the seed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shuffle_wakeups: bool,
 }

@@ -69,6 +69,8 @@ pub struct ReleaseStudy {
     pub summaries: Vec<Summary>,
     /// Each cell's redirty/activate comparison.
     pub comparisons: Vec<Comparison>,
+    /// Each cell and policy's OOM times over the replicas (the distributions `--html` plots).
+    pub oom_times: Vec<crate::compare::OomTimes>,
     /// `--margin`: where each cell and policy's OOM rate crosses 50 %.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub margins: Option<Vec<MarginRecord>>,
@@ -168,6 +170,7 @@ fn run_kernels(
         out.push(ReleaseStudy {
             release: release.clone(),
             summaries: crate::compare::cell_summaries(&record),
+            oom_times: crate::compare::oom_times(&record),
             comparisons: record.comparisons,
             margins,
         });
@@ -345,6 +348,25 @@ fn grid(s: &ScenarioStudy) -> Grid {
         rows,
         notes,
     }
+}
+
+/// CSV: one flat row per kernel, cell and policy, then with `--margin` one row per kernel, cell
+/// and policy with its margin (`margin_*` columns).
+pub fn flat_grids(doc: &StudyDocument) -> Vec<Grid> {
+    let mut grids = vec![flat_grid(doc)];
+    for s in &doc.scenarios {
+        for r in &s.releases {
+            if let Some(m) = &r.margins {
+                grids.push(crate::report::grids::margin_flat_grid(
+                    &s.file,
+                    &s.name,
+                    Some(&r.release),
+                    m,
+                ));
+            }
+        }
+    }
+    grids
 }
 
 /// CSV: one flat row per kernel, cell and policy.

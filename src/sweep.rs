@@ -239,7 +239,7 @@ impl Search<'_> {
         let r = self.threshold.range;
         let varied: Vec<String> = self.vary.iter().map(|v| v.path.clone()).collect();
         let mut plan = build::plan(base, PlanCommand::Sweep, &varied);
-        plan.axes.retain(|a| a.path != self.threshold.path);
+        plan.remove_axis(&self.threshold.path);
         plan.expect = None;
         plan.threshold = Some(ThresholdPlan {
             path: self.threshold.path.clone(),

@@ -416,11 +416,7 @@ impl Machine {
         };
         let buffers = self.vfs.mounts[m].ordered_data == OrderedData::Buffers;
         while let Some(&(ino, idx)) = self.vfs.mounts[m].journal.committing.last() {
-            let id = self.vfs.inodes[ino]
-                .pages
-                .get(idx as usize)
-                .copied()
-                .unwrap_or(NIL);
+            let id = self.vfs.inodes[ino].pages.get(idx);
             if id == NIL || self.vfs.inodes[ino].truncated {
                 self.vfs.mounts[m].journal.committing.pop();
                 continue;
@@ -486,24 +482,22 @@ impl Machine {
                 end
             };
             let inode = &self.vfs.inodes[ino];
-            let end = (end as usize).min(inode.pages.len());
+            let end = end.min(inode.pages.end());
             let found = if inode.truncated || inode.nr_writeback == 0 {
                 None
             } else {
-                inode.pages[(from as usize).min(end)..end]
-                    .iter()
-                    .position(|&id| {
-                        id != NIL && self.mem.pages[id as usize].flags & pg::WRITEBACK != 0
-                    })
-                    .map(|k| from as usize + k)
+                (from.min(end)..end).find(|&i| {
+                    let id = inode.pages.get(i);
+                    id != NIL && self.mem.pages[id as usize].flags & pg::WRITEBACK != 0
+                })
             };
             self.vfs.mounts[m].journal.cpu_ns += cost::SCAN_PAGE;
             match found {
                 Some(idx) => {
-                    let id = self.vfs.inodes[ino].pages[idx];
+                    let id = self.vfs.inodes[ino].pages.get(idx);
                     self.mem.pages[id as usize].flags |= pg::JOURNAL_WAIT;
                     let last = self.vfs.mounts[m].journal.wait_inodes.last_mut();
-                    last.expect("a waited inode").1 = idx as u32 + 1;
+                    last.expect("a waited inode").1 = idx + 1;
                     return false;
                 }
                 None => {
@@ -545,7 +539,7 @@ impl Machine {
                             walked * self.granularity.cost(cost::SCAN_PAGE);
                         continue;
                     }
-                    let size = self.vfs.inodes[ino].pages.len() as u32;
+                    let size = self.vfs.inodes[ino].pages.end();
                     let mut i = 0;
                     while let Some(j) = self.vfs.inodes[ino].next_dirty(i, size) {
                         out.push((ino, j));

@@ -64,6 +64,7 @@ pub mod btrfs;
 pub mod ext3;
 pub mod ext4;
 pub mod jbd;
+pub mod page_index;
 pub mod tmpfs;
 pub mod vfs;
 pub mod xfs;

@@ -3,6 +3,7 @@
 //! writeback state) and SysV shm segments (shmem inodes). Every file and segment lives here for
 //! the whole run, so a page's `owner` indexes them.
 
+use super::page_index::PageIndex;
 use super::{jbd, Backing, Filesystem, OrderedData, Writepages};
 use crate::mm::fs_writeback::InodeList;
 use crate::mm::page::PageId;
@@ -76,10 +77,9 @@ impl Mount {
 pub struct Inode {
     /// The mount it lives on.
     pub mount: usize,
-    /// Cached pages by index (NIL: not cached).
-    pub pages: Vec<PageId>,
-    /// PAGECACHE_TAG_DIRTY, one bit per index.
-    pub dirty_tag: Vec<u64>,
+    /// Cached pages by index, with their PAGECACHE_TAG_DIRTY tags (only cached pages cost
+    /// memory).
+    pub pages: PageIndex,
     /// Pages tagged dirty.
     pub nr_dirty: u64,
     /// Pages under writeback (PAGECACHE_TAG_WRITEBACK).
@@ -105,35 +105,20 @@ pub struct Inode {
 }
 
 impl Inode {
-    /// Sets or clears the dirty tag of `index`.
+    /// Sets or clears the dirty tag of `index`, counting the tags in `nr_dirty`.
     pub fn tag_dirty(&mut self, index: u32, on: bool) {
-        let (w, b) = ((index / 64) as usize, index % 64);
-        if self.dirty_tag.len() <= w {
-            self.dirty_tag.resize(w + 1, 0);
-        }
-        let was = self.dirty_tag[w] & (1 << b) != 0;
-        if on && !was {
-            self.dirty_tag[w] |= 1 << b;
-            self.nr_dirty += 1;
-        } else if !on && was {
-            self.dirty_tag[w] &= !(1 << b);
-            self.nr_dirty -= 1;
+        if self.pages.tag(index, on) {
+            if on {
+                self.nr_dirty += 1;
+            } else {
+                self.nr_dirty -= 1;
+            }
         }
     }
 
     /// The first index ≥ `from` tagged dirty (`find_get_pages_tag`), below `end`.
     pub fn next_dirty(&self, from: u32, end: u32) -> Option<u32> {
-        let mut i = from;
-        while i < end {
-            let (w, b) = ((i / 64) as usize, i % 64);
-            let word = *self.dirty_tag.get(w)? >> b;
-            if word != 0 {
-                let found = i + word.trailing_zeros();
-                return (found < end).then_some(found);
-            }
-            i = (i / 64 + 1) * 64;
-        }
-        None
+        self.pages.next_dirty(from, end)
     }
 }
 

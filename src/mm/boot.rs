@@ -22,6 +22,10 @@ use crate::fs::Mount;
 use crate::sim::{EventQueue, SimRng, SEC};
 use crate::spec::RunSpec;
 
+/// The random stream of the wake-up-order noise (the engine's others use small numbers; the
+/// noise streams of `crate::noise` are `0x6e6f_6973_000N`).
+const STREAM_WAKEUPS: u64 = 0x6e6f_6973_0004;
+
 impl Machine {
     /// Boots the machine described by `spec`: lays out zones, computes watermarks, carves kernel
     /// memory and hugetlb pages, creates tasks, files, flushers and journals, and queues their
@@ -36,9 +40,13 @@ impl Machine {
         let ratelimit_pages = granularity.batch(KernelPages(
             (total_base / (cpus as u64 * 32)).clamp(16, 1024),
         ));
+        let mut queue = EventQueue::default();
+        if spec.shuffle_wakeups {
+            queue.shuffle_wakeups(SimRng::split(spec.seed, STREAM_WAKEUPS));
+        }
         let clock = Clock {
             now: 0,
-            queue: EventQueue::default(),
+            queue,
             events: 0,
             jiffy: SEC / u64::from(spec.machine.hz.max(1)),
         };
@@ -216,6 +224,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             throttled: Vec::new(),
             throttled_written: 0,
             kswapd_failures: 0,
+            flags: Default::default(),
         });
     }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();
@@ -242,6 +251,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         min_free_kbytes,
         scratch: Vec::with_capacity(64),
         scratch_keep: Vec::with_capacity(64),
+        hot: super::hot::HotMemory::default(),
     }
 }
 

@@ -322,7 +322,7 @@ impl Machine {
         let inode = &mut self.vfs.inodes[ino];
         inode.i_sync = true;
         inode.i_dirty = false;
-        let size = inode.pages.len() as u32;
+        let size = inode.pages.end();
         let start = if c.range_cyclic {
             inode.writeback_index.min(size)
         } else {
@@ -390,7 +390,7 @@ impl Machine {
                 }
                 break;
             };
-            let id = self.vfs.inodes[iw.ino].pages[idx as usize];
+            let id = self.vfs.inodes[iw.ino].pages.get(idx);
             debug_assert_ne!(id, NIL, "a dirty tag on an uncached index");
             if self.mem.pages[id as usize].has(pg::WRITEBACK) {
                 iw.next = idx + 1;

@@ -21,8 +21,8 @@
 //! - (deep checks only: every [`DEEP_EVERY`]th check in a run, and every call of
 //!   [`Machine::verify`]) each LRU list's links are consistent and reach exactly the pages that
 //!   say they are on it, every cached file page sits in its file's slot and is tagged when
-//!   dirty, and every slot of every file holds a live page of that file at that index; these
-//!   read memory at random (or are O(file size)), so they are sampled;
+//!   dirty, and every cached slot of every file holds a live page of that file at that index; these
+//!   read memory at random (`fs::page_index`: O(cached pages)), so they are sampled;
 //! - no page was freed while dirty ([`Tracker::note_free`], fed by the page-free path): dirty data
 //!   leaves memory only by being written, or by truncate, which cancels the dirty bit first.
 //!
@@ -121,20 +121,61 @@ impl Machine {
 
     /// [`Machine::verify`]; with `deep` false it skips the walks that chase links across memory
     /// (the LRU links and every file's slots) and checks the rest, which is one sequential pass
-    /// over the pages. The engine makes every [`DEEP_EVERY`]th check deep.
+    /// over the pages. The engine makes every [`DEEP_EVERY`]th page recount deep. The page
+    /// recount runs before the structure checks so that a drifting zone counter is named by
+    /// its zone and count, not by the machine-wide sum it also spoils.
     pub fn verify_depth(&self, deep: bool) -> Result<(), String> {
+        self.check_dirty_freed()?;
+        self.verify_pages(deep)?;
+        self.verify_structures()
+    }
+
+    /// The checks whose cost does not grow with memory or with IO in flight: O(zones + tasks +
+    /// a mechanism's own objects). The engine runs them after every event whenever it checks
+    /// at all, so what they catch is caught at the event that did it. A new mechanism's check
+    /// over its own state (journal handles, slab caches, the request pool) is a `check_*`
+    /// function called here (docs/ROBUSTNESS.md, "Adding a check").
+    #[inline]
+    pub fn verify_structures(&self) -> Result<(), String> {
+        self.check_dirty_freed()?;
+        self.check_fast_skips()?;
+        self.check_nothing_isolated()?;
+        self.check_global_counts()
+    }
+
+    /// The recount from page state: one sequential pass over every page, the free and per-CPU
+    /// lists and the disks' requests (O(pages)); with `deep` also the LRU links and every
+    /// file's slots (random memory). A count that can be recounted from a page's flags is a
+    /// field of `ZoneCount` (one line in `ZoneCount::add`, one in the kept values).
+    pub fn verify_pages(&self, deep: bool) -> Result<(), String> {
+        let mut at = self.walk_lists(deep)?;
+        self.walk_requests(&mut at)?;
+        self.recount_pages(&at, deep)?;
+        if deep {
+            self.walk_page_cache_slots()?;
+        }
+        Ok(())
+    }
+
+    /// No page was freed while dirty (what [`Tracker::note_free`] recorded).
+    fn check_dirty_freed(&self) -> Result<(), String> {
         if let Some((id, flags, at)) = self.tracker.dirty_freed {
             return Err(format!(
                 "page {id} was freed while dirty (flags {flags:#x}) at {at} ns: dirty data dropped without writeback or truncate"
             ));
         }
-        self.check_fast_skips()?;
-        let mut at = self.walk_lists(deep)?;
-        self.walk_requests(&mut at)?;
-        self.recount_pages(&at, deep)?;
-        self.check_global_counts()?;
-        if deep {
-            self.walk_page_cache_slots()?;
+        Ok(())
+    }
+
+    /// No zone counts isolated pages between events (reclaim puts back what it takes).
+    fn check_nothing_isolated(&self) -> Result<(), String> {
+        for (zid, z) in self.mem.zones.iter().enumerate() {
+            ensure!(
+                z.stat.nr_isolated_anon + z.stat.nr_isolated_file == 0,
+                "zone {zid}: NR_ISOLATED is {} + {} between events",
+                z.stat.nr_isolated_anon,
+                z.stat.nr_isolated_file
+            );
         }
         Ok(())
     }
@@ -171,8 +212,14 @@ impl Machine {
                 *n += l.len;
             }
         }
+        // Field by field: `==` on the struct calls memcmp, a tenth of a sampled check's cost.
+        let kept = &self.mem.vm_stat;
+        let same = (sum.nr_free == kept.nr_free)
+            & (sum.nr_dirty == kept.nr_dirty)
+            & (sum.nr_writeback == kept.nr_writeback)
+            & sum.nr_lru.iter().zip(&kept.nr_lru).all(|(a, b)| a == b);
         ensure!(
-            sum == self.mem.vm_stat,
+            same,
             "the global counts {:?} are not the sums of the zones' {:?}",
             self.mem.vm_stat,
             sum
@@ -411,12 +458,6 @@ impl Machine {
             kept == c,
             "zone {zid}'s counters disagree with its pages:\n  counters {kept:?}\n  recount  {c:?}"
         );
-        ensure!(
-            z.stat.nr_isolated_anon + z.stat.nr_isolated_file == 0,
-            "zone {zid}: NR_ISOLATED is {} + {} between events",
-            z.stat.nr_isolated_anon,
-            z.stat.nr_isolated_file
-        );
         Ok(())
     }
 
@@ -454,16 +495,12 @@ impl Machine {
         let inode = &self.vfs.inodes[ino];
         let idx = index as usize;
         ensure!(
-            inode.pages.get(idx) == Some(&(pfn as PageId)),
-            "file page {pfn} says it is index {idx} of file {ino} but the file's slot holds {:?}",
-            inode.pages.get(idx)
+            inode.pages.get(index) == pfn as PageId,
+            "file page {pfn} says it is index {idx} of file {ino} but the file's slot holds {}",
+            inode.pages.get(index)
         );
         ensure!(
-            flags & pg::DIRTY == 0
-                || inode
-                    .dirty_tag
-                    .get(idx / 64)
-                    .is_some_and(|w| w & (1 << (idx % 64)) != 0),
+            flags & pg::DIRTY == 0 || inode.pages.is_tagged(index),
             "file page {pfn} (file {ino} index {idx}) is dirty but not tagged dirty"
         );
         Ok(())
@@ -472,10 +509,7 @@ impl Machine {
     /// Every file's slots, one by one: a cached slot holds a live page of that file at that index.
     fn walk_page_cache_slots(&self) -> Result<(), String> {
         for (ino, inode) in self.vfs.inodes.iter().enumerate() {
-            for (idx, &id) in inode.pages.iter().enumerate() {
-                if id == NIL {
-                    continue;
-                }
+            for (idx, id) in inode.pages.iter() {
                 let p =
                     self.mem.pages.get(id as usize).ok_or_else(|| {
                         format!("file {ino} caches page {id}, beyond the last pfn")
@@ -483,7 +517,7 @@ impl Machine {
                 ensure!(
                     p.flags & pg::FILE != 0
                         && p.owner as usize == ino
-                        && p.index as usize == idx
+                        && p.index == idx
                         && !matches!(p.place, Place::Buddy | Place::Pcp),
                     "file {ino} index {idx} holds page {id}, which is not its page (flags {:#x}, owner {}, index {}, {:?})",
                     p.flags,

@@ -32,6 +32,8 @@ pub struct Memory {
     pub scratch: Vec<PageId>,
     /// A reusable buffer for the pages a `shrink_page_list` batch keeps.
     pub scratch_keep: Vec<PageId>,
+    /// The working sets the workload touches again (`touch_interval`).
+    pub hot: super::hot::HotMemory,
 }
 
 /// One node (`pg_data_t`).
@@ -51,6 +53,9 @@ pub struct Node {
     pub throttled_written: u64,
     /// `pgdat->kswapd_failures` [4.12]: `balance_pgdat()` runs in a row that freed nothing.
     pub kswapd_failures: u32,
+    /// [4.8+] `PGDAT_DIRTY`, `PGDAT_WRITEBACK`, `PGDAT_CONGESTED` / `LRUVEC_CONGESTED`: the
+    /// zone flags moved to the node (used when `kswapd_balance` is not `zones`).
+    pub flags: super::zone::ReclaimFlags,
 }
 
 /// Swap space.

@@ -18,7 +18,9 @@
 //! | `options.rs` | how a run is driven |
 //! | `page_alloc.rs` | `__alloc_pages_nodemask` and its slow path, page freeing |
 //! | `vmscan.rs` | `shrink_*`, `pageout`, `do_try_to_free_pages`, `balance_pgdat`, `kswapd` |
+//! | `vmscan/node.rs` | [4.8+] `pgdat_balanced`, `wakeup_kswapd`, node-form `balance_pgdat` |
 //! | `swap.rs` | `mark_page_accessed`, `rotate_reclaimable_page`, LRU adds, swap cache |
+//! | `hot.rs` | a working set touched again: the pte Accessed bit `page_referenced()` reads |
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`), `write_cache_pages()` |
@@ -41,7 +43,8 @@
 //! `->writepages` (`fs/<fs>.rs`) through `Machine::alloc_page` (the writer's buffer and journal
 //! heads are built, through `Machine::slab_alloc`; the flusher's are not: it has no allocation
 //! context yet); slab caches are `mm/slab.rs` (`Machine::slab`), read by `shrink_slab`; node LRUs
-//! move the lists from `zone::Zone` to `memory::Node`; the 4.7 OOM detection is
+//! would move the lists from `zone::Zone` to `memory::Node` (kswapd's node loop is
+//! `vmscan/node.rs`, over the zones' lists); the 4.7 OOM detection is
 //! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is `ext4_io_end.rs`,
 //! run at the io_end's last completion (a workqueue actor would be a fifth `sched::Actor` kind:
 //! the event word packs four kinds in two bits, `event.rs`, and a third bit costs about 13
@@ -57,6 +60,7 @@ pub mod ext4_io_end;
 pub mod fs_writeback;
 pub mod gfp;
 pub mod granularity;
+pub mod hot;
 pub mod invariants;
 pub mod machine;
 pub mod memory;

@@ -7,7 +7,7 @@
 
 use super::zone::int_sqrt;
 use super::{Actor, Machine};
-use crate::kernel::{OomBadness, OomChildVictim, OomCpusetTasks, OomKilledCurrent};
+use crate::kernel::{OomBadness, OomChildVictim, OomCpusetTasks, OomKilledCurrent, OomMempolicy};
 use crate::outcome::{Constraint, OomReport, OomTaskRow, Outcome, ZoneReport, ZoneSnapshot};
 use crate::sim::SEC;
 
@@ -104,6 +104,16 @@ impl Machine {
             .any(|(x, y)| *x && *y)
     }
 
+    /// [2.6.36] `has_intersects_mems_allowed()` with the invoker's MPOL_BIND nodemask
+    /// (`mempolicy_nodemask_intersects()`): a task without MPOL_BIND is always eligible, a bound
+    /// one when its nodes meet the invoker's.
+    fn mempolicy_intersects(&self, p: usize, invoker: usize) -> bool {
+        match (&self.tasks[p].membind, &self.tasks[invoker].membind) {
+            (Some(a), Some(b)) => a.iter().zip(b).any(|(x, y)| *x && *y),
+            _ => true,
+        }
+    }
+
     /// Whether task `p` may be chosen by an OOM kill task `invoker` started: always (its score
     /// is divided by 8 in `badness()`), or only when their cpusets share a node.
     fn oom_cpuset_eligible(&self, p: usize, invoker: usize) -> bool {
@@ -157,13 +167,19 @@ impl Machine {
         points.clamp(1, 1000) as u64
     }
 
-    /// `constrained_alloc()`: CPUSET when some zone of the zonelist is not allowed.
+    /// `constrained_alloc()`: [2.6.33+] MEMORY_POLICY when the task's MPOL_BIND nodes are not
+    /// every node (tested first), then CPUSET when some zone of the (whole) zonelist is not
+    /// allowed.
     fn constrained_alloc(&self, t: usize, gfp_mask: u32) -> Constraint {
-        let zl = &self.tasks[t].zonelist;
-        if zl
-            .iter()
-            .any(|&z| !self.cpuset_softwall(t, z as usize, gfp_mask))
-        {
+        let bound = self.tasks[t]
+            .membind
+            .as_ref()
+            .is_some_and(|b| b.iter().any(|&x| !x));
+        if bound && self.switches.oom_mempolicy != OomMempolicy::ZonelistOnly {
+            return Constraint::MemoryPolicy;
+        }
+        // The zonelist the kernel hands out_of_memory() has every node's zones, MPOL_BIND or not.
+        if (0..self.mem.zones.len()).any(|z| !self.cpuset_softwall(t, z, gfp_mask)) {
             Constraint::Cpuset
         } else {
             Constraint::None
@@ -171,14 +187,19 @@ impl Machine {
     }
 
     /// `select_bad_process()` under the run's `oom_*` switches.
-    fn select_bad_process(&self, current: usize, totalpages: u64) -> Selected {
+    fn select_bad_process(&self, current: usize, totalpages: u64, c: Constraint) -> Selected {
         let mut best: Option<(usize, u64)> = None;
         for p in 0..self.tasks.len() {
             let task = &self.tasks[p];
             if task.dead {
                 continue;
             }
-            if !self.oom_cpuset_eligible(p, current) {
+            let eligible = if c == Constraint::MemoryPolicy {
+                self.mempolicy_intersects(p, current)
+            } else {
+                self.oom_cpuset_eligible(p, current)
+            };
+            if !eligible {
                 continue;
             }
             if task.memdie {
@@ -223,6 +244,33 @@ impl Machine {
         }
     }
 
+    /// The `totalpages` badness is taken of, in base pages (rss per mille of it is a ratio
+    /// either way): every page [2.6.36, unconstrained], or the allowed nodes' spanned pages
+    /// (the cpuset's; [2.6.33+] the MPOL_BIND nodes'), plus swap.
+    fn oom_totalpages(&self, t: usize, constraint: Constraint) -> u64 {
+        let swap = self.mem.swap.total;
+        self.granularity.base(match constraint {
+            Constraint::None if self.switches.oom_badness == OomBadness::RssPerMille => {
+                self.mem.zones.iter().map(|z| z.present).sum::<u64>() + swap
+            }
+            _ => {
+                // [2.6.33+] CONSTRAINT_MEMORY_POLICY: the bound nodes' spanned pages.
+                let mems = match (&self.tasks[t].membind, constraint) {
+                    (Some(b), Constraint::MemoryPolicy) => b,
+                    _ => &self.tasks[t].mems,
+                };
+                self.mem
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(n, _)| mems[*n])
+                    .map(|(_, nd)| nd.spanned)
+                    .sum::<u64>()
+                    + swap
+            }
+        })
+    }
+
     /// `out_of_memory()` invoked by task `t`'s allocation; returns whether a task was killed.
     pub fn out_of_memory(&mut self, t: usize, gfp_mask: u32) -> bool {
         let constraint = self.constrained_alloc(t, gfp_mask);
@@ -237,24 +285,7 @@ impl Machine {
             1 => constraint == Constraint::None,
             _ => false,
         };
-        let swap = self.mem.swap.total;
-        // Base pages, as the kernel's `totalpages`: rss per mille of it is a ratio either way.
-        let totalpages = self.granularity.base(match constraint {
-            Constraint::None if self.switches.oom_badness == OomBadness::RssPerMille => {
-                self.mem.zones.iter().map(|z| z.present).sum::<u64>() + swap
-            }
-            _ => {
-                let mems = &self.tasks[t].mems;
-                self.mem
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(n, _)| mems[*n])
-                    .map(|(_, nd)| nd.spanned)
-                    .sum::<u64>()
-                    + swap
-            }
-        });
+        let totalpages = self.oom_totalpages(t, constraint);
         let decision = OomDecision {
             invoker: t,
             selected: None,
@@ -267,7 +298,12 @@ impl Machine {
             self.record_oom(None, &decision);
             return false;
         }
-        if self.spec.vm.oom_kill_allocating_task && oom_adj_of(self.tasks[t].oom_score_adj) != -17 {
+        let kill_current = constraint == Constraint::MemoryPolicy
+            && self.switches.oom_mempolicy == OomMempolicy::KillCurrent;
+        if kill_current
+            || self.spec.vm.oom_kill_allocating_task
+                && oom_adj_of(self.tasks[t].oom_score_adj) != -17
+        {
             let d = OomDecision {
                 selected: Some(t),
                 ..decision
@@ -275,7 +311,7 @@ impl Machine {
             self.oom_kill_task(t, &d);
             return true;
         }
-        match self.select_bad_process(t, totalpages) {
+        match self.select_bad_process(t, totalpages, constraint) {
             Selected::Abort => false,
             Selected::None => {
                 self.record_oom(None, &decision);

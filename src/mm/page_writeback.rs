@@ -521,9 +521,7 @@ impl Machine {
             if self.io.disks[bdi].congested {
                 break;
             }
-            let Some(&next) = self.vfs.inodes[ino].pages.get(idx as usize) else {
-                break;
-            };
+            let next = self.vfs.inodes[ino].pages.get(idx);
             if next == super::page::NIL {
                 break;
             }

@@ -161,7 +161,7 @@ impl Machine {
         } else if p.has(pg::FILE) {
             z.nr_file_pages -= 1;
             let ino = &mut self.vfs.inodes[p.owner as usize];
-            ino.pages[p.index as usize] = super::page::NIL;
+            ino.pages.remove(p.index);
         } else if p.has(pg::SHMEM) {
             unreachable!("a resident shmem page is always dirty; it leaves through the swap cache");
         }

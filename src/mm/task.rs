@@ -38,6 +38,8 @@ pub struct Task {
     pub pf: u32,
     /// Nodes of its cpuset.
     pub mems: Vec<bool>,
+    /// `MPOL_BIND` nodes (`None`: the default policy); its zonelists hold only their zones.
+    pub membind: Option<Vec<bool>>,
     /// `mem_hardwall`.
     pub cpuset_hardwall: bool,
     /// Its zonelist: local node's zones highest first, then the other nodes.
@@ -178,6 +180,11 @@ impl Task {
         let mut zonelist = vec![];
         for k in 0..nnodes {
             let n = (local + k) % nnodes;
+            if s.membind.as_ref().is_some_and(|b| !b.contains(&(n as u32))) {
+                // MPOL_BIND: `policy_nodemask()` filters every zonelist walk (allocation,
+                // kswapd wake-ups, direct reclaim, the retry test) to the bound nodes.
+                continue;
+            }
             for &z in m.mem.nodes[n].zones.iter().rev() {
                 zonelist.push(z);
             }
@@ -196,6 +203,10 @@ impl Task {
             gen: 0,
             pf: 0,
             mems,
+            membind: s
+                .membind
+                .as_ref()
+                .map(|b| (0..nnodes as u32).map(|n| b.contains(&n)).collect()),
             cpuset_hardwall: s.cpuset_hardwall,
             zonelist,
             mems_zonelist,
@@ -319,8 +330,7 @@ impl Machine {
         };
         self.vfs.inodes.push(Inode {
             mount,
-            pages: Vec::new(),
-            dirty_tag: Vec::new(),
+            pages: Default::default(),
             nr_dirty: 0,
             nr_writeback: 0,
             dirtied_when: None,

@@ -7,6 +7,8 @@
 //! resume after each sleep. Every difference between kernels is a switch of `Machine::switches`
 //! (`crate::kernel`).
 //!
+//! From 4.8 (`kswapd_balance` ≠ `zones`) kswapd works in terms of nodes: `vmscan/node.rs`.
+//!
 //! Slab shrinkers have nothing to shrink (`shrink_slab` frees 0), all allocations are order 0 so
 //! lumpy reclaim never runs, and there is no memcg.
 
@@ -17,11 +19,13 @@ use super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, gfp, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
 use crate::kernel::{
-    CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalancedCheck,
-    KswapdCongestionWait, KswapdSleep, PageReferences, ReclaimFsWrite, ScanRatio,
-    ShrinkListActiveBudget, ShrinkZoneBailout, ThrottleVmWriteout, WritebackThrottle,
+    CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalance,
+    KswapdBalancedCheck, KswapdCongestionWait, KswapdSleep, PageReferences, ReclaimFsWrite,
+    ScanRatio, ShrinkListActiveBudget, ShrinkZoneBailout, ThrottleVmWriteout, WritebackThrottle,
 };
 use crate::sim::{SimTime, MSEC};
+
+mod node;
 
 /// `DEF_PRIORITY`.
 pub const DEF_PRIORITY: i32 = 12;
@@ -57,6 +61,40 @@ pub struct ScanControl {
     /// `nr_immediate` summed over every batch ([5.16+] `sc->nr.immediate`, which
     /// `shrink_node()` reads once at its end).
     pub nr_immediate: u64,
+    /// [4.17+] `sc->nr`: the counts of every batch of the current `shrink_node()`, which
+    /// kswapd turns into the node's flags at its end (`node.rs`).
+    pub nr: NodeStat,
+}
+
+impl NodeStat {
+    /// Adds one batch of `nr_taken` pages (of a file list when `file`).
+    fn add(&mut self, st: &BatchStat, nr_taken: u64, file: bool) {
+        self.dirty += st.dirty;
+        self.unqueued_dirty += st.unqueued_dirty;
+        self.congested += st.congested;
+        self.writeback += st.writeback;
+        self.taken += nr_taken;
+        if file {
+            self.file_taken += nr_taken;
+        }
+    }
+}
+
+/// [4.17+] `sc->nr` of one `shrink_node()`: the sums of its batches' counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodeStat {
+    /// `nr.dirty`.
+    pub dirty: u64,
+    /// `nr.unqueued_dirty`.
+    pub unqueued_dirty: u64,
+    /// `nr.congested`.
+    pub congested: u64,
+    /// `nr.writeback`.
+    pub writeback: u64,
+    /// `nr.taken`.
+    pub taken: u64,
+    /// `nr.file_taken`.
+    pub file_taken: u64,
 }
 
 /// Counts of one `shrink_page_list` batch (`nr_dirty`, `nr_unqueued_dirty`, `nr_congested`,
@@ -219,6 +257,13 @@ pub struct Kswapd {
     bal: Option<Balance>,
     /// `reclaim_state.reclaimed_slab`.
     pub reclaimed_slab: u64,
+    /// [4.8+] the node-form `balance_pgdat()` in progress (`node.rs`).
+    node_bal: Option<node::NodeBalance>,
+    /// [4.8+] `pgdat->kswapd_classzone_idx`: the highest classzone a waker asked for since
+    /// kswapd last read it (`None`: `MAX_NR_ZONES`, keep the last one).
+    pub classzone_pending: Option<usize>,
+    /// [4.8+] the classzone of the current (or last) run.
+    pub classzone: usize,
 }
 
 impl Kswapd {
@@ -229,6 +274,9 @@ impl Kswapd {
             state: KswapdState::Sleeping,
             bal: None,
             reclaimed_slab: 0,
+            node_bal: None,
+            classzone_pending: None,
+            classzone: usize::MAX,
         }
     }
 }
@@ -389,6 +437,27 @@ impl Machine {
             && self.mem.nodes[n].kswapd_failures >= super::page_alloc::MAX_RECLAIM_RETRIES
     }
 
+    /// The reclaim flags zone `zid` reads: its own [≤4.7], its node's [4.8+].
+    #[inline]
+    pub fn reclaim_flags(&self, zid: usize) -> super::zone::ReclaimFlags {
+        if self.switches.kswapd_balance == KswapdBalance::Zones {
+            self.mem.zones[zid].flags
+        } else {
+            self.mem.nodes[self.mem.zones[zid].node as usize].flags
+        }
+    }
+
+    /// The reclaim flags zone `zid` sets: its own [≤4.7], its node's [4.8+].
+    #[inline]
+    fn reclaim_flags_mut(&mut self, zid: usize) -> &mut super::zone::ReclaimFlags {
+        if self.switches.kswapd_balance == KswapdBalance::Zones {
+            &mut self.mem.zones[zid].flags
+        } else {
+            let n = self.mem.zones[zid].node as usize;
+            &mut self.mem.nodes[n].flags
+        }
+    }
+
     /// `shrink_list()`: the 2.6.32-stable/2.6.33 dispatch, or mainline 2.6.32.0's.
     fn shrink_list(
         &mut self,
@@ -437,6 +506,7 @@ impl Machine {
             z.recent_scanned[usize::from(file)] += examined;
         }
         let taken = std::mem::take(&mut self.mem.scratch);
+        let now = self.clock.now;
         let mut rotated = 0;
         let mut deactivated = 0;
         for &id in &taken {
@@ -445,9 +515,9 @@ impl Machine {
                 continue;
             }
             let referenced = if self.switches.page_references == PageReferences::PageReferenced {
-                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true)
+                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true, now)
             } else {
-                self.mem.page_referenced(id, false)
+                self.mem.page_referenced(id, false, now)
             };
             if referenced {
                 rotated += 1;
@@ -531,7 +601,7 @@ impl Machine {
         self.mem.unisolate(zid, file, examined);
         self.mem.scratch = list;
         self.mem.scratch_keep = keep;
-        self.after_batch(zid, sc, prio, examined);
+        self.after_batch(zid, sc, prio, examined, file);
         if self.io.has_parked(sc.actor) {
             // The kernel sleeps at the first page whose bio finds no request; here the batch
             // is finished first and the reclaimer sleeps after it (MODEL.md simplification 5).
@@ -543,7 +613,14 @@ impl Machine {
     /// What the later kernels do after `shrink_page_list()` returns, from the batch's counts:
     /// set the zone flags, ask for a writeback throttle, kick the flushers (writeback-fs §D.2,
     /// §D.5, §D.9, §D.10).
-    fn after_batch(&mut self, zid: usize, sc: &mut ScanControl, prio: i32, nr_taken: u64) {
+    fn after_batch(
+        &mut self,
+        zid: usize,
+        sc: &mut ScanControl,
+        prio: i32,
+        nr_taken: u64,
+        file: bool,
+    ) {
         let st = sc.stat;
         let kswapd = sc.is_kswapd();
         match self.switches.reclaim_writeback_throttle {
@@ -560,7 +637,7 @@ impl Machine {
             }
             WritebackThrottle::ZoneFlags => {
                 // 3.11 shrink_inactive_list(), global reclaim.
-                let f = &mut self.mem.zones[zid].flags;
+                let f = self.reclaim_flags_mut(zid);
                 if st.writeback > 0 && st.writeback == nr_taken {
                     f.writeback = true;
                 }
@@ -570,22 +647,20 @@ impl Machine {
                 if st.unqueued_dirty == nr_taken {
                     f.tail_lru_dirty = true;
                 }
-                // [5.16+] the CONGESTED throttle is taken once per shrink_node(), at its end
-                // (`shrink_zones`), not per batch.
-                let per_batch = self.switches.congestion_sleep != CongestionSleep::ReclaimThrottle;
-                if st.immediate > 0 && per_batch {
-                    sc.throttle = Some(Throttle::Immediate);
-                } else if !kswapd && per_batch && self.throttle_sleeps(zid, Throttle::Congested) {
-                    sc.throttle = Some(Throttle::Congested);
-                }
+                self.batch_throttle(zid, sc, kswapd);
+            }
+            WritebackThrottle::KswapdFlags | WritebackThrottle::CongestedReclaimOnly => {
+                // [4.17+] shrink_node() sums the batches; kswapd sets the flags at its end.
+                sc.nr.add(&st, nr_taken, file);
+                self.batch_throttle(zid, sc, kswapd);
             }
         }
-        if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags
+        if !self.switches.reclaim_writeback_throttle.flags()
             && st.dirty_branch > 0
             && st.dirty_branch == st.dirty_kept
         {
             // 2.6.37 shrink_page_list(): every dirty page met was on a congested queue.
-            self.mem.zones[zid].flags.congested = true;
+            self.reclaim_flags_mut(zid).congested = true;
         }
         if self.switches.flusher_wakeup == FlusherWakeup::LruTailDirty
             && nr_taken > 0
@@ -596,11 +671,22 @@ impl Machine {
         }
     }
 
+    /// The sleeps a batch asks for [3.11–5.15] (from 5.16 the CONGESTED and WRITEBACK
+    /// throttles are taken once per `shrink_node()`, at its end: `shrink_zones`, `node.rs`).
+    fn batch_throttle(&mut self, zid: usize, sc: &mut ScanControl, kswapd: bool) {
+        let per_batch = self.switches.congestion_sleep != CongestionSleep::ReclaimThrottle;
+        if sc.stat.immediate > 0 && per_batch {
+            sc.throttle = Some(Throttle::Immediate);
+        } else if !kswapd && per_batch && self.throttle_sleeps(zid, Throttle::Congested) {
+            sc.throttle = Some(Throttle::Congested);
+        }
+    }
+
     /// Whether a throttle of `reason` in zone `zid` actually sleeps under the run's sleep
     /// primitive: `congestion_wait` always does; `wait_iff_congested` only when some queue is
     /// congested and the zone is flagged; `reclaim_throttle(CONGESTED)` when the zone is flagged.
     fn throttle_sleeps(&self, zid: usize, reason: Throttle) -> bool {
-        let flagged = self.mem.zones[zid].flags.congested;
+        let flagged = self.reclaim_flags(zid).congested;
         match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
             (CongestionSleep::IffCongested, _) => {
@@ -677,13 +763,13 @@ impl Machine {
     #[inline]
     fn references_fate(&mut self, id: PageId) -> Result<bool, PageFate> {
         if self.switches.page_references == PageReferences::PageReferenced {
-            let referenced = self.mem.page_referenced(id, true);
+            let referenced = self.mem.page_referenced(id, true, self.clock.now);
             if referenced && self.mem.page_mapping_inuse(id) {
                 return Err(PageFate::Activate);
             }
             return Ok(referenced);
         }
-        match self.mem.page_check_references(id) {
+        match self.mem.page_check_references(id, self.clock.now) {
             PageRef::Activate => Err(PageFate::Activate),
             PageRef::Keep => Err(PageFate::Keep),
             PageRef::ReclaimClean => Ok(true),
@@ -747,7 +833,7 @@ impl Machine {
         self.charge_actor(sc.actor, cpu);
         let mut may_enter_fs =
             sc.gfp & gfp::FS != 0 || (flags & pg::SWAPCACHE != 0 && sc.gfp & gfp::IO != 0);
-        if self.switches.reclaim_writeback_throttle == WritebackThrottle::ZoneFlags {
+        if self.switches.reclaim_writeback_throttle.flags() {
             self.count_dirty_writeback(id, sc);
         }
         if flags & pg::WRITEBACK != 0 {
@@ -806,9 +892,12 @@ impl Machine {
         if dirty && !writeback {
             sc.stat.unqueued_dirty += 1;
         }
-        let congested = self
-            .page_bdi(id)
-            .is_some_and(|b| self.io.disks[b].congested);
+        // [5.18+] no bdi congestion: only PG_reclaim pages under writeback count.
+        let congested = self.switches.reclaim_writeback_throttle
+            != WritebackThrottle::CongestedReclaimOnly
+            && self
+                .page_bdi(id)
+                .is_some_and(|b| self.io.disks[b].congested);
         if ((dirty || writeback) && congested) || (writeback && f & pg::RECLAIM != 0) {
             sc.stat.congested += 1;
         }
@@ -819,11 +908,11 @@ impl Machine {
     /// activated out of the way).
     fn keep_writeback(&mut self, id: PageId, sc: &mut ScanControl) -> PageFate {
         sc.stat.writeback += 1;
-        if self.switches.reclaim_writeback_throttle != WritebackThrottle::ZoneFlags {
+        if !self.switches.reclaim_writeback_throttle.flags() {
             return PageFate::Keep; // KEEP_LOCKED: back to the inactive head, no PG_reclaim
         }
         let p = &self.mem.pages[id as usize];
-        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.mem.zones[p.zone as usize].flags.writeback {
+        if sc.is_kswapd() && p.has(pg::RECLAIM) && self.reclaim_flags(p.zone as usize).writeback {
             sc.stat.immediate += 1;
             sc.nr_immediate += 1;
             return PageFate::Keep;
@@ -840,7 +929,7 @@ impl Machine {
     fn no_fs_writeback(&self, id: PageId, sc: &ScanControl, prio: i32) -> bool {
         let kswapd = sc.is_kswapd();
         let p = &self.mem.pages[id as usize];
-        let zone_dirty = self.mem.zones[p.zone as usize].flags.tail_lru_dirty;
+        let zone_dirty = self.reclaim_flags(p.zone as usize).tail_lru_dirty;
         match self.switches.reclaim_fs_writepage {
             ReclaimFsWrite::All => false,
             ReclaimFsWrite::KswapdPriority => !kswapd || prio >= DEF_PRIORITY - 2,
@@ -946,6 +1035,7 @@ impl Machine {
                 throttle: None,
                 resume: None,
                 nr_immediate: 0,
+                nr: NodeStat::default(),
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -1039,7 +1129,7 @@ impl Machine {
                 return true;
             }
             if self.switches.congestion_sleep == CongestionSleep::ReclaimThrottle
-                && self.mem.zones[zid].flags.congested
+                && self.reclaim_flags(zid).congested
                 && self.throttle_sleeps(zid, Throttle::Congested)
             {
                 // 6.1 shrink_node(): reclaim_throttle(VMSCAN_THROTTLE_CONGESTED) once, after
@@ -1183,6 +1273,9 @@ impl Machine {
 
     /// `wakeup_kswapd()` (reclaim-oom §8.1). `t` is the allocating task (for the cpuset test).
     pub fn wakeup_kswapd(&mut self, zid: usize, t: Option<usize>) {
+        if self.switches.kswapd_balance != KswapdBalance::Zones {
+            return self.wakeup_kswapd_node(zid, t);
+        }
         let z = &self.mem.zones[zid];
         if zone_watermark_ok(
             z.nr_free(),
@@ -1215,6 +1308,9 @@ impl Machine {
     fn sleeping_prematurely(&self, n: usize, remaining: bool) -> bool {
         if remaining {
             return true;
+        }
+        if self.switches.kswapd_balance != KswapdBalance::Zones {
+            return !self.prepare_kswapd_sleep(n);
         }
         if self.pgdat_hopeless(n) {
             return false; // [4.12+] prepare_kswapd_sleep(): a hopeless node sleeps unbalanced
@@ -1249,11 +1345,17 @@ impl Machine {
                     self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
                 }
             }
+            KswapdState::Running if self.mem.nodes[n].kswapd.node_bal.is_some() => {
+                self.balance_node_step(n);
+            }
             KswapdState::Running => self.balance_pgdat_step(n),
         }
     }
 
     fn start_balance(&mut self, n: usize) {
+        if self.switches.kswapd_balance != KswapdBalance::Zones {
+            return self.start_balance_node(n);
+        }
         let scm = self.swap_cluster_max();
         let k = &mut self.mem.nodes[n].kswapd;
         k.state = KswapdState::Running;
@@ -1277,6 +1379,7 @@ impl Machine {
                 throttle: None,
                 resume: None,
                 nr_immediate: 0,
+                nr: NodeStat::default(),
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -1292,6 +1395,7 @@ impl Machine {
     /// kswapd after `balance_pgdat` returned: sleep [32], or nap first [≥33].
     fn kswapd_after_balance(&mut self, n: usize) {
         self.mem.nodes[n].kswapd.bal = None;
+        self.mem.nodes[n].kswapd.node_bal = None;
         let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
         if self.switches.kswapd_sleep == KswapdSleep::Schedule {
             self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
@@ -1580,17 +1684,24 @@ impl super::memory::Memory {
     }
 
     /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
-    /// PG_referenced as well).
-    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool) -> bool {
+    /// PG_referenced as well). A pte is young since its fault (`YOUNG`) or because the workload
+    /// touched the page again since the last test (`hot.rs`).
+    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool, now: SimTime) -> bool {
         let p = &mut self.pages[id as usize];
         let mut r = false;
         if clear_pg_referenced && p.has(pg::REFERENCED) {
             p.flags &= !pg::REFERENCED;
             r = true;
         }
-        if p.has(pg::MAPPED) && p.has(pg::YOUNG) {
-            p.flags &= !pg::YOUNG;
-            r = true;
+        if p.has(pg::MAPPED) {
+            if p.has(pg::YOUNG) {
+                p.flags &= !pg::YOUNG;
+                r = true;
+            }
+            if self.hot.any() {
+                let p = self.pages[id as usize];
+                r |= self.hot.test_and_clear_young(id, &p, now);
+            }
         }
         r
     }
@@ -1602,8 +1713,8 @@ impl super::memory::Memory {
     }
 
     /// `page_check_references()` [≥34].
-    fn page_check_references(&mut self, id: PageId) -> PageRef {
-        let refs_pte = self.page_referenced(id, false);
+    fn page_check_references(&mut self, id: PageId, now: SimTime) -> PageRef {
+        let refs_pte = self.page_referenced(id, false, now);
         let p = &mut self.pages[id as usize];
         let refs_page = p.has(pg::REFERENCED);
         p.flags &= !pg::REFERENCED;

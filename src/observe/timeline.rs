@@ -22,14 +22,6 @@ pub fn task_columns(runs: &[(String, &Recorder)]) -> Vec<String> {
     names
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// The events of `recorder` in `(from, to]`, as `who what` joined by `; `.
 pub fn events_between(recorder: &Recorder, from: Option<u64>, to: u64) -> String {
     recorder
@@ -41,20 +33,16 @@ pub fn events_between(recorder: &Recorder, from: Option<u64>, to: u64) -> String
         .join("; ")
 }
 
-/// The whole CSV.
+/// The whole CSV (quoted by [`crate::report::csv::Records`]).
 pub fn render_csv(runs: &[(String, &Recorder)]) -> String {
     let tasks = task_columns(runs);
-    let mut out = String::from("run,time_s,node,zone");
-    for f in ZONE_FIELDS {
-        out.push(',');
-        out.push_str(f);
-    }
-    out.push_str(",dirty_background_thresh,dirty_thresh");
-    for t in &tasks {
-        out.push(',');
-        out.push_str(&csv_field(&format!("{t}_state")));
-    }
-    out.push_str(",events\n");
+    let mut header: Vec<String> = ["run", "time_s", "node", "zone"].map(String::from).to_vec();
+    header.extend(ZONE_FIELDS.iter().map(|f| f.to_string()));
+    header.extend(["dirty_background_thresh", "dirty_thresh"].map(String::from));
+    header.extend(tasks.iter().map(|t| format!("{t}_state")));
+    header.push("events".into());
+    let mut out = crate::report::csv::Records::default();
+    out.push(&header);
     for (label, recorder) in runs {
         let mut prev = None;
         for s in &recorder.samples {
@@ -62,32 +50,30 @@ pub fn render_csv(runs: &[(String, &Recorder)]) -> String {
             prev = Some(s.t);
             for (zi, z) in s.zones.iter().enumerate() {
                 let (node, name) = recorder.zones[zi];
-                out.push_str(&format!(
-                    "{},{},{node},{name}",
-                    csv_field(label),
-                    super::secs3(s.t)
-                ));
-                for v in z {
-                    out.push_str(&format!(",{v}"));
-                }
-                out.push_str(&format!(",{},{}", s.dirty_limits.0, s.dirty_limits.1));
+                let mut row = vec![
+                    label.clone(),
+                    super::secs3(s.t),
+                    node.to_string(),
+                    name.to_string(),
+                ];
+                row.extend(z.iter().map(|v| v.to_string()));
+                row.push(s.dirty_limits.0.to_string());
+                row.push(s.dirty_limits.1.to_string());
                 for t in &tasks {
-                    out.push(',');
-                    if let Some(i) = recorder
+                    let task = recorder
                         .tracks
                         .iter()
-                        .position(|k| matches!(k.kind, super::TrackKind::Task(_)) && &k.name == t)
-                    {
-                        out.push_str(s.tasks[i].name());
-                    }
+                        .position(|k| matches!(k.kind, super::TrackKind::Task(_)) && &k.name == t);
+                    row.push(task.map_or("", |i| s.tasks[i].name()).to_string());
                 }
-                out.push(',');
-                if zi == 0 {
-                    out.push_str(&csv_field(&events));
-                }
-                out.push('\n');
+                row.push(if zi == 0 {
+                    events.clone()
+                } else {
+                    String::new()
+                });
+                out.push(&row);
             }
         }
     }
-    out
+    out.finish()
 }

@@ -36,6 +36,7 @@ pub fn plan(sc: &Scenario, command: PlanCommand, varied: &[String]) -> Plan {
     Plan {
         command,
         sets: sc.plain_sets.clone(),
+        cells: sc.cells.clone(),
         axes: sc
             .axes
             .iter()

@@ -25,7 +25,7 @@ use crate::spec::Policy;
 pub const SCHEMA: &str = "wbsim/run/1";
 
 /// The whole document.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Document {
     /// [`SCHEMA`].
     pub schema: String,
@@ -39,7 +39,7 @@ pub struct Document {
 }
 
 /// One scenario file's results.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioRecord {
     /// The path as given.
     pub file: String,
@@ -79,7 +79,7 @@ pub struct ScenarioRecord {
 
 /// Where a scenario's results came from: with these, one command reproduces them all. `merge`
 /// joins only documents whose provenance is equal field by field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Provenance {
     /// The command: `run`, `check`, `sweep` or `history`.
     pub command: String,
@@ -124,7 +124,7 @@ impl Provenance {
 }
 
 /// One run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     /// Non-policy axis path → value (TOML type kept).
     pub cell: Map<String, Value>,
@@ -132,6 +132,7 @@ pub struct RunRecord {
     pub label: String,
     /// The policy.
     #[serde(with = "policy_name")]
+    #[schemars(with = "PolicyName")]
     pub policy: Policy,
     /// The release.
     pub release: String,
@@ -168,7 +169,7 @@ pub struct RunRecord {
 }
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutcomeRecord {
     /// Its kind.
     pub kind: OutcomeKind,
@@ -187,7 +188,7 @@ pub struct OutcomeRecord {
 }
 
 /// The run's own counters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CountersRecord {
     /// Writepage calls from reclaim that the filesystem declined.
     pub writepage_refused: u64,
@@ -209,15 +210,17 @@ pub struct CountersRecord {
 }
 
 /// A redirty/activate pair and its verdict.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// The cell label without the policy (the scenario name when the policy is the only axis).
     pub label: String,
     /// `redirty`.
     #[serde(with = "policy_name")]
+    #[schemars(with = "PolicyName")]
     pub from: Policy,
     /// `activate`.
     #[serde(with = "policy_name")]
+    #[schemars(with = "PolicyName")]
     pub to: Policy,
     /// The redirty run's outcome kind.
     pub before: OutcomeKind,
@@ -240,7 +243,7 @@ pub struct Comparison {
 }
 
 /// OOMs out of runs on each side of a comparison, with 95 % Wilson intervals.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rates {
     /// Runs each side.
     pub runs: u32,
@@ -255,12 +258,13 @@ pub struct Rates {
 }
 
 /// One cell and policy over its replicas.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// The cell label without the policy (the scenario name when the policy is the only axis).
     pub cell: String,
     /// The policy.
     #[serde(with = "policy_name")]
+    #[schemars(with = "PolicyName")]
     pub policy: Policy,
     /// Runs (replicas).
     pub runs: u32,
@@ -281,7 +285,7 @@ pub struct Summary {
 }
 
 /// A median and range.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Spread {
     /// The median.
     pub median: f64,
@@ -299,7 +303,7 @@ impl Spread {
 }
 
 /// One expectation applied to one cell.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckRecord {
     /// The `[expect]` key.
     pub expect: String,
@@ -316,12 +320,13 @@ pub struct CheckRecord {
 }
 
 /// The value at which a cell's outcome flips.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ThresholdRecord {
     /// The cell label with the policy, without the searched value.
     pub label: String,
     /// The policy.
     #[serde(with = "policy_name")]
+    #[schemars(with = "PolicyName")]
     pub policy: Policy,
     /// The searched path.
     pub path: String,
@@ -340,7 +345,7 @@ pub struct ThresholdRecord {
 }
 
 /// One bracketing run of a threshold search.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Bracket {
     /// The searched path's value.
     pub value: String,
@@ -351,7 +356,7 @@ pub struct Bracket {
 }
 
 /// The command a plan's reproduce lines use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanCommand {
     /// `wbsim run` (and `check`).
@@ -361,15 +366,19 @@ pub enum PlanCommand {
 }
 
 /// What was run: enough to rebuild labels, checks and reproduce commands from the runs alone.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     /// The command the reproduce lines use.
     pub command: PlanCommand,
     /// `--set PATH=VALUE` arguments that are not axis restrictions.
     pub sets: Vec<String>,
     /// The axes after restrictions (policy included), outermost first; runs (or threshold
-    /// searches) are every combination, in that order.
+    /// searches) are every combination, in that order, unless `cells` lists them.
     pub axes: Vec<AxisRecord>,
+    /// The combinations (each one value label per axis), in run order, when the matrix is not
+    /// every combination of its axes (`[[matrix.tied]]`, `exclude`, `include`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells: Option<Vec<Vec<String>>>,
     /// The stream-write tasks (the table shows their progress).
     pub stream_writers: Vec<String>,
     /// The `[expect]` entries (`None`: the file has none, or a sweep ignored them).
@@ -394,7 +403,7 @@ fn is_one(n: &u32) -> bool {
 }
 
 /// One axis.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AxisRecord {
     /// The dotted path, or `policy`.
     pub path: String,
@@ -407,7 +416,7 @@ pub struct AxisRecord {
 }
 
 /// One `[expect]` entry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExpectRecord {
     /// The key.
     pub pattern: String,
@@ -420,7 +429,7 @@ pub struct ExpectRecord {
 }
 
 /// A threshold search's path and range.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ThresholdPlan {
     /// The dotted path.
     pub path: String,
@@ -433,7 +442,7 @@ pub struct ThresholdPlan {
 }
 
 /// Which items a sharded document holds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShardRecord {
     /// I of I/N.
     pub index: u32,
@@ -443,6 +452,15 @@ pub struct ShardRecord {
     pub total: usize,
     /// The indices (in plan order) of the items held, ascending.
     pub items: Vec<usize>,
+}
+
+/// How a policy is written in the document, for the JSON Schema: its name.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema is used
+pub(crate) enum PolicyName {
+    Redirty,
+    Activate,
 }
 
 /// A [`Policy`] by its name (`redirty`, `activate`).
@@ -466,12 +484,20 @@ pub(crate) mod policy_name {
 impl Plan {
     /// How many items (combinations of axis values) the plan has.
     pub fn total(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product::<usize>() * self.replicas.max(1) as usize
+        let cells = match &self.cells {
+            Some(c) => c.len(),
+            None => self.axes.iter().map(|a| a.values.len()).product::<usize>(),
+        };
+        cells * self.replicas.max(1) as usize
     }
 
-    /// The axis value labels of item `index` (mixed radix, first axis outermost).
+    /// The axis value labels of item `index` (the listed cells, or mixed radix, first axis
+    /// outermost).
     pub fn components(&self, index: usize) -> Vec<String> {
         let mut rest = index / self.replicas.max(1) as usize;
+        if let Some(cells) = &self.cells {
+            return cells[rest].clone();
+        }
         let mut out = vec![String::new(); self.axes.len()];
         for (i, axis) in self.axes.iter().enumerate().rev() {
             let n = axis.values.len().max(1);
@@ -479,6 +505,19 @@ impl Plan {
             rest /= n;
         }
         out
+    }
+
+    /// Drops axis `path` (and its component of every listed cell).
+    pub fn remove_axis(&mut self, path: &str) {
+        let Some(i) = self.axes.iter().position(|a| a.path == path) else {
+            return;
+        };
+        self.axes.remove(i);
+        if let Some(cells) = &mut self.cells {
+            cells.iter_mut().for_each(|c| {
+                c.remove(i);
+            });
+        }
     }
 
     /// The components without the policy's.

@@ -342,6 +342,7 @@ fn outcome_fields(run: &RunRecord) -> Vec<Field> {
         v.push(Field::opt_text(o.invoker.as_deref()));
         v.push(Field::text(match o.constraint {
             Some(crate::outcome::Constraint::Cpuset) => "cpuset",
+            Some(crate::outcome::Constraint::MemoryPolicy) => "mempolicy",
             Some(crate::outcome::Constraint::None) => "none",
             None => "",
         }));
@@ -373,7 +374,75 @@ fn counter_fields(run: &RunRecord) -> Vec<Field> {
 /// One grid per scenario with one flat row per run (CSV): every field of the run with the
 /// axes under their full paths, and the command that reproduces the run.
 pub fn flat_grids(doc: &Document) -> Vec<Grid> {
-    doc.scenarios.iter().map(flat_grid).collect()
+    doc.scenarios
+        .iter()
+        .flat_map(|sc| {
+            let margins = sc
+                .margins
+                .as_deref()
+                .map(|m| margin_flat_grid(&sc.file, &sc.name, None, m));
+            std::iter::once(flat_grid(sc)).chain(margins)
+        })
+        .collect()
+}
+
+/// `--margin` in CSV: one row per cell and policy after the runs' rows, with the searched path,
+/// the bracket (each end's value, OOMs and replicas) and the threshold; the runs' columns stay
+/// empty on these rows and theirs on the runs' (`margin_path` tells them apart). `release` is
+/// `study`'s kernel.
+pub fn margin_flat_grid(
+    file: &str,
+    scenario: &str,
+    release: Option<&str>,
+    margins: &[crate::margin::MarginRecord],
+) -> Grid {
+    let mut columns: Vec<Column> = vec![Column::left("file"), Column::left("scenario")];
+    if release.is_some() {
+        columns.push(Column::left("release"));
+    }
+    columns.extend(
+        [
+            "cell",
+            "policy",
+            "margin_path",
+            "margin_threshold",
+            "margin_below",
+            "margin_below_oom",
+            "margin_below_runs",
+            "margin_above",
+            "margin_above_oom",
+            "margin_above_runs",
+            "margin_probes",
+        ]
+        .map(Column::left),
+    );
+    let rows = margins
+        .iter()
+        .map(|m| {
+            let mut row = vec![Field::text(file), Field::text(scenario)];
+            row.extend(release.map(Field::text));
+            row.extend([
+                Field::text(&m.cell),
+                Field::text(m.policy.name()),
+                Field::text(&m.path),
+                Field::opt_text(m.threshold.as_deref()),
+                Field::text(&m.below.value),
+                Field::UInt(u64::from(m.below.oom)),
+                Field::UInt(u64::from(m.below.runs)),
+                Field::text(&m.above.value),
+                Field::UInt(u64::from(m.above.oom)),
+                Field::UInt(u64::from(m.above.runs)),
+                Field::UInt(u64::from(m.probes)),
+            ]);
+            row
+        })
+        .collect();
+    Grid {
+        title: String::new(),
+        columns,
+        rows,
+        notes: Vec::new(),
+    }
 }
 
 fn flat_grid(sc: &ScenarioRecord) -> Grid {

@@ -187,7 +187,7 @@ pub fn derived_rows(v: &Vmstat, sim_ns: u64) -> Vec<DerivedRow> {
 }
 
 /// A derived row's value in a run's record.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum MmtestsValue {
     /// A count (written as an integer).
@@ -198,9 +198,13 @@ pub enum MmtestsValue {
 
 /// The rows as a run's record keeps them (field `mmtests` of `wbsim/run/1`): `{key: value}` in
 /// mmtests' order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
-pub struct Mmtests(#[serde(with = "named_values")] Vec<(String, MmtestsValue)>);
+pub struct Mmtests(
+    #[serde(with = "named_values")]
+    #[schemars(with = "std::collections::BTreeMap<String, MmtestsValue>")]
+    Vec<(String, MmtestsValue)>,
+);
 
 impl Mmtests {
     /// The rows of a run that ended at `sim_ns` with `vmstat`.
@@ -225,7 +229,7 @@ impl Mmtests {
 }
 
 /// The document's `mmtests_labels`: `{key: compare-kernels label}` for every row, in order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct MmtestsLabels(pub serde_json::Map<String, serde_json::Value>);
 

@@ -9,6 +9,7 @@
 //! | `json.rs` | `--format json` |
 //! | `junit.rs` | `check --junit` |
 //! | `svg.rs` | `sweep --plot`'s outcome maps |
+//! | `html.rs` | `study --html`: one self-contained page, tables and inline SVG plots |
 //! | `oom_report.rs` | `--oom-report`: the kernel's OOM report |
 //! | `proc_files.rs` | `--vmstat`: `/proc/vmstat` and `/proc/meminfo` |
 //!
@@ -21,6 +22,7 @@ pub mod csv;
 pub mod document;
 pub mod grid;
 pub mod grids;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -104,6 +104,9 @@ pub struct Scenario {
     pub name: String,
     /// The axes (after `--set`/`--policy` restrictions), policy included.
     pub axes: Vec<Axis>,
+    /// The value labels of each combination, in run order, when the matrix is not every
+    /// combination of its axes (`[[matrix.tied]]`, `exclude`, `include`); `None` for a product.
+    pub cells: Option<Vec<Vec<String>>>,
     /// The runs, cell by cell (first axis outermost), each cell's replicas innermost.
     pub runs: Vec<PlannedRun>,
     /// Runs per cell and policy (`scenario.replicas`, `--replicas`).
@@ -229,17 +232,29 @@ pub fn load_source_varied(
     let mut root = tree::from_document(doc.as_table());
     let matrix = root.remove("matrix");
     let expect = root.remove("expect").filter(|_| vary.is_empty());
-    let mut axes = matrix::axes(src, &root, matrix.as_ref())?;
+    let (mut axes, rules) = matrix::axes(src, &root, matrix.as_ref())?;
     matrix::vary(src, &root, &mut axes, vary)?;
+    let varied: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
+    let mut combos = matrix::combinations(src, &root, &mut axes, &rules, &varied)?;
 
     // The axes' labels before restrictions: `[expect]` keys are checked against the full cell
-    // set, matched axis by axis (the cells themselves are never listed: a 10^10-cell matrix is
-    // refused by the run count, not by memory).
+    // set, matched axis by axis for a plain product (its cells are never listed: a 10^10-cell
+    // matrix is refused by the run count, not by memory), against the combinations otherwise.
     let full_axes: Vec<Vec<String>> = axes.iter().map(Axis::labels).collect();
-    let plain_sets = apply_overrides(src, ov, &mut root, &mut axes)?;
+    let full_cells = combos
+        .as_ref()
+        .map(|c| matrix::combination_components(&axes, c));
+    let plain_sets = apply_overrides(src, ov, &mut root, &mut axes, combos.as_mut())?;
     let (replicas, noise) = replicas_and_noise(src, ov, &root)?;
-    check_run_count(src, &root, &axes, matrix.as_ref(), replicas)?;
-    let runs = plan_runs(src, ov, &root, &axes, (replicas, noise))?;
+    check_run_count(
+        src,
+        &root,
+        &axes,
+        combos.as_deref(),
+        matrix.as_ref(),
+        replicas,
+    )?;
+    let runs = plan_runs(src, ov, &root, &axes, combos.as_deref(), (replicas, noise))?;
     check_base_values(src, &root, &axes)?;
     let name = match root.at(&["scenario", "name"]).map(|n| &n.value) {
         Some(Value::Str(s)) => s.clone(),
@@ -254,11 +269,19 @@ pub fn load_source_varied(
         .collect();
     let expectations = match expect {
         None => None,
-        Some(e) => Some(expectations(src, &e, &full_axes, &task_names)?),
+        Some(e) => Some(expectations(
+            src,
+            &e,
+            (&full_axes, full_cells.as_deref()),
+            &task_names,
+        )?),
     };
     Ok(Scenario {
         file: src.name.clone(),
         name,
+        cells: combos
+            .as_ref()
+            .map(|c| matrix::combination_components(&axes, c)),
         axes,
         runs,
         replicas,
@@ -303,6 +326,7 @@ fn apply_overrides(
     ov: &Overrides,
     root: &mut Node,
     axes: &mut [Axis],
+    combos: Option<&mut Vec<matrix::Combination>>,
 ) -> Result<Vec<String>, Diag> {
     let mut plain_sets = Vec::new();
     let mut restrict: Vec<Vec<String>> = vec![Vec::new(); axes.len()];
@@ -334,6 +358,18 @@ fn apply_overrides(
             }
             restrict[i].push(p.name().to_string());
         }
+    }
+    if let Some(combos) = combos {
+        matrix::restrict(axes, combos, &restrict);
+        if combos.is_empty() {
+            return Err(Diag::new(
+                src,
+                Loc::None,
+                "matrix",
+                "no combination of the matrix has the values --set/--policy keep (an exclude removed them)",
+            ));
+        }
+        return Ok(plain_sets);
     }
     for (axis, keep) in axes.iter_mut().zip(&restrict) {
         if !keep.is_empty() {
@@ -402,13 +438,17 @@ fn check_run_count(
     src: &Arc<Source>,
     root: &Node,
     axes: &[Axis],
+    combos: Option<&[matrix::Combination]>,
     matrix: Option<&Node>,
     replicas: u32,
 ) -> Result<(), Diag> {
     let loc = || matrix.map_or(Loc::None, |m| m.loc.clone());
-    let count = axes
-        .iter()
-        .try_fold(replicas as usize, |n, a| n.checked_mul(a.values.len()));
+    let count = match combos {
+        Some(c) => c.len().checked_mul(replicas as usize),
+        None => axes
+            .iter()
+            .try_fold(replicas as usize, |n, a| n.checked_mul(a.values.len())),
+    };
     if count.map_or(true, |n| n > MAX_RUNS) {
         return Err(Diag::new(
             src,
@@ -440,16 +480,20 @@ fn plan_runs(
     ov: &Overrides,
     root: &Node,
     axes: &[Axis],
+    combos: Option<&[matrix::Combination]>,
     (replicas, noise): (u32, Noise),
 ) -> Result<Vec<PlannedRun>, Diag> {
     let validator = validate::Validator::new(src);
     let mut runs = Vec::new();
-    for cell in matrix::cells(axes) {
+    let combos = matrix::listed_or_product(axes, combos);
+    let last = combos.last().map(|c| c.index.clone()).unwrap_or_default();
+    for combo in &combos {
+        let cell = &combo.index;
         let mut tree = root.clone();
         let mut components = Vec::new();
         let mut policy = Policy::Redirty;
         let mut values = Vec::new();
-        for (axis, &i) in axes.iter().zip(&cell) {
+        for (axis, &i) in axes.iter().zip(cell) {
             let v = &axis.values[i];
             components.push(v.value.label());
             if axis.is_policy() {
@@ -460,12 +504,18 @@ fn plan_runs(
                 values.push((axis.path.clone(), v.value.clone()));
             }
         }
+        for (path, v) in &combo.extra {
+            let parts: Vec<&str> = path.split('.').collect();
+            tree.set(&parts, v.clone());
+            values.push((path.clone(), v.value.clone()));
+        }
         let label = matrix::label(&components);
         let mut spec = match validator.run_spec(&tree, policy) {
             Ok(spec) => spec,
             Err(mut d) => {
                 let declared = axes.iter().any(|a| a.declared && !a.is_policy());
-                if declared && (!runs.is_empty() || !matrix_independent(&validator, root, axes, &d))
+                if declared
+                    && (!runs.is_empty() || !matrix_independent(&validator, root, axes, &last, &d))
                 {
                     d.cell = Some(label.clone());
                 }
@@ -508,6 +558,7 @@ fn matrix_independent(
     validator: &validate::Validator<'_>,
     root: &Node,
     axes: &[Axis],
+    last: &[usize],
     d: &Diag,
 ) -> bool {
     let under_axis = |a: &Axis| d.key == a.path || d.key.starts_with(&format!("{}.", a.path));
@@ -516,8 +567,8 @@ fn matrix_independent(
     }
     let mut tree = root.clone();
     let mut policy = Policy::Redirty;
-    for axis in axes {
-        let Some(v) = axis.values.last() else {
+    for (axis, &i) in axes.iter().zip(last) {
+        let Some(v) = axis.values.get(i) else {
             return false;
         };
         if axis.is_policy() {
@@ -627,7 +678,7 @@ fn syntax_error(src: &Arc<Source>, e: &toml_edit::TomlError) -> Diag {
 fn expectations(
     src: &Arc<Source>,
     expect: &Node,
-    axes: &[Vec<String>],
+    (axes, cells): (&[Vec<String>], Option<&[Vec<String>]>),
     tasks: &[String],
 ) -> Result<Vec<Expectation>, Diag> {
     let Some(entries) = expect.entries() else {
@@ -644,14 +695,24 @@ fn expectations(
     let mut out = Vec::new();
     for e in entries {
         let key = format!("expect.\"{}\"", e.key);
-        if !matrix::pattern_matches_axes(&e.key, axes) {
+        let matches = match cells {
+            Some(cells) => cells.iter().any(|c| matrix::pattern_matches(&e.key, c)),
+            None => matrix::pattern_matches_axes(&e.key, axes),
+        };
+        if !matches {
             // The first cells, for the message and the near miss (never all of them).
-            let total = axes
-                .iter()
-                .try_fold(1usize, |n, a| n.checked_mul(a.len()))
-                .unwrap_or(usize::MAX);
+            let total = match cells {
+                Some(cells) => cells.len(),
+                None => axes
+                    .iter()
+                    .try_fold(1usize, |n, a| n.checked_mul(a.len()))
+                    .unwrap_or(usize::MAX),
+            };
             let labels: Vec<String> = (0..total.min(1000))
-                .map(|i| matrix::label(&matrix::cell_labels(axes, i)))
+                .map(|i| match cells {
+                    Some(cells) => matrix::label(&cells[i]),
+                    None => matrix::label(&matrix::cell_labels(axes, i)),
+                })
                 .collect();
             let shown: Vec<&str> = labels.iter().take(12).map(String::as_str).collect();
             let more = if total > 12 {
@@ -921,14 +982,16 @@ start = "1min"
             s.tasks[0].kind,
             TaskKind::Pin(Pin {
                 bytes: 3 << 20,
-                method: PinMethod::Shm
+                method: PinMethod::Shm,
+                working_set: None,
             })
         );
         assert_eq!(
             s.tasks[1].kind,
             TaskKind::Pin(Pin {
                 bytes: 4 << 20,
-                method: PinMethod::Hugetlb
+                method: PinMethod::Hugetlb,
+                working_set: None,
             })
         );
         assert_eq!(s.tasks[2].attach, vec![0]);

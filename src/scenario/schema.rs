@@ -24,7 +24,7 @@ pub const SCENARIO: &[&str] = &[
 ];
 
 /// `[noise]`: how much replicas vary (`crate::noise`).
-pub const NOISE: &[&str] = &["start", "rate_percent", "disk_percent"];
+pub const NOISE: &[&str] = &["start", "rate_percent", "disk_percent", "wakeup_order"];
 
 /// `[machine]`.
 pub const MACHINE: &[&str] = &[
@@ -73,6 +73,7 @@ pub const TASK_COMMON: &[&str] = &[
     "start",
     "cpuset",
     "cpuset_hardwall",
+    "membind",
     "oom_score_adj",
     "parent",
     "attach",

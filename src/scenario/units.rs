@@ -38,6 +38,30 @@ pub const RATE_HELP: &str = "a rate such as `100MB/s` or `80MiB/s`";
 /// What a duration looks like, for messages.
 pub const DURATION_HELP: &str = "a duration such as `8ms`, `30s`, `10min` or `1h 30m`";
 
+/// What a percentage of memory looks like, for messages.
+pub const PERCENT_HELP: &str =
+    "a percentage of MemTotal (`machine.memory`) such as `90%` or `12.5%`";
+
+/// `pct` percent (the text before `%`: digits, at most six decimals) of `total` bytes, rounded
+/// down to a whole byte.
+pub fn percent_of(pct: &str, total: u64) -> Result<u64, String> {
+    let t = pct.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(frac.is_empty() || digits(frac)) || frac.len() > 6 || whole.len() > 12 {
+        return Err(format!(
+            "`{pct}%` is not a percentage; expected {PERCENT_HELP}"
+        ));
+    }
+    let scale = 10u128.pow(frac.len() as u32);
+    let number: u128 = format!("{whole}{frac}")
+        .parse()
+        .map_err(|_| format!("`{pct}%` is not a percentage; expected {PERCENT_HELP}"))?;
+    let bytes = u128::from(total) * number / (100 * scale);
+    u64::try_from(bytes)
+        .map_err(|_| format!("`{pct}%` of memory is more bytes than a size can hold"))
+}
+
 /// Parses a size in bytes. Decimal fractions are accepted when they make whole bytes
 /// (`1.5GiB`).
 pub fn parse_size(text: &str) -> Result<u64, String> {

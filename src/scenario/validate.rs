@@ -65,6 +65,8 @@ struct Tbl<'n> {
 /// The validator of one cell.
 pub struct Validator<'a> {
     src: &'a Arc<Source>,
+    /// MemTotal (`machine.memory`) once `[machine]` is read: what a size `"90%"` is a share of.
+    mem_total: std::cell::Cell<Option<u64>>,
 }
 
 /// A value read with where it was found.
@@ -73,7 +75,10 @@ type Found<'n, T> = Option<(T, &'n Node)>;
 impl<'a> Validator<'a> {
     /// A validator for a file.
     pub fn new(src: &'a Arc<Source>) -> Self {
-        Validator { src }
+        Validator {
+            src,
+            mem_total: std::cell::Cell::new(None),
+        }
     }
 
     fn err(&self, loc: &Loc, key: &str, msg: impl Into<String>) -> Diag {
@@ -265,6 +270,16 @@ impl<'a> Validator<'a> {
         let Some(n) = t.node.get(key) else {
             return Ok(None);
         };
+        if let Value::Str(s) = &n.value {
+            if let Some(pct) = s.trim().strip_suffix('%') {
+                let key = join(path, key);
+                let Some(total) = self.mem_total.get() else {
+                    return Err(self.err(&n.loc, &key, format!("found `{s}`; a percentage of memory is accepted for the sizes of tasks and of `[vm]`, not for `[machine]`'s; expected {SIZE_HELP}")));
+                };
+                let bytes = units::percent_of(pct, total).map_err(|m| self.err(&n.loc, &key, m))?;
+                return Ok(Some((bytes, n)));
+            }
+        }
         Ok(Some((
             self.parsed(n, &join(path, key), SIZE_HELP, true, units::parse_size)?,
             n,
@@ -519,7 +534,9 @@ impl<'a> Validator<'a> {
                 "missing required table `[machine]` (with at least `memory`)",
             )
         })?;
+        self.mem_total.set(None);
         let (machine, node_count) = self.machine(mt, &disk_names)?;
+        self.mem_total.set(Some(machine.memory_bytes));
         let vm = self.vm_of(root, &machine)?;
         self.watermarks_apart(&machine, &vm, mt)?;
         let mount_tables = self.named(root, "mount")?;
@@ -543,6 +560,7 @@ impl<'a> Validator<'a> {
             disks,
             mounts,
             tasks,
+            shuffle_wakeups: false,
         })
     }
 
@@ -628,6 +646,7 @@ impl<'a> Validator<'a> {
             start_ns,
             rate_percent: percent("rate_percent", d.rate_percent)?,
             disk_percent: percent("disk_percent", d.disk_percent)?,
+            wakeup_order: self.bool(t, p, "wakeup_order")?.unwrap_or(d.wakeup_order),
         };
         Ok((replicas, Some(noise)))
     }
@@ -1371,6 +1390,27 @@ impl<'a> Validator<'a> {
             Some(n) => Some(self.cpuset(n, &join(p, "cpuset"), node_count)?),
         };
         let cpuset_hardwall = self.bool(t, p, "cpuset_hardwall")?.unwrap_or(false);
+        let membind = match t.node.get("membind") {
+            None => None,
+            Some(n) => {
+                let key = join(p, "membind");
+                let nodes = self.cpuset(n, &key, node_count)?;
+                if let Some(cs) = &cpuset_nodes {
+                    if !nodes.iter().any(|x| cs.contains(x)) {
+                        // set_mempolicy() refuses it (mpol_set_nodemask(): no node of the
+                        // cpuset's mems_allowed), and the kernel would ignore it at allocation
+                        // (cpuset_nodemask_valid_mems_allowed()).
+                        return Err(self.err(
+                            &n.loc,
+                            &key,
+                            "`membind` shares no node with the task's `cpuset`; expected at \
+                             least one node of the cpuset",
+                        ));
+                    }
+                }
+                Some(nodes)
+            }
+        };
         let oom_score_adj = self
             .uint::<i32>(t, p, "oom_score_adj", -1000, 1000)?
             .unwrap_or(0);
@@ -1401,6 +1441,7 @@ impl<'a> Validator<'a> {
             kind,
             cpuset_nodes,
             cpuset_hardwall,
+            membind,
             oom_score_adj,
             start_ns,
             parent,
@@ -1578,6 +1619,44 @@ struct TaskTable<'a, 'n> {
 
 impl workload::TaskKeys for TaskTable<'_, '_> {
     type Error = Diag;
+
+    fn working_set(
+        &mut self,
+        region: u64,
+        refused: Option<&str>,
+    ) -> Result<Option<workload::WorkingSet>, Diag> {
+        let (v, t, p) = (self.v, self.t, self.path);
+        let interval = v.duration(t, p, "touch_interval")?;
+        let hot = v.size(t, p, "hot_size")?;
+        let Some((interval_ns, n)) = interval else {
+            if let Some((_, n)) = hot {
+                return Err(v.err(
+                    &n.loc,
+                    &join(p, "hot_size"),
+                    "`hot_size` is the part of the region swept every `touch_interval`; \
+                     expected a `touch_interval` beside it"
+                        .to_string(),
+                ));
+            }
+            return Ok(None);
+        };
+        if let Some(why) = refused {
+            return Err(v.err(&n.loc, &join(p, "touch_interval"), why.to_string()));
+        }
+        v.positive(interval, p, "touch_interval", "`touch_interval`")?;
+        v.positive(hot, p, "hot_size", "`hot_size`")?;
+        v.at_most(
+            hot,
+            p,
+            "hot_size",
+            region,
+            &format!("the hot part of a region is at most its size ({region} bytes)"),
+        )?;
+        Ok(Some(workload::WorkingSet {
+            touch_interval_ns: interval_ns,
+            hot_bytes: hot.map_or(region, |(b, _)| b),
+        }))
+    }
 
     fn required_size(&mut self, key: &str) -> Result<u64, Diag> {
         let (v, t, p) = (self.v, self.t, self.path);

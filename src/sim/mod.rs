@@ -26,7 +26,14 @@ pub struct EventQueue<E> {
     front: Option<(SimTime, u64, E)>,
     seq_next: u64,
     now: SimTime,
+    /// Wake-up-order noise ([`EventQueue::shuffle_wakeups`]): the stream that orders events
+    /// scheduled for the same later instant.
+    shuffle: Option<SimRng>,
 }
+
+/// The bits of an event's order key below the wake-up tie-break: the sequence number. A run
+/// stops long before 2^40 events (`Limits::max_events`).
+const SEQ_BITS: u32 = 40;
 
 /// Wrapper that keeps `E` out of the ordering (only time and sequence order events).
 struct Slot<E>(E);
@@ -55,6 +62,7 @@ impl<E> Default for EventQueue<E> {
             front: None,
             seq_next: 0,
             now: 0,
+            shuffle: None,
         }
     }
 }
@@ -67,7 +75,7 @@ impl<E> EventQueue<E> {
             "event scheduled in the past: {at} < {}",
             self.now
         );
-        let key = (at, self.seq_next);
+        let key = (at, self.order_key(at));
         self.seq_next += 1;
         let earliest = match &self.front {
             Some((t, s, _)) => key < (*t, *s),
@@ -83,6 +91,27 @@ impl<E> EventQueue<E> {
         } else {
             self.heap.push(Reverse((at, key.1, Slot(event))));
         }
+    }
+
+    /// Wake-up-order noise (`[noise] wakeup_order`): events scheduled for a later instant that
+    /// fall on the same nanosecond (tasks and daemons whose sleeps end together, a completion
+    /// and a timer) pop in an order drawn from `rng` instead of the order they were scheduled,
+    /// as which of several tasks woken at once runs first depends on the CPUs and the
+    /// scheduler. Events scheduled for the current instant (an actor going on, a wake-up done
+    /// now) keep their order and come before the shuffled ones. Without it the order is FIFO.
+    pub fn shuffle_wakeups(&mut self, rng: SimRng) {
+        self.shuffle = Some(rng);
+    }
+
+    /// The second part of an event's order key: its sequence number, above it (with the
+    /// shuffle on, for a later instant) a random tie-break.
+    fn order_key(&mut self, at: SimTime) -> u64 {
+        debug_assert!(self.seq_next < 1 << SEQ_BITS, "sequence numbers exhausted");
+        let tie = match &mut self.shuffle {
+            Some(rng) if at > self.now => 1 + rng.below((1 << (64 - SEQ_BITS)) - 1),
+            _ => 0,
+        };
+        tie << SEQ_BITS | self.seq_next
     }
 
     /// Removes the earliest event and advances the clock to its time.
@@ -154,6 +183,41 @@ fn splitmix64(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wakeups_at_one_later_instant_pop_in_a_seeded_order_and_fifo_without_the_shuffle() {
+        let order = |shuffle: Option<u64>| {
+            let mut q = EventQueue::default();
+            if let Some(seed) = shuffle {
+                q.shuffle_wakeups(SimRng::split(seed, 9));
+            }
+            for e in 0..8 {
+                q.schedule(100, e);
+            }
+            q.schedule(0, 100);
+            q.schedule(0, 101);
+            let mut out = Vec::new();
+            while let Some((_, e)) = q.pop() {
+                out.push(e);
+            }
+            out
+        };
+        let fifo = vec![100, 101, 0, 1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(order(None), fifo);
+        let a = order(Some(1));
+        assert_eq!(
+            a[..2],
+            [100, 101],
+            "events of the current instant keep their order"
+        );
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [0, 1, 2, 3, 4, 5, 6, 7, 100, 101]);
+        assert_eq!(a, order(Some(1)), "the same seed, the same order");
+        let orders: std::collections::HashSet<Vec<i32>> =
+            (1..6).map(|seed| order(Some(seed))).collect();
+        assert!(orders.len() > 1 && !orders.contains(&fifo), "{orders:?}");
+    }
 
     #[test]
     fn events_at_equal_times_pop_in_scheduling_order() {

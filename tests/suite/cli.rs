@@ -25,6 +25,36 @@ fn list_names_everything() {
 }
 
 #[test]
+fn list_as_json_names_the_same_things_for_scripts() {
+    let doc = json_of(&["list", "--format", "json"]);
+    assert_eq!(doc["schema"], "wbsim/list/1");
+    let names = |key: &str| -> Vec<String> {
+        doc[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}"))
+            .iter()
+            .map(|v| v.as_str().expect("a name").to_string())
+            .collect()
+    };
+    assert!(names("releases").contains(&"2.6.32.0".to_string()));
+    assert!(names("filesystems").contains(&"tmpfs".to_string()));
+    assert_eq!(names("policies"), ["redirty", "activate"]);
+    assert_eq!(names("page_granularities")[0], "4KiB");
+    let kinds = doc["task_kinds"].as_array().expect("task kinds");
+    let stream = kinds
+        .iter()
+        .find(|k| k["kind"] == "stream-write")
+        .expect("stream-write");
+    assert_eq!(
+        stream["required"],
+        serde_json::json!(["mount", "size", "rate"])
+    );
+    let switches = doc["kernel_switches"].as_array().expect("switches");
+    assert_eq!(switches.len(), wbsim::kernel::SWITCHES.len());
+    assert!(switches[0]["values"][0]["since"].is_string());
+}
+
+#[test]
 fn validate_counts_runs() {
     wbsim()
         .args([

@@ -70,6 +70,7 @@ pub fn task(name: &str, kind: TaskKind) -> TaskSpec {
         kind,
         cpuset_nodes: None,
         cpuset_hardwall: false,
+        membind: None,
         oom_score_adj: 0,
         start_ns: 0,
         parent: None,
@@ -101,6 +102,7 @@ pub fn anon(name: &str, bytes: u64) -> TaskSpec {
             hold_ns: 0,
             cycle: false,
             gfp: AnonGfp::HighuserMovable,
+            working_set: None,
         }),
     )
 }
@@ -129,6 +131,7 @@ pub fn run_spec(
         disks,
         mounts,
         tasks,
+        shuffle_wakeups: false,
     }
 }
 
@@ -192,6 +195,7 @@ pub fn kswapd_sc() -> ScanControl {
         throttle: None,
         resume: None,
         nr_immediate: 0,
+        nr: Default::default(),
     }
 }
 
@@ -210,6 +214,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         throttle: None,
         resume: None,
         nr_immediate: 0,
+        nr: Default::default(),
     }
 }
 
@@ -226,14 +231,14 @@ pub fn list_pages(m: &Machine, z: usize, l: LruList) -> Vec<PageId> {
 
 /// The page cache page of file `ino` at `index`.
 pub fn file_page(m: &Machine, ino: usize, index: usize) -> PageId {
-    let id = m.vfs.inodes[ino].pages[index];
+    let id = m.vfs.inodes[ino].pages.get(index as u32);
     assert_ne!(id, NIL, "page {index} of inode {ino} is not cached");
     id
 }
 
 /// Every page of file `ino`, by index.
 pub fn file_pages(m: &Machine, ino: usize) -> Vec<PageId> {
-    (0..m.vfs.inodes[ino].pages.len())
+    (0..m.vfs.inodes[ino].pages.end() as usize)
         .map(|i| file_page(m, ino, i))
         .collect()
 }

@@ -457,6 +457,20 @@ fn a_cpuset_naming_a_nonexistent_node_gives_the_node_range() {
 }
 
 #[test]
+fn mpol_bind_outside_the_cpuset_is_refused_at_load() {
+    // set_mempolicy(MPOL_BIND) with no node of the cpuset fails (mpol_set_nodemask()).
+    rejects(
+        "membind-outside-cpuset",
+        Expect {
+            at: ":14:11",
+            key: "task.hog.membind",
+            says: &["shares no node with the task's `cpuset`"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
 fn a_misspelt_value_suggests_the_value() {
     rejects(
         "bad-enum",
@@ -662,6 +676,32 @@ fn a_hugetlb_pool_larger_than_the_zones_it_comes_from_is_refused() {
                 "highest zone of each node",
                 "at most 46MiB",
             ],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn a_touch_interval_on_memory_reclaim_never_tests_is_refused() {
+    rejects(
+        "touch-on-hugetlb",
+        Expect {
+            at: ":12:18",
+            key: "task.sga.touch_interval",
+            says: &["never tests its", "`method = \"shm\"`"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn a_hot_size_beyond_the_region_is_refused() {
+    rejects(
+        "hot-size-beyond-size",
+        Expect {
+            at: ":13:12",
+            key: "task.pga.hot_size",
+            says: &["found \"300MiB\"", "at most its size"],
             hint: None,
         },
     );

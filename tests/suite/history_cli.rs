@@ -178,8 +178,8 @@ fn history_renders_as_csv_with_one_row_per_cell_and_kernel_and_as_markdown() {
                 "--policy",
                 "redirty",
                 "--format",
-                fmt,
             ])
+            .args(fmt.split(' '))
             .output()
             .unwrap()
     };
@@ -200,5 +200,114 @@ fn history_renders_as_csv_with_one_row_per_cell_and_kernel_and_as_markdown() {
         text.starts_with("### shmem-no-swap — history over 2 kernels"),
         "{text}"
     );
+    assert!(text.contains("| cell | kernel | redirty |"), "{text}");
+    let wide = args("markdown --wide");
+    assert!(wide.status.success());
+    let text = String::from_utf8(wide.stdout).unwrap();
     assert!(text.contains("| cell | 2.6.36 | 3.2 |"), "{text}");
+}
+
+/// The default `history` table of every shipped scenario fits 100 columns, whatever the runs
+/// give: built here from each scenario's cells over every default kernel with the widest
+/// outcome the table prints (`stalled 899.9s`) and a flip per cell and step caused by the
+/// widest combination of switches (no simulation needed for the layout).
+#[test]
+fn the_default_history_table_of_every_shipped_scenario_fits_100_columns() {
+    use wbsim::history::{Cause, CellOutcome, Flip, History};
+    let mut files: Vec<_> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7);
+    let causes: Vec<(&str, &str)> = wbsim::kernel::SWITCHES
+        .iter()
+        .map(|s| (s.key, s.values[s.values.len() - 1]))
+        .collect();
+    for file in files {
+        let sc = wbsim::scenario::load(&file, &Default::default()).unwrap();
+        let releases = wbsim::history::default_releases();
+        let worst = CellOutcome {
+            kind: wbsim::outcome::OutcomeKind::Stalled,
+            at_ns: 899_900_000_000,
+            victim: Some("a-long-task-name".into()),
+        };
+        let cells: Vec<String> = sc.runs.iter().map(|r| r.label.clone()).collect();
+        let h = History {
+            name: sc.name.clone(),
+            file: sc.file.clone(),
+            outcomes: vec![vec![worst.clone(); releases.len()]; cells.len()],
+            flips: (0..cells.len())
+                .flat_map(|cell| (0..releases.len() - 1).map(move |step| (cell, step)))
+                .map(|(cell, step)| Flip {
+                    cell,
+                    step,
+                    cause: Cause::Combination(causes.clone()),
+                })
+                .collect(),
+            sides: wbsim::history::sides_of(&sc),
+            cells,
+            releases,
+            runs: 0,
+            page_granularity: None,
+        };
+        let text = wbsim::report::table::render(&[h.grid(false)]);
+        for line in text.lines() {
+            let n = line.chars().count();
+            assert!(n <= 100, "{}: {n} columns: {line}", file.display());
+        }
+        let wide = wbsim::report::table::render(&[h.grid(true)]);
+        assert!(
+            wide.lines().any(|l| l.chars().count() > 100),
+            "--wide keeps the kernel columns"
+        );
+    }
+}
+
+/// `history` says in one line per cell on which kernels `activate` turns the OOM into survival
+/// and on which it does not, with the verdict per kernel in the table and the JSON.
+#[test]
+fn history_gives_the_policy_verdict_of_each_cell_on_each_kernel() {
+    use wbsim::history::{CellOutcome, History};
+    use wbsim::outcome::OutcomeKind::{Oom, Survived};
+    let at = |kind, s: u64| CellOutcome {
+        kind,
+        at_ns: s * 1_000_000_000,
+        victim: None,
+    };
+    let h = History {
+        name: "s".into(),
+        file: "s.toml".into(),
+        releases: vec!["2.6.32".into(), "2.6.36".into(), "3.2".into()],
+        cells: vec!["ext4/redirty".into(), "ext4/activate".into()],
+        sides: vec![
+            ("ext4".into(), wbsim::spec::Policy::Redirty),
+            ("ext4".into(), wbsim::spec::Policy::Activate),
+        ],
+        outcomes: vec![
+            vec![at(Oom, 19), at(Oom, 16), at(Oom, 20)],
+            vec![at(Oom, 19), at(Survived, 100), at(Oom, 82)],
+        ],
+        flips: vec![],
+        runs: 6,
+        page_granularity: None,
+    };
+    assert_eq!(
+        h.verdict_lines(),
+        [
+            "ext4: activate turns the OOM into survival on 2.6.36; not on 2.6.32, 3.2 (OOM under \
+          both); activate delays the OOM on 3.2 (+62 s)"
+        ]
+    );
+    let text = wbsim::report::table::render(&[h.grid(false)]);
+    assert!(
+        text.contains("│ ext4 ┆ 2.6.36 ┆ OOM 16.0s ┆ survived  ┆ fix           │"),
+        "{text}"
+    );
+    assert!(text.contains("delayed +62 s"), "{text}");
+    let json = h.to_json();
+    assert_eq!(json["verdicts"][1]["verdict"], "fix");
+    assert_eq!(json["verdicts"][2]["verdict"], "delayed");
+    assert_eq!(json["verdicts"][2]["shift_s"], 62.0);
 }

@@ -143,7 +143,7 @@ fn from_4_11_kswapd_writes_a_dirty_page_only_when_seen_twice_in_a_dirty_zone_and
         m.stats.vm_events.pgactivate >= 32,
         "activated out of the way"
     );
-    assert!(m.mem.zones[0].flags.tail_lru_dirty);
+    assert!(m.reclaim_flags(0).tail_lru_dirty, "PGDAT_DIRTY from 4.8");
     // Seen twice (PG_reclaim already set) in a dirty zone: kswapd writes it.
     for &p in &pages {
         m.mem.lru_del(p, Place::Held);

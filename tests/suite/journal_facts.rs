@@ -164,9 +164,8 @@ fn an_ext4_ordered_commit_waits_for_all_writeback_of_the_inodes_it_filed() {
         if waiting && !was_waiting {
             since = m.clock.now;
             let inode = &m.vfs.inodes[0];
-            at_start = inode.pages[..inode.size_pages as usize]
-                .iter()
-                .copied()
+            at_start = (0..inode.size_pages)
+                .map(|i| inode.pages.get(i))
                 .filter(|&id| id != NIL && m.mem.pages[id as usize].flags & pg::WRITEBACK != 0)
                 .collect();
         }

@@ -673,6 +673,7 @@ fn a_killed_victim_frees_its_private_anon_memory_but_not_page_cache_nor_shm_lock
         TaskKind::Pin(Pin {
             bytes: 2 * MIB,
             method: PinMethod::ShmLock,
+            working_set: None,
         }),
     );
     let mut db = anon("db", 4 * MIB);

@@ -55,3 +55,44 @@ fn the_margin_search_finds_a_threshold_that_a_fine_grid_confirms() {
     let (oom, runs) = oom_count(m["below"]["value"].as_str().unwrap());
     assert!(2 * oom < runs);
 }
+
+/// `--format csv` carries the margin: one row per cell and policy after the runs' rows, with the
+/// path, the bracket and the threshold.
+#[test]
+fn the_margin_rows_are_in_the_csv() {
+    let csv = crate::support::stdout_of(
+        &[
+            "run",
+            STRADDLE,
+            "--policy",
+            "redirty",
+            "--replicas",
+            "2",
+            "--margin",
+            "task.oracle.size=896MiB..908MiB:4MiB",
+            "--format",
+            "csv",
+        ],
+        0,
+    );
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let margin: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|r| !r[col("margin_path")].is_empty())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2 + 1,
+        "two replicas, then the margin row:\n{csv}"
+    );
+    assert_eq!(margin.len(), 1, "{csv}");
+    let m = margin[0];
+    assert_eq!(m[col("margin_path")], "task.oracle.size");
+    assert_eq!(m[col("policy")], "redirty");
+    assert_eq!(m[col("margin_below_runs")], "2");
+    assert!(m[col("margin_below")].ends_with("MiB"), "{csv}");
+    assert!(m[col("margin_probes")].parse::<u32>().unwrap() >= 2);
+}

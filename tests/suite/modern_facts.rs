@@ -196,8 +196,8 @@ fn sixteen_fruitless_kswapd_runs_make_the_node_hopeless_and_kswapd_sleeps_below_
     });
     assert_eq!(m.mem.nodes[0].kswapd_failures, 16);
     assert!(!m.mem.zones[0].all_unreclaimable, "no 2.6.3x marking");
-    // 4.11 has no kswapd_failures: the count never moves.
-    let mut old = all_under_writeback("4.11");
+    // 4.7 has no kswapd_failures: the count never moves.
+    let mut old = all_under_writeback("4.7");
     until_oom(&mut old);
     // There kswapd stops on 2.6.3x's all_unreclaimable marking instead.
     let limit = old.clock.now + 60 * SEC;
@@ -296,4 +296,194 @@ fn from_5_6_an_ext4_delalloc_page_written_into_a_new_extent_stays_under_writebac
     // The mount option turns it on in any release.
     let (ended, conversions) = ext4_first_completion("4.12", true, Some(true));
     assert_eq!((ended, conversions), (0, 1));
+}
+
+// Node-form kswapd (4.8+, research 14 §4) -----------------------------------------------------
+
+/// 64 MiB x86-64 (DMA 16 MiB + DMA32 48 MiB) under `profile`, booted and idle, with DMA's free
+/// pages cut to `dma_free` and DMA32's to `dma32_free` (the rest held by nobody).
+fn two_zone_box(profile: &str, dma_free: &dyn Fn(&Machine) -> u64, dma32_free: u64) -> Machine {
+    let mut spec = under(
+        one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext3, PAGE),
+        profile,
+    );
+    spec.machine.layout = NodeLayout::X86_64 { pci_hole_bytes: 0 };
+    let mut m = boot(&spec);
+    assert_eq!(m.mem.zones.len(), 2, "DMA and DMA32");
+    let want = [dma_free(&m), dma32_free];
+    for (zid, &n) in want.iter().enumerate() {
+        let z = &mut m.mem.zones[zid];
+        assert!(
+            z.free.len() as u64 >= n,
+            "zone {zid} has {} free",
+            z.free.len()
+        );
+        while z.free.len() as u64 > n {
+            let id = z.free.pop().unwrap();
+            m.mem.pages[id as usize].place = Place::Held;
+            m.mem.vm_stat.nr_free -= 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn pgdat_balanced_is_true_when_dma_alone_exceeds_high_plus_its_reserve_while_dma32_is_below_low() {
+    // DMA: free = high + lowmem_reserve[DMA32] + 1; DMA32: free = low − 1.
+    let dma = |m: &Machine| m.mem.zones[0].watermark[2] + m.mem.zones[0].lowmem_reserve[1] + 1;
+    let woken = |profile: &str| {
+        let mut m = two_zone_box(profile, &dma, 0);
+        let low = m.mem.zones[1].watermark[1];
+        m = two_zone_box(profile, &dma, low - 1);
+        let queued = m.clock.queue.len();
+        m.wakeup_kswapd(1, None);
+        (
+            m.clock.queue.len() > queued,
+            m.pgdat_balanced(0, 1),
+            m.prepare_kswapd_sleep(0),
+        )
+    };
+    // 4.12: pgdat_balanced() holds on DMA alone: kswapd is not woken, and would sleep.
+    assert_eq!(woken("4.12"), (false, true, true));
+    // 4.8: not woken either (any zone balanced), but it would not sleep: prepare_kswapd_sleep()
+    // still wants every zone up to the classzone above high.
+    assert_eq!(woken("4.8"), (false, true, false));
+    // 4.7: DMA32 below its low watermark wakes kswapd.
+    assert!(woken("4.7").0);
+}
+
+#[test]
+fn from_4_8_to_4_11_kswapd_never_backs_away_from_a_node_it_cannot_balance() {
+    // c73322d098e4 (4.12): "Up until 1d82de618ddd ("mm, vmscan: make kswapd reclaim in terms of
+    // nodes") kswapd had such a mechanism [all_unreclaimable] ... erroneously removed". Every
+    // file page is under writeback on a disk that completes nothing within the test.
+    let mut m = all_under_writeback("4.11");
+    until_oom(&mut m);
+    // Each run goes down to priority 1, stalling 100 ms per batch of PG_reclaim pages under
+    // writeback (nr_immediate), then starts over: it never naps.
+    let (runs, naps) = (
+        m.stats.vm_events.pageoutrun,
+        m.stats.vm_events.kswapd_low_wmark_hit_quickly,
+    );
+    let until = m.clock.now + 30 * SEC;
+    run_until(&mut m, until + SEC, |m| m.clock.now >= until);
+    let ran = m.stats.vm_events.pageoutrun - runs;
+    assert!(ran >= 3, "4.11 kswapd keeps running: {ran} runs");
+    assert!(m.stats.vm_events.kswapd_high_wmark_hit_quickly >= ran);
+    assert_eq!(m.stats.vm_events.kswapd_low_wmark_hit_quickly, naps);
+    assert_eq!(m.mem.nodes[0].kswapd_failures, 0);
+    assert!(!m.mem.zones.iter().any(|z| z.all_unreclaimable));
+    // 4.7 marks the zones all_unreclaimable and kswapd goes to sleep.
+    let mut old = all_under_writeback("4.7");
+    until_oom(&mut old);
+    let limit = old.clock.now + 30 * SEC;
+    run_until(&mut old, limit, |m| {
+        m.mem.nodes[0].kswapd.state == wbsim::mm::vmscan::KswapdState::Sleeping
+    });
+    assert!(old.mem.zones.iter().all(|z| z.all_unreclaimable));
+}
+
+#[test]
+fn from_4_17_only_kswapd_sets_the_node_flags_from_its_whole_shrink_node() {
+    // Every file page is under writeback: a direct reclaimer's batch takes only such pages.
+    for (profile, direct_sets) in [("4.12", true), ("4.17", false)] {
+        let mut m = all_under_writeback(profile);
+        let zid = m.mem.pages[file_pages(&m, 0)[0] as usize].zone as usize;
+        let mut sc = direct_sc(1, gfp::GFP_KERNEL);
+        m.shrink_zone(DEF_PRIORITY_FOR_TESTS, zid, &mut sc);
+        assert!(sc.nr_scanned > 0, "{profile}");
+        assert_eq!(
+            m.reclaim_flags(zid).writeback,
+            direct_sets,
+            "{profile}: PGDAT_WRITEBACK after a direct batch"
+        );
+        if !direct_sets {
+            // kswapd's shrink_node() over the same pages sets it.
+            assert_eq!(sc.nr.writeback, sc.nr.taken);
+            until_oom(&mut m);
+            assert!(m.reclaim_flags(zid).writeback, "{profile}: set by kswapd");
+        }
+    }
+}
+
+#[test]
+fn from_5_18_nr_congested_counts_only_pages_under_writeback_with_pg_reclaim() {
+    // Dirty (not yet written) pages on a congested queue: 4.17–5.17 count them as congested,
+    // 5.18 (no bdi congestion) does not.
+    for (profile, counted) in [("5.16", true), ("5.18", false)] {
+        let mut spec = under(
+            one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext3, 256 * PAGE),
+            profile,
+        );
+        spec.vm.dirty_ratio = 100;
+        spec.vm.dirty_background_ratio = 100;
+        spec.vm.dirty_writeback_centisecs = 0;
+        let mut m = boot(&spec);
+        run_until(&mut m, 10 * SEC, |m| m.tasks[0].finished_at.is_some());
+        assert!(m.mem.vm_stat.nr_dirty > 0, "{profile}");
+        m.io.disks[0].congested = true;
+        let mut sc = direct_sc(0, gfp::GFP_KERNEL);
+        m.shrink_zone(DEF_PRIORITY_FOR_TESTS, 0, &mut sc);
+        assert!(sc.nr.dirty > 0, "{profile}");
+        assert_eq!(sc.nr.congested > 0, counted, "{profile}: {:?}", sc.nr);
+    }
+}
+
+/// A priority low enough that one `shrink_zone` call scans the tiny test lists.
+const DEF_PRIORITY_FOR_TESTS: i32 = 1;
+
+// MPOL_BIND (research 14 §9) ------------------------------------------------------------------
+
+/// Two 64 MiB nodes, no swap: `spread` (no policy) faults in 100 MiB, node 0 then node 1; at 1 s
+/// `bound` (`membind = [1]`) faults in 80 MiB, which node 1 cannot hold.
+fn bound_on_node_1(profile: &str) -> Machine {
+    let mut b = anon("bound", 80 * MIB);
+    b.membind = Some(vec![1]);
+    b.start_ns = SEC;
+    let spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            machine(&[64 * MIB, 64 * MIB]),
+            vec![disk(100_000_000)],
+            vec![mount(FsType::Ext3)],
+            vec![anon("spread", 100 * MIB), b],
+        ),
+        profile,
+    );
+    let mut m = boot(&spec);
+    run_until(&mut m, 600 * SEC, |m| m.run.outcome.is_some());
+    m
+}
+
+#[test]
+fn a_task_bound_with_mpol_bind_to_one_node_triggers_a_constraint_memory_policy_oom_on_that_node() {
+    use wbsim::outcome::Constraint;
+    for (profile, constraint, victim) in [
+        // 2.6.36+: selected among the tasks whose policy meets node 1; `spread` has none, so it
+        // is eligible, and it has the most pages.
+        ("6.1", Constraint::MemoryPolicy, "spread"),
+        ("2.6.36", Constraint::MemoryPolicy, "spread"),
+        // 2.6.33–2.6.35: "No available memory (MPOL_BIND)": the invoker dies.
+        ("2.6.33", Constraint::MemoryPolicy, "bound"),
+        // 2.6.32: constrained_alloc() reads the whole zonelist: a global OOM.
+        ("2.6.32", Constraint::None, "spread"),
+    ] {
+        let m = bound_on_node_1(profile);
+        let (v, invoker, _) = oom_victim(&m);
+        assert_eq!(
+            (v.as_str(), invoker.as_str()),
+            (victim, "bound"),
+            "{profile}"
+        );
+        let report = m.run.oom_reports.last().expect("an OOM report");
+        assert_eq!(report.constraint, constraint, "{profile}");
+        // No page of the bound task ever left node 1 (one zone per node: zone 1).
+        let pages = &m.tasks[1].anon;
+        assert!(!pages.is_empty(), "{profile}");
+        assert!(
+            pages.iter().all(|&p| m.mem.pages[p as usize].zone == 1),
+            "{profile}"
+        );
+    }
 }

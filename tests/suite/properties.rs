@@ -248,7 +248,7 @@ proptest! {
         };
         let runner = wbsim::run::Runner {
             threads: 1,
-            checks: wbsim::run::Checks { invariants: true, determinism: true, inject_drift_at: None },
+            checks: wbsim::run::Checks { invariants: true, determinism: true, ..Default::default() },
             observe: None,
             progress: false,
         };

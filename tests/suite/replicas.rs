@@ -175,3 +175,38 @@ fn study_gives_each_kernel_its_rates_verdicts_and_history() {
     assert!(csv.starts_with("file,scenario,release,cell,policy,runs,oom,oom_rate,"));
     assert_eq!(csv.lines().count(), 3, "{csv}");
 }
+
+/// Wake-up order is one of the things the seed perturbs: with every other noise at zero, the
+/// replicas of the straddle cell disagree only when `wakeup_order` is on (events due at the same
+/// later nanosecond pop in a seeded order); off, they all survive as the plain run does.
+#[test]
+fn wake_up_order_alone_puts_the_edge_cell_between_survival_and_oom() {
+    let scratch = crate::support::Scratch::new("wakeup-order");
+    let rate = |on: bool| {
+        let text = std::fs::read_to_string(STRADDLE).unwrap()
+            + &format!(
+                "\n[noise]\nstart = \"0s\"\nrate_percent = 0\ndisk_percent = 0\nwakeup_order = {on}\n"
+            );
+        let file = scratch.arg(&format!("wakeup-{on}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let doc = json_of(&[
+            "run",
+            &file,
+            "--policy",
+            "redirty",
+            "--replicas",
+            "6",
+            "--format",
+            "json",
+        ]);
+        let s = &doc["scenarios"][0]["summaries"][0];
+        (s["oom"].as_u64().unwrap(), s["runs"].as_u64().unwrap())
+    };
+    assert_eq!(
+        rate(false),
+        (0, 6),
+        "seek jitter alone does not move the edge cell"
+    );
+    let (oom, runs) = rate(true);
+    assert!(0 < oom && oom < runs, "{oom}/{runs}");
+}

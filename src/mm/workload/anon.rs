@@ -1,11 +1,12 @@
 //! `anon`: private memory faulted in at `rate` up to `size` (`do_anonymous_page()`: a new page on
 //! the active anon list), or kernel memory allocated on the task's behalf with `GFP_KERNEL`
 //! (socket buffers and the like: on no LRU); with `cycle`, freed all at once after `hold` and
-//! faulted again, forever (reclaim-oom §11, §14).
+//! faulted again, forever (reclaim-oom §11, §14). With `touch_interval` (and `hot_size`), the
+//! task keeps referencing its memory, as a session touches its PGA work areas (`mm/hot.rs`).
 
 use serde::Serialize;
 
-use super::{KindInfo, Progress, TaskKeys, Workload};
+use super::{KindInfo, Progress, TaskKeys, WorkingSet, Workload};
 use crate::mm::page::pg;
 use crate::mm::task::Slice;
 use crate::mm::{gfp, Machine};
@@ -16,7 +17,7 @@ use crate::spec::MAX_VM_BYTES;
 pub const KIND: KindInfo = KindInfo {
     kind: "anon",
     required: &["size", "rate"],
-    optional: &["hold", "cycle", "gfp"],
+    optional: &["hold", "cycle", "gfp", "touch_interval", "hot_size"],
 };
 
 /// The allocation class of an `anon` task's pages.
@@ -67,6 +68,8 @@ pub struct Anon {
     pub cycle: bool,
     /// The allocation class.
     pub gfp: AnonGfp,
+    /// The working set touched again after its fault (`mm/hot.rs`).
+    pub working_set: Option<WorkingSet>,
 }
 
 /// How far the filling is.
@@ -91,17 +94,28 @@ pub fn parse<K: TaskKeys + ?Sized>(keys: &mut K) -> Result<Anon, K::Error> {
     let gfp = keys
         .choice("gfp", &AnonGfp::names())?
         .map_or(AnonGfp::HighuserMovable, |i| AnonGfp::ALL[i]);
+    let working_set = keys.working_set(
+        bytes,
+        (gfp == AnonGfp::Kernel).then_some(
+            "`gfp = \"kernel\"` memory is on no LRU list: reclaim never tests its references; \
+             expected `touch_interval` only on `highuser_movable` memory",
+        ),
+    )?;
     Ok(Anon {
         bytes,
         rate_bytes_per_sec: rate,
         hold_ns,
         cycle,
         gfp,
+        working_set,
     })
 }
 
 impl Workload for Anon {
-    fn start(&self, m: &mut Machine, _t: usize) -> Progress {
+    fn start(&self, m: &mut Machine, t: usize) -> Progress {
+        if let Some(w) = self.working_set {
+            w.register(m, t, None);
+        }
         Progress::Anon(State {
             target: m.granularity.pages_ceil(self.bytes),
             phase_start: m.clock.now,

@@ -78,6 +78,40 @@ pub trait TaskKeys {
     fn mount(&mut self, key: &str, on_disk: Option<&str>) -> Result<usize, Self::Error>;
     /// A required task name whose kind is `kind`: its index (`role` names it in the message).
     fn task_of_kind(&mut self, key: &str, kind: &str, role: &str) -> Result<usize, Self::Error>;
+    /// The optional working set of a region of `region` bytes: `touch_interval` (> 0) and
+    /// `hot_size` (> 0, at most `region`, default `region`; only with `touch_interval`). With
+    /// `refused = Some(why)` the region cannot be touched again (`why` says so in the message).
+    fn working_set(
+        &mut self,
+        region: u64,
+        refused: Option<&str>,
+    ) -> Result<Option<WorkingSet>, Self::Error>;
+}
+
+/// A region's working set, touched again after its fault (`touch_interval`, `hot_size`; see
+/// `mm/hot.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkingSet {
+    /// The sweep period, ns.
+    pub touch_interval_ns: u64,
+    /// Bytes of the region swept (its first bytes).
+    pub hot_bytes: u64,
+}
+
+impl WorkingSet {
+    /// Registers the working set of task `t`'s private memory (`seg = None`) or of segment
+    /// `seg` with the machine's hot memory.
+    pub fn register(&self, m: &mut Machine, t: usize, seg: Option<usize>) {
+        let touch = super::hot::Touch {
+            interval_ns: self.touch_interval_ns,
+            hot_pages: m.granularity.pages_ceil(self.hot_bytes).max(1),
+        };
+        let pages = m.mem.pages.len();
+        match seg {
+            Some(s) => m.mem.hot.set_segment(s, touch, pages),
+            None => m.mem.hot.set_task(t, touch, pages),
+        }
+    }
 }
 
 /// What a task kind is to the engine. Implemented by each kind's spec struct (a `TaskKind`

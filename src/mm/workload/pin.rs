@@ -2,11 +2,12 @@
 //! (reclaim-oom §10): private memory locked with `mlock()` (the unevictable list from the fault
 //! on), a SysV shm segment with `shmctl(SHM_LOCK)` (swap-backed, unevictable once reclaim meets
 //! it), a plain shm segment (the anon LRU, swappable), or hugetlb pages reserved at boot (on no
-//! LRU, never free).
+//! LRU, never free). A shm segment's working set may be touched again (`touch_interval`,
+//! `hot_size`), as the instance's processes touch the SGA's buffer cache (`mm/hot.rs`).
 
 use serde::Serialize;
 
-use super::{KindInfo, Progress, TaskKeys, Workload};
+use super::{KindInfo, Progress, TaskKeys, WorkingSet, Workload};
 use crate::mm::granularity::KernelPages;
 use crate::mm::page::{pg, LruList};
 use crate::mm::task::{Slice, SLICE_PAGES};
@@ -16,7 +17,7 @@ use crate::mm::{gfp, Machine};
 pub const KIND: KindInfo = KindInfo {
     kind: "pin",
     required: &["size", "method"],
-    optional: &[],
+    optional: &["touch_interval", "hot_size"],
 };
 
 /// The hugetlb page size on x86_64.
@@ -72,6 +73,8 @@ pub struct Pin {
     pub bytes: u64,
     /// How.
     pub method: PinMethod,
+    /// A shm segment's working set, touched again after its fault (`mm/hot.rs`).
+    pub working_set: Option<WorkingSet>,
 }
 
 /// How far the pinning is.
@@ -94,7 +97,18 @@ pub fn parse<K: TaskKeys + ?Sized>(keys: &mut K) -> Result<Pin, K::Error> {
     } else {
         bytes
     };
-    Ok(Pin { bytes, method })
+    let working_set = keys.working_set(
+        bytes,
+        (!method.is_shm()).then_some(
+            "an mlocked or hugetlb region is on no evictable LRU list: reclaim never tests its \
+             references; expected `touch_interval` only with `method = \"shm\"` or `\"shm_lock\"`",
+        ),
+    )?;
+    Ok(Pin {
+        bytes,
+        method,
+        working_set,
+    })
 }
 
 impl Workload for Pin {
@@ -133,6 +147,9 @@ impl Workload for Pin {
             .method
             .is_shm()
             .then(|| m.new_segment(t, self.method == PinMethod::ShmLock));
+        if let (Some(w), Some(s)) = (self.working_set, seg) {
+            w.register(m, t, Some(s));
+        }
         let total = if self.method == PinMethod::Hugetlb {
             m.tasks[t].done_bytes = self.bytes;
             0

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{KindInfo, Progress, TaskKeys, Workload};
 use crate::block::ReqKind;
-use crate::mm::page::{pg, LruList, PageId, NIL};
+use crate::mm::page::{pg, LruList, PageId};
 use crate::mm::task::Slice;
 use crate::mm::{cost, gfp, Actor, Machine};
 use crate::spec::MAX_FILE_BYTES;
@@ -184,10 +184,7 @@ impl Machine {
         let zid = p.zone as usize;
         self.mem.zones[zid].stat.nr_file_pages += 1;
         let inode = &mut self.vfs.inodes[st.ino];
-        if inode.pages.len() <= index as usize {
-            inode.pages.resize(index as usize + 1, NIL);
-        }
-        inode.pages[index as usize] = id;
+        inode.pages.insert(index, id);
         self.lru_cache_add(id, LruList::InactiveFile);
         self.tasks[t].read_pages.push(id);
     }

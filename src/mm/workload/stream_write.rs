@@ -242,10 +242,7 @@ impl Machine {
         let zid = p.zone as usize;
         self.mem.zones[zid].stat.nr_file_pages += 1;
         let inode = &mut self.vfs.inodes[ino];
-        if inode.pages.len() <= index as usize {
-            inode.pages.resize(index as usize + 1, NIL);
-        }
-        inode.pages[index as usize] = id;
+        inode.pages.insert(index, id);
         inode.size_pages = inode.size_pages.max(index + 1);
         self.lru_cache_add(id, LruList::InactiveFile);
         self.set_page_dirty(id, Some(t));

@@ -97,16 +97,21 @@ impl Machine {
         let Progress::Truncate(st) = &mut self.tasks[t].progress else {
             unreachable!("a truncate task's progress")
         };
-        let n = self.vfs.inodes[ino].pages.len();
+        // The indices left busy last time, then the cached ones added since (in index order,
+        // as the kernel's pagevec_lookup() walk).
+        let n = self.vfs.inodes[ino].pages.end() as usize;
+        let added = self.vfs.inodes[ino]
+            .pages
+            .cached_in(st.scanned_to as u32, n as u32);
         let candidates: Vec<usize> = std::mem::take(&mut st.left)
             .into_iter()
+            .chain(added)
             .map(|i| i as usize)
-            .chain(st.scanned_to..n)
             .collect();
         st.scanned_to = n;
         let mut still = Vec::new();
         for idx in candidates {
-            let id = self.vfs.inodes[ino].pages[idx];
+            let id = self.vfs.inodes[ino].pages.get(idx as u32);
             if id == NIL {
                 continue;
             }
@@ -121,7 +126,7 @@ impl Machine {
             if self.mem.pages[id as usize].place == Place::Lru {
                 self.mem.lru_del(id, Place::Held);
             }
-            self.vfs.inodes[ino].pages[idx] = NIL;
+            self.vfs.inodes[ino].pages.remove(idx as u32);
             let zid = self.mem.pages[id as usize].zone as usize;
             self.mem.zones[zid].stat.nr_file_pages -= 1;
             let buffers = self.mem.pages[id as usize].has(pg::BH);

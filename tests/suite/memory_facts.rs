@@ -1,0 +1,156 @@
+//! Kernel facts about the memory a workload holds: hot working sets (`mm/hot.rs`).
+
+use crate::common::*;
+use wbsim::spec::WorkingSet;
+
+/// A 128 MiB node with 256 MiB of swap: a 48 MiB database (`touch` its working set, or cold)
+/// faults in first; at 1 s a 100 MiB anon hog (20 MiB/s) pushes the box into swap. Runs until
+/// the hog has faulted everything and the disk is idle, or an OOM kill.
+fn db_then_hog(release: Release, touch: Option<WorkingSet>) -> Machine {
+    let mut mm = machine(&[128 * MIB]);
+    mm.swap_bytes = 256 * MIB;
+    mm.swap_disk = Some(0);
+    let mut db = anon("db", 48 * MIB);
+    if let TaskKind::Anon(a) = &mut db.kind {
+        a.working_set = touch;
+    }
+    let mut hog = anon("hog", 100 * MIB);
+    if let TaskKind::Anon(a) = &mut hog.kind {
+        a.rate_bytes_per_sec = 20 * MIB;
+    }
+    hog.start_ns = SEC;
+    let spec = run_spec(
+        release,
+        Policy::Redirty,
+        mm,
+        vec![disk(100_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![db, hog],
+    );
+    let mut m = boot(&spec);
+    run_until(&mut m, 60 * SEC, |m| {
+        m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
+    });
+    m
+}
+
+fn swapped_out(m: &Machine, t: usize) -> u64 {
+    m.tasks[t].swap_ents
+}
+
+/// 2.6.32–2.6.33: `shrink_active_list()` deactivates every anon page, referenced or not, but
+/// `shrink_page_list()` re-activates a mapped page whose pte is young again
+/// (`page_referenced()` && `page_mapping_inuse()`, mm/vmscan.c 2.6.32); 2.6.34+
+/// `page_check_references()` activates an anon page with a young pte. Either way a page touched
+/// more often than it stays on the inactive list is not swapped, and a page touched only at its
+/// fault is, oldest first. (Every 10 ms is not safe here: reclaim can deactivate a page and
+/// reach it at the inactive tail within a few ms, and the sampled Accessed bit misses it.)
+#[test]
+fn an_anon_working_set_touched_every_1ms_is_activated_not_swapped_while_a_cold_one_is_swapped() {
+    let hot = Some(WorkingSet {
+        touch_interval_ns: MSEC,
+        hot_bytes: 48 * MIB,
+    });
+    for release in [Release::V2_6_32, Release::V2_6_34] {
+        let cold = db_then_hog(release, None);
+        let warm = db_then_hog(release, hot);
+        let db_pages = 48 * MIB / PAGE;
+        assert!(
+            swapped_out(&cold, 0) > db_pages / 4,
+            "{release:?}: a cold database lost only {} of {db_pages} pages to swap",
+            swapped_out(&cold, 0)
+        );
+        assert!(
+            swapped_out(&warm, 0) < db_pages / 50,
+            "{release:?}: a hot database lost {} of {db_pages} pages to swap",
+            swapped_out(&warm, 0)
+        );
+        assert!(
+            swapped_out(&warm, 1) > swapped_out(&warm, 0),
+            "{release:?}: the hog did not take the swapping over"
+        );
+        assert!(warm.stats.vm_events.pgactivate > cold.stats.vm_events.pgactivate + db_pages / 4);
+    }
+}
+
+/// Only the first `hot_size` bytes are swept: the rest of the region is as cold as an untouched
+/// one, and reclaim swaps it.
+#[test]
+fn pages_outside_the_hot_size_are_swapped_like_cold_memory() {
+    let part = Some(WorkingSet {
+        touch_interval_ns: MSEC,
+        hot_bytes: 8 * MIB,
+    });
+    let m = db_then_hog(Release::V2_6_34, part);
+    let db_pages = 48 * MIB / PAGE;
+    let hot_pages = 8 * MIB / PAGE;
+    assert!(
+        swapped_out(&m, 0) > db_pages / 4,
+        "the cold part lost only {} pages",
+        swapped_out(&m, 0)
+    );
+    let resident = m.tasks[0].anon.len() as u64;
+    assert!(
+        resident + hot_pages / 100 >= hot_pages,
+        "only {resident} pages resident of a {hot_pages}-page working set"
+    );
+}
+
+/// `page_evictable()` comes before the reference test in `shrink_page_list()` and
+/// `shrink_active_list()` (mm/vmscan.c 2.6.32: `putback_lru_page` of a `mapping_unevictable`
+/// page): an SHM_LOCK'ed segment is culled to the unevictable list the first time reclaim meets
+/// it, however hot (2.6.32 and later); a plain shm segment as hot is kept on the anon lists by
+/// its references.
+#[test]
+fn an_shm_lock_segment_is_culled_on_first_contact_however_hot_while_a_hot_plain_segment_stays_evictable(
+) {
+    for method in [PinMethod::ShmLock, PinMethod::Shm] {
+        let mut mm = machine(&[128 * MIB]);
+        mm.swap_bytes = 256 * MIB;
+        mm.swap_disk = Some(0);
+        let sga = task(
+            "sga",
+            TaskKind::Pin(Pin {
+                bytes: 48 * MIB,
+                method,
+                working_set: Some(WorkingSet {
+                    touch_interval_ns: MSEC,
+                    hot_bytes: 48 * MIB,
+                }),
+            }),
+        );
+        let mut hog = anon("hog", 100 * MIB);
+        if let TaskKind::Anon(a) = &mut hog.kind {
+            a.rate_bytes_per_sec = 20 * MIB;
+        }
+        hog.start_ns = SEC;
+        let spec = run_spec(
+            Release::V2_6_34,
+            Policy::Redirty,
+            mm,
+            vec![disk(100_000_000)],
+            vec![mount(FsType::Ext3)],
+            vec![sga, hog],
+        );
+        let mut m = boot(&spec);
+        run_until(&mut m, 60 * SEC, |m| {
+            m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
+        });
+        let seg = &m.vfs.segments[0];
+        let culled = m.stats.vm_events.unevictable_pgs_culled;
+        match method {
+            PinMethod::ShmLock => {
+                assert!(culled > 0, "reclaim never met the locked segment");
+                assert_eq!(seg.swapped, 0);
+            }
+            _ => {
+                assert_eq!(culled, 0);
+                assert!(
+                    seg.swapped < 48 * MIB / PAGE / 100,
+                    "a hot plain segment lost {} pages to swap",
+                    seg.swapped
+                );
+            }
+        }
+    }
+}
