@@ -140,7 +140,8 @@ impl Machine {
         self.check_dirty_freed()?;
         self.check_fast_skips()?;
         self.check_nothing_isolated()?;
-        self.check_global_counts()
+        self.check_global_counts()?;
+        self.check_slab()
     }
 
     /// The recount from page state: one sequential pass over every page, the free and per-CPU
@@ -223,6 +224,40 @@ impl Machine {
             "the global counts {:?} are not the sums of the zones' {:?}",
             self.mem.vm_stat,
             sum
+        );
+        Ok(())
+    }
+
+    /// The slab caches against the zones (`mm/slab.rs`): the reclaimable caches' pages are the
+    /// zones' NR_SLAB_RECLAIMABLE, and no cache holds more than one page beyond what its objects
+    /// need (a cache frees every page its objects leave empty, `discard_slab`; the one page is a
+    /// slab grown while the allocation's own reclaim freed objects of the same cache, which the
+    /// kernel also keeps, on `slabs_free`, until `cache_reap`). O(zones + caches).
+    fn check_slab(&self) -> Result<(), String> {
+        let g = self.granularity.factor();
+        let mut reclaimable = 0;
+        for c in &self.slab.caches {
+            let need = c.pages_for(c.objects, g);
+            ensure!(
+                c.pages.len() as u64 <= need + 1,
+                "slab cache {} holds {} pages for {} objects, which need {need}",
+                c.name,
+                c.pages.len(),
+                c.objects
+            );
+            if c.reclaimable {
+                reclaimable += c.pages.len() as u64;
+            }
+        }
+        let counted: u64 = self
+            .mem
+            .zones
+            .iter()
+            .map(|z| z.stat.nr_slab_reclaimable)
+            .sum();
+        ensure!(
+            reclaimable == counted,
+            "the reclaimable slab caches hold {reclaimable} pages but the zones count {counted}"
         );
         Ok(())
     }
@@ -737,6 +772,20 @@ rate = "100MiB/s"
         m.mem.vm_stat.nr_writeback += 1;
         let e = m.verify().unwrap_err();
         assert!(e.contains("not the sums of the zones'"), "{e}");
+    }
+
+    #[test]
+    fn a_slab_cache_that_lost_its_objects_but_kept_its_pages_is_caught() {
+        let mut m = machine_after(2000);
+        let c = m
+            .slab
+            .caches
+            .iter()
+            .position(|c| c.pages.len() >= 2)
+            .expect("the writer's buffer heads fill two slab pages");
+        m.slab.caches[c].objects = 0;
+        let e = m.verify().unwrap_err();
+        assert!(e.contains("which need 0"), "{e}");
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl SlabCache {
     }
 
     /// Simulated pages `objects` need (`g` kernel pages each).
-    fn pages_for(&self, objects: u64, g: u64) -> u64 {
+    pub(crate) fn pages_for(&self, objects: u64, g: u64) -> u64 {
         (objects * 4).div_ceil(self.objs_per_4_pages * g)
     }
 }
