@@ -428,49 +428,21 @@ fn rate_series(m: &MarginRecord, n: usize, (lo, hi): (f64, f64)) -> String {
 /// The rate plots' x axis from `lo` to `hi`, five ticks labelled as sizes or integers.
 fn value_axis((lo, hi): (f64, f64), sizes: bool) -> String {
     let (left, plot_w, top, plot_h) = RATE_PLOT;
-    let axis_y = top + plot_h + 4.0;
-    let mut axis = format!(
-        "<line x1=\"{left:.1}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\" stroke=\"black\"/>\n",
-        left + plot_w
-    );
-    for f in [0.0, 0.25, 0.5, 0.75, 1.0] {
+    axis_ticks(left, plot_w, top + plot_h + 4.0, |f| {
         let v = lo + (hi - lo) * f;
-        let x = left + plot_w * f;
-        let text = if sizes {
+        if sizes {
             crate::sweep::format_size(v as u64)
         } else {
             format!("{v:.0}")
-        };
-        let _ = writeln!(
-            axis,
-            "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            axis_y + 4.0,
-            axis_y + 18.0,
-            xml(&text)
-        );
-    }
-    axis
+        }
+    })
 }
 
 /// An x axis from `range.0` to `range.1` with five ticks, and its label.
 fn x_axis(left: f64, width: f64, y: f64, range: (f64, f64), unit: &str, label: &str) -> String {
-    let mut out = format!(
-        "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"black\"/>\n",
-        left + width
-    );
-    for k in 0..=4 {
-        let f = f64::from(k) / 4.0;
-        let x = left + width * f;
-        let _ = writeln!(
-            out,
-            "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{:.0} {unit}</text>",
-            y + 4.0,
-            y + 18.0,
-            range.0 + (range.1 - range.0) * f
-        );
-    }
+    let mut out = axis_ticks(left, width, y, |f| {
+        format!("{:.0} {unit}", range.0 + (range.1 - range.0) * f)
+    });
     let _ = writeln!(
         out,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
@@ -478,6 +450,27 @@ fn x_axis(left: f64, width: f64, y: f64, range: (f64, f64), unit: &str, label: &
         y + 36.0,
         xml(label)
     );
+    out
+}
+
+/// A horizontal axis line at `y` from `left`, `width` long, with five ticks at 0, ¼ … 1 of it,
+/// each labelled by `text` of that fraction.
+fn axis_ticks(left: f64, width: f64, y: f64, text: impl Fn(f64) -> String) -> String {
+    let mut out = format!(
+        "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"black\"/>\n",
+        left + width
+    );
+    for f in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let x = left + width * f;
+        let _ = writeln!(
+            out,
+            "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            y + 4.0,
+            y + 18.0,
+            xml(&text(f))
+        );
+    }
     out
 }
 
