@@ -134,6 +134,26 @@ pub enum Throttle {
 }
 
 impl ScanControl {
+    /// kswapd's `struct scan_control` in `balance_pgdat()` (2.6.32 and 4.8+ alike): GFP_KERNEL,
+    /// may write, nothing reclaimed yet; `nr_to_reclaim` is the caller's (it changed by release).
+    pub(crate) fn kswapd(node: usize, cpu: usize, nr_to_reclaim: u64) -> Self {
+        ScanControl {
+            gfp: gfp::GFP_KERNEL,
+            may_writepage: true,
+            nr_to_reclaim,
+            nr_scanned: 0,
+            nr_reclaimed: 0,
+            actor: Actor::Kswapd(node),
+            cpu,
+            all_unreclaimable: false,
+            stat: BatchStat::default(),
+            throttle: None,
+            resume: None,
+            nr_immediate: 0,
+            nr: NodeStat::default(),
+        }
+    }
+
     fn is_kswapd(&self) -> bool {
         matches!(self.actor, Actor::Kswapd(_))
     }
@@ -1360,27 +1380,15 @@ impl Machine {
         let k = &mut self.mem.nodes[n].kswapd;
         k.state = KswapdState::Running;
         k.bal = Some(Balance {
-            sc: ScanControl {
-                gfp: gfp::GFP_KERNEL,
-                may_writepage: true,
-                nr_to_reclaim: if self.switches.shrink_zone_bailout
-                    == ShrinkZoneBailout::SwapClusterMax
-                {
+            sc: ScanControl::kswapd(
+                n,
+                n % self.spec.machine.cpus.max(1) as usize,
+                if self.switches.shrink_zone_bailout == ShrinkZoneBailout::SwapClusterMax {
                     scm
                 } else {
                     u64::MAX
                 },
-                nr_scanned: 0,
-                nr_reclaimed: 0,
-                actor: Actor::Kswapd(n),
-                cpu: n % self.spec.machine.cpus.max(1) as usize,
-                all_unreclaimable: false,
-                stat: BatchStat::default(),
-                throttle: None,
-                resume: None,
-                nr_immediate: 0,
-                nr: NodeStat::default(),
-            },
+            ),
             prio: DEF_PRIORITY,
             total_scanned: 0,
             all_zones_ok: true,

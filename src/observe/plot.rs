@@ -8,6 +8,7 @@
 //! [`MAX_ZONES`], most scanned first); with none, the zone that came closest to its high
 //! watermark. Axes are simulated seconds and MiB.
 
+use crate::report::svg::xml;
 use std::fmt::Write;
 
 use super::{MarkKind, Recorder, TrackKind};
@@ -56,13 +57,6 @@ const LRU_SERIES: [(usize, &str, &str); 7] = [
 
 fn mib(pages: u64) -> f64 {
     pages as f64 * 4096.0 / 1048576.0
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Zones to draw for a row: those reclaim scanned (pgscan), most scanned first; with none, the
@@ -193,7 +187,7 @@ fn legend(svg: &mut String, x: f64, y: f64, items: &[(&str, &str, bool)]) {
             cx + 18.0,
             cx + 22.0,
             y + 4.0,
-            esc(name)
+            xml(name)
         );
         cx += w;
     }
@@ -232,7 +226,7 @@ fn oom_line(svg: &mut String, recorder: &Recorder, f: &Frame, label: bool) {
                     r##"<text x="{:.1}" y="{:.1}" text-anchor="end" class="oom">{}</text>"##,
                     x - 4.0,
                     f.y + 14.0,
-                    esc(&m.kind.label())
+                    xml(&m.kind.label())
                 );
             }
         }
@@ -409,7 +403,7 @@ pub fn render(title: &str, runs: &[PlotRun<'_>]) -> String {
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" class="head">{}</text>
 "##,
-        esc(title)
+        xml(title)
     );
     svg.push_str(&body);
     svg.push_str("\n</svg>\n");
@@ -434,7 +428,7 @@ fn row_heading(body: &mut String, row: &[&PlotRun<'_>], shown: usize, under: boo
         body,
         r#"<text x="10" y="{:.1}" class="row">{}</text>"#,
         y + 14.0,
-        esc(&format!("{cell}{which}"))
+        xml(&format!("{cell}{which}"))
     );
     let y = y + 24.0;
     for (c, run) in row.iter().enumerate() {
@@ -443,7 +437,7 @@ fn row_heading(body: &mut String, row: &[&PlotRun<'_>], shown: usize, under: boo
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="col">{}</text>"#,
             c as f64 * COL_W + LEFT + PANEL_W / 2.0,
             y + 12.0,
-            esc(&format!("{} — {}", run.column, run.outcome))
+            xml(&format!("{} — {}", run.column, run.outcome))
         );
     }
     y + 22.0
@@ -501,7 +495,7 @@ fn zone_panels(
         body,
         r#"<text x="{x:.1}" y="{:.1}" class="title">{}</text>"#,
         y + 12.0,
-        esc(&format!("Node {node} {zone}: free memory and watermarks"))
+        xml(&format!("Node {node} {zone}: free memory and watermarks"))
     );
     let y = y + TITLE_H;
     let (w, h) = (PANEL_W, FREE_H);

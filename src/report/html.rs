@@ -10,6 +10,7 @@
 //! `--margin`, the OOM rate against the searched value (by default the pinned memory), one line
 //! per policy, per kernel and cell; the margin and history lines.
 
+use crate::report::svg::xml;
 use std::fmt::Write as _;
 
 use crate::compare::OomTimes;
@@ -31,15 +32,15 @@ pub fn render(doc: &StudyDocument) -> String {
     let _ = writeln!(
         out,
         "<title>wbsim study: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        esc(&names.join(", "))
+        xml(&names.join(", "))
     );
     let _ = writeln!(
         out,
         "<h1>wbsim study: {}</h1>\n<p class=\"meta\">wbsim {} — would returning \
          <code>AOP_WRITEPAGE_ACTIVATE</code> instead of redirtying turn the OOM into survival, \
          on which kernel, by what margin?</p>",
-        esc(&names.join(", ")),
-        esc(&doc.wbsim_version)
+        xml(&names.join(", ")),
+        xml(&doc.wbsim_version)
     );
     for s in &doc.scenarios {
         out += &scenario(s);
@@ -60,11 +61,11 @@ fn scenario(s: &ScenarioStudy) -> String {
         out,
         "<section>\n<h2>{} <small>({})</small></h2>\n<p class=\"meta\">{} replicas per cell and \
          policy, {} kernels; noise: {}</p>",
-        esc(&s.name),
-        esc(&s.file),
+        xml(&s.name),
+        xml(&s.file),
         s.replicas,
         s.releases.len(),
-        esc(&s.noise.describe())
+        xml(&s.noise.describe())
     );
     out += "<h3>Answer</h3>\n";
     out += &list(&s.answer);
@@ -91,7 +92,7 @@ fn scenario(s: &ScenarioStudy) -> String {
 fn list(lines: &[String]) -> String {
     let mut out = String::from("<ul>\n");
     for l in lines {
-        let _ = writeln!(out, "<li>{}</li>", esc(l));
+        let _ = writeln!(out, "<li>{}</li>", xml(l));
     }
     out += "</ul>\n";
     out
@@ -126,7 +127,7 @@ fn kernel_grid(s: &ScenarioStudy) -> String {
             "<text x=\"{x:.1}\" y=\"{:.1}\" transform=\"rotate(-35 {x:.1} {:.1})\">{}/{}</text>",
             top - 8.0,
             top - 8.0,
-            esc(cell),
+            xml(cell),
             policy.name()
         );
     }
@@ -137,7 +138,7 @@ fn kernel_grid(s: &ScenarioStudy) -> String {
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             left - 8.0,
             y + rh * 0.68,
-            esc(&r.release)
+            xml(&r.release)
         );
         for (j, (cell, policy)) in cols.iter().enumerate() {
             let Some(x) = r
@@ -156,8 +157,8 @@ fn kernel_grid(s: &ScenarioStudy) -> String {
                 cw - 2.0,
                 rh - 2.0,
                 mix(x.oom_rate),
-                esc(&r.release),
-                esc(cell),
+                xml(&r.release),
+                xml(cell),
                 policy.name(),
                 x.oom,
                 x.runs,
@@ -204,11 +205,11 @@ fn verdict_table(s: &ScenarioStudy) -> String {
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
                  <td>{}</td></tr>",
-                esc(&r.release),
-                esc(&c.label),
+                xml(&r.release),
+                xml(&c.label),
                 count(c.from),
                 count(c.to),
-                esc(&c.verdict.words(c.shift_s))
+                xml(&c.verdict.words(c.shift_s))
             );
         }
     }
@@ -252,8 +253,8 @@ fn oom_distributions(s: &ScenarioStudy) -> String {
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{} {}/{}</text>",
             left - 8.0,
             y + 4.0,
-            esc(&r.release),
-            esc(&t.cell),
+            xml(&r.release),
+            xml(&t.cell),
             t.policy.name()
         );
         for &v in &t.at_s {
@@ -407,7 +408,7 @@ fn rate_series(m: &MarginRecord, n: usize, (lo, hi): (f64, f64)) -> String {
         let _ = writeln!(
             out,
             "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{}</title></circle>",
-            esc(t)
+            xml(t)
         );
     }
     let ly = top + 14.0 + 18.0 * n as f64;
@@ -427,56 +428,49 @@ fn rate_series(m: &MarginRecord, n: usize, (lo, hi): (f64, f64)) -> String {
 /// The rate plots' x axis from `lo` to `hi`, five ticks labelled as sizes or integers.
 fn value_axis((lo, hi): (f64, f64), sizes: bool) -> String {
     let (left, plot_w, top, plot_h) = RATE_PLOT;
-    let axis_y = top + plot_h + 4.0;
-    let mut axis = format!(
-        "<line x1=\"{left:.1}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\" stroke=\"black\"/>\n",
-        left + plot_w
-    );
-    for f in [0.0, 0.25, 0.5, 0.75, 1.0] {
+    axis_ticks(left, plot_w, top + plot_h + 4.0, |f| {
         let v = lo + (hi - lo) * f;
-        let x = left + plot_w * f;
-        let text = if sizes {
+        if sizes {
             crate::sweep::format_size(v as u64)
         } else {
             format!("{v:.0}")
-        };
-        let _ = writeln!(
-            axis,
-            "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            axis_y + 4.0,
-            axis_y + 18.0,
-            esc(&text)
-        );
-    }
-    axis
+        }
+    })
 }
 
 /// An x axis from `range.0` to `range.1` with five ticks, and its label.
 fn x_axis(left: f64, width: f64, y: f64, range: (f64, f64), unit: &str, label: &str) -> String {
-    let mut out = format!(
-        "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"black\"/>\n",
-        left + width
-    );
-    for k in 0..=4 {
-        let f = f64::from(k) / 4.0;
-        let x = left + width * f;
-        let _ = writeln!(
-            out,
-            "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{:.0} {unit}</text>",
-            y + 4.0,
-            y + 18.0,
-            range.0 + (range.1 - range.0) * f
-        );
-    }
+    let mut out = axis_ticks(left, width, y, |f| {
+        format!("{:.0} {unit}", range.0 + (range.1 - range.0) * f)
+    });
     let _ = writeln!(
         out,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
         left + width / 2.0,
         y + 36.0,
-        esc(label)
+        xml(label)
     );
+    out
+}
+
+/// A horizontal axis line at `y` from `left`, `width` long, with five ticks at 0, ¼ … 1 of it,
+/// each labelled by `text` of that fraction.
+fn axis_ticks(left: f64, width: f64, y: f64, text: impl Fn(f64) -> String) -> String {
+    let mut out = format!(
+        "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"black\"/>\n",
+        left + width
+    );
+    for f in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let x = left + width * f;
+        let _ = writeln!(
+            out,
+            "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            y + 4.0,
+            y + 18.0,
+            xml(&text(f))
+        );
+    }
     out
 }
 
@@ -488,7 +482,7 @@ fn svg_open(title: &str, width: f64, height: f64) -> String {
          viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"12\" \
          role=\"img\">\n<title>{t}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
          <text x=\"10\" y=\"18\" font-size=\"14\">{t}</text>\n",
-        t = esc(title)
+        t = xml(title)
     )
 }
 
@@ -517,14 +511,6 @@ fn rgb((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-/// Text for XML content and attribute values.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,6 +523,6 @@ mod tests {
         assert_eq!(nice_ceiling(0.3), 0.5);
         assert_eq!(mix(0.0), "#4477aa");
         assert_eq!(mix(1.0), "#ee7733");
-        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(xml("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
     }
 }

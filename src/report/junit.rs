@@ -3,6 +3,7 @@
 //! and cell, a `<failure>` carrying what was expected, what happened and the reproduce command.
 
 use super::document::{Document, ScenarioRecord};
+use crate::report::svg::xml;
 
 /// The XML text.
 pub fn render(doc: &Document) -> String {
@@ -24,7 +25,7 @@ pub fn render(doc: &Document) -> String {
         let skips = skips(sc);
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{}\">\n",
-            esc(&sc.file),
+            xml(&sc.file),
             checks.len() + skips.len(),
             skips.len()
         ));
@@ -32,8 +33,8 @@ pub fn render(doc: &Document) -> String {
             let name = format!("{} [expect {}]", c.cell, c.expect);
             out.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\"",
-                esc(&sc.name),
-                esc(&name)
+                xml(&sc.name),
+                xml(&name)
             ));
             if c.pass {
                 out.push_str("/>\n");
@@ -41,9 +42,9 @@ pub fn render(doc: &Document) -> String {
                 out.push_str(">\n");
                 out.push_str(&format!(
                     "      <failure message=\"expected {}, got {}\" type=\"mismatch\">reproduce: {}</failure>\n",
-                    esc(&c.expected),
-                    esc(&c.got),
-                    esc(&c.reproduce)
+                    xml(&c.expected),
+                    xml(&c.got),
+                    xml(&c.reproduce)
                 ));
                 out.push_str("    </testcase>\n");
             }
@@ -51,9 +52,9 @@ pub fn render(doc: &Document) -> String {
         for (name, why) in skips {
             out.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                esc(&sc.name),
-                esc(&name),
-                esc(&why)
+                xml(&sc.name),
+                xml(&name),
+                xml(&why)
             ));
         }
         out.push_str("  </testsuite>\n");
@@ -83,23 +84,6 @@ fn skips(sc: &ScenarioRecord) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// Escapes text for an XML attribute or element.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 #[cfg(test)]
@@ -137,7 +121,11 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<failure message=\"expected survived, got oom (victim dd, invoker dd) at 12.3 s\" type=\"mismatch\">reproduce: wbsim run t.toml --set mount.m.fs=xfs --policy redirty --seed 1</failure>"), "{xml}");
-        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    #[test]
+    fn the_escaper_drops_characters_xml_forbids() {
+        assert_eq!(xml("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
     }
 
     #[test]

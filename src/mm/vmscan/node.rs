@@ -11,10 +11,7 @@
 //! (`pgscan_skip_*`) therefore never happens (docs/MODEL.md simplification 20).
 
 use super::super::zone::{zone_watermark_ok, Wmark};
-use super::{
-    cost, gfp, Actor, BatchStat, KswapdState, Machine, NodeStat, ScanControl, Throttle,
-    DEF_PRIORITY,
-};
+use super::{cost, Actor, KswapdState, Machine, NodeStat, ScanControl, Throttle, DEF_PRIORITY};
 use crate::kernel::{CongestionSleep, KswapdBalance, WritebackThrottle};
 use crate::sim::MSEC;
 
@@ -174,21 +171,7 @@ impl Machine {
         let classzone = k.classzone;
         self.stats.vm_events.pageoutrun += 1;
         self.mem.nodes[n].kswapd.node_bal = Some(NodeBalance {
-            sc: ScanControl {
-                gfp: gfp::GFP_KERNEL,
-                may_writepage: true,
-                nr_to_reclaim: 0,
-                nr_scanned: 0,
-                nr_reclaimed: 0,
-                actor: Actor::Kswapd(n),
-                cpu,
-                all_unreclaimable: false,
-                stat: BatchStat::default(),
-                throttle: None,
-                resume: None,
-                nr_immediate: 0,
-                nr: NodeStat::default(),
-            },
+            sc: ScanControl::kswapd(n, cpu, 0),
             prio: DEF_PRIORITY,
             classzone,
             nr_reclaimed: 0,
