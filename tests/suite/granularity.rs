@@ -145,9 +145,23 @@ fn the_later_kernels_flip_the_same_cells_at_16_and_32_kib() {
     // 128 MiB fake-NUMA nodes: 64 KiB is refused (their watermarks would merge: errors.rs).
     agrees(
         "scenarios/later-kernels.toml",
-        &[],
+        &[("kernel.reclaim_writeback_throttle", "priority-scaled")],
         &[],
         &["16KiB", "32KiB"],
+        true,
+    );
+    // The zone-flags cells survive at 4 and 16 KiB; 3.9's does not at 32 KiB (OOM at 17.7 s,
+    // 2 of 8 noisy replicas; 0 of 24 at 4 KiB, 0 of 8 at 16 KiB). The logger's two nodes spend
+    // more time past `zone_reclaimable()`'s 6 × scanned (a 5 ms timeline: 2.7 % of samples at
+    // 4 KiB, 6.1 % at 16 KiB, 16.7 % at 32 KiB), with the same average inactive file and
+    // writeback pages, and the OOM needs both nodes past 6 × at once. Not isolated further; the
+    // candidate is simplification 21's first effect (docs/MODEL.md): a coarse page's kernel
+    // pages are written and completed as one, so a list all under writeback stays so longer.
+    agrees(
+        "scenarios/later-kernels.toml",
+        &[("kernel.reclaim_writeback_throttle", "zone-flags")],
+        &[],
+        &["16KiB"],
         true,
     );
 }

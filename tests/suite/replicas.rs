@@ -7,6 +7,8 @@ use crate::support::{json_of, stdout_of};
 use serde_json::Value;
 
 const STRADDLE: &str = "tests/fixtures/straddle.toml";
+/// A cell whose OOM depends on timing (wake-up order, start times), not on capacity alone.
+const TIMING_EDGE: &str = "tests/fixtures/timing-edge.toml";
 
 fn summaries(doc: &Value) -> Vec<(String, u64, u64)> {
     doc["scenarios"][0]["summaries"]
@@ -25,14 +27,14 @@ fn summaries(doc: &Value) -> Vec<(String, u64, u64)> {
 
 #[test]
 fn a_cell_at_the_edge_of_oom_has_a_rate_strictly_between_0_and_1_only_with_noise() {
-    let noisy = json_of(&["run", STRADDLE, "--replicas", "12", "--format", "json"]);
+    let noisy = json_of(&["run", TIMING_EDGE, "--replicas", "12", "--format", "json"]);
     for (policy, oom, runs) in summaries(&noisy) {
         assert_eq!(runs, 12);
         assert!(0 < oom && oom < runs, "{policy}: {oom}/{runs} with noise");
     }
     let quiet = json_of(&[
         "run",
-        STRADDLE,
+        TIMING_EDGE,
         "--replicas",
         "12",
         "--noise",
@@ -46,7 +48,7 @@ fn a_cell_at_the_edge_of_oom_has_a_rate_strictly_between_0_and_1_only_with_noise
             "{policy}: {oom}/{runs} without noise"
         );
     }
-    let one = json_of(&["run", STRADDLE, "--format", "json"]);
+    let one = json_of(&["run", TIMING_EDGE, "--format", "json"]);
     assert!(one["scenarios"][0].get("summaries").is_none());
     assert!(one["scenarios"][0]["runs"][0].get("replica").is_none());
 }
@@ -178,13 +180,13 @@ fn study_gives_each_kernel_its_rates_verdicts_and_history() {
 }
 
 /// Wake-up order is one of the things the seed perturbs: with every other noise at zero, the
-/// replicas of the straddle cell disagree only when `wakeup_order` is on (events due at the same
-/// later nanosecond pop in a seeded order); off, they all survive as the plain run does.
+/// replicas of the timing-edge cell disagree only when `wakeup_order` is on (events due at the
+/// same later nanosecond pop in a seeded order); off, they all survive as the plain run does.
 #[test]
 fn wake_up_order_alone_puts_the_edge_cell_between_survival_and_oom() {
     let scratch = crate::support::Scratch::new("wakeup-order");
     let rate = |on: bool| {
-        let text = std::fs::read_to_string(STRADDLE).unwrap()
+        let text = std::fs::read_to_string(TIMING_EDGE).unwrap()
             + &format!(
                 "\n[noise]\nstart = \"0s\"\nrate_percent = 0\ndisk_percent = 0\nwakeup_order = {on}\n"
             );
