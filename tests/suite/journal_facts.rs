@@ -185,3 +185,57 @@ fn an_ext4_ordered_commit_waits_for_all_writeback_of_the_inodes_it_filed() {
     }
     assert!(waits > 0 && waited_ns > 0, "{waits} waits, {waited_ns} ns");
 }
+
+/// 2.6.32 `__alloc_pages_slowpath()` (mm/page_alloc.c): after a direct-reclaim pass, a
+/// `!__GFP_FS` order-0 allocation skips `__alloc_pages_may_oom()`, `congestion_wait(HZ/50)`s and
+/// goes back to `rebalance:`, i.e. to direct reclaim; `__alloc_pages_direct_reclaim()` looks at the
+/// free lists only `if (likely(*did_some_progress))`, and 2.6.32's `do_try_to_free_pages()`
+/// returns `sc->nr_reclaimed` (0) for a pass that freed nothing. ext4's writer allocates its
+/// page-cache page and its buffer heads `GFP_NOFS` under its jbd2 handle (`ext4_da_write_begin`,
+/// AOP_FLAG_NOFS; `alloc_page_buffers`).
+/// On tests/fixtures/straddle.toml with ext4 (a 3 GiB SHM_LOCK'd SGA, no swap, a 902.5 MiB
+/// session that frees its memory every cycle) the backup loops there from about 10 s to the
+/// end, with 547 MiB free at the end; with 2.6.35's return value (1 when the last priority
+/// shrank a zone: 0aeb2339e54, bb21c7ce18e) or 2.6.36's (d1908362ae0) the same run survives at
+/// 22.8 s. ext3's writer allocates before its handle, with `__GFP_FS`: the OOM killer runs.
+#[test]
+fn a_2_6_32_nofs_writer_whose_reclaim_frees_nothing_never_rechecks_the_free_lists() {
+    let run = |sets: &[&str]| {
+        let mut args = vec![
+            "run",
+            "tests/fixtures/straddle.toml",
+            "--set",
+            "scenario.duration=60s",
+            "--policy",
+            "redirty",
+            "--format",
+            "json",
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        crate::support::json_of(&args)["scenarios"][0]["runs"][0].clone()
+    };
+    let stuck = run(&["mount.backup.fs=ext4"]);
+    let outcome = &stuck["outcome"];
+    assert_eq!(outcome["kind"], "stalled", "{outcome}");
+    let reason = outcome["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("backup") && reason.contains("slow path"),
+        "{reason}"
+    );
+    assert!(stuck["counters"]["reclaim_no_progress"].as_u64().unwrap() > 500);
+    let free = stuck["vmstat"]["nr_free_pages"].as_u64().unwrap();
+    assert!(free > 100_000, "free pages at the end: {free}");
+    let retried = run(&[
+        "mount.backup.fs=ext4",
+        "kernel.direct_reclaim_progress=shrunk-a-zone",
+    ]);
+    assert_eq!(
+        retried["outcome"]["kind"], "survived",
+        "{}",
+        retried["outcome"]
+    );
+    let ext3 = run(&["mount.backup.fs=ext3"]);
+    assert_eq!(ext3["outcome"]["kind"], "oom", "{}", ext3["outcome"]);
+}
