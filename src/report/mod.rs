@@ -121,16 +121,21 @@ pub fn secs(ns: u64) -> String {
     format!("{:.1}", ns as f64 / 1e9)
 }
 
-/// Quotes a word for a POSIX shell when it needs it (reproduce commands).
+/// Quotes a word for a POSIX shell when it needs it (reproduce commands). The quoting is the
+/// `shlex` crate's (quotes that read the same in POSIX shells, bash, zsh and fish); a word made
+/// only of characters that are literal in an argument position stays bare even where `shlex`
+/// would quote it (`=`, `,`, `%`: `--set vm.dirty_ratio=10` reads as the user typed it).
 pub fn quote(s: &str) -> String {
-    let safe = !s.is_empty()
+    let bare = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
+    if bare {
+        return s.to_string();
     }
+    // shlex refuses only a NUL, which no command-line argument can hold: it is dropped.
+    shlex::try_quote(&s.replace('\0', ""))
+        .map(std::borrow::Cow::into_owned)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -144,7 +149,9 @@ mod tests {
             quote("scenario.duration=1h 30m"),
             "'scenario.duration=1h 30m'"
         );
-        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote("it's"), "\"it's\"");
+        assert_eq!(quote("a b'c$"), "\"a b'c\"'$'");
+        assert_eq!(quote(""), "''");
     }
 
     #[test]

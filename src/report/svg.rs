@@ -132,6 +132,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_escaper_drops_characters_xml_forbids() {
+        assert_eq!(xml("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    #[test]
     fn svg_is_well_formed_and_escaped() {
         let s = svg(
             "a <b>",
