@@ -131,6 +131,9 @@ pub struct Finished {
     pub result: RunResult,
     /// The probe it was given.
     pub probe: Option<Box<dyn Probe>>,
+    /// Events accounted for without being handled one by one (`Clock::skip_limit`; included
+    /// in `result.events`).
+    pub skipped_events: u64,
 }
 
 /// Boots the machine `spec` describes and runs it to its outcome as `setup` says.
@@ -147,6 +150,7 @@ pub fn execute(spec: &RunSpec, setup: Setup) -> Result<Finished, InvariantViolat
     Ok(Finished {
         result: result(&m),
         probe: m.probe.take(),
+        skipped_events: m.clock.skipped,
     })
 }
 
@@ -233,6 +237,8 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
     let mut checks = 0u64;
     let mut passed = plan.pages_from.max(m.clock.events);
     m.run.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
+    let observed = m.probe.is_some();
+    m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
     while m.run.outcome.is_none() {
         let stepped = step(m).map_err(|violation| Failure {
             passed: violation.event.saturating_sub(1),
@@ -244,6 +250,7 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
         if m.clock.events == next_structures {
             next_structures += plan.structures_every;
             structure_check(m, plan.structures_every)?;
+            m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
         }
         if m.clock.events == next_stop {
             if m.clock.events == drift_at {
@@ -259,6 +266,7 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
                 }
             }
             next_stop = next_check.min(next_drift(m.clock.events));
+            m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
         }
         if m.clock.events % 65_536 == 0 {
             let now = m.clock.now;
@@ -266,11 +274,27 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
                 tick(now);
             }
             scan_limit(m);
+            m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
         }
         finish_when_done(m);
     }
     m.probe_finish();
     check(m, true, passed)
+}
+
+/// The last event count the machine may account for without handling each event
+/// (`Clock::skip_limit`): below every per-event stop of [`drive`] (`stops`, the next multiple of
+/// 65 536 where the progress tick and the scan limit look, the event limit); 0 when a probe
+/// watches every event.
+fn skip_limit(m: &Machine, observed: bool, stops: [u64; 2]) -> u64 {
+    if observed {
+        return 0;
+    }
+    let tick = (m.clock.events / 65_536 + 1) * 65_536;
+    stops
+        .into_iter()
+        .fold(tick.min(m.spec.limits.max_events), u64::min)
+        .saturating_sub(1)
 }
 
 /// Handles the next event; `false` when the run ended before it (event limit, empty queue, time

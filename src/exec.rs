@@ -168,20 +168,28 @@ impl<R> Drop for AbortOnUnwind<'_, R> {
     }
 }
 
-/// For each spec, the first earlier spec equal to it but for the policy (found by the
-/// serialised spec, confirmed field by field).
+/// For each spec, the first earlier spec equal to it but for the policy and the kernel
+/// profile's name (found by the serialised spec, confirmed field by field). The name is read
+/// only by the reports (the OOM report's layout for `mainline`), never by the engine: profiles
+/// with the same switches (6.1 is 5.18's rules under its own name) and the same output release
+/// run the same rules, so their runs are the same run.
 pub fn policy_twins(specs: &[&RunSpec]) -> Vec<Option<usize>> {
+    let engine_input = |spec: &RunSpec| {
+        let mut s = spec.clone();
+        s.policy = crate::spec::Policy::Redirty;
+        s.kernel.profile.clear();
+        s.kernel.overrides.clear();
+        s
+    };
     let mut first: std::collections::HashMap<String, usize> = Default::default();
     specs
         .iter()
         .enumerate()
         .map(|(i, &spec)| {
-            let mut key_spec = spec.clone();
-            key_spec.policy = crate::spec::Policy::Redirty;
+            let key_spec = engine_input(spec);
             let key = serde_json::to_string(&key_spec).unwrap_or_else(|_| format!("job {i}"));
             let &mut t = first.entry(key).or_insert(i);
-            key_spec.policy = specs[t].policy;
-            (t != i && key_spec == *specs[t]).then_some(t)
+            (t != i && key_spec == engine_input(specs[t])).then_some(t)
         })
         .collect()
 }

@@ -11,7 +11,8 @@
 //! - `--check-determinism`: each run twice, the full results compared;
 //! - observation (`--timeline`, `--plot`, `--trace`, `--ftrace`, `explain`): a
 //!   [`Recorder`] probe on every run, handed back with its result;
-//! - policy twins: a run that differs from an earlier one only in its policy reuses that run's
+//! - policy twins: a run that differs from an earlier one only in its policy (and in the name of
+//!   its kernel profile, which the engine never reads: 6.1 is 5.18's switches) reuses that run's
 //!   result (and recording) when its policy decided nothing (`RunResult::policy_decisions == 0`:
 //!   the policy is read nowhere else, so the run would follow the first event for event). Under a
 //!   check every run is simulated: a check must not assume what it checks;

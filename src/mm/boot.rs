@@ -49,6 +49,8 @@ impl Machine {
             queue,
             events: 0,
             jiffy: SEC / u64::from(spec.machine.hz.max(1)),
+            skip_limit: 0,
+            skipped: 0,
         };
         let wb = Writeback {
             bdis: vec![],

@@ -16,6 +16,12 @@ pub struct Clock {
     pub events: u64,
     /// Length of a jiffy, ns (`1e9 / CONFIG_HZ`).
     pub jiffy: SimTime,
+    /// The event count up to which events may be accounted for without being handled one by
+    /// one (`Machine::kswapd_spin_skip`): the event loop sets it below its next per-event stop
+    /// (a check, the progress tick, the event limit) and leaves it 0 (never) when observed.
+    pub skip_limit: u64,
+    /// Events accounted for that way (included in `events`).
+    pub skipped: u64,
 }
 
 /// The events of a run: every actor has at most one live `Run` event; a newer generation makes

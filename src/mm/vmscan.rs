@@ -284,6 +284,9 @@ pub struct Kswapd {
     pub classzone_pending: Option<usize>,
     /// [4.8+] the classzone of the current (or last) run.
     pub classzone: usize,
+    /// [4.8+] the node-form `balance_pgdat()` that just ended found the node balanced before
+    /// doing anything (`node::kswapd_spin_skip`).
+    futile: bool,
 }
 
 impl Kswapd {
@@ -297,6 +300,7 @@ impl Kswapd {
             node_bal: None,
             classzone_pending: None,
             classzone: usize::MAX,
+            futile: false,
         }
     }
 }
@@ -1404,6 +1408,7 @@ impl Machine {
     fn kswapd_after_balance(&mut self, n: usize) {
         self.mem.nodes[n].kswapd.bal = None;
         self.mem.nodes[n].kswapd.node_bal = None;
+        let futile = std::mem::take(&mut self.mem.nodes[n].kswapd.futile);
         let cpu = std::mem::take(&mut self.mem.nodes[n].kswapd_cpu_ns);
         if self.switches.kswapd_sleep == KswapdSleep::Schedule {
             self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
@@ -1417,7 +1422,13 @@ impl Machine {
         } else {
             self.stats.vm_events.kswapd_high_wmark_hit_quickly += 1;
             self.mem.nodes[n].kswapd.state = KswapdState::Sleeping;
-            self.schedule(self.clock.now + cpu + cost::LOOP_MIN, Actor::Kswapd(n));
+            let period = cpu + cost::LOOP_MIN;
+            let skipped = if futile && cpu == 0 {
+                self.kswapd_spin_skip(n, period)
+            } else {
+                0
+            };
+            self.schedule(self.clock.now + (skipped + 1) * period, Actor::Kswapd(n));
         }
     }
 

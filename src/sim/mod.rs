@@ -128,6 +128,29 @@ impl<E> EventQueue<E> {
         Some((at, event))
     }
 
+    /// The time of the earliest pending event.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        match &self.front {
+            Some((t, _, _)) => Some(*t),
+            None => self.heap.peek().map(|Reverse((t, _, _))| *t),
+        }
+    }
+
+    /// What `count` calls of [`EventQueue::schedule`] for later instants do to the order of the
+    /// events scheduled after them (the sequence numbers, the wake-up-order stream's draws),
+    /// without their events: for a caller that accounts for those events itself (an idle loop
+    /// skipped ahead, `Machine::kswapd_spin_skip`), so what follows pops in the same order.
+    pub fn skip_schedules(&mut self, count: u64) {
+        if self.shuffle.is_none() {
+            self.seq_next += count;
+            return;
+        }
+        for _ in 0..count {
+            let _ = self.order_key(self.now + 1);
+            self.seq_next += 1;
+        }
+    }
+
     /// The time of the last popped event.
     pub fn now(&self) -> SimTime {
         self.now

@@ -75,3 +75,24 @@ fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
     assert_eq!(alone[2].policy_decisions, 0);
     assert!(alone[2] == alone[3]);
 }
+
+#[test]
+fn kernels_with_the_same_switches_are_one_run_and_a_switch_apart_are_two() {
+    // 6.1 is 5.18's rules under its own name; mainline adds reclaim_fs_writepage=never.
+    let spec = |profile: &str| {
+        let mut s = small_fake_numa().runs[2].spec.clone();
+        let k = wbsim::kernel::Kernel::profile(profile).expect("a profile");
+        s.release = k.base;
+        s.kernel = k;
+        s
+    };
+    let (a, b, c) = (spec("5.18"), spec("6.1"), spec("mainline"));
+    let mut b_activate = b.clone();
+    b_activate.policy = wbsim::spec::Policy::Activate;
+    assert_eq!(
+        policy_twins(&[&a, &b, &c, &b_activate]),
+        [None, Some(0), None, Some(0)]
+    );
+    // The twin's run is the first one's: the engine never reads the profile's name.
+    assert!(simulate(&a) == simulate(&b));
+}

@@ -151,6 +151,47 @@ impl Machine {
         self.schedule(self.clock.now, Actor::Kswapd(n));
     }
 
+    /// [4.8–4.11] kswapd's busy loop, accounted for without handling each turn: the number of
+    /// turns skipped. 4.8's `balance_pgdat()` stops as soon as one eligible zone is above its
+    /// high mark while `prepare_kswapd_sleep()` wants every one of them, so kswapd neither
+    /// reclaims nor sleeps: `kswapd_try_to_sleep()` counts `KSWAPD_HIGH_WMARK_HIT_QUICKLY`,
+    /// `balance_pgdat()` counts `PAGEOUTRUN` and finds the node balanced again, every
+    /// `LOOP_MIN` (the "kswapd at 100 % CPU" reports that 4.12's `kswapd_failures` and
+    /// `pgdat_balanced()` in `prepare_kswapd_sleep()` ended). Called at the end of a turn that
+    /// found the node balanced before doing anything and charged no CPU: until another event
+    /// (a waker, an allocation, a completion) the next turns see the same state and do the
+    /// same, so the turns due strictly before the next pending event are done here at once:
+    /// their two counters, their events, and what their `schedule()` calls did to the queue's
+    /// order (sequence numbers, the wake-up-order draws) and to kswapd's generation. Every
+    /// result is the same as turn by turn (tests/suite: `a_kswapd_busy_loop_skipped_ahead_…`);
+    /// the event loop bounds the skip below its next per-event stop (`Clock::skip_limit`), and
+    /// an observed run (a probe sees every event) is never skipped.
+    pub(super) fn kswapd_spin_skip(&mut self, n: usize, period: u64) -> u64 {
+        if self.probe.is_some() || self.mem.nodes[n].kswapd.classzone_pending.is_some() {
+            return 0;
+        }
+        let now = self.clock.now;
+        let by_events = self.clock.skip_limit.saturating_sub(self.clock.events);
+        let by_time = self.spec.limits.sim_time_ns.saturating_sub(now) / period;
+        let by_next = self
+            .clock
+            .queue
+            .peek_time()
+            .map_or(u64::MAX, |t| t.saturating_sub(now + 1) / period);
+        let k = by_events.min(by_time).min(by_next);
+        if k == 0 {
+            return 0;
+        }
+        self.clock.events += k;
+        self.clock.skipped += k;
+        self.stats.vm_events.pageoutrun += k;
+        self.stats.vm_events.kswapd_high_wmark_hit_quickly += k;
+        let gen = &mut self.mem.nodes[n].kswapd.gen;
+        *gen = gen.wrapping_add(k as u32);
+        self.clock.queue.skip_schedules(k);
+        k
+    }
+
     /// The type of node `n`'s highest zone.
     fn kswapd_classzone_of_node(&self, n: usize) -> usize {
         let last = *self.mem.nodes[n].zones.last().expect("a node has a zone");
@@ -194,6 +235,10 @@ impl Machine {
             match b.phase {
                 NodePhase::Priority => {
                     if self.clear_node_flags_if_balanced(n, b.classzone) {
+                        // Balanced before any reclaim (a later priority at DEF_PRIORITY means
+                        // the last one reclaimed).
+                        self.mem.nodes[n].kswapd.futile =
+                            b.prio == DEF_PRIORITY && b.nr_reclaimed == 0;
                         return self.kswapd_after_balance(n); // goto out
                     }
                     self.kswapd_shrink_node_start(n, &mut b);
