@@ -119,6 +119,8 @@ pub fn scenario() -> Value {
     for s in crate::kernel::SWITCHES {
         kernel["properties"][s.key] = json!({ "enum": s.values });
     }
+    let mut machine = table(schema::MACHINE, &["memory"]);
+    machine["properties"]["slab"] = table(schema::MACHINE_SLAB, &[]);
     let mut mount = table(schema::MOUNT, &["fs"]);
     let filesystems: Vec<&str> = crate::fs::FsType::ALL.iter().map(|f| f.name()).collect();
     mount["properties"]["fs"] = json!({ "enum": filesystems });
@@ -129,7 +131,7 @@ pub fn scenario() -> Value {
         "type": "object",
         "properties": {
             "scenario": sc,
-            "machine": table(schema::MACHINE, &["memory"]),
+            "machine": machine,
             "vm": table(schema::VM, &[]),
             "kernel": kernel,
             "noise": table(schema::NOISE, &[]),

@@ -162,6 +162,19 @@ pub struct MachineSpec {
     /// the default) or a power of two up to 2 MiB, each simulated page standing for
     /// `page_bytes / 4096` kernel pages (`mm::granularity`, docs/MODEL.md simplification 21).
     pub page_bytes: u64,
+    /// The VFS caches the machine starts with (`[machine.slab]`; empty by default).
+    pub slab: SlabSpec,
+}
+
+/// `[machine.slab]`: the dentry and inode objects cached at the start, all unused (on the
+/// dcache and icache LRUs) so `shrink_slab()` can free them (`mm/slab.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SlabSpec {
+    /// `dentries`: unused dentries (`dentry_stat.nr_unused`).
+    pub dentries: u64,
+    /// `inodes`: cached inodes; as many as there are dentries are held by them (positive
+    /// dentries), the rest are unused (`inodes_stat.nr_unused`).
+    pub inodes: u64,
 }
 
 impl MachineSpec {
@@ -216,6 +229,9 @@ pub struct VmSpec {
     pub panic_on_oom: u32,
     /// `vm.oom_kill_allocating_task`.
     pub oom_kill_allocating_task: bool,
+    /// `vm.vfs_cache_pressure`: the dcache's and icache's shrinkers report
+    /// `(nr_unused / 100) * vfs_cache_pressure` objects (0: never shrunk).
+    pub vfs_cache_pressure: u32,
 }
 
 impl Default for VmSpec {
@@ -232,6 +248,7 @@ impl Default for VmSpec {
             swappiness: 60,
             panic_on_oom: 0,
             oom_kill_allocating_task: false,
+            vfs_cache_pressure: 100,
         }
     }
 }

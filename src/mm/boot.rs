@@ -72,6 +72,7 @@ impl Machine {
         let mut m = Machine::assemble(spec, options, granularity, clock, mem, wb, io);
         m.fill_free_lists();
         m.carve_kernel_and_hugetlb();
+        m.boot_slab();
         m.wb.dirty_balance_reserve = (0..m.mem.zones.len())
             .map(|z| m.mem.zone_dirty_balance_reserve(z))
             .sum();

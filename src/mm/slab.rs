@@ -130,6 +130,29 @@ impl Slab {
     }
 }
 
+/// Objects per 4 pages of the inode cache of `fs` (2.6.32 x86_64 SLUB, order-2 slabs):
+/// `ext3_inode_cache` 784 B (20 per 16 KiB slab), `ext4_inode_cache` 904 B (17); the other
+/// filesystems are taken at ext4's size, the larger (docs/MODEL.md simplification 2).
+pub fn inode_objs_per_4_pages(fs: crate::spec::FsType) -> u64 {
+    if fs == crate::spec::FsType::Ext3 {
+        20
+    } else {
+        17
+    }
+}
+
+/// Bytes of the slab pages `[machine.slab]` fills at boot, at most (inodes at ext4's size), in
+/// whole simulated pages of `page_bytes`: what validation checks against the memory.
+pub fn boot_slab_bytes(spec: &crate::spec::SlabSpec, page_bytes: u64) -> u64 {
+    let g = (page_bytes / 4096).max(1);
+    let dentry = SlabCache::new("dentry", 84);
+    let inode = SlabCache::new("inode_cache", 17);
+    let pages = dentry
+        .pages_for(spec.dentries, g)
+        .saturating_add(inode.pages_for(spec.inodes, g));
+    pages.saturating_mul(page_bytes)
+}
+
 impl Default for Slab {
     fn default() -> Self {
         Slab::new(17, 100)
@@ -137,6 +160,64 @@ impl Default for Slab {
 }
 
 impl Machine {
+    /// `[machine.slab]` at boot: the dentries and inodes a running system has cached, in slab
+    /// pages taken from the free lists (`NR_SLAB_RECLAIMABLE`), interleaved over the nodes from
+    /// each node's highest zone with free pages (GFP_KERNEL's zonelist order). Every dentry is
+    /// unused and on the LRU with `DCACHE_REFERENCED` (`dput()` sets it when the count drops to
+    /// 0, fs/dcache.c 2.6.32); each holds one inode (`i_count > 0`) up to the number of inodes
+    /// (the rest are negative dentries), and the inodes no dentry holds are unused
+    /// (`inodes_stat.nr_unused`). Stops, with fewer objects, when the free lists run out.
+    pub(crate) fn boot_slab(&mut self) {
+        let want = self.spec.machine.slab;
+        if let Some(fs) = self.spec.mounts.first().map(|m| m.fs) {
+            self.slab.caches[CacheId::Inode as usize].objs_per_4_pages = inode_objs_per_4_pages(fs);
+        }
+        self.slab.vfs_cache_pressure = u64::from(self.spec.vm.vfs_cache_pressure);
+        let dentries = self.boot_slab_objects(CacheId::Dentry, want.dentries);
+        let inodes = self.boot_slab_objects(CacheId::Inode, want.inodes);
+        let sl = &mut self.slab;
+        sl.dentry_unused = dentries;
+        sl.dentry_referenced = dentries;
+        sl.inode_pinned = dentries.min(inodes);
+        sl.inode_unused = inodes - sl.inode_pinned;
+    }
+
+    /// Up to `n` objects of `cache` in pages from the free lists; returns how many fit.
+    fn boot_slab_objects(&mut self, cache: CacheId, n: u64) -> u64 {
+        let g = self.granularity.factor();
+        let need = self.slab.caches[cache as usize].pages_for(n, g);
+        let nodes: Vec<Vec<u16>> = self.mem.nodes.iter().map(|n| n.zones.clone()).collect();
+        let mut got = 0;
+        'fill: while got < need {
+            let before = got;
+            for zones in &nodes {
+                if got == need {
+                    break 'fill;
+                }
+                let Some(id) = zones
+                    .iter()
+                    .rev()
+                    .find_map(|&z| self.mem.zones[z as usize].free.pop())
+                else {
+                    continue;
+                };
+                self.mem.vm_stat.nr_free -= 1;
+                self.slab_page_add(cache, id);
+                got += 1;
+            }
+            if got == before {
+                break;
+            }
+        }
+        let objects = if got == need {
+            n
+        } else {
+            got * self.slab.caches[cache as usize].objs_per_4_pages * g / 4
+        };
+        self.slab.caches[cache as usize].objects = objects;
+        objects
+    }
+
     /// `kmem_cache_alloc()` of `n` objects of `cache` by task `t` with `gfp_mask`: a new slab
     /// page from the allocator when the last one is full. `false`: the task sleeps in the
     /// allocator (nothing was allocated; call again).

@@ -38,7 +38,11 @@ pub const MACHINE: &[&str] = &[
     "hz",
     "cpus",
     "page_granularity",
+    "slab",
 ];
+
+/// `[machine.slab]`: the VFS caches at the start.
+pub const MACHINE_SLAB: &[&str] = &["dentries", "inodes"];
 
 /// `[vm]`.
 pub const VM: &[&str] = &[
@@ -52,6 +56,7 @@ pub const VM: &[&str] = &[
     "swappiness",
     "panic_on_oom",
     "oom_kill_allocating_task",
+    "vfs_cache_pressure",
 ];
 
 /// `[disk.NAME]`.

@@ -12,7 +12,7 @@ use crate::mm::workload;
 use crate::noise::Noise;
 use crate::spec::{
     DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Policy, Release, RunSpec,
-    TaskKind, TaskSpec, VmSpec,
+    SlabSpec, TaskKind, TaskSpec, VmSpec,
 };
 
 /// The page size.
@@ -971,6 +971,7 @@ impl<'a> Validator<'a> {
             }
         };
         let cpus = self.uint::<u32>(t, p, "cpus", 1, 4096)?.unwrap_or(2);
+        let slab = self.machine_slab(t.node)?;
         let machine = MachineSpec {
             memory_bytes: memory,
             kernel_reserved_bytes: kernel_reserved,
@@ -980,8 +981,50 @@ impl<'a> Validator<'a> {
             hz,
             cpus,
             page_bytes: page,
+            slab,
         };
+        self.slab_fits(t.node, &machine)?;
         Ok((machine, node_count))
+    }
+
+    /// `[machine.slab]`: counts of objects (at most 2^32 each, about 800 GiB of dentries).
+    fn machine_slab(&self, machine: &Node) -> Result<SlabSpec, Diag> {
+        let p = "machine.slab";
+        let Some(t) = self.table(machine, "machine", "slab")? else {
+            return Ok(SlabSpec::default());
+        };
+        self.check_keys(t, p, schema::MACHINE_SLAB, "`[machine.slab]`")?;
+        let max = 1i64 << 32;
+        Ok(SlabSpec {
+            dentries: self.uint(t, p, "dentries", 0, max)?.unwrap_or(0),
+            inodes: self.uint(t, p, "inodes", 0, max)?.unwrap_or(0),
+        })
+    }
+
+    /// The boot slab plus `kernel_reserved` must leave memory free (the caches are allocated
+    /// from the free lists at boot, `Machine::boot_slab`).
+    fn slab_fits(&self, machine_node: &Node, m: &MachineSpec) -> Result<(), Diag> {
+        let bytes = crate::mm::slab::boot_slab_bytes(&m.slab, m.page_bytes);
+        if bytes == 0 || bytes.saturating_add(m.kernel_reserved_bytes) < m.memory_bytes {
+            return Ok(());
+        }
+        let slab = machine_node.get("slab");
+        let key = if m.slab.inodes > 0 {
+            "inodes"
+        } else {
+            "dentries"
+        };
+        let loc = slab
+            .and_then(|s| s.get(key))
+            .map_or(Loc::None, |n| n.loc.clone());
+        Err(self.err(
+            &loc,
+            &format!("machine.slab.{key}"),
+            format!(
+                "found {} dentries and {} inodes, whose slab pages ({bytes} bytes) plus machine.kernel_reserved ({} bytes) must be less than machine.memory ({} bytes)",
+                m.slab.dentries, m.slab.inodes, m.kernel_reserved_bytes, m.memory_bytes
+            ),
+        ))
     }
 
     /// `machine.memory`: whole pages and whole simulated pages of `page` bytes, at most 64 TiB
@@ -1193,6 +1236,9 @@ impl<'a> Validator<'a> {
                 .uint(t, p, "panic_on_oom", 0, 2)?
                 .unwrap_or(d.panic_on_oom),
             oom_kill_allocating_task,
+            vfs_cache_pressure: self
+                .uint(t, p, "vfs_cache_pressure", 0, u32max)?
+                .unwrap_or(d.vfs_cache_pressure),
         })
     }
 

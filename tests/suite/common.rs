@@ -11,7 +11,8 @@ pub use wbsim::outcome::Outcome;
 pub use wbsim::sim::{MSEC, SEC};
 pub use wbsim::spec::{
     Anon, AnonGfp, DataMode, DiskSpec, FsType, Limits, MachineSpec, MountSpec, NodeLayout, Pin,
-    PinMethod, Policy, Release, RunSpec, StreamRead, StreamWrite, TaskKind, TaskSpec, VmSpec,
+    PinMethod, Policy, Release, RunSpec, SlabSpec, StreamRead, StreamWrite, TaskKind, TaskSpec,
+    VmSpec,
 };
 
 pub const MIB: u64 = 1 << 20;
@@ -34,6 +35,7 @@ pub fn machine(nodes: &[u64]) -> MachineSpec {
         hz: 1000,
         cpus: 1,
         page_bytes: PAGE,
+        slab: Default::default(),
     }
 }
 

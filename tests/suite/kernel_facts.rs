@@ -24,6 +24,7 @@ fn a_128mib_fake_numa_node_on_a_32gib_box_has_watermarks_min_22_low_27_high_33()
             hz: 1000,
             cpus: 1,
             page_bytes: PAGE,
+            slab: Default::default(),
         },
         vec![],
         vec![],

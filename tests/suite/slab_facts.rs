@@ -91,3 +91,62 @@ fn freeing_the_oldest_buffer_heads_returns_the_oldest_slab_page_to_its_own_zone(
     assert_eq!(m.slab_free(CacheId::BufferHead, per_page, None, 0), 1);
     assert_eq!((slab_in(&m, 0), slab_in(&m, 1)), (0, 1));
 }
+
+/// `[machine.slab]` boots the caches a running box has: 200 000 dentries (192 B, 21 per 4 KiB
+/// SLUB page: 9524 pages) and 150 000 ext3 inodes (784 B, 20 per order-2 slab: 30 000 pages),
+/// all `NR_SLAB_RECLAIMABLE`; every dentry unused and referenced (`dput()`), holding one inode
+/// each up to the inodes there are, so no inode starts unused.
+#[test]
+fn machine_slab_boots_unused_dentries_holding_their_inodes_as_reclaimable_slab() {
+    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, PAGE);
+    spec.machine = machine(&[256 * MIB]);
+    spec.machine.slab = SlabSpec {
+        dentries: 200_000,
+        inodes: 150_000,
+    };
+    let m = boot(&spec);
+    assert_eq!(slab_reclaimable(&m), 9524 + 30_000);
+    assert_eq!(m.slab.caches[CacheId::Dentry as usize].objects, 200_000);
+    assert_eq!(m.slab.caches[CacheId::Inode as usize].objects, 150_000);
+    assert_eq!(
+        (m.slab.dentry_unused, m.slab.dentry_referenced),
+        (200_000, 200_000)
+    );
+    assert_eq!((m.slab.inode_pinned, m.slab.inode_unused), (150_000, 0));
+}
+
+/// `shrink_dcache_memory()` reports `(dentry_stat.nr_unused / 100) * sysctl_vfs_cache_pressure`
+/// objects to `shrink_slab()` (fs/dcache.c 2.6.32): at `vm.vfs_cache_pressure = 0` the dcache
+/// is never scanned. 30 MiB of unused dentries in a 64 MiB box and a task faulting 50 MiB of
+/// anonymous memory without swap: at the default 100 kswapd prunes the dentries and the task
+/// finishes; at 0 nothing is reclaimable and the task is OOM-killed with the dcache whole.
+#[test]
+fn with_vfs_cache_pressure_0_the_dcache_is_never_shrunk_and_the_task_it_would_make_room_for_is_oom_killed(
+) {
+    let dentries = 30 * 256 * 21;
+    let run = |pressure: u32| {
+        let mut spec = run_spec(
+            Release::V2_6_32,
+            Policy::Redirty,
+            machine(&[64 * MIB]),
+            vec![],
+            vec![],
+            vec![anon("app", 50 * MIB)],
+        );
+        spec.machine.slab.dentries = dentries;
+        spec.vm.vfs_cache_pressure = pressure;
+        let mut m = boot(&spec);
+        run_until(&mut m, 20 * SEC, |m| {
+            m.run.outcome.is_some() || m.tasks[0].finished_at.is_some()
+        });
+        m
+    };
+    let m = run(100);
+    assert!(m.run.outcome.is_none(), "{:?}", m.run.outcome);
+    assert!(m.slab.slabs_scanned > 0);
+    assert!(m.slab.caches[CacheId::Dentry as usize].objects < dentries - 16 * 256 * 21);
+    let m = run(0);
+    assert_eq!(oom_victim(&m).0, "app");
+    assert_eq!(m.slab.slabs_scanned, 0);
+    assert_eq!(m.slab.caches[CacheId::Dentry as usize].objects, dentries);
+}
