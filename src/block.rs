@@ -18,7 +18,21 @@
 //! allocated, and the woken one retries at once as a batcher. The queue is write-congested from
 //! the allocation that brings the count to `nr_requests - nr/8 + 1` (113 of 128; capped at
 //! `nr_requests`, so 4 of 4) until a free brings it below `nr_requests - nr/8 - nr/16 - 1`
-//! (103). Reads (the sync pool) are not counted: no shipped reader fills 128 sync requests.
+//! (103).
+//!
+//! The queue has two request lists, one per direction (`rl->count[is_sync]`, `rl->wait[is_sync]`,
+//! `blk_queue_full(q, is_sync)`, `blk_set_queue_congested(q, is_sync)`, 2.6.32): a request is
+//! *sync* when `rw_is_sync()` (include/linux/blkdev.h) says so — every read (`READ`, a file
+//! read or `swap_readpage()`) and `WRITE_SYNC_PLUG` writes, which `__block_write_full_page()`
+//! (fs/buffer.c) uses under `WB_SYNC_ALL`: here the jbd2 commit's `journal_submit_inode_data_buffers()`
+//! (fs/jbd2/commit.c). Everything else is `WRITE` and async: the flusher and kswapd
+//! (`WB_SYNC_NONE`), `swap_writepage()` from `pageout()` (mm/page_io.c: `rw = WRITE` unless
+//! `WB_SYNC_ALL`), jbd's ordered-data flush (`write_op = WRITE`). Each list has its own
+//! `nr_requests`, ceiling, batching, wait queue and congestion flag; a reader never waits
+//! behind a full async list. Only async congestion wakes `congestion_wait(BLK_RW_ASYNC)`
+//! sleepers, and only it is `bdi_write_congested()`. `rl->starved` is set only when
+//! `blk_alloc_request()` fails, which the model's requests never do (docs/MODEL.md: the
+//! mempool waits), so `freed_request()` never serves the other direction.
 //!
 //! The disk serves requests in FIFO order, one at a time: a seek (when the request does not
 //! start where the previous one ended) plus the transfer at the disk's bandwidth. Completion is
@@ -34,6 +48,11 @@ use crate::spec::DiskSpec;
 
 /// `BLK_DEF_MAX_SECTORS` = 1024 sectors = 512 KiB = 128 (4 KiB) pages per request.
 pub const MAX_REQUEST_PAGES: KernelPages = KernelPages(128);
+
+/// `BLK_RW_ASYNC`: the index of the async request list (include/linux/backing-dev.h).
+pub const BLK_RW_ASYNC: usize = 0;
+/// `BLK_RW_SYNC`: the index of the sync request list.
+pub const BLK_RW_SYNC: usize = 1;
 
 /// `BLK_BATCH_REQ` (block/blk.h, 2.6.32): requests a batching io_context may take past a full
 /// queue.
@@ -89,16 +108,19 @@ pub enum Waiter {
     Flusher,
     /// A journal thread (kjournald).
     Journal,
+    /// A task reading: a file read or a swap-in (the sync list).
+    Reader,
 }
 
 impl Waiter {
     /// Every kind, in counter order.
-    pub const ALL: [Waiter; 5] = [
+    pub const ALL: [Waiter; 6] = [
         Waiter::Kswapd,
         Waiter::DirectReclaim,
         Waiter::Writer,
         Waiter::Flusher,
         Waiter::Journal,
+        Waiter::Reader,
     ];
 
     /// Its name in reports.
@@ -109,6 +131,7 @@ impl Waiter {
             Waiter::Writer => "writer",
             Waiter::Flusher => "flusher",
             Waiter::Journal => "journal",
+            Waiter::Reader => "reader",
         }
     }
 }
@@ -118,9 +141,9 @@ impl Waiter {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestWaitStats {
     /// Sleeps, by `Waiter as usize`.
-    pub sleeps: [u64; 5],
+    pub sleeps: [u64; 6],
     /// Time asleep, ns, by `Waiter as usize`.
-    pub ns: [u64; 5],
+    pub ns: [u64; 6],
     /// The most async requests any disk had allocated at once.
     pub max_allocated: u32,
 }
@@ -128,8 +151,11 @@ pub struct RequestWaitStats {
 /// What a request carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReqKind {
-    /// Page writeback (`PG_writeback` pages): `end_page_writeback` on completion.
+    /// Page writeback (`PG_writeback` pages) with `WRITE`: `end_page_writeback` on completion.
     Write,
+    /// Page writeback with `WRITE_SYNC_PLUG` (`WB_SYNC_ALL`: the jbd2 commit's data), on the
+    /// sync list; CFQ merges no sync bio into an async request (`cfq_allow_merge`).
+    SyncWrite,
     /// Data buffers written by a journal commit (pages stay `PG_dirty`).
     JournalData {
         /// The mount whose journal submitted it.
@@ -140,6 +166,38 @@ pub enum ReqKind {
         /// The reading task.
         task: usize,
     },
+}
+
+impl ReqKind {
+    /// `rw_is_sync()`: reads and `WRITE_SYNC*` writes.
+    pub fn is_sync(self) -> bool {
+        matches!(self, ReqKind::Read { .. } | ReqKind::SyncWrite)
+    }
+
+    /// The request list it takes a request from ([`BLK_RW_ASYNC`] or [`BLK_RW_SYNC`]).
+    pub fn dir(self) -> usize {
+        usize::from(self.is_sync())
+    }
+
+    /// Page writeback of `PG_writeback` pages (either direction).
+    pub fn is_page_writeback(self) -> bool {
+        matches!(self, ReqKind::Write | ReqKind::SyncWrite)
+    }
+}
+
+/// One direction of the queue's `struct request_list` (block/blk-core.c 2.6.32).
+#[derive(Debug, Default)]
+pub struct RequestList {
+    /// `rl->count[dir]`: requests allocated, queued plus in flight.
+    pub count: u32,
+    /// `BDI_sync_congested` / `BDI_async_congested`.
+    pub congested: bool,
+    /// `blk_queue_full(q, dir)`: set by the allocation that fills the list, cleared when a free
+    /// leaves fewer than `nr_requests`.
+    pub full: bool,
+    /// `rl->wait[dir]`: actors asleep in `get_request_wait()` for a free request, FIFO, with
+    /// when they started to wait and as what.
+    pub waiters: VecDeque<(Actor, SimTime, Waiter)>,
 }
 
 /// One request.
@@ -165,18 +223,10 @@ pub struct Disk {
     pub in_flight: Vec<(SimTime, u64, Request)>,
     /// Requests dispatched so far.
     dispatched: u64,
-    /// Async (write) requests allocated: queued plus in flight.
-    pub allocated: u32,
-    /// Async write congestion (`BDI_async_congested`).
-    pub congested: bool,
+    /// The request lists, by [`BLK_RW_ASYNC`] and [`BLK_RW_SYNC`].
+    pub rl: [RequestList; 2],
     /// The block after the last request served.
     pub last_end: u64,
-    /// `blk_queue_full()` of the async pool: set by the allocation that fills it, cleared when
-    /// a free leaves fewer than `nr_requests`.
-    pub full_flag: bool,
-    /// Actors sleeping in `get_request_wait()` for a free request, in FIFO order, with when
-    /// they started to wait and as what.
-    pub full_waiters: VecDeque<(Actor, SimTime, Waiter)>,
     /// Bios whose submitter sleeps in `get_request_wait()`: one page each, already
     /// `PG_writeback` (or journal IO), in submission order.
     pub pending: Vec<(Actor, Request)>,
@@ -198,11 +248,8 @@ impl Disk {
             queue: VecDeque::new(),
             in_flight: Vec::new(),
             dispatched: 0,
-            allocated: 0,
-            congested: false,
+            rl: Default::default(),
             last_end: 0,
-            full_flag: false,
-            full_waiters: VecDeque::new(),
             pending: Vec::new(),
             pages_done: 0,
             page_bytes: granularity.page_bytes(),
@@ -249,54 +296,75 @@ impl Disk {
         self.merge_target(kind, lba).is_some()
     }
 
+    /// Async requests allocated (`rl->count[BLK_RW_ASYNC]`).
+    pub fn allocated(&self) -> u32 {
+        self.rl[BLK_RW_ASYNC].count
+    }
+
+    /// `bdi_write_congested()`: the async list is congested.
+    pub fn write_congested(&self) -> bool {
+        self.rl[BLK_RW_ASYNC].congested
+    }
+
     /// Every async request is allocated (`blk_queue_full`'s count test).
     pub fn full(&self) -> bool {
-        self.allocated >= self.spec.nr_requests
+        self.allocated() >= self.spec.nr_requests
     }
 
-    /// Whether `get_request()` would give `ioc` a request now (without taking it).
-    pub fn may_get_request(&self, ioc: &IoContext, now_j: u64, batch_time: u64) -> bool {
+    /// Whether `get_request()` would give `ioc` a request of direction `dir` now (without
+    /// taking it).
+    pub fn may_get_request(
+        &self,
+        dir: usize,
+        ioc: &IoContext,
+        now_j: u64,
+        batch_time: u64,
+    ) -> bool {
         let nr = self.spec.nr_requests;
-        if self.allocated + 1 >= nr && self.full_flag && !ioc.batching(now_j, batch_time) {
+        let rl = &self.rl[dir];
+        if rl.count + 1 >= nr && rl.full && !ioc.batching(now_j, batch_time) {
             return false;
         }
-        self.allocated < 3 * nr / 2
+        rl.count < 3 * nr / 2
     }
 
-    /// `get_request()` (block/blk-core.c 2.6.32) for the async pool: `Some(congested now)` with
-    /// a request allocated, `None` when the caller must sleep.
+    /// `get_request()` (block/blk-core.c 2.6.32) on the request list of direction `dir`:
+    /// `Some(congested now)` with a request allocated, `None` when the caller must sleep.
     pub fn get_request(
         &mut self,
+        dir: usize,
         ioc: &mut IoContext,
         now_j: u64,
         batch_time: u64,
     ) -> Option<bool> {
         let nr = self.spec.nr_requests;
+        let on = self.congestion_on();
+        let rl = &mut self.rl[dir];
         let mut newly_congested = false;
-        if self.allocated + 1 >= self.congestion_on() {
-            if self.allocated + 1 >= nr {
-                if !self.full_flag {
+        if rl.count + 1 >= on {
+            if rl.count + 1 >= nr {
+                if !rl.full {
                     ioc.set_batching(now_j, batch_time);
-                    self.full_flag = true;
+                    rl.full = true;
                 } else if !ioc.batching(now_j, batch_time) {
                     return None;
                 }
             }
-            newly_congested = !self.congested;
-            self.congested = true;
+            newly_congested = !rl.congested;
+            rl.congested = true;
         }
-        if self.allocated >= 3 * nr / 2 {
+        if rl.count >= 3 * nr / 2 {
             return None;
         }
-        self.allocated += 1;
+        rl.count += 1;
         if ioc.batching(now_j, batch_time) {
             ioc.nr_batch_requests -= 1;
         }
         Some(newly_congested)
     }
 
-    /// `__make_request()` for page `id` at block `lba`: back-merge, else a request from the
-    /// pool for `ioc` (reads take none: the sync pool is not modelled).
+    /// `__make_request()` for page `id` at block `lba`: back-merge, else a request for `ioc`
+    /// from the list of the bio's direction.
     pub fn submit(
         &mut self,
         kind: ReqKind,
@@ -321,8 +389,8 @@ impl Disk {
         true
     }
 
-    /// The part of [`Self::submit`] after no request took the page: a new request, from the pool
-    /// for a write (`get_request`), or `MustWait`.
+    /// The part of [`Self::submit`] after no request took the page: a new request from the
+    /// list of its direction (`get_request`), or `MustWait`.
     fn submit_new(
         &mut self,
         kind: ReqKind,
@@ -332,8 +400,9 @@ impl Disk {
         now_j: u64,
         batch_time: u64,
     ) -> Submit {
-        if !matches!(kind, ReqKind::Read { .. })
-            && self.get_request(ioc, now_j, batch_time).is_none()
+        if self
+            .get_request(kind.dir(), ioc, now_j, batch_time)
+            .is_none()
         {
             return Submit::MustWait;
         }
@@ -376,9 +445,9 @@ impl Disk {
         Some(at)
     }
 
-    /// Finishes the request in flight (`freed_request()`); returns it, whether the queue
-    /// uncongested, and whether a `get_request_wait()` sleeper is to be woken (fewer than
-    /// `nr_requests` allocated).
+    /// Finishes the request in flight (`freed_request()` on its direction's list); returns it,
+    /// whether that list uncongested, and whether one of its `get_request_wait()` sleepers is
+    /// to be woken (fewer than `nr_requests` allocated).
     pub fn complete(&mut self) -> (Request, bool, bool) {
         let first = (0..self.in_flight.len())
             .min_by_key(|&i| (self.in_flight[i].0, self.in_flight[i].1))
@@ -387,16 +456,16 @@ impl Disk {
         self.pages_done += r.pages.len() as u64;
         let mut uncongested = false;
         let mut wake = false;
-        if !matches!(r.kind, ReqKind::Read { .. }) {
-            self.allocated -= 1;
-            if self.congested && self.allocated < self.congestion_off() {
-                self.congested = false;
-                uncongested = true;
-            }
-            if self.allocated < self.spec.nr_requests {
-                wake = true;
-                self.full_flag = false;
-            }
+        let off = self.congestion_off();
+        let rl = &mut self.rl[r.kind.dir()];
+        rl.count -= 1;
+        if rl.congested && rl.count < off {
+            rl.congested = false;
+            uncongested = true;
+        }
+        if rl.count < self.spec.nr_requests {
+            wake = true;
+            rl.full = false;
         }
         (r, uncongested, wake)
     }
@@ -419,7 +488,7 @@ impl Disk {
     /// Pages under `PG_writeback` that this disk holds (queued, in flight or parked).
     pub fn writeback_pages(&self) -> u64 {
         self.held()
-            .filter(|r| r.kind == ReqKind::Write)
+            .filter(|r| r.kind.is_page_writeback())
             .map(|r| r.pages.len() as u64)
             .sum()
     }
@@ -488,7 +557,7 @@ impl BlockLayer {
             disk.pending.push((actor, Request { kind, lba, pages }));
             return false;
         }
-        self.wait_stats.max_allocated = self.wait_stats.max_allocated.max(disk.allocated);
+        self.wait_stats.max_allocated = self.wait_stats.max_allocated.max(disk.allocated());
         if !self.plugged.contains(&b) {
             self.plugged.push(b);
         }
@@ -507,7 +576,7 @@ impl BlockLayer {
             return true;
         }
         let ioc = self.iocs.get(&actor).copied().unwrap_or_default();
-        disk.may_get_request(&ioc, now_j, self.batch_time)
+        disk.may_get_request(kind.dir(), &ioc, now_j, self.batch_time)
     }
 
     /// Whether `actor` has a bio parked on any disk.
@@ -518,8 +587,9 @@ impl BlockLayer {
     }
 
     /// The tail of `get_request_wait()` for a woken `actor`: it becomes a batcher and retries
-    /// its parked bios, in order. `Some(disk)` when one is refused again (it sleeps there).
-    fn retry_parked(&mut self, actor: Actor, now_j: u64) -> Option<usize> {
+    /// its parked bios, in order. `Some((disk, dir))` when one is refused again (it sleeps on
+    /// that list).
+    fn retry_parked(&mut self, actor: Actor, now_j: u64) -> Option<(usize, usize)> {
         self.iocs
             .entry(actor)
             .or_default()
@@ -531,11 +601,12 @@ impl BlockLayer {
                 let ioc = self.iocs.entry(actor).or_default();
                 let s = self.disks[b].submit(r.kind, r.lba, id, ioc, now_j, self.batch_time);
                 if s == Submit::MustWait {
+                    let dir = r.kind.dir();
                     self.disks[b].pending.insert(i, (actor, r));
-                    return Some(b);
+                    return Some((b, dir));
                 }
                 self.wait_stats.max_allocated =
-                    self.wait_stats.max_allocated.max(self.disks[b].allocated);
+                    self.wait_stats.max_allocated.max(self.disks[b].allocated());
                 r.pages.clear();
                 self.disks[b].spare.push(r.pages);
                 if !self.plugged.contains(&b) {
@@ -596,9 +667,13 @@ impl Machine {
         self.io.may_queue(b, kind, lba, actor, self.jiffies())
     }
 
-    /// `get_request_wait()`: `actor` sleeps uninterruptibly on disk `b`'s request wait queue
-    /// (no `Run` event: a freed request wakes it), counted by what it was doing.
-    pub fn get_request_wait(&mut self, b: usize, actor: Actor) {
+    /// `get_request_wait()`: `actor` sleeps uninterruptibly on the wait queue of disk `b`'s
+    /// request list of direction `dir` — the direction of its parked bio when it has one — (no
+    /// `Run` event: a freed request wakes it), counted by what it was doing.
+    pub fn get_request_wait(&mut self, b: usize, actor: Actor, dir: usize) {
+        let disk = &self.io.disks[b];
+        let parked = disk.pending.iter().find(|(a, _)| *a == actor);
+        let dir = parked.map_or(dir, |(_, r)| r.kind.dir());
         let waiter = match actor {
             Actor::Kswapd(_) => Waiter::Kswapd,
             Actor::Flusher(_) => Waiter::Flusher,
@@ -606,11 +681,12 @@ impl Machine {
             Actor::Task(t) if self.tasks[t].pf & crate::mm::pf::MEMALLOC != 0 => {
                 Waiter::DirectReclaim
             }
+            Actor::Task(_) if dir == BLK_RW_SYNC => Waiter::Reader,
             Actor::Task(_) => Waiter::Writer,
         };
-        let disk = &mut self.io.disks[b];
-        if !disk.full_waiters.iter().any(|(a, _, _)| *a == actor) {
-            disk.full_waiters.push_back((actor, self.clock.now, waiter));
+        let waiters = &mut self.io.disks[b].rl[dir].waiters;
+        if !waiters.iter().any(|(a, _, _)| *a == actor) {
+            waiters.push_back((actor, self.clock.now, waiter));
             self.io.wait_stats.sleeps[waiter as usize] += 1;
         }
         let _ = self.bump_gen(actor);
@@ -624,16 +700,17 @@ impl Machine {
             .position(|d| d.pending.iter().any(|(a, _)| *a == actor))
     }
 
-    /// `freed_request()`'s wake-up of one exclusive sleeper of disk `b`: it becomes a batcher
-    /// and submits its parked bios; refused again, it goes back to the tail of a wait queue.
-    fn wake_request_waiter(&mut self, b: usize) {
-        let Some((actor, since, waiter)) = self.io.disks[b].full_waiters.pop_front() else {
+    /// `freed_request()`'s wake-up of one exclusive sleeper of disk `b`'s list `dir`: it
+    /// becomes a batcher and submits its parked bios; refused again, it goes back to the tail of
+    /// a wait queue.
+    fn wake_request_waiter(&mut self, b: usize, dir: usize) {
+        let Some((actor, since, waiter)) = self.io.disks[b].rl[dir].waiters.pop_front() else {
             return;
         };
         let now_j = self.jiffies();
-        if let Some(d) = self.io.retry_parked(actor, now_j) {
-            self.io.disks[d]
-                .full_waiters
+        if let Some((d, dir)) = self.io.retry_parked(actor, now_j) {
+            self.io.disks[d].rl[dir]
+                .waiters
                 .push_back((actor, since, waiter));
             return;
         }
@@ -645,8 +722,9 @@ impl Machine {
     /// pages, congestion and request-wait wake-ups, and the next request.
     pub fn disk_done(&mut self, b: usize) {
         let (r, uncongested, wake) = self.io.disks[b].complete();
+        let dir = r.kind.dir();
         match r.kind {
-            ReqKind::Write => {
+            ReqKind::Write | ReqKind::SyncWrite => {
                 for &id in &r.pages {
                     if self.wb.io_ends.is_empty() {
                         self.end_page_writeback(id);
@@ -670,11 +748,12 @@ impl Machine {
             }
         }
         self.io.disks[b].recycle(r.pages);
-        if uncongested {
+        if uncongested && dir == BLK_RW_ASYNC {
+            // clear_bdi_congested(bdi, BLK_RW_ASYNC) wakes congestion_wait(BLK_RW_ASYNC, …).
             self.wake_congestion_waiters();
         }
         if wake {
-            self.wake_request_waiter(b);
+            self.wake_request_waiter(b, dir);
         }
         self.disk_dispatch(b);
     }
@@ -711,10 +790,10 @@ mod tests {
         assert_eq!((d.congestion_on(), d.congestion_off()), (113, 103));
         for i in 0..112 {
             assert_eq!(write(&mut d, &mut ioc, i * 10, i as u32), Submit::Queued);
-            assert!(!d.congested);
+            assert!(!d.write_congested());
         }
         write(&mut d, &mut ioc, 5000, 999);
-        assert!(d.congested);
+        assert!(d.write_congested());
         let mut freed = 0;
         loop {
             d.dispatch(0, 0);
@@ -734,10 +813,10 @@ mod tests {
         assert_eq!((d.congestion_on(), d.congestion_off()), (4, 3));
         for i in 0..3 {
             write(&mut d, &mut ioc, i * 10, i as u32);
-            assert!(!d.congested);
+            assert!(!d.write_congested());
         }
         write(&mut d, &mut ioc, 500, 9);
-        assert!(d.congested, "the 4th request congests");
+        assert!(d.write_congested(), "the 4th request congests");
         d.dispatch(0, 0);
         let (_, unc, _) = d.complete();
         assert!(!unc, "3 allocated is not below 3");
@@ -756,7 +835,7 @@ mod tests {
                 Submit::Queued
             );
         }
-        assert!(d.full_flag);
+        assert!(d.rl[BLK_RW_ASYNC].full);
         assert_eq!(write(&mut d, &mut other, 99_999, 7), Submit::MustWait);
         for i in 128..159u32 {
             assert_eq!(
@@ -764,14 +843,14 @@ mod tests {
                 Submit::Queued
             );
         }
-        assert_eq!(d.allocated, 159);
+        assert_eq!(d.allocated(), 159);
         assert_eq!(write(&mut d, &mut filler, 77_777, 8), Submit::MustWait);
         // A batch older than BLK_BATCH_TIME that is not full is over.
         let mut late = IoContext {
             nr_batch_requests: 5,
             last_waited: 0,
         };
-        assert!(!d.may_get_request(&late, 20, 20));
+        assert!(!d.may_get_request(BLK_RW_ASYNC, &late, 20, 20));
         assert_eq!(
             d.submit(ReqKind::Write, 55_555, 9, &mut late, 20, 20),
             Submit::MustWait
@@ -789,7 +868,7 @@ mod tests {
             );
         }
         assert_eq!(write(&mut d, &mut ioc, 1000, 6), Submit::MustWait);
-        assert_eq!(d.allocated, 6);
+        assert_eq!(d.allocated(), 6);
         // Freeing one leaves 5 ≥ 4: nobody is woken; freeing two more leaves 3 < 4: woken.
         d.dispatch(0, 0);
         assert!(!d.complete().2);
@@ -797,7 +876,84 @@ mod tests {
         assert!(!d.complete().2);
         d.dispatch(0, 0);
         assert!(d.complete().2);
-        assert!(!d.full_flag);
+        assert!(!d.rl[BLK_RW_ASYNC].full);
+    }
+
+    /// A read of block `lba` by task `task` at jiffy 0.
+    fn read(d: &mut Disk, ioc: &mut IoContext, lba: u64, id: PageId, task: usize) -> Submit {
+        d.submit(ReqKind::Read { task }, lba, id, ioc, 0, 20)
+    }
+
+    #[test]
+    fn a_reader_is_not_blocked_behind_a_full_async_list() {
+        let mut d = disk(4);
+        let (mut writer, mut other, mut reader) = Default::default();
+        for i in 0..6u32 {
+            write(&mut d, &mut writer, u64::from(i) * 10, i);
+        }
+        assert_eq!(write(&mut d, &mut other, 900, 7), Submit::MustWait);
+        assert!(d.write_congested() && d.rl[BLK_RW_ASYNC].full);
+        assert_eq!(read(&mut d, &mut reader, 5000, 8, 0), Submit::Queued);
+        assert_eq!((d.rl[BLK_RW_SYNC].count, d.allocated()), (1, 6));
+        // The read's completion frees a sync request: nothing on the async list changes.
+        let done = |d: &mut Disk| {
+            while let Some(_at) = d.dispatch(0, 0) {}
+            let (r, unc, wake) = d.complete();
+            (r.kind.dir(), unc, wake)
+        };
+        for _ in 0..6 {
+            assert_eq!(done(&mut d).0, BLK_RW_ASYNC);
+        }
+        assert_eq!(done(&mut d), (BLK_RW_SYNC, false, true));
+        assert_eq!(d.allocated(), 0);
+    }
+
+    #[test]
+    fn reads_take_requests_from_their_own_list_and_the_fifth_reader_of_four_waits() {
+        let mut d = disk(4);
+        let mut iocs = [IoContext::default(); 5];
+        for (i, ioc) in iocs.iter_mut().enumerate().take(4) {
+            let i = i as u32;
+            assert_eq!(
+                read(&mut d, ioc, u64::from(i) * 100, i, i as usize),
+                Submit::Queued
+            );
+        }
+        assert_eq!(read(&mut d, &mut iocs[4], 7000, 9, 4), Submit::MustWait);
+        assert!(d.rl[BLK_RW_SYNC].full && d.rl[BLK_RW_SYNC].congested);
+        assert!(
+            !d.write_congested(),
+            "sync congestion is not bdi_write_congested"
+        );
+        // A write still gets an async request.
+        assert_eq!(
+            write(&mut d, &mut IoContext::default(), 9000, 10),
+            Submit::Queued
+        );
+        // A sync write (WRITE_SYNC_PLUG) shares the readers' list: refused too.
+        assert_eq!(
+            d.submit(
+                ReqKind::SyncWrite,
+                11_000,
+                11,
+                &mut IoContext::default(),
+                0,
+                20
+            ),
+            Submit::MustWait
+        );
+    }
+
+    #[test]
+    fn a_sync_write_never_merges_into_an_async_request() {
+        let mut d = disk(128);
+        let mut ioc = IoContext::default();
+        write(&mut d, &mut ioc, 5000, 100);
+        d.dispatch(0, 0);
+        write(&mut d, &mut ioc, 0, 1);
+        d.submit(ReqKind::SyncWrite, 1, 2, &mut ioc, 0, 20);
+        assert_eq!(d.queue.len(), 2);
+        assert_eq!((d.allocated(), d.rl[BLK_RW_SYNC].count), (2, 1));
     }
 
     #[test]
@@ -810,7 +966,7 @@ mod tests {
             write(&mut d, &mut ioc, lba, id);
         }
         assert_eq!(d.queue.len(), 2);
-        assert_eq!(d.allocated, 3);
+        assert_eq!(d.allocated(), 3);
     }
 
     #[test]
@@ -822,7 +978,7 @@ mod tests {
         }
         assert_eq!(d.queue.len(), 2);
         assert_eq!(d.queue[0].pages.len(), 128);
-        assert_eq!(d.allocated, 2);
+        assert_eq!(d.allocated(), 2);
     }
 
     #[test]

@@ -292,6 +292,20 @@ pub struct RequestWaitCounters {
     pub journal_sleeps: u64,
     /// The journal threads' time asleep, seconds.
     pub journal_seconds: f64,
+    /// Readers' sleeps on the sync request list (file reads, swap-ins); absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub reader_sleeps: u64,
+    /// Readers' time asleep, seconds; absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub reader_seconds: f64,
+}
+
+fn is_zero_u64(x: &u64) -> bool {
+    *x == 0
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 // Seconds are whole nanoseconds converted: never NaN, so equality is total.
@@ -299,7 +313,7 @@ impl Eq for RequestWaitCounters {}
 
 impl RequestWaitCounters {
     /// From the block layer's per-waiter counts (`sleeps`, ns), in `block::Waiter` order.
-    pub fn new(sleeps: [u64; 5], ns: [u64; 5]) -> RequestWaitCounters {
+    pub fn new(sleeps: [u64; 6], ns: [u64; 6]) -> RequestWaitCounters {
         let s = |i: usize| ns[i] as f64 / 1e9;
         RequestWaitCounters {
             kswapd_sleeps: sleeps[0],
@@ -312,6 +326,8 @@ impl RequestWaitCounters {
             flusher_seconds: s(3),
             journal_sleeps: sleeps[4],
             journal_seconds: s(4),
+            reader_sleeps: sleeps[5],
+            reader_seconds: s(5),
         }
     }
 
@@ -322,6 +338,7 @@ impl RequestWaitCounters {
             + self.writer_sleeps
             + self.flusher_sleeps
             + self.journal_sleeps
+            + self.reader_sleeps
             == 0
     }
 }

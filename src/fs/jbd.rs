@@ -437,13 +437,16 @@ impl Machine {
                 continue;
             }
             let lba = self.page_lba(id);
+            // jbd's journal_submit_data_buffers() submits with `write_op = WRITE` (async);
+            // jbd2's journal_submit_inode_data_buffers() writes with WB_SYNC_ALL, so
+            // __block_write_full_page() submits WRITE_SYNC_PLUG (sync) (2.6.32-2.6.36).
             let kind = if buffers {
                 ReqKind::JournalData { mount: m }
             } else {
-                ReqKind::Write
+                ReqKind::SyncWrite
             };
             if !self.may_queue(b, kind, lba, Actor::Journal(m)) {
-                self.block_on_queue(b, Actor::Journal(m));
+                self.block_on_queue(b, Actor::Journal(m), kind);
                 return false;
             }
             self.vfs.mounts[m].journal.committing.pop();

@@ -398,7 +398,7 @@ impl Machine {
             }
             let lba = self.page_lba(id);
             if !self.may_queue(b, ReqKind::Write, lba, actor) {
-                self.block_on_queue(b, actor);
+                self.block_on_queue(b, actor, ReqKind::Write);
                 return false;
             }
             let delayed = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC));
@@ -432,7 +432,7 @@ impl Machine {
             }
             if let Some(d) = self.parked_disk(actor) {
                 // A page of the write (XFS's cluster) found no request: sleep with it parked.
-                self.block_on_queue(d, actor);
+                self.block_on_queue(d, actor, ReqKind::Write);
                 return false;
             }
         }
@@ -502,13 +502,13 @@ impl Machine {
         }
     }
 
-    /// Puts `actor` in the queue's `get_request_wait()` line (it sleeps until a request is
-    /// freed).
-    pub fn block_on_queue(&mut self, b: usize, actor: Actor) {
+    /// Puts `actor` in the `get_request_wait()` line of the request list a bio of `kind` takes
+    /// (of its parked bio's, when it has one); it sleeps until a request is freed.
+    pub fn block_on_queue(&mut self, b: usize, actor: Actor, kind: ReqKind) {
         if let Actor::Flusher(f) = actor {
             self.wb.bdis[f].blocked = true;
         }
-        self.get_request_wait(b, actor);
+        self.get_request_wait(b, actor, kind.dir());
     }
 
     /// `wakeup_flusher_threads(nr)` from direct reclaim: every bdi with dirty inodes gets a

@@ -351,6 +351,7 @@ impl Machine {
     fn walk_requests(&self, at: &mut [u8]) -> Result<(), String> {
         let mut journal = vec![0u64; self.vfs.mounts.len()];
         for (d, disk) in self.io.disks.iter().enumerate() {
+            check_request_lists(d, disk)?;
             let mut writes = 0u64;
             for r in disk.held() {
                 for &id in &r.pages {
@@ -359,7 +360,7 @@ impl Machine {
                             format!("disk {d} holds page {id}, beyond the last pfn")
                         })?;
                     match r.kind {
-                        ReqKind::Write => {
+                        ReqKind::Write | ReqKind::SyncWrite => {
                             let slot = &mut at[id as usize];
                             ensure!(
                                 *slot & seen::IN_WRITE == 0,
@@ -666,6 +667,30 @@ fn describe(code: u8) -> String {
         seen::TWICE => "on two lists".into(),
         l => format!("on LRU list {}", l - seen::LRU),
     }
+}
+
+/// `rl->count[dir]` of disk `d`: every request queued or in flight holds one (parked bios none),
+/// and no list is past its ⌊3·nr/2⌋ ceiling.
+fn check_request_lists(d: usize, disk: &crate::block::Disk) -> Result<(), String> {
+    let mut count = [0u32; 2];
+    for r in disk
+        .queue
+        .iter()
+        .chain(disk.in_flight.iter().map(|(_, _, r)| r))
+    {
+        count[r.kind.dir()] += 1;
+    }
+    for (dir, rl) in disk.rl.iter().enumerate() {
+        ensure!(
+            rl.count == count[dir] && rl.count <= 3 * disk.spec.nr_requests / 2,
+            "disk {d} request list {dir}: count {} but {} requests are queued or in flight \
+             (ceiling {})",
+            rl.count,
+            count[dir],
+            3 * disk.spec.nr_requests / 2
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -358,7 +358,16 @@ impl Machine {
             self.wb.bdis[b].writeback += 1;
         }
         let lba = self.page_lba(id);
-        self.submit_bio(b, ReqKind::Write, lba, id, actor);
+        // The one WB_SYNC_ALL ->writepage caller here is jbd2's commit
+        // (journal_submit_inode_data_buffers): __block_write_full_page() submits it
+        // WRITE_SYNC_PLUG, a sync request; reclaim, the flusher and a throttled writer write
+        // WB_SYNC_NONE (WRITE), as swap_writepage() does for them (mm/page_io.c 2.6.32).
+        let kind = if matches!(actor, Actor::Journal(_)) {
+            ReqKind::SyncWrite
+        } else {
+            ReqKind::Write
+        };
+        self.submit_bio(b, kind, lba, id, actor);
     }
 
     /// The disk block of a page: its file's region, or a swap slot.
@@ -518,7 +527,7 @@ impl Machine {
         let ino = p.owner as usize;
         let bdi = self.page_bdi(id).expect("xfs page without disk");
         for idx in (p.index + 1..).take(max as usize) {
-            if self.io.disks[bdi].congested {
+            if self.io.disks[bdi].write_congested() {
                 break;
             }
             let next = self.vfs.inodes[ino].pages.get(idx);

@@ -714,7 +714,7 @@ impl Machine {
         match (self.switches.congestion_sleep, reason) {
             (CongestionSleep::Always, _) | (_, Throttle::Immediate) => true,
             (CongestionSleep::IffCongested, _) => {
-                flagged && self.io.disks.iter().any(|d| d.congested)
+                flagged && self.io.disks.iter().any(|d| d.write_congested())
             }
             // 6.1 reclaim_throttle(): CONGESTED falls through to NOPROGRESS's
             // skip_throttle_noprogress() (vmscan.c:1156–1167).
@@ -730,7 +730,7 @@ impl Machine {
             let b = self
                 .parked_disk(actor)
                 .expect("a request wait with no parked bio");
-            return self.get_request_wait(b, actor);
+            return self.get_request_wait(b, actor, crate::block::BLK_RW_ASYNC);
         }
         self.stats.counters.reclaim_throttled += 1;
         match (self.switches.congestion_sleep, reason) {
@@ -921,7 +921,7 @@ impl Machine {
             != WritebackThrottle::CongestedReclaimOnly
             && self
                 .page_bdi(id)
-                .is_some_and(|b| self.io.disks[b].congested);
+                .is_some_and(|b| self.io.disks[b].write_congested());
         if ((dirty || writeback) && congested) || (writeback && f & pg::RECLAIM != 0) {
             sc.stat.congested += 1;
         }
@@ -1016,9 +1016,9 @@ impl Machine {
         match actor {
             Actor::Kswapd(_) => true, // PF_SWAPWRITE
             Actor::Task(t) => {
-                !self.io.disks[bdi].congested || self.tasks[t].backing_dev == Some(bdi)
+                !self.io.disks[bdi].write_congested() || self.tasks[t].backing_dev == Some(bdi)
             }
-            _ => !self.io.disks[bdi].congested,
+            _ => !self.io.disks[bdi].write_congested(),
         }
     }
 

@@ -576,6 +576,7 @@ impl Recorder {
             if let Some((_, _, r)) = disk.in_flight.first() {
                 let name = match r.kind {
                     crate::block::ReqKind::Write => "write",
+                    crate::block::ReqKind::SyncWrite => "sync write",
                     crate::block::ReqKind::JournalData { .. } => "journal data",
                     crate::block::ReqKind::Read { .. } => "read",
                 };

@@ -279,7 +279,7 @@ fn from_2_6_37_wait_iff_congested_does_not_sleep_between_priorities_when_no_queu
         spec.tasks.push(r);
         let mut m = boot(&spec);
         finish_task(&mut m, 0);
-        assert!(m.io.disks.iter().all(|d| !d.congested));
+        assert!(m.io.disks.iter().all(|d| !d.write_congested()));
         CONGESTION_SLEEPS.with(|c| c.set(0));
         direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
         let n = CONGESTION_SLEEPS.with(|c| c.get());

@@ -44,8 +44,8 @@ fn kswapd_sleeps_in_get_request_wait_when_the_pool_is_exhausted_and_never_holds_
 ) {
     let mut m = boot(&two_writers_on_a_small_queue(4));
     let kswapd_asleep_in_request_wait = |m: &Machine| {
-        m.io.disks[0]
-            .full_waiters
+        m.io.disks[0].rl[wbsim::block::BLK_RW_ASYNC]
+            .waiters
             .iter()
             .any(|(a, _, _)| *a == Actor::Kswapd(0))
     };
@@ -53,9 +53,9 @@ fn kswapd_sleeps_in_get_request_wait_when_the_pool_is_exhausted_and_never_holds_
     run_until(&mut m, 20 * SEC, |m| {
         // ⌊3·4/2⌋ = 6: the hard ceiling, whoever submits.
         assert!(
-            m.io.disks[0].allocated <= 6,
+            m.io.disks[0].allocated() <= 6,
             "{} requests",
-            m.io.disks[0].allocated
+            m.io.disks[0].allocated()
         );
         let scanned = m.mem.global(|z| z.stat.pgscan_kswapd);
         // kswapd asleep in the request wait scans nothing.
@@ -132,7 +132,7 @@ fn a_direct_reclaimer_writes_swap_cache_pages_even_when_the_swap_disk_is_congest
     run_until(&mut m, 10 * SEC, |m| {
         m.tasks[1].finished_at.is_some() && m.tasks[0].done_bytes >= 4 * MIB
     });
-    m.io.disks[0].congested = true;
+    m.io.disks[0].rl[wbsim::block::BLK_RW_ASYNC].congested = true;
     // A mapped anon page added to the swap cache (dirty), as shrink_page_list does.
     let anon = (0..m.mem.pages.len() as u32)
         .find(|&id| m.mem.pages[id as usize].has(pg::ANON))
@@ -367,5 +367,112 @@ fn kswapd_writes_a_block_device_page_under_both_policies() {
         });
         assert!(nr_vmscan_write(&m) > 0, "{policy:?}");
         assert_eq!(m.stats.counters.writepage_refused, 0, "{policy:?}");
+    }
+}
+
+/// A `stream-read` task of `bytes` on mount `mount`, 32 KiB per `read()` call, as fast as it can.
+fn reader(name: &str, mount: usize, bytes: u64) -> TaskSpec {
+    task(
+        name,
+        TaskKind::StreamRead(StreamRead {
+            mount,
+            bytes,
+            rate_bytes_per_sec: 1 << 40,
+            read_bytes: 32 << 10,
+        }),
+    )
+}
+
+#[test]
+fn a_reader_is_not_blocked_behind_a_full_async_list() {
+    // The two-writer box of the request-pool fact, with a reader on the same 4-request disk.
+    let mut spec = two_writers_on_a_small_queue(4);
+    spec.tasks.push(reader("reader", 0, 256 << 10));
+    let mut m = boot(&spec);
+    let sync = wbsim::block::BLK_RW_SYNC;
+    let async_ = wbsim::block::BLK_RW_ASYNC;
+    let served_while_full = std::cell::Cell::new(0u32);
+    run_until(&mut m, 60 * SEC, |m| {
+        let d = &m.io.disks[0];
+        if d.rl[async_].full && !d.rl[async_].waiters.is_empty() && d.rl[sync].count > 0 {
+            served_while_full.set(served_while_full.get() + 1);
+        }
+        m.tasks[2].finished_at.is_some()
+    });
+    assert!(
+        m.tasks[2].finished_at.is_some(),
+        "the reader never finished"
+    );
+    assert!(
+        served_while_full.get() > 0,
+        "no read was queued while writers slept on the full async list"
+    );
+    assert!(
+        m.io.wait_stats.sleeps[Waiter::Flusher as usize]
+            + m.io.wait_stats.sleeps[Waiter::Kswapd as usize]
+            > 0
+    );
+    assert_eq!(m.io.wait_stats.sleeps[Waiter::Reader as usize], 0);
+}
+
+#[test]
+fn readers_beyond_the_sync_list_sleep_in_get_request_wait_while_the_async_list_stays_empty() {
+    // Eight readers of separate files on a slow 4-request disk: ⌊3·4/2⌋ = 6 sync requests at
+    // most, so some readers sleep; writes (none here) would still find the async list empty.
+    let mut d = disk(2_000_000);
+    d.nr_requests = 4;
+    let tasks = (0..8)
+        .map(|i| reader(&format!("r{i}"), 0, 256 << 10))
+        .collect();
+    let spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[64 * MIB]),
+        vec![d],
+        vec![mount(FsType::Ext3)],
+        tasks,
+    );
+    let mut m = boot(&spec);
+    let sync = wbsim::block::BLK_RW_SYNC;
+    run_until(&mut m, 30 * SEC, |m| {
+        let d = &m.io.disks[0];
+        assert!(d.rl[sync].count <= 6, "{} sync requests", d.rl[sync].count);
+        assert_eq!(d.allocated(), 0);
+        assert!(!d.write_congested(), "reads made the queue write-congested");
+        m.tasks.iter().all(|t| t.finished_at.is_some())
+    });
+    assert!(m.tasks.iter().all(|t| t.finished_at.is_some()));
+    assert!(m.io.wait_stats.sleeps[Waiter::Reader as usize] > 0);
+}
+
+#[test]
+fn the_jbd2_commit_writes_its_ordered_data_as_sync_requests_and_jbds_as_async() {
+    // ext4 without delalloc (pages mapped at write_begin) and ext3, data=ordered: each commit
+    // writes the running transaction's dirty data; kupdate and background writeback off.
+    for (fs, dir) in [
+        (FsType::Ext4, wbsim::block::BLK_RW_SYNC),
+        (FsType::Ext3, wbsim::block::BLK_RW_ASYNC),
+    ] {
+        let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, fs, 8 * MIB);
+        spec.mounts[0].delalloc = false;
+        spec.mounts[0].commit_interval_ns = SEC;
+        spec.vm.dirty_background_ratio = 90;
+        spec.vm.dirty_ratio = 95;
+        spec.vm.dirty_writeback_centisecs = 0;
+        let mut m = boot(&spec);
+        let seen = std::cell::Cell::new([0u32; 2]);
+        run_until(&mut m, 3 * SEC, |m| {
+            let mut s = seen.get();
+            for r in m.io.disks[0].queue.iter() {
+                s[r.kind.dir()] += 1;
+            }
+            seen.set(s);
+            m.stats.counters.pages_written_by_journal > 0 && disk_idle(m)
+        });
+        let s = seen.get();
+        assert!(
+            s[dir] > 0 && s[1 - dir] == 0,
+            "{fs:?}: requests by direction {s:?}"
+        );
     }
 }

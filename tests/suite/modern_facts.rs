@@ -421,7 +421,7 @@ fn from_5_18_nr_congested_counts_only_pages_under_writeback_with_pg_reclaim() {
         let mut m = boot(&spec);
         run_until(&mut m, 10 * SEC, |m| m.tasks[0].finished_at.is_some());
         assert!(m.mem.vm_stat.nr_dirty > 0, "{profile}");
-        m.io.disks[0].congested = true;
+        m.io.disks[0].rl[wbsim::block::BLK_RW_ASYNC].congested = true;
         let mut sc = direct_sc(0, gfp::GFP_KERNEL);
         m.shrink_zone(DEF_PRIORITY_FOR_TESTS, 0, &mut sc);
         assert!(sc.nr.dirty > 0, "{profile}");

@@ -150,6 +150,12 @@ impl Machine {
         }
         st.inflight = true;
         self.tasks[t].progress = Progress::StreamRead(st);
+        if self.parked_disk(Actor::Task(t)).is_some() {
+            // The sync list is exhausted: get_request_wait() until a read request is freed;
+            // then the completion of its read wakes it as before.
+            self.get_request_wait(b, Actor::Task(t), crate::block::BLK_RW_SYNC);
+            return Slice::Sleeping;
+        }
         self.bump_gen(Actor::Task(t));
         Slice::Sleeping
     }
