@@ -196,6 +196,7 @@ pub fn kswapd_sc() -> ScanControl {
         resume: None,
         nr_immediate: 0,
         nr: Default::default(),
+        reclaim_idx: 2,
     }
 }
 
@@ -215,6 +216,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         resume: None,
         nr_immediate: 0,
         nr: Default::default(),
+        reclaim_idx: 2,
     }
 }
 
