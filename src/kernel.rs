@@ -490,6 +490,19 @@ switches! {
             "c73322d098e4 mm: fix 100% CPU kswapd busyloop on unreclaimable nodes";
     }
 
+    /// Where the LRU lists live (research 14 §4.1, §4.5). From `node` one lruvec per node holds
+    /// the pages of all its zones in one age order; `shrink_node()` scans it with
+    /// `sc->reclaim_idx`, and `isolate_lru_pages()` moves pages of zones above it aside
+    /// (`pgscan_skip_<zone>`, put back at the list head, counted in `nr_scanned` as 4.12+ do);
+    /// `get_scan_count()` and `inactive_list_is_low()` read the node's eligible sizes.
+    lru_lists: LruLists = "whether the LRU lists are per zone or per node (shrink_node, reclaim_idx)" {
+        /// Five lists per zone, scanned zone by zone.
+        Zone => "zone", "2.6.32", "";
+        /// Five lists per node; per-zone counts kept as `NR_ZONE_*`.
+        Node => "node", "4.8",
+            "599d0c954f91 mm, vmscan: move LRU lists to node; b2e18757f2c9 mm, vmscan: begin reclaiming pages on a per-node basis";
+    }
+
     /// ext4's `dioread_nolock` when the mount does not say (research 14 §6): delalloc writeback
     /// allocates unwritten extents and pages stay PG_writeback until the extent's conversion.
     ext4_dioread_nolock_default: bool =
@@ -678,6 +691,7 @@ pub const LATER: &[Profile] = &[
         changes: &[
             ("per_zone_dirty_limits", "node"),
             ("kswapd_balance", "node-any-zone"),
+            ("lru_lists", "node"),
         ],
     },
     Profile {

@@ -230,6 +230,15 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             flags: Default::default(),
         });
     }
+    let node_lru = spec.kernel.switches.lru_lists == crate::kernel::LruLists::Node;
+    if node_lru {
+        // [4.8+] one lruvec per node (599d0c954f91): its lowest zone holds the lists.
+        for node in &nodes {
+            for &z in &node.zones {
+                zones[z as usize].lruvec = node.zones[0];
+            }
+        }
+    }
     let total_present: u64 = zones.iter().map(|z| z.present).sum();
     let total_base = granularity.base(total_present);
     let min_free_kbytes = spec
@@ -243,6 +252,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             .map(|w| granularity.floor(KernelPages(w)));
     }
     Memory {
+        node_lru,
         pages,
         zone_users: vec![Vec::new(); zones.len()],
         zones,
@@ -254,6 +264,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         min_free_kbytes,
         scratch: Vec::with_capacity(64),
         scratch_keep: Vec::with_capacity(64),
+        scratch_skip: Vec::new(),
         hot: super::hot::HotMemory::default(),
     }
 }
@@ -295,6 +306,8 @@ fn node_zones(
             pcp_high: granularity.batch(KernelPages(high as u64)) as usize,
             pcp_batch: granularity.batch(KernelPages(batch as u64)) as usize,
             lru: Default::default(),
+            lruvec: id,
+            nr_zone_lru: [0; 5],
             recent_scanned: [0; 2],
             recent_rotated: [0; 2],
             nr_saved_scan: [0; 5],

@@ -9,6 +9,8 @@ use super::zone::Zone;
 
 /// The machine's memory: every page, zone and node, their global counts, and swap.
 pub struct Memory {
+    /// [4.8+] `lru_lists = node`: each node's lowest zone holds the node's lruvec.
+    pub node_lru: bool,
     /// Every page, by pfn.
     pub pages: Vec<Page>,
     /// Every zone.
@@ -30,6 +32,8 @@ pub struct Memory {
     pub min_free_kbytes: u64,
     /// A reusable buffer for isolated pages (no allocation in the scan loop).
     pub scratch: Vec<PageId>,
+    /// [4.8+] A reusable buffer for the pages `isolate_lru_pages` skips.
+    pub scratch_skip: Vec<PageId>,
     /// A reusable buffer for the pages a `shrink_page_list` batch keeps.
     pub scratch_keep: Vec<PageId>,
     /// The working sets the workload touches again (`touch_interval`).
@@ -120,7 +124,7 @@ impl Memory {
         self.zones[zid].pages_scanned < 6 * self.zone_reclaimable_pages(zid)
     }
 
-    /// Adds page `id` to the head of LRU list `l` of its zone.
+    /// Adds page `id` to the head of LRU list `l` of its zone's lruvec.
     pub fn lru_add_head(&mut self, id: PageId, l: LruList) {
         let zid = self.pages[id as usize].zone as usize;
         let p = &mut self.pages[id as usize];
@@ -131,18 +135,22 @@ impl Memory {
         if l == LruList::Unevictable {
             p.flags |= pg::UNEVICTABLE;
         }
-        page::list_add_head(&mut self.pages, &mut self.zones[zid].lru[l.idx()], id);
+        let lv = self.zones[zid].lruvec as usize;
+        page::list_add_head(&mut self.pages, &mut self.zones[lv].lru[l.idx()], id);
+        self.zones[zid].nr_zone_lru[l.idx()] += 1;
         self.vm_stat.nr_lru[l.idx()] += 1;
     }
 
-    /// Adds page `id` to the tail of LRU list `l` of its zone.
+    /// Adds page `id` to the tail of LRU list `l` of its zone's lruvec.
     pub fn lru_add_tail(&mut self, id: PageId, l: LruList) {
         let zid = self.pages[id as usize].zone as usize;
         let p = &mut self.pages[id as usize];
         p.place = Place::Lru;
         p.lru = l;
         p.flags |= pg::LRU;
-        page::list_add_tail(&mut self.pages, &mut self.zones[zid].lru[l.idx()], id);
+        let lv = self.zones[zid].lruvec as usize;
+        page::list_add_tail(&mut self.pages, &mut self.zones[lv].lru[l.idx()], id);
+        self.zones[zid].nr_zone_lru[l.idx()] += 1;
         self.vm_stat.nr_lru[l.idx()] += 1;
     }
 
@@ -153,7 +161,9 @@ impl Memory {
             debug_assert_eq!(p.place, Place::Lru);
             (p.zone as usize, p.lru)
         };
-        page::list_del(&mut self.pages, &mut self.zones[zid].lru[l.idx()], id);
+        let lv = self.zones[zid].lruvec as usize;
+        page::list_del(&mut self.pages, &mut self.zones[lv].lru[l.idx()], id);
+        self.zones[zid].nr_zone_lru[l.idx()] -= 1;
         self.vm_stat.nr_lru[l.idx()] -= 1;
         let p = &mut self.pages[id as usize];
         p.place = place;

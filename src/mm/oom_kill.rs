@@ -442,9 +442,14 @@ impl Machine {
         use super::page::{pg, LruList as L, NIL};
         let z = &self.mem.zones[zid];
         let (mut dirty, mut wb) = (0, 0);
-        let mut id = z.lru[L::InactiveFile.idx()].head;
+        // [4.8+] the node's lruvec holds every zone's pages: count this zone's only.
+        let mut id = self.mem.zones[z.lruvec as usize].lru[L::InactiveFile.idx()].head;
         while id != NIL {
             let p = &self.mem.pages[id as usize];
+            if p.zone as usize != zid {
+                id = p.next;
+                continue;
+            }
             if p.has(pg::WRITEBACK) {
                 wb += 1;
             } else if p.has(pg::DIRTY) {

@@ -25,7 +25,8 @@ impl Machine {
             self.mem.pages[id as usize].flags |= pg::ACTIVE;
             self.mem.lru_add_head(id, LruList::of(file, true));
             self.stats.vm_events.pgactivate += 1;
-            let z = &mut self.mem.zones[p.zone as usize];
+            let lv = self.mem.zones[p.zone as usize].lruvec as usize;
+            let z = &mut self.mem.zones[lv];
             z.recent_scanned[usize::from(file)] += 1;
             z.recent_rotated[usize::from(file)] += 1;
             self.mem.pages[id as usize].flags &= !pg::REFERENCED;
@@ -38,12 +39,13 @@ impl Machine {
     /// `update_page_reclaim_stat()` counts it as scanned (and rotated if active).
     pub fn lru_cache_add(&mut self, id: PageId, l: LruList) {
         let zid = self.mem.pages[id as usize].zone as usize;
+        let lv = self.mem.zones[zid].lruvec as usize;
         if l.is_active() {
             self.mem.pages[id as usize].flags |= pg::ACTIVE;
         }
         self.mem.lru_add_head(id, l);
         if l != LruList::Unevictable {
-            let z = &mut self.mem.zones[zid];
+            let z = &mut self.mem.zones[lv];
             z.recent_scanned[usize::from(l.is_file())] += 1;
             if l.is_active() {
                 z.recent_rotated[usize::from(l.is_file())] += 1;

@@ -401,15 +401,19 @@ impl Machine {
         p.place = Place::Lru;
         p.lru = LruList::ActiveAnon;
         let zid = p.zone as usize;
-        let z = &mut self.mem.zones[zid];
+        let lv = self.mem.zones[zid].lruvec as usize;
         super::page::list_add_head(
             &mut self.mem.pages,
-            &mut z.lru[LruList::ActiveAnon.idx()],
+            &mut self.mem.zones[lv].lru[LruList::ActiveAnon.idx()],
             id,
         );
+        let z = &mut self.mem.zones[zid];
+        z.nr_zone_lru[LruList::ActiveAnon.idx()] += 1;
         z.stat.nr_anon_pages += 1;
-        z.recent_scanned[0] += 1;
-        z.recent_rotated[0] += 1;
+        // update_page_reclaim_stat() of the page's lruvec.
+        let v = &mut self.mem.zones[lv];
+        v.recent_scanned[0] += 1;
+        v.recent_rotated[0] += 1;
         self.mem.vm_stat.nr_lru[LruList::ActiveAnon.idx()] += 1;
     }
 

@@ -25,10 +25,13 @@ use crate::kernel::{
 };
 use crate::sim::{SimTime, MSEC};
 
+mod lruvec;
 mod node;
 
 /// `DEF_PRIORITY`.
 pub const DEF_PRIORITY: i32 = 12;
+/// `MAX_NR_ZONES - 1`: every zone eligible (`gfp_zone()` of the masks modelled).
+pub const MAX_RECLAIM_IDX: usize = 2;
 /// `SWAP_CLUSTER_MAX`, in 4 KiB pages (`Machine::swap_cluster_max` converts it).
 pub const SWAP_CLUSTER_MAX: KernelPages = KernelPages(32);
 
@@ -64,6 +67,10 @@ pub struct ScanControl {
     /// [4.17+] `sc->nr`: the counts of every batch of the current `shrink_node()`, which
     /// kswapd turns into the node's flags at its end (`node.rs`).
     pub nr: NodeStat,
+    /// [4.8+] `sc->reclaim_idx`, a zone type: with node LRU lists, pages of higher zones are
+    /// skipped (`lruvec.rs`). Direct reclaim's `gfp_zone()` is the top zone for every mask
+    /// modelled; kswapd's is the waker's classzone.
+    pub reclaim_idx: usize,
 }
 
 impl NodeStat {
@@ -151,6 +158,7 @@ impl ScanControl {
             resume: None,
             nr_immediate: 0,
             nr: NodeStat::default(),
+            reclaim_idx: MAX_RECLAIM_IDX,
         }
     }
 
@@ -218,6 +226,8 @@ pub struct DirectReclaim {
     prio: i32,
     total_scanned: u64,
     zone_pos: usize,
+    /// [4.8+] the lruvec `shrink_zones()` shrank last (6.1's `last_pgdat`): a node once.
+    last_lruvec: Option<usize>,
     shrunk_any: bool,
     phase: DirectReclaimPhase,
     /// `lru_pages` for `shrink_slab` (computed once, before the priority loop, 2.6.32–2.6.35).
@@ -332,17 +342,21 @@ impl Machine {
     }
 
     /// `get_scan_ratio()` [32–34] / `get_scan_count()` [≥35] and `nr_scan_try_batch()`.
-    fn get_scan_count(&mut self, zid: usize, prio: i32) -> [u64; 4] {
+    /// [4.8+] `zid` is a node's lruvec: sizes are the node's (targets from the zones up to
+    /// `reclaim_idx`, 4.10+'s `lruvec_lru_size(.., sc->reclaim_idx)`).
+    fn get_scan_count(&mut self, zid: usize, prio: i32, reclaim_idx: usize) -> [u64; 4] {
         let noswap = self.mem.swap.free == 0;
         let swappiness = u64::from(self.spec.vm.swappiness);
         let g = self.granularity;
+        let sz = self.mem.lruvec_sizes(zid, reclaim_idx);
         let z = &mut self.mem.zones[zid];
         let (frac, denom) = if noswap {
             ([0u64, 1], 1u64)
         } else {
-            let anon = z.nr_lru(LruList::ActiveAnon) + z.nr_lru(LruList::InactiveAnon);
-            let file = z.nr_lru(LruList::ActiveFile) + z.nr_lru(LruList::InactiveFile);
-            if file + z.nr_free() <= z.wmark(Wmark::High) {
+            let t = |l: LruList| sz.total[l.idx()];
+            let anon = t(LruList::ActiveAnon) + t(LruList::InactiveAnon);
+            let file = t(LruList::ActiveFile) + t(LruList::InactiveFile);
+            if file + sz.free <= sz.high {
                 ([1, 0], 1)
             } else {
                 if z.recent_scanned[0] > anon / 4 {
@@ -379,7 +393,7 @@ impl Machine {
             let file = usize::from(l.is_file());
             // The priority shift and the fractions apply to base pages (a small list still
             // accrues scan credit at priority 12); nr_saved_scan holds base pages.
-            let mut scan = g.base(z.nr_lru(l));
+            let mut scan = g.base(sz.eligible[l.idx()]);
             if prio != 0 || noswap {
                 scan >>= prio;
                 scan = match percent {
@@ -407,10 +421,12 @@ impl Machine {
     /// `shrink_zone()` without its closing `throttle_vm_writeout` (the caller sleeps for it).
     /// When `shrink_inactive_list` asks for a sleep (`sc.throttle`), it returns early with the
     /// remaining targets in `sc.resume`; the next call for the same zone continues from there.
+    /// [4.8+] with node lists it is `shrink_node()`: `zid` stands for its node's lruvec.
     pub fn shrink_zone(&mut self, prio: i32, zid: usize, sc: &mut ScanControl) {
+        let zid = self.mem.zones[zid].lruvec as usize;
         let mut nr = match sc.resume.take() {
             Some((z, nr)) if z == zid => nr,
-            _ => self.get_scan_count(zid, prio),
+            _ => self.get_scan_count(zid, prio, sc.reclaim_idx),
         };
         let mut nr_reclaimed = sc.nr_reclaimed;
         let start = nr_reclaimed;
@@ -440,7 +456,7 @@ impl Machine {
         }
         sc.nr_reclaimed = nr_reclaimed;
         self.revive_kswapd(zid, nr_reclaimed > start);
-        if self.mem.inactive_anon_is_low(zid) && self.mem.swap.free > 0 {
+        if self.lruvec_inactive_is_low(zid, false, sc.reclaim_idx) && self.mem.swap.free > 0 {
             self.shrink_active_list(scm, zid, sc, false);
         }
     }
@@ -493,14 +509,14 @@ impl Machine {
     ) -> u64 {
         let file = l.is_file();
         if self.switches.shrink_list_active_budget == ShrinkListActiveBudget::ScansInactive {
-            if l.is_active() && self.mem.inactive_list_is_low(zid, file) {
+            if l.is_active() && self.lruvec_inactive_is_low(zid, file, sc.reclaim_idx) {
                 self.shrink_active_list(n, zid, sc, file);
                 return 0;
             }
             return self.shrink_inactive_list(n, zid, sc, file, prio);
         }
         if l.is_active() {
-            if self.mem.inactive_list_is_low(zid, file) {
+            if self.lruvec_inactive_is_low(zid, file, sc.reclaim_idx) {
                 self.shrink_active_list(n, zid, sc, file);
             }
             return 0;
@@ -518,17 +534,8 @@ impl Machine {
     /// `shrink_active_list()` (reclaim-oom §4.6).
     pub fn shrink_active_list(&mut self, n: u64, zid: usize, sc: &mut ScanControl, file: bool) {
         let l = LruList::of(file, true);
-        let examined = self.mem.isolate_lru_pages(n, zid, l);
-        self.charge_actor(
-            sc.actor,
-            examined * self.granularity.cost(cost::ISOLATE_PAGE),
-        );
-        {
-            let z = &mut self.mem.zones[zid];
-            z.pages_scanned += examined;
-            z.stat.pgrefill += examined;
-            z.recent_scanned[usize::from(file)] += examined;
-        }
+        let examined = self.isolate(n, zid, l, sc, true);
+        self.mem.zones[zid].recent_scanned[usize::from(file)] += examined;
         let taken = std::mem::take(&mut self.mem.scratch);
         let now = self.clock.now;
         let mut rotated = 0;
@@ -570,21 +577,8 @@ impl Machine {
         debug_assert!(!self.mem.too_many_isolated(zid, file) || sc.is_kswapd());
         let l = LruList::of(file, false);
         let batch = n.min(self.swap_cluster_max());
-        let examined = self.mem.isolate_lru_pages(batch, zid, l);
-        self.charge_actor(
-            sc.actor,
-            examined * self.granularity.cost(cost::ISOLATE_PAGE),
-        );
-        {
-            let z = &mut self.mem.zones[zid];
-            z.pages_scanned += examined;
-            if sc.is_kswapd() {
-                z.stat.pgscan_kswapd += examined;
-            } else {
-                z.stat.pgscan_direct += examined;
-            }
-            z.recent_scanned[usize::from(file)] += examined;
-        }
+        let examined = self.isolate(batch, zid, l, sc, false);
+        self.mem.zones[zid].recent_scanned[usize::from(file)] += examined;
         if examined == 0 {
             return 0;
         }
@@ -595,7 +589,12 @@ impl Machine {
         sc.stat = BatchStat::default();
         for &id in &list {
             match self.shrink_page(id, sc, prio) {
-                PageFate::Free => freed += 1,
+                PageFate::Free => {
+                    freed += 1;
+                    // pgsteal_<zone> of the page's own zone (a node's lruvec holds several).
+                    let pz = self.mem.pages[id as usize].zone as usize;
+                    self.mem.zones[pz].stat.pgsteal += 1;
+                }
                 PageFate::Cull => self.cull(id),
                 PageFate::Keep => keep.push(id),
                 PageFate::Activate => {
@@ -608,7 +607,6 @@ impl Machine {
         if sc.is_kswapd() {
             self.stats.vm_events.kswapd_steal += freed;
         }
-        self.mem.zones[zid].stat.pgsteal += freed;
         self.observe_shrink_inactive(sc.actor, batch, examined, freed);
         for &id in &keep {
             if !self.page_evictable(id) {
@@ -1060,10 +1058,12 @@ impl Machine {
                 resume: None,
                 nr_immediate: 0,
                 nr: NodeStat::default(),
+                reclaim_idx: MAX_RECLAIM_IDX,
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
             zone_pos: 0,
+            last_lruvec: None,
             shrunk_any: false,
             phase: DirectReclaimPhase::PriorityStart,
         }
@@ -1094,6 +1094,7 @@ impl Machine {
                     dr.sc.all_unreclaimable = true;
                     dr.shrunk_any = false;
                     dr.zone_pos = 0;
+                    dr.last_lruvec = None;
                     dr.phase = DirectReclaimPhase::Zones;
                 }
                 DirectReclaimPhase::Zones => {
@@ -1142,11 +1143,20 @@ impl Machine {
             if self.mem.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
                 continue;
             }
+            let lv = self.mem.zones[zid].lruvec as usize;
+            if lv != zid {
+                // [4.8+] shrink_node() once per node (6.1 shrink_zones(): last_pgdat).
+                if dr.last_lruvec == Some(lv) {
+                    continue;
+                }
+                dr.last_lruvec = Some(lv);
+            }
             dr.sc.all_unreclaimable = false;
             dr.shrunk_any = true;
             self.shrink_zone(dr.prio, zid, &mut dr.sc);
             if let Some(reason) = dr.sc.throttle.take() {
                 dr.zone_pos -= 1; // resume this zone after the sleep
+                dr.last_lruvec = None;
                 dr.phase = DirectReclaimPhase::ZoneThrottled;
                 let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
                 self.throttle_sleep(Actor::Task(t), zid, reason, cpu);

@@ -187,6 +187,10 @@ impl Machine {
         );
         push(v, &[("pswpout", b(e.pswpout))]);
         self.per_zone(v, "pgalloc", |z| z.stat.pgalloc);
+        if self.switches.lru_lists == crate::kernel::LruLists::Node {
+            // 4.8 vm_event_item: FOR_ALL_ZONES(PGSCAN_SKIP) after PGALLOC, "pgskip".
+            self.per_zone(v, "pgskip", |z| z.stat.pgskip);
+        }
         push(
             v,
             &[

@@ -99,6 +99,9 @@ pub struct ZoneStat {
     pub pgscan_kswapd: u64,
     /// pgscan_direct_<zone>.
     pub pgscan_direct: u64,
+    /// pgskip_<zone> [4.8+]: pages of this zone `isolate_lru_pages()` stepped over because the
+    /// zone is above `sc->reclaim_idx` (PGSCAN_SKIP).
+    pub pgskip: u64,
 }
 
 /// One zone.
@@ -124,8 +127,15 @@ pub struct Zone {
     pub pcp_high: usize,
     /// `pcp->batch`.
     pub pcp_batch: usize,
-    /// The five LRU lists.
+    /// The five LRU lists of the lruvec this zone holds: its own [≤4.7]; from 4.8
+    /// (`lru_lists = node`) the lowest zone of each node holds the node's lruvec, with the pages
+    /// of every zone of the node, and the other zones' lists stay empty.
     pub lru: [ListHead; 5],
+    /// The zone holding this zone's pages' lists (itself, or its node's lowest zone [4.8+]).
+    pub lruvec: u16,
+    /// `NR_ZONE_{IN,}ACTIVE_{ANON,FILE}`, `NR_ZONE_UNEVICTABLE`: this zone's pages on each list,
+    /// wherever the list lives.
+    pub nr_zone_lru: [u64; 5],
     /// `reclaim_stat.recent_scanned[anon, file]`.
     pub recent_scanned: [u64; 2],
     /// `reclaim_stat.recent_rotated[anon, file]`.
@@ -169,7 +179,7 @@ impl Zone {
     /// Pages on one LRU list.
     #[inline]
     pub fn nr_lru(&self, l: super::page::LruList) -> u64 {
-        self.lru[l.idx()].len
+        self.nr_zone_lru[l.idx()]
     }
 
     /// A watermark, pages.

@@ -198,6 +198,7 @@ pub fn kswapd_sc() -> ScanControl {
         resume: None,
         nr_immediate: 0,
         nr: Default::default(),
+        reclaim_idx: 2,
     }
 }
 
@@ -217,6 +218,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         resume: None,
         nr_immediate: 0,
         nr: Default::default(),
+        reclaim_idx: 2,
     }
 }
 

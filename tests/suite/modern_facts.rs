@@ -530,3 +530,78 @@ fn a_kswapd_busy_loop_skipped_ahead_gives_the_same_run_as_handled_turn_by_turn()
         assert!(skipped.result == turned.result, "shuffle {shuffle}");
     }
 }
+
+// Node LRU lists (4.8, research 14 §4.5) -------------------------------------------------------
+
+/// 64 MiB x86-64 (DMA + DMA32) under `profile` after an ext3 writer has filled both zones with
+/// page cache.
+fn written_two_zone_box(profile: &str) -> Machine {
+    let mut spec = under(
+        one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext3, 200 * MIB),
+        profile,
+    );
+    spec.machine.layout = NodeLayout::X86_64 { pci_hole_bytes: 0 };
+    let mut m = boot(&spec);
+    assert_eq!(m.mem.zones.len(), 2, "DMA and DMA32");
+    run_until(&mut m, 20 * SEC, |m| {
+        m.mem.zones[0].nr_lru(LruList::InactiveFile) > 64
+            && m.mem.zones[1].nr_lru(LruList::InactiveFile) > 1000
+    });
+    m
+}
+
+#[test]
+fn from_4_8_reclaim_for_a_dma_request_skips_the_dma32_pages_of_the_node_list_and_puts_them_back_at_its_head(
+) {
+    let l = LruList::InactiveFile;
+    let mut m = written_two_zone_box("4.8");
+    // One lruvec per node, held by its lowest zone: both zones' pages in one age order.
+    let old = list_pages(&m, 0, l);
+    assert!(list_pages(&m, 1, l).is_empty());
+    let zone_of = |m: &Machine, id: PageId| m.mem.pages[id as usize].zone;
+    assert!(old.iter().any(|&id| zone_of(&m, id) == 1));
+    let k = old
+        .iter()
+        .rev()
+        .take_while(|&&id| zone_of(&m, id) == 1)
+        .count();
+    assert!(
+        k > 0,
+        "the oldest pages are DMA32's (the writer's zonelist starts there)"
+    );
+    let dma32_before = m.mem.zones[1].nr_lru(l);
+    let mut sc = kswapd_sc();
+    sc.reclaim_idx = 0; // a DMA classzone
+    m.shrink_zone(1, 1, &mut sc);
+    let (dma, dma32) = (&m.mem.zones[0].stat, &m.mem.zones[1].stat);
+    // The DMA32 pages walked were skipped, not taken: pgskip_dma32 counts them, pgscan counts
+    // them too (6.1's total_scan), and no DMA32 page left its list.
+    assert!(
+        dma32.pgskip >= k as u64,
+        "pgskip {} < {k}; dma {:?} {:?}",
+        dma32.pgskip,
+        dma,
+        m.mem.zones[0].nr_zone_lru
+    );
+    assert_eq!(dma32.pgscan_kswapd, dma32.pgskip);
+    assert_eq!(m.mem.zones[1].pages_scanned, 0);
+    assert_eq!(m.mem.zones[1].nr_lru(l), dma32_before);
+    assert!(dma.pgscan_kswapd > 0 && dma.pgskip == 0);
+    // list_splice(&folios_skipped, src): the tail run now sits, in its order, at the head end.
+    let new = list_pages(&m, 0, l);
+    let run = &old[old.len() - k..];
+    let at = new
+        .iter()
+        .position(|&id| id == run[0])
+        .expect("skipped page still listed");
+    assert_eq!(&new[at..at + k], run);
+    assert!(at < new.len() / 2, "near the head: {at} of {}", new.len());
+
+    // 4.7: each zone has its own lists; the DMA list holds no DMA32 page and nothing is skipped.
+    let mut m = written_two_zone_box("4.7");
+    assert!(list_pages(&m, 0, l).iter().all(|&id| zone_of(&m, id) == 0));
+    let mut sc = kswapd_sc();
+    m.shrink_zone(1, 0, &mut sc);
+    assert_eq!(m.mem.zones[1].stat.pgscan_kswapd, 0);
+    assert_eq!(m.mem.zones[1].stat.pgskip, 0);
+}

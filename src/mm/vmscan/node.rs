@@ -286,10 +286,14 @@ impl Machine {
         let (ids, k) = self.eligible_zones(n, b.classzone);
         let scm = self.swap_cluster_max();
         let (all, nz) = self.eligible_zones(n, usize::MAX);
+        // [4.8+ node lists] sc.reclaim_idx = the classzone; age_active_anon() reads the node.
+        b.sc.reclaim_idx = b.classzone.min(super::MAX_RECLAIM_IDX);
+        let nz = if self.mem.node_lru { nz.min(1) } else { nz };
         for &z in &all[..nz] {
             // age_active_anon(): every zone of the node, whatever the classzone.
-            if self.mem.inactive_anon_is_low(z as usize) {
-                self.shrink_active_list(scm, z as usize, &mut b.sc, false);
+            let lv = self.mem.zones[z as usize].lruvec as usize;
+            if self.lruvec_inactive_is_low(lv, false, b.sc.reclaim_idx) {
+                self.shrink_active_list(scm, lv, &mut b.sc, false);
             }
         }
         b.sc.nr_to_reclaim = ids[..k]
@@ -309,6 +313,8 @@ impl Machine {
     /// kswapd went to sleep (throttled); the walk resumes at the zone it stopped in.
     fn kswapd_shrink_zones(&mut self, n: usize, b: &mut NodeBalance) -> bool {
         let (ids, k) = self.eligible_zones(n, b.classzone);
+        // [4.8+ node lists] one shrink_node() of the node's lruvec (shrink_zone maps to it).
+        let k = if self.mem.node_lru { k.min(1) } else { k };
         while b.zone_i < k {
             let zid = ids[b.zone_i] as usize;
             b.zone_i += 1;
