@@ -706,3 +706,32 @@ fn a_hot_size_beyond_the_region_is_refused() {
         },
     );
 }
+
+#[test]
+fn a_boot_slab_larger_than_memory_is_refused_at_its_inodes() {
+    rejects(
+        "slab-too-large",
+        Expect {
+            at: ":10:10",
+            key: "machine.slab.inodes",
+            says: &[
+                "found 200000 dentries and 5000000 inodes",
+                "must be less than machine.memory (1073741824 bytes)",
+            ],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn an_unknown_machine_slab_key_lists_dentries_and_inodes() {
+    rejects(
+        "slab-unknown-key",
+        Expect {
+            at: ":9:1",
+            key: "machine.slab.dentry",
+            says: &["unknown key `dentry`", "accepted keys: dentries, inodes"],
+            hint: Some("did you mean `dentries`?"),
+        },
+    );
+}
