@@ -13,8 +13,8 @@
 //! come from `../shared/model/reclaim-oom-2.6.3x.md` and `writeback-fs-history.md`, and [`LATER`]
 //! for the writeback history after 2.6.36, writeback-fs §D, and the modern allocator's OOM
 //! decision, `throttle_vm_writeout`'s end and hopeless nodes, `notes/research/14-modern.md`).
-//! kswapd in terms of nodes (4.8/4.12) is modelled over per-zone lists; other later work (the OOM
-//! reaper, kswapd's 3.11 loop rewrite, node LRU lists, compaction, memcg, MGLRU) is not
+//! kswapd in terms of nodes (4.8/4.12) and the node LRU lists (4.8) are modelled; other later
+//! work (the OOM reaper, kswapd's 3.11 loop rewrite, compaction, memcg, MGLRU) is not
 //! (docs/MODEL.md simplification 20).
 //! `docs/HISTORY.md` lists every switch with its rules.
 

@@ -3,12 +3,10 @@
 //! (:3081–3340, :3489) and 4.12/6.1 (4.12 :3109–3330, 6.1 :6827–7205, :7429), and the node flags
 //! kswapd sets at the end of `shrink_node()` [4.17+] (6.1 :6131–6236). Research 14 §4.
 //!
-//! What is not here: the LRU lists stay per zone (`zone::Zone::lru`). The kernel's
-//! `shrink_node()` scans one list per node in age order across its zones; this one shrinks each
-//! eligible zone's lists in turn at the same priority, so the pages scanned per priority are the
-//! node's (the sum of each zone's `size >> priority`), but which zone's pages go first follows
-//! zone order, not age. `isolate_lru_pages()`'s skipping of pages above `reclaim_idx`
-//! (`pgscan_skip_*`) therefore never happens (docs/MODEL.md simplification 20).
+//! The lists a pass scans depend on the `lru_lists` switch: per zone (2.6.32–4.7), or from 4.8
+//! one lruvec per node held by its lowest zone, scanned once per node and priority with
+//! `reclaim_idx` (`lruvec.rs`); what is left of the node lists is docs/MODEL.md
+//! simplification 20.
 
 use super::super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, Actor, KswapdState, Machine, NodeStat, ScanControl, Throttle, DEF_PRIORITY};
