@@ -485,16 +485,10 @@ pub fn result(m: &Machine) -> RunResult {
 }
 
 /// The journals' statistics summed over the mounts.
-fn journal_counters(m: &Machine) -> crate::outcome::JournalCounters {
-    let mut c = crate::outcome::JournalCounters::default();
+fn journal_counters(m: &Machine) -> crate::fs::jbd::JournalStats {
+    let mut c = crate::fs::jbd::JournalStats::default();
     for mount in &m.vfs.mounts {
-        let s = &mount.journal.stats;
-        c.commits += s.commits;
-        c.locked_ns += s.locked_ns;
-        c.max_locked_ns = c.max_locked_ns.max(s.max_locked_ns);
-        c.handle_waits += s.handle_waits;
-        c.handle_wait_ns += s.handle_wait_ns;
-        c.handles += s.handles;
+        c.add(&mount.journal.stats);
     }
     c
 }

@@ -219,7 +219,7 @@ pub struct RunResult {
     /// What the journals (jbd/jbd2) did, summed over the mounts (not in the report document
     /// yet).
     #[serde(skip)]
-    pub journal: JournalCounters,
+    pub journal: crate::fs::jbd::JournalStats,
     /// Sleeps in `get_request_wait()` and the time spent there, by who slept.
     pub request_wait: RequestWaitCounters,
     /// One report per OOM-killer decision (kill or panic), in order.
@@ -230,24 +230,6 @@ pub struct RunResult {
     /// called for reclaim). 0 means the run took the same path under every policy.
     #[serde(skip)]
     pub policy_decisions: u64,
-}
-
-/// What the journals of a run did, summed over the mounts (`fs::jbd::JournalStats`; jbd2's
-/// `/proc/fs/jbd2/*/info` quantities).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct JournalCounters {
-    /// Commits that reached `T_FLUSH`.
-    pub commits: u64,
-    /// Time transactions spent `T_LOCKED`, ns.
-    pub locked_ns: u64,
-    /// The longest single `T_LOCKED`, ns.
-    pub max_locked_ns: u64,
-    /// Handles that slept in `start_this_handle()` on a locked transaction.
-    pub handle_waits: u64,
-    /// Their time asleep, ns.
-    pub handle_wait_ns: u64,
-    /// Handles started.
-    pub handles: u64,
 }
 
 /// What the later-kernel switches did in a run (`crate::kernel`).

@@ -136,6 +136,19 @@ pub struct JournalStats {
     pub handles: u64,
 }
 
+impl JournalStats {
+    /// Adds another mount's statistics (the run's counters are the sum over the mounts; the
+    /// longest `T_LOCKED` is the longest of any).
+    pub fn add(&mut self, s: &JournalStats) {
+        self.commits += s.commits;
+        self.locked_ns += s.locked_ns;
+        self.max_locked_ns = self.max_locked_ns.max(s.max_locked_ns);
+        self.handle_waits += s.handle_waits;
+        self.handle_wait_ns += s.handle_wait_ns;
+        self.handles += s.handles;
+    }
+}
+
 /// A mount's journal.
 #[derive(Clone, Debug, Default)]
 pub struct Journal {
