@@ -151,11 +151,18 @@ fn same_command(
 fn check_shard(name: &str, sc: &ScenarioRecord) -> anyhow::Result<()> {
     let held = sc.thresholds.as_ref().map_or(sc.runs.len(), Vec::len);
     let file = &sc.file;
-    let total = sc
-        .plan
-        .axes
-        .iter()
-        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+    // The plan's items: its listed combinations (a tied or filtered matrix) or every
+    // combination of its axes, each run `replicas` times (consecutively, `Plan::replicas`).
+    let cells = match &sc.plan.cells {
+        Some(cells) => Some(cells.len()),
+        None => sc
+            .plan
+            .axes
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len())),
+    };
+    let total = cells
+        .and_then(|n| n.checked_mul(sc.plan.replicas as usize))
         .filter(|&n| n <= crate::scenario::MAX_RUNS)
         .ok_or_else(|| {
             anyhow::anyhow!(

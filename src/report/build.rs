@@ -199,7 +199,7 @@ pub fn provenance(sc: &Scenario, ov: &Overrides, command: &str) -> Provenance {
         sets: ov.sets.iter().map(|(p, v)| format!("{p}={v}")).collect(),
         seed: ov.seed,
         policies: ov.policies.iter().map(|p| p.name().to_string()).collect(),
-        replicas: 1,
+        replicas: sc.replicas,
         kernels,
         wbsim_version: env!("CARGO_PKG_VERSION").to_string(),
     }

@@ -91,7 +91,7 @@ pub struct Provenance {
     pub seed: Option<u64>,
     /// `--policy` (empty: every policy of the file).
     pub policies: Vec<String>,
-    /// Runs per cell and policy (reserved for `--replicas`; 1 until it exists).
+    /// Runs per cell and policy (`--replicas`, or the file's `scenario.replicas`).
     pub replicas: u32,
     /// The kernel profile (with its `[kernel]` overrides) of every planned run, each once, in
     /// plan order.

@@ -222,6 +222,60 @@ fn merge_refuses_a_document_without_provenance() {
     assert!(stderr.contains("no `provenance`"), "{stderr}");
 }
 
+/// A scenario of three short writers' sizes, one excluded by `[[matrix.exclude]]` (so the plan
+/// lists its cells), for `merge` tests with replicas.
+fn excluded_cell_scenario() -> String {
+    scenario(
+        "[task.writer]\nkind = \"stream-write\"\nmount = \"d\"\nsize = \"8MiB\"\n\
+         rate = \"100MiB/s\"\n\n[matrix]\n\"task.writer.size\" = [\"4MiB\", \"8MiB\", \"16MiB\"]\n\n\
+         [[matrix.exclude]]\n\"task.writer.size\" = \"8MiB\"\n",
+    )
+}
+
+/// `merge` of the two shards of `args` gives the unsharded document (`stdout`s compared).
+fn merged_equals_whole(dir: &Scratch, f: &str, args: &[&str]) {
+    let run = |shard: Option<&str>| {
+        let mut all = vec!["run", f, "--format", "json"];
+        all.extend_from_slice(args);
+        if let Some(s) = shard {
+            all.extend(["--shard", s]);
+        }
+        json_of(&all)
+    };
+    let (fa, fb) = (dir.arg("a.json"), dir.arg("b.json"));
+    std::fs::write(&fa, run(Some("1/2")).to_string()).unwrap();
+    std::fs::write(&fb, run(Some("2/2")).to_string()).unwrap();
+    let merged = json_of(&["merge", &fa, &fb, "--format", "json"]);
+    assert_eq!(merged["scenarios"], run(None)["scenarios"], "{args:?}");
+}
+
+#[test]
+fn shards_run_with_replicas_or_a_filtered_matrix_merge_into_the_unsharded_document() {
+    let dir = Scratch::new("merge-replicas");
+    let f = file(&dir, "s.toml", &excluded_cell_scenario());
+    merged_equals_whole(&dir, &f, &[]);
+    merged_equals_whole(&dir, &f, &["--replicas", "3"]);
+    let doc = json_of(&["run", &f, "--format", "json", "--replicas", "3"]);
+    assert_eq!(doc["scenarios"][0]["provenance"]["replicas"], 3);
+}
+
+#[test]
+fn merge_refuses_shards_run_with_different_replicas_naming_the_field() {
+    let dir = Scratch::new("merge-replicas-differ");
+    let f = file(&dir, "s.toml", &excluded_cell_scenario());
+    let shard = |s: &str, n: &str| {
+        json_of(&["run", &f, "--format", "json", "--shard", s, "--replicas", n]).to_string()
+    };
+    let (fa, fb) = (dir.arg("a.json"), dir.arg("b.json"));
+    std::fs::write(&fa, shard("1/2", "2")).unwrap();
+    std::fs::write(&fb, shard("2/2", "3")).unwrap();
+    let stderr = refused(&["merge", &fa, &fb]);
+    assert!(
+        stderr.contains("`provenance.replicas` differs: `2` in"),
+        "{stderr}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 2: a value under a key a [matrix] axis overrides is validated too.
 // ---------------------------------------------------------------------------------------------
