@@ -528,12 +528,13 @@ fn history_cmd(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let h = crate::history::history(&sc, &releases, &runner)?;
     let text = match args.format {
         Format::Json => {
-            let mut json = h.to_json();
-            let provenance = build::provenance(&sc, &args.scenario.overrides(), "history");
-            if let serde_json::Value::Object(map) = &mut json {
-                map.insert("provenance".into(), serde_json::to_value(provenance)?);
-            }
-            crate::report::json::pretty(&json)
+            let mut doc = h.document();
+            doc.provenance = Some(build::provenance(
+                &sc,
+                &args.scenario.overrides(),
+                "history",
+            ));
+            crate::report::json::pretty(&doc)
         }
         Format::Csv => crate::report::csv::render(&[h.flat_grid()]),
         format => crate::report::render_grids(format, "", Default::default(), &[h.grid(args.wide)]),

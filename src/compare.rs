@@ -205,12 +205,13 @@ pub fn oom_times(sc: &ScenarioRecord) -> Vec<OomTimes> {
 }
 
 /// When each replica of a cell and policy went OOM.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct OomTimes {
     /// The cell label without the policy.
     pub cell: String,
     /// The policy.
     #[serde(with = "crate::report::document::policy_name")]
+    #[schemars(with = "crate::report::document::PolicyName")]
     pub policy: Policy,
     /// The OOM time of each replica that went OOM, s, in replica order.
     pub at_s: Vec<f64>,

@@ -7,7 +7,8 @@
 //! a combination. Every difference between two kernels is a switch (`crate::kernel`), the
 //! 2.6.32–2.6.36 releases included, so every flip is attributed to switches.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::compare::{verdict_of_runs, Change};
 use crate::kernel::{self, Kernel, SWITCHES};
@@ -23,6 +24,103 @@ pub fn default_releases() -> Vec<String> {
     let mut v = vec!["2.6.32".to_string(), "2.6.36".to_string()];
     v.extend(kernel::LATER.iter().map(|l| l.name.to_string()));
     v
+}
+
+/// The schema tag of `history --format json`.
+pub const SCHEMA: &str = "wbsim/history/1";
+
+/// `history --format json` (`schemas/history.schema.json`).
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct HistoryDocument {
+    /// [`SCHEMA`].
+    pub schema: String,
+    /// `scenario.name`.
+    pub scenario: String,
+    /// The file as given.
+    pub file: String,
+    /// `machine.page_granularity` when coarser than 4 KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_granularity: Option<String>,
+    /// The kernels, oldest first.
+    pub releases: Vec<String>,
+    /// Each cell's outcome under each kernel.
+    pub cells: Vec<HistoryCell>,
+    /// Every outcome change between consecutive kernels, with the switches behind it.
+    pub flips: Vec<FlipRecord>,
+    /// Each cell's redirty/activate verdict under each kernel.
+    pub verdicts: Vec<VerdictRecord>,
+    /// The verdicts, one line per cell.
+    pub verdict_lines: Vec<String>,
+    /// Runs simulated (table runs plus attribution runs).
+    pub runs: usize,
+    /// What produced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::report::document::Provenance>,
+}
+
+/// One cell (policy included) under every kernel.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct HistoryCell {
+    /// The cell label.
+    pub cell: String,
+    /// Under each kernel, in `releases` order.
+    pub outcomes: Vec<ReleaseOutcome>,
+}
+
+/// How a cell ended under one kernel.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct ReleaseOutcome {
+    /// The kernel.
+    pub release: String,
+    /// `survived`, `OOM`, `stalled`, …
+    pub outcome: String,
+    /// When the run ended, seconds.
+    pub at_s: f64,
+    /// The OOM victim, if any.
+    pub victim: Option<String>,
+}
+
+/// An outcome change between two consecutive kernels.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct FlipRecord {
+    /// The cell label.
+    pub cell: String,
+    /// The earlier kernel.
+    pub from: String,
+    /// The later kernel.
+    pub to: String,
+    /// The outcome under `from`.
+    pub before: String,
+    /// The outcome under `to`.
+    pub after: String,
+    /// `alone` (each switch flips it by itself) or `combination`.
+    pub cause: String,
+    /// The switches.
+    pub switches: Vec<SwitchSetting>,
+}
+
+/// A switch setting named as a cause.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct SwitchSetting {
+    /// The switch key.
+    pub switch: String,
+    /// Its value under the later kernel.
+    pub value: String,
+    /// What that value means, with the release and commit.
+    pub describe: String,
+}
+
+/// A cell's redirty/activate verdict under one kernel.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct VerdictRecord {
+    /// The cell label without the policy.
+    pub cell: String,
+    /// The kernel.
+    pub release: String,
+    /// `fix`, `regression`, `delayed`, `earlier`, `unchanged`.
+    pub verdict: String,
+    /// The shift of the OOM time for `delayed`/`earlier`, seconds.
+    pub shift_s: Option<f64>,
 }
 
 /// Switch settings, `(key, value)`.
@@ -528,71 +626,82 @@ impl History {
         }
     }
 
-    /// `wbsim/history/1`.
+    /// `wbsim/history/1` as a JSON value.
     pub fn to_json(&self) -> Value {
-        let cells: Vec<Value> = self
+        serde_json::to_value(self.document()).expect("a history document is JSON")
+    }
+
+    /// `wbsim/history/1` (without provenance, which the command adds).
+    pub fn document(&self) -> HistoryDocument {
+        let cells = self
             .cells
             .iter()
-            .enumerate()
-            .map(|(c, label)| {
-                let outcomes: Vec<Value> = self
+            .zip(&self.outcomes)
+            .map(|(label, outcomes)| HistoryCell {
+                cell: label.clone(),
+                outcomes: self
                     .releases
                     .iter()
-                    .zip(&self.outcomes[c])
-                    .map(|(r, v)| {
-                        json!({"release": r, "outcome": v.kind.name(), "at_s": v.at_ns as f64 / 1e9,
-                               "victim": v.victim})
+                    .zip(outcomes)
+                    .map(|(r, v)| ReleaseOutcome {
+                        release: r.clone(),
+                        outcome: v.kind.name().to_string(),
+                        at_s: v.at_ns as f64 / 1e9,
+                        victim: v.victim.clone(),
                     })
-                    .collect();
-                json!({"cell": label, "outcomes": outcomes})
-            })
-            .collect();
-        let flips: Vec<Value> = self
-            .flips
-            .iter()
-            .map(|f| {
-                let (kind, settings) = match &f.cause {
-                    Cause::Alone(v) => ("alone", v.clone()),
-                    Cause::Combination(v) => ("combination", v.clone()),
-                };
-                let switches: Vec<Value> = settings
-                    .iter()
-                    .map(|(k, v)| json!({"switch": k, "value": v, "describe": describe(k, v)}))
-                    .collect();
-                json!({
-                    "cell": self.cells[f.cell],
-                    "from": self.releases[f.step],
-                    "to": self.releases[f.step + 1],
-                    "before": self.outcomes[f.cell][f.step].kind.name(),
-                    "after": self.outcomes[f.cell][f.step + 1].kind.name(),
-                    "cause": kind,
-                    "switches": switches,
-                })
+                    .collect(),
             })
             .collect();
         let mut verdicts = Vec::new();
         for (key, cells) in self.keys() {
             for (r, release) in self.releases.iter().enumerate() {
                 if let Some((v, shift)) = self.verdict(&cells, r) {
-                    verdicts.push(json!({"cell": key, "release": release, "verdict": v.name(),
-                                         "shift_s": shift}));
+                    verdicts.push(VerdictRecord {
+                        cell: key.to_string(),
+                        release: release.clone(),
+                        verdict: v.name().to_string(),
+                        shift_s: shift,
+                    });
                 }
             }
         }
-        let mut doc = serde_json::Map::new();
-        doc.insert("schema".into(), json!("wbsim/history/1"));
-        doc.insert("scenario".into(), json!(self.name));
-        doc.insert("file".into(), json!(self.file));
-        if let Some(p) = &self.page_granularity {
-            doc.insert("page_granularity".into(), json!(p));
+        HistoryDocument {
+            schema: SCHEMA.to_string(),
+            scenario: self.name.clone(),
+            file: self.file.clone(),
+            page_granularity: self.page_granularity.clone(),
+            releases: self.releases.clone(),
+            cells,
+            flips: self.flips.iter().map(|f| self.flip_record(f)).collect(),
+            verdicts,
+            verdict_lines: self.verdict_lines(),
+            runs: self.runs,
+            provenance: None,
         }
-        doc.insert("releases".into(), json!(self.releases));
-        doc.insert("cells".into(), Value::Array(cells));
-        doc.insert("flips".into(), Value::Array(flips));
-        doc.insert("verdicts".into(), Value::Array(verdicts));
-        doc.insert("verdict_lines".into(), json!(self.verdict_lines()));
-        doc.insert("runs".into(), json!(self.runs));
-        Value::Object(doc)
+    }
+
+    /// One outcome change as the document records it.
+    fn flip_record(&self, f: &Flip) -> FlipRecord {
+        let (cause, settings) = match &f.cause {
+            Cause::Alone(v) => ("alone", v),
+            Cause::Combination(v) => ("combination", v),
+        };
+        FlipRecord {
+            cell: self.cells[f.cell].clone(),
+            from: self.releases[f.step].clone(),
+            to: self.releases[f.step + 1].clone(),
+            before: self.outcomes[f.cell][f.step].kind.name().to_string(),
+            after: self.outcomes[f.cell][f.step + 1].kind.name().to_string(),
+            cause: cause.to_string(),
+            switches: settings
+                .iter()
+                .map(|(k, v)| SwitchSetting {
+                    switch: k.to_string(),
+                    value: v.to_string(),
+                    describe: describe(k, v),
+                })
+                .collect(),
+        }
     }
 }
 

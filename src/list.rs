@@ -2,6 +2,8 @@
 //! later kernels and their switches, filesystems, policies, pin methods, mount options, page
 //! granularities, task kinds and their keys).
 
+use serde::Serialize;
+
 use crate::scenario::schema;
 use crate::spec::{FsType, PinMethod, Policy, Release};
 
@@ -30,51 +32,142 @@ pub fn text() -> String {
     s
 }
 
-/// `wbsim list --format json`: the same names as one JSON document (`wbsim/list/1`).
-pub fn json() -> String {
-    use serde_json::json;
-    let switches: Vec<_> = crate::kernel::SWITCHES
+/// The schema tag of `wbsim list --format json`.
+pub const SCHEMA: &str = "wbsim/list/1";
+
+/// `wbsim list --format json` (`schemas/list.schema.json`).
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct ListDocument {
+    /// [`SCHEMA`].
+    pub schema: String,
+    /// The modelled 2.6.3x releases.
+    pub releases: Vec<String>,
+    /// The later kernel profiles.
+    pub later_kernels: Vec<String>,
+    /// Every profile, with the switch settings it adds to the one before.
+    pub kernel_profiles: Vec<ProfileRecord>,
+    /// Every `[kernel]` switch.
+    pub kernel_switches: Vec<SwitchRecord>,
+    /// Filesystem names.
+    pub filesystems: Vec<String>,
+    /// Policy names, in run order.
+    pub policies: Vec<String>,
+    /// Pin methods.
+    pub pin_methods: Vec<String>,
+    /// Mount options.
+    pub mount_options: Vec<String>,
+    /// `machine.page_granularity` values.
+    pub page_granularities: Vec<String>,
+    /// Task kinds and their keys.
+    pub task_kinds: Vec<TaskKindRecord>,
+    /// Keys every task kind accepts.
+    pub task_common_keys: Vec<String>,
+}
+
+/// A kernel profile.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct ProfileRecord {
+    /// Its name.
+    pub name: String,
+    /// Switch key → value, added to the profile before.
+    pub changes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A `[kernel]` switch.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct SwitchRecord {
+    /// The key.
+    pub key: String,
+    /// What it changes.
+    pub what: String,
+    /// Its values, the 2.6.32.0 one first.
+    pub values: Vec<SwitchValue>,
+}
+
+/// One value of a switch.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct SwitchValue {
+    /// The value.
+    pub value: String,
+    /// The release it came in.
+    pub since: String,
+    /// The commit or function it mirrors (empty for the first modelled kernel).
+    pub cite: String,
+}
+
+/// A task kind.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct TaskKindRecord {
+    /// `kind = "…"`.
+    pub kind: String,
+    /// Keys it requires.
+    pub required: Vec<String>,
+    /// Keys it accepts besides.
+    pub optional: Vec<String>,
+}
+
+/// Owned strings of `names`.
+fn owned<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    names.into_iter().map(str::to_string).collect()
+}
+
+/// The document of `wbsim list --format json`.
+pub fn document() -> ListDocument {
+    let kernel_switches = crate::kernel::SWITCHES
         .iter()
-        .map(|s| {
-            let values: Vec<_> = s
+        .map(|s| SwitchRecord {
+            key: s.key.to_string(),
+            what: s.what.to_string(),
+            values: s
                 .values
                 .iter()
                 .zip(s.since)
                 .zip(s.cites)
-                .map(|((v, since), cite)| json!({ "value": v, "since": since, "cite": cite }))
-                .collect();
-            json!({ "key": s.key, "what": s.what, "values": values })
+                .map(|((v, since), cite)| SwitchValue {
+                    value: v.to_string(),
+                    since: since.to_string(),
+                    cite: cite.to_string(),
+                })
+                .collect(),
         })
         .collect();
-    let profiles: Vec<_> = crate::kernel::profiles()
-        .map(|p| {
-            let changes: serde_json::Map<String, serde_json::Value> = p
+    let kernel_profiles = crate::kernel::profiles()
+        .map(|p| ProfileRecord {
+            name: p.name.to_string(),
+            changes: p
                 .changes
                 .iter()
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect();
-            json!({ "name": p.name, "changes": changes })
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                .collect(),
         })
         .collect();
-    let kinds: Vec<_> = schema::TASK_KINDS
+    let task_kinds = schema::TASK_KINDS
         .iter()
-        .map(|k| json!({ "kind": k.kind, "required": k.required, "optional": k.optional }))
+        .map(|k| TaskKindRecord {
+            kind: k.kind.to_string(),
+            required: owned(k.required.iter().copied()),
+            optional: owned(k.optional.iter().copied()),
+        })
         .collect();
-    let doc = json!({
-        "schema": "wbsim/list/1",
-        "releases": Release::ALL.iter().map(|r| r.name()).collect::<Vec<_>>(),
-        "later_kernels": crate::kernel::LATER.iter().map(|l| l.name).collect::<Vec<_>>(),
-        "kernel_profiles": profiles,
-        "kernel_switches": switches,
-        "filesystems": FsType::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
-        "policies": Policy::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
-        "pin_methods": PinMethod::ALL.iter().map(|m| m.name()).collect::<Vec<_>>(),
-        "mount_options": crate::fs::mount_options(),
-        "page_granularities": granularity_names(),
-        "task_kinds": kinds,
-        "task_common_keys": schema::TASK_COMMON,
-    });
-    serde_json::to_string_pretty(&doc).expect("JSON") + "\n"
+    ListDocument {
+        schema: SCHEMA.to_string(),
+        releases: owned(Release::ALL.iter().map(|r| r.name())),
+        later_kernels: owned(crate::kernel::LATER.iter().map(|l| l.name)),
+        kernel_profiles,
+        kernel_switches,
+        filesystems: owned(FsType::ALL.iter().map(|f| f.name())),
+        policies: owned(Policy::ALL.iter().map(|p| p.name())),
+        pin_methods: owned(PinMethod::ALL.iter().map(|m| m.name())),
+        mount_options: owned(crate::fs::mount_options()),
+        page_granularities: granularity_names(),
+        task_kinds,
+        task_common_keys: owned(schema::TASK_COMMON.iter().copied()),
+    }
+}
+
+/// `wbsim list --format json`: the same names as one JSON document (`wbsim/list/1`).
+pub fn json() -> String {
+    serde_json::to_string_pretty(&document()).expect("JSON") + "\n"
 }
 
 /// Names joined by spaces.

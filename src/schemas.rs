@@ -1,6 +1,7 @@
 //! The JSON Schemas shipped under `schemas/` (issue 17 item 7), generated, never written by hand:
-//! the results document (`wbsim/run/1`, what `--format json` prints) from its types with
-//! `schemars`, and the scenario format (a scenario file read as JSON) from the key lists that
+//! the results document (`wbsim/run/1`, what `run`, `check`, `sweep` and `merge` print with
+//! `--format json`) and the documents of `history`, `study` and `list` (`wbsim/history/1`,
+//! `wbsim/study/1`, `wbsim/list/1`) from their types with `schemars`, and the scenario format (a scenario file read as JSON) from the key lists that
 //! validation itself uses ([`crate::scenario::schema`], the task kinds, the filesystems, the
 //! kernel switches and releases). A test regenerates them and fails on any drift.
 //!
@@ -19,7 +20,45 @@ pub fn all() -> Vec<(&'static str, String)> {
     vec![
         ("schemas/scenario.schema.json", pretty(scenario())),
         ("schemas/run.schema.json", pretty(run_document())),
+        ("schemas/history.schema.json", pretty(history_document())),
+        ("schemas/study.schema.json", pretty(study_document())),
+        ("schemas/list.schema.json", pretty(list_document())),
     ]
+}
+
+/// `schema_for!(T)` with its `$id` and title.
+fn generated(schema: schemars::schema::RootSchema, file: &str, title: &str) -> Value {
+    let mut schema = serde_json::to_value(schema).expect("a schema is JSON");
+    schema["$id"] = json!(format!("https://wbsim.invalid/schemas/{file}"));
+    schema["title"] = json!(title);
+    schema
+}
+
+/// `history --format json`.
+pub fn history_document() -> Value {
+    generated(
+        schemars::schema_for!(crate::history::HistoryDocument),
+        "history.schema.json",
+        "wbsim history document (wbsim/history/1)",
+    )
+}
+
+/// `study --format json`.
+pub fn study_document() -> Value {
+    generated(
+        schemars::schema_for!(crate::study::StudyDocument),
+        "study.schema.json",
+        "wbsim study document (wbsim/study/1)",
+    )
+}
+
+/// `list --format json`.
+pub fn list_document() -> Value {
+    generated(
+        schemars::schema_for!(crate::list::ListDocument),
+        "list.schema.json",
+        "wbsim list document (wbsim/list/1)",
+    )
 }
 
 /// The results document's schema.

@@ -30,7 +30,7 @@ pub const SCHEMA: &str = "wbsim/study/1";
 pub const DEFAULT_REPLICAS: u32 = 4;
 
 /// The whole study.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StudyDocument {
     /// [`SCHEMA`].
     pub schema: String,
@@ -41,7 +41,7 @@ pub struct StudyDocument {
 }
 
 /// One scenario's study.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ScenarioStudy {
     /// The path as given.
     pub file: String,
@@ -58,10 +58,13 @@ pub struct ScenarioStudy {
     pub history: Vec<String>,
     /// The answer, one line per cell.
     pub answer: Vec<String>,
+    /// What produced it: the file's bytes, `--set`, `--seed`, `--policy`, replicas and every
+    /// kernel studied.
+    pub provenance: crate::report::document::Provenance,
 }
 
 /// One kernel's results.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReleaseStudy {
     /// The kernel profile.
     pub release: String,
@@ -120,6 +123,16 @@ pub fn study(
     let first = &per_release[0];
     let history = history_lines(src, &ov, releases, runner)?;
     let answer = answer_lines(&out, &history);
+    let mut provenance = build::provenance(first, &ov, "study");
+    provenance.kernels = per_release
+        .iter()
+        .flat_map(|sc| build::provenance(sc, &ov, "study").kernels)
+        .fold(Vec::new(), |mut all, k| {
+            if !all.contains(&k) {
+                all.push(k);
+            }
+            all
+        });
     Ok(ScenarioStudy {
         file: first.file.clone(),
         name: first.name.clone(),
@@ -128,6 +141,7 @@ pub fn study(
         releases: out,
         history,
         answer,
+        provenance,
     })
 }
 

@@ -132,3 +132,51 @@ fn every_golden_results_document_satisfies_the_run_schema() {
     doc["scenarios"][0]["runs"][0]["outcome"]["kind"] = json!("exploded");
     assert!(!v.is_valid(&doc), "an unknown outcome kind is refused");
 }
+
+#[test]
+fn the_documents_of_history_study_sweep_and_list_satisfy_their_schemas() {
+    use crate::support::json_of;
+    let f = "tests/fixtures/minimal.toml";
+    let history = json_of(&["history", f, "--releases", "2.6.32,3.2", "--format", "json"]);
+    let study = json_of(&[
+        "study",
+        f,
+        "--releases",
+        "2.6.36,6.1",
+        "--replicas",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let list = json_of(&["list", "--format", "json"]);
+    let sweep = json_of(&[
+        "sweep",
+        f,
+        "--vary",
+        "vm.dirty_ratio=10,20",
+        "--format",
+        "json",
+    ]);
+    for (file, doc) in [
+        ("schemas/history.schema.json", &history),
+        ("schemas/study.schema.json", &study),
+        ("schemas/list.schema.json", &list),
+        ("schemas/run.schema.json", &sweep),
+    ] {
+        let errs = errors(&schema(file), doc);
+        assert!(errs.is_empty(), "{file}: {errs:#?}");
+    }
+    // Each schema holds the document's shape: a missing or mistyped field is refused.
+    let mut bad = history.clone();
+    bad["cells"][0]["outcomes"][0]["at_s"] = json!("soon");
+    assert!(!schema("schemas/history.schema.json").is_valid(&bad));
+    let mut bad = study.clone();
+    bad["scenarios"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("provenance");
+    assert!(!schema("schemas/study.schema.json").is_valid(&bad));
+    let mut bad = list.clone();
+    bad["kernel_switches"][0]["values"] = json!("many");
+    assert!(!schema("schemas/list.schema.json").is_valid(&bad));
+}
