@@ -398,6 +398,7 @@ pub fn grid_map(sc: &ScenarioRecord) -> anyhow::Result<String> {
             None => bands.push(Band {
                 label,
                 segments: vec![seg],
+                mark: None,
             }),
         }
     }
@@ -440,14 +441,18 @@ pub fn threshold_map(sc: &ScenarioRecord, range: &Range) -> String {
                 }
                 None => vec![(0.0, 1.0, t.from)],
             },
+            // The threshold itself, marked where the outcome first differs, with its value.
+            mark: t
+                .threshold
+                .as_ref()
+                .map(|v| (frac(v), format!("{} from {v}", t.to.name()))),
         })
         .collect();
-    let ticks: Vec<(f64, String)> = (0..=4u64)
-        .map(|i| {
-            let v = range.lo + (range.hi - range.lo) * i / 4;
-            ((v - range.lo) as f64 / span, range.show(v))
-        })
-        .collect();
+    let ticks: Vec<(f64, String)> =
+        crate::report::svg::round_ticks(range.lo, range.hi, range.sizes)
+            .into_iter()
+            .map(|v| ((v - range.lo) as f64 / span, range.show(v)))
+            .collect();
     let path = sc
         .plan
         .threshold

@@ -20,6 +20,8 @@ pub struct Band {
     pub label: String,
     /// The coloured segments.
     pub segments: Vec<(f64, f64, OutcomeKind)>,
+    /// A value marked on the band (a threshold search's result): where, in 0..=1, and its text.
+    pub mark: Option<(f64, String)>,
 }
 
 /// Row height and plot width, px.
@@ -84,7 +86,47 @@ fn band(b: &Band, left: f64, y: f64) -> String {
             kind.name()
         );
     }
+    if let Some((at, text)) = &b.mark {
+        let x = left + at * WIDTH;
+        s += &format!(
+            "<line class=\"threshold\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" \
+             stroke=\"black\" stroke-width=\"2\"/>\n<text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
+            y,
+            y + ROW,
+            x + 3.0,
+            y + ROW * 0.7,
+            xml(text)
+        );
+    }
     s
+}
+
+/// Round tick values inside `lo..=hi`: multiples of a step of 1, 2 or 5 × 10^k (`sizes`: a
+/// power of two bytes, from 4 KiB), the smallest step that gives at most six intervals, so
+/// that every label is a round number (or a round size) and there are at least two.
+pub fn round_ticks(lo: u64, hi: u64, sizes: bool) -> Vec<u64> {
+    let span = hi.saturating_sub(lo).max(1);
+    let steps: Box<dyn Iterator<Item = u64>> = if sizes {
+        Box::new((12..64).map(|shift| 1u64 << shift))
+    } else {
+        Box::new(
+            (0..19u32)
+                .flat_map(|k| [1, 2, 5].map(|m| m * 10u64.pow(k)))
+                .chain([u64::MAX]),
+        )
+    };
+    let step = steps
+        .into_iter()
+        .find(|&s| span / s <= 6)
+        .unwrap_or(u64::MAX);
+    let first = lo.div_ceil(step).saturating_mul(step);
+    let mut ticks: Vec<u64> = std::iter::successors(Some(first), |&v| v.checked_add(step))
+        .take_while(|&v| v <= hi)
+        .collect();
+    if ticks.len() < 2 {
+        ticks = vec![lo, hi];
+    }
+    ticks
 }
 
 /// The colour of each outcome, along the bottom of a picture `height` px high.
@@ -148,6 +190,7 @@ mod tests {
                     (0.0, 0.5, OutcomeKind::Survived),
                     (0.5, 1.0, OutcomeKind::Oom),
                 ],
+                mark: Some((0.5, "≥ 1GiB".into())),
             }],
         );
         assert!(s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
@@ -155,5 +198,20 @@ mod tests {
         assert!(s.contains("fill=\"#ee7733\""));
         assert_eq!(s.matches("<rect").count(), 1 + 2 + 3);
         assert!(s.ends_with("</svg>\n"));
+        assert!(s.contains("class=\"threshold\""));
+    }
+
+    #[test]
+    fn ticks_are_round_numbers_or_power_of_two_sizes_inside_the_range() {
+        assert_eq!(round_ticks(1000, 1777, false), vec![1000, 1200, 1400, 1600]);
+        assert_eq!(round_ticks(10, 100, false), vec![20, 40, 60, 80, 100]);
+        assert_eq!(round_ticks(3, 7, false), vec![3, 4, 5, 6, 7]);
+        let mib = 1u64 << 20;
+        assert_eq!(
+            round_ticks(512 * mib, 960 * mib, true),
+            vec![512 * mib, 640 * mib, 768 * mib, 896 * mib]
+        );
+        assert_eq!(round_ticks(5, 5, false), vec![5, 5]);
+        assert!(round_ticks(0, u64::MAX, false).len() >= 2);
     }
 }

@@ -302,6 +302,20 @@ fn plots_are_svg() {
             "{s}"
         );
     }
+    // The threshold map: round ticks (powers of two for sizes, not lo + span × i/4 = 268MiB …)
+    // and each band's threshold marked with its value.
+    let s = std::fs::read_to_string(&search).unwrap();
+    for tick in [
+        ">256MiB</text>",
+        ">512MiB</text>",
+        ">768MiB</text>",
+        ">1GiB</text>",
+    ] {
+        assert!(s.contains(tick), "{tick}: {s}");
+    }
+    assert!(!s.contains(">268MiB</text>"), "{s}");
+    assert_eq!(s.matches("class=\"threshold\"").count(), 4, "{s}");
+    assert!(s.contains(">stalled from 288MiB</text>"), "{s}");
 }
 
 #[test]
