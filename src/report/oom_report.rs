@@ -20,9 +20,10 @@
 //! (not modelled). The model's allocations are all order 0, so every free page is on the order-0
 //! buddy list.
 //!
-//! The `mainline` profile prints the current layout instead ([`modern`]): the layout a
-//! maintainer pastes into OOMAnalyser. Profiles 2.6.37–5.16 print 2.6.36's layout (their lines
-//! changed release by release; only the 2.6.3x ones and the current one are rendered).
+//! The `mainline` and `6.1` profiles print the current layout instead ([`modern`], with 6.1's
+//! differences: no UID in the `CPU:` line, the spaced THP fields, no `_noprof` frames): the
+//! layout a maintainer pastes into OOMAnalyser. Profiles 2.6.37–5.18 print 2.6.36's layout (their
+//! lines changed release by release; only the 2.6.3x ones, 6.1 and the current one are rendered).
 
 mod modern;
 
@@ -70,10 +71,10 @@ impl Lines {
 
 /// The report of a run, in the layout of its kernel: current for `mainline`, else its release's.
 pub fn render(r: &OomReport, spec: &RunSpec) -> String {
-    if spec.kernel.profile == "mainline" {
-        modern::render(r, spec)
-    } else {
-        render_release(r, spec)
+    match spec.kernel.profile.as_str() {
+        "mainline" => modern::render(r, spec, modern::Layout::MAINLINE),
+        "6.1" => modern::render(r, spec, modern::Layout::V6_1),
+        _ => render_release(r, spec),
     }
 }
 

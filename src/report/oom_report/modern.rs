@@ -29,6 +29,42 @@ use crate::spec::{RunSpec, VmSpec};
 /// `->writepage` (v6.18).
 pub const MAINLINE_VERSION: &str = "6.18.0";
 
+/// What differs between the current layout and 6.1's (the `6.1` profile), each from the kernel
+/// change that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The release the `CPU:` line names.
+    pub version: &'static str,
+    /// `CPU: N UID: U PID:` ("lib/dump_stack: report process UID in dump_stack_print_info()",
+    /// d2917ff, 6.11); 6.1 prints `CPU: N PID:`.
+    pub uid: bool,
+    /// `shmem_thp:0kB` in the node line, as the current mm/show_mem.c prints it; 6.1's
+    /// `show_free_areas()` (mm/page_alloc.c) printed `shmem_thp: %lukB shmem_pmdmapped: %lukB
+    /// anon_thp: %lukB`, spaces a later mm/show_mem.c patch removed.
+    pub thp_without_space: bool,
+    /// The allocator's `_noprof` entry points (memory allocation profiling, 6.10) and
+    /// `alloc_pages_mpol()` (6.7) in the call trace; 6.1 calls `__alloc_pages()` from
+    /// `folio_alloc()`/`vma_alloc_folio()`.
+    pub noprof: bool,
+}
+
+impl Layout {
+    /// The `mainline` profile's.
+    pub const MAINLINE: Layout = Layout {
+        version: MAINLINE_VERSION,
+        uid: true,
+        thp_without_space: true,
+        noprof: true,
+    };
+    /// The `6.1` profile's.
+    pub const V6_1: Layout = Layout {
+        version: "6.1.0",
+        uid: false,
+        thp_without_space: false,
+        noprof: false,
+    };
+}
+
 /// `MAX_NR_ZONES` on a current x86_64 (DMA, DMA32, Normal, Movable, Device).
 const MAX_NR_ZONES: usize = 5;
 
@@ -91,12 +127,12 @@ pub fn gfp_names(mut mask: u32) -> String {
 }
 
 /// The whole report, one kernel line per text line.
-pub fn render(r: &OomReport, spec: &RunSpec) -> String {
+pub fn render(r: &OomReport, spec: &RunSpec, layout: Layout) -> String {
     let mut o = Lines(String::new());
-    header(&mut o, r, spec);
+    header(&mut o, r, spec, layout);
     mem_info(&mut o, r);
     for node in nodes(r) {
-        node_line(&mut o, r, node);
+        node_line(&mut o, r, node, layout);
     }
     for z in &r.zones {
         zone_line(&mut o, r, z);
@@ -114,7 +150,7 @@ fn invoker_row(r: &OomReport) -> Option<&OomTaskRow> {
 }
 
 /// `dump_header()`'s first line and `dump_stack()`.
-fn header(o: &mut Lines, r: &OomReport, spec: &RunSpec) {
+fn header(o: &mut Lines, r: &OomReport, spec: &RunSpec, layout: Layout) {
     let mask = modern_gfp(r.gfp_mask);
     o.line(format!(
         "{} invoked oom-killer: gfp_mask={mask:#x}({}), order={}, oom_score_adj={}",
@@ -124,15 +160,20 @@ fn header(o: &mut Lines, r: &OomReport, spec: &RunSpec) {
         r.invoker_oom_score_adj
     ));
     let cpu = invoker_row(r).map_or(0, |t| t.cpu);
+    let uid = if layout.uid { "UID: 0 " } else { "" };
     o.line(format!(
-        "CPU: {cpu} UID: 0 PID: {} Comm: {} Not tainted {MAINLINE_VERSION} #1",
-        r.invoker_pid, r.invoker
+        "CPU: {cpu} {uid}PID: {} Comm: {} Not tainted {} #1",
+        r.invoker_pid, r.invoker, layout.version
     ));
     o.line("Hardware name: wbsim simulated machine");
     o.line("Call Trace:");
     o.line(" <TASK>");
     for frame in call_trace(kind_of(r, spec)) {
-        o.line(format!(" {frame}"));
+        if layout.noprof {
+            o.line(format!(" {frame}"));
+        } else if frame != "alloc_pages_mpol_noprof" {
+            o.line(format!(" {}", frame.trim_end_matches("_noprof")));
+        }
     }
     o.line(" </TASK>");
 }
@@ -251,14 +292,19 @@ fn nodes(r: &OomReport) -> Vec<u32> {
 }
 
 /// `__show_free_areas()`'s line of one node (kB).
-fn node_line(o: &mut Lines, r: &OomReport, node: u32) {
+fn node_line(o: &mut Lines, r: &OomReport, node: u32, layout: Layout) {
     let zones: Vec<&ZoneReport> = r.zones.iter().filter(|z| z.base.node == node).collect();
     let s = |f: fn(&ZoneReport) -> u64| k(zones.iter().map(|z| f(z)).sum());
     let unreclaimable = zones.iter().all(|z| z.base.all_unreclaimable);
+    let thp = if layout.thp_without_space {
+        "shmem_thp:0kB shmem_pmdmapped:0kB anon_thp:0kB"
+    } else {
+        "shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB"
+    };
     o.line(format!(
         "Node {node} active_anon:{}kB inactive_anon:{}kB active_file:{}kB inactive_file:{}kB \
          unevictable:{}kB isolated(anon):{}kB isolated(file):{}kB mapped:{}kB dirty:{}kB \
-         writeback:{}kB shmem:{}kB shmem_thp:0kB shmem_pmdmapped:0kB anon_thp:0kB \
+         writeback:{}kB shmem:{}kB {thp} \
          writeback_tmp:0kB kernel_stack:0kB pagetables:0kB sec_pagetables:0kB \
          all_unreclaimable? {}",
         s(|z| z.base.active_anon),
