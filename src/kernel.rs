@@ -503,6 +503,20 @@ switches! {
             "599d0c954f91 mm, vmscan: move LRU lists to node; b2e18757f2c9 mm, vmscan: begin reclaiming pages on a per-node basis";
     }
 
+    /// How far `setup_per_zone_wmarks()` puts low and high above min. Before 4.6 low is
+    /// min + min/4 and high min + min/2; from 4.6 the gap is `max(min/4, managed pages ×
+    /// vm.watermark_scale_factor / 10000)` (low = min + gap, high = min + 2 × gap), so on a zone
+    /// of gigabytes kswapd wakes earlier and reclaims further per run (4.6 mm/page_alloc.c
+    /// `__setup_per_zone_wmarks()`).
+    watermark_gap: WatermarkGap = "how far low and high sit above min (vm.watermark_scale_factor)" {
+        /// `min >> 2` and `min >> 1`.
+        QuarterMin => "quarter-min", "2.6.32", "";
+        /// `max(min >> 2, managed × watermark_scale_factor / 10000)`.
+        /// Merged in 4.6; the first profile that has it is 4.7 (there is no 4.6 profile).
+        ScaleFactor => "scale-factor", "4.7",
+            "795ae7a0de6b mm: scale kswapd watermarks in proportion to memory (4.6)";
+    }
+
     /// ext4's `dioread_nolock` when the mount does not say (research 14 §6): delalloc writeback
     /// allocates unwritten extents and pages stay PG_writeback until the extent's conversion.
     ext4_dioread_nolock_default: bool =
@@ -684,6 +698,7 @@ pub const LATER: &[Profile] = &[
         changes: &[
             ("alloc_retry", "reclaim-retry-backoff"),
             ("direct_reclaim_progress", "nr-reclaimed"),
+            ("watermark_gap", "scale-factor"),
         ],
     },
     Profile {

@@ -232,6 +232,9 @@ pub struct VmSpec {
     /// `vm.vfs_cache_pressure`: the dcache's and icache's shrinkers report
     /// `(nr_unused / 100) * vfs_cache_pressure` objects (0: never shrunk).
     pub vfs_cache_pressure: u32,
+    /// `vm.watermark_scale_factor` (4.6+, switch `watermark_gap`): the gap between the
+    /// watermarks in ten-thousandths of a zone's pages.
+    pub watermark_scale_factor: u32,
 }
 
 impl Default for VmSpec {
@@ -249,6 +252,7 @@ impl Default for VmSpec {
             panic_on_oom: 0,
             oom_kill_allocating_task: false,
             vfs_cache_pressure: 100,
+            watermark_scale_factor: 10,
         }
     }
 }
@@ -384,4 +388,13 @@ pub struct RunSpec {
     /// same later instant pop in an order drawn from the seed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub shuffle_wakeups: bool,
+}
+
+impl RunSpec {
+    /// `vm.watermark_scale_factor` where the kernel's `setup_per_zone_wmarks()` reads it
+    /// (switch `watermark_gap`), `None` before 4.6.
+    pub fn watermark_scale_factor(&self) -> Option<u64> {
+        (self.kernel.switches.watermark_gap == crate::kernel::WatermarkGap::ScaleFactor)
+            .then_some(u64::from(self.vm.watermark_scale_factor))
+    }
 }

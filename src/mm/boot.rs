@@ -245,10 +245,12 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         .vm
         .min_free_kbytes
         .unwrap_or_else(|| zone::default_min_free_kbytes(total_base));
+    let scale_factor = spec.watermark_scale_factor();
     for z in &mut zones {
         // Watermarks are thresholds free pages must exceed: the kernel's values from base
         // pages, rounded down (exact for `free > mark`).
-        z.watermark = zone::zone_wmarks(min_free_kbytes, granularity.base(z.present), total_base)
+        let base = granularity.base(z.present);
+        z.watermark = zone::zone_wmarks(min_free_kbytes, base, total_base, scale_factor)
             .map(|w| granularity.floor(KernelPages(w)));
     }
     Memory {

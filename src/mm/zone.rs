@@ -233,10 +233,24 @@ pub fn default_min_free_kbytes(total_present_pages: u64) -> u64 {
 }
 
 /// `setup_per_zone_wmarks()` for one zone: `[min, low, high]`, 4 KiB pages from 4 KiB pages.
-pub fn zone_wmarks(min_free_kbytes: u64, present: u64, lowmem_pages: u64) -> [u64; 3] {
+/// `scale_factor`: `vm.watermark_scale_factor` where the kernel has it (4.6,
+/// `__setup_per_zone_wmarks()`: the gap above min is the larger of min/4 and that many
+/// ten-thousandths of the zone's managed pages); `None`: 2.6.32's min/4 and min/2.
+pub fn zone_wmarks(
+    min_free_kbytes: u64,
+    present: u64,
+    lowmem_pages: u64,
+    scale_factor: Option<u64>,
+) -> [u64; 3] {
     let pages_min = min_free_kbytes >> 2;
     let tmp = pages_min * present / lowmem_pages.max(1);
-    [tmp, tmp + (tmp >> 2), tmp + (tmp >> 1)]
+    match scale_factor {
+        None => [tmp, tmp + (tmp >> 2), tmp + (tmp >> 1)],
+        Some(factor) => {
+            let gap = (tmp >> 2).max(present * factor / 10_000);
+            [tmp, tmp + gap, tmp + 2 * gap]
+        }
+    }
 }
 
 /// `zone_batchsize()` and `setup_pageset()`: `(batch, high)` of the per-CPU lists, 4 KiB pages
@@ -374,7 +388,10 @@ mod tests {
     fn watermarks_of_a_128mib_node_on_a_32gib_box_are_22_27_33_pages() {
         let total = 32 * 1024 * PAGES_PER_MIB;
         let mfk = default_min_free_kbytes(total);
-        assert_eq!(zone_wmarks(mfk, 128 * PAGES_PER_MIB, total), [22, 27, 33]);
+        assert_eq!(
+            zone_wmarks(mfk, 128 * PAGES_PER_MIB, total, None),
+            [22, 27, 33]
+        );
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub const VM: &[&str] = &[
     "panic_on_oom",
     "oom_kill_allocating_task",
     "vfs_cache_pressure",
+    "watermark_scale_factor",
 ];
 
 /// `[disk.NAME]`.

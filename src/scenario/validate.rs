@@ -538,7 +538,10 @@ impl<'a> Validator<'a> {
         let (machine, node_count) = self.machine(mt, &disk_names)?;
         self.mem_total.set(Some(machine.memory_bytes));
         let vm = self.vm_of(root, &machine)?;
-        self.watermarks_apart(&machine, &vm, mt)?;
+        let scale_factor = (kernel.switches.watermark_gap
+            == crate::kernel::WatermarkGap::ScaleFactor)
+            .then_some(u64::from(vm.watermark_scale_factor));
+        self.watermarks_apart(&machine, &vm, scale_factor, mt)?;
         let mount_tables = self.named(root, "mount")?;
         let mount_names: Vec<&str> = mount_tables.iter().map(|(n, _)| *n).collect();
         let mut mounts = Vec::new();
@@ -857,7 +860,13 @@ impl<'a> Validator<'a> {
     /// are served from (its highest; the lower ones are fallbacks behind `lowmem_reserve`).
     /// Otherwise kswapd would wake (low) where direct reclaim starts (min), or balance (high)
     /// where it wakes.
-    fn watermarks_apart(&self, m: &MachineSpec, vm: &VmSpec, mt: Tbl<'_>) -> Result<(), Diag> {
+    fn watermarks_apart(
+        &self,
+        m: &MachineSpec,
+        vm: &VmSpec,
+        scale_factor: Option<u64>,
+        mt: Tbl<'_>,
+    ) -> Result<(), Diag> {
         if m.page_bytes == PAGE {
             return Ok(());
         }
@@ -870,7 +879,7 @@ impl<'a> Validator<'a> {
         let merged = |g: u64| {
             extents.iter().enumerate().find_map(|(node, zones)| {
                 let &(ztype, _, present) = zones.last()?;
-                let w = crate::mm::zone::zone_wmarks(mfk, present, total);
+                let w = crate::mm::zone::zone_wmarks(mfk, present, total, scale_factor);
                 let s = w.map(|x| x / g);
                 ((w[1] > w[0] && s[1] == s[0]) || (w[2] > w[1] && s[2] == s[1]))
                     .then_some((node, ztype, present, w, s))
@@ -1239,6 +1248,10 @@ impl<'a> Validator<'a> {
             vfs_cache_pressure: self
                 .uint(t, p, "vfs_cache_pressure", 0, u32max)?
                 .unwrap_or(d.vfs_cache_pressure),
+            // 1..=1000 in 4.6 (`proc_dointvec_minmax`, one .. one_thousand); 3000 later.
+            watermark_scale_factor: self
+                .uint(t, p, "watermark_scale_factor", 1, 3000)?
+                .unwrap_or(d.watermark_scale_factor),
         })
     }
 

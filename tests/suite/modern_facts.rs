@@ -605,3 +605,43 @@ fn from_4_8_reclaim_for_a_dma_request_skips_the_dma32_pages_of_the_node_list_and
     assert_eq!(m.mem.zones[1].stat.pgscan_kswapd, 0);
     assert_eq!(m.mem.zones[1].stat.pgskip, 0);
 }
+
+/// The watermarks `[min, low, high]` and present pages of the largest zone of a 16 GiB box
+/// booted under `profile` with `vm.watermark_scale_factor = factor`.
+fn largest_zone_watermarks(profile: &str, factor: u32) -> ([u64; 3], u64) {
+    let mut spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            machine(&[16 << 30]),
+            vec![],
+            vec![],
+            vec![],
+        ),
+        profile,
+    );
+    spec.vm.watermark_scale_factor = factor;
+    let m = boot(&spec);
+    let z = m.mem.zones.iter().max_by_key(|z| z.present).unwrap();
+    (z.watermark, z.present)
+}
+
+#[test]
+fn from_4_6_low_and_high_sit_watermark_scale_factor_ten_thousandths_of_a_big_zone_above_min() {
+    // 3.14: low = min + min/4, high = min + min/2, whatever the factor.
+    let ([min, low, high], _) = largest_zone_watermarks("3.14", 10);
+    assert_eq!((low - min, high - min), (min / 4, min / 2));
+    assert_eq!(largest_zone_watermarks("3.14", 100).0, [min, low, high]);
+    // 4.7 (795ae7a0de6b, 4.6): the gap is max(min/4, present × factor / 10000), high twice it.
+    for factor in [10, 100] {
+        let ([min6, low6, high6], present) = largest_zone_watermarks("4.7", factor);
+        assert_eq!(min6, min, "min does not move");
+        let gap = present * u64::from(factor) / 10_000;
+        assert!(gap > min / 4, "on 16 GiB the scaled gap is the larger");
+        assert_eq!(
+            (low6 - min6, high6 - min6),
+            (gap, 2 * gap),
+            "factor {factor}"
+        );
+    }
+}
