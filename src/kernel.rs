@@ -311,6 +311,18 @@ switches! {
             "8cd7c588decf mm/vmscan: throttle reclaim until some writeback completes if congested";
     }
 
+    /// Which zones `balance_pgdat()` shrinks on its walk up to `end_zone`: 2.6.32–2.6.38 every
+    /// zone below `8 × high` ("equal pressure on every zone"); from 2.6.39 only a zone below
+    /// `high + balance_gap`, `balance_gap = min(low, ⌈present / 100⌉)`
+    /// (`KSWAPD_ZONE_BALANCE_GAP_RATIO`), so a zone with a few percent free is left alone.
+    kswapd_zone_skip: KswapdZoneSkip = "which zones kswapd's balance_pgdat() walk shrinks (8 × high or high + balance_gap)" {
+        /// `!zone_watermark_ok(zone, order, 8*high_wmark_pages(zone), end_zone, 0)`.
+        EightTimesHigh => "eight-times-high", "2.6.32", "";
+        /// `!zone_watermark_ok_safe(zone, order, high_wmark_pages(zone) + balance_gap, end_zone, 0)`.
+        HighPlusBalanceGap => "high-plus-balance-gap", "2.6.39",
+            "32a4330d4156 mm: vmscan: kswapd should not free an excessive number of pages when balancing small zones";
+    }
+
     /// §D.3: PG_reclaim is cleared by `set_page_dirty()`, not `clear_page_dirty_for_io()`.
     pg_reclaim_survives_flusher_write: bool =
         "PG_reclaim set by reclaim survives a flusher write (rotation at completion)" {
@@ -657,7 +669,10 @@ pub const LATER: &[Profile] = &[
     },
     Profile {
         name: "2.6.39",
-        changes: &[("pg_reclaim_survives_flusher_write", "true")],
+        changes: &[
+            ("pg_reclaim_survives_flusher_write", "true"),
+            ("kswapd_zone_skip", "high-plus-balance-gap"),
+        ],
     },
     Profile {
         name: "3.2",

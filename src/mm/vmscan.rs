@@ -20,8 +20,9 @@ use super::{cost, gfp, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
 use crate::kernel::{
     CongestionSleep, DirectReclaimProgress, DirtyDisposition, FlusherWakeup, KswapdBalance,
-    KswapdBalancedCheck, KswapdCongestionWait, KswapdSleep, PageReferences, ReclaimFsWrite,
-    ScanRatio, ShrinkListActiveBudget, ShrinkZoneBailout, ThrottleVmWriteout, WritebackThrottle,
+    KswapdBalancedCheck, KswapdCongestionWait, KswapdSleep, KswapdZoneSkip, PageReferences,
+    ReclaimFsWrite, ScanRatio, ShrinkListActiveBudget, ShrinkZoneBailout, ThrottleVmWriteout,
+    WritebackThrottle,
 };
 use crate::sim::{SimTime, MSEC};
 
@@ -1533,8 +1534,22 @@ impl Machine {
         None
     }
 
-    /// `balance_pgdat()`'s walk up to `end_zone` at one priority: shrink each zone below 8×
-    /// high, then mark it all-unreclaimable or unbalanced. `true` when kswapd went to sleep
+    /// Whether `balance_pgdat()`'s walk leaves zone `zid` alone (switch `kswapd_zone_skip`):
+    /// free above `8 × high` (2.6.32), or above `high + min(low, ⌈present / 100⌉)` (2.6.39,
+    /// `balance_gap`).
+    pub fn kswapd_zone_ok(&self, zid: usize, classzone: usize) -> bool {
+        let z = &self.mem.zones[zid];
+        let mark = match self.switches.kswapd_zone_skip {
+            KswapdZoneSkip::EightTimesHigh => 8 * z.wmark(Wmark::High),
+            KswapdZoneSkip::HighPlusBalanceGap => {
+                z.wmark(Wmark::High) + z.wmark(Wmark::Low).min(z.present.div_ceil(100))
+            }
+        };
+        zone_watermark_ok(z.nr_free(), mark, z.lowmem_reserve[classzone], false, false)
+    }
+
+    /// `balance_pgdat()`'s walk up to `end_zone` at one priority: shrink each zone kswapd does
+    /// not leave alone ([`Self::kswapd_zone_ok`]), then mark it all-unreclaimable or unbalanced. `true` when kswapd went to sleep
     /// (throttled); the walk resumes at the zone it stopped in.
     fn balance_zones(&mut self, n: usize, zones: &[u16], b: &mut Balance) -> bool {
         while b.i <= b.end_zone {
@@ -1551,7 +1566,7 @@ impl Machine {
             }
             b.sc.nr_scanned = 0;
             let immediate = b.sc.nr_immediate;
-            if !self.mem.zone_ok(zid, Wmark::High, 8, end_class) {
+            if !self.kswapd_zone_ok(zid, end_class) {
                 self.shrink_zone(b.prio, zid, &mut b.sc);
             }
             b.total_scanned += b.sc.nr_scanned;

@@ -6,6 +6,7 @@
 use crate::common::*;
 use wbsim::kernel::{CongestionSleep, ReclaimFsWrite};
 use wbsim::mm::vmscan::Throttle;
+use wbsim::mm::zone::Wmark;
 
 /// A finished ext3 writer of 64 pages on a 64 MiB box under `profile`, and its pages.
 fn ext3_file(profile: &str) -> (Machine, Vec<PageId>) {
@@ -556,4 +557,59 @@ fn history_names_the_2_6_33_switch_that_turns_a_starved_ext3_writer_from_stalled
         "{:?}",
         h.flip_lines()
     );
+}
+
+/// A 4.75 GiB x86-64 box with a 768 MiB PCI hole (DMA, DMA32 3312 MiB, Normal 1536 MiB) booted
+/// under `profile`, DMA32's free pages cut to `dma32_free(&machine)`.
+fn box_with_dma32_free(profile: &str, dma32_free: &dyn Fn(&Machine) -> u64) -> Machine {
+    let mut mm = machine(&[4864 * MIB]);
+    mm.layout = NodeLayout::X86_64 {
+        pci_hole_bytes: 768 * MIB,
+    };
+    let spec = under(
+        run_spec(
+            Release::V2_6_36,
+            Policy::Redirty,
+            mm,
+            vec![],
+            vec![],
+            vec![],
+        ),
+        profile,
+    );
+    let mut m = boot(&spec);
+    assert_eq!(m.mem.zones.len(), 3, "DMA, DMA32, Normal");
+    let want = dma32_free(&m);
+    let z = &mut m.mem.zones[1];
+    while z.free.len() as u64 > want {
+        let id = z.free.pop().unwrap();
+        m.mem.pages[id as usize].place = Place::Held;
+        m.mem.vm_stat.nr_free -= 1;
+    }
+    m
+}
+
+#[test]
+fn from_2_6_39_kswapd_leaves_a_zone_above_high_plus_balance_gap_alone() {
+    // balance_pgdat()'s walk up to end_zone (Normal): 2.6.32–2.6.38 shrink every zone below
+    // 8 × high; 32a4330d4156 (2.6.39) only a zone below high + min(low, ⌈present / 100⌉).
+    let gap = |m: &Machine| {
+        let z = &m.mem.zones[1];
+        z.wmark(Wmark::Low).min(z.present.div_ceil(100))
+    };
+    let between = |m: &Machine| {
+        let z = &m.mem.zones[1];
+        let high = z.wmark(Wmark::High);
+        assert!(high + gap(m) < 8 * high);
+        (high + gap(m) + 8 * high) / 2
+    };
+    let below = |m: &Machine| m.mem.zones[1].wmark(Wmark::High) + gap(m) - 1;
+    for (profile, dma32_free, left_alone) in [
+        ("2.6.37", &between as &dyn Fn(&Machine) -> u64, false),
+        ("2.6.39", &between, true),
+        ("2.6.39", &below, false),
+    ] {
+        let m = box_with_dma32_free(profile, dma32_free);
+        assert_eq!(m.kswapd_zone_ok(1, 2), left_alone, "{profile}");
+    }
 }
