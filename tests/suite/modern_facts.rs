@@ -478,6 +478,14 @@ fn a_task_bound_with_mpol_bind_to_one_node_triggers_a_constraint_memory_policy_o
         );
         let report = m.run.oom_reports.last().expect("an OOM report");
         assert_eq!(report.constraint, constraint, "{profile}");
+        if profile == "6.1" {
+            // dump_oom_summary() prints the allocation's nodemask: the bound task's node.
+            let text = wbsim::report::oom_report::render(report, &m.spec);
+            assert!(
+                text.contains("oom-kill:constraint=CONSTRAINT_MEMORY_POLICY,nodemask=1,"),
+                "{text}"
+            );
+        }
         // No page of the bound task ever left node 1 (one zone per node: zone 1).
         let pages = &m.tasks[1].anon;
         assert!(!pages.is_empty(), "{profile}");

@@ -23,7 +23,7 @@
 use super::{k, nodelist, page_cache_and_swap, pcp_pages, sum, Lines};
 use crate::mm::gfp;
 use crate::outcome::{Constraint, OomReport, OomTaskRow, ZoneReport};
-use crate::spec::{RunSpec, VmSpec};
+use crate::spec::RunSpec;
 
 /// The kernel version the `CPU:` line names: the profile is mainline after the removal of
 /// `->writepage` (v6.18).
@@ -140,7 +140,7 @@ pub fn render(r: &OomReport, spec: &RunSpec, layout: Layout) -> String {
     buddy_lists(&mut o, r);
     show_mem_totals(&mut o, r, spec);
     task_table(&mut o, r);
-    summary_and_kill(&mut o, r, &spec.vm);
+    summary_and_kill(&mut o, r, spec);
     o.0
 }
 
@@ -414,7 +414,8 @@ fn task_table(o: &mut Lines, r: &OomReport) {
 
 /// `dump_oom_summary()` and `__oom_kill_process()`, or the panic: `check_panic_on_oom()`'s, or
 /// `out_of_memory()`'s when nothing was killable.
-fn summary_and_kill(o: &mut Lines, r: &OomReport, vm: &VmSpec) {
+fn summary_and_kill(o: &mut Lines, r: &OomReport, spec: &RunSpec) {
+    let vm = &spec.vm;
     let Some((victim, pid)) = &r.victim else {
         let compulsory = vm.panic_on_oom == 2;
         let on_oom = compulsory || vm.panic_on_oom == 1 && r.constraint == Constraint::None;
@@ -432,8 +433,15 @@ fn summary_and_kill(o: &mut Lines, r: &OomReport, vm: &VmSpec) {
         });
         return;
     };
-    // No task has a mempolicy: `oc->nodemask` is NULL.
-    let (constraint, nodemask) = (r.constraint.name(), "(null)");
+    // `oc->nodemask` is the allocation's: an MPOL_BIND task's nodes (`policy_nodemask()`, for
+    // the movable and Normal allocations the model makes), else NULL.
+    let constraint = r.constraint.name();
+    let nodemask = spec
+        .tasks
+        .iter()
+        .find(|t| t.name == r.invoker)
+        .and_then(|t| t.membind.as_deref())
+        .map_or("(null)".to_string(), nodelist);
     let cpuset = if r.invoker_root_cpuset {
         "/".to_string()
     } else {
