@@ -460,12 +460,13 @@ pub fn result(m: &Machine) -> RunResult {
         outcome,
         events: m.clock.events,
         vmstat: Vmstat::new(m.vmstat()),
-        tasks: m.tasks.iter().map(task_report).collect(),
+        tasks: m.tasks[..m.user_tasks()].iter().map(task_report).collect(),
         writepage_refused: base(m.stats.counters.writepage_refused),
         pages_written_by_writeback: base(m.stats.counters.pages_written_by_writeback),
         pages_written_by_reclaim: base(m.stats.counters.pages_written_by_reclaim),
         pages_written_by_journal: base(m.stats.counters.pages_written_by_journal),
         reclaim_no_progress: m.stats.counters.reclaim_no_progress,
+        flusher_allocstall: m.stats.counters.flusher_allocstall,
         later: crate::outcome::LaterCounters {
             vmscan_immediate: base(m.stats.counters.vmscan_immediate),
             reclaim_throttled: m.stats.counters.reclaim_throttled,
@@ -521,7 +522,7 @@ fn meminfo(m: &Machine) -> Meminfo {
     let sreclaimable = g(&|z| z.stat.nr_slab_reclaimable);
     // vm_committed_as counts private writable mappings: every live task's virtual size (base
     // pages already).
-    let committed: u64 = (0..m.tasks.len())
+    let committed: u64 = (0..m.user_tasks())
         .filter(|&t| !m.tasks[t].dead)
         .map(|t| m.total_vm(t))
         .sum();

@@ -214,6 +214,8 @@ pub struct RunResult {
     pub pages_written_by_journal: u64,
     /// Direct-reclaim passes (`do_try_to_free_pages`) that returned no progress.
     pub reclaim_no_progress: u64,
+    /// Direct-reclaim passes of the flusher threads (their own `GFP_NOFS` allocations).
+    pub flusher_allocstall: u64,
     /// Counters of the later-kernel mechanisms (all 0 under 2.6.32–2.6.36 rules).
     pub later: LaterCounters,
     /// What the journals (jbd/jbd2) did, summed over the mounts (not in the report document
@@ -348,6 +350,7 @@ impl RunResult {
             pages_written_by_reclaim: 0,
             pages_written_by_journal: 0,
             reclaim_no_progress: 0,
+            flusher_allocstall: 0,
             later: Default::default(),
             journal: Default::default(),
             request_wait: Default::default(),

@@ -36,6 +36,9 @@ impl Filesystem for Btrfs {
         Writepages {
             nr_to_write_bump: None,
             extent_pages: Some(super::ext4::EXTENT_PAGES),
+            // Its allocator's own metadata (btree blocks, buffers) is not modelled
+            // (docs/MODEL.md simplification 2).
+            group_metadata: false,
         }
     }
 

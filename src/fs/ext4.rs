@@ -39,11 +39,13 @@ impl Filesystem for Ext4 {
     }
 
     /// `ext4_da_writepages()`: `nr_to_write` raised to the dirty pages ahead (delalloc only),
-    /// and one extent allocation per [`EXTENT_PAGES`] of delayed pages.
+    /// one extent allocation per [`EXTENT_PAGES`] of delayed pages, and mballoc's group pages
+    /// (`ext4_mb_load_buddy`, `mm/ext4_mballoc.rs`).
     fn writepages(&self, mount: &MountSpec) -> Writepages {
         Writepages {
             nr_to_write_bump: mount.delalloc.then_some(MAX_WRITEBACK_PAGES),
             extent_pages: Some(EXTENT_PAGES),
+            group_metadata: true,
         }
     }
 

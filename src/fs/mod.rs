@@ -182,6 +182,9 @@ pub struct Writepages {
     /// Delayed-allocation pages get their blocks here, one extent allocation (`cost::ALLOC_EXTENT`
     /// of CPU) per this many 4 KiB pages.
     pub extent_pages: Option<KernelPages>,
+    /// The extent allocation loads each new block group's bitmap and buddy pages, `GFP_NOFS`
+    /// (ext4's mballoc, `mm/ext4_mballoc.rs`).
+    pub group_metadata: bool,
 }
 
 impl Writepages {
@@ -189,6 +192,7 @@ impl Writepages {
     pub const GENERIC: Writepages = Writepages {
         nr_to_write_bump: None,
         extent_pages: None,
+        group_metadata: false,
     };
 }
 

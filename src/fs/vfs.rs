@@ -43,6 +43,11 @@ pub struct Mount {
     pub write_begin_handle: jbd::WriteBeginHandle,
     /// Its written pages carry buffer heads ([`Filesystem::buffer_heads`]).
     pub buffer_heads: bool,
+    /// [ext4] The block groups whose bitmap and buddy pages are loaded (`mm/ext4_mballoc.rs`),
+    /// most recent last.
+    pub mb_groups: Vec<u64>,
+    /// [ext4] Pages of the next group's metadata allocated so far.
+    pub mb_loading: u64,
 }
 
 impl Mount {
@@ -63,6 +68,8 @@ impl Mount {
                 jbd::WriteBeginHandle::None
             },
             spec,
+            mb_groups: vec![],
+            mb_loading: 0,
         }
     }
 

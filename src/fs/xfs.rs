@@ -55,6 +55,9 @@ impl Filesystem for Xfs {
         Writepages {
             nr_to_write_bump: None,
             extent_pages: Some(super::ext4::EXTENT_PAGES),
+            // Its allocator's own metadata (btree blocks, buffers) is not modelled
+            // (docs/MODEL.md simplification 2).
+            group_metadata: false,
         }
     }
 

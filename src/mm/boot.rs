@@ -191,6 +191,13 @@ impl Machine {
             let t = Task::new(self, i, ts, i % cpus);
             self.tasks.push(t);
         }
+        for b in 0..self.wb.bdis.len() {
+            // The flusher threads, after the user tasks (task numbers are the scenario's).
+            let i = self.tasks.len();
+            let t = Task::flusher(self, i, b, b % cpus);
+            self.tasks.push(t);
+            self.wb.bdis[b].kthread = i;
+        }
         for i in 0..self.tasks.len() {
             if let Some(p) = self.tasks[i].parent {
                 self.tasks[p].children.push(i);
@@ -199,7 +206,7 @@ impl Machine {
                 self.mem.zone_users[z as usize].push((i as u32, pos as u32));
             }
         }
-        for i in 0..self.tasks.len() {
+        for i in 0..self.spec.tasks.len() {
             let start = self.tasks[i].start_ns;
             self.schedule(start, Actor::Task(i));
         }

@@ -161,6 +161,10 @@ pub struct Bdi {
     pub bw: super::page_writeback::Bandwidth,
     /// `MAX_WRITEBACK_PAGES` in simulated pages: the same 4 MiB per round (a batch).
     pub max_writeback_pages: i64,
+    /// The flusher thread as a task: its allocation context (`Task::flusher`), set at boot.
+    pub kthread: usize,
+    /// The flusher runs because its allocation's sleep ended (not another wake-up).
+    pub alloc_resume: bool,
 }
 
 impl Bdi {
@@ -185,6 +189,8 @@ impl Bdi {
             idle: true,
             bw: super::page_writeback::Bandwidth::new(granularity),
             max_writeback_pages: batch(MAX_WRITEBACK_PAGES),
+            kthread: usize::MAX,
+            alloc_resume: false,
         }
     }
 
@@ -403,7 +409,7 @@ impl Machine {
             }
             let delayed = extent.filter(|_| self.mem.pages[id as usize].has(pg::DELALLOC));
             if let Some(extent) = delayed.filter(|_| iw.extent_left == 0) {
-                if !self.start_extent(actor, m, iw, extent) {
+                if !self.start_extent(actor, m, iw, extent, lba) {
                     return false;
                 }
             }
@@ -444,11 +450,20 @@ impl Machine {
     }
 
     /// ext4_da_writepages(): one journal handle per extent, held across the gather, the block
-    /// allocation (which files the inode with the transaction in data=ordered) and every page's
-    /// submission, get_request_wait included (K32 fs/ext4/inode.c:2907-2949). `false`: a locked
-    /// transaction makes the caller sleep here.
-    fn start_extent(&mut self, actor: Actor, m: usize, iw: &mut InodeWb, extent: u32) -> bool {
-        if !self.journal_start(actor, m) {
+    /// allocation (which files the inode with the transaction in data=ordered, and loads a new
+    /// group's bitmap and buddy pages, `ext4_mb_load_buddy`) and every page's submission,
+    /// get_request_wait included (K32 fs/ext4/inode.c:2907-2949). `false`: a locked
+    /// transaction, or the allocator, makes the caller sleep here (an allocator sleep keeps the
+    /// handle: `journal_start` finds it held when the caller comes back).
+    fn start_extent(
+        &mut self,
+        actor: Actor,
+        m: usize,
+        iw: &mut InodeWb,
+        extent: u32,
+        lba: u64,
+    ) -> bool {
+        if !self.journal_start(actor, m) || !self.ext4_mb_load_buddy(actor, m, lba) {
             return false;
         }
         self.charge_actor(actor, cost::ALLOC_EXTENT);
@@ -569,6 +584,14 @@ impl Machine {
 
     /// The flusher thread (`bdi_writeback_task`): run works, then kupdate, then sleep.
     pub fn run_flusher(&mut self, b: usize) {
+        let kthread = self.wb.bdis[b].kthread;
+        if self.tasks[kthread].alloc.is_some() && !std::mem::take(&mut self.wb.bdis[b].alloc_resume)
+        {
+            // Asleep in the allocator (a congestion wait, a request, the retry nap): another
+            // wake-up (a work queued, the kupdate timer) finds it there; the sleep's own
+            // wake-up resumes it (`flusher_alloc_resume`).
+            return;
+        }
         self.wb.bdis[b].blocked = false;
         self.wb.bdis[b].idle = false;
         let interval = u64::from(self.spec.vm.dirty_writeback_centisecs) * 10 * MSEC;

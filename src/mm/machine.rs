@@ -122,6 +122,12 @@ impl Machine {
         }
     }
 
+    /// The user tasks (the scenario's, numbered as in it): `tasks[..user_tasks()]`. The kernel
+    /// threads that allocate (the flushers, `Task::flusher`) come after them.
+    pub fn user_tasks(&self) -> usize {
+        self.spec.tasks.len()
+    }
+
     /// The refusal policy, for a decision that depends on it: counted, so a run that never
     /// asks is known to be the same under every policy.
     pub fn refusal_policy(&mut self) -> Policy {

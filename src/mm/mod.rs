@@ -25,6 +25,7 @@
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`), `write_cache_pages()` |
 //! | `ext4_io_end.rs` | ext4's unwritten-extent io_ends (`fs/ext4/page-io.c`, `dioread_nolock`) |
+//! | `ext4_mballoc.rs` | the memory ext4's block allocator takes in writeback (`ext4_mb_load_buddy`) |
 //! | `oom_kill.rs` | `out_of_memory`, `select_bad_process`, badness, the kill |
 //! | `task.rs` | tasks: cpuset, zonelist, pacing, a slice of work, allocation, exit |
 //! | `workload/<kind>.rs` | what each task kind does (`pin`, `stream-write`, …) |
@@ -41,8 +42,8 @@
 //! handles, `T_LOCKED` and the commit's states are the `fs::jbd::Journal` of each mount, used by
 //! `fs/ext3.rs` and `fs/ext4.rs` (built); writeback's own allocations are the filesystem's
 //! `->writepages` (`fs/<fs>.rs`) through `Machine::alloc_page` (the writer's buffer and journal
-//! heads are built, through `Machine::slab_alloc`; the flusher's are not: it has no allocation
-//! context yet); slab caches are `mm/slab.rs` (`Machine::slab`), read by `shrink_slab`; node LRUs
+//! heads through `Machine::slab_alloc`; ext4's block-group pages through the allocating thread,
+//! the flusher's being its kernel-thread task, `ext4_mballoc.rs`); slab caches are `mm/slab.rs` (`Machine::slab`), read by `shrink_slab`; node LRUs
 //! would move the lists from `zone::Zone` to `memory::Node` (kswapd's node loop is
 //! `vmscan/node.rs`, over the zones' lists); the 4.7 OOM detection is
 //! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is `ext4_io_end.rs`,
@@ -57,6 +58,7 @@ pub mod boot;
 pub mod cost;
 pub mod event;
 pub mod ext4_io_end;
+pub mod ext4_mballoc;
 pub mod fs_writeback;
 pub mod gfp;
 pub mod granularity;

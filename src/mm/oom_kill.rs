@@ -189,7 +189,8 @@ impl Machine {
     /// `select_bad_process()` under the run's `oom_*` switches.
     fn select_bad_process(&self, current: usize, totalpages: u64, c: Constraint) -> Selected {
         let mut best: Option<(usize, u64)> = None;
-        for p in 0..self.tasks.len() {
+        // Kernel threads (no mm) are never candidates: they come after the user tasks.
+        for p in 0..self.user_tasks() {
             let task = &self.tasks[p];
             if task.dead {
                 continue;
@@ -405,7 +406,7 @@ impl Machine {
         let zones = (0..self.mem.zones.len())
             .map(|zid| self.zone_report(zid, d.invoker))
             .collect();
-        let tasks = (0..self.tasks.len())
+        let tasks = (0..self.user_tasks())
             .filter(|&p| !self.tasks[p].dead)
             .map(|p| self.oom_task_row(p, d))
             .collect();

@@ -14,6 +14,10 @@ pub mod pf {
     pub const KSWAPD: u32 = 0x40000;
     /// `PF_SWAPWRITE`: may write to congested queues.
     pub const SWAPWRITE: u32 = 0x80_0000;
+    /// `PF_FLUSHER` (2.6.32 include/linux/sched.h `0x00001000`): a bdi flusher thread.
+    /// `bdi_start_fn()` sets it with `PF_SWAPWRITE` (mm/backing-dev.c 2.6.32), and nothing
+    /// else: not `PF_MEMALLOC`, so the flusher's own allocations obey the watermarks.
+    pub const FLUSHER: u32 = 0x1000;
 }
 
 /// Who is running kernel code: the context `pageout()` and `->writepage` see.
@@ -66,7 +70,7 @@ impl Machine {
         match actor {
             Actor::Task(t) => self.tasks[t].pf,
             Actor::Kswapd(_) => pf::MEMALLOC | pf::SWAPWRITE | pf::KSWAPD,
-            Actor::Flusher(_) => pf::SWAPWRITE,
+            Actor::Flusher(_) => pf::FLUSHER | pf::SWAPWRITE,
             Actor::Journal(_) => 0,
         }
     }

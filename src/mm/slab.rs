@@ -26,6 +26,9 @@
 //! - `dentry` (192 B, 21 per page) and the filesystem's inode cache (ext3 784 B, ext4 904 B;
 //!   SLUB order-2 slabs of 20 and 17, taken here as 5 and 4.25 per 4 KiB page): the cached,
 //!   unused objects a scenario starts with (`[machine.slab]`), shrunk by their shrinkers.
+//! - not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`), one
+//!   "object" per 4 KiB page, kept here so that they are counted, allocated and checked the same
+//!   way; never freed during a run.
 
 use super::page::{pg, PageId, Place};
 use super::{gfp, Actor, Machine};
@@ -46,6 +49,9 @@ pub enum CacheId {
     Dentry = 2,
     /// `ext3_inode_cache` / `ext4_inode_cache`.
     Inode = 3,
+    /// Not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`), one
+    /// "object" per 4 KiB page, kept with the kernel's memory.
+    Ext4Group = 4,
 }
 
 /// One slab cache.
@@ -91,7 +97,7 @@ pub struct Shrinker {
 #[derive(Clone, Debug)]
 pub struct Slab {
     /// The caches, by [`CacheId`].
-    pub caches: [SlabCache; 4],
+    pub caches: [SlabCache; 5],
     /// `dentry_stat.nr_unused`: unused dentries on the LRU.
     pub dentry_unused: u64,
     /// Of those, the ones still carrying `DCACHE_REFERENCED` (their second chance).
@@ -118,6 +124,10 @@ impl Slab {
                 SlabCache::new("journal_head", 144),
                 SlabCache::new("dentry", 84),
                 SlabCache::new("inode_cache", inode_objs_per_4_pages),
+                SlabCache {
+                    reclaimable: false,
+                    ..SlabCache::new("ext4_group_pages", 4)
+                },
             ],
             inode_pinned: 0,
             dentry_unused: 0,

@@ -110,6 +110,9 @@ pub struct Task {
     pub read_pages: Vec<PageId>,
     /// Its producer's clock (writers, readers, anon faults).
     pub pace: Pace,
+    /// A kernel thread (no mm): the bdi whose flusher this task is the allocation context of
+    /// (`Machine::flusher_alloc`). It is no OOM candidate and no report lists it.
+    pub kthread: Option<usize>,
 }
 
 /// A paced producer's clock: the time its `done`-th page is due, `since + done·page·SEC/rate`
@@ -239,7 +242,40 @@ impl Task {
             finished_at: None,
             read_pages: vec![],
             pace: Pace::default(),
+            kthread: None,
         }
+    }
+
+    /// The flusher thread of bdi `b` as a task (`bdi_start_fn()`, 2.6.32 mm/backing-dev.c): no
+    /// mm, every node (a kernel thread's allocations follow the local node's zonelist and no
+    /// cpuset), `PF_FLUSHER | PF_SWAPWRITE`, task number `i`. Its kind is never run: a kernel
+    /// thread's work is its actor's (`Actor::Flusher`).
+    pub fn flusher(m: &Machine, i: usize, b: usize, cpu: usize) -> Task {
+        let spec = TaskSpec {
+            name: format!("flush-{b}"),
+            kind: TaskKind::Anon(super::workload::Anon {
+                bytes: 0,
+                rate_bytes_per_sec: 0,
+                hold_ns: 0,
+                cycle: false,
+                gfp: super::workload::AnonGfp::Kernel,
+                working_set: None,
+            }),
+            cpuset_nodes: None,
+            cpuset_hardwall: false,
+            membind: None,
+            oom_score_adj: 0,
+            start_ns: 0,
+            parent: None,
+            attach: vec![],
+            extra_vm_bytes: 0,
+        };
+        let mut t = Task::new(m, i, &spec, cpu);
+        t.pid = 200 + b as u32; // kernel threads get low pids at boot
+        t.pf = super::pf::FLUSHER | super::pf::SWAPWRITE;
+        t.progress = Progress::Done;
+        t.kthread = Some(b);
+        t
     }
 
     /// Whether this task has finite work the run waits for (writers, readers, truncates).
@@ -273,6 +309,10 @@ impl Machine {
     /// Runs task `t` for one slice.
     pub fn run_task(&mut self, t: usize) {
         self.tasks[t].interruptible = false;
+        if let Some(b) = self.tasks[t].kthread {
+            // A wake-up in the flusher's allocation: it resumes where it slept.
+            return self.flusher_alloc_resume(b);
+        }
         if self.tasks[t].dead {
             return;
         }

@@ -1015,7 +1015,10 @@ impl Machine {
         match actor {
             Actor::Kswapd(_) => true, // PF_SWAPWRITE
             Actor::Task(t) => {
-                !self.io.disks[bdi].write_congested() || self.tasks[t].backing_dev == Some(bdi)
+                // A flusher thread in direct reclaim has PF_SWAPWRITE too.
+                self.tasks[t].pf & super::pf::SWAPWRITE != 0
+                    || !self.io.disks[bdi].write_congested()
+                    || self.tasks[t].backing_dev == Some(bdi)
             }
             _ => !self.io.disks[bdi].write_congested(),
         }
@@ -1037,6 +1040,9 @@ impl Machine {
     /// Starts `try_to_free_pages()` for task `t` (ALLOCSTALL, a fresh scan_control).
     pub fn try_to_free_pages_start(&mut self, t: usize, gfp_mask: u32) -> DirectReclaim {
         self.stats.vm_events.allocstall += 1;
+        if self.tasks[t].kthread.is_some() {
+            self.stats.counters.flusher_allocstall += 1;
+        }
         self.tasks[t].reclaimed_slab = 0;
         let lru_pages = (0..self.tasks[t].zonelist.len())
             .map(|k| self.tasks[t].zonelist[k] as usize)

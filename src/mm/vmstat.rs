@@ -84,6 +84,9 @@ pub struct RunCounters {
     pub no_progress_loops_max: u64,
     /// [4.7+] `!__GFP_FS` allocations that reached `out_of_memory()`, which killed nothing.
     pub oom_nofs_no_kill: u64,
+    /// Direct-reclaim passes of the flusher threads (their share of `allocstall`): the
+    /// flusher's own `GFP_NOFS` allocations (`mm/ext4_mballoc.rs`) below the low watermark.
+    pub flusher_allocstall: u64,
     /// Dirty file pages reclaim marked PG_reclaim instead of writing [3.2+]
     /// (`nr_vmscan_immediate_reclaim`).
     pub vmscan_immediate: u64,

@@ -343,10 +343,19 @@ fn task_track(t: usize) -> usize {
     t
 }
 
+/// The track of task `t` of machine `m`: its own, or a flusher thread's (`Task::flusher`, in its
+/// allocator) its flusher's.
+fn thread_track(m: &Machine, t: usize) -> usize {
+    match m.tasks[t].kthread {
+        Some(b) => m.user_tasks() + m.mem.nodes.len() + b,
+        None => task_track(t),
+    }
+}
+
 /// The tracks of machine `m`: tasks, then each node's kswapd, each bdi's flusher, each disk.
 fn tracks_of(m: &Machine) -> Vec<Track> {
     let mut tracks = vec![];
-    for t in &m.tasks {
+    for t in &m.tasks[..m.user_tasks()] {
         tracks.push(Track {
             kind: TrackKind::Task(tracks.len()),
             name: t.name.clone(),
@@ -408,9 +417,9 @@ impl Recorder {
 
     /// The track of an actor (journal threads have none: `None`).
     pub fn actor_track(&self, m: &Machine, a: Actor) -> Option<usize> {
-        let (nt, nn, nb) = (m.tasks.len(), m.mem.nodes.len(), m.wb.bdis.len());
+        let (nt, nn, nb) = (m.user_tasks(), m.mem.nodes.len(), m.wb.bdis.len());
         match a {
-            Actor::Task(t) => Some(task_track(t)),
+            Actor::Task(t) => Some(thread_track(m, t)),
             Actor::Kswapd(n) => Some(nt + n),
             Actor::Flusher(b) => Some(nt + nn + b),
             Actor::Journal(_) => None,
@@ -480,7 +489,7 @@ impl Recorder {
     /// Each task: its nested states, and direct reclaim's begin and end tracepoints.
     fn diff_tasks(&mut self, m: &Machine, stack: &mut Stack) {
         let now = m.clock.now;
-        for t in 0..m.tasks.len() {
+        for t in 0..m.user_tasks() {
             stack.clear();
             task_stack(m, t, now, stack);
             let was_reclaiming = self.open[t].iter().any(|s| s.0 == DIRECT_RECLAIM);
@@ -502,7 +511,7 @@ impl Recorder {
     fn diff_kswapds(&mut self, m: &Machine, stack: &mut Stack) {
         let now = m.clock.now;
         for n in 0..m.mem.nodes.len() {
-            let track = m.tasks.len() + n;
+            let track = m.user_tasks() + n;
             let awake = m.mem.nodes[n].kswapd.state == KswapdState::Running;
             if !awake && !self.kswapd_awake[n] {
                 // Asleep before and after: nothing open, nothing to mark. Skipping here keeps
@@ -535,7 +544,7 @@ impl Recorder {
     /// Each bdi's flusher: in `wb_writeback` (blocked on the request queue or not).
     fn diff_flushers(&mut self, m: &Machine, stack: &mut Stack) {
         let now = m.clock.now;
-        let base = m.tasks.len() + m.mem.nodes.len();
+        let base = m.user_tasks() + m.mem.nodes.len();
         for b in 0..m.wb.bdis.len() {
             let busy = m.wb.bdis[b].writeback_in_progress();
             if !busy && !self.flusher_busy[b] {
@@ -565,7 +574,7 @@ impl Recorder {
     /// Each disk: the request in flight.
     fn diff_disks(&mut self, m: &Machine, stack: &mut Stack) {
         let now = m.clock.now;
-        let base = m.tasks.len() + m.mem.nodes.len() + m.wb.bdis.len();
+        let base = m.user_tasks() + m.mem.nodes.len() + m.wb.bdis.len();
         for (d, disk) in m.io.disks.iter().enumerate() {
             // A completion (pages_done moved) ends the request even if the next one looks alike.
             if disk.pages_done != self.disk_done[d] {
@@ -775,7 +784,7 @@ fn sample(m: &Machine, t: SimTime) -> Sample {
     Sample {
         t,
         zones,
-        tasks: (0..m.tasks.len()).map(|i| task_state(m, i)).collect(),
+        tasks: (0..m.user_tasks()).map(|i| task_state(m, i)).collect(),
         dirty_limits: (b(bg), b(dirty)),
     }
 }
@@ -827,7 +836,7 @@ impl Probe for Recorder {
                 nid: z.node as usize,
                 zid: z.ztype as usize,
             };
-            self.tracepoint(m, task_track(t), k);
+            self.tracepoint(m, thread_track(m, t), k);
         }
     }
 
@@ -846,7 +855,7 @@ impl Probe for Recorder {
 
     fn no_progress(&mut self, m: &Machine, task: usize) {
         if self.no_progress.len() < MAX_RECORDS {
-            self.no_progress.push((m.clock.now, task));
+            self.no_progress.push((m.clock.now, thread_track(m, task)));
         }
     }
 

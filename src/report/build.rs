@@ -96,6 +96,7 @@ pub fn run_record(run: &PlannedRun, result: &RunResult, extras: Extras) -> RunRe
             pages_written_by_reclaim: result.pages_written_by_reclaim,
             pages_written_by_journal: result.pages_written_by_journal,
             reclaim_no_progress: result.reclaim_no_progress,
+            flusher_allocstall: result.flusher_allocstall,
             later: result.later.clone(),
             request_wait: result.request_wait.clone(),
         },

@@ -200,6 +200,9 @@ pub struct CountersRecord {
     pub pages_written_by_journal: u64,
     /// Direct-reclaim passes without progress.
     pub reclaim_no_progress: u64,
+    /// Direct-reclaim passes the flusher threads entered for their own allocations (ext4's
+    /// block-group pages, `GFP_NOFS`): part of `allocstall`.
+    pub flusher_allocstall: u64,
     /// What the later-kernel mechanisms did (all 0 under 2.6.3x rules but
     /// `pages_written_by_dirtier`).
     #[serde(default, skip_serializing_if = "LaterCounters::is_zero")]

@@ -493,7 +493,7 @@ fn flat_grid(sc: &ScenarioRecord) -> Grid {
 }
 
 /// The columns of a run in the flat table, between its axes and its reproduce command.
-const FLAT_COLUMNS: [&str; 22] = [
+const FLAT_COLUMNS: [&str; 23] = [
     "policy",
     "release",
     "seed",
@@ -516,6 +516,7 @@ const FLAT_COLUMNS: [&str; 22] = [
     "pages_written_by_reclaim",
     "pages_written_by_journal",
     "reclaim_no_progress",
+    "flusher_allocstall",
 ];
 
 /// The values of [`FLAT_COLUMNS`].
@@ -547,6 +548,7 @@ fn flat_fields(run: &RunRecord) -> Vec<Field> {
         Field::UInt(c.pages_written_by_reclaim),
         Field::UInt(c.pages_written_by_journal),
         Field::UInt(c.reclaim_no_progress),
+        Field::UInt(c.flusher_allocstall),
     ]
 }
 

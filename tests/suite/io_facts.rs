@@ -439,9 +439,13 @@ fn readers_beyond_the_sync_list_sleep_in_get_request_wait_while_the_async_list_s
         assert!(d.rl[sync].count <= 6, "{} sync requests", d.rl[sync].count);
         assert_eq!(d.allocated(), 0);
         assert!(!d.write_congested(), "reads made the queue write-congested");
-        m.tasks.iter().all(|t| t.finished_at.is_some())
+        m.tasks[..m.user_tasks()]
+            .iter()
+            .all(|t| t.finished_at.is_some())
     });
-    assert!(m.tasks.iter().all(|t| t.finished_at.is_some()));
+    assert!(m.tasks[..m.user_tasks()]
+        .iter()
+        .all(|t| t.finished_at.is_some()));
     assert!(m.io.wait_stats.sleeps[Waiter::Reader as usize] > 0);
 }
 

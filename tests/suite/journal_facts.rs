@@ -194,10 +194,13 @@ fn an_ext4_ordered_commit_waits_for_all_writeback_of_the_inodes_it_filed() {
 /// page-cache page and its buffer heads `GFP_NOFS` under its jbd2 handle (`ext4_da_write_begin`,
 /// AOP_FLAG_NOFS; `alloc_page_buffers`).
 /// On tests/fixtures/straddle.toml with ext4 (a 3 GiB SHM_LOCK'd SGA, no swap, a 902.5 MiB
-/// session that frees its memory every cycle) the backup loops there from about 10 s to the
-/// end, with 547 MiB free at the end; with 2.6.35's return value (1 when the last priority
-/// shrank a zone: 0aeb2339e54, bb21c7ce18e) or 2.6.36's (d1908362ae0) the same run survives at
-/// 22.8 s. ext3's writer allocates before its handle, with `__GFP_FS`: the OOM killer runs.
+/// session that frees its memory every cycle) the backup loops there from about 10 s, and so does
+/// the flusher when a new block group needs its pages (`ext4_mb_load_buddy`, GFP_NOFS): nothing
+/// cleans the delayed pages any more, and at 27.8 s the session's own `__GFP_FS` reclaim meets
+/// only them (ext4 refuses) and the OOM killer runs. With 2.6.35's return value (1 when the last
+/// priority shrank a zone: 0aeb2339e54, bb21c7ce18e) or 2.6.36's (d1908362ae0) the loops end and
+/// the same run survives at 22.6 s. ext3's writer allocates before its handle, with
+/// `__GFP_FS`, and the OOM killer runs earlier (the edge there is capacity).
 #[test]
 fn a_2_6_32_nofs_writer_whose_reclaim_frees_nothing_never_rechecks_the_free_lists() {
     let run = |sets: &[&str]| {
@@ -218,15 +221,21 @@ fn a_2_6_32_nofs_writer_whose_reclaim_frees_nothing_never_rechecks_the_free_list
     };
     let stuck = run(&["mount.backup.fs=ext4"]);
     let outcome = &stuck["outcome"];
-    assert_eq!(outcome["kind"], "stalled", "{outcome}");
-    let reason = outcome["reason"].as_str().unwrap();
+    assert_eq!(outcome["kind"], "oom", "{outcome}");
+    assert_eq!(outcome["invoker"], "oracle", "{outcome}");
+    let counters = &stuck["counters"];
     assert!(
-        reason.contains("backup") && reason.contains("slow path"),
-        "{reason}"
+        counters["reclaim_no_progress"].as_u64().unwrap() > 200,
+        "{counters}"
     );
-    assert!(stuck["counters"]["reclaim_no_progress"].as_u64().unwrap() > 500);
-    let free = stuck["vmstat"]["nr_free_pages"].as_u64().unwrap();
-    assert!(free > 100_000, "free pages at the end: {free}");
+    assert!(
+        counters["flusher_allocstall"].as_u64().unwrap() > 100,
+        "{counters}"
+    );
+    assert!(
+        counters["writepage_refused"].as_u64().unwrap() > 0,
+        "{counters}"
+    );
     let retried = run(&[
         "mount.backup.fs=ext4",
         "kernel.direct_reclaim_progress=shrunk-a-zone",

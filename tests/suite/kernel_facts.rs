@@ -682,7 +682,9 @@ fn a_killed_victim_frees_its_private_anon_memory_but_not_page_cache_nor_shm_lock
     spec.tasks = vec![writer(MIB), shm, db];
     let mut m = boot(&spec);
     run_until(&mut m, SEC, |m| {
-        m.tasks.iter().all(|t| t.finished_at.is_some())
+        m.tasks[..m.user_tasks()]
+            .iter()
+            .all(|t| t.finished_at.is_some())
     });
     assert_eq!(m.vfs.segments.len(), 1);
     assert!(m.vfs.segments[0].locked);
@@ -745,7 +747,9 @@ fn family_oom(release: Release) -> Machine {
     spec.tasks = vec![anon("parent", 8 * MIB), small, big, anon("invoker", 0)];
     let mut m = boot(&spec);
     run_until(&mut m, SEC, |m| {
-        m.tasks.iter().all(|t| t.finished_at.is_some())
+        m.tasks[..m.user_tasks()]
+            .iter()
+            .all(|t| t.finished_at.is_some())
     });
     assert_eq!(m.tasks[0].children, vec![1, 2]);
     assert!(m.out_of_memory(3, gfp::GFP_HIGHUSER_MOVABLE));
@@ -803,7 +807,9 @@ fn cpuset_oom(release: Release) -> Machine {
     );
     let mut m = boot(&spec);
     run_until(&mut m, SEC, |m| {
-        m.tasks.iter().all(|t| t.finished_at.is_some())
+        m.tasks[..m.user_tasks()]
+            .iter()
+            .all(|t| t.finished_at.is_some())
     });
     let node_of = |m: &Machine, t: usize| {
         m.mem.zones[m.mem.pages[m.tasks[t].anon[0] as usize].zone as usize].node

@@ -38,3 +38,4 @@ mod slab_facts;
 mod support;
 mod sweep;
 mod trust;
+mod writeback_memory_facts;
