@@ -150,3 +150,53 @@ fn with_vfs_cache_pressure_0_the_dcache_is_never_shrunk_and_the_task_it_would_ma
     assert_eq!(m.slab.slabs_scanned, 0);
     assert_eq!(m.slab.caches[CacheId::Dentry as usize].objects, dentries);
 }
+
+/// 512 refused dirty ext4 pages (as `refused_inactive_list`) and 8 MiB of unused ext4 inodes: the
+/// LRU gives reclaim nothing, the icache does (a pruned inode is freed at once in 2.6.32, so its
+/// slab page is the reclaimer's; a dentry is freed after an RCU grace period, credited to
+/// nobody).
+fn refused_list_and_inodes() -> Machine {
+    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext4, 2 * MIB);
+    spec.machine.slab.inodes = 8 * 256 * 17 / 4;
+    let mut r = anon("reclaimer", 0);
+    r.start_ns = 1000 * SEC;
+    spec.tasks.push(r);
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    m.shrink_zone(0, 0, &mut kswapd_sc());
+    m.mem.zones[0].pages_scanned = 0;
+    m
+}
+
+/// `do_try_to_free_pages()` adds `reclaim_state->reclaimed_slab` to `sc->nr_reclaimed` after
+/// `shrink_slab()` (mm/vmscan.c 2.6.32 :1768-1773): a `GFP_KERNEL` pass whose LRU frees nothing
+/// (every page refused) but whose shrinkers free inodes returns progress, where the same pass
+/// without them returns 0.
+#[test]
+fn a_direct_reclaim_pass_that_frees_only_slab_returns_progress() {
+    let mut m = refused_list_and_inodes();
+    let steal0 = m
+        .vmstat()
+        .iter()
+        .filter(|(k, _)| k.starts_with("pgsteal"))
+        .map(|x| x.1)
+        .sum::<u64>();
+    let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
+    let steal = m
+        .vmstat()
+        .iter()
+        .filter(|(k, _)| k.starts_with("pgsteal"))
+        .map(|x| x.1)
+        .sum::<u64>();
+    assert_eq!(steal, steal0, "the LRU freed nothing");
+    assert!(m.slab.slabs_scanned > 0);
+    assert!(progress > 0, "slab freed is progress");
+    assert_eq!(
+        direct_reclaim_pass(
+            &mut refused_inactive_list(Release::V2_6_32),
+            1,
+            gfp::GFP_KERNEL
+        ),
+        0
+    );
+}
