@@ -349,6 +349,25 @@ pub struct TaskSpec {
     pub extra_vm_bytes: u64,
 }
 
+impl TaskSpec {
+    /// A task of `kind` named `name` with no cpuset, no policy, no parent, nothing attached,
+    /// starting at 0.
+    pub fn new(name: &str, kind: TaskKind) -> TaskSpec {
+        TaskSpec {
+            name: name.into(),
+            kind,
+            cpuset_nodes: None,
+            cpuset_hardwall: false,
+            membind: None,
+            oom_score_adj: 0,
+            start_ns: 0,
+            parent: None,
+            attach: vec![],
+            extra_vm_bytes: 0,
+        }
+    }
+}
+
 /// Bounds that make every run end.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {

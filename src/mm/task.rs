@@ -251,25 +251,15 @@ impl Task {
     /// cpuset), `PF_FLUSHER | PF_SWAPWRITE`, task number `i`. Its kind is never run: a kernel
     /// thread's work is its actor's (`Actor::Flusher`).
     pub fn flusher(m: &Machine, i: usize, b: usize, cpu: usize) -> Task {
-        let spec = TaskSpec {
-            name: format!("flush-{b}"),
-            kind: TaskKind::Anon(super::workload::Anon {
-                bytes: 0,
-                rate_bytes_per_sec: 0,
-                hold_ns: 0,
-                cycle: false,
-                gfp: super::workload::AnonGfp::Kernel,
-                working_set: None,
-            }),
-            cpuset_nodes: None,
-            cpuset_hardwall: false,
-            membind: None,
-            oom_score_adj: 0,
-            start_ns: 0,
-            parent: None,
-            attach: vec![],
-            extra_vm_bytes: 0,
-        };
+        let kind = TaskKind::Anon(super::workload::Anon {
+            bytes: 0,
+            rate_bytes_per_sec: 0,
+            hold_ns: 0,
+            cycle: false,
+            gfp: super::workload::AnonGfp::Kernel,
+            working_set: None,
+        });
+        let spec = TaskSpec::new(&format!("flush-{b}"), kind);
         let mut t = Task::new(m, i, &spec, cpu);
         t.pid = 200 + b as u32; // kernel threads get low pids at boot
         t.pf = super::pf::FLUSHER | super::pf::SWAPWRITE;

@@ -67,18 +67,7 @@ pub fn mount(fs: FsType) -> MountSpec {
 
 /// A task with no cpuset, no parent, nothing attached, starting at 0.
 pub fn task(name: &str, kind: TaskKind) -> TaskSpec {
-    TaskSpec {
-        name: name.into(),
-        kind,
-        cpuset_nodes: None,
-        cpuset_hardwall: false,
-        membind: None,
-        oom_score_adj: 0,
-        start_ns: 0,
-        parent: None,
-        attach: vec![],
-        extra_vm_bytes: 0,
-    }
+    TaskSpec::new(name, kind)
 }
 
 /// A buffered writer of `bytes` to mount 0 in a single `write()` call, as fast as it can.
@@ -175,6 +164,24 @@ pub fn run_until(m: &mut Machine, limit: u64, done: impl Fn(&Machine) -> bool) {
         m.unplug_all();
         m.check_invariants();
     }
+}
+
+/// Steps one event as the engine does (invariants recounted); `false` when the queue is empty or
+/// the next event is after `limit` (it stays queued).
+pub fn step(m: &mut Machine, limit: u64) -> bool {
+    let Some((at, ev)) = m.clock.queue.pop() else {
+        return false;
+    };
+    if at > limit {
+        m.clock.queue.schedule(at, ev);
+        return false;
+    }
+    m.clock.now = at;
+    m.clock.events += 1;
+    m.handle(ev);
+    m.unplug_all();
+    m.check_invariants();
+    true
 }
 
 /// Runs every task's events until task `t` has finished its work.
@@ -329,7 +336,13 @@ pub fn direct_reclaim_pass(m: &mut Machine, t: usize, gfp_mask: u32) -> u64 {
 /// 512 dirty ext4 delalloc pages, every one already met once by kswapd (so the reclaimer calls
 /// ->writepage on each and ext4 refuses), and a GFP_KERNEL reclaimer (task 1) that never runs.
 pub fn refused_inactive_list(release: Release) -> Machine {
+    refused_inactive_list_with(release, |_| {})
+}
+
+/// [`refused_inactive_list`] on a machine `tweak` changes first.
+pub fn refused_inactive_list_with(release: Release, tweak: impl FnOnce(&mut RunSpec)) -> Machine {
     let mut spec = one_writer(release, Policy::Redirty, FsType::Ext4, 2 * MIB);
+    tweak(&mut spec);
     let mut r = anon("reclaimer", 0);
     r.start_ns = 1000 * SEC;
     spec.tasks.push(r);

@@ -4,23 +4,6 @@
 use crate::common::*;
 use wbsim::fs::jbd::CommitPhase;
 
-/// Steps one event as the engine does (invariants recounted); `false` when the queue is empty or
-/// the next event is after `limit`.
-fn step(m: &mut Machine, limit: u64) -> bool {
-    let Some((at, ev)) = m.clock.queue.pop() else {
-        return false;
-    };
-    if at > limit {
-        return false;
-    }
-    m.clock.now = at;
-    m.clock.events += 1;
-    m.handle(ev);
-    m.unplug_all();
-    m.check_invariants();
-    true
-}
-
 /// `jbd2_get_transaction()` sets `t_expires = jiffies + j_commit_interval` at the first handle
 /// and arms the commit timer at `round_jiffies_up(t_expires)`: the next whole second of jiffies,
 /// and jiffies start at `INITIAL_JIFFIES` (-300·HZ as a 32-bit value: 296 jiffies past a whole

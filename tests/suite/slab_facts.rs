@@ -156,16 +156,9 @@ fn with_vfs_cache_pressure_0_the_dcache_is_never_shrunk_and_the_task_it_would_ma
 /// slab page is the reclaimer's; a dentry is freed after an RCU grace period, credited to
 /// nobody).
 fn refused_list_and_inodes() -> Machine {
-    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext4, 2 * MIB);
-    spec.machine.slab.inodes = 8 * 256 * 17 / 4;
-    let mut r = anon("reclaimer", 0);
-    r.start_ns = 1000 * SEC;
-    spec.tasks.push(r);
-    let mut m = boot(&spec);
-    finish_task(&mut m, 0);
-    m.shrink_zone(0, 0, &mut kswapd_sc());
-    m.mem.zones[0].pages_scanned = 0;
-    m
+    refused_inactive_list_with(Release::V2_6_32, |spec| {
+        spec.machine.slab.inodes = 8 * 256 * 17 / 4;
+    })
 }
 
 /// `do_try_to_free_pages()` adds `reclaim_state->reclaimed_slab` to `sc->nr_reclaimed` after
@@ -175,20 +168,16 @@ fn refused_list_and_inodes() -> Machine {
 #[test]
 fn a_direct_reclaim_pass_that_frees_only_slab_returns_progress() {
     let mut m = refused_list_and_inodes();
-    let steal0 = m
-        .vmstat()
-        .iter()
-        .filter(|(k, _)| k.starts_with("pgsteal"))
-        .map(|x| x.1)
-        .sum::<u64>();
+    let pgsteal = |m: &Machine| {
+        let v = m.vmstat();
+        v.iter()
+            .filter(|(k, _)| k.starts_with("pgsteal"))
+            .map(|x| x.1)
+            .sum::<u64>()
+    };
+    let steal0 = pgsteal(&m);
     let progress = direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL);
-    let steal = m
-        .vmstat()
-        .iter()
-        .filter(|(k, _)| k.starts_with("pgsteal"))
-        .map(|x| x.1)
-        .sum::<u64>();
-    assert_eq!(steal, steal0, "the LRU freed nothing");
+    assert_eq!(pgsteal(&m), steal0, "the LRU freed nothing");
     assert!(m.slab.slabs_scanned > 0);
     assert!(progress > 0, "slab freed is progress");
     assert_eq!(

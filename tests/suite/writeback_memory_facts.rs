@@ -5,24 +5,6 @@
 
 use crate::common::*;
 
-/// Steps one event as the engine does (invariants recounted); `false` when the queue is empty or
-/// the next event is after `limit`.
-fn step(m: &mut Machine, limit: u64) -> bool {
-    let Some((at, ev)) = m.clock.queue.pop() else {
-        return false;
-    };
-    if at > limit {
-        m.clock.queue.schedule(at, ev);
-        return false;
-    }
-    m.clock.now = at;
-    m.clock.events += 1;
-    m.handle(ev);
-    m.unplug_all();
-    m.check_invariants();
-    true
-}
-
 fn run_for(m: &mut Machine, ns: u64) {
     let limit = m.clock.now + ns;
     while step(m, limit) {}
