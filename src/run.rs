@@ -11,11 +11,15 @@
 //! - `--check-determinism`: each run twice, the full results compared;
 //! - observation (`--timeline`, `--plot`, `--trace`, `--ftrace`, `explain`): a
 //!   [`Recorder`] probe on every run, handed back with its result;
-//! - policy twins: a run that differs from an earlier one only in its policy (and in the name of
-//!   its kernel profile, which the engine never reads: 6.1 is 5.18's switches) reuses that run's
-//!   result (and recording) when its policy decided nothing (`RunResult::policy_decisions == 0`:
-//!   the policy is read nowhere else, so the run would follow the first event for event). Under a
-//!   check every run is simulated: a check must not assume what it checks;
+//! - twins (`exec::policy_twins`): a run whose engine input equals an earlier one's takes that
+//!   run's result (and recording). The engine input is the spec without the kernel profile's name
+//!   (read only by the reports: 6.1 is 5.18's switches) and without the filesystem-only switches
+//!   of filesystems the run does not mount (`exec::FILESYSTEM_SWITCHES`: an ext3 cell under 3.9
+//!   is the same run as under 3.4). A run that differs from an earlier one only in its policy
+//!   takes its result when its policy decided nothing (`RunResult::policy_decisions == 0`: the
+//!   policy is read nowhere else, so the run would follow the first event for event). Under a
+//!   check every run is simulated: a check must not assume what it checks. [`Runner::tally`]
+//!   counts what was simulated and what was reused;
 //! - progress: a bar on stderr when stderr is a terminal.
 //!
 //! A broken invariant or a non-deterministic run is a [`CheckFailed`] naming the job; the command
@@ -127,6 +131,34 @@ pub struct Runner {
     pub observe: Option<ObserveConfig>,
     /// Show progress on stderr (when it is a terminal).
     pub progress: bool,
+    /// How many runs it simulated and reused, over every batch (shared by its clones).
+    pub tally: Tally,
+}
+
+/// Runs handed to a [`Runner`]: how many it simulated and how many took an earlier run's result
+/// (an exact twin: the same engine input; a policy twin: its policy decided nothing).
+#[derive(Clone, Debug, Default)]
+pub struct Tally(std::sync::Arc<[std::sync::atomic::AtomicUsize; 3]>);
+
+impl Tally {
+    /// Runs simulated (a `--check-determinism` run counts once).
+    pub fn simulated(&self) -> usize {
+        self.0[0].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs that took the result of an earlier run with the same engine input.
+    pub fn exact_twins(&self) -> usize {
+        self.0[1].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs that took the result of an earlier run under another policy that decided nothing.
+    pub fn policy_twins(&self) -> usize {
+        self.0[2].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn add(&self, which: usize) {
+        self.0[which].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Runner {
@@ -137,6 +169,7 @@ impl Runner {
             checks,
             observe: None,
             progress: true,
+            tally: Tally::default(),
         }
     }
 
@@ -173,11 +206,16 @@ impl Runner {
             bar.inc(1);
             out
         };
-        let reusable = |out: &Result<Output, String>| {
-            out.as_ref().is_ok_and(|o| o.result.policy_decisions == 0)
+        // An exact twin takes any result; a policy twin only one whose policy decided nothing.
+        let exact = |i: usize| twins[i].is_some_and(|t| jobs[t].spec.policy == jobs[i].spec.policy);
+        let reusable = |i: usize, out: &Result<Output, String>| {
+            exact(i) || out.as_ref().is_ok_and(|o| o.result.policy_decisions == 0)
         };
-        let outputs =
-            crate::exec::share_out(&twins, self.threads, &run, &reusable, &|_| bar.inc(1));
+        let reused = |i: usize| {
+            self.tally.add(if exact(i) { 1 } else { 2 });
+            bar.inc(1)
+        };
+        let outputs = crate::exec::share_out(&twins, self.threads, &run, &reusable, &reused);
         bar.finish_and_clear();
         outputs
             .into_iter()
@@ -203,6 +241,7 @@ impl Runner {
     /// One run on this thread, under the checks and with the recorder; `Err` is the failed
     /// check's message.
     pub fn run_one(&self, spec: &RunSpec) -> Result<Output, String> {
+        self.tally.add(0);
         self.checked(spec, None)
     }
 
@@ -238,6 +277,7 @@ impl Runner {
         let clock = bar.clone();
         let tick: Box<dyn FnMut(u64)> =
             Box::new(move |now| clock.set_position(now / crate::sim::SEC));
+        self.tally.add(0);
         let out = self.checked(job.spec, Some(tick));
         bar.finish_and_clear();
         out.map_err(|message| CheckFailed { job: 0, message })
