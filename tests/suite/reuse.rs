@@ -211,3 +211,40 @@ fn a_study_simulates_each_distinct_run_once() {
     assert_eq!(t.policy_twins(), 3);
     assert_eq!(t.simulated(), 15);
 }
+
+#[test]
+fn a_margin_probe_at_a_cell_s_own_value_is_the_cell_s_run() {
+    // straddle's session is 902.5MiB; the search's first probe (the range's low end) is that
+    // value, so its two replicas under each policy are the table's runs, not simulated again.
+    let src = wbsim::scenario::read_source(Path::new("tests/fixtures/straddle.toml"))
+        .expect("the fixture reads");
+    let ov = Overrides {
+        replicas: Some(2),
+        ..Default::default()
+    };
+    let sc = wbsim::scenario::load_source(&src, &ov).expect("the fixture loads");
+    let jobs: Vec<Job<'_>> = sc
+        .runs
+        .iter()
+        .map(|r| Job {
+            spec: &r.spec,
+            name: r.label.clone(),
+        })
+        .collect();
+    let runner = Runner {
+        threads: 2,
+        checks: Checks::default(),
+        observe: None,
+        progress: false,
+        tally: Default::default(),
+    };
+    let table = runner.run(&jobs).expect("no check asked for");
+    assert_eq!(table.len(), 4);
+    // Within the table, activate may only be a policy twin; no run is another's exact twin.
+    assert_eq!(runner.tally.exact_twins(), 0);
+    let arg = wbsim::margin::parse("task.oracle.size=902.5MiB..904.5MiB:2MiB").expect("a range");
+    let margins = wbsim::margin::search(&src, &ov, &arg, &runner).expect("a search");
+    assert_eq!(margins.len(), 2);
+    // Two points (both ends, no midpoint): the low end's 4 runs are the table's.
+    assert_eq!(runner.tally.exact_twins(), 4, "{:?}", runner.tally);
+}
