@@ -77,13 +77,14 @@ struct Board<R> {
 
 /// Runs items `0..twin.len()` on `threads` threads: every first run (`twin[i]` is `None`) in
 /// order, then each twin once its first run is done, taking a clone of that result when
-/// `reusable` says so (and calling `reused` with its index) instead of running it. A thread
+/// `reusable` (given the twin's index and that result) says so (and calling `reused` with its
+/// index) instead of running it. A twin's first run may itself be a twin. A thread
 /// waits only when every first run has started and no twin's first run has finished.
 pub fn share_out<R: Clone + Send>(
     twin: &[Option<usize>],
     threads: usize,
     run: &(dyn Fn(usize) -> R + Sync),
-    reusable: &(dyn Fn(&R) -> bool + Sync),
+    reusable: &(dyn Fn(usize, &R) -> bool + Sync),
     reused: &(dyn Fn(usize) + Sync),
 ) -> Vec<R> {
     let n = twin.len();
@@ -125,7 +126,7 @@ fn next_job<R: Clone>(
     firsts: &[usize],
     twin: &[Option<usize>],
     changed: &Condvar,
-    reusable: &(dyn Fn(&R) -> bool + Sync),
+    reusable: &(dyn Fn(usize, &R) -> bool + Sync),
     reused: &(dyn Fn(usize) + Sync),
 ) -> Option<usize> {
     let first_of = |i: usize| twin[i].expect("a twin");
@@ -144,7 +145,7 @@ fn next_job<R: Clone>(
         if let Some(pos) = ready {
             let i = board.twins_left.remove(pos);
             let first = board.results[first_of(i)].as_ref().expect("done");
-            if !reusable(first) {
+            if !reusable(i, first) {
                 return Some(i);
             }
             board.results[i] = Some(first.clone());
@@ -168,28 +169,86 @@ impl<R> Drop for AbortOnUnwind<'_, R> {
     }
 }
 
-/// For each spec, the first earlier spec equal to it but for the policy and the kernel
-/// profile's name (found by the serialised spec, confirmed field by field). The name is read
-/// only by the reports (the OOM report's layout for `mainline`), never by the engine: profiles
-/// with the same switches (6.1 is 5.18's rules under its own name) and the same output release
-/// run the same rules, so their runs are the same run.
+/// The switches only one filesystem's code reads, with that filesystem and where it reads them:
+/// in a run that mounts no such filesystem the setting is never consulted, so two kernels that
+/// differ only there run the same rules for that run (3.9 differs from 3.4 only in
+/// `ext4_write_begin_nofs`: an ext3 cell is the same run under both). A unit test keeps the list
+/// in step with the sources (every read of each switch is in one of the files named).
+pub const FILESYSTEM_SWITCHES: &[(&str, crate::fs::FsType, &[&str])] = &[
+    // `Ext4::writer_gfp()`: ext4_write_begin() (fs/ext4/inode.c) before 3.9.
+    (
+        "ext4_write_begin_nofs",
+        crate::fs::FsType::Ext4,
+        &["src/fs/ext4.rs"],
+    ),
+    // `Machine::ext4_dioread_nolock()`: ext4_should_dioread_nolock() (fs/ext4/ext4_jbd2.h),
+    // false unless the mount is ext4.
+    (
+        "ext4_dioread_nolock_default",
+        crate::fs::FsType::Ext4,
+        &["src/mm/ext4_io_end.rs"],
+    ),
+    // `Xfs::writepage()`, `Xfs::refusal_rule()`: xfs_vm_writepage() (fs/xfs/linux-2.6/xfs_aops.c).
+    (
+        "xfs_reclaim_writepage",
+        crate::fs::FsType::Xfs,
+        &["src/fs/xfs.rs"],
+    ),
+    // `Xfs::writer_gfp()`: xfs_vm_write_begin().
+    (
+        "xfs_write_begin_nofs",
+        crate::fs::FsType::Xfs,
+        &["src/fs/xfs.rs"],
+    ),
+];
+
+/// What the engine reads of `spec`: the spec with the kernel profile's name and `[kernel]`
+/// overrides cleared (the switches hold their effect; the name is read only by the reports) and
+/// every [`FILESYSTEM_SWITCHES`] setting of a filesystem the run does not mount put back to the
+/// default (the engine never reads it).
+pub fn engine_input(spec: &RunSpec) -> RunSpec {
+    let mut s = spec.clone();
+    s.kernel.profile.clear();
+    s.kernel.overrides.clear();
+    let defaults = crate::kernel::Switches::default();
+    for &(key, fs, _) in FILESYSTEM_SWITCHES {
+        if !spec.mounts.iter().any(|m| m.fs == fs) {
+            let value = crate::kernel::switch_value(&defaults, key).expect("a switch key");
+            crate::kernel::set_switch(&mut s.kernel.switches, key, value)
+                .expect("a switch value from the table");
+        }
+    }
+    s
+}
+
+/// For each spec, the first earlier spec whose engine input ([`engine_input`]) is equal to its
+/// own (an exact twin: the same run, whose result it may take), else the first earlier one equal
+/// to it but for the policy (a policy twin, whose result it may take only when that run's policy
+/// decided nothing). Found by the serialised input, confirmed field by field. Profiles with the
+/// same switches (6.1 is 5.18's rules under its own name), or switches that differ only where the
+/// run cannot reach, and the same output release run the same rules, so their runs are the same
+/// run.
 pub fn policy_twins(specs: &[&RunSpec]) -> Vec<Option<usize>> {
-    let engine_input = |spec: &RunSpec| {
-        let mut s = spec.clone();
+    let inputs: Vec<RunSpec> = specs.iter().map(|s| engine_input(s)).collect();
+    let without_policy = |s: &RunSpec| {
+        let mut s = s.clone();
         s.policy = crate::spec::Policy::Redirty;
-        s.kernel.profile.clear();
-        s.kernel.overrides.clear();
         s
     };
-    let mut first: std::collections::HashMap<String, usize> = Default::default();
-    specs
-        .iter()
-        .enumerate()
-        .map(|(i, &spec)| {
-            let key_spec = engine_input(spec);
-            let key = serde_json::to_string(&key_spec).unwrap_or_else(|_| format!("job {i}"));
-            let &mut t = first.entry(key).or_insert(i);
-            (t != i && key_spec == engine_input(specs[t])).then_some(t)
+    let key =
+        |i: usize, s: &RunSpec| serde_json::to_string(s).unwrap_or_else(|_| format!("job {i}"));
+    let mut exact: std::collections::HashMap<String, usize> = Default::default();
+    let mut policy: std::collections::HashMap<String, usize> = Default::default();
+    (0..specs.len())
+        .map(|i| {
+            let general = without_policy(&inputs[i]);
+            let &mut e = exact.entry(key(i, &inputs[i])).or_insert(i);
+            let &mut p = policy.entry(key(i, &general)).or_insert(i);
+            if e != i && inputs[e] == inputs[i] {
+                Some(e)
+            } else {
+                (p != i && without_policy(&inputs[p]) == general).then_some(p)
+            }
         })
         .collect()
 }
@@ -212,7 +271,7 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_micros(300 * (n - i) as u64));
                 i
             };
-            let out = share_out(&twin, threads, &run, &|&first| first % 4 != 0, &|i| {
+            let out = share_out(&twin, threads, &run, &|_, &first| first % 4 != 0, &|i| {
                 reused.lock().unwrap().push(i)
             });
             assert_eq!(
@@ -226,6 +285,37 @@ mod tests {
             let mut reused = reused.into_inner().unwrap();
             reused.sort_unstable();
             assert_eq!(reused, [3, 7, 11], "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn each_filesystem_switch_is_read_only_in_its_filesystem_code() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("src is readable") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        for &(key, _, readers) in FILESYSTEM_SWITCHES {
+            let read = format!(".{key}");
+            let mut found = Vec::new();
+            for path in &files {
+                let text = std::fs::read_to_string(path).expect("a source file");
+                let name = path.strip_prefix(root).expect("under the crate");
+                let name = name.to_string_lossy().replace('\\', "/");
+                if name != "src/kernel.rs" && text.contains(&read) {
+                    found.push(name);
+                }
+            }
+            found.sort();
+            assert_eq!(found, readers, "the engine reads `{key}` in these files");
         }
     }
 

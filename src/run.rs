@@ -11,11 +11,15 @@
 //! - `--check-determinism`: each run twice, the full results compared;
 //! - observation (`--timeline`, `--plot`, `--trace`, `--ftrace`, `explain`): a
 //!   [`Recorder`] probe on every run, handed back with its result;
-//! - policy twins: a run that differs from an earlier one only in its policy (and in the name of
-//!   its kernel profile, which the engine never reads: 6.1 is 5.18's switches) reuses that run's
-//!   result (and recording) when its policy decided nothing (`RunResult::policy_decisions == 0`:
-//!   the policy is read nowhere else, so the run would follow the first event for event). Under a
-//!   check every run is simulated: a check must not assume what it checks;
+//! - twins (`exec::policy_twins`): a run whose engine input equals an earlier one's takes that
+//!   run's result (and recording). The engine input is the spec without the kernel profile's name
+//!   (read only by the reports: 6.1 is 5.18's switches) and without the filesystem-only switches
+//!   of filesystems the run does not mount (`exec::FILESYSTEM_SWITCHES`: an ext3 cell under 3.9
+//!   is the same run as under 3.4). A run that differs from an earlier one only in its policy
+//!   takes its result when its policy decided nothing (`RunResult::policy_decisions == 0`: the
+//!   policy is read nowhere else, so the run would follow the first event for event). Under a
+//!   check every run is simulated: a check must not assume what it checks. [`Runner::tally`]
+//!   counts what was simulated and what was reused;
 //! - progress: a bar on stderr when stderr is a terminal.
 //!
 //! A broken invariant or a non-deterministic run is a [`CheckFailed`] naming the job; the command
@@ -127,6 +131,95 @@ pub struct Runner {
     pub observe: Option<ObserveConfig>,
     /// Show progress on stderr (when it is a terminal).
     pub progress: bool,
+    /// How many runs it simulated and reused, over every batch (shared by its clones).
+    pub tally: Tally,
+}
+
+/// Runs handed to a [`Runner`]: how many it simulated and how many took an earlier run's result
+/// (an exact twin: the same engine input; a policy twin: its policy decided nothing), and the
+/// results of its earlier batches (unobserved and unchecked) for the later ones to take: a margin
+/// probe at a cell's own value, or a study's second look at a run, is the run already done.
+#[derive(Clone, Default)]
+pub struct Tally(std::sync::Arc<Ledger>);
+
+/// What a [`Tally`] shares between the runner's clones.
+#[derive(Default)]
+struct Ledger {
+    counts: [std::sync::atomic::AtomicUsize; 3],
+    /// Every result so far, by the engine input without its policy (`exec::engine_input`).
+    done: std::sync::Mutex<std::collections::HashMap<String, Vec<(RunSpec, Output)>>>,
+}
+
+impl std::fmt::Debug for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tally")
+            .field("simulated", &self.simulated())
+            .field("exact_twins", &self.exact_twins())
+            .field("policy_twins", &self.policy_twins())
+            .finish()
+    }
+}
+
+impl Tally {
+    /// Runs simulated (a `--check-determinism` run counts once).
+    pub fn simulated(&self) -> usize {
+        self.0.counts[0].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs that took the result of an earlier run with the same engine input.
+    pub fn exact_twins(&self) -> usize {
+        self.0.counts[1].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs that took the result of an earlier run under another policy that decided nothing.
+    pub fn policy_twins(&self) -> usize {
+        self.0.counts[2].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn add(&self, which: usize) {
+        self.0.counts[which].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The engine input of `spec` and its key without the policy.
+    fn key(spec: &RunSpec) -> (RunSpec, String) {
+        let input = crate::exec::engine_input(spec);
+        let mut general = input.clone();
+        general.policy = crate::spec::Policy::Redirty;
+        let key = serde_json::to_string(&general).unwrap_or_default();
+        (input, key)
+    }
+
+    /// An earlier batch's result that `spec` may take (counted), as `exec::policy_twins` decides
+    /// within a batch: the same engine input, else another policy's run that decided nothing.
+    fn recall(&self, spec: &RunSpec) -> Option<Output> {
+        let (input, key) = Tally::key(spec);
+        let done = self.0.done.lock().unwrap_or_else(|e| e.into_inner());
+        let same_but_policy = |other: &RunSpec| {
+            let mut other = other.clone();
+            other.policy = input.policy;
+            other == input
+        };
+        let runs = done.get(&key)?;
+        let (out, which) = match runs.iter().find(|(s, _)| *s == input) {
+            Some((_, out)) => (out, 1),
+            None => runs
+                .iter()
+                .find(|(s, out)| out.result.policy_decisions == 0 && same_but_policy(s))
+                .map(|(_, out)| (out, 2))?,
+        };
+        self.add(which);
+        Some(out.clone())
+    }
+
+    /// Keeps `out`, the result of `spec`, for later batches.
+    fn remember(&self, spec: &RunSpec, out: &Output) {
+        let (input, key) = Tally::key(spec);
+        let mut done = self.0.done.lock().unwrap_or_else(|e| e.into_inner());
+        let runs = done.entry(key).or_default();
+        if !runs.iter().any(|(s, _)| *s == input) {
+            runs.push((input, out.clone()));
+        }
+    }
 }
 
 impl Runner {
@@ -137,6 +230,7 @@ impl Runner {
             checks,
             observe: None,
             progress: true,
+            tally: Tally::default(),
         }
     }
 
@@ -153,13 +247,44 @@ impl Runner {
     }
 
     /// Runs every job; the outputs are in the order of `jobs`. The first failed check (in job
-    /// order) is the error.
+    /// order) is the error. Unobserved and unchecked, a job an earlier batch already ran (or its
+    /// policy twin that decided nothing) takes that result.
     pub fn run(&self, jobs: &[Job<'_>]) -> Result<Vec<Output>, CheckFailed> {
         if let [job] = jobs {
             if self.progress && std::io::stderr().is_terminal() {
                 return self.run_with_clock(job).map(|out| vec![out]);
             }
         }
+        let remember = !self.checks.any() && self.observe.is_none();
+        let mut outputs: Vec<Option<Result<Output, String>>> = jobs
+            .iter()
+            .map(|j| {
+                remember
+                    .then(|| self.tally.recall(j.spec).map(Ok))
+                    .flatten()
+            })
+            .collect();
+        let pending: Vec<usize> = (0..jobs.len()).filter(|&i| outputs[i].is_none()).collect();
+        let fresh = self.run_batch(&pending.iter().map(|&i| &jobs[i]).collect::<Vec<_>>());
+        for (&i, out) in pending.iter().zip(fresh) {
+            if let (true, Ok(o)) = (remember, &out) {
+                self.tally.remember(jobs[i].spec, o);
+            }
+            outputs[i] = Some(out);
+        }
+        outputs
+            .into_iter()
+            .enumerate()
+            .map(|(job, out)| {
+                out.expect("every job has an output")
+                    .map_err(|message| CheckFailed { job, message })
+            })
+            .collect()
+    }
+
+    /// Simulates `jobs` on the runner's threads, each twin (`exec::policy_twins`) taking its
+    /// first run's result when it may; the outputs are in the order of `jobs`.
+    fn run_batch(&self, jobs: &[&Job<'_>]) -> Vec<Result<Output, String>> {
         let bar = self.bar(jobs.len());
         let twins = if self.checks.any() {
             vec![None; jobs.len()]
@@ -173,17 +298,18 @@ impl Runner {
             bar.inc(1);
             out
         };
-        let reusable = |out: &Result<Output, String>| {
-            out.as_ref().is_ok_and(|o| o.result.policy_decisions == 0)
+        // An exact twin takes any result; a policy twin only one whose policy decided nothing.
+        let exact = |i: usize| twins[i].is_some_and(|t| jobs[t].spec.policy == jobs[i].spec.policy);
+        let reusable = |i: usize, out: &Result<Output, String>| {
+            exact(i) || out.as_ref().is_ok_and(|o| o.result.policy_decisions == 0)
         };
-        let outputs =
-            crate::exec::share_out(&twins, self.threads, &run, &reusable, &|_| bar.inc(1));
+        let reused = |i: usize| {
+            self.tally.add(if exact(i) { 1 } else { 2 });
+            bar.inc(1)
+        };
+        let outputs = crate::exec::share_out(&twins, self.threads, &run, &reusable, &reused);
         bar.finish_and_clear();
         outputs
-            .into_iter()
-            .enumerate()
-            .map(|(job, out)| out.map_err(|message| CheckFailed { job, message }))
-            .collect()
     }
 
     /// `f` over `items` on the runner's threads, each item's result in its slot, with a bar of
@@ -203,6 +329,7 @@ impl Runner {
     /// One run on this thread, under the checks and with the recorder; `Err` is the failed
     /// check's message.
     pub fn run_one(&self, spec: &RunSpec) -> Result<Output, String> {
+        self.tally.add(0);
         self.checked(spec, None)
     }
 
@@ -238,6 +365,7 @@ impl Runner {
         let clock = bar.clone();
         let tick: Box<dyn FnMut(u64)> =
             Box::new(move |now| clock.set_position(now / crate::sim::SEC));
+        self.tally.add(0);
         let out = self.checked(job.spec, Some(tick));
         bar.finish_and_clear();
         out.map_err(|message| CheckFailed { job: 0, message })

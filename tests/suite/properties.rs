@@ -251,6 +251,7 @@ proptest! {
             checks: wbsim::run::Checks { invariants: true, determinism: true, ..Default::default() },
             observe: None,
             progress: false,
+            tally: Default::default(),
         };
         if let Err(message) = runner.run_one(&sc.runs[0].spec) {
             prop_assert!(false, "{}\n--- scenario ---\n{}", message, text);

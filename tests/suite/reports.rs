@@ -39,6 +39,7 @@ fn observed(s: &RunSpec) -> (RunResult, Box<observe::Recorder>) {
         checks: wbsim::run::Checks::default(),
         observe: Some(ObserveConfig::default()),
         progress: false,
+        tally: Default::default(),
     };
     let out = runner.run_one(s).unwrap_or_else(|e| panic!("{e}"));
     (out.result, out.recorder.expect("a recording"))

@@ -60,6 +60,7 @@ fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
         checks: Checks::default(),
         observe: None,
         progress: false,
+        tally: Default::default(),
     };
     let together: Vec<_> = runner
         .run(&jobs)
@@ -95,4 +96,155 @@ fn kernels_with_the_same_switches_are_one_run_and_a_switch_apart_are_two() {
     );
     // The twin's run is the first one's: the engine never reads the profile's name.
     assert!(simulate(&a) == simulate(&b));
+}
+
+/// `small_fake_numa()`'s run `index` under kernel `profile`.
+fn under(index: usize, profile: &str) -> wbsim::spec::RunSpec {
+    let mut s = small_fake_numa().runs[index].spec.clone();
+    let k = wbsim::kernel::Kernel::profile(profile).expect("a profile");
+    s.release = k.base;
+    s.kernel = k;
+    s
+}
+
+#[test]
+fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
+    // 3.9 differs from 3.4 only in ext4_write_begin_nofs, which only ext4's write_begin reads:
+    // the ext3 cell is one run under both, the ext4 cell two.
+    let (ext3_old, ext3_new) = (under(2, "3.4"), under(2, "3.9"));
+    let (ext4_old, ext4_new) = (under(0, "3.4"), under(0, "3.9"));
+    let mut ext3_new_activate = ext3_new.clone();
+    ext3_new_activate.policy = wbsim::spec::Policy::Activate;
+    assert_eq!(
+        policy_twins(&[
+            &ext3_old,
+            &ext3_new,
+            &ext4_old,
+            &ext4_new,
+            &ext3_new_activate
+        ]),
+        [None, Some(0), None, None, Some(0)]
+    );
+    // The same run: the engine never reads the switch without an ext4 mount.
+    assert!(simulate(&ext3_old) == simulate(&ext3_new));
+}
+
+#[test]
+fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
+    // The ext4 cell lets the policy decide (writepage refused), so its activate run under 3.4 is
+    // simulated, while 6.1's run is 5.18's (the same switches) and 3.9's ext3 run is 3.4's: those
+    // two take the earlier result although the policy decided something there.
+    let mut specs = [
+        under(0, "3.4"),
+        under(0, "3.4"),
+        under(0, "5.18"),
+        under(0, "6.1"),
+        under(2, "3.4"),
+        under(2, "3.9"),
+    ];
+    specs[1].policy = wbsim::spec::Policy::Activate;
+    let jobs: Vec<Job<'_>> = specs
+        .iter()
+        .map(|spec| Job {
+            spec,
+            name: String::new(),
+        })
+        .collect();
+    let runner = Runner {
+        threads: 2,
+        checks: Checks::default(),
+        observe: None,
+        progress: false,
+        tally: Default::default(),
+    };
+    let together: Vec<_> = runner
+        .run(&jobs)
+        .expect("no check asked for")
+        .into_iter()
+        .map(|out| out.result)
+        .collect();
+    assert!(together[0].policy_decisions > 0 && together[2].policy_decisions > 0);
+    let alone: Vec<_> = specs.iter().map(simulate).collect();
+    assert!(together == alone, "results differ from simulating each run");
+    let t = &runner.tally;
+    assert_eq!(
+        (t.simulated(), t.exact_twins(), t.policy_twins()),
+        (4, 2, 0)
+    );
+}
+
+#[test]
+fn a_study_simulates_each_distinct_run_once() {
+    // 4 runs per kernel (2 cells × 2 policies) × 2 replicas, and history's deterministic runs
+    // (4 per kernel): 24 runs over 3.4 and 3.9. The ext3 cell's runs under 3.9 are 3.4's: 6
+    // exact twins (4 study, 2 history); the ext3 activate runs are policy twins (the policy
+    // decides nothing there): 3 under 3.4, none left to reuse under 3.9.
+    let src = wbsim::scenario::read_source(Path::new("scenarios/fake-numa-128m.toml"))
+        .expect("the scenario reads");
+    let mut ov = Overrides {
+        sets: [
+            ("machine.memory", "2GiB"),
+            ("task.batch.size", "512MiB"),
+            ("task.batch.cpuset", "[8, 9, 10, 11, 12, 13, 14, 15]"),
+            ("task.logger.size", "512MiB"),
+            ("disk.sda.bandwidth", "20MB/s"),
+        ]
+        .iter()
+        .map(|(p, v)| ((*p).to_string(), (*v).to_string()))
+        .collect(),
+        ..Default::default()
+    };
+    ov.replicas = Some(2);
+    let runner = Runner {
+        threads: 2,
+        checks: Checks::default(),
+        observe: None,
+        progress: false,
+        tally: Default::default(),
+    };
+    let releases = ["3.4".to_string(), "3.9".to_string()];
+    let study = wbsim::study::study(&src, &ov, &releases, None, &runner).expect("a study");
+    assert_eq!(study.releases.len(), 2);
+    let t = &runner.tally;
+    assert_eq!(t.simulated() + t.exact_twins() + t.policy_twins(), 24);
+    assert_eq!(t.exact_twins(), 6);
+    assert_eq!(t.policy_twins(), 3);
+    assert_eq!(t.simulated(), 15);
+}
+
+#[test]
+fn a_margin_probe_at_a_cell_s_own_value_is_the_cell_s_run() {
+    // straddle's session is 902.5MiB; the search's first probe (the range's low end) is that
+    // value, so its two replicas under each policy are the table's runs, not simulated again.
+    let src = wbsim::scenario::read_source(Path::new("tests/fixtures/straddle.toml"))
+        .expect("the fixture reads");
+    let ov = Overrides {
+        replicas: Some(2),
+        ..Default::default()
+    };
+    let sc = wbsim::scenario::load_source(&src, &ov).expect("the fixture loads");
+    let jobs: Vec<Job<'_>> = sc
+        .runs
+        .iter()
+        .map(|r| Job {
+            spec: &r.spec,
+            name: r.label.clone(),
+        })
+        .collect();
+    let runner = Runner {
+        threads: 2,
+        checks: Checks::default(),
+        observe: None,
+        progress: false,
+        tally: Default::default(),
+    };
+    let table = runner.run(&jobs).expect("no check asked for");
+    assert_eq!(table.len(), 4);
+    // Within the table, activate may only be a policy twin; no run is another's exact twin.
+    assert_eq!(runner.tally.exact_twins(), 0);
+    let arg = wbsim::margin::parse("task.oracle.size=902.5MiB..904.5MiB:2MiB").expect("a range");
+    let margins = wbsim::margin::search(&src, &ov, &arg, &runner).expect("a search");
+    assert_eq!(margins.len(), 2);
+    // Two points (both ends, no midpoint): the low end's 4 runs are the table's.
+    assert_eq!(runner.tally.exact_twins(), 4, "{:?}", runner.tally);
 }
