@@ -678,6 +678,7 @@ impl Machine {
             Actor::Kswapd(_) => Waiter::Kswapd,
             Actor::Flusher(_) => Waiter::Flusher,
             Actor::Journal(_) => Waiter::Journal,
+            Actor::Ext4Rsv(_) => unreachable!("the ext4 conversion work submits no request"),
             Actor::Task(t) if self.tasks[t].pf & crate::mm::pf::MEMALLOC != 0 => {
                 Waiter::DirectReclaim
             }

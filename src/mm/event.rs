@@ -28,7 +28,8 @@ pub struct Clock {
 /// older ones stale (a sleeper woken early).
 ///
 /// Packed in one word (bit 63: a disk completion; bits 62–61: the actor's kind, 60–32 its index,
-/// 31–0 the generation) so the event queue moves it in a register: a struct of fields written
+/// 31–0 the generation; kind 3 is a mount's, whose index bit 28 tells the journal from the
+/// `ext4-rsv-conversion` work, so a fifth kind costs no third kind bit) so the event queue moves it in a register: a struct of fields written
 /// one by one and read back whole stalls the store-to-load forwarding on every schedule.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Event(u64);
@@ -53,17 +54,20 @@ pub enum EventKind {
 impl Event {
     const DISK: u64 = 1 << 63;
     const INDEX_BITS: u32 = 29;
+    /// Kind 3's index bit for the `ext4-rsv-conversion` work (else the journal).
+    const RSV: usize = 1 << (Self::INDEX_BITS - 1);
 
     /// Resume `actor` if its generation is still `gen`.
     pub fn run(actor: Actor, gen: u32) -> Event {
-        let (kind, index) = match actor {
-            Actor::Task(i) => (0u64, i),
-            Actor::Kswapd(i) => (1, i),
-            Actor::Flusher(i) => (2, i),
-            Actor::Journal(i) => (3, i),
+        let (kind, index, limit) = match actor {
+            Actor::Task(i) => (0u64, i, i),
+            Actor::Kswapd(i) => (1, i, i),
+            Actor::Flusher(i) => (2, i, i),
+            Actor::Journal(i) => (3, i, i + Self::RSV),
+            Actor::Ext4Rsv(i) => (3, i | Self::RSV, i + Self::RSV),
         };
         assert!(
-            index < 1 << Self::INDEX_BITS,
+            limit < 1 << Self::INDEX_BITS,
             "actor index {index} out of range"
         );
         Event(kind << 61 | (index as u64) << 32 | u64::from(gen))
@@ -86,6 +90,7 @@ impl Event {
             0 => Actor::Task(index),
             1 => Actor::Kswapd(index),
             2 => Actor::Flusher(index),
+            _ if index & Self::RSV != 0 => Actor::Ext4Rsv(index & !Self::RSV),
             _ => Actor::Journal(index),
         };
         EventKind::Run {
@@ -114,6 +119,7 @@ impl Machine {
                     Actor::Kswapd(n) => self.run_kswapd(n),
                     Actor::Flusher(b) => self.run_flusher(b),
                     Actor::Journal(m) => self.run_journal(m),
+                    Actor::Ext4Rsv(m) => self.run_ext4_rsv(m),
                 }
             }
             EventKind::DiskDone { disk } => self.disk_done(disk),
@@ -133,7 +139,9 @@ mod tests {
             Actor::Task(4095),
             Actor::Kswapd(17),
             Actor::Flusher(255),
-            Actor::Journal((1 << 29) - 1),
+            Actor::Journal((1 << 28) - 1),
+            Actor::Ext4Rsv(0),
+            Actor::Ext4Rsv((1 << 28) - 1),
         ] {
             for gen in [0, 1, u32::MAX] {
                 assert_eq!(Event::run(actor, gen).kind(), EventKind::Run { actor, gen });

@@ -49,7 +49,9 @@ impl Machine {
             Actor::Task(t) => t,
             Actor::Flusher(b) => self.wb.bdis[b].kthread,
             // No other thread allocates blocks for delayed pages.
-            Actor::Kswapd(_) | Actor::Journal(_) => unreachable!("{actor:?} allocating blocks"),
+            Actor::Kswapd(_) | Actor::Journal(_) | Actor::Ext4Rsv(_) => {
+                unreachable!("{actor:?} allocating blocks")
+            }
         };
         while self.vfs.mounts[m].mb_loading < GROUP_METADATA_PAGES {
             if !self.slab_alloc(t, CacheId::Ext4Group, 1, gfp::GFP_NOFS) {

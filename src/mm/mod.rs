@@ -47,9 +47,9 @@
 //! would move the lists from `zone::Zone` to `memory::Node` (kswapd's node loop is
 //! `vmscan/node.rs`, over the zones' lists); the 4.7 OOM detection is
 //! `should_reclaim_retry` in `page_alloc.rs`; ext4's unwritten-extent conversion is `ext4_io_end.rs`,
-//! run at the io_end's last completion (a workqueue actor would be a fifth `sched::Actor` kind:
-//! the event word packs four kinds in two bits, `event.rs`, and a third bit costs about 13
-//! instructions more per event, measured). Every piece of state lives in the machine, so `invariants.rs` can recount all
+//! the `ext4-rsv-conversion` work as a fifth `sched::Actor` kind (`Ext4Rsv`), packed into the
+//! journal's kind by an index bit (`event.rs`: a third kind bit costs about 13 instructions more
+//! per event, measured). Every piece of state lives in the machine, so `invariants.rs` can recount all
 //! counters from page flags. Time only moves between events; work inside one event happens at
 //! one instant and its CPU cost is charged to the actor's next event.
 

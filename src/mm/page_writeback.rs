@@ -509,6 +509,7 @@ impl Machine {
             Actor::Flusher(_) | Actor::Kswapd(_) => {
                 self.stats.counters.pages_written_by_writeback += 1
             }
+            Actor::Ext4Rsv(_) => unreachable!("the ext4 conversion work writes no page"),
         }
     }
 

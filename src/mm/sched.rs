@@ -31,6 +31,8 @@ pub enum Actor {
     Flusher(usize),
     /// The journal thread (kjournald) of a mount.
     Journal(usize),
+    /// The `ext4-rsv-conversion` work of a mount (`ext4_end_io_rsv_work`, `ext4_io_end.rs`).
+    Ext4Rsv(usize),
 }
 
 impl Machine {
@@ -50,6 +52,7 @@ impl Machine {
             Actor::Kswapd(n) => &mut self.mem.nodes[n].kswapd.gen,
             Actor::Flusher(b) => &mut self.wb.bdis[b].gen,
             Actor::Journal(m) => &mut self.vfs.mounts[m].journal.gen,
+            Actor::Ext4Rsv(m) => &mut self.wb.io_ends.worker_mut(m).gen,
         };
         *g = g.wrapping_add(1);
         *g
@@ -62,6 +65,7 @@ impl Machine {
             Actor::Kswapd(n) => self.mem.nodes[n].kswapd.gen,
             Actor::Flusher(b) => self.wb.bdis[b].gen,
             Actor::Journal(m) => self.vfs.mounts[m].journal.gen,
+            Actor::Ext4Rsv(m) => self.wb.io_ends.worker_gen(m),
         }
     }
 
@@ -71,7 +75,7 @@ impl Machine {
             Actor::Task(t) => self.tasks[t].pf,
             Actor::Kswapd(_) => pf::MEMALLOC | pf::SWAPWRITE | pf::KSWAPD,
             Actor::Flusher(_) => pf::FLUSHER | pf::SWAPWRITE,
-            Actor::Journal(_) => 0,
+            Actor::Journal(_) | Actor::Ext4Rsv(_) => 0,
         }
     }
 
@@ -82,6 +86,7 @@ impl Machine {
             Actor::Kswapd(n) => self.mem.nodes[n].kswapd_cpu_ns += ns,
             Actor::Flusher(b) => self.wb.bdis[b].cpu_ns += ns,
             Actor::Journal(m) => self.vfs.mounts[m].journal.cpu_ns += ns,
+            Actor::Ext4Rsv(m) => self.wb.io_ends.worker_mut(m).cpu_ns += ns,
         }
     }
 }

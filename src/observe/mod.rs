@@ -415,14 +415,14 @@ impl Recorder {
         self.disk_done = vec![0; m.io.disks.len()];
     }
 
-    /// The track of an actor (journal threads have none: `None`).
+    /// The track of an actor (journal threads and ext4's conversion work have none: `None`).
     pub fn actor_track(&self, m: &Machine, a: Actor) -> Option<usize> {
         let (nt, nn, nb) = (m.user_tasks(), m.mem.nodes.len(), m.wb.bdis.len());
         match a {
             Actor::Task(t) => Some(thread_track(m, t)),
             Actor::Kswapd(n) => Some(nt + n),
             Actor::Flusher(b) => Some(nt + nn + b),
-            Actor::Journal(_) => None,
+            Actor::Journal(_) | Actor::Ext4Rsv(_) => None,
         }
         .filter(|&i| i < nt + nn + nb)
     }

@@ -653,3 +653,38 @@ fn from_4_6_low_and_high_sit_watermark_scale_factor_ten_thousandths_of_a_big_zon
         );
     }
 }
+
+#[test]
+fn an_ext4_io_end_whose_pages_all_completed_keeps_them_under_writeback_until_the_rsv_conversion_work_has_converted_it(
+) {
+    // 5.6, dioread_nolock by default: 4096 pages are several io_ends (≤ 2048 blocks each). The conversion
+    // work of the filesystem (`ext4-rsv-conversion`, max_active 1) takes each completed io_end
+    // in turn and spends its CPU before the pages end writeback.
+    let mut spec = under(
+        one_writer(Release::V2_6_36, Policy::Redirty, FsType::Ext4, 4096 * PAGE),
+        "5.6",
+    );
+    spec.mounts[0].delalloc = true;
+    let mut m = boot(&spec);
+    finish_task(&mut m, 0);
+    run_until(&mut m, 60 * SEC, |m| m.wb.io_ends.queued() > 0);
+    let (queued_at, converted) = (m.clock.now, m.wb.io_ends.conversions);
+    let held: Vec<_> = m.wb.io_ends.held().collect();
+    assert!(
+        held.len() >= 1024,
+        "a whole io_end completed: {}",
+        held.len()
+    );
+    assert!(held
+        .iter()
+        .all(|&p| m.mem.pages[p as usize].flags & pg::WRITEBACK != 0));
+    run_until(&mut m, 60 * SEC, |m| m.wb.io_ends.conversions > converted);
+    assert!(m.clock.now - queued_at >= wbsim::mm::ext4_io_end::CONVERT_IO_END);
+    run_until(&mut m, 60 * SEC, |m| {
+        m.mem.vm_stat.nr_writeback == 0 && m.mem.vm_stat.nr_dirty == 0
+    });
+    let e = &m.wb.io_ends;
+    assert!(e.conversions >= 2, "{}", e.conversions);
+    assert!(e.conversion_wait_ns >= e.conversions * wbsim::mm::ext4_io_end::CONVERT_IO_END);
+    assert_eq!(e.queued(), 0);
+}
