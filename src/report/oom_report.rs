@@ -20,10 +20,10 @@
 //! (not modelled). The model's allocations are all order 0, so every free page is on the order-0
 //! buddy list.
 //!
-//! The `mainline` and `6.1` profiles print the current layout instead ([`modern`], with 6.1's
-//! differences: no UID in the `CPU:` line, the spaced THP fields, no `_noprof` frames): the
-//! layout a maintainer pastes into OOMAnalyser. Profiles 2.6.37–5.18 print 2.6.36's layout (their
-//! lines changed release by release; only the 2.6.3x ones, 6.1 and the current one are rendered).
+//! Profiles from 3.10 on print their own release's layout instead ([`modern`]: the `CPU:` line
+//! of `dump_stack_print_info()`, the release's `Mem-Info`, task table and kill lines): the layout
+//! a maintainer pastes into OOMAnalyser. Profiles 2.6.37–3.9 print 2.6.36's layout (their own
+//! lines are not rendered).
 
 mod modern;
 
@@ -71,10 +71,9 @@ impl Lines {
 
 /// The report of a run, in the layout of its kernel: current for `mainline`, else its release's.
 pub fn render(r: &OomReport, spec: &RunSpec) -> String {
-    match spec.kernel.profile.as_str() {
-        "mainline" => modern::render(r, spec, modern::Layout::MAINLINE),
-        "6.1" => modern::render(r, spec, modern::Layout::V6_1),
-        _ => render_release(r, spec),
+    match modern::Layout::of_profile(&spec.kernel.profile) {
+        Some(layout) => modern::render(r, spec, layout),
+        None => render_release(r, spec),
     }
 }
 
@@ -127,7 +126,7 @@ fn header(o: &mut Lines, r: &OomReport, minor: u32) {
 }
 
 /// `show_free_areas()`'s per-CPU lists of every zone.
-fn per_cpu(o: &mut Lines, r: &OomReport) {
+pub(super) fn per_cpu(o: &mut Lines, r: &OomReport) {
     for z in &r.zones {
         o.line(format!("Node {} {} per-cpu:", z.base.node, z.base.zone));
         for (cpu, (count, high, batch)) in z.pcp.iter().enumerate() {
