@@ -91,6 +91,10 @@ pub fn round_jiffies_up(j: u64, now_j: u64, hz: u64, cpu: u64) -> u64 {
     }
 }
 
+/// The metadata buffers one block allocation modifies: the block bitmap, the group descriptor
+/// block and the inode's block (its inode table block or extent leaf).
+pub const METADATA_BUFFERS: u64 = 3;
+
 /// A running transaction (`transaction_t` in `T_RUNNING` or `T_LOCKED`).
 #[derive(Clone, Debug)]
 pub struct Transaction {
@@ -106,6 +110,9 @@ pub struct Transaction {
     pub locked_at: SimTime,
     /// `t_handle_count`.
     pub handles: u64,
+    /// Its handles modified block-allocation metadata (bitmap, group descriptor, inode block):
+    /// the buffers a handle of the next transaction must copy out while this one commits.
+    pub metadata: bool,
 }
 
 /// Where a commit in progress is.
@@ -134,6 +141,8 @@ pub struct JournalStats {
     pub handle_wait_ns: u64,
     /// Handles started.
     pub handles: u64,
+    /// Frozen copies made (4 KiB pages).
+    pub frozen_copies: u64,
 }
 
 impl JournalStats {
@@ -146,6 +155,7 @@ impl JournalStats {
         self.handle_waits += s.handle_waits;
         self.handle_wait_ns += s.handle_wait_ns;
         self.handles += s.handles;
+        self.frozen_copies += s.frozen_copies;
     }
 }
 
@@ -182,6 +192,13 @@ pub struct Journal {
     /// ext3: the committing transaction's data pages, whose `journal_head`s are freed when
     /// the commit ends.
     journal_heads: u64,
+    /// The committing transaction modified allocation metadata (its `Transaction::metadata`).
+    committing_metadata: bool,
+    /// Frozen copies the running transaction's handles made of the committing transaction's
+    /// metadata buffers, 4 KiB pages (`jbd2_alloc`), freed when the commit ends; and how many
+    /// of the next set are allocated so far.
+    pub frozen: u64,
+    frozen_loading: u64,
     /// What it did.
     pub stats: JournalStats,
 }
@@ -262,6 +279,7 @@ impl Machine {
             timer_at,
             locked_at: 0,
             handles: 0,
+            metadata: false,
         });
         j.next_tid = j.next_tid.wrapping_add(1);
         j.commit_request = false;
@@ -288,6 +306,38 @@ impl Machine {
         if wake_commit || expired && j.commit.is_none() {
             self.schedule(self.clock.now, Actor::Journal(m));
         }
+    }
+
+    /// `do_get_write_access()` for the block-allocation metadata a handle on mount `m` is about
+    /// to modify — its block bitmap, group descriptor and inode block ([`METADATA_BUFFERS`]) —
+    /// by task `t` (the allocating thread's context). While the committing transaction still
+    /// holds them (a commit past `T_FLUSH` whose transaction modified them), the running
+    /// transaction's first handle to touch them makes their frozen copies, `jbd2_alloc(size,
+    /// GFP_NOFS)`, one page each for 4 KiB blocks (2.6.32 fs/jbd2/transaction.c
+    /// `do_get_write_access()` :681; jbd's `jbd_alloc` the same), freed when the commit has
+    /// written the buffers. `false`: `t` sleeps in the allocator, holding its handle (call
+    /// again).
+    pub fn journal_get_write_access(&mut self, m: usize, t: usize) -> bool {
+        if !self.vfs.mounts[m].journalled {
+            return true;
+        }
+        let j = &self.vfs.mounts[m].journal;
+        let writing = matches!(j.commit, Some(CommitPhase::Submit | CommitPhase::WaitData));
+        if writing && j.committing_metadata && j.frozen == 0 {
+            while self.vfs.mounts[m].journal.frozen_loading < METADATA_BUFFERS {
+                if !self.slab_alloc(t, CacheId::FsMetadata, 1, crate::mm::gfp::GFP_NOFS) {
+                    return false;
+                }
+                self.vfs.mounts[m].journal.frozen_loading += 1;
+            }
+            let j = &mut self.vfs.mounts[m].journal;
+            j.frozen = std::mem::take(&mut j.frozen_loading);
+            j.stats.frozen_copies += j.frozen;
+        }
+        if let Some(txn) = self.vfs.mounts[m].journal.running.as_mut() {
+            txn.metadata = true;
+        }
+        true
     }
 
     /// Drops every handle and handle wait of `actor` (an exiting task).
@@ -363,6 +413,14 @@ impl Machine {
                     let n = std::mem::take(&mut self.vfs.mounts[m].journal.journal_heads);
                     let g = self.granularity.factor();
                     self.slab_free(CacheId::JournalHead, n * g, None, 0);
+                    // Its metadata is written: the next transaction's frozen copies go.
+                    let j = &mut self.vfs.mounts[m].journal;
+                    j.committing_metadata = false;
+                    // (A set still being allocated goes too: its allocator, when it wakes, finds
+                    // no commit to copy out for.)
+                    let frozen =
+                        std::mem::take(&mut j.frozen) + std::mem::take(&mut j.frozen_loading);
+                    self.slab_free(CacheId::FsMetadata, frozen, None, 0);
                 }
             }
         }
@@ -400,6 +458,7 @@ impl Machine {
         let now = self.clock.now;
         let j = &mut self.vfs.mounts[m].journal;
         let txn = j.running.take().expect("a locked transaction");
+        j.committing_metadata = txn.metadata;
         let locked = now - txn.locked_at;
         j.stats.commits += 1;
         j.stats.locked_ns += locked;

@@ -15,7 +15,7 @@
 //!
 //! Once loaded the pages stay (`mark_page_accessed()` on each load puts them on the active
 //! list, which a streaming writer does not shrink): they are the kernel pages of
-//! `slab::CacheId::Ext4Group`, never freed during a run (docs/MODEL.md simplification 2).
+//! `slab::CacheId::FsMetadata`, never freed during a run (docs/MODEL.md simplification 2).
 
 use super::page_alloc::Alloc;
 use super::slab::CacheId;
@@ -32,10 +32,7 @@ impl Machine {
     /// `ext4_mb_load_buddy()` for the group of block `lba` on mount `m`, by `actor` (holding the
     /// extent's handle): the group's pages when they are not loaded yet, `GFP_NOFS`, one at a
     /// time. `false`: the actor sleeps in the allocator (it must call again when it runs).
-    pub fn ext4_mb_load_buddy(&mut self, actor: Actor, m: usize, lba: u64) -> bool {
-        if !self.vfs.mounts[m].writepages.group_metadata {
-            return true;
-        }
+    fn ext4_mb_load_buddy(&mut self, actor: Actor, m: usize, lba: u64) -> bool {
         let group = lba / self.granularity.batch(GROUP_PAGES);
         if self.vfs.mounts[m]
             .mb_groups
@@ -45,16 +42,9 @@ impl Machine {
         {
             return true;
         }
-        let t = match actor {
-            Actor::Task(t) => t,
-            Actor::Flusher(b) => self.wb.bdis[b].kthread,
-            // No other thread allocates blocks for delayed pages.
-            Actor::Kswapd(_) | Actor::Journal(_) | Actor::Ext4Rsv(_) => {
-                unreachable!("{actor:?} allocating blocks")
-            }
-        };
+        let t = self.allocating_task(actor);
         while self.vfs.mounts[m].mb_loading < GROUP_METADATA_PAGES {
-            if !self.slab_alloc(t, CacheId::Ext4Group, 1, gfp::GFP_NOFS) {
+            if !self.slab_alloc(t, CacheId::FsMetadata, 1, gfp::GFP_NOFS) {
                 return false;
             }
             self.vfs.mounts[m].mb_loading += 1;
@@ -62,12 +52,40 @@ impl Machine {
         let mount = &mut self.vfs.mounts[m];
         mount.mb_loading = 0;
         mount.mb_groups.push(group);
-        if let Actor::Flusher(b) = actor {
-            // The allocator charged the kernel thread; the flusher is the one running.
-            let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
-            self.wb.bdis[b].cpu_ns += cpu;
-        }
         true
+    }
+
+    /// `ext4_mb_new_blocks()` for an extent at block `lba` on mount `m` by `actor`: the group's
+    /// pages ([`Machine::ext4_mb_load_buddy`]), then write access to the bitmap, group descriptor
+    /// and inode buffers it marks (`ext4_mb_mark_diskspace_used()`, `ext4_ext_insert_extent()`:
+    /// frozen copies while a commit holds them, `Machine::journal_get_write_access`). `false`:
+    /// the actor sleeps in the allocator.
+    pub fn ext4_mb_new_blocks(&mut self, actor: Actor, m: usize, lba: u64) -> bool {
+        if !self.vfs.mounts[m].writepages.group_metadata {
+            return true;
+        }
+        let t = self.allocating_task(actor);
+        let loaded = self.ext4_mb_load_buddy(actor, m, lba) && self.journal_get_write_access(m, t);
+        if loaded {
+            if let Actor::Flusher(b) = actor {
+                // The allocator charged the kernel thread; the flusher is the one running.
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.wb.bdis[b].cpu_ns += cpu;
+            }
+        }
+        loaded
+    }
+
+    /// The task whose allocation context `actor` allocates with: a task's own, the flusher's
+    /// kernel thread. No other thread allocates blocks for delayed pages.
+    fn allocating_task(&self, actor: Actor) -> usize {
+        match actor {
+            Actor::Task(t) => t,
+            Actor::Flusher(b) => self.wb.bdis[b].kthread,
+            Actor::Kswapd(_) | Actor::Journal(_) | Actor::Ext4Rsv(_) => {
+                unreachable!("{actor:?} allocating blocks")
+            }
+        }
     }
 
     /// The wake-up of the flusher of bdi `b` asleep in the allocator (a congestion wait, a
@@ -80,7 +98,7 @@ impl Machine {
             return; // a stale wake-up
         };
         match self.alloc_page(t, gfp_mask) {
-            Alloc::Page(id) => self.slab_page_add(CacheId::Ext4Group, id),
+            Alloc::Page(id) => self.slab_page_add(CacheId::FsMetadata, id),
             Alloc::Sleep => return,
             Alloc::Fail => unreachable!("a kernel thread is never an OOM victim"),
         }

@@ -450,8 +450,9 @@ impl Machine {
     }
 
     /// ext4_da_writepages(): one journal handle per extent, held across the gather, the block
-    /// allocation (which files the inode with the transaction in data=ordered, and loads a new
-    /// group's bitmap and buddy pages, `ext4_mb_load_buddy`) and every page's submission,
+    /// allocation (which files the inode with the transaction in data=ordered, loads a new
+    /// group's bitmap and buddy pages and copies out metadata a commit holds,
+    /// `ext4_mb_new_blocks`) and every page's submission,
     /// get_request_wait included (K32 fs/ext4/inode.c:2907-2949). `false`: a locked
     /// transaction, or the allocator, makes the caller sleep here (an allocator sleep keeps the
     /// handle: `journal_start` finds it held when the caller comes back).
@@ -463,7 +464,7 @@ impl Machine {
         extent: u32,
         lba: u64,
     ) -> bool {
-        if !self.journal_start(actor, m) || !self.ext4_mb_load_buddy(actor, m, lba) {
+        if !self.journal_start(actor, m) || !self.ext4_mb_new_blocks(actor, m, lba) {
             return false;
         }
         self.charge_actor(actor, cost::ALLOC_EXTENT);

@@ -26,9 +26,10 @@
 //! - `dentry` (192 B, 21 per page) and the filesystem's inode cache (ext3 784 B, ext4 904 B;
 //!   SLUB order-2 slabs of 20 and 17, taken here as 5 and 4.25 per 4 KiB page): the cached,
 //!   unused objects a scenario starts with (`[machine.slab]`), shrunk by their shrinkers.
-//! - not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`), one
-//!   "object" per 4 KiB page, kept here so that they are counted, allocated and checked the same
-//!   way; never freed during a run.
+//! - not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`, never
+//!   freed during a run) and jbd's frozen copies of metadata buffers (`fs/jbd.rs`, freed when
+//!   the commit that needed them ends), one "object" per 4 KiB page, kept here so that they are
+//!   counted, allocated and checked the same way.
 
 use super::page::{pg, PageId, Place};
 use super::{gfp, Actor, Machine};
@@ -49,9 +50,10 @@ pub enum CacheId {
     Dentry = 2,
     /// `ext3_inode_cache` / `ext4_inode_cache`.
     Inode = 3,
-    /// Not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`), one
+    /// Not a slab cache: filesystem metadata pages writeback holds — ext4's block-group bitmap
+    /// and buddy pages (`mm/ext4_mballoc.rs`) and jbd's frozen copies (`fs/jbd.rs`) — one
     /// "object" per 4 KiB page, kept with the kernel's memory.
-    Ext4Group = 4,
+    FsMetadata = 4,
 }
 
 /// One slab cache.
@@ -126,7 +128,7 @@ impl Slab {
                 SlabCache::new("inode_cache", inode_objs_per_4_pages),
                 SlabCache {
                     reclaimable: false,
-                    ..SlabCache::new("ext4_group_pages", 4)
+                    ..SlabCache::new("fs_metadata_pages", 4)
                 },
             ],
             inode_pinned: 0,

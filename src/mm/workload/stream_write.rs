@@ -194,6 +194,13 @@ impl Machine {
             st.page = id;
             return None;
         }
+        // A mount that allocates blocks now (ext3, ext4 nodelalloc: `ext3_get_block` →
+        // `ext3_new_blocks`) modifies the bitmap, group descriptor and inode under the handle.
+        let allocates = self.vfs.mounts[m].journalled && !self.vfs.mounts[m].delalloc;
+        if allocates && !self.journal_get_write_access(m, t) {
+            st.page = id;
+            return None;
+        }
         if !self.write_begin_slab(t, m) {
             st.page = id;
             return None;
