@@ -385,6 +385,21 @@ switches! {
         IoLess => "io-less", "3.2", "143dfe8611a6 writeback: IO-less balance_dirty_pages()";
     }
 
+    /// Whether the allocator's fast path spreads order-0 allocations over the preferred node's
+    /// zones in proportion to their size (mm/page_alloc.c `get_page_from_freelist()`).
+    fair_zone_alloc: FairZoneAlloc =
+        "the fast path skips a local zone whose NR_ALLOC_BATCH (high - low) is used up" {
+        /// The first zone above its low watermark takes every allocation.
+        Off => "off", "2.6.32", "";
+        /// `NR_ALLOC_BATCH` per zone, refilled to high − low when every local zone used its
+        /// batch; a failing fair walk is rescanned without fairness (3a025760fc15, 3.15).
+        Zone => "zone", "3.12",
+            "81c0a2bb515f mm: page_alloc: fair zone allocator policy";
+        /// Gone with the node LRUs: every zone of a node ages on one list.
+        Removed => "removed", "4.8",
+            "e6cbd7f2efb4 mm, page_alloc: remove fair zone allocation policy";
+    }
+
     /// Whether page-cache allocations for writes avoid zones over their dirty limit (§D.7).
     per_zone_dirty_limits: ZoneDirtyLimits =
         "write allocations skip zones (nodes) over their dirty limit, fast path only" {
@@ -705,6 +720,10 @@ pub const LATER: &[Profile] = &[
         ],
     },
     Profile {
+        name: "3.12",
+        changes: &[("fair_zone_alloc", "zone")],
+    },
+    Profile {
         name: "3.14",
         changes: &[("dirtyable_excludes_anon", "true")],
     },
@@ -721,6 +740,7 @@ pub const LATER: &[Profile] = &[
         changes: &[
             ("per_zone_dirty_limits", "node"),
             ("kswapd_balance", "node-any-zone"),
+            ("fair_zone_alloc", "removed"),
             ("lru_lists", "node"),
         ],
     },

@@ -259,6 +259,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         let base = granularity.base(z.present);
         z.watermark = zone::zone_wmarks(min_free_kbytes, base, total_base, scale_factor)
             .map(|w| granularity.floor(KernelPages(w)));
+        z.alloc_batch = (z.watermark[2] - z.watermark[1]) as i64;
     }
     Memory {
         node_lru,
@@ -314,6 +315,7 @@ fn node_zones(
             pcp: vec![vec![]; cpus],
             pcp_high: granularity.batch(KernelPages(high as u64)) as usize,
             pcp_batch: granularity.batch(KernelPages(batch as u64)) as usize,
+            alloc_batch: 0,
             lru: Default::default(),
             lruvec: id,
             nr_zone_lru: [0; 5],

@@ -12,7 +12,7 @@ use super::page::{pg, PageId, Place};
 use super::vmscan::DirectReclaim;
 use super::zone::zone_watermark_ok;
 use super::{gfp, Actor, Machine};
-use crate::kernel::AllocRetry;
+use crate::kernel::{AllocRetry, FairZoneAlloc};
 use crate::sim::MSEC;
 
 /// `MAX_RECLAIM_RETRIES` [4.7+]: consecutive direct-reclaim passes that freed nothing before the
@@ -127,7 +127,10 @@ impl Machine {
     /// `get_page_from_freelist()` for order 0: the first zone of the zonelist that the cpuset
     /// allows (zones it does not allow are never in the list walked, see
     /// [`Machine::softwall_zonelist`]), that is [3.3+] within its dirty limit for a write, and
-    /// whose free pages are above the watermark.
+    /// whose free pages are above the watermark. [3.12–4.7] The low-watermark walk is first a
+    /// fair pass (`ALLOC_FAIR`, see [`Walk`]); when it fails after skipping a local zone that used
+    /// its batch, the local batches are refilled and the list walked again without fairness
+    /// (`reset_fair` of 4.7 mm/page_alloc.c; 3a025760fc15, 3.15).
     pub fn get_page_from_freelist(
         &mut self,
         t: usize,
@@ -135,10 +138,20 @@ impl Machine {
         flags: u32,
     ) -> Option<PageId> {
         let mut from = 0;
+        let mut fair = flags & 3 == alloc_flags::WMARK_LOW
+            && self.switches.fair_zone_alloc == FairZoneAlloc::Zone;
         loop {
-            let (found, dirty_skips) = self.first_admissible_zone(t, gfp_mask, flags, from);
-            self.stats.counters.zone_dirty_skips += dirty_skips;
-            let (k, zid) = found?;
+            let walk = self.first_admissible_zone(t, gfp_mask, flags, from, fair);
+            self.stats.counters.zone_dirty_skips += walk.dirty_skips;
+            let Some((k, zid)) = walk.found else {
+                if !walk.fair_skipped {
+                    return None;
+                }
+                let node = self.mem.zones[self.tasks[t].mems_zonelist[0] as usize].node;
+                self.mem.reset_alloc_batches(node);
+                (fair, from) = (false, 0);
+                continue;
+            };
             let cpu = self.tasks[t].cpu;
             if let Some(id) = self.mem.buffered_rmqueue(zid, cpu) {
                 return Some(id);
@@ -164,7 +177,45 @@ impl Machine {
         };
         let (zid, cpu) = (list[k] as usize, task.cpu);
         self.tasks[t].fast_skip = k; // every zone before k is at or below its low watermark
+        let zid = if self.switches.fair_zone_alloc == FairZoneAlloc::Zone {
+            self.fair_fast_zone(t, k)
+        } else {
+            zid
+        };
         self.mem.buffered_rmqueue(zid, cpu)
+    }
+
+    /// [3.12–4.7] The fair pass of the fast path, given that position `k` of the cpuset's
+    /// zonelist holds the first zone above its low watermark: the first zone from `k` of the
+    /// preferred zone's node with `NR_ALLOC_BATCH` left and above the mark. A remote zone, or
+    /// the list's end, after a local zone skipped for its batch refills the local batches and
+    /// takes the zone at `k`, as the kernel's unfair rescan (`reset_fair`, 4.7) would.
+    fn fair_fast_zone(&mut self, t: usize, k: usize) -> usize {
+        let list = &self.tasks[t].mems_zonelist;
+        let zones = &self.mem.zones;
+        let node = zones[list[0] as usize].node;
+        let depleted = |zid: u16| {
+            let z = &zones[zid as usize];
+            z.node == node && z.alloc_batch <= 0
+        };
+        // Zones before k fail the mark, but the kernel tests the batch first.
+        let mut skipped = list[..k].iter().any(|&zid| depleted(zid));
+        for &zid in &list[k..] {
+            if zones[zid as usize].node != node {
+                if !skipped {
+                    return zid as usize;
+                }
+                break;
+            }
+            if depleted(zid) {
+                skipped = true;
+            } else if self.fast_watermark_ok(t, zid as usize) {
+                return zid as usize;
+            }
+        }
+        let zid = list[k] as usize;
+        self.mem.reset_alloc_batches(node);
+        zid
     }
 
     /// The low-watermark test of the fast path for task `t` on zone `zid`.
@@ -179,17 +230,17 @@ impl Machine {
         )
     }
 
-    /// The zone walk of `get_page_from_freelist()` from position `from` of the zonelist: the
-    /// first zone that passes, as `(position, zone)`, and the zones skipped over their dirty
-    /// limit on the way. It changes nothing, so the walk borrows the zones instead of indexing
-    /// the machine once per test.
+    /// The zone walk of `get_page_from_freelist()` from position `from` of the zonelist, as a
+    /// [`Walk`]; `fair`: the fair pass. It changes nothing, so the walk borrows the zones instead
+    /// of indexing the machine once per test.
     fn first_admissible_zone(
         &self,
         t: usize,
         gfp_mask: u32,
         flags: u32,
         from: usize,
-    ) -> (Option<(usize, usize)>, u64) {
+        fair: bool,
+    ) -> Walk {
         let classzone = self.tasks[t].classzone;
         let dirty_check = flags & 3 == alloc_flags::WMARK_LOW && gfp_mask & gfp::WRITE != 0;
         let watermarks = flags & alloc_flags::NO_WATERMARKS == 0;
@@ -199,15 +250,32 @@ impl Machine {
         );
         let mark = (flags & 3) as usize;
         let list = self.softwall_zonelist(t, gfp_mask, flags);
-        let mut dirty_skips = 0;
+        let node = if fair {
+            self.mem.zones[self.tasks[t].mems_zonelist[0] as usize].node
+        } else {
+            0
+        };
+        let mut walk = Walk::default();
         for (k, &zid) in list.iter().enumerate().skip(from) {
             let zid = zid as usize;
             debug_assert!(
                 flags & alloc_flags::CPUSET == 0 || self.cpuset_softwall(t, zid, gfp_mask)
             );
+            // [3.12–4.7] ALLOC_FAIR: a local zone that used its batch waits for the others; the
+            // first remote zone ends the fair pass if one did (4.7 `reset_fair`).
+            if fair {
+                let z = &self.mem.zones[zid];
+                if z.node != node && walk.fair_skipped {
+                    return walk;
+                }
+                if z.node == node && z.alloc_batch <= 0 {
+                    walk.fair_skipped = true;
+                    continue;
+                }
+            }
             // [3.3+] spread dirty pages: the fast path skips zones (nodes) over their limit.
             if dirty_check && !self.zone_dirty_ok(zid) {
-                dirty_skips += 1;
+                walk.dirty_skips += 1;
                 continue;
             }
             let z = &self.mem.zones[zid];
@@ -222,9 +290,10 @@ impl Machine {
             {
                 continue;
             }
-            return (Some((k, zid)), dirty_skips);
+            walk.found = Some((k, zid));
+            return walk;
         }
-        (None, dirty_skips)
+        walk
     }
 
     /// `free_hot_cold_page()`: to `cpu`'s list; past `pcp.high`, `free_pcppages_bulk` moves a
@@ -614,6 +683,17 @@ impl Machine {
     }
 }
 
+/// What a zone walk of `get_page_from_freelist()` found.
+#[derive(Default)]
+struct Walk {
+    /// The first zone that passed, as `(position in the zonelist, zone)`.
+    found: Option<(usize, usize)>,
+    /// Zones skipped over their dirty limit on the way.
+    dirty_skips: u64,
+    /// [3.12–4.7] The fair pass skipped a local zone that used its `NR_ALLOC_BATCH`.
+    fair_skipped: bool,
+}
+
 /// `pcp->batch` as a count.
 fn z_batch(b: usize) -> usize {
     b.max(1)
@@ -621,6 +701,13 @@ fn z_batch(b: usize) -> usize {
 
 /// The parts of this file that read or change memory only.
 impl super::memory::Memory {
+    /// [3.12–4.7] `reset_alloc_batches()`: every zone of `node` may take high − low pages again.
+    fn reset_alloc_batches(&mut self, node: u32) {
+        for z in self.zones.iter_mut().filter(|z| z.node == node) {
+            z.alloc_batch = (z.watermark[2] - z.watermark[1]) as i64;
+        }
+    }
+
     /// `buffered_rmqueue()` order 0: from this CPU's list, refilled by `rmqueue_bulk`.
     fn buffered_rmqueue(&mut self, zid: usize, cpu: usize) -> Option<PageId> {
         let z = &mut self.zones[zid];
@@ -636,6 +723,7 @@ impl super::memory::Memory {
         }
         let id = pcp.pop()?;
         z.stat.pgalloc += 1;
+        z.alloc_batch -= 1; // [3.12–4.7] NR_ALLOC_BATCH; unread by other kernels
         let p = &mut self.pages[id as usize];
         p.place = Place::Held;
         p.flags = 0;

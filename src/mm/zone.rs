@@ -127,6 +127,10 @@ pub struct Zone {
     pub pcp_high: usize,
     /// `pcp->batch`.
     pub pcp_batch: usize,
+    /// [3.12–4.7] `NR_ALLOC_BATCH`: pages the fair fast path may still take from this zone
+    /// before the other local zones had theirs; high − low watermark when refilled
+    /// (`__setup_per_zone_wmarks`, `reset_alloc_batches`), one less per page allocated.
+    pub alloc_batch: i64,
     /// The five LRU lists of the lruvec this zone holds: its own [≤4.7]; from 4.8
     /// (`lru_lists = node`) the lowest zone of each node holds the node's lruvec, with the pages
     /// of every zone of the node, and the other zones' lists stay empty.
