@@ -324,7 +324,11 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     m.clock.events += 1;
     m.handle(event);
     m.unplug_all();
-    m.probe_after_event();
+    let ran = match event.kind() {
+        crate::mm::event::EventKind::Run { actor, .. } => Some(actor),
+        crate::mm::event::EventKind::DiskDone { .. } => None,
+    };
+    m.probe_after_event(ran);
     Ok(true)
 }
 

@@ -28,8 +28,9 @@ pub trait Probe: Any + Send {
     /// event's time).
     fn before_event(&mut self, _machine: &Machine, _at: SimTime) {}
 
-    /// The event loop has handled an event (and unplugged the disks).
-    fn after_event(&mut self, _machine: &Machine) {}
+    /// The event loop has handled an event (and unplugged the disks): `ran` is the actor whose
+    /// event it was (`None`: a disk completion).
+    fn after_event(&mut self, _machine: &Machine, _ran: Option<Actor>) {}
 
     /// The run has its outcome.
     fn finish(&mut self, _machine: &Machine) {}
@@ -93,8 +94,8 @@ impl Machine {
 
     /// The engine's hook after each event.
     #[inline]
-    pub(crate) fn probe_after_event(&mut self) {
-        self.with_probe(|p, m| p.after_event(m));
+    pub(crate) fn probe_after_event(&mut self, ran: Option<Actor>) {
+        self.with_probe(|p, m| p.after_event(m, ran));
     }
 
     /// The engine's hook at the end of the run.

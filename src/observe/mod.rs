@@ -334,6 +334,8 @@ pub struct Recorder {
     oom_seen: usize,
     direct_base: Vec<u64>,
     kswapd_awake: Vec<bool>,
+    /// The nodes whose `kswapd_awake` is set, ascending (the order their tracks are diffed).
+    awake_nodes: Vec<usize>,
     flusher_busy: Vec<bool>,
     bdp_waiting: Vec<bool>,
     disk_done: Vec<u64>,
@@ -477,10 +479,11 @@ impl Recorder {
 
     /// Compares every track's state with the last event's: closes and opens spans, marks
     /// wake-ups, emits the tracepoints that are state transitions.
-    fn diff(&mut self, m: &Machine) {
+    /// `ran`: the actor whose event it was, `None` after a disk completion or at the end.
+    fn diff(&mut self, m: &Machine, ran: Option<Actor>) {
         let mut stack: Stack = Vec::with_capacity(4);
         self.diff_tasks(m, &mut stack);
-        self.diff_kswapds(m, &mut stack);
+        self.diff_kswapds(m, &mut stack, ran);
         self.diff_flushers(m, &mut stack);
         self.diff_disks(m, &mut stack);
         self.mark_oom_kills(m);
@@ -508,37 +511,60 @@ impl Recorder {
     }
 
     /// Each node's kswapd: awake in `balance_pgdat`, its wake and sleep marks and tracepoints.
-    fn diff_kswapds(&mut self, m: &Machine, stack: &mut Stack) {
-        let now = m.clock.now;
-        for n in 0..m.mem.nodes.len() {
-            let track = m.user_tasks() + n;
-            let awake = m.mem.nodes[n].kswapd.state == KswapdState::Running;
-            if !awake && !self.kswapd_awake[n] {
-                // Asleep before and after: nothing open, nothing to mark. Skipping here keeps
-                // the recorder's cost per event to the nodes whose kswapd runs (128 fake-NUMA
-                // nodes made --plot cost 7x the run).
-                debug_assert!(self.open[track].is_empty());
-                continue;
-            }
-            stack.clear();
-            if awake {
-                stack.push(("balance_pgdat", now, 0));
-                if m.wb.congestion_waiters.contains(&Actor::Kswapd(n)) {
-                    stack.push((CONGESTION_WAIT, now, 0));
-                }
-            }
-            if awake != self.kswapd_awake[n] {
-                self.kswapd_awake[n] = awake;
-                let (mark, tracepoint) = if awake {
-                    (MarkKind::KswapdWake, TraceKind::KswapdWake { nid: n })
-                } else {
-                    (MarkKind::KswapdSleep, TraceKind::KswapdSleep { nid: n })
-                };
-                self.mark(now, track, mark);
-                self.tracepoint(m, track, tracepoint);
-            }
-            self.apply(track, stack, now);
+    /// A sleeping kswapd starts `balance_pgdat` only in its own event (`run_kswapd`: a wake-up
+    /// schedules it, the state changes when it runs), so only the nodes whose kswapd was awake,
+    /// and the node whose kswapd ran, are read: a loop over every node after every event was
+    /// 30 % of a 128-node fake-NUMA run's `--plot` (docs/PERFORMANCE.md).
+    fn diff_kswapds(&mut self, m: &Machine, stack: &mut Stack, ran: Option<Actor>) {
+        let woken = match ran {
+            Some(Actor::Kswapd(n)) if !self.kswapd_awake[n] => Some(n),
+            _ => None,
+        };
+        debug_assert!((0..m.mem.nodes.len()).all(|n| self.kswapd_awake[n]
+            || woken == Some(n)
+            || m.mem.nodes[n].kswapd.state != KswapdState::Running));
+        if self.awake_nodes.is_empty() && woken.is_none() {
+            return;
         }
+        let mut nodes = std::mem::take(&mut self.awake_nodes);
+        if let Some(n) = woken {
+            nodes.insert(nodes.partition_point(|&k| k < n), n);
+        }
+        for &n in &nodes {
+            self.diff_kswapd(m, stack, n);
+        }
+        nodes.retain(|&n| self.kswapd_awake[n]);
+        self.awake_nodes = nodes;
+    }
+
+    /// Node `n`'s kswapd, awake before this event or just run.
+    fn diff_kswapd(&mut self, m: &Machine, stack: &mut Stack, n: usize) {
+        let now = m.clock.now;
+        let track = m.user_tasks() + n;
+        let awake = m.mem.nodes[n].kswapd.state == KswapdState::Running;
+        if !awake && !self.kswapd_awake[n] {
+            // Asleep before and after (its event found nothing to do): nothing open or to mark.
+            debug_assert!(self.open[track].is_empty());
+            return;
+        }
+        stack.clear();
+        if awake {
+            stack.push(("balance_pgdat", now, 0));
+            if m.wb.congestion_waiters.contains(&Actor::Kswapd(n)) {
+                stack.push((CONGESTION_WAIT, now, 0));
+            }
+        }
+        if awake != self.kswapd_awake[n] {
+            self.kswapd_awake[n] = awake;
+            let (mark, tracepoint) = if awake {
+                (MarkKind::KswapdWake, TraceKind::KswapdWake { nid: n })
+            } else {
+                (MarkKind::KswapdSleep, TraceKind::KswapdSleep { nid: n })
+            };
+            self.mark(now, track, mark);
+            self.tracepoint(m, track, tracepoint);
+        }
+        self.apply(track, stack, now);
     }
 
     /// Each bdi's flusher: in `wb_writeback` (blocked on the request queue or not).
@@ -802,13 +828,13 @@ impl Probe for Recorder {
 
     /// State transitions become spans, marks, tracepoints.
     #[inline]
-    fn after_event(&mut self, m: &Machine) {
-        self.diff(m);
+    fn after_event(&mut self, m: &Machine, ran: Option<Actor>) {
+        self.diff(m, ran);
     }
 
     fn finish(&mut self, m: &Machine) {
         self.sample_until(m, m.clock.now.saturating_sub(1));
-        self.diff(m);
+        self.diff(m, None);
         self.close(m);
     }
 
