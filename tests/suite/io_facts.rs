@@ -238,13 +238,9 @@ fn with_normal_at_its_low_watermark_a_fast_path_allocation_comes_from_dma32_and_
     assert_eq!(m.stats.vm_events.allocstall, 0);
 }
 
-#[test]
-fn on_a_two_zone_node_a_steady_2_6_32_writer_ages_both_zones_in_proportion_to_their_size() {
-    // Issue 13 expected the preferred (Normal) zone to turn over faster than DMA32 with kswapd
-    // always awake. 2.6.32's balance_pgdat() scans every zone below 8 × high at the same
-    // priority ("equal pressure on every zone"), so a steady writer ages both zones in
-    // proportion to their size; the imbalance came with 2.6.39's balance_gap (8afdcece4911)
-    // and was fixed by 3.12's fair zone allocator (81c0a2bb515f). This asserts the source.
+/// A 4.75 GiB x86_64 box with a 768 MiB PCI hole (one node: DMA32 and Normal), 128 KiB pages, a
+/// 16 GiB backup at 200 MB/s to an 80 MB/s disk, 170 s.
+fn two_zone_backup_box() -> RunSpec {
     let mut spec = x86_64_box(4864 * MIB, 768 * MIB);
     spec.machine.kernel_reserved_bytes = 96 * MIB;
     spec.machine.page_bytes = 128 << 10;
@@ -261,6 +257,17 @@ fn on_a_two_zone_node_a_steady_2_6_32_writer_ages_both_zones_in_proportion_to_th
         }),
     )];
     spec.limits.sim_time_ns = 170 * SEC;
+    spec
+}
+
+#[test]
+fn on_a_two_zone_node_a_steady_2_6_32_writer_ages_both_zones_in_proportion_to_their_size() {
+    // Issue 13 expected the preferred (Normal) zone to turn over faster than DMA32 with kswapd
+    // always awake. 2.6.32's balance_pgdat() scans every zone below 8 × high at the same
+    // priority ("equal pressure on every zone"), so a steady writer ages both zones in
+    // proportion to their size; the imbalance came with 2.6.39's balance_gap (8afdcece4911)
+    // and was fixed by 3.12's fair zone allocator (81c0a2bb515f). This asserts the source.
+    let spec = two_zone_backup_box();
     let r = engine::simulate(&spec);
     let v = &r.vmstat;
     let (dma32, normal) = (3312.0 * 256.0, 1536.0 * 256.0);
@@ -328,22 +335,7 @@ fn a_4_7_writer_on_a_two_zone_node_allocates_in_proportion_to_the_zone_sizes_onl
     // allocator) and with the policy off, as in 2.6.39–3.11: without it Normal, the preferred
     // zone, takes 0.339 of the allocations for 0.317 of the pages; with it 0.316.
     let share = |fair: &str| {
-        let mut spec = x86_64_box(4864 * MIB, 768 * MIB);
-        spec.machine.kernel_reserved_bytes = 96 * MIB;
-        spec.machine.page_bytes = 128 << 10;
-        spec.machine.cpus = 4;
-        spec.disks[0].bandwidth_bytes_per_sec = 80_000_000;
-        spec.disks[0].seek_ns = 8 * MSEC;
-        spec.tasks = vec![task(
-            "backup",
-            TaskKind::StreamWrite(StreamWrite {
-                mount: 0,
-                bytes: 16 << 30,
-                rate_bytes_per_sec: 200_000_000,
-                write_bytes: MIB,
-            }),
-        )];
-        spec.limits.sim_time_ns = 170 * SEC;
+        let spec = two_zone_backup_box();
         let r = engine::simulate(&with_switch(under(spec, "4.7"), "fair_zone_alloc", fair));
         let normal = r.vmstat.get("pgalloc_normal") as f64;
         normal / (normal + r.vmstat.get("pgalloc_dma32") as f64)
