@@ -9,6 +9,17 @@ use wbsim::exec::policy_twins;
 use wbsim::run::{Checks, Job, Runner};
 use wbsim::scenario::{load, Overrides};
 
+/// A runner of two threads with no checks, no observation, no progress bar.
+fn two_threads() -> Runner {
+    Runner {
+        threads: 2,
+        checks: Checks::default(),
+        observe: None,
+        progress: false,
+        tally: Default::default(),
+    }
+}
+
 /// fake-numa-128m on a 2 GiB box (16 nodes) with the 20MB/s disk: ext4 refuses reclaim's
 /// writepage, ext3 never does. (At 100MB/s, with the slab and jbd handles of this branch, reclaim
 /// never meets a dirty ext4 page: writepage_refused 0, the flusher wrote 127813 pages; main 0ccf3c1
@@ -55,13 +66,7 @@ fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
     // Each activate run is paired with its redirty run.
     let specs: Vec<_> = jobs.iter().map(|j| j.spec).collect();
     assert_eq!(policy_twins(&specs), [None, Some(0), None, Some(2)]);
-    let runner = Runner {
-        threads: 2,
-        checks: Checks::default(),
-        observe: None,
-        progress: false,
-        tally: Default::default(),
-    };
+    let runner = two_threads();
     let together: Vec<_> = runner
         .run(&jobs)
         .expect("no check asked for")
@@ -150,13 +155,7 @@ fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
             name: String::new(),
         })
         .collect();
-    let runner = Runner {
-        threads: 2,
-        checks: Checks::default(),
-        observe: None,
-        progress: false,
-        tally: Default::default(),
-    };
+    let runner = two_threads();
     let together: Vec<_> = runner
         .run(&jobs)
         .expect("no check asked for")
@@ -195,13 +194,7 @@ fn a_study_simulates_each_distinct_run_once() {
         ..Default::default()
     };
     ov.replicas = Some(2);
-    let runner = Runner {
-        threads: 2,
-        checks: Checks::default(),
-        observe: None,
-        progress: false,
-        tally: Default::default(),
-    };
+    let runner = two_threads();
     let releases = ["3.4".to_string(), "3.9".to_string()];
     let study = wbsim::study::study(&src, &ov, &releases, None, &runner).expect("a study");
     assert_eq!(study.releases.len(), 2);
@@ -231,13 +224,7 @@ fn a_margin_probe_at_a_cell_s_own_value_is_the_cell_s_run() {
             name: r.label.clone(),
         })
         .collect();
-    let runner = Runner {
-        threads: 2,
-        checks: Checks::default(),
-        observe: None,
-        progress: false,
-        tally: Default::default(),
-    };
+    let runner = two_threads();
     let table = runner.run(&jobs).expect("no check asked for");
     assert_eq!(table.len(), 4);
     // Within the table, activate may only be a policy twin; no run is another's exact twin.
