@@ -20,6 +20,17 @@ fn two_threads() -> Runner {
     }
 }
 
+/// One job per run of `sc`, named by its label.
+fn jobs_of(sc: &wbsim::scenario::Scenario) -> Vec<Job<'_>> {
+    sc.runs
+        .iter()
+        .map(|r| Job {
+            spec: &r.spec,
+            name: r.label.clone(),
+        })
+        .collect()
+}
+
 /// fake-numa-128m on a 2 GiB box (16 nodes) with the 20MB/s disk: ext4 refuses reclaim's
 /// writepage, ext3 never does. (At 100MB/s, with the slab and jbd handles of this branch, reclaim
 /// never meets a dirty ext4 page: writepage_refused 0, the flusher wrote 127813 pages; main 0ccf3c1
@@ -45,14 +56,7 @@ fn small_fake_numa() -> wbsim::scenario::Scenario {
 #[test]
 fn reused_and_simulated_runs_equal_simulating_every_run_on_its_own() {
     let sc = small_fake_numa();
-    let jobs: Vec<Job<'_>> = sc
-        .runs
-        .iter()
-        .map(|r| Job {
-            spec: &r.spec,
-            name: r.label.clone(),
-        })
-        .collect();
+    let jobs = jobs_of(&sc);
     let labels: Vec<&str> = sc.runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(
         labels,
@@ -216,14 +220,7 @@ fn a_margin_probe_at_a_cell_s_own_value_is_the_cell_s_run() {
         ..Default::default()
     };
     let sc = wbsim::scenario::load_source(&src, &ov).expect("the fixture loads");
-    let jobs: Vec<Job<'_>> = sc
-        .runs
-        .iter()
-        .map(|r| Job {
-            spec: &r.spec,
-            name: r.label.clone(),
-        })
-        .collect();
+    let jobs = jobs_of(&sc);
     let runner = two_threads();
     let table = runner.run(&jobs).expect("no check asked for");
     assert_eq!(table.len(), 4);
