@@ -163,8 +163,6 @@ pub struct Bdi {
     pub max_writeback_pages: i64,
     /// The flusher thread as a task: its allocation context (`Task::flusher`), set at boot.
     pub kthread: usize,
-    /// The flusher runs because its allocation's sleep ended (not another wake-up).
-    pub alloc_resume: bool,
 }
 
 impl Bdi {
@@ -190,7 +188,6 @@ impl Bdi {
             bw: super::page_writeback::Bandwidth::new(granularity),
             max_writeback_pages: batch(MAX_WRITEBACK_PAGES),
             kthread: usize::MAX,
-            alloc_resume: false,
         }
     }
 
@@ -586,11 +583,10 @@ impl Machine {
     /// The flusher thread (`bdi_writeback_task`): run works, then kupdate, then sleep.
     pub fn run_flusher(&mut self, b: usize) {
         let kthread = self.wb.bdis[b].kthread;
-        if self.tasks[kthread].alloc.is_some() && !std::mem::take(&mut self.wb.bdis[b].alloc_resume)
-        {
+        if self.tasks[kthread].alloc.is_some() {
             // Asleep in the allocator (a congestion wait, a request, the retry nap): another
             // wake-up (a work queued, the kupdate timer) finds it there; the sleep's own
-            // wake-up resumes it (`flusher_alloc_resume`).
+            // wake-up finishes the allocation first (`flusher_alloc_resume`).
             return;
         }
         self.wb.bdis[b].blocked = false;
