@@ -189,3 +189,45 @@ fn a_direct_reclaim_pass_that_frees_only_slab_returns_progress() {
         0
     );
 }
+
+/// `balance_pgdat()` marks a zone all_unreclaimable only in a pass whose `shrink_slab()` freed
+/// nothing: `if (nr_slab == 0 && zone->pages_scanned >= zone_reclaimable_pages(zone) * 6)`
+/// (mm/vmscan.c 2.6.32 :2056). A 256 MiB box without swap or file pages (no reclaimable LRU
+/// page, so the scanned test always holds), 28 MiB of unused dentries and a task faulting
+/// 240 MiB: at `vm.vfs_cache_pressure = 1` each kswapd pass prunes 2 % of the dentries (fewer
+/// pages than the per-CPU list holds, so no `free_pcppages_bulk()` clears the flag behind it).
+/// No step in which the dcache shrank turns a reclaimable zone all_unreclaimable.
+#[test]
+fn kswapd_does_not_mark_a_zone_all_unreclaimable_in_a_pass_whose_shrinkers_freed_slab() {
+    let mut spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[256 * MIB]),
+        vec![],
+        vec![],
+        vec![anon("app", 240 * MIB)],
+    );
+    spec.machine.slab.dentries = 150_000;
+    spec.vm.vfs_cache_pressure = 1;
+    let mut m = boot(&spec);
+    let (mut marked_while_pruning, mut pruning_steps) = (0, 0);
+    while m.run.outcome.is_none() && m.tasks[0].finished_at.is_none() {
+        let objects = m.slab.caches[CacheId::Dentry as usize].objects;
+        let marked: Vec<bool> = m.mem.zones.iter().map(|z| z.all_unreclaimable).collect();
+        if !step(&mut m, 60 * SEC) {
+            break;
+        }
+        if m.slab.caches[CacheId::Dentry as usize].objects < objects {
+            pruning_steps += 1;
+            let newly = m.mem.zones.iter().zip(&marked);
+            marked_while_pruning += newly
+                .filter(|(z, &was)| z.all_unreclaimable && !was)
+                .count();
+        }
+    }
+    assert!(
+        pruning_steps > 10,
+        "the dcache was pruned pass by pass ({pruning_steps})"
+    );
+    assert_eq!(marked_while_pruning, 0);
+}
