@@ -199,11 +199,23 @@ pub struct Journal {
     /// of the next set are allocated so far.
     pub frozen: u64,
     frozen_loading: u64,
+    /// Who is allocating a new `transaction_t` in `start_this_handle()` (asleep in the
+    /// allocator; it finishes that allocation even if another handle started a transaction).
+    transaction_allocators: Vec<Actor>,
     /// What it did.
     pub stats: JournalStats,
 }
 
 impl Journal {
+    /// Its `transaction_t`s: the running one and the one committing past `T_FLUSH`.
+    pub fn live_transactions(&self) -> u64 {
+        let committing = matches!(
+            self.commit,
+            Some(CommitPhase::Submit | CommitPhase::WaitData)
+        );
+        u64::from(self.running.is_some()) + u64::from(committing)
+    }
+
     /// `t_updates` of the running transaction.
     pub fn t_updates(&self) -> usize {
         self.holders.len()
@@ -241,8 +253,17 @@ impl Machine {
         if !self.vfs.mounts[m].journalled || self.holds_handle(actor, m) {
             return true;
         }
-        if self.vfs.mounts[m].journal.running.is_none() {
-            self.jbd2_get_transaction(m, actor);
+        let j = &self.vfs.mounts[m].journal;
+        if j.running.is_none() || j.transaction_allocators.contains(&actor) {
+            if !self.alloc_transaction(actor, m) {
+                return false;
+            }
+            if self.vfs.mounts[m].journal.running.is_none() {
+                self.jbd2_get_transaction(m, actor);
+            } else {
+                // Another handle started one meanwhile: `kfree(new_transaction)`.
+                self.slab_free(CacheId::Transaction, 1, None, 0);
+            }
         }
         let now = self.clock.now;
         let j = &mut self.vfs.mounts[m].journal;
@@ -258,6 +279,27 @@ impl Machine {
         txn.handles += 1;
         j.stats.handles += 1;
         j.holders.push(actor);
+        true
+    }
+
+    /// `alloc_transaction:` in `start_this_handle()` — `kzalloc(sizeof(*new_transaction),
+    /// GFP_NOFS|__GFP_NOFAIL)` when no transaction runs (2.6.32 fs/jbd2/transaction.c:104-107;
+    /// jbd the same; from 2.6.39 `kmem_cache_alloc(transaction_cache, GFP_NOFS)` retried after
+    /// `congestion_wait(HZ/50)` when it fails, the same loop for an order-0 page) by the
+    /// allocating thread of `actor`. An order-0 `GFP_NOFS` allocation retries until it succeeds
+    /// in every modelled profile, so `__GFP_NOFAIL` adds nothing here. `false`: it sleeps in
+    /// the allocator, holding no handle yet.
+    fn alloc_transaction(&mut self, actor: Actor, m: usize) -> bool {
+        let t = self.allocating_task(actor);
+        if !self.slab_alloc(t, CacheId::Transaction, 1, crate::mm::gfp::GFP_NOFS) {
+            let waiting = &mut self.vfs.mounts[m].journal.transaction_allocators;
+            if !waiting.contains(&actor) {
+                waiting.push(actor);
+            }
+            return false;
+        }
+        let waiting = &mut self.vfs.mounts[m].journal.transaction_allocators;
+        waiting.retain(|&a| a != actor);
         true
     }
 
@@ -347,6 +389,10 @@ impl Machine {
                 .journal
                 .locked_waiters
                 .retain(|&(a, _)| a != actor);
+            self.vfs.mounts[m]
+                .journal
+                .transaction_allocators
+                .retain(|&a| a != actor);
             self.journal_stop(actor, m);
         }
     }
@@ -421,6 +467,10 @@ impl Machine {
                     let frozen =
                         std::mem::take(&mut j.frozen) + std::mem::take(&mut j.frozen_loading);
                     self.slab_free(CacheId::FsMetadata, frozen, None, 0);
+                    // The committed transaction_t is freed (`jbd2_journal_commit_transaction()`
+                    // ends with `__jbd2_journal_drop_transaction()` once nothing needs
+                    // checkpointing; docs/MODEL.md simplification 2).
+                    self.slab_free(CacheId::Transaction, 1, None, 0);
                 }
             }
         }

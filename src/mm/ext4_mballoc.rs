@@ -78,7 +78,7 @@ impl Machine {
 
     /// The task whose allocation context `actor` allocates with: a task's own, the flusher's
     /// kernel thread. No other thread allocates blocks for delayed pages.
-    fn allocating_task(&self, actor: Actor) -> usize {
+    pub(crate) fn allocating_task(&self, actor: Actor) -> usize {
         match actor {
             Actor::Task(t) => t,
             Actor::Flusher(b) => self.wb.bdis[b].kthread,
@@ -90,15 +90,16 @@ impl Machine {
 
     /// The wake-up of the flusher of bdi `b` asleep in the allocator (a congestion wait, a
     /// request for a swap write, the retry nap): the allocation resumes first; its page joins
-    /// the buddy cache (the page `find_or_create_page` was getting), and the flusher carries on
-    /// where it slept. A second sleep leaves it asleep.
+    /// the cache it was for (a buddy-cache page `find_or_create_page` was getting, a frozen
+    /// copy, the slab page of a new transaction), and the flusher carries on where it slept. A
+    /// second sleep leaves it asleep.
     pub fn flusher_alloc_resume(&mut self, b: usize) {
         let t = self.wb.bdis[b].kthread;
         let Some(gfp_mask) = self.tasks[t].alloc.as_ref().map(|a| a.gfp) else {
             return; // a stale wake-up
         };
         match self.alloc_page(t, gfp_mask) {
-            Alloc::Page(id) => self.slab_page_add(CacheId::FsMetadata, id),
+            Alloc::Page(id) => self.slab_page_add(self.tasks[t].slab_cache, id),
             Alloc::Sleep => return,
             Alloc::Fail => unreachable!("a kernel thread is never an OOM victim"),
         }

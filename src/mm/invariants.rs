@@ -31,6 +31,7 @@
 use std::fmt;
 
 use super::page::{pg, LruList, PageId, Place, NIL};
+use super::slab::CacheId;
 use super::Machine;
 use crate::block::ReqKind;
 use crate::sim::SimTime;
@@ -258,6 +259,18 @@ impl Machine {
         ensure!(
             reclaimable == counted,
             "the reclaimable slab caches hold {reclaimable} pages but the zones count {counted}"
+        );
+        // Each journal's running and committing transactions are its transaction_t objects.
+        let transactions: u64 = self
+            .vfs
+            .mounts
+            .iter()
+            .map(|mt| mt.journal.live_transactions())
+            .sum();
+        let objects = self.slab.caches[CacheId::Transaction as usize].objects;
+        ensure!(
+            objects == transactions,
+            "kmalloc-256 holds {objects} transaction_t but the journals have {transactions}"
         );
         Ok(())
     }

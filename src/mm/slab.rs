@@ -30,6 +30,12 @@
 //!   freed during a run) and jbd's frozen copies of metadata buffers (`fs/jbd.rs`, freed when
 //!   the commit that needed them ends), one "object" per 4 KiB page, kept here so that they are
 //!   counted, allocated and checked the same way.
+//! - `kmalloc-256` (16 per page): the journal's `transaction_t`s, `kzalloc(sizeof(transaction_t),
+//!   GFP_NOFS|__GFP_NOFAIL)` in `start_this_handle()` when no transaction runs (2.6.32
+//!   fs/jbd2/transaction.c:104-107, fs/jbd/transaction.c the same; jbd2's `struct transaction_s`
+//!   is about 220 B on x86_64 in 2.6.32, so the 256-byte cache), freed when its commit ends
+//!   (`fs/jbd.rs`; the kernel keeps a transaction with metadata until it is checkpointed,
+//!   docs/MODEL.md simplification 2).
 
 use super::page::{pg, PageId, Place};
 use super::{gfp, Actor, Machine};
@@ -54,6 +60,8 @@ pub enum CacheId {
     /// and buddy pages (`mm/ext4_mballoc.rs`) and jbd's frozen copies (`fs/jbd.rs`) — one
     /// "object" per 4 KiB page, kept with the kernel's memory.
     FsMetadata = 4,
+    /// `kmalloc-256`: jbd/jbd2 `transaction_t`s (`fs/jbd.rs`).
+    Transaction = 5,
 }
 
 /// One slab cache.
@@ -99,7 +107,7 @@ pub struct Shrinker {
 #[derive(Clone, Debug)]
 pub struct Slab {
     /// The caches, by [`CacheId`].
-    pub caches: [SlabCache; 5],
+    pub caches: [SlabCache; 6],
     /// `dentry_stat.nr_unused`: unused dentries on the LRU.
     pub dentry_unused: u64,
     /// Of those, the ones still carrying `DCACHE_REFERENCED` (their second chance).
@@ -129,6 +137,10 @@ impl Slab {
                 SlabCache {
                     reclaimable: false,
                     ..SlabCache::new("fs_metadata_pages", 4)
+                },
+                SlabCache {
+                    reclaimable: false,
+                    ..SlabCache::new("kmalloc-256", 64)
                 },
             ],
             inode_pinned: 0,
@@ -239,6 +251,7 @@ impl Machine {
         let need = c.pages_for(c.objects + n, g);
         if need > c.pages.len() as u64 {
             let Some(id) = self.task_alloc(t, gfp_mask) else {
+                self.tasks[t].slab_cache = cache;
                 return false;
             };
             self.slab_page_add(cache, id);

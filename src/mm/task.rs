@@ -53,6 +53,9 @@ pub struct Task {
     /// ever come back to a zone through `free_pcppages_bulk`, which lowers this for every task
     /// whose prefix holds that zone, so skipping the prefix finds the zone the full walk would.
     pub fast_skip: usize,
+    /// The slab cache of the allocation it sleeps in, when that is a slab page: a kernel thread's
+    /// allocation resumes without its caller (`Machine::flusher_alloc_resume`).
+    pub slab_cache: crate::mm::slab::CacheId,
     /// `classzone_idx` of its allocations (the preferred zone's type).
     pub classzone: usize,
     /// `oom_score_adj`.
@@ -170,6 +173,24 @@ impl Pace {
 }
 
 impl Task {
+    /// The node-ordered zonelist from node `local`, highest zone first within each node.
+    fn zonelist(m: &Machine, local: usize, membind: Option<&[u32]>) -> Vec<u16> {
+        let nnodes = m.mem.nodes.len();
+        let mut zonelist = vec![];
+        for k in 0..nnodes {
+            let n = (local + k) % nnodes;
+            if membind.is_some_and(|b| !b.contains(&(n as u32))) {
+                // MPOL_BIND: `policy_nodemask()` filters every zonelist walk (allocation,
+                // kswapd wake-ups, direct reclaim, the retry test) to the bound nodes.
+                continue;
+            }
+            for &z in m.mem.nodes[n].zones.iter().rev() {
+                zonelist.push(z);
+            }
+        }
+        zonelist
+    }
+
     /// Builds task `i` from its spec, with its cpuset and zonelist.
     pub fn new(m: &Machine, i: usize, s: &TaskSpec, cpu: usize) -> Task {
         let nnodes = m.mem.nodes.len();
@@ -180,18 +201,7 @@ impl Task {
             }
         }
         let local = mems.iter().position(|&x| x).unwrap_or(0);
-        let mut zonelist = vec![];
-        for k in 0..nnodes {
-            let n = (local + k) % nnodes;
-            if s.membind.as_ref().is_some_and(|b| !b.contains(&(n as u32))) {
-                // MPOL_BIND: `policy_nodemask()` filters every zonelist walk (allocation,
-                // kswapd wake-ups, direct reclaim, the retry test) to the bound nodes.
-                continue;
-            }
-            for &z in m.mem.nodes[n].zones.iter().rev() {
-                zonelist.push(z);
-            }
-        }
+        let zonelist = Self::zonelist(m, local, s.membind.as_deref());
         let classzone = m.mem.zones[zonelist[0] as usize].ztype as usize;
         let mems_zonelist = zonelist
             .iter()
@@ -214,6 +224,7 @@ impl Task {
             zonelist,
             mems_zonelist,
             fast_skip: 0,
+            slab_cache: crate::mm::slab::CacheId::FsMetadata,
             classzone,
             oom_score_adj: s.oom_score_adj,
             parent: s.parent,

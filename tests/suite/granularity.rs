@@ -143,12 +143,15 @@ fn xfs_direct_reclaim_survives_as_long_at_16_and_64_kib() {
 #[test]
 fn the_later_kernels_flip_the_same_cells_at_16_and_32_kib() {
     // 128 MiB fake-NUMA nodes: 64 KiB is refused (their watermarks would merge: errors.rs).
+    // Outcomes and victims, not times: the priority-scaled cells OOM in the first seconds, at a
+    // timing edge (3.11's moved from 2.8 s to 7.3 s at 4 KiB when the journal's transactions
+    // came to take a slab page; 3.2 s at 16 KiB).
     agrees(
         "scenarios/later-kernels.toml",
         &[("kernel.reclaim_writeback_throttle", "priority-scaled")],
         &[],
         &["16KiB", "32KiB"],
-        true,
+        false,
     );
     // The zone-flags cells survive at 4 and 16 KiB; 3.9's does not at 32 KiB (OOM at 17.7 s,
     // 2 of 8 noisy replicas; 0 of 24 at 4 KiB, 0 of 8 at 16 KiB). The logger's two nodes spend
@@ -176,20 +179,21 @@ fn fake_numa_128m_keeps_its_outcomes_and_victims_at_16_and_32_kib() {
         &["16KiB", "32KiB"],
         true,
     );
-    // With a shared disk `batch` is killed under redirty on ext4 and ext3. The times are not
-    // compared, nor the ext4/activate cell: at 4 KiB a 1 % change of a rate moves them as far
-    // (next test).
+    // With a shared disk, under redirty, `batch` is killed on ext4 and ext3 survives, at 4 and
+    // 16 KiB. The times are not compared, nor the activate cells: at 4 KiB a 1 % change of a
+    // rate moves the OOM by tens of seconds (next test). At 32 KiB the ext4 cell survives
+    // (103.0 s) where 4 KiB OOMs late (98.7 s, the backup at 97 %).
     agrees(
         "scenarios/fake-numa-128m.toml",
         &[("disk.sda.bandwidth", "20MB/s")],
         &[Policy::Redirty],
-        &["16KiB", "32KiB"],
+        &["16KiB"],
         false,
     );
 }
 
 #[test]
-fn a_1_percent_rate_change_at_4_kib_moves_the_fake_numa_oom_as_far_as_a_coarse_page() {
+fn a_1_percent_rate_change_at_4_kib_moves_the_fake_numa_oom_by_tens_of_seconds() {
     let run = |sets: &[(&str, &str)], page: &str, policy: Policy| {
         let mut all = vec![("disk.sda.bandwidth", "20MB/s"), ("mount.data.fs", "ext4")];
         all.extend_from_slice(sets);
@@ -198,15 +202,19 @@ fn a_1_percent_rate_change_at_4_kib_moves_the_fake_numa_oom_as_far_as_a_coarse_p
             .unwrap_or_else(|v| panic!("{v}"));
         (r.outcome.kind(), r.outcome.at_ns() as f64 / 1e9)
     };
-    // Redirty: OOM at 19.0 s at 4 KiB, 43.7 s at 16 KiB, 65.2 s at 4 KiB with a 59 MB/s logger.
-    let (_, base) = run(&[], "4KiB", Policy::Redirty);
-    let (_, coarse) = run(&[], "16KiB", Policy::Redirty);
-    let (kind, slower) = run(&[("task.logger.rate", "59MB/s")], "4KiB", Policy::Redirty);
-    assert_eq!(kind, OutcomeKind::Oom);
-    assert!(
-        (slower - base).abs() >= (coarse - base).abs(),
-        "4KiB {base:.1} s, 16KiB {coarse:.1} s, 4KiB with a 59 MB/s logger {slower:.1} s"
-    );
+    // Redirty OOMs at every logger rate from 57 to 63 MB/s at 4 KiB, at 51.3, 101.0, 60.9,
+    // 98.7, 59.1, 38.4 and 43.7 s: its time is a timing edge, so no single run's time (nor a
+    // coarse page's: 17.3 s at 16 KiB) is an answer; replicas are (`--replicas`).
+    let mut times = vec![];
+    for rate in ["59MB/s", "60MB/s", "61MB/s"] {
+        let (kind, at) = run(&[("task.logger.rate", rate)], "4KiB", Policy::Redirty);
+        assert_eq!(kind, OutcomeKind::Oom, "{rate}");
+        times.push(at);
+    }
+    let spread = times.iter().cloned().fold(f64::MIN, f64::max)
+        - times.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread > 30.0, "{times:?}");
+    assert_eq!(run(&[], "16KiB", Policy::Redirty).0, OutcomeKind::Oom);
     // Activate: since the request pool (issue 13; reclaimers and the flusher sleep in
     // get_request_wait) it survives at 4 KiB (108.0 s), as a 99 MB/s worker (104.2 s) and
     // 32 KiB pages (108.7 s) do; before it, 4 KiB was an OOM at 80.8 s.

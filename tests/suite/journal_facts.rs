@@ -208,3 +208,53 @@ fn a_handle_that_modifies_metadata_a_commit_still_writes_makes_frozen_copies_unt
     assert_eq!(metadata_pages(&m), 0, "freed when the commit ended");
     assert_eq!(m.vfs.mounts[0].journal.stats.frozen_copies, 3);
 }
+
+/// `start_this_handle()` allocates the transaction it is about to start when none runs:
+/// `kzalloc(sizeof(*new_transaction), GFP_NOFS|__GFP_NOFAIL)` (2.6.32 fs/jbd2/transaction.c
+/// :104-107, jbd the same), a `kmalloc-256` object taken by the allocating thread; it lives
+/// until its commit ends. A writer's first handle makes the first (one slab page, ext3 and
+/// ext4); while an ext3 commit past `T_FLUSH` writes its ordered data, the writer's next handle
+/// starts a second; the commit's end frees one.
+#[test]
+fn the_handle_that_starts_a_transaction_allocates_it_and_its_commit_frees_it() {
+    for fs in [FsType::Ext3, FsType::Ext4] {
+        let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, fs, 64 * MIB);
+        if let TaskKind::StreamWrite(w) = &mut spec.tasks[0].kind {
+            w.rate_bytes_per_sec = 4_000_000;
+            w.write_bytes = 64 * 1024;
+        }
+        let mut m = boot(&spec);
+        let cache = |m: &Machine| {
+            let c = &m.slab.caches[CacheId::Transaction as usize];
+            (c.objects, c.pages.len())
+        };
+        assert_eq!(cache(&m), (0, 0), "{fs:?}");
+        while m.vfs.mounts[0].journal.running.is_none() {
+            assert!(step(&mut m, 20 * SEC), "{fs:?}: no transaction by 20 s");
+        }
+        assert_eq!(cache(&m), (1, 1), "{fs:?}");
+        if fs == FsType::Ext4 {
+            continue; // its commits write no ordered data: no handle starts during one
+        }
+        let both = |m: &Machine| {
+            let j = &m.vfs.mounts[0].journal;
+            j.running.is_some()
+                && matches!(j.commit, Some(CommitPhase::Submit | CommitPhase::WaitData))
+        };
+        while !both(&m) {
+            assert!(
+                step(&mut m, 30 * SEC),
+                "{fs:?}: no handle during a commit by 30 s"
+            );
+        }
+        assert_eq!(
+            cache(&m),
+            (2, 1),
+            "{fs:?}: two transaction_t in one slab page"
+        );
+        while m.vfs.mounts[0].journal.commit.is_some() {
+            assert!(step(&mut m, 40 * SEC), "{fs:?}");
+        }
+        assert_eq!(cache(&m).0, 1, "{fs:?}: the committed one is freed");
+    }
+}
