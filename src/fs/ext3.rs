@@ -34,6 +34,16 @@ impl Filesystem for Ext3 {
         true
     }
 
+    /// `read_block_bitmap()`: the group's block bitmap, one block.
+    fn group_metadata_pages(&self) -> u64 {
+        1
+    }
+
+    /// `ext3_try_to_allocate_with_rsv()` (2.6.32 fs/ext3/balloc.c).
+    fn bitmap_undo_access(&self) -> bool {
+        true
+    }
+
     /// `ext3_write_begin()`: the page first, then `ext3_journal_start()` (K32
     /// `fs/ext3/inode.c:1174-1179`).
     fn write_begin_handle(&self) -> jbd::WriteBeginHandle {

@@ -57,6 +57,11 @@ impl Filesystem for Ext4 {
         }
     }
 
+    /// `ext4_mb_load_buddy()`'s bitmap and buddy pages and `ext4_read_block_bitmap()`'s block.
+    fn group_metadata_pages(&self) -> u64 {
+        crate::mm::ext4_mballoc::GROUP_METADATA_PAGES
+    }
+
     fn delalloc(&self, mount: &MountSpec) -> bool {
         mount.delalloc
     }

@@ -143,6 +143,8 @@ pub struct JournalStats {
     pub handles: u64,
     /// Frozen copies made (4 KiB pages).
     pub frozen_copies: u64,
+    /// Undo copies of block bitmaps made (`b_committed_data`, 4 KiB pages).
+    pub undo_copies: u64,
 }
 
 impl JournalStats {
@@ -156,6 +158,7 @@ impl JournalStats {
         self.handle_wait_ns += s.handle_wait_ns;
         self.handles += s.handles;
         self.frozen_copies += s.frozen_copies;
+        self.undo_copies += s.undo_copies;
     }
 }
 
@@ -199,6 +202,12 @@ pub struct Journal {
     /// of the next set are allocated so far.
     pub frozen: u64,
     frozen_loading: u64,
+    /// ext3: the block groups whose bitmap's undo copy (`b_committed_data`) the running
+    /// transaction's allocations use, and whether the running transaction made it (`false`: the
+    /// committing transaction's copy, handed over when its commit ends).
+    pub undo: Vec<(u64, bool)>,
+    /// ext3: the groups whose undo copies the committing transaction made.
+    pub undo_committing: Vec<u64>,
     /// Who is allocating a new `transaction_t` in `start_this_handle()` (asleep in the
     /// allocator; it finishes that allocation even if another handle started a transaction).
     transaction_allocators: Vec<Actor>,
@@ -207,6 +216,17 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// Frozen copies of the next set allocated so far.
+    pub fn frozen_loading(&self) -> u64 {
+        self.frozen_loading
+    }
+
+    /// The undo copies it holds, 4 KiB pages.
+    pub fn undo_pages(&self) -> u64 {
+        let running = self.undo.iter().filter(|&&(_, made)| made).count();
+        (running + self.undo_committing.len()) as u64
+    }
+
     /// Its `transaction_t`s: the running one and the one committing past `T_FLUSH`.
     pub fn live_transactions(&self) -> u64 {
         let committing = matches!(
@@ -382,6 +402,44 @@ impl Machine {
         true
     }
 
+    /// `journal_get_undo_access()` for the block bitmap of `group` on mount `m` by task `t`
+    /// (ext3's allocator, `mm/ext3_balloc.rs`): the running transaction's first allocation in
+    /// the group copies the bitmap out, `b_committed_data = jbd_alloc(size, GFP_NOFS)` (2.6.32
+    /// fs/jbd/transaction.c `journal_get_undo_access()`, a page per 4 KiB block) — unless the
+    /// committing transaction's copy still exists, which `journal_get_undo_access()` finds
+    /// and keeps: the commit's end frees it and makes the frozen copy the new
+    /// `b_committed_data` (`journal_commit_transaction()`'s `t_forget` loop), the same pages
+    /// as the model's handing the copy over. `false`: `t` sleeps in the allocator, holding its
+    /// handle (call again).
+    pub fn journal_get_undo_access(&mut self, m: usize, t: usize, group: u64) -> bool {
+        let j = &self.vfs.mounts[m].journal;
+        if j.undo.iter().any(|&(g, _)| g == group) {
+            return true;
+        }
+        let made = !j.undo_committing.contains(&group);
+        if made && !self.slab_alloc(t, CacheId::FsMetadata, 1, crate::mm::gfp::GFP_NOFS) {
+            return false;
+        }
+        let j = &mut self.vfs.mounts[m].journal;
+        j.undo.push((group, made));
+        j.stats.undo_copies += u64::from(made);
+        true
+    }
+
+    /// The commit's end for the undo copies: the committed transaction's go, except those the
+    /// running transaction uses, which become its own (`journal_commit_transaction()`).
+    fn journal_undo_done(&mut self, m: usize) {
+        let j = &mut self.vfs.mounts[m].journal;
+        let mut freed = 0;
+        for group in std::mem::take(&mut j.undo_committing) {
+            match j.undo.iter_mut().find(|(g, _)| *g == group) {
+                Some(entry) => entry.1 = true,
+                None => freed += 1,
+            }
+        }
+        self.slab_free(CacheId::FsMetadata, freed, None, 0);
+    }
+
     /// Drops every handle and handle wait of `actor` (an exiting task).
     pub fn journal_forget(&mut self, actor: Actor) {
         for m in 0..self.vfs.mounts.len() {
@@ -467,6 +525,7 @@ impl Machine {
                     let frozen =
                         std::mem::take(&mut j.frozen) + std::mem::take(&mut j.frozen_loading);
                     self.slab_free(CacheId::FsMetadata, frozen, None, 0);
+                    self.journal_undo_done(m);
                     // The committed transaction_t is freed (`jbd2_journal_commit_transaction()`
                     // ends with `__jbd2_journal_drop_transaction()` once nothing needs
                     // checkpointing; docs/MODEL.md simplification 2).
@@ -509,6 +568,9 @@ impl Machine {
         let j = &mut self.vfs.mounts[m].journal;
         let txn = j.running.take().expect("a locked transaction");
         j.committing_metadata = txn.metadata;
+        // One commit at a time: the last one's end made every copy the transaction uses its own.
+        debug_assert!(j.undo_committing.is_empty() && j.undo.iter().all(|&(_, made)| made));
+        j.undo_committing = j.undo.drain(..).map(|(g, _)| g).collect();
         let locked = now - txn.locked_at;
         j.stats.commits += 1;
         j.stats.locked_ns += locked;

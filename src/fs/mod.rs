@@ -274,6 +274,20 @@ pub trait Filesystem: Sync {
         self.backing() == Backing::Disk
     }
 
+    /// Pages of kernel memory its block allocator loads the first time it allocates in a block
+    /// group, kept for the run (ext4: bitmap and buddy, `mm/ext4_mballoc.rs`; ext3: bitmap,
+    /// `mm/ext3_balloc.rs`).
+    fn group_metadata_pages(&self) -> u64 {
+        0
+    }
+
+    /// Whether its block allocator takes a group's block bitmap with `journal_get_undo_access()`
+    /// (ext3: a copy of the bitmap per transaction that allocates in the group,
+    /// `mm/ext3_balloc.rs`) rather than `journal_get_write_access()` (ext4's mballoc).
+    fn bitmap_undo_access(&self) -> bool {
+        false
+    }
+
     /// When its buffered writer starts its journal handle (journalled filesystems).
     fn write_begin_handle(&self) -> jbd::WriteBeginHandle {
         jbd::WriteBeginHandle::None

@@ -43,11 +43,16 @@ pub struct Mount {
     pub write_begin_handle: jbd::WriteBeginHandle,
     /// Its written pages carry buffer heads ([`Filesystem::buffer_heads`]).
     pub buffer_heads: bool,
-    /// [ext4] The block groups whose bitmap and buddy pages are loaded (`mm/ext4_mballoc.rs`),
-    /// most recent last.
+    /// [ext3/ext4] The block groups whose metadata pages are loaded (`mm/ext4_mballoc.rs`,
+    /// `mm/ext3_balloc.rs`), most recent last.
     pub mb_groups: Vec<u64>,
     /// [ext4] Pages of the next group's metadata allocated so far.
     pub mb_loading: u64,
+    /// Pages each group in `mb_groups` holds ([`crate::fs::Filesystem::group_metadata_pages`]).
+    pub group_metadata_pages: u64,
+    /// Its allocator takes bitmaps with `journal_get_undo_access()`
+    /// ([`crate::fs::Filesystem::bitmap_undo_access`]).
+    pub bitmap_undo_access: bool,
 }
 
 impl Mount {
@@ -70,6 +75,8 @@ impl Mount {
             spec,
             mb_groups: vec![],
             mb_loading: 0,
+            group_metadata_pages: ops.group_metadata_pages(),
+            bitmap_undo_access: ops.bitmap_undo_access(),
         }
     }
 

@@ -272,6 +272,26 @@ impl Machine {
             objects == transactions,
             "kmalloc-256 holds {objects} transaction_t but the journals have {transactions}"
         );
+        // The filesystem metadata pages are the groups' loaded pages, the frozen copies and the
+        // undo copies of every mount.
+        let metadata: u64 = self
+            .vfs
+            .mounts
+            .iter()
+            .map(|mt| {
+                let j = &mt.journal;
+                mt.mb_groups.len() as u64 * mt.group_metadata_pages
+                    + mt.mb_loading
+                    + j.frozen
+                    + j.frozen_loading()
+                    + j.undo_pages()
+            })
+            .sum();
+        let objects = self.slab.caches[CacheId::FsMetadata as usize].objects;
+        ensure!(
+            objects == metadata,
+            "the metadata cache holds {objects} pages but the mounts account for {metadata}"
+        );
         Ok(())
     }
 

@@ -57,6 +57,7 @@ pub mod backing_dev;
 pub mod boot;
 pub mod cost;
 pub mod event;
+pub mod ext3_balloc;
 pub mod ext4_io_end;
 pub mod ext4_mballoc;
 pub mod fs_writeback;

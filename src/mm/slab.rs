@@ -26,10 +26,11 @@
 //! - `dentry` (192 B, 21 per page) and the filesystem's inode cache (ext3 784 B, ext4 904 B;
 //!   SLUB order-2 slabs of 20 and 17, taken here as 5 and 4.25 per 4 KiB page): the cached,
 //!   unused objects a scenario starts with (`[machine.slab]`), shrunk by their shrinkers.
-//! - not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`, never
-//!   freed during a run) and jbd's frozen copies of metadata buffers (`fs/jbd.rs`, freed when
-//!   the commit that needed them ends), one "object" per 4 KiB page, kept here so that they are
-//!   counted, allocated and checked the same way.
+//! - not a slab cache: ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`) and
+//!   ext3's bitmap pages (`mm/ext3_balloc.rs`), never freed during a run; jbd's frozen copies of
+//!   metadata buffers and ext3's undo copies of bitmaps (`fs/jbd.rs`, freed when the commit
+//!   that needed them ends), one "object" per 4 KiB page, kept here so that they are counted,
+//!   allocated and checked the same way.
 //! - `kmalloc-256` (16 per page): the journal's `transaction_t`s, `kzalloc(sizeof(transaction_t),
 //!   GFP_NOFS|__GFP_NOFAIL)` in `start_this_handle()` when no transaction runs (2.6.32
 //!   fs/jbd2/transaction.c:104-107, fs/jbd/transaction.c the same; jbd2's `struct transaction_s`
@@ -56,9 +57,10 @@ pub enum CacheId {
     Dentry = 2,
     /// `ext3_inode_cache` / `ext4_inode_cache`.
     Inode = 3,
-    /// Not a slab cache: filesystem metadata pages writeback holds — ext4's block-group bitmap
-    /// and buddy pages (`mm/ext4_mballoc.rs`) and jbd's frozen copies (`fs/jbd.rs`) — one
-    /// "object" per 4 KiB page, kept with the kernel's memory.
+    /// Not a slab cache: filesystem metadata pages the block allocators and the journal hold —
+    /// ext4's block-group bitmap and buddy pages (`mm/ext4_mballoc.rs`), ext3's bitmap pages
+    /// (`mm/ext3_balloc.rs`), jbd's frozen and undo copies (`fs/jbd.rs`) — one "object" per
+    /// 4 KiB page, kept with the kernel's memory.
     FsMetadata = 4,
     /// `kmalloc-256`: jbd/jbd2 `transaction_t`s (`fs/jbd.rs`).
     Transaction = 5,

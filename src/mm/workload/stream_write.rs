@@ -194,10 +194,8 @@ impl Machine {
             st.page = id;
             return None;
         }
-        // A mount that allocates blocks now (ext3, ext4 nodelalloc: `ext3_get_block` →
-        // `ext3_new_blocks`) modifies the bitmap, group descriptor and inode under the handle.
         let allocates = self.vfs.mounts[m].journalled && !self.vfs.mounts[m].delalloc;
-        if allocates && !self.journal_get_write_access(m, t) {
+        if allocates && !self.write_begin_get_block(t, m, st) {
             st.page = id;
             return None;
         }
@@ -206,6 +204,24 @@ impl Machine {
             return None;
         }
         Some(id)
+    }
+
+    /// `->get_block` of a mount that allocates blocks now (ext3, ext4 nodelalloc), under the
+    /// handle, for the page at `st.done`: ext3's `ext3_new_blocks()` takes the group's bitmap
+    /// and its undo copy (`mm/ext3_balloc.rs`), ext4's `ext4_mb_new_blocks()` the group's bitmap
+    /// and buddy pages (`mm/ext4_mballoc.rs`); both then modify the bitmap, group descriptor
+    /// and inode (frozen copies while a commit writes them). `false`: the task sleeps in the
+    /// allocator.
+    fn write_begin_get_block(&mut self, t: usize, m: usize, st: &State) -> bool {
+        let lba = self.vfs.inodes[st.ino].disk_base + st.done;
+        let mount = &self.vfs.mounts[m];
+        if mount.bitmap_undo_access {
+            self.ext3_new_blocks(t, m, lba) && self.journal_get_write_access(m, t)
+        } else if mount.writepages.group_metadata {
+            self.ext4_mb_new_blocks(Actor::Task(t), m, lba)
+        } else {
+            self.journal_get_write_access(m, t)
+        }
     }
 
     /// The slab objects `write_begin`/`write_end` allocate under the handle, `GFP_NOFS`: the
