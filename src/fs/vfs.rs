@@ -80,6 +80,12 @@ impl Mount {
         }
     }
 
+    /// Whether block group `group`'s metadata pages are loaded (most recent groups first: a
+    /// streaming writer asks about the one it loaded last).
+    pub fn group_loaded(&self, group: u64) -> bool {
+        self.mb_groups.iter().rev().any(|&g| g == group)
+    }
+
     /// Its filesystem.
     pub fn ops(&self) -> &'static dyn Filesystem {
         self.spec.fs.ops()

@@ -33,12 +33,7 @@ impl Machine {
 
     /// `read_block_bitmap()` → `sb_getblk()` for `group` on mount `m`, `GFP_NOFS`.
     fn read_block_bitmap(&mut self, t: usize, m: usize, group: u64) -> bool {
-        if self.vfs.mounts[m]
-            .mb_groups
-            .iter()
-            .rev()
-            .any(|&g| g == group)
-        {
+        if self.vfs.mounts[m].group_loaded(group) {
             return true;
         }
         let pages = self.vfs.mounts[m].group_metadata_pages;

@@ -34,12 +34,7 @@ impl Machine {
     /// time. `false`: the actor sleeps in the allocator (it must call again when it runs).
     fn ext4_mb_load_buddy(&mut self, actor: Actor, m: usize, lba: u64) -> bool {
         let group = lba / self.granularity.batch(GROUP_PAGES);
-        if self.vfs.mounts[m]
-            .mb_groups
-            .iter()
-            .rev()
-            .any(|&g| g == group)
-        {
+        if self.vfs.mounts[m].group_loaded(group) {
             return true;
         }
         let t = self.allocating_task(actor);

@@ -5,6 +5,17 @@ use crate::common::*;
 use wbsim::fs::jbd::CommitPhase;
 use wbsim::mm::slab::CacheId;
 
+/// One writer of `bytes` to `fs` at 4 MB/s in 64 KiB `write()`s: a commit every 5 s while it
+/// writes, with pages still being dirtied during each.
+fn slow_writer(fs: FsType, bytes: u64) -> RunSpec {
+    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, fs, bytes);
+    if let TaskKind::StreamWrite(w) = &mut spec.tasks[0].kind {
+        w.rate_bytes_per_sec = 4_000_000;
+        w.write_bytes = 64 * 1024;
+    }
+    spec
+}
+
 /// `jbd2_get_transaction()` sets `t_expires = jiffies + j_commit_interval` at the first handle
 /// and arms the commit timer at `round_jiffies_up(t_expires)`: the next whole second of jiffies,
 /// and jiffies start at `INITIAL_JIFFIES` (-300·HZ as a 32-bit value: 296 jiffies past a whole
@@ -180,11 +191,7 @@ fn an_ext4_ordered_commit_waits_for_all_writeback_of_the_inodes_it_filed() {
 #[test]
 fn a_handle_that_modifies_metadata_a_commit_still_writes_makes_frozen_copies_until_the_commit_ends()
 {
-    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 64 * MIB);
-    if let TaskKind::StreamWrite(w) = &mut spec.tasks[0].kind {
-        w.rate_bytes_per_sec = 4_000_000;
-        w.write_bytes = 64 * 1024;
-    }
+    let spec = slow_writer(FsType::Ext3, 64 * MIB);
     let mut m = boot(&spec);
     let frozen = |m: &Machine| m.vfs.mounts[0].journal.frozen;
     // Beside the frozen copies the cache holds the group's bitmap and its undo copy
@@ -224,11 +231,7 @@ fn a_handle_that_modifies_metadata_a_commit_still_writes_makes_frozen_copies_unt
 #[test]
 fn the_handle_that_starts_a_transaction_allocates_it_and_its_commit_frees_it() {
     for fs in [FsType::Ext3, FsType::Ext4] {
-        let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, fs, 64 * MIB);
-        if let TaskKind::StreamWrite(w) = &mut spec.tasks[0].kind {
-            w.rate_bytes_per_sec = 4_000_000;
-            w.write_bytes = 64 * 1024;
-        }
+        let spec = slow_writer(fs, 64 * MIB);
         let mut m = boot(&spec);
         let cache = |m: &Machine| {
             let c = &m.slab.caches[CacheId::Transaction as usize];
@@ -275,11 +278,7 @@ fn the_handle_that_starts_a_transaction_allocates_it_and_its_commit_frees_it() {
 fn ext3_bitmaps_are_copied_out_once_per_transaction_that_allocates_until_its_commit_ends() {
     let metadata = |m: &Machine| m.slab.caches[CacheId::FsMetadata as usize].objects;
     // 8 MiB at 4 MB/s: done in about 2 s, well before the first commit at about 5 s.
-    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 8 * MIB);
-    if let TaskKind::StreamWrite(w) = &mut spec.tasks[0].kind {
-        w.rate_bytes_per_sec = 4_000_000;
-        w.write_bytes = 64 * 1024;
-    }
+    let spec = slow_writer(FsType::Ext3, 8 * MIB);
     let mut m = boot(&spec);
     run_until(&mut m, 2 * SEC, |m| {
         m.vfs.mounts[0].journal.stats.handles > 0
@@ -301,11 +300,7 @@ fn ext3_bitmaps_are_copied_out_once_per_transaction_that_allocates_until_its_com
     assert_eq!(metadata(&m), 1, "the bitmap stays");
 
     // A writer still allocating during the commit uses the committing transaction's copy.
-    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 64 * MIB);
-    if let TaskKind::StreamWrite(w) = &mut spec.tasks[0].kind {
-        w.rate_bytes_per_sec = 4_000_000;
-        w.write_bytes = 64 * 1024;
-    }
+    let spec = slow_writer(FsType::Ext3, 64 * MIB);
     let mut m = boot(&spec);
     run_until(&mut m, 20 * SEC, |m| {
         let j = &m.vfs.mounts[0].journal;

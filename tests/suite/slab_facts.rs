@@ -4,6 +4,18 @@
 use crate::common::*;
 use wbsim::mm::slab::CacheId;
 
+/// A box of `memory` with no disk and one task, "app", faulting `bytes` of anonymous memory.
+fn app_alone(memory: u64, bytes: u64) -> RunSpec {
+    run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[memory]),
+        vec![],
+        vec![],
+        vec![anon("app", bytes)],
+    )
+}
+
 fn slab_reclaimable(m: &Machine) -> u64 {
     m.mem.zones.iter().map(|z| z.stat.nr_slab_reclaimable).sum()
 }
@@ -125,14 +137,7 @@ fn with_vfs_cache_pressure_0_the_dcache_is_never_shrunk_and_the_task_it_would_ma
 ) {
     let dentries = 30 * 256 * 21;
     let run = |pressure: u32| {
-        let mut spec = run_spec(
-            Release::V2_6_32,
-            Policy::Redirty,
-            machine(&[64 * MIB]),
-            vec![],
-            vec![],
-            vec![anon("app", 50 * MIB)],
-        );
+        let mut spec = app_alone(64 * MIB, 50 * MIB);
         spec.machine.slab.dentries = dentries;
         spec.vm.vfs_cache_pressure = pressure;
         let mut m = boot(&spec);
@@ -199,14 +204,7 @@ fn a_direct_reclaim_pass_that_frees_only_slab_returns_progress() {
 /// No step in which the dcache shrank turns a reclaimable zone all_unreclaimable.
 #[test]
 fn kswapd_does_not_mark_a_zone_all_unreclaimable_in_a_pass_whose_shrinkers_freed_slab() {
-    let mut spec = run_spec(
-        Release::V2_6_32,
-        Policy::Redirty,
-        machine(&[256 * MIB]),
-        vec![],
-        vec![],
-        vec![anon("app", 240 * MIB)],
-    );
+    let mut spec = app_alone(256 * MIB, 240 * MIB);
     spec.machine.slab.dentries = 150_000;
     spec.vm.vfs_cache_pressure = 1;
     let mut m = boot(&spec);
