@@ -203,9 +203,9 @@ pub struct Journal {
     pub frozen: u64,
     frozen_loading: u64,
     /// ext3: the block groups whose bitmap's undo copy (`b_committed_data`) the running
-    /// transaction's allocations use, and whether the running transaction made it (`false`: the
-    /// committing transaction's copy, handed over when its commit ends).
-    pub undo: Vec<(u64, bool)>,
+    /// transaction's allocations use. A group also in `undo_committing` uses the committing
+    /// transaction's copy, handed over when its commit ends; the others made their own.
+    pub undo: Vec<u64>,
     /// ext3: the groups whose undo copies the committing transaction made.
     pub undo_committing: Vec<u64>,
     /// Who is allocating a new `transaction_t` in `start_this_handle()` (asleep in the
@@ -223,8 +223,9 @@ impl Journal {
 
     /// The undo copies it holds, 4 KiB pages.
     pub fn undo_pages(&self) -> u64 {
-        let running = self.undo.iter().filter(|&&(_, made)| made).count();
-        (running + self.undo_committing.len()) as u64
+        let committing = &self.undo_committing;
+        let running = self.undo.iter().filter(|g| !committing.contains(g)).count();
+        (running + committing.len()) as u64
     }
 
     /// Its `transaction_t`s: the running one and the one committing past `T_FLUSH`.
@@ -413,7 +414,7 @@ impl Machine {
     /// handle (call again).
     pub fn journal_get_undo_access(&mut self, m: usize, t: usize, group: u64) -> bool {
         let j = &self.vfs.mounts[m].journal;
-        if j.undo.iter().any(|&(g, _)| g == group) {
+        if j.undo.contains(&group) {
             return true;
         }
         let made = !j.undo_committing.contains(&group);
@@ -421,7 +422,7 @@ impl Machine {
             return false;
         }
         let j = &mut self.vfs.mounts[m].journal;
-        j.undo.push((group, made));
+        j.undo.push(group);
         j.stats.undo_copies += u64::from(made);
         true
     }
@@ -430,14 +431,9 @@ impl Machine {
     /// running transaction uses, which become its own (`journal_commit_transaction()`).
     fn journal_undo_done(&mut self, m: usize) {
         let j = &mut self.vfs.mounts[m].journal;
-        let mut freed = 0;
-        for group in std::mem::take(&mut j.undo_committing) {
-            match j.undo.iter_mut().find(|(g, _)| *g == group) {
-                Some(entry) => entry.1 = true,
-                None => freed += 1,
-            }
-        }
-        self.slab_free(CacheId::FsMetadata, freed, None, 0);
+        let committed = std::mem::take(&mut j.undo_committing);
+        let freed = committed.iter().filter(|g| !j.undo.contains(g)).count();
+        self.slab_free(CacheId::FsMetadata, freed as u64, None, 0);
     }
 
     /// Drops every handle and handle wait of `actor` (an exiting task).
@@ -569,8 +565,8 @@ impl Machine {
         let txn = j.running.take().expect("a locked transaction");
         j.committing_metadata = txn.metadata;
         // One commit at a time: the last one's end made every copy the transaction uses its own.
-        debug_assert!(j.undo_committing.is_empty() && j.undo.iter().all(|&(_, made)| made));
-        j.undo_committing = j.undo.drain(..).map(|(g, _)| g).collect();
+        debug_assert!(j.undo_committing.is_empty());
+        j.undo_committing = std::mem::take(&mut j.undo);
         let locked = now - txn.locked_at;
         j.stats.commits += 1;
         j.stats.locked_ns += locked;

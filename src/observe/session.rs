@@ -91,8 +91,7 @@ pub fn write_files(args: &ObserveArgs, scenarios: &[ObservedScenario<'_>]) -> an
     Ok(())
 }
 
-/// A run's label as a file name: `oracle-backup/512MiB/ext3/redirty` →
-/// `oracle-backup_512MiB_ext3_redirty`.
+/// A run's label as a file name: `backup/512MiB/ext3/redirty` → `backup_512MiB_ext3_redirty`.
 pub fn file_label(label: &str) -> String {
     label
         .chars()
