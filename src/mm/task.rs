@@ -416,6 +416,44 @@ impl Machine {
         Slice::Sleeping
     }
 
+    /// A paced task's sleep until `at` and its wake-up, done at once: `true` when the clock now
+    /// reads the time the task would have woken and the task goes on in the same slice budget as
+    /// a new slice. Only when nothing else can happen meanwhile: no event is pending at or before
+    /// that time (one at the same instant may pop first), nothing is plugged (the event's end
+    /// would unplug it), the run goes on (no outcome, the task neither dead nor chosen by the OOM
+    /// killer) and the event loop needs no stop (`Clock::skip_limit`, as
+    /// `kswapd_spin_skip` does; never for an observed run, whose probe sees every event). What
+    /// the sleep and the wake-up would have done is done here: the CPU charged, the generation
+    /// bumped, the schedule's order draws, the event counted, the clock moved. Every result is
+    /// the same as sleeping (tests/suite: `a_paced_task_woken_inline_…`).
+    pub(crate) fn wake_inline(&mut self, t: usize, at: SimTime) -> bool {
+        let task = &self.tasks[t];
+        let wake = at.max(self.clock.now + task.pending_cpu_ns);
+        let free = self.probe.is_none()
+            && self.run.outcome.is_none()
+            && self.io.plugged.is_empty()
+            && self.clock.events < self.clock.skip_limit
+            && !(task.dead || task.memdie || task.kthread.is_some())
+            && wake <= self.spec.limits.sim_time_ns
+            && self
+                .clock
+                .queue
+                .peek_time()
+                .map_or(true, |next| next > wake);
+        if !free {
+            return false;
+        }
+        let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+        self.tasks[t].cpu_ns += cpu;
+        self.bump_gen(Actor::Task(t));
+        self.clock.queue.skip_schedules(1);
+        self.clock.queue.advance(wake);
+        self.clock.now = wake;
+        self.clock.events += 1;
+        self.clock.skipped += 1;
+        true
+    }
+
     /// A private anon page of task `t`, mapped and young.
     pub(crate) fn add_anon_page(&mut self, t: usize, id: PageId, extra: u32) {
         let slot = self.tasks[t].anon.len() as u32;

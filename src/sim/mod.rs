@@ -151,6 +151,13 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// What popping an event at `at` does to the queue's clock, for a caller that accounts for
+    /// that event itself (`Machine::wake_inline`): `at` is no later than every pending event.
+    pub fn advance(&mut self, at: SimTime) {
+        debug_assert!(at >= self.now && self.peek_time().map_or(true, |t| at <= t));
+        self.now = at;
+    }
+
     /// The time of the last popped event.
     pub fn now(&self) -> SimTime {
         self.now

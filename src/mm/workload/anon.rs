@@ -144,7 +144,8 @@ impl Machine {
         }
         let gfp_mask = a.gfp.mask();
         let mut r = Slice::Yield;
-        for _ in 0..self.slice_pages() {
+        let mut left = self.slice_pages();
+        while left > 0 {
             let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
             if have >= st.target {
                 if a.cycle {
@@ -157,6 +158,10 @@ impl Machine {
             }
             let at = self.paced(t, st.phase_start, have, a.rate_bytes_per_sec);
             if self.clock.now < at {
+                if self.wake_inline(t, at) {
+                    left = self.slice_pages(); // as the next slice would
+                    continue;
+                }
                 self.tasks[t].progress = Progress::Anon(st);
                 return self.sleep_until(t, at);
             }
@@ -179,6 +184,7 @@ impl Machine {
                 }
             }
             self.tasks[t].done_bytes += self.granularity.page_bytes();
+            left -= 1;
         }
         self.tasks[t].progress = Progress::Anon(st);
         r
