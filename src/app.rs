@@ -257,6 +257,7 @@ impl Executed {
         let format = opts.format;
         let observed = self.observed(scenarios);
         session::write_files(observe, &observed)?;
+        write_json(opts, &self.document, content)?;
         let mut out = output(opts.output.as_deref())?;
         out.write_all(
             crate::report::render_view(&self.document, content, format, opts.view()).as_bytes(),
@@ -306,6 +307,7 @@ fn preflight(opts: &RunOpts, observe: &ObserveArgs, junit: Option<&Path>) -> any
         ("--trace", observe.trace.as_deref()),
         ("--ftrace", observe.ftrace.as_deref()),
         ("--junit", junit),
+        ("--json", opts.json.as_deref()),
     ];
     for (flag, path) in outputs {
         if let Some(path) = path {
@@ -435,8 +437,10 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             "nothing to sweep: give --vary PATH=LIST_OR_RANGE and/or --find-threshold PATH=LO..HI"
         );
     }
-    if let Some(path) = &args.plot {
-        check_writable("--plot", path)?;
+    for (flag, path) in [("--plot", &args.plot), ("--json", &opts.json)] {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
     }
     let src = scenario::read_source(&args.file)?;
     let (doc, content) = if let Some(t) = &threshold {
@@ -473,6 +477,7 @@ fn sweep_cmd(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         };
         write_file(path, &svg)?;
     }
+    write_json(opts, &doc, content)?;
     let mut out = output(opts.output.as_deref())?;
     out.write_all(crate::report::render_view(&doc, content, opts.format, opts.view()).as_bytes())?;
     out.flush()?;
@@ -663,6 +668,17 @@ fn emit(text: &str) -> anyhow::Result<ExitCode> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--json FILE`: the results document beside the output, as `--format json` prints it.
+fn write_json(opts: &RunOpts, doc: &Document, content: Content) -> anyhow::Result<()> {
+    match &opts.json {
+        Some(path) => write_file(
+            path,
+            &crate::report::render_view(doc, content, Format::Json, opts.view()),
+        ),
+        None => Ok(()),
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {

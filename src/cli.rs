@@ -314,6 +314,11 @@ pub struct RunOpts {
     /// done; fio's `--output`).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the results document (what `--format json` prints, with the
+    /// `--oom-report`/`--vmstat` extras asked for) to FILE, from the same runs: a table for the
+    /// reader and the document for a script without simulating twice.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     /// Print nothing on stderr but errors and what decides the exit status (`--fail-on` hits,
     /// the check summary): no progress bar, no warnings.
     #[arg(long, short = 'q')]

@@ -377,6 +377,29 @@ fn output_writes_the_document_to_a_file_and_nothing_to_stdout() {
 }
 
 #[test]
+fn json_writes_the_document_of_the_same_runs_beside_the_table() {
+    let dir = crate::support::Scratch::new("json-beside");
+    let (run, sweep) = (dir.arg("run.json"), dir.arg("sweep.json"));
+    let f = "tests/fixtures/minimal.toml";
+    let stdout = |args: &[&str]| crate::support::stdout_of(args, 0);
+    let table = stdout(&["run", f, "--vmstat", "--json", &run]);
+    assert_eq!(table, stdout(&["run", f, "--vmstat"]));
+    let document = stdout(&["run", f, "--vmstat", "--format", "json"]);
+    assert!(document.contains("\"meminfo_kb\""), "the extras asked for");
+    assert_eq!(std::fs::read_to_string(&run).unwrap(), document);
+    let vary = ["sweep", f, "--vary", "vm.dirty_ratio=10,20"];
+    let table = stdout(&[&vary[..], &["--json", &sweep]].concat());
+    assert_eq!(table, stdout(&vary));
+    let document = stdout(&[&vary[..], &["--format", "json"]].concat());
+    assert_eq!(std::fs::read_to_string(&sweep).unwrap(), document);
+    wbsim()
+        .args(["run", f, "--json", "/nonexistent/run.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("--json /nonexistent/run.json: cannot write"));
+}
+
+#[test]
 fn quiet_silences_warnings_but_not_the_check_summary() {
     wbsim()
         .args(["check", "tests/fixtures/minimal.toml"])
