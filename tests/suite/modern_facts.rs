@@ -434,6 +434,41 @@ const DEF_PRIORITY_FOR_TESTS: i32 = 1;
 
 // MPOL_BIND (research 14 §9) ------------------------------------------------------------------
 
+#[test]
+fn every_zonelist_holds_every_zone_so_the_zone_oom_lock_serialises_oom_kills_as_4_2s_oom_lock_does()
+{
+    // 2.6.32 __alloc_pages_may_oom(): try_set_zone_oom() fails while any zone of the
+    // allocation's zonelist is ZONE_OOM_LOCKED. build_zonelists() puts every node's zones in each
+    // node's fallback zonelist, and a cpuset narrows the walk (cpuset_zone_allowed), not the
+    // list. So two tasks confined to disjoint nodes still share every zone of their zonelists:
+    // one OOM decision at a time, machine-wide, as with 4.2's global oom_lock mutex
+    // (dc56401fc9f2 "mm: oom_kill: simplify OOM killer locking"), which needs no switch.
+    let mut a = anon("a", MIB);
+    a.cpuset_nodes = Some(vec![0]);
+    let mut b = anon("b", MIB);
+    b.cpuset_nodes = Some(vec![1]);
+    let spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[64 * MIB, 64 * MIB, 64 * MIB]),
+        vec![disk(100_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![a, b],
+    );
+    let m = boot(&spec);
+    let every_zone: Vec<u16> = (0..m.mem.zones.len() as u16).collect();
+    for t in 0..2 {
+        let mut zonelist = m.tasks[t].zonelist.clone();
+        zonelist.sort_unstable();
+        assert_eq!(zonelist, every_zone, "task {t}'s zonelist");
+    }
+    let walk = |t: usize| m.tasks[t].mems_zonelist.clone();
+    assert!(
+        walk(0).iter().all(|z| !walk(1).contains(z)),
+        "disjoint walks"
+    );
+}
+
 /// Two 64 MiB nodes, no swap: `spread` (no policy) faults in 100 MiB, node 0 then node 1; at 1 s
 /// `bound` (`membind = [1]`) faults in 80 MiB, which node 1 cannot hold.
 fn bound_on_node_1(profile: &str) -> Machine {
