@@ -620,4 +620,8 @@ pub struct OomReport {
     pub ram_pages: u64,
     /// Hugetlb pages reserved at boot.
     pub hugetlb_pages: u64,
+    /// Each node's `NR_PAGES_SCANNED` [4.8–4.11: node lists without `kswapd_failures`], which
+    /// the node line prints as `pages_scanned:`; empty for every other kernel.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node_pages_scanned: Vec<u64>,
 }

@@ -234,6 +234,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
             throttled: Vec::new(),
             throttled_written: 0,
             kswapd_failures: 0,
+            pages_scanned: 0,
             flags: Default::default(),
         });
     }

@@ -57,6 +57,10 @@ pub struct Node {
     pub throttled_written: u64,
     /// `pgdat->kswapd_failures` [4.12]: `balance_pgdat()` runs in a row that freed nothing.
     pub kswapd_failures: u32,
+    /// `NR_PAGES_SCANNED` of the node [4.8–4.11]: LRU pages reclaim walked on this node's list
+    /// since a page of any of its zones last went back to the buddy allocator
+    /// (`free_pcppages_bulk()` / `free_one_page()` reset it). Counted only under node lists.
+    pub pages_scanned: u64,
     /// [4.8+] `PGDAT_DIRTY`, `PGDAT_WRITEBACK`, `PGDAT_CONGESTED` / `LRUVEC_CONGESTED`: the
     /// zone flags moved to the node (used when `kswapd_balance` is not `zones`).
     pub flags: super::zone::ReclaimFlags,
@@ -122,6 +126,20 @@ impl Memory {
     /// `zone_reclaimable()` [36]: pages_scanned < 6 × reclaimable pages.
     pub fn zone_reclaimable(&self, zid: usize) -> bool {
         self.zones[zid].pages_scanned < 6 * self.zone_reclaimable_pages(zid)
+    }
+
+    /// `pgdat_reclaimable()` [4.8–4.11, 599d0c954f91; gone in 4.12, c822f6223d03]: the node's
+    /// `NR_PAGES_SCANNED` < 6 × `pgdat_reclaimable_pages()`, the file pages (and the anon ones
+    /// while swap has room) of all its zones. The kernel also counts the node's isolated pages,
+    /// which are 0 whenever another reclaimer asks (simplification 4).
+    pub fn pgdat_reclaimable(&self, n: usize) -> bool {
+        let node = &self.nodes[n];
+        let reclaimable: u64 = node
+            .zones
+            .iter()
+            .map(|&z| self.zone_reclaimable_pages(z as usize))
+            .sum();
+        node.pages_scanned < 6 * reclaimable
     }
 
     /// Adds page `id` to the head of LRU list `l` of its zone's lruvec.

@@ -434,6 +434,11 @@ impl Machine {
             swap_cache: b(self.mem.swap_cache_pages()),
             ram_pages: b(self.mem.zones.iter().map(|z| z.present).sum()),
             hugetlb_pages: b(self.mem.hugetlb_pages),
+            node_pages_scanned: if self.pgdat_reclaimable_applies() {
+                self.mem.nodes.iter().map(|n| b(n.pages_scanned)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -534,9 +539,12 @@ impl Machine {
             dirty: b(z.stat.nr_dirty),
             writeback: b(z.stat.nr_writeback),
             pages_scanned: b(z.pages_scanned),
-            // [4.12+] the node's "all_unreclaimable?" is `kswapd_failures >= 16`.
+            // The node's "all_unreclaimable?": [4.8–4.11] `!pgdat_reclaimable()`, [4.12+]
+            // `kswapd_failures >= 16`.
             all_unreclaimable: if self.switches.kswapd_failures {
                 self.pgdat_hopeless(z.node as usize)
+            } else if self.pgdat_reclaimable_applies() {
+                !self.mem.pgdat_reclaimable(z.node as usize)
             } else {
                 z.all_unreclaimable
             },

@@ -297,7 +297,8 @@ impl Machine {
     }
 
     /// `free_hot_cold_page()`: to `cpu`'s list; past `pcp.high`, `free_pcppages_bulk` moves a
-    /// batch to the buddy lists, which resets `pages_scanned` and the all-unreclaimable state.
+    /// batch to the buddy lists, which resets `pages_scanned` (the zone's, and [4.8–4.11] the
+    /// node's) and the all-unreclaimable state.
     pub fn free_page(&mut self, id: PageId, cpu: usize) {
         self.tracker
             .note_free(id, self.mem.pages[id as usize].flags, self.clock.now);
@@ -334,6 +335,9 @@ impl Machine {
 
     /// `free_pcppages_bulk()`: `count` pages from the cold end of a per-CPU list to the buddy.
     pub fn free_pcppages_bulk(&mut self, zid: usize, cpu: usize, count: usize) {
+        // [4.8–4.11] the node's NR_PAGES_SCANNED, whichever of its zones the pages go to.
+        let node = self.mem.zones[zid].node as usize;
+        self.mem.nodes[node].pages_scanned = 0;
         let z = &mut self.mem.zones[zid];
         z.all_unreclaimable = false;
         z.pages_scanned = 0;

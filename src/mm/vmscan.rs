@@ -478,6 +478,14 @@ impl Machine {
             && self.mem.nodes[n].kswapd_failures >= super::page_alloc::MAX_RECLAIM_RETRIES
     }
 
+    /// Whether the node's `pgdat_reclaimable()` exists [4.8–4.11]: it came with the node lists
+    /// (599d0c954f91, 4.8) and went with `kswapd_failures` (c73322d098e4 drops its use in
+    /// `shrink_zones()`, c822f6223d03 the counter; 4.12).
+    #[inline]
+    pub fn pgdat_reclaimable_applies(&self) -> bool {
+        self.mem.node_lru && !self.switches.kswapd_failures
+    }
+
     /// The reclaim flags zone `zid` reads: its own [≤4.7], its node's [4.8+].
     #[inline]
     pub fn reclaim_flags(&self, zid: usize) -> super::zone::ReclaimFlags {
@@ -1138,7 +1146,8 @@ impl Machine {
     }
 
     /// `shrink_zones()`: every zone of the task's zonelist in its cpuset, skipping the
-    /// all-unreclaimable ones below the first priority. `true` when the task went to sleep
+    /// all-unreclaimable ones ([4.8–4.11] those of a node not `pgdat_reclaimable()`) below the
+    /// first priority. `true` when the task went to sleep
     /// (throttled); the walk resumes at the zone it stopped in.
     fn shrink_zones(&mut self, t: usize, dr: &mut DirectReclaim) -> bool {
         while dr.zone_pos < self.tasks[t].zonelist.len() {
@@ -1148,6 +1157,16 @@ impl Machine {
                 continue;
             }
             if self.mem.zones[zid].all_unreclaimable && dr.prio != DEF_PRIORITY {
+                continue;
+            }
+            // [4.8–4.11] "Let kswapd poll it": a node scanned 6× its reclaimable pages since
+            // its last free is left alone below the first priority (kswapd never is).
+            if dr.prio != DEF_PRIORITY
+                && self.pgdat_reclaimable_applies()
+                && !self
+                    .mem
+                    .pgdat_reclaimable(self.mem.zones[zid].node as usize)
+            {
                 continue;
             }
             let lv = self.mem.zones[zid].lruvec as usize;

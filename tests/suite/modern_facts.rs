@@ -383,6 +383,59 @@ fn from_4_8_to_4_11_kswapd_never_backs_away_from_a_node_it_cannot_balance() {
     assert!(old.mem.zones.iter().all(|z| z.all_unreclaimable));
 }
 
+/// The direct-reclaim passes of `m` from the first that finds its node unreclaimable to the
+/// OOM: `(passes, pages they scanned)`.
+fn passes_after_the_node_turns_unreclaimable(m: &mut Machine) -> (u64, u64) {
+    let scanned = |m: &Machine| {
+        m.mem
+            .zones
+            .iter()
+            .map(|z| z.stat.pgscan_direct)
+            .sum::<u64>()
+    };
+    run_until(m, 600 * SEC, |m| {
+        m.run.outcome.is_some() || !m.mem.pgdat_reclaimable(0) && m.stats.vm_events.allocstall > 0
+    });
+    let (stalls, pages) = (m.stats.vm_events.allocstall, scanned(m));
+    run_until(m, 600 * SEC, |m| m.run.outcome.is_some());
+    (m.stats.vm_events.allocstall - stalls, scanned(m) - pages)
+}
+
+#[test]
+fn from_4_8_to_4_11_direct_reclaim_leaves_a_node_scanned_six_times_over_to_kswapd_below_the_first_priority(
+) {
+    // 4.8–4.11 shrink_zones(): "if (sc->priority != DEF_PRIORITY &&
+    // !pgdat_reclaimable(zone->zone_pgdat)) continue; /* Let kswapd poll it */"; c73322d098e4
+    // (4.12) drops it. Nothing is ever freed here, so NR_PAGES_SCANNED only grows: once it
+    // passes 6 × the node's 4096 file pages, a 4.11 pass scans at priority 12 alone (a handful
+    // of pages) where a 4.12 pass scans down to priority 0 (about the whole list).
+    let mut m = all_under_writeback("4.11");
+    let (passes, scanned) = passes_after_the_node_turns_unreclaimable(&mut m);
+    assert!(
+        passes >= 2,
+        "4.11: {passes} passes after the node turned unreclaimable"
+    );
+    assert!(
+        scanned <= 64 * passes,
+        "4.11: {scanned} pages in {passes} passes"
+    );
+    assert!(m.mem.nodes[0].pages_scanned >= 6 * 4096);
+    let report = &m.run.oom_reports[0];
+    assert_eq!(
+        report.node_pages_scanned,
+        vec![m.mem.nodes[0].pages_scanned]
+    );
+    assert!(report.zones.iter().all(|z| z.base.all_unreclaimable));
+    let mut new = all_under_writeback("4.12");
+    let (passes, scanned) = passes_after_the_node_turns_unreclaimable(&mut new);
+    assert!(passes >= 2, "4.12: {passes} passes");
+    assert!(
+        scanned >= 2048 * passes,
+        "4.12: {scanned} pages in {passes} passes"
+    );
+    assert!(new.run.oom_reports[0].node_pages_scanned.is_empty());
+}
+
 #[test]
 fn from_4_17_only_kswapd_sets_the_node_flags_from_its_whole_shrink_node() {
     // Every file page is under writeback: a direct reclaimer's batch takes only such pages.

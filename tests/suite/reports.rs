@@ -459,6 +459,7 @@ fn each_later_profile_prints_the_oom_report_lines_of_its_own_release() {
     let r4_9 = report_under("4.9").1;
     let r4_17 = report_under("4.17").1;
     let r5_6 = report_under("5.6").1;
+    let r5_16 = report_under("5.16").1;
     // dump_stack_print_info() (3.10): the CPU line names the release.
     assert!(has(
         &r3_11,
@@ -497,8 +498,34 @@ fn each_later_profile_prints_the_oom_report_lines_of_its_own_release() {
     ));
     assert!(!has(&r4_7, r"^Node 0 active_anon:"));
     assert!(has(&r4_9, r"^Node 0 active_anon:\d+kB"));
+    // The node's NR_PAGES_SCANNED after `unstable:` 4.8–4.11 (gone in 4.12, c822f6223d03);
+    // kernel stacks and page tables in the zone line until they moved to the node line (5.9,
+    // 5.11), slab until 4.13.
+    assert!(has(
+        &r4_9,
+        r"^Node 0 active_anon:.* writeback_tmp:0kB unstable:0kB pages_scanned:\d+ all_unreclaimable\? (yes|no)$"
+    ));
+    assert!(has(
+        &r4_17,
+        r"^Node 0 active_anon:.* writeback_tmp:0kB unstable:0kB all_unreclaimable\? (yes|no)$"
+    ));
+    assert!(has(
+        &r4_9,
+        r"^Node 0 DMA32 free:.* mlocked:\d+kB slab_reclaimable:0kB slab_unreclaimable:\d+kB kernel_stack:0kB pagetables:0kB bounce:0kB"
+    ));
+    assert!(has(
+        &r4_17,
+        r"^Node 0 DMA32 free:.* mlocked:\d+kB kernel_stack:0kB pagetables:0kB bounce:0kB"
+    ));
+    assert!(has(
+        &r5_16,
+        r"^Node 0 active_anon:.* writeback_tmp:0kB kernel_stack:0kB pagetables:0kB all_unreclaimable"
+    ));
+    assert!(has(
+        &r5_16,
+        r"^Node 0 DMA32 free:.* mlocked:\d+kB bounce:0kB"
+    ));
     // Unstable NFS pages until 5.8; the zone's boost from 5.16.
-    let r5_16 = report_under("5.16").1;
     assert!(has(
         &r5_6,
         r"^ unevictable:\d+ dirty:\d+ writeback:\d+ unstable:0$"

@@ -162,6 +162,11 @@ impl Machine {
         let (taken, skipped) = self.mem.isolate_node_lru_pages(n, lv, l, sc.reclaim_idx);
         self.charge_actor(sc.actor, (taken + skipped) * cost);
         self.count_node_scanned(kswapd, refill);
+        // [4.8–4.11] NR_PAGES_SCANNED += nr_scanned, from shrink_inactive_list() and
+        // shrink_active_list() alike; skipped pages count in full, as in `sc.nr_scanned`
+        // (MODEL.md simplification 20: 4.8–4.11 counted them differently).
+        let node = self.mem.zones[lv].node as usize;
+        self.mem.nodes[node].pages_scanned += taken + skipped;
         if !refill {
             // 4.12+ shrink_inactive_list(): sc->nr_scanned += total_scan, skipped included.
             sc.nr_scanned += skipped;

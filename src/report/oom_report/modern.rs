@@ -458,11 +458,28 @@ fn node_line(o: &mut Lines, r: &OomReport, node: u32, layout: Layout) {
     } else {
         "shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB"
     };
+    let mut tail = String::new();
+    if layout.unstable() {
+        tail.push_str(" unstable:0kB");
+    }
+    if let Some(scanned) = r.node_pages_scanned.get(node as usize) {
+        // `pages_scanned:%lu` (NR_PAGES_SCANNED, 4.8's node line; gone with the counter in
+        // 4.12, c822f6223d03).
+        tail.push_str(&format!(" pages_scanned:{scanned}"));
+    }
+    if layout.since(5, 9) {
+        // "mm: memcontrol: account kernel stack per node" (991e7673859e, 5.9).
+        tail.push_str(" kernel_stack:0kB");
+    }
+    if layout.since(5, 11) {
+        // "mm: memcontrol: account pagetables per node" (f0c0c115fb81, 5.11).
+        tail.push_str(" pagetables:0kB");
+    }
     o.line(format!(
         "Node {node} active_anon:{}kB inactive_anon:{}kB active_file:{}kB inactive_file:{}kB \
          unevictable:{}kB isolated(anon):{}kB isolated(file):{}kB mapped:{}kB dirty:{}kB \
          writeback:{}kB shmem:{}kB {thp} \
-         writeback_tmp:0kB kernel_stack:0kB pagetables:0kB {}\
+         writeback_tmp:0kB{tail} {}\
          all_unreclaimable? {}",
         s(|z| z.base.active_anon),
         s(|z| z.base.inactive_anon),
@@ -494,11 +511,25 @@ fn zone_line(o: &mut Lines, r: &OomReport, z: &ZoneReport, layout: Layout) {
     } else {
         ""
     };
+    let mut kernel = String::new();
+    if !layout.since(4, 13) {
+        // "mm: vmstat: move slab statistics from zone to node counters" (385386cff4c6, 4.13).
+        kernel.push_str(&format!(
+            " slab_reclaimable:0kB slab_unreclaimable:{}kB",
+            k(z.slab_unreclaimable)
+        ));
+    }
+    if !layout.since(5, 9) {
+        kernel.push_str(" kernel_stack:0kB"); // to the node line in 5.9 (991e7673859e)
+    }
+    if !layout.since(5, 11) {
+        kernel.push_str(" pagetables:0kB"); // to the node line in 5.11 (f0c0c115fb81)
+    }
     o.line(format!(
         "Node {} {} free:{}kB{boost} min:{}kB low:{}kB high:{}kB reserved_highatomic:0KB \
          active_anon:{}kB inactive_anon:{}kB active_file:{}kB inactive_file:{}kB \
-         unevictable:{}kB writepending:{}kB present:{}kB managed:{}kB mlocked:{}kB bounce:0kB \
-         free_pcp:{}kB local_pcp:{}kB free_cma:0kB",
+         unevictable:{}kB writepending:{}kB present:{}kB managed:{}kB mlocked:{}kB{kernel} \
+         bounce:0kB free_pcp:{}kB local_pcp:{}kB free_cma:0kB",
         b.node,
         b.zone,
         k(b.free),
