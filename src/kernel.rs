@@ -544,6 +544,23 @@ switches! {
             "795ae7a0de6b mm: scale kswapd watermarks in proportion to memory (4.6)";
     }
 
+    /// Where `global_dirty_limit` (3.2, c42843f2f0bb; `dom->dirty_limit` from 4.2) starts:
+    /// `writeback_set_ratelimit()`, run by `page_writeback_init()` at boot (and again when a
+    /// CPU comes up or a dirty sysctl is written), sets it to the dirty threshold of that
+    /// moment, so after boot the hard limit descends from the threshold of an empty box rather
+    /// than rising from 0 at the first throttled write.
+    dirty_limit_boot_init: bool =
+        "the global dirty limit starts at the boot-time dirty threshold, not 0" {
+        /// 0 until the first `update_dirty_limit()` (3.2's `writeback_set_ratelimit()`).
+        False => "false", "2.6.32", "";
+        /// `global_dirty_limit = dirty_thresh` in `writeback_set_ratelimit()`. The line is not in
+        /// 3.2's source and is in 3.7's; the commit between is not identified here, so the
+        /// first profile carrying it is 3.9. 4.2's `wb_domain_init()` zeroed it again until
+        /// "writeback: fix initial dirty limit" (Rabin Vincent, 2015), before the next profile.
+        True => "true", "3.9",
+            "writeback_set_ratelimit(): global_dirty_limit = dirty_thresh (between 3.2 and 3.7)";
+    }
+
     /// ext4's `dioread_nolock` when the mount does not say (research 14 §6): delalloc writeback
     /// allocates unwritten extents and pages stay PG_writeback until the extent's conversion.
     ext4_dioread_nolock_default: bool =
@@ -710,7 +727,10 @@ pub const LATER: &[Profile] = &[
     },
     Profile {
         name: "3.9",
-        changes: &[("ext4_write_begin_nofs", "false")],
+        changes: &[
+            ("ext4_write_begin_nofs", "false"),
+            ("dirty_limit_boot_init", "true"),
+        ],
     },
     Profile {
         name: "3.11",

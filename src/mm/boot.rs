@@ -80,6 +80,10 @@ impl Machine {
         m.boot_tasks();
         // calc_period_shift(): the proportions' period is about twice the dirty limit.
         let (_, dirty) = m.global_dirty_limits();
+        if m.switches.dirty_limit_boot_init {
+            // writeback_set_ratelimit() from page_writeback_init(): the threshold at boot.
+            m.wb.global_dirty_limit = dirty;
+        }
         let period = 1u64 << (2 + (63 - dirty.saturating_sub(1).max(1).leading_zeros()));
         m.wb.bdi_prop = Prop::new(m.wb.bdis.len(), period);
         m.wb.task_prop = Prop::new(m.tasks.len(), period);

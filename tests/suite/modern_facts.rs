@@ -180,6 +180,61 @@ fn from_3_4_throttle_vm_writeout_compares_writeback_with_the_hard_limit_and_from
 }
 
 #[test]
+fn from_3_9_the_global_dirty_limit_starts_at_the_boot_time_threshold_so_a_writer_after_a_pin_dirties_past_the_new_threshold(
+) {
+    // writeback_set_ratelimit() at boot: "global_dirty_limit = dirty_thresh". A 128 MiB box
+    // without swap: a task pins 96 MiB at once, then a writer streams 48 MiB to a 10 MB/s disk.
+    for (profile, init) in [("3.4", false), ("3.9", true)] {
+        let mut writer = writer(48 * MIB);
+        writer.start_ns = SEC;
+        let spec = under(
+            run_spec(
+                Release::V2_6_36,
+                Policy::Redirty,
+                machine(&[128 * MIB]),
+                vec![disk(10_000_000)],
+                vec![mount(FsType::Ext3)],
+                vec![anon("pin", 96 * MIB), writer],
+            ),
+            profile,
+        );
+        let mut m = boot(&spec);
+        let (_, boot_thresh) = m.global_dirty_limits();
+        assert_eq!(m.wb.global_dirty_limit, if init { boot_thresh } else { 0 });
+        let mut most = 0;
+        while m.clock.now < 3 * SEC && m.run.outcome.is_none() {
+            let until = m.clock.now + 10 * MSEC;
+            while step(&mut m, until) {}
+            m.clock.now = until;
+            let v = &m.mem.vm_stat;
+            most = most.max(v.nr_dirty + v.nr_writeback);
+        }
+        // The pin cut the threshold to under a quarter of the boot one (6445 → ~1450 pages).
+        let (_, thresh) = m.global_dirty_limits();
+        assert!(
+            4 * thresh < boot_thresh,
+            "{profile}: {thresh} of {boot_thresh}"
+        );
+        if init {
+            // The hard limit descends by 1/32 of its distance to max(thresh, dirty) per 200 ms:
+            // the writer's setpoint stays far above the new threshold.
+            assert!(m.wb.global_dirty_limit > 3 * thresh, "{profile}");
+            assert!(
+                most > 3 * thresh,
+                "{profile}: {most} dirty+writeback, thresh {thresh}"
+            );
+        } else {
+            // 0 rises to the threshold at the first update_dirty_limit().
+            assert!(m.wb.global_dirty_limit <= thresh + thresh / 10, "{profile}");
+            assert!(
+                most <= thresh + thresh / 5,
+                "{profile}: {most}, thresh {thresh}"
+            );
+        }
+    }
+}
+
+#[test]
 fn sixteen_fruitless_kswapd_runs_make_the_node_hopeless_and_kswapd_sleeps_below_min() {
     // After the OOM (the run stops there, the eater parked) kswapd goes on failing: each
     // balance_pgdat() run meets only pages under writeback. The 16th failure puts it to sleep
