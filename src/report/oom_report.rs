@@ -20,10 +20,14 @@
 //! (not modelled). The model's allocations are all order 0, so every free page is on the order-0
 //! buddy list.
 //!
-//! Profiles from 3.10 on print their own release's layout instead ([`modern`]: the `CPU:` line
-//! of `dump_stack_print_info()`, the release's `Mem-Info`, task table and kill lines): the layout
-//! a maintainer pastes into OOMAnalyser. Profiles 2.6.37–3.9 print 2.6.36's layout (their own
-//! lines are not rendered).
+//! Profiles 2.6.37–3.9 print 2.6.36's layout with the lines their release changed ([`Era`]):
+//! `dump_tasks()`'s `nr_ptes swapents` columns in place of `cpu oom_adj` (de34d965a80d, 3.6),
+//! the header without `oom_adj` (01dc52ebdf47, 3.7), `free_cma` in the global counts and the zone
+//! line (d1ce749a0db1, 3.7) and the zone's `managed:` (9feedc9d831e, 3.8). Their `show_mem()`
+//! totals and kill lines are 2.6.36's, as in those releases. Profiles from 3.10 on print their
+//! own release's layout instead ([`modern`]: the `CPU:` line of `dump_stack_print_info()`, the
+//! release's `Mem-Info`, task table and kill lines): the layout a maintainer pastes into
+//! OOMAnalyser.
 
 mod modern;
 
@@ -77,31 +81,77 @@ pub fn render(r: &OomReport, spec: &RunSpec) -> String {
     }
 }
 
-/// The whole report as 2.6.32–2.6.36 print it (`spec.release`), one kernel line per text line.
+/// The release of a 2.6.32–3.9 profile whose lines differ from 2.6.36's: `(3, 7)` for `3.7`,
+/// `(2, 6)` for every 2.6.x profile (their differences go by `spec.release`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Era((u32, u32));
+
+impl Era {
+    fn of(profile: &str) -> Era {
+        let mut parts = profile.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        Era((parts.next().unwrap_or(2), parts.next().unwrap_or(6)))
+    }
+
+    fn since(self, major: u32, minor: u32) -> bool {
+        self.0 >= (major, minor)
+    }
+
+    /// `dump_tasks()`'s `nr_ptes swapents` in place of `cpu oom_adj` ("mm, oom: replace some
+    /// information in tasklist dump", de34d965a80d, 3.6).
+    fn ptes_columns(self) -> bool {
+        self.since(3, 6)
+    }
+
+    /// The `invoked oom-killer` line without `oom_adj` ("oom: remove deprecated oom_adj",
+    /// 01dc52ebdf47, 3.7).
+    fn no_oom_adj(self) -> bool {
+        self.since(3, 7)
+    }
+
+    /// ` free_cma:` in the global counts and the zone line ("cma: count free CMA pages",
+    /// d1ce749a0db1, 3.7).
+    fn free_cma(self) -> bool {
+        self.since(3, 7)
+    }
+
+    /// The zone's ` managed:` after ` present:` (9feedc9d831e, 3.8).
+    fn managed(self) -> bool {
+        self.since(3, 8)
+    }
+}
+
+/// The whole report as 2.6.32–3.9 print it (`spec.release`, and [`Era`] for the 3.x lines),
+/// one kernel line per text line.
 fn render_release(r: &OomReport, spec: &RunSpec) -> String {
     let minor = spec.release.minor();
+    let era = Era::of(&spec.kernel.profile);
     let vm = &spec.vm;
     let mut o = Lines(String::new());
-    header(&mut o, r, minor);
+    header(&mut o, r, minor, era);
     o.line("Mem-Info:");
     per_cpu(&mut o, r);
-    global_counts(&mut o, r);
+    global_counts(&mut o, r, era);
     for z in &r.zones {
-        zone_line(&mut o, z);
+        zone_line(&mut o, z, era);
     }
     buddy_lists(&mut o, r);
     show_mem_totals(&mut o, r, spec);
     if minor >= 36 {
-        task_table(&mut o, r);
+        task_table(&mut o, r, era);
     }
     kill_or_panic(&mut o, r, minor, vm);
     o.0
 }
 
 /// `dump_header()`'s first lines: who invoked the killer, and its cpuset.
-fn header(o: &mut Lines, r: &OomReport, minor: u32) {
+fn header(o: &mut Lines, r: &OomReport, minor: u32, era: Era) {
     let adj = oom_adj_of(r.invoker_oom_score_adj);
-    if minor >= 36 {
+    if era.no_oom_adj() {
+        o.line(format!(
+            "{} invoked oom-killer: gfp_mask=0x{:x}, order={}, oom_score_adj={}",
+            r.invoker, r.gfp_mask, r.order, r.invoker_oom_score_adj
+        ));
+    } else if minor >= 36 {
         o.line(format!(
             "{} invoked oom-killer: gfp_mask=0x{:x}, order={}, oom_adj={adj}, oom_score_adj={}",
             r.invoker, r.gfp_mask, r.order, r.invoker_oom_score_adj
@@ -159,7 +209,7 @@ fn page_cache_and_swap(o: &mut Lines, r: &OomReport) {
 }
 
 /// `show_free_areas()`'s global counts.
-fn global_counts(o: &mut Lines, r: &OomReport) {
+fn global_counts(o: &mut Lines, r: &OomReport, era: Era) {
     o.line(format!(
         "active_anon:{} inactive_anon:{} isolated_anon:{}",
         sum(r, |z| z.base.active_anon),
@@ -188,17 +238,26 @@ fn global_counts(o: &mut Lines, r: &OomReport) {
         sum(r, |z| z.mapped),
         sum(r, |z| z.shmem)
     ));
+    if era.free_cma() {
+        o.line(" free_cma:0");
+    }
 }
 
 /// `show_free_areas()`'s line of one zone and its `lowmem_reserve[]`.
-fn zone_line(o: &mut Lines, z: &ZoneReport) {
+fn zone_line(o: &mut Lines, z: &ZoneReport, era: Era) {
     let b = &z.base;
+    let managed = if era.managed() {
+        format!(" managed:{}kB", k(z.present))
+    } else {
+        String::new()
+    };
+    let cma = if era.free_cma() { " free_cma:0kB" } else { "" };
     o.line(format!(
         "Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB active_anon:{}kB inactive_anon:{}kB \
          active_file:{}kB inactive_file:{}kB unevictable:{}kB isolated(anon):{}kB \
-         isolated(file):{}kB present:{}kB mlocked:{}kB dirty:{}kB writeback:{}kB mapped:{}kB \
-         shmem:{}kB slab_reclaimable:0kB slab_unreclaimable:{}kB kernel_stack:0kB \
-         pagetables:0kB unstable:0kB bounce:0kB writeback_tmp:0kB pages_scanned:{} \
+         isolated(file):{}kB present:{}kB{managed} mlocked:{}kB dirty:{}kB writeback:{}kB \
+         mapped:{}kB shmem:{}kB slab_reclaimable:0kB slab_unreclaimable:{}kB kernel_stack:0kB \
+         pagetables:0kB unstable:0kB bounce:0kB{cma} writeback_tmp:0kB pages_scanned:{} \
          all_unreclaimable? {}",
         b.node,
         b.zone,
@@ -267,7 +326,27 @@ fn show_mem_totals(o: &mut Lines, r: &OomReport, spec: &RunSpec) {
 }
 
 /// `dump_tasks()` (2.6.36 dumps them by default).
-fn task_table(o: &mut Lines, r: &OomReport) {
+fn task_table(o: &mut Lines, r: &OomReport, era: Era) {
+    if era.ptes_columns() {
+        // pr_info("[%5d] %5d %5d %8lu %8lu %7lu %8lu         %5hd %s\n"); the model has no page
+        // tables and no swap entries per task.
+        o.line("[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name");
+        for t in &r.tasks {
+            o.line(format!(
+                "[{:5}] {:5} {:5} {:8} {:8} {:7} {:8}         {:5} {}",
+                t.pid,
+                0,
+                t.pid,
+                t.total_vm,
+                t.anon_rss + t.file_rss,
+                0,
+                0,
+                t.oom_score_adj,
+                t.name
+            ));
+        }
+        return;
+    }
     o.line("[ pid ]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name");
     for t in &r.tasks {
         o.line(format!(

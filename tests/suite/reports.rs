@@ -450,6 +450,52 @@ fn a_6_1_oom_report_has_the_6_1_cpu_line_and_node_line_and_parses_in_oomanalyser
     assert_eq!(v["kconfig"], "Configuration for Linux kernel 6.1 or later");
 }
 
+/// Profiles 2.6.37–3.9 print 2.6.36's layout with the lines their release changed: the task
+/// table's `nr_ptes swapents` (3.6), no `oom_adj` in the header and `free_cma` (3.7), the zone's
+/// `managed:` (3.8).
+#[test]
+fn each_2_6_37_to_3_9_profile_prints_the_oom_report_lines_its_release_changed() {
+    let r2_6_37 = report_under("2.6.37").1;
+    let r3_4 = report_under("3.4").1;
+    let r3_9 = report_under("3.9").1;
+    for old in [&r2_6_37, &r3_4] {
+        assert!(has(
+            old,
+            r"^filler invoked oom-killer: gfp_mask=0x[0-9a-f]+, order=0, oom_adj=0, oom_score_adj=0$"
+        ));
+        assert!(has(
+            old,
+            r"^\[ pid \]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name$"
+        ));
+        assert!(!has(old, r"free_cma"));
+        assert!(!has(old, r" managed:"));
+        assert!(has(old, r"^\d+ pages non-shared$"));
+    }
+    assert!(has(
+        &r3_9,
+        r"^filler invoked oom-killer: gfp_mask=0x[0-9a-f]+, order=0, oom_score_adj=0$"
+    ));
+    assert!(has(&r3_9, r"^ free_cma:0$"));
+    assert!(has(
+        &r3_9,
+        r"^Node 0 DMA32 free:.* present:(\d+)kB managed:\d+kB mlocked:.* bounce:0kB free_cma:0kB writeback_tmp:0kB pages_scanned:\d+ all_unreclaimable\? (yes|no)$"
+    ));
+    assert!(has(
+        &r3_9,
+        r"^\[ pid \]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name$"
+    ));
+    // pr_info("[%5d] %5d %5d %8lu %8lu %7lu %8lu         %5hd %s\n").
+    assert!(has(
+        &r3_9,
+        r"^\[ 1000\]     0  1000 +\d+ +\d+       0        0             0 holder$"
+    ));
+    assert!(has(&r3_9, r"^\d+ pages non-shared$"));
+    assert!(has(
+        &r3_9,
+        r"^Out of memory: Kill process \d+ \(\S+\) score \d+ or sacrifice child$"
+    ));
+}
+
 /// Each 3.10+ profile prints its own release's layout (`modern::Layout`): the lines that changed
 /// between 3.11 and 5.18, each checked in the profile before and after the change.
 #[test]

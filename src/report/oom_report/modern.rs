@@ -673,8 +673,9 @@ fn task_table(o: &mut Lines, r: &OomReport, layout: Layout) {
         } else {
             format!("{:5}", t.pid)
         };
+        // dump_tasks(): "… %8lu         %5hd %s" (swapents, nine columns, oom_score_adj).
         o.line(format!(
-            "[{pid}] {:5} {:5} {:8} {:8} {tables} {:8} {:5} {}",
+            "[{pid}] {:5} {:5} {:8} {:8} {tables} {:8}         {:5} {}",
             0,
             t.pid,
             t.total_vm,
