@@ -32,6 +32,7 @@ fn boot_fast(spec: &RunSpec) -> Machine {
         Options {
             stop_at_first_oom: true,
             check_invariants: false,
+            handle_every_event: false,
         },
     )
 }

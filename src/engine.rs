@@ -237,8 +237,7 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
     let mut checks = 0u64;
     let mut passed = plan.pages_from.max(m.clock.events);
     m.run.unfinished = m.tasks.iter().filter(|t| t.is_finite()).count();
-    let observed = m.probe.is_some();
-    m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
+    m.clock.skip_limit = skip_limit(m, [next_structures, next_stop]);
     while m.run.outcome.is_none() {
         let stepped = step(m).map_err(|violation| Failure {
             passed: violation.event.saturating_sub(1),
@@ -250,7 +249,7 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
         if m.clock.events == next_structures {
             next_structures += plan.structures_every;
             structure_check(m, plan.structures_every)?;
-            m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
+            m.clock.skip_limit = skip_limit(m, [next_structures, next_stop]);
         }
         if m.clock.events == next_stop {
             if m.clock.events == drift_at {
@@ -266,7 +265,7 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
                 }
             }
             next_stop = next_check.min(next_drift(m.clock.events));
-            m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
+            m.clock.skip_limit = skip_limit(m, [next_structures, next_stop]);
         }
         if m.clock.events % 65_536 == 0 {
             let now = m.clock.now;
@@ -274,7 +273,7 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
                 tick(now);
             }
             scan_limit(m);
-            m.clock.skip_limit = skip_limit(m, observed, [next_structures, next_stop]);
+            m.clock.skip_limit = skip_limit(m, [next_structures, next_stop]);
         }
         finish_when_done(m);
     }
@@ -284,10 +283,12 @@ fn drive(m: &mut Machine, plan: Plan, drift_at: u64) -> Result<(), Failure> {
 
 /// The last event count the machine may account for without handling each event
 /// (`Clock::skip_limit`): below every per-event stop of [`drive`] (`stops`, the next multiple of
-/// 65 536 where the progress tick and the scan limit look, the event limit); 0 when a probe
-/// watches every event.
-fn skip_limit(m: &Machine, observed: bool, stops: [u64; 2]) -> u64 {
-    if observed {
+/// 65 536 where the progress tick and the scan limit look, the event limit); 0 under
+/// `Options::handle_every_event`. An observed run
+/// has the same: `kswapd_spin_skip` never runs under a probe, and `wake_inline` tells the probe
+/// what `step` would have.
+fn skip_limit(m: &Machine, stops: [u64; 2]) -> u64 {
+    if m.options.handle_every_event {
         return 0;
     }
     let tick = (m.clock.events / 65_536 + 1) * 65_536;

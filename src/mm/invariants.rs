@@ -783,6 +783,7 @@ rate = "100MiB/s"
     const CHECKED: Options = Options {
         stop_at_first_oom: true,
         check_invariants: true,
+        handle_every_event: false,
     };
 
     /// A machine stopped after `events` events, with dirty pages and IO in flight.

@@ -7,6 +7,10 @@ pub struct Options {
     pub stop_at_first_oom: bool,
     /// Recount every counter from page state after every event (slow; debug builds and tests).
     pub check_invariants: bool,
+    /// Handle every event one by one, none accounted for inside another
+    /// (`Machine::kswapd_spin_skip`, `Machine::wake_inline`): for the tests that compare the
+    /// two ways and find them the same.
+    pub handle_every_event: bool,
 }
 
 impl Default for Options {
@@ -14,6 +18,7 @@ impl Default for Options {
         Options {
             stop_at_first_oom: true,
             check_invariants: cfg!(debug_assertions),
+            handle_every_event: false,
         }
     }
 }

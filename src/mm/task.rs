@@ -422,15 +422,15 @@ impl Machine {
     /// that time (one at the same instant may pop first), nothing is plugged (the event's end
     /// would unplug it), the run goes on (no outcome, the task neither dead nor chosen by the OOM
     /// killer) and the event loop needs no stop (`Clock::skip_limit`, as
-    /// `kswapd_spin_skip` does; never for an observed run, whose probe sees every event). What
+    /// `kswapd_spin_skip` does). An observer is told what it would have been told at the end of
+    /// the event and before the wake-up's (`after_event`, `before_event`). What
     /// the sleep and the wake-up would have done is done here: the CPU charged, the generation
     /// bumped, the schedule's order draws, the event counted, the clock moved. Every result is
     /// the same as sleeping (tests/suite: `a_paced_task_woken_inline_…`).
     pub(crate) fn wake_inline(&mut self, t: usize, at: SimTime) -> bool {
         let task = &self.tasks[t];
         let wake = at.max(self.clock.now + task.pending_cpu_ns);
-        let free = self.probe.is_none()
-            && self.run.outcome.is_none()
+        let free = self.run.outcome.is_none()
             && self.io.plugged.is_empty()
             && self.clock.events < self.clock.skip_limit
             && !(task.dead || task.memdie || task.kthread.is_some())
@@ -443,6 +443,10 @@ impl Machine {
         if !free {
             return false;
         }
+        // What the engine tells an observer between the end of this event and the wake-up's
+        // (`engine::step`): the state the sleep would have left, then the samples up to it.
+        self.probe_after_event(Some(Actor::Task(t)));
+        self.probe_before_event(wake);
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         self.bump_gen(Actor::Task(t));

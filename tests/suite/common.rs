@@ -144,6 +144,7 @@ pub fn boot(spec: &RunSpec) -> Machine {
         Options {
             stop_at_first_oom: true,
             check_invariants: true,
+            handle_every_event: false,
         },
     )
 }

@@ -46,6 +46,7 @@ fn unchecked() -> Options {
     Options {
         stop_at_first_oom: true,
         check_invariants: false,
+        handle_every_event: false,
     }
 }
 
@@ -249,6 +250,7 @@ fn every_invariant_holds_at_coarse_granularities() {
                 let checked = Options {
                     stop_at_first_oom: true,
                     check_invariants: true,
+                    handle_every_event: false,
                 };
                 if let Err(v) = engine::simulate_checked(&run.spec, checked) {
                     panic!("{file} {} at {page}: {v}", run.label);

@@ -363,6 +363,7 @@ fn the_ext4_writer_allocates_nofs_and_never_invokes_the_oom_killer_while_an_ext3
                 Options {
                     stop_at_first_oom: true,
                     check_invariants: false,
+                    handle_every_event: false,
                 },
             );
             engine::run(&mut m);
@@ -872,6 +873,7 @@ fn run_fast(spec: &RunSpec) -> wbsim::outcome::RunResult {
         Options {
             stop_at_first_oom: true,
             check_invariants: false,
+            handle_every_event: false,
         },
     );
     engine::run(&mut m);

@@ -644,9 +644,9 @@ fn a_kswapd_busy_loop_skipped_ahead_gives_the_same_run_as_handled_turn_by_turn()
     // benches/tiny.toml (oracle-backup scaled down 16 times) under 4.8: one zone of the node
     // above its high mark ends balance_pgdat() at once, the other below it keeps
     // prepare_kswapd_sleep() false, so kswapd turns without reclaiming or sleeping (millions of
-    // KSWAPD_HIGH_WMARK_HIT_QUICKLY). Skipped ahead (no probe) and turn by turn (a recorder sees
-    // every event, so nothing is skipped): the same result, with and without wake-up-order
-    // noise (its draws for the skipped turns' schedules).
+    // KSWAPD_HIGH_WMARK_HIT_QUICKLY). Skipped ahead and turn by turn (`handle_every_event`):
+    // the same result, with and without wake-up-order noise (its draws for the skipped turns'
+    // schedules).
     let mut ov = wbsim::scenario::Overrides::default();
     ov.sets
         .push(("scenario.release".to_string(), "\"4.8\"".to_string()));
@@ -654,17 +654,15 @@ fn a_kswapd_busy_loop_skipped_ahead_gives_the_same_run_as_handled_turn_by_turn()
     let mut spec = sc.runs[0].spec.clone();
     for shuffle in [false, true] {
         spec.shuffle_wakeups = shuffle;
-        let run = |probe: bool| {
+        let run = |every_event: bool| {
             let setup = wbsim::engine::Setup {
                 options: wbsim::mm::Options {
                     check_invariants: false,
+                    handle_every_event: every_event,
                     ..Default::default()
                 },
                 recount: wbsim::engine::Recount::Sampled,
-                probe: probe.then(|| {
-                    Box::new(wbsim::observe::Recorder::new(Default::default()))
-                        as Box<dyn wbsim::probe::Probe>
-                }),
+                probe: None,
                 progress: None,
                 drift_at: None,
             };

@@ -218,6 +218,7 @@ prop_compose! {
 const CHECKED: Options = Options {
     stop_at_first_oom: true,
     check_invariants: true,
+    handle_every_event: false,
 };
 
 proptest! {

@@ -119,10 +119,10 @@ fn under(index: usize, profile: &str) -> wbsim::spec::RunSpec {
 
 #[test]
 fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
-    // 3.9 differs from 3.4 only in ext4_write_begin_nofs, which only ext4's write_begin reads:
+    // 5.6 differs from 4.17 only in ext4_dioread_nolock_default, which only an ext4 mount reads:
     // the ext3 cell is one run under both, the ext4 cell two.
-    let (ext3_old, ext3_new) = (under(2, "3.4"), under(2, "3.9"));
-    let (ext4_old, ext4_new) = (under(0, "3.4"), under(0, "3.9"));
+    let (ext3_old, ext3_new) = (under(2, "4.17"), under(2, "5.6"));
+    let (ext4_old, ext4_new) = (under(0, "4.17"), under(0, "5.6"));
     let mut ext3_new_activate = ext3_new.clone();
     ext3_new_activate.policy = wbsim::spec::Policy::Activate;
     assert_eq!(
@@ -142,15 +142,16 @@ fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
 #[test]
 fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
     // The ext4 cell lets the policy decide (writepage refused), so its activate run under 3.4 is
-    // simulated, while 6.1's run is 5.18's (the same switches) and 3.9's ext3 run is 3.4's: those
-    // two take the earlier result although the policy decided something there.
+    // simulated, while 6.1's run is 5.18's (the same switches) and 5.6's ext3 run is 4.17's (5.6
+    // adds only ext4's dioread_nolock default): those two take the earlier result although the
+    // policy decided something there.
     let mut specs = [
         under(0, "3.4"),
         under(0, "3.4"),
         under(0, "5.18"),
         under(0, "6.1"),
-        under(2, "3.4"),
-        under(2, "3.9"),
+        under(2, "4.17"),
+        under(2, "5.6"),
     ];
     specs[1].policy = wbsim::spec::Policy::Activate;
     let jobs: Vec<Job<'_>> = specs
@@ -180,9 +181,10 @@ fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
 #[test]
 fn a_study_simulates_each_distinct_run_once() {
     // 4 runs per kernel (2 cells × 2 policies) × 2 replicas, and history's deterministic runs
-    // (4 per kernel): 24 runs over 3.4 and 3.9. The ext3 cell's runs under 3.9 are 3.4's: 6
-    // exact twins (4 study, 2 history); the ext3 activate runs are policy twins (the policy
-    // decides nothing there): 3 under 3.4, none left to reuse under 3.9.
+    // (4 per kernel): 24 runs over 4.17 and 5.6. The ext3 cell's runs under 5.6 are 4.17's (5.6
+    // adds only ext4's dioread_nolock default): 6 exact twins (4 study, 2 history); the ext3
+    // activate runs are policy twins (the policy decides nothing there): 3 under 4.17, none
+    // left to reuse under 5.6.
     let src = wbsim::scenario::read_source(Path::new("scenarios/fake-numa-128m.toml"))
         .expect("the scenario reads");
     let mut ov = Overrides {
@@ -200,7 +202,7 @@ fn a_study_simulates_each_distinct_run_once() {
     };
     ov.replicas = Some(2);
     let runner = two_threads();
-    let releases = ["3.4".to_string(), "3.9".to_string()];
+    let releases = ["4.17".to_string(), "5.6".to_string()];
     let study = wbsim::study::study(&src, &ov, &releases, None, &runner).expect("a study");
     assert_eq!(study.releases.len(), 2);
     let t = &runner.tally;
@@ -235,26 +237,64 @@ fn a_margin_probe_at_a_cell_s_own_value_is_the_cell_s_run() {
 }
 
 #[test]
+fn an_observed_run_sees_the_same_spans_samples_and_tracepoints_whether_paced_tasks_wake_inline_or_not(
+) {
+    // A recorder is told at an inline wake-up what the engine would have told it between the
+    // two events (`Machine::wake_inline`): its timeline, spans and trace are those of the run
+    // that handles every event (`handle_every_event`).
+    let sc = load(Path::new("benches/tiny.toml"), &Overrides::default()).unwrap();
+    let spec = sc.runs[0].spec.clone();
+    let run = |every_event: bool| {
+        let setup = wbsim::engine::Setup {
+            options: wbsim::mm::Options {
+                stop_at_first_oom: true,
+                check_invariants: false,
+                handle_every_event: every_event,
+            },
+            recount: wbsim::engine::Recount::Sampled,
+            probe: Some(Box::new(wbsim::observe::Recorder::new(
+                wbsim::observe::ObserveConfig {
+                    sample_ns: wbsim::sim::MSEC,
+                },
+            )) as Box<dyn wbsim::probe::Probe>),
+            progress: None,
+            drift_at: None,
+        };
+        let done = wbsim::engine::execute(&spec, setup).unwrap_or_else(|v| panic!("{v}"));
+        let probe = done.probe.expect("the recorder back");
+        let recorder = probe
+            .into_any()
+            .downcast::<wbsim::observe::Recorder>()
+            .unwrap();
+        let r = &*recorder;
+        let seen = format!("{:?}{:?}{:?}{:?}", r.samples, r.spans, r.marks, r.trace);
+        (done.skipped_events, seen)
+    };
+    let ((skipped, inline), (none, slept)) = (run(false), run(true));
+    assert_eq!(none, 0);
+    assert!(skipped > 1000, "woken inline: {skipped}");
+    assert!(inline == slept, "the recorders differ");
+}
+
+#[test]
 fn a_paced_task_woken_inline_gives_the_same_run_as_one_that_sleeps_for_every_page() {
     // benches/tiny.toml: the sessions fault a page every 41 us (100 MB/s), and between most two
-    // of them nothing else happens. Woken inline (no probe) and sleeping page by page (a recorder
-    // sees every event, so nothing is accounted for at once): the same result, with and without
+    // of them nothing else happens. Woken inline and sleeping page by page (`handle_every_event`):
+    // the same result, with and without
     // wake-up-order noise (its draws for the schedules not made).
     let sc = load(Path::new("benches/tiny.toml"), &Overrides::default()).unwrap();
     let mut spec = sc.runs[0].spec.clone();
     for shuffle in [false, true] {
         spec.shuffle_wakeups = shuffle;
-        let run = |probe: bool| {
+        let run = |every_event: bool| {
             let setup = wbsim::engine::Setup {
                 options: wbsim::mm::Options {
                     check_invariants: false,
+                    handle_every_event: every_event,
                     ..Default::default()
                 },
                 recount: wbsim::engine::Recount::Sampled,
-                probe: probe.then(|| {
-                    Box::new(wbsim::observe::Recorder::new(Default::default()))
-                        as Box<dyn wbsim::probe::Probe>
-                }),
+                probe: None,
                 progress: None,
                 drift_at: None,
             };
