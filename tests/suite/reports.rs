@@ -893,6 +893,49 @@ fn ftrace_lines_match_trace_vmscan_postprocess_regexes_and_balance() {
 }
 
 #[test]
+fn a_throttled_writer_traces_wbc_balance_dirty_start_and_its_pauses_as_wbc_balance_dirty_wait() {
+    // A 48 MiB write on a 64 MiB box passes the dirty threshold: 2.6.36's writer writes back and
+    // pauses (23 entries, 19 pauses: some entries write enough to leave without one), 3.2's only
+    // pauses (25 entries, 53 pauses). Each entry into balance_dirty_pages() is a `_start`, each
+    // pause a `_wait`, in the `wbc_class` format of include/trace/events/writeback.h.
+    let wbc = predicate::str::is_match(
+        r"^bdi 8:0: towrt=\d+ skip=0 mode=0 kupd=0 bgrd=0 reclm=0 cyclic=1 more=0 older=0x0 start=0x0 end=0x0$",
+    )
+    .unwrap();
+    for profile in ["2.6.36", "3.2"] {
+        let s = crate::common::under(
+            crate::common::one_writer(
+                Release::V2_6_36,
+                Policy::Redirty,
+                wbsim::spec::FsType::Ext3,
+                48 * crate::common::MIB,
+            ),
+            profile,
+        );
+        let (_, rec) = observed(&s);
+        let text = observe::ftrace::render(&rec);
+        let (mut starts, mut waits) = (0, 0);
+        for line in text.lines().filter(|l| l.contains(": wbc_balance_dirty_")) {
+            let (_, rest) = line.split_once(": wbc_balance_dirty_").unwrap();
+            let (kind, details) = rest.split_once(": ").unwrap();
+            assert!(wbc.eval(details), "{line:?}");
+            match kind {
+                "start" => starts += 1,
+                "wait" => {
+                    assert!(starts > 0, "a wait before any start: {line:?}");
+                    waits += 1;
+                }
+                _ => panic!("{line:?}"),
+            }
+        }
+        assert!(
+            starts > 0 && waits > 0,
+            "{profile}: {starts} starts, {waits} waits"
+        );
+    }
+}
+
+#[test]
 fn the_chrome_trace_is_one_json_document_whose_spans_nest_per_thread() {
     let (_, rec) = observed(&spec(Policy::Redirty, Release::V2_6_32));
     let text = observe::chrome_trace::render(&[("reports/redirty".to_string(), &rec)]);
