@@ -17,8 +17,10 @@ pub struct Clock {
     /// Length of a jiffy, ns (`1e9 / CONFIG_HZ`).
     pub jiffy: SimTime,
     /// The event count up to which events may be accounted for without being handled one by
-    /// one (`Machine::kswapd_spin_skip`): the event loop sets it below its next per-event stop
-    /// (a check, the progress tick, the event limit) and leaves it 0 (never) when observed.
+    /// one (`Machine::kswapd_spin_skip`, `Machine::wake_inline`): the event loop sets it below
+    /// its next per-event stop (a check, the progress tick, the event limit), 0 (never) under
+    /// `Options::handle_every_event`. Under a probe the kswapd skip never runs and an inline
+    /// wake-up tells the probe what the event loop would have.
     pub skip_limit: u64,
     /// Events accounted for that way (included in `events`).
     pub skipped: u64,
