@@ -495,20 +495,17 @@ impl Recorder {
     /// Each task: its nested states, and direct reclaim's begin and end tracepoints.
     fn diff_tasks(&mut self, m: &Machine, stack: &mut Stack) {
         let now = m.clock.now;
-        let nobody_waits = m.wb.congestion_waiters.is_empty();
         for t in 0..m.user_tasks() {
-            let task = &m.tasks[t];
-            if nobody_waits && task.alloc.is_none() && task.bdp.is_none() && self.open[t].is_empty()
-            {
-                // Idle before and after (an empty stack, `bdp_waiting` already false): the
-                // common case after most events, and nothing to emit.
+            stack.clear();
+            task_stack(m, t, now, stack);
+            if stack.is_empty() && self.open[t].is_empty() && m.tasks[t].bdp.is_none() {
+                // Idle before and after (`bdp_waiting` already false): the common case after
+                // most events, with nothing to close, open or emit.
                 debug_assert!(!self.bdp_waiting[t]);
                 continue;
             }
-            stack.clear();
-            task_stack(m, t, now, stack);
-            let was_reclaiming = self.open[t].iter().any(|s| same(s.0, DIRECT_RECLAIM));
-            let reclaiming = stack.iter().any(|s| same(s.0, DIRECT_RECLAIM));
+            let was_reclaiming = self.open[t].iter().any(|s| s.0 == DIRECT_RECLAIM);
+            let reclaiming = stack.iter().any(|s| s.0 == DIRECT_RECLAIM);
             if reclaiming && !was_reclaiming {
                 self.direct_base[t] = self.reclaimed[t];
                 let gfp = m.tasks[t].alloc.as_ref().map_or(0, |a| a.gfp);
@@ -619,9 +616,6 @@ impl Recorder {
                 self.disk_done[d] = disk.pages_done;
                 self.apply(base + d, &[], now);
             }
-            if disk.in_flight.is_empty() && self.open[base + d].is_empty() {
-                continue; // idle before and after
-            }
             stack.clear();
             if let Some((_, _, r)) = disk.in_flight.first() {
                 let name = match r.kind {
@@ -657,7 +651,7 @@ impl Recorder {
             self.bdp_waiting[t] = false;
             return;
         };
-        let started = !self.open[t].iter().any(|s| same(s.0, BDP));
+        let started = !self.open[t].iter().any(|s| s.0 == BDP);
         if started {
             let k = TraceKind::BalanceDirtyStart {
                 bdi: b.bdi,
@@ -687,7 +681,7 @@ impl Recorder {
         let keep = open
             .iter()
             .zip(want)
-            .take_while(|(a, b)| same(a.0, b.0) && a.2 == b.2)
+            .take_while(|(a, b)| a.0 == b.0 && a.2 == b.2)
             .count();
         if keep == open.len() && keep == want.len() {
             return;
@@ -723,14 +717,6 @@ impl Recorder {
         self.spans
             .sort_by_key(|s| (s.start, s.track, s.depth, s.end));
     }
-}
-
-/// Whether two span names are the same: every name is a `&'static str` constant, so the
-/// same name is almost always the same pointer, which spares the byte comparison the
-/// recorder would otherwise make for every open span after every event.
-#[inline]
-fn same(a: &'static str, b: &'static str) -> bool {
-    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
 }
 
 const DIRECT_RECLAIM: &str = "try_to_free_pages";

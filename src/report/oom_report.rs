@@ -88,8 +88,7 @@ struct Era((u32, u32));
 
 impl Era {
     fn of(profile: &str) -> Era {
-        let mut parts = profile.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        Era((parts.next().unwrap_or(2), parts.next().unwrap_or(6)))
+        Era(modern::release_of(profile).unwrap_or((2, 6)))
     }
 
     fn since(self, major: u32, minor: u32) -> bool {

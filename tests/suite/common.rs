@@ -149,6 +149,28 @@ pub fn boot(spec: &RunSpec) -> Machine {
     )
 }
 
+/// Runs `spec` through the engine as `wbsim run` does (no invariant recounts), under `probe` if
+/// given; with `every_event` each event is handled one by one (`Options::handle_every_event`),
+/// for the tests that compare that with the events the engine accounts for at once.
+pub fn execute(
+    spec: &RunSpec,
+    every_event: bool,
+    probe: Option<Box<dyn wbsim::probe::Probe>>,
+) -> engine::Finished {
+    let setup = engine::Setup {
+        options: Options {
+            stop_at_first_oom: true,
+            check_invariants: false,
+            handle_every_event: every_event,
+        },
+        recount: engine::Recount::Sampled,
+        probe,
+        progress: None,
+        drift_at: None,
+    };
+    engine::execute(spec, setup).unwrap_or_else(|v| panic!("{v}"))
+}
+
 /// Handles events as the engine does (invariants recounted after each) until `done` holds;
 /// panics if it does not within `limit` of simulated time.
 pub fn run_until(m: &mut Machine, limit: u64, done: impl Fn(&Machine) -> bool) {

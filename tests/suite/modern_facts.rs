@@ -654,20 +654,7 @@ fn a_kswapd_busy_loop_skipped_ahead_gives_the_same_run_as_handled_turn_by_turn()
     let mut spec = sc.runs[0].spec.clone();
     for shuffle in [false, true] {
         spec.shuffle_wakeups = shuffle;
-        let run = |every_event: bool| {
-            let setup = wbsim::engine::Setup {
-                options: wbsim::mm::Options {
-                    check_invariants: false,
-                    handle_every_event: every_event,
-                    ..Default::default()
-                },
-                recount: wbsim::engine::Recount::Sampled,
-                probe: None,
-                progress: None,
-                drift_at: None,
-            };
-            wbsim::engine::execute(&spec, setup).unwrap_or_else(|v| panic!("{v}"))
-        };
+        let run = |every_event: bool| execute(&spec, every_event, None);
         let (skipped, turned) = (run(false), run(true));
         assert_eq!(turned.skipped_events, 0);
         assert!(

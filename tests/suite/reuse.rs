@@ -245,22 +245,10 @@ fn an_observed_run_sees_the_same_spans_samples_and_tracepoints_whether_paced_tas
     let sc = load(Path::new("benches/tiny.toml"), &Overrides::default()).unwrap();
     let spec = sc.runs[0].spec.clone();
     let run = |every_event: bool| {
-        let setup = wbsim::engine::Setup {
-            options: wbsim::mm::Options {
-                stop_at_first_oom: true,
-                check_invariants: false,
-                handle_every_event: every_event,
-            },
-            recount: wbsim::engine::Recount::Sampled,
-            probe: Some(Box::new(wbsim::observe::Recorder::new(
-                wbsim::observe::ObserveConfig {
-                    sample_ns: wbsim::sim::MSEC,
-                },
-            )) as Box<dyn wbsim::probe::Probe>),
-            progress: None,
-            drift_at: None,
-        };
-        let done = wbsim::engine::execute(&spec, setup).unwrap_or_else(|v| panic!("{v}"));
+        let recorder = wbsim::observe::Recorder::new(wbsim::observe::ObserveConfig {
+            sample_ns: wbsim::sim::MSEC,
+        });
+        let done = crate::common::execute(&spec, every_event, Some(Box::new(recorder)));
         let probe = done.probe.expect("the recorder back");
         let recorder = probe
             .into_any()
@@ -286,20 +274,7 @@ fn a_paced_task_woken_inline_gives_the_same_run_as_one_that_sleeps_for_every_pag
     let mut spec = sc.runs[0].spec.clone();
     for shuffle in [false, true] {
         spec.shuffle_wakeups = shuffle;
-        let run = |every_event: bool| {
-            let setup = wbsim::engine::Setup {
-                options: wbsim::mm::Options {
-                    check_invariants: false,
-                    handle_every_event: every_event,
-                    ..Default::default()
-                },
-                recount: wbsim::engine::Recount::Sampled,
-                probe: None,
-                progress: None,
-                drift_at: None,
-            };
-            wbsim::engine::execute(&spec, setup).unwrap_or_else(|v| panic!("{v}"))
-        };
+        let run = |every_event: bool| crate::common::execute(&spec, every_event, None);
         let (inline, slept) = (run(false), run(true));
         assert_eq!(slept.skipped_events, 0);
         assert!(

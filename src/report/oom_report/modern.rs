@@ -53,8 +53,7 @@ impl Layout {
         if name == "mainline" {
             return Some(Layout::MAINLINE);
         }
-        let (major, minor) = name.split_once('.')?;
-        let release = (major.parse().ok()?, minor.parse().ok()?);
+        let release = release_of(name)?;
         (release >= (3, 10)).then_some(Layout { release })
     }
 
@@ -176,6 +175,12 @@ impl Layout {
     fn kill_line_uid(self) -> bool {
         self.since(5, 4)
     }
+}
+
+/// The `(major, minor)` of a numbered profile name: `3.4` → (3, 4), `2.6.36` → (2, 6).
+pub(super) fn release_of(name: &str) -> Option<(u32, u32)> {
+    let mut parts = name.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// `MAX_NR_ZONES` on a current x86_64 (DMA, DMA32, Normal, Movable, Device).
