@@ -742,7 +742,11 @@ impl Machine {
             }
             ReqKind::Read { task } => {
                 for &id in &r.pages {
-                    self.mem.pages[id as usize].flags &= !pg::LOCKED;
+                    if self.mem.pages[id as usize].has(pg::ANON) {
+                        self.swap_in_done(task, id); // do_swap_page() (mm/swap_state.rs)
+                    } else {
+                        self.mem.pages[id as usize].flags &= !pg::LOCKED;
+                    }
                 }
                 self.stats.vm_events.pgpgin += self.granularity.base(r.pages.len() as u64) * 4;
                 self.schedule(self.clock.now, Actor::Task(task));

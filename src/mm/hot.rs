@@ -13,14 +13,21 @@
 //! sequential sweep: the first `hot_size` bytes of the region are touched once per
 //! `touch_interval`, page `i` of the `H` hot pages at `i·T/H + k·T`. The test needs no events and
 //! no per-touch state: a page was touched since its bit was last cleared at `c` iff a sweep time
-//! falls in `(c, now]`. Only mapped pages are touched (a swapped-out page would need a swap-in
-//! fault, which the model does not have: docs/MODEL.md).
+//! falls in `(c, now]`.
+//!
+//! A hot private page that reclaim swaps out anyway is touched again at its next sweep time: a
+//! swap-in fault (`do_swap_page`, `mm/swap_state.rs`). Until then it is out of the hot set, so the
+//! resident hot set is the first `H − s` slots of the task's pages, `s` its hot pages swapped out;
+//! [`HotMemory::swapped_out`] records each with the time of its fault. A hot shm page swapped out
+//! is not faulted back (docs/MODEL.md simplification 10).
 //!
 //! What reclaim then does with the reference is the release's rule, already in vmscan.rs
 //! (`page_references` switch): 2.6.32–2.6.33 `shrink_active_list()` deactivates every anon page,
 //! referenced or not, and counts the reference in `recent_rotated`; `shrink_page_list()`
 //! activates a referenced, `page_mapping_inuse()` page; 2.6.34+ `page_check_references()`
 //! activates an anon page with a young pte.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::page::{pg, Page, PageId};
 use crate::sim::SimTime;
@@ -35,18 +42,42 @@ pub struct Touch {
 }
 
 impl Touch {
-    /// Whether the page at `index` was touched in `(since, now]`.
-    fn touched(&self, index: u64, since: SimTime, now: SimTime) -> bool {
-        if index >= self.hot_pages || now <= since {
+    /// Whether the page at `index` was touched in `(since, now]`, when the hot set ends at
+    /// slot `hot_end` (`hot_pages` less its pages swapped out).
+    fn touched(&self, index: u64, hot_end: u64, since: SimTime, now: SimTime) -> bool {
+        if index >= hot_end || now <= since {
             return false;
         }
-        let t = self.interval_ns;
-        let phase = (u128::from(index) * u128::from(t) / u128::from(self.hot_pages)) as u64;
-        // Sweep k touches the page at phase + k·t; count sweeps up to a time, shifted by one
-        // period so the arithmetic stays unsigned.
-        let sweeps = |at: SimTime| (at + t - phase) / t;
-        sweeps(now) > sweeps(since)
+        self.sweeps(index, now) > self.sweeps(index, since)
     }
+
+    /// The sweeps that touched the page at `index` up to `at` (inclusive): sweep k touches it at
+    /// phase + k·t; counted one period late so the arithmetic stays unsigned.
+    fn sweeps(&self, index: u64, at: SimTime) -> u64 {
+        (at + self.interval_ns - self.phase(index)) / self.interval_ns
+    }
+
+    fn phase(&self, index: u64) -> u64 {
+        let t = u128::from(self.interval_ns);
+        (u128::from(index) * t / u128::from(self.hot_pages)) as u64
+    }
+
+    /// The first time after `now` the sweep touches the page at `index`.
+    fn next_touch(&self, index: u64, now: SimTime) -> SimTime {
+        self.phase(index) + self.sweeps(index, now) * self.interval_ns
+    }
+}
+
+/// A task's hot pages swapped out, each waiting for its next touch: the swap-in fault.
+#[derive(Debug, Default)]
+struct SwappedHot {
+    /// (fault time, swap slot, sequence): the faults in the order they come due.
+    due: BTreeSet<(SimTime, u32, u32)>,
+    /// (swap slot, sequence) → fault time: the faults by place on the swap device, for
+    /// `swapin_readahead()`'s cluster.
+    by_slot: BTreeMap<(u32, u32), SimTime>,
+    /// The next sequence number (distinguishes pages with the same slot hint).
+    seq: u32,
 }
 
 /// The touches of every hot region, and when each page's young bit was last cleared.
@@ -56,6 +87,8 @@ pub struct HotMemory {
     tasks: Vec<Option<Touch>>,
     /// By shm segment id: the segment's touches.
     segments: Vec<Option<Touch>>,
+    /// By task id: its hot private pages swapped out and not yet faulted back.
+    swapped: Vec<SwappedHot>,
     /// By pfn: when reclaim last tested and cleared its young bit; empty until some region is
     /// hot. A fault maps a page young (the `YOUNG` flag), so the first test after a fault is a
     /// reference whatever this holds, and sets it.
@@ -66,6 +99,9 @@ impl HotMemory {
     /// Task `t`'s private memory is touched as `touch` says; `pages` is the page array's length.
     pub fn set_task(&mut self, t: usize, touch: Touch, pages: usize) {
         Self::set(&mut self.tasks, t, touch);
+        if self.swapped.len() <= t {
+            self.swapped.resize_with(t + 1, SwappedHot::default);
+        }
         self.cleared_at.resize(pages, 0);
     }
 
@@ -102,10 +138,93 @@ impl HotMemory {
         let Some(Some(touch)) = touch else {
             return false;
         };
+        let hot_end = if p.has(pg::ANON) {
+            self.hot_end(owner).unwrap_or(0)
+        } else {
+            touch.hot_pages
+        };
         let c = &mut self.cleared_at[id as usize];
-        let touched = touch.touched(u64::from(p.index), *c, now);
+        let touched = touch.touched(u64::from(p.index), hot_end, *c, now);
         *c = now;
         touched
+    }
+
+    /// Where task `t`'s resident hot set ends: its first slots, the hot set less its pages
+    /// swapped out; `None` if its memory is not hot.
+    pub fn hot_end(&self, t: usize) -> Option<u64> {
+        let touch = self.tasks.get(t).copied().flatten()?;
+        Some(touch.hot_pages - self.swapped[t].by_slot.len() as u64)
+    }
+
+    /// Task `t`'s page in slot `index` is being unmapped for swap at `now`, near swap slot
+    /// `slot_hint`: if it is hot, its swap-in fault is due at its next touch (recorded here) and
+    /// the hot set shrinks by one. Returns the hot set's end before the unmap if the page was hot.
+    pub fn swapped_out(
+        &mut self,
+        t: usize,
+        index: u64,
+        slot_hint: u32,
+        now: SimTime,
+    ) -> Option<u64> {
+        let hot_end = self.hot_end(t).filter(|&end| index < end)?;
+        let touch = self.tasks[t].expect("a hot task");
+        let due = touch.next_touch(index, now);
+        let s = &mut self.swapped[t];
+        s.seq = s.seq.wrapping_add(1);
+        s.due.insert((due, slot_hint, s.seq));
+        s.by_slot.insert((slot_hint, s.seq), due);
+        Some(hot_end)
+    }
+
+    /// When task `t`'s next swap-in fault is due, if it has one.
+    pub fn next_fault(&self, t: usize) -> Option<SimTime> {
+        let s = self.swapped.get(t)?;
+        s.due.first().map(|&(due, _, _)| due)
+    }
+
+    /// Takes one of task `t`'s pending faults and returns its slot hint: the first due, or with
+    /// `cluster_of`, one in the aligned cluster of `1 << page_cluster` slots around that slot
+    /// (`swapin_readahead()` reads the fault's cluster); `None` if there is none.
+    pub fn take_fault(
+        &mut self,
+        t: usize,
+        cluster_of: Option<u32>,
+        page_cluster: u32,
+    ) -> Option<u32> {
+        let s = self.swapped.get_mut(t)?;
+        let (due, slot, seq) = match cluster_of {
+            None => *s.due.first()?,
+            Some(of) => {
+                let size = 1u32 << page_cluster;
+                let base = of & !(size - 1);
+                let end = base | (size - 1);
+                let (&(slot, seq), &due) = s.by_slot.range((base, 0)..=(end, u32::MAX)).next()?;
+                (due, slot, seq)
+            }
+        };
+        s.due.remove(&(due, slot, seq));
+        s.by_slot.remove(&(slot, seq));
+        Some(slot)
+    }
+
+    /// Whether task `t` has a pending fault in the aligned cluster of `1 << page_cluster` slots
+    /// around `slot`.
+    pub fn has_fault_near(&self, t: usize, slot: u32, page_cluster: u32) -> bool {
+        let size = 1u32 << page_cluster;
+        let base = slot & !(size - 1);
+        self.swapped[t]
+            .by_slot
+            .range((base, 0)..=(base | (size - 1), u32::MAX))
+            .next()
+            .is_some()
+    }
+
+    /// Task `t` freed its memory: no fault is pending any more.
+    pub fn forget_task(&mut self, t: usize) {
+        if let Some(s) = self.swapped.get_mut(t) {
+            s.due.clear();
+            s.by_slot.clear();
+        }
     }
 }
 
@@ -122,14 +241,52 @@ mod tests {
             hot_pages: 10,
         };
         // Page 5's phase is 50 ms: touched at 50, 150, 250 … ms.
-        assert!(t.touched(5, 0, 50 * MS));
-        assert!(!t.touched(5, 50 * MS, 149 * MS));
-        assert!(t.touched(5, 50 * MS, 150 * MS));
-        assert!(t.touched(5, 120 * MS, 300 * MS));
+        assert!(t.touched(5, 10, 0, 50 * MS));
+        assert!(!t.touched(5, 10, 50 * MS, 149 * MS));
+        assert!(t.touched(5, 10, 50 * MS, 150 * MS));
+        assert!(t.touched(5, 10, 120 * MS, 300 * MS));
+        assert_eq!(t.next_touch(5, 0), 50 * MS);
+        assert_eq!(t.next_touch(5, 50 * MS), 150 * MS);
+        assert_eq!(t.next_touch(5, 149 * MS), 150 * MS);
         // Any window of a whole interval holds a touch.
         for since in (0..300).map(|ms| ms * MS) {
-            assert!(t.touched(5, since, since + 100 * MS));
+            assert!(t.touched(5, 10, since, since + 100 * MS));
+            let next = t.next_touch(5, since);
+            assert!(next > since && next <= since + 100 * MS);
+            assert!(t.touched(5, 10, since, next) && !t.touched(5, 10, since, next - 1));
         }
+    }
+
+    #[test]
+    fn a_hot_page_swapped_out_leaves_the_hot_set_until_its_fault_and_faults_with_its_cluster() {
+        let mut h = HotMemory::default();
+        let touch = Touch {
+            interval_ns: 100 * MS,
+            hot_pages: 10,
+        };
+        h.set_task(0, touch, 64);
+        // A cold page (slot 12) records nothing.
+        assert_eq!(h.swapped_out(0, 12, 0, 0), None);
+        // Slots 5 and 3 are hot: due at their next touch, 50 and 30 ms.
+        assert_eq!(h.swapped_out(0, 5, 16, 0), Some(10));
+        assert_eq!(h.swapped_out(0, 3, 17, 0), Some(9));
+        assert_eq!(h.swapped_out(0, 3, 40, 0), Some(8));
+        assert_eq!(h.hot_end(0), Some(7));
+        assert_eq!(h.next_fault(0), Some(30 * MS));
+        // The first due (slot 17) reads slot 16 with it, not slot 40 (another cluster).
+        assert_eq!(h.take_fault(0, None, 3), Some(17));
+        assert!(h.has_fault_near(0, 17, 3) && !h.has_fault_near(0, 24, 3));
+        assert_eq!(h.take_fault(0, Some(17), 3), Some(16));
+        assert!(!h.has_fault_near(0, 17, 3));
+        assert_eq!(h.take_fault(0, Some(17), 3), None);
+        assert_eq!(h.hot_end(0), Some(9));
+        assert_eq!(h.next_fault(0), Some(30 * MS));
+        assert_eq!(h.take_fault(0, None, 3), Some(40));
+        assert_eq!(h.next_fault(0), None);
+        assert_eq!(h.take_fault(0, None, 3), None);
+        h.swapped_out(0, 1, 0, 0);
+        h.forget_task(0);
+        assert_eq!((h.next_fault(0), h.hot_end(0)), (None, Some(10)));
     }
 
     #[test]
@@ -138,7 +295,9 @@ mod tests {
             interval_ns: MS,
             hot_pages: 4,
         };
-        assert!(t.touched(3, 0, 10 * MS));
-        assert!(!t.touched(4, 0, 10 * MS));
+        assert!(t.touched(3, 4, 0, 10 * MS));
+        assert!(!t.touched(4, 4, 0, 10 * MS));
+        // Two of them swapped out: the hot set ends at slot 2.
+        assert!(!t.touched(3, 2, 0, 10 * MS));
     }
 }

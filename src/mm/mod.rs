@@ -21,6 +21,7 @@
 //! | `vmscan/node.rs` | [4.8+] `pgdat_balanced`, `wakeup_kswapd`, node-form `balance_pgdat` |
 //! | `swap.rs` | `mark_page_accessed`, `rotate_reclaimable_page`, LRU adds, swap cache |
 //! | `hot.rs` | a working set touched again: the pte Accessed bit `page_referenced()` reads |
+//! | `swap_state.rs` | swap-in of a hot page: `do_swap_page`, `swapin_readahead` |
 //! | `page_writeback.rs` | dirty limits, `balance_dirty_pages`, page dirtying and writeback state |
 //! | `backing_dev.rs` | the dirty/writeback state of the machine, `congestion_wait()` |
 //! | `fs_writeback.rs` | the per-bdi flusher (`fs/fs-writeback.c`), `write_cache_pages()` |
@@ -76,6 +77,7 @@ mod pool;
 pub mod sched;
 pub mod slab;
 pub mod swap;
+pub mod swap_state;
 pub mod task;
 pub mod vmscan;
 pub mod vmstat;

@@ -138,7 +138,17 @@ impl Machine {
         let p = self.mem.pages[id as usize];
         if p.has(pg::ANON) {
             let t = p.owner as usize;
-            self.task_forget_anon_page(t, id);
+            let hot_end = if self.mem.hot.any() {
+                let (index, hint, now) =
+                    (u64::from(p.index), self.mem.next_swap_slot, self.clock.now);
+                self.mem.hot.swapped_out(t, index, hint, now)
+            } else {
+                None
+            };
+            self.task_forget_anon_page(t, id, hot_end);
+            if hot_end.is_some() {
+                self.wake_for_swap_in(t);
+            }
             self.tasks[t].swap_ents += 1;
             self.mem.zones[p.zone as usize].stat.nr_anon_pages -= 1;
         } else if p.has(pg::SHMEM) {

@@ -100,6 +100,9 @@ pub struct Task {
     pub backing_dev: Option<usize>,
     /// The current sleep is interruptible (a kill wakes it).
     pub interruptible: bool,
+    /// When its last [`Machine::sleep_until`] sleep ends: a swap-in fault due earlier wakes it
+    /// sooner (`mm/swap_state.rs`).
+    pub wakes_at: SimTime,
     /// What it is doing.
     pub progress: Progress,
     /// The file it writes (a `stream-write` on a mount with a disk), kept after it finishes or
@@ -247,6 +250,7 @@ impl Task {
             nr_dirtied_pause: m.granularity.batch(KernelPages(32)), // 128 KiB: a batch
             backing_dev: None,
             interruptible: false,
+            wakes_at: 0,
             progress: Progress::NotStarted,
             file: None,
             done_bytes: 0,
@@ -412,7 +416,9 @@ impl Machine {
         let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
         self.tasks[t].cpu_ns += cpu;
         self.tasks[t].interruptible = true;
-        self.schedule(at.max(self.clock.now + cpu), Actor::Task(t));
+        let at = at.max(self.clock.now + cpu);
+        self.tasks[t].wakes_at = at;
+        self.schedule(at, Actor::Task(t));
         Slice::Sleeping
     }
 
@@ -523,15 +529,37 @@ impl Machine {
     }
 
     /// Removes anon page `id` from its owner's list (swap-out or free), O(1).
-    pub fn task_forget_anon_page(&mut self, t: usize, id: PageId) {
-        let slot = self.mem.pages[id as usize].index as usize;
+    ///
+    /// A hot page (`hot_end`: where the hot set ended before, `mm/hot.rs`) is first exchanged
+    /// with the last hot page, so the hot set stays the same pages less this one.
+    pub fn task_forget_anon_page(&mut self, t: usize, id: PageId, hot_end: Option<u64>) {
+        let mut slot = self.mem.pages[id as usize].index as usize;
         let v = &mut self.tasks[t].anon;
         debug_assert_eq!(v[slot], id);
+        if let Some(end) = hot_end {
+            let last_hot = (end as usize).min(v.len()) - 1;
+            v.swap(slot, last_hot);
+            self.mem.pages[v[slot] as usize].index = slot as u32;
+            slot = last_hot;
+        }
         v.swap_remove(slot);
         if slot < v.len() {
             let moved = v[slot];
             self.mem.pages[moved as usize].index = slot as u32;
         }
+    }
+
+    /// Puts a page faulted back from swap into task `t`'s slots at `hot_end` (the end of its
+    /// hot set before the fault), so it is hot again; the page there moves to the end.
+    pub(crate) fn task_add_hot_anon_page(&mut self, t: usize, id: PageId, hot_end: u64) {
+        let v = &mut self.tasks[t].anon;
+        let slot = (hot_end as usize).min(v.len());
+        v.push(id);
+        let last = v.len() - 1;
+        v.swap(slot, last);
+        let moved = v[last];
+        self.mem.pages[moved as usize].index = last as u32;
+        self.mem.pages[id as usize].index = slot as u32;
     }
 
     /// munmap/exit of a task's private memory: anon pages (munlocked first), kernel pages, swap.
@@ -573,6 +601,7 @@ impl Machine {
         }
         self.tasks[t].pending_cpu_ns += freed * self.granularity.cost(cost::FREE_PAGE);
         self.mem.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
+        self.mem.hot.forget_task(t);
         // The list is empty now; keeping its room spares the next fill its reallocations.
         pages.clear();
         self.tasks[t].anon = pages;
@@ -588,6 +617,11 @@ impl Machine {
             if page != super::page::NIL {
                 let cpu = self.tasks[t].cpu;
                 self.free_page(page, cpu);
+            }
+        }
+        if let super::workload::Progress::Anon(st) = self.tasks[t].progress {
+            if !st.swap_in_submitted {
+                self.swap_in_abandon(t);
             }
         }
         self.tasks[t].alloc = None;

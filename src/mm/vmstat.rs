@@ -33,6 +33,10 @@ pub struct VmEvents {
     pub pgpgout: u64,
     /// pswpout.
     pub pswpout: u64,
+    /// pswpin (`swap_readpage()`).
+    pub pswpin: u64,
+    /// pgmajfault (`do_swap_page()` that read the page).
+    pub pgmajfault: u64,
     /// pgfree.
     pub pgfree: u64,
     /// pgactivate.
@@ -186,7 +190,11 @@ impl Machine {
         };
         push(
             v,
-            &[("pgpgin", e.pgpgin), ("pgpgout", e.pgpgout), ("pswpin", 0)],
+            &[
+                ("pgpgin", e.pgpgin),
+                ("pgpgout", e.pgpgout),
+                ("pswpin", b(e.pswpin)),
+            ],
         );
         push(v, &[("pswpout", b(e.pswpout))]);
         self.per_zone(v, "pgalloc", |z| z.stat.pgalloc);
@@ -201,7 +209,7 @@ impl Machine {
                 ("pgactivate", b(e.pgactivate)),
                 ("pgdeactivate", b(e.pgdeactivate)),
                 ("pgfault", b(e.pgfault)),
-                ("pgmajfault", 0),
+                ("pgmajfault", e.pgmajfault),
             ],
         );
         self.per_zone(v, "pgrefill", |z| z.stat.pgrefill);

@@ -154,3 +154,47 @@ fn an_shm_lock_segment_is_culled_on_first_contact_however_hot_while_a_hot_plain_
         }
     }
 }
+
+/// A hot page that reclaim swaps out anyway (touched every second, less often than it stays on
+/// the inactive list) is touched again at its next sweep: `do_swap_page()` reads it back
+/// (`swapin_readahead()`: the fault's cluster of 8 slots, `swap_readpage()`: PSWPIN; one
+/// PGMAJFAULT per read fault) and maps it, and `reuse_swap_page()` frees its slot (a write
+/// touch). The cold database's swapped pages are never read.
+#[test]
+fn a_hot_page_swapped_out_anyway_is_faulted_back_from_swap_at_its_next_touch() {
+    let slow = Some(WorkingSet {
+        touch_interval_ns: SEC,
+        hot_bytes: 48 * MIB,
+    });
+    let cold = db_then_hog(Release::V2_6_32, None);
+    let warm = db_then_hog(Release::V2_6_32, slow);
+    let e = &warm.stats.vm_events;
+    assert_eq!(
+        cold.stats.vm_events.pswpin, 0,
+        "cold memory swapped out was read"
+    );
+    assert!(
+        e.pgmajfault > 0 && e.pswpin > e.pgmajfault && e.pswpin <= 8 * e.pgmajfault,
+        "{} major faults read {} pages",
+        e.pgmajfault,
+        e.pswpin
+    );
+    // Every page of the database is resident or in swap, none lost or counted twice.
+    let db = &warm.tasks[0];
+    assert_eq!(db.anon.len() as u64 + db.swap_ents, 48 * MIB / PAGE);
+    // The pages read back hold no slot: swap in use is the two tasks' swap entries and the
+    // swap cache pages still mapped.
+    let mapped_swap_cache = warm
+        .mem
+        .pages
+        .iter()
+        .filter(|p| {
+            p.flags & (pg::ANON | pg::SWAPCACHE | pg::MAPPED)
+                == pg::ANON | pg::SWAPCACHE | pg::MAPPED
+        })
+        .count() as u64;
+    assert_eq!(
+        warm.mem.swap.total - warm.mem.swap.free,
+        db.swap_ents + warm.tasks[1].swap_ents + mapped_swap_cache
+    );
+}

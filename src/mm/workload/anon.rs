@@ -81,6 +81,8 @@ pub struct State {
     pub phase_start: SimTime,
     /// Holding until this time, then freeing (cycle).
     pub hold_until: Option<SimTime>,
+    /// The reads of a swap-in fault are in flight (`mm/swap_state.rs`).
+    pub swap_in_submitted: bool,
 }
 
 /// `size`, `rate`, `hold` (0), `cycle` (false), `gfp` (`highuser_movable`).
@@ -120,6 +122,7 @@ impl Workload for Anon {
             target: m.granularity.pages_ceil(self.bytes),
             phase_start: m.clock.now,
             hold_until: None,
+            swap_in_submitted: false,
         })
     }
 
@@ -134,9 +137,12 @@ impl Machine {
         let Progress::Anon(mut st) = self.tasks[t].progress else {
             unreachable!("an anon task's progress")
         };
+        if let Some(r) = self.anon_swap_in(t, &mut st) {
+            return r;
+        }
         if let Some(until) = st.hold_until {
             if self.clock.now < until {
-                return self.sleep_until(t, until);
+                return self.sleep_until(t, self.wake_by(t, until));
             }
             self.free_task_memory(t);
             st.hold_until = None;
@@ -146,17 +152,26 @@ impl Machine {
         let mut r = Slice::Yield;
         let mut left = self.slice_pages();
         while left > 0 {
+            if let Some(r) = self.anon_swap_in(t, &mut st) {
+                return r;
+            }
             let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
             if have >= st.target {
                 if a.cycle {
                     st.hold_until = Some(self.clock.now + a.hold_ns);
                     self.tasks[t].progress = Progress::Anon(st);
-                    return self.sleep_until(t, self.clock.now + a.hold_ns);
+                    return self.sleep_until(t, self.wake_by(t, self.clock.now + a.hold_ns));
+                }
+                if a.working_set.is_some() {
+                    // It lives on, touching its working set: it wakes for its swap-in faults.
+                    self.tasks[t].progress = Progress::Anon(st);
+                    return self.sleep_touching(t);
                 }
                 r = Slice::Finished;
                 break;
             }
             let at = self.paced(t, st.phase_start, have, a.rate_bytes_per_sec);
+            let at = self.wake_by(t, at);
             if self.clock.now < at {
                 if self.wake_inline(t, at) {
                     left = self.slice_pages(); // as the next slice would
@@ -187,6 +202,20 @@ impl Machine {
             left -= 1;
         }
         self.tasks[t].progress = Progress::Anon(st);
+        r
+    }
+
+    /// The swap-in fault of a hot page the task owes now or is in (`mm/swap_state.rs`): the
+    /// slice's end if it sleeps in it.
+    fn anon_swap_in(&mut self, t: usize, st: &mut State) -> Option<Slice> {
+        if st.swap_in_submitted && self.tasks[t].read_pages.is_empty() {
+            st.swap_in_submitted = false; // every read completed and was mapped
+        }
+        if !st.swap_in_submitted && !self.swap_in_due(t) {
+            return None;
+        }
+        let r = self.do_swap_page(t, &mut st.swap_in_submitted);
+        self.tasks[t].progress = Progress::Anon(*st);
         r
     }
 }

@@ -1,0 +1,199 @@
+//! Swap-in of a hot private page: `do_swap_page()` (mm/memory.c) → `swapin_readahead()` →
+//! `read_swap_cache_async()` (mm/swap_state.c) → `swap_readpage()` (mm/page_io.c), 2.6.32.
+//!
+//! A hot page that reclaim swapped out anyway (touched less often than it stays on the inactive
+//! list) is touched again at its next sweep time (`mm/hot.rs`), and the task faults on its swap
+//! entry. `do_swap_page()` finds no page in the swap cache and calls `swapin_readahead()`, which
+//! reads the aligned cluster of `1 << page_cluster` slots around the entry: for each slot in
+//! use, `read_swap_cache_async()` allocates a page (`alloc_page_vma(GFP_HIGHUSER_MOVABLE)`, which
+//! may reclaim; the fault's own page may end in the OOM killer), adds it locked to the swap
+//! cache (NR_FILE_PAGES), puts it on the inactive anon list (`lru_cache_add_anon`) and submits
+//! its read (`swap_readpage`: PSWPIN). The fault counts PGMAJFAULT and waits in `lock_page()`,
+//! uninterruptibly, for the read. Then it maps the page: MM_ANONPAGES + 1, MM_SWAPENTS − 1, and,
+//! since the touch is a write (a session writes its work areas), `reuse_swap_page()` takes the
+//! page out of the swap cache and frees its slot: the data is only in memory again.
+//!
+//! What the model reads ahead (docs/MODEL.md simplification 10): the task's other hot pages
+//! swapped out near the same slot, mapped with the fault's page (the kernel maps each at its own
+//! touch, within one `touch_interval`, as a minor fault on the swap cache); not the cluster's
+//! cold neighbours. A swapped-out page is identified by the swap slot counter when it was
+//! unmapped, which is where it is written unless its write is put off.
+
+use super::granularity::KernelPages;
+use super::page::{pg, LruList, PageId};
+use super::task::Slice;
+use super::{gfp, Actor, Machine};
+use crate::block::ReqKind;
+use crate::sim::SimTime;
+
+/// `page_cluster` (mm/swap.c `swap_setup()`: 3 on machines above 16 MiB):
+/// `swapin_readahead()` reads `1 << page_cluster` base pages around the fault's slot.
+const PAGE_CLUSTER: u64 = 3;
+
+impl Machine {
+    /// Whether task `t` is in a swap-in fault or owes one now.
+    pub(crate) fn swap_in_due(&self, t: usize) -> bool {
+        !self.tasks[t].read_pages.is_empty()
+            || (self.mem.hot.any()
+                && self
+                    .mem
+                    .hot
+                    .next_fault(t)
+                    .is_some_and(|due| due <= self.clock.now))
+    }
+
+    /// `at`, or task `t`'s next swap-in fault if that comes sooner: when a paced or holding task
+    /// must wake.
+    pub(crate) fn wake_by(&self, t: usize, at: SimTime) -> SimTime {
+        if !self.mem.hot.any() {
+            return at;
+        }
+        self.mem.hot.next_fault(t).map_or(at, |due| at.min(due))
+    }
+
+    /// Task `t` has nothing to do but touch its working set: it sleeps until its next swap-in
+    /// fault, or until a hot page of its is swapped out ([`Machine::wake_for_swap_in`]).
+    pub(crate) fn sleep_touching(&mut self, t: usize) -> Slice {
+        match self.mem.hot.next_fault(t) {
+            Some(due) => self.sleep_until(t, due),
+            None => {
+                let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
+                self.tasks[t].cpu_ns += cpu;
+                self.tasks[t].interruptible = true;
+                self.tasks[t].wakes_at = SimTime::MAX;
+                self.bump_gen(Actor::Task(t));
+                Slice::Sleeping
+            }
+        }
+    }
+
+    /// A hot page of task `t` was just swapped out: a task sleeping (paced or holding) past the
+    /// page's next touch wakes for its fault.
+    pub(crate) fn wake_for_swap_in(&mut self, t: usize) {
+        let task = &self.tasks[t];
+        if !task.interruptible || task.dead || task.memdie {
+            return; // a running task checks at its next page; a dying one faults no more
+        }
+        if let Some(due) = self.mem.hot.next_fault(t).filter(|&d| d < task.wakes_at) {
+            self.tasks[t].wakes_at = due;
+            self.schedule(due, Actor::Task(t));
+        }
+    }
+
+    /// `do_swap_page()` for task `t`'s next fault, which is due (or under way): allocates the
+    /// fault's page and then its cluster's, one at a time (each allocation may sleep in reclaim,
+    /// and the slice resumes here), submits their reads and waits; `submitted` says the reads
+    /// are in flight. `None` once the fault is done and the task goes on.
+    pub(crate) fn do_swap_page(&mut self, t: usize, submitted: &mut bool) -> Option<Slice> {
+        if *submitted {
+            if !self.tasks[t].read_pages.is_empty() {
+                self.bump_gen(Actor::Task(t)); // woken by the next completion
+                return Some(Slice::Sleeping);
+            }
+            *submitted = false;
+            return None;
+        }
+        let cluster = self
+            .granularity
+            .batch(KernelPages(1 << PAGE_CLUSTER))
+            .trailing_zeros();
+        loop {
+            let first = self.tasks[t].read_pages.first();
+            let of = first.map(|&id| self.mem.pages[id as usize].index);
+            let more = match of {
+                None => true,
+                Some(_) if self.tasks[t].read_pages.len() as u64 >= 1 << cluster => false,
+                Some(slot) => self.mem.hot.has_fault_near(t, slot, cluster),
+            };
+            if !more {
+                break;
+            }
+            let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
+                return Some(Slice::Sleeping); // in reclaim: the slice resumes here
+            };
+            let Some(slot) = self.mem.hot.take_fault(t, of, cluster) else {
+                unreachable!("a pending fault vanished while its page was allocated")
+            };
+            // The cluster's pages are contiguous on the device, after the fault's.
+            let n = self.tasks[t].read_pages.len() as u32;
+            self.read_swap_cache_async(t, id, of.map_or(slot, |s| s.wrapping_add(n)));
+        }
+        Some(self.swap_readpage(t, submitted))
+    }
+
+    /// Task `t` exits in a swap-in fault whose reads were not submitted: its pages, locked in
+    /// the swap cache, are unlocked and left to reclaim (reads in flight end in
+    /// [`Machine::swap_in_done`]).
+    pub(crate) fn swap_in_abandon(&mut self, t: usize) {
+        for id in std::mem::take(&mut self.tasks[t].read_pages) {
+            self.mem.pages[id as usize].flags &= !pg::LOCKED;
+        }
+    }
+
+    /// `read_swap_cache_async()`'s new page for task `t`'s swap slot `slot`: locked in the swap
+    /// cache, on the inactive anon list, to be read.
+    fn read_swap_cache_async(&mut self, t: usize, id: PageId, slot: u32) {
+        let p = &mut self.mem.pages[id as usize];
+        p.flags = pg::ANON | pg::SWAPBACKED | pg::SWAPCACHE | pg::LOCKED;
+        p.owner = t as u32;
+        p.index = slot; // a swap cache page's index is its slot (`page_lba`)
+        let zid = p.zone as usize;
+        self.mem.zones[zid].stat.nr_file_pages += 1;
+        self.lru_cache_add(id, LruList::InactiveAnon);
+        self.tasks[t].read_pages.push(id);
+    }
+
+    /// `swap_readpage()` of every page of the fault (PSWPIN each), PGMAJFAULT, and the wait in
+    /// `lock_page()`.
+    fn swap_readpage(&mut self, t: usize, submitted: &mut bool) -> Slice {
+        let Some(b) = self.mem.swap.bdi else {
+            unreachable!("a page swapped out has a swap device")
+        };
+        let pages = self.tasks[t].read_pages.clone();
+        for &id in &pages {
+            let lba = self.page_lba(id);
+            self.submit_bio(b, ReqKind::Read { task: t }, lba, id, Actor::Task(t));
+        }
+        self.stats.vm_events.pswpin += pages.len() as u64;
+        self.stats.vm_events.pgmajfault += 1;
+        *submitted = true;
+        if self.parked_disk(Actor::Task(t)).is_some() {
+            // The sync list is exhausted: get_request_wait() until a read request is freed.
+            self.get_request_wait(b, Actor::Task(t), crate::block::BLK_RW_SYNC);
+            return Slice::Sleeping;
+        }
+        self.bump_gen(Actor::Task(t));
+        Slice::Sleeping
+    }
+
+    /// The read of swap-in page `id` of task `t` completed: the rest of `do_swap_page()` —
+    /// mapped again, and (a write fault) `reuse_swap_page()` frees its slot. It takes the place
+    /// its fault left in the task's hot set. Done at the completion rather than when the task
+    /// next runs (the same instant), so reclaim cannot free the page in between: the fault holds
+    /// a reference to it in the kernel.
+    pub(crate) fn swap_in_done(&mut self, t: usize, id: PageId) {
+        let waiting = &mut self.tasks[t].read_pages;
+        let in_flight = waiting.len() as u64;
+        if let Some(i) = waiting.iter().position(|&w| w == id) {
+            waiting.remove(i);
+        }
+        if self.tasks[t].dead {
+            // Its fault ended with the task (do_exit): a clean swap cache page nobody maps,
+            // whose slot went with the task's swap entries; reclaim frees it.
+            self.mem.pages[id as usize].flags &= !pg::LOCKED;
+            return;
+        }
+        let p = &mut self.mem.pages[id as usize];
+        p.flags &= !(pg::SWAPCACHE | pg::LOCKED);
+        p.flags |= pg::MAPPED | pg::YOUNG;
+        let zid = p.zone as usize;
+        let z = &mut self.mem.zones[zid].stat;
+        z.nr_file_pages -= 1;
+        z.nr_anon_pages += 1;
+        self.mem.swap.free += 1;
+        self.tasks[t].swap_ents -= 1;
+        self.stats.vm_events.pgfault += 1;
+        let hot_end = self.mem.hot.hot_end(t).unwrap_or(0);
+        self.task_add_hot_anon_page(t, id, hot_end.saturating_sub(in_flight));
+    }
+}
