@@ -18,8 +18,9 @@
 //! A hot private page that reclaim swaps out anyway is touched again at its next sweep time: a
 //! swap-in fault (`do_swap_page`, `mm/swap_state.rs`). Until then it is out of the hot set, so the
 //! resident hot set is the first `H − s` slots of the task's pages, `s` its hot pages swapped out;
-//! [`HotMemory::swapped_out`] records each with the time of its fault. A hot shm page swapped out
-//! is not faulted back (docs/MODEL.md simplification 10).
+//! [`HotMemory::swapped_out`] records each with the time of its fault. A segment's pages keep
+//! their index, so its hot set stays its first `H` indices and a swapped-out one is faulted back
+//! into its place (`shmem_getpage()`), by the segment's owner.
 //!
 //! What reclaim then does with the reference is the release's rule, already in vmscan.rs
 //! (`page_references` switch): 2.6.32–2.6.33 `shrink_active_list()` deactivates every anon page,
@@ -68,14 +69,33 @@ impl Touch {
     }
 }
 
-/// A task's hot pages swapped out, each waiting for its next touch: the swap-in fault.
+/// A hot region: a task's private memory or a shm segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// Task `t`'s private anon memory (its pages by slot in `Task::anon`).
+    Task(usize),
+    /// Shm segment `s` (its pages by index in `Segment::pages`).
+    Segment(usize),
+}
+
+/// A swap-in fault to come: which slot the page is near on the swap device, and where it goes
+/// back in its region (a segment's index; unused for a task).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The swap slot hint.
+    pub slot: u32,
+    /// The page's index in its segment.
+    pub index: u32,
+}
+
+/// A region's hot pages swapped out, each waiting for its next touch: the swap-in fault.
 #[derive(Debug, Default)]
 struct SwappedHot {
     /// (fault time, swap slot, sequence): the faults in the order they come due.
     due: BTreeSet<(SimTime, u32, u32)>,
-    /// (swap slot, sequence) → fault time: the faults by place on the swap device, for
-    /// `swapin_readahead()`'s cluster.
-    by_slot: BTreeMap<(u32, u32), SimTime>,
+    /// (swap slot, sequence) → (fault time, index): the faults by place on the swap device,
+    /// for `swapin_readahead()`'s cluster.
+    by_slot: BTreeMap<(u32, u32), (SimTime, u32)>,
     /// The next sequence number (distinguishes pages with the same slot hint).
     seq: u32,
 }
@@ -88,7 +108,9 @@ pub struct HotMemory {
     /// By shm segment id: the segment's touches.
     segments: Vec<Option<Touch>>,
     /// By task id: its hot private pages swapped out and not yet faulted back.
-    swapped: Vec<SwappedHot>,
+    task_faults: Vec<SwappedHot>,
+    /// By segment id: its hot pages swapped out and not yet faulted back.
+    segment_faults: Vec<SwappedHot>,
     /// By pfn: when reclaim last tested and cleared its young bit; empty until some region is
     /// hot. A fault maps a page young (the `YOUNG` flag), so the first test after a fault is a
     /// reference whatever this holds, and sets it.
@@ -98,22 +120,20 @@ pub struct HotMemory {
 impl HotMemory {
     /// Task `t`'s private memory is touched as `touch` says; `pages` is the page array's length.
     pub fn set_task(&mut self, t: usize, touch: Touch, pages: usize) {
-        Self::set(&mut self.tasks, t, touch);
-        if self.swapped.len() <= t {
-            self.swapped.resize_with(t + 1, SwappedHot::default);
-        }
+        Self::set(&mut self.tasks, &mut self.task_faults, t, touch);
         self.cleared_at.resize(pages, 0);
     }
 
     /// Segment `s` is touched as `touch` says.
     pub fn set_segment(&mut self, s: usize, touch: Touch, pages: usize) {
-        Self::set(&mut self.segments, s, touch);
+        Self::set(&mut self.segments, &mut self.segment_faults, s, touch);
         self.cleared_at.resize(pages, 0);
     }
 
-    fn set(v: &mut Vec<Option<Touch>>, i: usize, touch: Touch) {
+    fn set(v: &mut Vec<Option<Touch>>, f: &mut Vec<SwappedHot>, i: usize, touch: Touch) {
         if v.len() <= i {
             v.resize(i + 1, None);
+            f.resize_with(i + 1, SwappedHot::default);
         }
         v[i] = Some(touch);
     }
@@ -128,20 +148,15 @@ impl HotMemory {
     /// bit was last cleared; the bit is cleared now either way.
     pub fn test_and_clear_young(&mut self, id: PageId, p: &Page, now: SimTime) -> bool {
         let owner = p.owner as usize;
-        let touch = if p.has(pg::ANON) {
-            self.tasks.get(owner)
+        let region = if p.has(pg::ANON) {
+            Region::Task(owner)
         } else if p.has(pg::SHMEM) {
-            self.segments.get(owner)
+            Region::Segment(owner)
         } else {
-            None
-        };
-        let Some(Some(touch)) = touch else {
             return false;
         };
-        let hot_end = if p.has(pg::ANON) {
-            self.hot_end(owner).unwrap_or(0)
-        } else {
-            touch.hot_pages
+        let (Some(touch), Some(hot_end)) = (self.touch(region), self.hot_end(region)) else {
+            return false;
         };
         let c = &mut self.cleared_at[id as usize];
         let touched = touch.touched(u64::from(p.index), hot_end, *c, now);
@@ -149,83 +164,110 @@ impl HotMemory {
         touched
     }
 
-    /// Where task `t`'s resident hot set ends: its first slots, the hot set less its pages
-    /// swapped out; `None` if its memory is not hot.
-    pub fn hot_end(&self, t: usize) -> Option<u64> {
-        let touch = self.tasks.get(t).copied().flatten()?;
-        Some(touch.hot_pages - self.swapped[t].by_slot.len() as u64)
+    fn touch(&self, region: Region) -> Option<Touch> {
+        match region {
+            Region::Task(t) => self.tasks.get(t).copied().flatten(),
+            Region::Segment(s) => self.segments.get(s).copied().flatten(),
+        }
     }
 
-    /// Task `t`'s page in slot `index` is being unmapped for swap at `now`, near swap slot
-    /// `slot_hint`: if it is hot, its swap-in fault is due at its next touch (recorded here) and
-    /// the hot set shrinks by one. Returns the hot set's end before the unmap if the page was hot.
+    fn faults(&self, region: Region) -> Option<&SwappedHot> {
+        match region {
+            Region::Task(t) => self.task_faults.get(t),
+            Region::Segment(s) => self.segment_faults.get(s),
+        }
+    }
+
+    fn faults_mut(&mut self, region: Region) -> Option<&mut SwappedHot> {
+        match region {
+            Region::Task(t) => self.task_faults.get_mut(t),
+            Region::Segment(s) => self.segment_faults.get_mut(s),
+        }
+    }
+
+    /// Where a region's resident hot set ends; `None` if it is not hot. A task's is its first
+    /// slots, the hot set less its pages swapped out (its slots are compacted); a segment's
+    /// pages keep their index, so its hot set is its first `hot_pages` indices, resident or not.
+    pub fn hot_end(&self, region: Region) -> Option<u64> {
+        let touch = self.touch(region)?;
+        Some(match region {
+            Region::Task(t) => touch.hot_pages - self.task_faults[t].by_slot.len() as u64,
+            Region::Segment(_) => touch.hot_pages,
+        })
+    }
+
+    /// A region's page at `index` is being swapped out at `now`, near swap slot `slot_hint`: if
+    /// it is hot, its swap-in fault is due at its next touch (recorded here). Returns the hot
+    /// set's end before, if the page was hot.
     pub fn swapped_out(
         &mut self,
-        t: usize,
+        region: Region,
         index: u64,
         slot_hint: u32,
         now: SimTime,
     ) -> Option<u64> {
-        let hot_end = self.hot_end(t).filter(|&end| index < end)?;
-        let touch = self.tasks[t].expect("a hot task");
-        let due = touch.next_touch(index, now);
-        let s = &mut self.swapped[t];
+        let hot_end = self.hot_end(region).filter(|&end| index < end)?;
+        let due = self.touch(region)?.next_touch(index, now);
+        let s = self.faults_mut(region)?;
         s.seq = s.seq.wrapping_add(1);
         s.due.insert((due, slot_hint, s.seq));
-        s.by_slot.insert((slot_hint, s.seq), due);
+        s.by_slot.insert((slot_hint, s.seq), (due, index as u32));
         Some(hot_end)
     }
 
-    /// When task `t`'s next swap-in fault is due, if it has one.
-    pub fn next_fault(&self, t: usize) -> Option<SimTime> {
-        let s = self.swapped.get(t)?;
-        s.due.first().map(|&(due, _, _)| due)
+    /// When a region's next swap-in fault is due, if it has one.
+    pub fn next_fault(&self, region: Region) -> Option<SimTime> {
+        self.faults(region)?.due.first().map(|&(due, _, _)| due)
     }
 
-    /// Takes one of task `t`'s pending faults and returns its slot hint: the first due, or with
-    /// `cluster_of`, one in the aligned cluster of `1 << page_cluster` slots around that slot
-    /// (`swapin_readahead()` reads the fault's cluster); `None` if there is none.
+    /// Takes one of a region's pending faults: the first due, or with `cluster_of`, one in the
+    /// aligned cluster of `1 << page_cluster` slots around that slot (`swapin_readahead()`
+    /// reads the fault's cluster); `None` if there is none.
     pub fn take_fault(
         &mut self,
-        t: usize,
+        region: Region,
         cluster_of: Option<u32>,
         page_cluster: u32,
-    ) -> Option<u32> {
-        let s = self.swapped.get_mut(t)?;
+    ) -> Option<Fault> {
+        let s = self.faults_mut(region)?;
         let (due, slot, seq) = match cluster_of {
             None => *s.due.first()?,
             Some(of) => {
-                let size = 1u32 << page_cluster;
-                let base = of & !(size - 1);
-                let end = base | (size - 1);
-                let (&(slot, seq), &due) = s.by_slot.range((base, 0)..=(end, u32::MAX)).next()?;
+                let (&(slot, seq), &(due, _)) =
+                    s.by_slot.range(cluster(of, page_cluster)).next()?;
                 (due, slot, seq)
             }
         };
         s.due.remove(&(due, slot, seq));
-        s.by_slot.remove(&(slot, seq));
-        Some(slot)
+        let (_, index) = s.by_slot.remove(&(slot, seq))?;
+        Some(Fault { slot, index })
     }
 
-    /// Whether task `t` has a pending fault in the aligned cluster of `1 << page_cluster` slots
-    /// around `slot`.
-    pub fn has_fault_near(&self, t: usize, slot: u32, page_cluster: u32) -> bool {
-        let size = 1u32 << page_cluster;
-        let base = slot & !(size - 1);
-        self.swapped[t]
-            .by_slot
-            .range((base, 0)..=(base | (size - 1), u32::MAX))
-            .next()
-            .is_some()
+    /// Whether a region has a pending fault in the aligned cluster of `1 << page_cluster`
+    /// slots around `slot`.
+    pub fn has_fault_near(&self, region: Region, slot: u32, page_cluster: u32) -> bool {
+        self.faults(region).is_some_and(|s| {
+            s.by_slot
+                .range(cluster(slot, page_cluster))
+                .next()
+                .is_some()
+        })
     }
 
-    /// Task `t` freed its memory: no fault is pending any more.
-    pub fn forget_task(&mut self, t: usize) {
-        if let Some(s) = self.swapped.get_mut(t) {
+    /// A region's memory was freed: no fault is pending any more.
+    pub fn forget(&mut self, region: Region) {
+        if let Some(s) = self.faults_mut(region) {
             s.due.clear();
             s.by_slot.clear();
         }
     }
+}
+
+/// The keys of `by_slot` in the aligned cluster of `1 << page_cluster` slots around `slot`.
+fn cluster(slot: u32, page_cluster: u32) -> std::ops::RangeInclusive<(u32, u32)> {
+    let size = 1u32 << page_cluster;
+    let base = slot & !(size - 1);
+    (base, 0)..=(base | (size - 1), u32::MAX)
 }
 
 #[cfg(test)]
@@ -264,29 +306,55 @@ mod tests {
             interval_ns: 100 * MS,
             hot_pages: 10,
         };
+        let db = Region::Task(0);
         h.set_task(0, touch, 64);
         // A cold page (slot 12) records nothing.
-        assert_eq!(h.swapped_out(0, 12, 0, 0), None);
+        assert_eq!(h.swapped_out(db, 12, 0, 0), None);
         // Slots 5 and 3 are hot: due at their next touch, 50 and 30 ms.
-        assert_eq!(h.swapped_out(0, 5, 16, 0), Some(10));
-        assert_eq!(h.swapped_out(0, 3, 17, 0), Some(9));
-        assert_eq!(h.swapped_out(0, 3, 40, 0), Some(8));
-        assert_eq!(h.hot_end(0), Some(7));
-        assert_eq!(h.next_fault(0), Some(30 * MS));
+        assert_eq!(h.swapped_out(db, 5, 16, 0), Some(10));
+        assert_eq!(h.swapped_out(db, 3, 17, 0), Some(9));
+        assert_eq!(h.swapped_out(db, 3, 40, 0), Some(8));
+        assert_eq!(h.hot_end(db), Some(7));
+        assert_eq!(h.next_fault(db), Some(30 * MS));
         // The first due (slot 17) reads slot 16 with it, not slot 40 (another cluster).
-        assert_eq!(h.take_fault(0, None, 3), Some(17));
-        assert!(h.has_fault_near(0, 17, 3) && !h.has_fault_near(0, 24, 3));
-        assert_eq!(h.take_fault(0, Some(17), 3), Some(16));
-        assert!(!h.has_fault_near(0, 17, 3));
-        assert_eq!(h.take_fault(0, Some(17), 3), None);
-        assert_eq!(h.hot_end(0), Some(9));
-        assert_eq!(h.next_fault(0), Some(30 * MS));
-        assert_eq!(h.take_fault(0, None, 3), Some(40));
-        assert_eq!(h.next_fault(0), None);
-        assert_eq!(h.take_fault(0, None, 3), None);
-        h.swapped_out(0, 1, 0, 0);
-        h.forget_task(0);
-        assert_eq!((h.next_fault(0), h.hot_end(0)), (None, Some(10)));
+        assert_eq!(h.take_fault(db, None, 3).map(|f| f.slot), Some(17));
+        assert!(h.has_fault_near(db, 17, 3) && !h.has_fault_near(db, 24, 3));
+        assert_eq!(h.take_fault(db, Some(17), 3).map(|f| f.slot), Some(16));
+        assert!(!h.has_fault_near(db, 17, 3));
+        assert_eq!(h.take_fault(db, Some(17), 3), None);
+        assert_eq!(h.hot_end(db), Some(9));
+        assert_eq!(h.next_fault(db), Some(30 * MS));
+        assert_eq!(h.take_fault(db, None, 3).map(|f| f.slot), Some(40));
+        assert_eq!(h.next_fault(db), None);
+        assert_eq!(h.take_fault(db, None, 3), None);
+        h.swapped_out(db, 1, 0, 0);
+        h.forget(db);
+        assert_eq!((h.next_fault(db), h.hot_end(db)), (None, Some(10)));
+    }
+
+    #[test]
+    fn a_segment_page_swapped_out_keeps_its_index_and_the_hot_set_its_size() {
+        let mut h = HotMemory::default();
+        let sga = Region::Segment(2);
+        h.set_segment(
+            2,
+            Touch {
+                interval_ns: 100 * MS,
+                hot_pages: 10,
+            },
+            64,
+        );
+        assert_eq!(h.swapped_out(sga, 7, 100, 0), Some(10));
+        assert_eq!(h.hot_end(sga), Some(10));
+        assert_eq!(h.next_fault(sga), Some(70 * MS));
+        assert_eq!(
+            h.take_fault(sga, None, 3),
+            Some(Fault {
+                slot: 100,
+                index: 7
+            })
+        );
+        assert_eq!(h.next_fault(Region::Task(2)), None);
     }
 
     #[test]

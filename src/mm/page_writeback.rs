@@ -375,7 +375,7 @@ impl Machine {
         let p = &self.mem.pages[id as usize];
         if p.has(pg::SWAPCACHE) {
             // The page's index is its swap slot once it is written (assign_swap_slot).
-            (1 << 40) + u64::from(p.index)
+            swap_lba(p.index)
         } else {
             self.vfs.inodes[p.owner as usize].disk_base + u64::from(p.index)
         }
@@ -927,6 +927,11 @@ impl super::memory::Memory {
         let max = z.lowmem_reserve.iter().copied().max().unwrap_or(0) + z.wmark(Wmark::High);
         max.min(z.present)
     }
+}
+
+/// Where swap slot `slot` lies on the swap device, in the block numbers `page_lba` gives.
+pub fn swap_lba(slot: u32) -> u64 {
+    (1 << 40) + u64::from(slot)
 }
 
 #[cfg(test)]

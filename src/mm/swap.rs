@@ -7,6 +7,7 @@
 //! still only sets PG_referenced on a new page, which is what the 14-page delay produces
 //! (reclaim-oom §15.2 item 12 allows exactly this simplification).
 
+use super::hot::Region;
 use super::page::{pg, LruList, PageId, Place};
 use super::Machine;
 
@@ -138,17 +139,8 @@ impl Machine {
         let p = self.mem.pages[id as usize];
         if p.has(pg::ANON) {
             let t = p.owner as usize;
-            let hot_end = if self.mem.hot.any() {
-                let (index, hint, now) =
-                    (u64::from(p.index), self.mem.next_swap_slot, self.clock.now);
-                self.mem.hot.swapped_out(t, index, hint, now)
-            } else {
-                None
-            };
+            let hot_end = self.hot_swapped_out(Region::Task(t), p.index);
             self.task_forget_anon_page(t, id, hot_end);
-            if hot_end.is_some() {
-                self.wake_for_swap_in(t);
-            }
             self.tasks[t].swap_ents += 1;
             self.mem.zones[p.zone as usize].stat.nr_anon_pages -= 1;
         } else if p.has(pg::SHMEM) {
@@ -185,11 +177,28 @@ impl Machine {
         debug_assert!(self.mem.swap.free > 0);
         self.mem.swap.free -= 1;
         let p = self.mem.pages[id as usize];
+        self.hot_swapped_out(Region::Segment(p.owner as usize), p.index);
         let s = &mut self.vfs.segments[p.owner as usize];
         s.pages[p.index as usize] = super::page::NIL;
         s.resident -= 1;
         s.swapped += 1;
         self.mem.pages[id as usize].flags |= pg::SWAPCACHE;
         self.mem.zones[p.zone as usize].stat.nr_shmem -= 1;
+    }
+
+    /// A page of `region` at `index` leaves it for swap: if it is hot, its swap-in fault is
+    /// recorded (`mm/hot.rs`) and the task that faults for the region woken for it. Returns the
+    /// region's hot set end before, if the page was hot.
+    fn hot_swapped_out(&mut self, region: Region, index: u32) -> Option<u64> {
+        if !self.mem.hot.any() {
+            return None;
+        }
+        let (hint, now) = (self.mem.next_swap_slot, self.clock.now);
+        let hot_end = self
+            .mem
+            .hot
+            .swapped_out(region, u64::from(index), hint, now)?;
+        self.wake_for_swap_in(region);
+        Some(hot_end)
     }
 }

@@ -13,6 +13,11 @@
 //! since the touch is a write (a session writes its work areas), `reuse_swap_page()` takes the
 //! page out of the swap cache and frees its slot: the data is only in memory again.
 //!
+//! A hot shm page swapped out is faulted back the same way by the segment's owner
+//! (`shmem_getpage()` → `shmem_swapin()` → `swapin_readahead()`; then
+//! `add_to_page_cache_locked()` at its index, `delete_from_swap_cache()`, `set_page_dirty()`,
+//! `swap_free()`: the page is shmem again and its slot free).
+//!
 //! What the model reads ahead (docs/MODEL.md simplification 10): the task's other hot pages
 //! swapped out near the same slot, mapped with the fault's page (the kernel maps each at its own
 //! touch, within one `touch_interval`, as a minor fault on the swap cache); not the cluster's
@@ -20,6 +25,7 @@
 //! unmapped, which is where it is written unless its write is put off.
 
 use super::granularity::KernelPages;
+use super::hot::{Fault, Region};
 use super::page::{pg, LruList, PageId};
 use super::task::Slice;
 use super::{gfp, Actor, Machine};
@@ -31,30 +37,55 @@ use crate::sim::SimTime;
 const PAGE_CLUSTER: u64 = 3;
 
 impl Machine {
-    /// Whether task `t` is in a swap-in fault or owes one now.
-    pub(crate) fn swap_in_due(&self, t: usize) -> bool {
+    /// Whether task `t` is in a swap-in fault or owes one now for `region`.
+    pub(crate) fn swap_in_due(&self, t: usize, region: Region) -> bool {
         !self.tasks[t].read_pages.is_empty()
             || (self.mem.hot.any()
                 && self
                     .mem
                     .hot
-                    .next_fault(t)
+                    .next_fault(region)
                     .is_some_and(|due| due <= self.clock.now))
     }
 
-    /// `at`, or task `t`'s next swap-in fault if that comes sooner: when a paced or holding task
-    /// must wake.
-    pub(crate) fn wake_by(&self, t: usize, at: SimTime) -> SimTime {
+    /// `at`, or `region`'s next swap-in fault if that comes sooner: when a task that faults for
+    /// the region must wake.
+    pub(crate) fn wake_by(&self, region: Region, at: SimTime) -> SimTime {
         if !self.mem.hot.any() {
             return at;
         }
-        self.mem.hot.next_fault(t).map_or(at, |due| at.min(due))
+        self.mem
+            .hot
+            .next_fault(region)
+            .map_or(at, |due| at.min(due))
     }
 
-    /// Task `t` has nothing to do but touch its working set: it sleeps until its next swap-in
-    /// fault, or until a hot page of its is swapped out ([`Machine::wake_for_swap_in`]).
-    pub(crate) fn sleep_touching(&mut self, t: usize) -> Slice {
-        match self.mem.hot.next_fault(t) {
+    /// A hot page of `region` was just swapped out: the task that faults for it, if it sleeps
+    /// (paced, holding, or idle) past the page's next touch, wakes for the fault.
+    pub(crate) fn wake_for_swap_in(&mut self, region: Region) {
+        let t = match region {
+            Region::Task(t) => t,
+            Region::Segment(s) => self.vfs.segments[s].owner,
+        };
+        let task = &self.tasks[t];
+        if !task.interruptible || task.dead || task.memdie {
+            return; // a running task checks at its next page; a dying one faults no more
+        }
+        if let Some(due) = self
+            .mem
+            .hot
+            .next_fault(region)
+            .filter(|&d| d < task.wakes_at)
+        {
+            self.tasks[t].wakes_at = due;
+            self.schedule(due, Actor::Task(t));
+        }
+    }
+
+    /// Task `t` has nothing to do but touch `region`: it sleeps until the region's next swap-in
+    /// fault, or until a hot page of it is swapped out ([`Machine::wake_for_swap_in`]).
+    pub(crate) fn sleep_touching(&mut self, t: usize, region: Region) -> Slice {
+        match self.mem.hot.next_fault(region) {
             Some(due) => self.sleep_until(t, due),
             None => {
                 let cpu = std::mem::take(&mut self.tasks[t].pending_cpu_ns);
@@ -67,80 +98,85 @@ impl Machine {
         }
     }
 
-    /// A hot page of task `t` was just swapped out: a task sleeping (paced or holding) past the
-    /// page's next touch wakes for its fault.
-    pub(crate) fn wake_for_swap_in(&mut self, t: usize) {
-        let task = &self.tasks[t];
-        if !task.interruptible || task.dead || task.memdie {
-            return; // a running task checks at its next page; a dying one faults no more
+    /// The swap-in fault task `t` owes `region` now or is in: the slice's end if it sleeps in
+    /// it, `None` once the fault is done (or none is due) and the task goes on. `submitted`
+    /// (the task's state) says the reads are in flight.
+    pub(crate) fn swap_in(
+        &mut self,
+        t: usize,
+        region: Region,
+        submitted: &mut bool,
+    ) -> Option<Slice> {
+        if *submitted && self.tasks[t].read_pages.is_empty() {
+            *submitted = false; // every read completed and was mapped
         }
-        if let Some(due) = self.mem.hot.next_fault(t).filter(|&d| d < task.wakes_at) {
-            self.tasks[t].wakes_at = due;
-            self.schedule(due, Actor::Task(t));
-        }
-    }
-
-    /// `do_swap_page()` for task `t`'s next fault, which is due (or under way): allocates the
-    /// fault's page and then its cluster's, one at a time (each allocation may sleep in reclaim,
-    /// and the slice resumes here), submits their reads and waits; `submitted` says the reads
-    /// are in flight. `None` once the fault is done and the task goes on.
-    pub(crate) fn do_swap_page(&mut self, t: usize, submitted: &mut bool) -> Option<Slice> {
         if *submitted {
-            if !self.tasks[t].read_pages.is_empty() {
-                self.bump_gen(Actor::Task(t)); // woken by the next completion
-                return Some(Slice::Sleeping);
-            }
-            *submitted = false;
+            self.bump_gen(Actor::Task(t)); // woken by the next completion
+            return Some(Slice::Sleeping);
+        }
+        if !self.swap_in_due(t, region) {
             return None;
         }
+        Some(self.do_swap_page(t, region, submitted))
+    }
+
+    /// `do_swap_page()` / `shmem_getpage()` for task `t`'s next fault on `region`: allocates
+    /// the fault's page and then its cluster's, one at a time (each allocation may sleep in
+    /// reclaim, and the slice resumes here), then submits their reads and waits.
+    fn do_swap_page(&mut self, t: usize, region: Region, submitted: &mut bool) -> Slice {
         let cluster = self
             .granularity
             .batch(KernelPages(1 << PAGE_CLUSTER))
             .trailing_zeros();
         loop {
-            let first = self.tasks[t].read_pages.first();
-            let of = first.map(|&id| self.mem.pages[id as usize].index);
+            let of = self.tasks[t].swap_in_slots.first().copied();
             let more = match of {
                 None => true,
                 Some(_) if self.tasks[t].read_pages.len() as u64 >= 1 << cluster => false,
-                Some(slot) => self.mem.hot.has_fault_near(t, slot, cluster),
+                Some(slot) => self.mem.hot.has_fault_near(region, slot, cluster),
             };
             if !more {
                 break;
             }
             let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
-                return Some(Slice::Sleeping); // in reclaim: the slice resumes here
+                return Slice::Sleeping; // in reclaim: the slice resumes here
             };
-            let Some(slot) = self.mem.hot.take_fault(t, of, cluster) else {
+            let Some(fault) = self.mem.hot.take_fault(region, of, cluster) else {
                 unreachable!("a pending fault vanished while its page was allocated")
             };
             // The cluster's pages are contiguous on the device, after the fault's.
             let n = self.tasks[t].read_pages.len() as u32;
-            self.read_swap_cache_async(t, id, of.map_or(slot, |s| s.wrapping_add(n)));
+            let slot = of.map_or(fault.slot, |s| s.wrapping_add(n));
+            self.read_swap_cache_async(t, region, id, Fault { slot, ..fault });
         }
-        Some(self.swap_readpage(t, submitted))
+        self.swap_readpage(t, submitted)
     }
 
     /// Task `t` exits in a swap-in fault whose reads were not submitted: its pages, locked in
     /// the swap cache, are unlocked and left to reclaim (reads in flight end in
     /// [`Machine::swap_in_done`]).
     pub(crate) fn swap_in_abandon(&mut self, t: usize) {
+        self.tasks[t].swap_in_slots.clear();
         for id in std::mem::take(&mut self.tasks[t].read_pages) {
             self.mem.pages[id as usize].flags &= !pg::LOCKED;
         }
     }
 
-    /// `read_swap_cache_async()`'s new page for task `t`'s swap slot `slot`: locked in the swap
-    /// cache, on the inactive anon list, to be read.
-    fn read_swap_cache_async(&mut self, t: usize, id: PageId, slot: u32) {
+    /// `read_swap_cache_async()`'s new page for `fault` of `region`: locked in the swap cache,
+    /// on the inactive anon list, to be read. A private page's index is its slot; a shm page's
+    /// is its index in the segment, where it goes back.
+    fn read_swap_cache_async(&mut self, t: usize, region: Region, id: PageId, fault: Fault) {
         let p = &mut self.mem.pages[id as usize];
-        p.flags = pg::ANON | pg::SWAPBACKED | pg::SWAPCACHE | pg::LOCKED;
-        p.owner = t as u32;
-        p.index = slot; // a swap cache page's index is its slot (`page_lba`)
+        (p.flags, p.owner, p.index) = match region {
+            Region::Task(t) => (pg::ANON, t as u32, fault.slot),
+            Region::Segment(s) => (pg::SHMEM, s as u32, fault.index),
+        };
+        p.flags |= pg::SWAPBACKED | pg::SWAPCACHE | pg::LOCKED;
         let zid = p.zone as usize;
         self.mem.zones[zid].stat.nr_file_pages += 1;
         self.lru_cache_add(id, LruList::InactiveAnon);
         self.tasks[t].read_pages.push(id);
+        self.tasks[t].swap_in_slots.push(fault.slot);
     }
 
     /// `swap_readpage()` of every page of the fault (PSWPIN each), PGMAJFAULT, and the wait in
@@ -150,8 +186,9 @@ impl Machine {
             unreachable!("a page swapped out has a swap device")
         };
         let pages = self.tasks[t].read_pages.clone();
-        for &id in &pages {
-            let lba = self.page_lba(id);
+        let slots = std::mem::take(&mut self.tasks[t].swap_in_slots);
+        for (&id, &slot) in pages.iter().zip(&slots) {
+            let lba = super::page_writeback::swap_lba(slot);
             self.submit_bio(b, ReqKind::Read { task: t }, lba, id, Actor::Task(t));
         }
         self.stats.vm_events.pswpin += pages.len() as u64;
@@ -166,16 +203,18 @@ impl Machine {
         Slice::Sleeping
     }
 
-    /// The read of swap-in page `id` of task `t` completed: the rest of `do_swap_page()` —
-    /// mapped again, and (a write fault) `reuse_swap_page()` frees its slot. It takes the place
-    /// its fault left in the task's hot set. Done at the completion rather than when the task
-    /// next runs (the same instant), so reclaim cannot free the page in between: the fault holds
-    /// a reference to it in the kernel.
+    /// The read of swap-in page `id` of task `t` completed: the rest of the fault. Done at the
+    /// completion rather than when the task next runs (the same instant), so reclaim cannot
+    /// free the page in between: the fault holds a reference to it in the kernel.
     pub(crate) fn swap_in_done(&mut self, t: usize, id: PageId) {
         let waiting = &mut self.tasks[t].read_pages;
         let in_flight = waiting.len() as u64;
         if let Some(i) = waiting.iter().position(|&w| w == id) {
             waiting.remove(i);
+        }
+        self.stats.vm_events.pgfault += 1;
+        if self.mem.pages[id as usize].has(pg::SHMEM) {
+            return self.shmem_swap_in_done(id);
         }
         if self.tasks[t].dead {
             // Its fault ended with the task (do_exit): a clean swap cache page nobody maps,
@@ -183,6 +222,7 @@ impl Machine {
             self.mem.pages[id as usize].flags &= !pg::LOCKED;
             return;
         }
+        // do_swap_page(): mapped again, and (a write fault) reuse_swap_page() frees its slot.
         let p = &mut self.mem.pages[id as usize];
         p.flags &= !(pg::SWAPCACHE | pg::LOCKED);
         p.flags |= pg::MAPPED | pg::YOUNG;
@@ -192,8 +232,28 @@ impl Machine {
         z.nr_anon_pages += 1;
         self.mem.swap.free += 1;
         self.tasks[t].swap_ents -= 1;
-        self.stats.vm_events.pgfault += 1;
-        let hot_end = self.mem.hot.hot_end(t).unwrap_or(0);
+        // It takes the place its fault left in the task's hot set.
+        let hot_end = self.mem.hot.hot_end(Region::Task(t)).unwrap_or(0);
         self.task_add_hot_anon_page(t, id, hot_end.saturating_sub(in_flight));
+    }
+
+    /// `shmem_getpage()` once the read is done: the page goes back into its segment's page
+    /// cache at its index, out of the swap cache, dirty, mapped by the toucher; the slot is
+    /// freed.
+    fn shmem_swap_in_done(&mut self, id: PageId) {
+        let p = &mut self.mem.pages[id as usize];
+        p.flags &= !(pg::SWAPCACHE | pg::LOCKED);
+        p.flags |= pg::DIRTY | pg::MAPPED | pg::YOUNG;
+        let (s, idx, zid) = (p.owner as usize, p.index as usize, p.zone as usize);
+        let seg = &mut self.vfs.segments[s];
+        debug_assert_eq!(seg.pages[idx], super::page::NIL);
+        seg.pages[idx] = id;
+        seg.resident += 1;
+        seg.swapped -= 1;
+        seg.mapped += 1;
+        let z = &mut self.mem.zones[zid].stat;
+        z.nr_shmem += 1;
+        z.nr_mapped += 1;
+        self.mem.swap.free += 1;
     }
 }

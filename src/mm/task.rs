@@ -112,8 +112,10 @@ pub struct Task {
     pub done_bytes: u64,
     /// When it finished.
     pub finished_at: Option<SimTime>,
-    /// Pages of the read in flight.
+    /// Pages of the read in flight (a `stream-read` call, or a swap-in fault's cluster).
     pub read_pages: Vec<PageId>,
+    /// The swap slots of a swap-in fault's pages while they are allocated (`mm/swap_state.rs`).
+    pub swap_in_slots: Vec<u32>,
     /// Its producer's clock (writers, readers, anon faults).
     pub pace: Pace,
     /// A kernel thread (no mm): the bdi whose flusher this task is the allocation context of
@@ -256,6 +258,7 @@ impl Task {
             done_bytes: 0,
             finished_at: None,
             read_pages: vec![],
+            swap_in_slots: vec![],
             pace: Pace::default(),
             kthread: None,
         }
@@ -601,7 +604,7 @@ impl Machine {
         }
         self.tasks[t].pending_cpu_ns += freed * self.granularity.cost(cost::FREE_PAGE);
         self.mem.swap.free += std::mem::take(&mut self.tasks[t].swap_ents);
-        self.mem.hot.forget_task(t);
+        self.mem.hot.forget(super::hot::Region::Task(t));
         // The list is empty now; keeping its room spares the next fill its reallocations.
         pages.clear();
         self.tasks[t].anon = pages;
@@ -619,10 +622,13 @@ impl Machine {
                 self.free_page(page, cpu);
             }
         }
-        if let super::workload::Progress::Anon(st) = self.tasks[t].progress {
-            if !st.swap_in_submitted {
-                self.swap_in_abandon(t);
-            }
+        let submitted = match self.tasks[t].progress {
+            super::workload::Progress::Anon(st) => st.swap_in_submitted,
+            super::workload::Progress::Pin(st) => st.swap_in_submitted,
+            _ => true,
+        };
+        if !submitted {
+            self.swap_in_abandon(t);
         }
         self.tasks[t].alloc = None;
         self.tasks[t].bdp = None;

@@ -198,3 +198,58 @@ fn a_hot_page_swapped_out_anyway_is_faulted_back_from_swap_at_its_next_touch() {
         db.swap_ents + warm.tasks[1].swap_ents + mapped_swap_cache
     );
 }
+
+/// A hot page of a plain shm segment that reclaim swaps out anyway is faulted back into its
+/// place by the segment's owner at its next touch (`shmem_getpage()` → `shmem_swapin()`: a
+/// major fault and the cluster's reads; `add_to_page_cache_locked()` at its index,
+/// `delete_from_swap_cache()`, `swap_free()`).
+#[test]
+fn a_hot_shm_page_swapped_out_anyway_is_faulted_back_into_its_segment_at_its_next_touch() {
+    let mut mm = machine(&[128 * MIB]);
+    mm.swap_bytes = 256 * MIB;
+    mm.swap_disk = Some(0);
+    let sga = task(
+        "sga",
+        TaskKind::Pin(Pin {
+            bytes: 48 * MIB,
+            method: PinMethod::Shm,
+            working_set: Some(WorkingSet {
+                touch_interval_ns: SEC,
+                hot_bytes: 48 * MIB,
+            }),
+        }),
+    );
+    let mut hog = anon("hog", 100 * MIB);
+    if let TaskKind::Anon(a) = &mut hog.kind {
+        a.rate_bytes_per_sec = 20 * MIB;
+    }
+    hog.start_ns = SEC;
+    let spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        mm,
+        vec![disk(100_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![sga, hog],
+    );
+    let mut m = boot(&spec);
+    run_until(&mut m, 60 * SEC, |m| {
+        m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
+    });
+    let e = &m.stats.vm_events;
+    assert!(
+        e.pgmajfault > 0 && e.pswpin > e.pgmajfault && e.pswpin <= 8 * e.pgmajfault,
+        "{} major faults read {} pages",
+        e.pgmajfault,
+        e.pswpin
+    );
+    let seg = &m.vfs.segments[0];
+    let resident = seg.pages.iter().filter(|&&id| id != NIL).count() as u64;
+    assert_eq!(resident, seg.resident);
+    assert_eq!(seg.resident + seg.swapped, 48 * MIB / PAGE);
+    for (idx, &id) in seg.pages.iter().enumerate().filter(|(_, &id)| id != NIL) {
+        let p = &m.mem.pages[id as usize];
+        assert_eq!((p.owner, p.index as usize), (0, idx), "page {id} is not at its index");
+        assert!(p.flags & pg::SHMEM != 0 && p.flags & pg::SWAPCACHE == 0);
+    }
+}

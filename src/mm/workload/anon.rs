@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::{KindInfo, Progress, TaskKeys, WorkingSet, Workload};
+use crate::mm::hot::Region;
 use crate::mm::page::pg;
 use crate::mm::task::Slice;
 use crate::mm::{gfp, Machine};
@@ -142,7 +143,7 @@ impl Machine {
         }
         if let Some(until) = st.hold_until {
             if self.clock.now < until {
-                return self.sleep_until(t, self.wake_by(t, until));
+                return self.sleep_until(t, self.wake_by(Region::Task(t), until));
             }
             self.free_task_memory(t);
             st.hold_until = None;
@@ -160,18 +161,19 @@ impl Machine {
                 if a.cycle {
                     st.hold_until = Some(self.clock.now + a.hold_ns);
                     self.tasks[t].progress = Progress::Anon(st);
-                    return self.sleep_until(t, self.wake_by(t, self.clock.now + a.hold_ns));
+                    return self
+                        .sleep_until(t, self.wake_by(Region::Task(t), self.clock.now + a.hold_ns));
                 }
                 if a.working_set.is_some() {
                     // It lives on, touching its working set: it wakes for its swap-in faults.
                     self.tasks[t].progress = Progress::Anon(st);
-                    return self.sleep_touching(t);
+                    return self.sleep_touching(t, Region::Task(t));
                 }
                 r = Slice::Finished;
                 break;
             }
             let at = self.paced(t, st.phase_start, have, a.rate_bytes_per_sec);
-            let at = self.wake_by(t, at);
+            let at = self.wake_by(Region::Task(t), at);
             if self.clock.now < at {
                 if self.wake_inline(t, at) {
                     left = self.slice_pages(); // as the next slice would
@@ -208,13 +210,7 @@ impl Machine {
     /// The swap-in fault of a hot page the task owes now or is in (`mm/swap_state.rs`): the
     /// slice's end if it sleeps in it.
     fn anon_swap_in(&mut self, t: usize, st: &mut State) -> Option<Slice> {
-        if st.swap_in_submitted && self.tasks[t].read_pages.is_empty() {
-            st.swap_in_submitted = false; // every read completed and was mapped
-        }
-        if !st.swap_in_submitted && !self.swap_in_due(t) {
-            return None;
-        }
-        let r = self.do_swap_page(t, &mut st.swap_in_submitted);
+        let r = self.swap_in(t, Region::Task(t), &mut st.swap_in_submitted);
         self.tasks[t].progress = Progress::Anon(*st);
         r
     }

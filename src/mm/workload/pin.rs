@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{KindInfo, Progress, TaskKeys, WorkingSet, Workload};
 use crate::mm::granularity::KernelPages;
+use crate::mm::hot::Region;
 use crate::mm::page::{pg, LruList};
 use crate::mm::task::{Slice, SLICE_PAGES};
 use crate::mm::{gfp, Machine};
@@ -86,6 +87,8 @@ pub struct State {
     pub done: u64,
     /// The shm segment (shm, shm_lock).
     pub seg: Option<usize>,
+    /// The reads of a swap-in fault are in flight (`mm/swap_state.rs`).
+    pub swap_in_submitted: bool,
 }
 
 /// `size` and `method`.
@@ -160,6 +163,7 @@ impl Workload for Pin {
             total,
             done: 0,
             seg,
+            swap_in_submitted: false,
         })
     }
 
@@ -168,6 +172,14 @@ impl Workload for Pin {
         let Progress::Pin(mut st) = m.tasks[t].progress else {
             unreachable!("a pin task's progress")
         };
+        if let Some(s) = st.seg {
+            // The instance's processes fault back the hot pages swapped out (mm/swap_state.rs).
+            let r = m.swap_in(t, Region::Segment(s), &mut st.swap_in_submitted);
+            m.tasks[t].progress = Progress::Pin(st);
+            if let Some(r) = r {
+                return r;
+            }
+        }
         for _ in 0..m.granularity.batch(KernelPages(SLICE_PAGES.0 * 16)) {
             if st.done >= st.total {
                 break;
@@ -194,7 +206,11 @@ impl Workload for Pin {
         }
         m.tasks[t].progress = Progress::Pin(st);
         if st.done >= st.total {
-            Slice::Finished
+            match (st.seg, self.working_set) {
+                // It lives on, touching the segment: it wakes for its swap-in faults.
+                (Some(s), Some(_)) => m.sleep_touching(t, Region::Segment(s)),
+                _ => Slice::Finished,
+            }
         } else {
             Slice::Yield
         }
