@@ -391,10 +391,17 @@ switches! {
         "the fast path skips a local zone whose NR_ALLOC_BATCH (high - low) is used up" {
         /// The first zone above its low watermark takes every allocation.
         Off => "off", "2.6.32", "";
-        /// `NR_ALLOC_BATCH` per zone, refilled to high − low when every local zone used its
-        /// batch; a failing fair walk is rescanned without fairness (3a025760fc15, 3.15).
-        Zone => "zone", "3.12",
+        /// [3.12–3.14] `NR_ALLOC_BATCH` per zone: the fast path is the fair pass, over the
+        /// preferred node's zones only (fff4068cba48, 3.13, and 3.12 stable); when it fails the
+        /// slow path's `prepare_slowpath()` wakes kswapd and refills the batches, and its first
+        /// walk is at the min watermark, remote zones last.
+        FastPath => "fast-path", "3.12",
             "81c0a2bb515f mm: page_alloc: fair zone allocator policy";
+        /// [3.15–4.7] A failing fair pass is walked again without fairness, remote zones
+        /// included, before the slow path wakes kswapd; the batches are refilled there if a
+        /// local zone used its batch. The first profile after 3.14 is 4.7.
+        Zone => "zone", "4.7",
+            "3a025760fc15 mm: page_alloc: spill to remote nodes before waking kswapd (3.15)";
         /// Gone with the node LRUs: every zone of a node ages on one list.
         Removed => "removed", "4.8",
             "e6cbd7f2efb4 mm, page_alloc: remove fair zone allocation policy";
@@ -741,7 +748,7 @@ pub const LATER: &[Profile] = &[
     },
     Profile {
         name: "3.12",
-        changes: &[("fair_zone_alloc", "zone")],
+        changes: &[("fair_zone_alloc", "fast-path")],
     },
     Profile {
         name: "3.14",
@@ -750,6 +757,7 @@ pub const LATER: &[Profile] = &[
     Profile {
         name: "4.7",
         changes: &[
+            ("fair_zone_alloc", "zone"),
             ("alloc_retry", "reclaim-retry-backoff"),
             ("direct_reclaim_progress", "nr-reclaimed"),
             ("watermark_gap", "scale-factor"),

@@ -128,9 +128,11 @@ impl Machine {
     /// allows (zones it does not allow are never in the list walked, see
     /// [`Machine::softwall_zonelist`]), that is [3.3+] within its dirty limit for a write, and
     /// whose free pages are above the watermark. [3.12–4.7] The low-watermark walk is first a
-    /// fair pass (`ALLOC_FAIR`, see [`Walk`]); when it fails after skipping a local zone that used
-    /// its batch, the local batches are refilled and the list walked again without fairness
-    /// (`reset_fair` of 4.7 mm/page_alloc.c; 3a025760fc15, 3.15).
+    /// fair pass (`ALLOC_FAIR`, see [`Walk`]); [3.15–4.7] when it fails after skipping a local
+    /// zone that used its batch, the local batches are refilled and the list walked again
+    /// without fairness (`reset_fair` of 4.7 mm/page_alloc.c; 3a025760fc15); [3.12–3.14] the
+    /// fair pass never leaves the preferred node and a failure goes to the slow path, whose
+    /// `prepare_slowpath()` refills the batches.
     pub fn get_page_from_freelist(
         &mut self,
         t: usize,
@@ -139,12 +141,16 @@ impl Machine {
     ) -> Option<PageId> {
         let mut from = 0;
         let mut fair = flags & 3 == alloc_flags::WMARK_LOW
-            && self.switches.fair_zone_alloc == FairZoneAlloc::Zone;
+            && matches!(
+                self.switches.fair_zone_alloc,
+                FairZoneAlloc::FastPath | FairZoneAlloc::Zone
+            );
         loop {
             let walk = self.first_admissible_zone(t, gfp_mask, flags, from, fair);
             self.stats.counters.zone_dirty_skips += walk.dirty_skips;
             let Some((k, zid)) = walk.found else {
-                if !walk.fair_skipped {
+                // [3.12–3.14] No rescan: the slow path refills the batches.
+                if !walk.fair_skipped || self.switches.fair_zone_alloc == FairZoneAlloc::FastPath {
                     return None;
                 }
                 let node = self.mem.zones[self.tasks[t].mems_zonelist[0] as usize].node;
@@ -177,12 +183,28 @@ impl Machine {
         };
         let (zid, cpu) = (list[k] as usize, task.cpu);
         self.tasks[t].fast_skip = k; // every zone before k is at or below its low watermark
-        let zid = if self.switches.fair_zone_alloc == FairZoneAlloc::Zone {
-            self.fair_fast_zone(t, k)
-        } else {
-            zid
+        let zid = match self.switches.fair_zone_alloc {
+            FairZoneAlloc::Zone => self.fair_fast_zone(t, k),
+            FairZoneAlloc::FastPath => self.local_fast_zone(t, k)?,
+            FairZoneAlloc::Off | FairZoneAlloc::Removed => zid,
         };
         self.mem.buffered_rmqueue(zid, cpu)
+    }
+
+    /// [3.12–3.14] The fast path is the fair pass (81c0a2bb515f, with fff4068cba48's local
+    /// zones only), given that position `k` of the cpuset's zonelist holds the first zone above
+    /// its low watermark: the first zone from `k` of the preferred zone's node with
+    /// `NR_ALLOC_BATCH` left and above the mark; `None` (the slow path) if there is none, even
+    /// if a remote zone has free pages.
+    fn local_fast_zone(&self, t: usize, k: usize) -> Option<usize> {
+        let list = &self.tasks[t].mems_zonelist;
+        let zones = &self.mem.zones;
+        let node = zones[list[0] as usize].node;
+        list[k..]
+            .iter()
+            .map(|&zid| zid as usize)
+            .filter(|&zid| zones[zid].node == node && zones[zid].alloc_batch > 0)
+            .find(|&zid| self.fast_watermark_ok(t, zid))
     }
 
     /// [3.12–4.7] The fair pass of the fast path, given that position `k` of the cpuset's
@@ -255,6 +277,8 @@ impl Machine {
         } else {
             0
         };
+        // [3.12–3.14] The fair pass never leaves the preferred node (fff4068cba48).
+        let local_only = self.switches.fair_zone_alloc == FairZoneAlloc::FastPath;
         let mut walk = Walk::default();
         for (k, &zid) in list.iter().enumerate().skip(from) {
             let zid = zid as usize;
@@ -265,7 +289,7 @@ impl Machine {
             // first remote zone ends the fair pass if one did (4.7 `reset_fair`).
             if fair {
                 let z = &self.mem.zones[zid];
-                if z.node != node && walk.fair_skipped {
+                if z.node != node && (walk.fair_skipped || local_only) {
                     return walk;
                 }
                 if z.node == node && z.alloc_batch <= 0 {
@@ -450,6 +474,11 @@ impl Machine {
             match phase {
                 AllocPhase::Restart => {
                     self.wake_all_kswapd(t);
+                    if self.switches.fair_zone_alloc == FairZoneAlloc::FastPath {
+                        // 3.12–3.14 prepare_slowpath(): the local batches are refilled here.
+                        let node = self.mem.zones[self.tasks[t].mems_zonelist[0] as usize].node;
+                        self.mem.reset_alloc_batches(node);
+                    }
                     let f = self.gfp_to_alloc_flags(t, gfp_mask);
                     if let Some(id) =
                         self.get_page_from_freelist(t, gfp_mask, f & !alloc_flags::NO_WATERMARKS)

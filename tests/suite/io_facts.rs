@@ -549,3 +549,56 @@ fn the_jbd2_commit_writes_its_ordered_data_as_sync_requests_and_jbds_as_async() 
         );
     }
 }
+
+/// Pages task 0 gets from each of two 64 MiB nodes for 20 000 allocations under
+/// `profile` with `fair_zone_alloc = fair`, and whether node 0's kswapd was woken.
+fn two_node_allocations(profile: &str, fair: &str) -> ([u64; 2], bool) {
+    let spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[64 * MIB, 64 * MIB]),
+        vec![disk(100_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![anon("a", MIB)],
+    );
+    let mut m = boot(&with_switch(under(spec, profile), "fair_zone_alloc", fair));
+    let kswapd_gen = m.mem.nodes[0].kswapd.gen;
+    let mut per_node = [0u64; 2];
+    for _ in 0..20_000 {
+        match m.alloc_page(0, gfp::GFP_HIGHUSER_MOVABLE) {
+            Alloc::Page(id) => {
+                let zid = m.mem.pages[id as usize].zone as usize;
+                per_node[m.mem.zones[zid].node as usize] += 1;
+            }
+            other => panic!("the allocation slept: {other:?}"),
+        }
+    }
+    // wakeup_kswapd() schedules its run (a new generation); no event runs here.
+    (per_node, m.mem.nodes[0].kswapd.gen != kswapd_gen)
+}
+
+#[test]
+fn from_3_12_to_3_14_a_node_at_its_low_watermark_wakes_its_kswapd_and_allocates_down_to_min_before_spilling(
+) {
+    // 3.12–3.14 (81c0a2bb515f, fff4068cba48): the fast path is the fair pass and never leaves
+    // the preferred node, so once node 0 is at its low watermark the allocation enters the slow
+    // path: prepare_slowpath() wakes node 0's kswapd and refills the batches, and the walk at
+    // the min watermark still takes node 0 first. 3a025760fc15 (3.15, the 4.7 profile) walks
+    // the zonelist again without fairness before the slow path: node 1 takes over at node 0's
+    // low watermark and kswapd sleeps.
+    let (fast_path, woken) = two_node_allocations("3.14", "fast-path");
+    let (spill, spill_woken) = two_node_allocations("3.14", "zone");
+    assert!(
+        woken && !spill_woken,
+        "kswapd woken: {woken} / {spill_woken}"
+    );
+    assert_eq!(fast_path[0] + fast_path[1], 20_000);
+    // Node 0 gives its pages between min and low (a quarter of min: 45 of a 64 MiB node's)
+    // first.
+    assert!(
+        fast_path[0] >= spill[0] + 40,
+        "node 0 gave {} pages under 3.14's form, {} under 3.15's",
+        fast_path[0],
+        spill[0]
+    );
+}

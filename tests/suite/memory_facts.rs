@@ -249,7 +249,11 @@ fn a_hot_shm_page_swapped_out_anyway_is_faulted_back_into_its_segment_at_its_nex
     assert_eq!(seg.resident + seg.swapped, 48 * MIB / PAGE);
     for (idx, &id) in seg.pages.iter().enumerate().filter(|(_, &id)| id != NIL) {
         let p = &m.mem.pages[id as usize];
-        assert_eq!((p.owner, p.index as usize), (0, idx), "page {id} is not at its index");
+        assert_eq!(
+            (p.owner, p.index as usize),
+            (0, idx),
+            "page {id} is not at its index"
+        );
         assert!(p.flags & pg::SHMEM != 0 && p.flags & pg::SWAPCACHE == 0);
     }
 }
