@@ -50,6 +50,7 @@ impl Machine {
 
     /// `at`, or `region`'s next swap-in fault if that comes sooner: when a task that faults for
     /// the region must wake.
+    #[inline]
     pub(crate) fn wake_by(&self, region: Region, at: SimTime) -> SimTime {
         if !self.mem.hot.any() {
             return at;

@@ -209,7 +209,11 @@ impl Machine {
 
     /// The swap-in fault of a hot page the task owes now or is in (`mm/swap_state.rs`): the
     /// slice's end if it sleeps in it.
+    #[inline]
     fn anon_swap_in(&mut self, t: usize, st: &mut State) -> Option<Slice> {
+        if !self.mem.hot.any() {
+            return None; // no hot memory: nothing is ever faulted back
+        }
         let r = self.swap_in(t, Region::Task(t), &mut st.swap_in_submitted);
         self.tasks[t].progress = Progress::Anon(*st);
         r

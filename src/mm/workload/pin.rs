@@ -172,7 +172,7 @@ impl Workload for Pin {
         let Progress::Pin(mut st) = m.tasks[t].progress else {
             unreachable!("a pin task's progress")
         };
-        if let Some(s) = st.seg {
+        if let Some(s) = st.seg.filter(|_| m.mem.hot.any()) {
             // The instance's processes fault back the hot pages swapped out (mm/swap_state.rs).
             let r = m.swap_in(t, Region::Segment(s), &mut st.swap_in_submitted);
             m.tasks[t].progress = Progress::Pin(st);
