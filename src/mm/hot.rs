@@ -86,6 +86,10 @@ pub struct Fault {
     pub slot: u32,
     /// The page's index in its segment.
     pub index: u32,
+    /// The page that left (still it while [`HotMemory::still_swap_cache`] says so).
+    pub page: PageId,
+    /// Its swap-out's number ([`HotMemory::swapped_out`]).
+    pub swap_out: u32,
 }
 
 /// A region's hot pages swapped out, each waiting for its next touch: the swap-in fault.
@@ -93,9 +97,9 @@ pub struct Fault {
 struct SwappedHot {
     /// (fault time, swap slot, sequence): the faults in the order they come due.
     due: BTreeSet<(SimTime, u32, u32)>,
-    /// (swap slot, sequence) → (fault time, index): the faults by place on the swap device,
+    /// (swap slot, sequence) → (fault time, the fault): the faults by place on the swap device,
     /// for `swapin_readahead()`'s cluster.
-    by_slot: BTreeMap<(u32, u32), (SimTime, u32)>,
+    by_slot: BTreeMap<(u32, u32), (SimTime, Fault)>,
     /// The next sequence number (distinguishes pages with the same slot hint).
     seq: u32,
 }
@@ -115,6 +119,11 @@ pub struct HotMemory {
     /// hot. A fault maps a page young (the `YOUNG` flag), so the first test after a fault is a
     /// reference whatever this holds, and sets it.
     cleared_at: Vec<SimTime>,
+    /// By pfn: the number of the page's last swap-out from a hot region (0: none), so that a
+    /// fault can tell the page it recorded from a later use of the same page frame.
+    swap_out_of: Vec<u32>,
+    /// The last swap-out number given.
+    swap_outs: u32,
 }
 
 impl HotMemory {
@@ -122,12 +131,14 @@ impl HotMemory {
     pub fn set_task(&mut self, t: usize, touch: Touch, pages: usize) {
         Self::set(&mut self.tasks, &mut self.task_faults, t, touch);
         self.cleared_at.resize(pages, 0);
+        self.swap_out_of.resize(pages, 0);
     }
 
     /// Segment `s` is touched as `touch` says.
     pub fn set_segment(&mut self, s: usize, touch: Touch, pages: usize) {
         Self::set(&mut self.segments, &mut self.segment_faults, s, touch);
         self.cleared_at.resize(pages, 0);
+        self.swap_out_of.resize(pages, 0);
     }
 
     fn set(v: &mut Vec<Option<Touch>>, f: &mut Vec<SwappedHot>, i: usize, touch: Touch) {
@@ -196,28 +207,66 @@ impl HotMemory {
         })
     }
 
-    /// A region's page at `index` is being swapped out at `now`, near swap slot `slot_hint`: if
-    /// it is hot, its swap-in fault is due at its next touch (recorded here). Returns the hot
-    /// set's end before, if the page was hot.
+    /// A region's page `page` at `index` is being swapped out at `now`, near swap slot
+    /// `slot_hint`: if it is hot, its swap-in fault is due at its next touch (recorded here).
+    /// Returns the hot set's end before, if the page was hot.
     pub fn swapped_out(
         &mut self,
         region: Region,
+        page: PageId,
         index: u64,
         slot_hint: u32,
         now: SimTime,
     ) -> Option<u64> {
+        self.touch(region)?;
+        // Every swap-out of a hot region is numbered, hot page or not: a fault recognises its
+        // own page by the number.
+        self.swap_outs += 1;
+        let swap_out = self.swap_outs;
+        self.swap_out_of[page as usize] = swap_out;
         let hot_end = self.hot_end(region).filter(|&end| index < end)?;
         let due = self.touch(region)?.next_touch(index, now);
         let s = self.faults_mut(region)?;
         s.seq = s.seq.wrapping_add(1);
         s.due.insert((due, slot_hint, s.seq));
-        s.by_slot.insert((slot_hint, s.seq), (due, index as u32));
+        let fault = Fault {
+            slot: slot_hint,
+            index: index as u32,
+            page,
+            swap_out,
+        };
+        s.by_slot.insert((slot_hint, s.seq), (due, fault));
         Some(hot_end)
+    }
+
+    /// Whether `fault`'s page frame still holds the page it recorded (not freed since its
+    /// swap-out): then it is in the swap cache, or under its write.
+    pub fn still_swap_cache(&self, fault: Fault) -> bool {
+        self.swap_out_of[fault.page as usize] == fault.swap_out
+    }
+
+    /// The page frame `page` was freed: whatever fault recorded it, it holds that page no more.
+    #[inline]
+    pub fn page_freed(&mut self, page: PageId) {
+        if let Some(n) = self.swap_out_of.get_mut(page as usize) {
+            *n = 0;
+        }
     }
 
     /// When a region's next swap-in fault is due, if it has one.
     pub fn next_fault(&self, region: Region) -> Option<SimTime> {
         self.faults(region)?.due.first().map(|&(due, _, _)| due)
+    }
+
+    /// The pending fault [`HotMemory::take_fault`] would take, left in place.
+    pub fn peek_fault(
+        &self,
+        region: Region,
+        cluster_of: Option<u32>,
+        page_cluster: u32,
+    ) -> Option<Fault> {
+        self.pick(region, cluster_of, page_cluster)
+            .map(|(_, _, f)| f)
     }
 
     /// Takes one of a region's pending faults: the first due, or with `cluster_of`, one in the
@@ -229,29 +278,26 @@ impl HotMemory {
         cluster_of: Option<u32>,
         page_cluster: u32,
     ) -> Option<Fault> {
+        let (due, seq, fault) = self.pick(region, cluster_of, page_cluster)?;
         let s = self.faults_mut(region)?;
-        let (due, slot, seq) = match cluster_of {
-            None => *s.due.first()?,
-            Some(of) => {
-                let (&(slot, seq), &(due, _)) =
-                    s.by_slot.range(cluster(of, page_cluster)).next()?;
-                (due, slot, seq)
-            }
-        };
-        s.due.remove(&(due, slot, seq));
-        let (_, index) = s.by_slot.remove(&(slot, seq))?;
-        Some(Fault { slot, index })
+        s.due.remove(&(due, fault.slot, seq));
+        s.by_slot.remove(&(fault.slot, seq));
+        Some(fault)
     }
 
-    /// Whether a region has a pending fault in the aligned cluster of `1 << page_cluster`
-    /// slots around `slot`.
-    pub fn has_fault_near(&self, region: Region, slot: u32, page_cluster: u32) -> bool {
-        self.faults(region).is_some_and(|s| {
-            s.by_slot
-                .range(cluster(slot, page_cluster))
-                .next()
-                .is_some()
-        })
+    fn pick(
+        &self,
+        region: Region,
+        cluster_of: Option<u32>,
+        page_cluster: u32,
+    ) -> Option<(SimTime, u32, Fault)> {
+        let s = self.faults(region)?;
+        let (slot, seq) = match cluster_of {
+            None => s.due.first().map(|&(_, slot, seq)| (slot, seq))?,
+            Some(of) => *s.by_slot.range(cluster(of, page_cluster)).next()?.0,
+        };
+        let &(due, fault) = s.by_slot.get(&(slot, seq))?;
+        Some((due, seq, fault))
     }
 
     /// A region's memory was freed: no fault is pending any more.
@@ -309,25 +355,25 @@ mod tests {
         let db = Region::Task(0);
         h.set_task(0, touch, 64);
         // A cold page (slot 12) records nothing.
-        assert_eq!(h.swapped_out(db, 12, 0, 0), None);
+        assert_eq!(h.swapped_out(db, 1, 12, 0, 0), None);
         // Slots 5 and 3 are hot: due at their next touch, 50 and 30 ms.
-        assert_eq!(h.swapped_out(db, 5, 16, 0), Some(10));
-        assert_eq!(h.swapped_out(db, 3, 17, 0), Some(9));
-        assert_eq!(h.swapped_out(db, 3, 40, 0), Some(8));
+        assert_eq!(h.swapped_out(db, 2, 5, 16, 0), Some(10));
+        assert_eq!(h.swapped_out(db, 3, 3, 17, 0), Some(9));
+        assert_eq!(h.swapped_out(db, 4, 3, 40, 0), Some(8));
         assert_eq!(h.hot_end(db), Some(7));
         assert_eq!(h.next_fault(db), Some(30 * MS));
         // The first due (slot 17) reads slot 16 with it, not slot 40 (another cluster).
         assert_eq!(h.take_fault(db, None, 3).map(|f| f.slot), Some(17));
-        assert!(h.has_fault_near(db, 17, 3) && !h.has_fault_near(db, 24, 3));
+        assert!(h.peek_fault(db, Some(17), 3).is_some() && h.peek_fault(db, Some(24), 3).is_none());
         assert_eq!(h.take_fault(db, Some(17), 3).map(|f| f.slot), Some(16));
-        assert!(!h.has_fault_near(db, 17, 3));
+        assert!(h.peek_fault(db, Some(17), 3).is_none());
         assert_eq!(h.take_fault(db, Some(17), 3), None);
         assert_eq!(h.hot_end(db), Some(9));
         assert_eq!(h.next_fault(db), Some(30 * MS));
         assert_eq!(h.take_fault(db, None, 3).map(|f| f.slot), Some(40));
         assert_eq!(h.next_fault(db), None);
         assert_eq!(h.take_fault(db, None, 3), None);
-        h.swapped_out(db, 1, 0, 0);
+        h.swapped_out(db, 5, 1, 0, 0);
         h.forget(db);
         assert_eq!((h.next_fault(db), h.hot_end(db)), (None, Some(10)));
     }
@@ -344,16 +390,16 @@ mod tests {
             },
             64,
         );
-        assert_eq!(h.swapped_out(sga, 7, 100, 0), Some(10));
+        assert_eq!(h.swapped_out(sga, 9, 7, 100, 0), Some(10));
         assert_eq!(h.hot_end(sga), Some(10));
         assert_eq!(h.next_fault(sga), Some(70 * MS));
-        assert_eq!(
-            h.take_fault(sga, None, 3),
-            Some(Fault {
-                slot: 100,
-                index: 7
-            })
-        );
+        let fault = h.peek_fault(sga, None, 3).expect("a pending fault");
+        assert_eq!((fault.slot, fault.index, fault.page), (100, 7, 9));
+        assert!(h.still_swap_cache(fault));
+        assert_eq!(h.take_fault(sga, None, 3), Some(fault));
+        // The frame freed (and perhaps used again): the fault's page is gone from memory.
+        h.page_freed(9);
+        assert!(!h.still_swap_cache(fault));
         assert_eq!(h.next_fault(Region::Task(2)), None);
     }
 

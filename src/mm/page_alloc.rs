@@ -326,6 +326,9 @@ impl Machine {
     pub fn free_page(&mut self, id: PageId, cpu: usize) {
         self.tracker
             .note_free(id, self.mem.pages[id as usize].flags, self.clock.now);
+        if self.mem.hot.any() {
+            self.mem.hot.page_freed(id); // a swap-in fault no longer finds it in the swap cache
+        }
         let p = &mut self.mem.pages[id as usize];
         debug_assert!(
             p.place == Place::Held || p.place == Place::Isolated,

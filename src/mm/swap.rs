@@ -139,7 +139,7 @@ impl Machine {
         let p = self.mem.pages[id as usize];
         if p.has(pg::ANON) {
             let t = p.owner as usize;
-            let hot_end = self.hot_swapped_out(Region::Task(t), p.index);
+            let hot_end = self.hot_swapped_out(Region::Task(t), id, p.index);
             self.task_forget_anon_page(t, id, hot_end);
             self.tasks[t].swap_ents += 1;
             self.mem.zones[p.zone as usize].stat.nr_anon_pages -= 1;
@@ -177,7 +177,7 @@ impl Machine {
         debug_assert!(self.mem.swap.free > 0);
         self.mem.swap.free -= 1;
         let p = self.mem.pages[id as usize];
-        self.hot_swapped_out(Region::Segment(p.owner as usize), p.index);
+        self.hot_swapped_out(Region::Segment(p.owner as usize), id, p.index);
         let s = &mut self.vfs.segments[p.owner as usize];
         s.pages[p.index as usize] = super::page::NIL;
         s.resident -= 1;
@@ -186,10 +186,10 @@ impl Machine {
         self.mem.zones[p.zone as usize].stat.nr_shmem -= 1;
     }
 
-    /// A page of `region` at `index` leaves it for swap: if it is hot, its swap-in fault is
+    /// Page `id` of `region` at `index` leaves it for swap: if it is hot, its swap-in fault is
     /// recorded (`mm/hot.rs`) and the task that faults for the region woken for it. Returns the
     /// region's hot set end before, if the page was hot.
-    fn hot_swapped_out(&mut self, region: Region, index: u32) -> Option<u64> {
+    fn hot_swapped_out(&mut self, region: Region, id: PageId, index: u32) -> Option<u64> {
         if !self.mem.hot.any() {
             return None;
         }
@@ -197,7 +197,7 @@ impl Machine {
         let hot_end = self
             .mem
             .hot
-            .swapped_out(region, u64::from(index), hint, now)?;
+            .swapped_out(region, id, u64::from(index), hint, now)?;
         self.wake_for_swap_in(region);
         Some(hot_end)
     }

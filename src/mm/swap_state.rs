@@ -118,29 +118,36 @@ impl Machine {
         if !self.swap_in_due(t, region) {
             return None;
         }
-        Some(self.do_swap_page(t, region, submitted))
+        self.do_swap_page(t, region, submitted)
     }
 
-    /// `do_swap_page()` / `shmem_getpage()` for task `t`'s next fault on `region`: allocates
-    /// the fault's page and then its cluster's, one at a time (each allocation may sleep in
+    /// `do_swap_page()` / `shmem_getpage()` for task `t`'s next fault on `region`: a page still
+    /// in the swap cache is mapped at once (`None`: the task goes on); otherwise allocates the
+    /// fault's page and then its cluster's, one at a time (each allocation may sleep in
     /// reclaim, and the slice resumes here), then submits their reads and waits.
-    fn do_swap_page(&mut self, t: usize, region: Region, submitted: &mut bool) -> Slice {
+    fn do_swap_page(&mut self, t: usize, region: Region, submitted: &mut bool) -> Option<Slice> {
         let cluster = self
             .granularity
             .batch(KernelPages(1 << PAGE_CLUSTER))
             .trailing_zeros();
         loop {
             let of = self.tasks[t].swap_in_slots.first().copied();
-            let more = match of {
-                None => true,
-                Some(_) if self.tasks[t].read_pages.len() as u64 >= 1 << cluster => false,
-                Some(slot) => self.mem.hot.has_fault_near(region, slot, cluster),
-            };
-            if !more {
+            if of.is_some() && self.tasks[t].read_pages.len() as u64 >= 1 << cluster {
                 break;
             }
+            let Some(next) = self.mem.hot.peek_fault(region, of, cluster) else {
+                break;
+            };
+            if self.swap_cache_hit(region, next) {
+                // lookup_swap_cache() / read_swap_cache_async() find it: no read.
+                self.mem.hot.take_fault(region, of, cluster);
+                self.swap_cache_minor_fault(t, region, next);
+                // The fault's own page (no cluster yet): a minor fault, and done.
+                of?;
+                continue;
+            }
             let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
-                return Slice::Sleeping; // in reclaim: the slice resumes here
+                return Some(Slice::Sleeping); // in reclaim: the slice resumes here
             };
             let Some(fault) = self.mem.hot.take_fault(region, of, cluster) else {
                 unreachable!("a pending fault vanished while its page was allocated")
@@ -150,7 +157,42 @@ impl Machine {
             let slot = of.map_or(fault.slot, |s| s.wrapping_add(n));
             self.read_swap_cache_async(t, region, id, Fault { slot, ..fault });
         }
-        self.swap_readpage(t, submitted)
+        Some(self.swap_readpage(t, submitted))
+    }
+
+    /// Whether `fault`'s page is still in memory, in the swap cache and not under its write or
+    /// a read: a touch finds it there (`lookup_swap_cache()`).
+    fn swap_cache_hit(&self, region: Region, fault: Fault) -> bool {
+        if !self.mem.hot.still_swap_cache(fault) {
+            return false;
+        }
+        let p = &self.mem.pages[fault.page as usize];
+        let ours = match region {
+            Region::Task(t) => p.has(pg::ANON) && p.owner as usize == t,
+            Region::Segment(s) => p.has(pg::SHMEM) && p.owner as usize == s,
+        };
+        ours && p.flags & (pg::SWAPCACHE | pg::MAPPED | pg::WRITEBACK | pg::LOCKED) == pg::SWAPCACHE
+            && p.place == super::page::Place::Lru
+    }
+
+    /// The touch of a page still in the swap cache: mapped again without a read (PGFAULT, not
+    /// PGMAJFAULT), out of the swap cache with its slot freed, whether or not its write was
+    /// done. (Under writeback the kernel's write fault would copy the page instead: such a page
+    /// is read back like one on disk here.)
+    fn swap_cache_minor_fault(&mut self, t: usize, region: Region, fault: Fault) {
+        let id = fault.page;
+        self.stats.vm_events.pgfault += 1;
+        match region {
+            Region::Segment(_) => {
+                self.mem.pages[id as usize].index = fault.index;
+                self.shmem_swap_in_done(id);
+            }
+            Region::Task(_) => {
+                self.mem.pages[id as usize].flags &= !pg::DIRTY;
+                let behind = self.tasks[t].read_pages.len() as u64 + 1;
+                self.map_swapped_anon(t, id, behind);
+            }
+        }
     }
 
     /// Task `t` exits in a swap-in fault whose reads were not submitted: its pages, locked in
@@ -223,7 +265,14 @@ impl Machine {
             self.mem.pages[id as usize].flags &= !pg::LOCKED;
             return;
         }
-        // do_swap_page(): mapped again, and (a write fault) reuse_swap_page() frees its slot.
+        self.map_swapped_anon(t, id, in_flight);
+    }
+
+    /// The end of `do_swap_page()` for task `t`'s page `id`: mapped again, and (a write fault)
+    /// `reuse_swap_page()` takes it out of the swap cache and frees its slot. It takes the place
+    /// its fault left in the task's hot set, `behind` slots before the hot set's end (the pages
+    /// of the same fault still to map come after it).
+    fn map_swapped_anon(&mut self, t: usize, id: PageId, behind: u64) {
         let p = &mut self.mem.pages[id as usize];
         p.flags &= !(pg::SWAPCACHE | pg::LOCKED);
         p.flags |= pg::MAPPED | pg::YOUNG;
@@ -233,9 +282,8 @@ impl Machine {
         z.nr_anon_pages += 1;
         self.mem.swap.free += 1;
         self.tasks[t].swap_ents -= 1;
-        // It takes the place its fault left in the task's hot set.
         let hot_end = self.mem.hot.hot_end(Region::Task(t)).unwrap_or(0);
-        self.task_add_hot_anon_page(t, id, hot_end.saturating_sub(in_flight));
+        self.task_add_hot_anon_page(t, id, hot_end.saturating_sub(behind));
     }
 
     /// `shmem_getpage()` once the read is done: the page goes back into its segment's page

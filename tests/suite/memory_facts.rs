@@ -7,6 +7,11 @@ use wbsim::spec::WorkingSet;
 /// faults in first; at 1 s a 100 MiB anon hog (20 MiB/s) pushes the box into swap. Runs until
 /// the hog has faulted everything and the disk is idle, or an OOM kill.
 fn db_then_hog(release: Release, touch: Option<WorkingSet>) -> Machine {
+    db_then_hog_on(release, touch, 100_000_000)
+}
+
+/// [`db_then_hog`] with a swap disk of `bandwidth` bytes/s.
+fn db_then_hog_on(release: Release, touch: Option<WorkingSet>, bandwidth: u64) -> Machine {
     let mut mm = machine(&[128 * MIB]);
     mm.swap_bytes = 256 * MIB;
     mm.swap_disk = Some(0);
@@ -23,7 +28,7 @@ fn db_then_hog(release: Release, touch: Option<WorkingSet>) -> Machine {
         release,
         Policy::Redirty,
         mm,
-        vec![disk(100_000_000)],
+        vec![disk(bandwidth)],
         vec![mount(FsType::Ext3)],
         vec![db, hog],
     );
@@ -256,4 +261,25 @@ fn a_hot_shm_page_swapped_out_anyway_is_faulted_back_into_its_segment_at_its_nex
         );
         assert!(p.flags & pg::SHMEM != 0 && p.flags & pg::SWAPCACHE == 0);
     }
+}
+
+/// A hot page touched again while still in the swap cache (its write not started yet, or done
+/// and the page not yet freed) is found there (`lookup_swap_cache()`): mapped again without a
+/// read, a fault but not a major one. On a 5 MB/s swap disk the pages wait long enough for
+/// their writes that every fault of the run is such a hit.
+#[test]
+fn a_hot_page_touched_while_still_in_the_swap_cache_is_mapped_again_without_a_read() {
+    let fast = Some(WorkingSet {
+        touch_interval_ns: 100 * MSEC,
+        hot_bytes: 48 * MIB,
+    });
+    let m = db_then_hog_on(Release::V2_6_32, fast, 5_000_000);
+    let e = &m.stats.vm_events;
+    // Every fault: the two tasks' first touches, one per page read back, and the rest found in
+    // the swap cache.
+    let first_touches = (m.tasks[0].done_bytes + m.tasks[1].done_bytes) / PAGE;
+    let minor = e.pgfault - first_touches - e.pswpin;
+    assert!(minor > 0, "no hot page was found in the swap cache");
+    let db = &m.tasks[0];
+    assert_eq!(db.anon.len() as u64 + db.swap_ents, 48 * MIB / PAGE);
 }
