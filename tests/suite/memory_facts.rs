@@ -12,13 +12,35 @@ fn db_then_hog(release: Release, touch: Option<WorkingSet>) -> Machine {
 
 /// [`db_then_hog`] with a swap disk of `bandwidth` bytes/s.
 fn db_then_hog_on(release: Release, touch: Option<WorkingSet>, bandwidth: u64) -> Machine {
-    let mut mm = machine(&[128 * MIB]);
-    mm.swap_bytes = 256 * MIB;
-    mm.swap_disk = Some(0);
     let mut db = anon("db", 48 * MIB);
     if let TaskKind::Anon(a) = &mut db.kind {
         a.working_set = touch;
     }
+    then_hog(release, db, bandwidth)
+}
+
+/// A 48 MiB SGA held by `method`, all of it touched every `touch_interval`, then the hog.
+fn sga_then_hog(release: Release, method: PinMethod, touch_interval: u64) -> Machine {
+    let sga = task(
+        "sga",
+        TaskKind::Pin(Pin {
+            bytes: 48 * MIB,
+            method,
+            working_set: Some(WorkingSet {
+                touch_interval_ns: touch_interval,
+                hot_bytes: 48 * MIB,
+            }),
+        }),
+    );
+    then_hog(release, sga, 100_000_000)
+}
+
+/// `first` on the 128 MiB node with 256 MiB of swap on a disk of `bandwidth` bytes/s, and at
+/// 1 s the 100 MiB anon hog (20 MiB/s).
+fn then_hog(release: Release, first: TaskSpec, bandwidth: u64) -> Machine {
+    let mut mm = machine(&[128 * MIB]);
+    mm.swap_bytes = 256 * MIB;
+    mm.swap_disk = Some(0);
     let mut hog = anon("hog", 100 * MIB);
     if let TaskKind::Anon(a) = &mut hog.kind {
         a.rate_bytes_per_sec = 20 * MIB;
@@ -30,7 +52,7 @@ fn db_then_hog_on(release: Release, touch: Option<WorkingSet>, bandwidth: u64) -
         mm,
         vec![disk(bandwidth)],
         vec![mount(FsType::Ext3)],
-        vec![db, hog],
+        vec![first, hog],
     );
     let mut m = boot(&spec);
     run_until(&mut m, 60 * SEC, |m| {
@@ -110,37 +132,7 @@ fn pages_outside_the_hot_size_are_swapped_like_cold_memory() {
 fn an_shm_lock_segment_is_culled_on_first_contact_however_hot_while_a_hot_plain_segment_stays_evictable(
 ) {
     for method in [PinMethod::ShmLock, PinMethod::Shm] {
-        let mut mm = machine(&[128 * MIB]);
-        mm.swap_bytes = 256 * MIB;
-        mm.swap_disk = Some(0);
-        let sga = task(
-            "sga",
-            TaskKind::Pin(Pin {
-                bytes: 48 * MIB,
-                method,
-                working_set: Some(WorkingSet {
-                    touch_interval_ns: MSEC,
-                    hot_bytes: 48 * MIB,
-                }),
-            }),
-        );
-        let mut hog = anon("hog", 100 * MIB);
-        if let TaskKind::Anon(a) = &mut hog.kind {
-            a.rate_bytes_per_sec = 20 * MIB;
-        }
-        hog.start_ns = SEC;
-        let spec = run_spec(
-            Release::V2_6_34,
-            Policy::Redirty,
-            mm,
-            vec![disk(100_000_000)],
-            vec![mount(FsType::Ext3)],
-            vec![sga, hog],
-        );
-        let mut m = boot(&spec);
-        run_until(&mut m, 60 * SEC, |m| {
-            m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
-        });
+        let m = sga_then_hog(Release::V2_6_34, method, MSEC);
         let seg = &m.vfs.segments[0];
         let culled = m.stats.vm_events.unevictable_pgs_culled;
         match method {
@@ -210,37 +202,7 @@ fn a_hot_page_swapped_out_anyway_is_faulted_back_from_swap_at_its_next_touch() {
 /// `delete_from_swap_cache()`, `swap_free()`).
 #[test]
 fn a_hot_shm_page_swapped_out_anyway_is_faulted_back_into_its_segment_at_its_next_touch() {
-    let mut mm = machine(&[128 * MIB]);
-    mm.swap_bytes = 256 * MIB;
-    mm.swap_disk = Some(0);
-    let sga = task(
-        "sga",
-        TaskKind::Pin(Pin {
-            bytes: 48 * MIB,
-            method: PinMethod::Shm,
-            working_set: Some(WorkingSet {
-                touch_interval_ns: SEC,
-                hot_bytes: 48 * MIB,
-            }),
-        }),
-    );
-    let mut hog = anon("hog", 100 * MIB);
-    if let TaskKind::Anon(a) = &mut hog.kind {
-        a.rate_bytes_per_sec = 20 * MIB;
-    }
-    hog.start_ns = SEC;
-    let spec = run_spec(
-        Release::V2_6_32,
-        Policy::Redirty,
-        mm,
-        vec![disk(100_000_000)],
-        vec![mount(FsType::Ext3)],
-        vec![sga, hog],
-    );
-    let mut m = boot(&spec);
-    run_until(&mut m, 60 * SEC, |m| {
-        m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
-    });
+    let m = sga_then_hog(Release::V2_6_32, PinMethod::Shm, SEC);
     let e = &m.stats.vm_events;
     assert!(
         e.pgmajfault > 0 && e.pswpin > e.pgmajfault && e.pswpin <= 8 * e.pgmajfault,
