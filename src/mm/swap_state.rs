@@ -1,9 +1,12 @@
-//! Swap-in of a hot private page: `do_swap_page()` (mm/memory.c) → `swapin_readahead()` →
-//! `read_swap_cache_async()` (mm/swap_state.c) → `swap_readpage()` (mm/page_io.c), 2.6.32.
+//! Swap-in of a hot page: `do_swap_page()` (mm/memory.c), `shmem_getpage()` (mm/shmem.c) →
+//! `swapin_readahead()` → `read_swap_cache_async()` (mm/swap_state.c) → `swap_readpage()`
+//! (mm/page_io.c), 2.6.32.
 //!
 //! A hot page that reclaim swapped out anyway (touched less often than it stays on the inactive
 //! list) is touched again at its next sweep time (`mm/hot.rs`), and the task faults on its swap
-//! entry. `do_swap_page()` finds no page in the swap cache and calls `swapin_readahead()`, which
+//! entry. If the page is still in the swap cache (its write not started, or done and the page
+//! not yet freed), `lookup_swap_cache()` finds it and the fault maps it without a read (PGFAULT
+//! only). Otherwise `do_swap_page()` calls `swapin_readahead()`, which
 //! reads the aligned cluster of `1 << page_cluster` slots around the entry: for each slot in
 //! use, `read_swap_cache_async()` allocates a page (`alloc_page_vma(GFP_HIGHUSER_MOVABLE)`, which
 //! may reclaim; the fault's own page may end in the OOM killer), adds it locked to the swap
@@ -21,8 +24,9 @@
 //! What the model reads ahead (docs/MODEL.md simplification 10): the task's other hot pages
 //! swapped out near the same slot, mapped with the fault's page (the kernel maps each at its own
 //! touch, within one `touch_interval`, as a minor fault on the swap cache); not the cluster's
-//! cold neighbours. A swapped-out page is identified by the swap slot counter when it was
-//! unmapped, which is where it is written unless its write is put off.
+//! cold neighbours. A swapped-out page's place on the device is the swap slot counter when it
+//! was unmapped, which is where it is written unless its write is put off; the page itself is
+//! recognised in the swap cache by its frame's swap-out number (`mm/hot.rs`).
 
 use super::granularity::KernelPages;
 use super::hot::{Fault, Region};
