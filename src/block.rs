@@ -742,8 +742,10 @@ impl Machine {
             }
             ReqKind::Read { task } => {
                 for &id in &r.pages {
-                    if self.mem.pages[id as usize].has(pg::ANON) {
-                        self.swap_in_done(task, id); // do_swap_page() (mm/swap_state.rs)
+                    // A page read into the swap cache is a swap-in (a file read never is):
+                    // the rest of do_swap_page() / shmem_getpage() (mm/swap_state.rs).
+                    if self.mem.pages[id as usize].has(pg::SWAPCACHE) {
+                        self.swap_in_done(task, id);
                     } else {
                         self.mem.pages[id as usize].flags &= !pg::LOCKED;
                     }

@@ -210,6 +210,8 @@ fn a_hot_shm_page_swapped_out_anyway_is_faulted_back_into_its_segment_at_its_nex
         e.pgmajfault,
         e.pswpin
     );
+    // Every read ended the fault: the owner waits for none, and more than one fault ran.
+    assert!(m.tasks[0].read_pages.is_empty() && e.pgmajfault > 1);
     let seg = &m.vfs.segments[0];
     let resident = seg.pages.iter().filter(|&&id| id != NIL).count() as u64;
     assert_eq!(resident, seg.resident);
