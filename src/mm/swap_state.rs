@@ -104,32 +104,26 @@ impl Machine {
     }
 
     /// The swap-in fault task `t` owes `region` now or is in: the slice's end if it sleeps in
-    /// it, `None` once the fault is done (or none is due) and the task goes on. `submitted`
-    /// (the task's state) says the reads are in flight.
-    pub(crate) fn swap_in(
-        &mut self,
-        t: usize,
-        region: Region,
-        submitted: &mut bool,
-    ) -> Option<Slice> {
-        if *submitted && self.tasks[t].read_pages.is_empty() {
-            *submitted = false; // every read completed and was mapped
-        }
-        if *submitted {
+    /// it, `None` once the fault is done (or none is due) and the task goes on. Its reads are
+    /// in flight when it waits for pages whose slots it no longer holds
+    /// ([`Machine::swap_readpage`] took them).
+    pub(crate) fn swap_in(&mut self, t: usize, region: Region) -> Option<Slice> {
+        let task = &self.tasks[t];
+        if !task.read_pages.is_empty() && task.swap_in_slots.is_empty() {
             self.bump_gen(Actor::Task(t)); // woken by the next completion
             return Some(Slice::Sleeping);
         }
         if !self.swap_in_due(t, region) {
             return None;
         }
-        self.do_swap_page(t, region, submitted)
+        self.do_swap_page(t, region)
     }
 
     /// `do_swap_page()` / `shmem_getpage()` for task `t`'s next fault on `region`: a page still
     /// in the swap cache is mapped at once (`None`: the task goes on); otherwise allocates the
     /// fault's page and then its cluster's, one at a time (each allocation may sleep in
     /// reclaim, and the slice resumes here), then submits their reads and waits.
-    fn do_swap_page(&mut self, t: usize, region: Region, submitted: &mut bool) -> Option<Slice> {
+    fn do_swap_page(&mut self, t: usize, region: Region) -> Option<Slice> {
         let cluster = self
             .granularity
             .batch(KernelPages(1 << PAGE_CLUSTER))
@@ -161,7 +155,7 @@ impl Machine {
             let slot = of.map_or(fault.slot, |s| s.wrapping_add(n));
             self.read_swap_cache_async(t, region, id, Fault { slot, ..fault });
         }
-        Some(self.swap_readpage(t, submitted))
+        Some(self.swap_readpage(t))
     }
 
     /// Whether `fault`'s page is still in memory, in the swap cache and not under its write or
@@ -199,10 +193,13 @@ impl Machine {
         }
     }
 
-    /// Task `t` exits in a swap-in fault whose reads were not submitted: its pages, locked in
-    /// the swap cache, are unlocked and left to reclaim (reads in flight end in
+    /// Task `t` exits: if it is in a swap-in fault whose reads were not submitted, its pages,
+    /// locked in the swap cache, are unlocked and left to reclaim (reads in flight end in
     /// [`Machine::swap_in_done`]).
     pub(crate) fn swap_in_abandon(&mut self, t: usize) {
+        if self.tasks[t].swap_in_slots.is_empty() {
+            return; // no fault, a `stream-read` call, or reads in flight
+        }
         self.tasks[t].swap_in_slots.clear();
         for id in std::mem::take(&mut self.tasks[t].read_pages) {
             self.mem.pages[id as usize].flags &= !pg::LOCKED;
@@ -228,7 +225,7 @@ impl Machine {
 
     /// `swap_readpage()` of every page of the fault (PSWPIN each), PGMAJFAULT, and the wait in
     /// `lock_page()`.
-    fn swap_readpage(&mut self, t: usize, submitted: &mut bool) -> Slice {
+    fn swap_readpage(&mut self, t: usize) -> Slice {
         let Some(b) = self.mem.swap.bdi else {
             unreachable!("a page swapped out has a swap device")
         };
@@ -240,7 +237,6 @@ impl Machine {
         }
         self.stats.vm_events.pswpin += pages.len() as u64;
         self.stats.vm_events.pgmajfault += 1;
-        *submitted = true;
         if self.parked_disk(Actor::Task(t)).is_some() {
             // The sync list is exhausted: get_request_wait() until a read request is freed.
             self.get_request_wait(b, Actor::Task(t), crate::block::BLK_RW_SYNC);

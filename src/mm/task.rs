@@ -622,14 +622,7 @@ impl Machine {
                 self.free_page(page, cpu);
             }
         }
-        let submitted = match self.tasks[t].progress {
-            super::workload::Progress::Anon(st) => st.swap_in_submitted,
-            super::workload::Progress::Pin(st) => st.swap_in_submitted,
-            _ => true,
-        };
-        if !submitted {
-            self.swap_in_abandon(t);
-        }
+        self.swap_in_abandon(t);
         self.tasks[t].alloc = None;
         self.tasks[t].bdp = None;
         self.tasks[t].pf = 0;

@@ -82,8 +82,6 @@ pub struct State {
     pub phase_start: SimTime,
     /// Holding until this time, then freeing (cycle).
     pub hold_until: Option<SimTime>,
-    /// The reads of a swap-in fault are in flight (`mm/swap_state.rs`).
-    pub swap_in_submitted: bool,
 }
 
 /// `size`, `rate`, `hold` (0), `cycle` (false), `gfp` (`highuser_movable`).
@@ -123,7 +121,6 @@ impl Workload for Anon {
             target: m.granularity.pages_ceil(self.bytes),
             phase_start: m.clock.now,
             hold_until: None,
-            swap_in_submitted: false,
         })
     }
 
@@ -138,7 +135,7 @@ impl Machine {
         let Progress::Anon(mut st) = self.tasks[t].progress else {
             unreachable!("an anon task's progress")
         };
-        if let Some(r) = self.anon_swap_in(t, &mut st) {
+        if let Some(r) = self.anon_swap_in(t, &st) {
             return r;
         }
         if let Some(until) = st.hold_until {
@@ -153,7 +150,7 @@ impl Machine {
         let mut r = Slice::Yield;
         let mut left = self.slice_pages();
         while left > 0 {
-            if let Some(r) = self.anon_swap_in(t, &mut st) {
+            if let Some(r) = self.anon_swap_in(t, &st) {
                 return r;
             }
             let have = self.tasks[t].anon.len() as u64 + self.tasks[t].swap_ents;
@@ -210,12 +207,14 @@ impl Machine {
     /// The swap-in fault of a hot page the task owes now or is in (`mm/swap_state.rs`): the
     /// slice's end if it sleeps in it.
     #[inline]
-    fn anon_swap_in(&mut self, t: usize, st: &mut State) -> Option<Slice> {
+    fn anon_swap_in(&mut self, t: usize, st: &State) -> Option<Slice> {
         if !self.mem.hot.any() {
             return None; // no hot memory: nothing is ever faulted back
         }
-        let r = self.swap_in(t, Region::Task(t), &mut st.swap_in_submitted);
-        self.tasks[t].progress = Progress::Anon(*st);
+        let r = self.swap_in(t, Region::Task(t));
+        if r.is_some() {
+            self.tasks[t].progress = Progress::Anon(*st);
+        }
         r
     }
 }

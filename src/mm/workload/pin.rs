@@ -87,8 +87,6 @@ pub struct State {
     pub done: u64,
     /// The shm segment (shm, shm_lock).
     pub seg: Option<usize>,
-    /// The reads of a swap-in fault are in flight (`mm/swap_state.rs`).
-    pub swap_in_submitted: bool,
 }
 
 /// `size` and `method`.
@@ -163,7 +161,6 @@ impl Workload for Pin {
             total,
             done: 0,
             seg,
-            swap_in_submitted: false,
         })
     }
 
@@ -174,9 +171,7 @@ impl Workload for Pin {
         };
         if let Some(s) = st.seg.filter(|_| m.mem.hot.any()) {
             // The instance's processes fault back the hot pages swapped out (mm/swap_state.rs).
-            let r = m.swap_in(t, Region::Segment(s), &mut st.swap_in_submitted);
-            m.tasks[t].progress = Progress::Pin(st);
-            if let Some(r) = r {
+            if let Some(r) = m.swap_in(t, Region::Segment(s)) {
                 return r;
             }
         }
