@@ -218,14 +218,14 @@ impl HotMemory {
         slot_hint: u32,
         now: SimTime,
     ) -> Option<u64> {
-        self.touch(region)?;
+        let touch = self.touch(region)?;
         // Every swap-out of a hot region is numbered, hot page or not: a fault recognises its
         // own page by the number.
         self.swap_outs += 1;
         let swap_out = self.swap_outs;
         self.swap_out_of[page as usize] = swap_out;
         let hot_end = self.hot_end(region).filter(|&end| index < end)?;
-        let due = self.touch(region)?.next_touch(index, now);
+        let due = touch.next_touch(index, now);
         let s = self.faults_mut(region)?;
         s.seq = s.seq.wrapping_add(1);
         s.due.insert((due, slot_hint, s.seq));
