@@ -564,8 +564,15 @@ pub struct OomTaskRow {
     pub total_vm: u64,
     /// Anon rss, pages.
     pub anon_rss: u64,
-    /// File (and shm) rss, pages.
+    /// File and shm rss, pages (`MM_FILEPAGES` before 4.5 counted both).
     pub file_rss: u64,
+    /// The shm part of `file_rss`, pages: `MM_SHMEMPAGES` from 4.5 ("mm, shmem: add internal
+    /// shmem resident memory accounting", eca56ff906bd). The model maps no other file pages.
+    pub shmem_rss: u64,
+    /// The part of `anon_rss` the OOM reaper (4.6) leaves mapped: pages in VM_LOCKED vmas,
+    /// which `__oom_reap_task()` skips, and the kernel pages the model charges to the task,
+    /// which no unmap frees.
+    pub anon_rss_unreaped: u64,
     /// CPU it last ran on.
     pub cpu: u32,
     /// `oom_adj`.

@@ -5,6 +5,7 @@
 //! Not modelled: capabilities, nice values and PF_OOM_ORIGIN (no scenario task has them), the
 //! notifier chain (empty), MPOL_BIND (no mempolicies).
 
+use super::page::pg;
 use super::zone::int_sqrt;
 use super::{Actor, Machine};
 use crate::kernel::{OomBadness, OomChildVictim, OomCpusetTasks, OomKilledCurrent, OomMempolicy};
@@ -504,12 +505,23 @@ impl Machine {
             .granularity
             .base(self.rss_and_swap_sim(p) - task.swap_ents);
         let anon_rss = self.granularity.base(task.anon.len() as u64);
+        let unreaped = task
+            .anon
+            .iter()
+            .filter(|&&id| {
+                let flags = self.mem.pages[id as usize].flags;
+                flags & (pg::MLOCKED | pg::KERNEL) != 0
+            })
+            .count() as u64;
         OomTaskRow {
             pid: task.pid,
             name: task.name.clone(),
             total_vm: self.total_vm(p),
             anon_rss,
             file_rss: rss - anon_rss,
+            // Every mapped page that is not anon is a shm segment's (attached or owned).
+            shmem_rss: rss - anon_rss,
+            anon_rss_unreaped: self.granularity.base(unreaped),
             cpu: task.cpu as u32,
             oom_adj: oom_adj_of(task.oom_score_adj),
             oom_score_adj: task.oom_score_adj,

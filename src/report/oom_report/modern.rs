@@ -22,7 +22,10 @@
 //! process is in the root memory cgroup. Not per release: the call trace names 6.1's functions in
 //! the layouts before 6.1; the zone line's `reserved_highatomic:`, the `(M)` migrate type, the
 //! `show_mem()` totals and the no-killable-task panic are the current ones from 3.10 on. The OOM
-//! reaper's line (4.6) is never printed: the reaper is not modelled.
+//! reaper's line (4.6–5.17, [`Layout::oom_reaper`]) is the one it prints when it reaches the
+//! victim's mm before the victim's own exit does: the run ends at the kill, so the race (which
+//! the victim wins only if it gets to `exit_mmap()` first; a victim asleep in the allocator or on
+//! IO does not) is not simulated.
 
 use super::{k, nodelist, page_cache_and_swap, pcp_pages, sum, Lines};
 use crate::mm::gfp;
@@ -168,6 +171,18 @@ impl Layout {
     /// `, shmem-rss:%lukB` in the kill line ("mm, oom: report shmem rss", 4.5).
     fn shmem_rss(self) -> bool {
         self.since(4, 5)
+    }
+
+    /// The OOM reaper's `oom_reaper: reaped process …` line after the kill lines: the reaper
+    /// thread ("mm, oom: introduce oom reaper", aac453635549, and "mm, oom_reaper: report
+    /// success/failure", bc448e897b6d, 4.6) is woken by the kill and reaps at once, until "oom_kill.c:
+    /// futex: delay the OOM reaper to allow time for proper futex cleanup" (e4a38402c36e, 5.18)
+    /// made it wait `OOM_REAPER_DELAY` (2 s). In that time a victim that exits unmaps its own mm
+    /// (`exit_mmap()` reaps an OOM victim's mm itself from 4.17, 27ae357fa82b, and sets
+    /// MMF_OOM_SKIP), and the reaper then prints nothing; a victim stuck longer would still be
+    /// reaped, but the run ends at the kill, so from 5.18 the line is not printed.
+    fn oom_reaper(self) -> bool {
+        self.since(4, 6) && !self.since(5, 18)
     }
 
     /// `, UID:%u pgtables:%lukB oom_score_adj:%hd` in the kill line (8ac3f8f and
@@ -714,15 +729,19 @@ fn summary_and_kill(o: &mut Lines, r: &OomReport, spec: &RunSpec, layout: Layout
         return;
     };
     let row = r.tasks.iter().find(|t| t.pid == *pid);
-    let (vm, anon, file) = row.map_or((0, 0, 0), |t| (k(t.total_vm), k(t.anon_rss), k(t.file_rss)));
+    let (vm, anon) = row.map_or((0, 0), |t| (k(t.total_vm), k(t.anon_rss)));
     let adj = row.map_or(0, |t| t.oom_score_adj);
     if layout.oom_summary() {
         oom_kill_summary(o, r, spec, victim, *pid);
     }
-    let shmem = if layout.shmem_rss() {
-        ", shmem-rss:0kB"
-    } else {
-        ""
+    // From 4.5 shm pages are MM_SHMEMPAGES, no longer part of MM_FILEPAGES (eca56ff906bd).
+    let (file, shmem) = match row {
+        Some(t) if layout.shmem_rss() => (
+            k(t.file_rss - t.shmem_rss),
+            format!(", shmem-rss:{}kB", k(t.shmem_rss)),
+        ),
+        Some(t) => (k(t.file_rss), String::new()),
+        None => (0, String::new()),
     };
     let uid = if layout.kill_line_uid() {
         format!(", UID:0 pgtables:0kB oom_score_adj:{adj}")
@@ -743,6 +762,24 @@ fn summary_and_kill(o: &mut Lines, r: &OomReport, spec: &RunSpec, layout: Layout
             "Out of memory: Killed process {pid} ({victim}) {memory}"
         ));
     }
+    if let Some(t) = row.filter(|_| layout.oom_reaper()) {
+        o.line(reaped_line(t));
+    }
+}
+
+/// `__oom_reap_task()`'s line once it has unmapped the victim's private vmas: it skips VM_LOCKED
+/// vmas (until a213e5cf71cb, 5.18), hugetlb and shared mappings (a shm segment is VM_SHARED),
+/// so what stays is the locked anon memory (and the kernel pages the model charges to the task),
+/// the shared file pages (none in the model) and every shm page.
+fn reaped_line(t: &OomTaskRow) -> String {
+    format!(
+        "oom_reaper: reaped process {} ({}), now anon-rss:{}kB, file-rss:{}kB, shmem-rss:{}kB",
+        t.pid,
+        t.name,
+        k(t.anon_rss_unreaped),
+        k(t.file_rss - t.shmem_rss),
+        k(t.shmem_rss)
+    )
 }
 
 /// `oc->nodemask` is the allocation's: an MPOL_BIND task's nodes (`policy_nodemask()`, for the
