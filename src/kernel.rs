@@ -165,6 +165,20 @@ switches! {
             "645747462435 vmscan: detect mapped file pages used only once; dfc8d636cdb vmscan: factor out page reference checks; 31c0569c3b0 vmscan: drop page_mapping_inuse()";
     }
 
+    /// The swap token (`mm/thrash.c`: `grab_swap_token()` in `do_swap_page()`,
+    /// `page_referenced_one()`, `disable_swap_token()`): the task whose major swap-in faults
+    /// come closest together holds it, and while it is in a page fault, reclaim by anyone else
+    /// treats every page it maps as referenced; reclaim at priority 0 takes it away.
+    swap_token: SwapToken = "the swap token that shields a thrashing task's pages from reclaim" {
+        /// 2.6.20's contention by fault interval (7602bdf2fd14, Ashwin Chaugule), as in 2.6.32.
+        FaultRate => "fault-rate", "2.6.32", "";
+        /// Also halves the holder's priority every 256 swap-in faults, so a holder that
+        /// sleeps loses it (3.0; first profile 3.2).
+        Aging => "aging", "3.2", "d7911ef30cb7 vmscan: implement swap token priority aging (3.0)";
+        /// No token (3.5; first profile 3.9).
+        Removed => "removed", "3.9", "mm: remove swap token code (Rik van Riel, 3.5)";
+    }
+
     /// How `get_scan_ratio()` / `get_scan_count()` splits scanning between anon and file.
     scan_ratio: ScanRatio = "how the anon/file scan balance is rounded" {
         /// Rounded to whole percent first.
@@ -716,6 +730,7 @@ pub const LATER: &[Profile] = &[
     Profile {
         name: "3.2",
         changes: &[
+            ("swap_token", "aging"),
             ("reclaim_fs_writepage", "kswapd-priority"),
             ("reclaim_writeback_throttle", "priority-scaled"),
             ("dirty_throttle", "io-less"),
@@ -735,6 +750,7 @@ pub const LATER: &[Profile] = &[
     Profile {
         name: "3.9",
         changes: &[
+            ("swap_token", "removed"),
             ("ext4_write_begin_nofs", "false"),
             ("dirty_limit_boot_init", "true"),
         ],

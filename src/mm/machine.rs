@@ -55,6 +55,8 @@ pub struct Machine {
     pub stats: Stats,
     /// The verdict and what decides it.
     pub run: RunState,
+    /// The swap token (`mm/thrash.c`).
+    pub swap_token: super::thrash::SwapToken,
     /// The observer (a `crate::probe::Probe`: `--timeline`, `explain`…): `None` costs nothing.
     pub probe: Option<Box<dyn crate::probe::Probe>>,
     /// What the page-free path and the event loop record for the invariant checker.
@@ -116,6 +118,7 @@ impl Machine {
             slab: super::slab::Slab::default(),
             stats: Stats::default(),
             run: RunState::default(),
+            swap_token: Default::default(),
             probe: None,
             tracker: Tracker::default(),
             progress: None,

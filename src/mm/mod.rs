@@ -79,6 +79,7 @@ pub mod slab;
 pub mod swap;
 pub mod swap_state;
 pub mod task;
+pub mod thrash;
 pub mod vmscan;
 pub mod vmstat;
 pub mod workload;

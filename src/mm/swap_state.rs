@@ -144,6 +144,11 @@ impl Machine {
                 of?;
                 continue;
             }
+            if of.is_none() && self.tasks[t].alloc.is_none() && matches!(region, Region::Task(_)) {
+                // A major fault, not resumed after a sleep in the allocator: "Contend for token
+                // _before_ read-in" (do_swap_page(); shmem_getpage() does not contend).
+                self.grab_swap_token(t);
+            }
             let Some(id) = self.task_alloc(t, gfp::GFP_HIGHUSER_MOVABLE) else {
                 return Some(Slice::Sleeping); // in reclaim: the slice resumes here
             };

@@ -116,6 +116,8 @@ pub struct Task {
     pub read_pages: Vec<PageId>,
     /// The swap slots of a swap-in fault's pages while they are allocated (`mm/swap_state.rs`).
     pub swap_in_slots: Vec<u32>,
+    /// Its mm's share of the swap token (`mm/thrash.rs`).
+    pub token: super::thrash::TaskToken,
     /// Its producer's clock (writers, readers, anon faults).
     pub pace: Pace,
     /// A kernel thread (no mm): the bdi whose flusher this task is the allocation context of
@@ -259,6 +261,7 @@ impl Task {
             finished_at: None,
             read_pages: vec![],
             swap_in_slots: vec![],
+            token: Default::default(),
             pace: Pace::default(),
             kthread: None,
         }
@@ -623,6 +626,7 @@ impl Machine {
             }
         }
         self.swap_in_abandon(t);
+        self.put_swap_token(t); // mmput()
         self.tasks[t].alloc = None;
         self.tasks[t].bdp = None;
         self.tasks[t].pf = 0;

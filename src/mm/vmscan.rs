@@ -15,6 +15,7 @@
 use super::granularity::KernelPages;
 use super::page::{pg, LruList, PageId, Place};
 use super::slab::CacheId;
+use super::thrash::TokenHolder;
 use super::zone::{zone_watermark_ok, Wmark};
 use super::{cost, gfp, Actor, Machine};
 use crate::fs::{self, WritepageCaller};
@@ -72,6 +73,9 @@ pub struct ScanControl {
     /// skipped (`lruvec.rs`). Direct reclaim's `gfp_zone()` is the top zone for every mask
     /// modelled; kswapd's is the waker's classzone.
     pub reclaim_idx: usize,
+    /// The swap token's holder whose pages this batch's `page_referenced()` counts as
+    /// referenced (`mm/thrash.rs`), set at the top of each batch.
+    pub token: Option<TokenHolder>,
 }
 
 impl NodeStat {
@@ -160,6 +164,7 @@ impl ScanControl {
             nr_immediate: 0,
             nr: NodeStat::default(),
             reclaim_idx: MAX_RECLAIM_IDX,
+            token: None,
         }
     }
 
@@ -547,6 +552,7 @@ impl Machine {
         self.mem.zones[zid].recent_scanned[usize::from(file)] += examined;
         let taken = std::mem::take(&mut self.mem.scratch);
         let now = self.clock.now;
+        let token = self.token_holder(sc.actor);
         let mut rotated = 0;
         let mut deactivated = 0;
         for &id in &taken {
@@ -555,9 +561,9 @@ impl Machine {
                 continue;
             }
             let referenced = if self.switches.page_references == PageReferences::PageReferenced {
-                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true, now)
+                self.mem.page_mapping_inuse(id) && self.mem.page_referenced(id, true, now, token)
             } else {
-                self.mem.page_referenced(id, false, now)
+                self.mem.page_referenced(id, false, now, token)
             };
             if referenced {
                 rotated += 1;
@@ -596,6 +602,7 @@ impl Machine {
         let mut keep = std::mem::take(&mut self.mem.scratch_keep);
         keep.clear();
         sc.stat = BatchStat::default();
+        sc.token = self.token_holder(sc.actor);
         for &id in &list {
             match self.shrink_page(id, sc, prio) {
                 PageFate::Free => {
@@ -792,15 +799,19 @@ impl Machine {
     /// `page_references` switch: `Err(fate)` ends the page's trip, `Ok(keep_dirty)` goes on
     /// (`keep_dirty`: a referenced page is kept rather than written).
     #[inline]
-    fn references_fate(&mut self, id: PageId) -> Result<bool, PageFate> {
+    fn references_fate(
+        &mut self,
+        id: PageId,
+        token: Option<TokenHolder>,
+    ) -> Result<bool, PageFate> {
         if self.switches.page_references == PageReferences::PageReferenced {
-            let referenced = self.mem.page_referenced(id, true, self.clock.now);
+            let referenced = self.mem.page_referenced(id, true, self.clock.now, token);
             if referenced && self.mem.page_mapping_inuse(id) {
                 return Err(PageFate::Activate);
             }
             return Ok(referenced);
         }
-        match self.mem.page_check_references(id, self.clock.now) {
+        match self.mem.page_check_references(id, self.clock.now, token) {
             PageRef::Activate => Err(PageFate::Activate),
             PageRef::Keep => Err(PageFate::Keep),
             PageRef::ReclaimClean => Ok(true),
@@ -871,7 +882,7 @@ impl Machine {
             return self.keep_writeback(id, sc);
         }
         // Step 8: references.
-        let keep_dirty = match self.references_fate(id) {
+        let keep_dirty = match self.references_fate(id, sc.token) {
             Ok(keep_dirty) => keep_dirty,
             Err(fate) => return fate,
         };
@@ -1074,6 +1085,7 @@ impl Machine {
                 nr_immediate: 0,
                 nr: NodeStat::default(),
                 reclaim_idx: MAX_RECLAIM_IDX,
+                token: None,
             },
             prio: DEF_PRIORITY,
             total_scanned: 0,
@@ -1104,6 +1116,9 @@ impl Machine {
         loop {
             match dr.phase {
                 DirectReclaimPhase::PriorityStart => {
+                    if dr.prio == 0 {
+                        self.disable_swap_token(); // "The swap token gets in the way of swapout"
+                    }
                     dr.sc.resume = None;
                     dr.sc.nr_scanned = 0;
                     dr.sc.all_unreclaimable = true;
@@ -1486,14 +1501,19 @@ impl Machine {
                     b.prio = DEF_PRIORITY;
                     b.phase = BalancePhase::PriorityStart;
                 }
-                BalancePhase::PriorityStart => match self.balance_end_zone(zones, &mut b) {
-                    None => return self.balance_out(n, b),
-                    Some(e) => {
-                        b.end_zone = e;
-                        b.i = 0;
-                        b.phase = BalancePhase::Zones;
+                BalancePhase::PriorityStart => {
+                    if b.prio == 0 {
+                        self.disable_swap_token(); // "The swap token gets in the way of swapout"
                     }
-                },
+                    match self.balance_end_zone(zones, &mut b) {
+                        None => return self.balance_out(n, b),
+                        Some(e) => {
+                            b.end_zone = e;
+                            b.i = 0;
+                            b.phase = BalancePhase::Zones;
+                        }
+                    }
+                }
                 BalancePhase::Zones => {
                     if self.balance_zones(n, zones, &mut b) {
                         self.mem.nodes[n].kswapd.bal = Some(b);
@@ -1754,8 +1774,15 @@ impl super::memory::Memory {
 
     /// `page_referenced()`: test-and-clear the young ptes of a mapped page (and, [32–33],
     /// PG_referenced as well). A pte is young since its fault (`YOUNG`) or because the workload
-    /// touched the page again since the last test (`hot.rs`).
-    fn page_referenced(&mut self, id: PageId, clear_pg_referenced: bool, now: SimTime) -> bool {
+    /// touched the page again since the last test (`hot.rs`). A page the swap token's holder
+    /// maps while it is in a fault counts as referenced (`token`, `mm/thrash.rs`).
+    fn page_referenced(
+        &mut self,
+        id: PageId,
+        clear_pg_referenced: bool,
+        now: SimTime,
+        token: Option<TokenHolder>,
+    ) -> bool {
         let p = &mut self.pages[id as usize];
         let mut r = false;
         if clear_pg_referenced && p.has(pg::REFERENCED) {
@@ -1771,6 +1798,7 @@ impl super::memory::Memory {
                 let p = self.pages[id as usize];
                 r |= self.hot.test_and_clear_young(id, &p, now);
             }
+            r |= token.is_some_and(|h| h.maps(&self.pages[id as usize]));
         }
         r
     }
@@ -1782,8 +1810,13 @@ impl super::memory::Memory {
     }
 
     /// `page_check_references()` [≥34].
-    fn page_check_references(&mut self, id: PageId, now: SimTime) -> PageRef {
-        let refs_pte = self.page_referenced(id, false, now);
+    fn page_check_references(
+        &mut self,
+        id: PageId,
+        now: SimTime,
+        token: Option<TokenHolder>,
+    ) -> PageRef {
+        let refs_pte = self.page_referenced(id, false, now, token);
         let p = &mut self.pages[id as usize];
         let refs_page = p.has(pg::REFERENCED);
         p.flags &= !pg::REFERENCED;

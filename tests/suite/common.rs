@@ -229,6 +229,7 @@ pub fn kswapd_sc() -> ScanControl {
         nr_immediate: 0,
         nr: Default::default(),
         reclaim_idx: 2,
+        token: None,
     }
 }
 
@@ -249,6 +250,7 @@ pub fn direct_sc(t: usize, gfp_mask: u32) -> ScanControl {
         nr_immediate: 0,
         nr: Default::default(),
         reclaim_idx: 2,
+        token: None,
     }
 }
 

@@ -38,6 +38,16 @@ fn sga_then_hog(release: Release, method: PinMethod, touch_interval: u64) -> Mac
 /// `first` on the 128 MiB node with 256 MiB of swap on a disk of `bandwidth` bytes/s, and at
 /// 1 s the 100 MiB anon hog (20 MiB/s).
 fn then_hog(release: Release, first: TaskSpec, bandwidth: u64) -> Machine {
+    then_hog_with(release, first, bandwidth, |_| {})
+}
+
+/// [`then_hog`] with `tweak` applied to the run's spec (a switch set by hand).
+fn then_hog_with(
+    release: Release,
+    first: TaskSpec,
+    bandwidth: u64,
+    tweak: impl FnOnce(&mut wbsim::spec::RunSpec),
+) -> Machine {
     let mut mm = machine(&[128 * MIB]);
     mm.swap_bytes = 256 * MIB;
     mm.swap_disk = Some(0);
@@ -46,7 +56,7 @@ fn then_hog(release: Release, first: TaskSpec, bandwidth: u64) -> Machine {
         a.rate_bytes_per_sec = 20 * MIB;
     }
     hog.start_ns = SEC;
-    let spec = run_spec(
+    let mut spec = run_spec(
         release,
         Policy::Redirty,
         mm,
@@ -54,6 +64,7 @@ fn then_hog(release: Release, first: TaskSpec, bandwidth: u64) -> Machine {
         vec![mount(FsType::Ext3)],
         vec![first, hog],
     );
+    tweak(&mut spec);
     let mut m = boot(&spec);
     run_until(&mut m, 60 * SEC, |m| {
         m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
@@ -193,6 +204,43 @@ fn a_hot_page_swapped_out_anyway_is_faulted_back_from_swap_at_its_next_touch() {
     assert_eq!(
         warm.mem.swap.total - warm.mem.swap.free,
         db.swap_ents + warm.tasks[1].swap_ents + mapped_swap_cache
+    );
+}
+
+/// 2.6.32's swap token (`mm/thrash.c`): the hot database, the only task whose swap-ins are
+/// major faults, takes the token at its first one (`grab_swap_token()` in `do_swap_page()`),
+/// and while it waits for its reads, the hog's reclaim and kswapd's count every page it maps as
+/// referenced (`page_referenced_one()`) and activate it instead of swapping it out. So it
+/// loses fewer pages to swap and faults less than with the token removed (3.5).
+#[test]
+fn the_swap_token_shields_the_pages_of_a_thrashing_task_while_it_waits_for_its_swap_ins() {
+    let hot = || {
+        let mut db = anon("db", 48 * MIB);
+        if let TaskKind::Anon(a) = &mut db.kind {
+            a.working_set = Some(WorkingSet {
+                touch_interval_ns: SEC,
+                hot_bytes: 48 * MIB,
+            });
+        }
+        db
+    };
+    let with = then_hog(Release::V2_6_32, hot(), 100_000_000);
+    let without = then_hog_with(Release::V2_6_32, hot(), 100_000_000, |s| {
+        s.kernel.switches.swap_token = wbsim::kernel::SwapToken::Removed;
+    });
+    let (w, wo) = (&with.stats.vm_events, &without.stats.vm_events);
+    assert!(w.pgmajfault > 0, "the database never faulted");
+    assert!(
+        with.tasks[0].token.priority > 0 && without.tasks[0].token.priority == 0,
+        "only the token's database contended for it"
+    );
+    assert!(
+        w.pgmajfault < wo.pgmajfault && w.pswpin < wo.pswpin,
+        "with the token {} faults read {} pages; without, {} read {}",
+        w.pgmajfault,
+        w.pswpin,
+        wo.pgmajfault,
+        wo.pswpin
     );
 }
 
