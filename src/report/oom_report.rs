@@ -16,8 +16,9 @@
 //! cache) has count 1 and is `non-shared`; free pages, per-CPU free pages and the hugetlb pool
 //! have count 0 and are in neither.
 //!
-//! Not printed: `dump_stack()` (the model has no stack to show) and the swap-cache hit statistics
-//! (not modelled). The model's allocations are all order 0, so every free page is on the order-0
+//! `dump_stack()` prints the `Pid:` line and the call trace of the invoking task's path in 2.6.32's
+//! function names, without addresses or offsets ([`dump_stack`]). Not printed: the swap-cache
+//! hit statistics (not modelled). The model's allocations are all order 0, so every free page is on the order-0
 //! buddy list.
 //!
 //! Profiles 2.6.37–3.9 print 2.6.36's layout with the lines their release changed ([`Era`]):
@@ -127,6 +128,7 @@ fn render_release(r: &OomReport, spec: &RunSpec) -> String {
     let vm = &spec.vm;
     let mut o = Lines(String::new());
     header(&mut o, r, minor, era);
+    dump_stack(&mut o, r, spec);
     o.line("Mem-Info:");
     per_cpu(&mut o, r);
     global_counts(&mut o, r, era);
@@ -172,6 +174,87 @@ fn header(o: &mut Lines, r: &OomReport, minor: u32, era: Era) {
         r.invoker,
         nodelist(&r.invoker_mems)
     ));
+}
+
+/// `dump_stack()` as x86_64's `arch/x86/kernel/dumpstack.c` prints it from 2.6.32 to 3.9 (the
+/// `CPU: N PID:` form is 3.10's): `Pid: P, comm: C Not tainted RELEASE #1`, then `Call Trace:`
+/// and the frames of the path the invoking task's kind allocates through, innermost first. The
+/// kernel prints each frame as ` [<ffffffff8110a3fa>] alloc_pages_current+0x7a/0xd0`; the model
+/// has no kernel image to take addresses and offsets from, so a frame is its function's name.
+fn dump_stack(o: &mut Lines, r: &OomReport, spec: &RunSpec) {
+    let profile = spec.kernel.profile.as_str();
+    let version = match modern::release_of(profile) {
+        Some((2, _)) => profile.trim_end_matches(".0").to_string(),
+        Some((major, minor)) => format!("{major}.{minor}.0"),
+        None => profile.to_string(),
+    };
+    o.line(format!(
+        "Pid: {}, comm: {} Not tainted {version} #1",
+        r.invoker_pid, r.invoker
+    ));
+    o.line("Call Trace:");
+    for frame in call_trace(modern::kind_of(r, spec)) {
+        o.line(format!(" {frame}"));
+    }
+}
+
+/// The frames from `dump_header()` down to the system call or fault that allocated, in 2.6.32's
+/// function names (x86_64, NUMA: `alloc_pages_current()`, `alloc_page_vma()`); the
+/// filesystem's own `write_begin`/`aio_write` frames are left out, as in the later layouts.
+/// 2.6.32's `__alloc_pages_slowpath()` and `__alloc_pages_may_oom()` are `static inline`, so
+/// `out_of_memory()`'s caller is `__alloc_pages_nodemask()`.
+fn call_trace(kind: &str) -> Vec<&'static str> {
+    let mut frames = vec![
+        "dump_header",
+        "oom_kill_process",
+        "__out_of_memory",
+        "out_of_memory",
+        "__alloc_pages_nodemask",
+    ];
+    frames.extend_from_slice(match kind {
+        "stream-write" => &[
+            "alloc_pages_current",
+            "__page_cache_alloc",
+            "grab_cache_page_write_begin",
+            "generic_file_buffered_write",
+            "__generic_file_aio_write",
+            "generic_file_aio_write",
+            "do_sync_write",
+            "vfs_write",
+            "sys_write",
+            "system_call_fastpath",
+        ][..],
+        "stream-read" => &[
+            "alloc_pages_current",
+            "__page_cache_alloc",
+            "__do_page_cache_readahead",
+            "ra_submit",
+            "ondemand_readahead",
+            "page_cache_sync_readahead",
+            "generic_file_aio_read",
+            "do_sync_read",
+            "vfs_read",
+            "sys_read",
+            "system_call_fastpath",
+        ],
+        "pin" => &[
+            "alloc_page_vma",
+            "handle_mm_fault",
+            "__get_user_pages",
+            "__mlock_vma_pages_range",
+            "mlock_fixup",
+            "do_mlock",
+            "sys_mlock",
+            "system_call_fastpath",
+        ],
+        _ => &[
+            "alloc_page_vma",
+            "handle_mm_fault",
+            "do_page_fault",
+            "page_fault",
+        ],
+    });
+    frames
 }
 
 /// `show_free_areas()`'s per-CPU lists of every zone.

@@ -452,6 +452,28 @@ fn each_2_6_37_to_3_9_profile_prints_the_oom_report_lines_its_release_changed() 
     let r2_6_37 = report_under("2.6.37").1;
     let r3_4 = report_under("3.4").1;
     let r3_9 = report_under("3.9").1;
+    // dump_stack(): x86's `Pid:` line before 3.10, then the call trace, before `Mem-Info:`.
+    let stack = |r: &[String], release: &str| {
+        let pid = r
+            .iter()
+            .position(|l| l.starts_with("Pid: "))
+            .expect("a Pid: line");
+        assert_eq!(
+            r[pid],
+            format!("Pid: 1001, comm: filler Not tainted {release} #1")
+        );
+        assert_eq!(r[pid + 1], "Call Trace:");
+        assert_eq!(r[pid + 2], " dump_header");
+        let mem_info = r.iter().position(|l| l == "Mem-Info:").unwrap();
+        assert_eq!(
+            r[mem_info - 1],
+            " system_call_fastpath",
+            "a write() allocated"
+        );
+    };
+    stack(&report_under("2.6.32").1, "2.6.32");
+    stack(&r2_6_37, "2.6.37");
+    stack(&r3_9, "3.9.0");
     for old in [&r2_6_37, &r3_4] {
         assert!(has(
             old,

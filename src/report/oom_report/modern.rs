@@ -341,7 +341,7 @@ fn header(o: &mut Lines, r: &OomReport, spec: &RunSpec, layout: Layout) {
 }
 
 /// The kind (`stream-write`, `anon`, …) of the task that invoked the killer.
-fn kind_of<'a>(r: &OomReport, spec: &'a RunSpec) -> &'a str {
+pub(super) fn kind_of<'a>(r: &OomReport, spec: &'a RunSpec) -> &'a str {
     spec.tasks
         .iter()
         .find(|t| t.name == r.invoker)
