@@ -180,8 +180,8 @@ impl Machine {
 
     /// The touch of a page still in the swap cache: mapped again without a read (PGFAULT, not
     /// PGMAJFAULT), out of the swap cache with its slot freed, whether or not its write was
-    /// done. (Under writeback the kernel's write fault would copy the page instead: such a page
-    /// is read back like one on disk here.)
+    /// done. (A page still under its write is not found here but read back like one on disk,
+    /// where 2.6.32's write fault maps it without a copy: docs/MODEL.md simplification 10.)
     fn swap_cache_minor_fault(&mut self, t: usize, region: Region, fault: Fault) {
         let id = fault.page;
         self.stats.vm_events.pgfault += 1;
