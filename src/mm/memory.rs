@@ -38,6 +38,9 @@ pub struct Memory {
     pub scratch_keep: Vec<PageId>,
     /// The working sets the workload touches again (`touch_interval`).
     pub hot: super::hot::HotMemory,
+    /// Per shm segment, whether the swap token's holder attached it (`mm/thrash.rs`): its pages
+    /// are among those the holder maps.
+    pub token_segments: Vec<bool>,
 }
 
 /// One node (`pg_data_t`).

@@ -365,6 +365,9 @@ impl Machine {
             swapped: 0,
             mapped: 0,
         });
+        if self.swap_token.holder.is_some() {
+            self.set_token_segments(); // the holder may have attached it
+        }
         self.vfs.segments.len() - 1
     }
 

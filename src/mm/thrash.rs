@@ -103,27 +103,25 @@ pub struct TaskToken {
 }
 
 /// The holder, for `page_referenced()` during one reclaim batch: a page it maps (an anon page
-/// it owns, or a page of a segment it attached, by segment index) counts as referenced.
+/// it owns, or a page of a segment it attached: `Memory::token_segments`) counts as referenced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenHolder {
     /// The holding task.
     pub task: u32,
-    /// The segments it attached, as a bit per segment index (segments past 127 are not
-    /// shielded: no scenario attaches that many).
-    pub segments: u128,
 }
 
 impl TokenHolder {
-    /// `page_referenced_one()`'s pretend reference: whether `p` is mapped by the holder.
+    /// `page_referenced_one()`'s pretend reference: whether `p` is mapped by the holder, whose
+    /// attached segments are `segments` (by segment index).
     #[inline]
-    pub fn maps(&self, p: &Page) -> bool {
+    pub fn maps(&self, p: &Page, segments: &[bool]) -> bool {
         if !p.has(pg::MAPPED) {
             return false;
         }
         if p.has(pg::ANON) {
             return p.owner == self.task;
         }
-        p.has(pg::SHMEM) && p.owner < 128 && self.segments >> p.owner & 1 == 1
+        p.has(pg::SHMEM) && segments.get(p.owner as usize).copied().unwrap_or(false)
     }
 }
 
@@ -136,6 +134,7 @@ impl Machine {
             Rule::Aging => true,
         };
         let mut mine = self.tasks[t].token;
+        let before = self.swap_token.holder;
         match self.swap_token.holder.filter(|&h| h != t) {
             Some(h) => {
                 let mut theirs = self.tasks[h].token;
@@ -146,18 +145,36 @@ impl Machine {
             None => self.swap_token.contend(t, &mut mine, None, aging),
         }
         self.tasks[t].token = mine;
+        if self.swap_token.holder != before {
+            self.set_token_segments();
+        }
+    }
+
+    /// `Memory::token_segments` for the current holder (again when a segment is created).
+    pub(crate) fn set_token_segments(&mut self) {
+        let attach = self.swap_token.holder.map(|h| &self.tasks[h].attach);
+        self.mem.token_segments.clear();
+        self.mem.token_segments.extend(
+            self.vfs
+                .segments
+                .iter()
+                .map(|seg| attach.is_some_and(|a| a.contains(&seg.owner))),
+        );
     }
 
     /// `put_swap_token(mm)` at the task's exit.
     pub(crate) fn put_swap_token(&mut self, t: usize) {
         if self.swap_token.holder == Some(t) {
             self.swap_token.holder = None;
+            self.set_token_segments();
         }
     }
 
     /// `disable_swap_token()`: reclaim reached priority 0.
     pub(crate) fn disable_swap_token(&mut self) {
-        self.swap_token.holder = None;
+        if self.swap_token.holder.take().is_some() {
+            self.set_token_segments();
+        }
     }
 
     /// The holder whose pages `page_referenced()` counts as referenced for a reclaim batch by
@@ -175,19 +192,7 @@ impl Machine {
                 .alloc
                 .as_ref()
                 .is_some_and(|a| a.gfp == gfp::GFP_HIGHUSER_MOVABLE);
-        if !faulting {
-            return None;
-        }
-        let mut segments = 0u128;
-        for (i, seg) in self.vfs.segments.iter().enumerate().take(128) {
-            if task.attach.contains(&seg.owner) {
-                segments |= 1 << i;
-            }
-        }
-        Some(TokenHolder {
-            task: h as u32,
-            segments,
-        })
+        faulting.then_some(TokenHolder { task: h as u32 })
     }
 }
 
@@ -258,19 +263,20 @@ mod tests {
 
     #[test]
     fn the_holder_maps_its_own_anon_pages_and_the_segments_it_attached_when_they_are_mapped() {
-        let h = TokenHolder {
-            task: 3,
-            segments: 1 << 1,
-        };
+        let h = TokenHolder { task: 3 };
+        let segments = [false, true];
         let page = |flags: u32, owner: u32| Page {
             flags,
             owner,
             ..Page::new(0)
         };
-        assert!(h.maps(&page(pg::ANON | pg::MAPPED, 3)));
-        assert!(!h.maps(&page(pg::ANON | pg::MAPPED, 2)));
-        assert!(!h.maps(&page(pg::ANON | pg::SWAPCACHE, 3)), "unmapped");
-        assert!(h.maps(&page(pg::SHMEM | pg::MAPPED, 1)));
-        assert!(!h.maps(&page(pg::SHMEM | pg::MAPPED, 0)));
+        assert!(h.maps(&page(pg::ANON | pg::MAPPED, 3), &segments));
+        assert!(!h.maps(&page(pg::ANON | pg::MAPPED, 2), &segments));
+        assert!(
+            !h.maps(&page(pg::ANON | pg::SWAPCACHE, 3), &segments),
+            "unmapped"
+        );
+        assert!(h.maps(&page(pg::SHMEM | pg::MAPPED, 1), &segments));
+        assert!(!h.maps(&page(pg::SHMEM | pg::MAPPED, 0), &segments));
     }
 }

@@ -1798,7 +1798,7 @@ impl super::memory::Memory {
                 let p = self.pages[id as usize];
                 r |= self.hot.test_and_clear_young(id, &p, now);
             }
-            r |= token.is_some_and(|h| h.maps(&self.pages[id as usize]));
+            r |= token.is_some_and(|h| h.maps(&self.pages[id as usize], &self.token_segments));
         }
         r
     }
