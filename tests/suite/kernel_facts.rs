@@ -593,6 +593,17 @@ fn a_read_call_larger_than_one_request_returns_only_when_its_last_request_comple
 // 8. The direct-reclaim progress rule of each release (reclaim-oom §3.2, §3.5).
 // ---------------------------------------------------------------------------------------------
 
+/// 2.6.32's `do_try_to_free_pages()`: "The swap token gets in the way of swapout..." — a pass
+/// that frees nothing goes down to priority 0, where `disable_swap_token()` takes the token
+/// from its holder; with the token removed (3.5) there is none to take.
+#[test]
+fn a_direct_reclaim_pass_that_reaches_priority_0_takes_the_swap_token_away() {
+    let mut m = refused_inactive_list(Release::V2_6_32);
+    m.swap_token.holder = Some(0);
+    assert_eq!(direct_reclaim_pass(&mut m, 1, gfp::GFP_KERNEL), 0);
+    assert_eq!(m.swap_token.holder, None, "the holder kept the token");
+}
+
 #[test]
 fn a_full_direct_reclaim_pass_over_refused_dirty_pages_returns_0_in_2_6_32_to_2_6_34() {
     for release in [
