@@ -15,7 +15,7 @@
 //! (`mmput()` → `put_swap_token()`) frees it.
 //!
 //! The model's `spin_trylock(&swap_token_lock)` always succeeds (faults are handled one at a
-//! time). The 3.1 memcg filter (`swap_token_memcg`) has no effect without memory cgroups.
+//! time). The later memcg filter (`swap_token_memcg`) has no effect without memory cgroups.
 
 use super::gfp;
 use super::machine::Machine;

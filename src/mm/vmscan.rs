@@ -1776,6 +1776,7 @@ impl super::memory::Memory {
     /// PG_referenced as well). A pte is young since its fault (`YOUNG`) or because the workload
     /// touched the page again since the last test (`hot.rs`). A page the swap token's holder
     /// maps while it is in a fault counts as referenced (`token`, `mm/thrash.rs`).
+    #[inline]
     fn page_referenced(
         &mut self,
         id: PageId,
