@@ -575,11 +575,12 @@ switches! {
         /// 0 until the first `update_dirty_limit()` (3.2's `writeback_set_ratelimit()`).
         False => "false", "2.6.32", "";
         /// `global_dirty_limit = dirty_thresh` in `writeback_set_ratelimit()`. The line is not in
-        /// 3.2's source and is in 3.7's; the commit between is not identified here, so the
-        /// first profile carrying it is 3.9. 4.2's `wb_domain_init()` zeroed it again until
+        /// 3.2's source, nor in a 3.3-or-3.4 one (3.3's `zone_dirty_ok()` and
+        /// `dirty_balance_reserve`, the `prop_descriptor` proportions 3.5 replaced), and is in
+        /// 3.7's; the commit is not identified here, so the first profile carrying it is 3.9. 4.2's `wb_domain_init()` zeroed it again until
         /// "writeback: fix initial dirty limit" (Rabin Vincent, 2015), before the next profile.
         True => "true", "3.9",
-            "writeback_set_ratelimit(): global_dirty_limit = dirty_thresh (between 3.2 and 3.7)";
+            "writeback_set_ratelimit(): global_dirty_limit = dirty_thresh (between 3.3 and 3.7)";
     }
 
     /// ext4's `dioread_nolock` when the mount does not say (research 14 §6): delalloc writeback
