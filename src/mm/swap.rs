@@ -149,8 +149,10 @@ impl Machine {
         }
         let p = &mut self.mem.pages[id as usize];
         p.flags &= !(pg::MAPPED | pg::YOUNG);
-        if p.has(pg::SHMEM) {
-            p.flags |= pg::DIRTY; // the pte dirty bit moves to the page
+        if p.has(pg::SHMEM) || p.has(pg::SWAPCACHE) {
+            // The pte dirty bit moves to the page: every touch of a hot page is a write, so an
+            // anon page mapped again from the swap cache was written since.
+            p.flags |= pg::DIRTY;
         }
     }
 

@@ -4,9 +4,10 @@
 //!
 //! A hot page that reclaim swapped out anyway (touched less often than it stays on the inactive
 //! list) is touched again at its next sweep time (`mm/hot.rs`), and the task faults on its swap
-//! entry. If the page is still in the swap cache (its write not started, or done and the page
-//! not yet freed), `lookup_swap_cache()` finds it and the fault maps it without a read (PGFAULT
-//! only). Otherwise `do_swap_page()` calls `swapin_readahead()`, which
+//! entry. If the page is still in the swap cache (its write not started, in flight, or done and
+//! the page not yet freed), `lookup_swap_cache()` finds it and the fault maps it without a read
+//! (PGFAULT only); a private page under its write stays in the swap cache with its slot
+//! (`reuse_swap_page()` does not delete a page under writeback). Otherwise `do_swap_page()` calls `swapin_readahead()`, which
 //! reads the aligned cluster of `1 << page_cluster` slots around the entry: for each slot in
 //! use, `read_swap_cache_async()` allocates a page (`alloc_page_vma(GFP_HIGHUSER_MOVABLE)`, which
 //! may reclaim; the fault's own page may end in the OOM killer), adds it locked to the swap
@@ -174,14 +175,22 @@ impl Machine {
             Region::Task(t) => p.has(pg::ANON) && p.owner as usize == t,
             Region::Segment(s) => p.has(pg::SHMEM) && p.owner as usize == s,
         };
-        ours && p.flags & (pg::SWAPCACHE | pg::MAPPED | pg::WRITEBACK | pg::LOCKED) == pg::SWAPCACHE
+        // A private page under its write is found too: do_swap_page() maps it (below); shmem
+        // waits for the write first (`wait_on_page_writeback()` in 2.6.32's shmem_getpage()),
+        // which the model reads as a read from disk.
+        let busy = match region {
+            Region::Task(_) => pg::MAPPED | pg::LOCKED,
+            Region::Segment(_) => pg::MAPPED | pg::WRITEBACK | pg::LOCKED,
+        };
+        ours && p.flags & (pg::SWAPCACHE | busy) == pg::SWAPCACHE
             && p.place == super::page::Place::Lru
     }
 
     /// The touch of a page still in the swap cache: mapped again without a read (PGFAULT, not
-    /// PGMAJFAULT), out of the swap cache with its slot freed, whether or not its write was
-    /// done. (A page still under its write is not found here but read back like one on disk,
-    /// where 2.6.32's write fault maps it without a copy: docs/MODEL.md simplification 10.)
+    /// PGMAJFAULT). A private page leaves the swap cache with its slot freed unless it is still
+    /// under its write: 2.6.32's `reuse_swap_page()` then maps it writable without a copy but
+    /// keeps it in the swap cache with its slot (`count == 1 && !PageWriteback(page)` guards
+    /// `delete_from_swap_cache()`), its pte dirty.
     fn swap_cache_minor_fault(&mut self, t: usize, region: Region, fault: Fault) {
         let id = fault.page;
         self.stats.vm_events.pgfault += 1;
@@ -193,7 +202,8 @@ impl Machine {
             Region::Task(_) => {
                 self.mem.pages[id as usize].flags &= !pg::DIRTY;
                 let behind = self.tasks[t].read_pages.len() as u64 + 1;
-                self.map_swapped_anon(t, id, behind);
+                let keep = self.mem.pages[id as usize].has(pg::WRITEBACK);
+                self.map_swapped_anon(t, id, behind, keep);
             }
         }
     }
@@ -270,22 +280,28 @@ impl Machine {
             self.mem.pages[id as usize].flags &= !pg::LOCKED;
             return;
         }
-        self.map_swapped_anon(t, id, in_flight);
+        self.map_swapped_anon(t, id, in_flight, false);
     }
 
     /// The end of `do_swap_page()` for task `t`'s page `id`: mapped again, and (a write fault)
-    /// `reuse_swap_page()` takes it out of the swap cache and frees its slot. It takes the place
-    /// its fault left in the task's hot set, `behind` slots before the hot set's end (the pages
-    /// of the same fault still to map come after it).
-    fn map_swapped_anon(&mut self, t: usize, id: PageId, behind: u64) {
+    /// `reuse_swap_page()` takes it out of the swap cache and frees its slot, unless
+    /// `in_write` (the page is under writeback: it stays in the swap cache, slot held). It takes
+    /// the place its fault left in the task's hot set, `behind` slots before the hot set's end
+    /// (the pages of the same fault still to map come after it).
+    fn map_swapped_anon(&mut self, t: usize, id: PageId, behind: u64, in_write: bool) {
         let p = &mut self.mem.pages[id as usize];
-        p.flags &= !(pg::SWAPCACHE | pg::LOCKED);
+        p.flags &= !pg::LOCKED;
+        if !in_write {
+            p.flags &= !pg::SWAPCACHE;
+        }
         p.flags |= pg::MAPPED | pg::YOUNG;
         let zid = p.zone as usize;
         let z = &mut self.mem.zones[zid].stat;
-        z.nr_file_pages -= 1;
         z.nr_anon_pages += 1;
-        self.mem.swap.free += 1;
+        if !in_write {
+            z.nr_file_pages -= 1;
+            self.mem.swap.free += 1;
+        }
         self.tasks[t].swap_ents -= 1;
         let hot_end = self.mem.hot.hot_end(Region::Task(t)).unwrap_or(0);
         self.task_add_hot_anon_page(t, id, hot_end.saturating_sub(behind));

@@ -12,11 +12,16 @@ fn db_then_hog(release: Release, touch: Option<WorkingSet>) -> Machine {
 
 /// [`db_then_hog`] with a swap disk of `bandwidth` bytes/s.
 fn db_then_hog_on(release: Release, touch: Option<WorkingSet>, bandwidth: u64) -> Machine {
+    then_hog(release, hot_db(touch), bandwidth)
+}
+
+/// The 48 MiB database, its working set touched as `touch` says.
+fn hot_db(touch: Option<WorkingSet>) -> TaskSpec {
     let mut db = anon("db", 48 * MIB);
     if let TaskKind::Anon(a) = &mut db.kind {
         a.working_set = touch;
     }
-    then_hog(release, db, bandwidth)
+    db
 }
 
 /// A 48 MiB SGA held by `method`, all of it touched every `touch_interval`, then the hog.
@@ -48,6 +53,17 @@ fn then_hog_with(
     bandwidth: u64,
     tweak: impl FnOnce(&mut wbsim::spec::RunSpec),
 ) -> Machine {
+    let mut spec = then_hog_spec(release, first, bandwidth);
+    tweak(&mut spec);
+    let mut m = boot(&spec);
+    run_until(&mut m, 60 * SEC, |m| {
+        m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
+    });
+    m
+}
+
+/// The run spec of [`then_hog`].
+fn then_hog_spec(release: Release, first: TaskSpec, bandwidth: u64) -> wbsim::spec::RunSpec {
     let mut mm = machine(&[128 * MIB]);
     mm.swap_bytes = 256 * MIB;
     mm.swap_disk = Some(0);
@@ -56,20 +72,14 @@ fn then_hog_with(
         a.rate_bytes_per_sec = 20 * MIB;
     }
     hog.start_ns = SEC;
-    let mut spec = run_spec(
+    run_spec(
         release,
         Policy::Redirty,
         mm,
         vec![disk(bandwidth)],
         vec![mount(FsType::Ext3)],
         vec![first, hog],
-    );
-    tweak(&mut spec);
-    let mut m = boot(&spec);
-    run_until(&mut m, 60 * SEC, |m| {
-        m.run.outcome.is_some() || (m.tasks[1].done_bytes >= 100 * MIB && disk_idle(m))
-    });
-    m
+    )
 }
 
 fn swapped_out(m: &Machine, t: usize) -> u64 {
@@ -83,13 +93,14 @@ fn swapped_out(m: &Machine, t: usize) -> u64 {
 /// more often than it stays on the inactive list is not swapped, and a page touched only at its
 /// fault is, oldest first. (Every 10 ms is not safe here: reclaim can deactivate a page and
 /// reach it at the inactive tail within a few ms, and the sampled Accessed bit misses it.)
+/// 2.6.33 stands for the `page_referenced()` rule: 2.6.32 goes OOM in this run (next test).
 #[test]
 fn an_anon_working_set_touched_every_1ms_is_activated_not_swapped_while_a_cold_one_is_swapped() {
     let hot = Some(WorkingSet {
         touch_interval_ns: MSEC,
         hot_bytes: 48 * MIB,
     });
-    for release in [Release::V2_6_32, Release::V2_6_34] {
+    for release in [Release::V2_6_33, Release::V2_6_34] {
         let cold = db_then_hog(release, None);
         let warm = db_then_hog(release, hot);
         let db_pages = 48 * MIB / PAGE;
@@ -109,6 +120,39 @@ fn an_anon_working_set_touched_every_1ms_is_activated_not_swapped_while_a_cold_o
         );
         assert!(warm.stats.vm_events.pgactivate > cold.stats.vm_events.pgactivate + db_pages / 4);
     }
+}
+
+/// The hot database faulted first sits at the tail of the active anon list (2.6.32 puts a new
+/// anon page on the active list, `page_add_new_anon_rmap()`), 12 288 pages in front of the
+/// hog's. Every page a reclaim pass deactivates from there is touched again within 1 ms and
+/// re-activated, and a page of it swapped out is touched while under its write and mapped back
+/// (`reuse_swap_page()`), so nothing is freed until the deactivations reach the hog's pages.
+/// A 2.6.32 kswapd naps `congestion_wait(HZ/10)` between its priorities below 10 and scans
+/// `list >> priority` at each, so it is far from them when the hog's first direct-reclaim pass
+/// runs its 13 priorities without freeing a page: `do_try_to_free_pages()` returns 0 and the
+/// box goes OOM with 250 MiB of swap free. 2.6.33's kswapd skips the nap while a zone is
+/// under min (bb3ab596832), reaches the hog's pages in time and swaps them.
+#[test]
+fn a_2_6_32_kswapd_napping_below_min_leaves_a_hot_database_in_front_of_the_hog_and_the_box_goes_oom_with_swap_free(
+) {
+    let hot = Some(WorkingSet {
+        touch_interval_ns: MSEC,
+        hot_bytes: 48 * MIB,
+    });
+    let old = db_then_hog(Release::V2_6_32, hot);
+    let (victim, invoker, _) = oom_victim(&old);
+    assert_eq!((victim.as_str(), invoker.as_str()), ("hog", "hog"));
+    assert_eq!(swapped_out(&old, 1), 0, "the hog's pages were reached");
+    assert!(old.mem.swap.free > 200 * MIB / PAGE, "swap filled up");
+    let new = db_then_hog(Release::V2_6_33, hot);
+    assert!(new.run.outcome.is_none(), "2.6.33: {:?}", new.run.outcome);
+    assert!(swapped_out(&new, 1) > 20 * MIB / PAGE);
+    // The switch alone: 2.6.32 with 2.6.33's kswapd survives.
+    let skip = then_hog_with(Release::V2_6_32, hot_db(hot), 100_000_000, |spec| {
+        spec.kernel.switches.kswapd_congestion_wait =
+            wbsim::kernel::KswapdCongestionWait::SkipUnderMin;
+    });
+    assert!(skip.run.outcome.is_none(), "{:?}", skip.run.outcome);
 }
 
 /// Only the first `hot_size` bytes are swept: the rest of the region is as cold as an untouched
@@ -273,6 +317,52 @@ fn a_hot_shm_page_swapped_out_anyway_is_faulted_back_into_its_segment_at_its_nex
         );
         assert!(p.flags & pg::SHMEM != 0 && p.flags & pg::SWAPCACHE == 0);
     }
+}
+
+/// A hot private page touched while its swap write is still in flight is mapped where it is:
+/// 2.6.32's write fault calls `reuse_swap_page()`, which makes the pte writable but leaves a page
+/// under writeback in the swap cache with its slot (`count == 1 && !PageWriteback(page)` guards
+/// `delete_from_swap_cache()`). No read, no second page: the page is mapped, in the swap cache
+/// and under writeback at once, and when its write ends it stays mapped with its slot held.
+#[test]
+fn a_hot_page_touched_during_its_swap_write_is_mapped_in_place_keeping_its_swap_slot() {
+    let touch = Some(WorkingSet {
+        touch_interval_ns: 100 * MSEC,
+        hot_bytes: 48 * MIB,
+    });
+    let spec = then_hog_spec(Release::V2_6_33, hot_db(touch), 5_000_000);
+    let mut m = boot(&spec);
+    let both = pg::ANON | pg::MAPPED | pg::SWAPCACHE;
+    let (mut in_write, mut after) = (0u64, 0u64);
+    let mut watched: Option<PageId> = None;
+    while step(&mut m, 20 * SEC) && m.run.outcome.is_none() {
+        if let Some(id) = watched {
+            let f = m.mem.pages[id as usize].flags;
+            if f & pg::WRITEBACK == 0 {
+                if f & both == both {
+                    after += 1; // its write ended: still mapped, still in the swap cache
+                }
+                watched = None;
+            }
+            continue;
+        }
+        let hit = m.tasks[0].anon.iter().copied().find(|&id| {
+            let f = m.mem.pages[id as usize].flags;
+            f & (both | pg::WRITEBACK) == both | pg::WRITEBACK
+        });
+        if let Some(id) = hit {
+            in_write += 1;
+            watched = Some(id);
+        }
+    }
+    assert!(
+        in_write > 0,
+        "no hot page was mapped while under its swap write"
+    );
+    assert!(
+        after > 0,
+        "no such page stayed in the swap cache after its write"
+    );
 }
 
 /// A hot page touched again while still in the swap cache (its write not started yet, or done
