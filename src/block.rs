@@ -30,7 +30,9 @@
 //! `WB_SYNC_ALL`), jbd's ordered-data flush (`write_op = WRITE`). Each list has its own
 //! `nr_requests`, ceiling, batching, wait queue and congestion flag; a reader never waits
 //! behind a full async list. Only async congestion wakes `congestion_wait(BLK_RW_ASYNC)`
-//! sleepers, and only it is `bdi_write_congested()`. `rl->starved` is set only when
+//! sleepers, and only when its list uncongests (the kernel wakes them at every async request
+//! freed below the off threshold: docs/MODEL.md simplification 23), and only it is
+//! `bdi_write_congested()`. `rl->starved` is set only when
 //! `blk_alloc_request()` fails, which the model's requests never do (docs/MODEL.md: the
 //! mempool waits), so `freed_request()` never serves the other direction.
 //!
