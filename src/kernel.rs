@@ -577,8 +577,9 @@ switches! {
         /// `global_dirty_limit = dirty_thresh` in `writeback_set_ratelimit()`. The line is not in
         /// 3.2's source, nor in a 3.3-or-3.4 one (3.3's `zone_dirty_ok()` and
         /// `dirty_balance_reserve`, the `prop_descriptor` proportions 3.5 replaced), and is in
-        /// 3.7's; the commit is not identified here, so the first profile carrying it is 3.9. 4.2's `wb_domain_init()` zeroed it again until
-        /// "writeback: fix initial dirty limit" (Rabin Vincent, 2015), before the next profile.
+        /// 3.7's; the commit is not identified here, so the first profile carrying it is 3.9.
+        /// 4.2's `wb_domain_init()` zeroed it again until "writeback: fix initial dirty limit"
+        /// (Rabin Vincent, 2015), before the next profile.
         True => "true", "3.9",
             "writeback_set_ratelimit(): global_dirty_limit = dirty_thresh (between 3.3 and 3.7)";
     }

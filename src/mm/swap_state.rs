@@ -7,8 +7,9 @@
 //! entry. If the page is still in the swap cache (its write not started, in flight, or done and
 //! the page not yet freed), `lookup_swap_cache()` finds it and the fault maps it without a read
 //! (PGFAULT only); a private page under its write stays in the swap cache with its slot
-//! (`reuse_swap_page()` does not delete a page under writeback). Otherwise `do_swap_page()` calls `swapin_readahead()`, which
-//! reads the aligned cluster of `1 << page_cluster` slots around the entry: for each slot in
+//! (`reuse_swap_page()` does not delete a page under writeback). Otherwise `do_swap_page()`
+//! calls `swapin_readahead()`, which reads the aligned cluster of `1 << page_cluster` slots
+//! around the entry: for each slot in
 //! use, `read_swap_cache_async()` allocates a page (`alloc_page_vma(GFP_HIGHUSER_MOVABLE)`, which
 //! may reclaim; the fault's own page may end in the OOM killer), adds it locked to the swap
 //! cache (NR_FILE_PAGES), puts it on the inactive anon list (`lru_cache_add_anon`) and submits
