@@ -16,10 +16,10 @@
 //! cache) has count 1 and is `non-shared`; free pages, per-CPU free pages and the hugetlb pool
 //! have count 0 and are in neither.
 //!
-//! `dump_stack()` prints the `Pid:` line and the call trace of the invoking task's path in 2.6.32's
-//! function names, without addresses or offsets ([`dump_stack`]). Not printed: the swap-cache
-//! hit statistics (not modelled). The model's allocations are all order 0, so every free page is on the order-0
-//! buddy list.
+//! `dump_stack()` prints the `Pid:` line and the call trace of the invoking task's path in
+//! 2.6.32's function names, without addresses or offsets ([`dump_stack`]). Not printed: the
+//! swap-cache hit statistics (not modelled). The model's allocations are all order 0, so every
+//! free page is on the order-0 buddy list.
 //!
 //! Profiles 2.6.37–3.9 print 2.6.36's layout with the lines their release changed ([`Era`]):
 //! `dump_tasks()`'s `nr_ptes swapents` columns in place of `cpu oom_adj` (de34d965a80d, 3.6),

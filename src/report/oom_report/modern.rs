@@ -175,12 +175,13 @@ impl Layout {
 
     /// The OOM reaper's `oom_reaper: reaped process …` line after the kill lines: the reaper
     /// thread ("mm, oom: introduce oom reaper", aac453635549, and "mm, oom_reaper: report
-    /// success/failure", bc448e897b6d, 4.6) is woken by the kill and reaps at once, until "oom_kill.c:
-    /// futex: delay the OOM reaper to allow time for proper futex cleanup" (e4a38402c36e, 5.18)
-    /// made it wait `OOM_REAPER_DELAY` (2 s). In that time a victim that exits unmaps its own mm
-    /// (`exit_mmap()` reaps an OOM victim's mm itself from 4.17, 27ae357fa82b, and sets
-    /// MMF_OOM_SKIP), and the reaper then prints nothing; a victim stuck longer would still be
-    /// reaped, but the run ends at the kill, so from 5.18 the line is not printed.
+    /// success/failure", bc448e897b6d, 4.6) is woken by the kill and reaps at once, until
+    /// "oom_kill.c: futex: delay the OOM reaper to allow time for proper futex cleanup"
+    /// (e4a38402c36e, 5.18) made it wait `OOM_REAPER_DELAY` (2 s). In that time a victim that
+    /// exits unmaps its own mm (`exit_mmap()` reaps an OOM victim's mm itself from 4.17,
+    /// 27ae357fa82b, and sets MMF_OOM_SKIP), and the reaper then prints nothing; a victim stuck
+    /// longer would still be reaped, but the run ends at the kill, so from 5.18 the line is not
+    /// printed.
     fn oom_reaper(self) -> bool {
         self.since(4, 6) && !self.since(5, 18)
     }
