@@ -259,14 +259,10 @@ fn a_hot_page_swapped_out_anyway_is_faulted_back_from_swap_at_its_next_touch() {
 #[test]
 fn the_swap_token_shields_the_pages_of_a_thrashing_task_while_it_waits_for_its_swap_ins() {
     let hot = || {
-        let mut db = anon("db", 48 * MIB);
-        if let TaskKind::Anon(a) = &mut db.kind {
-            a.working_set = Some(WorkingSet {
-                touch_interval_ns: SEC,
-                hot_bytes: 48 * MIB,
-            });
-        }
-        db
+        hot_db(Some(WorkingSet {
+            touch_interval_ns: SEC,
+            hot_bytes: 48 * MIB,
+        }))
     };
     let with = then_hog(Release::V2_6_32, hot(), 100_000_000);
     let without = then_hog_with(Release::V2_6_32, hot(), 100_000_000, |s| {
