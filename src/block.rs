@@ -29,10 +29,10 @@
 //! (`WB_SYNC_NONE`), `swap_writepage()` from `pageout()` (mm/page_io.c: `rw = WRITE` unless
 //! `WB_SYNC_ALL`), jbd's ordered-data flush (`write_op = WRITE`). Each list has its own
 //! `nr_requests`, ceiling, batching, wait queue and congestion flag; a reader never waits
-//! behind a full async list. Only async congestion wakes `congestion_wait(BLK_RW_ASYNC)`
-//! sleepers, and only when its list uncongests (the kernel wakes them at every async request
-//! freed below the off threshold: docs/MODEL.md simplification 23), and only it is
-//! `bdi_write_congested()`. `rl->starved` is set only when
+//! behind a full async list. Every async request freed below the congestion-off threshold
+//! wakes the `congestion_wait(BLK_RW_ASYNC)` sleepers (`blk_clear_queue_congested()` →
+//! `clear_bdi_congested()` wakes whether or not the queue was congested), and only async
+//! congestion is `bdi_write_congested()`. `rl->starved` is set only when
 //! `blk_alloc_request()` fails, which the model's requests never do (docs/MODEL.md: the
 //! mempool waits), so `freed_request()` never serves the other direction.
 //!
@@ -448,28 +448,29 @@ impl Disk {
     }
 
     /// Finishes the request in flight (`freed_request()` on its direction's list); returns it,
-    /// whether that list uncongested, and whether one of its `get_request_wait()` sleepers is
-    /// to be woken (fewer than `nr_requests` allocated).
+    /// whether `__freed_request()` called `blk_clear_queue_congested()` (the list below its
+    /// congestion-off threshold, congested before or not), and whether one of its
+    /// `get_request_wait()` sleepers is to be woken (fewer than `nr_requests` allocated).
     pub fn complete(&mut self) -> (Request, bool, bool) {
         let first = (0..self.in_flight.len())
             .min_by_key(|&i| (self.in_flight[i].0, self.in_flight[i].1))
             .expect("completion without a request");
         let (_, _, r) = self.in_flight.remove(first);
         self.pages_done += r.pages.len() as u64;
-        let mut uncongested = false;
+        let mut cleared = false;
         let mut wake = false;
         let off = self.congestion_off();
         let rl = &mut self.rl[r.kind.dir()];
         rl.count -= 1;
-        if rl.congested && rl.count < off {
+        if rl.count < off {
             rl.congested = false;
-            uncongested = true;
+            cleared = true;
         }
         if rl.count < self.spec.nr_requests {
             wake = true;
             rl.full = false;
         }
-        (r, uncongested, wake)
+        (r, cleared, wake)
     }
 
     /// Takes back the page list of a completed request for a later one.
@@ -724,7 +725,7 @@ impl Machine {
     /// A request completed: `end_page_writeback` (or the journal/read completion) for each of its
     /// pages, congestion and request-wait wake-ups, and the next request.
     pub fn disk_done(&mut self, b: usize) {
-        let (r, uncongested, wake) = self.io.disks[b].complete();
+        let (r, cleared, wake) = self.io.disks[b].complete();
         let dir = r.kind.dir();
         match r.kind {
             ReqKind::Write | ReqKind::SyncWrite => {
@@ -757,8 +758,12 @@ impl Machine {
             }
         }
         self.io.disks[b].recycle(r.pages);
-        if uncongested && dir == BLK_RW_ASYNC {
-            // clear_bdi_congested(bdi, BLK_RW_ASYNC) wakes congestion_wait(BLK_RW_ASYNC, …).
+        if cleared && dir == BLK_RW_ASYNC {
+            // clear_bdi_congested(bdi, BLK_RW_ASYNC) wakes every congestion_wait(BLK_RW_ASYNC)
+            // sleeper whether or not the queue was congested: `clear_bit()` then
+            // `if (waitqueue_active(wqh)) wake_up(wqh)` (mm/backing-dev.c 2.6.32; 2.6.37 only
+            // adds the nr_bdi_congested count), and `__freed_request()` calls it for every
+            // request freed below the off threshold. So a nap ends at the next async completion.
             self.wake_congestion_waiters();
         }
         if wake {
@@ -904,17 +909,38 @@ mod tests {
         assert!(d.write_congested() && d.rl[BLK_RW_ASYNC].full);
         assert_eq!(read(&mut d, &mut reader, 5000, 8, 0), Submit::Queued);
         assert_eq!((d.rl[BLK_RW_SYNC].count, d.allocated()), (1, 6));
-        // The read's completion frees a sync request: nothing on the async list changes.
+        // The read's completion frees a sync request (and clears the sync list's congestion,
+        // which wakes no BLK_RW_ASYNC sleeper): nothing on the async list changes.
         let done = |d: &mut Disk| {
             while let Some(_at) = d.dispatch(0, 0) {}
-            let (r, unc, wake) = d.complete();
-            (r.kind.dir(), unc, wake)
+            let (r, cleared, wake) = d.complete();
+            (r.kind.dir(), cleared, wake)
         };
         for _ in 0..6 {
             assert_eq!(done(&mut d).0, BLK_RW_ASYNC);
         }
-        assert_eq!(done(&mut d), (BLK_RW_SYNC, false, true));
+        assert_eq!(done(&mut d), (BLK_RW_SYNC, true, true));
         assert_eq!(d.allocated(), 0);
+    }
+
+    /// `__freed_request()` calls `blk_clear_queue_congested()` for every request freed below the
+    /// off threshold, and `clear_bdi_congested()` wakes `congestion_wait()` sleepers whether or
+    /// not the queue was congested (2.6.32 block/blk-core.c, mm/backing-dev.c).
+    #[test]
+    fn an_async_request_freed_on_a_list_never_congested_still_wakes_congestion_waiters() {
+        let mut d = disk(128);
+        let mut writer = IoContext::default();
+        for i in 0..2u32 {
+            write(&mut d, &mut writer, u64::from(i) * 10, i);
+        }
+        assert!(!d.rl[BLK_RW_ASYNC].congested);
+        while d.dispatch(0, 0).is_some() {}
+        let (r, cleared, _) = d.complete();
+        assert_eq!(r.kind.dir(), BLK_RW_ASYNC);
+        assert!(
+            cleared,
+            "the free below the off threshold must wake the sleepers"
+        );
     }
 
     #[test]

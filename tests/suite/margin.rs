@@ -32,7 +32,7 @@ fn the_margin_search_finds_a_threshold_that_a_fine_grid_confirms() {
         "--replicas",
         "6",
         "--margin",
-        "task.oracle.size=900MiB..904MiB:256KiB",
+        "task.oracle.size=894MiB..898MiB:256KiB",
         "--format",
         "json",
     ]);
@@ -42,7 +42,7 @@ fn the_margin_search_finds_a_threshold_that_a_fine_grid_confirms() {
         .expect("the rate crosses 50 % in the range");
     assert_eq!(m["above"]["value"], threshold);
     let grid: Vec<String> = (0..=16)
-        .map(|k| wbsim::sweep::format_size((900 << 20) + k * (256 << 10)))
+        .map(|k| wbsim::sweep::format_size((894 << 20) + k * (256 << 10)))
         .collect();
     let first_oom = grid
         .iter()
