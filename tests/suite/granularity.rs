@@ -180,20 +180,14 @@ fn the_later_kernels_flip_the_same_cells_at_16_and_32_kib() {
 fn fake_numa_128m_shared_disk_ext4_reads_fix_over_replicas_at_4_16_and_32_kib() {
     for page in ["4KiB", "16KiB", "32KiB"] {
         let set = format!("machine.page_granularity={page}");
-        let doc = crate::support::json_of(&[
-            "run",
-            "scenarios/fake-numa-128m.toml",
-            "--set",
-            "disk.sda.bandwidth=20MB/s",
-            "--set",
-            "mount.data.fs=ext4",
-            "--set",
-            &set,
-            "--replicas",
-            "12",
-            "--format",
-            "json",
-        ]);
+        let options = ["--set", &set, "--replicas", "12", "--format", "json"];
+        let doc = crate::support::json_of(
+            &[
+                &crate::support::FAKE_NUMA_SHARED_DISK_EXT4[..],
+                &options[..],
+            ]
+            .concat(),
+        );
         let c = &doc["scenarios"][0]["comparisons"][0];
         assert_eq!(c["verdict"], "fix", "{page}: {c}");
         let rates = &c["rates"];

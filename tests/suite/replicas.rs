@@ -114,14 +114,7 @@ fn a_policy_that_turns_the_oom_into_survival_reads_fix_with_both_figures() {
     // woke congestion_wait(), docs/MODEL.md 23; 20.1 s before jbd2's transactions took a slab
     // page; it OOMed at 80.8 s, `delayed +62 s`, before the request pool of issue 13; the
     // delayed verdict's arithmetic is compare.rs's unit test).
-    let cell = [
-        "run",
-        "scenarios/fake-numa-128m.toml",
-        "--set",
-        "disk.sda.bandwidth=20MB/s",
-        "--set",
-        "mount.data.fs=ext4",
-    ];
+    let cell = crate::support::FAKE_NUMA_SHARED_DISK_EXT4;
     let doc = json_of(&[&cell[..], &["--format", "json"]].concat());
     let c = &doc["scenarios"][0]["comparisons"][0];
     assert_eq!(c["verdict"], "fix", "{c}");

@@ -29,6 +29,17 @@ pub fn json_of(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout_of(args, 0)).expect("stdout is one JSON document")
 }
 
+/// `wbsim run` on fake-numa-128m's shared-disk ext4 cell (20 MB/s), the cell whose policy verdict
+/// is a `fix`; callers add their options.
+pub const FAKE_NUMA_SHARED_DISK_EXT4: [&str; 6] = [
+    "run",
+    "scenarios/fake-numa-128m.toml",
+    "--set",
+    "disk.sda.bandwidth=20MB/s",
+    "--set",
+    "mount.data.fs=ext4",
+];
+
 /// A scratch directory for one test (removed by [`Scratch`]'s drop).
 pub struct Scratch(pub std::path::PathBuf);
 
