@@ -75,6 +75,42 @@ fn kswapd_sleeps_in_get_request_wait_when_the_pool_is_exhausted_and_never_holds_
     assert_eq!(m.io.wait_stats.max_allocated, 6);
 }
 
+/// 2.6.32's `__freed_request()` calls `blk_clear_queue_congested()` for every request freed
+/// below the congestion-off threshold, and `clear_bdi_congested()` wakes the
+/// `congestion_wait(BLK_RW_ASYNC)` sleepers whether or not the queue was congested: a reclaim
+/// nap on a queue that is not congested ends at the next async completion, not after `HZ/10`.
+#[test]
+fn a_reclaim_nap_on_a_queue_that_is_not_congested_ends_at_the_next_async_completion() {
+    let mut m = boot(&two_writers(FsType::Ext3, 128));
+    let async_list = |m: &Machine| {
+        let rl = &m.io.disks[0].rl[wbsim::block::BLK_RW_ASYNC];
+        (rl.count, rl.congested)
+    };
+    let (mut ended_early, mut steps) = (0, 0u64);
+    while ended_early < 10 && steps < 5_000_000 && step(&mut m, 20 * SEC) {
+        steps += 1;
+        let ((count, congested), napping) = (async_list(&m), !m.wb.congestion_waiters.is_empty());
+        if !napping || congested || !step(&mut m, 20 * SEC) {
+            continue;
+        }
+        steps += 1;
+        if async_list(&m).0 + 1 == count {
+            // An async request was freed: every napper is woken at once.
+            assert!(
+                m.wb.congestion_waiters.is_empty(),
+                "{:?} still nap after an async request was freed at {} ns",
+                m.wb.congestion_waiters,
+                m.clock.now
+            );
+            ended_early += 1;
+        }
+    }
+    assert!(
+        ended_early >= 10,
+        "{ended_early} naps ended by a completion"
+    );
+}
+
 /// A 64 MiB node with 128 MiB of swap on the disk of an ext3 mount, and an anon task of
 /// `anon_bytes`.
 fn swap_on_the_file_disk(anon_bytes: u64) -> RunSpec {
