@@ -203,8 +203,7 @@ impl Machine {
             Region::Task(_) => {
                 self.mem.pages[id as usize].flags &= !pg::DIRTY;
                 let behind = self.tasks[t].read_pages.len() as u64 + 1;
-                let keep = self.mem.pages[id as usize].has(pg::WRITEBACK);
-                self.map_swapped_anon(t, id, behind, keep);
+                self.map_swapped_anon(t, id, behind);
             }
         }
     }
@@ -281,16 +280,17 @@ impl Machine {
             self.mem.pages[id as usize].flags &= !pg::LOCKED;
             return;
         }
-        self.map_swapped_anon(t, id, in_flight, false);
+        self.map_swapped_anon(t, id, in_flight);
     }
 
     /// The end of `do_swap_page()` for task `t`'s page `id`: mapped again, and (a write fault)
-    /// `reuse_swap_page()` takes it out of the swap cache and frees its slot, unless
-    /// `in_write` (the page is under writeback: it stays in the swap cache, slot held). It takes
+    /// `reuse_swap_page()` takes it out of the swap cache and frees its slot, unless the page is
+    /// under writeback (`!PageWriteback(page)` guards the delete: it stays, slot held). It takes
     /// the place its fault left in the task's hot set, `behind` slots before the hot set's end
     /// (the pages of the same fault still to map come after it).
-    fn map_swapped_anon(&mut self, t: usize, id: PageId, behind: u64, in_write: bool) {
+    fn map_swapped_anon(&mut self, t: usize, id: PageId, behind: u64) {
         let p = &mut self.mem.pages[id as usize];
+        let in_write = p.has(pg::WRITEBACK);
         p.flags &= !pg::LOCKED;
         if !in_write {
             p.flags &= !pg::SWAPCACHE;
