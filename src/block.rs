@@ -36,11 +36,17 @@
 //! `blk_alloc_request()` fails, which the model's requests never do (docs/MODEL.md: the
 //! mempool waits), so `freed_request()` never serves the other direction.
 //!
-//! The disk serves requests in FIFO order, one at a time: a seek (when the request does not
-//! start where the previous one ended) plus the transfer at the disk's bandwidth. Completion is
-//! one event per request, not per page.
+//! The disk serves `queue_depth` requests at a time (one by default): a seek (when the request
+//! does not start where the previous one ended) plus the transfer at the disk's bandwidth.
+//! Which queued request goes next is the I/O scheduler's choice (the `io_scheduler` switch):
+//! CFQ ([`cfq`], every profile before 5.6) or blk-mq's `none`, insertion order. Completion is
+//! one event per request, not per page; CFQ's idle timer is an event of its own.
+
+pub mod cfq;
 
 use std::collections::{BTreeMap, VecDeque};
+
+pub use cfq::Cfq;
 
 use crate::mm::granularity::{Granularity, KernelPages};
 use crate::mm::page::{pg, PageId};
@@ -211,6 +217,29 @@ pub struct Request {
     pub lba: u64,
     /// Its pages, in block order.
     pub pages: Vec<PageId>,
+    /// The CFQ io_context slot of the task that allocated it (0 without CFQ): its queue is
+    /// that task's sync queue or the async one ([`Cfq::queue_of`]).
+    pub slot: usize,
+}
+
+impl Request {
+    /// Its CFQ queue.
+    pub fn cfq_queue(&self) -> usize {
+        Cfq::queue_of(self.slot, self.kind.is_sync())
+    }
+}
+
+/// What finishing a request did ([`Disk::complete`]).
+#[derive(Debug)]
+pub struct Completed {
+    /// The request.
+    pub request: Request,
+    /// `__freed_request()` called `blk_clear_queue_congested()`.
+    pub cleared: bool,
+    /// One of its list's `get_request_wait()` sleepers is to be woken.
+    pub wake: bool,
+    /// CFQ armed its idle timer to fire at this jiffy.
+    pub idle_timer: Option<u64>,
 }
 
 /// A disk with its queue.
@@ -240,6 +269,8 @@ pub struct Disk {
     pub max_request_pages: usize,
     /// Page lists of completed requests, for the next requests (no allocation per request).
     spare: Vec<Vec<PageId>>,
+    /// The I/O scheduler when it is CFQ (`io_scheduler = "cfq"`); `None`: insertion order.
+    pub cfq: Option<Cfq>,
 }
 
 impl Disk {
@@ -257,7 +288,23 @@ impl Disk {
             page_bytes: granularity.page_bytes(),
             max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
             spare: Vec::new(),
+            cfq: None,
         }
+    }
+
+    /// Puts CFQ in front of the device, at `hz` ticks per second. A device without a seek
+    /// penalty (a latency device or flash) that queues at least `CFQ_HW_QUEUE_MIN` = 5
+    /// requests never idles (`blk_queue_nonrot() && cfqd->hw_tag`; the kernel detects `hw_tag`
+    /// from the depth it sees, the model from `queue_depth`).
+    pub fn use_cfq(&mut self, hz: u64) {
+        let nonrot = self.spec.seek_ns == 0 || self.spec.random_write_iops > 0;
+        let hw_tag = self.spec.queue_depth >= 5;
+        self.cfq = Some(Cfq::new(hz, self.page_bytes, nonrot && hw_tag));
+    }
+
+    /// Sectors per simulated page.
+    fn sectors(&self, pages: u64) -> u64 {
+        pages * (self.page_bytes / 512).max(1)
     }
 
     /// `queue_congestion_on_threshold()`: `blk_queue_congestion_threshold()` (block/blk-core.c,
@@ -413,8 +460,28 @@ impl Disk {
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(self.max_request_pages));
         pages.push(id);
-        self.queue.push_back(Request { kind, lba, pages });
+        self.queue.push_back(Request {
+            kind,
+            lba,
+            pages,
+            slot: 0,
+        });
         Submit::Queued
+    }
+
+    /// The elevator's part of a new request (the last queued one) by `actor`: under CFQ it is
+    /// queued on its task's sync queue or the async one (`cfq_insert_request()`).
+    pub fn enqueued(&mut self, actor: Actor, now_j: u64) {
+        let Some(mut cfq) = self.cfq.take() else {
+            return;
+        };
+        let slot = cfq.slot(actor, now_j);
+        let r = self.queue.back_mut().expect("a request was just queued");
+        r.slot = slot;
+        let (q, pos) = (r.cfq_queue(), r.lba);
+        let (pos, len) = (self.sectors(pos), self.sectors(1));
+        cfq.insert(q, slot, pos, len, now_j);
+        self.cfq = Some(cfq);
     }
 
     /// Whether the device can start another request (fewer than `queue_depth` in flight).
@@ -422,15 +489,28 @@ impl Disk {
         self.in_flight.len() < self.spec.queue_depth.max(1) as usize
     }
 
-    /// Starts serving the next request at `now` if the device has room; returns when it
-    /// completes: its latency, its transfer at the bandwidth, and when it does not start where
-    /// the previous one ended, a seek (half the seek time plus `seek_jitter_ns`), or on a flash
-    /// device (`random_write_iops`) the random-write cost of its first 4 KiB.
-    pub fn dispatch(&mut self, now: SimTime, seek_jitter_ns: u64) -> Option<SimTime> {
+    /// Starts serving the next request at `now` (jiffy `now_j`) if the device has room — the
+    /// first queued one, or under CFQ the first of the queue it dispatches from — and returns
+    /// when it completes: its latency, its transfer at the bandwidth, and when it does not
+    /// start where the previous one ended, a seek (half the seek time plus `seek_jitter_ns`), or
+    /// on a flash device (`random_write_iops`) the random-write cost of its first 4 KiB.
+    pub fn dispatch(&mut self, now: SimTime, now_j: u64, seek_jitter_ns: u64) -> Option<SimTime> {
         if !self.can_dispatch() {
             return None;
         }
-        let r = self.queue.pop_front()?;
+        let r = match self.cfq.as_mut() {
+            None => self.queue.pop_front()?,
+            Some(cfq) => {
+                let q = cfq.dispatch_queue(now_j)?;
+                let i = self.queue.iter().position(|r| r.cfq_queue() == q);
+                let r = self
+                    .queue
+                    .remove(i.expect("a busy CFQ queue has a request"))?;
+                let end = (r.lba + r.pages.len() as u64) * cfq.sectors_per_page;
+                cfq.dispatched(q, end, now_j);
+                r
+            }
+        };
         let bytes = r.pages.len() as u64 * self.page_bytes;
         let bw = self.spec.bandwidth_bytes_per_sec.max(1);
         let mut t = self.spec.latency_ns + bytes * 1_000_000_000 / bw;
@@ -447,11 +527,12 @@ impl Disk {
         Some(at)
     }
 
-    /// Finishes the request in flight (`freed_request()` on its direction's list); returns it,
-    /// whether `__freed_request()` called `blk_clear_queue_congested()` (the list below its
-    /// congestion-off threshold, congested before or not), and whether one of its
-    /// `get_request_wait()` sleepers is to be woken (fewer than `nr_requests` allocated).
-    pub fn complete(&mut self) -> (Request, bool, bool) {
+    /// Finishes the request in flight at jiffy `now_j`: `freed_request()` on its direction's
+    /// list — whether `__freed_request()` called `blk_clear_queue_congested()` (the list below
+    /// its congestion-off threshold, congested before or not), and whether one of its
+    /// `get_request_wait()` sleepers is to be woken (fewer than `nr_requests` allocated) — and
+    /// under CFQ `cfq_completed_request()` (`REQ_NOIDLE` on the `WRITE_SYNC_PLUG` writes).
+    pub fn complete(&mut self, now_j: u64) -> Completed {
         let first = (0..self.in_flight.len())
             .min_by_key(|&i| (self.in_flight[i].0, self.in_flight[i].1))
             .expect("completion without a request");
@@ -470,7 +551,16 @@ impl Disk {
             wake = true;
             rl.full = false;
         }
-        (r, cleared, wake)
+        let idle_timer = self.cfq.as_mut().and_then(|cfq| {
+            let noidle = r.kind == ReqKind::SyncWrite;
+            cfq.completed(r.cfq_queue(), r.kind.is_sync(), noidle, now_j)
+        });
+        Completed {
+            request: r,
+            cleared,
+            wake,
+            idle_timer,
+        }
     }
 
     /// Takes back the page list of a completed request for a later one.
@@ -552,12 +642,22 @@ impl BlockLayer {
             Submit::Merged
         } else {
             let ioc = self.iocs.entry(actor).or_default();
-            disk.submit_new(kind, lba, id, ioc, now_j, self.batch_time)
+            let s = disk.submit_new(kind, lba, id, ioc, now_j, self.batch_time);
+            if s == Submit::Queued {
+                disk.enqueued(actor, now_j);
+            }
+            s
         };
         if queued == Submit::MustWait {
             let mut pages = disk.spare.pop().unwrap_or_default();
             pages.push(id);
-            disk.pending.push((actor, Request { kind, lba, pages }));
+            let r = Request {
+                kind,
+                lba,
+                pages,
+                slot: 0,
+            };
+            disk.pending.push((actor, r));
             return false;
         }
         self.wait_stats.max_allocated = self.wait_stats.max_allocated.max(disk.allocated());
@@ -603,6 +703,9 @@ impl BlockLayer {
                 let id = r.pages[0];
                 let ioc = self.iocs.entry(actor).or_default();
                 let s = self.disks[b].submit(r.kind, r.lba, id, ioc, now_j, self.batch_time);
+                if s == Submit::Queued {
+                    self.disks[b].enqueued(actor, now_j);
+                }
                 if s == Submit::MustWait {
                     let dir = r.kind.dir();
                     self.disks[b].pending.insert(i, (actor, r));
@@ -636,7 +739,8 @@ impl Machine {
     fn disk_dispatch(&mut self, b: usize) {
         loop {
             let jitter = self.io.rng.below(self.io.disks[b].spec.seek_ns.max(1));
-            let Some(at) = self.io.disks[b].dispatch(self.clock.now, jitter) else {
+            let now_j = self.jiffies();
+            let Some(at) = self.io.disks[b].dispatch(self.clock.now, now_j, jitter) else {
                 return;
             };
             self.clock.queue.schedule(at, Event::disk_done(b));
@@ -644,6 +748,20 @@ impl Machine {
                 return;
             }
         }
+    }
+
+    /// CFQ's `idle_slice_timer` of disk `b` fired (a stale one — deleted, or re-armed for
+    /// another jiffy — does nothing): the active queue's idle ended; the disk dispatches again.
+    pub fn disk_idle_timer(&mut self, b: usize) {
+        let now_j = self.jiffies();
+        let Some(cfq) = self.io.disks[b].cfq.as_mut() else {
+            return;
+        };
+        if cfq.idle_timer != Some(now_j) || now_j * self.clock.jiffy != self.clock.now {
+            return;
+        }
+        cfq.idle_slice_timer(now_j);
+        self.disk_dispatch(b);
     }
 
     /// The current jiffy (`jiffies`).
@@ -725,7 +843,14 @@ impl Machine {
     /// A request completed: `end_page_writeback` (or the journal/read completion) for each of its
     /// pages, congestion and request-wait wake-ups, and the next request.
     pub fn disk_done(&mut self, b: usize) {
-        let (r, cleared, wake) = self.io.disks[b].complete();
+        let now_j = self.jiffies();
+        let done = self.io.disks[b].complete(now_j);
+        if let Some(j) = done.idle_timer {
+            self.clock
+                .queue
+                .schedule(j * self.clock.jiffy, Event::disk_idle(b));
+        }
+        let (r, cleared, wake) = (done.request, done.cleared, done.wake);
         let dir = r.kind.dir();
         match r.kind {
             ReqKind::Write | ReqKind::SyncWrite => {
@@ -810,8 +935,8 @@ mod tests {
         assert!(d.write_congested());
         let mut freed = 0;
         loop {
-            d.dispatch(0, 0);
-            let (_, unc, _) = d.complete();
+            d.dispatch(0, 0, 0);
+            let unc = d.complete(0).cleared;
             freed += 1;
             if unc {
                 break;
@@ -831,11 +956,11 @@ mod tests {
         }
         write(&mut d, &mut ioc, 500, 9);
         assert!(d.write_congested(), "the 4th request congests");
-        d.dispatch(0, 0);
-        let (_, unc, _) = d.complete();
+        d.dispatch(0, 0, 0);
+        let unc = d.complete(0).cleared;
         assert!(!unc, "3 allocated is not below 3");
-        d.dispatch(0, 0);
-        let (_, unc, _) = d.complete();
+        d.dispatch(0, 0, 0);
+        let unc = d.complete(0).cleared;
         assert!(unc, "2 allocated is below 3");
     }
 
@@ -884,12 +1009,12 @@ mod tests {
         assert_eq!(write(&mut d, &mut ioc, 1000, 6), Submit::MustWait);
         assert_eq!(d.allocated(), 6);
         // Freeing one leaves 5 ≥ 4: nobody is woken; freeing two more leaves 3 < 4: woken.
-        d.dispatch(0, 0);
-        assert!(!d.complete().2);
-        d.dispatch(0, 0);
-        assert!(!d.complete().2);
-        d.dispatch(0, 0);
-        assert!(d.complete().2);
+        d.dispatch(0, 0, 0);
+        assert!(!d.complete(0).wake);
+        d.dispatch(0, 0, 0);
+        assert!(!d.complete(0).wake);
+        d.dispatch(0, 0, 0);
+        assert!(d.complete(0).wake);
         assert!(!d.rl[BLK_RW_ASYNC].full);
     }
 
@@ -912,8 +1037,9 @@ mod tests {
         // The read's completion frees a sync request (and clears the sync list's congestion,
         // which wakes no BLK_RW_ASYNC sleeper): nothing on the async list changes.
         let done = |d: &mut Disk| {
-            while let Some(_at) = d.dispatch(0, 0) {}
-            let (r, cleared, wake) = d.complete();
+            while let Some(_at) = d.dispatch(0, 0, 0) {}
+            let c = d.complete(0);
+            let (r, cleared, wake) = (c.request, c.cleared, c.wake);
             (r.kind.dir(), cleared, wake)
         };
         for _ in 0..6 {
@@ -934,8 +1060,9 @@ mod tests {
             write(&mut d, &mut writer, u64::from(i) * 10, i);
         }
         assert!(!d.rl[BLK_RW_ASYNC].congested);
-        while d.dispatch(0, 0).is_some() {}
-        let (r, cleared, _) = d.complete();
+        while d.dispatch(0, 0, 0).is_some() {}
+        let c = d.complete(0);
+        let (r, cleared) = (c.request, c.cleared);
         assert_eq!(r.kind.dir(), BLK_RW_ASYNC);
         assert!(
             cleared,
@@ -984,7 +1111,7 @@ mod tests {
         let mut d = disk(128);
         let mut ioc = IoContext::default();
         write(&mut d, &mut ioc, 5000, 100);
-        d.dispatch(0, 0);
+        d.dispatch(0, 0, 0);
         write(&mut d, &mut ioc, 0, 1);
         d.submit(ReqKind::SyncWrite, 1, 2, &mut ioc, 0, 20);
         assert_eq!(d.queue.len(), 2);
@@ -996,7 +1123,7 @@ mod tests {
         let mut d = disk(128);
         let mut ioc = IoContext::default();
         write(&mut d, &mut ioc, 5000, 100);
-        d.dispatch(0, 0); // one request in flight
+        d.dispatch(0, 0, 0); // one request in flight
         for (lba, id) in [(0, 1), (1000, 2), (1, 3), (1001, 4)] {
             write(&mut d, &mut ioc, lba, id);
         }
@@ -1022,10 +1149,10 @@ mod tests {
         let mut ioc = IoContext::default();
         write(&mut d, &mut ioc, 0, 1);
         // The first request starts at block 0, where the head is: no seek.
-        assert_eq!(d.dispatch(0, 0), Some(40_960));
-        d.complete();
+        assert_eq!(d.dispatch(0, 0, 0), Some(40_960));
+        d.complete(0);
         write(&mut d, &mut ioc, 100, 2);
-        assert_eq!(d.dispatch(0, 0), Some(40_960 + 4_000_000));
+        assert_eq!(d.dispatch(0, 0, 0), Some(40_960 + 4_000_000));
     }
 
     #[test]
@@ -1040,11 +1167,11 @@ mod tests {
         for i in 0..33u32 {
             write(&mut d, &mut ioc, u64::from(i) * 10, i);
         }
-        let done: Vec<_> = std::iter::from_fn(|| d.dispatch(0, 0)).collect();
+        let done: Vec<_> = std::iter::from_fn(|| d.dispatch(0, 0, 0)).collect();
         assert_eq!(done, vec![100_000; 32]);
         assert_eq!(d.queue.len(), 1, "the 33rd waits for a slot");
-        d.complete();
-        assert_eq!(d.dispatch(100_000, 0), Some(200_000));
+        d.complete(0);
+        assert_eq!(d.dispatch(100_000, 0, 0), Some(200_000));
     }
 
     #[test]
@@ -1056,14 +1183,14 @@ mod tests {
         let mut ioc = IoContext::default();
         write(&mut d, &mut ioc, 0, 1);
         assert_eq!(
-            d.dispatch(0, 0),
+            d.dispatch(0, 0, 0),
             Some(58_514),
             "a streaming 4 KiB at 70 MB/s"
         );
-        d.complete();
+        d.complete(0);
         write(&mut d, &mut ioc, 5000, 2);
         assert_eq!(
-            d.dispatch(0, 0),
+            d.dispatch(0, 0, 0),
             Some(151_515),
             "a lone random 4 KiB at 6600 IOPS"
         );

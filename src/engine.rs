@@ -327,7 +327,8 @@ fn step(m: &mut Machine) -> Result<bool, InvariantViolation> {
     m.unplug_all();
     let ran = match event.kind() {
         crate::mm::event::EventKind::Run { actor, .. } => Some(actor),
-        crate::mm::event::EventKind::DiskDone { .. } => None,
+        crate::mm::event::EventKind::DiskDone { .. }
+        | crate::mm::event::EventKind::DiskIdle { .. } => None,
     };
     m.probe_after_event(ran);
     Ok(true)

@@ -592,6 +592,19 @@ switches! {
         True => "true", "5.6",
             "244adf6426ee ext4: make dioread_nolock the default; c8980e1980cc ext4: disable dioread_nolock whenever delayed allocation is disabled";
     }
+
+    /// The I/O scheduler in front of every disk (block/cfq-iosched.c; docs/MODEL.md 22).
+    io_scheduler: IoScheduler = "the disks' I/O scheduler" {
+        /// CFQ, the legacy block layer's default from 2.6.18 (`CONFIG_DEFAULT_IOSCHED`):
+        /// per-task sync queues preempting the shared async queue, time slices and the
+        /// idle window (`block/cfq.rs`).
+        Cfq => "cfq", "2.6.32", "";
+        /// blk-mq's `none`: requests dispatched in insertion order. 5.0 removed the legacy
+        /// schedulers; the default for a single-queue disk became mq-deadline, whose read
+        /// preference is not modelled (docs/MODEL.md 22).
+        None => "none", "5.6",
+            "f382fb0bcef4 block: remove legacy IO schedulers (5.0); mq-deadline approximated by none";
+    }
 }
 
 impl WritebackThrottle {
@@ -816,7 +829,10 @@ pub const LATER: &[Profile] = &[
     },
     Profile {
         name: "5.6",
-        changes: &[("ext4_dioread_nolock_default", "true")],
+        changes: &[
+            ("ext4_dioread_nolock_default", "true"),
+            ("io_scheduler", "none"),
+        ],
     },
     Profile {
         name: "5.16",

@@ -167,7 +167,11 @@ impl Machine {
     /// Disks, bdis (one flusher each), swap, mounts.
     fn boot_devices(&mut self) {
         for (i, d) in self.spec.disks.iter().enumerate() {
-            self.io.disks.push(Disk::new(d.clone(), self.granularity));
+            let mut disk = Disk::new(d.clone(), self.granularity);
+            if self.switches.io_scheduler == crate::kernel::IoScheduler::Cfq {
+                disk.use_cfq(u64::from(self.spec.machine.hz));
+            }
+            self.io.disks.push(disk);
             self.wb.bdis.push(Bdi::new(i, self.granularity));
         }
         // A capacity: rounded down to whole simulated pages.

@@ -51,10 +51,17 @@ pub enum EventKind {
         /// Disk index.
         disk: usize,
     },
+    /// CFQ's idle timer of a disk (`cfq_idle_slice_timer()`).
+    DiskIdle {
+        /// Disk index.
+        disk: usize,
+    },
 }
 
 impl Event {
     const DISK: u64 = 1 << 63;
+    /// With [`Self::DISK`]: the disk's CFQ idle timer rather than a completion.
+    const IDLE: u64 = 1 << 62;
     const INDEX_BITS: u32 = 29;
     /// Kind 3's index bit for the `ext4-rsv-conversion` work (else the journal).
     const RSV: usize = 1 << (Self::INDEX_BITS - 1);
@@ -80,12 +87,19 @@ impl Event {
         Event(Self::DISK | disk as u64)
     }
 
+    /// Disk `disk`'s CFQ idle timer.
+    pub fn disk_idle(disk: usize) -> Event {
+        Event(Self::DISK | Self::IDLE | disk as u64)
+    }
+
     /// The event unpacked.
     pub fn kind(self) -> EventKind {
         if self.0 & Self::DISK != 0 {
-            return EventKind::DiskDone {
-                disk: (self.0 & !Self::DISK) as usize,
-            };
+            let disk = (self.0 & !(Self::DISK | Self::IDLE)) as usize;
+            if self.0 & Self::IDLE != 0 {
+                return EventKind::DiskIdle { disk };
+            }
+            return EventKind::DiskDone { disk };
         }
         let index = ((self.0 >> 32) & ((1 << Self::INDEX_BITS) - 1)) as usize;
         let actor = match self.0 >> 61 {
@@ -125,6 +139,7 @@ impl Machine {
                 }
             }
             EventKind::DiskDone { disk } => self.disk_done(disk),
+            EventKind::DiskIdle { disk } => self.disk_idle_timer(disk),
         }
     }
 }
@@ -151,6 +166,7 @@ mod tests {
         }
         for disk in [0, 1, 255] {
             assert_eq!(Event::disk_done(disk).kind(), EventKind::DiskDone { disk });
+            assert_eq!(Event::disk_idle(disk).kind(), EventKind::DiskIdle { disk });
         }
     }
 }

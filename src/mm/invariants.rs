@@ -733,6 +733,16 @@ fn check_request_lists(d: usize, disk: &crate::block::Disk) -> Result<(), String
             3 * disk.spec.nr_requests / 2
         );
     }
+    if let Some(cfq) = &disk.cfq {
+        let queued: Vec<usize> = disk.queue.iter().map(|r| r.cfq_queue()).collect();
+        let in_driver: Vec<(usize, bool)> = disk
+            .in_flight
+            .iter()
+            .map(|(_, _, r)| (r.cfq_queue(), r.kind.is_sync()))
+            .collect();
+        cfq.check(&queued, &in_driver)
+            .map_err(|e| format!("disk {d}: {e}"))?;
+    }
     Ok(())
 }
 

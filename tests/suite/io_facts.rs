@@ -4,6 +4,7 @@
 
 use crate::common::*;
 use wbsim::block::Waiter;
+use wbsim::spec::WorkingSet;
 
 /// A 48 MiB node, one 2 MB/s disk of `nr_requests` requests with two ext3 `data=writeback`
 /// mounts and a writer on each, dirty limits so high that reclaim meets dirty pages, kupdate
@@ -637,4 +638,67 @@ fn from_3_12_to_3_14_a_node_at_its_low_watermark_wakes_its_kswapd_and_allocates_
         fast_path[0],
         spill[0]
     );
+}
+
+/// The longest time task `t` waited for a swap-in (its read pages in flight), event by event.
+fn longest_read_wait(m: &mut Machine, t: usize, limit: u64) -> u64 {
+    let (mut since, mut longest) = (None, 0);
+    while step(m, limit) && m.run.outcome.is_none() {
+        match (since, m.tasks[t].read_pages.is_empty()) {
+            (None, false) => since = Some(m.clock.now),
+            (Some(s), true) => {
+                longest = longest.max(m.clock.now - s);
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    longest
+}
+
+/// A 48 MiB database whose pages are all touched every 100 ms, then a 100 MiB hog, on a
+/// 128 MiB node swapping to a 5 MB/s disk (2.6.33), under the I/O scheduler `scheduler`.
+fn hot_database_swapping(scheduler: &str) -> Machine {
+    let mut mm = machine(&[128 * MIB]);
+    mm.swap_bytes = 256 * MIB;
+    mm.swap_disk = Some(0);
+    let mut db = anon("db", 48 * MIB);
+    if let TaskKind::Anon(a) = &mut db.kind {
+        a.working_set = Some(WorkingSet {
+            touch_interval_ns: 100 * MSEC,
+            hot_bytes: 48 * MIB,
+        });
+    }
+    let mut hog = anon("hog", 100 * MIB);
+    if let TaskKind::Anon(a) = &mut hog.kind {
+        a.rate_bytes_per_sec = 20 * MIB;
+    }
+    hog.start_ns = SEC;
+    let spec = run_spec(
+        Release::V2_6_33,
+        Policy::Redirty,
+        mm,
+        vec![disk(5_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![db, hog],
+    );
+    boot(&with_switch(spec, "io_scheduler", scheduler))
+}
+
+/// CFQ (block/cfq-iosched.c 2.6.32) serves a task's swap-in before the swap-out already queued
+/// on the disk: the read's sync queue preempts the async slice (`cfq_should_preempt()`) and
+/// waits only for the async request in the driver to drain (`cfq_may_dispatch()`). Dispatched
+/// in insertion order, the read waits behind every queued write (up to 128 requests of
+/// 512 KiB, 13 s at 5 MB/s).
+#[test]
+fn under_cfq_a_swap_in_waits_for_the_write_in_flight_not_for_the_queued_swap_out() {
+    let cfq = longest_read_wait(&mut hot_database_swapping("cfq"), 0, 20 * SEC);
+    let fifo = longest_read_wait(&mut hot_database_swapping("none"), 0, 20 * SEC);
+    // A 512 KiB write takes 105 ms at 5 MB/s, a read 4.8 ms (half an 8 ms seek plus its
+    // transfer), so a read should wait at most one write and itself.
+    assert!(
+        cfq > 0 && cfq < 200 * MSEC,
+        "longest swap-in under cfq: {cfq} ns"
+    );
+    assert!(fifo > SEC, "longest swap-in in insertion order: {fifo} ns");
 }

@@ -117,12 +117,22 @@ fn under(index: usize, profile: &str) -> wbsim::spec::RunSpec {
     s
 }
 
+/// [`under`] 4.17 with blk-mq's `none` scheduler instead of CFQ: the kernel that 5.6 differs
+/// from only in `ext4_dioread_nolock_default` (5.6 also drops CFQ, `io_scheduler`).
+fn under_4_17_none(index: usize) -> wbsim::spec::RunSpec {
+    let mut s = under(index, "4.17");
+    s.kernel
+        .set("io_scheduler", "none")
+        .expect("a switch value");
+    s
+}
+
 #[test]
 fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
-    // 5.6 differs from 4.17 only in ext4_dioread_nolock_default, which only an ext4 mount reads:
-    // the ext3 cell is one run under both, the ext4 cell two.
-    let (ext3_old, ext3_new) = (under(2, "4.17"), under(2, "5.6"));
-    let (ext4_old, ext4_new) = (under(0, "4.17"), under(0, "5.6"));
+    // 5.6 differs from 4.17 under `none` only in ext4_dioread_nolock_default, which only an ext4
+    // mount reads: the ext3 cell is one run under both, the ext4 cell two.
+    let (ext3_old, ext3_new) = (under_4_17_none(2), under(2, "5.6"));
+    let (ext4_old, ext4_new) = (under_4_17_none(0), under(0, "5.6"));
     let mut ext3_new_activate = ext3_new.clone();
     ext3_new_activate.policy = wbsim::spec::Policy::Activate;
     assert_eq!(
@@ -142,15 +152,15 @@ fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
 #[test]
 fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
     // The ext4 cell lets the policy decide (writepage refused), so its activate run under 3.4 is
-    // simulated, while 6.1's run is 5.18's (the same switches) and 5.6's ext3 run is 4.17's (5.6
-    // adds only ext4's dioread_nolock default): those two take the earlier result although the
-    // policy decided something there.
+    // simulated, while 6.1's run is 5.18's (the same switches) and 5.6's ext3 run is 4.17's under
+    // `none` (5.6 adds only ext4's dioread_nolock default to that): those two take the earlier
+    // result although the policy decided something there.
     let mut specs = [
         under(0, "3.4"),
         under(0, "3.4"),
         under(0, "5.18"),
         under(0, "6.1"),
-        under(2, "4.17"),
+        under_4_17_none(2),
         under(2, "5.6"),
     ];
     specs[1].policy = wbsim::spec::Policy::Activate;
@@ -181,8 +191,9 @@ fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
 #[test]
 fn a_study_simulates_each_distinct_run_once() {
     // 4 runs per kernel (2 cells × 2 policies) × 2 replicas, and history's deterministic runs
-    // (4 per kernel): 24 runs over 4.17 and 5.6. The ext3 cell's runs under 5.6 are 4.17's (5.6
-    // adds only ext4's dioread_nolock default): 6 exact twins (4 study, 2 history); the ext3
+    // (4 per kernel): 24 runs over 4.17 and 5.6, both under blk-mq's `none` scheduler. The ext3
+    // cell's runs under 5.6 are 4.17's (5.6 adds only ext4's dioread_nolock default to that):
+    // 6 exact twins (4 study, 2 history); the ext3
     // activate runs are policy twins (the policy decides nothing there): 3 under 4.17, none
     // left to reuse under 5.6.
     let src = wbsim::scenario::read_source(Path::new("scenarios/fake-numa-128m.toml"))
@@ -194,6 +205,7 @@ fn a_study_simulates_each_distinct_run_once() {
             ("task.batch.cpuset", "[8, 9, 10, 11, 12, 13, 14, 15]"),
             ("task.logger.size", "512MiB"),
             ("disk.sda.bandwidth", "20MB/s"),
+            ("kernel.io_scheduler", "none"),
         ]
         .iter()
         .map(|(p, v)| ((*p).to_string(), (*v).to_string()))
