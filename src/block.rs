@@ -271,6 +271,9 @@ pub struct Disk {
     spare: Vec<Vec<PageId>>,
     /// The I/O scheduler when it is CFQ (`io_scheduler = "cfq"`); `None`: insertion order.
     pub cfq: Option<Cfq>,
+    /// The request lists set and clear the congestion bits (`block_congestion =
+    /// "request-lists"`); with blk-mq (`"never"`) no list is ever congested.
+    pub tracks_congestion: bool,
 }
 
 impl Disk {
@@ -289,6 +292,7 @@ impl Disk {
             max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
             spare: Vec::new(),
             cfq: None,
+            tracks_congestion: true,
         }
     }
 
@@ -399,8 +403,10 @@ impl Disk {
                     return None;
                 }
             }
-            newly_congested = !rl.congested;
-            rl.congested = true;
+            if self.tracks_congestion {
+                newly_congested = !rl.congested;
+                rl.congested = true;
+            }
         }
         if rl.count >= 3 * nr / 2 {
             return None;
@@ -543,7 +549,7 @@ impl Disk {
         let off = self.congestion_off();
         let rl = &mut self.rl[r.kind.dir()];
         rl.count -= 1;
-        if rl.count < off {
+        if rl.count < off && self.tracks_congestion {
             rl.congested = false;
             cleared = true;
         }
@@ -943,6 +949,19 @@ mod tests {
             }
         }
         assert_eq!(113 - freed, 102);
+    }
+
+    #[test]
+    fn a_blk_mq_queue_never_congests_and_its_frees_clear_nothing() {
+        let mut d = disk(4);
+        d.tracks_congestion = false;
+        let mut ioc = IoContext::default();
+        for i in 0..4 {
+            write(&mut d, &mut ioc, i * 10, i as u32);
+        }
+        assert!(d.full() && !d.write_congested());
+        d.dispatch(0, 0, 0);
+        assert!(!d.complete(0).cleared, "a free woke the congestion waiters");
     }
 
     #[test]

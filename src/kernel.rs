@@ -605,6 +605,18 @@ switches! {
         None => "none", "5.6",
             "f382fb0bcef4 block: remove legacy IO schedulers (5.0); mq-deadline approximated by none";
     }
+
+    /// Who sets a disk's congestion bits (`bdi_write_congested()`, the wake-up of
+    /// `congestion_wait()`; docs/MODEL.md 23).
+    block_congestion: BlockCongestion = "who sets the disks' congestion bits" {
+        /// The legacy request lists: `get_request()` sets a list congested from 113 of 128
+        /// requests, `__freed_request()` clears it and wakes the `congestion_wait()` sleepers.
+        RequestLists => "request-lists", "2.6.32", "";
+        /// Nothing: blk-mq (the only path from 5.0) tracks no congestion, so no disk is ever
+        /// write-congested and `congestion_wait()` sleeps its whole timeout.
+        Never => "never", "5.6",
+            "f382fb0bcef4 block: remove legacy IO schedulers (5.0): blk-mq sets no congestion (Mel Gorman, 5.16 series: congestion_wait and wait_iff_congested \"are fundamentally broken when congestion is not tracked by the block layer\")";
+    }
 }
 
 impl WritebackThrottle {
@@ -832,6 +844,7 @@ pub const LATER: &[Profile] = &[
         changes: &[
             ("ext4_dioread_nolock_default", "true"),
             ("io_scheduler", "none"),
+            ("block_congestion", "never"),
         ],
     },
     Profile {

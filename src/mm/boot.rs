@@ -171,6 +171,8 @@ impl Machine {
             if self.switches.io_scheduler == crate::kernel::IoScheduler::Cfq {
                 disk.use_cfq(u64::from(self.spec.machine.hz));
             }
+            disk.tracks_congestion =
+                self.switches.block_congestion == crate::kernel::BlockCongestion::RequestLists;
             self.io.disks.push(disk);
             self.wb.bdis.push(Bdi::new(i, self.granularity));
         }

@@ -112,6 +112,37 @@ fn a_reclaim_nap_on_a_queue_that_is_not_congested_ends_at_the_next_async_complet
     );
 }
 
+/// blk-mq (the only block layer from 5.0) tracks no congestion: no request list is ever
+/// congested, however many requests are allocated, and a `congestion_wait()` nap outlasts the
+/// async completions that end it under the legacy request lists (the `block_congestion`
+/// switch, the 5.6 profile's `never`).
+#[test]
+fn under_blk_mq_no_queue_congests_and_an_async_completion_ends_no_reclaim_nap() {
+    let spec = with_switch(two_writers(FsType::Ext3, 16), "block_congestion", "never");
+    let mut m = boot(&spec);
+    let on = m.io.disks[0].congestion_on(); // 15 of 16 under the request lists
+    let count = |m: &Machine| m.io.disks[0].rl[wbsim::block::BLK_RW_ASYNC].count;
+    let (mut outlasted, mut steps, mut most) = (0, 0u64, 0);
+    while (outlasted < 10 || most < on) && steps < 5_000_000 && step(&mut m, 20 * SEC) {
+        steps += 1;
+        most = most.max(count(&m));
+        assert!(!m.io.disks[0].write_congested(), "a blk-mq queue congested");
+        let (before, napping) = (count(&m), !m.wb.congestion_waiters.is_empty());
+        if !napping || !step(&mut m, 20 * SEC) {
+            continue;
+        }
+        steps += 1;
+        if count(&m) + 1 == before && !m.wb.congestion_waiters.is_empty() {
+            outlasted += 1; // an async request was freed and the nap goes on
+        }
+    }
+    assert!(
+        most >= on,
+        "the async list never reached the legacy threshold ({most})"
+    );
+    assert!(outlasted >= 10, "{outlasted} naps outlasted a completion");
+}
+
 /// A 64 MiB node with 128 MiB of swap on the disk of an ext3 mount, and an anon task of
 /// `anon_bytes`.
 fn swap_on_the_file_disk(anon_bytes: u64) -> RunSpec {

@@ -117,22 +117,22 @@ fn under(index: usize, profile: &str) -> wbsim::spec::RunSpec {
     s
 }
 
-/// [`under`] 4.17 with blk-mq's `none` scheduler instead of CFQ: the kernel that 5.6 differs
-/// from only in `ext4_dioread_nolock_default` (5.6 also drops CFQ, `io_scheduler`).
-fn under_4_17_none(index: usize) -> wbsim::spec::RunSpec {
+/// [`under`] 4.17 on blk-mq (`io_scheduler = "none"`, `block_congestion = "never"`): the kernel
+/// that 5.6 differs from only in `ext4_dioread_nolock_default`.
+fn under_4_17_blk_mq(index: usize) -> wbsim::spec::RunSpec {
     let mut s = under(index, "4.17");
-    s.kernel
-        .set("io_scheduler", "none")
-        .expect("a switch value");
+    for (key, value) in [("io_scheduler", "none"), ("block_congestion", "never")] {
+        s.kernel.set(key, value).expect("a switch value");
+    }
     s
 }
 
 #[test]
 fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
-    // 5.6 differs from 4.17 under `none` only in ext4_dioread_nolock_default, which only an ext4
+    // 5.6 differs from 4.17 on blk-mq only in ext4_dioread_nolock_default, which only an ext4
     // mount reads: the ext3 cell is one run under both, the ext4 cell two.
-    let (ext3_old, ext3_new) = (under_4_17_none(2), under(2, "5.6"));
-    let (ext4_old, ext4_new) = (under_4_17_none(0), under(0, "5.6"));
+    let (ext3_old, ext3_new) = (under_4_17_blk_mq(2), under(2, "5.6"));
+    let (ext4_old, ext4_new) = (under_4_17_blk_mq(0), under(0, "5.6"));
     let mut ext3_new_activate = ext3_new.clone();
     ext3_new_activate.policy = wbsim::spec::Policy::Activate;
     assert_eq!(
@@ -152,15 +152,15 @@ fn kernels_a_switch_of_an_unmounted_filesystem_apart_are_one_run() {
 #[test]
 fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
     // The ext4 cell lets the policy decide (writepage refused), so its activate run under 3.4 is
-    // simulated, while 6.1's run is 5.18's (the same switches) and 5.6's ext3 run is 4.17's under
-    // `none` (5.6 adds only ext4's dioread_nolock default to that): those two take the earlier
+    // simulated, while 6.1's run is 5.18's (the same switches) and 5.6's ext3 run is 4.17's on
+    // blk-mq (5.6 adds only ext4's dioread_nolock default to that): those two take the earlier
     // result although the policy decided something there.
     let mut specs = [
         under(0, "3.4"),
         under(0, "3.4"),
         under(0, "5.18"),
         under(0, "6.1"),
-        under_4_17_none(2),
+        under_4_17_blk_mq(2),
         under(2, "5.6"),
     ];
     specs[1].policy = wbsim::spec::Policy::Activate;
@@ -191,7 +191,8 @@ fn a_run_with_the_same_engine_input_is_reused_whatever_its_policy_decided() {
 #[test]
 fn a_study_simulates_each_distinct_run_once() {
     // 4 runs per kernel (2 cells × 2 policies) × 2 replicas, and history's deterministic runs
-    // (4 per kernel): 24 runs over 4.17 and 5.6, both under blk-mq's `none` scheduler. The ext3
+    // (4 per kernel): 24 runs over 4.17 and 5.6, both on blk-mq (its scheduler and congestion
+    // switches set). The ext3
     // cell's runs under 5.6 are 4.17's (5.6 adds only ext4's dioread_nolock default to that):
     // 6 exact twins (4 study, 2 history); the ext3
     // activate runs are policy twins (the policy decides nothing there): 3 under 4.17, none
@@ -206,6 +207,7 @@ fn a_study_simulates_each_distinct_run_once() {
             ("task.logger.size", "512MiB"),
             ("disk.sda.bandwidth", "20MB/s"),
             ("kernel.io_scheduler", "none"),
+            ("kernel.block_congestion", "never"),
         ]
         .iter()
         .map(|(p, v)| ((*p).to_string(), (*v).to_string()))
