@@ -174,12 +174,22 @@ pub enum ReqKind {
         /// The reading task.
         task: usize,
     },
+    /// A synchronous read of one filesystem metadata block by a task (`sb_bread()` →
+    /// `submit_bh(READ)`): no page-cache page of the model, 4 KiB on the disk; the task sleeps
+    /// until it completes.
+    MetaRead {
+        /// The reading task.
+        task: usize,
+    },
 }
 
 impl ReqKind {
     /// `rw_is_sync()`: reads and `WRITE_SYNC*` writes.
     pub fn is_sync(self) -> bool {
-        matches!(self, ReqKind::Read { .. } | ReqKind::SyncWrite)
+        matches!(
+            self,
+            ReqKind::Read { .. } | ReqKind::MetaRead { .. } | ReqKind::SyncWrite
+        )
     }
 
     /// The request list it takes a request from ([`BLK_RW_ASYNC`] or [`BLK_RW_SYNC`]).
@@ -517,7 +527,8 @@ impl Disk {
                 r
             }
         };
-        let bytes = r.pages.len() as u64 * self.page_bytes;
+        // A metadata read carries no page of the model: one 4 KiB block.
+        let bytes = (r.pages.len() as u64 * self.page_bytes).max(4096);
         let bw = self.spec.bandwidth_bytes_per_sec.max(1);
         let mut t = self.spec.latency_ns + bytes * 1_000_000_000 / bw;
         if r.lba != self.last_end {
@@ -667,6 +678,36 @@ impl BlockLayer {
             return false;
         }
         self.wait_stats.max_allocated = self.wait_stats.max_allocated.max(disk.allocated());
+        if !self.plugged.contains(&b) {
+            self.plugged.push(b);
+        }
+        true
+    }
+
+    /// A synchronous metadata read of block `lba` on disk `b` by task `task` (`sb_bread()`): a
+    /// request of its own from the sync list (no merging), queued for the elevator. `false`
+    /// when the sync list has no request for it (its task would sleep in `get_request_wait()`,
+    /// which the model does not do for a metadata read: docs/MODEL.md simplification 2).
+    pub fn submit_meta_read(&mut self, b: usize, lba: u64, task: usize, now_j: u64) -> bool {
+        let actor = Actor::Task(task);
+        let disk = &mut self.disks[b];
+        if disk.pending.iter().any(|(a, _)| *a == actor) {
+            return false;
+        }
+        let ioc = self.iocs.entry(actor).or_default();
+        if disk
+            .get_request(BLK_RW_SYNC, ioc, now_j, self.batch_time)
+            .is_none()
+        {
+            return false;
+        }
+        disk.queue.push_back(Request {
+            kind: ReqKind::MetaRead { task },
+            lba,
+            pages: Vec::new(),
+            slot: 0,
+        });
+        disk.enqueued(actor, now_j);
         if !self.plugged.contains(&b) {
             self.plugged.push(b);
         }
@@ -885,6 +926,10 @@ impl Machine {
                     }
                 }
                 self.stats.vm_events.pgpgin += self.granularity.base(r.pages.len() as u64) * 4;
+                self.schedule(self.clock.now, Actor::Task(task));
+            }
+            ReqKind::MetaRead { task } => {
+                self.stats.vm_events.pgpgin += 4;
                 self.schedule(self.clock.now, Actor::Task(task));
             }
         }

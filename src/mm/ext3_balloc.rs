@@ -4,7 +4,10 @@
 //!
 //! - `read_block_bitmap()` takes the group's block bitmap with `sb_getblk()`: a page of the
 //!   block device's cache (`grow_dev_page()`, the bdev mapping's mask without `__GFP_FS`), read
-//!   from the disk the first time. One block per group of 32 768 blocks (128 MiB with 4 KiB
+//!   from the disk the first time: `bh_submit_read()` → `submit_bh(READ)`, a sync request of
+//!   one block at the group's start, and the writer sleeps in `wait_on_buffer()` until it
+//!   completes, still holding its handle (under CFQ the read goes ahead of the queued writes:
+//!   `block/cfq.rs`). One block per group of 32 768 blocks (128 MiB with 4 KiB
 //!   blocks, `EXT3_BLOCKS_PER_GROUP` = 8 × block size). Every allocation touches it
 //!   (`touch_buffer()` → `mark_page_accessed()`), so a streaming writer's reclaim does not
 //!   take it: kept for the run with ext4's group pages (docs/MODEL.md simplification 2).
@@ -31,7 +34,9 @@ impl Machine {
         self.read_block_bitmap(t, m, group) && self.journal_get_undo_access(m, t, group)
     }
 
-    /// `read_block_bitmap()` → `sb_getblk()` for `group` on mount `m`, `GFP_NOFS`.
+    /// `read_block_bitmap()` → `sb_getblk()` for `group` on mount `m`, `GFP_NOFS`, then
+    /// `bh_submit_read()`: `false` while `t` sleeps for the block's read (it is woken at its
+    /// completion and calls again; the group is loaded by then).
     fn read_block_bitmap(&mut self, t: usize, m: usize, group: u64) -> bool {
         if self.vfs.mounts[m].group_loaded(group) {
             return true;
@@ -41,6 +46,16 @@ impl Machine {
             return false;
         }
         self.vfs.mounts[m].mb_groups.push(group);
-        true
+        let Some(b) = self.vfs.mounts[m].spec.disk else {
+            return true;
+        };
+        // The group's bitmap is its first block (the model keeps no superblock backups).
+        let lba = group * self.granularity.batch(GROUP_PAGES);
+        let now_j = self.jiffies();
+        if !self.io.submit_meta_read(b, lba, t, now_j) {
+            return true;
+        }
+        let _ = self.bump_gen(super::Actor::Task(t)); // asleep until the read completes
+        false
     }
 }

@@ -420,6 +420,9 @@ impl Machine {
                             );
                             journal[mount] += 1;
                         }
+                        ReqKind::MetaRead { .. } => {
+                            ensure!(false, "disk {d} holds page {id} in a metadata read")
+                        }
                         ReqKind::Read { .. } => ensure!(
                             p.flags & pg::LOCKED != 0,
                             "disk {d} reads page {id}, which is not locked (flags {:#x})",

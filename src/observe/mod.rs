@@ -623,6 +623,7 @@ impl Recorder {
                     crate::block::ReqKind::SyncWrite => "sync write",
                     crate::block::ReqKind::JournalData { .. } => "journal data",
                     crate::block::ReqKind::Read { .. } => "read",
+                    crate::block::ReqKind::MetaRead { .. } => "metadata read",
                 };
                 stack.push((name, now, m.granularity.base(r.pages.len() as u64)));
             }

@@ -113,3 +113,32 @@ fn below_min_the_ext4_flusher_stalls_in_nofs_reclaim_without_oom_while_the_ext3_
     assert!(m.stats.counters.pages_written_by_writeback >= 1024);
     assert!(m.run.oom_reports.is_empty());
 }
+
+/// ext3's `read_block_bitmap()` reads a group's bitmap the first time the writer allocates in it
+/// (`bh_submit_read()` → `submit_bh(READ)`, fs/ext3/balloc.c 2.6.32): one synchronous 4 KiB read
+/// per group, at the group's first block, while the writer sleeps holding its journal handle.
+#[test]
+fn an_ext3_writer_reads_each_new_groups_bitmap_synchronously_holding_its_handle() {
+    // 300 MiB: groups 0, 1 and 2 (128 MiB each), on a disk busy with the flusher's writes.
+    let mut spec = one_writer(Release::V2_6_32, Policy::Redirty, FsType::Ext3, 300 * MIB);
+    spec.vm.dirty_background_ratio = 1;
+    let mut m = boot(&spec);
+    let (mut reads, mut last) = (0, None);
+    while step(&mut m, 60 * SEC) {
+        let disk = &m.io.disks[0];
+        let in_flight = disk.in_flight.first().map(|(_, _, r)| (r.kind, r.lba));
+        if let Some((wbsim::block::ReqKind::MetaRead { task }, lba)) = in_flight {
+            if last != Some(lba) {
+                last = Some(lba);
+                reads += 1;
+                assert!(
+                    m.holds_handle(Actor::Task(task), 0),
+                    "the writer let go of its handle"
+                );
+                assert_eq!(lba % (128 * MIB / PAGE), 0, "not the group's first block");
+            }
+        }
+    }
+    assert_eq!(reads, 3, "one read per group");
+    assert_eq!(m.vfs.mounts[0].mb_groups.len(), 3);
+}
