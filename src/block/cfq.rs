@@ -662,6 +662,24 @@ mod tests {
     }
 
     #[test]
+    fn a_queueing_device_without_seeks_never_idles() {
+        // `blk_queue_nonrot() && hw_tag`: a latency device serving 32 requests at once, against
+        // the rotating disk of one.
+        let mut idles = vec![];
+        for (seek_ns, depth) in [(0, 32), (8_000_000, 1)] {
+            let mut d = disk(false);
+            (d.spec.seek_ns, d.spec.queue_depth, d.spec.latency_ns) = (seek_ns, depth, 100_000);
+            d.use_cfq(1000);
+            put(&mut d, ReqKind::Read { task: 0 }, 500_000, READER, 0);
+            d.dispatch(0, 0, 0).expect("an idle disk dispatches");
+            let (kind, timer) = next(&mut d, 1); // the read ends, nothing else queued
+            assert_eq!(kind, None);
+            idles.push(timer);
+        }
+        assert_eq!(idles, [None, Some(1 + 8)], "only the rotating disk idles");
+    }
+
+    #[test]
     fn a_task_that_thinks_longer_than_the_idle_loses_its_idle_window() {
         let mut d = writes_queued(true);
         let mut j = 1;

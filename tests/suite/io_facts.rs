@@ -1,6 +1,7 @@
 //! Kernel facts of the IO path (issue 13, part A): the request pool every submitter, kswapd
-//! included, sleeps in (`get_request_wait`, block/blk-core.c 2.6.32), swap-out accounting,
-//! the zone rules of 2.6.32, the memory map, the block-device writer and the device kinds.
+//! included, sleeps in (`get_request_wait`, block/blk-core.c 2.6.32), the congestion wake-up and
+//! blk-mq's absence of it, CFQ's sync preference, swap-out accounting, the zone rules of
+//! 2.6.32, the memory map, the block-device writer and the device kinds.
 
 use crate::common::*;
 use wbsim::block::Waiter;
