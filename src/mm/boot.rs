@@ -287,6 +287,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         scratch_keep: Vec::with_capacity(64),
         scratch_skip: Vec::new(),
         hot: super::hot::HotMemory::default(),
+        writeback_waiters: Vec::new(),
         token_segments: Vec::new(),
     }
 }

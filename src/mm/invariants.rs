@@ -141,6 +141,7 @@ impl Machine {
         self.check_dirty_freed()?;
         self.check_fast_skips()?;
         self.check_nothing_isolated()?;
+        self.check_writeback_waiters()?;
         self.check_global_counts()?;
         self.check_slab()
     }
@@ -165,6 +166,19 @@ impl Machine {
             return Err(format!(
                 "page {id} was freed while dirty (flags {flags:#x}) at {at} ns: dirty data dropped without writeback or truncate"
             ));
+        }
+        Ok(())
+    }
+
+    /// Every task in `wait_on_page_writeback()` waits for a page still under writeback
+    /// (`end_page_writeback()` wakes it).
+    fn check_writeback_waiters(&self) -> Result<(), String> {
+        for &(id, t) in &self.mem.writeback_waiters {
+            let flags = self.mem.pages[id as usize].flags;
+            ensure!(
+                flags & pg::WRITEBACK != 0,
+                "task {t} waits for page {id}'s write, which is not under writeback ({flags:#x})"
+            );
         }
         Ok(())
     }

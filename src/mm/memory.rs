@@ -41,6 +41,9 @@ pub struct Memory {
     /// Per shm segment, whether the swap token's holder attached it (`mm/thrash.rs`): its pages
     /// are among those the holder maps.
     pub token_segments: Vec<bool>,
+    /// Tasks asleep in `wait_on_page_writeback()` (2.6.32 `shmem_getpage()` on a swap-cache
+    /// page under its write), with the page: `end_page_writeback()` wakes them.
+    pub writeback_waiters: Vec<(PageId, usize)>,
 }
 
 /// One node (`pg_data_t`).

@@ -67,6 +67,9 @@ impl Machine {
             self.rotate_reclaimable_page(id);
         }
         self.mem.pages[id as usize].flags &= !pg::WRITEBACK;
+        if !self.mem.writeback_waiters.is_empty() {
+            self.wake_page_writeback_waiters(id);
+        }
         if p.has(pg::FILE) {
             self.vfs.inodes[p.owner as usize].nr_writeback -= 1;
             if p.has(pg::JOURNAL_WAIT) {

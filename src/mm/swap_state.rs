@@ -138,6 +138,15 @@ impl Machine {
             let Some(next) = self.mem.hot.peek_fault(region, of, cluster) else {
                 break;
             };
+            if self.shm_page_under_write(region, next) {
+                if of.is_some() {
+                    break; // a neighbour in the swap cache is not read again
+                }
+                // shmem_getpage(): lookup_swap_cache() finds it, wait_on_page_writeback().
+                self.mem.writeback_waiters.push((next.page, t));
+                self.bump_gen(Actor::Task(t));
+                return Some(Slice::Sleeping);
+            }
             if self.swap_cache_hit(region, next) {
                 // lookup_swap_cache() / read_swap_cache_async() find it: no read.
                 self.mem.hot.take_fault(region, of, cluster);
@@ -177,14 +186,44 @@ impl Machine {
             Region::Segment(s) => p.has(pg::SHMEM) && p.owner as usize == s,
         };
         // A private page under its write is found too: do_swap_page() maps it (below); shmem
-        // waits for the write first (`wait_on_page_writeback()` in 2.6.32's shmem_getpage()),
-        // which the model reads as a read from disk.
+        // waits for the write first ([`Machine::shm_page_under_write`]).
         let busy = match region {
             Region::Task(_) => pg::MAPPED | pg::LOCKED,
             Region::Segment(_) => pg::MAPPED | pg::WRITEBACK | pg::LOCKED,
         };
         ours && p.flags & (pg::SWAPCACHE | busy) == pg::SWAPCACHE
             && p.place == super::page::Place::Lru
+    }
+
+    /// Whether `fault` is of a shm segment's page still in the swap cache under its write, not
+    /// mapped or locked: 2.6.32's `shmem_getpage()` finds it (`lookup_swap_cache()`) and waits
+    /// for the write to end (`wait_on_page_writeback()`) before taking it back.
+    fn shm_page_under_write(&self, region: Region, fault: Fault) -> bool {
+        let Region::Segment(s) = region else {
+            return false;
+        };
+        if !self.mem.hot.still_swap_cache(fault) {
+            return false;
+        }
+        let p = &self.mem.pages[fault.page as usize];
+        let state = pg::SHMEM | pg::SWAPCACHE | pg::WRITEBACK | pg::MAPPED | pg::LOCKED;
+        p.owner as usize == s
+            && p.flags & state == pg::SHMEM | pg::SWAPCACHE | pg::WRITEBACK
+            && p.place == super::page::Place::Lru
+    }
+
+    /// `end_page_writeback()`'s `wake_up_page(page, PG_writeback)`: the tasks waiting for page
+    /// `id`'s write run again (and retry their fault).
+    pub(crate) fn wake_page_writeback_waiters(&mut self, id: PageId) {
+        let mut i = 0;
+        while i < self.mem.writeback_waiters.len() {
+            if self.mem.writeback_waiters[i].0 == id {
+                let (_, t) = self.mem.writeback_waiters.remove(i);
+                self.schedule(self.clock.now, Actor::Task(t));
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// The touch of a page still in the swap cache: mapped again without a read (PGFAULT, not

@@ -398,3 +398,50 @@ fn a_hot_page_touched_while_still_in_the_swap_cache_is_mapped_again_without_a_re
     let db = &m.tasks[0];
     assert_eq!(db.anon.len() as u64 + db.swap_ents, 48 * MIB / PAGE);
 }
+
+/// A hot shm page touched while its swap write is in flight is waited for, not read back:
+/// 2.6.32's `shmem_getpage()` finds it in the swap cache (`lookup_swap_cache()`) and sleeps in
+/// `wait_on_page_writeback()`; when the write ends the same page goes back into its segment.
+#[test]
+fn a_hot_shm_page_touched_during_its_swap_write_is_waited_for_and_taken_back_without_a_read() {
+    let sga = task(
+        "sga",
+        TaskKind::Pin(Pin {
+            bytes: 48 * MIB,
+            method: PinMethod::Shm,
+            working_set: Some(WorkingSet {
+                touch_interval_ns: 20 * MSEC,
+                hot_bytes: 48 * MIB,
+            }),
+        }),
+    );
+    let mut m = boot(&then_hog_spec(Release::V2_6_32, sga, 5_000_000));
+    let (mut waited, mut taken_back) = (0, 0);
+    let mut watched: Option<PageId> = None;
+    while step(&mut m, 20 * SEC) && m.run.outcome.is_none() {
+        match watched {
+            None => {
+                if let Some(&(id, _)) = m.mem.writeback_waiters.first() {
+                    assert!(m.mem.pages[id as usize].has(pg::WRITEBACK));
+                    waited += 1;
+                    watched = Some(id);
+                }
+            }
+            Some(id) if !m.mem.writeback_waiters.iter().any(|&(p, _)| p == id) => {
+                // Woken at the write's end; once the owner has run, the page is in its segment.
+                if m.vfs.segments[0].pages.contains(&id) {
+                    taken_back += 1;
+                    watched = None;
+                } else if !m.mem.pages[id as usize].has(pg::SWAPCACHE) {
+                    watched = None; // freed before the owner ran: read from disk instead
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(waited > 0, "no shm page was touched under its write");
+    assert!(
+        taken_back > 0,
+        "no waited-for page went back into its segment"
+    );
+}
