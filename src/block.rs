@@ -39,14 +39,16 @@
 //! The disk serves `queue_depth` requests at a time (one by default): a seek (when the request
 //! does not start where the previous one ended) plus the transfer at the disk's bandwidth.
 //! Which queued request goes next is the I/O scheduler's choice (the `io_scheduler` switch):
-//! CFQ ([`cfq`], every profile before 5.6) or blk-mq's `none`, insertion order. Completion is
+//! CFQ ([`cfq`], every profile before 5.6) or mq-deadline ([`deadline`], from 5.6). Completion is
 //! one event per request, not per page; CFQ's idle timer is an event of its own.
 
 pub mod cfq;
+pub mod deadline;
 
 use std::collections::{BTreeMap, VecDeque};
 
 pub use cfq::Cfq;
+pub use deadline::Deadline;
 
 use crate::mm::granularity::{Granularity, KernelPages};
 use crate::mm::page::{pg, PageId};
@@ -197,6 +199,11 @@ impl ReqKind {
         usize::from(self.is_sync())
     }
 
+    /// A read (`rq_data_dir() == READ`): a task's read or a metadata read.
+    pub fn is_read(self) -> bool {
+        matches!(self, ReqKind::Read { .. } | ReqKind::MetaRead { .. })
+    }
+
     /// Page writeback of `PG_writeback` pages (either direction).
     pub fn is_page_writeback(self) -> bool {
         matches!(self, ReqKind::Write | ReqKind::SyncWrite)
@@ -230,6 +237,8 @@ pub struct Request {
     /// The CFQ io_context slot of the task that allocated it (0 without CFQ): its queue is
     /// that task's sync queue or the async one ([`Cfq::queue_of`]).
     pub slot: usize,
+    /// The jiffy it was queued for the elevator (mq-deadline's FIFO expiry).
+    pub queued_j: u64,
 }
 
 impl Request {
@@ -279,8 +288,11 @@ pub struct Disk {
     pub max_request_pages: usize,
     /// Page lists of completed requests, for the next requests (no allocation per request).
     spare: Vec<Vec<PageId>>,
-    /// The I/O scheduler when it is CFQ (`io_scheduler = "cfq"`); `None`: insertion order.
+    /// The I/O scheduler when it is CFQ (`io_scheduler = "cfq"`).
     pub cfq: Option<Cfq>,
+    /// The I/O scheduler when it is mq-deadline (`io_scheduler = "mq-deadline"`); with neither,
+    /// insertion order.
+    pub deadline: Option<Deadline>,
     /// The request lists set and clear the congestion bits (`block_congestion =
     /// "request-lists"`); with blk-mq (`"never"`) no list is ever congested.
     pub tracks_congestion: bool,
@@ -302,6 +314,7 @@ impl Disk {
             max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
             spare: Vec::new(),
             cfq: None,
+            deadline: None,
             tracks_congestion: true,
         }
     }
@@ -314,6 +327,11 @@ impl Disk {
         let nonrot = self.spec.seek_ns == 0 || self.spec.random_write_iops > 0;
         let hw_tag = self.spec.queue_depth >= 5;
         self.cfq = Some(Cfq::new(hz, self.page_bytes, nonrot && hw_tag));
+    }
+
+    /// Puts mq-deadline in front of the device, at `hz` ticks per second.
+    pub fn use_deadline(&mut self, hz: u64) {
+        self.deadline = Some(Deadline::new(hz));
     }
 
     /// Sectors per simulated page.
@@ -481,6 +499,7 @@ impl Disk {
             lba,
             pages,
             slot: 0,
+            queued_j: now_j,
         });
         Submit::Queued
     }
@@ -515,7 +534,13 @@ impl Disk {
             return None;
         }
         let r = match self.cfq.as_mut() {
-            None => self.queue.pop_front()?,
+            None => match self.deadline.as_mut() {
+                None => self.queue.pop_front()?,
+                Some(dd) => {
+                    let i = dd.dispatch_index(&self.queue, now_j)?;
+                    self.queue.remove(i)?
+                }
+            },
             Some(cfq) => {
                 let q = cfq.dispatch_queue(now_j)?;
                 let i = self.queue.iter().position(|r| r.cfq_queue() == q);
@@ -673,6 +698,7 @@ impl BlockLayer {
                 lba,
                 pages,
                 slot: 0,
+                queued_j: now_j,
             };
             disk.pending.push((actor, r));
             return false;
@@ -706,6 +732,7 @@ impl BlockLayer {
             lba,
             pages: Vec::new(),
             slot: 0,
+            queued_j: now_j,
         });
         disk.enqueued(actor, now_j);
         if !self.plugged.contains(&b) {

@@ -599,11 +599,11 @@ switches! {
         /// per-task sync queues preempting the shared async queue, time slices and the
         /// idle window (`block/cfq.rs`).
         Cfq => "cfq", "2.6.32", "";
-        /// blk-mq's `none`: requests dispatched in insertion order. 5.0 removed the legacy
-        /// schedulers; the default for a single-queue disk became mq-deadline, whose read
-        /// preference is not modelled (docs/MODEL.md 22).
-        None => "none", "5.6",
-            "f382fb0bcef4 block: remove legacy IO schedulers (5.0); mq-deadline approximated by none";
+        /// mq-deadline (block/mq-deadline.c), blk-mq's default for a single-queue disk: reads
+        /// preferred in batches of 16 in sector order, writes passed over at most twice, FIFO
+        /// deadlines of HZ/2 (reads) and 5·HZ (writes); `block/deadline.rs`. 5.0 removed CFQ.
+        MqDeadline => "mq-deadline", "5.6",
+            "f382fb0bcef4 block: remove legacy IO schedulers (5.0); mq-deadline: blk-mq's default for single-queue devices";
     }
 
     /// Who sets a disk's congestion bits (`bdi_write_congested()`, the wake-up of
@@ -843,7 +843,7 @@ pub const LATER: &[Profile] = &[
         name: "5.6",
         changes: &[
             ("ext4_dioread_nolock_default", "true"),
-            ("io_scheduler", "none"),
+            ("io_scheduler", "mq-deadline"),
             ("block_congestion", "never"),
         ],
     },

@@ -168,8 +168,10 @@ impl Machine {
     fn boot_devices(&mut self) {
         for (i, d) in self.spec.disks.iter().enumerate() {
             let mut disk = Disk::new(d.clone(), self.granularity);
-            if self.switches.io_scheduler == crate::kernel::IoScheduler::Cfq {
-                disk.use_cfq(u64::from(self.spec.machine.hz));
+            let hz = u64::from(self.spec.machine.hz);
+            match self.switches.io_scheduler {
+                crate::kernel::IoScheduler::Cfq => disk.use_cfq(hz),
+                crate::kernel::IoScheduler::MqDeadline => disk.use_deadline(hz),
             }
             disk.tracks_congestion =
                 self.switches.block_congestion == crate::kernel::BlockCongestion::RequestLists;

@@ -689,8 +689,9 @@ fn longest_read_wait(m: &mut Machine, t: usize, limit: u64) -> u64 {
 }
 
 /// A 48 MiB database whose pages are all touched every 100 ms, then a 100 MiB hog, on a
-/// 128 MiB node swapping to a 5 MB/s disk (2.6.33), under the I/O scheduler `scheduler`.
-fn hot_database_swapping(scheduler: &str) -> Machine {
+/// 128 MiB node swapping to a 5 MB/s disk (2.6.33), under CFQ or with no I/O scheduler at all
+/// (insertion order, what the model did before CFQ: no profile has it).
+fn hot_database_swapping(cfq: bool) -> Machine {
     let mut mm = machine(&[128 * MIB]);
     mm.swap_bytes = 256 * MIB;
     mm.swap_disk = Some(0);
@@ -714,7 +715,11 @@ fn hot_database_swapping(scheduler: &str) -> Machine {
         vec![mount(FsType::Ext3)],
         vec![db, hog],
     );
-    boot(&with_switch(spec, "io_scheduler", scheduler))
+    let mut m = boot(&spec);
+    if !cfq {
+        m.io.disks[0].cfq = None;
+    }
+    m
 }
 
 /// CFQ (block/cfq-iosched.c 2.6.32) serves a task's swap-in before the swap-out already queued
@@ -724,8 +729,8 @@ fn hot_database_swapping(scheduler: &str) -> Machine {
 /// 512 KiB, 13 s at 5 MB/s).
 #[test]
 fn under_cfq_a_swap_in_waits_for_the_write_in_flight_not_for_the_queued_swap_out() {
-    let cfq = longest_read_wait(&mut hot_database_swapping("cfq"), 0, 20 * SEC);
-    let fifo = longest_read_wait(&mut hot_database_swapping("none"), 0, 20 * SEC);
+    let cfq = longest_read_wait(&mut hot_database_swapping(true), 0, 20 * SEC);
+    let fifo = longest_read_wait(&mut hot_database_swapping(false), 0, 20 * SEC);
     // A 512 KiB write takes 105 ms at 5 MB/s, a read 4.8 ms (half an 8 ms seek plus its
     // transfer), so a read should wait at most one write and itself.
     assert!(

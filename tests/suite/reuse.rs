@@ -117,11 +117,14 @@ fn under(index: usize, profile: &str) -> wbsim::spec::RunSpec {
     s
 }
 
-/// [`under`] 4.17 on blk-mq (`io_scheduler = "none"`, `block_congestion = "never"`): the kernel
+/// [`under`] 4.17 on blk-mq (`io_scheduler = "mq-deadline"`, `block_congestion = "never"`): the kernel
 /// that 5.6 differs from only in `ext4_dioread_nolock_default`.
 fn under_4_17_blk_mq(index: usize) -> wbsim::spec::RunSpec {
     let mut s = under(index, "4.17");
-    for (key, value) in [("io_scheduler", "none"), ("block_congestion", "never")] {
+    for (key, value) in [
+        ("io_scheduler", "mq-deadline"),
+        ("block_congestion", "never"),
+    ] {
         s.kernel.set(key, value).expect("a switch value");
     }
     s
@@ -206,7 +209,7 @@ fn a_study_simulates_each_distinct_run_once() {
             ("task.batch.cpuset", "[8, 9, 10, 11, 12, 13, 14, 15]"),
             ("task.logger.size", "512MiB"),
             ("disk.sda.bandwidth", "20MB/s"),
-            ("kernel.io_scheduler", "none"),
+            ("kernel.io_scheduler", "mq-deadline"),
             ("kernel.block_congestion", "never"),
         ]
         .iter()
