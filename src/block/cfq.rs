@@ -572,8 +572,6 @@ impl Cfq {
 mod tests {
     use super::*;
     use crate::block::{Disk, IoContext, ReqKind, Submit};
-    use crate::mm::granularity::Granularity;
-    use crate::spec::DiskSpec;
 
     const READER: Actor = Actor::Task(0);
     const FLUSHER: Actor = Actor::Flusher(0);
@@ -581,18 +579,7 @@ mod tests {
     /// A 100 MB/s disk of 128 requests, one at a time, under CFQ at HZ=1000 (slices of 100 and
     /// 40 jiffies, an idle of 8), or in insertion order.
     fn disk(cfq: bool) -> Disk {
-        let mut d = Disk::new(
-            DiskSpec {
-                name: "d".into(),
-                bandwidth_bytes_per_sec: 100_000_000,
-                seek_ns: 8_000_000,
-                nr_requests: 128,
-                latency_ns: 0,
-                queue_depth: 1,
-                random_write_iops: 0,
-            },
-            Granularity::BASE,
-        );
+        let mut d = crate::block::test_disk(128);
         if cfq {
             d.use_cfq(1000);
         }

@@ -117,25 +117,12 @@ impl Deadline {
 #[cfg(test)]
 mod tests {
     use crate::block::{Disk, IoContext, ReqKind, Submit};
-    use crate::mm::granularity::Granularity;
     use crate::mm::Actor;
-    use crate::spec::DiskSpec;
 
     /// A 100 MB/s disk of 128 requests under mq-deadline at HZ=1000 (expiry 500 and 5000
     /// jiffies).
     fn disk() -> Disk {
-        let mut d = Disk::new(
-            DiskSpec {
-                name: "d".into(),
-                bandwidth_bytes_per_sec: 100_000_000,
-                seek_ns: 8_000_000,
-                nr_requests: 128,
-                latency_ns: 0,
-                queue_depth: 1,
-                random_write_iops: 0,
-            },
-            Granularity::BASE,
-        );
+        let mut d = crate::block::test_disk(128);
         d.use_deadline(1000);
         d
     }
