@@ -649,6 +649,52 @@ mod tests {
     }
 
     #[test]
+    fn an_async_slice_ends_after_sixteen_requests_while_a_sync_queue_waits() {
+        // A disk without seeks: 16 one-page writes take well under the 40-jiffy async slice,
+        // so only `cfq_prio_to_maxrq()` ends it.
+        let mut d = disk(false);
+        d.spec.seek_ns = 0;
+        d.use_cfq(1000);
+        put(&mut d, ReqKind::Read { task: 0 }, 500_000, READER, 0);
+        for i in 0..30 {
+            put(&mut d, ReqKind::Write, i * 10, FLUSHER, 0);
+        }
+        d.dispatch(0, 0, 0);
+        // The reader asks for its next page as each ends, for its 100-jiffy slice; a second
+        // reader queues meanwhile (sync queues do not preempt each other), keyed after the
+        // async queue.
+        let mut j = 0;
+        loop {
+            j += 1;
+            put(&mut d, ReqKind::Read { task: 0 }, 500_000 + j, READER, j);
+            if j == 70 {
+                put(
+                    &mut d,
+                    ReqKind::Read { task: 1 },
+                    900_000,
+                    Actor::Task(1),
+                    j,
+                );
+            }
+            if next(&mut d, j).0 == Some(ReqKind::Write) {
+                break;
+            }
+            assert!(j < 200, "the writes never got the disk");
+        }
+        let mut writes = 0;
+        while d.in_flight[0].2.kind == ReqKind::Write {
+            writes += 1;
+            next(&mut d, j);
+            assert!(writes <= 30, "no reader got the disk back");
+        }
+        assert_eq!(
+            writes, 16,
+            "the async slice's requests while readers waited"
+        );
+        assert!(d.in_flight[0].2.kind.is_read());
+    }
+
+    #[test]
     fn a_queueing_device_without_seeks_never_idles() {
         // `blk_queue_nonrot() && hw_tag`: a latency device serving 32 requests at once, against
         // the rotating disk of one.
