@@ -261,6 +261,17 @@ pub struct Completed {
     pub idle_timer: Option<u64>,
 }
 
+/// The I/O scheduler in front of a disk: which queued request goes next.
+#[derive(Debug)]
+pub enum Scheduler {
+    /// Insertion order (no profile has it; the unit tests' disks).
+    Fifo,
+    /// CFQ (the legacy kernels).
+    Cfq(Cfq),
+    /// mq-deadline (blk-mq).
+    Deadline(Deadline),
+}
+
 /// A disk with its queue.
 #[derive(Debug)]
 pub struct Disk {
@@ -288,11 +299,8 @@ pub struct Disk {
     pub max_request_pages: usize,
     /// Page lists of completed requests, for the next requests (no allocation per request).
     spare: Vec<Vec<PageId>>,
-    /// The I/O scheduler when it is CFQ (`io_scheduler = "cfq"`).
-    pub cfq: Option<Cfq>,
-    /// The I/O scheduler when it is mq-deadline (`io_scheduler = "mq-deadline"`); with neither,
-    /// insertion order.
-    pub deadline: Option<Deadline>,
+    /// The I/O scheduler (the `io_scheduler` switch; insertion order in the unit tests).
+    pub scheduler: Scheduler,
     /// The request lists set and clear the congestion bits (`block_congestion =
     /// "request-lists"`); with blk-mq (`"never"`) no list is ever congested.
     pub tracks_congestion: bool,
@@ -313,8 +321,7 @@ impl Disk {
             page_bytes: granularity.page_bytes(),
             max_request_pages: granularity.batch(MAX_REQUEST_PAGES) as usize,
             spare: Vec::new(),
-            cfq: None,
-            deadline: None,
+            scheduler: Scheduler::Fifo,
             tracks_congestion: true,
         }
     }
@@ -326,17 +333,20 @@ impl Disk {
     pub fn use_cfq(&mut self, hz: u64) {
         let nonrot = self.spec.seek_ns == 0 || self.spec.random_write_iops > 0;
         let hw_tag = self.spec.queue_depth >= 5;
-        self.cfq = Some(Cfq::new(hz, self.page_bytes, nonrot && hw_tag));
+        self.scheduler = Scheduler::Cfq(Cfq::new(hz, self.page_bytes, nonrot && hw_tag));
     }
 
     /// Puts mq-deadline in front of the device, at `hz` ticks per second.
     pub fn use_deadline(&mut self, hz: u64) {
-        self.deadline = Some(Deadline::new(hz));
+        self.scheduler = Scheduler::Deadline(Deadline::new(hz));
     }
 
-    /// Sectors per simulated page.
-    fn sectors(&self, pages: u64) -> u64 {
-        pages * (self.page_bytes / 512).max(1)
+    /// The device's CFQ, when it is its scheduler.
+    pub fn cfq_mut(&mut self) -> Option<&mut Cfq> {
+        match &mut self.scheduler {
+            Scheduler::Cfq(cfq) => Some(cfq),
+            _ => None,
+        }
     }
 
     /// `queue_congestion_on_threshold()`: `blk_queue_congestion_threshold()` (block/blk-core.c,
@@ -507,16 +517,14 @@ impl Disk {
     /// The elevator's part of a new request (the last queued one) by `actor`: under CFQ it is
     /// queued on its task's sync queue or the async one (`cfq_insert_request()`).
     pub fn enqueued(&mut self, actor: Actor, now_j: u64) {
-        let Some(mut cfq) = self.cfq.take() else {
+        let Scheduler::Cfq(cfq) = &mut self.scheduler else {
             return;
         };
         let slot = cfq.slot(actor, now_j);
         let r = self.queue.back_mut().expect("a request was just queued");
         r.slot = slot;
-        let (q, pos) = (r.cfq_queue(), r.lba);
-        let (pos, len) = (self.sectors(pos), self.sectors(1));
-        cfq.insert(q, slot, pos, len, now_j);
-        self.cfq = Some(cfq);
+        let spp = cfq.sectors_per_page;
+        cfq.insert(r.cfq_queue(), slot, r.lba * spp, spp, now_j);
     }
 
     /// Whether the device can start another request (fewer than `queue_depth` in flight).
@@ -533,15 +541,13 @@ impl Disk {
         if !self.can_dispatch() {
             return None;
         }
-        let r = match self.cfq.as_mut() {
-            None => match self.deadline.as_mut() {
-                None => self.queue.pop_front()?,
-                Some(dd) => {
-                    let i = dd.dispatch_index(&self.queue, now_j)?;
-                    self.queue.remove(i)?
-                }
-            },
-            Some(cfq) => {
+        let r = match &mut self.scheduler {
+            Scheduler::Fifo => self.queue.pop_front()?,
+            Scheduler::Deadline(dd) => {
+                let i = dd.dispatch_index(&self.queue, now_j)?;
+                self.queue.remove(i)?
+            }
+            Scheduler::Cfq(cfq) => {
                 let q = cfq.dispatch_queue(now_j)?;
                 let i = self.queue.iter().position(|r| r.cfq_queue() == q);
                 let r = self
@@ -593,7 +599,7 @@ impl Disk {
             wake = true;
             rl.full = false;
         }
-        let idle_timer = self.cfq.as_mut().and_then(|cfq| {
+        let idle_timer = self.cfq_mut().and_then(|cfq| {
             let noidle = r.kind == ReqKind::SyncWrite;
             cfq.completed(r.cfq_queue(), r.kind.is_sync(), noidle, now_j)
         });
@@ -704,9 +710,7 @@ impl BlockLayer {
             return false;
         }
         self.wait_stats.max_allocated = self.wait_stats.max_allocated.max(disk.allocated());
-        if !self.plugged.contains(&b) {
-            self.plugged.push(b);
-        }
+        self.plug(b);
         true
     }
 
@@ -735,10 +739,15 @@ impl BlockLayer {
             queued_j: now_j,
         });
         disk.enqueued(actor, now_j);
+        self.plug(b);
+        true
+    }
+
+    /// Disk `b` got IO during this event: it is unplugged at the event's end.
+    fn plug(&mut self, b: usize) {
         if !self.plugged.contains(&b) {
             self.plugged.push(b);
         }
-        true
     }
 
     /// Whether `get_request()` would give `actor` a request on disk `b` now, for a write of
@@ -789,9 +798,7 @@ impl BlockLayer {
                     self.wait_stats.max_allocated.max(self.disks[b].allocated());
                 r.pages.clear();
                 self.disks[b].spare.push(r.pages);
-                if !self.plugged.contains(&b) {
-                    self.plugged.push(b);
-                }
+                self.plug(b);
             }
         }
         None
@@ -828,7 +835,7 @@ impl Machine {
     /// another jiffy — does nothing): the active queue's idle ended; the disk dispatches again.
     pub fn disk_idle_timer(&mut self, b: usize) {
         let now_j = self.jiffies();
-        let Some(cfq) = self.io.disks[b].cfq.as_mut() else {
+        let Some(cfq) = self.io.disks[b].cfq_mut() else {
             return;
         };
         if cfq.idle_timer != Some(now_j) || now_j * self.clock.jiffy != self.clock.now {

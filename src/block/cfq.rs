@@ -643,7 +643,7 @@ mod tests {
         // Its next idle runs out: the timer expires the reader's slice and the writes go.
         let (kind, timer) = next(&mut d, 6);
         assert_eq!((kind, timer), (None, Some(6 + 8)));
-        d.cfq.as_mut().unwrap().idle_slice_timer(14);
+        d.cfq_mut().unwrap().idle_slice_timer(14);
         d.dispatch(14_000_000, 14, 0);
         assert_eq!(d.in_flight[0].2.kind, ReqKind::Write);
     }
@@ -729,7 +729,7 @@ mod tests {
                 j += 1;
                 assert!(j < 10_000, "the read is never served");
                 if d.in_flight.is_empty() {
-                    d.cfq.as_mut().unwrap().idle_slice_timer(j);
+                    d.cfq_mut().unwrap().idle_slice_timer(j);
                     d.dispatch(j * 1_000_000, j, 0);
                 } else {
                     next(&mut d, j);

@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(serve(&mut d, 1, 601), [(true, 95_000)]);
         // ... unless the oldest read's deadline has passed (HZ/2 after jiffy 600).
         put(&mut d, READ, 99_000, 1100);
-        d.deadline.as_mut().unwrap().batching = 16; // the batch is used up
+        let crate::block::Scheduler::Deadline(dd) = &mut d.scheduler else {
+            unreachable!("the test disk runs mq-deadline")
+        };
+        dd.batching = 16; // the batch is used up
         assert_eq!(serve(&mut d, 1, 1100), [(true, 10_000)]);
     }
 }

@@ -717,7 +717,7 @@ fn hot_database_swapping(cfq: bool) -> Machine {
     );
     let mut m = boot(&spec);
     if !cfq {
-        m.io.disks[0].cfq = None;
+        m.io.disks[0].scheduler = wbsim::block::Scheduler::Fifo;
     }
     m
 }
