@@ -533,7 +533,7 @@ impl Disk {
     }
 
     /// Starts serving the next request at `now` (jiffy `now_j`) if the device has room — the
-    /// first queued one, or under CFQ the first of the queue it dispatches from — and returns
+    /// first queued one, mq-deadline's choice, or CFQ's from the queue it serves — and returns
     /// when it completes: its latency, its transfer at the bandwidth, and when it does not
     /// start where the previous one ended, a seek (half the seek time plus `seek_jitter_ns`), or
     /// on a flash device (`random_write_iops`) the random-write cost of its first 4 KiB.
@@ -549,7 +549,14 @@ impl Disk {
             }
             Scheduler::Cfq(cfq) => {
                 let q = cfq.dispatch_queue(now_j)?;
-                let i = self.queue.iter().position(|r| r.cfq_queue() == q);
+                let spp = cfq.sectors_per_page;
+                let mine = self
+                    .queue
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.cfq_queue() == q);
+                let i =
+                    cfq.choose_request(q, mine.map(|(i, r)| (i, r.lba * spp, r.queued_j)), now_j);
                 let r = self
                     .queue
                     .remove(i.expect("a busy CFQ queue has a request"))?;

@@ -27,9 +27,15 @@
 //! `cfq_should_preempt()`, `cfq_completed_request()`, `cfq_idle_slice_timer()`); 2.6.32's
 //! `cfq_may_dispatch()` is the one Mel Gorman and Corrado Zoccolo quoted on linux-mm in
 //! November 2009 ("[PATCH] cfq: Do not limit the async queue depth while memory reclaim",
-//! block/cfq-iosched.c:1308 of 2.6.32-rc). Not modelled (docs/MODEL.md 22): the sector-sorted
-//! order and FIFO expiry inside a queue (each queue is served in arrival order),
+//! block/cfq-iosched.c:1308 of 2.6.32-rc). Not modelled (docs/MODEL.md 22):
 //! `cfq_close_cooperator()`, metadata and RT/idle classes, and 2.6.33's workload trees.
+//!
+//! Inside a queue the order is the sector's, one way from the head (`cfq_choose_req()`: a
+//! request up to `cfq_back_max` = 16 MiB behind the head costs twice its distance; beyond that
+//! the queue wraps to the request furthest behind), except that once per slice the oldest
+//! request goes first if it has waited `cfq_fifo_expire` (`cfq_check_fifo()`: HZ/8 sync, HZ/4
+//! async). So the flusher's stream and reclaim's scattered pages in the one async queue are
+//! written in block order, not in the order they were submitted.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +52,25 @@ const ASYNC_MAXRQ: u32 = 16;
 const SEEKY_SECTORS: u64 = 8 * 1024;
 /// `sample_valid()`: more than 80 (of a decaying 256).
 const SAMPLE_VALID: u64 = 80;
+/// `cfq_back_max` (16 MiB) in sectors (`cfq_choose_req()`: "by definition, 1KiB is 2
+/// sectors"): how far behind the head a request may be and still be taken before a wrap.
+const BACK_MAX_SECTORS: u64 = 16 * 1024 * 2;
+/// `cfq_back_penalty`: a backward seek counts twice its distance.
+const BACK_PENALTY: u64 = 2;
+
+/// `cfq_choose_req()`'s order as a key, smaller first, for a request starting at sector `s`
+/// with the head at `last`: ahead of the head by its distance, behind it within
+/// `cfq_back_max` by twice its distance, and further behind (wrapped) after both, the one
+/// furthest behind first. Equal distances go to the higher sector.
+fn choose_key(s: u64, last: u64) -> (bool, u64, u64) {
+    if s >= last {
+        (false, s - last, u64::MAX - s)
+    } else if s + BACK_MAX_SECTORS >= last {
+        (false, (last - s) * BACK_PENALTY, u64::MAX - s)
+    } else {
+        (true, s, 0)
+    }
+}
 
 /// The per-task part of CFQ (`struct cfq_io_context`): think time and seek distance.
 #[derive(Clone, Copy, Debug, Default)]
@@ -85,6 +110,8 @@ pub struct CfqQueue {
     pub wait_request: bool,
     /// `idle_window`: CFQ idles for this queue (a sync queue starts with it).
     pub idle_window: bool,
+    /// `fifo_expire`: its FIFO was checked in this slice (`cfq_check_fifo()` looks once).
+    pub fifo_checked: bool,
     /// The io_context of its task (unused for the async queue).
     pub cic: CfqIoContext,
 }
@@ -101,6 +128,8 @@ pub struct CfqTunables {
     pub slice_idle: u64,
     /// `msecs_to_jiffies(CFQ_MIN_TT)`: the idle of a seeky task.
     pub min_tt: u64,
+    /// `cfq_fifo_expire[sync]`: HZ/4 for the async queue, HZ/8 for a sync one.
+    pub fifo_expire: [u64; 2],
 }
 
 impl CfqTunables {
@@ -112,6 +141,7 @@ impl CfqTunables {
             slice_idle: hz / 125,
             // msecs_to_jiffies() rounds up.
             min_tt: (2 * hz).div_ceil(1000),
+            fifo_expire: [hz / 4, hz / 8],
         }
     }
 }
@@ -272,6 +302,7 @@ impl Cfq {
         cfqq.slice_end = 0;
         cfqq.slice_new = true;
         cfqq.slice_dispatch = 0;
+        cfqq.fifo_checked = false;
         self.active = Some(q);
         Some(q)
     }
@@ -335,6 +366,37 @@ impl Cfq {
             return None;
         }
         Some(q)
+    }
+
+    /// Which request queue `q` dispatches at jiffy `now_j`, from its requests as `(index, first
+    /// sector, jiffy queued)` in arrival order: once per slice the oldest, if it has waited
+    /// `cfq_fifo_expire` (`cfq_check_fifo()`), else `next_rq`, the request
+    /// `cfq_choose_req()` puts first from the head at `last_position`. The kernel keeps
+    /// `next_rq` as requests arrive and leave (`cfq_add_rq_rb()`, `cfq_find_next_rq()`), each
+    /// time against the head of that moment; here every request is weighed against the head
+    /// at dispatch.
+    pub fn choose_request(
+        &mut self,
+        q: usize,
+        requests: impl Iterator<Item = (usize, u64, u64)>,
+        now_j: u64,
+    ) -> Option<usize> {
+        let check_fifo = !std::mem::replace(&mut self.queues[q].fifo_checked, true);
+        let expire = self.tunables.fifo_expire[usize::from(self.queues[q].sync)];
+        let last = self.last_position;
+        let mut oldest = None;
+        let mut best = None;
+        for (i, sector, queued_j) in requests {
+            oldest.get_or_insert((i, queued_j));
+            let key = (choose_key(sector, last), i);
+            if best.map_or(true, |b| key < b) {
+                best = Some(key);
+            }
+        }
+        match oldest {
+            Some((i, queued_j)) if check_fifo && now_j >= queued_j + expire => Some(i),
+            _ => best.map(|(_, i)| i),
+        }
     }
 
     /// `cfq_dispatch_insert()` and the rest of `cfq_dispatch_requests()` for a request of queue
@@ -613,6 +675,62 @@ mod tests {
         d.recycle(done.request.pages);
         d.dispatch(j * 1_000_000, j, 0);
         (d.in_flight.first().map(|(_, _, r)| r.kind), done.idle_timer)
+    }
+
+    /// The blocks of the requests `d` dispatches, completing each at jiffy `j`.
+    fn dispatched_blocks(d: &mut Disk, n: usize, j: u64) -> Vec<u64> {
+        let mut blocks = vec![d.in_flight[0].2.lba];
+        while blocks.len() < n {
+            next(d, j);
+            blocks.push(d.in_flight[0].2.lba);
+        }
+        blocks
+    }
+
+    #[test]
+    fn inside_a_queue_cfq_writes_in_sector_order_from_the_head_then_wraps_to_the_lowest() {
+        let mut d = disk(true);
+        for lba in [50_000, 10_000, 40_000, 20_000, 30_000] {
+            put(&mut d, ReqKind::Write, lba, FLUSHER, 0);
+        }
+        d.dispatch(0, 0, 0);
+        assert_eq!(
+            d.in_flight[0].2.lba, 10_000,
+            "the nearest ahead of sector 0"
+        );
+        // Behind the head: 1 001 pages (8 008 sectors, within cfq_back_max) costs 16 016,
+        // less than the 79 992 sectors forward to 20 000; 4 000 stays more than 4 096 pages
+        // (16 MiB) behind the head from then on: a wrap, taken last.
+        put(&mut d, ReqKind::Write, 9_000, FLUSHER, 1);
+        put(&mut d, ReqKind::Write, 4_000, FLUSHER, 1);
+        let order = dispatched_blocks(&mut d, 7, 2);
+        assert_eq!(
+            order,
+            [10_000, 9_000, 20_000, 30_000, 40_000, 50_000, 4_000],
+            "arrival order would be 50 000, 10 000, 40 000, ..."
+        );
+    }
+
+    #[test]
+    fn once_per_slice_a_request_older_than_the_fifo_expiry_goes_before_the_nearer_ones() {
+        let mut d = disk(true);
+        put(&mut d, ReqKind::Write, 200_000, FLUSHER, 0);
+        put(&mut d, ReqKind::Write, 1_000, FLUSHER, 0);
+        d.dispatch(0, 0, 0);
+        // A stream of writes just ahead of the head, one a jiffy: each is nearer than the
+        // old request, which goes only when a new slice of the async queue finds it
+        // `cfq_fifo_expire[ASYNC]` = HZ/4 = 250 jiffies old.
+        let mut served = None;
+        for j in 1..400 {
+            put(&mut d, ReqKind::Write, 1_000 + j * 10, FLUSHER, j);
+            next(&mut d, j);
+            if d.in_flight[0].2.lba == 200_000 {
+                served = Some(j);
+                break;
+            }
+        }
+        let j = served.expect("the old request waited for the whole stream");
+        assert!((250..=250 + 40 + 1).contains(&j), "served at jiffy {j}");
     }
 
     #[test]
