@@ -196,6 +196,17 @@ impl PageIndex {
         None
     }
 
+    /// The first cached index ≥ `from` (`pagevec_lookup()` of one page).
+    pub fn next_cached(&self, from: u32) -> Option<u32> {
+        for (start, leaf) in self.leaves_in(from, u32::MAX) {
+            let skip = from.saturating_sub(start) as usize;
+            if let Some(i) = leaf.slots[skip..].iter().position(|&id| id != NIL) {
+                return Some(start + (skip + i) as u32);
+            }
+        }
+        None
+    }
+
     /// The cached indices in `from..to`, ascending.
     pub fn cached_in(&self, from: u32, to: u32) -> Vec<u32> {
         let mut out = Vec::new();
@@ -283,5 +294,13 @@ mod tests {
         assert_eq!(ix.next_dirty(0, 1000), Some(70));
         ix.tag(70, false);
         assert_eq!(ix.leaves(), 3);
+        assert_eq!(ix.next_cached(0), Some(3));
+        assert_eq!(
+            ix.next_cached(4),
+            Some(64 * 10 + 5),
+            "70 went, leaves 2-9 are missing"
+        );
+        assert_eq!(ix.next_cached(64 * 10 + 6), Some(64 * 11));
+        assert_eq!(ix.next_cached(64 * 11 + 1), None);
     }
 }

@@ -858,6 +858,77 @@ fn in_2_6_36_a_task_in_a_disjoint_cpuset_is_not_eligible() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 10b. Truncation (mm/truncate.c 2.6.32, `truncate_inode_pages_range()`; docs/MODEL.md 24).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn truncates_second_pass_waits_on_each_page_under_writeback_before_dropping_the_dirty_ones_after_it(
+) {
+    // A writer dirties 2 MB/s in 64 KiB calls to a 1 MB/s ext3 disk, the flusher writing from
+    // about 3 s (the background threshold); a truncate starts at 5 s.
+    // Its first pass drops every page not under writeback; its second waits, in index order,
+    // on the first page under writeback, so what the writer dirties meanwhile stays cached
+    // until the walk reaches it. (Dropping every idle page at each look would leave at most
+    // the last call's 16 pages dirty.)
+    let mut w = writer(32 * MIB);
+    w.kind = TaskKind::StreamWrite(StreamWrite {
+        mount: 0,
+        bytes: 32 * MIB,
+        rate_bytes_per_sec: 2_000_000,
+        write_bytes: 64 * 1024,
+    });
+    let mut cut = task(
+        "cut",
+        TaskKind::Truncate(wbsim::mm::workload::Truncate { target: 0 }),
+    );
+    cut.start_ns = 5 * SEC;
+    let spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[64 * MIB]),
+        vec![disk(1_000_000)],
+        vec![mount(FsType::Ext3)],
+        vec![w, cut],
+    );
+    let mut m = boot(&spec);
+    while step(&mut m, 7 * SEC) {}
+    let ino = m.tasks[0].file.expect("the writer's file");
+    let cached: Vec<(u32, u32)> = m.vfs.inodes[ino]
+        .pages
+        .iter()
+        .map(|(i, id)| (i, m.mem.pages[id as usize].flags))
+        .collect();
+    let waited = cached
+        .iter()
+        .position(|&(_, f)| f & pg::WRITEBACK != 0)
+        .unwrap_or_else(|| {
+            let n = |b: u32| cached.iter().filter(|&&(_, f)| f & b != 0).count();
+            panic!(
+                "no page under writeback: {} cached, {} dirty, {} journal io, truncate {:?}",
+                cached.len(),
+                n(pg::DIRTY),
+                n(pg::JOURNAL_IO),
+                m.tasks[1].finished_at
+            )
+        });
+    assert!(
+        cached[..waited].is_empty(),
+        "the walk dropped every page before the one it waits on: {:?}",
+        &cached[..waited.min(4)]
+    );
+    let dirty_after = cached[waited..]
+        .iter()
+        .filter(|&&(_, f)| f & pg::DIRTY != 0 && f & pg::WRITEBACK == 0)
+        .count();
+    assert!(
+        dirty_after > 64,
+        "{dirty_after} dirty pages after the waited-on index {}",
+        cached[waited].0
+    );
+    assert!(m.tasks[1].finished_at.is_none(), "the truncate still waits");
+}
+
+// ---------------------------------------------------------------------------------------------
 // 11. Determinism.
 // ---------------------------------------------------------------------------------------------
 

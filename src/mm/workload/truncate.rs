@@ -1,13 +1,18 @@
 //! `truncate`: at its start time, truncates (unlinks) the file a `stream-write` task writes
-//! (`truncate_inode_pages()`, `mm/truncate.c`): clean and dirty pages go at once (a dirty one
-//! with `cancel_dirty_page()`, releasing its delayed allocation), pages under writeback or held
-//! by the journal are waited for, a jiffy at a time.
+//! (`truncate_inode_pages_range()`, mm/truncate.c 2.6.32). The first pass drops, in index
+//! order, every page that is not locked and not under writeback (a dirty one with
+//! `cancel_dirty_page()`, releasing its delayed allocation); the second walks the indices again
+//! from the start and waits on each busy page in turn (`lock_page()`,
+//! `wait_on_page_writeback()`) before dropping it, until a walk from the start finds no page.
+//! A page whose buffers the journal is writing (`PG_journal_io`) is waited for in either pass:
+//! `journal_invalidatepage()` takes each buffer's lock, which its write holds. The waits look
+//! again every jiffy (docs/MODEL.md 24).
 
 use serde::Serialize;
 
 use super::{KindInfo, Progress, TaskKeys, TaskKind, Workload};
 use crate::fs::Backing;
-use crate::mm::page::{pg, Place, NIL};
+use crate::mm::page::{pg, PageId, Place};
 use crate::mm::task::Slice;
 use crate::mm::{cost, Machine};
 
@@ -26,12 +31,12 @@ pub struct Truncate {
 }
 
 /// How far the truncation is.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct State {
-    /// Indices the last pass left (under writeback), to look at again.
-    pub left: Vec<u32>,
-    /// Indices below this were all examined by an earlier pass.
-    pub scanned_to: usize,
+    /// In the second pass (the first found every page it could drop without waiting).
+    pub second_pass: bool,
+    /// `next`: the index the pass goes on from (the page it waits on, if any).
+    pub next: u32,
 }
 
 /// `target`: a stream-write task.
@@ -51,8 +56,8 @@ impl Workload for Truncate {
 
     fn start(&self, _m: &mut Machine, _t: usize) -> Progress {
         Progress::Truncate(State {
-            left: Vec::new(),
-            scanned_to: 0,
+            second_pass: false,
+            next: 0,
         })
     }
 
@@ -79,7 +84,7 @@ impl Workload for Truncate {
         if m.truncate_inode_pages(t, ino) {
             Slice::Finished
         } else {
-            // Pass 2 waits on pages under writeback: retry after a jiffy.
+            // Waiting on a busy page: look again after a jiffy.
             let j = m.clock.jiffy;
             m.sleep_until(t, m.clock.now + j)
         }
@@ -87,65 +92,75 @@ impl Workload for Truncate {
 }
 
 impl Machine {
-    /// `truncate_inode_pages()`: drops every cached page not under writeback (dirty ones with
-    /// `cancel_dirty_page`, releasing delayed allocations), and reports whether none is left.
-    ///
-    /// A retry re-examines only the pages the last pass left and the indices written since
-    /// (the writer only appends), which is what rescanning the whole range would find.
+    /// `truncate_inode_pages()` from where it stopped: whether the file has no page left.
+    /// `false` when it waits on a busy page (the state keeps its index).
     fn truncate_inode_pages(&mut self, t: usize, ino: usize) -> bool {
-        let cpu = self.tasks[t].cpu;
-        let Progress::Truncate(st) = &mut self.tasks[t].progress else {
+        let Progress::Truncate(mut st) = self.tasks[t].progress else {
             unreachable!("a truncate task's progress")
         };
-        // The indices left busy last time, then the cached ones added since (in index order,
-        // as the kernel's pagevec_lookup() walk).
-        let n = self.vfs.inodes[ino].pages.end() as usize;
-        let added = self.vfs.inodes[ino]
-            .pages
-            .cached_in(st.scanned_to as u32, n as u32);
-        let candidates: Vec<usize> = std::mem::take(&mut st.left)
-            .into_iter()
-            .chain(added)
-            .map(|i| i as usize)
-            .collect();
-        st.scanned_to = n;
-        let mut still = Vec::new();
-        for idx in candidates {
-            let id = self.vfs.inodes[ino].pages.get(idx as u32);
-            if id == NIL {
-                continue;
-            }
-            let f = self.mem.pages[id as usize].flags;
-            if f & (pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO) != 0 {
-                still.push(idx as u32);
-                continue;
-            }
-            if f & pg::DIRTY != 0 {
-                self.clear_page_dirty_for_io(id); // cancel_dirty_page(): no IO
-            }
-            if self.mem.pages[id as usize].place == Place::Lru {
-                self.mem.lru_del(id, Place::Held);
-            }
-            self.vfs.inodes[ino].pages.remove(idx as u32);
-            let zid = self.mem.pages[id as usize].zone as usize;
-            self.mem.zones[zid].stat.nr_file_pages -= 1;
-            let buffers = self.mem.pages[id as usize].has(pg::BH);
-            self.mem.pages[id as usize].flags &= pg::MLOCKED;
-            self.free_page(id, cpu);
-            if buffers {
-                let g = self.granularity.factor();
-                self.slab_free(crate::mm::slab::CacheId::BufferHead, g, None, cpu);
-            }
-            self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::FREE_PAGE);
-        }
-        let left = !still.is_empty();
-        if let Progress::Truncate(st) = &mut self.tasks[t].progress {
-            st.left = still;
-        }
-        if !left {
+        let done = self.truncate_passes(t, ino, &mut st);
+        self.tasks[t].progress = Progress::Truncate(st);
+        if done {
             self.vfs.inodes[ino].writeback_index = 0;
             self.tasks[t].done_bytes = 4096;
         }
-        !left
+        done
+    }
+
+    /// The two passes of `truncate_inode_pages_range()` from `st`, each page found in index
+    /// order (`pagevec_lookup()`); each turn of the loop drops a page, waits, or ends a walk.
+    fn truncate_passes(&mut self, t: usize, ino: usize, st: &mut State) -> bool {
+        loop {
+            let Some(idx) = self.vfs.inodes[ino].pages.next_cached(st.next) else {
+                if st.second_pass && st.next == 0 {
+                    return true; // a walk from the start found nothing
+                }
+                // The first pass ended, or the second goes round again from the start.
+                *st = State {
+                    second_pass: true,
+                    next: 0,
+                };
+                continue;
+            };
+            let id = self.vfs.inodes[ino].pages.get(idx);
+            let f = self.mem.pages[id as usize].flags;
+            let busy = if st.second_pass {
+                pg::WRITEBACK | pg::LOCKED | pg::JOURNAL_IO
+            } else {
+                pg::JOURNAL_IO // trylock_page() or PageWriteback() skips the others
+            };
+            if f & busy != 0 {
+                st.next = idx;
+                return false;
+            }
+            st.next = idx + 1;
+            if f & (pg::WRITEBACK | pg::LOCKED) == 0 {
+                self.truncate_inode_page(t, ino, idx, id);
+            }
+        }
+    }
+
+    /// `truncate_inode_page()` of page `id` at index `idx`: a dirty page's dirtiness
+    /// cancelled without IO, the page off its list and out of the cache, its buffer_heads
+    /// freed with it.
+    fn truncate_inode_page(&mut self, t: usize, ino: usize, idx: u32, id: PageId) {
+        let cpu = self.tasks[t].cpu;
+        if self.mem.pages[id as usize].flags & pg::DIRTY != 0 {
+            self.clear_page_dirty_for_io(id); // cancel_dirty_page(): no IO
+        }
+        if self.mem.pages[id as usize].place == Place::Lru {
+            self.mem.lru_del(id, Place::Held);
+        }
+        self.vfs.inodes[ino].pages.remove(idx);
+        let zid = self.mem.pages[id as usize].zone as usize;
+        self.mem.zones[zid].stat.nr_file_pages -= 1;
+        let buffers = self.mem.pages[id as usize].has(pg::BH);
+        self.mem.pages[id as usize].flags &= pg::MLOCKED;
+        self.free_page(id, cpu);
+        if buffers {
+            let g = self.granularity.factor();
+            self.slab_free(crate::mm::slab::CacheId::BufferHead, g, None, cpu);
+        }
+        self.tasks[t].pending_cpu_ns += self.granularity.cost(cost::FREE_PAGE);
     }
 }
