@@ -207,23 +207,6 @@ impl PageIndex {
         None
     }
 
-    /// The cached indices in `from..to`, ascending.
-    pub fn cached_in(&self, from: u32, to: u32) -> Vec<u32> {
-        let mut out = Vec::new();
-        if from >= to {
-            return out;
-        }
-        for (start, leaf) in self.leaves_in(from, to) {
-            for (i, &id) in leaf.slots.iter().enumerate() {
-                let index = start + i as u32;
-                if id != NIL && (from..to).contains(&index) {
-                    out.push(index);
-                }
-            }
-        }
-        out
-    }
-
     /// Every cached `(index, page)`, ascending.
     pub fn iter(&self) -> impl Iterator<Item = (u32, PageId)> + '_ {
         self.leaves_in(0, u32::MAX).flat_map(|(start, leaf)| {
@@ -288,7 +271,8 @@ mod tests {
         assert_eq!(ix.next_dirty(71, 64 * 11), None);
         assert_eq!(ix.next_dirty(64 * 11 + 1, 1000), None);
         assert!(ix.is_tagged(70) && !ix.is_tagged(3));
-        assert_eq!(ix.cached_in(4, 64 * 11), vec![70, 64 * 10 + 5]);
+        assert_eq!(ix.next_cached(4), Some(70));
+        assert_eq!(ix.next_cached(71), Some(64 * 10 + 5));
         // A tag keeps its leaf alive after the page goes; clearing it frees the leaf.
         ix.remove(70);
         assert_eq!(ix.next_dirty(0, 1000), Some(70));
