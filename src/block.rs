@@ -279,6 +279,11 @@ pub struct Disk {
     pub spec: DiskSpec,
     /// Requests not yet dispatched, FIFO.
     pub queue: VecDeque<Request>,
+    /// How many queued requests, the last one apart, end at each block (`elv_rqhash`, the
+    /// kernel's hash of queued requests by end sector): a back-merge that does not fit the last
+    /// request looks through the queue only when one does. The last request, which most pages
+    /// merge into, is left out so that a merge into it costs no update.
+    ends: BTreeMap<u64, u32>,
     /// The requests being served (at most `queue_depth`): when each completes, its dispatch
     /// number (ties complete in dispatch order), and the request.
     pub in_flight: Vec<(SimTime, u64, Request)>,
@@ -312,6 +317,7 @@ impl Disk {
         Disk {
             spec,
             queue: VecDeque::new(),
+            ends: BTreeMap::new(),
             in_flight: Vec::new(),
             dispatched: 0,
             rl: Default::default(),
@@ -376,10 +382,67 @@ impl Disk {
         if fits(&self.queue[last]) {
             return Some(last);
         }
-        if matches!(kind, ReqKind::Read { .. }) {
+        if matches!(kind, ReqKind::Read { .. }) || !self.ends.contains_key(&lba) {
             return None;
         }
         self.queue.iter().rposition(fits)
+    }
+
+    /// A queued request other than the last now ends at block `end` (`elv_rqhash_add()`).
+    fn hash_add(&mut self, end: u64) {
+        *self.ends.entry(end).or_default() += 1;
+    }
+
+    /// A queued request other than the last no longer ends at block `end`
+    /// (`elv_rqhash_del()`).
+    fn hash_del(&mut self, end: u64) {
+        let n = self
+            .ends
+            .get_mut(&end)
+            .expect("a queued request's end is hashed");
+        *n -= 1;
+        if *n == 0 {
+            self.ends.remove(&end);
+        }
+    }
+
+    /// Appends `r` to the queue; the request it follows is hashed by its end.
+    fn queue_request(&mut self, r: Request) {
+        if let Some(last) = self.queue.back() {
+            self.hash_add(last.lba + last.pages.len() as u64);
+        }
+        self.queue.push_back(r);
+    }
+
+    /// Takes queued request `i` out of the queue (and out of the hash, or its predecessor out
+    /// of it when it was the last).
+    fn take_request(&mut self, i: usize) -> Option<Request> {
+        let was_last = i + 1 == self.queue.len();
+        let r = self.queue.remove(i)?;
+        let end = match (was_last, self.queue.back()) {
+            (false, _) => Some(r.lba + r.pages.len() as u64),
+            (true, Some(last)) => Some(last.lba + last.pages.len() as u64),
+            (true, None) => None,
+        };
+        if let Some(end) = end {
+            self.hash_del(end);
+        }
+        Some(r)
+    }
+
+    /// Whether the end-block hash counts exactly the ends of the queued requests but the last.
+    pub fn check_ends(&self) -> Result<(), String> {
+        let mut ends = BTreeMap::new();
+        for r in self.queue.iter().take(self.queue.len().saturating_sub(1)) {
+            *ends.entry(r.lba + r.pages.len() as u64).or_insert(0u32) += 1;
+        }
+        if ends != self.ends {
+            return Err(format!(
+                "end-block hash {:?} but the queue ends at {ends:?}",
+                self.ends
+            ));
+        }
+        Ok(())
     }
 
     /// Whether a write of block `lba` would merge into a queued request.
@@ -478,6 +541,10 @@ impl Disk {
         let Some(i) = self.merge_target(kind, lba) else {
             return false;
         };
+        if i + 1 < self.queue.len() {
+            self.hash_del(lba);
+            self.hash_add(lba + 1);
+        }
         self.queue[i].pages.push(id);
         true
     }
@@ -504,7 +571,7 @@ impl Disk {
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(self.max_request_pages));
         pages.push(id);
-        self.queue.push_back(Request {
+        self.queue_request(Request {
             kind,
             lba,
             pages,
@@ -541,12 +608,9 @@ impl Disk {
         if !self.can_dispatch() {
             return None;
         }
-        let r = match &mut self.scheduler {
-            Scheduler::Fifo => self.queue.pop_front()?,
-            Scheduler::Deadline(dd) => {
-                let i = dd.dispatch_index(&self.queue, now_j)?;
-                self.queue.remove(i)?
-            }
+        let (i, cfq_queue) = match &mut self.scheduler {
+            Scheduler::Fifo => (0, None),
+            Scheduler::Deadline(dd) => (dd.dispatch_index(&self.queue, now_j)?, None),
             Scheduler::Cfq(cfq) => {
                 let q = cfq.dispatch_queue(now_j)?;
                 let spp = cfq.sectors_per_page;
@@ -557,14 +621,14 @@ impl Disk {
                     .filter(|(_, r)| r.cfq_queue() == q);
                 let i =
                     cfq.choose_request(q, mine.map(|(i, r)| (i, r.lba * spp, r.queued_j)), now_j);
-                let r = self
-                    .queue
-                    .remove(i.expect("a busy CFQ queue has a request"))?;
-                let end = (r.lba + r.pages.len() as u64) * cfq.sectors_per_page;
-                cfq.dispatched(q, end, now_j);
-                r
+                (i.expect("a busy CFQ queue has a request"), Some(q))
             }
         };
+        let r = self.take_request(i)?;
+        if let (Some(q), Scheduler::Cfq(cfq)) = (cfq_queue, &mut self.scheduler) {
+            let end = (r.lba + r.pages.len() as u64) * cfq.sectors_per_page;
+            cfq.dispatched(q, end, now_j);
+        }
         // A metadata read carries no page of the model: one 4 KiB block.
         let bytes = (r.pages.len() as u64 * self.page_bytes).max(4096);
         let bw = self.spec.bandwidth_bytes_per_sec.max(1);
@@ -738,7 +802,7 @@ impl BlockLayer {
         {
             return false;
         }
-        disk.queue.push_back(Request {
+        disk.queue_request(Request {
             kind: ReqKind::MetaRead { task },
             lba,
             pages: Vec::new(),
@@ -1240,6 +1304,17 @@ mod tests {
         }
         assert_eq!(d.queue.len(), 2);
         assert_eq!(d.allocated(), 3);
+        // The hash holds the first request's end (2), not the last one's.
+        assert_eq!(d.ends.iter().collect::<Vec<_>>(), [(&2, &1)]);
+        d.check_ends().expect("the hash matches the queue");
+        let done = d.complete(0);
+        d.recycle(done.request.pages);
+        d.dispatch(0, 0, 0); // the first queued request goes: its end leaves the hash
+        assert!(d.ends.is_empty());
+        d.check_ends()
+            .expect("the hash matches the queue after a dispatch");
+        d.ends.insert(7, 1);
+        assert!(d.check_ends().is_err(), "a stale end is caught");
     }
 
     #[test]

@@ -750,6 +750,7 @@ fn check_request_lists(d: usize, disk: &crate::block::Disk) -> Result<(), String
             3 * disk.spec.nr_requests / 2
         );
     }
+    disk.check_ends().map_err(|e| format!("disk {d}: {e}"))?;
     if let crate::block::Scheduler::Cfq(cfq) = &disk.scheduler {
         let queued: Vec<usize> = disk.queue.iter().map(|r| r.cfq_queue()).collect();
         let in_driver: Vec<(usize, bool)> = disk
