@@ -1028,6 +1028,7 @@ impl Machine {
                         self.swap_in_done(task, id);
                     } else {
                         self.mem.pages[id as usize].flags &= !pg::LOCKED;
+                        self.wake_page_lock_waiters(id);
                     }
                 }
                 self.stats.vm_events.pgpgin += self.granularity.base(r.pages.len() as u64) * 4;

@@ -745,6 +745,7 @@ impl Machine {
             if p.has(pg::DIRTY) {
                 p.flags |= pg::BUFFERS_CLEAN;
             }
+            self.wake_page_lock_waiters(id);
         }
         let j = &mut self.vfs.mounts[m].journal;
         j.outstanding -= pages.len() as u64;

@@ -290,6 +290,7 @@ fn layout_memory(spec: &RunSpec, granularity: Granularity) -> Memory {
         scratch_skip: Vec::new(),
         hot: super::hot::HotMemory::default(),
         writeback_waiters: Vec::new(),
+        lock_waiters: Vec::new(),
         token_segments: Vec::new(),
     }
 }

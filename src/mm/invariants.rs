@@ -171,13 +171,22 @@ impl Machine {
     }
 
     /// Every task in `wait_on_page_writeback()` waits for a page still under writeback
-    /// (`end_page_writeback()` wakes it).
+    /// (`end_page_writeback()` wakes it), and every task in `lock_page()`/`lock_buffer()` for a
+    /// page still locked or under the journal's write (their ends wake it).
     fn check_writeback_waiters(&self) -> Result<(), String> {
         for &(id, t) in &self.mem.writeback_waiters {
             let flags = self.mem.pages[id as usize].flags;
             ensure!(
                 flags & pg::WRITEBACK != 0,
                 "task {t} waits for page {id}'s write, which is not under writeback ({flags:#x})"
+            );
+        }
+        for &(id, t) in &self.mem.lock_waiters {
+            let flags = self.mem.pages[id as usize].flags;
+            ensure!(
+                flags & (pg::LOCKED | pg::JOURNAL_IO) != 0,
+                "task {t} waits to lock page {id}, which is neither locked nor under the \
+                 journal's write ({flags:#x})"
             );
         }
         Ok(())

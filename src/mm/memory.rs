@@ -42,8 +42,13 @@ pub struct Memory {
     /// are among those the holder maps.
     pub token_segments: Vec<bool>,
     /// Tasks asleep in `wait_on_page_writeback()` (2.6.32 `shmem_getpage()` on a swap-cache
-    /// page under its write), with the page: `end_page_writeback()` wakes them.
+    /// page under its write, truncation's second pass), with the page: `end_page_writeback()`
+    /// wakes them.
     pub writeback_waiters: Vec<(PageId, usize)>,
+    /// Tasks asleep in `lock_page()` on a page locked for its read (`PG_locked`), or in
+    /// `lock_buffer()` on a page whose buffers the journal is writing (`PG_journal_io`), with
+    /// the page: the read's completion or the journal data request's wakes them.
+    pub lock_waiters: Vec<(PageId, usize)>,
 }
 
 /// One node (`pg_data_t`).

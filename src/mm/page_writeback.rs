@@ -455,6 +455,7 @@ impl Machine {
                 // set_page_writeback() then end_page_writeback() with nothing submitted.
                 let f = &mut self.mem.pages[id as usize].flags;
                 *f &= !(pg::RECLAIM | pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
+                self.wake_page_lock_waiters(id);
                 WritepageResult::Written
             }
             Decision::Busy => {
@@ -497,6 +498,8 @@ impl Machine {
         self.mem.pages[id as usize].flags &= !(pg::BUFFERS_CLEAN | pg::JOURNAL_IO);
         self.charge_actor(actor, self.granularity.cost(super::cost::SUBMIT_PAGE));
         self.set_page_writeback_and_submit(id, actor);
+        // A waiter for the journal's write now waits for this one (it finds PG_writeback).
+        self.wake_page_lock_waiters(id);
         match actor {
             Actor::Kswapd(_) | Actor::Task(_) if self.in_reclaim(actor) => {
                 self.stats.counters.pages_written_by_reclaim += 1;

@@ -215,15 +215,38 @@ impl Machine {
     /// `end_page_writeback()`'s `wake_up_page(page, PG_writeback)`: the tasks waiting for page
     /// `id`'s write run again (and retry their fault).
     pub(crate) fn wake_page_writeback_waiters(&mut self, id: PageId) {
-        let mut i = 0;
-        while i < self.mem.writeback_waiters.len() {
-            if self.mem.writeback_waiters[i].0 == id {
-                let (_, t) = self.mem.writeback_waiters.remove(i);
+        let waiters = std::mem::take(&mut self.mem.writeback_waiters);
+        self.mem.writeback_waiters = self.wake_waiters_of(id, waiters);
+    }
+
+    /// `unlock_page()`'s or `unlock_buffer()`'s wake-up: the tasks in `lock_page()` or
+    /// `lock_buffer()` on page `id` run again once it is neither locked nor under the
+    /// journal's data write.
+    pub(crate) fn wake_page_lock_waiters(&mut self, id: PageId) {
+        if self.mem.lock_waiters.is_empty()
+            || self.mem.pages[id as usize].flags & (pg::LOCKED | pg::JOURNAL_IO) != 0
+        {
+            return;
+        }
+        let waiters = std::mem::take(&mut self.mem.lock_waiters);
+        self.mem.lock_waiters = self.wake_waiters_of(id, waiters);
+    }
+
+    /// Schedules every task of `waiters` waiting on page `id`; returns the others, in order.
+    fn wake_waiters_of(
+        &mut self,
+        id: PageId,
+        waiters: Vec<(PageId, usize)>,
+    ) -> Vec<(PageId, usize)> {
+        let mut rest = Vec::with_capacity(waiters.len());
+        for (page, t) in waiters {
+            if page == id {
                 self.schedule(self.clock.now, Actor::Task(t));
             } else {
-                i += 1;
+                rest.push((page, t));
             }
         }
+        rest
     }
 
     /// The touch of a page still in the swap cache: mapped again without a read (PGFAULT, not

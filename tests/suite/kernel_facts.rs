@@ -862,7 +862,7 @@ fn in_2_6_36_a_task_in_a_disjoint_cpuset_is_not_eligible() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn truncates_second_pass_waits_on_each_page_under_writeback_before_dropping_the_dirty_ones_after_it(
+fn truncates_second_pass_sleeps_on_each_page_under_writeback_before_dropping_the_dirty_ones_after_it(
 ) {
     // A writer dirties 2 MB/s in 64 KiB calls to a 1 MB/s ext3 disk, the flusher writing from
     // about 3 s (the background threshold); a truncate starts at 5 s.
@@ -926,6 +926,46 @@ fn truncates_second_pass_waits_on_each_page_under_writeback_before_dropping_the_
         cached[waited].0
     );
     assert!(m.tasks[1].finished_at.is_none(), "the truncate still waits");
+    // Asleep on that page in wait_on_page_writeback(), not polling.
+    let page = m.vfs.inodes[ino].pages.get(cached[waited].0);
+    assert_eq!(m.mem.writeback_waiters, [(page, 1)]);
+}
+
+#[test]
+fn a_truncate_meeting_a_page_the_ext3_commit_is_writing_sleeps_until_that_write_completes() {
+    // 1 MiB written at once on ext3 (below the background threshold: only the commit writes
+    // it, as ordered data, about 5 s in); a 100 kB/s disk takes some 10 s over it. A truncate
+    // at 9 s drops the pages already written and sleeps in lock_buffer() on the first one
+    // still under the commit's write (journal_invalidatepage()).
+    let mut cut = task(
+        "cut",
+        TaskKind::Truncate(wbsim::mm::workload::Truncate { target: 0 }),
+    );
+    cut.start_ns = 9 * SEC;
+    let spec = run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[64 * MIB]),
+        vec![disk(100_000)],
+        vec![mount(FsType::Ext3)],
+        vec![writer(MIB), cut],
+    );
+    let mut m = boot(&spec);
+    while step(&mut m, 9 * SEC + MSEC) {}
+    let ino = m.tasks[0].file.expect("the writer's file");
+    let (&(page, t), rest) = m
+        .mem
+        .lock_waiters
+        .split_first()
+        .expect("the truncate sleeps on a page");
+    assert!(rest.is_empty() && t == 1);
+    assert!(m.mem.pages[page as usize].flags & pg::JOURNAL_IO != 0);
+    let first = m.vfs.inodes[ino].pages.iter().next().expect("pages left");
+    assert_eq!(first.1, page, "everything before it was dropped");
+    // The journal's data write wakes it; it drops the rest and finishes.
+    run_until(&mut m, 30 * SEC, |m| m.tasks[1].finished_at.is_some());
+    assert!(m.mem.lock_waiters.is_empty());
+    assert_eq!(m.vfs.inodes[ino].pages.iter().count(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@
 //! from the start and waits on each busy page in turn (`lock_page()`,
 //! `wait_on_page_writeback()`) before dropping it, until a walk from the start finds no page.
 //! A page whose buffers the journal is writing (`PG_journal_io`) is waited for in either pass:
-//! `journal_invalidatepage()` takes each buffer's lock, which its write holds. The waits look
-//! again every jiffy (docs/MODEL.md 24).
+//! `journal_invalidatepage()` takes each buffer's lock, which its write holds. A wait sleeps
+//! on the page (`Memory::lock_waiters`, `Memory::writeback_waiters`) until the read, the
+//! journal's data write or the page's writeback ends (docs/MODEL.md 24).
 
 use serde::Serialize;
 
@@ -84,16 +85,17 @@ impl Workload for Truncate {
         if m.truncate_inode_pages(t, ino) {
             Slice::Finished
         } else {
-            // Waiting on a busy page: look again after a jiffy.
-            let j = m.clock.jiffy;
-            m.sleep_until(t, m.clock.now + j)
+            // Asleep on a busy page until it is unlocked or its write ends.
+            m.bump_gen(crate::mm::Actor::Task(t));
+            Slice::Sleeping
         }
     }
 }
 
 impl Machine {
     /// `truncate_inode_pages()` from where it stopped: whether the file has no page left.
-    /// `false` when it waits on a busy page (the state keeps its index).
+    /// `false` when it waits on a busy page (the state keeps its index, the page's wait list
+    /// the task).
     fn truncate_inode_pages(&mut self, t: usize, ino: usize) -> bool {
         let Progress::Truncate(mut st) = self.tasks[t].progress else {
             unreachable!("a truncate task's progress")
@@ -131,6 +133,13 @@ impl Machine {
             };
             if f & busy != 0 {
                 st.next = idx;
+                // lock_page() (or lock_buffer() in journal_invalidatepage()) before
+                // wait_on_page_writeback().
+                if f & (pg::LOCKED | pg::JOURNAL_IO) != 0 {
+                    self.mem.lock_waiters.push((id, t));
+                } else {
+                    self.mem.writeback_waiters.push((id, t));
+                }
                 return false;
             }
             st.next = idx + 1;
