@@ -861,6 +861,24 @@ fn in_2_6_36_a_task_in_a_disjoint_cpuset_is_not_eligible() {
 // 10b. Truncation (mm/truncate.c 2.6.32, `truncate_inode_pages_range()`; docs/MODEL.md 24).
 // ---------------------------------------------------------------------------------------------
 
+/// 2.6.32, 64 MiB, an ext3 mount on a disk of `bandwidth` bytes/s: writer `w` (task 0) and a
+/// truncate of its file (task 1, "cut") starting at `cut_at`.
+fn truncated_on_ext3(w: TaskSpec, bandwidth: u64, cut_at: u64) -> RunSpec {
+    let mut cut = task(
+        "cut",
+        TaskKind::Truncate(wbsim::mm::workload::Truncate { target: 0 }),
+    );
+    cut.start_ns = cut_at;
+    run_spec(
+        Release::V2_6_32,
+        Policy::Redirty,
+        machine(&[64 * MIB]),
+        vec![disk(bandwidth)],
+        vec![mount(FsType::Ext3)],
+        vec![w, cut],
+    )
+}
+
 #[test]
 fn truncates_second_pass_sleeps_on_each_page_under_writeback_before_dropping_the_dirty_ones_after_it(
 ) {
@@ -877,20 +895,7 @@ fn truncates_second_pass_sleeps_on_each_page_under_writeback_before_dropping_the
         rate_bytes_per_sec: 2_000_000,
         write_bytes: 64 * 1024,
     });
-    let mut cut = task(
-        "cut",
-        TaskKind::Truncate(wbsim::mm::workload::Truncate { target: 0 }),
-    );
-    cut.start_ns = 5 * SEC;
-    let spec = run_spec(
-        Release::V2_6_32,
-        Policy::Redirty,
-        machine(&[64 * MIB]),
-        vec![disk(1_000_000)],
-        vec![mount(FsType::Ext3)],
-        vec![w, cut],
-    );
-    let mut m = boot(&spec);
+    let mut m = boot(&truncated_on_ext3(w, 1_000_000, 5 * SEC));
     while step(&mut m, 7 * SEC) {}
     let ino = m.tasks[0].file.expect("the writer's file");
     let cached: Vec<(u32, u32)> = m.vfs.inodes[ino]
@@ -937,20 +942,7 @@ fn a_truncate_meeting_a_page_the_ext3_commit_is_writing_sleeps_until_that_write_
     // it, as ordered data, about 5 s in); a 100 kB/s disk takes some 10 s over it. A truncate
     // at 9 s drops the pages already written and sleeps in lock_buffer() on the first one
     // still under the commit's write (journal_invalidatepage()).
-    let mut cut = task(
-        "cut",
-        TaskKind::Truncate(wbsim::mm::workload::Truncate { target: 0 }),
-    );
-    cut.start_ns = 9 * SEC;
-    let spec = run_spec(
-        Release::V2_6_32,
-        Policy::Redirty,
-        machine(&[64 * MIB]),
-        vec![disk(100_000)],
-        vec![mount(FsType::Ext3)],
-        vec![writer(MIB), cut],
-    );
-    let mut m = boot(&spec);
+    let mut m = boot(&truncated_on_ext3(writer(MIB), 100_000, 9 * SEC));
     while step(&mut m, 9 * SEC + MSEC) {}
     let ino = m.tasks[0].file.expect("the writer's file");
     let (&(page, t), rest) = m
