@@ -215,8 +215,9 @@ impl Machine {
     /// `end_page_writeback()`'s `wake_up_page(page, PG_writeback)`: the tasks waiting for page
     /// `id`'s write run again (and retry their fault).
     pub(crate) fn wake_page_writeback_waiters(&mut self, id: PageId) {
-        let waiters = std::mem::take(&mut self.mem.writeback_waiters);
-        self.mem.writeback_waiters = self.wake_waiters_of(id, waiters);
+        let mut waiters = std::mem::take(&mut self.mem.writeback_waiters);
+        self.wake_waiters_of(id, &mut waiters);
+        self.mem.writeback_waiters = waiters;
     }
 
     /// `unlock_page()`'s or `unlock_buffer()`'s wake-up: the tasks in `lock_page()` or
@@ -228,25 +229,19 @@ impl Machine {
         {
             return;
         }
-        let waiters = std::mem::take(&mut self.mem.lock_waiters);
-        self.mem.lock_waiters = self.wake_waiters_of(id, waiters);
+        let mut waiters = std::mem::take(&mut self.mem.lock_waiters);
+        self.wake_waiters_of(id, &mut waiters);
+        self.mem.lock_waiters = waiters;
     }
 
-    /// Schedules every task of `waiters` waiting on page `id`; returns the others, in order.
-    fn wake_waiters_of(
-        &mut self,
-        id: PageId,
-        waiters: Vec<(PageId, usize)>,
-    ) -> Vec<(PageId, usize)> {
-        let mut rest = Vec::with_capacity(waiters.len());
-        for (page, t) in waiters {
+    /// Schedules, in order, every task of `waiters` waiting on page `id`, and takes it off.
+    fn wake_waiters_of(&mut self, id: PageId, waiters: &mut Vec<(PageId, usize)>) {
+        waiters.retain(|&(page, t)| {
             if page == id {
                 self.schedule(self.clock.now, Actor::Task(t));
-            } else {
-                rest.push((page, t));
             }
-        }
-        rest
+            page != id
+        });
     }
 
     /// The touch of a page still in the swap cache: mapped again without a read (PGFAULT, not
